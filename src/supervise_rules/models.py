@@ -1,0 +1,227 @@
+"""Pydantic models of what a check produces: findings and the report.
+
+These models *are* the public JSON contract of ``../shared/spec/findings.md``
+(schema version 1): keys may be added, never renamed or dropped without raising
+``SCHEMA_VERSION``. They are frozen so that a finding cannot change after the
+engine has counted it.
+"""
+
+from __future__ import annotations
+
+import datetime as _dt
+from collections import Counter
+from enum import StrEnum
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, SerializerFunctionWrapHandler, model_serializer
+
+SCHEMA_VERSION = "1"
+
+
+class Severity(StrEnum):
+    critical = "critical"
+    major = "major"
+    minor = "minor"
+    info = "info"
+
+    @property
+    def rank(self) -> int:
+        """Higher is more severe: critical 3 … info 0."""
+        return _SEVERITY_RANK[self]
+
+
+_SEVERITY_RANK = {Severity.critical: 3, Severity.major: 2, Severity.minor: 1, Severity.info: 0}
+
+
+class Outcome(StrEnum):
+    passed = "pass"
+    fail = "fail"
+    not_applicable = "not_applicable"
+    error = "error"
+
+
+Op = Literal[">=", ">", "<=", "<", "==", "!=", "in", "exists", "within_days"]
+SubjectType = Literal["county", "school", "kindergarten", "inspector", "case", "submission"]
+Certainty = Literal["V", "S", "M", "seed"]
+
+
+class _Frozen(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+
+class LocalizedText(_Frozen):
+    """A text in Chinese and English; every human-facing string has both."""
+
+    zh: str
+    en: str
+
+    def get(self, lang: str) -> str:
+        if lang == "en":
+            return self.en
+        if lang == "both":
+            return self.zh if self.zh == self.en else f"{self.zh} / {self.en}"
+        return self.zh
+
+
+class Subject(_Frozen):
+    """What a finding is about: the county, one school section, one case …"""
+
+    type: SubjectType
+    id: str
+    name: str | None = None
+
+
+class Required(_Frozen):
+    op: Op
+    value: Any = None
+
+
+class Evidence(_Frozen):
+    """Where the evidence lies: 1-based data rows (header excluded) or ``None``
+    for a whole-table aggregate."""
+
+    table: str
+    rows: list[int] | None = None
+    columns: list[str] = Field(default_factory=list)
+
+
+class Waiver(_Frozen):
+    """An approved exception attached to a failing finding (see waivers)."""
+
+    reason: str
+    approved_by: str
+    expires: _dt.date
+    status: Literal["active", "expired"] = "active"
+
+
+class Finding(_Frozen):
+    rule_id: str
+    title: LocalizedText
+    work_point: str | None = None
+    severity: Severity
+    outcome: Outcome
+    subject: Subject
+    observed: float | int | str | None = None
+    required: Required | None = None
+    unit: str | None = None
+    message: LocalizedText
+    evidence: list[Evidence] = Field(default_factory=list)
+    source: str | None = None
+    # Optional keys added by later features; absent keys are left out of JSON.
+    plugin: str | None = None
+    waiver: Waiver | None = None
+    baseline: Literal["new", "persisting", "fixed"] | None = None
+
+    @model_serializer(mode="wrap")
+    def _drop_unset_optional(self, handler: SerializerFunctionWrapHandler) -> dict[str, Any]:
+        # Keys added after v1 appear only when a feature sets them, so a plain
+        # report stays exactly the findings.md document.
+        data = handler(self)
+        for key in _OPTIONAL_FINDING_KEYS:
+            if data.get(key) is None:
+                data.pop(key, None)
+        return data
+
+    def sort_key(self) -> tuple:
+        return (
+            self.rule_id,
+            self.subject.id,
+            self.outcome.value,
+            self.message.en,
+            self.message.zh,
+        )
+
+    @property
+    def is_failure(self) -> bool:
+        """A failure for exit-status purposes: a ``fail``, or an ``error`` that
+        left the rule unchecked (an error is never a silent pass)."""
+        return self.outcome in (Outcome.fail, Outcome.error)
+
+
+class ToolInfo(_Frozen):
+    name: str = "supervise-rules"
+    version: str
+
+
+class RulesetInfo(_Frozen):
+    id: str
+    version: str
+    title: str
+
+
+class SubmissionInfo(_Frozen):
+    county_code: str | None = None
+    county_name: str | None = None
+    year: int | None = None
+    as_of: _dt.date | None = None
+    source: str | None = None
+    encoding: dict[str, str] | None = None
+
+    @model_serializer(mode="wrap")
+    def _drop_unset_encoding(self, handler: SerializerFunctionWrapHandler) -> dict[str, Any]:
+        data = handler(self)
+        if data.get("encoding") is None:
+            data.pop("encoding", None)
+        return data
+
+
+class Summary(_Frozen):
+    rules_run: int
+    by_outcome: dict[str, int]
+    by_severity: dict[str, int]
+
+
+class Report(_Frozen):
+    schema_version: str = SCHEMA_VERSION
+    tool: ToolInfo
+    ruleset: RulesetInfo
+    submission: SubmissionInfo
+    summary: Summary
+    findings: list[Finding]
+
+    @classmethod
+    def build(
+        cls,
+        *,
+        tool: ToolInfo,
+        ruleset: RulesetInfo,
+        submission: SubmissionInfo,
+        rules_run: int,
+        findings: list[Finding],
+    ) -> Report:
+        """Sort the findings deterministically and compute the summary block.
+
+        ``by_severity`` counts the *failing* findings (``fail``) per severity,
+        so it answers "how bad is it" at a glance.
+        """
+        ordered = sorted(findings, key=Finding.sort_key)
+        outcomes = Counter(f.outcome.value for f in ordered)
+        severities = Counter(f.severity.value for f in ordered if f.outcome is Outcome.fail)
+        return cls(
+            tool=tool,
+            ruleset=ruleset,
+            submission=submission,
+            summary=Summary(
+                rules_run=rules_run,
+                by_outcome={o.value: outcomes.get(o.value, 0) for o in Outcome},
+                by_severity={s.value: severities.get(s.value, 0) for s in Severity},
+            ),
+            findings=ordered,
+        )
+
+    def to_json_dict(self) -> dict[str, Any]:
+        """The JSON document of findings.md (same as ``model_dump(mode="json")``)."""
+        return self.model_dump(mode="json")
+
+    def to_json(self) -> str:
+        import json
+
+        return json.dumps(self.to_json_dict(), ensure_ascii=False, indent=2) + "\n"
+
+    def failures(self, at_least: Severity) -> list[Finding]:
+        return [
+            f for f in self.findings if f.is_failure and f.severity.rank >= at_least.rank
+        ]
+
+
+_OPTIONAL_FINDING_KEYS = ("plugin", "waiver", "baseline")

@@ -1,0 +1,61 @@
+"""The submission as the engine sees it: a manifest and typed tables.
+
+Readers (``supervise_rules.readers``) produce a :class:`Submission` from a
+folder, workbook, JSON document or in-memory objects; the engine only ever sees
+this model. Every table frame carries a ``__row__`` column: the 1-based data row
+number in the table as submitted (header excluded), which findings cite as
+``evidence.rows``.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import polars as pl
+from pydantic import BaseModel, ConfigDict, Field
+
+from .models import Finding
+from .tables import Manifest
+
+ROW = "__row__"
+
+
+class Table(BaseModel):
+    """One table of the submission, typed per the data contract."""
+
+    model_config = ConfigDict(arbitrary_types_allowed=True, frozen=True)
+
+    name: str
+    frame: Any = Field(description="a polars DataFrame, or any narwhals-compatible frame")
+    source: str | None = Field(default=None, description="file (and sheet) it came from")
+    headers: dict[str, str] = Field(
+        default_factory=dict, description="contract column -> header as written in the file"
+    )
+    header_line: int = Field(
+        default=1,
+        description="the line (or sheet row) of the header, so file line = header_line + __row__",
+    )
+
+    def header(self, column: str) -> str:
+        """The column's header as the user wrote it (Chinese if they used Chinese)."""
+        return self.headers.get(column, column)
+
+    def file_line(self, row: int) -> int:
+        return self.header_line + row
+
+
+class Submission(BaseModel):
+    model_config = ConfigDict(arbitrary_types_allowed=True, frozen=True)
+
+    manifest: Manifest = Field(default_factory=Manifest)
+    tables: dict[str, Table] = Field(default_factory=dict)
+    source: str | None = None
+    encodings: dict[str, str] = Field(
+        default_factory=dict, description="file -> detected text encoding"
+    )
+    problems: list[Finding] = Field(
+        default_factory=list, description="READ-xx findings: cells that could not be read"
+    )
+
+    def table(self, name: str) -> Table | None:
+        return self.tables.get(name)

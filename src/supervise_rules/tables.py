@@ -1,0 +1,309 @@
+"""The submission tables of the data contract (``../shared/spec/data-contract.md``).
+
+One pydantic model per table documents every field: English name, Chinese
+header, type, unit and the Chinese labels of enum values. The models are the
+single source of truth; :data:`TABLES` derives from them the column specs that
+readers use to match headers and normalize values column-wise (whole tables are
+never validated row by row through these models: that is far too slow for a
+province's data).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import unicodedata
+from dataclasses import dataclass, field
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+Kind = Literal["str", "int", "float", "ratio", "bool", "date", "enum"]
+
+
+def col(
+    zh: str,
+    kind: Kind,
+    *,
+    unit: str | None = None,
+    labels: dict[str, str] | None = None,
+    key: bool = False,
+    description: str | None = None,
+) -> Any:
+    """Declare one column: its Chinese header, value kind, unit and enum labels."""
+    extra: dict[str, Any] = {"zh": zh, "kind": kind}
+    if unit:
+        extra["unit"] = unit
+    if labels:
+        extra["labels"] = labels
+    if key:
+        extra["key"] = True
+    return Field(default=None, description=description or zh, json_schema_extra=extra)
+
+
+class _Row(BaseModel):
+    model_config = ConfigDict(extra="allow", frozen=True)
+
+
+OWNERSHIP = {"public": "公办", "private": "民办"}
+LEVEL = {"primary": "小学", "junior": "初中"}
+SCHOOL_TYPE = {
+    "standalone": "独立设置",
+    "nine_year": "九年一贯制",
+    "twelve_year": "十二年一贯制",
+    "teaching_point": "教学点",
+}
+KG_GRADE = {"small": "小班", "middle": "中班", "large": "大班", "mixed": "混龄班"}
+ROLE = {"full_time": "专职", "part_time": "兼职"}
+TERM = {"spring": "春季", "autumn": "秋季"}
+CASE_STATUS = {
+    "open": "未返校",
+    "returned": "已劝返",
+    "home_schooling": "送教上门",
+    "transferred": "转学",
+    "exempt": "依法延缓/免予入学",
+}
+PARTY_TYPE = {"township": "乡镇", "school": "学校", "village": "村", "parent": "家长"}
+
+
+class Manifest(BaseModel):
+    """清单 / 说明: who submitted what, and the "today" of every deadline rule."""
+
+    model_config = ConfigDict(extra="allow", frozen=True)
+
+    county_code: str | None = col("区县代码", "str", description="6-digit county code, e.g. 640122")
+    county_name: str | None = col("区县名称", "str")
+    year: int | None = col("年度", "int", description="reporting year")
+    as_of: dt.date | None = col("统计截止日期", "date", description="the 'today' of deadline rules")
+    submitted_by: str | None = col("填报单位", "str")
+
+
+class CountyRow(_Row):
+    """县域概况: one row per county."""
+
+    county_code: str = col("区县代码", "str", key=True)
+    population_age_3_5: int = col("3-5岁适龄人口数", "int", unit="persons")
+    teachers_eligible_for_exchange: int = col("符合交流条件教师数", "int", unit="persons")
+    exchanged_teachers: int = col("交流轮岗教师数", "int", unit="persons")
+    exchanged_key_teachers: int = col("交流轮岗骨干教师数", "int", unit="persons")
+    avg_teacher_salary: float = col("教师年平均工资收入", "float", unit="yuan")
+    avg_civil_servant_salary: float = col("当地公务员年平均工资收入", "float", unit="yuan")
+    grade9_enrollment_now: int = col("当前初三在校人数", "int", unit="persons")
+    grade7_enrollment_of_cohort: int = col("该届初三学生初一入学人数", "int", unit="persons")
+    grade1_enrollment_of_cohort: int = col("该届初三学生小学一年级入学人数", "int", unit="persons")
+    social_recognition_rate: float = col("社会认可度", "ratio", unit="ratio")
+
+
+class SchoolRow(_Row):
+    """学校: one row per school **and** section; a nine-year school has two rows."""
+
+    school_id: str = col("学校标识码", "str", key=True, description="10-digit national school code")
+    school_name: str = col("学校名称", "str")
+    county_code: str = col("区县代码", "str")
+    township: str = col("乡镇", "str")
+    level: str = col("学段", "enum", labels=LEVEL, key=True)
+    school_type: str = col("学校类型", "enum", labels=SCHOOL_TYPE)
+    ownership: str = col("办学性质", "enum", labels=OWNERSHIP)
+    students: int = col("在校生数", "int", unit="persons")
+    classes: int = col("班级数", "int")
+    largest_class_size: int = col("最大班额", "int", unit="persons")
+    full_time_teachers: int = col("专任教师数", "int", unit="persons")
+    teachers_above_required_degree: int = col("高于规定学历教师数", "int", unit="persons")
+    key_teachers: int = col("县级以上骨干教师数", "int", unit="persons")
+    pe_art_teachers: int = col("体育艺术专任教师数", "int", unit="persons")
+    certified_teachers: int = col("持证专任教师数", "int", unit="persons")
+    teaching_aux_area_m2: float = col("教学及辅助用房面积", "float", unit="m2")
+    sports_area_m2: float = col("体育运动场馆面积", "float", unit="m2")
+    equipment_value_yuan: float = col("教学仪器设备值", "float", unit="yuan")
+    multimedia_classrooms: int = col("网络多媒体教室数", "int", unit="rooms")
+    music_rooms: int = col("音乐专用教室数", "int", unit="rooms")
+    art_rooms: int = col("美术专用教室数", "int", unit="rooms")
+
+
+class KindergartenRow(_Row):
+    """幼儿园. Public kindergartens count as inclusive whatever ``inclusive`` says."""
+
+    kindergarten_id: str = col("幼儿园标识码", "str", key=True)
+    kindergarten_name: str = col("幼儿园名称", "str")
+    county_code: str = col("区县代码", "str")
+    ownership: str = col("办学性质", "enum", labels=OWNERSHIP)
+    inclusive: bool = col("是否普惠性", "bool")
+    children: int = col("在园幼儿数", "int", unit="persons")
+    classes: int = col("班级数", "int")
+    largest_class_size: int = col("最大班额", "int", unit="persons")
+    staff: int = col("教职工数", "int", unit="persons")
+    full_time_teachers: int = col("专任教师数", "int", unit="persons")
+    caregivers: int = col("保育员数", "int", unit="persons")
+    certified_teachers: int = col("持证专任教师数", "int", unit="persons")
+
+
+class KindergartenClassRow(_Row):
+    """幼儿园班级 (optional): one row per class."""
+
+    kindergarten_id: str = col("幼儿园标识码", "str", key=True)
+    class_name: str = col("班级名称", "str", key=True)
+    grade: str = col("年龄班", "enum", labels=KG_GRADE)
+    children: int = col("幼儿数", "int", unit="persons")
+
+
+class InspectorRow(_Row):
+    """督学."""
+
+    inspector_id: str = col("督学编号", "str", key=True)
+    inspector_name: str = col("姓名", "str")
+    role: str = col("类别", "enum", labels=ROLE)
+    training_hours: float = col("年度培训学时", "float", unit="hours")
+
+
+class AssignmentRow(_Row):
+    """挂牌督导: which inspector is responsible for which school."""
+
+    inspector_id: str = col("督学编号", "str")
+    school_id: str = col("学校标识码", "str")
+
+
+class VisitRow(_Row):
+    """督导记录: one row per supervision visit."""
+
+    inspector_id: str = col("督学编号", "str")
+    school_id: str = col("学校标识码", "str")
+    visit_date: dt.date = col("督导日期", "date")
+    issues_found: int = col("发现问题数", "int")
+    issues_rectified: int = col("已整改问题数", "int")
+
+
+class EnrollmentCheckRow(_Row):
+    """开学摸排: the spring / autumn term-start dropout sweep."""
+
+    school_id: str = col("学校标识码", "str")
+    term: str = col("学期", "enum", labels=TERM)
+    check_date: dt.date = col("摸排日期", "date")
+    enrolled: int = col("应在校人数", "int", unit="persons")
+    present: int = col("实际在校人数", "int", unit="persons")
+
+
+class DropoutCaseRow(_Row):
+    """控辍保学台账: one row per student at risk or out of school."""
+
+    student_id: str = col("学籍号", "str", key=True)
+    school_id: str = col("学校标识码", "str")
+    township: str = col("乡镇", "str")
+    identified_date: dt.date = col("发现日期", "date")
+    reason: str = col("原因", "str")
+    status: str = col("状态", "enum", labels=CASE_STATUS)
+    resolved_date: dt.date = col("办结日期", "date", description="blank while open")
+    responsible_person: str = col("包保责任人", "str")
+
+
+class ResponsibilityLetterRow(_Row):
+    """控辍保学责任书."""
+
+    party_type: str = col("签订层级", "enum", labels=PARTY_TYPE)
+    party_id: str = col("单位或人员编号", "str", description="school_id for schools")
+    signed_date: dt.date = col("签订日期", "date")
+
+
+@dataclass(frozen=True)
+class ColumnSpec:
+    name: str
+    zh: str
+    kind: Kind
+    unit: str | None = None
+    labels: dict[str, str] = field(default_factory=dict)
+    key: bool = False
+    description: str = ""
+
+
+@dataclass(frozen=True)
+class TableSpec:
+    """What readers and validators need to know of one table."""
+
+    name: str
+    zh: str
+    model: type[BaseModel]
+    subject_type: str
+    columns: dict[str, ColumnSpec]
+
+    @property
+    def key(self) -> tuple[str, ...]:
+        return tuple(c.name for c in self.columns.values() if c.key)
+
+    def match_column(self, header: str) -> str | None:
+        """The contract column a header names (English or Chinese), or ``None``.
+
+        Surrounding spaces and full-width/half-width differences are ignored.
+        """
+        return self._header_index().get(normalize_header(header))
+
+    def _header_index(self) -> dict[str, str]:
+        index = {}
+        for c in self.columns.values():
+            index[normalize_header(c.name)] = c.name
+            index[normalize_header(c.zh)] = c.name
+        return index
+
+
+def normalize_header(text: str) -> str:
+    """Fold a header for matching: NFKC (full-width → half-width), trim, casefold."""
+    return unicodedata.normalize("NFKC", str(text)).strip().casefold().replace(" ", "")
+
+
+def _spec_from_model(name: str, zh: str, model: type[BaseModel], subject_type: str) -> TableSpec:
+    columns = {}
+    for fname, finfo in model.model_fields.items():
+        extra = finfo.json_schema_extra or {}
+        assert isinstance(extra, dict)
+        columns[fname] = ColumnSpec(
+            name=fname,
+            zh=str(extra["zh"]),
+            kind=extra["kind"],  # type: ignore[arg-type]
+            unit=extra.get("unit"),  # type: ignore[arg-type]
+            labels=dict(extra.get("labels") or {}),  # type: ignore[arg-type]
+            key=bool(extra.get("key")),
+            description=finfo.description or "",
+        )
+    return TableSpec(name=name, zh=zh, model=model, subject_type=subject_type, columns=columns)
+
+
+TABLES: dict[str, TableSpec] = {
+    spec.name: spec
+    for spec in (
+        _spec_from_model("county", "县域概况", CountyRow, "county"),
+        _spec_from_model("schools", "学校", SchoolRow, "school"),
+        _spec_from_model("kindergartens", "幼儿园", KindergartenRow, "kindergarten"),
+        _spec_from_model("kindergarten_classes", "幼儿园班级", KindergartenClassRow, "kindergarten"),
+        _spec_from_model("inspectors", "督学", InspectorRow, "inspector"),
+        _spec_from_model("assignments", "挂牌督导", AssignmentRow, "inspector"),
+        _spec_from_model("visits", "督导记录", VisitRow, "inspector"),
+        _spec_from_model("enrollment_checks", "开学摸排", EnrollmentCheckRow, "school"),
+        _spec_from_model("dropout_cases", "控辍保学台账", DropoutCaseRow, "case"),
+        _spec_from_model(
+            "responsibility_letters", "控辍保学责任书", ResponsibilityLetterRow, "submission"
+        ),
+    )
+}
+
+MANIFEST = _spec_from_model("manifest", "说明", Manifest, "submission")
+
+
+def resolve_table_name(name: str) -> str | None:
+    """The contract table a file or sheet name refers to (English or Chinese)."""
+    folded = normalize_header(name)
+    for spec in TABLES.values():
+        if folded in (normalize_header(spec.name), normalize_header(spec.zh)):
+            return spec.name
+    return None
+
+
+def subject_id_columns(table: str) -> tuple[str, ...]:
+    """Columns whose values, joined by ``/``, form a finding's ``subject.id``."""
+    return {
+        "county": ("county_code",),
+        "schools": ("school_id", "level"),
+        "kindergartens": ("kindergarten_id",),
+        "kindergarten_classes": ("kindergarten_id", "class_name"),
+        "inspectors": ("inspector_id",),
+        "dropout_cases": ("student_id",),
+    }.get(table, ())
+
+
+__all__ = ["MANIFEST", "TABLES", "ColumnSpec", "Manifest", "TableSpec", "col"]

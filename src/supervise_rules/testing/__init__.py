@@ -1,0 +1,1 @@
+"""Public test kit for rule and plugin authors (see ``docs/plugins.md``)."""
