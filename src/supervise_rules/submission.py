@@ -11,7 +11,6 @@ from __future__ import annotations
 
 from typing import Any
 
-import polars as pl
 from pydantic import BaseModel, ConfigDict, Field
 
 from .models import Finding

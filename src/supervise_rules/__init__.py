@@ -1,0 +1,89 @@
+"""supervise-rules: check education-supervision submissions against rulesets.
+
+Public API (everything a library user or plugin author may import)::
+
+    import supervise_rules as sr
+    report = sr.check("examples/helan-2024", "helan-2024")
+    print(report.summary.by_outcome)
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from .engine import check
+from .errors import (
+    ExpressionError,
+    PluginError,
+    RulesetError,
+    SubmissionError,
+    SuperviseRulesError,
+)
+from .expressions import compile_expression
+from .hookspecs import hookimpl
+from .models import (
+    Evidence,
+    Finding,
+    LocalizedText,
+    Outcome,
+    Report,
+    Required,
+    Severity,
+    Subject,
+)
+from .plugins import API_VERSION, PluginHost, get_plugin_host
+from .rulesets import ResolvedRule, Ruleset, RulesetSource, load_ruleset
+from .submission import Submission, Table
+from .validators import Params, RuleContext, Validator
+
+
+def load_submission(source: Any, *, host: PluginHost | None = None) -> Submission:
+    """Load a submission from a folder, workbook, JSON file or JSON-shaped dict."""
+    from .readers import load_submission as _load
+
+    return _load(source, host=host)
+
+
+def __getattr__(name: str) -> Any:
+    # The version comes from the installed metadata, so there is no file to keep in sync.
+    if name == "__version__":
+        from importlib.metadata import PackageNotFoundError, version
+
+        try:
+            return version("supervise-rules")
+        except PackageNotFoundError:  # running from a source tree without install
+            return "0.0.0+unknown"
+    raise AttributeError(name)
+
+
+__all__ = [
+    "API_VERSION",
+    "Evidence",
+    "ExpressionError",
+    "Finding",
+    "LocalizedText",
+    "Outcome",
+    "Params",
+    "PluginError",
+    "PluginHost",
+    "Report",
+    "Required",
+    "ResolvedRule",
+    "RuleContext",
+    "Ruleset",
+    "RulesetError",
+    "RulesetSource",
+    "Severity",
+    "Subject",
+    "Submission",
+    "SubmissionError",
+    "SuperviseRulesError",
+    "Table",
+    "Validator",
+    "check",
+    "compile_expression",
+    "get_plugin_host",
+    "hookimpl",
+    "load_ruleset",
+    "load_submission",
+]

@@ -1,0 +1,109 @@
+"""Parameter types and column-expression helpers shared by built-in validators."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any, Literal
+
+import narwhals as nw
+from pydantic import AfterValidator, BaseModel, ConfigDict
+
+from ...expressions import Compiled, parse
+from ...submission import ROW
+
+Comparison = Literal[">=", ">", "<=", "<", "==", "!="]
+
+#: Comparisons tolerate this relative error so that a value exactly at its
+#: threshold (e.g. 100 × 21 / 500 against 4.2) is not failed by float rounding.
+EPSILON = 1e-9
+
+
+def _check_expression(text: str) -> str:
+    try:
+        parse(text)
+    except Exception as exc:  # ExpressionError: reported at the parameter's line
+        raise ValueError(str(exc)) from None
+    return text
+
+
+Expression = Annotated[str, AfterValidator(_check_expression)]
+
+
+class ByColumn(BaseModel):
+    """A threshold that depends on a column, e.g. ``{by: level, values: {primary: 4.2,
+    junior: 5.3}}``. Rows whose ``by`` value is not listed are out of scope."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+    by: str
+    values: dict[str, float]
+
+
+Threshold = float | ByColumn
+
+
+def threshold_expr(threshold: Threshold | Compiled) -> nw.Expr:
+    if isinstance(threshold, ByColumn):
+        expr: Any = None
+        for key, value in threshold.values.items():
+            cond = nw.col(threshold.by) == key
+            expr = nw.when(cond).then(nw.lit(value)) if expr is None else expr.when(cond).then(
+                nw.lit(value))
+        return expr.otherwise(nw.lit(None, dtype=nw.Float64)) if expr is not None else nw.lit(None)
+    if isinstance(threshold, Compiled):
+        return threshold.expr.cast(nw.Float64)
+    return nw.lit(float(threshold))
+
+
+def threshold_columns(threshold: Threshold) -> list[str]:
+    return [threshold.by] if isinstance(threshold, ByColumn) else []
+
+
+def compare(observed: nw.Expr, op: str, required: nw.Expr) -> nw.Expr:
+    """``observed op required`` with the :data:`EPSILON` tolerance at the boundary."""
+    tol = required.abs().clip(lower_bound=1.0) * EPSILON
+    return {
+        ">=": lambda: observed >= required - tol,
+        ">": lambda: observed > required + tol,
+        "<=": lambda: observed <= required + tol,
+        "<": lambda: observed < required - tol,
+        "==": lambda: (observed - required).abs() <= tol,
+        "!=": lambda: (observed - required).abs() > tol,
+    }[op]()
+
+
+def compare_scalar(observed: float, op: str, required: float) -> bool:
+    tol = max(abs(required), 1.0) * EPSILON
+    return {
+        ">=": observed >= required - tol,
+        ">": observed > required + tol,
+        "<=": observed <= required + tol,
+        "<": observed < required - tol,
+        "==": abs(observed - required) <= tol,
+        "!=": abs(observed - required) > tol,
+    }[op]
+
+
+def first_null_column(columns: list[str]) -> nw.Expr:
+    """The name of the first of ``columns`` that is null in the row, else null."""
+    expr: Any = None
+    for c in columns:
+        cond = nw.col(c).is_null()
+        expr = nw.when(cond).then(nw.lit(c)) if expr is None else expr.when(cond).then(nw.lit(c))
+    if expr is None:
+        return nw.lit(None, dtype=nw.String)
+    return expr.otherwise(nw.lit(None, dtype=nw.String))
+
+
+def first_zero_denominator(compiled: Compiled) -> nw.Expr:
+    """The text of the first denominator that is 0 in the row, else null."""
+    expr: Any = None
+    for den, text in compiled.denominators:
+        cond = (den == 0).fill_null(False)
+        expr = nw.when(cond).then(nw.lit(text)) if expr is None else expr.when(cond).then(
+            nw.lit(text))
+    if expr is None:
+        return nw.lit(None, dtype=nw.String)
+    return expr.otherwise(nw.lit(None, dtype=nw.String))
+
+
+def row_expr() -> nw.Expr:
+    return nw.col(ROW)

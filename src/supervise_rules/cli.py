@@ -1,0 +1,236 @@
+"""``supervise-check``: the command a clerk runs on a submission.
+
+A thin layer: parse arguments, call the library, print through a reporter,
+map the outcome to an exit code. Every library error for a user's mistake is
+printed as one clear message (exit 2); an unexpected exception is an internal
+error (exit 3).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from collections.abc import Sequence
+from enum import IntEnum
+from pathlib import Path
+
+from rich.console import Console
+
+from .errors import SuperviseRulesError
+from .models import Severity
+
+DEFAULT_RULESET = "helan-2024"
+
+
+class ExitCode(IntEnum):
+    #: no failing finding at or above ``--fail-on``
+    OK = 0
+    #: at least one failing (or error) finding at or above ``--fail-on``
+    FAILURES = 1
+    #: usage or configuration error: bad ruleset, unreadable submission, unknown plugin
+    USAGE = 2
+    #: a bug in supervise-rules itself
+    INTERNAL = 3
+
+
+class _Parser(argparse.ArgumentParser):
+    def error(self, message: str):  # argparse exits 2 too, but with our wording
+        self.print_usage(sys.stderr)
+        print(f"supervise-check: error: {message}", file=sys.stderr)
+        raise SystemExit(ExitCode.USAGE)
+
+
+def _common(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--plugin", action="append", default=[], metavar="MODULE",
+                   help="load a local plugin module (repeatable)")
+    p.add_argument("--lang", choices=("zh", "en", "both"), default="zh",
+                   help="message language in human formats (default zh)")
+
+
+def _check_parser() -> argparse.ArgumentParser:
+    p = _Parser(
+        prog="supervise-check",
+        description="Check a submission against a ruleset. Other commands: "
+        "list-rules, explain RULE_ID, plugins, schema ruleset.",
+    )
+    p.add_argument("path", help="submission: folder, .xlsx workbook or .json document")
+    p.add_argument("--ruleset", default=None,
+                   help=f"ruleset id or YAML file (default: the manifest's, else {DEFAULT_RULESET})")
+    p.add_argument("--format", default="table", help="output format (default table)")
+    p.add_argument("--output", "-o", type=Path, help="write the report to this file")
+    p.add_argument("--fail-on", default="major",
+                   choices=[s.value for s in Severity] + ["never"],
+                   help="lowest severity whose failure gives exit status 1 (default major)")
+    p.add_argument("--show-passes", action="store_true", help="also list passing findings")
+    p.add_argument("--backend", choices=("polars", "duckdb"), default="polars",
+                   help="where column expressions run (default polars)")
+    _common(p)
+    return p
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = list(sys.argv[1:] if argv is None else argv)
+    commands = {
+        "list-rules": cmd_list_rules,
+        "explain": cmd_explain,
+        "plugins": cmd_plugins,
+    }
+    try:
+        if args and args[0] in commands:
+            return int(commands[args[0]](args[1:]))
+        return int(cmd_check(args))
+    except SystemExit as exc:
+        return int(exc.code or 0)
+    except SuperviseRulesError as exc:
+        _error(str(exc))
+        return ExitCode.USAGE
+    except KeyboardInterrupt:
+        return 130
+    except Exception:  # a bug of ours: say so, with the traceback for the report
+        import traceback
+
+        _error("internal error (please report this):\n" + traceback.format_exc())
+        return ExitCode.INTERNAL
+
+
+def _error(message: str) -> None:
+    Console(stderr=True, highlight=False).print(f"[bold red]error:[/] {message}", markup=True,
+                                                soft_wrap=True)
+
+
+def _host(plugins: list[str]):
+    from .plugins import get_plugin_host
+
+    host = get_plugin_host(plugins)
+    for err in host.load_errors:
+        _warn(f"plugin {err.name!r}" + (f" ({err.distribution})" if err.distribution else "")
+              + f" was not loaded: {err.reason}")
+    return host
+
+
+def _warn(message: str) -> None:
+    Console(stderr=True, highlight=False).print(f"[yellow]warning:[/] {message}", markup=True,
+                                                soft_wrap=True)
+
+
+def cmd_check(argv: list[str]) -> int:
+    from .engine import check
+    from .readers import load_submission
+    from .reporters import RenderOptions, write_atomically
+    from .rulesets import load_ruleset
+
+    args = _check_parser().parse_args(argv)
+    host = _host(args.plugin)
+    reporter = host.reporters.get(args.format)
+    if reporter is None:
+        raise SuperviseRulesError(
+            f"unknown format {args.format!r} (known: {', '.join(sorted(host.reporters))})")
+    submission = load_submission(args.path, host=host)
+    ruleset_ref = args.ruleset or getattr(submission.manifest, "ruleset", None) or DEFAULT_RULESET
+    ruleset = load_ruleset(ruleset_ref, host=host)
+    report = check(submission, ruleset, host=host, backend=args.backend)
+
+    to_terminal = args.output is None and sys.stdout.isatty()
+    options = RenderOptions(lang=args.lang, show_passes=args.show_passes, color=to_terminal,
+                            width=Console().width if to_terminal else 120)
+    output = reporter.render(report, options)
+    if args.output is not None:
+        write_atomically(args.output, output)
+    elif isinstance(output, bytes):
+        raise SuperviseRulesError(f"format {args.format!r} is binary: give --output FILE")
+    else:
+        sys.stdout.write(output)
+        sys.stdout.flush()
+    if args.fail_on == "never":
+        return ExitCode.OK
+    return ExitCode.FAILURES if report.failures(Severity(args.fail_on)) else ExitCode.OK
+
+
+def cmd_list_rules(argv: list[str]) -> int:
+    from .rulesets import load_ruleset
+
+    p = _Parser(prog="supervise-check list-rules", description="List the rules of a ruleset.")
+    p.add_argument("--ruleset", default=DEFAULT_RULESET)
+    p.add_argument("--format", choices=("table", "json"), default="table")
+    _common(p)
+    args = p.parse_args(argv)
+    host = _host(args.plugin)
+    ruleset = load_ruleset(args.ruleset, host=host)
+    rows = [
+        {
+            "id": r.id,
+            "title": r.title.get(args.lang) if args.lang != "both" else r.title.get("both"),
+            "work_point": r.rule.work_point,
+            "severity": r.severity.value,
+            "certainty": r.rule.certainty,
+            "validator": r.rule.validator,
+            "plugin": host.plugin_of("validators", r.rule.validator),
+        }
+        for r in sorted(ruleset.rules, key=lambda r: r.id)
+    ]
+    if args.format == "json":
+        sys.stdout.write(json.dumps(rows, ensure_ascii=False, indent=2) + "\n")
+        return ExitCode.OK
+    from rich.table import Table
+
+    console = Console(highlight=False)
+    table = Table(title=f"{ruleset.title.get(args.lang)} ({ruleset.id} {ruleset.version})")
+    for col in ("id", "title", "work point", "severity", "certainty", "validator"):
+        table.add_column(col)
+    for row in rows:
+        table.add_row(row["id"], row["title"], row["work_point"] or "", row["severity"],
+                      row["certainty"], row["validator"])
+    console.print(table)
+    if ruleset.disabled:
+        console.print("Disabled: " + "; ".join(
+            f"{rid} ({d.reason})" for rid, d in sorted(ruleset.disabled.items())))
+    return ExitCode.OK
+
+
+def cmd_explain(argv: list[str]) -> int:
+    from .explain import explain_rule
+
+    p = _Parser(prog="supervise-check explain", description="Show a rule's documentation.")
+    p.add_argument("rule_id")
+    p.add_argument("--ruleset", default=DEFAULT_RULESET)
+    _common(p)
+    args = p.parse_args(argv)
+    host = _host(args.plugin)
+    sys.stdout.write(explain_rule(args.rule_id, args.ruleset, host=host, lang=args.lang))
+    return ExitCode.OK
+
+
+def cmd_plugins(argv: list[str]) -> int:
+    p = _Parser(prog="supervise-check plugins", description="List loaded plugins.")
+    p.add_argument("--format", choices=("table", "json"), default="table")
+    p.add_argument("--all", action="store_true", help="include the built-in plugins")
+    p.add_argument("--plugin", action="append", default=[], metavar="MODULE")
+    args = p.parse_args(argv)
+    host = _host(args.plugin)
+    plugins = [pl for pl in host.plugins if args.all or not pl.builtin]
+    data = {
+        "plugins": [
+            {"name": pl.name, "distribution": pl.distribution, "version": pl.version,
+             "builtin": pl.builtin, "contributes": pl.contributes}
+            for pl in plugins
+        ],
+        "failed": [
+            {"name": e.name, "distribution": e.distribution, "reason": e.reason}
+            for e in host.load_errors
+        ],
+    }
+    if args.format == "json":
+        sys.stdout.write(json.dumps(data, ensure_ascii=False, indent=2) + "\n")
+        return ExitCode.OK
+    console = Console(highlight=False)
+    if not plugins:
+        console.print("No third-party plugins loaded (use --all to list the built-ins).")
+    for pl in data["plugins"]:
+        version = f" {pl['distribution']} {pl['version']}" if pl["distribution"] else ""
+        console.print(f"[bold]{pl['name']}[/]{version}")
+        for kind, names in sorted(pl["contributes"].items()):
+            console.print(f"  {kind}: {', '.join(names)}")
+    for err in data["failed"]:
+        console.print(f"[red]failed[/] {err['name']}: {err['reason']}")
+    return ExitCode.OK

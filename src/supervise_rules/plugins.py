@@ -1,0 +1,255 @@
+"""The plugin host: builds a pluggy manager and collects what plugins contribute.
+
+Nothing happens at import time. :func:`get_plugin_host` makes a fresh host
+each time it is called (tests get isolation for free); the CLI calls it once.
+Built-in plugins are registered exactly like third-party ones, then the
+``supervise_rules`` entry-point group is loaded one entry at a time so that a
+plugin that fails to import is reported and the others still run.
+"""
+
+from __future__ import annotations
+
+import importlib
+import importlib.metadata as md
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from types import ModuleType
+from typing import Any
+
+import pluggy
+
+from . import hookspecs
+from .errors import PluginError
+
+ENTRY_POINT_GROUP = "supervise_rules"
+
+#: The API version plugins declare as ``SUPERVISE_RULES_API`` (module attribute).
+#: A minor release may add hooks, validators and optional finding keys; changing
+#: a hook's arguments or the meaning of a field raises this number.
+API_VERSION = "1"
+
+BUILTIN_PLUGINS: tuple[str, ...] = (
+    "supervise_rules.builtin.validators",
+    "supervise_rules.builtin.readers",
+    "supervise_rules.builtin.reporters",
+    "supervise_rules.builtin.rulesets",
+)
+
+_CONTRIBUTION_HOOKS = {
+    "validators": "register_validators",
+    "readers": "register_readers",
+    "reporters": "register_reporters",
+    "rulesets": "register_rulesets",
+}
+
+
+@dataclass(frozen=True)
+class PluginInfo:
+    """One loaded plugin and what it contributes (for ``supervise-check plugins``)."""
+
+    name: str
+    distribution: str | None
+    version: str | None
+    builtin: bool
+    contributes: dict[str, list[str]] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class PluginLoadError:
+    """A plugin that could not be loaded, and why; the run goes on without it."""
+
+    name: str
+    distribution: str | None
+    reason: str
+
+
+@dataclass
+class PluginHost:
+    """A plugin manager plus the registries built from its hooks."""
+
+    pm: pluggy.PluginManager
+    validators: dict[str, type] = field(default_factory=dict)
+    readers: list[Any] = field(default_factory=list)
+    reporters: dict[str, Any] = field(default_factory=dict)
+    rulesets: dict[str, Any] = field(default_factory=dict)
+    plugins: list[PluginInfo] = field(default_factory=list)
+    load_errors: list[PluginLoadError] = field(default_factory=list)
+    #: contribution name -> plugin name, per kind, for error messages and provenance
+    provided_by: dict[str, dict[str, str]] = field(default_factory=dict)
+
+    def plugin_of(self, kind: str, name: str) -> str | None:
+        return self.provided_by.get(kind, {}).get(name)
+
+
+def new_plugin_manager() -> pluggy.PluginManager:
+    pm = pluggy.PluginManager(hookspecs.PROJECT_NAME)
+    pm.add_hookspecs(hookspecs)
+    return pm
+
+
+def get_plugin_host(
+    modules: Iterable[str | ModuleType | object] = (),
+    *,
+    entry_points: bool = True,
+    builtins: bool = True,
+) -> PluginHost:
+    """Build a host: built-ins, then installed entry points, then ``modules``.
+
+    :param modules: extra plugins (dotted module names as given to ``--plugin``,
+        modules or objects with hookimpls), registered after the others.
+    :param entry_points: load the ``supervise_rules`` entry-point group.
+    :param builtins: register the built-in plugins (tests may turn this off).
+    :raises PluginError: a module given in ``modules`` cannot be imported, or a
+        contribution's name collides with another plugin's.
+    """
+    pm = new_plugin_manager()
+    host = PluginHost(pm=pm)
+    builtin_names: set[str] = set()
+    distributions: dict[str, tuple[str | None, str | None]] = {}
+    if builtins:
+        for dotted in BUILTIN_PLUGINS:
+            pm.register(importlib.import_module(dotted), name=dotted)
+            builtin_names.add(dotted)
+    if entry_points:
+        _load_entry_points(host, distributions)
+    for item in modules:
+        plugin = _import_plugin(item) if isinstance(item, str) else item
+        name = item if isinstance(item, str) else getattr(item, "__name__", None)
+        _register(host, plugin, name, None)
+    _collect(host, builtin_names, distributions)
+    return host
+
+
+def _import_plugin(dotted: str) -> ModuleType:
+    try:
+        return importlib.import_module(dotted)
+    except Exception as exc:  # any import failure is the user's plugin's problem
+        raise PluginError(dotted, f"cannot be imported: {type(exc).__name__}: {exc}") from exc
+
+
+def _load_entry_points(host: PluginHost, distributions: dict) -> None:
+    for ep in sorted(md.entry_points(group=ENTRY_POINT_GROUP), key=lambda e: e.name):
+        dist = getattr(ep, "dist", None)
+        dist_name = dist.metadata["Name"] if dist is not None else None
+        dist_version = dist.version if dist is not None else None
+        if host.pm.get_plugin(ep.name) is not None or host.pm.is_blocked(ep.name):
+            continue
+        try:
+            plugin = ep.load()
+        except Exception as exc:  # a broken plugin must not take the others down
+            host.load_errors.append(
+                PluginLoadError(ep.name, dist_name, f"import failed: {type(exc).__name__}: {exc}")
+            )
+            continue
+        declared = getattr(plugin, "SUPERVISE_RULES_API", API_VERSION)
+        if str(declared) != API_VERSION:
+            host.load_errors.append(
+                PluginLoadError(
+                    ep.name,
+                    dist_name,
+                    f"written for supervise-rules API {declared}, this is API {API_VERSION}",
+                )
+            )
+            continue
+        try:
+            _register(host, plugin, ep.name, dist_name)
+        except PluginError as exc:
+            host.load_errors.append(PluginLoadError(ep.name, dist_name, str(exc)))
+            continue
+        distributions[ep.name] = (dist_name, dist_version)
+
+
+def _register(host: PluginHost, plugin: object, name: str | None, dist: str | None) -> None:
+    try:
+        registered = host.pm.register(plugin, name=name)
+    except (pluggy.PluginValidationError, ValueError) as exc:
+        raise PluginError(name or repr(plugin), str(exc)) from exc
+    # A hookimpl whose name matches no spec would otherwise be silently ignored.
+    for hook_name in _unknown_hooks(host.pm, plugin):
+        host.pm.unregister(plugin)
+        raise PluginError(
+            registered or repr(plugin),
+            f"implements {hook_name!r}, which is not a supervise_rules hook "
+            f"(known: {', '.join(sorted(_CONTRIBUTION_HOOKS.values()))})",
+        )
+
+
+def _unknown_hooks(pm: pluggy.PluginManager, plugin: object) -> list[str]:
+    unknown = []
+    for hook_name in dir(pm.hook):
+        if hook_name.startswith("_"):
+            continue
+        caller = getattr(pm.hook, hook_name)
+        if caller.spec is None and any(i.plugin is plugin for i in caller.get_hookimpls()):
+            unknown.append(hook_name)
+    return unknown
+
+
+def _collect(host: PluginHost, builtin_names: set[str], distributions: dict) -> None:
+    """Call each contribution hook plugin by plugin.
+
+    The hookimpls are called one at a time (rather than through ``pm.hook``)
+    so that each contribution is attributed to its plugin, and a plugin whose
+    hook raises is reported without losing the other plugins' contributions.
+    """
+    contributions: dict[str, dict[str, list[str]]] = {}
+    for kind, hook_name in _CONTRIBUTION_HOOKS.items():
+        host.provided_by[kind] = {}
+        for impl in getattr(host.pm.hook, hook_name).get_hookimpls():
+            plugin_name = impl.plugin_name
+            try:
+                items = list(impl.function() or [])
+            except Exception as exc:  # a crashing plugin is reported, not fatal
+                host.load_errors.append(
+                    PluginLoadError(
+                        plugin_name,
+                        distributions.get(plugin_name, (None, None))[0],
+                        f"{hook_name}() raised {type(exc).__name__}: {exc}",
+                    )
+                )
+                continue
+            for item in items:
+                key = _add(host, kind, item, plugin_name)
+                contributions.setdefault(plugin_name, {}).setdefault(kind, []).append(key)
+    for plugin_name, _plugin in host.pm.list_name_plugin():
+        dist, version = distributions.get(plugin_name, (None, None))
+        builtin = plugin_name in builtin_names
+        if builtin:
+            dist, version = "supervise-rules", _own_version()
+        host.plugins.append(
+            PluginInfo(
+                name=plugin_name,
+                distribution=dist,
+                version=version,
+                builtin=builtin,
+                contributes=contributions.get(plugin_name, {}),
+            )
+        )
+
+
+def _add(host: PluginHost, kind: str, item: Any, plugin_name: str) -> str:
+    registry_owner = host.provided_by[kind]
+    if kind == "readers":
+        key = item.name
+        if key in registry_owner:
+            raise PluginError(
+                plugin_name, f"reader {key!r} is already provided by plugin {registry_owner[key]!r}"
+            )
+        host.readers.append(item)
+    else:
+        key = item.name if kind != "rulesets" else item.id
+        registry: dict = getattr(host, kind)
+        if key in registry:
+            raise PluginError(
+                plugin_name,
+                f"{kind[:-1]} {key!r} is already provided by plugin {registry_owner[key]!r}",
+            )
+        registry[key] = item
+    registry_owner[key] = plugin_name
+    return key
+
+
+def _own_version() -> str:
+    from . import __version__
+
+    return __version__

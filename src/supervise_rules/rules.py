@@ -1,0 +1,111 @@
+"""Pydantic models of ruleset files (what a county officer writes in YAML).
+
+Every model forbids unknown keys, so a typo is an error located at its line,
+never a silently ignored setting. A validator's own parameters are validated
+separately, against that validator's ``Params`` model, once ``extends`` and
+``overrides`` have been applied.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator
+
+from .models import Certainty, LocalizedText, Severity
+
+RULE_ID_PATTERN = r"^[A-Z][A-Z0-9]*-[A-Za-z0-9][A-Za-z0-9-]*$"
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class RuleDocs(_Strict):
+    """The rule's own documentation, rendered by ``supervise-check explain``."""
+
+    checks: str = Field(description="What it checks, in one or two sentences.")
+    why: str = Field(description="Why it matters: the policy it enforces.")
+    example: str = Field(description="A worked example with figures.")
+    notes: str | None = Field(default=None, description="Interpretation choices, caveats.")
+
+
+class MessageTemplates(_Strict):
+    """Message templates. Placeholders: ``{observed}``, ``{required}``, ``{unit}``,
+    ``{subject_id}``, ``{subject_name}``, ``{verdict}``, ``{op_text}`` and any
+    extra value a validator documents; a format spec such as ``{observed:.2%}``
+    is allowed. No attribute access or indexing: the templates are formatted by
+    a restricted formatter, never by ``str.format`` on arbitrary objects."""
+
+    zh: str
+    en: str
+
+
+class Rule(_Strict):
+    id: str = Field(pattern=RULE_ID_PATTERN, description="Stable id, never reused (e.g. PRE-02).")
+    title: LocalizedText
+    work_point: str | None = Field(
+        default=None, description="The work point of the county's 要点 this rule serves."
+    )
+    severity: Severity
+    source: str = Field(description="The document the rule comes from.")
+    certainty: Certainty = Field(
+        description="V read in the document, S secondary sources agree, M unconfirmed."
+    )
+    validator: str = Field(description="Name of the registered validator that evaluates it.")
+    params: dict[str, Any] = Field(default_factory=dict)
+    message: MessageTemplates
+    docs: RuleDocs
+    tags: list[str] = Field(default_factory=list)
+    requires_data: bool = Field(
+        default=False,
+        description="A missing table or column is an error (true) or not applicable (false).",
+    )
+
+    @field_validator("work_point", mode="before")
+    @classmethod
+    def _work_point_as_text(cls, value: Any) -> Any:
+        return str(value) if isinstance(value, int) else value
+
+
+class RuleOverride(_Strict):
+    """Changes a child ruleset makes to an inherited rule (params are merged)."""
+
+    title: LocalizedText | None = None
+    work_point: str | None = None
+    severity: Severity | None = None
+    params: dict[str, Any] | None = None
+    message: MessageTemplates | None = None
+    docs: RuleDocs | None = None
+    tags: list[str] | None = None
+    requires_data: bool | None = None
+
+    @field_validator("work_point", mode="before")
+    @classmethod
+    def _work_point_as_text(cls, value: Any) -> Any:
+        return str(value) if isinstance(value, int) else value
+
+
+class DisabledRule(_Strict):
+    reason: str = Field(min_length=1, description="Why the county does not apply this rule.")
+
+
+class RulesetFile(_Strict):
+    """One ruleset YAML file, before ``extends`` is resolved."""
+
+    schema_: str | None = Field(default=None, alias="$schema")
+    id: str
+    version: str
+    title: LocalizedText
+    description: str | None = None
+    extends: list[str] = Field(default_factory=list, description="Parent rulesets, by id or path.")
+    rules: list[Rule] = Field(default_factory=list)
+    overrides: dict[str, RuleOverride] = Field(default_factory=dict)
+    disable: dict[str, DisabledRule] = Field(default_factory=dict)
+
+    model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True)
+
+    @field_validator("version", mode="before")
+    @classmethod
+    def _version_as_text(cls, value: Any) -> Any:
+        return str(value) if isinstance(value, int | float) else value

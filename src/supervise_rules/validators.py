@@ -1,0 +1,425 @@
+"""The validator contract and the context a validator runs in.
+
+A validator evaluates one rule on whole columns: it builds narwhals
+expressions over the submission's tables (polars by default, DuckDB or any
+narwhals backend alike), collects a small *result frame* with one row per
+subject, and hands it to :meth:`RuleContext.findings_from` which turns it into
+findings with the rule's messages. No built-in validator loops over data rows
+in Python.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import string
+from collections.abc import Iterable, Sequence
+from typing import TYPE_CHECKING, Any, ClassVar
+
+import narwhals as nw
+from pydantic import BaseModel, ConfigDict
+
+from .expressions import Compiled, compile_expression
+from .models import (
+    Evidence,
+    Finding,
+    LocalizedText,
+    Outcome,
+    Required,
+    Subject,
+)
+from .submission import ROW, Submission, Table
+from .tables import TABLES, subject_id_columns
+
+if TYPE_CHECKING:
+    from .rulesets import ResolvedRule
+
+
+class Params(BaseModel):
+    """Base for validator parameter models: unknown parameters are errors."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class Validator:
+    """Base class of validators. Subclasses set the class attributes and ``check``.
+
+    The class docstring is the validator's documentation, in sections
+    ``What it checks``, ``Parameters`` and ``Example`` (a meta-test enforces it).
+    """
+
+    #: the name rules refer to in ``validator:``
+    name: ClassVar[str]
+    #: one line for ``list`` views
+    summary: ClassVar[str]
+    #: pydantic model of the rule's ``params``
+    Params: ClassVar[type[BaseModel]] = Params
+
+    def check(self, ctx: RuleContext) -> list[Finding]:  # pragma: no cover - abstract
+        raise NotImplementedError
+
+
+# --- result frames -----------------------------------------------------------------
+
+#: Columns of a result frame. ``outcome`` and ``subject_id`` are required.
+RESULT_COLUMNS = (
+    "subject_id",  # str
+    "subject_name",  # str | null
+    "observed",  # number | str | null
+    "required",  # number | null (a per-row threshold)
+    "outcome",  # "pass" | "fail" | "error"
+    "row",  # int | null: the evidence row (1-based, header excluded)
+    "error_column",  # str | null: for errors, the column whose value is missing/zero
+    "error_kind",  # "missing" | "zero" | null
+)
+
+_OP_TEXT = {
+    ">=": ("不低于", "at least"),
+    ">": ("高于", "above"),
+    "<=": ("不高于", "at most"),
+    "<": ("低于", "below"),
+    "==": ("等于", "equal to"),
+    "!=": ("不等于", "not equal to"),
+    "in": ("属于", "one of"),
+    "exists": ("存在", "present"),
+    "within_days": ("在规定天数内", "within the days allowed"),
+}
+_VERDICT = {
+    Outcome.passed: ("达标", "meets the requirement"),
+    Outcome.fail: ("未达标", "does not meet the requirement"),
+}
+
+
+class _SafeFormatter(string.Formatter):
+    """Formats message templates from a fixed set of values only.
+
+    ``{name}`` and ``{name:spec}`` are allowed; attribute access, indexing and
+    conversions (``{x.__class__}``, ``{x[0]}``, ``{x!r}``) are rejected, so a
+    ruleset cannot reach into Python objects through its messages.
+    """
+
+    def get_field(self, field_name: str, args: Sequence[Any], kwargs: dict[str, Any]) -> Any:
+        if not field_name.isidentifier() or field_name.startswith("_"):
+            raise ValueError(f"placeholder {{{field_name}}} is not allowed")
+        if field_name not in kwargs:
+            raise KeyError(field_name)
+        return kwargs[field_name], field_name
+
+    def convert_field(self, value: Any, conversion: str | None) -> Any:
+        if conversion:
+            raise ValueError("conversions such as !r are not allowed in messages")
+        return value
+
+    def format_field(self, value: Any, format_spec: str) -> str:
+        if value is None:
+            return "—"
+        try:
+            return format(value, format_spec)
+        except (TypeError, ValueError):
+            return str(value)
+
+
+_FORMATTER = _SafeFormatter()
+
+
+def render_message(template: str, values: dict[str, Any]) -> str:
+    """Render a rule's message template; a bad placeholder never crashes a run."""
+    try:
+        return _FORMATTER.vformat(template, (), values)
+    except (KeyError, ValueError, IndexError) as exc:
+        return f"{template} [message template error: {exc}]"
+
+
+class RuleContext:
+    """Everything a validator may use to evaluate one rule."""
+
+    def __init__(
+        self,
+        rule: ResolvedRule,
+        submission: Submission,
+        frames: FrameProvider,
+        *,
+        plugin: str | None = None,
+    ):
+        self.rule = rule
+        self.params = rule.params
+        self.submission = submission
+        self._frames = frames
+        self.plugin = plugin
+
+    # -- data access -------------------------------------------------------------
+
+    @property
+    def as_of(self) -> dt.date | None:
+        return self.submission.manifest.as_of
+
+    def table(self, name: str) -> Table | None:
+        return self.submission.table(name)
+
+    def frame(self, name: str) -> nw.LazyFrame | None:
+        """The table as a narwhals LazyFrame on the run's backend, or ``None``."""
+        return self._frames.get(name)
+
+    def columns(self, name: str) -> list[str]:
+        table = self.table(name)
+        return [] if table is None else list(table.frame.columns)
+
+    def resolver(self, table: str):
+        """Maps a name in an expression (English or Chinese header) to a column."""
+        spec = TABLES.get(table)
+        present = set(self.columns(table))
+
+        def resolve(name: str) -> str | None:
+            if name in present:
+                return name
+            if spec is not None:
+                matched = spec.match_column(name)
+                if matched is not None:
+                    return matched
+            return name  # unknown here; ``require`` reports it as a missing column
+
+        return resolve
+
+    def compile(self, text: str, table: str) -> Compiled:
+        return compile_expression(text, self.resolver(table))
+
+    def require(self, table: str, columns: Iterable[str] = ()) -> list[Finding]:
+        """Findings for a missing table or columns (not_applicable, or error if the
+        rule says the data is required); an empty list when all are present."""
+        tbl = self.table(table)
+        if tbl is None:
+            return [self._missing(table, None)]
+        missing = [c for c in dict.fromkeys(columns) if c not in tbl.frame.columns]
+        if missing:
+            return [self._missing(table, missing)]
+        return []
+
+    def _missing(self, table: str, columns: list[str] | None) -> Finding:
+        spec = TABLES.get(table)
+        zh_table = spec.zh if spec else table
+        if columns is None:
+            zh = f"提交数据中没有「{zh_table}」表（{table}），无法检查本规则"
+            en = f"The submission has no {table} table, so this rule cannot be checked"
+        else:
+            cols = ", ".join(columns)
+            zh_cols = "、".join(
+                f"{spec.columns[c].zh}（{c}）" if spec and c in spec.columns else c for c in columns
+            )
+            zh = f"「{zh_table}」表缺少列：{zh_cols}，无法检查本规则"
+            en = f"The {table} table lacks column(s) {cols}, so this rule cannot be checked"
+        outcome = Outcome.error if self.rule.rule.requires_data else Outcome.not_applicable
+        return self.finding(
+            outcome=outcome,
+            subject=self.submission_subject(),
+            message=LocalizedText(zh=zh, en=en),
+            evidence=[Evidence(table=table, rows=None, columns=columns or [])],
+        )
+
+    # -- subjects ----------------------------------------------------------------
+
+    def county_subject(self) -> Subject:
+        m = self.submission.manifest
+        return Subject(type="county", id=m.county_code or "unknown", name=m.county_name)
+
+    def submission_subject(self) -> Subject:
+        m = self.submission.manifest
+        return Subject(
+            type="submission", id=self.submission.source or m.county_code or "submission",
+            name=m.county_name,
+        )
+
+    @staticmethod
+    def subject_id_expr(table: str) -> nw.Expr:
+        cols = subject_id_columns(table)
+        if not cols:
+            return nw.col(ROW).cast(nw.String)
+        exprs = [nw.col(c).cast(nw.String).fill_null("?") for c in cols]
+        return exprs[0] if len(exprs) == 1 else nw.concat_str(exprs, separator="/")
+
+    @staticmethod
+    def subject_name_expr(table: str, available: Iterable[str]) -> nw.Expr:
+        name_col = {
+            "schools": "school_name",
+            "kindergartens": "kindergarten_name",
+            "inspectors": "inspector_name",
+            "kindergarten_classes": "class_name",
+        }.get(table)
+        if name_col and name_col in set(available):
+            return nw.col(name_col).cast(nw.String)
+        return nw.lit(None, dtype=nw.String)
+
+    # -- findings ----------------------------------------------------------------
+
+    def finding(
+        self,
+        *,
+        outcome: Outcome,
+        subject: Subject,
+        message: LocalizedText | None = None,
+        observed: Any = None,
+        required: Required | None = None,
+        unit: str | None = None,
+        evidence: list[Evidence] | None = None,
+        values: dict[str, Any] | None = None,
+    ) -> Finding:
+        """A finding for this rule. Without ``message`` the rule's templates are
+        rendered with ``observed``, ``required``, the subject and ``values``."""
+        if message is None:
+            message = self.render(outcome, subject, observed, required, unit, values or {})
+        return Finding(
+            rule_id=self.rule.id,
+            title=self.rule.title,
+            work_point=self.rule.rule.work_point,
+            severity=self.rule.severity,
+            outcome=outcome,
+            subject=subject,
+            observed=_clean_number(observed),
+            required=required,
+            unit=unit,
+            message=message,
+            evidence=evidence or [],
+            source=self.rule.rule.source,
+        )
+
+    def render(
+        self,
+        outcome: Outcome,
+        subject: Subject,
+        observed: Any,
+        required: Required | None,
+        unit: str | None,
+        values: dict[str, Any],
+    ) -> LocalizedText:
+        op = required.op if required else None
+        op_zh, op_en = _OP_TEXT.get(op or "", ("", ""))
+        verdict_zh, verdict_en = _VERDICT.get(outcome, ("", ""))
+        base = {
+            "observed": observed,
+            "required": required.value if required else None,
+            "unit": unit or "",
+            "subject_id": subject.id,
+            "subject_name": subject.name or subject.id,
+            **values,
+        }
+        templates = self.rule.rule.message
+        return LocalizedText(
+            zh=render_message(templates.zh, {**base, "verdict": verdict_zh, "op_text": op_zh}),
+            en=render_message(templates.en, {**base, "verdict": verdict_en, "op_text": op_en}),
+        )
+
+    def findings_from(
+        self,
+        result: nw.DataFrame,
+        *,
+        table: str,
+        op: str,
+        unit: str | None,
+        columns: list[str],
+        subject_type: str | None = None,
+        threshold: Any = None,
+        extra_evidence: list[Evidence] | None = None,
+        aggregate: bool = False,
+    ) -> list[Finding]:
+        """Turn a collected result frame (see :data:`RESULT_COLUMNS`) into findings.
+
+        This is the one place that walks result rows in Python: one iteration per
+        finding, which a report has to materialize anyway.
+        """
+        spec = TABLES.get(table)
+        stype = subject_type or (spec.subject_type if spec else "submission")
+        tbl = self.table(table)
+        out = []
+        for rec in result.iter_rows(named=True):
+            outcome = Outcome(rec["outcome"])
+            required_value = rec.get("required", threshold)
+            if required_value is None:
+                required_value = threshold
+            required = Required(op=op, value=_clean_number(required_value))
+            if aggregate:
+                subject = self.county_subject() if stype == "county" else Subject(
+                    type=stype, id=str(rec["subject_id"]), name=rec.get("subject_name"))
+            else:
+                subject = Subject(type=stype, id=str(rec["subject_id"]), name=rec.get("subject_name"))
+            row = rec.get("row")
+            evidence = [Evidence(table=table, rows=[int(row)] if row is not None else None,
+                                 columns=list(columns))]
+            evidence += extra_evidence or []
+            message = None
+            if outcome is Outcome.error:
+                message = self.data_error_message(
+                    table, tbl, row, rec.get("error_column"), rec.get("error_kind"))
+            out.append(
+                self.finding(
+                    outcome=outcome, subject=subject, observed=rec.get("observed"),
+                    required=required, unit=unit, evidence=evidence, message=message,
+                )
+            )
+        return out
+
+    def data_error_message(
+        self, table: str, tbl: Table | None, row: int | None, column: str | None, kind: str | None
+    ) -> LocalizedText:
+        """Why a value could not be computed: which table, row and column."""
+        spec = TABLES.get(table)
+        header = tbl.header(column) if (tbl is not None and column) else (column or "?")
+        zh_table = spec.zh if spec else table
+        where_zh = f"「{zh_table}」表" + (f"第 {row} 行" if row is not None else "")
+        where_en = f"table {table}" + (f", row {row}" if row is not None else "")
+        if kind == "zero":
+            return LocalizedText(
+                zh=f"{where_zh}「{header}」为 0，作为分母无法计算本指标",
+                en=f"{where_en}, column {header}: the value is 0 and is a denominator; "
+                "the indicator cannot be computed",
+            )
+        return LocalizedText(
+            zh=f"{where_zh}「{header}」缺失，无法计算本指标",
+            en=f"{where_en}, column {header}: the value is missing; the indicator cannot be computed",
+        )
+
+
+class FrameProvider:
+    """Gives validators each table as a narwhals LazyFrame on one backend,
+    converting (and caching) the submission's polars frames when needed."""
+
+    BACKENDS = ("polars", "duckdb")
+
+    def __init__(self, submission: Submission, backend: str = "polars"):
+        if backend not in self.BACKENDS:
+            raise ValueError(f"unknown backend {backend!r} (known: {', '.join(self.BACKENDS)})")
+        self.submission = submission
+        self.backend = backend
+        self._cache: dict[str, nw.LazyFrame] = {}
+        self._duckdb: Any = None
+
+    def get(self, name: str) -> nw.LazyFrame | None:
+        table = self.submission.table(name)
+        if table is None:
+            return None
+        if name not in self._cache:
+            self._cache[name] = self._convert(table.frame)
+        return self._cache[name]
+
+    def _convert(self, frame: Any) -> nw.LazyFrame:
+        native = nw.from_native(frame)
+        if self.backend == "polars":
+            return native.lazy()
+        import duckdb  # optional: only for the DuckDB backend
+
+        if self._duckdb is None:
+            self._duckdb = duckdb.connect()
+        arrow = native.to_arrow() if isinstance(native, nw.DataFrame) else native.collect().to_arrow()
+        return nw.from_native(self._duckdb.from_arrow(arrow))
+
+
+def _clean_number(value: Any) -> Any:
+    """JSON-friendly numbers: Decimal → float, integral floats from int columns kept."""
+    if value is None:
+        return None
+    if isinstance(value, bool):
+        return value
+    if hasattr(value, "is_finite") and not isinstance(value, float | int):  # Decimal
+        return float(value)
+    if isinstance(value, float) and value != value:  # NaN
+        return None
+    if isinstance(value, dt.date):
+        return value.isoformat()
+    return value
