@@ -1,10 +1,15 @@
-"""Built-in readers, contributed through the ``register_readers`` hook."""
+"""Built-in readers, contributed through the ``register_readers`` hook exactly
+as a third-party plugin would add, say, a platform's own export layout."""
 
 from __future__ import annotations
 
 from ..hookspecs import hookimpl
+from ..readers.base import Reader
+from ..readers.csvfile import CsvReader, TsvReader
+from ..readers.excel import ExcelReader
+from ..readers.records import JsonReader, ParquetReader
 
 
 @hookimpl
-def register_readers() -> list:
-    return []
+def register_readers() -> list[Reader]:
+    return [CsvReader(), TsvReader(), ExcelReader(), JsonReader(), ParquetReader()]

@@ -1,0 +1,295 @@
+"""From a :class:`RawTable` to a typed :class:`~supervise_rules.submission.Table`:
+find the header row, match headers to contract columns, normalize, locate."""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from dataclasses import dataclass, field
+
+import polars as pl
+
+from ..errors import SubmissionError
+from ..models import Finding, Subject
+from ..submission import Table
+from ..tables import MANIFEST, ColumnSpec, Manifest, TableSpec, subject_id_columns
+from .base import RawTable
+from .normalize import ROW, BadCells, blank_rows, expected, normalize_columns
+from .problems import Place, column_letter, read_finding
+
+#: rows scanned for the header (title rows, notes and merged group headers
+#: above it are skipped)
+HEADER_SCAN = 20
+#: READ-01 findings per column before the rest are summed up in one finding
+MAX_CELL_FINDINGS = 20
+
+_UNIT_SUFFIX = re.compile(r"\s*[(\[][^()\[\]]*[)\]]\s*$")
+
+
+def match_header(spec: TableSpec, header: str | None) -> str | None:
+    """The contract column a header names: English or Chinese, ignoring spaces,
+    full-width forms, a required-marker ``*`` and a trailing unit such as ``(人)``."""
+    if header is None:
+        return None
+    text = unicodedata.normalize("NFKC", header).strip().strip("*").strip()
+    if not text:
+        return None
+    return spec.match_column(text) or spec.match_column(_UNIT_SUFFIX.sub("", text))
+
+
+@dataclass
+class _Columns:
+    """The frame columns chosen from the raw table, and what was reported."""
+
+    select: dict[str, str] = field(default_factory=dict)  # raw column -> final name
+    specs: dict[str, ColumnSpec | None] = field(default_factory=dict)  # final name -> spec
+    headers: dict[str, str] = field(default_factory=dict)  # final name -> header as written
+    letters: dict[str, str] = field(default_factory=dict)  # final name -> sheet column letter
+    problems: list[Finding] = field(default_factory=list)
+
+
+def build_table(raw: RawTable, spec: TableSpec, place: Place) -> tuple[Table, list[Finding]]:
+    """Type one table; problems are READ-xx findings, never exceptions, except
+    when no header row can be found at all (then :class:`SubmissionError`)."""
+    if raw.header is None:
+        header_index, header = _detect_header(raw.frame, spec, place)
+        data = raw.frame.slice(header_index + 1)
+        header_line = raw.first_line + header_index
+    else:
+        header, data, header_line = list(raw.header), raw.frame, 0
+    data = data.with_row_index(ROW, offset=1).with_columns(pl.col(ROW).cast(pl.Int64))
+    cols = _choose_columns(raw, data, header, spec, place, header_line)
+    data = data.select(ROW, *[pl.col(c).alias(n) for c, n in cols.select.items()])
+    data = data.filter(~blank_rows(data, list(cols.specs)))
+    typed, bad = normalize_columns(data, cols.specs)
+    contract = [c for c in spec.columns if c in cols.specs]
+    unknown = [c for c, s in cols.specs.items() if s is None]
+    typed = typed.select(*contract, *unknown, ROW)
+    problems = cols.problems
+    problems += _missing_keys(spec, cols, place, header_line)
+    problems += _cell_findings(bad, typed, spec, cols, place, header_line)
+    table = Table(
+        name=spec.name,
+        frame=typed,
+        source=_source(place),
+        headers={c: cols.headers[c] for c in (*contract, *unknown)},
+        header_line=header_line,
+    )
+    return table, problems
+
+
+def _source(place: Place) -> str | None:
+    if place.part is None:
+        return place.file
+    return f"{place.file}!{place.part}" if place.file else place.part
+
+
+def _detect_header(frame: pl.DataFrame, spec: TableSpec, place: Place) -> tuple[int, list]:
+    head = frame.head(HEADER_SCAN).rows()
+    best, best_hits = None, 0
+    for i, row in enumerate(head):
+        hits = len({m for cell in row if (m := match_header(spec, cell))})
+        if hits > best_hits:
+            best, best_hits = i, hits
+    if best is None:
+        en = place.table()[1]
+        raise SubmissionError(
+            f"{en} is not a table of {spec.name} ({spec.zh}): none of its first "
+            f"{len(head)} rows names a column of it."
+        )
+    header = list(head[best])
+    for j, cell in enumerate(header):
+        if cell is None or not str(cell).strip():
+            # a header cell merged vertically keeps its text in a row above
+            for above in range(best - 1, -1, -1):
+                if (text := head[above][j]) and match_header(spec, text):
+                    header[j] = text
+                    break
+    return best, header
+
+
+def _choose_columns(
+    raw: RawTable,
+    data: pl.DataFrame,
+    header: list,
+    spec: TableSpec,
+    place: Place,
+    header_line: int,
+) -> _Columns:
+    cols = _Columns()
+    raw_names = raw.frame.columns
+    empty = _empty_columns(data, raw_names)
+    table_zh, table_en = place.header_line(header_line) if header_line else place.table()
+    for j, (raw_name, cell) in enumerate(zip(raw_names, header, strict=False)):
+        written = str(cell).strip() if cell is not None else ""
+        letter = column_letter(raw.sheet_columns[j]) if raw.sheet_columns else None
+        name = match_header(spec, written)
+        if name is not None and name in cols.specs:
+            cols.problems.append(
+                read_finding(
+                    "READ-04",
+                    zh=f"{table_zh}：「{written}」与「{cols.headers[name]}」是同一字段 "
+                    f"{name}，只采用第一列",
+                    en=f"{table_en}: column '{written}' repeats '{cols.headers[name]}' "
+                    f"({name}); only the first is used",
+                    table=spec.name,
+                    columns=[name],
+                )
+            )
+            continue
+        if name is None:
+            if not written and raw_name in empty:
+                continue  # an unused column of the sheet
+            name = written or f"column_{letter or j + 1}"
+            base, n = name, 2
+            while name in cols.specs or name == ROW:
+                name, n = f"{base}_{n}", n + 1
+            shown = written or f"（无表头，第 {letter or j + 1} 列）"
+            cols.problems.append(
+                read_finding(
+                    "READ-03",
+                    zh=f"{table_zh}：「{shown}」不是{spec.zh}表（{spec.name}）的字段，已按文本保留",
+                    en=f"{table_en}: column '{written or name}' is not a field of "
+                    f"{spec.name} ({spec.zh}); it is kept as text",
+                    table=spec.name,
+                    columns=[name],
+                )
+            )
+            cols.specs[name] = None
+        else:
+            cols.specs[name] = spec.columns[name]
+        cols.select[raw_name] = name
+        cols.headers[name] = written or name
+        if letter:
+            cols.letters[name] = letter
+    return cols
+
+
+def _empty_columns(data: pl.DataFrame, names: list[str]) -> set[str]:
+    if data.height == 0:
+        return set(names)
+    counts = data.select(pl.col(names).is_not_null().sum()).row(0)
+    return {n for n, c in zip(names, counts, strict=True) if c == 0}
+
+
+def _missing_keys(
+    spec: TableSpec, cols: _Columns, place: Place, header_line: int
+) -> list[Finding]:
+    zh_t, en_t = place.header_line(header_line) if header_line else place.table()
+    return [
+        read_finding(
+            "READ-02",
+            zh=f"{zh_t}缺少关键列「{spec.columns[key].zh}」（{key}），无法按它识别记录",
+            en=f"{en_t}: key column {key} ({spec.columns[key].zh}) is missing, "
+            "so records cannot be identified by it",
+            table=spec.name,
+            columns=[key],
+        )
+        for key in spec.key
+        if key not in cols.specs
+    ]
+
+
+def _cell_findings(
+    bad: list[BadCells],
+    typed: pl.DataFrame,
+    spec: TableSpec,
+    cols: _Columns,
+    place: Place,
+    header_line: int,
+) -> list[Finding]:
+    problems: list[Finding] = []
+    subjects = _row_subjects(bad, typed, spec)
+    for cells in bad:
+        column = spec.columns[cells.column]
+        want_zh, want_en = expected(column)
+        header = cols.headers[cells.column]
+        letter = cols.letters.get(cells.column)
+        rows = cells.frame.get_column(ROW).to_list()
+        values = cells.frame.get_column(cells.column).to_list()
+        for row, value in zip(rows[:MAX_CELL_FINDINGS], values, strict=False):
+            line = header_line + row
+            where_zh, where_en = place.cell(line, header, letter)
+            shown = str(value)
+            problems.append(
+                read_finding(
+                    "READ-01",
+                    zh=f"{where_zh}的值「{shown}」无法识别，应为{want_zh}",
+                    en=f"{where_en}: {shown!r} is not {want_en}",
+                    table=spec.name,
+                    rows=[row],
+                    columns=[cells.column],
+                    subject=subjects.get(row),
+                    observed=shown,
+                )
+            )
+        if len(rows) > MAX_CELL_FINDINGS:
+            rest = rows[MAX_CELL_FINDINGS:]
+            zh_t, en_t = place.table()
+            problems.append(
+                read_finding(
+                    "READ-01",
+                    zh=f"{zh_t}「{header}」列另有 {len(rest)} 个单元格无法识别（应为{want_zh}）",
+                    en=f"{en_t}: {len(rest)} more cells of column '{header}' "
+                    f"are not {want_en}",
+                    table=spec.name,
+                    rows=rest,
+                    columns=[cells.column],
+                )
+            )
+    return problems
+
+
+def _row_subjects(bad: list[BadCells], typed: pl.DataFrame, spec: TableSpec) -> dict[int, Subject]:
+    keys = subject_id_columns(spec.name)
+    if not bad or not keys or not all(k in typed.columns for k in keys):
+        return {}
+    rows = pl.concat([b.frame.select(ROW) for b in bad]).unique()
+    ids = typed.join(rows, on=ROW, how="semi").select(
+        ROW, pl.concat_str([pl.col(k).cast(pl.String) for k in keys], separator="/").alias("id")
+    )
+    return {
+        row: Subject(type=spec.subject_type, id=sid)  # type: ignore[arg-type]
+        for row, sid in ids.iter_rows()
+        if sid is not None
+    }
+
+
+def build_manifest(raw: RawTable, place: Place) -> Manifest:
+    """Key/value rows (a sheet, a YAML or JSON object) as the :class:`Manifest`.
+
+    :raises SubmissionError: a value cannot be read (the manifest decides the
+        "today" of every deadline, so it must be right).
+    """
+    frame = raw.frame
+    if frame.width < 2:
+        en = place.table()[1]
+        raise SubmissionError(f"{en}: the manifest needs a column of keys and one of values.")
+    pairs = frame.select(
+        pl.col(frame.columns[0]).cast(pl.String).alias("key"),
+        pl.col(frame.columns[1]).alias("value"),
+    ).filter(pl.col("key").is_not_null())
+    known: dict[str, tuple[str, object]] = {}
+    extra: dict[str, object] = {}
+    for key, value in pairs.iter_rows():
+        name = match_header(MANIFEST, key)
+        if name is None:
+            if value is not None and key.strip():
+                extra[key.strip()] = value
+        elif name not in known:
+            known[name] = (key.strip(), value)
+    if not known:
+        return Manifest(**extra)
+    one_row = pl.DataFrame(
+        {name: [value] for name, (_, value) in known.items()},
+        schema={name: pl.String for name in known},
+    ).with_columns(pl.lit(1, dtype=pl.Int64).alias(ROW))
+    typed, bad = normalize_columns(one_row, {n: MANIFEST.columns[n] for n in known})
+    if bad:
+        cells = bad[0]
+        written, value = known[cells.column]
+        want_en = expected(MANIFEST.columns[cells.column])[1]
+        en = place.table()[1]
+        raise SubmissionError(f"{en}: manifest entry '{written}' is {value!r}, not {want_en}.")
+    values = {k: v for k, v in typed.drop(ROW).row(0, named=True).items() if v is not None}
+    return Manifest(**values, **extra)

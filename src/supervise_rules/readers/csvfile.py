@@ -1,0 +1,67 @@
+"""CSV (and TSV) files: UTF-8, UTF-8 with BOM or GB18030, read by polars."""
+
+from __future__ import annotations
+
+import csv
+import io
+from pathlib import Path
+
+import polars as pl
+
+from ..errors import SubmissionError
+from .base import RawTable, Reader
+from .text import as_utf8, detect_encoding, head_text
+
+#: lines sniffed for the widest row (title rows are narrower than the header)
+SNIFF_LINES = 50
+
+
+class CsvReader(Reader):
+    """Comma-separated text; every cell is read as text, nothing is inferred.
+
+    The file is read as a grid (title rows included) so that the host can find
+    the header row; row ``i`` of the grid is line ``i + 1`` of the file (a
+    quoted cell spanning several lines shifts later line numbers, as in any
+    spreadsheet program).
+    """
+
+    name = "csv"
+    suffixes = (".csv",)
+    separator = ","
+
+    def read(self, path: Path) -> list[RawTable]:
+        display = path.name
+        encoding = detect_encoding(path, display)
+        width = self._width(head_text(path, encoding))
+        schema = {f"column_{i + 1}": pl.String for i in range(width)}
+        with as_utf8(path, encoding) as utf8:
+            try:
+                frame = pl.read_csv(
+                    utf8,
+                    has_header=False,
+                    schema=schema,
+                    separator=self.separator,
+                    truncate_ragged_lines=True,
+                    encoding="utf8",
+                )
+            except (pl.exceptions.PolarsError, OSError) as exc:
+                raise SubmissionError(f"{display} cannot be read as CSV: {exc}") from exc
+        return [RawTable(frame=frame, locator="line", first_line=1, encoding=encoding)]
+
+    def _width(self, head: str) -> int:
+        lines = head.splitlines(keepends=True)[:SNIFF_LINES]
+        if len(lines) > 1 and not head.endswith(("\n", "\r")):
+            lines = lines[:-1]  # the sniffed text may end in the middle of a line
+        rows = csv.reader(io.StringIO("".join(lines)), delimiter=self.separator)
+        try:
+            return max((len(row) for row in rows), default=1) or 1
+        except csv.Error:
+            return max(line.count(self.separator) + 1 for line in lines)
+
+
+class TsvReader(CsvReader):
+    """Tab-separated text, as some platforms export under ``.tsv``."""
+
+    name = "tsv"
+    suffixes = (".tsv",)
+    separator = "\t"

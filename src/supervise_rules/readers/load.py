@@ -1,0 +1,201 @@
+"""``load_submission``: any container of the data contract -> :class:`Submission`."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterable, Mapping
+from pathlib import Path
+from typing import Any
+
+from ruamel.yaml import YAML
+from ruamel.yaml.error import YAMLError
+
+from ..errors import SubmissionError
+from ..models import Finding
+from ..submission import Submission, Table
+from ..tables import MANIFEST, TABLES, Manifest, normalize_header, resolve_table_name
+from .assemble import build_manifest, build_table
+from .base import RawTable, Reader
+from .problems import Place, read_finding
+from .records import document_tables, mapping_table
+
+MANIFEST_FILES = ("submission.yaml", "submission.yml")
+MANIFEST_NAMES = {normalize_header(n) for n in ("manifest", MANIFEST.zh, "清单", "submission")}
+
+
+def load_submission(source: str | os.PathLike[str] | Mapping[str, Any], *, host: Any = None) -> Submission:
+    """Read a submission from a folder, a workbook, a JSON document, any single
+    table file, or an in-memory mapping ``{"manifest": {...}, "schools": [...]}``
+    whose tables are lists of records or data frames (polars, pandas ...).
+
+    :param host: a :class:`~supervise_rules.plugins.PluginHost` whose readers
+        to use; by default a fresh host with the built-in and installed plugins.
+    :raises SubmissionError: a file cannot be read at all, or the manifest is bad.
+    """
+    if isinstance(source, Mapping):
+        builder = _Builder(source=None)
+        builder.add_document(source)
+        return builder.finish()
+    path = Path(source)
+    readers = _readers_by_suffix(host)
+    builder = _Builder(source=str(source))
+    if path.is_dir():
+        _load_folder(path, readers, builder)
+    elif path.is_file():
+        builder.add_file(path, path.name, _reader_for(path, readers, path.name))
+    else:
+        raise SubmissionError(f"{source} does not exist.")
+    return builder.finish()
+
+
+def _load_folder(folder: Path, readers: dict[str, Reader], builder: _Builder) -> None:
+    for name in MANIFEST_FILES:
+        if (folder / name).is_file():
+            builder.add_manifest(_yaml_manifest(folder / name), Place(name, None, "record"))
+            break
+    for path in sorted(folder.iterdir()):
+        if (
+            not path.is_file()
+            or path.name.startswith((".", "~$"))
+            or path.name in MANIFEST_FILES
+            or path.suffix.lower() not in readers
+        ):
+            continue  # notes, READMEs, lock files: not part of the data
+        builder.add_file(path, path.name, readers[path.suffix.lower()])
+
+
+def _reader_for(path: Path, readers: dict[str, Reader], display: str) -> Reader:
+    reader = readers.get(path.suffix.lower())
+    if reader is None:
+        known = ", ".join(sorted(readers))
+        raise SubmissionError(
+            f"{display}: no reader for '{path.suffix or path.name}' files (known: {known})."
+        )
+    return reader
+
+
+def _yaml_manifest(path: Path) -> RawTable:
+    try:
+        with path.open(encoding="utf-8-sig") as fh:
+            data = YAML(typ="safe").load(fh)
+    except (YAMLError, UnicodeDecodeError) as exc:
+        raise SubmissionError(f"{path.name} is not valid YAML: {exc}") from exc
+    if data is None:
+        raise SubmissionError(f"{path.name} is empty.")
+    return mapping_table(data, name=path.name, where=path.name)
+
+
+class _Builder:
+    """Collects tables, the manifest, encodings and problems from readers."""
+
+    def __init__(self, source: str | None):
+        self.source = source
+        self.tables: dict[str, Table] = {}
+        self.origin: dict[str, str] = {}
+        self.manifest: Manifest | None = None
+        self.manifest_origin: str | None = None
+        self.encodings: dict[str, str] = {}
+        self.problems: list[Finding] = []
+
+    def add_file(self, path: Path, display: str, reader: Reader) -> None:
+        raws = reader.read(path)
+        if not raws:
+            raise SubmissionError(f"{display} holds no table.")
+        for raw in raws:
+            if raw.encoding:
+                self.encodings[display] = raw.encoding
+        stem_table = resolve_table_name(path.stem)
+        if stem_table is not None and len(raws) == 1:
+            self.add_table(raws[0], stem_table, Place(display, raws[0].name, raws[0].locator))
+            return
+        for raw in raws:
+            label = raw.name if raw.name is not None else path.stem
+            self.add_named(raw, label, Place(display, raw.name, raw.locator))
+
+    def add_document(self, document: Mapping[str, Any]) -> None:
+        doc = dict(document)
+        if isinstance(doc.get("manifest"), Manifest):
+            doc["manifest"] = doc["manifest"].model_dump(exclude_none=True)
+        for raw in document_tables(doc, where="submission", stem_table=False):
+            self.add_named(raw, raw.name or "", Place(None, raw.name, raw.locator))
+
+    def add_named(self, raw: RawTable, label: str, place: Place) -> None:
+        if normalize_header(label) in MANIFEST_NAMES:
+            self.add_manifest(raw, place)
+            return
+        table = resolve_table_name(label)
+        if table is None:
+            if raw.frame.height == 0:
+                return
+            zh, en = place.table()
+            self.problems.append(
+                read_finding(
+                    "READ-05",
+                    zh=f"{zh}：「{label}」不是数据规范中的表，已忽略"
+                    f"（可用的表：{'、'.join(s.zh for s in TABLES.values())}）",
+                    en=f"{en}: '{label}' is not a table of the data contract and was "
+                    f"ignored (tables: {', '.join(TABLES)})",
+                    table=label,
+                )
+            )
+            return
+        self.add_table(raw, table, place)
+
+    def add_table(self, raw: RawTable, table: str, place: Place) -> None:
+        en = place.table()[1]
+        if table in self.tables:
+            raise SubmissionError(
+                f"table {table} ({TABLES[table].zh}) is given twice: in {self.origin[table]} "
+                f"and in {en}."
+            )
+        built, problems = build_table(raw, TABLES[table], place)
+        self.tables[table] = built
+        self.origin[table] = en
+        self.problems += problems
+
+    def add_manifest(self, raw: RawTable, place: Place) -> None:
+        en = place.table()[1]
+        if self.manifest is not None:
+            raise SubmissionError(
+                f"the manifest is given twice: in {self.manifest_origin} and in {en}."
+            )
+        self.manifest = build_manifest(raw, place)
+        self.manifest_origin = en
+
+    def finish(self) -> Submission:
+        problems = list(self.problems)
+        if self.manifest is None:
+            where = self.source or "the submission"
+            problems.append(
+                read_finding(
+                    "READ-06",
+                    zh=f"{where} 没有清单（submission.yaml 或「说明」工作表），"
+                    "区县、年度和统计截止日期未知",
+                    en=f"{where} has no manifest (submission.yaml or a 'manifest' sheet); "
+                    "county, year and as-of date are unknown",
+                    table="manifest",
+                )
+            )
+        return Submission(
+            manifest=self.manifest or Manifest(),
+            tables={name: self.tables[name] for name in TABLES if name in self.tables},
+            source=self.source,
+            encodings=dict(sorted(self.encodings.items())),
+            problems=problems,
+        )
+
+
+def _readers_by_suffix(host: Any) -> dict[str, Reader]:
+    by_suffix: dict[str, Reader] = {}
+    for reader in _host_readers(host):
+        for suffix in reader.suffixes:
+            by_suffix.setdefault(suffix.lower(), reader)
+    return by_suffix
+
+
+def _host_readers(host: Any) -> Iterable[Reader]:
+    if host is None:
+        from ..plugins import get_plugin_host
+
+        host = get_plugin_host()
+    return host.readers

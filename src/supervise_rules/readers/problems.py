@@ -1,0 +1,103 @@
+"""The READ-xx findings: problems found while reading a submission.
+
+Each code is documented in ``docs/readers.md``. Errors that leave data unusable
+(a cell, a key column, a duplicated column) are ``outcome: error``; notices
+that lose nothing (an unknown column kept as text, a sheet that is not a table)
+are ``outcome: fail`` at severity ``info``, so they are listed but never fail a
+run at the default ``--fail-on major``.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from ..models import Evidence, Finding, LocalizedText, Outcome, Severity, Subject
+
+#: code -> (title zh, title en, severity, outcome)
+CODES: dict[str, tuple[str, str, Severity, Outcome]] = {
+    "READ-01": ("单元格值无法识别", "Cell value cannot be read", Severity.major, Outcome.error),
+    "READ-02": ("缺少关键列", "Key column missing", Severity.major, Outcome.error),
+    "READ-03": ("未知列（按文本保留）", "Unknown column kept as text", Severity.info, Outcome.fail),
+    "READ-04": ("重复列", "Column given twice", Severity.major, Outcome.error),
+    "READ-05": ("无法识别的表", "Not a table of the contract", Severity.info, Outcome.fail),
+    "READ-06": ("缺少清单", "Manifest missing", Severity.minor, Outcome.error),
+}
+
+
+def read_finding(
+    code: str,
+    *,
+    zh: str,
+    en: str,
+    table: str,
+    rows: list[int] | None = None,
+    columns: list[str] | None = None,
+    subject: Subject | None = None,
+    observed: str | None = None,
+) -> Finding:
+    title_zh, title_en, severity, outcome = CODES[code]
+    return Finding(
+        rule_id=code,
+        title=LocalizedText(zh=title_zh, en=title_en),
+        severity=severity,
+        outcome=outcome,
+        subject=subject or Subject(type="submission", id=table),
+        observed=observed,
+        message=LocalizedText(zh=zh, en=en),
+        evidence=[Evidence(table=table, rows=rows, columns=columns or [])],
+    )
+
+
+@dataclass(frozen=True)
+class Place:
+    """Where a table sits, to word locations as the user sees them."""
+
+    #: file name as the user knows it (``schools.csv``, ``贺兰县2024.xlsx``); None in memory
+    file: str | None
+    #: sheet name or JSON key, when the file holds several tables
+    part: str | None
+    locator: str  # "line" | "row" | "record"
+
+    def table(self) -> tuple[str, str]:
+        """The table itself: ``helan.xlsx 工作表「学校」`` / ``helan.xlsx, sheet 学校``."""
+        file = self.file or ""
+        if self.part is None:
+            return file or "输入数据", file or "input"
+        if self.locator == "row":
+            return f"{file} 工作表「{self.part}」", f"{file}, sheet '{self.part}'"
+        if not file:
+            return f"「{self.part}」", f"'{self.part}'"
+        return f"{file}「{self.part}」", f"{file}, '{self.part}'"
+
+    def cell(self, line: int, header: str, column_letter: str | None) -> tuple[str, str]:
+        """One cell: line/row (and cell reference) plus the header as written."""
+        zh_t, en_t = self.table()
+        if self.locator == "record":
+            return (
+                f"{zh_t} 第 {line} 条记录的「{header}」字段",
+                f"{en_t}, record {line}, field '{header}'",
+            )
+        noun_zh, noun_en = "行", ("row" if self.locator == "row" else "line")
+        ref_zh = f"（单元格 {column_letter}{line}）" if column_letter else ""
+        ref_en = f" (cell {column_letter}{line})" if column_letter else ""
+        return (
+            f"{zh_t} 第 {line} {noun_zh}{ref_zh}「{header}」列",
+            f"{en_t}, {noun_en} {line}{ref_en}, column '{header}'",
+        )
+
+    def header_line(self, line: int) -> tuple[str, str]:
+        zh_t, en_t = self.table()
+        if self.locator == "record":
+            return zh_t, en_t
+        noun_en = "row" if self.locator == "row" else "line"
+        return f"{zh_t} 第 {line} 行表头", f"{en_t}, header on {noun_en} {line}"
+
+
+def column_letter(index: int) -> str:
+    """0 -> A, 25 -> Z, 26 -> AA."""
+    letters = ""
+    index += 1
+    while index:
+        index, rem = divmod(index - 1, 26)
+        letters = chr(ord("A") + rem) + letters
+    return letters

@@ -1,0 +1,146 @@
+"""JSON documents, parquet files and in-memory objects: tables that already
+come as records with named fields."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import math
+from collections.abc import Mapping
+from dataclasses import replace
+from pathlib import Path
+from typing import Any
+
+import polars as pl
+
+from ..errors import SubmissionError
+from .base import RawTable, Reader
+from .text import decode_text
+
+
+def cell_text(value: Any) -> str | None:
+    """A Python value as the text a clerk would have typed into the cell."""
+    if value is None:
+        return None
+    if isinstance(value, str):
+        return value
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, float):
+        if math.isfinite(value) and value.is_integer() and abs(value) < 2**53:
+            return str(int(value))
+        return repr(value)
+    if isinstance(value, int):
+        return str(value)
+    if isinstance(value, dt.datetime | dt.date):
+        return value.isoformat()
+    return json.dumps(value, ensure_ascii=False, default=str)
+
+
+def records_table(records: Any, *, name: str | None, where: str) -> RawTable:
+    """A list of dicts as a text :class:`RawTable` (header = keys in order of
+    first appearance)."""
+    if not isinstance(records, list) or not all(isinstance(r, Mapping) for r in records):
+        raise SubmissionError(f"{where} must be a list of records (objects with named fields).")
+    keys: dict[str, Any] = {}  # header text -> the key as given (first seen wins)
+    for record in records:
+        for key in record:
+            keys.setdefault(str(key), key)
+    columns = {
+        f"column_{i + 1}": pl.Series([cell_text(r.get(key)) for r in records], dtype=pl.String)
+        for i, key in enumerate(keys.values())
+    }
+    frame = pl.DataFrame(columns, schema={c: pl.String for c in columns}, height=len(records))
+    return RawTable(frame=frame, name=name, header=list(keys), locator="record")
+
+
+def mapping_table(mapping: Mapping, *, name: str, where: str) -> RawTable:
+    """A key/value mapping (a manifest) as a two-column text table."""
+    if not isinstance(mapping, Mapping):
+        raise SubmissionError(f"{where} must be an object of key/value pairs.")
+    frame = pl.DataFrame(
+        {
+            "column_1": [str(k) for k in mapping],
+            "column_2": [cell_text(v) for v in mapping.values()],
+        },
+        schema={"column_1": pl.String, "column_2": pl.String},
+    )
+    return RawTable(frame=frame, name=name, header=["key", "value"], locator="record")
+
+
+def frame_table(frame: Any, *, name: str | None, where: str) -> RawTable:
+    """A polars, pandas or any narwhals-supported data frame as a :class:`RawTable`;
+    columns keep their dtype (the host casts what does not fit)."""
+    if not isinstance(frame, pl.DataFrame):
+        import narwhals as nw
+
+        try:
+            frame = nw.from_native(frame, eager_only=True).to_polars()
+        except TypeError as exc:
+            raise SubmissionError(
+                f"{where} is neither a list of records nor a data frame."
+            ) from exc
+    header = [str(c) for c in frame.columns]
+    frame = frame.rename({c: f"column_{i + 1}" for i, c in enumerate(frame.columns)})
+    return RawTable(frame=frame, name=name, header=header, locator="record")
+
+
+def document_tables(document: Any, *, where: str, stem_table: bool) -> list[RawTable]:
+    """The tables of a JSON-shaped document: a list of records (one table named
+    by the file) or an object ``{"manifest": {...}, "schools": [...], ...}``."""
+    if isinstance(document, list) and stem_table:
+        return [records_table(document, name=None, where=where)]
+    if not isinstance(document, Mapping):
+        raise SubmissionError(
+            f"{where} must be an object with one entry per table, or a list of records."
+        )
+    tables = []
+    for key, value in document.items():
+        part = f"{where}: {key!r}"
+        if isinstance(value, Mapping):
+            tables.append(mapping_table(value, name=str(key), where=part))
+        elif isinstance(value, list):
+            tables.append(records_table(value, name=str(key), where=part))
+        elif value is None:
+            continue
+        else:
+            tables.append(frame_table(value, name=str(key), where=part))
+    return tables
+
+
+class JsonReader(Reader):
+    """A JSON document ``{"manifest": {...}, "schools": [...]}``, or inside a
+    folder a file holding one table's list of records."""
+
+    name = "json"
+    suffixes = (".json",)
+
+    def read(self, path: Path) -> list[RawTable]:
+        text, encoding = decode_text(path, path.name)
+        try:
+            document = json.loads(text)
+        except json.JSONDecodeError as exc:
+            raise SubmissionError(
+                f"{path.name} is not valid JSON (line {exc.lineno}, column {exc.colno}: {exc.msg})."
+            ) from exc
+        del text
+        tables = document_tables(document, where=path.name, stem_table=True)
+        return [_with_encoding(t, encoding) for t in tables]
+
+
+def _with_encoding(table: RawTable, encoding: str) -> RawTable:
+    return replace(table, encoding=encoding)
+
+
+class ParquetReader(Reader):
+    """An Apache Parquet file holding one table; column types are kept."""
+
+    name = "parquet"
+    suffixes = (".parquet", ".pq")
+
+    def read(self, path: Path) -> list[RawTable]:
+        try:
+            frame = pl.read_parquet(path)
+        except Exception as exc:  # polars raises several kinds for a corrupt file
+            raise SubmissionError(f"{path.name} is not a readable Parquet file ({exc}).") from exc
+        return [frame_table(frame, name=None, where=path.name)]

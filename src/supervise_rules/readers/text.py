@@ -1,0 +1,84 @@
+"""Text encodings of county exports: detect UTF-8 (with or without BOM) or
+GB18030 by streaming, and transcode to a temporary UTF-8 file only when needed.
+
+GBK and GB2312 are subsets of GB18030, so one decoder covers every export of
+the Chinese platforms. Detection reads the file in chunks: a 100 MB file is
+never held in memory as a whole.
+"""
+
+from __future__ import annotations
+
+import codecs
+import contextlib
+import os
+import tempfile
+from collections.abc import Iterator
+from pathlib import Path
+
+from ..errors import SubmissionError
+
+CHUNK = 1 << 20
+BOM = codecs.BOM_UTF8
+
+
+def _decodes(path: Path, encoding: str) -> bool:
+    decoder = codecs.getincrementaldecoder(encoding)()
+    with path.open("rb") as fh:
+        try:
+            while chunk := fh.read(CHUNK):
+                decoder.decode(chunk)
+            decoder.decode(b"", final=True)
+        except UnicodeDecodeError:
+            return False
+    return True
+
+
+def detect_encoding(path: Path, display: str) -> str:
+    """``'utf-8'``, ``'utf-8-sig'`` or ``'gb18030'``.
+
+    :raises SubmissionError: the file is empty, binary, or in neither encoding.
+    """
+    with path.open("rb") as fh:
+        head = fh.read(4096)
+    if not head.strip(BOM + b" \t\r\n"):
+        raise SubmissionError(f"{display} is empty.")
+    if b"\x00" in head:
+        raise SubmissionError(f"{display} is not a text table (it contains binary data).")
+    if _decodes(path, "utf-8"):
+        return "utf-8-sig" if head.startswith(BOM) else "utf-8"
+    if _decodes(path, "gb18030"):
+        return "gb18030"
+    raise SubmissionError(f"{display} is neither UTF-8 nor GB18030/GBK text.")
+
+
+def head_text(path: Path, encoding: str, size: int = 256 * 1024) -> str:
+    """The first ``size`` characters (about), decoded, for sniffing the layout."""
+    with path.open("r", encoding=encoding, errors="replace", newline="") as fh:
+        return fh.read(size)
+
+
+@contextlib.contextmanager
+def as_utf8(path: Path, encoding: str) -> Iterator[Path]:
+    """A UTF-8 path with the same content: ``path`` itself, or a temporary copy
+    transcoded chunk by chunk (deleted on exit) when ``encoding`` is GB18030."""
+    if encoding in ("utf-8", "utf-8-sig"):
+        yield path
+        return
+    fd, name = tempfile.mkstemp(prefix="supervise-rules-", suffix=".csv")
+    try:
+        with (
+            path.open("r", encoding=encoding, newline="") as src,
+            os.fdopen(fd, "w", encoding="utf-8", newline="") as dst,
+        ):
+            while chunk := src.read(CHUNK):
+                dst.write(chunk)
+        yield Path(name)
+    finally:
+        with contextlib.suppress(OSError):
+            os.unlink(name)
+
+
+def decode_text(path: Path, display: str) -> tuple[str, str]:
+    """The whole file decoded (for small documents such as JSON) and its encoding."""
+    encoding = detect_encoding(path, display)
+    return path.read_text(encoding=encoding), encoding
