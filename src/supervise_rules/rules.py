@@ -102,8 +102,19 @@ class RulesetFile(_Strict):
     rules: list[Rule] = Field(default_factory=list)
     overrides: dict[str, RuleOverride] = Field(default_factory=dict)
     disable: dict[str, DisabledRule] = Field(default_factory=dict)
+    work_points: dict[str, list[str]] = Field(
+        default_factory=dict,
+        description="Work point -> rule ids: tags inherited rules with the county's work points.",
+    )
 
     model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True)
+
+    @field_validator("work_points", mode="before")
+    @classmethod
+    def _work_point_keys_as_text(cls, value: Any) -> Any:
+        if isinstance(value, dict):
+            return {str(k): v for k, v in value.items()}
+        return value
 
     @field_validator("version", mode="before")
     @classmethod

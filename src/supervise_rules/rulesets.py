@@ -306,6 +306,15 @@ class _Loader:
                     data[key] = value
             entries[rule_id] = _Entry(data, entry.doc, entry.loc, params_doc, params_loc)
 
+        for point, rule_ids in head.work_points.items():
+            for i, rule_id in enumerate(rule_ids):
+                entry = entries.get(rule_id)
+                if entry is None:
+                    self.problems.append((doc.path, doc.line(("work_points", point, i)),
+                                          f"work point {point}: unknown rule {rule_id}"))
+                    continue
+                entry.data = {**entry.data, "work_point": point}
+
         for rule_id, reason in head.disable.items():
             if rule_id not in entries:
                 self.problems.append(

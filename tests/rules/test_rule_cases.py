@@ -1,0 +1,52 @@
+"""Data-driven rule tests: every YAML case in ``cases/`` through the public test kit,
+on the polars backend and on DuckDB, plus the catalogue-coverage meta-test."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from supervise_rules import load_ruleset
+from supervise_rules.testing import case_params, check_case, load_case_file
+
+CASES = Path(__file__).parent / "cases"
+
+#: Every rule id of ../shared/spec/rules-catalogue.md (v1).
+CATALOGUE = (
+    [f"BAL-0{i}" for i in range(1, 9)]
+    + [f"BAL-{i}" for i in range(11, 18)]
+    + [f"BAL-{i}" for i in range(21, 28)]
+    + ["BAL-31", "BAL-41"]
+    + [f"PRE-{i:02d}" for i in range(1, 12)]
+    + [f"INS-0{i}" for i in range(1, 7)]
+    + [f"DRP-0{i}" for i in range(1, 7)]
+    + [f"CON-0{i}" for i in range(1, 7)]
+)
+
+
+@pytest.mark.parametrize("case", case_params(CASES))
+def test_rule_case(case, supervise_host):
+    check_case(case, supervise_host)
+
+
+@pytest.mark.parametrize("case", case_params(CASES))
+def test_rule_case_on_duckdb(case, supervise_host):
+    pytest.importorskip("duckdb")
+    check_case(case, supervise_host, backend="duckdb")
+
+
+@pytest.mark.parametrize("rule_id", CATALOGUE)
+def test_every_catalogue_rule_has_cases_and_docs(rule_id):
+    path = CASES / f"{rule_id}.yaml"
+    assert path.is_file(), f"{rule_id} has no case file {path}"
+    cases = load_case_file(path)
+    outcomes = {e.get("outcome") for c in cases for e in c.expect}
+    assert {"pass", "fail"} <= outcomes, f"{rule_id}: cases must include a pass and a fail"
+    rule = load_ruleset("helan-2024").rule(rule_id)
+    assert rule is not None
+    for section in (rule.rule.docs.checks, rule.rule.docs.why, rule.rule.docs.example):
+        assert section.strip(), f"{rule_id}: empty docs section"
+    if rule.rule.certainty == "M":
+        assert "unconfirmed" in (rule.rule.docs.notes or "").lower(), (
+            f"{rule_id}: a figure marked M must say 'unconfirmed' in its docs notes")
