@@ -132,6 +132,11 @@ class Finding(_Frozen):
         )
 
     @property
+    def is_waived(self) -> bool:
+        """A failure covered by an active waiver: reported, but not counted for the exit status."""
+        return self.waiver is not None and self.waiver.status == "active" and self.is_failure
+
+    @property
     def is_failure(self) -> bool:
         """A failure for exit-status purposes: a ``fail``, or an ``error`` that
         left the rule unchecked (an error is never a silent pass)."""
@@ -169,6 +174,55 @@ class Summary(_Frozen):
     rules_run: int
     by_outcome: dict[str, int]
     by_severity: dict[str, int]
+    #: failing findings covered by an active waiver (present only when waivers were applied);
+    #: they still count in ``by_outcome.fail``, whose meaning the contract fixes
+    waived: int | None = None
+    #: failing findings whose waiver has expired (present only when waivers were applied)
+    waivers_expired: int | None = None
+
+    @model_serializer(mode="wrap")
+    def _drop_unset_counts(self, handler: SerializerFunctionWrapHandler) -> dict[str, Any]:
+        data = handler(self)
+        for key in ("waived", "waivers_expired"):
+            if data.get(key) is None:
+                data.pop(key, None)
+        return data
+
+
+class UnusedWaiver(_Frozen):
+    """A waiver of the waivers file that covers no failing finding of this run."""
+
+    rule: str
+    subject: str
+    reason: str
+    approved_by: str
+    expires: _dt.date
+    status: Literal["active", "expired"]
+    #: ``no_finding``: the rule gave no finding for that subject; ``not_failing``: it
+    #: did, but the finding does not fail (the problem is fixed: drop the waiver)
+    why: Literal["no_finding", "not_failing"]
+    #: ``file:line`` of the entry in the waivers file
+    where: str | None = None
+
+
+class FixedFinding(_Frozen):
+    """A failure of the baseline report that is not a failure in this run."""
+
+    rule_id: str
+    subject: Subject
+    title: LocalizedText | None = None
+    #: this run's outcome for the same rule and subject, ``None`` when there is no finding
+    now: str | None = None
+
+
+class BaselineDiff(_Frozen):
+    """The comparison with a previous report (回头看), keyed on rule_id + subject.id."""
+
+    source: str | None = None
+    new: int
+    persisting: int
+    fixed: int
+    fixed_findings: list[FixedFinding] = Field(default_factory=list)
 
 
 class Report(_Frozen):
@@ -178,6 +232,17 @@ class Report(_Frozen):
     submission: SubmissionInfo
     summary: Summary
     findings: list[Finding]
+    # Optional report-level keys added by later features, absent from JSON when unset.
+    waivers_unused: list[UnusedWaiver] | None = None
+    baseline: BaselineDiff | None = None
+
+    @model_serializer(mode="wrap")
+    def _drop_unset_optional(self, handler: SerializerFunctionWrapHandler) -> dict[str, Any]:
+        data = handler(self)
+        for key in ("waivers_unused", "baseline"):
+            if data.get(key) is None:
+                data.pop(key, None)
+        return data
 
     @classmethod
     def build(
@@ -218,9 +283,13 @@ class Report(_Frozen):
 
         return json.dumps(self.to_json_dict(), ensure_ascii=False, indent=2) + "\n"
 
-    def failures(self, at_least: Severity) -> list[Finding]:
+    def failures(self, at_least: Severity, *, new_only: bool = False) -> list[Finding]:
+        """Failures that decide the exit status: at or above ``at_least``, not covered
+        by an active waiver, and (with ``new_only``) marked ``new`` by a baseline diff."""
         return [
-            f for f in self.findings if f.is_failure and f.severity.rank >= at_least.rank
+            f for f in self.findings
+            if f.is_failure and f.severity.rank >= at_least.rank and not f.is_waived
+            and (not new_only or f.baseline == "new")
         ]
 
 
