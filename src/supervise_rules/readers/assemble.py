@@ -274,7 +274,9 @@ def build_manifest(raw: RawTable, place: Place) -> Manifest:
     for key, value in pairs.iter_rows():
         name = match_header(MANIFEST, key)
         if name is None:
-            if value is not None and key.strip():
+            # extra keys of a YAML/JSON manifest are kept; in a sheet, rows that
+            # name no manifest field are headings or notes
+            if raw.header is not None and value is not None and key.strip():
                 extra[key.strip()] = value
         elif name not in known:
             known[name] = (key.strip(), value)

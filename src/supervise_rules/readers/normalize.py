@@ -5,7 +5,7 @@ touches individual cells. A cell that is not blank but cannot be converted
 comes out null, and :func:`normalize_columns` returns its row and raw value so
 the host can report it where the user will find it.
 
-What is accepted, after NFKC folding (full-width digits and punctuation become
+What is accepted, after NFKC folding (free text: see :func:`clean`) (full-width digits and punctuation become
 half-width: ``１２３`` -> ``123``, ``９８．０１％`` -> ``98.01%``) and trimming:
 
 ==========  ===================================================================
@@ -52,13 +52,24 @@ _THOUSANDS = r"^[+-]?\d{1,3}(,\d{3})+(\.\d+)?$"
 _TIME_OF_DAY = r"^(\S+?)[ T]\d{1,2}:\d{2}(:\d{2}(\.\d+)?)?$"
 
 
-def clean(text: pl.Expr) -> pl.Expr:
-    """NFKC-fold, drop zero-width characters, trim; blank becomes null."""
-    folded = (
-        text.str.normalize("NFKC")
-        .str.replace_all("[\u200b\u200c\u200d\ufeff]", "")
-        .str.strip_chars()
-    )
+#: full-width digits and Latin letters and the ideographic space, half-width
+_FULL_WIDTH_ALNUM = {
+    chr(c): chr(c - 0xFEE0)
+    for c in (*range(0xFF10, 0xFF1A), *range(0xFF21, 0xFF3B), *range(0xFF41, 0xFF5B))
+} | {"\u3000": " "}
+
+
+def clean(text: pl.Expr, *, fold: bool = True) -> pl.Expr:
+    """Drop zero-width characters, trim; blank becomes null.
+
+    With ``fold`` (numbers, dates, codes) the text is NFKC-folded, so full-width
+    digits and punctuation become half-width. Without it (free text such as
+    names) only full-width digits, Latin letters and spaces are folded: an ID
+    typed as ``２１６４…`` still matches, while ``（东校区）`` keeps its
+    Chinese brackets.
+    """
+    text = text.str.normalize("NFKC") if fold else text.str.replace_many(_FULL_WIDTH_ALNUM)
+    folded = text.str.replace_all("[\u200b\u200c\u200d\ufeff]", "").str.strip_chars()
     return pl.when(folded.str.len_chars() > 0).then(folded)
 
 
@@ -235,7 +246,7 @@ def normalize_columns(
         if spec is not None and (native := _native(raw, dtype, spec.kind)) is not None:
             outputs.append(native.alias(name))
             continue
-        text = clean(as_text(raw, dtype))
+        text = clean(as_text(raw, dtype), fold=spec is not None and spec.kind != "str")
         if spec is None:
             outputs.append(text.alias(name))
             continue
