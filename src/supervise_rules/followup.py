@@ -1,0 +1,218 @@
+"""Command-line glue for closing the supervision loop.
+
+``supervise-check`` options ``--waivers``, ``--today``, ``--baseline`` and
+``--fail-on-new``; the commands ``report selfcheck`` (核心指标自查报告) and
+``notices`` (督办单); and the progress display shown on a terminal. Kept out
+of :mod:`supervise_rules.cli` so that module stays a thin dispatcher.
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import json
+import sys
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from .errors import SuperviseRulesError
+from .models import Report
+
+if TYPE_CHECKING:
+    from .engine import ProgressCallback
+
+#: seconds a run must take before a progress bar appears (short runs stay quiet)
+PROGRESS_DELAY = 0.5
+
+
+def _date(text: str) -> dt.date:
+    try:
+        return dt.date.fromisoformat(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a date (YYYY-MM-DD): {text!r}") from None
+
+
+def add_followup_options(p: argparse.ArgumentParser, *, fail_on_new: bool = True) -> None:
+    """Add ``--waivers``, ``--today``, ``--baseline`` (and ``--fail-on-new``) to a parser."""
+    p.add_argument("--waivers", type=Path, metavar="FILE",
+                   help="YAML file of approved waivers (rule, subject, reason, approved_by, expires)")
+    p.add_argument("--today", type=_date, metavar="YYYY-MM-DD",
+                   help="the day waivers are judged on (default: the submission's as_of)")
+    p.add_argument("--baseline", type=Path, metavar="PREVIOUS.json",
+                   help="previous JSON report: mark failures new / persisting / fixed (回头看)")
+    if fail_on_new:
+        p.add_argument("--fail-on-new", action="store_true",
+                       help="exit status 1 only for failures that are new since --baseline")
+
+
+def apply_followup(report: Report, args: argparse.Namespace) -> Report:
+    """Apply ``--waivers`` and ``--baseline`` from parsed arguments to a report."""
+    if getattr(args, "fail_on_new", False) and args.baseline is None:
+        raise SuperviseRulesError("--fail-on-new needs --baseline PREVIOUS.json")
+    if args.waivers is not None:
+        from .waivers import apply_waivers, load_waivers
+
+        report = apply_waivers(report, load_waivers(args.waivers), today=args.today)
+    if args.baseline is not None:
+        from .baseline import apply_baseline, load_baseline
+
+        report = apply_baseline(report, load_baseline(args.baseline))
+    return report
+
+
+@contextmanager
+def rule_progress(enabled: bool | None = None) -> Iterator[ProgressCallback | None]:
+    """A progress callback for :func:`supervise_rules.check` drawing a rich bar on
+    stderr, or ``None`` when stderr is not a terminal. The bar appears only once
+    a run has taken :data:`PROGRESS_DELAY` seconds and vanishes when it ends."""
+    if enabled is None:
+        enabled = sys.stderr.isatty()
+    if not enabled:
+        yield None
+        return
+    from rich.console import Console
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+
+    progress = Progress(
+        TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
+        console=Console(stderr=True), transient=True,
+    )
+    task = progress.add_task("", total=None)
+    started = time.monotonic()
+    shown = False
+
+    def callback(rule: Any, index: int, total: int) -> None:
+        nonlocal shown
+        if not shown and time.monotonic() - started >= PROGRESS_DELAY:
+            progress.start()
+            shown = True
+        progress.update(task, total=total, completed=index, description=f"{rule.id} {rule.title.zh}")
+
+    try:
+        yield callback
+    finally:
+        if shown:
+            progress.stop()
+
+
+# --- loading a report for the follow-up commands ------------------------------------------
+
+
+def _is_report_file(path: Path) -> dict[str, Any] | None:
+    """The parsed document when ``path`` is a JSON findings report, else ``None``."""
+    if path.suffix.lower() != ".json" or not path.is_file():
+        return None
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError, json.JSONDecodeError):
+        return None
+    if isinstance(data, dict) and "schema_version" in data and "findings" in data:
+        return data
+    return None
+
+
+def report_for(args: argparse.Namespace) -> Report:
+    """The report the follow-up commands work on: PATH is a submission (checked
+    now against ``--ruleset``) or a JSON report written earlier with ``--format json``."""
+    from .cli import DEFAULT_RULESET, _host
+
+    path = Path(args.path)
+    data = _is_report_file(path)
+    if data is not None:
+        from pydantic import ValidationError
+
+        try:
+            report = Report.model_validate(data)
+        except ValidationError as exc:
+            raise SuperviseRulesError(f"{path}: not a valid findings report: {exc}") from None
+    else:
+        from .engine import check
+        from .readers import load_submission
+        from .rulesets import load_ruleset
+
+        host = _host(args.plugin)
+        submission = load_submission(args.path, host=host)
+        ref = args.ruleset or getattr(submission.manifest, "ruleset", None) or DEFAULT_RULESET
+        ruleset = load_ruleset(ref, host=host)
+        with rule_progress() as progress:
+            report = check(submission, ruleset, host=host, backend=args.backend, progress=progress)
+    return apply_followup(report, args)
+
+
+def _source_options(p: argparse.ArgumentParser) -> None:
+    p.add_argument("path", help="submission (folder, .xlsx, .json) or a JSON report of an earlier run")
+    p.add_argument("--ruleset", default=None, help="ruleset id or YAML file (default: the manifest's)")
+    p.add_argument("--backend", choices=("polars", "duckdb"), default="polars")
+    p.add_argument("--plugin", action="append", default=[], metavar="MODULE",
+                   help="load a local plugin module (repeatable)")
+
+
+def _emit(data: str | bytes, output: Path | None, what: str) -> None:
+    from .reporters import write_atomically
+
+    if output is not None:
+        write_atomically(output, data)
+    elif isinstance(data, bytes):
+        raise SuperviseRulesError(f"{what} is binary: give --output FILE")
+    else:
+        sys.stdout.write(data)
+        sys.stdout.flush()
+
+
+# --- commands ---------------------------------------------------------------------------------
+
+
+def cmd_report(argv: list[str]) -> int:
+    """``supervise-check report selfcheck PATH``: the 核心指标自查报告."""
+    from .cli import ExitCode, _Parser
+
+    p = _Parser(prog="supervise-check report",
+                description="Documents built from a check. Kinds: selfcheck (核心指标自查报告).")
+    p.add_argument("kind", choices=("selfcheck",))
+    _source_options(p)
+    p.add_argument("--format", choices=("html", "xlsx"), default=None,
+                   help="html (default; or from the --output suffix) or xlsx")
+    p.add_argument("--output", "-o", type=Path, help="write to this file (required for xlsx)")
+    add_followup_options(p, fail_on_new=False)
+    args = p.parse_args(argv)
+    fmt = args.format
+    if fmt is None:
+        fmt = "xlsx" if args.output is not None and args.output.suffix.lower() == ".xlsx" else "html"
+    report = report_for(args)
+
+    from .selfcheck import build_selfcheck, render_html, render_xlsx
+
+    sc = build_selfcheck(report)
+    data = render_html(sc) if fmt == "html" else render_xlsx(sc)
+    _emit(data, args.output, f"format {fmt!r}")
+    return ExitCode.OK
+
+
+def cmd_notices(argv: list[str]) -> int:
+    """``supervise-check notices PATH --output-dir DIR``: one 督办单 per school."""
+    from .cli import ExitCode, _Parser
+
+    p = _Parser(prog="supervise-check notices",
+                description="Write one rectification notice (督办单) per school with failing "
+                "findings, plus an index.")
+    _source_options(p)
+    p.add_argument("--output-dir", type=Path, required=True, metavar="DIR")
+    p.add_argument("--format", choices=("html", "markdown"), default="html")
+    p.add_argument("--deadline", type=_date, metavar="YYYY-MM-DD",
+                   help="整改期限 printed on every notice (default: a blank to fill in)")
+    add_followup_options(p, fail_on_new=False)
+    args = p.parse_args(argv)
+    report = report_for(args)
+
+    from .notices import write_notices
+
+    written = write_notices(report, args.output_dir, fmt=args.format, deadline=args.deadline)
+    schools = len(written) - 1
+    print(f"{schools} notice(s) and an index written to {args.output_dir}")
+    return ExitCode.OK
+
+
+__all__ = ["add_followup_options", "apply_followup", "cmd_notices", "cmd_report", "rule_progress"]

@@ -1,0 +1,281 @@
+"""Waivers: approved, dated exceptions to failing findings.
+
+A waivers file is YAML, read safely (ruamel.yaml round-trip loader, no tags)
+and validated strictly; every problem is reported as ``file:line: message``::
+
+    waivers:
+      - rule: BAL-21
+        subject: 2164000303/primary
+        reason: 新校舍 2025 年春季投入使用，届时拆分大班
+        approved_by: 贺兰县教育体育局 张某
+        expires: 2025-03-01
+
+A waiver matches the findings of its ``rule`` whose ``subject.id`` equals its
+``subject``. On a failing finding it attaches a :class:`~supervise_rules.models.Waiver`:
+``active`` while ``today <= expires`` (the expiry day itself is still covered),
+``expired`` afterwards. An active waiver keeps the finding's ``outcome`` as it
+is (``fail``) but takes it out of the exit status; an expired one changes
+nothing but says so in the message. A waiver that covers no failing finding is
+listed in ``Report.waivers_unused``.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict, ValidationError, field_validator
+from ruamel.yaml import YAML
+from ruamel.yaml.comments import CommentedMap, CommentedSeq
+from ruamel.yaml.error import MarkedYAMLError, YAMLError
+
+from .errors import SuperviseRulesError
+from .models import Finding, LocalizedText, Outcome, Report, UnusedWaiver, Waiver
+
+
+class WaiversError(SuperviseRulesError):
+    """Problems in a waivers file, each located as ``file:line: message``."""
+
+    def __init__(self, problems: list[tuple[str, int | None, str]]):
+        self.problems = problems
+        super().__init__("\n".join(self.lines()))
+
+    def lines(self) -> list[str]:
+        return [f"{f}:{line}: {msg}" if line else f"{f}: {msg}" for f, line, msg in self.problems]
+
+
+class WaiverEntry(BaseModel):
+    """One entry of a waivers file."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    #: rule id, e.g. ``BAL-21``
+    rule: str
+    #: the finding's ``subject.id``, e.g. ``2164000303/primary`` or ``640122``
+    subject: str
+    #: why the failure is accepted for now
+    reason: str
+    #: who approved the exception (person and office)
+    approved_by: str
+    #: last day the waiver applies (inclusive)
+    expires: dt.date
+
+    @field_validator("rule", "subject", "reason", "approved_by", mode="before")
+    @classmethod
+    def _text(cls, value: Any) -> Any:
+        # ids such as 640122 are read by YAML as numbers: accept them as text
+        if isinstance(value, int) and not isinstance(value, bool):
+            value = str(value)
+        if isinstance(value, str):
+            value = value.strip()
+            if not value:
+                raise ValueError("must not be empty")
+        return value
+
+    @field_validator("expires", mode="before")
+    @classmethod
+    def _date_only(cls, value: Any) -> Any:
+        if isinstance(value, dt.datetime):
+            raise ValueError("give a date (YYYY-MM-DD), not a date and time")
+        return value
+
+
+class WaiversFile(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    waivers: list[WaiverEntry]
+
+
+@dataclass(frozen=True)
+class LoadedWaiver:
+    """A waiver with where it was written, for messages."""
+
+    entry: WaiverEntry
+    file: str
+    line: int | None
+
+    @property
+    def where(self) -> str:
+        return f"{self.file}:{self.line}" if self.line else self.file
+
+    @property
+    def key(self) -> tuple[str, str]:
+        return (self.entry.rule, self.entry.subject)
+
+    def status(self, today: dt.date) -> str:
+        return "active" if today <= self.entry.expires else "expired"
+
+
+def load_waivers(path: str | Path) -> list[LoadedWaiver]:
+    """Read and validate a waivers file.
+
+    :raises WaiversError: every problem found, each as ``file:line: message``.
+    """
+    path = Path(path)
+    name = str(path)
+    try:
+        text = path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        raise WaiversError([(name, None, "no such waivers file")]) from None
+    except (OSError, UnicodeDecodeError) as exc:
+        raise WaiversError([(name, None, f"cannot be read: {exc}")]) from None
+    try:
+        data = YAML(typ="rt").load(text)
+    except MarkedYAMLError as exc:
+        mark = exc.problem_mark or exc.context_mark
+        line = mark.line + 1 if mark is not None else None
+        raise WaiversError([(name, line, f"YAML syntax error: {exc.problem or exc}")]) from None
+    except YAMLError as exc:
+        raise WaiversError([(name, None, f"YAML error: {exc}")]) from None
+    if data is None:
+        return []
+    if isinstance(data, CommentedSeq):  # a bare list of entries is accepted too
+        wrapped = CommentedMap()
+        wrapped["waivers"] = data
+        wrapped.lc.line = 0
+        data = wrapped
+        prefix: tuple[Any, ...] = ()
+    elif isinstance(data, CommentedMap):
+        prefix = ()
+    else:
+        raise WaiversError([(name, 1, "a waivers file is a mapping with a 'waivers:' list")])
+    _reject_tags(data, name)
+    try:
+        parsed = WaiversFile.model_validate(_plain(data))
+    except ValidationError as exc:
+        problems = []
+        for err in exc.errors():
+            loc = prefix + tuple(err["loc"])
+            msg = err["msg"]
+            if err["type"] == "extra_forbidden":
+                msg = f"unknown key {loc[-1]!r} (allowed: rule, subject, reason, approved_by, expires)"
+            elif err["type"] == "missing":
+                msg = f"missing required key {loc[-1]!r}"
+            where = ".".join(str(p) for p in loc)
+            problems.append((name, _line(data, loc), f"{where}: {msg}"))
+        raise WaiversError(problems) from None
+
+    loaded: list[LoadedWaiver] = []
+    seen: dict[tuple[str, str], LoadedWaiver] = {}
+    problems = []
+    for i, entry in enumerate(parsed.waivers):
+        waiver = LoadedWaiver(entry, name, _line(data, ("waivers", i)))
+        if waiver.key in seen:
+            problems.append((name, waiver.line,
+                             f"duplicate waiver for {entry.rule} {entry.subject} "
+                             f"(first at line {seen[waiver.key].line})"))
+            continue
+        seen[waiver.key] = waiver
+        loaded.append(waiver)
+    if problems:
+        raise WaiversError(problems)
+    return loaded
+
+
+def apply_waivers(report: Report, waivers: list[LoadedWaiver], today: dt.date | None = None) -> Report:
+    """Attach waivers to the matching failing findings and count them.
+
+    :param today: the day waivers are judged on; default the submission's
+        ``as_of``, else the calendar date. A waiver is active through its
+        ``expires`` day.
+    :returns: a new report with ``finding.waiver`` set on matching failures,
+        ``summary.waived`` / ``summary.waivers_expired`` and ``waivers_unused``.
+    """
+    if today is None:
+        today = report.submission.as_of or dt.date.today()
+    by_key = {w.key: w for w in waivers}
+    findings: list[Finding] = []
+    used: set[tuple[str, str]] = set()
+    seen_any: set[tuple[str, str]] = set()
+    waived = expired = 0
+    for f in report.findings:
+        key = (f.rule_id, f.subject.id)
+        w = by_key.get(key)
+        if w is None:
+            findings.append(f)
+            continue
+        seen_any.add(key)
+        if f.outcome is not Outcome.fail:
+            findings.append(f)
+            continue
+        used.add(key)
+        status = w.status(today)
+        attached = Waiver(reason=w.entry.reason, approved_by=w.entry.approved_by,
+                          expires=w.entry.expires, status=status)
+        update: dict[str, Any] = {"waiver": attached}
+        if status == "active":
+            waived += 1
+        else:
+            expired += 1
+            update["message"] = _expired_message(f.message, w)
+        findings.append(f.model_copy(update=update))
+
+    unused = [
+        UnusedWaiver(
+            rule=w.entry.rule, subject=w.entry.subject, reason=w.entry.reason,
+            approved_by=w.entry.approved_by, expires=w.entry.expires, status=w.status(today),
+            why="not_failing" if w.key in seen_any else "no_finding", where=w.where,
+        )
+        for w in waivers if w.key not in used
+    ]
+    summary = report.summary.model_copy(update={"waived": waived, "waivers_expired": expired})
+    return report.model_copy(update={"findings": findings, "summary": summary,
+                                     "waivers_unused": unused})
+
+
+def _expired_message(message: LocalizedText, w: LoadedWaiver) -> LocalizedText:
+    day = w.entry.expires.isoformat()
+    return LocalizedText(
+        zh=f"{message.zh}（豁免已于 {day} 到期，不再适用）",
+        en=f"{message.en} (waiver expired on {day}; it no longer applies)",
+    )
+
+
+# --- YAML helpers ---------------------------------------------------------------
+
+
+def _line(data: Any, loc: tuple[Any, ...]) -> int | None:
+    node = data
+    lc = getattr(node, "lc", None)
+    line = lc.line + 1 if lc is not None and lc.line is not None else None
+    for key in loc:
+        if isinstance(node, CommentedMap) and key in node:
+            pos = node.lc.key(key)
+            line = pos[0] + 1 if pos else line
+            node = node[key]
+        elif isinstance(node, CommentedSeq) and isinstance(key, int) and key < len(node):
+            pos = node.lc.item(key)
+            line = pos[0] + 1 if pos else line
+            node = node[key]
+        else:
+            break
+    return line
+
+
+def _reject_tags(node: Any, path: str) -> None:
+    tag = getattr(node, "tag", None)
+    if tag is not None and getattr(tag, "value", None):
+        lc = getattr(node, "lc", None)
+        line = lc.line + 1 if lc is not None and lc.line is not None else None
+        raise WaiversError([(path, line, f"YAML tag {tag.value!r} is not allowed")])
+    if isinstance(node, CommentedMap):
+        for value in node.values():
+            _reject_tags(value, path)
+    elif isinstance(node, CommentedSeq):
+        for value in node:
+            _reject_tags(value, path)
+
+
+def _plain(node: Any) -> Any:
+    if isinstance(node, CommentedMap):
+        return {str(k): _plain(v) for k, v in node.items()}
+    if isinstance(node, CommentedSeq):
+        return [_plain(v) for v in node]
+    if isinstance(node, str):
+        return str(node)
+    return node
+
+
+__all__ = ["LoadedWaiver", "WaiverEntry", "WaiversError", "apply_waivers", "load_waivers"]
