@@ -52,7 +52,7 @@ def _check_parser() -> argparse.ArgumentParser:
     p = _Parser(
         prog="supervise-check",
         description="Check a submission against a ruleset. Other commands: "
-        "list-rules, explain RULE_ID, plugins, schema ruleset.",
+        "list-rules, explain RULE_ID, plugins, schema ruleset, report selfcheck, notices.",
     )
     p.add_argument("path", help="submission: folder, .xlsx workbook or .json document")
     p.add_argument("--ruleset", default=None,
@@ -65,6 +65,9 @@ def _check_parser() -> argparse.ArgumentParser:
     p.add_argument("--show-passes", action="store_true", help="also list passing findings")
     p.add_argument("--backend", choices=("polars", "duckdb"), default="polars",
                    help="where column expressions run (default polars)")
+    from .followup import add_followup_options
+
+    add_followup_options(p)
     _common(p)
     return p
 
@@ -75,6 +78,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         "list-rules": cmd_list_rules,
         "explain": cmd_explain,
         "plugins": cmd_plugins,
+        "report": _lazy("cmd_report"),
+        "notices": _lazy("cmd_notices"),
     }
     try:
         if args and args[0] in commands:
@@ -92,6 +97,17 @@ def main(argv: Sequence[str] | None = None) -> int:
 
         _error("internal error (please report this):\n" + traceback.format_exc())
         return ExitCode.INTERNAL
+
+
+def _lazy(name: str):
+    """A command implemented in :mod:`supervise_rules.followup`, imported when run."""
+
+    def run(argv: list[str]) -> int:
+        from . import followup
+
+        return getattr(followup, name)(argv)
+
+    return run
 
 
 def _error(message: str) -> None:
@@ -129,7 +145,11 @@ def cmd_check(argv: list[str]) -> int:
     submission = load_submission(args.path, host=host)
     ruleset_ref = args.ruleset or getattr(submission.manifest, "ruleset", None) or DEFAULT_RULESET
     ruleset = load_ruleset(ruleset_ref, host=host)
-    report = check(submission, ruleset, host=host, backend=args.backend)
+    from .followup import apply_followup, rule_progress
+
+    with rule_progress() as progress:
+        report = check(submission, ruleset, host=host, backend=args.backend, progress=progress)
+    report = apply_followup(report, args)
 
     to_terminal = args.output is None and sys.stdout.isatty()
     options = RenderOptions(lang=args.lang, show_passes=args.show_passes, color=to_terminal,
@@ -144,7 +164,8 @@ def cmd_check(argv: list[str]) -> int:
         sys.stdout.flush()
     if args.fail_on == "never":
         return ExitCode.OK
-    return ExitCode.FAILURES if report.failures(Severity(args.fail_on)) else ExitCode.OK
+    failures = report.failures(Severity(args.fail_on), new_only=args.fail_on_new)
+    return ExitCode.FAILURES if failures else ExitCode.OK
 
 
 def cmd_list_rules(argv: list[str]) -> int:
