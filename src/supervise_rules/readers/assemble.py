@@ -85,27 +85,38 @@ def _source(place: Place) -> str | None:
 
 
 def _detect_header(frame: pl.DataFrame, spec: TableSpec, place: Place) -> tuple[int, list]:
+    """The header row: the one (among the first rows) naming most contract
+    columns, counting header cells merged down from a row above it."""
     head = frame.head(HEADER_SCAN).rows()
-    best, best_hits = None, 0
-    for i, row in enumerate(head):
-        hits = len({m for cell in row if (m := match_header(spec, cell))})
+    best, best_hits, best_header = None, 0, []
+    for i in range(len(head)):
+        header = _merged_down(head, i, spec)
+        hits = len({m for cell in header if (m := match_header(spec, cell))})
         if hits > best_hits:
-            best, best_hits = i, hits
+            best, best_hits, best_header = i, hits, header
     if best is None:
         en = place.table()[1]
         raise SubmissionError(
             f"{en} is not a table of {spec.name} ({spec.zh}): none of its first "
             f"{len(head)} rows names a column of it."
         )
-    header = list(head[best])
+    return best, best_header
+
+
+def _merged_down(head: list[tuple], i: int, spec: TableSpec) -> list:
+    """Row ``i`` with each blank cell taken from the nearest row above whose
+    cell names a contract column (a header cell merged vertically keeps its
+    text in the top row only)."""
+    header = list(head[i])
     for j, cell in enumerate(header):
         if cell is None or not str(cell).strip():
-            # a header cell merged vertically keeps its text in a row above
-            for above in range(best - 1, -1, -1):
-                if (text := head[above][j]) and match_header(spec, text):
-                    header[j] = text
+            for above in range(i - 1, -1, -1):
+                text = head[above][j]
+                if text is not None and str(text).strip():
+                    if match_header(spec, text):
+                        header[j] = text
                     break
-    return best, header
+    return header
 
 
 def _choose_columns(

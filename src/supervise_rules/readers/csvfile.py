@@ -42,6 +42,8 @@ class CsvReader(Reader):
                     schema=schema,
                     separator=self.separator,
                     truncate_ragged_lines=True,
+                    # a narrow first line (a title) must not fix the width
+                    missing_columns="insert",
                     encoding="utf8",
                 )
             except (pl.exceptions.PolarsError, OSError) as exc:
