@@ -288,6 +288,15 @@ class Compiled:
     #: (denominator expression, its source text) for every division
     denominators: list[tuple[nw.Expr, str]] = field(default_factory=list)
     aggregate: bool = False
+    #: the per-row arguments of every aggregate (``children`` in ``sum(children)``):
+    #: a row where one is null would silently drop out of the aggregate
+    aggregate_args: list[nw.Expr] = field(default_factory=list)
+
+    def null_in_aggregate(self) -> nw.Expr:
+        """True in rows whose contribution to an aggregate is missing."""
+        if not self.aggregate_args:
+            return nw.lit(False)
+        return nw.any_horizontal(*[a.is_null() for a in self.aggregate_args], ignore_nulls=True)
 
     def zero_denominator(self) -> nw.Expr:
         """True where any denominator of this expression is exactly zero."""
@@ -366,6 +375,7 @@ class _Compiler:
                 raise ExpressionError(self.text, node.pos, f"{fn}() inside another aggregate")
             self.out.aggregate = True
             arg = self.visit(node.args[0], in_aggregate=True)
+            self.out.aggregate_args.append(arg)
             return {
                 "sum": lambda: arg.sum(),
                 "count": lambda: arg.count(),
@@ -375,7 +385,13 @@ class _Compiler:
             }[fn]()
         args = [self.visit(a, in_aggregate=in_aggregate) for a in node.args]
         if fn == "if":
-            return nw.when(args[0]).then(args[1]).otherwise(args[2])
+            # An unknown condition gives an unknown result (not the else branch),
+            # so a missing value can never slip silently into a total.
+            return (
+                nw.when(args[0].is_null()).then(nw.lit(None))
+                .when(args[0]).then(args[1])
+                .otherwise(args[2])
+            )
         if fn == "round":
             digits = node.args[1]
             if not (isinstance(digits, Literal) and isinstance(digits.value, int)):

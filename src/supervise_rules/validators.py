@@ -185,34 +185,45 @@ class RuleContext:
     def require(self, table: str, columns: Iterable[str] = ()) -> list[Finding]:
         """Findings for a missing table or columns (not_applicable, or error if the
         rule says the data is required); an empty list when all are present."""
-        tbl = self.table(table)
-        if tbl is None:
-            return [self._missing(table, None)]
-        missing = [c for c in dict.fromkeys(columns) if c not in tbl.frame.columns]
-        if missing:
-            return [self._missing(table, missing)]
-        return []
+        return self.require_all([(table, columns)])
 
-    def _missing(self, table: str, columns: list[str] | None) -> Finding:
-        spec = TABLES.get(table)
-        zh_table = spec.zh if spec else table
-        if columns is None:
-            zh = f"提交数据中没有「{zh_table}」表（{table}），无法检查本规则"
-            en = f"The submission has no {table} table, so this rule cannot be checked"
-        else:
-            cols = ", ".join(columns)
-            zh_cols = "、".join(
-                f"{spec.columns[c].zh}（{c}）" if spec and c in spec.columns else c for c in columns
-            )
-            zh = f"「{zh_table}」表缺少列：{zh_cols}，无法检查本规则"
-            en = f"The {table} table lacks column(s) {cols}, so this rule cannot be checked"
+    def require_all(self, needs: Iterable[tuple[str, Iterable[str]]]) -> list[Finding]:
+        """As :meth:`require` for several tables at once: one finding naming
+        everything that is missing, or an empty list."""
+        gaps: dict[str, list[str] | None] = {}
+        for table, columns in needs:
+            tbl = self.table(table)
+            if tbl is None:
+                gaps[table] = None
+                continue
+            missing = [c for c in dict.fromkeys(columns) if c not in tbl.frame.columns]
+            if missing and gaps.get(table, []) is not None:
+                gaps[table] = list(dict.fromkeys([*(gaps.get(table) or []), *missing]))
+        if not gaps:
+            return []
+        zh_parts, en_parts, evidence = [], [], []
+        for table, columns in gaps.items():
+            spec = TABLES.get(table)
+            zh_table = spec.zh if spec else table
+            if columns is None:
+                zh_parts.append(f"提交数据中没有「{zh_table}」表（{table}）")
+                en_parts.append(f"the submission has no {table} table")
+            else:
+                zh_cols = "、".join(
+                    f"{spec.columns[c].zh}（{c}）" if spec and c in spec.columns else c for c in columns
+                )
+                zh_parts.append(f"「{zh_table}」表缺少列：{zh_cols}")
+                en_parts.append(f"the {table} table lacks column(s) {', '.join(columns)}")
+            evidence.append(Evidence(table=table, rows=None, columns=columns or []))
+        en = "; ".join(en_parts)
         outcome = Outcome.error if self.rule.rule.requires_data else Outcome.not_applicable
-        return self.finding(
+        return [self.finding(
             outcome=outcome,
             subject=self.submission_subject(),
-            message=LocalizedText(zh=zh, en=en),
-            evidence=[Evidence(table=table, rows=None, columns=columns or [])],
-        )
+            message=LocalizedText(zh="；".join(zh_parts) + "，无法检查本规则",
+                                  en=en[0].upper() + en[1:] + ", so this rule cannot be checked"),
+            evidence=evidence,
+        )]
 
     # -- subjects ----------------------------------------------------------------
 

@@ -13,7 +13,7 @@ from ...models import Evidence, Finding, LocalizedText, Outcome, Required
 from ...submission import ROW
 from ...tables import TABLES
 from ...validators import Params, RuleContext, Validator
-from ._common import Comparison, Expression, compare_scalar
+from ._common import Comparison, Expression, compare_scalar, first_null_column
 
 
 class Side(Params):
@@ -69,13 +69,12 @@ class AggregateValidator(Validator):
         p: AggregateParams = ctx.params  # type: ignore[assignment]
         sides = [s for s in (p.numerator, p.denominator) if s is not None]
         compiled = []
-        problems: list[Finding] = []
         for side in sides:
             expr = ctx.compile(side.expr, side.table)
             where = ctx.compile(side.where, side.table) if side.where else None
             cols = list(dict.fromkeys([*expr.columns, *(where.columns if where else [])]))
-            problems += ctx.require(side.table, cols)
             compiled.append((side, expr, where, cols))
+        problems = ctx.require_all([(side.table, cols) for side, _, _, cols in compiled])
         if problems:
             return problems
 
@@ -86,7 +85,8 @@ class AggregateValidator(Validator):
             assert lf is not None
             if where is not None:
                 lf = lf.filter(where.expr.fill_null(True))
-            errors = self._missing_values(ctx, lf, side.table, cols)
+            errors = [e for e in self._missing_values(ctx, lf, side.table, expr, cols)
+                      if e.evidence not in [p.evidence for p in problems]]
             if errors:
                 problems += errors
                 continue
@@ -134,14 +134,15 @@ class AggregateValidator(Validator):
 
     @staticmethod
     def _missing_values(
-        ctx: RuleContext, lf: nw.LazyFrame, table: str, cols: list[str]
+        ctx: RuleContext, lf: nw.LazyFrame, table: str, expr: Compiled, cols: list[str]
     ) -> list[Finding]:
-        """One error finding per column that has missing values, listing the rows."""
+        """One error finding per column whose missing values leave a row out of the
+        aggregate, listing the rows."""
         if not cols:
             return []
         flagged = (
-            lf.filter(nw.any_horizontal(*[nw.col(c).is_null() for c in cols], ignore_nulls=True))
-            .select(nw.col(ROW), *[nw.col(c).is_null().alias(c) for c in cols])
+            lf.filter(expr.null_in_aggregate())
+            .select(nw.col(ROW), column=first_null_column(cols))
             .sort(ROW)
             .collect()
         )
@@ -149,11 +150,12 @@ class AggregateValidator(Validator):
             return []
         tbl = ctx.table(table)
         findings = []
-        for c in cols:
-            rows = flagged.filter(nw.col(c))[ROW].to_list()
+        for c in [*cols, None]:
+            rows = flagged.filter(
+                nw.col("column").is_null() if c is None else nw.col("column") == c)[ROW].to_list()
             if not rows:
                 continue
-            msg = ctx.data_error_message(table, tbl, rows[0], c, "missing")
+            msg = ctx.data_error_message(table, tbl, rows[0], c or expr.text, "missing")
             if len(rows) > 1:
                 shown = ", ".join(str(r) for r in rows[:10]) + ("…" if len(rows) > 10 else "")
                 msg = LocalizedText(
@@ -164,6 +166,6 @@ class AggregateValidator(Validator):
                 outcome=Outcome.error,
                 subject=ctx.county_subject(),
                 message=msg,
-                evidence=[Evidence(table=table, rows=[int(r) for r in rows], columns=[c])],
+                evidence=[Evidence(table=table, rows=[int(r) for r in rows], columns=[c] if c else cols)],
             ))
         return findings
