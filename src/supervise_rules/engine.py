@@ -24,6 +24,7 @@ from .models import (
 )
 from .rulesets import ResolvedRule, Ruleset, load_ruleset
 from .submission import Submission
+from .tables import plugin_tables
 from .validators import FrameProvider, RuleContext
 
 if TYPE_CHECKING:
@@ -63,10 +64,11 @@ def check(
     frames = FrameProvider(submission, backend)
     findings: list[Finding] = list(submission.problems)
     total = len(ruleset.rules)
-    for i, rule in enumerate(ruleset.rules):
-        if progress is not None:
-            progress(rule, i, total)
-        findings.extend(run_rule(rule, submission, frames, host))
+    with plugin_tables(getattr(host, "tables", {})):  # validators see the plugins' tables (register_tables)
+        for i, rule in enumerate(ruleset.rules):
+            if progress is not None:
+                progress(rule, i, total)
+            findings.extend(run_rule(rule, submission, frames, host))
     return Report.build(
         tool=ToolInfo(version=_version()),
         ruleset=RulesetInfo(id=ruleset.id, version=ruleset.version, title=ruleset.title.zh),

@@ -2,13 +2,21 @@
 
 Every built-in validator, reader, reporter and ruleset is contributed through
 these same hooks (see ``supervise_rules.builtin``), exactly as a third-party
-plugin contributes its own. A plugin module or object implements any subset of
-them, decorated with ``supervise_rules.hookimpl``.
+plugin contributes its own. A plugin is a module (or any object) with
+functions decorated with ``supervise_rules.hookimpl`` whose names are hook
+names below; it implements any subset of them. A decorated function whose
+name is not a hook below is a load error, never silently ignored.
 
-Each hook is called once per plugin; the host collects every plugin's list, so
-none of these hooks is ``firstresult``. Names must be unique across plugins: a
-second validator, reader, reporter or ruleset with a name already taken is a
-load error naming both plugins.
+How the hooks are called: each hook takes no arguments and is called once
+per plugin when a plugin host is built (:func:`supervise_rules.get_plugin_host`),
+built-in plugins first, then installed entry points in name order, then
+``--plugin`` modules. None of these hooks is ``firstresult``: every plugin's
+list is collected, and each contribution is attributed to the plugin that
+returned it (shown by ``supervise-check plugins``). Names are unique across
+all plugins: a validator, reader, reporter, table or ruleset whose name is
+already taken is a :class:`supervise_rules.PluginError` naming both plugins;
+a plugin cannot silently replace another's contribution. A hook that raises
+is reported in ``host.load_errors`` and that plugin's other hooks still count.
 """
 
 from __future__ import annotations
@@ -21,6 +29,7 @@ if TYPE_CHECKING:
     from .readers import Reader
     from .reporters import Reporter
     from .rulesets import RulesetSource
+    from .tables import TableSpec
     from .validators import Validator
 
 PROJECT_NAME = "supervise_rules"
@@ -31,47 +40,103 @@ hookimpl = pluggy.HookimplMarker(PROJECT_NAME)
 
 @hookspec
 def register_validators() -> list[type[Validator]]:
-    """Contribute validator classes.
+    """Contribute validator classes, the code that evaluates rules.
 
     A validator is a subclass of :class:`supervise_rules.Validator` with a
-    unique ``name`` (what a rule's ``validator:`` key refers to), a pydantic
-    ``Params`` model describing the parameters a rule passes to it, and a
-    ``check(ctx)`` method that evaluates one rule column-wise on the
-    submission's tables and returns findings.
+    unique ``name`` (what a rule's ``validator:`` key refers to), a one-line
+    ``summary``, a ``Params`` model (subclass of :class:`supervise_rules.Params`,
+    every field with a ``description``) that validates the rule's ``params:``
+    when the ruleset is loaded, and a ``check(ctx)`` method that evaluates one
+    rule on the submission's tables through the :class:`supervise_rules.RuleContext`
+    and returns a list of :class:`supervise_rules.Finding`. The class docstring
+    has the sections ``What it checks``, ``Parameters`` and ``Example``.
 
-    :returns: a list of ``Validator`` subclasses (not instances).
-    All plugins' lists are collected; the first result does not win.
+    Arguments: none.
+
+    :returns: a list of ``Validator`` subclasses (classes, not instances). The
+        engine makes one instance per rule run.
+    :result: all plugins' lists are collected (not first-result-wins). A name
+        already registered by another plugin is a ``PluginError`` naming both.
+        An exception raised by ``check`` becomes an ``error`` finding naming the
+        rule and the plugin; the run goes on.
     """
 
 
 @hookspec
 def register_readers() -> list[Reader]:
-    """Contribute readers that turn a file into a table of the submission.
+    """Contribute readers, which turn one file format into raw tables.
 
-    A reader declares the file suffixes it handles (``.csv``, ``.xlsx`` …) and
-    returns raw string cells with their positions; the host normalizes values
-    and locates every problem to its cell.
+    A reader is an instance of a :class:`supervise_rules.Reader` subclass with
+    a unique ``name``, the lower-case ``suffixes`` it handles (``(".csv",)``)
+    and ``read(path)`` returning a list of :class:`supervise_rules.RawTable`
+    (text cells with their positions). The host then finds the header row,
+    matches Chinese or English headers to the columns of a known table
+    (including tables from ``register_tables``), normalizes values and locates
+    every problem to its cell, identically for every format.
 
-    :returns: a list of :class:`supervise_rules.Reader` instances.
-    All plugins' lists are collected; a suffix claimed twice is a load error.
+    Arguments: none.
+
+    :returns: a list of ``Reader`` instances.
+    :result: all plugins' lists are collected. A reader name already taken is a
+        ``PluginError``. When two readers claim the same suffix, the one
+        registered first handles it (built-ins register first).
     """
 
 
 @hookspec
 def register_reporters() -> list[Reporter]:
-    """Contribute reporters, the output formats of ``--format``.
+    """Contribute reporters, the output formats selected with ``--format NAME``.
 
-    :returns: a list of :class:`supervise_rules.Reporter` instances, each with a
-        unique ``name`` (``json``, ``table``, ``sarif`` …).
-    All plugins' lists are collected; the first result does not win.
+    A reporter is an instance of a :class:`supervise_rules.Reporter` subclass
+    with a unique ``name``, a one-line ``summary``, a file ``suffix``, ``binary``
+    and ``human`` flags, and ``render(report, options)`` returning the whole
+    output (``str``, or ``bytes`` when ``binary``) for a
+    :class:`supervise_rules.Report` and :class:`supervise_rules.RenderOptions`.
+    ``render`` must be deterministic.
+
+    Arguments: none.
+
+    :returns: a list of ``Reporter`` instances.
+    :result: all plugins' lists are collected (not first-result-wins). A name
+        already registered by another plugin is a ``PluginError`` naming both.
     """
 
 
 @hookspec
 def register_rulesets() -> list[RulesetSource]:
-    """Contribute rulesets that ``--ruleset ID`` can find by id.
+    """Contribute rulesets that ``--ruleset ID`` and ``extends: [ID]`` find by id.
 
-    :returns: a list of :class:`supervise_rules.RulesetSource` (an id and the
-        path of its YAML file, usually inside the plugin's package).
-    All plugins' lists are collected; an id claimed twice is a load error.
+    A :class:`supervise_rules.RulesetSource` is an ``id`` and the ``path`` of
+    its YAML file, usually inside the plugin's package (use
+    ``Path(__file__).parent / "rulesets"``, or :func:`supervise_rules.discover_rulesets`
+    for a whole folder). The file is only read when the ruleset is used, and is
+    validated then like any ruleset (``file:line`` errors).
+
+    Arguments: none.
+
+    :returns: a list of ``RulesetSource``.
+    :result: all plugins' lists are collected (not first-result-wins). An id
+        already registered by another plugin is a ``PluginError`` naming both.
+    """
+
+
+@hookspec
+def register_tables() -> list[TableSpec]:
+    """Contribute submission tables beyond those of the data contract.
+
+    A :class:`supervise_rules.TableSpec` names a table (English and Chinese,
+    either accepted as file stem, sheet name or JSON key), its columns with
+    their Chinese headers, kinds, units and enum labels, its key columns (the
+    finding's ``subject.id``) and the ``subject_type`` of its findings. Build
+    one from a pydantic model whose fields are declared with
+    :func:`supervise_rules.col`, using :func:`supervise_rules.table_spec`.
+    Readers then recognise the table and its headers in every format, and
+    rules and expressions may refer to its columns.
+
+    Arguments: none.
+
+    :returns: a list of ``TableSpec``.
+    :result: all plugins' lists are collected (not first-result-wins). A name
+        of a data-contract table or of another plugin's table is a
+        ``PluginError``.
     """

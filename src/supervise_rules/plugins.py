@@ -11,7 +11,8 @@ from __future__ import annotations
 
 import importlib
 import importlib.metadata as md
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from types import ModuleType
 from typing import Any
@@ -25,7 +26,9 @@ ENTRY_POINT_GROUP = "supervise_rules"
 
 #: The API version plugins declare as ``SUPERVISE_RULES_API`` (module attribute).
 #: A minor release may add hooks, validators and optional finding keys; changing
-#: a hook's arguments or the meaning of a field raises this number.
+#: a hook's arguments or the meaning of a field raises this number. A plugin
+#: that declares another version is refused (``load_errors``), the rest run; a
+#: plugin that declares none is assumed to be written for this version.
 API_VERSION = "1"
 
 BUILTIN_PLUGINS: tuple[str, ...] = (
@@ -40,6 +43,7 @@ _CONTRIBUTION_HOOKS = {
     "readers": "register_readers",
     "reporters": "register_reporters",
     "rulesets": "register_rulesets",
+    "tables": "register_tables",
 }
 
 
@@ -72,13 +76,29 @@ class PluginHost:
     readers: list[Any] = field(default_factory=list)
     reporters: dict[str, Any] = field(default_factory=dict)
     rulesets: dict[str, Any] = field(default_factory=dict)
+    #: every table readers recognise: the data contract's, then plugins'
+    tables: dict[str, Any] = field(default_factory=dict)
     plugins: list[PluginInfo] = field(default_factory=list)
     load_errors: list[PluginLoadError] = field(default_factory=list)
     #: contribution name -> plugin name, per kind, for error messages and provenance
     provided_by: dict[str, dict[str, str]] = field(default_factory=dict)
 
     def plugin_of(self, kind: str, name: str) -> str | None:
+        """The plugin that contributed ``name`` of ``kind`` (``validators`` …)."""
         return self.provided_by.get(kind, {}).get(name)
+
+    @contextmanager
+    def activate(self) -> Iterator[PluginHost]:
+        """Make this host's plugin tables visible through
+        ``supervise_rules.tables.TABLES`` inside the ``with`` block.
+
+        ``load_submission`` and ``check`` do this themselves; call it when
+        using readers or validators directly with plugin tables.
+        """
+        from .tables import plugin_tables
+
+        with plugin_tables(self.tables):
+            yield self
 
 
 def new_plugin_manager() -> pluggy.PluginManager:
@@ -114,10 +134,22 @@ def get_plugin_host(
         _load_entry_points(host, distributions)
     for item in modules:
         plugin = _import_plugin(item) if isinstance(item, str) else item
-        name = item if isinstance(item, str) else getattr(item, "__name__", None)
+        name = item if isinstance(item, str) else _plugin_name(item)
+        refusal = _api_refusal(plugin)
+        if refusal:
+            host.load_errors.append(PluginLoadError(name or repr(plugin), None, refusal))
+            continue
         _register(host, plugin, name, None)
     _collect(host, builtin_names, distributions)
     return host
+
+
+def _plugin_name(plugin: object) -> str:
+    """A readable name for a plugin given as an object: a module's dotted name,
+    else the class name of the object (pluggy would use an opaque id)."""
+    if isinstance(plugin, ModuleType):
+        return plugin.__name__
+    return getattr(plugin, "__name__", None) or type(plugin).__qualname__
 
 
 def _import_plugin(dotted: str) -> ModuleType:
@@ -141,15 +173,9 @@ def _load_entry_points(host: PluginHost, distributions: dict) -> None:
                 PluginLoadError(ep.name, dist_name, f"import failed: {type(exc).__name__}: {exc}")
             )
             continue
-        declared = getattr(plugin, "SUPERVISE_RULES_API", API_VERSION)
-        if str(declared) != API_VERSION:
-            host.load_errors.append(
-                PluginLoadError(
-                    ep.name,
-                    dist_name,
-                    f"written for supervise-rules API {declared}, this is API {API_VERSION}",
-                )
-            )
+        refusal = _api_refusal(plugin)
+        if refusal:
+            host.load_errors.append(PluginLoadError(ep.name, dist_name, refusal))
             continue
         try:
             _register(host, plugin, ep.name, dist_name)
@@ -157,6 +183,18 @@ def _load_entry_points(host: PluginHost, distributions: dict) -> None:
             host.load_errors.append(PluginLoadError(ep.name, dist_name, str(exc)))
             continue
         distributions[ep.name] = (dist_name, dist_version)
+
+
+def _api_refusal(plugin: object) -> str | None:
+    """Why a plugin written for another API version is refused, or ``None``."""
+    declared = getattr(plugin, "SUPERVISE_RULES_API", API_VERSION)
+    if str(declared) == API_VERSION:
+        return None
+    return (
+        f"written for supervise-rules API {declared}, but this supervise-rules "
+        f"({_own_version()}) provides API {API_VERSION}; install a version of the "
+        "plugin made for this API"
+    )
 
 
 def _register(host: PluginHost, plugin: object, name: str | None, dist: str | None) -> None:
@@ -192,6 +230,9 @@ def _collect(host: PluginHost, builtin_names: set[str], distributions: dict) -> 
     so that each contribution is attributed to its plugin, and a plugin whose
     hook raises is reported without losing the other plugins' contributions.
     """
+    from .tables import CORE_TABLES
+
+    host.tables.update(CORE_TABLES)
     contributions: dict[str, dict[str, list[str]]] = {}
     for kind, hook_name in _CONTRIBUTION_HOOKS.items():
         host.provided_by[kind] = {}
@@ -236,6 +277,12 @@ def _add(host: PluginHost, kind: str, item: Any, plugin_name: str) -> str:
                 plugin_name, f"reader {key!r} is already provided by plugin {registry_owner[key]!r}"
             )
         host.readers.append(item)
+    elif kind == "tables":
+        key = item.name
+        if key in host.tables:
+            owner = registry_owner.get(key, "supervise-rules (data contract)")
+            raise PluginError(plugin_name, f"table {key!r} is already provided by {owner!r}")
+        host.tables[key] = item
     else:
         key = item.name if kind != "rulesets" else item.id
         registry: dict = getattr(host, kind)

@@ -12,7 +12,11 @@ from __future__ import annotations
 
 import datetime as dt
 import unicodedata
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
+from contextvars import ContextVar
 from dataclasses import dataclass, field
+from types import MappingProxyType
 from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
@@ -264,7 +268,7 @@ def _spec_from_model(name: str, zh: str, model: type[BaseModel], subject_type: s
     return TableSpec(name=name, zh=zh, model=model, subject_type=subject_type, columns=columns)
 
 
-TABLES: dict[str, TableSpec] = {
+_CORE_TABLES: dict[str, TableSpec] = {
     spec.name: spec
     for spec in (
         _spec_from_model("county", "县域概况", CountyRow, "county"),
@@ -281,6 +285,69 @@ TABLES: dict[str, TableSpec] = {
         ),
     )
 }
+
+#: The data contract's own tables, whatever plugins are loaded.
+CORE_TABLES: Mapping[str, TableSpec] = MappingProxyType(_CORE_TABLES)
+
+# Tables contributed by plugins (``register_tables`` hook) of the active host.
+_PLUGIN_TABLES: ContextVar[Mapping[str, TableSpec]] = ContextVar(
+    "supervise_rules_plugin_tables", default=MappingProxyType({})
+)
+
+
+class _Tables(Mapping[str, TableSpec]):
+    """The contract's tables followed by those of the active plugin host.
+
+    Readers and validators look tables up here; a host makes its plugins'
+    tables visible for the duration of a load or run with
+    :func:`plugin_tables` (``PluginHost.activate()``), so two hosts in one
+    process (tests) never see each other's tables.
+    """
+
+    def __getitem__(self, name: str) -> TableSpec:
+        spec = _CORE_TABLES.get(name)
+        if spec is not None:
+            return spec
+        return _PLUGIN_TABLES.get()[name]
+
+    def __iter__(self) -> Iterator[str]:
+        yield from _CORE_TABLES
+        yield from (n for n in _PLUGIN_TABLES.get() if n not in _CORE_TABLES)
+
+    def __len__(self) -> int:
+        return sum(1 for _ in self)
+
+    def __repr__(self) -> str:
+        return f"TABLES({', '.join(self)})"
+
+
+#: Every table known in the current context: the contract's, then plugins'.
+TABLES: Mapping[str, TableSpec] = _Tables()
+
+
+@contextmanager
+def plugin_tables(tables: Mapping[str, TableSpec]) -> Iterator[None]:
+    """Make ``tables`` (contributed by plugins) visible through :data:`TABLES`
+    inside the ``with`` block. Core tables always win a name clash."""
+    token = _PLUGIN_TABLES.set(MappingProxyType(dict(tables)))
+    try:
+        yield
+    finally:
+        _PLUGIN_TABLES.reset(token)
+
+
+def table_spec(name: str, zh: str, model: type[BaseModel], subject_type: str) -> TableSpec:
+    """Build a :class:`TableSpec` from a pydantic model whose fields are declared
+    with :func:`col` -- how a plugin defines a table for ``register_tables``.
+
+    :param name: the table's English name (file stem, sheet or JSON key).
+    :param zh: its Chinese name, also accepted as file stem or sheet name.
+    :param model: the row model; each field's :func:`col` gives the Chinese
+        header, kind, unit and enum labels.
+    :param subject_type: what a finding on one row is about (``school`` …).
+    """
+    return _spec_from_model(name, zh, model, subject_type)
+
 
 MANIFEST = _spec_from_model("manifest", "说明", Manifest, "submission")
 
@@ -303,7 +370,17 @@ def subject_id_columns(table: str) -> tuple[str, ...]:
         "kindergarten_classes": ("kindergarten_id", "class_name"),
         "inspectors": ("inspector_id",),
         "dropout_cases": ("student_id",),
-    }.get(table, ())
+    }.get(table) or (TABLES[table].key if table in TABLES else ())
 
 
-__all__ = ["MANIFEST", "TABLES", "ColumnSpec", "Manifest", "TableSpec", "col"]
+__all__ = [
+    "CORE_TABLES",
+    "MANIFEST",
+    "TABLES",
+    "ColumnSpec",
+    "Manifest",
+    "TableSpec",
+    "col",
+    "plugin_tables",
+    "table_spec",
+]

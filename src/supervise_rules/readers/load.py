@@ -13,7 +13,14 @@ from ruamel.yaml.error import YAMLError
 from ..errors import SubmissionError
 from ..models import Finding
 from ..submission import Submission, Table
-from ..tables import MANIFEST, TABLES, Manifest, normalize_header, resolve_table_name
+from ..tables import (
+    MANIFEST,
+    TABLES,
+    Manifest,
+    normalize_header,
+    plugin_tables,
+    resolve_table_name,
+)
 from .assemble import build_manifest, build_table
 from .base import RawTable, Reader
 from .problems import Place, read_finding
@@ -32,6 +39,16 @@ def load_submission(source: str | os.PathLike[str] | Mapping[str, Any], *, host:
         to use; by default a fresh host with the built-in and installed plugins.
     :raises SubmissionError: a file cannot be read at all, or the manifest is bad.
     """
+    if host is None:
+        from ..plugins import get_plugin_host
+
+        host = get_plugin_host()
+    # the host's plugin tables (register_tables hook) become known tables
+    with plugin_tables(getattr(host, "tables", {})):
+        return _load_submission(source, host)
+
+
+def _load_submission(source: str | os.PathLike[str] | Mapping[str, Any], host: Any) -> Submission:
     if isinstance(source, Mapping):
         builder = _Builder(source=None)
         builder.add_document(source)
