@@ -70,6 +70,7 @@ RESULT_COLUMNS = (
     "row",  # int | null: the evidence row (1-based, header excluded)
     "error_column",  # str | null: for errors, the column whose value is missing/zero
     "error_kind",  # "missing" | "zero" | null
+    "op",  # str | null (optional): the comparison of this row, overriding the rule's
 )
 
 _OP_TEXT = {
@@ -329,8 +330,12 @@ class RuleContext:
         threshold: Any = None,
         extra_evidence: list[Evidence] | None = None,
         aggregate: bool = False,
+        values: Sequence[str] = (),
     ) -> list[Finding]:
         """Turn a collected result frame (see :data:`RESULT_COLUMNS`) into findings.
+
+        An optional ``op`` column overrides ``op`` per row; the result columns
+        named in ``values`` are handed to the message templates as placeholders.
 
         This is the one place that walks result rows in Python: one iteration per
         finding, which a report has to materialize anyway.
@@ -344,7 +349,7 @@ class RuleContext:
             required_value = rec.get("required", threshold)
             if required_value is None:
                 required_value = threshold
-            required = Required(op=op, value=_clean_number(required_value))
+            required = Required(op=rec.get("op") or op, value=_clean_number(required_value))
             if aggregate:
                 subject = self.county_subject() if stype == "county" else Subject(
                     type=stype, id=str(rec["subject_id"]), name=rec.get("subject_name"))
@@ -362,6 +367,7 @@ class RuleContext:
                 self.finding(
                     outcome=outcome, subject=subject, observed=rec.get("observed"),
                     required=required, unit=unit, evidence=evidence, message=message,
+                    values={k: rec.get(k) for k in values},
                 )
             )
         return out
