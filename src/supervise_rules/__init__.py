@@ -31,9 +31,12 @@ from .models import (
     Severity,
     Subject,
 )
-from .plugins import API_VERSION, PluginHost, get_plugin_host
-from .rulesets import ResolvedRule, Ruleset, RulesetSource, load_ruleset
+from .plugins import API_VERSION, PluginHost, PluginInfo, PluginLoadError, get_plugin_host
+from .readers.base import RawTable, Reader
+from .reporters import RenderOptions, Reporter
+from .rulesets import ResolvedRule, Ruleset, RulesetSource, discover_rulesets, load_ruleset
 from .submission import Submission, Table
+from .tables import ColumnSpec, TableSpec, col, table_spec
 from .validators import Params, RuleContext, Validator
 
 
@@ -58,6 +61,7 @@ def __getattr__(name: str) -> Any:
 
 __all__ = [
     "API_VERSION",
+    "ColumnSpec",
     "Evidence",
     "ExpressionError",
     "Finding",
@@ -66,7 +70,13 @@ __all__ = [
     "Params",
     "PluginError",
     "PluginHost",
+    "PluginInfo",
+    "PluginLoadError",
+    "RawTable",
+    "Reader",
+    "RenderOptions",
     "Report",
+    "Reporter",
     "Required",
     "ResolvedRule",
     "RuleContext",
@@ -79,11 +89,15 @@ __all__ = [
     "SubmissionError",
     "SuperviseRulesError",
     "Table",
+    "TableSpec",
     "Validator",
     "check",
+    "col",
     "compile_expression",
+    "discover_rulesets",
     "get_plugin_host",
     "hookimpl",
     "load_ruleset",
     "load_submission",
+    "table_spec",
 ]
