@@ -78,7 +78,10 @@ class AggregateValidator(Validator):
         if problems:
             return problems
 
-        evidence = [Evidence(table=s.table, rows=None, columns=c) for s, _, _, c in compiled]
+        per_table: dict[str, list[str]] = {}
+        for side, _, _, cols in compiled:
+            per_table[side.table] = list(dict.fromkeys([*per_table.get(side.table, []), *cols]))
+        evidence = [Evidence(table=t, rows=None, columns=c) for t, c in per_table.items()]
         values: list[Any] = []
         for side, expr, where, cols in compiled:
             lf = ctx.frame(side.table)

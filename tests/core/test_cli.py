@@ -1,0 +1,130 @@
+"""End-to-end through the ``supervise-check`` CLI."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+
+import pytest
+
+from supervise_rules.cli import main
+
+
+def run(capsys, *args):
+    code = main([str(a) for a in args])
+    out, err = capsys.readouterr()
+    return code, out, err
+
+
+def test_preschool_example_json_field_by_field(capsys, examples):
+    code, out, _ = run(capsys, examples / "helan-2024-preschool", "--format", "json")
+    assert code == 0  # PRE-11 fails, but it is info and --fail-on defaults to major
+    report = json.loads(out)
+    assert report["schema_version"] == "1"
+    assert report["tool"]["name"] == "supervise-rules"
+    assert report["ruleset"] == {"id": "helan-2024", "version": "2024.1",
+                                 "title": "贺兰县 2024 年教育督导工作要点"}
+    sub = report["submission"]
+    assert (sub["county_code"], sub["county_name"], sub["year"], sub["as_of"]) == (
+        "640122", "贺兰县", 2024, "2024-09-30")
+    findings = {f["rule_id"]: f for f in report["findings"]}
+    expected = {"PRE-01": ("pass", 0.9801), "PRE-02": ("pass", 0.8299),
+                "PRE-03": ("pass", 0.6733), "PRE-10": ("pass", 0.9801),
+                "PRE-11": ("fail", 0.8299)}
+    for rule_id, (outcome, observed) in expected.items():
+        f = findings[rule_id]
+        assert f["outcome"] == outcome, rule_id
+        assert round(f["observed"], 4) == observed, rule_id
+        assert f["subject"] == {"type": "county", "id": "640122", "name": "贺兰县"}
+        assert f["unit"] == "ratio"
+        assert f["work_point"] == "7"
+        assert f["source"].startswith("《")
+        assert set(f) >= {"rule_id", "title", "work_point", "severity", "outcome", "subject",
+                          "observed", "required", "unit", "message", "evidence", "source"}
+    pre02 = findings["PRE-02"]
+    assert pre02["required"] == {"op": ">=", "value": 0.8}
+    assert pre02["severity"] == "major"
+    assert pre02["title"] == {"zh": "普惠性幼儿园覆盖率", "en": "Inclusive kindergarten coverage"}
+    assert pre02["evidence"] == [{"table": "kindergartens", "rows": None,
+                                  "columns": ["ownership", "inclusive", "children"]}]
+    assert "82.99%" in pre02["message"]["zh"] and "82.99%" in pre02["message"]["en"]
+    assert findings["PRE-11"]["severity"] == "info"
+    assert report["summary"]["by_outcome"]["fail"] >= 1
+
+
+def test_fail_on_controls_the_exit_code(capsys, examples):
+    assert run(capsys, examples / "helan-2024-preschool", "--fail-on", "info")[0] == 1
+    assert run(capsys, examples / "helan-2024-preschool", "--fail-on", "never")[0] == 0
+
+
+def test_table_view_hides_passes_unless_asked(capsys, examples):
+    _, out, _ = run(capsys, examples / "helan-2024-preschool", "--ruleset", "national/preschool-2020")
+    assert "PRE-11" in out and "PRE-02" not in out
+    assert "通过 4" in out
+    _, out, _ = run(capsys, examples / "helan-2024-preschool", "--ruleset", "national/preschool-2020",
+                    "--show-passes", "--lang", "en")
+    assert "PRE-02" in out and "Inclusive coverage 82.99%" in out
+
+
+def test_output_file_is_written_atomically(capsys, examples, tmp_path):
+    target = tmp_path / "out" / "report.json"
+    code, out, _ = run(capsys, examples / "helan-2024-preschool", "--format", "json",
+                       "--output", target)
+    assert code == 0 and out == ""
+    assert json.loads(target.read_text(encoding="utf-8"))["schema_version"] == "1"
+    assert [p.name for p in target.parent.iterdir()] == ["report.json"]  # no temp file left
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["--format", "nonesuch"], "unknown format 'nonesuch'"),
+        (["--ruleset", "no-such-ruleset"], "unknown ruleset 'no-such-ruleset'"),
+        (["--plugin", "no_such_module_xyz"], "no_such_module_xyz"),
+        (["--fail-on", "sometimes"], "invalid choice"),
+    ],
+)
+def test_usage_errors_exit_2_without_traceback(capsys, examples, args, message):
+    code, _, err = run(capsys, examples / "helan-2024-preschool", *args)
+    assert code == 2
+    assert message in err
+    assert "Traceback" not in err
+
+
+def test_unreadable_submission_exits_2(capsys, tmp_path):
+    missing = tmp_path / "nothing-here"
+    code, _, err = run(capsys, missing)
+    assert code == 2
+    assert "nothing-here" in err and "Traceback" not in err
+
+
+def test_list_rules_and_explain(capsys):
+    code, out, _ = run(capsys, "list-rules", "--format", "json")
+    assert code == 0
+    rules = {r["id"]: r for r in json.loads(out)}
+    assert rules["PRE-02"]["severity"] == "major" and rules["PRE-02"]["validator"] == "aggregate"
+    code, out, _ = run(capsys, "explain", "PRE-11")
+    assert code == 0
+    for text in ("PRE-11", "普惠性幼儿园覆盖率", "Certainty:   S", "0.85", "十四五", "Why", "Example"):
+        assert text in out
+    code, _, err = run(capsys, "explain", "NOPE-99")
+    assert code == 2 and "NOPE-99" in err
+
+
+def test_python_dash_m_runs_the_cli(examples):
+    proc = subprocess.run(
+        [sys.executable, "-m", "supervise_rules", str(examples / "helan-2024-preschool"),
+         "--format", "json", "--ruleset", "national/preschool-2020"],
+        capture_output=True, text=True, check=False,
+    )
+    assert proc.returncode == 0, proc.stderr
+    assert json.loads(proc.stdout)["ruleset"]["id"] == "national/preschool-2020"
+
+
+def test_input_files_are_not_modified(capsys, examples):
+    folder = examples / "helan-2024-preschool"
+    before = {p.name: (p.read_bytes(), p.stat().st_mtime_ns) for p in folder.iterdir()}
+    run(capsys, folder, "--format", "json")
+    after = {p.name: (p.read_bytes(), p.stat().st_mtime_ns) for p in folder.iterdir()}
+    assert before == after
