@@ -74,14 +74,14 @@ class Place:
         zh_t, en_t = self.table()
         if self.locator == "record":
             return (
-                f"{zh_t} 第 {line} 条记录的「{header}」字段",
+                f"{_sp(zh_t)}第 {line} 条记录的「{header}」字段",
                 f"{en_t}, record {line}, field '{header}'",
             )
         noun_zh, noun_en = "行", ("row" if self.locator == "row" else "line")
         ref_zh = f"（单元格 {column_letter}{line}）" if column_letter else ""
         ref_en = f" (cell {column_letter}{line})" if column_letter else ""
         return (
-            f"{zh_t} 第 {line} {noun_zh}{ref_zh}「{header}」列",
+            f"{_sp(zh_t)}第 {line} {noun_zh}{ref_zh}「{header}」列",
             f"{en_t}, {noun_en} {line}{ref_en}, column '{header}'",
         )
 
@@ -90,7 +90,12 @@ class Place:
         if self.locator == "record":
             return zh_t, en_t
         noun_en = "row" if self.locator == "row" else "line"
-        return f"{zh_t} 第 {line} 行表头", f"{en_t}, header on {noun_en} {line}"
+        return f"{_sp(zh_t)}第 {line} 行表头", f"{en_t}, header on {noun_en} {line}"
+
+
+def _sp(zh: str) -> str:
+    """``zh`` followed by a space only where it ends in Latin text (a file name)."""
+    return f"{zh} " if zh[-1:].isascii() else zh
 
 
 def column_letter(index: int) -> str:

@@ -1,5 +1,5 @@
-"""Text encodings of county exports: detect UTF-8 (with or without BOM) or
-GB18030 by streaming, and transcode to a temporary UTF-8 file only when needed.
+"""Text encodings of county exports: detect UTF-8 (with or without BOM),
+GB18030 or UTF-16 (with BOM) by streaming, and transcode to a temporary UTF-8 file only when needed.
 
 GBK and GB2312 are subsets of GB18030, so one decoder covers every export of
 the Chinese platforms. Detection reads the file in chunks: a 100 MB file is
@@ -34,15 +34,20 @@ def _decodes(path: Path, encoding: str) -> bool:
 
 
 def detect_encoding(path: Path, display: str) -> str:
-    """``'utf-8'``, ``'utf-8-sig'`` or ``'gb18030'``.
+    """``'utf-8'``, ``'utf-8-sig'``, ``'gb18030'`` or ``'utf-16'`` (Excel's
+    "Unicode text" export, recognized by its byte-order mark).
 
-    :raises SubmissionError: the file is empty, binary, or in neither encoding.
+    :raises SubmissionError: the file is empty, binary, or in none of these.
     """
     with path.open("rb") as fh:
         head = fh.read(4096)
+    if head.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
+        if _decodes(path, "utf-16"):
+            return "utf-16"
+        raise SubmissionError(f"{display} starts like UTF-16 text but is not.")
     if not head.strip(BOM + b" \t\r\n"):
         raise SubmissionError(f"{display} is empty.")
-    if b"\x00" in head:
+    if head.count(b"\x00") * 20 > len(head):
         raise SubmissionError(f"{display} is not a text table (it contains binary data).")
     if _decodes(path, "utf-8"):
         return "utf-8-sig" if head.startswith(BOM) else "utf-8"
@@ -60,7 +65,7 @@ def head_text(path: Path, encoding: str, size: int = 256 * 1024) -> str:
 @contextlib.contextmanager
 def as_utf8(path: Path, encoding: str) -> Iterator[Path]:
     """A UTF-8 path with the same content: ``path`` itself, or a temporary copy
-    transcoded chunk by chunk (deleted on exit) when ``encoding`` is GB18030."""
+    transcoded chunk by chunk (deleted on exit) for GB18030 or UTF-16."""
     if encoding in ("utf-8", "utf-8-sig"):
         yield path
         return

@@ -1,0 +1,61 @@
+"""The 贺兰县 2024 example in every container loads into identical tables."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from polars.testing import assert_frame_equal
+
+from supervise_rules.tables import TABLES
+
+EXAMPLES = Path(__file__).resolve().parents[2] / "examples"
+VARIANTS = [
+    "helan-2024-xlsx",
+    "helan-2024-xlsx/helan-2024.xlsx",
+    "helan-2024-gb18030",
+    "helan-2024-json",
+    "helan-2024-json/helan-2024.json",
+]
+
+
+@pytest.fixture(scope="module")
+def reference(host):
+    from supervise_rules.readers import load_submission
+
+    return load_submission(EXAMPLES / "helan-2024", host=host)
+
+
+def test_reference_loads_cleanly(reference):
+    assert reference.problems == []
+    assert set(reference.tables) == set(TABLES)
+    assert reference.manifest.as_of.isoformat() == "2024-09-30"
+
+
+@pytest.mark.parametrize("variant", VARIANTS)
+def test_every_container_gives_the_same_tables(reference, load, variant):
+    sub = load(EXAMPLES / variant)
+    assert sub.problems == []
+    assert sub.manifest == reference.manifest
+    assert list(sub.tables) == list(reference.tables)
+    for name, table in reference.tables.items():
+        assert_frame_equal(sub.tables[name].frame, table.frame, check_exact=True)
+
+
+def test_workbook_rows_are_cited_as_sheet_rows(load):
+    sub = load(EXAMPLES / "helan-2024-xlsx")
+    schools = sub.tables["schools"]
+    assert schools.header_line == 2  # merged title row above the Chinese headers
+    assert schools.file_line(1) == 3
+    assert schools.headers["students"] == "在校生数"
+
+
+def test_gb18030_folder_reports_its_encodings(load):
+    sub = load(EXAMPLES / "helan-2024-gb18030")
+    assert set(sub.encodings.values()) == {"gb18030"}
+    assert "学校.csv" in sub.encodings
+
+
+@pytest.mark.parametrize("name", ["helan-2024", "helan-2024-preschool"])
+def test_source_examples_load_cleanly(load, name):
+    assert load(EXAMPLES / name).problems == []
