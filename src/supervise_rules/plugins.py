@@ -135,6 +135,8 @@ def get_plugin_host(
     for item in modules:
         plugin = _import_plugin(item) if isinstance(item, str) else item
         name = item if isinstance(item, str) else _plugin_name(item)
+        if pm.is_registered(plugin):
+            continue  # e.g. ``--plugin`` naming a module already loaded as an entry point
         refusal = _api_refusal(plugin)
         if refusal:
             host.load_errors.append(PluginLoadError(name or repr(plugin), None, refusal))
