@@ -1,0 +1,420 @@
+"""What the built-in formats share: labels in both languages, how a value, a
+requirement and a location are written, and how findings are grouped.
+
+Everything here is a pure function of the report, so every format stays
+deterministic: same report, same output, byte for byte.
+"""
+
+from __future__ import annotations
+
+import math
+from collections import Counter
+from collections.abc import Iterable
+from dataclasses import dataclass
+from pathlib import PurePosixPath
+
+from ...models import Finding, Outcome, Report
+from ...tables import TABLES
+
+#: key -> (zh, en); ``label(key, "both")`` gives ``"zh / en"``
+LABELS: dict[str, tuple[str, str]] = {
+    # outcomes and statuses
+    "pass": ("通过", "pass"),
+    "fail": ("不通过", "fail"),
+    "error": ("错误", "error"),
+    "not_applicable": ("不适用", "not applicable"),
+    "waived": ("已豁免", "waived"),
+    "waiver_expired": ("豁免已过期", "waiver expired"),
+    # baseline diff
+    "new": ("新增", "new"),
+    "persisting": ("仍存在", "persisting"),
+    "fixed": ("已整改", "fixed"),
+    # severities
+    "critical": ("严重", "critical"),
+    "major": ("重要", "major"),
+    "minor": ("一般", "minor"),
+    "info": ("提示", "info"),
+    # subject types
+    "county": ("县", "county"),
+    "school": ("学校", "school"),
+    "kindergarten": ("幼儿园", "kindergarten"),
+    "inspector": ("督学", "inspector"),
+    "case": ("个案", "case"),
+    "submission": ("提交数据", "submission"),
+    # headings and column names
+    "report": ("督导数据核查结果", "Supervision data check"),
+    "summary": ("概况", "Summary"),
+    "rules_run": ("规则数", "Rules run"),
+    "findings": ("结果数", "Findings"),
+    "failures_by_severity": ("不通过项（按严重程度）", "Failures by severity"),
+    "failures_by_work_point": ("不通过项（按工作要点）", "Failures by work point"),
+    "failures_by_school": ("不通过项（按学校）", "Failures by school"),
+    "all_findings": ("全部结果", "All findings"),
+    "all_rules": ("全部规则", "All rules"),
+    "baseline_diff": ("回头看（与上次结果比较）", "Baseline comparison"),
+    "fixed_since": ("已整改的问题", "Fixed since the baseline"),
+    "waivers_unused": ("未使用的豁免", "Unused waivers"),
+    "no_failures": ("没有不通过的项目。", "No failures."),
+    "work_point": ("工作要点", "Work point"),
+    "other": ("其他", "Other"),
+    "rule_id": ("规则编号", "Rule"),
+    "rule_title": ("规则名称", "Title"),
+    "severity": ("严重程度", "Severity"),
+    "outcome": ("结果", "Outcome"),
+    "subject_type": ("对象类型", "Subject type"),
+    "subject_id": ("对象编号", "Subject id"),
+    "subject_name": ("对象名称", "Subject name"),
+    "subject": ("对象", "Subject"),
+    "observed": ("实际值", "Observed"),
+    "required": ("要求", "Required"),
+    "unit": ("单位", "Unit"),
+    "message": ("说明", "Message"),
+    "table": ("数据表", "Table"),
+    "row": ("行", "Rows"),
+    "column": ("列", "Columns"),
+    "location": ("位置", "Location"),
+    "source": ("依据", "Source"),
+    "waiver": ("豁免", "Waiver"),
+    "baseline": ("回头看", "Baseline"),
+    "ruleset": ("规则集", "Ruleset"),
+    "submission_of": ("提交", "Submission"),
+    "as_of": ("统计截止", "As of"),
+    "tool": ("工具", "Tool"),
+    "school_col": ("学校", "School"),
+    "failures": ("不通过", "Failures"),
+    "rules": ("规则", "Rules"),
+    "filter": ("筛选", "Filter"),
+    "approved_by": ("批准", "approved by"),
+    "expires": ("有效期至", "expires"),
+    "why_no_finding": ("没有对应的结果", "no finding for it"),
+    "why_not_failing": ("对应结果已不是不通过，可删除此豁免", "not failing any more: drop it"),
+    "now": ("本次", "now"),
+}
+
+OUTCOME_ORDER = ("pass", "fail", "waived", "error", "not_applicable")
+SEVERITY_ORDER = ("critical", "major", "minor", "info")
+
+
+def label(key: str, lang: str) -> str:
+    """The label of ``key`` in ``lang`` (``zh``, ``en`` or ``both``)."""
+    zh, en = LABELS.get(key, (key, key))
+    if lang == "en":
+        return en
+    if lang == "both":
+        return zh if zh == en else f"{zh} / {en}"
+    return zh
+
+
+def status(f: Finding) -> str:
+    """What a person is shown: the outcome, or ``waived`` for a failure under an
+    active waiver (the JSON keeps ``outcome`` and adds the ``waiver`` object)."""
+    return "waived" if f.is_waived else f.outcome.value
+
+
+def waiver_expired(f: Finding) -> bool:
+    return f.waiver is not None and f.waiver.status == "expired"
+
+
+def status_text(f: Finding, lang: str) -> str:
+    text = label(status(f), lang)
+    if waiver_expired(f):
+        text += f" ({label('waiver_expired', lang)})"
+    return text
+
+
+def colon(lang: str) -> str:
+    """``"："`` in Chinese text, ``": "`` otherwise."""
+    return "：" if lang == "zh" else ": "
+
+
+def comma(lang: str) -> str:
+    return "，" if lang == "zh" else ", "
+
+
+def waiver_fields_text(status: str, reason: str, approved_by: str, expires: object, lang: str) -> str:
+    state = "waived" if status == "active" else "waiver_expired"
+    zh = f"{label(state, 'zh')}：{reason}（批准：{approved_by}；有效期至 {expires}）"
+    en = f"{label(state, 'en')}: {reason} (approved by {approved_by}, expires {expires})"
+    return {"zh": zh, "en": en}.get(lang, f"{zh} / {en}")
+
+
+def waiver_text(f: Finding, lang: str) -> str:
+    w = f.waiver
+    if w is None:
+        return ""
+    return waiver_fields_text(w.status, w.reason, w.approved_by, w.expires.isoformat(), lang)
+
+
+@dataclass(frozen=True)
+class Counts:
+    """The numbers of a summary as people are shown them.
+
+    ``fail`` and ``error`` leave out the failures under an active waiver, which
+    are counted in ``waived`` instead; the JSON's ``by_outcome`` still counts them.
+    """
+
+    rules_run: int
+    findings: int
+    by_status: dict[str, int]
+    by_severity: dict[str, int]
+    baseline: dict[str, int] | None
+
+
+def counts(report: Report) -> Counts:
+    by_status = Counter(status(f) for f in report.findings)
+    failing = Counter(f.severity.value for f in report.findings
+                      if f.outcome is Outcome.fail and not f.is_waived)
+    baseline = None
+    if report.baseline is not None:
+        b = report.baseline
+        baseline = {"new": b.new, "persisting": b.persisting, "fixed": b.fixed}
+    elif any(f.baseline for f in report.findings):
+        marks = Counter(f.baseline for f in report.findings if f.baseline)
+        baseline = {k: marks.get(k, 0) for k in ("new", "persisting", "fixed")}
+    return Counts(
+        rules_run=report.summary.rules_run,
+        findings=len(report.findings),
+        by_status={k: by_status.get(k, 0) for k in OUTCOME_ORDER},
+        by_severity={k: failing.get(k, 0) for k in SEVERITY_ORDER},
+        baseline=baseline,
+    )
+
+
+# ---------------------------------------------------------------- values
+
+
+def _trim(number: str) -> str:
+    return number.rstrip("0").rstrip(".") if "." in number else number
+
+
+def format_value(value: object, unit: str | None) -> str:
+    """A value as people read it: ratios as percents, floats without noise."""
+    if value is None:
+        return "—"
+    if isinstance(value, bool):
+        return str(value).lower()
+    if isinstance(value, int | float) and not math.isfinite(value):
+        return str(value)
+    if unit == "ratio" and isinstance(value, int | float):
+        return _trim(f"{value * 100:.2f}") + "%"
+    if isinstance(value, float):
+        return _trim(f"{value:,.4f}")
+    if isinstance(value, int):
+        return f"{value:,}"
+    if isinstance(value, list | tuple):
+        return ", ".join(format_value(v, unit) for v in value)
+    return str(value)
+
+
+def with_unit(value: object, unit: str | None) -> str:
+    text = format_value(value, unit)
+    if value is None or not unit or unit == "ratio":
+        return text
+    return f"{text} {unit}"
+
+
+_OP_TEXT = {">=": "≥", ">": ">", "<=": "≤", "<": "<", "==": "=", "!=": "≠"}
+
+
+def required_text(f: Finding, lang: str) -> str:
+    req = f.required
+    if req is None:
+        return ""
+    if req.op == "exists":
+        return {"zh": "应存在", "en": "must exist"}.get(lang, "应存在 / must exist")
+    if req.op == "within_days":
+        days = format_value(req.value, None)
+        return {"zh": f"≤ {days} 天", "en": f"within {days} days"}.get(
+            lang, f"≤ {days} 天 / within {days} days")
+    if req.op == "in":
+        values = req.value if isinstance(req.value, list | tuple) else [req.value]
+        return "∈ {" + ", ".join(format_value(v, f.unit) for v in values) + "}"
+    return f"{_OP_TEXT.get(req.op, req.op)} {format_value(req.value, f.unit)}"
+
+
+# ---------------------------------------------------------------- locations
+
+
+def compact_rows(rows: Iterable[int]) -> str:
+    """``[1, 2, 3, 5, 7, 8]`` -> ``"1-3, 5, 7-8"``."""
+    ordered = sorted(set(rows))
+    parts: list[str] = []
+    i = 0
+    while i < len(ordered):
+        j = i
+        while j + 1 < len(ordered) and ordered[j + 1] == ordered[j] + 1:
+            j += 1
+        parts.append(str(ordered[i]) if i == j else f"{ordered[i]}-{ordered[j]}")
+        i = j + 1
+    return ", ".join(parts)
+
+
+def table_label(table: str, lang: str) -> str:
+    spec = TABLES.get(table)
+    if spec is None:
+        return table
+    if lang == "en":
+        return table
+    if lang == "both":
+        return f"{spec.zh} / {table}"
+    return f"{spec.zh}（{table}）"
+
+
+def column_label(table: str, column: str, lang: str) -> str:
+    spec = TABLES.get(table)
+    col = spec.columns.get(column) if spec else None
+    if col is None or lang == "en":
+        return column
+    return f"{col.zh}（{column}）" if lang == "zh" else f"{col.zh} / {column}"
+
+
+def location_text(f: Finding, lang: str, *, max_rows: int = 12) -> str:
+    """Where to look, per evidence entry: table, rows (compacted) and columns."""
+    parts = []
+    for ev in f.evidence:
+        text = table_label(ev.table, lang)
+        if ev.rows:
+            shown = ev.rows if len(ev.rows) <= max_rows else ev.rows[:max_rows]
+            rows = compact_rows(shown)
+            if len(ev.rows) > max_rows:
+                rows += {"en": f" … ({len(ev.rows)} rows)"}.get(lang, f" …（共 {len(ev.rows)} 行）")
+            noun = "row" if len(ev.rows) == 1 else "rows"
+            text += {"en": f", {noun} {rows}"}.get(lang, f" 第 {rows} 行")
+        if ev.columns:
+            cols = ", ".join(column_label(ev.table, c, lang) for c in ev.columns)
+            text += f" · {cols}"
+        parts.append(text)
+    return "; ".join(parts)
+
+
+def subject_text(f: Finding) -> str:
+    s = f.subject
+    return f"{s.name} ({s.id})" if s.name and s.name != s.id else s.id
+
+
+def table_uri(report: Report, table: str | None) -> str | None:
+    """The file a table came from, as the report knows it.
+
+    A submission that is one file (a workbook, a JSON document) is that file;
+    for a folder the file whose name is the table's (known from the report's
+    ``encoding`` map, which lists the text files read); otherwise the source.
+    """
+    source = report.submission.source
+    if source is None:
+        return None
+    src = PurePosixPath(source.replace("\\", "/"))
+    if src.suffix:
+        return src.as_posix()
+    if table:
+        for name in (report.submission.encoding or {}):
+            if PurePosixPath(name).stem == table:
+                return (src / name).as_posix()
+    return src.as_posix()
+
+
+# ---------------------------------------------------------------- grouping
+
+
+def work_point_key(f: Finding) -> tuple[int, int | str]:
+    """Sort work points numerically ("2" before "11"); findings without one last."""
+    wp = f.work_point
+    if wp is None:
+        return (2, "")
+    return (0, int(wp)) if wp.isdigit() else (1, wp)
+
+
+def work_point_title(wp: str | None, lang: str) -> str:
+    if wp is None:
+        return label("other", lang)
+    if lang == "en":
+        return f"Work point {wp}"
+    if lang == "both":
+        return f"工作要点 {wp} / Work point {wp}"
+    return f"工作要点 {wp}"
+
+
+def group_by_work_point(findings: Iterable[Finding]) -> list[tuple[str | None, list[Finding]]]:
+    groups: dict[str | None, list[Finding]] = {}
+    for f in sorted(findings, key=lambda f: (work_point_key(f), f.sort_key())):
+        groups.setdefault(f.work_point, []).append(f)
+    return list(groups.items())
+
+
+def group_by_rule(findings: Iterable[Finding]) -> list[tuple[str, list[Finding]]]:
+    groups: dict[str, list[Finding]] = {}
+    for f in findings:
+        groups.setdefault(f.rule_id, []).append(f)
+    return list(groups.items())
+
+
+@dataclass(frozen=True)
+class SchoolKey:
+    type: str
+    id: str
+    name: str | None
+
+
+def school_of(f: Finding) -> SchoolKey | None:
+    """The school or kindergarten a finding is about (both sections of a nine-year
+    school, ``<school_id>/primary`` and ``<school_id>/junior``, are one school)."""
+    s = f.subject
+    if s.type == "school":
+        return SchoolKey("school", s.id.split("/", 1)[0], s.name)
+    if s.type == "kindergarten":
+        return SchoolKey("kindergarten", s.id.split("/", 1)[0], s.name)
+    return None
+
+
+def group_by_school(findings: Iterable[Finding]) -> list[tuple[SchoolKey, list[Finding]]]:
+    groups: dict[tuple[str, str], list[Finding]] = {}
+    keys: dict[tuple[str, str], SchoolKey] = {}
+    for f in findings:
+        key = school_of(f)
+        if key is None:
+            continue
+        k = (key.type, key.id)
+        groups.setdefault(k, []).append(f)
+        if k not in keys or (keys[k].name is None and key.name):
+            keys[k] = key
+    return [(keys[k], groups[k]) for k in sorted(groups, key=lambda k: (k[0] != "school", k[1]))]
+
+
+def failing(findings: Iterable[Finding]) -> list[Finding]:
+    """Findings people must act on or look at: fail, error, and waived ones."""
+    return [f for f in findings if f.outcome in (Outcome.fail, Outcome.error)]
+
+
+@dataclass(frozen=True)
+class RuleInfo:
+    id: str
+    title_zh: str
+    title_en: str
+    work_point: str | None
+    severity: str
+    source: str | None
+    plugin: str | None
+
+
+def rules_of(report: Report) -> list[RuleInfo]:
+    """The rules that gave findings, in rule id order (from their first finding)."""
+    seen: dict[str, RuleInfo] = {}
+    for f in report.findings:
+        if f.rule_id not in seen:
+            seen[f.rule_id] = RuleInfo(f.rule_id, f.title.zh, f.title.en, f.work_point,
+                                       f.severity.value, f.source, f.plugin)
+    return [seen[k] for k in sorted(seen)]
+
+
+def submission_line(report: Report, lang: str) -> str:
+    sub = report.submission
+    parts = []
+    who = " ".join(str(x) for x in (sub.county_name, sub.county_code) if x)
+    if who:
+        parts.append(who)
+    if sub.year:
+        parts.append(f"{sub.year} 年" if lang == "zh" else str(sub.year))
+    if sub.as_of:
+        parts.append(f"{label('as_of', lang)} {sub.as_of.isoformat()}")
+    if sub.source:
+        parts.append(sub.source)
+    return " · ".join(parts)

@@ -1,0 +1,395 @@
+"""``html``: one self-contained page, readable offline.
+
+Inline CSS and a small inline script (sortable tables, a filter box), no
+external resource of any kind: the file can be mailed, put on a USB stick or
+opened on a machine without network. Every text from the report is escaped.
+
+The summary numbers carry stable ids and ``data-count`` attributes
+(``summary-rules``, ``summary-pass``, ``summary-fail``, ``summary-waived``,
+``summary-error``, ``summary-not-applicable``, ``summary-severity-<severity>``,
+``summary-new``/``-persisting``/``-fixed``) so that scripts and tests can read
+them from the page.
+"""
+
+from __future__ import annotations
+
+from html import escape
+
+from ...models import Finding, Report
+from ...reporters import RenderOptions, Reporter
+from ._common import (
+    OUTCOME_ORDER,
+    SEVERITY_ORDER,
+    colon,
+    counts,
+    failing,
+    group_by_rule,
+    group_by_school,
+    group_by_work_point,
+    label,
+    location_text,
+    required_text,
+    status,
+    submission_line,
+    waiver_fields_text,
+    waiver_text,
+    with_unit,
+    work_point_title,
+)
+
+
+def e(text: object) -> str:
+    return escape(str(text), quote=True)
+
+
+CSS = """
+:root { --fg:#1f2328; --muted:#59636e; --line:#d1d9e0; --bg:#ffffff; --band:#f6f8fa;
+  --pass:#1a7f37; --fail:#cf222e; --error:#8250df; --na:#6e7781; --waived:#9a6700; }
+* { box-sizing: border-box; }
+body { margin: 0 auto; max-width: 1200px; padding: 24px; color: var(--fg); background: var(--bg);
+  font: 14px/1.55 "PingFang SC", "Hiragino Sans GB", "Microsoft YaHei", "Noto Sans CJK SC",
+  "Source Han Sans SC", "WenQuanYi Micro Hei", "Segoe UI", system-ui, -apple-system, sans-serif; }
+h1 { font-size: 22px; margin: 0 0 4px; }
+h2 { font-size: 18px; margin: 32px 0 12px; padding-bottom: 4px; border-bottom: 2px solid var(--line); }
+h3 { font-size: 16px; margin: 24px 0 8px; }
+h4 { font-size: 14px; margin: 16px 0 6px; }
+.meta, .muted { color: var(--muted); }
+nav { margin: 12px 0; display: flex; gap: 16px; flex-wrap: wrap; }
+nav a { color: #0969da; text-decoration: none; }
+.cards { display: flex; gap: 12px; flex-wrap: wrap; }
+.card { border: 1px solid var(--line); border-radius: 8px; padding: 10px 16px; min-width: 110px;
+  background: var(--band); }
+.card .num { display: block; font-size: 26px; font-weight: 600; font-variant-numeric: tabular-nums; }
+.card.pass .num { color: var(--pass); } .card.fail .num { color: var(--fail); }
+.card.error .num { color: var(--error); } .card.not_applicable .num { color: var(--na); }
+.card.waived .num { color: var(--waived); }
+.wrap { overflow-x: auto; }
+table { border-collapse: collapse; width: 100%; margin: 6px 0 12px; }
+th, td { border: 1px solid var(--line); padding: 4px 8px; text-align: left; vertical-align: top; }
+th { background: var(--band); white-space: nowrap; }
+td.num { text-align: right; font-variant-numeric: tabular-nums; white-space: nowrap; }
+table.sortable th { cursor: pointer; user-select: none; }
+table.sortable th::after { content: " \\2195"; color: var(--muted); font-size: 11px; }
+table.sortable th[aria-sort="ascending"]::after { content: " \\2191"; }
+table.sortable th[aria-sort="descending"]::after { content: " \\2193"; }
+.badge { display: inline-block; padding: 0 6px; border-radius: 10px; font-size: 12px;
+  white-space: nowrap; color: #fff; }
+.badge.pass { background: var(--pass); } .badge.fail { background: var(--fail); }
+.badge.error { background: var(--error); } .badge.not_applicable { background: var(--na); }
+.badge.waived { background: var(--waived); }
+.badge.new { background: #fff; color: var(--fail); border: 1px solid var(--fail); }
+.badge.persisting { background: #fff; color: #953800; border: 1px solid #953800; }
+.badge.fixed { background: #fff; color: var(--pass); border: 1px solid var(--pass); }
+.note { color: var(--waived); font-size: 12px; }
+details { margin: 4px 0; } summary { cursor: pointer; }
+.filter { margin: 8px 0; display: flex; gap: 8px; align-items: center; }
+.filter input { padding: 4px 8px; min-width: 260px; border: 1px solid var(--line); border-radius: 6px; }
+footer { margin-top: 40px; color: var(--muted); font-size: 12px; }
+@media print { nav, .filter { display: none; } body { max-width: none; padding: 0; }
+  details { display: block; } details > * { display: block; } }
+"""
+
+JS = """
+(function () {
+  function key(cell) {
+    var v = cell.getAttribute("data-sort");
+    if (v === null) { v = cell.textContent.trim(); }
+    var n = Number(v);
+    return (v !== "" && !isNaN(n)) ? [0, n, v] : [1, 0, v];
+  }
+  function cmp(a, b) {
+    if (a[0] !== b[0]) { return a[0] - b[0]; }
+    if (a[0] === 0 && a[1] !== b[1]) { return a[1] - b[1]; }
+    return a[2].localeCompare(b[2], "zh-Hans-CN");
+  }
+  document.querySelectorAll("table.sortable").forEach(function (table) {
+    var heads = table.tHead.rows[0].cells;
+    Array.prototype.forEach.call(heads, function (th, col) {
+      th.tabIndex = 0;
+      function sort() {
+        var asc = th.getAttribute("aria-sort") !== "ascending";
+        Array.prototype.forEach.call(heads, function (h) { h.removeAttribute("aria-sort"); });
+        th.setAttribute("aria-sort", asc ? "ascending" : "descending");
+        var body = table.tBodies[0];
+        var rows = Array.prototype.slice.call(body.rows);
+        rows.sort(function (r1, r2) {
+          var c = cmp(key(r1.cells[col]), key(r2.cells[col]));
+          return asc ? c : -c;
+        });
+        rows.forEach(function (r) { body.appendChild(r); });
+      }
+      th.addEventListener("click", sort);
+      th.addEventListener("keydown", function (ev) {
+        if (ev.key === "Enter" || ev.key === " ") { ev.preventDefault(); sort(); }
+      });
+    });
+  });
+  var box = document.getElementById("all-filter");
+  var only = document.getElementById("all-only-failures");
+  var table = document.getElementById("all-findings");
+  function apply() {
+    var q = box.value.trim().toLowerCase();
+    var count = 0;
+    Array.prototype.forEach.call(table.tBodies[0].rows, function (r) {
+      var show = (!q || r.textContent.toLowerCase().indexOf(q) >= 0) &&
+        (!only.checked || r.getAttribute("data-failing") === "1");
+      r.hidden = !show;
+      if (show) { count += 1; }
+    });
+    document.getElementById("all-shown").textContent = String(count);
+  }
+  if (box && only && table) {
+    box.addEventListener("input", apply);
+    only.addEventListener("change", apply);
+  }
+})();
+"""
+
+_SEVERITY_RANK = {s: str(3 - i) for i, s in enumerate(SEVERITY_ORDER)}
+_STATUS_RANK = {s: str(i) for i, s in enumerate(("fail", "error", "waived", "not_applicable", "pass"))}
+
+
+class HtmlReporter(Reporter):
+    name = "html"
+    summary = "One self-contained HTML page (offline): summary, failures by work point and school."
+    suffix = ".html"
+
+    def render(self, report: Report, options: RenderOptions) -> str:
+        lang = options.lang
+        r = report.ruleset
+        title = f"{r.title} — {label('report', lang)}"
+        parts = [
+            "<!DOCTYPE html>",
+            f'<html lang="{"en" if lang == "en" else "zh-CN"}">',
+            "<head>",
+            '<meta charset="utf-8">',
+            '<meta name="viewport" content="width=device-width, initial-scale=1">',
+            f'<meta name="generator" content="{e(report.tool.name)} {e(report.tool.version)}">',
+            f"<title>{e(title)}</title>",
+            f"<style>{CSS}</style>",
+            "</head>",
+            "<body>",
+            "<header>",
+            f"<h1>{e(title)}</h1>",
+            f'<p class="meta">{e(label("ruleset", lang))}{colon(lang)}{e(r.id)} {e(r.version)} · '
+            f"{e(submission_line(report, lang))}</p>",
+            "</header>",
+            _nav(report, lang),
+            _summary(report, lang),
+            _by_work_point(report, lang),
+            _by_school(report, lang),
+            _fixed(report, lang),
+            _unused(report, lang),
+            _all(report, lang),
+            f"<footer>{e(report.tool.name)} {e(report.tool.version)} · schema_version "
+            f"{e(report.schema_version)}</footer>",
+            f"<script>{JS}</script>",
+            "</body>",
+            "</html>",
+        ]
+        return "\n".join(p for p in parts if p) + "\n"
+
+
+def _nav(report: Report, lang: str) -> str:
+    links = [("summary", "summary"), ("by-work-point", "failures_by_work_point"),
+             ("by-school", "failures_by_school")]
+    if report.baseline is not None and report.baseline.fixed_findings:
+        links.append(("fixed", "fixed_since"))
+    if report.waivers_unused:
+        links.append(("waivers-unused", "waivers_unused"))
+    links.append(("all", "all_findings"))
+    return "<nav>" + "".join(f'<a href="#{a}">{e(label(k, lang))}</a>' for a, k in links) + "</nav>"
+
+
+def _card(id_: str, css: str, n: int, text: str) -> str:
+    return (f'<div class="card {css}"><span class="num" id="{id_}" data-count="{n}">{n}</span>'
+            f'<span class="lbl">{e(text)}</span></div>')
+
+
+def _summary(report: Report, lang: str) -> str:
+    c = counts(report)
+    cards = [_card("summary-rules", "rules", c.rules_run, label("rules_run", lang))]
+    for key in OUTCOME_ORDER:
+        cards.append(_card(f"summary-{key.replace('_', '-')}", key, c.by_status[key], label(key, lang)))
+    sev = " · ".join(
+        f'{e(label(k, lang))} <span id="summary-severity-{k}" data-count="{v}">{v}</span>'
+        for k, v in c.by_severity.items()
+    )
+    out = [
+        '<section id="summary">',
+        f"<h2>{e(label('summary', lang))}</h2>",
+        f'<div class="cards">{"".join(cards)}</div>',
+        f"<p>{e(label('failures_by_severity', lang))}{colon(lang)}{sev}</p>",
+    ]
+    if c.baseline is not None:
+        src = report.baseline.source if report.baseline and report.baseline.source else None
+        marks = " · ".join(
+            f'<span class="badge {k}">{e(label(k, lang))}</span> '
+            f'<span id="summary-{k}" data-count="{v}">{v}</span>'
+            for k, v in c.baseline.items()
+        )
+        out.append(f"<p>{e(label('baseline_diff', lang))}"
+                   f"{f' ({e(src)})' if src else ''}{colon(lang)}{marks}</p>")
+    out.append("</section>")
+    return "\n".join(out)
+
+
+def _badges(f: Finding, lang: str) -> str:
+    st = status(f)
+    text = f'<span class="badge {st}">{e(label(st, lang))}</span>'
+    if f.baseline:
+        text += f' <span class="badge {f.baseline}">{e(label(f.baseline, lang))}</span>'
+    return text
+
+
+def _message(f: Finding, lang: str) -> str:
+    text = e(f.message.get(lang))
+    if f.waiver is not None:
+        text += f'<br><span class="note">{e(waiver_text(f, lang))}</span>'
+    return text
+
+
+def _observed_cell(f: Finding) -> str:
+    sort = f' data-sort="{e(f.observed)}"' if isinstance(f.observed, int | float) else ""
+    return f'<td class="num"{sort}>{e(with_unit(f.observed, f.unit))}</td>'
+
+
+def _status_cell(f: Finding, lang: str) -> str:
+    return f'<td data-sort="{_STATUS_RANK[status(f)]}">{_badges(f, lang)}</td>'
+
+
+def _sortable(header: str, rows: list[str], table_id: str | None = None) -> str:
+    id_attr = f' id="{table_id}"' if table_id else ""
+    return (f'<div class="wrap"><table class="sortable"{id_attr}><thead><tr>{header}</tr></thead>\n'
+            "<tbody>\n" + "\n".join(rows) + "\n</tbody></table></div>")
+
+
+def _findings_table(findings: list[Finding], lang: str, *, with_rule: bool,
+                    table_id: str | None = None) -> str:
+    head = ["outcome"] + (["rule_id", "rule_title", "work_point", "severity"] if with_rule else []) + [
+        "subject_type", "subject_id", "subject_name", "observed", "required", "message", "location"]
+    rows = []
+    for f in findings:
+        cells = [_status_cell(f, lang)]
+        if with_rule:
+            cells += [
+                f"<td>{e(f.rule_id)}</td>",
+                f"<td>{e(f.title.get(lang))}</td>",
+                f'<td data-sort="{e(f.work_point or "")}">{e(f.work_point or "—")}</td>',
+                f'<td data-sort="{_SEVERITY_RANK[f.severity.value]}">{e(label(f.severity.value, lang))}</td>',
+            ]
+        cells += [
+            f"<td>{e(label(f.subject.type, lang))}</td>",
+            f"<td>{e(f.subject.id)}</td>",
+            f"<td>{e(f.subject.name or '')}</td>",
+            _observed_cell(f),
+            f"<td>{e(required_text(f, lang))}</td>",
+            f"<td>{_message(f, lang)}</td>",
+            f"<td>{e(location_text(f, lang))}</td>",
+        ]
+        failing_flag = "1" if f.is_failure else "0"
+        rows.append(f'<tr data-status="{status(f)}" data-rule="{e(f.rule_id)}" '
+                    f'data-failing="{failing_flag}">{"".join(cells)}</tr>')
+    header = "".join(f'<th scope="col">{e(label(h, lang))}</th>' for h in head)
+    return _sortable(header, rows, table_id)
+
+
+def _by_work_point(report: Report, lang: str) -> str:
+    out = ['<section id="by-work-point">', f"<h2>{e(label('failures_by_work_point', lang))}</h2>"]
+    shown = failing(report.findings)
+    if not shown:
+        out.append(f"<p>{e(label('no_failures', lang))}</p>")
+    for wp, findings in group_by_work_point(shown):
+        anchor = f"wp-{wp}" if wp is not None else "wp-other"
+        out.append(f'<h3 id="{e(anchor)}">{e(work_point_title(wp, lang))} '
+                   f'<span class="muted">({len(findings)})</span></h3>')
+        for rule_id, group in group_by_rule(findings):
+            first = group[0]
+            source = ""
+            if first.source:
+                source = (f'<br><span class="muted">{e(label("source", lang))}{colon(lang)}'
+                          f"{e(first.source)}</span>")
+            out.append(f'<h4 id="rule-{e(rule_id)}">{e(rule_id)} {e(first.title.get(lang))} '
+                       f'<span class="muted">· {e(label(first.severity.value, lang))}</span>'
+                       f"{source}</h4>")
+            out.append(_findings_table(group, lang, with_rule=False))
+    out.append("</section>")
+    return "\n".join(out)
+
+
+def _by_school(report: Report, lang: str) -> str:
+    out = ['<section id="by-school">', f"<h2>{e(label('failures_by_school', lang))}</h2>"]
+    groups = group_by_school(failing(report.findings))
+    if not groups:
+        out.append(f"<p>{e(label('no_failures', lang))}</p>")
+        out.append("</section>")
+        return "\n".join(out)
+    head = "".join(f'<th scope="col">{e(label(h, lang))}</th>'
+                   for h in ("school_col", "subject_id", "subject_type", "failures", "rules"))
+    rows = []
+    for key, findings in groups:
+        n_fail = sum(1 for f in findings if not f.is_waived)
+        rules = ", ".join(sorted({f.rule_id for f in findings}))
+        rows.append(f'<tr><td><a href="#school-{e(key.id)}">{e(key.name or key.id)}</a></td>'
+                    f"<td>{e(key.id)}</td><td>{e(label(key.type, lang))}</td>"
+                    f'<td class="num" data-sort="{n_fail}">{n_fail}</td><td>{e(rules)}</td></tr>')
+    out.append(_sortable(head, rows, "school-overview"))
+    for key, findings in groups:
+        out.append(f'<details id="school-{e(key.id)}" open><summary><strong>{e(key.name or key.id)}'
+                   f"</strong> ({e(key.id)}) — {len(findings)}</summary>")
+        out.append(_findings_table(findings, lang, with_rule=True))
+        out.append("</details>")
+    out.append("</section>")
+    return "\n".join(out)
+
+
+def _fixed(report: Report, lang: str) -> str:
+    if report.baseline is None or not report.baseline.fixed_findings:
+        return ""
+    head = "".join(f'<th scope="col">{e(label(h, lang))}</th>'
+                   for h in ("rule_id", "rule_title", "subject_id", "subject_name", "now"))
+    rows = []
+    for fx in report.baseline.fixed_findings:
+        now = label(fx.now, lang) if fx.now else "—"
+        rows.append(f"<tr><td>{e(fx.rule_id)}</td><td>{e(fx.title.get(lang) if fx.title else '')}</td>"
+                    f"<td>{e(fx.subject.id)}</td><td>{e(fx.subject.name or '')}</td>"
+                    f"<td>{e(now)}</td></tr>")
+    return "\n".join([
+        '<section id="fixed">', f"<h2>{e(label('fixed_since', lang))}</h2>",
+        _sortable(head, rows), "</section>",
+    ])
+
+
+def _unused(report: Report, lang: str) -> str:
+    if not report.waivers_unused:
+        return ""
+    head = "".join(f'<th scope="col">{e(label(h, lang))}</th>'
+                   for h in ("rule_id", "subject_id", "waiver", "message"))
+    rows = []
+    for w in report.waivers_unused:
+        why = label("why_no_finding" if w.why == "no_finding" else "why_not_failing", lang)
+        where = f" ({w.where})" if w.where else ""
+        waiver = waiver_fields_text(w.status, w.reason, w.approved_by, w.expires.isoformat(), lang)
+        rows.append(f"<tr><td>{e(w.rule)}</td><td>{e(w.subject)}</td><td>{e(waiver)}</td>"
+                    f"<td>{e(why + where)}</td></tr>")
+    return "\n".join([
+        '<section id="waivers-unused">', f"<h2>{e(label('waivers_unused', lang))}</h2>",
+        _sortable(head, rows), "</section>",
+    ])
+
+
+def _all(report: Report, lang: str) -> str:
+    n = len(report.findings)
+    only = {"zh": "只看不通过和错误", "en": "failures and errors only"}.get(
+        lang, "只看不通过和错误 / failures and errors only")
+    table = _findings_table(report.findings, lang, with_rule=True, table_id="all-findings")
+    return "\n".join([
+        '<section id="all">',
+        f"<h2>{e(label('all_findings', lang))} "
+        f'<span class="muted">(<span id="all-shown">{n}</span> / {n})</span></h2>',
+        f'<div class="filter"><label>{e(label("filter", lang))} '
+        f'<input id="all-filter" type="search" autocomplete="off"></label>'
+        f'<label><input id="all-only-failures" type="checkbox"> {e(only)}</label></div>',
+        table,
+        "</section>",
+    ])

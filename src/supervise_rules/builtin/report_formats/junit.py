@@ -1,0 +1,130 @@
+"""``junit``: JUnit XML, one test case per rule × subject.
+
+For CI systems that show test results: one ``<testsuite>`` per rule (its cases
+are that rule's subjects), ``classname`` = rule id, ``name`` = subject id.
+
+* ``fail`` -> ``<failure>`` (``type`` = severity), ``error`` -> ``<error>``;
+* ``not_applicable`` -> ``<skipped>``, and so is a failure under an active
+  waiver (with the waiver in the message), since it does not fail the run;
+* an expired waiver and the baseline mark (``[新增]``/``[new]`` …) are written
+  into the failure's message and text.
+"""
+
+from __future__ import annotations
+
+import re
+import xml.etree.ElementTree as ET
+from collections import Counter
+
+from ...models import Finding, Outcome, Report
+from ...reporters import RenderOptions, Reporter
+from ._common import (
+    colon,
+    group_by_rule,
+    label,
+    location_text,
+    required_text,
+    subject_text,
+    waiver_text,
+    with_unit,
+)
+
+# Characters XML 1.0 cannot hold at all, even escaped.
+_INVALID_XML = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]")
+
+
+def _x(text: object) -> str:
+    return _INVALID_XML.sub("\ufffd", str(text))
+
+
+class JunitReporter(Reporter):
+    name = "junit"
+    summary = "JUnit XML for CI: one test case per rule × subject."
+    suffix = ".xml"
+    human = False
+
+    def render(self, report: Report, options: RenderOptions) -> str:
+        root = junit_tree(report, options.lang)
+        ET.indent(root, space="  ")
+        return '<?xml version="1.0" encoding="UTF-8"?>\n' + ET.tostring(root, encoding="unicode") + "\n"
+
+
+def _kind(f: Finding) -> str:
+    if f.is_waived or f.outcome is Outcome.not_applicable:
+        return "skipped"
+    if f.outcome is Outcome.fail:
+        return "failure"
+    if f.outcome is Outcome.error:
+        return "error"
+    return "pass"
+
+
+def junit_tree(report: Report, lang: str = "zh") -> ET.Element:
+    total: Counter[str] = Counter()
+    root = ET.Element("testsuites", {"name": _x(f"{report.tool.name} {report.ruleset.id}")})
+    for rule_id, findings in group_by_rule(report.findings):
+        kinds = Counter(_kind(f) for f in findings)
+        total.update(kinds)
+        total["tests"] += len(findings)
+        suite = ET.SubElement(root, "testsuite", {
+            "name": _x(f"{rule_id} {findings[0].title.get(lang)}"),
+            "tests": str(len(findings)),
+            "failures": str(kinds["failure"]),
+            "errors": str(kinds["error"]),
+            "skipped": str(kinds["skipped"]),
+            "time": "0",
+        })
+        props = ET.SubElement(suite, "properties")
+        first = findings[0]
+        for name, value in (("severity", first.severity.value), ("work_point", first.work_point),
+                            ("source", first.source), ("ruleset", report.ruleset.id),
+                            ("ruleset_version", report.ruleset.version)):
+            if value is not None:
+                ET.SubElement(props, "property", {"name": name, "value": _x(value)})
+        for f in findings:
+            _testcase(suite, f, lang)
+    for key in ("tests", "failure", "error", "skipped"):
+        attr = {"failure": "failures", "error": "errors"}.get(key, key)
+        root.set(attr, str(total[key]))
+    root.set("time", "0")
+    return root
+
+
+def _testcase(suite: ET.Element, f: Finding, lang: str) -> None:
+    case = ET.SubElement(suite, "testcase", {
+        "classname": _x(f.rule_id), "name": _x(f.subject.id), "time": "0",
+    })
+    kind = _kind(f)
+    if kind == "pass":
+        return
+    message = f.message.get(lang)
+    if f.baseline:
+        message = f"[{label(f.baseline, lang)}] {message}"
+    if kind == "skipped":
+        if f.is_waived:
+            message = f"{waiver_text(f, lang)} — {message}"
+        ET.SubElement(case, "skipped", {"message": _x(message)})
+        return
+    element = ET.SubElement(case, kind, {"message": _x(message), "type": f.severity.value})
+    element.text = _x(_details(f, lang))
+
+
+def _details(f: Finding, lang: str) -> str:
+    lines = [
+        f"{label('rule_id', lang)}{colon(lang)}{f.rule_id} {f.title.get(lang)}",
+        f"{label('subject', lang)}{colon(lang)}{label(f.subject.type, lang)} {subject_text(f)}",
+    ]
+    if f.observed is not None:
+        lines.append(f"{label('observed', lang)}{colon(lang)}{with_unit(f.observed, f.unit)}")
+    if f.required is not None:
+        lines.append(f"{label('required', lang)}{colon(lang)}{required_text(f, lang)}")
+    if f.evidence:
+        lines.append(f"{label('location', lang)}{colon(lang)}{location_text(f, lang, max_rows=50)}")
+    if f.source:
+        lines.append(f"{label('source', lang)}{colon(lang)}{f.source}")
+    if f.waiver is not None:
+        lines.append(f"{label('waiver', lang)}{colon(lang)}{waiver_text(f, lang)}")
+    if f.baseline:
+        lines.append(f"{label('baseline', lang)}{colon(lang)}{label(f.baseline, lang)}")
+    lines.append(f.message.get(lang))
+    return "\n".join(lines)

@@ -1,0 +1,213 @@
+"""``sarif``: SARIF 2.1.0, so code-scanning viewers show data findings.
+
+One run; the driver's ``rules`` are the rules that gave findings. Each finding
+is a result whose physical location is the submission file of its table (the
+data row's line, header on line 1) and whose logical location names the table,
+row and columns (``schools[3].largest_class_size``); the other rows of a
+multi-row finding are ``relatedLocations``. How the contract maps:
+
+* outcome ``fail`` -> ``kind: fail`` with ``level`` from the severity
+  (critical/major ``error``, minor ``warning``, info ``note``);
+* ``error`` (the rule could not be checked) -> ``kind: fail``, ``level: error``;
+* ``pass`` -> ``kind: pass``, ``not_applicable`` -> ``kind: notApplicable``
+  (``level: none``, as SARIF requires), so viewers can filter them out;
+* an active waiver -> a ``suppressions`` entry (``accepted``), an expired one
+  -> ``rejected``; the baseline mark -> ``baselineState``
+  (new -> new, persisting -> unchanged, fixed -> absent);
+* ``partialFingerprints`` are keyed on rule id + subject id, which survive row
+  reordering between submissions.
+
+The output holds no time stamp and no path the report does not hold.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from ...models import Finding, Outcome, Report
+from ...reporters import RenderOptions, Reporter
+from ._common import required_text, rules_of, table_uri, with_unit
+
+SARIF_SCHEMA = "https://docs.oasis-open.org/sarif/sarif/v2.1.0/errata01/os/schemas/sarif-schema-2.1.0.json"
+SEVERITY_LEVEL = {"critical": "error", "major": "error", "minor": "warning", "info": "note"}
+BASELINE_STATE = {"new": "new", "persisting": "unchanged", "fixed": "absent"}
+FINGERPRINT = "ruleSubject/v1"
+#: rows beyond the first given as related locations, at most
+MAX_RELATED = 100
+
+
+class SarifReporter(Reporter):
+    name = "sarif"
+    summary = "SARIF 2.1.0 for code-scanning viewers: file, row and column of each finding."
+    suffix = ".sarif"
+    human = False
+
+    def render(self, report: Report, options: RenderOptions) -> str:
+        return json.dumps(sarif_document(report, options.lang), ensure_ascii=False, indent=2) + "\n"
+
+
+def sarif_document(report: Report, lang: str = "zh") -> dict[str, Any]:
+    rules = rules_of(report)
+    index = {r.id: i for i, r in enumerate(rules)}
+    driver: dict[str, Any] = {
+        "name": report.tool.name,
+        "version": report.tool.version,
+        "semanticVersion": report.tool.version,
+        "rules": [
+            {
+                "id": r.id,
+                "name": r.title_en,
+                "shortDescription": {"text": _pick(r.title_zh, r.title_en, lang)},
+                "fullDescription": {"text": _full_description(r.title_zh, r.title_en, r.source, lang)},
+                "defaultConfiguration": {"level": SEVERITY_LEVEL[r.severity]},
+                "properties": _clean({
+                    "severity": r.severity,
+                    "work_point": r.work_point,
+                    "source": r.source,
+                    "title": {"zh": r.title_zh, "en": r.title_en},
+                    "plugin": r.plugin,
+                }),
+            }
+            for r in rules
+        ],
+    }
+    run: dict[str, Any] = {
+        "tool": {"driver": driver},
+        "automationDetails": {"id": f"{report.ruleset.id}/{report.submission.county_code or ''}"
+                                    f"/{report.submission.year or ''}"},
+        "columnKind": "unicodeCodePoints",
+        "results": [_result(f, index[f.rule_id], report, lang) for f in report.findings],
+        "properties": _clean({
+            "schema_version": report.schema_version,
+            "ruleset": report.ruleset.model_dump(mode="json"),
+            "submission": report.submission.model_dump(mode="json"),
+            "summary": report.summary.model_dump(mode="json"),
+        }),
+    }
+    uris = sorted({u for f in report.findings for u in _uris(f, report)})
+    if uris:
+        run["artifacts"] = [{"location": {"uri": u}} for u in uris]
+    return {"version": "2.1.0", "$schema": SARIF_SCHEMA, "runs": [run]}
+
+
+def _pick(zh: str, en: str, lang: str) -> str:
+    if lang == "en":
+        return en
+    if lang == "both" and zh != en:
+        return f"{zh} / {en}"
+    return zh
+
+
+def _full_description(zh: str, en: str, source: str | None, lang: str) -> str:
+    text = _pick(zh, en, lang)
+    return f"{text} ({source})" if source else text
+
+
+def _uris(f: Finding, report: Report) -> list[str]:
+    tables = [ev.table for ev in f.evidence] or [None]
+    return [u for u in (table_uri(report, t) for t in tables) if u]
+
+
+def _result(f: Finding, rule_index: int, report: Report, lang: str) -> dict[str, Any]:
+    if f.outcome is Outcome.passed:
+        kind, level = "pass", "none"
+    elif f.outcome is Outcome.not_applicable:
+        kind, level = "notApplicable", "none"
+    elif f.outcome is Outcome.error:
+        kind, level = "fail", "error"
+    else:
+        kind, level = "fail", SEVERITY_LEVEL[f.severity.value]
+    result: dict[str, Any] = {
+        "ruleId": f.rule_id,
+        "ruleIndex": rule_index,
+        "kind": kind,
+        "level": level,
+        "message": {"text": f.message.get(lang)},
+    }
+    locations = _locations(f, report)
+    if locations:
+        result["locations"] = locations
+    related = _related(f, report)
+    if related:
+        result["relatedLocations"] = related
+    result["partialFingerprints"] = {FINGERPRINT: f"{f.rule_id}|{f.subject.id}"}
+    if f.waiver is not None:
+        w = f.waiver
+        result["suppressions"] = [{
+            "kind": "external",
+            "status": "accepted" if w.status == "active" else "rejected",
+            "justification": w.reason,
+            "properties": {"approved_by": w.approved_by, "expires": w.expires.isoformat()},
+        }]
+    if f.baseline:
+        result["baselineState"] = BASELINE_STATE[f.baseline]
+    result["properties"] = _clean({
+        "outcome": f.outcome.value,
+        "severity": f.severity.value,
+        "work_point": f.work_point,
+        "subject": f.subject.model_dump(mode="json", exclude_none=True),
+        "observed": f.observed,
+        "observed_text": with_unit(f.observed, f.unit) if f.observed is not None else None,
+        "required": f.required.model_dump(mode="json") if f.required else None,
+        "required_text": required_text(f, lang) or None,
+        "unit": f.unit,
+        "message": f.message.model_dump(mode="json"),
+        "source": f.source,
+        "plugin": f.plugin,
+    })
+    return result
+
+
+def _locations(f: Finding, report: Report) -> list[dict[str, Any]]:
+    """One location per evidence table, at its first row; the logical names list
+    every row and column."""
+    locations = []
+    for ev in f.evidence:
+        loc: dict[str, Any] = {}
+        uri = table_uri(report, ev.table)
+        if uri:
+            loc["physicalLocation"] = _physical(uri, ev.rows[0] if ev.rows else None)
+        loc["logicalLocations"] = _logical(ev.table, ev.rows, ev.columns)
+        locations.append(loc)
+    if not locations and (uri := table_uri(report, None)):
+        locations.append({"physicalLocation": _physical(uri, None)})
+    return locations
+
+
+def _related(f: Finding, report: Report) -> list[dict[str, Any]]:
+    """The other rows of a multi-row finding, so a viewer can jump to each."""
+    related = []
+    for ev in f.evidence:
+        uri = table_uri(report, ev.table)
+        if not uri or not ev.rows or len(ev.rows) < 2:
+            continue
+        for row in ev.rows[1:MAX_RELATED + 1]:
+            related.append({
+                "id": len(related) + 1,
+                "physicalLocation": _physical(uri, row),
+                "message": {"text": f"{ev.table}[{row}]"},
+            })
+    return related
+
+
+def _physical(uri: str, row: int | None) -> dict[str, Any]:
+    physical: dict[str, Any] = {"artifactLocation": {"uri": uri}}
+    if row is not None:
+        # data row n (1-based, header excluded) is line n + 1 under a one-line header
+        physical["region"] = {"startLine": row + 1}
+    return physical
+
+
+def _logical(table: str, rows: list[int] | None, columns: list[str]) -> list[dict[str, Any]]:
+    logical: list[dict[str, Any]] = [{"name": table, "fullyQualifiedName": table, "kind": "array"}]
+    for row in rows or []:
+        logical.append({"name": str(row), "fullyQualifiedName": f"{table}[{row}]", "kind": "element"})
+    for column in columns:
+        fqn = f"{table}[{rows[0]}].{column}" if rows and len(rows) == 1 else f"{table}.{column}"
+        logical.append({"name": column, "fullyQualifiedName": fqn, "kind": "property"})
+    return logical
+
+
+def _clean(data: dict[str, Any]) -> dict[str, Any]:
+    return {k: v for k, v in data.items() if v is not None}
