@@ -5,9 +5,14 @@ from __future__ import annotations
 
 from ...hookspecs import hookimpl
 from .aggregate import AggregateValidator
+from .cv import WeightedCVValidator
+from .grouped import GroupAggregateValidator
+from .k_of_n import KOfNValidator
 from .metric import MetricValidator
+from .share import RowShareValidator
 
 
 @hookimpl(trylast=True)
 def register_validators() -> list[type]:
-    return [MetricValidator, AggregateValidator]
+    return [MetricValidator, AggregateValidator, WeightedCVValidator, GroupAggregateValidator,
+            KOfNValidator, RowShareValidator]

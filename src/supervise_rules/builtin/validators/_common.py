@@ -107,3 +107,30 @@ def first_zero_denominator(compiled: Compiled) -> nw.Expr:
 
 def row_expr() -> nw.Expr:
     return nw.col(ROW)
+
+
+def threshold_scope(threshold: Threshold | Compiled) -> nw.Expr:
+    """Rows a threshold applies to. For a :class:`ByColumn`, rows whose ``by``
+    value is listed, or missing (a missing value is then reported as an error,
+    never silently skipped); any other threshold applies to every row."""
+    if isinstance(threshold, ByColumn):
+        by = nw.col(threshold.by)
+        return by.is_null() | by.is_in(list(threshold.values))
+    return nw.lit(True)
+
+
+def error_exprs(columns: list[str], compiled: list[Compiled]) -> tuple[nw.Expr, nw.Expr]:
+    """``(error_column, error_kind)`` for a row: the first of ``columns`` that is
+    missing (kind ``missing``), else the first denominator of ``compiled`` that
+    is 0 (kind ``zero``), else null."""
+    null_col = first_null_column(columns)
+    zero_col: nw.Expr = nw.lit(None, dtype=nw.String)
+    zeros = [first_zero_denominator(c) for c in compiled if c.denominators]
+    if zeros:
+        zero_col = zeros[0] if len(zeros) == 1 else nw.coalesce(*zeros)
+    kind = (
+        nw.when(null_col.is_not_null()).then(nw.lit("missing"))
+        .when(zero_col.is_not_null()).then(nw.lit("zero"))
+        .otherwise(nw.lit(None, dtype=nw.String))
+    )
+    return nw.coalesce(null_col, zero_col), kind

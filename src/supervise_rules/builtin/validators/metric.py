@@ -1,12 +1,15 @@
-"""``metric``: a per-row computed value against a threshold."""
+"""``metric``: a per-row computed value (or several) against a threshold."""
 
 from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
 
 import narwhals as nw
 from pydantic import Field, model_validator
 
-from ...expressions import parse
-from ...models import Finding
+from ...expressions import Compiled, compile_expression, parse
+from ...models import Finding, LocalizedText
 from ...submission import ROW
 from ...validators import Params, RuleContext, Validator
 from ._common import (
@@ -14,11 +17,30 @@ from ._common import (
     Comparison,
     Expression,
     compare,
-    first_null_column,
-    first_zero_denominator,
+    error_exprs,
     threshold_columns,
     threshold_expr,
+    threshold_scope,
 )
+
+
+class Condition(Params):
+    """One per-row comparison ``value op threshold``."""
+
+    #: row-level expression, e.g. ``music_rooms``
+    value: Expression
+    op: Comparison
+    #: a number, a per-column mapping ``{by, values}``, or a row-level expression
+    threshold: float | ByColumn | Expression
+    #: names the condition in messages (placeholders ``{condition_zh}``, ``{condition_en}``)
+    label: LocalizedText | None = None
+
+    @model_validator(mode="after")
+    def _row_level_only(self) -> Condition:
+        for text in (self.value, self.threshold):
+            if isinstance(text, str) and _is_aggregate(text):
+                raise ValueError(f"metric expressions are per row; {text!r} aggregates")
+        return self
 
 
 class MetricParams(Params):
@@ -28,6 +50,10 @@ class MetricParams(Params):
     op: Comparison
     #: a number, a per-column mapping ``{by, values}``, or a row-level expression
     threshold: float | ByColumn | Expression
+    #: names the main condition in messages (``{condition_zh}``, ``{condition_en}``)
+    label: LocalizedText | None = None
+    #: further conditions the row must meet too; the finding reports the first unmet one
+    also: list[Condition] = Field(default_factory=list)
     #: rows in scope (expression); rows where it is false are not checked
     where: Expression | None = None
     unit: str | None = None
@@ -41,12 +67,102 @@ class MetricParams(Params):
                 raise ValueError(f"metric expressions are per row; {text!r} aggregates")
         return self
 
+    def conditions(self) -> list[Condition]:
+        main = Condition(value=self.value, op=self.op, threshold=self.threshold, label=self.label)
+        return [main, *self.also]
+
 
 def _is_aggregate(text: str) -> bool:
-    from ...expressions import compile_expression
-
     parse(text)
     return compile_expression(text).aggregate
+
+
+@dataclass
+class RowResult:
+    """The rows in scope of a metric, lazily evaluated: one row per data row with
+    the result-frame columns (``subject_id`` … ``outcome``, ``op``,
+    ``condition_zh``, ``condition_en``) — see :func:`evaluate_rows`."""
+
+    frame: nw.LazyFrame
+    #: every column the rule reads, for evidence
+    columns: list[str]
+
+
+def _first_unmet(met: list[nw.Expr], exprs: list[nw.Expr]) -> nw.Expr:
+    """``exprs[i]`` for the first condition ``i`` that is not met, else ``exprs[0]``."""
+    if len(exprs) == 1:
+        return exprs[0]
+    chain: Any = None
+    for m, e in zip(met, exprs, strict=True):
+        cond = ~m
+        chain = nw.when(cond).then(e) if chain is None else chain.when(cond).then(e)
+    return chain.otherwise(exprs[0])
+
+
+def evaluate_rows(ctx: RuleContext, p: MetricParams) -> RowResult | list[Finding]:
+    """Evaluate a metric's conditions on every row in scope, column-wise.
+
+    Returns the findings for a missing table or column instead when the rule
+    cannot be evaluated. Reused by validators that summarise row checks
+    (``row_share``).
+    """
+    conditions = p.conditions()
+    values: list[Compiled] = []
+    thresholds: list[Any] = []
+    referenced: list[str] = []
+    for c in conditions:
+        value = ctx.compile(c.value, p.table)
+        threshold = ctx.compile(c.threshold, p.table) if isinstance(c.threshold, str) else c.threshold
+        values.append(value)
+        thresholds.append(threshold)
+        referenced += value.columns
+        referenced += threshold.columns if isinstance(threshold, Compiled) else \
+            threshold_columns(threshold)
+    where = ctx.compile(p.where, p.table) if p.where else None
+    if where is not None:
+        referenced += where.columns
+    referenced = list(dict.fromkeys(referenced))
+    evidence_columns = list(dict.fromkeys([*referenced, *p.columns]))
+    missing = ctx.require(p.table, evidence_columns)
+    if missing:
+        return missing
+    lf = ctx.frame(p.table)
+    assert lf is not None
+
+    in_scope = nw.lit(True)
+    for t in thresholds:
+        in_scope = in_scope & threshold_scope(t)
+    if where is not None:
+        in_scope = in_scope & where.expr.fill_null(True)
+    error_column, error_kind = error_exprs(
+        referenced, [*values, *(t for t in thresholds if isinstance(t, Compiled))])
+
+    observed = [v.expr.cast(nw.Float64) for v in values]
+    required = [threshold_expr(t) for t in thresholds]
+    met = [compare(o, c.op, r).fill_null(False)
+           for o, c, r in zip(observed, conditions, required, strict=True)]
+    all_met = met[0] if len(met) == 1 else nw.all_horizontal(*met, ignore_nulls=False)
+
+    def label(c: Condition, lang: str) -> nw.Expr:
+        text = getattr(c.label, lang) if c.label else c.value
+        return nw.lit(text, dtype=nw.String)
+
+    frame = lf.filter(in_scope).select(
+        subject_id=ctx.subject_id_expr(p.table),
+        subject_name=ctx.subject_name_expr(p.table, ctx.columns(p.table)),
+        observed=_first_unmet(met, observed),
+        required=_first_unmet(met, required),
+        op=_first_unmet(met, [nw.lit(c.op, dtype=nw.String) for c in conditions]),
+        condition_zh=_first_unmet(met, [label(c, "zh") for c in conditions]),
+        condition_en=_first_unmet(met, [label(c, "en") for c in conditions]),
+        row=nw.col(ROW),
+        error_column=error_column,
+        error_kind=error_kind,
+        outcome=nw.when(error_column.is_not_null()).then(nw.lit("error"))
+        .when(all_met).then(nw.lit("pass"))
+        .otherwise(nw.lit("fail")),
+    )
+    return RowResult(frame=frame, columns=evidence_columns)
 
 
 class MetricValidator(Validator):
@@ -56,69 +172,43 @@ class MetricValidator(Validator):
         For every row of ``table`` where ``where`` holds, computes ``value`` and
         compares it with ``threshold`` using ``op``. The threshold is a number,
         a mapping by a column (e.g. primary vs junior) or another expression.
+        With ``also``, the row must meet every further condition too
+        ("all of"); the finding then reports the first unmet condition (its
+        value, threshold and ``label``), or the main one when all are met.
 
     Parameters
-        ``table``, ``value``, ``op``, ``threshold``, ``where``, ``unit``, ``columns``.
-        A missing value in any referenced column, or a zero denominator, gives an
-        ``error`` finding naming the table, row and column, never a silent pass.
+        ``table``, ``value``, ``op``, ``threshold``, ``label``, ``also`` (a list
+        of ``{value, op, threshold, label}``), ``where``, ``unit``, ``columns``.
+        A row whose ``by`` column is not listed in a ``{by, values}`` threshold
+        is out of scope; a missing value in any referenced column (``by``
+        included), or a zero denominator, gives an ``error`` finding naming the
+        table, row and column, never a silent pass. Messages may use
+        ``{condition_zh}`` / ``{condition_en}``, the label of the condition
+        reported.
 
     Example
         ``value: 100 * key_teachers / students``, ``op: ">="``,
         ``threshold: {by: level, values: {primary: 1.0, junior: 1.0}}``.
+        Two conditions (BAL-23): ``value: music_rooms``, ``op: ">="``,
+        ``threshold: ceil(classes / 12)``, ``also: [{value: art_rooms, op: ">=",
+        threshold: ceil(classes / 12)}]``.
     """
 
     name = "metric"
-    summary = "A per-row computed value compared with a threshold."
+    summary = "A per-row computed value (or several) compared with a threshold."
     Params = MetricParams
 
     def check(self, ctx: RuleContext) -> list[Finding]:
         p: MetricParams = ctx.params  # type: ignore[assignment]
-        value = ctx.compile(p.value, p.table)
-        where = ctx.compile(p.where, p.table) if p.where else None
-        threshold = ctx.compile(p.threshold, p.table) if isinstance(p.threshold, str) else p.threshold
-        threshold_cols = threshold.columns if not isinstance(threshold, float | ByColumn) else \
-            threshold_columns(threshold)
-        referenced = list(dict.fromkeys(
-            [*value.columns, *(where.columns if where else []), *threshold_cols]))
-        missing = ctx.require(p.table, [*referenced, *p.columns])
-        if missing:
-            return missing
-        lf = ctx.frame(p.table)
-        assert lf is not None
-        required = threshold_expr(threshold)
-        in_scope = required.is_not_null()
-        if where is not None:
-            in_scope = in_scope & where.expr.fill_null(True)
-        null_col = first_null_column(referenced)
-        zero_col = first_zero_denominator(value)
-        if not isinstance(threshold, float | ByColumn):
-            zero_col = nw.coalesce(zero_col, first_zero_denominator(threshold))
-        observed = value.expr.cast(nw.Float64)
-        result = (
-            lf.filter(in_scope)
-            .select(
-                subject_id=ctx.subject_id_expr(p.table),
-                subject_name=ctx.subject_name_expr(p.table, ctx.columns(p.table)),
-                observed=observed,
-                required=required,
-                row=nw.col(ROW),
-                error_column=nw.coalesce(null_col, zero_col),
-                error_kind=nw.when(null_col.is_not_null()).then(nw.lit("missing"))
-                .when(zero_col.is_not_null()).then(nw.lit("zero"))
-                .otherwise(nw.lit(None, dtype=nw.String)),
-                outcome=nw.when(null_col.is_not_null() | zero_col.is_not_null())
-                .then(nw.lit("error"))
-                .when(compare(observed, p.op, required))
-                .then(nw.lit("pass"))
-                .otherwise(nw.lit("fail")),
-            )
-            .sort("row")
-            .collect()
-        )
+        evaluated = evaluate_rows(ctx, p)
+        if not isinstance(evaluated, RowResult):
+            return evaluated
+        result = evaluated.frame.sort("row").collect()
         return ctx.findings_from(
             result,
             table=p.table,
             op=p.op,
             unit=p.unit,
-            columns=list(dict.fromkeys([*referenced, *p.columns])),
+            columns=evaluated.columns,
+            values=["condition_zh", "condition_en"],
         )

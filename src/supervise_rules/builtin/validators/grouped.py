@@ -1,0 +1,191 @@
+"""``group_aggregate``: an aggregate (or ratio of aggregates) per group of rows,
+e.g. the students of a whole school summed over its sections."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import narwhals as nw
+from pydantic import Field, model_validator
+
+from ...expressions import compile_expression
+from ...models import Evidence, Finding, LocalizedText, Outcome, Required
+from ...submission import ROW
+from ...tables import TABLES
+from ...validators import Params, RuleContext, Validator
+from ._common import (
+    ByColumn,
+    Comparison,
+    Expression,
+    compare_scalar,
+    error_exprs,
+    first_zero_denominator,
+)
+from ._groups import group_rows, group_subject, key_filter, row_error_findings
+
+
+class GroupAggregateParams(Params):
+    table: str
+    #: one finding per group of these columns, e.g. ``[school_id]``
+    group_by: list[str] = Field(min_length=1)
+    #: an aggregate over the group's rows, e.g. ``sum(students)`` or ``sum(a) / sum(b)``
+    value: Expression
+    op: Comparison
+    #: a number, or ``{by, values}`` where ``by`` is a ``group_by`` or ``attributes`` column
+    threshold: float | ByColumn
+    #: columns that must be the same on every row of a group (e.g. ``school_type``)
+    attributes: list[str] = Field(default_factory=list)
+    #: rows in scope (expression)
+    where: Expression | None = None
+    unit: str | None = None
+    #: the ``subject.type`` of findings (default: the table's, e.g. ``school``)
+    subject_type: str | None = None
+
+    @model_validator(mode="after")
+    def _check(self) -> GroupAggregateParams:
+        if not compile_expression(self.value).aggregate:
+            raise ValueError(f"{self.value!r} must aggregate the group (use sum, count, mean …)")
+        if isinstance(self.threshold, ByColumn) and \
+                self.threshold.by not in (*self.group_by, *self.attributes):
+            raise ValueError(f"threshold.by {self.threshold.by!r} must be a group_by or "
+                             "attributes column")
+        return self
+
+
+class GroupAggregateValidator(Validator):
+    """Compare an aggregate of each group of rows with a threshold.
+
+    What it checks
+        Groups the rows of ``table`` in scope by ``group_by`` and computes
+        ``value`` (an aggregate such as ``sum(students)``, or a ratio of
+        aggregates) for each group; compares it with ``threshold`` using ``op``.
+        The threshold may depend on a group attribute, e.g. the school type.
+        One finding per group; subject id is the group's key values joined by
+        ``/`` and its name the table's name column (e.g. ``school_name``).
+
+    Parameters
+        ``table``, ``group_by``, ``value``, ``op``, ``threshold`` (a number or
+        ``{by, values}``), ``attributes``, ``where``, ``unit``, ``subject_type``.
+        A missing value in a referenced column gives an ``error`` finding for the
+        group naming the table, rows and column; so does an attribute that
+        differs between rows of one group (e.g. one section says ``nine_year``,
+        the other ``standalone``) and a zero denominator. A group whose
+        attribute is not listed in ``threshold.values`` is out of scope.
+
+    Example
+        BAL-22: ``group_by: [school_id]``, ``value: sum(students)``, ``op: "<="``,
+        ``attributes: [school_type]``, ``threshold: {by: school_type, values:
+        {standalone: 2000, nine_year: 2500, twelve_year: 2500}}``.
+    """
+
+    name = "group_aggregate"
+    summary = "An aggregate per group of rows (e.g. a whole school) against a threshold."
+    Params = GroupAggregateParams
+
+    def check(self, ctx: RuleContext) -> list[Finding]:
+        p: GroupAggregateParams = ctx.params  # type: ignore[assignment]
+        value = ctx.compile(p.value, p.table)
+        where = ctx.compile(p.where, p.table) if p.where else None
+        keys = list(p.group_by)
+        referenced = list(dict.fromkeys(
+            [*keys, *p.attributes, *value.columns, *(where.columns if where else [])]))
+        missing = ctx.require(p.table, referenced)
+        if missing:
+            return missing
+        lf = ctx.frame(p.table)
+        assert lf is not None
+        spec = TABLES.get(p.table)
+        stype = p.subject_type or (spec.subject_type if spec else "submission")
+        name_col = ctx.subject_name_expr(p.table, ctx.columns(p.table))
+
+        scoped = lf.filter(where.expr.fill_null(True)) if where is not None else lf
+        error_column, error_kind = error_exprs(referenced, [])
+        rows = scoped.with_columns(
+            error_column=error_column, error_kind=error_kind, _name=name_col,
+            row=nw.col(ROW))
+        errors = rows.filter(nw.col("error_column").is_not_null()).select(
+            *keys, "row", "error_column", "error_kind").collect()
+        agg = (
+            rows.filter(nw.col("error_column").is_null())
+            .group_by(*keys)
+            .agg(
+                value.expr.cast(nw.Float64).alias("observed"),
+                first_zero_denominator(value).alias("zero"),
+                nw.col("_name").min().alias("name"),
+                *[nw.col(a).min().alias(a) for a in p.attributes],
+                *[nw.col(a).max().alias(f"{a}__max") for a in p.attributes],
+            )
+            .sort(*keys)
+            .collect()
+        )
+        evidence_rows = rows.select(*keys, ROW).collect()
+        findings: list[Finding] = []
+        groups = evidence_rows.select(*keys).unique().sort(*keys, nulls_last=True)
+        by_group = {tuple(rec[k] for k in keys): rec for rec in agg.iter_rows(named=True)}
+        for key_rec in groups.iter_rows(named=True):
+            key_values = {k: key_rec[k] for k in keys}
+            rec = by_group.get(tuple(key_values[k] for k in keys))
+            subject = group_subject(ctx, p.table, keys, key_values, stype,
+                                    name=(rec or {}).get("name"))
+            group_errors = errors.filter(key_filter(keys, key_values))
+            if not group_errors.is_empty():
+                findings += row_error_findings(ctx, p.table, group_errors, subject,
+                                               columns=referenced)
+                continue
+            assert rec is not None
+            group_rows_ = group_rows(evidence_rows, keys, key_values)
+            evidence = [Evidence(table=p.table, rows=group_rows_, columns=referenced)]
+            limit = self._limit(p.threshold, rec)
+            required = Required(op=p.op, value=limit)
+            inconsistent = [a for a in p.attributes if rec[a] != rec[f"{a}__max"]]
+            if inconsistent:
+                findings.append(self._inconsistent(ctx, p, subject, inconsistent[0], rec,
+                                                   evidence, required))
+                continue
+            if limit is None:
+                continue  # e.g. a school type the threshold does not list: out of scope
+            if rec["zero"] is not None or rec["observed"] is None:
+                findings.append(ctx.finding(
+                    outcome=Outcome.error, subject=subject, required=required, unit=p.unit,
+                    evidence=evidence,
+                    message=LocalizedText(
+                        zh=f"「{spec.zh if spec else p.table}」表该组的 {rec['zero'] or p.value} "
+                        "为 0，无法计算本指标",
+                        en=f"table {p.table}: {rec['zero'] or p.value} is 0 for this group; "
+                        "the figure cannot be computed",
+                    ),
+                ))
+                continue
+            observed = float(rec["observed"])
+            outcome = Outcome.passed if compare_scalar(observed, p.op, limit) else Outcome.fail
+            findings.append(ctx.finding(
+                outcome=outcome, subject=subject, observed=observed, required=required,
+                unit=p.unit, evidence=evidence,
+                values={a: rec[a] for a in p.attributes} | {"sections": len(group_rows_)},
+            ))
+        return findings
+
+    @staticmethod
+    def _limit(threshold: float | ByColumn, rec: dict[str, Any]) -> float | None:
+        if isinstance(threshold, ByColumn):
+            return threshold.values.get(str(rec.get(threshold.by)))
+        return float(threshold)
+
+    @staticmethod
+    def _inconsistent(ctx, p, subject, column, rec, evidence, required) -> Finding:
+        tbl = ctx.table(p.table)
+        header = tbl.header(column) if tbl is not None else column
+        spec = TABLES.get(p.table)
+        zh_table = spec.zh if spec else p.table
+        rows = ", ".join(str(r) for r in evidence[0].rows)
+        return ctx.finding(
+            outcome=Outcome.error, subject=subject, required=required, unit=p.unit,
+            evidence=[Evidence(table=p.table, rows=evidence[0].rows,
+                               columns=[column, *p.group_by])],
+            message=LocalizedText(
+                zh=f"「{zh_table}」表第 {rows} 行属于同一单位，但「{header}」不一致"
+                f"（{rec[column]} / {rec[column + '__max']}），无法确定适用的标准",
+                en=f"table {p.table}, rows {rows}: one group but column {header} differs "
+                f"({rec[column]} / {rec[column + '__max']}); the applicable limit is unknown",
+            ),
+        )

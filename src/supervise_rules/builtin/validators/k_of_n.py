@@ -1,0 +1,162 @@
+"""``k_of_n``: at least k of n per-row indicators meet their thresholds, and every
+unmet one reaches a floor (a fraction of its threshold)."""
+
+from __future__ import annotations
+
+from typing import Any, Literal
+
+import narwhals as nw
+from pydantic import Field, model_validator
+
+from ...expressions import Compiled
+from ...models import Finding, LocalizedText
+from ...submission import ROW
+from ...validators import Params, RuleContext, Validator
+from ._common import (
+    ByColumn,
+    Expression,
+    compare,
+    error_exprs,
+    threshold_columns,
+    threshold_expr,
+    threshold_scope,
+)
+
+
+class Indicator(Params):
+    """One indicator: ``value op threshold`` per row."""
+
+    #: row-level expression, e.g. ``sports_area_m2 / students``
+    value: Expression
+    op: Literal[">=", "<="] = ">="
+    #: a number or ``{by, values}``, e.g. ``{by: level, values: {primary: 7.5, junior: 10.2}}``
+    threshold: float | ByColumn
+    label: LocalizedText | None = None
+
+
+class KOfNParams(Params):
+    table: str
+    #: the indicators, keyed by a short id (usually the rule id that checks it alone)
+    indicators: dict[str, Indicator]
+    #: how many indicators must be met
+    min_met: int = Field(ge=0)
+    #: every unmet indicator must reach this fraction of its threshold (1 = no tolerance)
+    floor: float = Field(default=1.0, gt=0, le=1)
+    #: rows in scope (expression)
+    where: Expression | None = None
+    unit: str | None = "indicators"
+    #: extra evidence columns
+    columns: list[str] = Field(default_factory=list)
+
+    @model_validator(mode="after")
+    def _k_at_most_n(self) -> KOfNParams:
+        if not self.indicators:
+            raise ValueError("indicators must not be empty")
+        if self.min_met > len(self.indicators):
+            raise ValueError(
+                f"min_met {self.min_met} exceeds the {len(self.indicators)} indicators")
+        return self
+
+
+def _id_list(flags: list[tuple[str, nw.Expr]]) -> nw.Expr:
+    """The ids whose flag is true, separated by spaces (null if none)."""
+    pieces = [nw.when(flag).then(nw.lit(f"{ident} ")).otherwise(nw.lit("")) for ident, flag in flags]
+    text = nw.concat_str(pieces, separator="").str.strip_chars()
+    return nw.when(text != "").then(text).otherwise(nw.lit(None, dtype=nw.String))
+
+
+class KOfNValidator(Validator):
+    """At least k of n indicators met, and every unmet one at least a floor of its threshold.
+
+    What it checks
+        For every row of ``table`` in scope, evaluates each indicator's
+        ``value op threshold`` (thresholds may depend on a column such as
+        ``level``). The row passes when at least ``min_met`` indicators are met
+        **and** every unmet indicator reaches ``floor`` × its threshold (for
+        ``>=``; for ``<=`` it must not exceed threshold ÷ ``floor``).
+        ``observed`` is the number of indicators met; ``required`` is
+        ``>= min_met``.
+
+    Parameters
+        ``table``, ``indicators`` (a mapping id → ``{value, op, threshold,
+        label}``; a county override can change one indicator's threshold by its
+        id), ``min_met``, ``floor``, ``where``, ``unit``, ``columns``. A missing
+        value or zero denominator in any indicator gives an ``error`` finding
+        naming the table, row and column. Message placeholders: ``{met}`` and
+        ``{total}`` (counts), ``{unmet}`` (ids of unmet indicators) and
+        ``{below_floor}`` (ids under the floor), each a space-separated list.
+
+    Example
+        BAL-08: ``indicators: {BAL-01: {value: 100 * teachers_above_required_degree
+        / students, threshold: {by: level, values: {primary: 4.2, junior: 5.3}}},
+        …}``, ``min_met: 6``, ``floor: 0.85``. A primary school meeting 6 of 7
+        with sports area 6.80 m² per student (≥ 0.85 × 7.5 = 6.375) passes.
+    """
+
+    name = "k_of_n"
+    summary = "At least k of n per-row indicators met, each unmet one above a floor."
+    Params = KOfNParams
+
+    def check(self, ctx: RuleContext) -> list[Finding]:
+        p: KOfNParams = ctx.params  # type: ignore[assignment]
+        compiled: dict[str, Compiled] = {
+            ident: ctx.compile(ind.value, p.table) for ident, ind in p.indicators.items()}
+        where = ctx.compile(p.where, p.table) if p.where else None
+        referenced: list[str] = []
+        for ident, ind in p.indicators.items():
+            referenced += compiled[ident].columns + threshold_columns(ind.threshold)
+        referenced += where.columns if where else []
+        referenced = list(dict.fromkeys(referenced))
+        evidence_columns = list(dict.fromkeys([*referenced, *p.columns]))
+        missing = ctx.require(p.table, evidence_columns)
+        if missing:
+            return missing
+        lf = ctx.frame(p.table)
+        assert lf is not None
+
+        scope: Any = nw.lit(True)
+        met: list[tuple[str, nw.Expr]] = []
+        near: list[tuple[str, nw.Expr]] = []
+        for ident, ind in p.indicators.items():
+            scope = scope & threshold_scope(ind.threshold)
+            observed = compiled[ident].expr.cast(nw.Float64)
+            required = threshold_expr(ind.threshold)
+            floor = required * p.floor if ind.op == ">=" else required / p.floor
+            met.append((ident, compare(observed, ind.op, required).fill_null(False)))
+            near.append((ident, compare(observed, ind.op, floor).fill_null(False)))
+        if where is not None:
+            scope = scope & where.expr.fill_null(True)
+        error_column, error_kind = error_exprs(referenced, list(compiled.values()))
+        met_count = nw.sum_horizontal(*[m.cast(nw.Int64) for _, m in met])
+        floor_ok = nw.all_horizontal(*[m | n for (_, m), (_, n) in zip(met, near, strict=True)],
+                                     ignore_nulls=False)
+        result = (
+            lf.filter(scope)
+            .select(
+                subject_id=ctx.subject_id_expr(p.table),
+                subject_name=ctx.subject_name_expr(p.table, ctx.columns(p.table)),
+                observed=met_count,
+                met=met_count,
+                total=nw.lit(len(met)),
+                unmet=_id_list([(i, ~m) for i, m in met]),
+                below_floor=_id_list([(i, ~m & ~n) for (i, m), (_, n) in zip(met, near,
+                                                                             strict=True)]),
+                row=nw.col(ROW),
+                error_column=error_column,
+                error_kind=error_kind,
+                outcome=nw.when(error_column.is_not_null()).then(nw.lit("error"))
+                .when((met_count >= p.min_met) & floor_ok).then(nw.lit("pass"))
+                .otherwise(nw.lit("fail")),
+            )
+            .sort("row")
+            .collect()
+        )
+        return ctx.findings_from(
+            result,
+            table=p.table,
+            op=">=",
+            unit=p.unit,
+            columns=evidence_columns,
+            threshold=p.min_met,
+            values=["met", "total", "unmet", "below_floor"],
+        )
