@@ -508,6 +508,9 @@ def conclusion(sc: SelfCheck) -> list[str]:
                           + "、".join(sc.missing) + "。")
 
     county = sc.county_name
+    if len(sc.missing) == len(ALL_RULES):
+        return ["自查结论：本次检查的规则集不含义务教育优质均衡发展核心指标（BAL 规则），无法形成自查结论。"
+                "请使用含 BAL 规则的规则集重新检查。", *paragraphs]
     if problems:
         verdict = (f"自查结论：按本次填报数据，{county}义务教育优质均衡发展核心指标尚未全部达到标准，"
                    "主要问题是：" + "；".join(problems) + "。须逐项整改，整改后重新自查。")
