@@ -78,6 +78,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         "list-rules": cmd_list_rules,
         "explain": cmd_explain,
         "plugins": cmd_plugins,
+        "schema": cmd_schema,
         "report": _lazy("cmd_report"),
         "notices": _lazy("cmd_notices"),
     }
@@ -115,13 +116,15 @@ def _error(message: str) -> None:
                                                 soft_wrap=True)
 
 
-def _host(plugins: list[str]):
+def _host(plugins: list[str], *, warn: bool = True):
+    from rich.markup import escape
+
     from .plugins import get_plugin_host
 
     host = get_plugin_host(plugins)
-    for err in host.load_errors:
-        _warn(f"plugin {err.name!r}" + (f" ({err.distribution})" if err.distribution else "")
-              + f" was not loaded: {err.reason}")
+    for err in host.load_errors if warn else ():
+        _warn(escape(f"plugin {err.name!r}" + (f" ({err.distribution})" if err.distribution else "")
+                     + f" was not loaded: {err.reason}"))
     return host
 
 
@@ -222,18 +225,30 @@ def cmd_explain(argv: list[str]) -> int:
     return ExitCode.OK
 
 
+_KINDS = ("validators", "readers", "reporters", "rulesets", "tables")
+
+
 def cmd_plugins(argv: list[str]) -> int:
-    p = _Parser(prog="supervise-check plugins", description="List loaded plugins.")
+    from .plugins import API_VERSION
+
+    p = _Parser(
+        prog="supervise-check plugins",
+        description="List the loaded plugins (distribution, version, what each contributes) "
+        "and the plugins that failed to load, with the reason.",
+    )
     p.add_argument("--format", choices=("table", "json"), default="table")
     p.add_argument("--all", action="store_true", help="include the built-in plugins")
-    p.add_argument("--plugin", action="append", default=[], metavar="MODULE")
+    p.add_argument("--plugin", action="append", default=[], metavar="MODULE",
+                   help="also load a local plugin module (repeatable)")
     args = p.parse_args(argv)
-    host = _host(args.plugin)
+    host = _host(args.plugin, warn=False)  # failures are part of the listing
     plugins = [pl for pl in host.plugins if args.all or not pl.builtin]
     data = {
+        "api_version": API_VERSION,
         "plugins": [
             {"name": pl.name, "distribution": pl.distribution, "version": pl.version,
-             "builtin": pl.builtin, "contributes": pl.contributes}
+             "builtin": pl.builtin,
+             "contributes": {k: pl.contributes[k] for k in _KINDS if k in pl.contributes}}
             for pl in plugins
         ],
         "failed": [
@@ -244,14 +259,36 @@ def cmd_plugins(argv: list[str]) -> int:
     if args.format == "json":
         sys.stdout.write(json.dumps(data, ensure_ascii=False, indent=2) + "\n")
         return ExitCode.OK
-    console = Console(highlight=False)
+    from rich.markup import escape
+
+    console = Console(highlight=False, soft_wrap=True)
     if not plugins:
         console.print("No third-party plugins loaded (use --all to list the built-ins).")
     for pl in data["plugins"]:
-        version = f" {pl['distribution']} {pl['version']}" if pl["distribution"] else ""
-        console.print(f"[bold]{pl['name']}[/]{version}")
-        for kind, names in sorted(pl["contributes"].items()):
-            console.print(f"  {kind}: {', '.join(names)}")
+        where = (f"{pl['distribution']} {pl['version'] or ''}".rstrip() if pl["distribution"]
+                 else "local module")
+        console.print(f"[bold]{escape(pl['name'])}[/]  {escape(where)}")
+        for kind, names in pl["contributes"].items():
+            console.print(f"  {kind}: {escape(', '.join(names))}")
+        if not pl["contributes"]:
+            console.print("  (contributes nothing)")
     for err in data["failed"]:
-        console.print(f"[red]failed[/] {err['name']}: {err['reason']}")
+        dist = f" ({err['distribution']})" if err["distribution"] else ""
+        console.print(f"[red]failed[/] {escape(err['name'] + dist)}: {escape(err['reason'])}")
+    return ExitCode.OK
+
+
+def cmd_schema(argv: list[str]) -> int:
+    from .schemas import SCHEMAS, render, ruleset_schema
+
+    p = _Parser(
+        prog="supervise-check schema",
+        description="Print a JSON Schema. 'ruleset': the ruleset YAML files, with the params "
+        "of every loaded validator (for editors with a YAML language server).",
+    )
+    p.add_argument("name", choices=SCHEMAS)
+    p.add_argument("--plugin", action="append", default=[], metavar="MODULE",
+                   help="also load a local plugin module (repeatable)")
+    args = p.parse_args(argv)
+    sys.stdout.write(render(ruleset_schema(_host(args.plugin))))
     return ExitCode.OK
