@@ -254,18 +254,22 @@ def _line(data: Any, loc: tuple[Any, ...]) -> int | None:
     return line
 
 
-def _reject_tags(node: Any, path: str) -> None:
+def _reject_tags(node: Any, path: str, line: int | None = None) -> None:
+    """Custom YAML tags (``!!python/object`` …) mean nothing here: refuse them."""
+    lc = getattr(node, "lc", None)
+    if lc is not None and lc.line is not None:
+        line = lc.line + 1
     tag = getattr(node, "tag", None)
     if tag is not None and getattr(tag, "value", None):
-        lc = getattr(node, "lc", None)
-        line = lc.line + 1 if lc is not None and lc.line is not None else None
         raise WaiversError([(path, line, f"YAML tag {tag.value!r} is not allowed")])
     if isinstance(node, CommentedMap):
-        for value in node.values():
-            _reject_tags(value, path)
+        for key, value in node.items():
+            pos = node.lc.key(key)
+            _reject_tags(value, path, pos[0] + 1 if pos else line)
     elif isinstance(node, CommentedSeq):
-        for value in node:
-            _reject_tags(value, path)
+        for i, value in enumerate(node):
+            pos = node.lc.item(i)
+            _reject_tags(value, path, pos[0] + 1 if pos else line)
 
 
 def _plain(node: Any) -> Any:
