@@ -14,7 +14,7 @@ from ..models import Finding, Subject
 from ..submission import Table
 from ..tables import MANIFEST, ColumnSpec, Manifest, TableSpec, subject_id_columns
 from .base import RawTable
-from .normalize import ROW, BadCells, blank_rows, expected, normalize_columns
+from .normalize import ROW, BadCells, expected, normalize_columns
 from .problems import Place, column_letter, read_finding
 
 #: rows scanned for the header (title rows, notes and merged group headers
@@ -60,8 +60,7 @@ def build_table(raw: RawTable, spec: TableSpec, place: Place) -> tuple[Table, li
     data = data.with_row_index(ROW, offset=1).with_columns(pl.col(ROW).cast(pl.Int64))
     cols = _choose_columns(raw, data, header, spec, place, header_line)
     data = data.select(ROW, *[pl.col(c).alias(n) for c, n in cols.select.items()])
-    data = data.filter(~blank_rows(data, list(cols.specs)))
-    typed, bad = normalize_columns(data, cols.specs)
+    typed, bad = normalize_columns(data, cols.specs, drop_blank_rows=True)
     contract = [c for c in spec.columns if c in cols.specs]
     unknown = [c for c, s in cols.specs.items() if s is None]
     typed = typed.select(*contract, *unknown, ROW)

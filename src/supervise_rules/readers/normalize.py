@@ -49,6 +49,8 @@ EXCEL_EPOCH_SERIAL = 25569
 YEARS = (1900, 2100)
 
 _THOUSANDS = r"^[+-]?\d{1,3}(,\d{3})+(\.\d+)?$"
+#: a cell that clean() would change: blank, edge spaces, or anything non-ASCII
+_NEEDS_CLEANING = r"^$|^\s|\s$|[^\x00-\x7f]"
 _TIME_OF_DAY = r"^(\S+?)[ T]\d{1,2}:\d{2}(:\d{2}(\.\d+)?)?$"
 
 
@@ -81,7 +83,7 @@ def as_text(column: pl.Expr, dtype: pl.DataType) -> pl.Expr:
         integral = column.is_finite() & (column == column.floor()) & (column.abs() < 2**53)
         return (
             pl.when(integral)
-            .then(column.cast(pl.Int64).cast(pl.String))
+            .then(column.cast(pl.Int64, strict=False).cast(pl.String))
             .otherwise(column.cast(pl.String))
         )
     if dtype == pl.Null:
@@ -97,27 +99,37 @@ def _any_text(value: object) -> str:
     return cell_text(value) or ""
 
 
-def number(s: pl.Expr) -> pl.Expr:
+def _plain(s: pl.Expr, commas: bool) -> pl.Expr:
+    """Thousands separators removed where they are well placed (``1,234``)."""
+    if not commas:  # the column has no comma at all: spare a pass over it
+        return s
+    return (
+        pl.when(s.str.contains(_THOUSANDS))
+        .then(s.str.replace_all(",", "", literal=True))
+        .otherwise(s)
+    )
+
+
+def number(s: pl.Expr, *, commas: bool = True) -> pl.Expr:
     """A finite float from text with optional thousands separators."""
-    plain = pl.when(s.str.contains(_THOUSANDS)).then(s.str.replace_all(",", "", literal=True))
-    value = pl.coalesce(plain, s).cast(pl.Float64, strict=False)
+    value = _plain(s, commas).cast(pl.Float64, strict=False)
     return pl.when(value.is_finite()).then(value)
 
 
-def integer(s: pl.Expr) -> pl.Expr:
-    plain = pl.coalesce(
-        pl.when(s.str.contains(_THOUSANDS)).then(s.str.replace_all(",", "", literal=True)), s
-    )
+def integer(s: pl.Expr, *, commas: bool = True) -> pl.Expr:
+    plain = _plain(s, commas)
     exact = plain.cast(pl.Int64, strict=False)
-    f = number(s)
-    integral = pl.when((f == f.floor()) & (f.abs() < 2**53)).then(f.cast(pl.Int64))
+    f = plain.cast(pl.Float64, strict=False)
+    integral = pl.when(f.is_finite() & (f == f.floor()) & (f.abs() < 2**53)).then(
+        f.cast(pl.Int64, strict=False)
+    )
     return pl.coalesce(exact, integral)
 
 
-def ratio(s: pl.Expr) -> pl.Expr:
+def ratio(s: pl.Expr, *, commas: bool = True) -> pl.Expr:
     percent = s.str.ends_with("%")
     body = pl.when(percent).then(s.str.strip_suffix("%").str.strip_chars()).otherwise(s)
-    value = number(body)
+    value = number(body, commas=commas)
     # round so that 98.01% is exactly the float 0.9801 a workbook would store
     return pl.when(percent).then((value / 100).round(12)).otherwise(value)
 
@@ -131,8 +143,8 @@ def date(s: pl.Expr) -> pl.Expr:
     parsed = [day.str.to_date(fmt, strict=False) for fmt in DATE_FORMATS]
     compact = pl.when(day.str.contains(r"^\d{8}$")).then(day.str.to_date("%Y%m%d", strict=False))
     serial = pl.when(day.str.contains(r"^\d{5}(\.\d+)?$")).then(
-        (day.cast(pl.Float64, strict=False).floor().cast(pl.Int64) - EXCEL_EPOCH_SERIAL)
-        .cast(pl.Int32)
+        (day.cast(pl.Float64, strict=False).floor().cast(pl.Int64, strict=False) - EXCEL_EPOCH_SERIAL)
+        .cast(pl.Int32, strict=False)
         .cast(pl.Date)
     )
     value = pl.coalesce(*parsed, compact, serial)
@@ -148,15 +160,16 @@ def enum(s: pl.Expr, labels: dict[str, str]) -> pl.Expr:
     return key.replace_strict(lookup, default=None, return_dtype=pl.String)
 
 
-def convert(s: pl.Expr, column: ColumnSpec) -> pl.Expr:
-    """The typed column from cleaned text ``s`` (null where unconvertible)."""
+def convert(s: pl.Expr, column: ColumnSpec, *, commas: bool = True) -> pl.Expr:
+    """The typed column from cleaned text ``s`` (null where unconvertible);
+    ``commas=False`` promises that no cell holds a comma."""
     match column.kind:
         case "int":
-            return integer(s)
+            return integer(s, commas=commas)
         case "float":
-            return number(s)
+            return number(s, commas=commas)
         case "ratio":
-            return ratio(s)
+            return ratio(s, commas=commas)
         case "bool":
             return boolean(s)
         case "date":
@@ -182,7 +195,7 @@ def _native(column: pl.Expr, dtype: pl.DataType, kind: str) -> pl.Expr | None:
     """A direct cast when the frame already holds the right kind of values
     (parquet, data frames); ``None`` when the text path is needed."""
     if kind == "int" and dtype.is_integer():
-        return column.cast(pl.Int64)
+        return column.cast(pl.Int64, strict=False)
     if kind in ("float", "ratio") and dtype.is_numeric():
         value = column.cast(pl.Float64)
         return pl.when(value.is_finite()).then(value)
@@ -229,32 +242,63 @@ class BadCells:
 
 
 def normalize_columns(
-    frame: pl.DataFrame, columns: dict[str, ColumnSpec | None]
+    frame: pl.DataFrame, columns: dict[str, ColumnSpec | None], *, drop_blank_rows: bool = False
 ) -> tuple[pl.DataFrame, list[BadCells]]:
     """Type every column of ``frame`` (which also has ``__row__``).
 
     ``columns`` maps each frame column to its contract spec, or ``None`` for an
-    unknown column (kept as cleaned text). Returns the typed frame (same column
-    order) and the unconvertible cells of each column that has any.
+    unknown column (kept as cleaned text). Returns the typed frame (``__row__``
+    first, then ``columns`` in order) and the unconvertible cells of each
+    column that has any. With ``drop_blank_rows``, rows whose every cell is
+    blank are left out (their row numbers are simply skipped).
+
+    Two passes, each one lazy ``select`` over whole columns: first every text
+    cell is cleaned once, then each cleaned column is converted.
     """
     schema = frame.schema
+    native: dict[str, pl.Expr] = {}
+    texts: dict[str, pl.Expr] = {}
+    for name, spec in columns.items():
+        dtype = schema[name]
+        if spec is not None and (direct := _native(pl.col(name), dtype, spec.kind)) is not None:
+            native[name] = direct.alias(name)
+        else:
+            texts[name] = as_text(pl.col(name), dtype)
+    # one cheap scan tells which columns need cleaning at all: a pass that
+    # rewrites every string costs memory on a 100 MB file
+    scan = frame.lazy().select(
+        *[t.str.contains(_NEEDS_CLEANING).any().alias(n) for n, t in texts.items()],
+    ).collect()
+    flags = scan.row(0, named=True) if texts else {}
+    cleaned = [
+        clean(t, fold=columns[n] is not None and columns[n].kind != "str").alias(n)  # type: ignore[union-attr]
+        if flags[n]
+        else t.alias(n)
+        for n, t in texts.items()
+    ]
+    text = frame.lazy().select(pl.col(ROW), *native.values(), *cleaned).collect()
+    commas = (
+        text.select(pl.col(n).str.contains(",", literal=True).any() for n in texts).row(0)
+        if texts
+        else ()
+    )
+    flags.update({_BAD + n: has for n, has in zip(texts, commas, strict=True)})
+    if drop_blank_rows and columns:
+        keep = ~text.select(pl.all_horizontal(pl.col(list(columns)).is_null())).to_series()
+        if not keep.all():
+            text, frame = text.filter(keep), frame.filter(keep)
     outputs: list[pl.Expr] = []
     checks: list[pl.Expr] = []
     for name, spec in columns.items():
-        raw = pl.col(name)
-        dtype = schema[name]
-        if spec is not None and (native := _native(raw, dtype, spec.kind)) is not None:
-            outputs.append(native.alias(name))
+        s = pl.col(name)
+        if spec is None or name in native or spec.kind == "str":
+            outputs.append(s)
             continue
-        text = clean(as_text(raw, dtype), fold=spec is not None and spec.kind != "str")
-        if spec is None:
-            outputs.append(text.alias(name))
-            continue
-        typed = convert(text, spec).cast(DTYPES[spec.kind])
+        typed = convert(s, spec, commas=bool(flags[_BAD + name])).cast(DTYPES[spec.kind])
         outputs.append(typed.alias(name))
-        if spec.kind not in ("str",):
-            checks.append((text.is_not_null() & typed.is_null()).alias(_BAD + name))
-    out = frame.lazy().select(pl.col(ROW), *outputs, *checks).collect()
+        checks.append((s.is_not_null() & typed.is_null()).alias(_BAD + name))
+    out = text.lazy().select(pl.col(ROW), *outputs, *checks).collect()
+    del text
     bad: list[BadCells] = []
     for check in checks:
         name = check.meta.output_name()[len(_BAD) :]
@@ -262,16 +306,3 @@ def normalize_columns(
         if mask.any():
             bad.append(BadCells(name, frame.filter(mask).select(ROW, name)))
     return out.select(ROW, *columns), bad
-
-
-def blank_rows(frame: pl.DataFrame, names: list[str]) -> pl.Expr:
-    """True for rows whose every listed cell is blank."""
-    schema = frame.schema
-    if not names:
-        return pl.lit(True)
-    return pl.all_horizontal(
-        [
-            clean(pl.col(n)).is_null() if schema[n] == pl.String else pl.col(n).is_null()
-            for n in names
-        ]
-    )
