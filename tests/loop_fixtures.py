@@ -100,7 +100,7 @@ def helan_bal_findings() -> list[Finding]:
     out: list[Finding] = []
     values: dict[tuple[str, str], list[tuple[float, float]]] = {}
     school_students: dict[str, int] = {}
-    for n, r in enumerate(rows, start=1):
+    for r in rows:
         school_students[r["school_id"]] = school_students.get(r["school_id"], 0) + int(r["students"])
     for n, r in enumerate(rows, start=1):
         level = r["level"]
