@@ -59,3 +59,20 @@ def test_gb18030_folder_reports_its_encodings(load):
 @pytest.mark.parametrize("name", ["helan-2024", "helan-2024-preschool"])
 def test_source_examples_load_cleanly(load, name):
     assert load(EXAMPLES / name).problems == []
+
+
+def test_cited_rows_and_cells_match_what_excel_shows(load):
+    """openpyxl, independently of calamine: the sheet row and column our
+    messages would cite hold the value we read."""
+    openpyxl = pytest.importorskip("openpyxl")
+    sub = load(EXAMPLES / "helan-2024-xlsx")
+    book = openpyxl.load_workbook(EXAMPLES / "helan-2024-xlsx" / "helan-2024.xlsx", read_only=True)
+    try:
+        sheet = book["学校"]
+        header = [c.value for c in next(sheet.iter_rows(min_row=2, max_row=2))]
+        schools = sub.tables["schools"]
+        column = header.index(schools.headers["school_name"]) + 1
+        for row, name in schools.frame.select("__row__", "school_name").iter_rows():
+            assert sheet.cell(schools.file_line(row), column).value == name
+    finally:
+        book.close()
