@@ -109,14 +109,25 @@ def row_expr() -> nw.Expr:
     return nw.col(ROW)
 
 
-def threshold_scope(threshold: Threshold | Compiled) -> nw.Expr:
+def threshold_scope(threshold: Threshold | Compiled) -> nw.Expr | None:
     """Rows a threshold applies to. For a :class:`ByColumn`, rows whose ``by``
     value is listed, or missing (a missing value is then reported as an error,
-    never silently skipped); any other threshold applies to every row."""
+    never silently skipped); ``None`` (every row) for any other threshold."""
     if isinstance(threshold, ByColumn):
         by = nw.col(threshold.by)
         return by.is_null() | by.is_in(list(threshold.values))
-    return nw.lit(True)
+    return None
+
+
+def filter_scope(lf: Any, conditions: list[nw.Expr | None]) -> Any:
+    """``lf`` filtered by every non-``None`` condition (unchanged if none)."""
+    conds = [c for c in conditions if c is not None]
+    if not conds:
+        return lf
+    expr = conds[0]
+    for c in conds[1:]:
+        expr = expr & c
+    return lf.filter(expr)
 
 
 def error_exprs(columns: list[str], compiled: list[Compiled]) -> tuple[nw.Expr, nw.Expr]:
@@ -129,8 +140,8 @@ def error_exprs(columns: list[str], compiled: list[Compiled]) -> tuple[nw.Expr, 
     if zeros:
         zero_col = zeros[0] if len(zeros) == 1 else nw.coalesce(*zeros)
     kind = (
-        nw.when(null_col.is_not_null()).then(nw.lit("missing"))
-        .when(zero_col.is_not_null()).then(nw.lit("zero"))
+        nw.when(~null_col.is_null()).then(nw.lit("missing"))
+        .when(~zero_col.is_null()).then(nw.lit("zero"))
         .otherwise(nw.lit(None, dtype=nw.String))
     )
     return nw.coalesce(null_col, zero_col), kind

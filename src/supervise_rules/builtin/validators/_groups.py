@@ -38,7 +38,11 @@ def row_error_findings(
     if errors.is_empty():
         return []
     tbl = ctx.table(table)
-    keys = errors.select("error_column", "error_kind").unique().sort("error_column", "error_kind")
+    keys = (
+        errors.group_by("error_column", "error_kind")
+        .agg(nw.col("row").min().alias("first_row"))
+        .sort("first_row", "error_column")
+    )
     out = []
     for rec in keys.iter_rows(named=True):
         column, kind = rec["error_column"], rec["error_kind"]

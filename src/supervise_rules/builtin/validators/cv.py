@@ -17,6 +17,7 @@ from ._common import (
     Expression,
     compare_scalar,
     error_exprs,
+    filter_scope,
     threshold_columns,
     threshold_scope,
 )
@@ -96,11 +97,11 @@ class WeightedCVValidator(Validator):
         lf = ctx.frame(p.table)
         assert lf is not None
         keys = list(p.group_by)
-        scope = threshold_scope(p.threshold)
+        scope = [threshold_scope(p.threshold)]
         if where is not None:
-            scope = scope & where.expr.fill_null(True)
+            scope.append(where.expr.fill_null(True))
         error_column, error_kind = error_exprs(referenced, [value, weight])
-        rows = lf.filter(scope).select(
+        rows = filter_scope(lf, scope).select(
             *[nw.col(k) for k in keys],
             nw.col(ROW).alias("row"),
             x=value.expr.cast(nw.Float64),
@@ -108,7 +109,7 @@ class WeightedCVValidator(Validator):
             error_column=error_column,
             error_kind=error_kind,
         )
-        errors = rows.filter(nw.col("error_column").is_not_null()).collect()
+        errors = rows.filter(~nw.col("error_column").is_null()).collect()
         good = rows.filter(nw.col("error_column").is_null())
         # two passes, column-wise: the weighted mean per group, then the weighted
         # mean square deviation from it
@@ -135,9 +136,11 @@ class WeightedCVValidator(Validator):
         threshold = p.threshold
 
         findings: list[Finding] = []
+        # distinct groups, computed lazily (eager ``unique`` needs numpy on pyarrow)
         groups: list[dict[str, Any]] = [
             {k: rec[k] for k in keys} for rec in
-            evidence_rows.select(*keys).unique().sort(*keys, nulls_last=True).iter_rows(named=True)
+            rows.select(*keys).unique().sort(*keys, nulls_last=True).collect()
+            .iter_rows(named=True)
         ]
         by_group = {tuple(rec[k] for k in keys): rec for rec in stats.iter_rows(named=True)}
         for key_values in groups:

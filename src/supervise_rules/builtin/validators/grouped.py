@@ -103,7 +103,7 @@ class GroupAggregateValidator(Validator):
         rows = scoped.with_columns(
             error_column=error_column, error_kind=error_kind, _name=name_col,
             row=nw.col(ROW))
-        errors = rows.filter(nw.col("error_column").is_not_null()).select(
+        errors = rows.filter(~nw.col("error_column").is_null()).select(
             *keys, "row", "error_column", "error_kind").collect()
         agg = (
             rows.filter(nw.col("error_column").is_null())
@@ -120,7 +120,8 @@ class GroupAggregateValidator(Validator):
         )
         evidence_rows = rows.select(*keys, ROW).collect()
         findings: list[Finding] = []
-        groups = evidence_rows.select(*keys).unique().sort(*keys, nulls_last=True)
+        # distinct groups, computed lazily (eager ``unique`` needs numpy on pyarrow)
+        groups = rows.select(*keys).unique().sort(*keys, nulls_last=True).collect()
         by_group = {tuple(rec[k] for k in keys): rec for rec in agg.iter_rows(named=True)}
         for key_rec in groups.iter_rows(named=True):
             key_values = {k: key_rec[k] for k in keys}

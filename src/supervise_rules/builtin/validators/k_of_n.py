@@ -17,6 +17,7 @@ from ._common import (
     Expression,
     compare,
     error_exprs,
+    filter_scope,
     threshold_columns,
     threshold_expr,
     threshold_scope,
@@ -84,7 +85,8 @@ class KOfNValidator(Validator):
         value or zero denominator in any indicator gives an ``error`` finding
         naming the table, row and column. Message placeholders: ``{met}`` and
         ``{total}`` (counts), ``{unmet}`` (ids of unmet indicators) and
-        ``{below_floor}`` (ids under the floor), each a space-separated list.
+        ``{below_floor}`` (ids under the floor), each a space-separated list or
+        "—", and ``{floor}``.
 
     Example
         BAL-08: ``indicators: {BAL-01: {value: 100 * teachers_above_required_degree
@@ -114,37 +116,38 @@ class KOfNValidator(Validator):
         lf = ctx.frame(p.table)
         assert lf is not None
 
-        scope: Any = nw.lit(True)
+        scope: list[Any] = []
         met: list[tuple[str, nw.Expr]] = []
         near: list[tuple[str, nw.Expr]] = []
         for ident, ind in p.indicators.items():
-            scope = scope & threshold_scope(ind.threshold)
+            scope.append(threshold_scope(ind.threshold))
             observed = compiled[ident].expr.cast(nw.Float64)
             required = threshold_expr(ind.threshold)
             floor = required * p.floor if ind.op == ">=" else required / p.floor
             met.append((ident, compare(observed, ind.op, required).fill_null(False)))
             near.append((ident, compare(observed, ind.op, floor).fill_null(False)))
         if where is not None:
-            scope = scope & where.expr.fill_null(True)
+            scope.append(where.expr.fill_null(True))
         error_column, error_kind = error_exprs(referenced, list(compiled.values()))
         met_count = nw.sum_horizontal(*[m.cast(nw.Int64) for _, m in met])
         floor_ok = nw.all_horizontal(*[m | n for (_, m), (_, n) in zip(met, near, strict=True)],
                                      ignore_nulls=False)
         result = (
-            lf.filter(scope)
+            filter_scope(lf, scope)
             .select(
                 subject_id=ctx.subject_id_expr(p.table),
                 subject_name=ctx.subject_name_expr(p.table, ctx.columns(p.table)),
                 observed=met_count,
                 met=met_count,
                 total=nw.lit(len(met)),
+                floor=nw.lit(p.floor),
                 unmet=_id_list([(i, ~m) for i, m in met]),
                 below_floor=_id_list([(i, ~m & ~n) for (i, m), (_, n) in zip(met, near,
                                                                              strict=True)]),
                 row=nw.col(ROW),
                 error_column=error_column,
                 error_kind=error_kind,
-                outcome=nw.when(error_column.is_not_null()).then(nw.lit("error"))
+                outcome=nw.when(~error_column.is_null()).then(nw.lit("error"))
                 .when((met_count >= p.min_met) & floor_ok).then(nw.lit("pass"))
                 .otherwise(nw.lit("fail")),
             )
@@ -158,5 +161,5 @@ class KOfNValidator(Validator):
             unit=p.unit,
             columns=evidence_columns,
             threshold=p.min_met,
-            values=["met", "total", "unmet", "below_floor"],
+            values=["met", "total", "unmet", "below_floor", "floor"],
         )

@@ -18,6 +18,7 @@ from ._common import (
     Expression,
     compare,
     error_exprs,
+    filter_scope,
     threshold_columns,
     threshold_expr,
     threshold_scope,
@@ -129,11 +130,9 @@ def evaluate_rows(ctx: RuleContext, p: MetricParams) -> RowResult | list[Finding
     lf = ctx.frame(p.table)
     assert lf is not None
 
-    in_scope = nw.lit(True)
-    for t in thresholds:
-        in_scope = in_scope & threshold_scope(t)
+    scope = [threshold_scope(t) for t in thresholds]
     if where is not None:
-        in_scope = in_scope & where.expr.fill_null(True)
+        scope.append(where.expr.fill_null(True))
     error_column, error_kind = error_exprs(
         referenced, [*values, *(t for t in thresholds if isinstance(t, Compiled))])
 
@@ -147,7 +146,7 @@ def evaluate_rows(ctx: RuleContext, p: MetricParams) -> RowResult | list[Finding
         text = getattr(c.label, lang) if c.label else c.value
         return nw.lit(text, dtype=nw.String)
 
-    frame = lf.filter(in_scope).select(
+    frame = filter_scope(lf, scope).select(
         subject_id=ctx.subject_id_expr(p.table),
         subject_name=ctx.subject_name_expr(p.table, ctx.columns(p.table)),
         observed=_first_unmet(met, observed),
@@ -158,7 +157,7 @@ def evaluate_rows(ctx: RuleContext, p: MetricParams) -> RowResult | list[Finding
         row=nw.col(ROW),
         error_column=error_column,
         error_kind=error_kind,
-        outcome=nw.when(error_column.is_not_null()).then(nw.lit("error"))
+        outcome=nw.when(~error_column.is_null()).then(nw.lit("error"))
         .when(all_met).then(nw.lit("pass"))
         .otherwise(nw.lit("fail")),
     )
