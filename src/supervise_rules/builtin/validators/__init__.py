@@ -5,7 +5,11 @@ from __future__ import annotations
 
 from ...hookspecs import hookimpl
 from .aggregate import AggregateValidator
+from .consistency import KeyChecksValidator, RowChecksValidator
+from .counts import CountRatioValidator, GroupCompareValidator
+from .coverage import CoverageValidator, ReferencesValidator
 from .cv import WeightedCVValidator
+from .dates import MatchedCountValidator, OverdueValidator, PeriodicValidator, TermChecksValidator
 from .grouped import GroupAggregateValidator
 from .k_of_n import KOfNValidator
 from .metric import MetricValidator
@@ -15,4 +19,8 @@ from .share import RowShareValidator
 @hookimpl(trylast=True)
 def register_validators() -> list[type]:
     return [MetricValidator, AggregateValidator, WeightedCVValidator, GroupAggregateValidator,
-            KOfNValidator, RowShareValidator]
+            KOfNValidator, RowShareValidator,
+            # INS, DRP and CON families
+            CoverageValidator, ReferencesValidator, KeyChecksValidator, RowChecksValidator,
+            GroupCompareValidator, CountRatioValidator, TermChecksValidator, OverdueValidator,
+            PeriodicValidator, MatchedCountValidator]

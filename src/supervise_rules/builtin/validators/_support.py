@@ -1,0 +1,257 @@
+"""Helpers shared by the cross-table, date-window and consistency validators
+(INS, DRP and CON rules): subjects of rows in tables without a natural key,
+portable date arithmetic, missing-value error findings, and evidence rows of
+groups collected from small result frames."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections import defaultdict
+from collections.abc import Iterable
+from typing import Any, Literal
+
+import narwhals as nw
+from pydantic import Field
+
+from ...models import Evidence, Finding, LocalizedText, Outcome, Required, Subject
+from ...submission import ROW
+from ...tables import TABLES, subject_id_columns
+from ...validators import Params, RuleContext
+
+SubjectType = Literal["county", "school", "kindergarten", "inspector", "case", "submission"]
+
+#: rows listed in a message before "…"
+SHOWN_ROWS = 10
+
+#: Subject of a row for tables whose contract key does not name a subject
+#: (a visit is about a school, an assignment about an inspector …).
+ROW_SUBJECTS: dict[str, tuple[SubjectType, tuple[str, ...]]] = {
+    "assignments": ("inspector", ("inspector_id",)),
+    "visits": ("school", ("school_id",)),
+    "enrollment_checks": ("school", ("school_id",)),
+    "responsibility_letters": ("submission", ("party_id",)),
+}
+
+
+class SubjectSpec(Params):
+    """Which columns of a table name the subject of a row finding."""
+
+    type: SubjectType = Field(description="subject.type of the findings")
+    columns: list[str] = Field(min_length=1, description="columns joined by '/' into subject.id")
+
+
+def row_subject(table: str, override: SubjectSpec | None = None) -> tuple[str, tuple[str, ...]]:
+    """``(subject type, id columns)`` of a row of ``table``."""
+    if override is not None:
+        return override.type, tuple(override.columns)
+    if table in ROW_SUBJECTS:
+        return ROW_SUBJECTS[table]
+    spec = TABLES.get(table)
+    return (spec.subject_type if spec else "submission"), subject_id_columns(table)
+
+
+def id_expr(columns: Iterable[str]) -> nw.Expr:
+    """Subject id of a row: the columns as text joined by ``/`` (``?`` for missing);
+    the row number when there are no columns."""
+    cols = list(columns)
+    if not cols:
+        return nw.col(ROW).cast(nw.String)
+    parts = [nw.col(c).cast(nw.String).fill_null("?") for c in cols]
+    return parts[0] if len(parts) == 1 else nw.concat_str(parts, separator="/")
+
+
+def table_zh(table: str) -> str:
+    spec = TABLES.get(table)
+    return spec.zh if spec else table
+
+
+def column_label(ctx: RuleContext, table: str, column: str) -> tuple[str, str]:
+    """``(zh, en)`` label of a column: its Chinese contract name and the header
+    the submission used (or the English name)."""
+    spec = TABLES.get(table)
+    tbl = ctx.table(table)
+    en = tbl.header(column) if tbl is not None else column
+    zh = spec.columns[column].zh if spec and column in spec.columns else en
+    return zh, en
+
+
+def rows_text(rows: list[int]) -> str:
+    shown = ", ".join(str(r) for r in rows[:SHOWN_ROWS])
+    return shown + ("…" if len(rows) > SHOWN_ROWS else "")
+
+
+def text(value: Any) -> str:
+    """A cell value for a message: dates as ISO, integral floats without ``.0``."""
+    if value is None:
+        return "—"
+    if isinstance(value, dt.date):
+        return value.isoformat()
+    if isinstance(value, float) and value.is_integer():
+        return str(int(value))
+    if hasattr(value, "is_finite") and not isinstance(value, int | float):  # Decimal
+        f = float(value)
+        return str(int(f)) if f.is_integer() else str(f)
+    return str(value)
+
+
+# --- dates ---------------------------------------------------------------------------
+
+
+def epoch_days(expr: nw.Expr) -> nw.Expr:
+    """Days since 1970-01-01 of a date expression, by integer arithmetic on year,
+    month and day (Hinnant's ``days_from_civil``): identical on every backend,
+    where date subtraction is not (polars gives a duration, DuckDB an integer)."""
+    y = expr.dt.year().cast(nw.Int64)
+    m = expr.dt.month().cast(nw.Int64)
+    d = expr.dt.day().cast(nw.Int64)
+    y = y - (m <= 2).cast(nw.Int64)
+    era = y // 400
+    yoe = y - era * 400
+    doy = (153 * ((m + 9) % 12) + 2) // 5 + d - 1
+    doe = yoe * 365 + yoe // 4 - yoe // 100 + doy
+    return era * 146097 + doe - 719468
+
+
+def date_epoch(value: dt.date) -> int:
+    return (value - dt.date(1970, 1, 1)).days
+
+
+def as_of_error(ctx: RuleContext) -> list[Finding]:
+    """An ``error`` finding when the manifest has no ``as_of`` date, else ``[]``."""
+    if ctx.as_of is not None:
+        return []
+    return [ctx.finding(
+        outcome=Outcome.error,
+        subject=ctx.submission_subject(),
+        message=LocalizedText(
+            zh="清单（manifest）缺少统计截止日期（as_of），无法检查本规则的期限",
+            en="The manifest has no as_of date, so this rule's deadlines cannot be checked",
+        ),
+        evidence=[Evidence(table="manifest", rows=None, columns=["as_of"])],
+    )]
+
+
+def reporting_year(ctx: RuleContext) -> int | None:
+    """The manifest's ``year``, else the year of ``as_of``."""
+    m = ctx.submission.manifest
+    if m.year is not None:
+        return int(m.year)
+    return ctx.as_of.year if ctx.as_of is not None else None
+
+
+# --- missing values and evidence ------------------------------------------------------
+
+
+def missing_value_errors(
+    ctx: RuleContext,
+    lf: nw.LazyFrame,
+    table: str,
+    columns: list[str],
+    *,
+    subject: Subject | None = None,
+    required: Required | None = None,
+    unit: str | None = None,
+) -> list[Finding]:
+    """One ``error`` finding per column of ``columns`` that is missing in some
+    rows of ``lf``, naming the table, the first row and column and listing every
+    row in its evidence (subject: ``subject`` or the submission)."""
+    cols = list(dict.fromkeys(columns))
+    if not cols:
+        return []
+    flagged = (
+        lf.filter(nw.any_horizontal(*[nw.col(c).is_null() for c in cols], ignore_nulls=True))
+        .select(nw.col(ROW), *[nw.col(c).is_null().alias(c) for c in cols])
+        .sort(ROW)
+        .collect()
+    )
+    if flagged.is_empty():
+        return []
+    tbl = ctx.table(table)
+    out = []
+    for c in cols:
+        rows = [int(r) for r in flagged.filter(nw.col(c))[ROW].to_list()]
+        if not rows:
+            continue
+        msg = ctx.data_error_message(table, tbl, rows[0], c, "missing")
+        if len(rows) > 1:
+            msg = LocalizedText(zh=msg.zh + f"（共 {len(rows)} 行：{rows_text(rows)}）",
+                                en=msg.en + f" ({len(rows)} rows: {rows_text(rows)})")
+        out.append(ctx.finding(
+            outcome=Outcome.error,
+            subject=subject or ctx.submission_subject(),
+            message=msg,
+            required=required,
+            unit=unit,
+            evidence=[Evidence(table=table, rows=rows, columns=[c])],
+        ))
+    return out
+
+
+def rows_by_key(frame: nw.DataFrame, key: str, row: str = ROW) -> dict[Any, list[int]]:
+    """``key value -> sorted rows`` of an eager frame (the evidence of each group)."""
+    out: dict[Any, list[int]] = defaultdict(list)
+    for k, r in zip(frame[key].to_list(), frame[row].to_list(), strict=True):
+        out[k].append(int(r))
+    return {k: sorted(v) for k, v in out.items()}
+
+
+def names_of(ctx: RuleContext, subject_type: str) -> dict[str, str]:
+    """Display names of schools (by ``school_id``) or inspectors (by
+    ``inspector_id``) from their own tables, for subjects found in other tables."""
+    table, key, name = {
+        "school": ("schools", "school_id", "school_name"),
+        "inspector": ("inspectors", "inspector_id", "inspector_name"),
+    }.get(subject_type, (None, None, None))
+    if table is None or ctx.table(table) is None or not {key, name} <= set(ctx.columns(table)):
+        return {}
+    lf = ctx.frame(table)
+    assert lf is not None
+    frame = (
+        lf.filter(nw.col(key).is_not_null() & nw.col(name).is_not_null())
+        .group_by(key)
+        .agg(nw.col(name).min())
+        .select(nw.col(key).cast(nw.String), nw.col(name).cast(nw.String))
+        .collect()
+    )
+    return dict(zip(frame[key].to_list(), frame[name].to_list(), strict=True))
+
+
+def absent_tables_finding(ctx: RuleContext, problems: dict[str, list[str] | None]) -> Finding:
+    """One ``not_applicable`` (or ``error`` if the rule requires its data) finding
+    for every part of a multi-table rule that could not run: ``table -> missing
+    columns`` (``None``: the whole table is absent)."""
+    zh_parts, en_parts, evidence = [], [], []
+    for table, cols in problems.items():
+        if cols is None:
+            zh_parts.append(f"没有「{table_zh(table)}」表")
+            en_parts.append(f"no {table} table")
+        else:
+            zh_parts.append(f"「{table_zh(table)}」表缺少列 {'、'.join(cols)}")
+            en_parts.append(f"table {table} lacks {', '.join(cols)}")
+        evidence.append(Evidence(table=table, rows=None, columns=cols or []))
+    outcome = Outcome.error if ctx.rule.rule.requires_data else Outcome.not_applicable
+    return ctx.finding(
+        outcome=outcome,
+        subject=ctx.submission_subject(),
+        message=LocalizedText(
+            zh="；".join(zh_parts) + "：这部分检查未执行",
+            en="; ".join(en_parts) + ": these checks were not run",
+        ),
+        evidence=evidence,
+    )
+
+
+def table_problem(ctx: RuleContext, table: str, columns: Iterable[str]) -> list[str] | bool | None:
+    """``False`` when the table and columns are present; ``None`` when the table
+    is absent; else the missing columns."""
+    tbl = ctx.table(table)
+    if tbl is None:
+        return None
+    missing = [c for c in dict.fromkeys(columns) if c not in tbl.frame.columns]
+    return missing or False
+
+
+def as_text(expr: nw.Expr) -> nw.Expr:
+    """Keys compared across tables as text, so ``2164000232`` read as a number in
+    one file still matches the same code read as text in another."""
+    return expr.cast(nw.String)

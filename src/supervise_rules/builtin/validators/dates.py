@@ -1,0 +1,519 @@
+"""Date-window validators relative to the manifest's ``as_of``: ``term_checks``
+(a dated record for every term begun, within N days of its start),
+``overdue`` (an open item older than N days), ``periodic`` (enough events per
+elapsed month outside vacations) and ``matched_count`` (a per-row figure against
+the rows of another table dated within N days)."""
+
+from __future__ import annotations
+
+import calendar
+import datetime as dt
+
+import narwhals as nw
+from pydantic import Field, field_validator
+
+from ...models import Evidence, Finding, LocalizedText, Outcome, Required, Subject
+from ...submission import ROW
+from ...tables import TABLES
+from ...validators import Params, RuleContext, Validator
+from ._common import Comparison, Expression, compare, first_null_column
+from ._support import (
+    SubjectType,
+    as_of_error,
+    as_text,
+    date_epoch,
+    epoch_days,
+    id_expr,
+    missing_value_errors,
+    names_of,
+    row_subject,
+    rows_by_key,
+    text,
+)
+
+_TERM_LABELS = {"spring": ("春季", "spring"), "autumn": ("秋季", "autumn")}
+
+
+class TermChecksParams(Params):
+    table: str = Field(default="schools", description="the subjects, e.g. schools")
+    key: str = Field(default="school_id", description="their key column")
+    where: Expression | None = Field(default=None, description="subjects in scope (expression)")
+    checks_table: str = Field(default="enrollment_checks", description="the dated records")
+    checks_key: str = Field(default="school_id", description="the key column there")
+    term_column: str = Field(default="term", description="the term of a record")
+    date_column: str = Field(default="check_date", description="the date of a record")
+    terms: dict[str, str] = Field(
+        default_factory=lambda: {"spring": "03-01", "autumn": "09-01"},
+        description="term -> start as MM-DD in the year of as_of")
+    within_days: int = Field(default=30, ge=0, description="days after the start a record may be dated")
+    grace: bool = Field(
+        default=False,
+        description="a missing record is not yet due (not_applicable) while the window is open")
+
+    @field_validator("terms")
+    @classmethod
+    def _month_days(cls, value: dict[str, str]) -> dict[str, str]:
+        for term, start in value.items():
+            try:
+                dt.date(2024, int(start[:2]), int(start[3:5]))
+                assert len(start) == 5 and start[2] == "-"
+            except (ValueError, AssertionError):
+                raise ValueError(f"term {term}: start {start!r} must be MM-DD") from None
+        return value
+
+
+class TermChecksValidator(Validator):
+    """Every subject has a record for every term begun by ``as_of``, dated within
+    N days of the term's start.
+
+    What it checks
+        The terms are those of ``terms`` whose start (``MM-DD`` in the year of
+        ``as_of``) is on or before ``as_of``. For each distinct ``key`` of
+        ``table`` and each such term: a record in ``checks_table`` with that key,
+        ``term_column`` equal to the term, and ``date_column`` from the start to
+        start + ``within_days`` days (inclusive) → ``pass`` (observed: the
+        earliest such date); none → ``fail`` (observed: the earliest date
+        recorded for that term, or null when there is none). A term counts as
+        soon as it has begun; with ``grace: true`` a missing record while the
+        window is still open at ``as_of`` is ``not_applicable`` (not yet due)
+        instead. One finding per subject and term; required is ``within_days``
+        days.
+
+    Parameters
+        ``table``, ``key``, ``where``, ``checks_table``, ``checks_key``,
+        ``term_column``, ``date_column``, ``terms``, ``within_days``, ``grace``. Missing
+        keys, terms or dates are ``error`` findings listing the rows (those
+        records are not counted). Message values: ``term_zh``, ``term_en``,
+        ``year``, ``start``, ``end``, ``records``.
+
+    Example
+        DRP-02, as_of 2024-09-30: spring (from 03-01) and autumn (from 09-01)
+        have begun; a school with a spring check on 2024-03-07 and no autumn
+        check passes for spring (observed 2024-03-07) and fails for autumn
+        (observed null). A check dated 2024-04-15 is 45 days after the spring
+        start and fails.
+    """
+
+    name = "term_checks"
+    summary = "A dated record per subject for every term begun, within N days of its start."
+    Params = TermChecksParams
+
+    def check(self, ctx: RuleContext) -> list[Finding]:
+        p: TermChecksParams = ctx.params  # type: ignore[assignment]
+        where = ctx.compile(p.where, p.table) if p.where else None
+        missing = ctx.require(p.table, [p.key, *(where.columns if where else [])]) + ctx.require(
+            p.checks_table, [p.checks_key, p.term_column, p.date_column])
+        if missing:
+            return missing
+        err = as_of_error(ctx)
+        if err:
+            return err
+        as_of = ctx.as_of
+        assert as_of is not None
+        subjects = ctx.frame(p.table)
+        checks = ctx.frame(p.checks_table)
+        assert subjects is not None and checks is not None
+        if where is not None:
+            subjects = subjects.filter(where.expr.fill_null(True))
+        findings = missing_value_errors(ctx, subjects, p.table, [p.key])
+        findings += missing_value_errors(ctx, checks, p.checks_table,
+                                         [p.checks_key, p.term_column, p.date_column])
+        due = []
+        for term, start_text in p.terms.items():
+            start = dt.date(as_of.year, int(start_text[:2]), int(start_text[3:5]))
+            if start <= as_of:
+                due.append((term, start, start + dt.timedelta(days=p.within_days)))
+        keys = subjects.filter(nw.col(p.key).is_not_null()).select(
+            _k=as_text(nw.col(p.key)), _row=nw.col(ROW),
+            _name=ctx.subject_name_expr(p.table, ctx.columns(p.table)))
+        per_key = keys.group_by("_k").agg(nw.col("_name").min(), nw.col("_row").min().alias("_first"))
+        subject_rows = rows_by_key(keys.select("_k", "_row").collect(), "_k", "_row")
+        stype = TABLES[p.table].subject_type if p.table in TABLES else "submission"
+        if not due:
+            return [*findings, ctx.finding(
+                outcome=Outcome.not_applicable, subject=ctx.county_subject(),
+                required=Required(op="within_days", value=p.within_days),
+                message=LocalizedText(
+                    zh=f"截至 {as_of.isoformat()} 本年度尚无学期开学，无需检查",
+                    en=f"No term of {as_of.year} has begun by {as_of.isoformat()}; nothing is due",
+                ),
+                evidence=[Evidence(table=p.checks_table, rows=None, columns=[p.date_column])],
+            )]
+        base = checks.filter(nw.col(p.checks_key).is_not_null() & nw.col(p.term_column).is_not_null()
+                             & nw.col(p.date_column).is_not_null())
+        for term, start, end in due:
+            in_term = base.filter(nw.col(p.term_column).cast(nw.String) == term).select(
+                _k=as_text(nw.col(p.checks_key)), _row=nw.col(ROW), _d=nw.col(p.date_column),
+                _ok=(nw.col(p.date_column) >= nw.lit(start)) & (nw.col(p.date_column) <= nw.lit(end)))
+            stats = in_term.group_by("_k").agg(
+                _n=nw.len(), _valid=nw.col("_ok").cast(nw.Int64).sum(),
+                _first_valid=nw.when(nw.col("_ok")).then(nw.col("_d")).min(),
+                _first_any=nw.col("_d").min())
+            result = per_key.join(stats, on="_k", how="left").sort("_first").collect()
+            record_rows = rows_by_key(in_term.select("_k", "_row").collect(), "_k", "_row")
+            zh_term, en_term = _TERM_LABELS.get(term, (term, term))
+            for rec in result.iter_rows(named=True):
+                key = rec["_k"]
+                valid = int(rec["_valid"] or 0)
+                if valid > 0:
+                    outcome, observed = Outcome.passed, rec["_first_valid"]
+                elif p.grace and rec["_n"] is None and as_of < end:
+                    outcome, observed = Outcome.not_applicable, None
+                else:
+                    outcome, observed = Outcome.fail, rec["_first_any"]
+                evidence = [Evidence(table=p.table, rows=subject_rows.get(key, []), columns=[p.key])]
+                if record_rows.get(key):
+                    evidence.append(Evidence(table=p.checks_table, rows=record_rows[key],
+                                             columns=[p.checks_key, p.term_column, p.date_column]))
+                findings.append(ctx.finding(
+                    outcome=outcome,
+                    subject=Subject(type=stype, id=str(key), name=rec["_name"]),  # type: ignore[arg-type]
+                    observed=observed.isoformat() if observed is not None else None,
+                    required=Required(op="within_days", value=p.within_days), unit="days",
+                    evidence=evidence,
+                    values={"term_zh": zh_term, "term_en": en_term, "year": as_of.year,
+                            "start": start.isoformat(), "end": end.isoformat(),
+                            "records": int(rec["_n"] or 0)},
+                ))
+        return findings
+
+
+class OverdueParams(Params):
+    table: str = Field(description="the table, e.g. dropout_cases")
+    date_column: str = Field(description="when the item was opened, e.g. identified_date")
+    where: Expression | None = Field(default=None, description="items still open (expression)")
+    max_days: int = Field(ge=0, description="days an item may stay open before as_of")
+    subject: SubjectType | None = Field(default=None, description="subject.type (default: the table's)")
+
+
+class OverdueValidator(Validator):
+    """An open item must not be older than ``max_days`` days at ``as_of``.
+
+    What it checks
+        For each row of ``table`` where ``where`` holds (e.g. ``status ==
+        "open"``), the days from ``date_column`` to ``as_of``; more than
+        ``max_days`` → ``fail``, otherwise ``pass`` (exactly ``max_days`` passes).
+        One finding per row: observed is the number of days, required ``<=
+        max_days``, unit ``days``. Day counts are computed column-wise from
+        year, month and day, identically on every backend.
+
+    Parameters
+        ``table``, ``date_column``, ``where``, ``max_days``, ``subject``. A
+        missing date is an ``error`` naming the row; no ``as_of`` in the manifest
+        is an ``error``. A date after ``as_of`` gives negative days (a pass here;
+        CON-05 reports the date). Message values: ``date``, ``as_of``.
+
+    Example
+        DRP-06 with N = 30, as_of 2024-09-30: a case open since 2024-06-17 is
+        105 days old → fail; one open since 2024-08-31 (30 days) passes.
+    """
+
+    name = "overdue"
+    summary = "Open items no older than N days at as_of."
+    Params = OverdueParams
+
+    def check(self, ctx: RuleContext) -> list[Finding]:
+        p: OverdueParams = ctx.params  # type: ignore[assignment]
+        where = ctx.compile(p.where, p.table) if p.where else None
+        missing = ctx.require(p.table, [p.date_column, *(where.columns if where else [])])
+        if missing:
+            return missing
+        err = as_of_error(ctx)
+        if err:
+            return err
+        as_of = ctx.as_of
+        assert as_of is not None
+        lf = ctx.frame(p.table)
+        assert lf is not None
+        stype, id_cols = row_subject(p.table)
+        scope = where.expr.fill_null(True) if where is not None else nw.lit(True)
+        null_col = first_null_column([*(where.columns if where else []), p.date_column])
+        days = nw.lit(date_epoch(as_of)) - epoch_days(nw.col(p.date_column))
+        result = (
+            lf.filter(scope)
+            .select(_row=nw.col(ROW), _id=id_expr(id_cols), _d=nw.col(p.date_column),
+                    _days=days, _null=null_col,
+                    _ok=(days <= p.max_days).fill_null(False))
+            .sort("_row")
+            .collect()
+        )
+        tbl = ctx.table(p.table)
+        findings = []
+        for rec in result.iter_rows(named=True):
+            row = int(rec["_row"])
+            subject = Subject(type=p.subject or stype, id=str(rec["_id"]))  # type: ignore[arg-type]
+            evidence = [Evidence(table=p.table, rows=[row],
+                                 columns=[p.date_column, *(where.columns if where else [])])]
+            if rec["_null"] is not None:
+                findings.append(ctx.finding(
+                    outcome=Outcome.error, subject=subject, evidence=evidence,
+                    message=ctx.data_error_message(p.table, tbl, row, rec["_null"], "missing")))
+                continue
+            findings.append(ctx.finding(
+                outcome=Outcome.passed if rec["_ok"] else Outcome.fail, subject=subject,
+                observed=int(rec["_days"]), required=Required(op="<=", value=p.max_days),
+                unit="days", evidence=evidence,
+                values={"date": text(rec["_d"]), "as_of": as_of.isoformat()},
+            ))
+        return findings
+
+
+class PeriodicParams(Params):
+    table: str = Field(default="assignments", description="the duties, e.g. assignments")
+    keys: list[str] = Field(
+        default_factory=lambda: ["inspector_id", "school_id"],
+        min_length=1, description="columns identifying a duty, matched in `events_table`")
+    events_table: str = Field(default="visits", description="the events, e.g. visits")
+    date_column: str = Field(default="visit_date", description="the date of an event")
+    period_start: dt.date | None = Field(
+        default=None, description="first day of the period (default: 1 January of as_of's year)")
+    vacation_months: list[int] = Field(
+        default_factory=lambda: [1, 2, 7, 8], description="months (1-12) in which nothing is due")
+    per_month: int = Field(default=1, ge=1, description="events due per month outside vacations")
+    count_current_month: bool = Field(
+        default=False,
+        description="also count the month of as_of when as_of is not its last day")
+    subject: SubjectType = Field(default="inspector", description="subject.type of the findings")
+
+    @field_validator("vacation_months")
+    @classmethod
+    def _months(cls, value: list[int]) -> list[int]:
+        if any(not 1 <= m <= 12 for m in value):
+            raise ValueError("vacation months are 1..12")
+        return value
+
+
+class PeriodicValidator(Validator):
+    """Each duty has enough events in the period: ``per_month`` per elapsed month
+    outside vacation months.
+
+    What it checks
+        Elapsed months are the calendar months from ``period_start``'s month up
+        to the last month completed by ``as_of`` (the month of ``as_of`` counts
+        when ``as_of`` is its last day, or always with ``count_current_month``),
+        minus ``vacation_months``. For each row of ``table`` (a duty, e.g. an
+        inspector's assignment to a school) the events of ``events_table`` with
+        the same ``keys`` dated from ``period_start`` to ``as_of`` are counted
+        and compared with ``per_month × elapsed months``. One finding per duty
+        (subject id = the keys joined by ``/``); the total is compared, so two
+        visits in May make up for none in April.
+
+    Parameters
+        ``table``, ``keys``, ``events_table``, ``date_column``,
+        ``period_start``, ``vacation_months``, ``per_month``,
+        ``count_current_month``, ``subject``. Missing keys or event dates are
+        ``error`` findings listing the rows (those events are not counted); no
+        month due yet gives one ``not_applicable``. Message values: ``months``,
+        ``period_start``, ``as_of``, ``inspector_name``, ``school_name``.
+
+    Example
+        INS-05, 2024-01-01 .. 2024-09-30, vacations 1, 2, 7, 8: March, April,
+        May, June and September are due, so 5 visits are required; an
+        assignment with 3 visits fails.
+    """
+
+    name = "periodic"
+    summary = "Enough dated events per duty: per_month per elapsed month outside vacations."
+    Params = PeriodicParams
+
+    def check(self, ctx: RuleContext) -> list[Finding]:
+        p: PeriodicParams = ctx.params  # type: ignore[assignment]
+        missing = ctx.require(p.table, p.keys) + ctx.require(p.events_table,
+                                                              [*p.keys, p.date_column])
+        if missing:
+            return missing
+        err = as_of_error(ctx)
+        if err:
+            return err
+        as_of = ctx.as_of
+        assert as_of is not None
+        start = p.period_start or dt.date(as_of.year, 1, 1)
+        months = self.due_months(start, as_of, p.vacation_months, p.count_current_month)
+        required = p.per_month * len(months)
+        duties = ctx.frame(p.table)
+        events = ctx.frame(p.events_table)
+        assert duties is not None and events is not None
+        findings = missing_value_errors(ctx, duties, p.table, p.keys)
+        findings += missing_value_errors(ctx, events, p.events_table, [*p.keys, p.date_column])
+        if required == 0:
+            return [*findings, ctx.finding(
+                outcome=Outcome.not_applicable, subject=ctx.county_subject(),
+                required=Required(op=">=", value=0),
+                message=LocalizedText(
+                    zh=f"{start.isoformat()} 至 {as_of.isoformat()} 没有应督导的月份（假期除外）",
+                    en=f"No month outside vacations is due from {start.isoformat()} to "
+                    f"{as_of.isoformat()}",
+                ),
+                evidence=[Evidence(table=p.events_table, rows=None, columns=[p.date_column])],
+            )]
+        key_cols = {f"_k{i}": k for i, k in enumerate(p.keys)}
+        complete = nw.all_horizontal(*[nw.col(k).is_not_null() for k in p.keys], ignore_nulls=True)
+        d = duties.filter(complete).select(
+            _row=nw.col(ROW), **{a: as_text(nw.col(k)) for a, k in key_cols.items()})
+        e = events.filter(complete & nw.col(p.date_column).is_not_null()
+                          & (nw.col(p.date_column) >= nw.lit(start))
+                          & (nw.col(p.date_column) <= nw.lit(as_of))).select(
+            _erow=nw.col(ROW), **{a: as_text(nw.col(k)) for a, k in key_cols.items()})
+        counts = e.group_by(*key_cols).agg(_n=nw.len())
+        result = d.join(counts, on=list(key_cols), how="left").with_columns(
+            nw.col("_n").fill_null(0)).sort("_row").collect()
+        matched = d.select(*key_cols).unique().join(e, on=list(key_cols), how="inner").with_columns(
+            _id=nw.concat_str([nw.col(a) for a in key_cols], separator="/")).collect()
+        event_rows = rows_by_key(matched, "_id", "_erow")
+        inspectors = names_of(ctx, "inspector")
+        schools = names_of(ctx, "school")
+        for rec in result.iter_rows(named=True):
+            ident = "/".join(str(rec[a]) for a in key_cols)
+            insp = inspectors.get(str(rec[f"_k{p.keys.index('inspector_id')}"])) \
+                if "inspector_id" in p.keys else None
+            school = schools.get(str(rec[f"_k{p.keys.index('school_id')}"])) \
+                if "school_id" in p.keys else None
+            name = " → ".join(x for x in (insp, school) if x) or None
+            n = int(rec["_n"])
+            evidence = [Evidence(table=p.table, rows=[int(rec["_row"])], columns=list(p.keys))]
+            evidence.append(Evidence(table=p.events_table, rows=event_rows.get(ident, []),
+                                     columns=[*p.keys, p.date_column]))
+            findings.append(ctx.finding(
+                outcome=Outcome.passed if n >= required else Outcome.fail,
+                subject=Subject(type=p.subject, id=ident, name=name),
+                observed=n, required=Required(op=">=", value=required), unit="visits",
+                evidence=evidence,
+                values={"months": len(months), "period_start": start.isoformat(),
+                        "as_of": as_of.isoformat(), "inspector_name": insp or "",
+                        "school_name": school or ""},
+            ))
+        return findings
+
+    @staticmethod
+    def due_months(start: dt.date, as_of: dt.date, vacations: list[int],
+                   count_current: bool) -> list[tuple[int, int]]:
+        """(year, month) pairs due from ``start`` to ``as_of`` (see the docstring)."""
+        last_day = calendar.monthrange(as_of.year, as_of.month)[1]
+        end_y, end_m = as_of.year, as_of.month
+        if not count_current and as_of.day != last_day:
+            end_y, end_m = (end_y, end_m - 1) if end_m > 1 else (end_y - 1, 12)
+        out = []
+        y, m = start.year, start.month
+        while (y, m) <= (end_y, end_m):
+            if m not in vacations:
+                out.append((y, m))
+            y, m = (y, m + 1) if m < 12 else (y + 1, 1)
+        return out
+
+
+class MatchedCountParams(Params):
+    table: str = Field(description="the table checked row by row, e.g. enrollment_checks")
+    value: Expression = Field(description="row expression, e.g. enrolled - present")
+    op: Comparison = Field(default="<=", description="value op (count of matching rows)")
+    date_column: str = Field(description="the row's date, e.g. check_date")
+    on: list[str] = Field(min_length=1, description="columns matched in `other`, e.g. [school_id]")
+    other: str = Field(description="the table whose rows are counted, e.g. dropout_cases")
+    other_on: list[str] | None = Field(default=None, description="matching columns there (default: on)")
+    other_date: str = Field(description="their date, e.g. identified_date")
+    other_where: Expression | None = Field(default=None, description="rows of `other` that count")
+    within_days: int = Field(default=30, ge=0, description="|other_date − date| at most this")
+    where: Expression | None = Field(default=None, description="rows of `table` in scope")
+    subject: SubjectType | None = Field(default=None, description="subject.type (default: the row's)")
+    unit: str | None = Field(default=None, description="unit of the value")
+
+
+class MatchedCountValidator(Validator):
+    """A per-row figure against the number of rows of another table that match it
+    and are dated within N days of it.
+
+    What it checks
+        For each row of ``table`` (where ``where`` holds) computes ``value`` and
+        counts the rows of ``other`` with the same ``on`` values whose
+        ``other_date`` is at most ``within_days`` days before or after the row's
+        ``date_column``; compares ``value op count``. One finding per row:
+        observed = value, required = the count. Day differences are computed
+        column-wise from year, month and day, identically on every backend.
+
+    Parameters
+        ``table``, ``value``, ``op``, ``date_column``, ``on``, ``other``,
+        ``other_on``, ``other_date``, ``other_where``, ``within_days``,
+        ``where``, ``subject``, ``unit``. A missing value in a referenced column
+        of the row is an ``error`` naming the row and column; rows of ``other``
+        without a date are not counted. Message values: every column used by
+        ``value`` (e.g. ``enrolled``, ``present``), ``date``, ``within_days``.
+
+    Example
+        DRP-03: a check with enrolled 1,862 and present 1,860 (gap 2) passes when
+        2 cases of that school were identified within 30 days of the check date.
+    """
+
+    name = "matched_count"
+    summary = "A per-row figure against the rows of another table dated within N days."
+    Params = MatchedCountParams
+
+    def check(self, ctx: RuleContext) -> list[Finding]:
+        p: MatchedCountParams = ctx.params  # type: ignore[assignment]
+        other_on = p.other_on or p.on
+        if len(other_on) != len(p.on):
+            raise ValueError("`on` and `other_on` must have the same length")
+        value = ctx.compile(p.value, p.table)
+        where = ctx.compile(p.where, p.table) if p.where else None
+        other_where = ctx.compile(p.other_where, p.other) if p.other_where else None
+        referenced = list(dict.fromkeys([*p.on, p.date_column, *value.columns]))
+        missing = ctx.require(p.table, [*referenced, *(where.columns if where else [])])
+        missing += ctx.require(p.other, [*other_on, p.other_date,
+                                         *(other_where.columns if other_where else [])])
+        if missing:
+            return missing
+        lf = ctx.frame(p.table)
+        other = ctx.frame(p.other)
+        assert lf is not None and other is not None
+        if where is not None:
+            lf = lf.filter(where.expr.fill_null(True))
+        if other_where is not None:
+            other = other.filter(other_where.expr.fill_null(False))
+        keys = [f"_k{i}" for i in range(len(p.on))]
+        rows = lf.select(_row=nw.col(ROW), _date=epoch_days(nw.col(p.date_column)),
+                         **{k: as_text(nw.col(c)) for k, c in zip(keys, p.on, strict=True)})
+        cases = other.filter(nw.col(p.other_date).is_not_null()).select(
+            _odate=epoch_days(nw.col(p.other_date)),
+            **{k: as_text(nw.col(c)) for k, c in zip(keys, other_on, strict=True)})
+        counts = (
+            rows.filter(nw.col("_date").is_not_null())
+            .join(cases, on=keys, how="inner")
+            .filter((nw.col("_odate") - nw.col("_date")).abs() <= p.within_days)
+            .group_by("_row").agg(_n=nw.len())
+        )
+        stype, id_cols = row_subject(p.table)
+        stype = p.subject or stype
+        null_col = first_null_column(referenced)
+        observed = value.expr.cast(nw.Float64)
+        result = (
+            lf.select(*[nw.col(c) for c in value.columns], _row=nw.col(ROW), _id=id_expr(id_cols),
+                      _obs=observed, _null=null_col, _d=nw.col(p.date_column))
+            .join(counts, on="_row", how="left")
+            .with_columns(nw.col("_n").fill_null(0))
+            .with_columns(_ok=compare(nw.col("_obs"), p.op, nw.col("_n").cast(nw.Float64)))
+            .sort("_row")
+            .collect()
+        )
+        names = names_of(ctx, stype)
+        tbl = ctx.table(p.table)
+        findings = []
+        for rec in result.iter_rows(named=True):
+            row = int(rec["_row"])
+            subject = Subject(type=stype, id=str(rec["_id"]), name=names.get(str(rec["_id"])))  # type: ignore[arg-type]
+            evidence = [Evidence(table=p.table, rows=[row], columns=referenced),
+                        Evidence(table=p.other, rows=None, columns=[*other_on, p.other_date])]
+            if rec["_null"] is not None:
+                findings.append(ctx.finding(
+                    outcome=Outcome.error, subject=subject, evidence=evidence,
+                    message=ctx.data_error_message(p.table, tbl, row, rec["_null"], "missing")))
+                continue
+            obs = rec["_obs"]
+            findings.append(ctx.finding(
+                outcome=Outcome.passed if rec["_ok"] else Outcome.fail, subject=subject,
+                observed=int(obs) if float(obs).is_integer() else obs,
+                required=Required(op=p.op, value=int(rec["_n"])), unit=p.unit, evidence=evidence,
+                values={**{c: text(rec[c]) for c in value.columns}, "date": text(rec["_d"]),
+                        "within_days": p.within_days},
+            ))
+        return findings
+
+
+__all__ = ["MatchedCountValidator", "OverdueValidator", "PeriodicValidator", "TermChecksValidator"]
