@@ -1,0 +1,203 @@
+"""核心指标自查报告: content of the HTML and xlsx self-check, built from BAL findings."""
+
+from __future__ import annotations
+
+import io
+import json
+import re
+from html.parser import HTMLParser
+
+import openpyxl
+import pytest
+from loop_fixtures import finding, helan_bal_findings, helan_bal_report, make_report
+
+from supervise_rules.cli import main
+from supervise_rules.models import Outcome, Subject
+from supervise_rules.selfcheck import ALL_RULES, build_selfcheck, conclusion, render_html, render_xlsx
+
+TITLE = "贺兰县 2024 年义务教育优质均衡发展核心指标自查报告"
+
+
+class _Tables(HTMLParser):
+    """Collects each table (by id) as rows of cell texts, and every attribute value."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.tables: dict[str, list[list[str]]] = {}
+        self.attrs: list[tuple[str, str]] = []
+        self.tags: set[str] = set()
+        self._table: list[list[str]] | None = None
+        self._cell: list[str] | None = None
+
+    def handle_starttag(self, tag, attrs):
+        self.tags.add(tag)
+        self.attrs += [(k, v or "") for k, v in attrs]
+        if tag == "table":
+            self._table = self.tables.setdefault(dict(attrs).get("id") or f"t{len(self.tables)}", [])
+        elif tag == "tr" and self._table is not None:
+            self._table.append([])
+        elif tag in ("td", "th"):
+            self._cell = []
+
+    def handle_endtag(self, tag):
+        if tag in ("td", "th") and self._cell is not None and self._table is not None:
+            self._table[-1].append("".join(self._cell).strip())
+            self._cell = None
+        elif tag == "table":
+            self._table = None
+
+    def handle_data(self, data):
+        if self._cell is not None:
+            self._cell.append(data)
+
+
+def _parse(html: str) -> _Tables:
+    p = _Tables()
+    p.feed(html)
+    return p
+
+
+@pytest.fixture(scope="module")
+def helan():
+    return build_selfcheck(helan_bal_report())
+
+
+def test_html_title_sections_and_signature(helan):
+    html = render_html(helan)
+    assert f"<title>{TITLE}</title>" in html
+    assert f"<h1>{TITLE}</h1>" in html
+    for heading in ("一、基本情况", "二、资源配置", "三、校际差异系数", "四、政府保障程度",
+                    "五、教育质量与社会认可度", "六、自查结论"):
+        assert heading in html
+    for line in ("填报单位（盖章）", "单位负责人（签字）", "报送日期"):
+        assert line in html
+    assert "数据截至 2024 年 9 月 30 日" in html
+
+
+def test_html_is_self_contained(helan):
+    html = render_html(helan)
+    parsed = _parse(html)
+    assert "script" not in parsed.tags and "link" not in parsed.tags and "img" not in parsed.tags
+    assert not [v for _, v in parsed.attrs if re.match(r"(https?:)?//", v)]
+    assert "url(" not in html and "@import" not in html
+
+
+def test_html_section_table_has_values_thresholds_and_verdicts(helan):
+    tables = _parse(render_html(helan)).tables
+    primary = tables["resource-primary"]
+    header = primary[0]
+    assert header[2] == "每百名学生拥有高于规定学历教师数（≥ 4.2）"
+    assert header[6] == "生均体育运动场馆面积（≥ 7.5）"
+    rows = {r[1]: r for r in primary[1:]}
+    first = rows["2164000232"]
+    assert first[0] == "贺兰县第一小学"
+    assert first[6] == "6.80 ✗"  # BAL-05 below 7.5
+    assert first[7] == "3,442 ✓"
+    assert first[9] == "✓ 达标"  # BAL-08: 6 of 7 met, the seventh ≥ 85 %
+    assert rows["2164000783"][9] == "不纳入评估"  # teaching point under 50 students
+    junior = tables["resource-junior"]
+    assert junior[0][2] == "每百名学生拥有高于规定学历教师数（≥ 5.3）"
+    assert len(junior) - 1 == 12 and len(primary) - 1 == 24
+
+    summary = {r[1]: r for r in tables["resource-summary"][1:]}
+    assert summary["BAL-05"][2:] == ["≥ 7.5", "22 / 23", "≥ 10.2", "12 / 12"]
+    assert summary["BAL-08"][3] == "23 / 23"
+
+
+def test_html_cv_and_guarantee(helan):
+    tables = _parse(render_html(helan)).tables
+    cv = {r[1]: r for r in tables["cv"][1:]}
+    assert cv["BAL-16"][0] == "生均教学仪器设备值"
+    assert cv["BAL-16"][5:] == ["0.5221 ✗", "≤ 0.45", "✗ 未达标"]
+    assert cv["BAL-16"][2:5] == ["0.1349 ✓", "≤ 0.5", "✓ 达标"]
+    gov = {r[1]: r for r in tables["guarantee"][1:]}
+    assert gov["BAL-21"][2] == "35 / 36 所（学段）达标" and gov["BAL-21"][4] == "✗ 未达标"
+    assert gov["BAL-25"][2:] == ["11.20% ✓", "≥ 10%", "✓ 达标"]
+    assert [r[0] for r in tables["guarantee-schools"][1:]] == ["贺兰县第三小学", "立岗镇兰光小学"]
+    quality = {r[1]: r for r in tables["quality"][1:]}
+    assert quality["BAL-31"][2] == "97.45% ✓"
+    assert quality["BAL-41"][2] == "93.72% ✓"
+
+
+def test_conclusion_in_plain_chinese(helan):
+    text = conclusion(helan)
+    assert text[0].startswith("自查结论：按本次填报数据，贺兰县义务教育优质均衡发展核心指标尚未全部达到标准")
+    assert "1 项校际差异系数超标" in text[0]
+    assert "2 项政府保障程度指标未达标" in text[0]
+    joined = "\n".join(text)
+    assert "初中生均教学仪器设备值差异系数 0.5221（标准 ≤ 0.45）" in joined
+    assert "贺兰县第一小学（小学）生均体育运动场馆面积 6.80 平方米（标准 ≥ 7.5）" in joined
+
+
+def test_all_met_and_missing_rules_are_said():
+    passing = [f.model_copy(update={"outcome": Outcome.passed}) for f in helan_bal_findings()
+               if f.rule_id != "BAL-27"]
+    text = conclusion(build_selfcheck(make_report(passing)))
+    assert "已检查的义务教育优质均衡发展核心指标均达到标准" in text[0]
+    assert any("BAL-27" in t and "未包含" in t for t in text)
+
+    nothing = conclusion(build_selfcheck(make_report([finding("PRE-01", "640122", "pass")])))
+    assert "无法形成自查结论" in nothing[0]
+    assert sorted(build_selfcheck(make_report([])).missing) == sorted(ALL_RULES)
+
+
+def test_untrusted_text_is_escaped():
+    evil = Subject(type="school", id="2164000001/primary", name='<script>alert(1)</script>"=1+1')
+    report = make_report([finding("BAL-01", evil, "fail", observed=3.0, value=4.2)])
+    html = render_html(build_selfcheck(report))
+    assert "<script>" not in html
+    assert "&lt;script&gt;alert(1)&lt;/script&gt;&quot;=1+1" in html
+
+
+def test_xlsx_content_and_no_formulas(helan):
+    evil = Subject(type="school", id="2164000001/junior", name="=HYPERLINK(\"http://x\",\"点我\")")
+    report = helan_bal_report(extra=[finding("BAL-01", evil, "fail", observed=1.0, value=5.3,
+                                             message="+cmd|' /C calc'!A0")])
+    wb = openpyxl.load_workbook(io.BytesIO(render_xlsx(build_selfcheck(report))))
+    assert wb.sheetnames == ["核心指标自查报告", "指标明细"]
+    cells = [c for ws in wb.worksheets for row in ws.iter_rows() for c in row if c.value is not None]
+    assert not [c.coordinate for c in cells if c.data_type == "f"]
+    texts = [str(c.value) for c in cells]
+    ws = wb["核心指标自查报告"]
+    assert ws["A1"].value == TITLE
+    assert "=HYPERLINK(\"http://x\",\"点我\")" in texts
+    assert "+cmd|' /C calc'!A0" in texts
+    assert "6.80 ✗" in texts and "0.5221 ✗" in texts
+    assert any(t.startswith("自查结论：") for t in texts)
+    assert "填报单位（盖章）：" in texts
+    detail = wb["指标明细"]
+    assert [c.value for c in detail[1]] == ["规则", "指标", "对象代码", "对象名称", "数值", "要求",
+                                            "结论", "说明"]
+    numbers = [r[4] for r in detail.iter_rows(min_row=2, values_only=True) if r[0] == "BAL-16"]
+    assert any(isinstance(v, float) and abs(v - 0.5221) < 1e-4 for v in numbers)
+
+
+def test_cli_from_a_json_report(tmp_path, capsys):
+    report = tmp_path / "report.json"
+    report.write_text(helan_bal_report().to_json(), encoding="utf-8")
+    assert main(["report", "selfcheck", str(report)]) == 0
+    out = capsys.readouterr().out
+    assert out.startswith("<!DOCTYPE html>") and TITLE in out
+
+    xlsx = tmp_path / "自查报告.xlsx"
+    assert main(["report", "selfcheck", str(report), "--output", str(xlsx)]) == 0
+    assert openpyxl.load_workbook(xlsx)["核心指标自查报告"]["A1"].value == TITLE
+
+    assert main(["report", "selfcheck", str(report), "--format", "xlsx"]) == 2
+    assert "give --output FILE" in capsys.readouterr().err
+
+
+def test_cli_from_a_submission(tmp_path, examples, capsys):
+    out = tmp_path / "selfcheck.html"
+    assert main(["report", "selfcheck", str(examples / "helan-2024"), "-o", str(out)]) == 0
+    html = out.read_text(encoding="utf-8")
+    assert TITLE in html
+    assert "六、自查结论" in html
+    assert capsys.readouterr().err == ""  # no progress or noise when stderr is not a terminal
+
+
+def test_cli_bad_report_document(tmp_path, capsys):
+    bad = tmp_path / "r.json"
+    bad.write_text(json.dumps({"schema_version": "1", "findings": [{"rule_id": 1}]}), encoding="utf-8")
+    assert main(["report", "selfcheck", str(bad)]) == 2
+    assert "not a valid findings report" in capsys.readouterr().err
