@@ -121,3 +121,13 @@ def test_missing_manifest(tmp_path, load, located):
     sub = load(tmp_path)
     assert located(sub) == [("READ-06", "manifest", None, [])]
     assert sub.problems[0].severity is Severity.minor
+
+
+def test_empty_tables_are_tables_without_rows(folder, load):
+    folder.add("schools.csv", "school_id,level,students\n")
+    folder.add("inspectors.json", "[]")
+    sub = load(folder.path)
+    assert sub.problems == []
+    assert sub.tables["schools"].frame.height == 0
+    assert sub.tables["schools"].frame.schema["students"].is_integer()
+    assert sub.tables["inspectors"].frame.columns == ["__row__"]

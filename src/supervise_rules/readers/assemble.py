@@ -65,7 +65,8 @@ def build_table(raw: RawTable, spec: TableSpec, place: Place) -> tuple[Table, li
     unknown = [c for c, s in cols.specs.items() if s is None]
     typed = typed.select(*contract, *unknown, ROW)
     problems = cols.problems
-    problems += _missing_keys(spec, cols, place, header_line)
+    if header:  # an empty list of records has no columns to miss
+        problems += _missing_keys(spec, cols, place, header_line)
     problems += _cell_findings(bad, typed, spec, cols, place, header_line)
     table = Table(
         name=spec.name,
