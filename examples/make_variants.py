@@ -18,7 +18,7 @@ data the way county platforms and clerks actually hand it in:
   JSON numbers and booleans.
 
 All three load into exactly the same typed tables as the CSV folder (see
-``tests/readers/test_examples.py``). Output is deterministic.
+``tests/readers/test_read_examples.py``). Output is deterministic.
 """
 
 from __future__ import annotations
