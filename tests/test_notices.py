@@ -1,0 +1,138 @@
+"""督办单: one file per school with failing findings, plus an index."""
+
+from __future__ import annotations
+
+import datetime as dt
+import io
+
+from loop_fixtures import finding, helan_bal_report, make_report
+from rich.console import Console
+
+from supervise_rules.cli import main
+from supervise_rules.followup import rule_progress
+from supervise_rules.models import Subject, Waiver
+from supervise_rules.notices import collect_notices, safe_filename, write_notices
+
+FAILING_SCHOOLS = ["2164000232", "2164000303", "2164000684"]  # BAL-05, BAL-21, BAL-23 in the example
+
+
+def test_one_file_per_school_and_an_index(tmp_path):
+    written = write_notices(helan_bal_report(), tmp_path, deadline=dt.date(2024, 12, 31))
+    assert [p.name for p in written] == [f"{s}.html" for s in FAILING_SCHOOLS] + ["index.html"]
+    assert sorted(p.name for p in tmp_path.iterdir()) == sorted(p.name for p in written)
+
+    third = (tmp_path / "2164000303.html").read_text(encoding="utf-8")
+    assert "督 办 单" in third and "贺兰县第三小学" in third
+    assert "班额（BAL-21）" in third
+    assert ">52<" in third and "≤ 45" in third  # the figure and the requirement
+    assert "《县域义务教育优质均衡发展督导评估办法》(教督〔2017〕6号)" in third  # the source
+    assert "整改期限" in third and "2024 年 12 月 31 日" in third
+    assert "贺兰县人民政府教育督导室" in third and "学校签收人" in third
+    assert "http" not in third and "<script" not in third
+
+    index = (tmp_path / "index.html").read_text(encoding="utf-8")
+    for school in FAILING_SCHOOLS:
+        assert f'href="{school}.html"' in index
+    assert "共向 3 所学校发出督办单，涉及问题 3 个" in index
+
+
+def test_markdown_and_blank_deadline(tmp_path):
+    written = write_notices(helan_bal_report(), tmp_path, fmt="markdown")
+    assert [p.suffix for p in written] == [".md"] * 4
+    first = (tmp_path / "2164000232.md").read_text(encoding="utf-8")
+    assert first.startswith("# 督 办 单\n")
+    assert "| 1 | 生均体育运动场馆面积（BAL-05） | 小学 | 6.8 | ≥ 7.5 |" in first
+    assert "**整改期限：    年    月    日**" in first
+    index = (tmp_path / "index.md").read_text(encoding="utf-8")
+    assert "[贺兰县第三小学](<2164000303.md>)" in index
+
+
+def test_school_level_and_section_findings_share_a_notice():
+    school = Subject(type="school", id="2164000584", name="金贵镇中心学校")
+    primary = Subject(type="school", id="2164000584/primary", name="金贵镇中心学校")
+    junior = Subject(type="school", id="2164000584/junior", name="金贵镇中心学校")
+    county = Subject(type="county", id="640122", name="贺兰县")
+    waived = finding("BAL-21", junior, "fail", observed=56, op="<=", value=50).model_copy(
+        update={"waiver": Waiver(reason="r", approved_by="a", expires=dt.date(2025, 1, 1))})
+    report = make_report([
+        finding("INS-06", school, "fail", observed=2, op=">=", value=3),
+        finding("BAL-01", primary, "error"),
+        finding("BAL-02", primary, "pass", observed=1.5, value=1.0),
+        finding("BAL-25", county, "fail", observed=0.05, value=0.1),
+        waived,
+    ])
+    [notice] = collect_notices(report)
+    assert notice.school_id == "2164000584" and notice.name == "金贵镇中心学校"
+    # the error (data to correct) is sent, the pass and the waived failure are not
+    assert [(f.rule_id, f.subject.id) for f in notice.findings] == [
+        ("BAL-01", "2164000584/primary"), ("INS-06", "2164000584")]
+
+
+def test_file_names_are_safe(tmp_path):
+    assert safe_filename("../../etc/passwd") == "etc_passwd"
+    assert safe_filename("学校") == "school"
+    report = make_report([
+        finding("BAL-21", Subject(type="school", id="../x/primary", name="甲"), "fail"),
+        finding("BAL-21", Subject(type="school", id="..x/primary", name="乙"), "fail"),
+        finding("BAL-21", Subject(type="school", id="x/junior", name="丙"), "fail"),
+        finding("BAL-21", Subject(type="school", id="index", name="丁"), "fail"),
+    ])
+    written = write_notices(report, tmp_path / "out")
+    assert all(p.parent == tmp_path / "out" for p in written)
+    assert sorted(p.name for p in written) == ["index-2.html", "index.html", "school.html",
+                                                  "x-2.html", "x.html"]
+
+
+def test_cli_notices_with_baseline_say_what_persists(tmp_path, capsys):
+    now = tmp_path / "now.json"
+    now.write_text(helan_bal_report().to_json(), encoding="utf-8")
+    before = make_report([finding("BAL-21", Subject(type="school", id="2164000303/primary"), "fail")])
+    previous = tmp_path / "before.json"
+    previous.write_text(before.to_json(), encoding="utf-8")
+
+    out = tmp_path / "notices"
+    code = main(["notices", str(now), "--output-dir", str(out), "--baseline", str(previous),
+                 "--deadline", "2024-11-30", "--format", "markdown"])
+    assert code == 0
+    assert "3 notice(s)" in capsys.readouterr().out
+    third = (out / "2164000303.md").read_text(encoding="utf-8")
+    assert "回头看" in third and "上次已指出，仍未整改" in third
+    assert "2024 年 11 月 30 日" in third
+    assert "新发现" in (out / "2164000232.md").read_text(encoding="utf-8")
+    assert "仍未整改" in (out / "index.md").read_text(encoding="utf-8")
+
+    assert main(["notices", str(now), "--output-dir", str(out), "--deadline", "soon"]) == 2
+
+
+def test_cli_notices_from_a_submission(tmp_path, examples):
+    out = tmp_path / "n"
+    assert main(["notices", str(examples / "helan-2024"), "--output-dir", str(out)]) == 0
+    assert (out / "index.html").is_file()
+
+
+# --- progress (stderr only, and only on a terminal) ----------------------------------------
+
+
+class _Rule:
+    id = "BAL-01"
+
+    class title:  # mimics LocalizedText
+        zh = "每百名学生拥有高于规定学历教师数"
+
+
+def test_progress_is_off_when_stderr_is_not_a_terminal():
+    with rule_progress() as progress:  # pytest captures stderr: not a terminal
+        assert progress is None
+
+
+def test_progress_draws_on_stderr_when_enabled(monkeypatch):
+    import supervise_rules.followup as followup
+
+    buf = io.StringIO()
+    monkeypatch.setattr(followup, "PROGRESS_DELAY", 0.0)
+    monkeypatch.setattr("rich.console.Console", lambda **kw: Console(file=buf, force_terminal=True))
+    with rule_progress(enabled=True) as progress:
+        assert progress is not None
+        for i in range(3):
+            progress(_Rule, i, 3)
+    assert "BAL-01" in buf.getvalue()
