@@ -10,10 +10,11 @@ from __future__ import annotations
 
 import io
 import os
+from pathlib import Path
 
 import pytest
-from conftest import HERE
 
+HERE = Path(__file__).parent
 GOLDEN = HERE / "golden"
 UPDATE = os.environ.get("UPDATE_GOLDEN") == "1"
 

@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import json
+from pathlib import Path
 
 import jsonschema
 import pytest
-from conftest import HERE
 
 from supervise_rules.models import Evidence, Finding, LocalizedText, Outcome, Report, Severity, Subject
 
+HERE = Path(__file__).parent
 SCHEMA = json.loads((HERE / "schemas" / "sarif-2.1.0.json").read_text(encoding="utf-8"))
 
 

@@ -67,6 +67,8 @@ nav a { color: #0969da; text-decoration: none; }
 table { border-collapse: collapse; width: 100%; margin: 6px 0 12px; }
 th, td { border: 1px solid var(--line); padding: 4px 8px; text-align: left; vertical-align: top; }
 th { background: var(--band); white-space: nowrap; }
+td.id { white-space: nowrap; }
+td.msg { min-width: 16em; }
 td.num { text-align: right; font-variant-numeric: tabular-nums; white-space: nowrap; }
 table.sortable th { cursor: pointer; user-select: none; }
 table.sortable th::after { content: " \\2195"; color: var(--muted); font-size: 11px; }
@@ -264,33 +266,48 @@ def _sortable(header: str, rows: list[str], table_id: str | None = None) -> str:
             "<tbody>\n" + "\n".join(rows) + "\n</tbody></table></div>")
 
 
-def _findings_table(findings: list[Finding], lang: str, *, with_rule: bool,
+#: the columns of a findings table, per place in the page
+RULE_COLUMNS = ("outcome", "subject_type", "subject_id", "subject_name", "observed", "required",
+                "message", "location")
+SCHOOL_COLUMNS = ("outcome", "rule_id", "rule_title", "severity", "subject_id", "observed", "required",
+                  "message", "location")
+ALL_COLUMNS = ("outcome", "rule_id", "rule_title", "work_point", "severity", "subject_type",
+               "subject_id", "subject_name", "observed", "required", "message", "location")
+
+
+def _cell(column: str, f: Finding, lang: str) -> str:
+    if column == "outcome":
+        return _status_cell(f, lang)
+    if column == "observed":
+        return _observed_cell(f)
+    if column == "message":
+        return f'<td class="msg">{_message(f, lang)}</td>'
+    if column == "work_point":
+        return f'<td data-sort="{e(f.work_point or "")}">{e(f.work_point or "—")}</td>'
+    if column == "severity":
+        return f'<td data-sort="{_SEVERITY_RANK[f.severity.value]}">{e(label(f.severity.value, lang))}</td>'
+    text = {
+        "rule_id": lambda: f.rule_id,
+        "rule_title": lambda: f.title.get(lang),
+        "subject_type": lambda: label(f.subject.type, lang),
+        "subject_id": lambda: f.subject.id,
+        "subject_name": lambda: f.subject.name or "",
+        "required": lambda: required_text(f, lang),
+        "location": lambda: location_text(f, lang),
+    }[column]()
+    css = ' class="id"' if column in ("rule_id", "subject_id") else ""
+    return f"<td{css}>{e(text)}</td>"
+
+
+def _findings_table(findings: list[Finding], lang: str, columns: tuple[str, ...],
                     table_id: str | None = None) -> str:
-    head = ["outcome"] + (["rule_id", "rule_title", "work_point", "severity"] if with_rule else []) + [
-        "subject_type", "subject_id", "subject_name", "observed", "required", "message", "location"]
     rows = []
     for f in findings:
-        cells = [_status_cell(f, lang)]
-        if with_rule:
-            cells += [
-                f"<td>{e(f.rule_id)}</td>",
-                f"<td>{e(f.title.get(lang))}</td>",
-                f'<td data-sort="{e(f.work_point or "")}">{e(f.work_point or "—")}</td>',
-                f'<td data-sort="{_SEVERITY_RANK[f.severity.value]}">{e(label(f.severity.value, lang))}</td>',
-            ]
-        cells += [
-            f"<td>{e(label(f.subject.type, lang))}</td>",
-            f"<td>{e(f.subject.id)}</td>",
-            f"<td>{e(f.subject.name or '')}</td>",
-            _observed_cell(f),
-            f"<td>{e(required_text(f, lang))}</td>",
-            f"<td>{_message(f, lang)}</td>",
-            f"<td>{e(location_text(f, lang))}</td>",
-        ]
+        cells = "".join(_cell(c, f, lang) for c in columns)
         failing_flag = "1" if f.is_failure else "0"
         rows.append(f'<tr data-status="{status(f)}" data-rule="{e(f.rule_id)}" '
-                    f'data-failing="{failing_flag}">{"".join(cells)}</tr>')
-    header = "".join(f'<th scope="col">{e(label(h, lang))}</th>' for h in head)
+                    f'data-failing="{failing_flag}">{cells}</tr>')
+    header = "".join(f'<th scope="col">{e(label(h, lang))}</th>' for h in columns)
     return _sortable(header, rows, table_id)
 
 
@@ -312,7 +329,7 @@ def _by_work_point(report: Report, lang: str) -> str:
             out.append(f'<h4 id="rule-{e(rule_id)}">{e(rule_id)} {e(first.title.get(lang))} '
                        f'<span class="muted">· {e(label(first.severity.value, lang))}</span>'
                        f"{source}</h4>")
-            out.append(_findings_table(group, lang, with_rule=False))
+            out.append(_findings_table(group, lang, RULE_COLUMNS))
     out.append("</section>")
     return "\n".join(out)
 
@@ -337,7 +354,7 @@ def _by_school(report: Report, lang: str) -> str:
     for key, findings in groups:
         out.append(f'<details id="school-{e(key.id)}" open><summary><strong>{e(key.name or key.id)}'
                    f"</strong> ({e(key.id)}) — {len(findings)}</summary>")
-        out.append(_findings_table(findings, lang, with_rule=True))
+        out.append(_findings_table(findings, lang, SCHOOL_COLUMNS))
         out.append("</details>")
     out.append("</section>")
     return "\n".join(out)
@@ -382,7 +399,7 @@ def _all(report: Report, lang: str) -> str:
     n = len(report.findings)
     only = {"zh": "只看不通过和错误", "en": "failures and errors only"}.get(
         lang, "只看不通过和错误 / failures and errors only")
-    table = _findings_table(report.findings, lang, with_rule=True, table_id="all-findings")
+    table = _findings_table(report.findings, lang, ALL_COLUMNS, "all-findings")
     return "\n".join([
         '<section id="all">',
         f"<h2>{e(label('all_findings', lang))} "
