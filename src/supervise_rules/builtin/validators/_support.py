@@ -207,7 +207,7 @@ def names_of(ctx: RuleContext, subject_type: str) -> dict[str, str]:
     lf = ctx.frame(table)
     assert lf is not None
     frame = (
-        lf.filter(nw.col(key).is_not_null() & nw.col(name).is_not_null())
+        lf.filter(~nw.col(key).is_null() & ~nw.col(name).is_null())
         .group_by(key)
         .agg(nw.col(name).min())
         .select(nw.col(key).cast(nw.String), nw.col(name).cast(nw.String))

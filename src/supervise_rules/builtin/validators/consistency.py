@@ -21,6 +21,7 @@ from ._support import (
     as_of_error,
     column_label,
     id_expr,
+    names_of,
     row_subject,
     rows_text,
     table_problem,
@@ -156,7 +157,7 @@ class KeyChecksValidator(Validator):
 
         # 1. key values present
         null_col = first_null_column(list(spec.key))
-        missing = base.filter(null_col.is_not_null()).with_columns(_col=null_col).sort(ROW).collect()
+        missing = base.filter(~null_col.is_null()).with_columns(_col=null_col).sort(ROW).collect()
         for rec in missing.iter_rows(named=True):
             zh, en = column_label(ctx, spec.table, rec["_col"])
             findings.append(row_fail(rec, rec["_col"], None, Required(op="exists", value=rec["_col"]),
@@ -180,7 +181,7 @@ class KeyChecksValidator(Validator):
         # 3. patterns
         for column, pattern in spec.patterns.items():
             bad = base.filter(
-                nw.col(column).is_not_null()
+                ~nw.col(column).is_null()
                 & ~nw.col(column).cast(nw.String).str.contains(f"^(?:{pattern})$")
             ).sort(ROW).collect()
             zh, en = column_label(ctx, spec.table, column)
@@ -196,7 +197,7 @@ class KeyChecksValidator(Validator):
             if expected is None:
                 continue
             bad = base.filter(
-                nw.col(column).is_not_null() & (nw.col(column).cast(nw.String) != str(expected))
+                ~nw.col(column).is_null() & (nw.col(column).cast(nw.String) != str(expected))
             ).sort(ROW).collect()
             zh, en = column_label(ctx, spec.table, column)
             for rec in bad.iter_rows(named=True):
@@ -325,7 +326,8 @@ class RowChecksValidator(Validator):
             lf = lf.with_columns(as_of=nw.lit(ctx.as_of))
         stype, id_cols = row_subject(chk.table, chk.subject)
         where, left, right = compiled.get("where"), compiled.get("left"), compiled.get("right")
-        scope = where.expr.fill_null(True) if where is not None else nw.lit(True)
+        if where is not None:
+            lf = lf.filter(where.expr.fill_null(True))
         null_cols = [c for comp in compiled.values() for c in comp.columns if c != "as_of"]
         null_col = first_null_column(list(dict.fromkeys(null_cols)))
         if left is not None and right is not None:
@@ -337,16 +339,16 @@ class RowChecksValidator(Validator):
         else:
             column = chk.present or chk.absent
             assert column is not None
-            ok = nw.col(column).is_not_null() if chk.present else nw.col(column).is_null()
+            ok = ~nw.col(column).is_null() if chk.present else nw.col(column).is_null()
             left_e, right_e = nw.col(column), nw.lit(None)
             columns = [column]
         result = (
-            lf.filter(scope)
+            lf
             .select(
                 _row=nw.col(ROW), _id=id_expr(id_cols),
                 _name=ctx.subject_name_expr(chk.table, ctx.columns(chk.table)),
                 _left=left_e, _right=right_e, _null=null_col,
-                _outcome=nw.when(null_col.is_not_null()).then(nw.lit("error"))
+                _outcome=nw.when(~null_col.is_null()).then(nw.lit("error"))
                 .when(ok).then(nw.lit("pass")).otherwise(nw.lit("fail")),
             )
             .sort("_row")
@@ -356,12 +358,14 @@ class RowChecksValidator(Validator):
         describe = self._describer(ctx, chk, columns)
         findings: list[Finding] = []
         tbl = ctx.table(chk.table)
+        names = names_of(ctx, stype) if not result.is_empty() else {}
         for rec in result.iter_rows(named=True):
             outcome = rec["_outcome"]
             if outcome == "pass" and p.passes == "per_check":
                 continue
             row = int(rec["_row"])
-            subject = Subject(type=stype, id=str(rec["_id"]), name=rec["_name"])  # type: ignore[arg-type]
+            subject = Subject(type=stype, id=str(rec["_id"]),  # type: ignore[arg-type]
+                              name=rec["_name"] or names.get(str(rec["_id"])))
             evidence = [Evidence(table=chk.table, rows=[row], columns=columns)]
             if outcome == "error":
                 findings.append(ctx.finding(
@@ -379,7 +383,7 @@ class RowChecksValidator(Validator):
             ))
         if p.passes == "per_check" and not any(
                 f.outcome in (Outcome.fail, Outcome.error) for f in findings):
-            n = result.height
+            n = len(result)
             label_zh = chk.label.zh if chk.label else self._rule_text(chk)
             label_en = chk.label.en if chk.label else self._rule_text(chk)
             findings.append(ctx.finding(

@@ -111,7 +111,7 @@ class GroupCompareValidator(Validator):
             lf = lf.filter(where.expr.fill_null(True))
         stype = p.subject_type or row_subject(p.table)[0]
         findings = missing_value_errors(ctx, lf, p.table, [p.group_by])
-        lf = lf.filter(nw.col(p.group_by).is_not_null()).with_columns(_g=as_text(nw.col(p.group_by)))
+        lf = lf.filter(~nw.col(p.group_by).is_null()).with_columns(_g=as_text(nw.col(p.group_by)))
         value_cols = list(dict.fromkeys(c for c in value_cols if c is not None))
         null_rows = lf.filter(nw.any_horizontal(*[nw.col(c).is_null() for c in value_cols],
                                                 ignore_nulls=True)) if value_cols else None
@@ -219,7 +219,7 @@ class CountRatioValidator(Validator):
                 lf = lf.filter(where.expr.fill_null(True))
             problems += missing_value_errors(ctx, lf, side.table, [side.column],
                                              subject=ctx.county_subject())
-            counts.append(int(lf.filter(nw.col(side.column).is_not_null())
+            counts.append(int(lf.filter(~nw.col(side.column).is_null())
                               .select(nw.col(side.column).n_unique()).collect().item()))
         if problems:
             return problems

@@ -138,7 +138,7 @@ class CoverageValidator(Validator):
     @staticmethod
     def _window(w: DateWindow, as_of: dt.date | None, year: int | None) -> nw.Expr:
         col = nw.col(w.column)
-        cond = col.is_not_null()
+        cond = ~col.is_null()
         if w.in_year and year is not None:
             cond = cond & (col >= nw.lit(dt.date(year, 1, 1))) & (col <= nw.lit(dt.date(year, 12, 31)))
         if w.not_after_as_of and as_of is not None:
@@ -149,12 +149,12 @@ class CoverageValidator(Validator):
                 own_type: str, year: int | None) -> list[Finding]:
         findings = missing_value_errors(ctx, a, p.table, [target.key])
         keys = (
-            a.filter(nw.col(target.key).is_not_null())
+            a.filter(~nw.col(target.key).is_null())
             .select(_k=as_text(nw.col(target.key)), _row=nw.col(ROW),
                     _name=ctx.subject_name_expr(p.table, ctx.columns(p.table)))
         )
         other = b if match_where is None else b.filter(match_where.expr.fill_null(False))
-        other = other.filter(nw.col(target.match).is_not_null()).select(
+        other = other.filter(~nw.col(target.match).is_null()).select(
             _k=as_text(nw.col(target.match)), _row=nw.col(ROW))
         counts = other.group_by("_k").agg(_n=nw.len())
         per_key = (
@@ -262,9 +262,9 @@ class ReferencesValidator(Validator):
         stype = to_spec.subject_type if to_spec else "submission"
         required = Required(op="exists", value=f"{ref.to_table}.{ref.to_column}")
         findings = missing_value_errors(ctx, lf, ref.table, [ref.column], required=required)
-        used = lf.filter(nw.col(ref.column).is_not_null()).select(
+        used = lf.filter(~nw.col(ref.column).is_null()).select(
             _k=as_text(nw.col(ref.column)), _row=nw.col(ROW))
-        known = target.filter(nw.col(ref.to_column).is_not_null()).select(
+        known = target.filter(~nw.col(ref.to_column).is_null()).select(
             _k=as_text(nw.col(ref.to_column))).unique()
         unresolved = used.join(known, on="_k", how="anti").sort("_row").collect()
         checked = int(used.select(nw.len()).collect().item())

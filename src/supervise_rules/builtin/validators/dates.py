@@ -123,7 +123,7 @@ class TermChecksValidator(Validator):
             start = dt.date(as_of.year, int(start_text[:2]), int(start_text[3:5]))
             if start <= as_of:
                 due.append((term, start, start + dt.timedelta(days=p.within_days)))
-        keys = subjects.filter(nw.col(p.key).is_not_null()).select(
+        keys = subjects.filter(~nw.col(p.key).is_null()).select(
             _k=as_text(nw.col(p.key)), _row=nw.col(ROW),
             _name=ctx.subject_name_expr(p.table, ctx.columns(p.table)))
         per_key = keys.group_by("_k").agg(nw.col("_name").min(), nw.col("_row").min().alias("_first"))
@@ -139,8 +139,8 @@ class TermChecksValidator(Validator):
                 ),
                 evidence=[Evidence(table=p.checks_table, rows=None, columns=[p.date_column])],
             )]
-        base = checks.filter(nw.col(p.checks_key).is_not_null() & nw.col(p.term_column).is_not_null()
-                             & nw.col(p.date_column).is_not_null())
+        base = checks.filter(~nw.col(p.checks_key).is_null() & ~nw.col(p.term_column).is_null()
+                             & ~nw.col(p.date_column).is_null())
         for term, start, end in due:
             in_term = base.filter(nw.col(p.term_column).cast(nw.String) == term).select(
                 _k=as_text(nw.col(p.checks_key)), _row=nw.col(ROW), _d=nw.col(p.date_column),
@@ -226,11 +226,12 @@ class OverdueValidator(Validator):
         lf = ctx.frame(p.table)
         assert lf is not None
         stype, id_cols = row_subject(p.table)
-        scope = where.expr.fill_null(True) if where is not None else nw.lit(True)
+        if where is not None:
+            lf = lf.filter(where.expr.fill_null(True))
         null_col = first_null_column([*(where.columns if where else []), p.date_column])
         days = nw.lit(date_epoch(as_of)) - epoch_days(nw.col(p.date_column))
         result = (
-            lf.filter(scope)
+            lf
             .select(_row=nw.col(ROW), _id=id_expr(id_cols), _d=nw.col(p.date_column),
                     _days=days, _null=null_col,
                     _ok=(days <= p.max_days).fill_null(False))
@@ -347,10 +348,10 @@ class PeriodicValidator(Validator):
                 evidence=[Evidence(table=p.events_table, rows=None, columns=[p.date_column])],
             )]
         key_cols = {f"_k{i}": k for i, k in enumerate(p.keys)}
-        complete = nw.all_horizontal(*[nw.col(k).is_not_null() for k in p.keys], ignore_nulls=True)
+        complete = nw.all_horizontal(*[~nw.col(k).is_null() for k in p.keys], ignore_nulls=True)
         d = duties.filter(complete).select(
             _row=nw.col(ROW), **{a: as_text(nw.col(k)) for a, k in key_cols.items()})
-        e = events.filter(complete & nw.col(p.date_column).is_not_null()
+        e = events.filter(complete & ~nw.col(p.date_column).is_null()
                           & (nw.col(p.date_column) >= nw.lit(start))
                           & (nw.col(p.date_column) <= nw.lit(as_of))).select(
             _erow=nw.col(ROW), **{a: as_text(nw.col(k)) for a, k in key_cols.items()})
@@ -470,11 +471,11 @@ class MatchedCountValidator(Validator):
         keys = [f"_k{i}" for i in range(len(p.on))]
         rows = lf.select(_row=nw.col(ROW), _date=epoch_days(nw.col(p.date_column)),
                          **{k: as_text(nw.col(c)) for k, c in zip(keys, p.on, strict=True)})
-        cases = other.filter(nw.col(p.other_date).is_not_null()).select(
+        cases = other.filter(~nw.col(p.other_date).is_null()).select(
             _odate=epoch_days(nw.col(p.other_date)),
             **{k: as_text(nw.col(c)) for k, c in zip(keys, other_on, strict=True)})
         counts = (
-            rows.filter(nw.col("_date").is_not_null())
+            rows.filter(~nw.col("_date").is_null())
             .join(cases, on=keys, how="inner")
             .filter((nw.col("_odate") - nw.col("_date")).abs() <= p.within_days)
             .group_by("_row").agg(_n=nw.len())
