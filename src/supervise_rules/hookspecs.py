@@ -77,9 +77,9 @@ def register_readers() -> list[Reader]:
     Arguments: none.
 
     :returns: a list of ``Reader`` instances.
-    :result: all plugins' lists are collected. A reader name already taken is a
-        ``PluginError``. When two readers claim the same suffix, the one
-        registered first handles it (built-ins register first).
+    :result: all plugins' lists are collected (not first-result-wins). A reader
+        name already taken is a ``PluginError``. When two readers claim the same
+        suffix, the one registered first handles it (built-ins register first).
     """
 
 
