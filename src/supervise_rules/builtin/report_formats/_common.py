@@ -206,11 +206,48 @@ def format_value(value: object, unit: str | None) -> str:
     return str(value)
 
 
-def with_unit(value: object, unit: str | None) -> str:
+#: Chinese for the units the shipped rulesets use; any other unit is shown as written
+UNIT_ZH: dict[str, str] = {
+    "coefficient": "",
+    "teachers per 100 students": "人/百名学生",
+    "rooms per 100 students": "间/百名学生",
+    "m2 per student": "平方米/生",
+    "yuan per student": "元/生",
+    "students per class": "人/班",
+    "children per teacher": "人/教师",
+    "children per staff member": "人/教职工",
+    "students": "人",
+    "children": "人",
+    "persons": "人",
+    "teachers": "人",
+    "inspectors": "人",
+    "yuan": "元",
+    "schools": "所",
+    "rooms": "间",
+    "letters": "份",
+    "issues": "项",
+    "indicators": "项",
+    "assignments": "项",
+    "hours": "小时",
+    "days": "天",
+}
+
+
+def unit_text(unit: str | None, lang: str) -> str:
+    """A unit as shown next to a value: Chinese in ``zh`` and ``both`` when known."""
+    if not unit or unit == "ratio":
+        return ""
+    if lang == "en":
+        return "" if unit == "coefficient" else unit
+    return UNIT_ZH.get(unit, unit)
+
+
+def with_unit(value: object, unit: str | None, lang: str = "zh") -> str:
     text = format_value(value, unit)
-    if value is None or not unit or unit == "ratio":
+    shown = unit_text(unit, lang)
+    if value is None or not shown:
         return text
-    return f"{text} {unit}"
+    return f"{text} {shown}"
 
 
 _OP_TEXT = {">=": "≥", ">": ">", "<=": "≤", "<": "<", "==": "=", "!=": "≠"}
@@ -281,10 +318,10 @@ def location_text(f: Finding, lang: str, *, max_rows: int = 12) -> str:
             noun = "row" if len(ev.rows) == 1 else "rows"
             text += {"en": f", {noun} {rows}"}.get(lang, f" 第 {rows} 行")
         if ev.columns:
-            cols = ", ".join(column_label(ev.table, c, lang) for c in ev.columns)
+            cols = ("、" if lang == "zh" else ", ").join(column_label(ev.table, c, lang) for c in ev.columns)
             text += f" · {cols}"
         parts.append(text)
-    return "; ".join(parts)
+    return ("；" if lang == "zh" else "; ").join(parts)
 
 
 def subject_text(f: Finding) -> str:

@@ -251,9 +251,9 @@ def _message(f: Finding, lang: str) -> str:
     return text
 
 
-def _observed_cell(f: Finding) -> str:
+def _observed_cell(f: Finding, lang: str) -> str:
     sort = f' data-sort="{e(f.observed)}"' if isinstance(f.observed, int | float) else ""
-    return f'<td class="num"{sort}>{e(with_unit(f.observed, f.unit))}</td>'
+    return f'<td class="num"{sort}>{e(with_unit(f.observed, f.unit, lang))}</td>'
 
 
 def _status_cell(f: Finding, lang: str) -> str:
@@ -279,7 +279,7 @@ def _cell(column: str, f: Finding, lang: str) -> str:
     if column == "outcome":
         return _status_cell(f, lang)
     if column == "observed":
-        return _observed_cell(f)
+        return _observed_cell(f, lang)
     if column == "message":
         return f'<td class="msg">{_message(f, lang)}</td>'
     if column == "work_point":

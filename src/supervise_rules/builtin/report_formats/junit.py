@@ -115,7 +115,7 @@ def _details(f: Finding, lang: str) -> str:
         f"{label('subject', lang)}{colon(lang)}{label(f.subject.type, lang)} {subject_text(f)}",
     ]
     if f.observed is not None:
-        lines.append(f"{label('observed', lang)}{colon(lang)}{with_unit(f.observed, f.unit)}")
+        lines.append(f"{label('observed', lang)}{colon(lang)}{with_unit(f.observed, f.unit, lang)}")
     if f.required is not None:
         lines.append(f"{label('required', lang)}{colon(lang)}{required_text(f, lang)}")
     if f.evidence:

@@ -125,7 +125,7 @@ def _rule_section(rule_id: str, findings: list[Finding], lang: str) -> list[str]
         message = f.message.get(lang)
         if f.waiver is not None:
             message += f"\n{waiver_text(f, lang)}"
-        rows.append([outcome, subject_text(f), with_unit(f.observed, f.unit),
+        rows.append([outcome, subject_text(f), with_unit(f.observed, f.unit, lang),
                      required_text(f, lang), message, location_text(f, lang)])
     return [*out, *_table(header, rows), ""]
 

@@ -113,7 +113,7 @@ def _print_rule(rule_id: str, findings: list[Finding], console: Console, lang: s
         message = Text(f.message.get(lang))
         if f.waiver is not None:
             message.append(f"\n{waiver_text(f, lang)}", style="yellow")
-        table.add_row(outcome, subject_text(f), with_unit(f.observed, f.unit),
+        table.add_row(outcome, subject_text(f), with_unit(f.observed, f.unit, lang),
                       required_text(f, lang), message)
     console.print(table)
 

@@ -28,6 +28,7 @@ from ._common import (
     required_text,
     status_text,
     submission_line,
+    unit_text,
     waiver_text,
     work_point_title,
 )
@@ -136,6 +137,13 @@ def _put(ws: Any, row: int, col: int, value: object, fmt: _Formats, *, unit: str
         ws.write_string(row, col, str(value)[:MAX_CELL], fmt.text)
 
 
+def _unit_name(unit: str | None, lang: str) -> str | None:
+    """The unit column: Chinese names in ``zh`` (比例, 系数, 平方米/生 …)."""
+    if unit is None or lang == "en":
+        return unit
+    return {"ratio": "比例", "coefficient": "系数"}.get(unit) or unit_text(unit, lang) or unit
+
+
 def _cells(f: Finding, lang: str) -> list[tuple[object, str | None]]:
     tables = ", ".join(dict.fromkeys(ev.table for ev in f.evidence))
     rows = "; ".join(compact_rows(ev.rows) for ev in f.evidence if ev.rows)
@@ -153,7 +161,7 @@ def _cells(f: Finding, lang: str) -> list[tuple[object, str | None]]:
         (f.observed, f.unit),
         # a plain threshold as a number (it sorts); other requirements as text
         (required if isinstance(required, int | float) else required_text(f, lang), f.unit),
-        (f.unit, None),
+        (_unit_name(f.unit, lang), None),
         (f.message.get(lang), None),
         (tables, None),
         (rows, None),
