@@ -33,8 +33,7 @@ from .models import Finding, Outcome, Report
 from .reporters import write_atomically
 
 LEVEL_ZH = {"primary": "小学", "junior": "初中"}
-_OP = {">=": "≥", "<=": "≤", ">": ">", "<": "<", "==": "=", "!=": "≠", "in": "属于",
-       "exists": "须存在", "within_days": "天数内"}
+_OP = {">=": "≥", "<=": "≤", ">": ">", "<": "<", "==": "=", "!=": "≠", "in": "属于"}
 _BASELINE_ZH = {"new": "新发现", "persisting": "上次已指出，仍未整改"}
 _SUFFIX = {"html": ".html", "markdown": ".md"}
 
@@ -85,6 +84,8 @@ def _required(f: Finding) -> str:
         return "—"
     if req.op == "exists":
         return "须填报"
+    if req.op == "within_days":
+        return f"{format_value(req.value, None)} 天内"
     return f"{_OP.get(req.op, req.op)} {format_value(req.value, f.unit)}"
 
 
