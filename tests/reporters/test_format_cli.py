@@ -49,3 +49,12 @@ def test_binary_format_needs_output(capsys):
         pytest.skip(f"{EXAMPLE} is missing")
     assert main([str(EXAMPLE), "--format", "xlsx"]) == 2
     assert "--output" in capsys.readouterr().err
+
+
+def test_written_files_follow_the_umask(outputs):
+    import os
+
+    mask = os.umask(0)
+    os.umask(mask)
+    for path in outputs.values():
+        assert path.stat().st_mode & 0o777 == 0o666 & ~mask, path.name
