@@ -58,3 +58,45 @@ def test_written_files_follow_the_umask(outputs):
     os.umask(mask)
     for path in outputs.values():
         assert path.stat().st_mode & 0o777 == 0o666 & ~mask, path.name
+
+
+FULL = ROOT / "examples" / "helan-2024"
+
+
+@pytest.fixture(scope="module")
+def helan_report():
+    if not FULL.exists():
+        pytest.skip(f"{FULL} is missing")
+    from supervise_rules import check
+
+    return check(str(FULL), "helan-2024")
+
+
+def test_every_format_renders_the_full_example(helan_report, reporters):
+    """Not golden (the rulesets still grow): every format renders the real run and
+    agrees with its summary."""
+    import io
+    import re
+    import xml.etree.ElementTree as ET
+
+    import jsonschema
+    import openpyxl
+
+    from supervise_rules.reporters import RenderOptions
+
+    report = helan_report
+    out = {name: r.render(report, RenderOptions()) for name, r in reporters.items()}
+    jsonschema.Draft4Validator(SCHEMA).validate(json.loads(out["sarif"]))
+    assert len(json.loads(out["sarif"])["runs"][0]["results"]) == len(report.findings)
+    root = ET.fromstring(out["junit"].encode("utf-8"))
+    assert int(root.get("tests")) == len(report.findings)
+    assert len(out["jsonl"].splitlines()) == len(report.findings)
+    counts = dict(re.findall(r'id="(summary-[a-z-]+)" data-count="(\d+)"', out["html"]))
+    waived = sum(1 for f in report.findings if f.is_waived)
+    waived_fails = sum(1 for f in report.findings if f.is_waived and f.outcome.value == "fail")
+    assert int(counts["summary-fail"]) == report.summary.by_outcome["fail"] - waived_fails
+    assert int(counts["summary-pass"]) == report.summary.by_outcome["pass"]
+    assert int(counts["summary-waived"]) == waived
+    wb = openpyxl.load_workbook(io.BytesIO(out["xlsx"]))
+    assert wb["全部结果"].max_row == 1 + len(report.findings)
+    assert all(c.data_type != "f" for ws in wb.worksheets for row in ws.iter_rows() for c in row)
