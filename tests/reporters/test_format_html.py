@@ -126,6 +126,7 @@ def chromium() -> str:
 def _run_chromium(chromium: str, profile: Path, *args: str) -> subprocess.CompletedProcess:
     cmd = [chromium, "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
            "--disable-background-networking", "--disable-component-update", "--disable-sync",
+           "--disable-dev-shm-usage",
            f"--user-data-dir={profile}", *args]
     return subprocess.run(cmd, capture_output=True, text=True, timeout=120, check=False)
 
