@@ -234,10 +234,9 @@ class RuleContext:
 
     def submission_subject(self) -> Subject:
         m = self.submission.manifest
-        return Subject(
-            type="submission", id=self.submission.source or m.county_code or "submission",
-            name=m.county_name,
-        )
+        # Not the file path: the same submission in another container must give
+        # the same report.
+        return Subject(type="submission", id=m.county_code or "submission", name=m.county_name)
 
     @staticmethod
     def subject_id_expr(table: str) -> nw.Expr:
@@ -377,19 +376,22 @@ class RuleContext:
     ) -> LocalizedText:
         """Why a value could not be computed: which table, row and column."""
         spec = TABLES.get(table)
-        header = tbl.header(column) if (tbl is not None and column) else (column or "?")
+        # Contract names, not the headers as written: the same data in another
+        # container (English or Chinese headers) must give the same report.
+        en_col = column or "?"
+        zh_col = spec.columns[column].zh if spec and column in spec.columns else en_col
         zh_table = spec.zh if spec else table
         where_zh = f"「{zh_table}」表" + (f"第 {row} 行" if row is not None else "")
         where_en = f"table {table}" + (f", row {row}" if row is not None else "")
         if kind == "zero":
             return LocalizedText(
-                zh=f"{where_zh}「{header}」为 0，作为分母无法计算本指标",
-                en=f"{where_en}, column {header}: the value is 0 and is a denominator; "
+                zh=f"{where_zh}「{zh_col}」为 0，作为分母无法计算本指标",
+                en=f"{where_en}, column {en_col}: the value is 0 and is a denominator; "
                 "the indicator cannot be computed",
             )
         return LocalizedText(
-            zh=f"{where_zh}「{header}」缺失，无法计算本指标",
-            en=f"{where_en}, column {header}: the value is missing; the indicator cannot be computed",
+            zh=f"{where_zh}「{zh_col}」缺失，无法计算本指标",
+            en=f"{where_en}, column {en_col}: the value is missing; the indicator cannot be computed",
         )
 
 
@@ -435,8 +437,13 @@ def _clean_number(value: Any) -> Any:
         return value
     if hasattr(value, "is_finite") and not isinstance(value, float | int):  # Decimal
         return float(value)
-    if isinstance(value, float) and value != value:  # NaN
-        return None
+    if isinstance(value, float):
+        if value != value:  # NaN
+            return None
+        # Parallel float sums may differ in the last bits from run to run; 12
+        # significant digits keep full practical precision and make the same
+        # input give the same bytes.
+        return float(f"{value:.12g}")
     if isinstance(value, dt.date):
         return value.isoformat()
     return value

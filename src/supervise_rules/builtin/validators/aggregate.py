@@ -6,7 +6,7 @@ from __future__ import annotations
 from typing import Any
 
 import narwhals as nw
-from pydantic import model_validator
+from pydantic import Field, model_validator
 
 from ...expressions import Compiled, compile_expression
 from ...models import Evidence, Finding, LocalizedText, Outcome, Required
@@ -17,10 +17,10 @@ from ._common import Comparison, Expression, compare_scalar, first_null_column
 
 
 class Side(Params):
-    table: str
-    #: an aggregate expression over the table, e.g. ``sum(children)``
-    expr: Expression
-    where: Expression | None = None
+    table: str = Field(description="The table aggregated, e.g. `kindergartens`.")
+    expr: Expression = Field(description="An aggregate expression over it, e.g. `sum(children)`.")
+    where: Expression | None = Field(
+        default=None, description="Rows included (row-level expression); all rows when absent.")
 
     @model_validator(mode="after")
     def _must_aggregate(self) -> Side:
@@ -32,12 +32,12 @@ class Side(Params):
 
 
 class AggregateParams(Params):
-    numerator: Side
-    #: when given, the figure is numerator / denominator
-    denominator: Side | None = None
-    op: Comparison
-    threshold: float
-    unit: str | None = None
+    numerator: Side = Field(description="The aggregate (or the numerator of the ratio).")
+    denominator: Side | None = Field(
+        default=None, description="When given, the figure is numerator / denominator.")
+    op: Comparison = Field(description="Comparison of the figure with threshold.")
+    threshold: float = Field(description="The required value.")
+    unit: str | None = Field(default=None, description="Unit of the figure, e.g. `ratio`.")
 
 
 class AggregateValidator(Validator):

@@ -28,13 +28,13 @@ from ._common import (
 class Condition(Params):
     """One per-row comparison ``value op threshold``."""
 
-    #: row-level expression, e.g. ``music_rooms``
-    value: Expression
-    op: Comparison
-    #: a number, a per-column mapping ``{by, values}``, or a row-level expression
-    threshold: float | ByColumn | Expression
-    #: names the condition in messages (placeholders ``{condition_zh}``, ``{condition_en}``)
-    label: LocalizedText | None = None
+    value: Expression = Field(description="Row-level expression, e.g. `music_rooms`.")
+    op: Comparison = Field(description="Comparison of value with threshold: >=, >, <=, <, ==, !=.")
+    threshold: float | ByColumn | Expression = Field(
+        description="A number, a mapping by a column `{by, values}`, or a row-level expression.")
+    label: LocalizedText | None = Field(
+        default=None,
+        description="Names the condition in messages (placeholders {condition_zh}, {condition_en}).")
 
     @model_validator(mode="after")
     def _row_level_only(self) -> Condition:
@@ -45,21 +45,24 @@ class Condition(Params):
 
 
 class MetricParams(Params):
-    table: str
-    #: row-level expression, e.g. ``100 * key_teachers / students``
-    value: Expression
-    op: Comparison
-    #: a number, a per-column mapping ``{by, values}``, or a row-level expression
-    threshold: float | ByColumn | Expression
-    #: names the main condition in messages (``{condition_zh}``, ``{condition_en}``)
-    label: LocalizedText | None = None
-    #: further conditions the row must meet too; the finding reports the first unmet one
-    also: list[Condition] = Field(default_factory=list)
-    #: rows in scope (expression); rows where it is false are not checked
-    where: Expression | None = None
-    unit: str | None = None
-    #: extra evidence columns beyond those the expressions reference
-    columns: list[str] = Field(default_factory=list)
+    table: str = Field(description="The table whose rows are checked, e.g. `schools`.")
+    value: Expression = Field(
+        description="Row-level expression, e.g. `100 * key_teachers / students`.")
+    op: Comparison = Field(description="Comparison of value with threshold: >=, >, <=, <, ==, !=.")
+    threshold: float | ByColumn | Expression = Field(
+        description="A number, a mapping by a column `{by, values}`, or a row-level expression.")
+    label: LocalizedText | None = Field(
+        default=None,
+        description="Names the main condition in messages ({condition_zh}, {condition_en}).")
+    also: list[Condition] = Field(
+        default_factory=list,
+        description="Further conditions each row must meet too; a finding reports the first unmet one.")
+    where: Expression | None = Field(
+        default=None, description="Rows in scope; rows where it is false are not checked.")
+    unit: str | None = Field(default=None, description="Unit of the value, e.g. `ratio`, `m2`.")
+    columns: list[str] = Field(
+        default_factory=list,
+        description="Extra evidence columns beyond those the expressions reference.")
 
     @model_validator(mode="after")
     def _row_level_only(self) -> MetricParams:
