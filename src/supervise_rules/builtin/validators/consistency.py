@@ -436,9 +436,14 @@ class RowChecksValidator(Validator):
                 lz, le = side(chk.left)
                 rz, re_ = side(chk.right)
                 lv, rv = text(rec["_left"]), text(rec["_right"])
+                if _is_number(chk.right):  # a literal: show it once
+                    rz = re_ = ""
                 sign = _OP_ZH[chk.op] if passed else _NEGATED[chk.op]
-                zh = f"{lz} {lv} {sign} {rz} {rv}" + ("" if passed else f"（应 {_OP_ZH[chk.op]}）")
-                en = f"{le} {lv} {sign} {re_} {rv}" + ("" if passed else f" (must be {chk.op})")
+                zh = f"{lz} {lv} {sign} {rz} {rv}".replace("  ", " ")
+                en = f"{le} {lv} {sign} {re_} {rv}".replace("  ", " ")
+                if not passed:
+                    zh += f"（应 {_OP_ZH[chk.op]}）"
+                    en += f" (must be {chk.op})"
                 return zh, en, _observed(rec["_left"]), self._required(chk, _observed(rec["_right"]))
             column = chk.present or chk.absent
             assert column is not None
@@ -452,6 +457,14 @@ class RowChecksValidator(Validator):
             return zh, en, _observed(rec["_left"]), self._required(chk, None)
 
         return describe
+
+
+def _is_number(text_: str) -> bool:
+    try:
+        float(text_)
+    except ValueError:
+        return False
+    return True
 
 
 def _observed(value: Any) -> Any:

@@ -219,8 +219,9 @@ class CountRatioValidator(Validator):
                 lf = lf.filter(where.expr.fill_null(True))
             problems += missing_value_errors(ctx, lf, side.table, [side.column],
                                              subject=ctx.county_subject())
-            counts.append(int(lf.filter(~nw.col(side.column).is_null())
-                              .select(nw.col(side.column).n_unique()).collect().item()))
+            n = lf.filter(~nw.col(side.column).is_null()).select(
+                nw.col(side.column).n_unique()).collect().item()
+            counts.append(int(n or 0))  # DuckDB gives null for an empty selection
         if problems:
             return problems
         observed, base = counts
