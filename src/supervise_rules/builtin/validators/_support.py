@@ -66,13 +66,12 @@ def table_zh(table: str) -> str:
 
 
 def column_label(ctx: RuleContext, table: str, column: str) -> tuple[str, str]:
-    """``(zh, en)`` label of a column: its Chinese contract name and the header
-    the submission used (or the English name)."""
+    """``(zh, en)`` label of a column: its Chinese contract name and its English
+    contract name (never the header as written, so that a CSV, a workbook with
+    Chinese headers and a JSON document give identical findings)."""
     spec = TABLES.get(table)
-    tbl = ctx.table(table)
-    en = tbl.header(column) if tbl is not None else column
-    zh = spec.columns[column].zh if spec and column in spec.columns else en
-    return zh, en
+    zh = spec.columns[column].zh if spec and column in spec.columns else column
+    return zh, column
 
 
 def rows_text(rows: list[int]) -> str:
