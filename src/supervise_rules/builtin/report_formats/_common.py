@@ -230,6 +230,8 @@ UNIT_ZH: dict[str, str] = {
     "assignments": "项",
     "hours": "小时",
     "days": "天",
+    "visits": "次",
+    "rows": "行",
 }
 
 
