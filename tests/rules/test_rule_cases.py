@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from supervise_rules import load_ruleset
+from supervise_rules import get_plugin_host, load_ruleset
 from supervise_rules.testing import case_params, check_case, load_case_file
 
 CASES = Path(__file__).parent / "cases"
@@ -25,15 +25,22 @@ CATALOGUE = (
 )
 
 
-@pytest.mark.parametrize("case", case_params(CASES))
-def test_rule_case(case, supervise_host):
-    check_case(case, supervise_host)
+@pytest.fixture(scope="module")
+def host():
+    # One host for the module: cases only read it, and the kit caches the
+    # loaded ruleset per host.
+    return get_plugin_host(entry_points=False)
 
 
 @pytest.mark.parametrize("case", case_params(CASES))
-def test_rule_case_on_duckdb(case, supervise_host):
+def test_rule_case(case, host):
+    check_case(case, host)
+
+
+@pytest.mark.parametrize("case", case_params(CASES))
+def test_rule_case_on_duckdb(case, host):
     pytest.importorskip("duckdb")
-    check_case(case, supervise_host, backend="duckdb")
+    check_case(case, host, backend="duckdb")
 
 
 @pytest.mark.parametrize("rule_id", CATALOGUE)

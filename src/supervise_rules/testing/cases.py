@@ -73,8 +73,27 @@ def load_case_file(path: str | Path) -> list[RuleCase]:
     return cases
 
 
+#: Rulesets already loaded, per host (kept alive alongside, so ids are not reused).
+#: Loading the full county ruleset for each of hundreds of cases would dominate
+#: the suite's run time.
+_LOADED: dict[int, tuple[PluginHost, dict[str, Ruleset]]] = {}
+
+
+def _load_cached(ref: str | Path, host: PluginHost) -> Ruleset:
+    entry = _LOADED.get(id(host))
+    if entry is None or entry[0] is not host:
+        if len(_LOADED) >= 8:
+            _LOADED.clear()
+        entry = _LOADED[id(host)] = (host, {})
+    cache = entry[1]
+    key = str(ref)
+    if key not in cache:
+        cache[key] = load_ruleset(ref, host=host)
+    return cache[key]
+
+
 def _ruleset_for(case: RuleCase, host: PluginHost) -> Ruleset:
-    ruleset = load_ruleset(case.ruleset, host=host)
+    ruleset = _load_cached(case.ruleset, host)
     rule = ruleset.rule(case.rule)
     if rule is None:
         raise SuperviseRulesError(f"{case.file}: rule {case.rule} is not in ruleset {ruleset.id}")

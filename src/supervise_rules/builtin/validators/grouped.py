@@ -174,19 +174,18 @@ class GroupAggregateValidator(Validator):
 
     @staticmethod
     def _inconsistent(ctx, p, subject, column, rec, evidence, required) -> Finding:
-        tbl = ctx.table(p.table)
-        header = tbl.header(column) if tbl is not None else column
         spec = TABLES.get(p.table)
         zh_table = spec.zh if spec else p.table
+        zh_col = spec.columns[column].zh if spec and column in spec.columns else column
         rows = ", ".join(str(r) for r in evidence[0].rows)
         return ctx.finding(
             outcome=Outcome.error, subject=subject, required=required, unit=p.unit,
             evidence=[Evidence(table=p.table, rows=evidence[0].rows,
                                columns=[column, *p.group_by])],
             message=LocalizedText(
-                zh=f"「{zh_table}」表第 {rows} 行属于同一单位，但「{header}」不一致"
+                zh=f"「{zh_table}」表第 {rows} 行属于同一单位，但「{zh_col}」不一致"
                 f"（{rec[column]} / {rec[column + '__max']}），无法确定适用的标准",
-                en=f"table {p.table}, rows {rows}: one group but column {header} differs "
+                en=f"table {p.table}, rows {rows}: one group but column {column} differs "
                 f"({rec[column]} / {rec[column + '__max']}); the applicable limit is unknown",
             ),
         )
