@@ -25,29 +25,31 @@ from ._groups import group_rows, group_subject, key_filter, row_error_findings
 
 
 class WeightedCVParams(Params):
-    table: str
-    #: the indicator Xᵢ of each row, e.g. ``100 * key_teachers / students``
-    value: Expression
-    #: the weight Pᵢ of each row (enrollment)
-    weight: Expression = "students"
-    #: one coefficient per group of these columns
-    group_by: list[str] = Field(default_factory=lambda: ["county_code", "level"])
-    op: Comparison = "<="
-    #: a number, or ``{by, values}`` where ``by`` is one of ``group_by``
-    threshold: float | ByColumn
-    #: rows in scope (expression)
-    where: Expression | None = None
-    unit: str | None = "coefficient"
-    #: the ``subject.type`` of findings
-    subject_type: str = "county"
+    table: str = Field(description="The table whose rows are used, e.g. `schools`.")
+    value: Expression = Field(
+        description="The indicator Xᵢ of each row, e.g. `100 * key_teachers / students`."
+    )
+    weight: Expression = Field(default="students", description="The weight Pᵢ of each row (enrollment).")
+    group_by: list[str] = Field(
+        default_factory=lambda: ["county_code", "level"],
+        description="One coefficient per group of these columns.",
+    )
+    op: Comparison = Field(default="<=", description="Comparison with the threshold.")
+    threshold: float | ByColumn = Field(
+        description="A number, or `{by, values}` where `by` is one of `group_by`."
+    )
+    where: Expression | None = Field(default=None, description="Rows in scope (expression).")
+    unit: str | None = Field(
+        default="coefficient", description="Unit of the observed value shown in findings."
+    )
+    subject_type: str = Field(default="county", description="The `subject.type` of findings.")
 
     @model_validator(mode="after")
     def _threshold_by_group(self) -> WeightedCVParams:
         if not self.group_by:
             raise ValueError("group_by must name at least one column")
         if isinstance(self.threshold, ByColumn) and self.threshold.by not in self.group_by:
-            raise ValueError(
-                f"threshold.by {self.threshold.by!r} must be one of group_by {self.group_by}")
+            raise ValueError(f"threshold.by {self.threshold.by!r} must be one of group_by {self.group_by}")
         return self
 
 
@@ -88,9 +90,17 @@ class WeightedCVValidator(Validator):
         value = ctx.compile(p.value, p.table)
         weight = ctx.compile(p.weight, p.table)
         where = ctx.compile(p.where, p.table) if p.where else None
-        referenced = list(dict.fromkeys([
-            *p.group_by, *value.columns, *weight.columns,
-            *(where.columns if where else []), *threshold_columns(p.threshold)]))
+        referenced = list(
+            dict.fromkeys(
+                [
+                    *p.group_by,
+                    *value.columns,
+                    *weight.columns,
+                    *(where.columns if where else []),
+                    *threshold_columns(p.threshold),
+                ]
+            )
+        )
         missing = ctx.require(p.table, referenced)
         if missing:
             return missing
@@ -119,7 +129,9 @@ class WeightedCVValidator(Validator):
             good.with_columns(P=total, mean=mean)
             .with_columns(
                 dev=nw.when(nw.col("P") != 0).then(
-                    nw.col("w") / nw.col("P") * (nw.col("x") - nw.col("mean")) ** 2))
+                    nw.col("w") / nw.col("P") * (nw.col("x") - nw.col("mean")) ** 2
+                )
+            )
             .group_by(*keys)
             .agg(
                 P=nw.col("P").max(),
@@ -138,8 +150,11 @@ class WeightedCVValidator(Validator):
         findings: list[Finding] = []
         # distinct groups, computed lazily (eager ``unique`` needs numpy on pyarrow)
         groups: list[dict[str, Any]] = [
-            {k: rec[k] for k in keys} for rec in
-            rows.select(*keys).unique().sort(*keys, nulls_last=True).collect()
+            {k: rec[k] for k in keys}
+            for rec in rows.select(*keys)
+            .unique()
+            .sort(*keys, nulls_last=True)
+            .collect()
             .iter_rows(named=True)
         ]
         by_group = {tuple(rec[k] for k in keys): rec for rec in stats.iter_rows(named=True)}
@@ -150,23 +165,34 @@ class WeightedCVValidator(Validator):
             group_errors = errors.filter(key_filter(keys, key_values))
             if not group_errors.is_empty():
                 findings += row_error_findings(
-                    ctx, p.table, group_errors, subject, columns=referenced,
-                    required=required, unit=p.unit)
+                    ctx, p.table, group_errors, subject, columns=referenced, required=required, unit=p.unit
+                )
                 continue
             rec = by_group.get(tuple(key_values[k] for k in keys))
-            evidence = [Evidence(table=p.table, rows=group_rows(evidence_rows, keys, key_values),
-                                 columns=referenced)]
+            evidence = [
+                Evidence(table=p.table, rows=group_rows(evidence_rows, keys, key_values), columns=referenced)
+            ]
             if rec is None or rec["P"] in (None, 0) or rec["cv"] is None or limit is None:
                 findings.append(self._undefined(ctx, p, subject, required, evidence, rec))
                 continue
             cv = float(rec["cv"])
             outcome = Outcome.passed if compare_scalar(cv, p.op, limit) else Outcome.fail
-            findings.append(ctx.finding(
-                outcome=outcome, subject=subject, observed=cv, required=required,
-                unit=p.unit, evidence=evidence,
-                values={"mean": rec["mean"], "std": rec["std"], "schools": rec["n"],
-                        "weight_total": rec["P"]},
-            ))
+            findings.append(
+                ctx.finding(
+                    outcome=outcome,
+                    subject=subject,
+                    observed=cv,
+                    required=required,
+                    unit=p.unit,
+                    evidence=evidence,
+                    values={
+                        "mean": rec["mean"],
+                        "std": rec["std"],
+                        "schools": rec["n"],
+                        "weight_total": rec["P"],
+                    },
+                )
+            )
         return findings
 
     @staticmethod
@@ -176,15 +202,26 @@ class WeightedCVValidator(Validator):
         return float(threshold)
 
     @staticmethod
-    def _undefined(ctx: RuleContext, p: WeightedCVParams, subject, required, evidence,
-                   rec: dict[str, Any] | None) -> Finding:
+    def _undefined(
+        ctx: RuleContext, p: WeightedCVParams, subject, required, evidence, rec: dict[str, Any] | None
+    ) -> Finding:
         if rec is None or rec["P"] in (None, 0):
             zh = f"「{p.table}」表该组的权重合计（{p.weight}）为 0，无法计算差异系数"
-            en = f"table {p.table}: the weights ({p.weight}) of this group sum to 0; " \
-                 "the coefficient of variation cannot be computed"
+            en = (
+                f"table {p.table}: the weights ({p.weight}) of this group sum to 0; "
+                "the coefficient of variation cannot be computed"
+            )
         else:
             zh = f"「{p.table}」表该组指标（{p.value}）的加权平均值为 0，无法计算差异系数"
-            en = f"table {p.table}: the weighted mean of {p.value} in this group is 0; " \
-                 "the coefficient of variation cannot be computed"
-        return ctx.finding(outcome=Outcome.error, subject=subject, required=required,
-                           unit=p.unit, evidence=evidence, message=LocalizedText(zh=zh, en=en))
+            en = (
+                f"table {p.table}: the weighted mean of {p.value} in this group is 0; "
+                "the coefficient of variation cannot be computed"
+            )
+        return ctx.finding(
+            outcome=Outcome.error,
+            subject=subject,
+            required=required,
+            unit=p.unit,
+            evidence=evidence,
+            message=LocalizedText(zh=zh, en=en),
+        )

@@ -25,30 +25,36 @@ from ._groups import group_rows, group_subject, key_filter, row_error_findings
 
 
 class GroupAggregateParams(Params):
-    table: str
-    #: one finding per group of these columns, e.g. ``[school_id]``
-    group_by: list[str] = Field(min_length=1)
-    #: an aggregate over the group's rows, e.g. ``sum(students)`` or ``sum(a) / sum(b)``
-    value: Expression
-    op: Comparison
-    #: a number, or ``{by, values}`` where ``by`` is a ``group_by`` or ``attributes`` column
-    threshold: float | ByColumn
-    #: columns that must be the same on every row of a group (e.g. ``school_type``)
-    attributes: list[str] = Field(default_factory=list)
-    #: rows in scope (expression)
-    where: Expression | None = None
-    unit: str | None = None
-    #: the ``subject.type`` of findings (default: the table's, e.g. ``school``)
-    subject_type: str | None = None
+    table: str = Field(description="The table whose rows are used, e.g. `schools`.")
+    group_by: list[str] = Field(
+        min_length=1, description="One finding per group of these columns, e.g. `[school_id]`."
+    )
+    value: Expression = Field(
+        description="An aggregate over the group's rows, e.g. `sum(students)` or `sum(a) / sum(b)`."
+    )
+    op: Comparison = Field(description="Comparison with the threshold: >=, >, <=, <, ==, !=.")
+    threshold: float | ByColumn = Field(
+        description="A number, or `{by, values}` where `by` is a `group_by` or `attributes` column."
+    )
+    attributes: list[str] = Field(
+        default_factory=list,
+        description="Columns that must be the same on every row of a group (e.g. `school_type`).",
+    )
+    where: Expression | None = Field(default=None, description="Rows in scope (expression).")
+    unit: str | None = Field(default=None, description="Unit of the observed value shown in findings.")
+    subject_type: str | None = Field(
+        default=None, description="The `subject.type` of findings (default: the table's, e.g. `school`)."
+    )
 
     @model_validator(mode="after")
     def _check(self) -> GroupAggregateParams:
         if not compile_expression(self.value).aggregate:
             raise ValueError(f"{self.value!r} must aggregate the group (use sum, count, mean …)")
-        if isinstance(self.threshold, ByColumn) and \
-                self.threshold.by not in (*self.group_by, *self.attributes):
-            raise ValueError(f"threshold.by {self.threshold.by!r} must be a group_by or "
-                             "attributes column")
+        if isinstance(self.threshold, ByColumn) and self.threshold.by not in (
+            *self.group_by,
+            *self.attributes,
+        ):
+            raise ValueError(f"threshold.by {self.threshold.by!r} must be a group_by or attributes column")
         return self
 
 
@@ -87,8 +93,9 @@ class GroupAggregateValidator(Validator):
         value = ctx.compile(p.value, p.table)
         where = ctx.compile(p.where, p.table) if p.where else None
         keys = list(p.group_by)
-        referenced = list(dict.fromkeys(
-            [*keys, *p.attributes, *value.columns, *(where.columns if where else [])]))
+        referenced = list(
+            dict.fromkeys([*keys, *p.attributes, *value.columns, *(where.columns if where else [])])
+        )
         missing = ctx.require(p.table, referenced)
         if missing:
             return missing
@@ -101,10 +108,13 @@ class GroupAggregateValidator(Validator):
         scoped = lf.filter(where.expr.fill_null(True)) if where is not None else lf
         error_column, error_kind = error_exprs(referenced, [])
         rows = scoped.with_columns(
-            error_column=error_column, error_kind=error_kind, _name=name_col,
-            row=nw.col(ROW))
-        errors = rows.filter(~nw.col("error_column").is_null()).select(
-            *keys, "row", "error_column", "error_kind").collect()
+            error_column=error_column, error_kind=error_kind, _name=name_col, row=nw.col(ROW)
+        )
+        errors = (
+            rows.filter(~nw.col("error_column").is_null())
+            .select(*keys, "row", "error_column", "error_kind")
+            .collect()
+        )
         agg = (
             rows.filter(nw.col("error_column").is_null())
             .group_by(*keys)
@@ -126,12 +136,10 @@ class GroupAggregateValidator(Validator):
         for key_rec in groups.iter_rows(named=True):
             key_values = {k: key_rec[k] for k in keys}
             rec = by_group.get(tuple(key_values[k] for k in keys))
-            subject = group_subject(ctx, p.table, keys, key_values, stype,
-                                    name=(rec or {}).get("name"))
+            subject = group_subject(ctx, p.table, keys, key_values, stype, name=(rec or {}).get("name"))
             group_errors = errors.filter(key_filter(keys, key_values))
             if not group_errors.is_empty():
-                findings += row_error_findings(ctx, p.table, group_errors, subject,
-                                               columns=referenced)
+                findings += row_error_findings(ctx, p.table, group_errors, subject, columns=referenced)
                 continue
             assert rec is not None
             group_rows_ = group_rows(evidence_rows, keys, key_values)
@@ -140,30 +148,40 @@ class GroupAggregateValidator(Validator):
             required = Required(op=p.op, value=limit)
             inconsistent = [a for a in p.attributes if rec[a] != rec[f"{a}__max"]]
             if inconsistent:
-                findings.append(self._inconsistent(ctx, p, subject, inconsistent[0], rec,
-                                                   evidence, required))
+                findings.append(self._inconsistent(ctx, p, subject, inconsistent[0], rec, evidence, required))
                 continue
             if limit is None:
                 continue  # e.g. a school type the threshold does not list: out of scope
             if rec["zero"] is not None or rec["observed"] is None:
-                findings.append(ctx.finding(
-                    outcome=Outcome.error, subject=subject, required=required, unit=p.unit,
-                    evidence=evidence,
-                    message=LocalizedText(
-                        zh=f"「{spec.zh if spec else p.table}」表该组的 {rec['zero'] or p.value} "
-                        "为 0，无法计算本指标",
-                        en=f"table {p.table}: {rec['zero'] or p.value} is 0 for this group; "
-                        "the figure cannot be computed",
-                    ),
-                ))
+                findings.append(
+                    ctx.finding(
+                        outcome=Outcome.error,
+                        subject=subject,
+                        required=required,
+                        unit=p.unit,
+                        evidence=evidence,
+                        message=LocalizedText(
+                            zh=f"「{spec.zh if spec else p.table}」表该组的 {rec['zero'] or p.value} "
+                            "为 0，无法计算本指标",
+                            en=f"table {p.table}: {rec['zero'] or p.value} is 0 for this group; "
+                            "the figure cannot be computed",
+                        ),
+                    )
+                )
                 continue
             observed = float(rec["observed"])
             outcome = Outcome.passed if compare_scalar(observed, p.op, limit) else Outcome.fail
-            findings.append(ctx.finding(
-                outcome=outcome, subject=subject, observed=observed, required=required,
-                unit=p.unit, evidence=evidence,
-                values={a: rec[a] for a in p.attributes} | {"sections": len(group_rows_)},
-            ))
+            findings.append(
+                ctx.finding(
+                    outcome=outcome,
+                    subject=subject,
+                    observed=observed,
+                    required=required,
+                    unit=p.unit,
+                    evidence=evidence,
+                    values={a: rec[a] for a in p.attributes} | {"sections": len(group_rows_)},
+                )
+            )
         return findings
 
     @staticmethod
@@ -179,9 +197,11 @@ class GroupAggregateValidator(Validator):
         zh_col = spec.columns[column].zh if spec and column in spec.columns else column
         rows = ", ".join(str(r) for r in evidence[0].rows)
         return ctx.finding(
-            outcome=Outcome.error, subject=subject, required=required, unit=p.unit,
-            evidence=[Evidence(table=p.table, rows=evidence[0].rows,
-                               columns=[column, *p.group_by])],
+            outcome=Outcome.error,
+            subject=subject,
+            required=required,
+            unit=p.unit,
+            evidence=[Evidence(table=p.table, rows=evidence[0].rows, columns=[column, *p.group_by])],
             message=LocalizedText(
                 zh=f"「{zh_table}」表第 {rows} 行属于同一单位，但「{zh_col}」不一致"
                 f"（{rec[column]} / {rec[column + '__max']}），无法确定适用的标准",

@@ -27,35 +27,38 @@ from ._common import (
 class Indicator(Params):
     """One indicator: ``value op threshold`` per row."""
 
-    #: row-level expression, e.g. ``sports_area_m2 / students``
-    value: Expression
+    value: Expression = Field(description="Row-level expression, e.g. `sports_area_m2 / students`.")
     op: Literal[">=", "<="] = ">="
-    #: a number or ``{by, values}``, e.g. ``{by: level, values: {primary: 7.5, junior: 10.2}}``
-    threshold: float | ByColumn
+    threshold: float | ByColumn = Field(
+        description="A number or `{by, values}`, e.g. `{by: level, values: {primary: 7.5, junior: 10.2}}`."
+    )
     label: LocalizedText | None = None
 
 
 class KOfNParams(Params):
-    table: str
-    #: the indicators, keyed by a short id (usually the rule id that checks it alone)
-    indicators: dict[str, Indicator]
-    #: how many indicators must be met
-    min_met: int = Field(ge=0)
-    #: every unmet indicator must reach this fraction of its threshold (1 = no tolerance)
-    floor: float = Field(default=1.0, gt=0, le=1)
-    #: rows in scope (expression)
-    where: Expression | None = None
-    unit: str | None = "indicators"
-    #: extra evidence columns
-    columns: list[str] = Field(default_factory=list)
+    table: str = Field(description="The table whose rows are used, e.g. `schools`.")
+    indicators: dict[str, Indicator] = Field(
+        description="The indicators, keyed by a short id (usually the rule id that checks it alone)."
+    )
+    min_met: int = Field(ge=0, description="How many indicators must be met.")
+    floor: float = Field(
+        default=1.0,
+        gt=0,
+        le=1,
+        description="Every unmet indicator must reach this fraction of its threshold (1 = no tolerance).",
+    )
+    where: Expression | None = Field(default=None, description="Rows in scope (expression).")
+    unit: str | None = Field(
+        default="indicators", description="Unit of the observed value shown in findings."
+    )
+    columns: list[str] = Field(default_factory=list, description="Extra evidence columns.")
 
     @model_validator(mode="after")
     def _k_at_most_n(self) -> KOfNParams:
         if not self.indicators:
             raise ValueError("indicators must not be empty")
         if self.min_met > len(self.indicators):
-            raise ValueError(
-                f"min_met {self.min_met} exceeds the {len(self.indicators)} indicators")
+            raise ValueError(f"min_met {self.min_met} exceeds the {len(self.indicators)} indicators")
         return self
 
 
@@ -102,7 +105,8 @@ class KOfNValidator(Validator):
     def check(self, ctx: RuleContext) -> list[Finding]:
         p: KOfNParams = ctx.params  # type: ignore[assignment]
         compiled: dict[str, Compiled] = {
-            ident: ctx.compile(ind.value, p.table) for ident, ind in p.indicators.items()}
+            ident: ctx.compile(ind.value, p.table) for ident, ind in p.indicators.items()
+        }
         where = ctx.compile(p.where, p.table) if p.where else None
         referenced: list[str] = []
         for ident, ind in p.indicators.items():
@@ -130,8 +134,9 @@ class KOfNValidator(Validator):
             scope.append(where.expr.fill_null(True))
         error_column, error_kind = error_exprs(referenced, list(compiled.values()))
         met_count = nw.sum_horizontal(*[m.cast(nw.Int64) for _, m in met])
-        floor_ok = nw.all_horizontal(*[m | n for (_, m), (_, n) in zip(met, near, strict=True)],
-                                     ignore_nulls=False)
+        floor_ok = nw.all_horizontal(
+            *[m | n for (_, m), (_, n) in zip(met, near, strict=True)], ignore_nulls=False
+        )
         result = (
             filter_scope(lf, scope)
             .select(
@@ -142,13 +147,14 @@ class KOfNValidator(Validator):
                 total=nw.lit(len(met)),
                 floor=nw.lit(p.floor),
                 unmet=_id_list([(i, ~m) for i, m in met]),
-                below_floor=_id_list([(i, ~m & ~n) for (i, m), (_, n) in zip(met, near,
-                                                                             strict=True)]),
+                below_floor=_id_list([(i, ~m & ~n) for (i, m), (_, n) in zip(met, near, strict=True)]),
                 row=nw.col(ROW),
                 error_column=error_column,
                 error_kind=error_kind,
-                outcome=nw.when(~error_column.is_null()).then(nw.lit("error"))
-                .when((met_count >= p.min_met) & floor_ok).then(nw.lit("pass"))
+                outcome=nw.when(~error_column.is_null())
+                .then(nw.lit("error"))
+                .when((met_count >= p.min_met) & floor_ok)
+                .then(nw.lit("pass"))
                 .otherwise(nw.lit("fail")),
             )
             .sort("row")

@@ -19,11 +19,11 @@ class RowShareParams(MetricParams):
     ``threshold``, ``label``, ``also``, ``where``, ``columns``), plus the target
     for the share of rows that meet it. ``unit`` is the unit of the share."""
 
-    #: comparison of the share with ``share_threshold``
-    share_op: Comparison = ">="
-    #: the required share of rows in scope that meet the condition (0..1)
-    share_threshold: float = Field(ge=0, le=1)
-    unit: str | None = "ratio"
+    share_op: Comparison = Field(default=">=", description="Comparison of the share with `share_threshold`.")
+    share_threshold: float = Field(
+        ge=0, le=1, description="The required share of rows in scope that meet the condition (0..1)."
+    )
+    unit: str | None = Field(default="ratio", description="Unit of the observed value shown in findings.")
 
 
 class RowShareValidator(Validator):
@@ -65,13 +65,12 @@ class RowShareValidator(Validator):
         required = Required(op=p.share_op, value=p.share_threshold)
         subject = ctx.county_subject()
         errors = (
-            frame.filter(nw.col("outcome") == "error")
-            .select("row", "error_column", "error_kind")
-            .collect()
+            frame.filter(nw.col("outcome") == "error").select("row", "error_column", "error_kind").collect()
         )
         if not errors.is_empty():
-            return row_error_findings(ctx, p.table, errors, subject, columns=evaluated.columns,
-                                      required=required, unit=p.unit)
+            return row_error_findings(
+                ctx, p.table, errors, subject, columns=evaluated.columns, required=required, unit=p.unit
+            )
         counts = frame.select(
             rows=nw.len(),
             met=(nw.col("outcome") == "pass").cast(nw.Int64).sum(),
@@ -80,22 +79,37 @@ class RowShareValidator(Validator):
         if n == 0:
             spec = TABLES.get(p.table)
             zh_table = spec.zh if spec else p.table
-            return [ctx.finding(
-                outcome=Outcome.error, subject=subject, required=required, unit=p.unit,
-                evidence=[Evidence(table=p.table, rows=None, columns=evaluated.columns)],
-                message=LocalizedText(
-                    zh=f"「{zh_table}」表没有应检查的行，比例的分母为 0，无法计算本指标",
-                    en=f"table {p.table} has no row in scope; the share has a zero "
-                    "denominator and cannot be computed",
-                ),
-            )]
+            return [
+                ctx.finding(
+                    outcome=Outcome.error,
+                    subject=subject,
+                    required=required,
+                    unit=p.unit,
+                    evidence=[Evidence(table=p.table, rows=None, columns=evaluated.columns)],
+                    message=LocalizedText(
+                        zh=f"「{zh_table}」表没有应检查的行，比例的分母为 0，无法计算本指标",
+                        en=f"table {p.table} has no row in scope; the share has a zero "
+                        "denominator and cannot be computed",
+                    ),
+                )
+            ]
         failing = frame.filter(nw.col("outcome") == "fail").select("row").sort("row").collect()
         share = met / n
-        outcome = Outcome.passed if compare_scalar(share, p.share_op, p.share_threshold) \
-            else Outcome.fail
-        return [ctx.finding(
-            outcome=outcome, subject=subject, observed=share, required=required, unit=p.unit,
-            evidence=[Evidence(table=p.table, rows=[int(r) for r in failing["row"].to_list()],
-                               columns=evaluated.columns)],
-            values={"met": met, "rows": n},
-        )]
+        outcome = Outcome.passed if compare_scalar(share, p.share_op, p.share_threshold) else Outcome.fail
+        return [
+            ctx.finding(
+                outcome=outcome,
+                subject=subject,
+                observed=share,
+                required=required,
+                unit=p.unit,
+                evidence=[
+                    Evidence(
+                        table=p.table,
+                        rows=[int(r) for r in failing["row"].to_list()],
+                        columns=evaluated.columns,
+                    )
+                ],
+                values={"met": met, "rows": n},
+            )
+        ]
