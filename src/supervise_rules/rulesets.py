@@ -19,6 +19,7 @@ from ruamel.yaml import YAML
 from ruamel.yaml.comments import CommentedMap, CommentedSeq
 from ruamel.yaml.error import MarkedYAMLError, YAMLError
 
+from ._yaml import find_tag, plain
 from .errors import RulesetError
 from .models import LocalizedText, Severity
 from .rules import DisabledRule, MessageTemplates, Rule, RuleDocs, RulesetFile
@@ -136,31 +137,10 @@ def _read_yaml(path: Path) -> _Doc:
         raise RulesetError([(text_path, None, f"YAML error: {exc}")]) from None
     if not isinstance(data, CommentedMap):
         raise RulesetError([(text_path, 1, "a ruleset must be a mapping with id, version, rules …")])
-    _reject_tags(data, text_path)
+    tagged = find_tag(data)
+    if tagged:
+        raise RulesetError([(text_path, *tagged)])
     return _Doc(text_path, data)
-
-
-def _reject_tags(node: Any, path: str) -> None:
-    """Custom YAML tags (``!!python/object`` …) mean nothing here: refuse them."""
-    tag = getattr(node, "tag", None)
-    if tag is not None and getattr(tag, "value", None):
-        raise RulesetError([(path, _start_line(node), f"YAML tag {tag.value!r} is not allowed")])
-    if isinstance(node, CommentedMap):
-        for value in node.values():
-            _reject_tags(value, path)
-    elif isinstance(node, CommentedSeq):
-        for value in node:
-            _reject_tags(value, path)
-
-
-def _plain(node: Any) -> Any:
-    if isinstance(node, CommentedMap):
-        return {str(k): _plain(v) for k, v in node.items()}
-    if isinstance(node, CommentedSeq):
-        return [_plain(v) for v in node]
-    if isinstance(node, str):
-        return str(node)
-    return node
 
 
 def _format_loc(loc: tuple[Any, ...]) -> str:
@@ -246,7 +226,7 @@ class _Loader:
         doc = _read_yaml(path)
         self.files.append(doc.path)
         try:
-            head = RulesetFile.model_validate(_plain(doc.data))
+            head = RulesetFile.model_validate(plain(doc.data))
         except ValidationError as exc:
             raise RulesetError(_validation_problems(doc, exc)) from None
 
@@ -284,7 +264,7 @@ class _Loader:
                 )
                 continue
             entries[rule.id] = _Entry(
-                data=_plain(raw_rules[i]), doc=doc, loc=loc,
+                data=plain(raw_rules[i]), doc=doc, loc=loc,
                 params_doc=doc, params_loc=(*loc, "params"),
             )
             order.append(rule.id)

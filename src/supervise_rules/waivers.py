@@ -31,6 +31,7 @@ from ruamel.yaml import YAML
 from ruamel.yaml.comments import CommentedMap, CommentedSeq
 from ruamel.yaml.error import MarkedYAMLError, YAMLError
 
+from ._yaml import find_tag, plain
 from .errors import SuperviseRulesError
 from .models import Finding, LocalizedText, Outcome, Report, UnusedWaiver, Waiver
 
@@ -141,9 +142,11 @@ def load_waivers(path: str | Path) -> list[LoadedWaiver]:
         prefix = ()
     else:
         raise WaiversError([(name, 1, "a waivers file is a mapping with a 'waivers:' list")])
-    _reject_tags(data, name)
+    tagged = find_tag(data)
+    if tagged:
+        raise WaiversError([(name, *tagged)])
     try:
-        parsed = WaiversFile.model_validate(_plain(data))
+        parsed = WaiversFile.model_validate(plain(data))
     except ValidationError as exc:
         problems = []
         for err in exc.errors():
@@ -252,34 +255,6 @@ def _line(data: Any, loc: tuple[Any, ...]) -> int | None:
         else:
             break
     return line
-
-
-def _reject_tags(node: Any, path: str, line: int | None = None) -> None:
-    """Custom YAML tags (``!!python/object`` …) mean nothing here: refuse them."""
-    lc = getattr(node, "lc", None)
-    if lc is not None and lc.line is not None:
-        line = lc.line + 1
-    tag = getattr(node, "tag", None)
-    if tag is not None and getattr(tag, "value", None):
-        raise WaiversError([(path, line, f"YAML tag {tag.value!r} is not allowed")])
-    if isinstance(node, CommentedMap):
-        for key, value in node.items():
-            pos = node.lc.key(key)
-            _reject_tags(value, path, pos[0] + 1 if pos else line)
-    elif isinstance(node, CommentedSeq):
-        for i, value in enumerate(node):
-            pos = node.lc.item(i)
-            _reject_tags(value, path, pos[0] + 1 if pos else line)
-
-
-def _plain(node: Any) -> Any:
-    if isinstance(node, CommentedMap):
-        return {str(k): _plain(v) for k, v in node.items()}
-    if isinstance(node, CommentedSeq):
-        return [_plain(v) for v in node]
-    if isinstance(node, str):
-        return str(node)
-    return node
 
 
 __all__ = ["LoadedWaiver", "WaiverEntry", "WaiversError", "apply_waivers", "load_waivers"]
