@@ -11,9 +11,10 @@ in Python.
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import string
 from collections.abc import Iterable, Sequence
-from typing import TYPE_CHECKING, Any, ClassVar
+from typing import TYPE_CHECKING, Any, ClassVar, get_args
 
 import narwhals as nw
 from pydantic import BaseModel, ConfigDict
@@ -26,6 +27,7 @@ from .models import (
     Outcome,
     Required,
     Subject,
+    SubjectType,
 )
 from .submission import ROW, Submission, Table
 from .tables import TABLES, subject_id_columns
@@ -90,42 +92,56 @@ _VERDICT = {
 }
 
 
-class _SafeFormatter(string.Formatter):
-    """Formats message templates from a fixed set of values only.
+class _Template:
+    """A message template parsed once: literal text and ``{name:spec}`` fields.
 
-    ``{name}`` and ``{name:spec}`` are allowed; attribute access, indexing and
-    conversions (``{x.__class__}``, ``{x[0]}``, ``{x!r}``) are rejected, so a
-    ruleset cannot reach into Python objects through its messages.
+    Only plain names are allowed: attribute access, indexing and conversions
+    (``{x.__class__}``, ``{x[0]}``, ``{x!r}``) are rejected, so a ruleset cannot
+    reach into Python objects through its messages. Rendering is a join, not a
+    ``str.format`` call, because a large report renders millions of messages.
     """
 
-    def get_field(self, field_name: str, args: Sequence[Any], kwargs: dict[str, Any]) -> Any:
-        if not field_name.isidentifier() or field_name.startswith("_"):
-            raise ValueError(f"placeholder {{{field_name}}} is not allowed")
-        if field_name not in kwargs:
-            raise KeyError(field_name)
-        return kwargs[field_name], field_name
+    def __init__(self, template: str):
+        self.template = template
+        self.parts: list[tuple[str, str | None, str]] = []
+        for literal, name, spec, conversion in string.Formatter().parse(template):
+            if name is not None:
+                if conversion:
+                    raise ValueError("conversions such as !r are not allowed in messages")
+                if not name.isidentifier() or name.startswith("_"):
+                    raise ValueError(f"placeholder {{{name}}} is not allowed")
+                if "{" in (spec or ""):
+                    raise ValueError(f"nested placeholders in {{{name}:{spec}}} are not allowed")
+            self.parts.append((literal, name, spec or ""))
 
-    def convert_field(self, value: Any, conversion: str | None) -> Any:
-        if conversion:
-            raise ValueError("conversions such as !r are not allowed in messages")
-        return value
+    def render(self, values: dict[str, Any]) -> str:
+        out = []
+        for literal, name, spec in self.parts:
+            out.append(literal)
+            if name is None:
+                continue
+            if name not in values:
+                raise KeyError(name)
+            value = values[name]
+            if value is None:
+                out.append("—")
+                continue
+            try:
+                out.append(format(value, spec))
+            except (TypeError, ValueError):
+                out.append(str(value))
+        return "".join(out)
 
-    def format_field(self, value: Any, format_spec: str) -> str:
-        if value is None:
-            return "—"
-        try:
-            return format(value, format_spec)
-        except (TypeError, ValueError):
-            return str(value)
 
-
-_FORMATTER = _SafeFormatter()
+@functools.lru_cache(maxsize=4096)
+def _parse_template(template: str) -> _Template:
+    return _Template(template)
 
 
 def render_message(template: str, values: dict[str, Any]) -> str:
     """Render a rule's message template; a bad placeholder never crashes a run."""
     try:
-        return _FORMATTER.vformat(template, (), values)
+        return _parse_template(template).render(values)
     except (KeyError, ValueError, IndexError) as exc:
         return f"{template} [message template error: {exc}]"
 
@@ -276,19 +292,28 @@ class RuleContext:
         rendered with ``observed``, ``required``, the subject and ``values``."""
         if message is None:
             message = self.render(outcome, subject, observed, required, unit, values or {})
-        return Finding(
-            rule_id=self.rule.id,
-            title=self.rule.title,
-            work_point=self.rule.rule.work_point,
-            severity=self.rule.severity,
+        return self._new_finding(
+            Finding,
             outcome=outcome,
             subject=subject,
-            observed=_clean_number(observed),
+            observed=observed,
             required=required,
             unit=unit,
             message=message,
             evidence=evidence or [],
+        )
+
+    def _new_finding(self, make: Any, **fields: Any) -> Finding:
+        """``make`` is ``Finding`` (validated: what a plugin passes is checked) or
+        ``Finding.model_construct`` for the findings this module builds itself
+        from a result frame, where validating each of millions would dominate."""
+        return make(
+            rule_id=self.rule.id,
+            title=self.rule.title,
+            work_point=self.rule.rule.work_point,
+            severity=self.rule.severity,
             source=self.rule.rule.source,
+            **{**fields, "observed": _clean_number(fields.get("observed"))},
         )
 
     def render(
@@ -312,7 +337,7 @@ class RuleContext:
             **values,
         }
         templates = self.rule.rule.message
-        return LocalizedText(
+        return LocalizedText.model_construct(
             zh=render_message(templates.zh, {**base, "verdict": verdict_zh, "op_text": op_zh}),
             en=render_message(templates.en, {**base, "verdict": verdict_en, "op_text": op_en}),
         )
@@ -341,34 +366,41 @@ class RuleContext:
         """
         spec = TABLES.get(table)
         stype = subject_type or (spec.subject_type if spec else "submission")
+        if stype not in get_args(SubjectType):
+            raise ValueError(f"unknown subject type {stype!r}")
         tbl = self.table(table)
+        county = self.county_subject() if aggregate and stype == "county" else None
+        # Everything below was produced by this module from typed frames, so the
+        # models are constructed without re-validation (see ``_new_finding``).
+        new_subject = Subject.model_construct
+        new_required = Required.model_construct
+        new_evidence = Evidence.model_construct
+        columns = list(columns)
         out = []
         for rec in result.iter_rows(named=True):
             outcome = Outcome(rec["outcome"])
             required_value = rec.get("required", threshold)
             if required_value is None:
                 required_value = threshold
-            required = Required(op=rec.get("op") or op, value=_clean_number(required_value))
-            if aggregate:
-                subject = self.county_subject() if stype == "county" else Subject(
-                    type=stype, id=str(rec["subject_id"]), name=rec.get("subject_name"))
-            else:
-                subject = Subject(type=stype, id=str(rec["subject_id"]), name=rec.get("subject_name"))
+            required = new_required(op=rec.get("op") or op, value=_clean_number(required_value))
+            subject = county or new_subject(
+                type=stype, id=str(rec["subject_id"]), name=rec.get("subject_name"))
             row = rec.get("row")
-            evidence = [Evidence(table=table, rows=[int(row)] if row is not None else None,
-                                 columns=list(columns))]
+            evidence = [new_evidence(table=table, rows=[int(row)] if row is not None else None,
+                                     columns=list(columns))]
             evidence += extra_evidence or []
-            message = None
+            observed = rec.get("observed")
             if outcome is Outcome.error:
                 message = self.data_error_message(
                     table, tbl, row, rec.get("error_column"), rec.get("error_kind"))
-            out.append(
-                self.finding(
-                    outcome=outcome, subject=subject, observed=rec.get("observed"),
-                    required=required, unit=unit, evidence=evidence, message=message,
-                    values={k: rec.get(k) for k in values},
-                )
-            )
+            else:
+                message = self.render(outcome, subject, observed, required, unit,
+                                      {k: rec.get(k) for k in values})
+            out.append(self._new_finding(
+                Finding.model_construct, outcome=outcome, subject=subject, observed=observed,
+                required=required, unit=unit, evidence=evidence, message=message,
+                plugin=None, waiver=None, baseline=None,
+            ))
         return out
 
     def data_error_message(
