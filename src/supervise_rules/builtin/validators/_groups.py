@@ -4,6 +4,7 @@ figure from being computed, group subjects and the evidence rows of a group."""
 
 from __future__ import annotations
 
+from collections import defaultdict
 from typing import Any
 
 import narwhals as nw
@@ -37,19 +38,35 @@ def row_error_findings(
     first row and column, and listing every row in the evidence."""
     if errors.is_empty():
         return []
+    records = list(zip(errors["row"].to_list(), errors["error_column"].to_list(),
+                       errors["error_kind"].to_list(), strict=True))
+    return error_records_findings(ctx, table, records, subject, columns=columns,
+                                  required=required, unit=unit)
+
+
+def error_records_findings(
+    ctx: RuleContext,
+    table: str,
+    records: list[tuple[int, str, str]],
+    subject: Subject,
+    *,
+    columns: list[str],
+    required: Required | None = None,
+    unit: str | None = None,
+) -> list[Finding]:
+    """:func:`row_error_findings` for ``(row, error_column, error_kind)`` tuples
+    (e.g. one group's share of :func:`errors_by_group`): findings ordered by
+    their first row, then column."""
+    if not records:
+        return []
+    by_kind: dict[tuple[str, str], list[int]] = defaultdict(list)
+    for row, column, kind in records:
+        by_kind[(column, kind)].append(int(row))
     tbl = ctx.table(table)
-    keys = (
-        errors.group_by("error_column", "error_kind")
-        .agg(nw.col("row").min().alias("first_row"))
-        .sort("first_row", "error_column")
-    )
     out = []
-    for rec in keys.iter_rows(named=True):
-        column, kind = rec["error_column"], rec["error_kind"]
-        rows = (
-            errors.filter((nw.col("error_column") == column) & (nw.col("error_kind") == kind))
-            .sort("row")["row"].to_list()
-        )
+    for (column, kind), rows in sorted(
+        ((k, sorted(v)) for k, v in by_kind.items()), key=lambda kv: (kv[1][0], kv[0][0])
+    ):
         message = ctx.data_error_message(table, tbl, rows[0], column, kind)
         if len(rows) > 1:
             message = LocalizedText(
@@ -62,7 +79,7 @@ def row_error_findings(
             message=message,
             required=required,
             unit=unit,
-            evidence=[Evidence(table=table, rows=[int(r) for r in rows],
+            evidence=[Evidence(table=table, rows=rows,
                                columns=list(dict.fromkeys([column, *columns])))],
         ))
     return out
@@ -94,15 +111,28 @@ def group_subject(
     return Subject(type=subject_type, id=ident, name=name)  # type: ignore[arg-type]
 
 
-def key_filter(keys: list[str], values: dict[str, Any]) -> nw.Expr:
-    """Rows of the group whose keys equal ``values`` (a null key matches null)."""
-    expr: Any = nw.lit(True)
-    for k in keys:
-        v = values.get(k)
-        expr = expr & (nw.col(k).is_null() if v is None else (nw.col(k) == v))
-    return expr
+def group_keys(frame: nw.DataFrame, keys: list[str]) -> list[tuple[Any, ...]]:
+    """The key tuple of every row of an eager frame, in row order."""
+    return list(zip(*[frame[k].to_list() for k in keys], strict=True))
 
 
-def group_rows(frame: nw.DataFrame, keys: list[str], values: dict[str, Any]) -> list[int]:
-    """The sorted data rows (``__row__``) of one group of an eager frame."""
-    return sorted(int(r) for r in frame.filter(key_filter(keys, values))[ROW].to_list())
+def rows_by_group(frame: nw.DataFrame, keys: list[str], row: str = ROW) -> dict[tuple[Any, ...], list[int]]:
+    """``key tuple -> sorted rows`` of an eager frame, in one pass (the evidence
+    of every group; a null key is a group of its own)."""
+    out: dict[tuple[Any, ...], list[int]] = defaultdict(list)
+    for key, r in zip(group_keys(frame, keys), frame[row].to_list(), strict=True):
+        out[key].append(int(r))
+    return {k: sorted(v) for k, v in out.items()}
+
+
+def errors_by_group(
+    errors: nw.DataFrame, keys: list[str]
+) -> dict[tuple[Any, ...], list[tuple[int, str, str]]]:
+    """``key tuple -> [(row, error_column, error_kind), …]`` of an eager frame of
+    row errors, in one pass (for :func:`error_records_findings`)."""
+    out: dict[tuple[Any, ...], list[tuple[int, str, str]]] = defaultdict(list)
+    records = zip(errors["row"].to_list(), errors["error_column"].to_list(),
+                  errors["error_kind"].to_list(), strict=True)
+    for key, rec in zip(group_keys(errors, keys), records, strict=True):
+        out[key].append(rec)
+    return dict(out)

@@ -165,10 +165,29 @@ def missing_value_errors(
     )
     if flagged.is_empty():
         return []
+    row_list = flagged[ROW].to_list()
+    rows_of = {c: [int(r) for r, null in zip(row_list, flagged[c].to_list(), strict=True) if null]
+               for c in cols}
+    return missing_rows_findings(ctx, table, cols, rows_of, subject=subject, required=required,
+                                 unit=unit)
+
+
+def missing_rows_findings(
+    ctx: RuleContext,
+    table: str,
+    columns: list[str],
+    rows_of: dict[str, list[int]],
+    *,
+    subject: Subject | None = None,
+    required: Required | None = None,
+    unit: str | None = None,
+) -> list[Finding]:
+    """The findings of :func:`missing_value_errors` from ``column -> sorted rows
+    where it is missing`` (columns in the order of ``columns``)."""
     tbl = ctx.table(table)
     out = []
-    for c in cols:
-        rows = [int(r) for r in flagged.filter(nw.col(c))[ROW].to_list()]
+    for c in columns:
+        rows = rows_of.get(c)
         if not rows:
             continue
         msg = ctx.data_error_message(table, tbl, rows[0], c, "missing")

@@ -7,6 +7,8 @@ distinct count against ceil(another distinct count / k), e.g. one inspector per
 from __future__ import annotations
 
 import math
+from collections import defaultdict
+from typing import Any
 
 import narwhals as nw
 from pydantic import Field, model_validator
@@ -19,6 +21,7 @@ from ._common import Comparison, Expression, compare, compare_scalar
 from ._support import (
     SubjectType,
     as_text,
+    missing_rows_findings,
     missing_value_errors,
     names_of,
     row_subject,
@@ -117,12 +120,25 @@ class GroupCompareValidator(Validator):
                                                 ignore_nulls=True)) if value_cols else None
         bad_groups = set()
         if null_rows is not None:
-            bad = null_rows.select("_g").unique().collect()["_g"].to_list()
-            bad_groups = set(bad)
+            # every group's missing values in one pass: group -> column -> sorted rows
+            flagged = (
+                null_rows.select("_g", nw.col(ROW), *[nw.col(c).is_null().alias(f"_null{i}")
+                                                      for i, c in enumerate(value_cols)])
+                .sort(ROW)
+                .collect()
+            )
+            missing_of: dict[Any, dict[str, list[int]]] = defaultdict(lambda: defaultdict(list))
+            nulls = [flagged[f"_null{i}"].to_list() for i in range(len(value_cols))]
+            for j, (g, r) in enumerate(zip(flagged["_g"].to_list(), flagged[ROW].to_list(),
+                                           strict=True)):
+                for c, col_nulls in zip(value_cols, nulls, strict=True):
+                    if col_nulls[j]:
+                        missing_of[g][c].append(int(r))
+            bad_groups = set(missing_of)
             for g in sorted(bad_groups):
                 subject = Subject(type=stype, id=str(g))  # type: ignore[arg-type]
-                findings += missing_value_errors(ctx, lf.filter(nw.col("_g") == g), p.table,
-                                                 value_cols, subject=subject)
+                findings += missing_rows_findings(ctx, p.table, value_cols, missing_of[g],
+                                                  subject=subject)
         observed = value.expr if value else nw.col(p.distinct).n_unique()
         required = threshold.expr if threshold else nw.lit(float(p.threshold))
         agg = (

@@ -21,7 +21,7 @@ from ._common import (
     threshold_columns,
     threshold_scope,
 )
-from ._groups import group_rows, group_subject, key_filter, row_error_findings
+from ._groups import error_records_findings, errors_by_group, group_subject, rows_by_group
 
 
 class WeightedCVParams(Params):
@@ -144,7 +144,9 @@ class WeightedCVValidator(Validator):
             .sort(*keys)
             .collect()
         )
-        evidence_rows = rows.select(*keys, nw.col("row").alias(ROW)).collect()
+        # rows and errors of every group, each in one pass
+        rows_of = rows_by_group(rows.select(*keys, "row").collect(), keys, "row")
+        errors_of = errors_by_group(errors, keys)
         threshold = p.threshold
 
         findings: list[Finding] = []
@@ -162,16 +164,15 @@ class WeightedCVValidator(Validator):
             subject = group_subject(ctx, p.table, keys, key_values, p.subject_type)
             limit = self._limit(threshold, key_values)
             required = Required(op=p.op, value=limit)
-            group_errors = errors.filter(key_filter(keys, key_values))
-            if not group_errors.is_empty():
-                findings += row_error_findings(
+            key = tuple(key_values[k] for k in keys)
+            group_errors = errors_of.get(key)
+            if group_errors:
+                findings += error_records_findings(
                     ctx, p.table, group_errors, subject, columns=referenced, required=required, unit=p.unit
                 )
                 continue
-            rec = by_group.get(tuple(key_values[k] for k in keys))
-            evidence = [
-                Evidence(table=p.table, rows=group_rows(evidence_rows, keys, key_values), columns=referenced)
-            ]
+            rec = by_group.get(key)
+            evidence = [Evidence(table=p.table, rows=rows_of.get(key, []), columns=referenced)]
             if rec is None or rec["P"] in (None, 0) or rec["cv"] is None or limit is None:
                 findings.append(self._undefined(ctx, p, subject, required, evidence, rec))
                 continue

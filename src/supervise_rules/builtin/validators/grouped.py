@@ -21,7 +21,7 @@ from ._common import (
     error_exprs,
     first_zero_denominator,
 )
-from ._groups import group_rows, group_subject, key_filter, row_error_findings
+from ._groups import error_records_findings, errors_by_group, group_subject, rows_by_group
 
 
 class GroupAggregateParams(Params):
@@ -128,21 +128,24 @@ class GroupAggregateValidator(Validator):
             .sort(*keys)
             .collect()
         )
-        evidence_rows = rows.select(*keys, ROW).collect()
+        # rows and errors of every group, each in one pass
+        rows_of = rows_by_group(rows.select(*keys, ROW).collect(), keys)
+        errors_of = errors_by_group(errors, keys)
         findings: list[Finding] = []
         # distinct groups, computed lazily (eager ``unique`` needs numpy on pyarrow)
         groups = rows.select(*keys).unique().sort(*keys, nulls_last=True).collect()
         by_group = {tuple(rec[k] for k in keys): rec for rec in agg.iter_rows(named=True)}
         for key_rec in groups.iter_rows(named=True):
             key_values = {k: key_rec[k] for k in keys}
-            rec = by_group.get(tuple(key_values[k] for k in keys))
+            key = tuple(key_values[k] for k in keys)
+            rec = by_group.get(key)
             subject = group_subject(ctx, p.table, keys, key_values, stype, name=(rec or {}).get("name"))
-            group_errors = errors.filter(key_filter(keys, key_values))
-            if not group_errors.is_empty():
-                findings += row_error_findings(ctx, p.table, group_errors, subject, columns=referenced)
+            group_errors = errors_of.get(key)
+            if group_errors:
+                findings += error_records_findings(ctx, p.table, group_errors, subject, columns=referenced)
                 continue
             assert rec is not None
-            group_rows_ = group_rows(evidence_rows, keys, key_values)
+            group_rows_ = rows_of.get(key, [])
             evidence = [Evidence(table=p.table, rows=group_rows_, columns=referenced)]
             limit = self._limit(p.threshold, rec)
             required = Required(op=p.op, value=limit)
