@@ -12,7 +12,14 @@ import polars as pl
 from ..errors import SubmissionError
 from ..models import Finding, Subject
 from ..submission import Table
-from ..tables import MANIFEST, ColumnSpec, Manifest, TableSpec, subject_id_columns
+from ..tables import (
+    MANIFEST,
+    ColumnSpec,
+    Manifest,
+    TableSpec,
+    normalize_header,
+    subject_id_columns,
+)
 from .base import RawTable
 from .normalize import ROW, BadCells, expected, normalize_columns
 from .problems import Place, column_letter, read_finding
@@ -34,7 +41,29 @@ def match_header(spec: TableSpec, header: str | None) -> str | None:
     text = unicodedata.normalize("NFKC", header).strip().strip("*").strip()
     if not text:
         return None
-    return spec.match_column(text) or spec.match_column(_UNIT_SUFFIX.sub("", text))
+    index = _header_index(spec)
+    return index.get(normalize_header(text)) or index.get(
+        normalize_header(_UNIT_SUFFIX.sub("", text))
+    )
+
+
+#: id(spec) -> (spec, its header index): header detection matches hundreds of
+#: cells, and TableSpec.match_column rebuilds the index on every call
+_HEADER_INDEX: dict[int, tuple[TableSpec, dict[str, str]]] = {}
+
+
+def _header_index(spec: TableSpec) -> dict[str, str]:
+    """What :meth:`TableSpec.match_column` looks a folded header up in."""
+    cached = _HEADER_INDEX.get(id(spec))
+    if cached is None or cached[0] is not spec:
+        if len(_HEADER_INDEX) > 256:  # specs made on the fly (plugin tables)
+            _HEADER_INDEX.clear()
+        index: dict[str, str] = {}
+        for c in spec.columns.values():
+            index[normalize_header(c.name)] = c.name
+            index[normalize_header(c.zh)] = c.name
+        cached = _HEADER_INDEX[id(spec)] = (spec, index)
+    return cached[1]
 
 
 @dataclass
@@ -217,7 +246,7 @@ def _cell_findings(
         header = cols.headers[cells.column]
         letter = cols.letters.get(cells.column)
         rows = cells.frame.get_column(ROW).to_list()
-        values = cells.frame.get_column(cells.column).to_list()
+        values = cells.frame.get_column(cells.column).head(MAX_CELL_FINDINGS).to_list()
         for row, value in zip(rows[:MAX_CELL_FINDINGS], values, strict=False):
             line = header_line + row
             where_zh, where_en = place.cell(line, header, letter)
@@ -255,7 +284,8 @@ def _row_subjects(bad: list[BadCells], typed: pl.DataFrame, spec: TableSpec) -> 
     keys = subject_id_columns(spec.name)
     if not bad or not keys or not all(k in typed.columns for k in keys):
         return {}
-    rows = pl.concat([b.frame.select(ROW) for b in bad]).unique()
+    # only the cells reported one by one name their subject
+    rows = pl.concat([b.frame.select(ROW).head(MAX_CELL_FINDINGS) for b in bad]).unique()
     ids = typed.join(rows, on=ROW, how="semi").select(
         ROW, pl.concat_str([pl.col(k).cast(pl.String) for k in keys], separator="/").alias("id")
     )

@@ -25,6 +25,8 @@ enum        the English code (``public``) or the Chinese label (``公办``)
 
 from __future__ import annotations
 
+import datetime as _dt
+import functools
 from dataclasses import dataclass
 
 import polars as pl
@@ -49,8 +51,6 @@ EXCEL_EPOCH_SERIAL = 25569
 YEARS = (1900, 2100)
 
 _THOUSANDS = r"^[+-]?\d{1,3}(,\d{3})+(\.\d+)?$"
-#: a cell that clean() would change: blank, edge spaces, or anything non-ASCII
-_NEEDS_CLEANING = r"^$|^\s|\s$|[^\x00-\x7f]"
 _TIME_OF_DAY = r"^(\S+?)[ T]\d{1,2}:\d{2}(:\d{2}(\.\d+)?)?$"
 
 
@@ -241,6 +241,85 @@ class BadCells:
     frame: pl.DataFrame
 
 
+# --- the fast path --------------------------------------------------------------------------
+# Almost every cell of a real export is already plain (``123``, ``2024-03-01``,
+# ``public``): one cast or one exact lookup of the raw text types it, and
+# cleaning (NFKC folding, regexes) would leave it as it is. ``normalize_columns``
+# therefore types every cell by the fast path first and sends only the cells it
+# leaves null (blank, malformed, or written in another accepted form) through
+# ``clean`` + ``convert``. The fast path must never type a cell differently
+# from the full path; each function below says why it does not.
+
+#: a cell that ``clean(fold=False)`` would change: blank, edge whitespace, a
+#: zero-width character, a full-width digit or Latin letter, an ideographic space
+_TEXT_NEEDS_CLEANING = (
+    r"^$|^\s|\s$|[\u200b\u200c\u200d\ufeff\u3000\uff10-\uff19\uff21-\uff3a\uff41-\uff5a]"
+)
+
+
+def _fast_number(text: pl.Expr) -> pl.Expr:
+    # polars' string -> Float64 cast accepts no whitespace, comma, percent sign
+    # or non-ASCII character, so a cell it parses is one clean() leaves as is
+    # and number() parses the same way
+    value = text.cast(pl.Float64, strict=False)
+    return pl.when(value.is_finite()).then(value)
+
+
+def _fast_date(text: pl.Expr) -> pl.Expr:
+    # date() tries this format first, on the cleaned cell: the parser skips
+    # only leading whitespace, which clean() strips, and rejects full-width
+    # digits; the length bound keeps out times of day and the like
+    value = text.str.to_date("%Y-%m-%d", strict=False)
+    first, last = _dt.date(YEARS[0], 1, 1), _dt.date(YEARS[1], 12, 31)
+    return pl.when((text.str.len_bytes() <= 10) & value.is_between(first, last)).then(value)
+
+
+def _exact_values(kind: str, candidates: list[str], labels: dict[str, str]) -> dict[str, object]:
+    """``candidates`` that the full path types, with what it types them as:
+    an exact-match table built by the full path itself, so it cannot disagree."""
+    spec = ColumnSpec(name="_", zh="_", kind=kind, labels=labels)  # type: ignore[arg-type]
+    texts = pl.Series("t", list(dict.fromkeys(candidates)), dtype=pl.String)
+    typed = pl.select(convert(clean(pl.lit(texts)), spec).cast(DTYPES[kind])).to_series()
+    return {t: v for t, v in zip(texts.to_list(), typed.to_list(), strict=True) if v is not None}
+
+
+@functools.cache
+def _bool_values() -> dict[str, object]:
+    return _exact_values(
+        "bool", [f(k) for k in BOOLEANS for f in (str, str.upper, str.title)], {}
+    )
+
+
+@functools.cache
+def _enum_values(labels: tuple[tuple[str, str], ...]) -> dict[str, object]:
+    forms = (str, str.lower, str.upper, str.title, normalize_header)
+    candidates = [f(text) for pair in labels for text in pair for f in forms]
+    return _exact_values("enum", candidates, dict(labels))
+
+
+def _fast(text: pl.Expr, column: ColumnSpec) -> pl.Expr:
+    """The typed column where the fast path can type a cell, null elsewhere."""
+    match column.kind:
+        case "int":  # as _fast_number: a cell the cast parses is clean and has no comma
+            return text.cast(pl.Int64, strict=False)
+        case "float" | "ratio":  # a percentage fails the cast
+            return _fast_number(text)
+        case "bool":
+            return text.replace_strict(_bool_values(), default=None, return_dtype=pl.Boolean)
+        case "date":
+            return _fast_date(text)
+        case "enum":
+            values = _enum_values(tuple(column.labels.items()))
+            if not values:
+                return pl.lit(None, dtype=pl.String)
+            return text.replace_strict(values, default=None, return_dtype=pl.String)
+        case _:
+            raise AssertionError(column.kind)
+
+
+_SLOW = "__slow__"
+
+
 def normalize_columns(
     frame: pl.DataFrame, columns: dict[str, ColumnSpec | None], *, drop_blank_rows: bool = False
 ) -> tuple[pl.DataFrame, list[BadCells]]:
@@ -252,57 +331,74 @@ def normalize_columns(
     column that has any. With ``drop_blank_rows``, rows whose every cell is
     blank are left out (their row numbers are simply skipped).
 
-    Two passes, each one lazy ``select`` over whole columns: first every text
-    cell is cleaned once, then each cleaned column is converted.
+    One lazy query over whole columns types every cell the fast path can (a
+    cast or an exact lookup of the raw text, see above) and flags the rest;
+    only the flagged cells of each column are then cleaned and converted by
+    the full path and put back in place.
     """
     schema = frame.schema
-    native: dict[str, pl.Expr] = {}
+    outputs: list[pl.Expr] = []
+    flags: list[pl.Expr] = []  # text: the cell needs cleaning; typed: the cell is not null
+    typed_flags: list[pl.Expr] = []  # typed: not null, yet the fast path left it null
     texts: dict[str, pl.Expr] = {}
     for name, spec in columns.items():
         dtype = schema[name]
         if spec is not None and (direct := _native(pl.col(name), dtype, spec.kind)) is not None:
-            native[name] = direct.alias(name)
-        else:
-            texts[name] = as_text(pl.col(name), dtype)
-    # one cheap scan tells which columns need cleaning at all: a pass that
-    # rewrites every string costs memory on a 100 MB file
-    scan = frame.lazy().select(
-        *[t.str.contains(_NEEDS_CLEANING).any().alias(n) for n, t in texts.items()],
-    ).collect()
-    flags = scan.row(0, named=True) if texts else {}
-    cleaned = [
-        clean(t, fold=columns[n] is not None and columns[n].kind != "str").alias(n)  # type: ignore[union-attr]
-        if flags[n]
-        else t.alias(n)
-        for n, t in texts.items()
-    ]
-    text = frame.lazy().select(pl.col(ROW), *native.values(), *cleaned).collect()
-    commas = (
-        text.select(pl.col(n).str.contains(",", literal=True).any() for n in texts).row(0)
-        if texts
-        else ()
-    )
-    flags.update({_BAD + n: has for n, has in zip(texts, commas, strict=True)})
-    if drop_blank_rows and columns:
-        keep = ~text.select(pl.all_horizontal(pl.col(list(columns)).is_null())).to_series()
-        if not keep.all():
-            text, frame = text.filter(keep), frame.filter(keep)
-    outputs: list[pl.Expr] = []
-    checks: list[pl.Expr] = []
-    for name, spec in columns.items():
-        s = pl.col(name)
-        if spec is None or name in native or spec.kind == "str":
-            outputs.append(s)
+            outputs.append(direct.alias(name))
             continue
-        typed = convert(s, spec, commas=bool(flags[_BAD + name])).cast(DTYPES[spec.kind])
-        outputs.append(typed.alias(name))
-        checks.append((s.is_not_null() & typed.is_null()).alias(_BAD + name))
-    out = text.lazy().select(pl.col(ROW), *outputs, *checks).collect()
-    del text
-    bad: list[BadCells] = []
-    for check in checks:
-        name = check.meta.output_name()[len(_BAD) :]
-        mask = out.get_column(_BAD + name)
-        if mask.any():
-            bad.append(BadCells(name, frame.filter(mask).select(ROW, name)))
-    return out.select(ROW, *columns), bad
+        text = texts[name] = as_text(pl.col(name), dtype)
+        if spec is None or spec.kind == "str":
+            outputs.append(text.alias(name))
+            flags.append(text.str.contains(_TEXT_NEEDS_CLEANING).alias(_SLOW + name))
+        else:
+            outputs.append(_fast(text, spec).cast(DTYPES[spec.kind]).alias(name))
+            flags.append(text.is_not_null().alias(_SLOW + name))
+            typed_flags.append((pl.col(_SLOW + name) & pl.col(name).is_null()).alias(_SLOW + name))
+    out = (
+        frame.lazy().select(pl.col(ROW), *outputs, *flags).with_columns(typed_flags).collect()
+    )
+    slow = out.select(pl.col(_SLOW + n).any() for n in texts).row(0) if texts else ()
+    # the full path, on the flagged cells of each column only (all columns at once)
+    jobs: list[tuple[str, pl.Series, pl.LazyFrame]] = []
+    for (name, text), has_slow in zip(texts.items(), slow, strict=True):
+        if not has_slow:
+            continue
+        spec = columns[name]
+        at = out.get_column(_SLOW + name).arg_true()
+        # gathered eagerly: a lazy gather copies the whole column first
+        cleaned = (
+            frame.select(pl.col(name).gather(at))
+            .lazy()
+            .select(clean(text, fold=spec is not None and spec.kind != "str").alias(_SLOW))
+        )
+        if spec is None or spec.kind == "str":
+            job = cleaned.select(pl.col(_SLOW).alias(name))
+        else:
+            typed = convert(pl.col(_SLOW), spec).cast(DTYPES[spec.kind])
+            job = cleaned.select(
+                typed.alias(name), (pl.col(_SLOW).is_not_null() & typed.is_null()).alias(_BAD)
+            )
+        jobs.append((name, at, job))
+    bad_rows: dict[str, pl.Series] = {}
+    fixed: list[pl.Series] = []
+    for (name, at, _), part in zip(jobs, pl.collect_all([j for *_, j in jobs]), strict=True):
+        if _BAD in part.columns and (bad := part.get_column(_BAD)).any():
+            bad_rows[name] = at.filter(bad)
+        fixed.append(out.get_column(name).scatter(at, part.get_column(name)))
+    out = out.select(pl.col(ROW), *columns).with_columns(fixed)
+    if drop_blank_rows and columns:
+        # a row is blank when every cell is, after cleaning: typed null and not bad
+        filled = pl.any_horizontal(pl.col(list(columns)).is_not_null())
+        if bad_rows:
+            has_bad = pl.select(pl.repeat(False, out.height, dtype=pl.Boolean)).to_series()
+            has_bad = has_bad.scatter(pl.concat(list(bad_rows.values())), True)
+            filled = filled | pl.lit(has_bad)
+        keep = out.select(filled).to_series()
+        if not keep.all():
+            out = out.filter(keep)
+    bad = [
+        BadCells(name, frame.select(ROW, name)[bad_rows[name]])
+        for name in columns
+        if name in bad_rows
+    ]
+    return out, bad

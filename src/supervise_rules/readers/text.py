@@ -33,6 +33,38 @@ def _decodes(path: Path, encoding: str) -> bool:
     return True
 
 
+def _utf8_boundary(data: bytes) -> int:
+    """Where the last complete UTF-8 character of ``data`` ends (a chunk may
+    end in the middle of one)."""
+    n = len(data)
+    for i in range(n - 1, max(n - 4, 0) - 1, -1):
+        byte = data[i]
+        if byte < 0x80:
+            return n
+        if byte >= 0xC0:  # the lead byte of the last character
+            need = 2 if byte < 0xE0 else 3 if byte < 0xF0 else 4
+            return n if n - i >= need else i
+    return n  # no lead byte: invalid, which the check will say
+
+
+def _is_utf8(path: Path) -> bool:
+    """Whether the whole file is UTF-8, chunk by chunk, checked by polars:
+    the same rule as Python's decoder, but several times faster on Chinese text."""
+    import polars as pl
+
+    carry = b""
+    with path.open("rb") as fh:
+        while chunk := fh.read(CHUNK):
+            data = carry + chunk if carry else chunk
+            cut = _utf8_boundary(data)
+            carry = data[cut:]
+            try:
+                pl.Series([data[:cut]], dtype=pl.Binary).cast(pl.String)
+            except pl.exceptions.ComputeError:
+                return False
+    return not carry  # the file ends in the middle of a character
+
+
 def detect_encoding(path: Path, display: str) -> str:
     """``'utf-8'``, ``'utf-8-sig'``, ``'gb18030'`` or ``'utf-16'`` (Excel's
     "Unicode text" export, recognized by its byte-order mark).
@@ -49,7 +81,7 @@ def detect_encoding(path: Path, display: str) -> str:
         raise SubmissionError(f"{display} is empty.")
     if head.count(b"\x00") * 20 > len(head):
         raise SubmissionError(f"{display} is not a text table (it contains binary data).")
-    if _decodes(path, "utf-8"):
+    if _is_utf8(path):
         return "utf-8-sig" if head.startswith(BOM) else "utf-8"
     if _decodes(path, "gb18030"):
         return "gb18030"
