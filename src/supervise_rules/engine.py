@@ -93,31 +93,30 @@ def run_rule(
     except Exception as exc:  # a validator's bug must not abort the whole run
         where = traceback.extract_tb(exc.__traceback__)[-1]
         detail = f"{type(exc).__name__}: {exc} ({Path(where.filename).name}:{where.lineno})"
-        return [
-            ctx.finding(
-                outcome=Outcome.error,
-                subject=ctx.submission_subject(),
-                message=LocalizedText(
-                    zh=f"规则 {rule.id} 的校验器 {rule.rule.validator!r}（插件 {plugin}）运行出错：{detail}",
-                    en=f"Rule {rule.id}: validator {rule.rule.validator!r} from plugin "
-                    f"{plugin} raised {detail}",
-                ),
-            ).model_copy(update={"plugin": plugin})
-        ]
-    for f in findings:
-        if not isinstance(f, Finding):
-            return [
-                ctx.finding(
-                    outcome=Outcome.error,
-                    subject=ctx.submission_subject(),
-                    message=LocalizedText(
-                        zh=f"规则 {rule.id} 的校验器（插件 {plugin}）返回了非 Finding 对象",
-                        en=f"Rule {rule.id}: validator from plugin {plugin} returned "
-                        f"{type(f).__name__}, not Finding",
-                    ),
-                ).model_copy(update={"plugin": plugin})
-            ]
+        return [_plugin_error(
+            ctx, plugin,
+            zh=f"规则 {rule.id} 的校验器 {rule.rule.validator!r}（插件 {plugin}）运行出错：{detail}",
+            en=f"Rule {rule.id}: validator {rule.rule.validator!r} from plugin {plugin} raised {detail}",
+        )]
+    wrong = next((f for f in findings if not isinstance(f, Finding)), None)
+    if wrong is not None:
+        return [_plugin_error(
+            ctx, plugin,
+            zh=f"规则 {rule.id} 的校验器（插件 {plugin}）返回了非 Finding 对象",
+            en=f"Rule {rule.id}: validator from plugin {plugin} returned "
+            f"{type(wrong).__name__}, not Finding",
+        )]
     return findings
+
+
+def _plugin_error(ctx: RuleContext, plugin: str | None, *, zh: str, en: str) -> Finding:
+    """The ``error`` finding that stands for a rule whose validator misbehaved."""
+    finding = ctx.finding(
+        outcome=Outcome.error,
+        subject=ctx.submission_subject(),
+        message=LocalizedText(zh=zh, en=en),
+    )
+    return finding.model_copy(update={"plugin": plugin})
 
 
 @contextlib.contextmanager
