@@ -8,7 +8,6 @@ import narwhals as nw
 from pydantic import AfterValidator, BaseModel, ConfigDict
 
 from ...expressions import Compiled, parse
-from ...submission import ROW
 
 Comparison = Literal[">=", ">", "<=", "<", "==", "!="]
 
@@ -103,10 +102,6 @@ def first_zero_denominator(compiled: Compiled) -> nw.Expr:
     if expr is None:
         return nw.lit(None, dtype=nw.String)
     return expr.otherwise(nw.lit(None, dtype=nw.String))
-
-
-def row_expr() -> nw.Expr:
-    return nw.col(ROW)
 
 
 def threshold_scope(threshold: Threshold | Compiled) -> nw.Expr | None:
