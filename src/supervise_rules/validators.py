@@ -387,19 +387,26 @@ class RuleContext:
         new_subject = _constructor(Subject)
         new_required = _constructor(Required)
         new_evidence = _constructor(Evidence)
+        # Frozen parts shared by the findings of this rule: one requirement per
+        # distinct threshold, one list of evidence columns.
         columns = list(columns)
+        requirements: dict[tuple[Any, ...], Required] = {}
         out = []
         for rec in result.iter_rows(named=True):
             outcome = Outcome(rec["outcome"])
             required_value = rec.get("required", threshold)
             if required_value is None:
                 required_value = threshold
-            required = new_required(op=rec.get("op") or op, value=_clean_number(required_value))
+            req_op, req_value = rec.get("op") or op, _clean_number(required_value)
+            key = (req_op, type(req_value), req_value)  # 1 and 1.0 print differently
+            required = requirements.get(key)
+            if required is None:
+                required = requirements[key] = new_required(op=req_op, value=req_value)
             subject = county or new_subject(
                 type=stype, id=str(rec["subject_id"]), name=rec.get("subject_name"))
             row = rec.get("row")
             evidence = [new_evidence(table=table, rows=[int(row)] if row is not None else None,
-                                     columns=list(columns))]
+                                     columns=columns)]
             evidence += extra_evidence or []
             observed = rec.get("observed")
             if outcome is Outcome.error:
@@ -486,6 +493,7 @@ def _constructor(cls: type[BaseModel]) -> Any:
     factories = {n: f.default_factory for n, f in fields.items() if f.default_factory is not None}
     defaults = {n: f.default for n, f in fields.items() if not f.is_required()}
     new, set_attr = cls.__new__, object.__setattr__
+    all_fields = set(names)
 
     def make(**values: Any) -> Any:
         data = {}
@@ -498,7 +506,8 @@ def _constructor(cls: type[BaseModel]) -> Any:
                 data[name] = defaults[name]
         obj = new(cls)
         set_attr(obj, "__dict__", data)
-        set_attr(obj, "__pydantic_fields_set__", set(values))
+        # Shared: pydantic copies this set before changing it (model_copy).
+        set_attr(obj, "__pydantic_fields_set__", all_fields)
         set_attr(obj, "__pydantic_extra__", None)
         set_attr(obj, "__pydantic_private__", None)
         return obj
