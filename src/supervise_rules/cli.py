@@ -160,8 +160,12 @@ def cmd_check(argv: list[str]) -> int:
     output = reporter.render(report, options)
     if args.output is not None:
         write_atomically(args.output, output)
-    elif isinstance(output, bytes):
+    elif reporter.binary:
         raise SuperviseRulesError(f"format {args.format!r} is binary: give --output FILE")
+    elif isinstance(output, bytes):  # UTF-8 text handed over as bytes
+        sys.stdout.flush()
+        sys.stdout.buffer.write(output)
+        sys.stdout.buffer.flush()
     else:
         sys.stdout.write(output)
         sys.stdout.flush()

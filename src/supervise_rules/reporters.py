@@ -42,7 +42,10 @@ class Reporter(ABC):
 
     @abstractmethod
     def render(self, report: Report, options: RenderOptions) -> str | bytes:
-        """Return the whole output. Must be deterministic for a given report."""
+        """Return the whole output. Must be deterministic for a given report.
+
+        Text formats return ``str`` or UTF-8 ``bytes``; binary formats (``binary
+        = True``) return bytes and need ``--output``."""
 
 
 def write_atomically(path: Path, data: str | bytes) -> None:

@@ -12,5 +12,5 @@ class JsonReporter(Reporter):
     suffix = ".json"
     human = False
 
-    def render(self, report: Report, options: RenderOptions) -> str:
-        return report.to_json()
+    def render(self, report: Report, options: RenderOptions) -> bytes:
+        return report.to_json_bytes()  # UTF-8 text; bytes spare a copy of a large report
