@@ -39,6 +39,14 @@ class ByColumn(BaseModel):
 Threshold = float | ByColumn
 
 
+def limit_for(threshold: Threshold, values: dict[str, Any]) -> float | None:
+    """The threshold that applies to one subject or group, given its column
+    values; ``None`` when a ``ByColumn`` threshold does not list its value."""
+    if isinstance(threshold, ByColumn):
+        return threshold.values.get(str(values.get(threshold.by)))
+    return float(threshold)
+
+
 def threshold_expr(threshold: Threshold | Compiled) -> nw.Expr:
     if isinstance(threshold, ByColumn):
         expr: Any = None
@@ -112,6 +120,18 @@ def threshold_scope(threshold: Threshold | Compiled) -> nw.Expr | None:
         by = nw.col(threshold.by)
         return by.is_null() | by.is_in(list(threshold.values))
     return None
+
+
+def in_scope(lf: Any, where: Compiled | None, *, unknown: bool = True) -> Any:
+    """The rows of ``lf`` where the rule's ``where`` condition holds.
+
+    Where the condition is unknown (a null in its columns) the row is kept by
+    default: a subject whose scope is unclear is still checked, so its missing
+    values are reported rather than silently skipped. Rows of *another* table
+    matched against the subjects use ``unknown=False``: an unknown row cannot
+    count as evidence for them.
+    """
+    return lf if where is None else lf.filter(where.expr.fill_null(unknown))
 
 
 def filter_scope(lf: Any, conditions: list[nw.Expr | None]) -> Any:

@@ -136,3 +136,14 @@ def errors_by_group(
     for key, rec in zip(group_keys(errors, keys), records, strict=True):
         out[key].append(rec)
     return dict(out)
+
+
+def distinct_groups(rows: Any, keys: list[str]) -> list[dict[str, Any]]:
+    """The distinct key values of ``rows`` (a lazy frame), sorted, nulls last.
+
+    Computed lazily: an eager ``unique`` needs numpy on the DuckDB backend.
+    """
+    return [
+        {k: rec[k] for k in keys}
+        for rec in rows.select(*keys).unique().sort(*keys, nulls_last=True).collect().iter_rows(named=True)
+    ]

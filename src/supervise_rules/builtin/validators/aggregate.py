@@ -13,7 +13,7 @@ from ...models import Evidence, Finding, LocalizedText, Outcome, Required
 from ...submission import ROW
 from ...tables import TABLES
 from ...validators import Params, RuleContext, Validator
-from ._common import Comparison, Expression, compare_scalar, first_null_column
+from ._common import Comparison, Expression, compare_scalar, first_null_column, in_scope
 
 
 class Side(Params):
@@ -86,8 +86,7 @@ class AggregateValidator(Validator):
         for side, expr, where, cols in compiled:
             lf = ctx.frame(side.table)
             assert lf is not None
-            if where is not None:
-                lf = lf.filter(where.expr.fill_null(True))
+            lf = in_scope(lf, where)
             errors = [e for e in self._missing_values(ctx, lf, side.table, expr, cols)
                       if e.evidence not in [p.evidence for p in problems]]
             if errors:

@@ -14,7 +14,7 @@ from ...expressions import Compiled
 from ...models import Evidence, Finding, Outcome, Required, Subject
 from ...submission import ROW
 from ...validators import Params, RuleContext, Validator
-from ._common import Comparison, Expression, compare, first_null_column
+from ._common import Comparison, Expression, compare, first_null_column, in_scope
 from ._support import (
     SubjectSpec,
     absent_tables_finding,
@@ -326,8 +326,7 @@ class RowChecksValidator(Validator):
             lf = lf.with_columns(as_of=nw.lit(ctx.as_of))
         stype, id_cols = row_subject(chk.table, chk.subject)
         where, left, right = compiled.get("where"), compiled.get("left"), compiled.get("right")
-        if where is not None:
-            lf = lf.filter(where.expr.fill_null(True))
+        lf = in_scope(lf, where)
         null_cols = [c for comp in compiled.values() for c in comp.columns if c != "as_of"]
         null_col = first_null_column(list(dict.fromkeys(null_cols)))
         if left is not None and right is not None:

@@ -17,7 +17,7 @@ from ...expressions import compile_expression
 from ...models import Evidence, Finding, LocalizedText, Outcome, Required, Subject
 from ...submission import ROW
 from ...validators import Params, RuleContext, Validator
-from ._common import Comparison, Expression, compare, compare_scalar
+from ._common import Comparison, Expression, compare, compare_scalar, in_scope
 from ._support import (
     SubjectType,
     as_text,
@@ -110,8 +110,7 @@ class GroupCompareValidator(Validator):
             return missing
         lf = ctx.frame(p.table)
         assert lf is not None
-        if where is not None:
-            lf = lf.filter(where.expr.fill_null(True))
+        lf = in_scope(lf, where)
         stype = p.subject_type or row_subject(p.table)[0]
         findings = missing_value_errors(ctx, lf, p.table, [p.group_by])
         lf = lf.filter(~nw.col(p.group_by).is_null()).with_columns(_g=as_text(nw.col(p.group_by)))
@@ -231,8 +230,7 @@ class CountRatioValidator(Validator):
         for side, where in sides:
             lf = ctx.frame(side.table)
             assert lf is not None
-            if where is not None:
-                lf = lf.filter(where.expr.fill_null(True))
+            lf = in_scope(lf, where)
             problems += missing_value_errors(ctx, lf, side.table, [side.column],
                                              subject=ctx.county_subject())
             n = lf.filter(~nw.col(side.column).is_null()).select(

@@ -13,7 +13,7 @@ from ...models import Evidence, Finding, Outcome, Required, Subject
 from ...submission import ROW
 from ...tables import TABLES
 from ...validators import Params, RuleContext, Validator
-from ._common import Expression
+from ._common import Expression, in_scope
 from ._support import (
     SubjectType,
     absent_tables_finding,
@@ -121,10 +121,8 @@ class CoverageValidator(Validator):
         a = ctx.frame(p.table)
         b = ctx.frame(p.in_table)
         assert a is not None and b is not None
-        if where is not None:
-            a = a.filter(where.expr.fill_null(True))
-        if in_where is not None:
-            b = b.filter(in_where.expr.fill_null(False))
+        a = in_scope(a, where)
+        b = in_scope(b, in_where, unknown=False)
         year = reporting_year(ctx)
         findings: list[Finding] = []
         if p.in_date is not None:
@@ -153,7 +151,7 @@ class CoverageValidator(Validator):
             .select(_k=as_text(nw.col(target.key)), _row=nw.col(ROW),
                     _name=ctx.subject_name_expr(p.table, ctx.columns(p.table)))
         )
-        other = b if match_where is None else b.filter(match_where.expr.fill_null(False))
+        other = in_scope(b, match_where, unknown=False)
         other = other.filter(~nw.col(target.match).is_null()).select(
             _k=as_text(nw.col(target.match)), _row=nw.col(ROW))
         counts = other.group_by("_k").agg(_n=nw.len())
@@ -256,8 +254,7 @@ class ReferencesValidator(Validator):
         lf = ctx.frame(ref.table)
         target = ctx.frame(ref.to_table)
         assert lf is not None and target is not None
-        if where is not None:
-            lf = lf.filter(where.expr.fill_null(True))
+        lf = in_scope(lf, where)
         to_spec = TABLES.get(ref.to_table)
         stype = to_spec.subject_type if to_spec else "submission"
         required = Required(op="exists", value=f"{ref.to_table}.{ref.to_column}")

@@ -18,10 +18,11 @@ from ._common import (
     compare_scalar,
     error_exprs,
     filter_scope,
+    limit_for,
     threshold_columns,
     threshold_scope,
 )
-from ._groups import error_records_findings, errors_by_group, group_subject, rows_by_group
+from ._groups import distinct_groups, error_records_findings, errors_by_group, group_subject, rows_by_group
 
 
 class WeightedCVParams(Params):
@@ -150,19 +151,11 @@ class WeightedCVValidator(Validator):
         threshold = p.threshold
 
         findings: list[Finding] = []
-        # distinct groups, computed lazily (eager ``unique`` needs numpy on pyarrow)
-        groups: list[dict[str, Any]] = [
-            {k: rec[k] for k in keys}
-            for rec in rows.select(*keys)
-            .unique()
-            .sort(*keys, nulls_last=True)
-            .collect()
-            .iter_rows(named=True)
-        ]
+        groups = distinct_groups(rows, keys)
         by_group = {tuple(rec[k] for k in keys): rec for rec in stats.iter_rows(named=True)}
         for key_values in groups:
             subject = group_subject(ctx, p.table, keys, key_values, p.subject_type)
-            limit = self._limit(threshold, key_values)
+            limit = limit_for(threshold, key_values)
             required = Required(op=p.op, value=limit)
             key = tuple(key_values[k] for k in keys)
             group_errors = errors_of.get(key)
@@ -195,12 +188,6 @@ class WeightedCVValidator(Validator):
                 )
             )
         return findings
-
-    @staticmethod
-    def _limit(threshold: float | ByColumn, key_values: dict[str, Any]) -> float | None:
-        if isinstance(threshold, ByColumn):
-            return threshold.values.get(str(key_values.get(threshold.by)))
-        return float(threshold)
 
     @staticmethod
     def _undefined(

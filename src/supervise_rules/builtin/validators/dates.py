@@ -16,7 +16,7 @@ from ...models import Evidence, Finding, LocalizedText, Outcome, Required, Subje
 from ...submission import ROW
 from ...tables import TABLES
 from ...validators import Params, RuleContext, Validator
-from ._common import Comparison, Expression, compare, first_null_column
+from ._common import Comparison, Expression, compare, first_null_column, in_scope
 from ._support import (
     SubjectType,
     as_of_error,
@@ -105,16 +105,13 @@ class TermChecksValidator(Validator):
             p.checks_table, [p.checks_key, p.term_column, p.date_column])
         if missing:
             return missing
-        err = as_of_error(ctx)
-        if err:
-            return err
         as_of = ctx.as_of
-        assert as_of is not None
+        if as_of is None:
+            return as_of_error(ctx)
         subjects = ctx.frame(p.table)
         checks = ctx.frame(p.checks_table)
         assert subjects is not None and checks is not None
-        if where is not None:
-            subjects = subjects.filter(where.expr.fill_null(True))
+        subjects = in_scope(subjects, where)
         findings = missing_value_errors(ctx, subjects, p.table, [p.key])
         findings += missing_value_errors(ctx, checks, p.checks_table,
                                          [p.checks_key, p.term_column, p.date_column])
@@ -218,16 +215,13 @@ class OverdueValidator(Validator):
         missing = ctx.require(p.table, [p.date_column, *(where.columns if where else [])])
         if missing:
             return missing
-        err = as_of_error(ctx)
-        if err:
-            return err
         as_of = ctx.as_of
-        assert as_of is not None
+        if as_of is None:
+            return as_of_error(ctx)
         lf = ctx.frame(p.table)
         assert lf is not None
         stype, id_cols = row_subject(p.table)
-        if where is not None:
-            lf = lf.filter(where.expr.fill_null(True))
+        lf = in_scope(lf, where)
         null_col = first_null_column([*(where.columns if where else []), p.date_column])
         days = nw.lit(date_epoch(as_of)) - epoch_days(nw.col(p.date_column))
         result = (
@@ -323,11 +317,9 @@ class PeriodicValidator(Validator):
                                                               [*p.keys, p.date_column])
         if missing:
             return missing
-        err = as_of_error(ctx)
-        if err:
-            return err
         as_of = ctx.as_of
-        assert as_of is not None
+        if as_of is None:
+            return as_of_error(ctx)
         start = p.period_start or dt.date(as_of.year, 1, 1)
         months = self.due_months(start, as_of, p.vacation_months, p.count_current_month)
         required = p.per_month * len(months)
@@ -464,10 +456,8 @@ class MatchedCountValidator(Validator):
         lf = ctx.frame(p.table)
         other = ctx.frame(p.other)
         assert lf is not None and other is not None
-        if where is not None:
-            lf = lf.filter(where.expr.fill_null(True))
-        if other_where is not None:
-            other = other.filter(other_where.expr.fill_null(False))
+        lf = in_scope(lf, where)
+        other = in_scope(other, other_where, unknown=False)
         keys = [f"_k{i}" for i in range(len(p.on))]
         rows = lf.select(_row=nw.col(ROW), _date=epoch_days(nw.col(p.date_column)),
                          **{k: as_text(nw.col(c)) for k, c in zip(keys, p.on, strict=True)})

@@ -3,8 +3,6 @@ e.g. the students of a whole school summed over its sections."""
 
 from __future__ import annotations
 
-from typing import Any
-
 import narwhals as nw
 from pydantic import Field, model_validator
 
@@ -20,8 +18,10 @@ from ._common import (
     compare_scalar,
     error_exprs,
     first_zero_denominator,
+    in_scope,
+    limit_for,
 )
-from ._groups import error_records_findings, errors_by_group, group_subject, rows_by_group
+from ._groups import distinct_groups, error_records_findings, errors_by_group, group_subject, rows_by_group
 
 
 class GroupAggregateParams(Params):
@@ -105,7 +105,7 @@ class GroupAggregateValidator(Validator):
         stype = p.subject_type or (spec.subject_type if spec else "submission")
         name_col = ctx.subject_name_expr(p.table, ctx.columns(p.table))
 
-        scoped = lf.filter(where.expr.fill_null(True)) if where is not None else lf
+        scoped = in_scope(lf, where)
         error_column, error_kind = error_exprs(referenced, [])
         rows = scoped.with_columns(
             error_column=error_column, error_kind=error_kind, _name=name_col, row=nw.col(ROW)
@@ -132,11 +132,8 @@ class GroupAggregateValidator(Validator):
         rows_of = rows_by_group(rows.select(*keys, ROW).collect(), keys)
         errors_of = errors_by_group(errors, keys)
         findings: list[Finding] = []
-        # distinct groups, computed lazily (eager ``unique`` needs numpy on pyarrow)
-        groups = rows.select(*keys).unique().sort(*keys, nulls_last=True).collect()
         by_group = {tuple(rec[k] for k in keys): rec for rec in agg.iter_rows(named=True)}
-        for key_rec in groups.iter_rows(named=True):
-            key_values = {k: key_rec[k] for k in keys}
+        for key_values in distinct_groups(rows, keys):
             key = tuple(key_values[k] for k in keys)
             rec = by_group.get(key)
             subject = group_subject(ctx, p.table, keys, key_values, stype, name=(rec or {}).get("name"))
@@ -147,7 +144,7 @@ class GroupAggregateValidator(Validator):
             assert rec is not None
             group_rows_ = rows_of.get(key, [])
             evidence = [Evidence(table=p.table, rows=group_rows_, columns=referenced)]
-            limit = self._limit(p.threshold, rec)
+            limit = limit_for(p.threshold, rec)
             required = Required(op=p.op, value=limit)
             inconsistent = [a for a in p.attributes if rec[a] != rec[f"{a}__max"]]
             if inconsistent:
@@ -186,12 +183,6 @@ class GroupAggregateValidator(Validator):
                 )
             )
         return findings
-
-    @staticmethod
-    def _limit(threshold: float | ByColumn, rec: dict[str, Any]) -> float | None:
-        if isinstance(threshold, ByColumn):
-            return threshold.values.get(str(rec.get(threshold.by)))
-        return float(threshold)
 
     @staticmethod
     def _inconsistent(ctx, p, subject, column, rec, evidence, required) -> Finding:
