@@ -31,8 +31,9 @@ from .documents import (
 )
 from .models import Finding, Outcome, Report
 from .reporters import write_atomically
+from .tables import LEVEL
 
-LEVEL_ZH = {"primary": "小学", "junior": "初中"}
+LEVEL_ZH = LEVEL  # the data contract's labels
 _OP = {">=": "≥", "<=": "≤", ">": ">", "<": "<", "==": "=", "!=": "≠", "in": "属于"}
 _BASELINE_ZH = {"new": "新发现", "persisting": "上次已指出，仍未整改"}
 _SUFFIX = {"html": ".html", "markdown": ".md"}

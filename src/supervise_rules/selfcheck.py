@@ -35,9 +35,10 @@ from .documents import (
 from .documents import render_html as _render_html
 from .documents import render_xlsx as _render_xlsx
 from .models import Finding, Outcome, Report
+from .tables import LEVEL
 
 LEVELS = ("primary", "junior")
-LEVEL_ZH = {"primary": "小学", "junior": "初中"}
+LEVEL_ZH = LEVEL  # the data contract's labels
 
 
 @dataclass(frozen=True)
