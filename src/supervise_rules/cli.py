@@ -15,8 +15,6 @@ from collections.abc import Sequence
 from enum import IntEnum
 from pathlib import Path
 
-from rich.console import Console
-
 from .errors import SuperviseRulesError
 from .models import Severity
 
@@ -58,7 +56,9 @@ def _check_parser() -> argparse.ArgumentParser:
     p.add_argument("--ruleset", default=None,
                    help=f"ruleset id or YAML file (default: the manifest's, else {DEFAULT_RULESET})")
     p.add_argument("--format", default="table", help="output format (default table)")
-    p.add_argument("--output", "-o", type=Path, help="write the report to this file")
+    p.add_argument("--output", "-o", type=Path, metavar="FILE",
+                   help="write the report to this file ('-': standard output); a regular file "
+                   "is replaced atomically, a device or FIFO is written in place")
     p.add_argument("--fail-on", default="major",
                    choices=[s.value for s in Severity] + ["never"],
                    help="lowest severity whose failure gives exit status 1 (default major)")
@@ -112,39 +112,56 @@ def _lazy(name: str):
 
 
 def _error(message: str) -> None:
-    Console(stderr=True, highlight=False).print(f"[bold red]error:[/] {message}", markup=True,
-                                                soft_wrap=True)
+    _to_stderr("error", "bold red", message)
 
 
 def _host(plugins: list[str], *, warn: bool = True):
-    from rich.markup import escape
-
     from .plugins import get_plugin_host
 
     host = get_plugin_host(plugins)
     for err in host.load_errors if warn else ():
-        _warn(escape(f"plugin {err.name!r}" + (f" ({err.distribution})" if err.distribution else "")
-                     + f" was not loaded: {err.reason}"))
+        _warn(f"plugin {err.name!r}" + (f" ({err.distribution})" if err.distribution else "")
+              + f" was not loaded: {err.reason}")
     return host
 
 
 def _warn(message: str) -> None:
-    Console(stderr=True, highlight=False).print(f"[yellow]warning:[/] {message}", markup=True,
-                                                soft_wrap=True)
+    _to_stderr("warning", "yellow", message)
+
+
+def _to_stderr(label: str, style: str, message: str) -> None:
+    """``label: message`` on stderr, coloured on a terminal. rich is imported only
+    then: a nightly run writing to files or pipes never pays for it."""
+    if not sys.stderr.isatty():
+        sys.stderr.write(f"{label}: {message}\n")
+        sys.stderr.flush()
+        return
+    from rich.console import Console
+    from rich.markup import escape
+
+    Console(stderr=True, highlight=False).print(f"[{style}]{label}:[/] {escape(message)}",
+                                                markup=True, soft_wrap=True)
 
 
 def cmd_check(argv: list[str]) -> int:
     from .engine import check
     from .readers import load_submission
-    from .reporters import RenderOptions, write_atomically
+    from .reporters import RenderOptions, check_output_path, write_atomically
     from .rulesets import load_ruleset
 
     args = _check_parser().parse_args(argv)
+    to_stdout = args.output is None or str(args.output) == "-"
+    if not to_stdout:
+        check_output_path(args.output)
     host = _host(args.plugin)
     reporter = host.reporters.get(args.format)
     if reporter is None:
         raise SuperviseRulesError(
             f"unknown format {args.format!r} (known: {', '.join(sorted(host.reporters))})")
+    to_terminal = to_stdout and sys.stdout.isatty()
+    if reporter.binary and to_stdout and (args.output is None or to_terminal):
+        raise SuperviseRulesError(f"format {args.format!r} is binary: give --output FILE "
+                                  "(or --output - to send it down a pipe)")
     submission = load_submission(args.path, host=host)
     ruleset_ref = args.ruleset or getattr(submission.manifest, "ruleset", None) or DEFAULT_RULESET
     ruleset = load_ruleset(ruleset_ref, host=host)
@@ -154,15 +171,12 @@ def cmd_check(argv: list[str]) -> int:
         report = check(submission, ruleset, host=host, backend=args.backend, progress=progress)
     report = apply_followup(report, args)
 
-    to_terminal = args.output is None and sys.stdout.isatty()
     options = RenderOptions(lang=args.lang, show_passes=args.show_passes, color=to_terminal,
-                            width=Console().width if to_terminal else 120)
+                            width=_terminal_width() if to_terminal else 120)
     output = reporter.render(report, options)
-    if args.output is not None:
+    if not to_stdout:
         write_atomically(args.output, output)
-    elif reporter.binary:
-        raise SuperviseRulesError(f"format {args.format!r} is binary: give --output FILE")
-    elif isinstance(output, bytes):  # UTF-8 text handed over as bytes
+    elif isinstance(output, bytes):  # UTF-8 text handed over as bytes, or a binary format to a pipe
         sys.stdout.flush()
         sys.stdout.buffer.write(output)
         sys.stdout.buffer.flush()
@@ -173,6 +187,12 @@ def cmd_check(argv: list[str]) -> int:
         return ExitCode.OK
     failures = report.failures(Severity(args.fail_on), new_only=args.fail_on_new)
     return ExitCode.FAILURES if failures else ExitCode.OK
+
+
+def _terminal_width() -> int:
+    from rich.console import Console
+
+    return Console().width
 
 
 def cmd_list_rules(argv: list[str]) -> int:
@@ -200,6 +220,7 @@ def cmd_list_rules(argv: list[str]) -> int:
     if args.format == "json":
         sys.stdout.write(json.dumps(rows, ensure_ascii=False, indent=2) + "\n")
         return ExitCode.OK
+    from rich.console import Console
     from rich.table import Table
 
     console = Console(highlight=False)
@@ -263,6 +284,7 @@ def cmd_plugins(argv: list[str]) -> int:
     if args.format == "json":
         sys.stdout.write(json.dumps(data, ensure_ascii=False, indent=2) + "\n")
         return ExitCode.OK
+    from rich.console import Console
     from rich.markup import escape
 
     console = Console(highlight=False, soft_wrap=True)

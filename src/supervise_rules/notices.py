@@ -30,7 +30,7 @@ from .documents import (
     render_markdown,
 )
 from .models import Finding, Outcome, Report
-from .reporters import write_atomically
+from .reporters import ensure_directory, write_atomically
 from .tables import LEVEL
 
 LEVEL_ZH = LEVEL  # the data contract's labels
@@ -176,7 +176,7 @@ def write_notices(report: Report, out_dir: str | Path, *, fmt: str = "html",
         raise ValueError(f"unknown notice format {fmt!r} (known: html, markdown)")
     render = render_html if fmt == "html" else render_markdown
     suffix = _SUFFIX[fmt]
-    out = Path(out_dir)
+    out = ensure_directory(out_dir)  # the one output that is a folder: made on purpose
     notices = collect_notices(report)
     year = report.submission.year or (report.submission.as_of.year if report.submission.as_of else "")
     names: list[str] = []

@@ -7,12 +7,14 @@ are contributed through the same ``register_reporters`` hook.
 from __future__ import annotations
 
 import os
+import stat
 import tempfile
 from abc import ABC, abstractmethod
 from dataclasses import dataclass
 from pathlib import Path
 from typing import ClassVar, Literal
 
+from .errors import SuperviseRulesError
 from .models import Report
 
 Lang = Literal["zh", "en", "both"]
@@ -48,21 +50,108 @@ class Reporter(ABC):
         = True``) return bytes and need ``--output``."""
 
 
-def write_atomically(path: Path, data: str | bytes) -> None:
-    """Write ``data`` to ``path`` via a temporary file and a rename, so a reader
-    never sees half a report and a crash never leaves a truncated file."""
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+def write_atomically(path: str | Path, data: str | bytes) -> None:
+    """Write ``data`` to ``path`` without ever damaging what is there.
+
+    A regular file (or a path that does not exist yet) is replaced atomically:
+    a temporary file in the same directory is renamed over it, so a reader never
+    sees half a report and a crash never leaves a truncated file. A symlink to a
+    regular file is written through: its target is replaced, the link stays.
+    Anything else that already exists (a device, a FIFO, a terminal) is opened
+    and written in place, never replaced: renaming over ``/dev/null`` as root
+    would turn it into a regular file for every program on the machine.
+
+    :raises SuperviseRulesError: ``path`` is a directory, its directory does not
+        exist (it is not created), is not a directory, or cannot be written.
+    """
+    shown = Path(path)
+    payload = data.encode("utf-8") if isinstance(data, str) else data
+    target, st = _destination(shown)
+    if st is not None and not stat.S_ISREG(st.st_mode):
+        try:
+            with open(target, "wb") as fh:
+                fh.write(payload)
+        except OSError as exc:
+            raise _cannot_write(shown, exc.strerror or str(exc)) from None
+        return
+    mode = stat.S_IMODE(st.st_mode) if st is not None else 0o666 & ~_umask()
+    try:
+        fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=target.parent)
+    except OSError as exc:
+        raise _cannot_write(shown, exc.strerror or str(exc)) from None
     try:
         with os.fdopen(fd, "wb") as fh:
-            fh.write(data.encode("utf-8") if isinstance(data, str) else data)
-        # mkstemp creates the file 0600; give the report the mode a plain open() would
-        os.chmod(tmp, 0o666 & ~_umask())
-        os.replace(tmp, path)
-    except BaseException:
+            fh.write(payload)
+        # mkstemp creates the file 0600; keep the mode the report had, or give a new
+        # one the mode a plain open() would
+        os.chmod(tmp, mode)
+        os.replace(tmp, target)
+    except BaseException as exc:
         Path(tmp).unlink(missing_ok=True)
+        if isinstance(exc, OSError):
+            raise _cannot_write(shown, exc.strerror or str(exc)) from None
         raise
+
+
+def check_output_path(path: str | Path) -> None:
+    """Raise now the error :func:`write_atomically` would raise later, so that a
+    long run with a mistyped ``--output`` fails before the work, not after it."""
+    shown = Path(path)
+    target, st = _destination(shown)
+    if st is not None and not stat.S_ISREG(st.st_mode):
+        return  # a device or FIFO: opening it may block until a reader comes
+    if not os.access(target.parent, os.W_OK | os.X_OK):
+        raise _cannot_write(shown, f"permission denied in {target.parent}")
+
+
+def _destination(shown: Path) -> tuple[Path, os.stat_result | None]:
+    """Where the bytes go (symlinks resolved) and what is there now (``None``: nothing)."""
+    target = Path(os.path.realpath(shown))
+    try:
+        st = os.stat(target)
+    except FileNotFoundError:
+        st = None
+    except NotADirectoryError:
+        raise _cannot_write(shown, f"{_first_non_directory(target)} is not a directory") from None
+    except OSError as exc:
+        raise _cannot_write(shown, exc.strerror or str(exc)) from None
+    if st is None:
+        parent = target.parent
+        if not parent.is_dir():
+            raise _cannot_write(shown, f"{parent} is not a directory" if parent.exists()
+                                else f"directory {parent} does not exist")
+    elif stat.S_ISDIR(st.st_mode):
+        raise _cannot_write(shown, "it is a directory")
+    elif stat.S_ISREG(st.st_mode) and not os.access(target, os.W_OK):
+        # the rename would succeed in a writable directory, but the owner made the file read-only
+        raise _cannot_write(shown, "permission denied")
+    return target, st
+
+
+def ensure_directory(path: str | Path) -> Path:
+    """Create the folder ``path`` (and its parents) for commands whose output is a
+    folder of files (``notices --output-dir``), with a clear error instead of a
+    traceback when it cannot be made."""
+    path = Path(path)
+    try:
+        path.mkdir(parents=True, exist_ok=True)
+    except FileExistsError:
+        raise _cannot_write(path, "it exists and is not a directory") from None
+    except OSError as exc:
+        raise _cannot_write(path, exc.strerror or str(exc)) from None
+    return path
+
+
+def _cannot_write(path: Path, reason: str) -> SuperviseRulesError:
+    return SuperviseRulesError(f"cannot write {path}: {reason}")
+
+
+def _first_non_directory(path: Path) -> Path:
+    """The ancestor of ``path`` that exists but is not a directory (for the message)."""
+    for ancestor in reversed(path.parents):
+        if ancestor.exists() and not ancestor.is_dir():
+            return ancestor
+    return path.parent
 
 
 def _umask() -> int:
