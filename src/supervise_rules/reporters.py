@@ -50,6 +50,63 @@ class Reporter(ABC):
         = True``) return bytes and need ``--output``."""
 
 
+class LazyReporter(Reporter):
+    """A reporter whose module is imported the first time it is used.
+
+    Registering every format eagerly would import all of them (rich for the
+    table, xlsxwriter …) on every run, though a run uses one. Only the ``--format``
+    name is known up front; every other attribute (``summary``, ``suffix``,
+    ``binary``, ``human``, ``render`` and anything the format adds) comes from the
+    real reporter, so nothing is written down twice.
+
+    :param target: ``"package.module:ClassName"`` of a :class:`Reporter` whose
+        ``name`` is ``name``.
+    """
+
+    def __init__(self, name: str, target: str):
+        self.name = name  # type: ignore[misc]  # per instance, the ClassVar of a real reporter
+        self.target = target
+        self._reporter: Reporter | None = None
+
+    def load(self) -> Reporter:
+        if self._reporter is None:
+            import importlib
+
+            module, _, attr = self.target.partition(":")
+            reporter = getattr(importlib.import_module(module), attr)()
+            if reporter.name != self.name:
+                raise TypeError(f"{self.target} is the reporter {reporter.name!r}, not {self.name!r}")
+            self._reporter = reporter
+        return self._reporter
+
+    def render(self, report: Report, options: RenderOptions) -> str | bytes:
+        return self.load().render(report, options)
+
+    @property
+    def summary(self) -> str:  # type: ignore[override]
+        return self.load().summary
+
+    @property
+    def suffix(self) -> str:  # type: ignore[override]
+        return self.load().suffix
+
+    @property
+    def binary(self) -> bool:  # type: ignore[override]
+        return self.load().binary
+
+    @property
+    def human(self) -> bool:  # type: ignore[override]
+        return self.load().human
+
+    def __getattr__(self, attr: str):
+        if attr.startswith("_"):  # copy/pickle probe these before __init__ has run
+            raise AttributeError(attr)
+        return getattr(self.load(), attr)
+
+    def __repr__(self) -> str:
+        return f"LazyReporter({self.name!r}, {self.target!r})"
+
+
 def write_atomically(path: str | Path, data: str | bytes) -> None:
     """Write ``data`` to ``path`` without ever damaging what is there.
 

@@ -2,20 +2,35 @@
 
 Each format is its own module under ``supervise_rules.builtin.report_formats``;
 this plugin module only hands them to the host, with ``trylast`` so that a
-third-party plugin is asked first (a name clash is still a load error).
+third-party plugin is asked first (a name clash is still a load error). Each
+is a :class:`~supervise_rules.reporters.LazyReporter`: its module is imported
+when the format is used, not on every run.
 """
 
 from __future__ import annotations
 
-from ..hookspecs import hookimpl
-from ..reporters import Reporter
-from .report_formats import BUILTIN_REPORTERS
-from .report_formats._common import format_value
-from .report_formats.table import TableReporter
+from typing import Any
 
-__all__ = ["TableReporter", "format_value", "register_reporters"]
+from ..hookspecs import hookimpl
+from ..reporters import LazyReporter, Reporter
+from .report_formats import BUILTIN_FORMATS, target
+
+__all__ = ["TableReporter", "format_value", "register_reporters"]  # noqa: F822  (lazy, below)
 
 
 @hookimpl(trylast=True)
 def register_reporters() -> list[Reporter]:
-    return [cls() for cls in BUILTIN_REPORTERS]
+    return [LazyReporter(name, target(name)) for name in BUILTIN_FORMATS]
+
+
+def __getattr__(name: str) -> Any:
+    # kept importable from here for existing callers, without importing rich at startup
+    if name == "TableReporter":
+        from .report_formats.table import TableReporter
+
+        return TableReporter
+    if name == "format_value":
+        from .report_formats._common import format_value
+
+        return format_value
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
