@@ -62,7 +62,8 @@ def _check_parser() -> argparse.ArgumentParser:
     p.add_argument("--fail-on", default="major",
                    choices=[s.value for s in Severity] + ["never"],
                    help="lowest severity whose failure gives exit status 1 (default major)")
-    p.add_argument("--show-passes", action="store_true", help="also list passing findings")
+    p.add_argument("--include-passes", "--show-passes", dest="show_passes", action="store_true",
+                   help="list passing findings too (they are always counted in the summary)")
     p.add_argument("--backend", choices=("polars", "duckdb"), default="polars",
                    help="where column expressions run (default polars)")
     from .followup import add_followup_options
@@ -185,7 +186,7 @@ def cmd_check(argv: list[str]) -> int:
         sys.stdout.flush()
     if args.fail_on == "never":
         return ExitCode.OK
-    failures = report.failures(Severity(args.fail_on), new_only=args.fail_on_new)
+    failures = report.count_failures(Severity(args.fail_on), new_only=args.fail_on_new)
     return ExitCode.FAILURES if failures else ExitCode.OK
 
 
