@@ -5,21 +5,30 @@ every key and item and never constructs arbitrary Python objects. Every problem
 (YAML syntax, unknown key, wrong type, unknown validator, a bad parameter for
 that validator, duplicate id, extends cycle) is collected and raised together
 as a :class:`~supervise_rules.errors.RulesetError` of ``file:line: message``.
+
+Parsing the shipped rulesets with ruamel costs more than checking a county's
+submission, so the plain data of each file that a plugin provides (the shipped
+ones included) is cached as JSON, keyed on the file's content; see
+:class:`_FileCache`. Only the YAML parse is cached: every run still validates
+the data through the same models, and a load that finds any problem is redone
+from the YAML so that every message and line is exactly what it always was.
 """
 
 from __future__ import annotations
 
 import copy
+import datetime as dt
+import hashlib
+import json
+import os
+import sys
+import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from pydantic import BaseModel, ValidationError
-from ruamel.yaml import YAML
-from ruamel.yaml.comments import CommentedMap, CommentedSeq
-from ruamel.yaml.error import MarkedYAMLError, YAMLError
 
-from ._yaml import find_tag, plain
 from .errors import RulesetError
 from .models import LocalizedText, Severity
 from .rules import DisabledRule, MessageTemplates, Rule, RuleDocs, RulesetFile
@@ -95,10 +104,18 @@ def discover_rulesets(directory: Path, plugin: str | None = None) -> list[Rulese
 @dataclass
 class _Doc:
     path: str
-    data: Any  # CommentedMap
+    #: the round-trip nodes (CommentedMap), or ``None`` for a file read from the cache
+    data: Any
+    #: the same document as plain dicts, lists and scalars
+    plain: dict[str, Any]
 
     def line(self, loc: tuple[Any, ...]) -> int | None:
-        """1-based line of the node at ``loc`` (a pydantic error location)."""
+        """1-based line of the node at ``loc`` (a pydantic error location); ``None``
+        for a cached file, whose problems are reported by loading again from YAML."""
+        if self.data is None:
+            return None
+        from ruamel.yaml.comments import CommentedMap, CommentedSeq
+
         node = self.data
         line = _start_line(node)
         for key in loc:
@@ -126,6 +143,16 @@ def _read_yaml(path: Path) -> _Doc:
         raise RulesetError([(text_path, None, "no such ruleset file")]) from None
     except (OSError, UnicodeDecodeError) as exc:
         raise RulesetError([(text_path, None, f"cannot be read: {exc}")]) from None
+    return _parse_yaml(text_path, text)
+
+
+def _parse_yaml(text_path: str, text: str) -> _Doc:
+    from ruamel.yaml import YAML
+    from ruamel.yaml.comments import CommentedMap
+    from ruamel.yaml.error import MarkedYAMLError, YAMLError
+
+    from ._yaml import find_tag, plain
+
     yaml = YAML(typ="rt")  # round-trip keeps positions; it builds no Python objects from tags
     try:
         data = yaml.load(text)
@@ -140,7 +167,7 @@ def _read_yaml(path: Path) -> _Doc:
     tagged = find_tag(data)
     if tagged:
         raise RulesetError([(text_path, *tagged)])
-    return _Doc(text_path, data)
+    return _Doc(text_path, data, plain(data))
 
 
 def _format_loc(loc: tuple[Any, ...]) -> str:
@@ -184,16 +211,32 @@ def load_ruleset(ref: str | Path, *, host: PluginHost | None = None) -> Ruleset:
         from .plugins import get_plugin_host
 
         host = get_plugin_host()
-    loader = _Loader(host)
+    cache = _FileCache.from_environment()
+    loader = _Loader(host, cache)
     top = loader.resolve_ref(str(ref), base=None, origin=None)
-    return loader.load(top)
+    try:
+        ruleset = loader.load(top)
+    except Exception:
+        if not loader.cache_hits:
+            raise
+        # A cached file has no line numbers: find and word the problems from the YAML.
+        # If the YAML is fine after all, the cache was wrong and is written again.
+        loader = _Loader(host, cache, read_cache=False)
+        ruleset = loader.load(top)
+    loader.save_to_cache()
+    return ruleset
 
 
 class _Loader:
-    def __init__(self, host: PluginHost):
+    def __init__(self, host: PluginHost, cache: _FileCache | None = None, *, read_cache: bool = True):
         self.host = host
         self.problems: list[tuple[str, int | None, str]] = []
         self.files: list[str] = []
+        self.cache = cache
+        self.read_cache = read_cache
+        self.cache_hits = 0
+        self._to_cache: dict[str, bytes] = {}
+        self._provided: set[Path] | None = None
 
     def resolve_ref(self, ref: str, base: Path | None, origin: tuple[str, int | None] | None) -> Path:
         if ref.endswith((".yaml", ".yml")) or Path(ref).is_file():
@@ -222,11 +265,44 @@ class _Loader:
             files=self.files,
         )
 
+    def save_to_cache(self) -> None:
+        """Keep the files parsed by a load that succeeded (never a failed one's)."""
+        if self.cache is not None and self._to_cache:
+            for key, payload in self._to_cache.items():
+                self.cache.put(key, payload)
+            self.cache.prune()
+
+    def _read(self, path: Path) -> _Doc:
+        if self.cache is None or not self._is_provided(path):
+            return _read_yaml(path)
+        try:
+            text = path.read_bytes().decode("utf-8")
+        except (OSError, UnicodeDecodeError):
+            return _read_yaml(path)  # which words the error as it always has
+        key = self.cache.key(text)
+        cached = self.cache.get(key) if self.read_cache else None
+        if cached is not None:
+            self.cache_hits += 1
+            return _Doc(str(path), None, cached)
+        # as read_text() would: universal newlines
+        doc = _parse_yaml(str(path), text.replace("\r\n", "\n").replace("\r", "\n"))
+        payload = _FileCache.serialize(doc.plain)  # now, before validation could touch the data
+        if payload is not None:
+            self._to_cache[key] = payload
+        return doc
+
+    def _is_provided(self, path: Path) -> bool:
+        """A file of a ruleset a plugin provides (the shipped ones): installed,
+        rarely changed, worth caching. A file a user points at is parsed each time."""
+        if self._provided is None:
+            self._provided = {Path(s.path).resolve() for s in self.host.rulesets.values()}
+        return path.resolve() in self._provided
+
     def _load_file(self, path: Path, stack: tuple[Path, ...]):
-        doc = _read_yaml(path)
+        doc = self._read(path)
         self.files.append(doc.path)
         try:
-            head = RulesetFile.model_validate(plain(doc.data))
+            head = RulesetFile.model_validate(doc.plain)
         except ValidationError as exc:
             raise RulesetError(_validation_problems(doc, exc)) from None
 
@@ -251,7 +327,7 @@ class _Loader:
                 order.append(rule_id)
             disabled.update(p_disabled)
 
-        raw_rules = doc.data.get("rules") or []
+        raw_rules = doc.plain.get("rules") or []
         for i, rule in enumerate(head.rules):
             loc = ("rules", i)
             if rule.id in entries:
@@ -264,7 +340,7 @@ class _Loader:
                 )
                 continue
             entries[rule.id] = _Entry(
-                data=plain(raw_rules[i]), doc=doc, loc=loc,
+                data=raw_rules[i], doc=doc, loc=loc,
                 params_doc=doc, params_loc=(*loc, "params"),
             )
             order.append(rule.id)
@@ -349,6 +425,169 @@ class _Loader:
         return resolved
 
 
+# --- the parsed-file cache -------------------------------------------------------------
+
+#: raise when the cache file layout changes
+_CACHE_FORMAT = 1
+_DATE = "$date"
+
+
+class _Uncacheable(Exception):
+    """A value the JSON cache cannot carry exactly; the file is then parsed every time."""
+
+
+class _FileCache:
+    """Plain data of parsed ruleset files, one JSON file per file content.
+
+    The entry's name is the SHA-256 of the YAML text together with what decides
+    how it is parsed (this module's and ``_yaml``'s source, the versions of
+    supervise-rules, ruamel.yaml and Python), so an edited file, an upgrade or a
+    changed parser never meets an old entry. An entry is JSON, never pickle (a
+    pickle would run code when read), carries the SHA-256 of its own payload, and
+    is used only when it is a regular file of the current user that nobody else
+    may write; anything else (unreadable, truncated, edited, foreign, the wrong
+    shape) is ignored, and the entry is written again after the next good load.
+    Everything read from it is validated by the ruleset models like fresh YAML.
+    """
+
+    def __init__(self, directory: Path):
+        self.directory = directory
+        self._salt: bytes | None = None
+
+    @classmethod
+    def from_environment(cls) -> _FileCache | None:
+        if os.environ.get("SUPERVISE_RULES_NO_CACHE", "") not in ("", "0"):
+            return None
+        try:
+            return cls(cache_dir() / "rulesets")
+        except RuntimeError:  # no home directory to put it in
+            return None
+
+    def key(self, text: str) -> str:
+        if self._salt is None:
+            self._salt = _cache_salt()
+        return hashlib.sha256(self._salt + text.encode("utf-8")).hexdigest()
+
+    def get(self, key: str) -> dict[str, Any] | None:
+        try:
+            with open(self.directory / f"{key}.json", "rb") as fh:
+                if not _trusted(os.fstat(fh.fileno())):
+                    return None
+                header, _, payload = fh.read().partition(b"\n")
+            meta = json.loads(header)
+            if (meta.get("format") != _CACHE_FORMAT or meta.get("key") != key
+                    or meta.get("sha256") != hashlib.sha256(payload).hexdigest()):
+                return None
+            data = json.loads(payload, object_hook=_decode)
+        except (OSError, ValueError, TypeError, AttributeError, RecursionError):
+            return None
+        return data if isinstance(data, dict) else None
+
+    @staticmethod
+    def serialize(data: dict[str, Any]) -> bytes | None:
+        """The entry's payload, or ``None`` when JSON cannot carry ``data`` exactly."""
+        try:
+            return json.dumps(_encode(data), ensure_ascii=False, separators=(",", ":"),
+                              allow_nan=True).encode("utf-8")
+        except (_Uncacheable, RecursionError):
+            return None
+
+    def put(self, key: str, payload: bytes) -> None:
+        header = json.dumps({"format": _CACHE_FORMAT, "key": key,
+                             "sha256": hashlib.sha256(payload).hexdigest()}).encode()
+        tmp = None
+        try:
+            self.directory.mkdir(mode=0o700, parents=True, exist_ok=True)
+            fd, tmp = tempfile.mkstemp(prefix=f".{key[:16]}.", suffix=".tmp", dir=self.directory)
+            with os.fdopen(fd, "wb") as fh:
+                fh.write(header + b"\n" + payload)
+            os.replace(tmp, self.directory / f"{key}.json")
+        except OSError:  # a read-only home or a full disk only costs the next run a parse
+            if tmp is not None:
+                Path(tmp).unlink(missing_ok=True)
+
+
+    def prune(self, max_age_days: int = 90) -> None:
+        """Forget entries not written for ``max_age_days`` (old versions, edited files)."""
+        import time
+
+        cutoff = time.time() - max_age_days * 86400
+        try:
+            for entry in os.scandir(self.directory):
+                if entry.name.endswith((".json", ".tmp")) and entry.stat().st_mtime < cutoff:
+                    Path(entry.path).unlink(missing_ok=True)
+        except OSError:
+            pass
+
+
+def cache_dir() -> Path:
+    """Where supervise-rules keeps its caches: ``$SUPERVISE_RULES_CACHE_DIR``, else
+    ``$XDG_CACHE_HOME/supervise-rules``, else ``~/.cache/supervise-rules``.
+    ``SUPERVISE_RULES_NO_CACHE=1`` turns caching off."""
+    explicit = os.environ.get("SUPERVISE_RULES_CACHE_DIR")
+    if explicit:
+        return Path(explicit)
+    base = os.environ.get("XDG_CACHE_HOME")
+    return (Path(base) if base else Path.home() / ".cache") / "supervise-rules"
+
+
+def _cache_salt() -> bytes:
+    from importlib.metadata import PackageNotFoundError, version
+
+    def installed(name: str) -> str:
+        try:
+            return version(name)
+        except PackageNotFoundError:
+            return "?"
+
+    parts = [str(_CACHE_FORMAT), installed("supervise-rules"), installed("ruamel.yaml"), sys.version]
+    # an editable install keeps its version while the parser changes under it
+    for module in (Path(__file__), Path(__file__).with_name("_yaml.py")):
+        try:
+            parts.append(hashlib.sha256(module.read_bytes()).hexdigest())
+        except OSError:
+            parts.append("?")
+    return ("\0".join(parts) + "\0").encode("utf-8")
+
+
+def _trusted(st: os.stat_result) -> bool:
+    import stat
+
+    # written by someone else, it could say anything that passes validation
+    ours = not hasattr(os, "geteuid") or (st.st_uid == os.geteuid() and not st.st_mode & 0o022)
+    return stat.S_ISREG(st.st_mode) and ours
+
+
+def _encode(node: Any) -> Any:
+    """Plain YAML data as JSON data, dates tagged; :class:`_Uncacheable` for
+    anything JSON would not give back exactly."""
+    kind = type(node)
+    if node is None or kind in (str, bool, int, float):
+        return node
+    if kind is dict:
+        if node.keys() == {_DATE}:
+            raise _Uncacheable  # would read back as a date
+        return {k: _encode(v) for k, v in node.items()}
+    if kind is list:
+        return [_encode(v) for v in node]
+    if kind is dt.date:
+        return {_DATE: node.isoformat()}
+    from ruamel.yaml.scalarfloat import ScalarFloat
+    from ruamel.yaml.scalarint import ScalarInt
+
+    if isinstance(node, ScalarFloat):  # a float that remembers its YAML spelling
+        return float(node)
+    if isinstance(node, ScalarInt):
+        return int(node)
+    raise _Uncacheable(kind.__name__)  # datetimes with zones, anchored booleans …
+
+
+def _decode(obj: dict[str, Any]) -> Any:
+    if obj.keys() == {_DATE}:
+        return dt.date.fromisoformat(obj[_DATE])
+    return obj
+
+
 def _deep_merge(base: dict[str, Any], changes: dict[str, Any]) -> dict[str, Any]:
     merged = copy.deepcopy(base)
     for key, value in changes.items():
@@ -366,6 +605,7 @@ __all__ = [
     "Ruleset",
     "RulesetSource",
     "builtin_ruleset_dir",
+    "cache_dir",
     "discover_rulesets",
     "load_ruleset",
 ]
