@@ -44,9 +44,14 @@ def _by_key(data: dict) -> dict[tuple[str, str], dict]:
 
 def test_reordered_rows_persist_not_new(two_rounds, capsys):
     ruleset, second, baseline, before = two_rounds
-    code, after = _run_json(capsys, [str(second), "--ruleset", str(ruleset), "--baseline", str(baseline)])
+    code, after = _run_json(capsys, [str(second), "--ruleset", str(ruleset), "--baseline", str(baseline),
+                                     "--include-passes"])
     assert code == 1
     old, new = _by_key(before), _by_key(after)
+    # without the passes listed, the fixed one is in the baseline block only
+    _, listed = _run_json(capsys, [str(second), "--ruleset", str(ruleset), "--baseline", str(baseline)])
+    assert ("TST-21", "2164000303/primary") not in _by_key(listed)
+    assert listed["baseline"] == after["baseline"] and listed["summary"] == after["summary"]
 
     persisting = new[("TST-05", "2164000232/primary")]
     assert persisting["outcome"] == "fail"
@@ -90,7 +95,7 @@ def test_fail_on_new_needs_a_baseline(tmp_path, capsys):
     [
         ("{not json", "not valid JSON"),
         ('{"findings": []}', "not a supervise-check JSON report"),
-        ('{"schema_version": "2", "findings": []}', "schema_version '2' is not supported"),
+        ('{"schema_version": "3", "findings": []}', "schema_version '3' is not supported"),
         ('{"schema_version": "1", "findings": [{"rule_id": "X-1"}]}', "findings[0] lacks"),
         ("[1, 2]", "not an object"),
     ],

@@ -173,7 +173,8 @@ def test_hook_register_readers(ningxia, tmp_path, capsys):
     submission = sr.load_submission(sub, host=host)
     assert submission.table("schools").frame["level"].to_list() == ["primary", "primary"]
     code, out, _ = cli(capsys, str(sub), "--ruleset", "ningxia-platform-2024",
-                       "--plugin", "supervise_rules_ningxia", "--format", "json")
+                       "--plugin", "supervise_rules_ningxia", "--format", "json",
+                       "--include-passes")
     assert code == 0
     (nx,) = [f for f in json.loads(out)["findings"] if f["rule_id"] == "NX-01"]
     assert nx["observed"] == 2

@@ -27,7 +27,7 @@ from .models import (
 )
 
 _FAILING = ("fail", "error")
-_SUPPORTED_SCHEMA = "1"
+_SUPPORTED_SCHEMAS = ("1", "2")
 
 
 class BaselineError(SuperviseRulesError):
@@ -84,10 +84,10 @@ def baseline_from_dict(data: Any, *, source: str = "<baseline>") -> Baseline:
     version = data.get("schema_version")
     if version is None or "findings" not in data:
         raise bad("no 'schema_version' or 'findings' key")
-    if str(version).split(".")[0] != _SUPPORTED_SCHEMA:
+    if str(version).split(".")[0] not in _SUPPORTED_SCHEMAS:
         raise BaselineError(
             f"{source}: report schema_version {version!r} is not supported "
-            f"(this version reads schema {_SUPPORTED_SCHEMA})")
+            f"(this version reads schemas {' and '.join(_SUPPORTED_SCHEMAS)})")
     findings = data["findings"]
     if not isinstance(findings, list):
         raise bad("'findings' is not a list")
@@ -116,33 +116,47 @@ def baseline_from_dict(data: Any, *, source: str = "<baseline>") -> Baseline:
 def apply_baseline(report: Report, baseline: Baseline) -> Report:
     """Mark each finding ``new`` / ``persisting`` / ``fixed`` against ``baseline``.
 
+    Keys are matched by joins on rule and subject, column-wise.
+
     :returns: a new report with ``finding.baseline`` set and a ``baseline`` block.
     """
-    failing_now = {(f.rule_id, f.subject.id) for f in report.findings if f.is_failure}
-    fixed_keys = set(baseline.failures) - failing_now
-    findings = []
-    new = persisting = 0
-    now_outcome: dict[tuple[str, str], str] = {}
-    for f in report.findings:
-        key = (f.rule_id, f.subject.id)
-        mark = None
-        if f.is_failure:
-            if key in baseline.failures:
-                mark, persisting = "persisting", persisting + 1
-            else:
-                mark, new = "new", new + 1
-        elif key in fixed_keys:
-            mark = "fixed"
-            now_outcome.setdefault(key, f.outcome.value)
-        findings.append(f.model_copy(update={"baseline": mark}) if mark else f)
+    import polars as pl
+
+    keys = ["rule_id", "subject_id"]
+    before = pl.DataFrame({"rule_id": [k[0] for k in baseline.failures],
+                           "subject_id": [k[1] for k in baseline.failures]},
+                          schema={"rule_id": pl.String, "subject_id": pl.String})
+    listed = report.store.listed(False)
+    failing = pl.col("outcome").is_in(list(_FAILING))
+    failing_now = listed.filter(failing).select(keys).unique()
+    fixed_keys = before.join(failing_now, on=keys, how="anti")
+    was_failing = before.with_columns(_before=pl.lit(True))
+    fixed_flag = fixed_keys.with_columns(_fixed=pl.lit(True))
+    marked = (listed.join(was_failing, on=keys, how="left", maintain_order="left")
+              .join(fixed_flag, on=keys, how="left", maintain_order="left"))
+    annotated = marked.with_columns(
+        baseline=pl.when(failing & pl.col("_before").is_not_null()).then(pl.lit("persisting"))
+        .when(failing).then(pl.lit("new"))
+        .when(pl.col("_fixed").is_not_null()).then(pl.lit("fixed"))
+        .otherwise("baseline")
+    ).drop("_before", "_fixed")
+    counts = annotated.filter(failing).group_by("baseline").len("n")
+    count = dict(counts.iter_rows())
+    # this run's outcome of each fixed key: the first non-failing finding in report order
+    now_rows = report.store.lookup(fixed_keys).filter(~failing)
+    now_outcome = {(r, s_): o for r, s_, o in now_rows.group_by(keys).agg(
+        pl.col("outcome").min()).iter_rows()}
+    fixed_set = set(fixed_keys.iter_rows())
     fixed = [
         FixedFinding(rule_id=b.rule_id, subject=b.subject, title=b.title,
                      now=now_outcome.get(key))
-        for key, b in sorted(baseline.failures.items()) if key in fixed_keys
+        for key, b in sorted(baseline.failures.items()) if key in fixed_set
     ]
-    diff = BaselineDiff(source=baseline.source, new=new, persisting=persisting,
-                        fixed=len(fixed), fixed_findings=fixed)
-    return report.model_copy(update={"findings": findings, "baseline": diff})
+    diff = BaselineDiff(source=baseline.source, new=count.get("new", 0),
+                        persisting=count.get("persisting", 0), fixed=len(fixed),
+                        fixed_findings=fixed)
+    pass_marks = fixed_keys.with_columns(baseline=pl.lit("fixed", dtype=pl.String))
+    return report.replace(store=report.store.annotate(annotated, pass_marks), baseline=diff)
 
 
 __all__ = ["Baseline", "BaselineError", "apply_baseline", "baseline_from_dict", "load_baseline"]

@@ -1,21 +1,21 @@
 """Pydantic models of what a check produces: findings and the report.
 
-These models *are* the public JSON contract of ``../shared/spec/findings.md``
-(schema version 1): keys may be added, never renamed or dropped without raising
-``SCHEMA_VERSION``. They are frozen so that a finding cannot change after the
-engine has counted it.
+These models are the public JSON contract (docs/formats.md, schema version 2):
+keys may be added, never renamed or dropped without raising ``SCHEMA_VERSION``.
+They are frozen so that a finding cannot change after the engine has counted it.
+A run keeps its findings as columns (:mod:`supervise_rules.store`); a
+:class:`Finding` is the per-object view, made on demand.
 """
 
 from __future__ import annotations
 
 import datetime as _dt
-from collections import Counter
 from enum import StrEnum
 from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
-SCHEMA_VERSION = "1"
+SCHEMA_VERSION = "2"
 
 
 class Severity(StrEnum):
@@ -105,10 +105,15 @@ class Waiver(_Frozen):
 
 
 class Finding(_Frozen):
+    """One outcome of one rule for one subject."""
+
     rule_id: str
     title: LocalizedText
     work_point: str | None = None
     severity: Severity
+    #: how sure the rule's figure is: V read in the document, S secondary sources
+    #: agree, M unconfirmed, seed from the county's work points
+    certainty: Certainty | None = None
     outcome: Outcome
     subject: Subject
     observed: float | int | str | None = None
@@ -159,6 +164,9 @@ class RulesetInfo(_Frozen):
 class SubmissionInfo(_Frozen):
     county_code: str | None = None
     county_name: str | None = None
+    #: a batch of counties: GB/T 2260 province (xx0000), prefecture (xxxx00) or 000000
+    region_code: str | None = _optional()
+    region_name: str | None = _optional()
     year: int | None = None
     as_of: _dt.date | None = None
     source: str | None = None
@@ -212,67 +220,31 @@ class BaselineDiff(_Frozen):
     fixed_findings: list[FixedFinding] = Field(default_factory=list)
 
 
-class Report(_Frozen):
-    schema_version: str = SCHEMA_VERSION
-    tool: ToolInfo
-    ruleset: RulesetInfo
-    submission: SubmissionInfo
-    summary: Summary
-    findings: list[Finding]
-    # Optional report-level keys added by later features, absent from JSON when unset.
-    waivers_unused: list[UnusedWaiver] | None = _optional()
-    baseline: BaselineDiff | None = _optional()
-
-    @classmethod
-    def build(
-        cls,
-        *,
-        tool: ToolInfo,
-        ruleset: RulesetInfo,
-        submission: SubmissionInfo,
-        rules_run: int,
-        findings: list[Finding],
-    ) -> Report:
-        """Sort the findings deterministically and compute the summary block.
-
-        ``by_severity`` counts the *failing* findings (``fail``) per severity,
-        so it answers "how bad is it" at a glance.
-        """
-        ordered = sorted(findings, key=Finding.sort_key)
-        outcomes = Counter(f.outcome.value for f in ordered)
-        severities = Counter(f.severity.value for f in ordered if f.outcome is Outcome.fail)
-        return cls(
-            tool=tool,
-            ruleset=ruleset,
-            submission=submission,
-            summary=Summary(
-                rules_run=rules_run,
-                by_outcome={o.value: outcomes.get(o.value, 0) for o in Outcome},
-                by_severity={s.value: severities.get(s.value, 0) for s in Severity},
-            ),
-            findings=ordered,
-        )
-
-    def to_json_dict(self) -> dict[str, Any]:
-        """The JSON document of findings.md (same as ``model_dump(mode="json")``)."""
-        return self.model_dump(mode="json")
-
-    def to_json(self) -> str:
-        return self.to_json_bytes().decode("utf-8")
-
-    def to_json_bytes(self) -> bytes:
-        """The JSON document as UTF-8, serialized by pydantic-core in one pass
-        (building the dict first and encoding it with the json module costs
-        ~10x the time and memory; a ``str`` of a large report doubles it)."""
-        return self.__pydantic_serializer__.to_json(self, indent=2) + b"\n"
-
-    def failures(self, at_least: Severity, *, new_only: bool = False) -> list[Finding]:
-        """Failures that decide the exit status: at or above ``at_least``, not covered
-        by an active waiver, and (with ``new_only``) marked ``new`` by a baseline diff."""
-        return [
-            f for f in self.findings
-            if f.is_failure and f.severity.rank >= at_least.rank and not f.is_waived
-            and (not new_only or f.baseline == "new")
-        ]
+class ObservedRange(_Frozen):
+    min: float | int | str | None = None
+    max: float | int | str | None = None
 
 
+class RuleEntry(_Frozen):
+    """One rule that ran: what a director or a dashboard reads first."""
+
+    rule_id: str
+    title: LocalizedText
+    work_point: str | None = None
+    severity: Severity
+    certainty: Certainty | None = None
+    source: str | None = None
+    #: distinct subjects the rule gave a finding for
+    subjects: int
+    by_outcome: dict[str, int]
+    #: numeric rules only: the smallest and largest observed value
+    observed: ObservedRange | None = _optional()
+
+
+def __getattr__(name: str) -> Any:
+    # ``Report`` holds the columnar store, which builds on these models.
+    if name == "Report":
+        from .report import Report
+
+        return Report
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

@@ -1,25 +1,28 @@
 """The validator contract and the context a validator runs in.
 
-A validator evaluates one rule on whole columns: it builds narwhals
-expressions over the submission's tables (polars by default, DuckDB or any
-narwhals backend alike), collects a small *result frame* with one row per
-subject, and hands it to :meth:`RuleContext.findings_from` which turns it into
-findings with the rule's messages. No built-in validator loops over data rows
-in Python.
+API version 2: a validator evaluates one rule on whole columns and returns
+its result as a frame — a :class:`RuleResult` whose ``frame`` (a narwhals or
+polars LazyFrame or DataFrame on the run's backend) has one row per finding
+with the outcome decided in the frame (see :data:`RESULT_COLUMNS`), plus the
+rule-level metadata the report needs. The engine collects the frames of many
+rules at once and turns them into findings; validators never build findings
+one by one nor loop over rows in Python.
+
+API version 1 (``check`` returning a list of :class:`Finding`) still runs.
 """
 
 from __future__ import annotations
 
 import datetime as dt
-import functools
-import string
 from collections.abc import Iterable, Sequence
-from typing import TYPE_CHECKING, Any, ClassVar, get_args
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any, ClassVar
 
 import narwhals as nw
 from pydantic import BaseModel, ConfigDict
 
 from .expressions import Compiled, compile_expression
+from .messages import OP_TEXT, VERDICT, render_message
 from .models import (
     Evidence,
     Finding,
@@ -27,7 +30,6 @@ from .models import (
     Outcome,
     Required,
     Subject,
-    SubjectType,
 )
 from .submission import ROW, Submission, Table
 from .tables import TABLES, subject_id_columns
@@ -56,95 +58,87 @@ class Validator:
     #: pydantic model of the rule's ``params``
     Params: ClassVar[type[BaseModel]] = Params
 
-    def check(self, ctx: RuleContext) -> list[Finding]:  # pragma: no cover - abstract
-        raise NotImplementedError
+    def check(self, ctx: RuleContext) -> RuleResult | Iterable[RuleResult | Finding]:
+        """Evaluate the rule: one or more :class:`RuleResult` (API 2), or a list
+        of :class:`Finding` (API 1, still accepted)."""
+        raise NotImplementedError  # pragma: no cover - abstract
 
 
 # --- result frames -----------------------------------------------------------------
 
-#: Columns of a result frame. ``outcome`` and ``subject_id`` are required.
+#: Columns of a result frame. ``outcome`` and ``subject_id`` are required; the
+#: others are optional.
 RESULT_COLUMNS = (
     "subject_id",  # str
     "subject_name",  # str | null
-    "observed",  # number | str | null
-    "required",  # number | null (a per-row threshold)
-    "outcome",  # "pass" | "fail" | "error"
+    "subject_type",  # str (optional): overrides the result's subject type per row
+    "observed",  # number | str | date | null
+    "required",  # number | null (a per-row threshold; else the result's threshold)
+    "op",  # str | null: the comparison of this row, overriding the result's
+    "outcome",  # "pass" | "fail" | "error" | "not_applicable"
     "row",  # int | null: the evidence row (1-based, header excluded)
+    "rows",  # list[int] | null: several evidence rows (polars frames)
     "error_column",  # str | null: for errors, the column whose value is missing/zero
-    "error_kind",  # "missing" | "zero" | null
-    "op",  # str | null (optional): the comparison of this row, overriding the rule's
+    "error_kind",  # "missing" | "zero" | null: the engine writes the message
+    "message_zh",  # str | null: a message written in the frame, used as it is
+    "message_en",  # str | null
 )
 
-_OP_TEXT = {
-    ">=": ("不低于", "at least"),
-    ">": ("高于", "above"),
-    "<=": ("不高于", "at most"),
-    "<": ("低于", "below"),
-    "==": ("等于", "equal to"),
-    "!=": ("不等于", "not equal to"),
-    "in": ("属于", "one of"),
-    "exists": ("存在", "present"),
-    "within_days": ("在规定天数内", "within the days allowed"),
-}
-_VERDICT = {
-    Outcome.passed: ("达标", "meets the requirement"),
-    Outcome.fail: ("未达标", "does not meet the requirement"),
-}
+
+@dataclass(frozen=True)
+class Rows:
+    """Evidence rows in long form: one row of ``frame`` per (finding, evidence row),
+    linked to the result frame by the ``on`` columns. The engine gathers them into
+    each finding's sorted row list (narwhals has no list aggregation)."""
+
+    frame: Any
+    on: tuple[str, ...] = ("subject_id",)
+    row: str = ROW
 
 
-class _Template:
-    """A message template parsed once: literal text and ``{name:spec}`` fields.
+@dataclass(frozen=True)
+class EvidenceSpec:
+    """One ``evidence`` entry of every finding of a result: a table, its columns,
+    and where the rows come from — a result-frame column (``row`` or ``rows``),
+    a :class:`Rows` frame, or ``None`` for a whole-table aggregate."""
 
-    Only plain names are allowed: attribute access, indexing and conversions
-    (``{x.__class__}``, ``{x[0]}``, ``{x!r}``) are rejected, so a ruleset cannot
-    reach into Python objects through its messages. Rendering is a join, not a
-    ``str.format`` call, because a large report renders millions of messages.
+    table: str
+    columns: Sequence[str] = ()
+    rows: str | Rows | None = "row"
+
+
+@dataclass(frozen=True)
+class RuleResult:
+    """What a validator returns (API 2): a result frame and its metadata.
+
+    :param frame: one row per finding, columns of :data:`RESULT_COLUMNS` plus the
+        columns named in ``values``.
+    :param table: the table the findings are about (evidence, error messages,
+        default subject type).
+    :param subject_type: ``subject.type`` of the findings (default: the table's).
+    :param op: the comparison (``required.op``) unless the frame has ``op``.
+    :param unit: the unit of ``observed``.
+    :param columns: evidence columns of ``table``.
+    :param threshold: ``required.value`` where the frame has no ``required``.
+    :param values: frame columns handed to the message templates as placeholders.
+    :param evidence: the evidence entries (default: ``table``, ``columns`` and the
+        ``rows``/``row`` column), followed by ``extra_evidence``.
+    :param messages: templates that replace the rule's own for this result.
+    :param aggregate: county-level findings: the subject is the manifest's county.
     """
 
-    def __init__(self, template: str):
-        self.template = template
-        self.parts: list[tuple[str, str | None, str]] = []
-        for literal, name, spec, conversion in string.Formatter().parse(template):
-            if name is not None:
-                if conversion:
-                    raise ValueError("conversions such as !r are not allowed in messages")
-                if not name.isidentifier() or name.startswith("_"):
-                    raise ValueError(f"placeholder {{{name}}} is not allowed")
-                if "{" in (spec or ""):
-                    raise ValueError(f"nested placeholders in {{{name}:{spec}}} are not allowed")
-            self.parts.append((literal, name, spec or ""))
-
-    def render(self, values: dict[str, Any]) -> str:
-        out = []
-        for literal, name, spec in self.parts:
-            out.append(literal)
-            if name is None:
-                continue
-            if name not in values:
-                raise KeyError(name)
-            value = values[name]
-            if value is None:
-                out.append("—")
-                continue
-            try:
-                out.append(format(value, spec))
-            except (TypeError, ValueError):
-                out.append(str(value))
-        return "".join(out)
-
-
-@functools.lru_cache(maxsize=4096)
-def _parse_template(template: str) -> _Template:
-    return _Template(template)
-
-
-def render_message(template: str, values: dict[str, Any]) -> str:
-    """Render a rule's message template; a bad placeholder never crashes a run."""
-    try:
-        return _parse_template(template).render(values)
-    except (KeyError, ValueError, IndexError) as exc:
-        return f"{template} [message template error: {exc}]"
-
+    frame: Any
+    table: str
+    subject_type: str | None = None
+    op: str | None = None
+    unit: str | None = None
+    columns: Sequence[str] = ()
+    threshold: Any = None
+    values: Sequence[str] = ()
+    evidence: Sequence[EvidenceSpec] | None = None
+    extra_evidence: Sequence[Evidence] = field(default_factory=tuple)
+    messages: LocalizedText | None = None
+    aggregate: bool = False
 
 class RuleContext:
     """Everything a validator may use to evaluate one rule."""
@@ -234,13 +228,49 @@ class RuleContext:
             evidence.append(Evidence(table=table, rows=None, columns=columns or []))
         en = "; ".join(en_parts)
         outcome = Outcome.error if self.rule.rule.requires_data else Outcome.not_applicable
-        return [self.finding(
-            outcome=outcome,
-            subject=self.submission_subject(),
-            message=LocalizedText(zh="；".join(zh_parts) + "，无法检查本规则",
-                                  en=en[0].upper() + en[1:] + ", so this rule cannot be checked"),
+        return [self.note(
+            outcome,
+            LocalizedText(zh="；".join(zh_parts) + "，无法检查本规则",
+                          en=en[0].upper() + en[1:] + ", so this rule cannot be checked"),
             evidence=evidence,
         )]
+
+    def note(
+        self,
+        outcome: Outcome | str,
+        message: LocalizedText,
+        *,
+        subject: Subject | None = None,
+        evidence: Sequence[Evidence] = (),
+        observed: Any = None,
+        required: Required | None = None,
+        unit: str | None = None,
+    ) -> RuleResult:
+        """One finding with a written message, as a result: for what a rule says
+        about the submission as a whole (a table is absent, the manifest lacks
+        a date …), not about rows."""
+        import polars as pl
+
+        subject = subject or self.submission_subject()
+        columns: dict[str, Any] = {
+            "outcome": [Outcome(outcome).value],
+            "subject_type": [subject.type],
+            "subject_id": [subject.id],
+            "subject_name": pl.Series([subject.name], dtype=pl.String),
+            "message_zh": [message.zh],
+            "message_en": [message.en],
+            "op": pl.Series([required.op if required else None], dtype=pl.String),
+            "required": [required.value if required else None],
+            "observed": [observed],
+        }
+        specs = []
+        for i, e in enumerate(evidence):
+            if e.rows is not None:
+                columns[f"_rows{i}"] = pl.Series([list(e.rows)], dtype=pl.List(pl.Int64))
+            specs.append(EvidenceSpec(e.table, list(e.columns),
+                                      f"_rows{i}" if e.rows is not None else None))
+        first = evidence[0].table if evidence else "submission"
+        return RuleResult(frame=pl.DataFrame(columns), table=first, unit=unit, evidence=specs)
 
     # -- subjects ----------------------------------------------------------------
 
@@ -324,6 +354,7 @@ class RuleContext:
             title=self.rule.title,
             work_point=self.rule.rule.work_point,
             severity=self.rule.severity,
+            certainty=self.rule.rule.certainty,
             source=self.rule.rule.source,
             **{**fields, "observed": _clean_number(fields.get("observed"))},
         )
@@ -338,8 +369,8 @@ class RuleContext:
         values: dict[str, Any],
     ) -> LocalizedText:
         op = required.op if required else None
-        op_zh, op_en = _OP_TEXT.get(op or "", ("", ""))
-        verdict_zh, verdict_en = _VERDICT.get(outcome, ("", ""))
+        op_zh, op_en = OP_TEXT.get(op or "", ("", ""))
+        verdict_zh, verdict_en = VERDICT.get(outcome, ("", ""))
         base = {
             "observed": observed,
             "required": required.value if required else None,
@@ -356,7 +387,7 @@ class RuleContext:
 
     def findings_from(
         self,
-        result: nw.DataFrame,
+        result: Any,
         *,
         table: str,
         op: str,
@@ -368,59 +399,16 @@ class RuleContext:
         aggregate: bool = False,
         values: Sequence[str] = (),
     ) -> list[Finding]:
-        """Turn a collected result frame (see :data:`RESULT_COLUMNS`) into findings.
+        """API 1: the findings of a collected result frame, as objects.
 
-        An optional ``op`` column overrides ``op`` per row; the result columns
-        named in ``values`` are handed to the message templates as placeholders.
+        Kept for validators written for API version 1; an API-2 validator returns
+        the :class:`RuleResult` instead and lets the engine do this."""
+        from .engine import findings_of
 
-        This is the one place that walks result rows in Python: one iteration per
-        finding, which a report has to materialize anyway.
-        """
-        spec = TABLES.get(table)
-        stype = subject_type or (spec.subject_type if spec else "submission")
-        if stype not in get_args(SubjectType):
-            raise ValueError(f"unknown subject type {stype!r}")
-        tbl = self.table(table)
-        county = self.county_subject() if aggregate and stype == "county" else None
-        # Everything below was produced by this module from typed frames, so the
-        # models are constructed without re-validation (see ``_new_finding``).
-        new_subject = _constructor(Subject)
-        new_required = _constructor(Required)
-        new_evidence = _constructor(Evidence)
-        # Frozen parts shared by the findings of this rule: one requirement per
-        # distinct threshold, one list of evidence columns.
-        columns = list(columns)
-        requirements: dict[tuple[Any, ...], Required] = {}
-        out = []
-        for rec in result.iter_rows(named=True):
-            outcome = Outcome(rec["outcome"])
-            required_value = rec.get("required", threshold)
-            if required_value is None:
-                required_value = threshold
-            req_op, req_value = rec.get("op") or op, _clean_number(required_value)
-            key = (req_op, type(req_value), req_value)  # 1 and 1.0 print differently
-            required = requirements.get(key)
-            if required is None:
-                required = requirements[key] = new_required(op=req_op, value=req_value)
-            subject = county or new_subject(
-                type=stype, id=str(rec["subject_id"]), name=rec.get("subject_name"))
-            row = rec.get("row")
-            evidence = [new_evidence(table=table, rows=[int(row)] if row is not None else None,
-                                     columns=columns)]
-            evidence += extra_evidence or []
-            observed = rec.get("observed")
-            if outcome is Outcome.error:
-                message = self.data_error_message(
-                    table, tbl, row, rec.get("error_column"), rec.get("error_kind"))
-            else:
-                message = self.render(outcome, subject, observed, required, unit,
-                                      {k: rec.get(k) for k in values})
-            out.append(self._new_finding(
-                _construct_finding, outcome=outcome, subject=subject, observed=observed,
-                required=required, unit=unit, evidence=evidence, message=message,
-                plugin=None, waiver=None, baseline=None,
-            ))
-        return out
+        return findings_of(self, RuleResult(
+            frame=result, table=table, subject_type=subject_type, op=op, unit=unit,
+            columns=columns, threshold=threshold, values=values,
+            extra_evidence=tuple(extra_evidence or ()), aggregate=aggregate))
 
     def data_error_message(
         self, table: str, tbl: Table | None, row: int | None, column: str | None, kind: str | None

@@ -33,7 +33,7 @@ from ruamel.yaml.error import MarkedYAMLError, YAMLError
 
 from ._yaml import find_tag, plain
 from .errors import SuperviseRulesError
-from .models import Finding, LocalizedText, Outcome, Report, UnusedWaiver, Waiver
+from .models import LocalizedText, Outcome, Report, UnusedWaiver, Waiver
 
 
 class WaiversError(SuperviseRulesError):
@@ -180,52 +180,62 @@ def load_waivers(path: str | Path) -> list[LoadedWaiver]:
 def apply_waivers(report: Report, waivers: list[LoadedWaiver], today: dt.date | None = None) -> Report:
     """Attach waivers to the matching failing findings and count them.
 
+    Matching is a join of the waivers with the listed findings on rule and
+    subject, so a province's report is annotated column-wise.
+
     :param today: the day waivers are judged on; default the submission's
         ``as_of``, else the calendar date. A waiver is active through its
         ``expires`` day.
     :returns: a new report with ``finding.waiver`` set on matching failures,
         ``summary.waived`` / ``summary.waivers_expired`` and ``waivers_unused``.
     """
+    import polars as pl
+
     if today is None:
         today = report.submission.as_of or dt.date.today()
-    by_key = {w.key: w for w in waivers}
-    findings: list[Finding] = []
-    used: set[tuple[str, str]] = set()
-    seen_any: set[tuple[str, str]] = set()
-    waived = expired = 0
-    for f in report.findings:
-        key = (f.rule_id, f.subject.id)
-        w = by_key.get(key)
-        if w is None:
-            findings.append(f)
-            continue
-        seen_any.add(key)
-        if f.outcome is not Outcome.fail:
-            findings.append(f)
-            continue
-        used.add(key)
-        status = w.status(today)
-        attached = Waiver(reason=w.entry.reason, approved_by=w.entry.approved_by,
-                          expires=w.entry.expires, status=status)
-        update: dict[str, Any] = {"waiver": attached}
-        if status == "active":
-            waived += 1
-        else:
-            expired += 1
-            update["message"] = _expired_message(f.message, w)
-        findings.append(f.model_copy(update=update))
+    table = pl.DataFrame({
+        "rule_id": [w.entry.rule for w in waivers],
+        "subject_id": [w.entry.subject for w in waivers],
+        "_status": [w.status(today) for w in waivers],
+        "_waiver": [Waiver(reason=w.entry.reason, approved_by=w.entry.approved_by,
+                           expires=w.entry.expires, status=w.status(today)).model_dump_json()
+                    for w in waivers],
+        "_note_zh": [_expired_message(LocalizedText(zh="", en=""), w).zh for w in waivers],
+        "_note_en": [_expired_message(LocalizedText(zh="", en=""), w).en for w in waivers],
+    }, schema={"rule_id": pl.String, "subject_id": pl.String, "_status": pl.String,
+               "_waiver": pl.String, "_note_zh": pl.String, "_note_en": pl.String})
+    listed = report.store.listed(False).join(table, on=["rule_id", "subject_id"], how="left",
+                                             maintain_order="left")
+    waived_row = (pl.col("outcome") == Outcome.fail.value) & pl.col("_status").is_not_null()
+    expired_row = waived_row & (pl.col("_status") == "expired")
+    annotated = listed.with_columns(
+        waiver_status=pl.when(waived_row).then("_status").otherwise("waiver_status"),
+        waiver_json=pl.when(waived_row).then("_waiver").otherwise("waiver_json"),
+        message_zh=pl.when(expired_row).then(pl.concat_str("message_zh", "_note_zh"))
+        .otherwise("message_zh"),
+        message_en=pl.when(expired_row).then(pl.concat_str("message_en", "_note_en"))
+        .otherwise("message_en"),
+    )
+    counts = annotated.select(
+        waived=(waived_row & (pl.col("_status") == "active")).sum(),
+        expired=expired_row.sum())
+    used = set(annotated.filter(waived_row).select("rule_id", "subject_id").iter_rows())
+    present = set(report.store.lookup(table.select("rule_id", "subject_id"))
+                  .select("rule_id", "subject_id").iter_rows())
+    annotated = annotated.drop("_status", "_waiver", "_note_zh", "_note_en")
 
     unused = [
         UnusedWaiver(
             rule=w.entry.rule, subject=w.entry.subject, reason=w.entry.reason,
             approved_by=w.entry.approved_by, expires=w.entry.expires, status=w.status(today),
-            why="not_failing" if w.key in seen_any else "no_finding", where=w.where,
+            why="not_failing" if w.key in present else "no_finding", where=w.where,
         )
         for w in waivers if w.key not in used
     ]
-    summary = report.summary.model_copy(update={"waived": waived, "waivers_expired": expired})
-    return report.model_copy(update={"findings": findings, "summary": summary,
-                                     "waivers_unused": unused})
+    summary = report.summary.model_copy(update={"waived": int(counts["waived"][0]),
+                                                "waivers_expired": int(counts["expired"][0])})
+    return report.replace(store=report.store.annotate(annotated), summary=summary,
+                          waivers_unused=unused)
 
 
 def _expired_message(message: LocalizedText, w: LoadedWaiver) -> LocalizedText:

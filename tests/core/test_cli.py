@@ -18,17 +18,45 @@ def run(capsys, *args):
 
 
 def test_preschool_example_json_field_by_field(capsys, examples):
+    """Report contract v2 on the example, key by key: failures listed, passes counted."""
     code, out, _ = run(capsys, examples / "helan-2024-preschool", "--format", "json")
     assert code == 0  # PRE-11 fails, but it is info and --fail-on defaults to major
     report = json.loads(out)
-    assert report["schema_version"] == "1"
+    assert list(report) == ["schema_version", "tool", "ruleset", "submission", "summary", "rules",
+                            "findings"]
+    assert report["schema_version"] == "2"
     assert report["tool"]["name"] == "supervise-rules"
     assert report["ruleset"] == {"id": "helan-2024", "version": "2024.1",
                                  "title": "贺兰县 2024 年教育督导工作要点"}
     sub = report["submission"]
     assert (sub["county_code"], sub["county_name"], sub["year"], sub["as_of"]) == (
         "640122", "贺兰县", 2024, "2024-09-30")
-    findings = {f["rule_id"]: f for f in report["findings"]}
+    # everything that is not a pass is listed: PRE-11 fails, the rules on tables
+    # this example lacks are not applicable
+    listed = {f["rule_id"]: f["outcome"] for f in report["findings"]}
+    assert listed["PRE-11"] == "fail"
+    assert set(listed.values()) == {"fail", "not_applicable"} and "PRE-02" not in listed
+    by_outcome = report["summary"]["by_outcome"]
+    assert by_outcome["fail"] == 1 and by_outcome["pass"] > 0
+    assert len(report["findings"]) == by_outcome["fail"] + by_outcome["not_applicable"]
+    assert sum(by_outcome.values()) == sum(sum(r["by_outcome"].values()) for r in report["rules"])
+    rules = {r["rule_id"]: r for r in report["rules"]}
+    assert list(rules) == sorted(rules)
+    pre02 = rules["PRE-02"]
+    assert list(pre02) == ["rule_id", "title", "work_point", "severity", "certainty", "source",
+                           "subjects", "by_outcome", "observed"]
+    assert pre02["title"] == {"zh": "普惠性幼儿园覆盖率", "en": "Inclusive kindergarten coverage"}
+    assert (pre02["work_point"], pre02["severity"], pre02["certainty"]) == ("7", "major", "V")
+    assert pre02["source"].startswith("《")
+    assert pre02["subjects"] == 1
+    assert pre02["by_outcome"] == {"pass": 1, "fail": 0, "not_applicable": 0, "error": 0}
+    assert round(pre02["observed"]["min"], 4) == round(pre02["observed"]["max"], 4) == 0.8299
+
+    code, out, _ = run(capsys, examples / "helan-2024-preschool", "--format", "json",
+                       "--include-passes")
+    full = json.loads(out)
+    assert full["summary"] == report["summary"] and full["rules"] == report["rules"]
+    findings = {f["rule_id"]: f for f in full["findings"]}
     expected = {"PRE-01": ("pass", 0.9801), "PRE-02": ("pass", 0.8299),
                 "PRE-03": ("pass", 0.6733), "PRE-10": ("pass", 0.9801),
                 "PRE-11": ("fail", 0.8299)}
@@ -40,17 +68,18 @@ def test_preschool_example_json_field_by_field(capsys, examples):
         assert f["unit"] == "ratio"
         assert f["work_point"] == "7"
         assert f["source"].startswith("《")
-        assert set(f) >= {"rule_id", "title", "work_point", "severity", "outcome", "subject",
-                          "observed", "required", "unit", "message", "evidence", "source"}
+        assert list(f) == ["rule_id", "title", "work_point", "severity", "certainty", "outcome",
+                           "subject", "observed", "required", "unit", "message", "evidence",
+                           "source"]
     pre02 = findings["PRE-02"]
     assert pre02["required"] == {"op": ">=", "value": 0.8}
-    assert pre02["severity"] == "major"
+    assert (pre02["severity"], pre02["certainty"]) == ("major", "V")
     assert pre02["title"] == {"zh": "普惠性幼儿园覆盖率", "en": "Inclusive kindergarten coverage"}
     assert pre02["evidence"] == [{"table": "kindergartens", "rows": None,
                                   "columns": ["ownership", "inclusive", "children"]}]
     assert "82.99%" in pre02["message"]["zh"] and "82.99%" in pre02["message"]["en"]
     assert findings["PRE-11"]["severity"] == "info"
-    assert report["summary"]["by_outcome"]["fail"] >= 1
+    assert len(full["findings"]) == sum(full["summary"]["by_outcome"].values())
 
 
 def test_fail_on_controls_the_exit_code(capsys, examples):
@@ -69,10 +98,11 @@ def test_table_view_hides_passes_unless_asked(capsys, examples):
 
 def test_output_file_is_written_atomically(capsys, examples, tmp_path):
     target = tmp_path / "out" / "report.json"
+    target.parent.mkdir()
     code, out, _ = run(capsys, examples / "helan-2024-preschool", "--format", "json",
                        "--output", target)
     assert code == 0 and out == ""
-    assert json.loads(target.read_text(encoding="utf-8"))["schema_version"] == "1"
+    assert json.loads(target.read_text(encoding="utf-8"))["schema_version"] == "2"
     assert [p.name for p in target.parent.iterdir()] == ["report.json"]  # no temp file left
 
 

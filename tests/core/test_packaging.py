@@ -45,4 +45,6 @@ def test_wheel_ships_rulesets_and_cli_finds_them(tmp_path):
         capture_output=True, text=True, env=env, cwd=tmp_path, check=False,
     )
     assert proc.returncode == 0, proc.stderr
-    assert {f["rule_id"] for f in json.loads(proc.stdout)["findings"]} >= {"PRE-01", "PRE-11"}
+    document = json.loads(proc.stdout)
+    assert {r["rule_id"] for r in document["rules"]} >= {"PRE-01", "PRE-11"}
+    assert "PRE-11" in {f["rule_id"] for f in document["findings"]}

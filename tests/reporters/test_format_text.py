@@ -34,7 +34,12 @@ def test_jsonl_is_the_json_findings_one_per_line(report, render):
     lines = render("jsonl", report).splitlines()
     document = json.loads(render("json", report))
     assert [json.loads(line) for line in lines] == document["findings"]
-    assert all("\n" not in line for line in lines)
+    assert all(b"\n" not in line for line in lines)
+    assert {f["outcome"] for f in document["findings"]} <= {"fail", "error", "not_applicable"}
+    everything = render("jsonl", report, show_passes=True).splitlines()
+    assert len(everything) == sum(report.summary.by_outcome.values())
+    assert [json.loads(line) for line in everything] == json.loads(
+        render("json", report, show_passes=True))["findings"]
 
 
 def test_json_is_the_contract_document(report, render):

@@ -1,4 +1,4 @@
-"""``json``: the findings report of ``findings.md`` (schema version 1)."""
+"""``json``: the findings report (report contract v2, docs/formats.md)."""
 
 from __future__ import annotations
 
@@ -8,9 +8,10 @@ from ...reporters import RenderOptions, Reporter
 
 class JsonReporter(Reporter):
     name = "json"
-    summary = "The findings report of findings.md (schema version 1)."
+    summary = "The findings report (contract v2): summary, rules, findings that are not passes."
     suffix = ".json"
     human = False
 
     def render(self, report: Report, options: RenderOptions) -> bytes:
-        return report.to_json_bytes()  # UTF-8 text; bytes spare a copy of a large report
+        # written by polars from the findings store; bytes spare a copy of a large report
+        return report.to_json_bytes(include_passes=options.show_passes)

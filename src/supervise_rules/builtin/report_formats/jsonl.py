@@ -1,12 +1,13 @@
 """``jsonl``: one finding per line, no envelope.
 
 Each line is the finding object of the JSON report, key for key, so a line can
-be streamed into a database or ``jq`` without reading the whole document.
+be streamed into a database or ``jq`` without reading the whole document. Like
+``json``, passes are listed only with ``--include-passes``.
 """
 
 from __future__ import annotations
 
-import json
+import polars as pl
 
 from ...models import Report
 from ...reporters import RenderOptions, Reporter
@@ -18,8 +19,10 @@ class JsonlReporter(Reporter):
     suffix = ".jsonl"
     human = False
 
-    def render(self, report: Report, options: RenderOptions) -> str:
-        return "".join(
-            json.dumps(f.model_dump(mode="json"), ensure_ascii=False, separators=(",", ":")) + "\n"
-            for f in report.findings
-        )
+    def render(self, report: Report, options: RenderOptions) -> bytes:
+        import io
+
+        lines = report.store.json_lines(options.show_passes)
+        out = io.BytesIO()
+        pl.DataFrame({"line": lines}).write_csv(out, include_header=False, quote_style="never")
+        return out.getvalue()

@@ -1,0 +1,542 @@
+"""The findings store: every finding of a run as columns, never as one object per row.
+
+Validators hand the engine result frames (see :class:`supervise_rules.RuleResult`);
+the engine turns each into a :class:`Part` — one polars frame of findings of one
+rule with the outcome, subject, observed and required values and evidence rows
+— and the :class:`FindingStore` keeps them. Counting and summarising read the
+parts; messages are rendered column-wise (see :mod:`supervise_rules.messages`)
+and each finding is encoded as one JSON text, by polars, only for the findings
+that are listed: failures, errors and not-applicable findings always, passes
+only on request. ``Finding`` objects are made from those texts on demand.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+import polars as pl
+
+from .messages import OP_TEXT, VERDICT, Template, parse_template
+from .models import Certainty, Evidence, Finding, LocalizedText, Outcome, Severity
+
+#: Sort order of listed findings (the same as report contract v1).
+SORT_KEYS = ("rule_id", "subject_id", "outcome", "message_en", "message_zh")
+
+#: Columns of :meth:`FindingStore.frame`, in order.
+FRAME_COLUMNS = (
+    "rule_id", "severity", "certainty", "work_point", "outcome", "subject_type", "subject_id",
+    "subject_name", "observed", "observed_text", "required_op", "required_value", "unit",
+    "message_zh", "message_en", "table", "rows", "plugin", "waiver_status", "baseline",
+)
+#: the listed frame's further columns: the finding's JSON around its message
+_JSON_PARTS = ("waiver_json", "json_head", "json_tail")
+
+_EVIDENCE_DTYPE = pl.List(pl.Struct({"table": pl.String, "rows": pl.List(pl.Int64),
+                                     "columns": pl.List(pl.String)}))
+_ROWS_DTYPE = pl.List(pl.Int64)
+_SHOWN_ROWS = 10
+
+@dataclass(frozen=True)
+class RuleMeta:
+    """What every finding of a rule shares."""
+
+    rule_id: str
+    title: LocalizedText
+    severity: Severity
+    work_point: str | None = None
+    certainty: Certainty | None = None
+    source: str | None = None
+
+    def json_fields(self) -> dict[str, pl.Expr]:
+        return {
+            "rule_id": pl.lit(self.rule_id, dtype=pl.String),
+            "title": pl.struct(zh=pl.lit(self.title.zh, dtype=pl.String),
+                               en=pl.lit(self.title.en, dtype=pl.String)),
+            "work_point": pl.lit(self.work_point, dtype=pl.String),
+            "severity": pl.lit(self.severity.value, dtype=pl.String),
+            "certainty": pl.lit(self.certainty, dtype=pl.String),
+        }
+
+
+@dataclass(frozen=True)
+class EvidenceColumn:
+    """One evidence entry of every finding of a part: the table, its columns, and
+    the frame column with the rows (``None``: a whole-table aggregate)."""
+
+    table: str
+    columns: tuple[str, ...] = ()
+    rows: str | None = None
+
+
+@dataclass
+class Part:
+    """Findings of one rule from one result, as one polars frame.
+
+    Columns: ``outcome``, ``subject_type``, ``subject_id``, ``subject_name``,
+    ``observed``, ``required_op``, ``required_value``, the evidence row columns
+    named in ``evidence``, and optionally ``message_zh``/``message_en`` (given
+    messages), ``error_column``/``error_kind`` (data errors), ``plugin``,
+    ``evidence`` (whole evidence lists, from API-1 findings) and the template
+    value columns named in ``values``.
+    """
+
+    rule: RuleMeta
+    frame: pl.DataFrame
+    table: str | None = None
+    unit: str | None = None
+    evidence: tuple[EvidenceColumn, ...] = ()
+    templates: LocalizedText | None = None
+    values: tuple[str, ...] = ()
+    #: contract column -> Chinese name, for data-error messages
+    column_zh: dict[str, str] = field(default_factory=dict)
+    table_zh: str | None = None
+
+    # -- rendering --------------------------------------------------------------
+
+    def render(self, frame: pl.DataFrame) -> pl.DataFrame:
+        """The listed form of ``frame`` (rows of this part): sort keys, the
+        finding's JSON text and the columns of :meth:`FindingStore.frame`."""
+        n = frame.height
+        zh, en = self._messages(frame)
+        frame = frame.with_columns(message_zh=zh, message_en=en)
+        evidence = self._evidence_expr(frame)
+        observed = _clean(frame["observed"])
+        required_value = frame["required_value"]
+        subject = pl.struct(type=pl.col("subject_type"), id=pl.col("subject_id"),
+                            name=pl.col("subject_name"))
+        fields = self.rule.json_fields()
+        # The message goes between the two halves when the finding is written, so
+        # that waivers can still change it (an expired waiver adds a note).
+        head = pl.struct(
+            fields["rule_id"].alias("rule_id"),
+            fields["title"].alias("title"),
+            fields["work_point"].alias("work_point"),
+            fields["severity"].alias("severity"),
+            fields["certainty"].alias("certainty"),
+            pl.col("outcome"),
+            subject.alias("subject"),
+            pl.lit(observed).alias("observed") if n else pl.col("observed"),
+            pl.when(pl.col("required_op").is_not_null())
+            .then(pl.struct(op=pl.col("required_op"), value=pl.lit(required_value)))
+            .alias("required"),
+            pl.lit(self.unit, dtype=pl.String).alias("unit"),
+        ).struct.json_encode().str.head(-1)
+        tail = pl.struct(
+            evidence.alias("evidence"),
+            pl.lit(self.rule.source, dtype=pl.String).alias("source"),
+        ).struct.json_encode().str.slice(1).str.head(-1)
+        plugin = frame["plugin"] if "plugin" in frame.columns else pl.Series(
+            [None] * n, dtype=pl.String)
+        first_table = self.evidence[0].table if self.evidence else None
+        first_rows = self.evidence[0].rows if self.evidence else None
+        out = frame.select(
+            pl.lit(self.rule.rule_id, dtype=pl.String).alias("rule_id"),
+            pl.lit(self.rule.severity.value, dtype=pl.String).alias("severity"),
+            pl.lit(self.rule.certainty, dtype=pl.String).alias("certainty"),
+            pl.lit(self.rule.work_point, dtype=pl.String).alias("work_point"),
+            "outcome", "subject_type", "subject_id", "subject_name",
+            pl.lit(_numeric(observed)).alias("observed"),
+            pl.lit(_as_text(observed)).alias("observed_text"),
+            "required_op",
+            pl.lit(_as_text(required_value)).alias("required_value"),
+            pl.lit(self.unit, dtype=pl.String).alias("unit"),
+            "message_zh", "message_en",
+            pl.lit(first_table, dtype=pl.String).alias("table"),
+            (_rows_list(frame, first_rows) if first_rows else pl.lit(None, dtype=_ROWS_DTYPE))
+            .alias("rows"),
+            pl.lit(plugin).alias("plugin"),
+            *(pl.col(c) if c in frame.columns else pl.lit(None, dtype=pl.String).alias(c)
+              for c in ("waiver_status", "waiver_json", "baseline")),
+            head.alias("json_head"),
+            tail.alias("json_tail"),
+        )
+        return out
+
+    def _messages(self, frame: pl.DataFrame) -> tuple[pl.Series, pl.Series]:
+        n = frame.height
+        given_zh = frame["message_zh"] if "message_zh" in frame.columns else None
+        given_en = frame["message_en"] if "message_en" in frame.columns else None
+        if given_zh is not None and given_en is not None and given_zh.null_count() == 0 \
+                and given_en.null_count() == 0:
+            return given_zh, given_en
+        out = []
+        for lang in ("zh", "en"):
+            given = frame[f"message_{lang}"] if f"message_{lang}" in frame.columns else None
+            texts = self._template_messages(frame, lang) if self.templates is not None else \
+                pl.Series([""] * n, dtype=pl.String)
+            errors = self._error_messages(frame, lang)
+            parts = [s for s in (given, errors, texts) if s is not None]
+            merged = pl.DataFrame({f"m{i}": s for i, s in enumerate(parts)}).select(
+                pl.coalesce([f"m{i}" for i in range(len(parts))])).to_series()
+            out.append(merged.alias(f"message_{lang}"))
+        return out[0], out[1]
+
+    def _template_messages(self, frame: pl.DataFrame, lang: str) -> pl.Series:
+        assert self.templates is not None
+        template_text = getattr(self.templates, lang)
+        try:
+            template: Template = parse_template(template_text)
+        except ValueError as exc:
+            return pl.Series([f"{template_text} [message template error: {exc}]"] * frame.height,
+                             dtype=pl.String)
+        idx = 0 if lang == "zh" else 1
+        verdict = frame["outcome"].replace_strict(
+            {k: v[idx] for k, v in VERDICT.items()}, default="", return_dtype=pl.String)
+        op_text = frame["required_op"].replace_strict(
+            {k: v[idx] for k, v in OP_TEXT.items()}, default="", return_dtype=pl.String)
+        columns: dict[str, Any] = {
+            "observed": frame["observed"],
+            "required": frame["required_value"],
+            "unit": self.unit or "",
+            "subject_id": frame["subject_id"],
+            "subject_name": frame.select(pl.coalesce("subject_name", "subject_id")).to_series(),
+            "verdict": verdict,
+            "op_text": op_text,
+        }
+        for name in self.values:
+            if name in frame.columns:
+                columns[name] = frame[name]
+        return template.render_column(columns, frame.height)
+
+    def _error_messages(self, frame: pl.DataFrame, lang: str) -> pl.Series | None:
+        """Why a value could not be computed: table, first row and column, and
+        every row when there are several (a data error is never a silent pass)."""
+        if "error_kind" not in frame.columns:
+            return None
+        table = self.table or "?"
+        rows = (_rows_list(frame, self.evidence[0].rows) if self.evidence and self.evidence[0].rows
+                else pl.lit(None, dtype=_ROWS_DTYPE))
+        column = pl.col("error_column").fill_null("?")
+        first = rows.list.first().cast(pl.String)
+        count = rows.list.len().fill_null(0)
+        shown = rows.list.head(_SHOWN_ROWS).cast(pl.List(pl.String)).list.join(", ") + pl.when(
+            count > _SHOWN_ROWS).then(pl.lit("…")).otherwise(pl.lit(""))
+        zero = pl.col("error_kind") == "zero"
+        if lang == "zh":
+            col_zh = column.replace_strict(self.column_zh, default=column, return_dtype=pl.String) \
+                if self.column_zh else column
+            where = pl.concat_str([pl.lit(f"「{self.table_zh or table}」表"),
+                                   pl.when(first.is_not_null()).then(
+                                       pl.concat_str([pl.lit("第 "), first, pl.lit(" 行")]))
+                                   .otherwise(pl.lit(""))])
+            what = pl.when(zero).then(pl.lit("」为 0，作为分母无法计算本指标")).otherwise(
+                pl.lit("」缺失，无法计算本指标"))
+            note = pl.when(count > 1).then(pl.concat_str(
+                [pl.lit("（共 "), count.cast(pl.String), pl.lit(" 行："), shown, pl.lit("）")])
+            ).otherwise(pl.lit(""))
+            text = pl.concat_str([where, pl.lit("「"), col_zh, what, note])
+        else:
+            where = pl.concat_str([pl.lit(f"table {table}"),
+                                   pl.when(first.is_not_null()).then(
+                                       pl.concat_str([pl.lit(", row "), first]))
+                                   .otherwise(pl.lit(""))])
+            what = pl.when(zero).then(pl.lit(
+                ": the value is 0 and is a denominator; the indicator cannot be computed")
+            ).otherwise(pl.lit(": the value is missing; the indicator cannot be computed"))
+            note = pl.when(count > 1).then(pl.concat_str(
+                [pl.lit(" ("), count.cast(pl.String), pl.lit(" rows: "), shown, pl.lit(")")])
+            ).otherwise(pl.lit(""))
+            text = pl.concat_str([where, pl.lit(", column "), column, what, note])
+        is_error = (pl.col("outcome") == "error") & pl.col("error_kind").is_not_null()
+        return frame.select(pl.when(is_error).then(text)).to_series()
+
+    def _evidence_expr(self, frame: pl.DataFrame) -> pl.Expr:
+        if "evidence" in frame.columns:
+            return pl.col("evidence")
+        if not self.evidence:
+            return pl.lit([], dtype=_EVIDENCE_DTYPE)
+        entries = [
+            pl.struct(
+                table=pl.lit(e.table, dtype=pl.String),
+                rows=_rows_list(frame, e.rows) if e.rows else pl.lit(None, dtype=_ROWS_DTYPE),
+                columns=pl.lit(list(e.columns), dtype=pl.List(pl.String)),
+            )
+            for e in self.evidence
+        ]
+        return pl.concat_list(entries)
+
+
+def _rows_list(frame: pl.DataFrame, column: str) -> pl.Expr:
+    """The rows of an evidence column as a list (a scalar row becomes ``[row]``)."""
+    if column not in frame.columns:
+        return pl.lit(None, dtype=_ROWS_DTYPE)
+    dtype = frame.schema[column]
+    if isinstance(dtype, pl.List):
+        return pl.col(column).cast(_ROWS_DTYPE)
+    if dtype == pl.Null:
+        return pl.lit(None, dtype=_ROWS_DTYPE)
+    row = pl.col(column).cast(pl.Int64)
+    return pl.when(row.is_not_null()).then(pl.concat_list([row])).otherwise(
+        pl.lit(None, dtype=_ROWS_DTYPE))
+
+
+def _clean(series: pl.Series) -> pl.Series:
+    """JSON-friendly values: decimals as floats, NaN as null, dates as ISO text,
+    floats to 12 significant digits (parallel float sums may differ in the last
+    bits from run to run; the same input must give the same bytes)."""
+    dtype = series.dtype
+    if isinstance(dtype, pl.Decimal):
+        series = series.cast(pl.Float64)
+        dtype = pl.Float64
+    if dtype_is_float(dtype):
+        series = series.cast(pl.Float64)
+        return series.fill_nan(None).round_sig_figs(12)
+    if dtype in (pl.Date, pl.Datetime):
+        return series.cast(pl.Date).dt.to_string("%Y-%m-%d")
+    if dtype == pl.Boolean:
+        return series
+    return series
+
+
+def clean_series(series: pl.Series) -> pl.Series:
+    """Public name of :func:`_clean` for the engine."""
+    return _clean(series)
+
+
+def _numeric(series: pl.Series) -> pl.Series:
+    if series.dtype.is_numeric():
+        return series.cast(pl.Float64)
+    return pl.Series([None] * len(series), dtype=pl.Float64)
+
+
+def _as_text(series: pl.Series) -> pl.Series:
+    """Values as text (floats as Python writes them), for ``frame()``."""
+    if series.dtype == pl.String:
+        return series
+    if series.dtype == pl.Null:
+        return pl.Series([None] * len(series), dtype=pl.String)
+    if dtype_is_float(series.dtype):
+        distinct = series.drop_nulls().unique()
+        texts = pl.Series([repr(v) for v in distinct.to_list()], dtype=pl.String)
+        return series.replace_strict(distinct, texts, default=None, return_dtype=pl.String)
+    return series.cast(pl.String)
+
+
+def dtype_is_float(dtype: Any) -> bool:
+    return dtype in (pl.Float32, pl.Float64)
+
+
+# --- the store -------------------------------------------------------------------------
+
+
+class FindingStore:
+    """Every finding of a run, kept as the engine's parts.
+
+    Listed findings (not passes, unless asked) are rendered once and cached as one
+    frame sorted by :data:`SORT_KEYS`; annotations (waivers, baseline marks) are
+    applied to that frame by key, column-wise.
+    """
+
+    def __init__(self, parts: Sequence[Part]):
+        self.parts = list(parts)
+        self._listed: dict[bool, pl.DataFrame] = {}
+        self._pass_marks: pl.DataFrame | None = None
+
+    # -- counts -------------------------------------------------------------------
+
+    def outcome_counts(self) -> pl.DataFrame:
+        """``rule_id, outcome, n`` over every finding (passes included)."""
+        frames = [p.frame.group_by("outcome").len("n").with_columns(
+            rule_id=pl.lit(p.rule.rule_id, dtype=pl.String)) for p in self.parts if p.frame.height]
+        if not frames:
+            return pl.DataFrame(schema={"outcome": pl.String, "n": pl.UInt32, "rule_id": pl.String})
+        return pl.concat(frames).group_by("rule_id", "outcome").agg(pl.col("n").sum()).sort(
+            "rule_id", "outcome")
+
+    def rule_stats(self) -> dict[str, dict[str, Any]]:
+        """Per rule: subjects checked, counts by outcome, observed min/max."""
+        stats: dict[str, dict[str, Any]] = {}
+        for p in self.parts:
+            entry = stats.setdefault(p.rule.rule_id, {
+                "meta": p.rule, "n_subjects": 0,
+                "by_outcome": dict.fromkeys((o.value for o in Outcome), 0),
+                "min": None, "max": None, "numeric": False})
+            frame = p.frame
+            if not frame.height:
+                continue
+            counts = frame.group_by("outcome").len("n")
+            for outcome, n in counts.iter_rows():
+                entry["by_outcome"][outcome] = entry["by_outcome"].get(outcome, 0) + n
+            entry["parts_ids"] = [*entry.get("parts_ids", []), frame["subject_id"]]
+            observed = frame["observed"]
+            if observed.dtype.is_numeric() and not isinstance(observed.dtype, pl.Boolean):
+                values = _clean(observed).drop_nulls()
+                if len(values):
+                    lo, hi = values.min(), values.max()
+                    entry["numeric"] = True
+                    entry["min"] = lo if entry["min"] is None else min(entry["min"], lo)
+                    entry["max"] = hi if entry["max"] is None else max(entry["max"], hi)
+        for entry in stats.values():
+            ids = entry.pop("parts_ids", [])
+            entry["n_subjects"] = pl.concat(ids).n_unique() if ids else 0
+        return stats
+
+    # -- listing --------------------------------------------------------------------
+
+    def listed(self, include_passes: bool = False) -> pl.DataFrame:
+        """The listed findings, rendered and sorted (see :data:`FRAME_COLUMNS`)."""
+        if include_passes not in self._listed:
+            if include_passes:
+                passes = [p.render(p.frame.filter(pl.col("outcome") == "pass"))
+                          for p in self.parts if p.frame.height]
+                passes = [r for r in passes if r.height]
+                if passes and self._pass_marks is not None:
+                    marks = self._pass_marks.rename({"baseline": "_mark"})
+                    passes = [r.join(marks, on=["rule_id", "subject_id"], how="left",
+                                     maintain_order="left")
+                              .with_columns(baseline=pl.coalesce("_mark", "baseline"))
+                              .drop("_mark") for r in passes]
+                self._listed[True] = _sorted([self._rendered(False), *passes])
+            else:
+                self._listed[False] = self._rendered(False)
+        return self._listed[include_passes]
+
+    def _rendered(self, _passes: bool) -> pl.DataFrame:
+        if False in self._listed:
+            return self._listed[False]
+        rendered = [p.render(p.frame.filter(pl.col("outcome") != "pass"))
+                    for p in self.parts if p.frame.height]
+        self._listed[False] = _sorted([r for r in rendered if r.height])
+        return self._listed[False]
+
+    def lookup(self, keys: pl.DataFrame) -> pl.DataFrame:
+        """``rule_id, subject_id, outcome`` of every finding (passes included)
+        whose rule and subject are among ``keys`` (a frame of those two columns)."""
+        found = []
+        for p in self.parts:
+            wanted = keys.filter(pl.col("rule_id") == p.rule.rule_id)["subject_id"]
+            if len(wanted) and p.frame.height:
+                found.append(p.frame.filter(pl.col("subject_id").is_in(wanted.implode()))
+                             .select(rule_id=pl.lit(p.rule.rule_id, dtype=pl.String),
+                                     subject_id="subject_id", outcome="outcome"))
+        if not found:
+            return pl.DataFrame(schema={"rule_id": pl.String, "subject_id": pl.String,
+                                        "outcome": pl.String})
+        return pl.concat(found)
+
+    def annotate(self, annotated: pl.DataFrame, pass_marks: pl.DataFrame | None = None
+                 ) -> FindingStore:
+        """A store whose listed findings are ``annotated`` (the listed frame with
+        waiver or baseline columns set); ``pass_marks`` (``rule_id, subject_id,
+        baseline``) marks passes when they are listed. Waivers and baseline marks
+        are set by key, column-wise, never finding by finding."""
+        store = FindingStore(self.parts)
+        store._listed = {False: annotated}
+        store._pass_marks = pass_marks if pass_marks is not None else self._pass_marks
+        return store
+
+    def json_lines(self, include_passes: bool = False) -> pl.Series:
+        """Each listed finding's JSON text, in order (optional keys appended)."""
+        return with_optional_keys(self.listed(include_passes))["json"]
+
+    def findings(self, include_passes: bool = False) -> Iterator[Finding]:
+        """Listed findings as :class:`Finding` objects, built one by one on demand."""
+        validate = Finding.model_validate_json
+        for line in self.json_lines(include_passes):
+            yield validate(line)
+
+    def frame(self, include_passes: bool = True) -> pl.DataFrame:
+        """One row per finding, for systems that join findings with their own data."""
+        return self.listed(include_passes).select(FRAME_COLUMNS)
+
+
+def _sorted(frames: list[pl.DataFrame]) -> pl.DataFrame:
+    if not frames:
+        return empty_listed()
+    columns = [*FRAME_COLUMNS, *_JSON_PARTS]
+    return pl.concat([f.select(columns) for f in frames], how="vertical_relaxed").sort(
+        [*SORT_KEYS, "json_head", "json_tail"])
+
+
+def empty_listed() -> pl.DataFrame:
+    schema = {c: pl.String for c in (*FRAME_COLUMNS, *_JSON_PARTS)}
+    schema.update({"observed": pl.Float64, "rows": _ROWS_DTYPE})
+    return pl.DataFrame(schema=schema)
+
+
+#: optional finding keys, appended to the JSON text in this order when set
+OPTIONAL_KEYS = ("plugin", "waiver", "baseline")
+
+
+def with_optional_keys(listed: pl.DataFrame) -> pl.DataFrame:
+    """``listed`` with its findings' whole JSON text in ``json``: the two halves
+    around the message, and the optional keys (plugin, waiver, baseline) where
+    they are set — absent keys are left out, as in report contract v1."""
+    message = pl.struct(zh=pl.col("message_zh"), en=pl.col("message_en")).struct.json_encode()
+    pieces: list[pl.Expr] = [pl.col("json_head"), pl.lit(',"message":'), message, pl.lit(","),
+                             pl.col("json_tail")]
+    for key in OPTIONAL_KEYS:
+        if key == "waiver":
+            value = pl.col("waiver_json")
+            encoded = pl.concat_str([pl.lit('"waiver":'), value])
+        else:
+            value = pl.col(key)
+            encoded = pl.struct(value.alias(key)).struct.json_encode().str.slice(1).str.head(-1)
+        pieces.append(pl.when(value.is_not_null()).then(pl.concat_str([pl.lit(","), encoded]))
+                      .otherwise(pl.lit("")))
+    pieces.append(pl.lit("}"))
+    return listed.with_columns(json=pl.concat_str(pieces))
+
+
+# --- API-1 findings ------------------------------------------------------------------
+
+
+def part_from_findings(findings: Sequence[Finding], rule: RuleMeta | None = None) -> Part:
+    """A part holding findings made as objects (API-1 validators, reader problems)."""
+    first = findings[0]
+    meta = rule or RuleMeta(rule_id=first.rule_id, title=first.title, severity=first.severity,
+                            work_point=first.work_point, certainty=first.certainty,
+                            source=first.source)
+    frame = pl.DataFrame({
+        "outcome": [f.outcome.value for f in findings],
+        "subject_type": [f.subject.type for f in findings],
+        "subject_id": [f.subject.id for f in findings],
+        "subject_name": pl.Series([f.subject.name for f in findings], dtype=pl.String),
+        "observed": _series([f.observed for f in findings]),
+        "required_op": pl.Series([f.required.op if f.required else None for f in findings],
+                                 dtype=pl.String),
+        "required_value": _series([f.required.value if f.required else None for f in findings]),
+        "message_zh": [f.message.zh for f in findings],
+        "message_en": [f.message.en for f in findings],
+        "evidence": pl.Series([[e.model_dump() for e in f.evidence] for f in findings],
+                              dtype=_EVIDENCE_DTYPE),
+        "plugin": pl.Series([f.plugin for f in findings], dtype=pl.String),
+    })
+    if any(f.waiver is not None or f.baseline is not None for f in findings):
+        frame = frame.with_columns(
+            waiver_status=pl.Series([f.waiver.status if f.waiver else None for f in findings],
+                                    dtype=pl.String),
+            waiver_json=pl.Series([f.waiver.model_dump_json() if f.waiver else None
+                                   for f in findings], dtype=pl.String),
+            baseline=pl.Series([f.baseline for f in findings], dtype=pl.String),
+        )
+    return Part(rule=meta, frame=frame, unit=first.unit)
+
+
+def parts_from_findings(findings: Sequence[Finding], rule: RuleMeta | None = None) -> list[Part]:
+    """Parts for findings made as objects, one per rule and unit."""
+    groups: dict[tuple[Any, ...], list[Finding]] = {}
+    for f in findings:
+        # a column has one type: an int and a text observed go to separate parts
+        key = (f.rule_id, f.unit, type(f.observed), type(f.required.value if f.required else None))
+        groups.setdefault(key, []).append(f)
+    return [part_from_findings(group, rule) for group in groups.values()]
+
+
+def _series(values: list[Any]) -> pl.Series:
+    values = [v.isoformat() if isinstance(v, dt.date) else v for v in values]
+    kinds = {type(v) for v in values if v is not None}
+    if kinds <= {int}:
+        return pl.Series(values, dtype=pl.Int64)
+    if kinds <= {int, float}:
+        return pl.Series([None if v is None else float(v) for v in values], dtype=pl.Float64)
+    if kinds <= {str}:
+        return pl.Series(values, dtype=pl.String)
+    return pl.Series([None if v is None else str(v) for v in values], dtype=pl.String)
+
+
+def evidence_models(rows: Any) -> list[Evidence]:
+    return [Evidence(**e) for e in rows or []]
