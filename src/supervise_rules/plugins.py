@@ -9,6 +9,7 @@ plugin that fails to import is reported and the others still run.
 
 from __future__ import annotations
 
+import functools
 import importlib
 import importlib.metadata as md
 from collections.abc import Iterable, Iterator
@@ -298,6 +299,7 @@ def _add(host: PluginHost, kind: str, item: Any, plugin_name: str) -> str:
     return key
 
 
+@functools.cache  # read from the installed metadata, once per built-in plugin otherwise
 def _own_version() -> str:
     from . import __version__
 
