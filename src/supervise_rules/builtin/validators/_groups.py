@@ -147,3 +147,26 @@ def distinct_groups(rows: Any, keys: list[str]) -> list[dict[str, Any]]:
         {k: rec[k] for k in keys}
         for rec in rows.select(*keys).unique().sort(*keys, nulls_last=True).collect().iter_rows(named=True)
     ]
+
+
+def group_subject_exprs(ctx: RuleContext, table: str, keys: list[str]) -> tuple[nw.Expr, nw.Expr]:
+    """:func:`group_subject` as column expressions over the group keys:
+    ``(subject_id, subject_name)``, for result frames with one row per group."""
+    spec = TABLES.get(table)
+    manifest = ctx.submission.manifest
+    ids, names = [], []
+    for k in keys:
+        text = nw.col(k).cast(nw.String)
+        ids.append(text.fill_null("?"))
+        name: nw.Expr = text
+        if k == "county_code" and manifest.county_code and manifest.county_name:
+            name = nw.when(text == manifest.county_code).then(
+                nw.lit(manifest.county_name, dtype=nw.String)).otherwise(text)
+        elif spec is not None and k in spec.columns and spec.columns[k].labels:
+            labels = spec.columns[k].labels
+            name = text.replace_strict(list(labels), list(labels.values()), default=text,
+                                       return_dtype=nw.String)
+        names.append(name.fill_null("?"))
+    ident = ids[0] if len(ids) == 1 else nw.concat_str(ids, separator="/")
+    label = names[0] if len(names) == 1 else nw.concat_str(names, separator=" ")
+    return ident, label

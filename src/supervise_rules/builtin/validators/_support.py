@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections import defaultdict
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from typing import Any, Literal
 
 import narwhals as nw
@@ -16,7 +16,7 @@ from pydantic import Field
 from ...models import Evidence, Finding, LocalizedText, Outcome, Required, Subject
 from ...submission import ROW
 from ...tables import TABLES, subject_id_columns
-from ...validators import Params, RuleContext
+from ...validators import EvidenceSpec, Params, Rows, RuleContext, RuleResult
 
 SubjectType = Literal["county", "school", "kindergarten", "inspector", "case", "submission"]
 
@@ -273,3 +273,121 @@ def as_text(expr: nw.Expr) -> nw.Expr:
     """Keys compared across tables as text, so ``2164000232`` read as a number in
     one file still matches the same code read as text in another."""
     return expr.cast(nw.String)
+
+
+# --- API 2: results instead of findings ---------------------------------------------------
+
+
+def error_results(
+    ctx: RuleContext,
+    errors: nw.LazyFrame,
+    table: str,
+    error_columns: Iterable[str],
+    *,
+    subject: Subject | None = None,
+    keys: Sequence[str] = ("subject_id", "subject_name"),
+    columns: Sequence[str] = (),
+    subject_type: str | None = None,
+    op: str | None = None,
+    threshold: Any = None,
+    unit: str | None = None,
+    row: str = ROW,
+) -> list[RuleResult]:
+    """``error`` results for the rows of ``errors`` (a lazy frame with ``row``,
+    ``error_column``, ``error_kind`` and the ``keys`` columns that name the
+    subject): one finding per subject, column and kind, naming the table, the
+    first row and column, and listing every row in the evidence.
+
+    One result per error column, so that each finding's evidence names its
+    column; all of them are collected with the other rules' frames. With
+    ``subject``, every finding is about that one subject.
+    """
+    if subject is not None:
+        errors = errors.with_columns(
+            subject_id=nw.lit(subject.id, dtype=nw.String),
+            subject_name=nw.lit(subject.name, dtype=nw.String),
+        )
+        keys = ("subject_id", "subject_name")
+        subject_type = subject_type or subject.type
+    group = [*keys, "error_kind"]
+    out = []
+    for column in dict.fromkeys(error_columns):
+        rows = errors.filter(nw.col("error_column") == column)
+        frame = rows.group_by(*group).agg(nw.col(row).min().alias("row_first")).with_columns(
+            outcome=nw.lit("error", dtype=nw.String),
+            error_column=nw.lit(column, dtype=nw.String),
+        )
+        evidence = EvidenceSpec(table, list(dict.fromkeys([column, *columns])),
+                                Rows(rows.select(*group, row), on=tuple(group), row=row))
+        out.append(RuleResult(frame=frame, table=table, subject_type=subject_type, op=op,
+                              threshold=threshold, unit=unit, evidence=[evidence]))
+    return out
+
+
+def missing_value_results(
+    ctx: RuleContext,
+    lf: nw.LazyFrame,
+    table: str,
+    columns: Sequence[str],
+    *,
+    subject: Subject | None = None,
+    op: str | None = None,
+    threshold: Any = None,
+    unit: str | None = None,
+) -> list[RuleResult]:
+    """One ``error`` finding per column of ``columns`` that is missing in some
+    rows of ``lf``, naming the table, the first row and column and listing every
+    row in its evidence (subject: ``subject`` or the submission). Lazy: a
+    column with no missing value gives no finding."""
+    subject = subject or ctx.submission_subject()
+    out = []
+    for c in dict.fromkeys(columns):
+        errors = lf.filter(nw.col(c).is_null()).select(
+            nw.col(ROW),
+            error_column=nw.lit(c, dtype=nw.String),
+            error_kind=nw.lit("missing", dtype=nw.String),
+        )
+        out += error_results(ctx, errors, table, [c], subject=subject, op=op,
+                             threshold=threshold, unit=unit, columns=())
+    return out
+
+
+def name_frame(ctx: RuleContext, subject_type: str) -> nw.LazyFrame | None:
+    """``(_key, _name)`` for schools (by ``school_id``) or inspectors (by
+    ``inspector_id``) from their own tables, to join display names onto subjects
+    found in other tables; ``None`` when there is no such table."""
+    table, key, name = {
+        "school": ("schools", "school_id", "school_name"),
+        "inspector": ("inspectors", "inspector_id", "inspector_name"),
+    }.get(subject_type, (None, None, None))
+    if table is None or ctx.table(table) is None or not {key, name} <= set(ctx.columns(table)):
+        return None
+    lf = ctx.frame(table)
+    assert lf is not None
+    return (
+        lf.filter(~nw.col(key).is_null() & ~nw.col(name).is_null())
+        .group_by(nw.col(key).cast(nw.String).alias("_key"))
+        .agg(nw.col(name).cast(nw.String).min().alias("_name"))
+    )
+
+
+def with_names(ctx: RuleContext, frame: nw.LazyFrame, subject_type: str,
+               key: str = "subject_id") -> nw.LazyFrame:
+    """``frame`` with ``subject_name`` joined from the subject's own table (null
+    where it has none)."""
+    names = name_frame(ctx, subject_type)
+    if names is None:
+        return frame.with_columns(subject_name=nw.lit(None, dtype=nw.String))
+    return frame.join(names, left_on=key, right_on="_key", how="left").rename(
+        {"_name": "subject_name"})
+
+
+def absent_tables_result(ctx: RuleContext, problems: dict[str, list[str] | None]) -> RuleResult:
+    """:func:`absent_tables_finding` as a result."""
+    finding = absent_tables_finding(ctx, problems)
+    return ctx.note(finding.outcome, finding.message, evidence=finding.evidence)
+
+
+def as_of_results(ctx: RuleContext) -> list[RuleResult]:
+    """:func:`as_of_error` as results."""
+    return [ctx.note(f.outcome, f.message, evidence=f.evidence) for f in as_of_error(ctx)]

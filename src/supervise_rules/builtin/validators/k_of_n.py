@@ -9,9 +9,9 @@ import narwhals as nw
 from pydantic import Field, model_validator
 
 from ...expressions import Compiled
-from ...models import Finding, LocalizedText
+from ...models import LocalizedText
 from ...submission import ROW
-from ...validators import Params, RuleContext, Validator
+from ...validators import Params, RuleContext, RuleResult, Validator
 from ._common import (
     ByColumn,
     Expression,
@@ -102,7 +102,7 @@ class KOfNValidator(Validator):
     summary = "At least k of n per-row indicators met, each unmet one above a floor."
     Params = KOfNParams
 
-    def check(self, ctx: RuleContext) -> list[Finding]:
+    def check(self, ctx: RuleContext) -> RuleResult | list[RuleResult]:
         p: KOfNParams = ctx.params  # type: ignore[assignment]
         compiled: dict[str, Compiled] = {
             ident: ctx.compile(ind.value, p.table) for ident, ind in p.indicators.items()
@@ -157,15 +157,13 @@ class KOfNValidator(Validator):
                 .then(nw.lit("pass"))
                 .otherwise(nw.lit("fail")),
             )
-            .sort("row")
-            .collect()
         )
-        return ctx.findings_from(
-            result,
+        return RuleResult(
+            frame=result,
             table=p.table,
             op=">=",
             unit=p.unit,
             columns=evidence_columns,
             threshold=p.min_met,
-            values=["met", "total", "unmet", "below_floor", "floor"],
+            values=("met", "total", "unmet", "below_floor", "floor"),
         )

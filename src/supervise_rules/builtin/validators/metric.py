@@ -9,9 +9,9 @@ import narwhals as nw
 from pydantic import Field, model_validator
 
 from ...expressions import Compiled, compile_expression, parse
-from ...models import Finding, LocalizedText
+from ...models import LocalizedText
 from ...submission import ROW
-from ...validators import Params, RuleContext, Validator
+from ...validators import Params, RuleContext, RuleResult, Validator
 from ._common import (
     ByColumn,
     Comparison,
@@ -103,7 +103,7 @@ def _first_unmet(met: list[nw.Expr], exprs: list[nw.Expr]) -> nw.Expr:
     return chain.otherwise(exprs[0])
 
 
-def evaluate_rows(ctx: RuleContext, p: MetricParams) -> RowResult | list[Finding]:
+def evaluate_rows(ctx: RuleContext, p: MetricParams) -> RowResult | list[RuleResult]:
     """Evaluate a metric's conditions on every row in scope, column-wise.
 
     Returns the findings for a missing table or column instead when the rule
@@ -200,17 +200,16 @@ class MetricValidator(Validator):
     summary = "A per-row computed value (or several) compared with a threshold."
     Params = MetricParams
 
-    def check(self, ctx: RuleContext) -> list[Finding]:
+    def check(self, ctx: RuleContext) -> RuleResult | list[RuleResult]:
         p: MetricParams = ctx.params  # type: ignore[assignment]
         evaluated = evaluate_rows(ctx, p)
         if not isinstance(evaluated, RowResult):
             return evaluated
-        result = evaluated.frame.sort("row").collect()
-        return ctx.findings_from(
-            result,
+        return RuleResult(
+            frame=evaluated.frame,
             table=p.table,
             op=p.op,
             unit=p.unit,
             columns=evaluated.columns,
-            values=["condition_zh", "condition_en"],
+            values=("condition_zh", "condition_en"),
         )
