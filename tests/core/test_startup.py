@@ -47,7 +47,7 @@ def test_json_run_to_a_file_imports_no_unused_library(tmp_path, examples):
     assert not [m for m in modules if m.split(".")[0] in HEAVY]
     formats = {m.rsplit(".", 1)[1] for m in modules
                if m.startswith("supervise_rules.builtin.report_formats.")}
-    assert formats == {"json"}
+    assert {f for f in formats if not f.startswith("_")} == {"json"}  # shared helpers may load
     assert (tmp_path / "r.json").is_file()
 
 
