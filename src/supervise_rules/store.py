@@ -501,10 +501,8 @@ def part_from_findings(findings: Sequence[Finding], rule: RuleMeta | None = None
         "required_value": _series([f.required.value if f.required else None for f in findings]),
         "message_zh": [f.message.zh for f in findings],
         "message_en": [f.message.en for f in findings],
-        "evidence": pl.Series([[e.model_dump() for e in f.evidence] for f in findings],
-                              dtype=_EVIDENCE_DTYPE),
         "plugin": pl.Series([f.plugin for f in findings], dtype=pl.String),
-    })
+    }).with_columns(evidence=_evidence_column(findings))
     if any(f.waiver is not None or f.baseline is not None for f in findings):
         frame = frame.with_columns(
             waiver_status=pl.Series([f.waiver.status if f.waiver else None for f in findings],
@@ -524,6 +522,48 @@ def parts_from_findings(findings: Sequence[Finding], rule: RuleMeta | None = Non
         key = (f.rule_id, f.unit, type(f.observed), type(f.required.value if f.required else None))
         groups.setdefault(key, []).append(f)
     return [part_from_findings(group, rule) for group in groups.values()]
+
+
+def _evidence_column(findings: Sequence[Finding]) -> pl.Series:
+    """The evidence lists of ``findings`` as one list-of-struct column, built from
+    flat columns of plain values (polars builds nested values from Python lists
+    ~50x slower than flat ones)."""
+    entry_of, tables, column_ids, has_rows = [], [], [], []
+    row_entry, row_values = [], []
+    column_sets: dict[tuple[str, ...], int] = {}
+    for i, f in enumerate(findings):
+        for e in f.evidence:
+            k = len(entry_of)
+            entry_of.append(i)
+            tables.append(e.table)
+            column_ids.append(column_sets.setdefault(tuple(e.columns), len(column_sets)))
+            has_rows.append(e.rows is not None)
+            if e.rows:
+                row_entry.extend([k] * len(e.rows))
+                row_values.extend(e.rows)
+    rows = pl.DataFrame({"k": pl.Series(row_entry, dtype=pl.UInt32),
+                         "row": pl.Series(row_values, dtype=pl.Int64)}
+                        ).group_by("k").agg(pl.col("row").alias("rows"))
+    sets = pl.DataFrame({"c": pl.Series(list(column_sets.values()), dtype=pl.UInt32),
+                         "columns": pl.Series([list(c) for c in column_sets],
+                                              dtype=pl.List(pl.String))})
+    entries = (
+        pl.DataFrame({"i": pl.Series(entry_of, dtype=pl.UInt32),
+                      "table": pl.Series(tables, dtype=pl.String),
+                      "c": pl.Series(column_ids, dtype=pl.UInt32),
+                      "has_rows": pl.Series(has_rows, dtype=pl.Boolean)})
+        .with_row_index("k")
+        .join(rows, on="k", how="left", maintain_order="left")
+        .join(sets, on="c", how="left", maintain_order="left")
+        .with_columns(rows=pl.when("has_rows").then(
+            pl.col("rows").fill_null(pl.lit([], dtype=_ROWS_DTYPE))))
+        .group_by("i", maintain_order=True)
+        .agg(pl.struct("table", "rows", "columns").alias("evidence"))
+    )
+    return (pl.DataFrame({"i": pl.Series(range(len(findings)), dtype=pl.UInt32)})
+            .join(entries, on="i", how="left", maintain_order="left")
+            .select(pl.col("evidence").fill_null(pl.lit([], dtype=_EVIDENCE_DTYPE)))
+            .to_series().cast(_EVIDENCE_DTYPE))
 
 
 def _series(values: list[Any]) -> pl.Series:
