@@ -369,14 +369,18 @@ def test_module_loaded_as_entry_point_and_plugin_option_registers_once(entry_poi
 
 
 def test_incompatible_entry_point_is_refused_naming_both_versions(entry_points):
-    future = plugin_module("future_ep", api="2", register_validators=lambda: [validator_class("fut")])
-    ok = plugin_module("ok_ep", api="1", register_validators=lambda: [validator_class("ok_one")])
-    entry_points(FakeEntryPoint("future_ep", future), FakeEntryPoint("ok_ep", ok))
+    future = plugin_module("future_ep", api="3", register_validators=lambda: [validator_class("fut")])
+    ok = plugin_module("ok_ep", api="2", register_validators=lambda: [validator_class("ok_one")])
+    old = plugin_module("old_ep", api="1", register_validators=lambda: [validator_class("old_one")])
+    entry_points(FakeEntryPoint("future_ep", future), FakeEntryPoint("ok_ep", ok),
+                 FakeEntryPoint("old_ep", old))
     host = sr.get_plugin_host()
     (err,) = host.load_errors
     assert err.name == "future_ep"
-    assert "API 2" in err.reason and f"API {sr.API_VERSION}" in err.reason
-    assert "fut" not in host.validators and "ok_one" in host.validators
+    assert "API 3" in err.reason and f"API {sr.API_VERSION}" in err.reason
+    assert "fut" not in host.validators
+    # API 1 plugins (validators returning findings) still load
+    assert "ok_one" in host.validators and "old_one" in host.validators
 
 
 def test_incompatible_plugin_module_is_refused_and_the_rest_runs(tmp_path, monkeypatch, capsys):
@@ -386,7 +390,7 @@ def test_incompatible_plugin_module_is_refused_and_the_rest_runs(tmp_path, monke
     monkeypatch.syspath_prepend(str(tmp_path))
     host = sr.get_plugin_host(["old_api_plugin"], entry_points=False)
     (err,) = host.load_errors
-    assert "API 0" in err.reason and "API 1" in err.reason
+    assert "API 0" in err.reason and f"API {sr.API_VERSION}" in err.reason
     assert "old_api_plugin" not in [p.name for p in host.plugins]
     code, out, err_text = cli(capsys, "list-rules", "--plugin", "old_api_plugin", "--format", "json")
     assert code == 0 and json.loads(out)

@@ -30,7 +30,10 @@ ENTRY_POINT_GROUP = "supervise_rules"
 #: a hook's arguments or the meaning of a field raises this number. A plugin
 #: that declares another version is refused (``load_errors``), the rest run; a
 #: plugin that declares none is assumed to be written for this version.
-API_VERSION = "1"
+API_VERSION = "2"
+#: API versions whose plugins still load: an API-1 validator returns findings
+#: instead of result frames, and the engine still takes them.
+SUPPORTED_API_VERSIONS = ("1", "2")
 
 BUILTIN_PLUGINS: tuple[str, ...] = (
     "supervise_rules.builtin.validators",
@@ -191,7 +194,7 @@ def _load_entry_points(host: PluginHost, distributions: dict) -> None:
 def _api_refusal(plugin: object) -> str | None:
     """Why a plugin written for another API version is refused, or ``None``."""
     declared = getattr(plugin, "SUPERVISE_RULES_API", API_VERSION)
-    if str(declared) == API_VERSION:
+    if str(declared) in SUPPORTED_API_VERSIONS:
         return None
     return (
         f"written for supervise-rules API {declared}, but this supervise-rules "
