@@ -109,7 +109,8 @@ def test_public_api_is_explicit(module):
 
 
 def test_plugin_contract_objects_are_exported():
-    needed = {"hookimpl", "Validator", "Params", "RuleContext", "Finding", "Reader", "RawTable",
+    needed = {"hookimpl", "Validator", "Params", "RuleContext", "RuleResult", "EvidenceSpec", "Rows",
+              "ROW", "RESULT_COLUMNS", "Finding", "Reader", "RawTable",
               "Reporter", "RenderOptions", "RulesetSource", "TableSpec", "col", "table_spec",
               "API_VERSION", "PluginError"}
     assert needed <= set(supervise_rules.__all__)

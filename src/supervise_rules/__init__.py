@@ -35,9 +35,9 @@ from .plugins import API_VERSION, PluginHost, PluginInfo, PluginLoadError, get_p
 from .readers.base import RawTable, Reader
 from .reporters import RenderOptions, Reporter
 from .rulesets import ResolvedRule, Ruleset, RulesetSource, discover_rulesets, load_ruleset
-from .submission import Submission, Table
+from .submission import ROW, Submission, Table
 from .tables import ColumnSpec, TableSpec, col, table_spec
-from .validators import Params, RuleContext, Validator
+from .validators import RESULT_COLUMNS, EvidenceSpec, Params, Rows, RuleContext, RuleResult, Validator
 
 
 def load_submission(source: Any, *, host: PluginHost | None = None) -> Submission:
@@ -63,6 +63,7 @@ __all__ = [
     "API_VERSION",
     "ColumnSpec",
     "Evidence",
+    "EvidenceSpec",
     "ExpressionError",
     "Finding",
     "LocalizedText",
@@ -72,6 +73,8 @@ __all__ = [
     "PluginHost",
     "PluginInfo",
     "PluginLoadError",
+    "RESULT_COLUMNS",
+    "ROW",
     "RawTable",
     "Reader",
     "RenderOptions",
@@ -79,7 +82,9 @@ __all__ = [
     "Reporter",
     "Required",
     "ResolvedRule",
+    "Rows",
     "RuleContext",
+    "RuleResult",
     "Ruleset",
     "RulesetError",
     "RulesetSource",

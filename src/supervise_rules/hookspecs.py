@@ -47,9 +47,13 @@ def register_validators() -> list[type[Validator]]:
     ``summary``, a ``Params`` model (subclass of :class:`supervise_rules.Params`,
     every field with a ``description``) that validates the rule's ``params:``
     when the ruleset is loaded, and a ``check(ctx)`` method that evaluates one
-    rule on the submission's tables through the :class:`supervise_rules.RuleContext`
-    and returns a list of :class:`supervise_rules.Finding`. The class docstring
-    has the sections ``What it checks``, ``Parameters`` and ``Example``.
+    rule on the submission's tables through the :class:`supervise_rules.RuleContext`.
+    API 2: ``check`` returns a :class:`supervise_rules.RuleResult` (or a list of
+    them): a lazy result frame with the outcome decided in the frame, which the
+    engine collects together with every other rule's and turns into findings.
+    API 1 (a list of :class:`supervise_rules.Finding`) is still accepted. The
+    class docstring has the sections ``What it checks``, ``Parameters`` and
+    ``Example``.
 
     Arguments: none.
 
@@ -57,8 +61,9 @@ def register_validators() -> list[type[Validator]]:
         engine makes one instance per rule run.
     :result: all plugins' lists are collected (not first-result-wins). A name
         already registered by another plugin is a ``PluginError`` naming both.
-        An exception raised by ``check`` becomes an ``error`` finding naming the
-        rule and the plugin; the run goes on.
+        An exception raised by ``check``, a frame that fails to collect or does
+        not follow the result-frame contract, and a return value that is neither
+        become one ``error`` finding naming the rule and the plugin; the run goes on.
     """
 
 

@@ -18,7 +18,7 @@ from .tables import HOMEWORK_SURVEYS
 from .validators import HomeworkMinutesValidator
 
 #: The supervise-rules plugin API this plugin is written for.
-SUPERVISE_RULES_API = "1"
+SUPERVISE_RULES_API = "2"
 
 RULESETS = Path(__file__).parent / "rulesets"
 

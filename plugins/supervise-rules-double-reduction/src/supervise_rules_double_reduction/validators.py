@@ -5,7 +5,7 @@ from __future__ import annotations
 import narwhals as nw
 from pydantic import Field
 
-from supervise_rules import Finding, Params, RuleContext, Validator
+from supervise_rules import ROW, Params, RuleContext, RuleResult, Validator
 
 TABLE = "homework_surveys"
 MINUTES = "avg_written_homework_minutes"
@@ -44,7 +44,7 @@ class HomeworkMinutesValidator(Validator):
     summary = "Written homework minutes per class within the limit for its grade."
     Params = HomeworkMinutesParams
 
-    def check(self, ctx: RuleContext) -> list[Finding]:
+    def check(self, ctx: RuleContext) -> list[RuleResult]:
         p: HomeworkMinutesParams = ctx.params  # type: ignore[assignment]
         missing = ctx.require(TABLE, ["grade", MINUTES])
         if missing:
@@ -61,7 +61,7 @@ class HomeworkMinutesValidator(Validator):
                 subject_name=name,
                 observed=minutes,
                 required=nw.lit(float(p.max_minutes)),
-                row=nw.col("__row__"),
+                row=nw.col(ROW),
                 error_column=nw.when(minutes.is_null()).then(nw.lit(MINUTES))
                 .otherwise(nw.lit(None, dtype=nw.String)),
                 error_kind=nw.when(minutes.is_null()).then(nw.lit("missing"))
@@ -70,10 +70,6 @@ class HomeworkMinutesValidator(Validator):
                 .when(minutes <= p.max_minutes + 1e-9).then(nw.lit("pass"))
                 .otherwise(nw.lit("fail")),
             )
-            .sort("row")
-            .collect()
         )
-        return ctx.findings_from(
-            result, table=TABLE, op="<=", unit="minutes", columns=["grade", MINUTES],
-            threshold=float(p.max_minutes),
-        )
+        return [RuleResult(frame=result, table=TABLE, op="<=", unit="minutes",
+                           columns=["grade", MINUTES], threshold=float(p.max_minutes))]
