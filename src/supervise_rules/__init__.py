@@ -61,6 +61,8 @@ def __getattr__(name: str) -> Any:
 
 __all__ = [
     "API_VERSION",
+    "RESULT_COLUMNS",
+    "ROW",
     "ColumnSpec",
     "Evidence",
     "EvidenceSpec",
@@ -73,8 +75,6 @@ __all__ = [
     "PluginHost",
     "PluginInfo",
     "PluginLoadError",
-    "RESULT_COLUMNS",
-    "ROW",
     "RawTable",
     "Reader",
     "RenderOptions",
