@@ -365,6 +365,8 @@ def submission_info(submission: Submission) -> SubmissionInfo:
     return SubmissionInfo(
         county_code=m.county_code,
         county_name=m.county_name,
+        region_code=m.region_code,
+        region_name=m.region_name,
         year=m.year,
         as_of=m.as_of,
         source=submission.source,

@@ -76,9 +76,39 @@ class Manifest(BaseModel):
 
     county_code: str | None = col("区县代码", "str", description="6-digit county code, e.g. 640122")
     county_name: str | None = col("区县名称", "str")
+    region_code: str | None = col(
+        "区划代码", "str",
+        description="a batch of counties instead of one: a GB/T 2260 province (xx0000), "
+        "prefecture (xxxx00) or 000000 for the whole country")
+    region_name: str | None = col("区划名称", "str")
     year: int | None = col("年度", "int", description="reporting year")
     as_of: dt.date | None = col("统计截止日期", "date", description="the 'today' of deadline rules")
     submitted_by: str | None = col("填报单位", "str")
+
+    @property
+    def is_batch(self) -> bool:
+        """Many counties in one submission (a province, a prefecture, the nation)."""
+        return self.region_code is not None
+
+    @property
+    def region_prefix(self) -> str | None:
+        """The leading digits every county code of the batch shares: ``64`` for
+        640000, ``6401`` for 640100, ``""`` for 000000; ``None`` for one county."""
+        code = self.region_code
+        if code is None:
+            return None
+        if code == "000000":
+            return ""
+        return code[:2] if code.endswith("0000") else code[:4]
+
+    @property
+    def subject_code(self) -> str | None:
+        """The code that names the submission: the county's, else the region's."""
+        return self.county_code or self.region_code
+
+    @property
+    def subject_name(self) -> str | None:
+        return self.county_name if self.county_code else self.region_name
 
 
 class CountyRow(_Row):

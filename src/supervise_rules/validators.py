@@ -282,7 +282,7 @@ class RuleContext:
         m = self.submission.manifest
         # Not the file path: the same submission in another container must give
         # the same report.
-        return Subject(type="submission", id=m.county_code or "submission", name=m.county_name)
+        return Subject(type="submission", id=m.subject_code or "submission", name=m.subject_name)
 
     @staticmethod
     def subject_id_expr(table: str) -> nw.Expr:

@@ -335,4 +335,24 @@ def build_manifest(raw: RawTable, place: Place) -> Manifest:
         en = place.table()[1]
         raise SubmissionError(f"{en}: manifest entry '{written}' is {value!r}, not {want_en}.")
     values = {k: v for k, v in typed.drop(ROW).row(0, named=True).items() if v is not None}
+    _check_codes(values, known, place)
     return Manifest(**values, **extra)
+
+
+def _check_codes(values: dict[str, object], known: dict[str, tuple[str, object]], place: Place) -> None:
+    """A county code names one county; a region code (GB/T 2260) a batch of them."""
+    en = place.table()[1]
+    region = values.get("region_code")
+    if region is None:
+        return
+    written = known["region_code"][0]
+    text = str(region)
+    if len(text) != 6 or not text.isdigit() or not text.endswith("00"):
+        raise SubmissionError(
+            f"{en}: manifest entry '{written}' is {text!r}, not a region code: a province "
+            "(xx0000), a prefecture (xxxx00) or 000000 for the whole country. A single county "
+            "gives county_code (区县代码) instead.")
+    if values.get("county_code") is not None:
+        raise SubmissionError(
+            f"{en}: the manifest gives both county_code and '{written}': give county_code for "
+            "one county, or region_code for a batch of counties, not both.")
