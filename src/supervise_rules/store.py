@@ -380,9 +380,8 @@ class FindingStore:
         """The listed findings, rendered and sorted (see :data:`FRAME_COLUMNS`)."""
         if include_passes not in self._listed:
             if include_passes:
-                passes = [p.render(p.frame.filter(pl.col("outcome") == "pass"))
-                          for p in self.parts if p.frame.height]
-                passes = [r for r in passes if r.height]
+                subsets = [(p, p.frame.filter(pl.col("outcome") == "pass")) for p in self.parts]
+                passes = [p.render(f) for p, f in subsets if f.height]
                 if passes and self._pass_marks is not None:
                     marks = self._pass_marks.rename({"baseline": "_mark"})
                     passes = [r.join(marks, on=["rule_id", "subject_id"], how="left",
@@ -397,9 +396,9 @@ class FindingStore:
     def _rendered(self, _passes: bool) -> pl.DataFrame:
         if False in self._listed:
             return self._listed[False]
-        rendered = [p.render(p.frame.filter(pl.col("outcome") != "pass"))
-                    for p in self.parts if p.frame.height]
-        self._listed[False] = _sorted([r for r in rendered if r.height])
+        # most parts of a run hold only passes: render the others
+        subsets = [(p, p.frame.filter(pl.col("outcome") != "pass")) for p in self.parts]
+        self._listed[False] = _sorted([p.render(f) for p, f in subsets if f.height])
         return self._listed[False]
 
     def lookup(self, keys: pl.DataFrame) -> pl.DataFrame:
