@@ -1,6 +1,10 @@
 """Data-consistency validators: ``key_checks`` (keys present, unique and well
 formed) and ``row_checks`` (per-row conditions such as parts not exceeding
-wholes, dates not after ``as_of``, a value present or absent)."""
+wholes, dates not after ``as_of``, a value present or absent).
+
+Both return lazy result frames (validator API 2): every decision about a row,
+the detail of its message and the rows a finding lists are column expressions,
+so that a province's tables are checked without a Python loop over them."""
 
 from __future__ import annotations
 
@@ -8,29 +12,34 @@ import re
 from typing import Any, Literal
 
 import narwhals as nw
+import polars as pl
 from pydantic import Field, field_validator, model_validator
 
 from ...expressions import Compiled
-from ...models import Evidence, Finding, Outcome, Required, Subject
 from ...submission import ROW
-from ...validators import Params, RuleContext, Validator
+from ...validators import EvidenceSpec, Params, Rows, RuleContext, RuleResult, Validator
 from ._common import Comparison, Expression, compare, first_null_column, in_scope
 from ._support import (
+    SHOWN_ROWS,
     SubjectSpec,
-    absent_tables_finding,
-    as_of_error,
+    absent_tables_result,
+    as_of_results,
     column_label,
     id_expr,
-    names_of,
     row_subject,
-    rows_text,
     table_problem,
     table_zh,
     text,
+    with_names,
 )
 
 _OP_ZH = {">=": "≥", ">": ">", "<=": "≤", "<": "<", "==": "=", "!=": "≠"}
 _NEGATED = {">=": "<", ">": "≤", "<=": ">", "<": "≥", "==": "≠", "!=": "="}
+
+#: template placeholders of key_checks' findings
+_KEY_VALUES = ("detail_zh", "detail_en")
+#: template placeholders of row_checks' findings
+_ROW_VALUES = ("detail_zh", "detail_en", "label_zh", "label_en")
 
 
 def _check_regex(pattern: str) -> str:
@@ -39,6 +48,66 @@ def _check_regex(pattern: str) -> str:
     except re.error as exc:
         raise ValueError(f"bad regular expression {pattern!r}: {exc}") from None
     return pattern
+
+
+def _lit(value: str | None) -> nw.Expr:
+    return nw.lit(value, dtype=nw.String)
+
+
+def _concat(*parts: nw.Expr | str) -> nw.Expr:
+    return nw.concat_str([_lit(p) if isinstance(p, str) else p for p in parts])
+
+
+def _plain_text(expr: nw.Expr, dtype: Any) -> nw.Expr:
+    """A value as :func:`._support.text` writes it, null where it is missing:
+    dates as ISO, integral floats without ``.0``, other floats as Python writes
+    them. Two differences remain, neither possible with the contract's integer
+    and date columns: polars writes floats below 1e-4 without an exponent, and
+    date-times are written to the second."""
+    if dtype == nw.String:
+        return expr
+    if dtype == nw.Boolean:
+        return nw.when(expr).then(_lit("True")).when(~expr).then(_lit("False"))
+    if isinstance(dtype, nw.Datetime):
+        return expr.dt.to_string("%Y-%m-%dT%H:%M:%S")
+    if dtype.is_float() or dtype.is_decimal():
+        f = expr.cast(nw.Float64)
+        # Int64 holds every integral float below 1e15 exactly; counts and codes
+        # are far below that.
+        integral = (f == f.round(0)) & (f.abs() < 1e15)
+        return (nw.when(f.is_nan()).then(_lit("nan"))
+                .when(integral).then(f.cast(nw.Int64).cast(nw.String))
+                .otherwise(f.cast(nw.String)))
+    return expr.cast(nw.String)
+
+
+def _text(expr: nw.Expr, dtype: Any) -> nw.Expr:
+    """:func:`._support.text` as a column expression (``—`` for a missing value)."""
+    return _plain_text(expr, dtype).fill_null("—")
+
+
+def _observed(expr: nw.Expr, dtype: Any) -> nw.Expr:
+    """A value as ``observed`` / ``required``: dates as ISO text, decimals as floats."""
+    if dtype == nw.Date or isinstance(dtype, nw.Datetime):
+        return _plain_text(expr, dtype)
+    if dtype.is_decimal():
+        return expr.cast(nw.Float64)
+    return expr
+
+
+def _first_rows(rank: str, row: str) -> dict[str, nw.Expr]:
+    """Columns ``_r1 … _r10``: the row where ``rank`` is 1 … 10, else null; their
+    minimum over a group gives the group's first rows (narwhals has no list or
+    string aggregation)."""
+    return {f"_r{i}": nw.when(nw.col(rank) == i).then(nw.col(row))
+            for i in range(1, SHOWN_ROWS + 1)}
+
+
+def _rows_text(n: nw.Expr) -> nw.Expr:
+    """:func:`._support.rows_text` of a group from its ``_r1 … _r10`` columns."""
+    shown = nw.concat_str([nw.col(f"_r{i}").cast(nw.String) for i in range(1, SHOWN_ROWS + 1)],
+                          separator=", ", ignore_nulls=True)
+    return _concat(shown, nw.when(n > SHOWN_ROWS).then(_lit("…")).otherwise(_lit("")))
 
 
 class KeySpec(Params):
@@ -103,121 +172,172 @@ class KeyChecksValidator(Validator):
     summary = "Keys present, unique and well formed; codes equal the manifest's."
     Params = KeyChecksParams
 
-    def check(self, ctx: RuleContext) -> list[Finding]:
+    def check(self, ctx: RuleContext) -> list[RuleResult]:
         p: KeyChecksParams = ctx.params  # type: ignore[assignment]
-        findings: list[Finding] = []
+        results = [self._manifest_field(ctx, field_name, pattern)
+                   for field_name, pattern in p.manifest_patterns.items()]
         skipped: dict[str, list[str] | None] = {}
-        manifest = ctx.submission.manifest
-        for field_name, pattern in p.manifest_patterns.items():
-            value = getattr(manifest, field_name, None)
-            ok = value is not None and re.fullmatch(pattern, str(value)) is not None
-            findings.append(ctx.finding(
-                outcome=Outcome.passed if ok else Outcome.fail,
-                subject=ctx.submission_subject(), observed=None if value is None else str(value),
-                required=Required(op="==", value=pattern),
-                evidence=[Evidence(table="manifest", rows=None, columns=[field_name])],
-                values={
-                    "detail_zh": f"清单 {field_name} = {text(value)}，"
-                    + ("格式正确" if ok else f"应符合 {pattern}"),
-                    "detail_en": f"manifest {field_name} = {text(value)}"
-                    + (" is well formed" if ok else f" must match {pattern}"),
-                },
-            ))
         for spec in p.tables:
             cols = [*spec.key, *spec.patterns, *spec.equals_manifest]
             issue = table_problem(ctx, spec.table, cols)
             if issue is not False:
                 skipped[spec.table] = issue if isinstance(issue, list) else None
                 continue
-            findings += self._table(ctx, spec)
+            results += self._table(ctx, spec)
         if skipped:
-            findings.append(absent_tables_finding(ctx, skipped))
-        return findings
+            results.append(absent_tables_result(ctx, skipped))
+        return results
 
-    def _table(self, ctx: RuleContext, spec: KeySpec) -> list[Finding]:
+    @staticmethod
+    def _manifest_field(ctx: RuleContext, field_name: str, pattern: str) -> RuleResult:
+        # One value of the manifest, not a data row: decided here, written as a
+        # one-row frame so that the rule's own template renders the message.
+        value = getattr(ctx.submission.manifest, field_name, None)
+        ok = value is not None and re.fullmatch(pattern, str(value)) is not None
+        subject = ctx.submission_subject()
+        frame = pl.DataFrame({
+            "outcome": ["pass" if ok else "fail"],
+            "subject_id": [subject.id],
+            "subject_name": pl.Series([subject.name], dtype=pl.String),
+            "observed": pl.Series([None if value is None else str(value)], dtype=pl.String),
+            "detail_zh": [f"清单 {field_name} = {text(value)}，"
+                          + ("格式正确" if ok else f"应符合 {pattern}")],
+            "detail_en": [f"manifest {field_name} = {text(value)}"
+                          + (" is well formed" if ok else f" must match {pattern}")],
+        })
+        return RuleResult(frame=frame, table="manifest", subject_type=subject.type, op="==",
+                          threshold=pattern, values=_KEY_VALUES,
+                          evidence=[EvidenceSpec("manifest", [field_name], None)])
+
+    def _table(self, ctx: RuleContext, spec: KeySpec) -> list[RuleResult]:
         lf = ctx.frame(spec.table)
         assert lf is not None
+        schema = lf.collect_schema()
         stype, id_cols = row_subject(spec.table)
         t_zh = table_zh(spec.table)
-        base = lf.with_columns(_id=id_expr(id_cols or spec.key),
-                              _name=ctx.subject_name_expr(spec.table, ctx.columns(spec.table)))
-        findings: list[Finding] = []
+        base = lf.with_columns(
+            subject_id=id_expr(id_cols or spec.key),
+            subject_name=ctx.subject_name_expr(spec.table, ctx.columns(spec.table)),
+        )
+        row_zh = _concat(f"「{t_zh}」表第 ", nw.col(ROW).cast(nw.String), " 行：")
+        row_en = _concat(f"table {spec.table}, row(s) ", nw.col(ROW).cast(nw.String), ": ")
 
-        def row_fail(rec: dict[str, Any], column: str, observed: Any, required: Required,
-                     zh: str, en: str, rows: list[int] | None = None) -> Finding:
-            rows = rows or [int(rec[ROW])]
-            return ctx.finding(
-                outcome=Outcome.fail,
-                subject=Subject(type=stype, id=str(rec["_id"]), name=rec.get("_name")),  # type: ignore[arg-type]
-                observed=observed, required=required,
-                evidence=[Evidence(table=spec.table, rows=rows, columns=[column])],
-                values={"detail_zh": f"「{t_zh}」表第 {rows_text(rows)} 行：{zh}",
-                        "detail_en": f"table {spec.table}, row(s) {rows_text(rows)}: {en}"},
+        def row_fails(bad: nw.LazyFrame, column: str, op: str, required: nw.Expr | str,
+                      observed: nw.Expr | None, zh: nw.Expr, en: nw.Expr) -> RuleResult:
+            frame = bad.select(
+                "subject_id", "subject_name",
+                row=nw.col(ROW),
+                outcome=_lit("fail"),
+                observed=observed if observed is not None else _lit(None),
+                required=required if isinstance(required, nw.Expr) else _lit(required),
+                detail_zh=_concat(row_zh, zh),
+                detail_en=_concat(row_en, en),
             )
+            return RuleResult(frame=frame, table=spec.table, subject_type=stype, op=op,
+                              columns=[column], values=_KEY_VALUES)
 
-        # 1. key values present
+        results: list[RuleResult] = []
+        # 1. key values present: each row once, under its first missing key column
         null_col = first_null_column(list(spec.key))
-        missing = base.filter(~null_col.is_null()).with_columns(_col=null_col).sort(ROW).collect()
-        for rec in missing.iter_rows(named=True):
-            zh, en = column_label(ctx, spec.table, rec["_col"])
-            findings.append(row_fail(rec, rec["_col"], None, Required(op="exists", value=rec["_col"]),
-                                     f"关键字段「{zh}」缺失", f"key column {en} is missing"))
-        # 2. unique
-        complete = base.filter(null_col.is_null())
-        dup_keys = complete.group_by(*spec.key).agg(_n=nw.len()).filter(nw.col("_n") > 1)
-        dups = complete.join(dup_keys, on=list(spec.key), how="inner").sort(ROW).collect()
-        seen: dict[str, list[dict[str, Any]]] = {}
-        for rec in dups.iter_rows(named=True):
-            seen.setdefault(str(rec["_id"]) + "\x00" + "\x00".join(str(rec[k]) for k in spec.key),
-                            []).append(rec)
-        key_text = " + ".join(spec.key)
-        for recs in seen.values():
-            rows = [int(r[ROW]) for r in recs]
-            findings.append(row_fail(
-                recs[0], spec.key[0], len(rows), Required(op="<=", value=1),
-                f"{key_text} = {'/'.join(text(recs[0][k]) for k in spec.key)} 重复 {len(rows)} 次",
-                f"{key_text} = {'/'.join(text(recs[0][k]) for k in spec.key)} appears "
-                f"{len(rows)} times", rows=rows))
-        # 3. patterns
-        for column, pattern in spec.patterns.items():
-            bad = base.filter(
-                ~nw.col(column).is_null()
-                & ~nw.col(column).cast(nw.String).str.contains(f"^(?:{pattern})$")
-            ).sort(ROW).collect()
+        for column in spec.key:
             zh, en = column_label(ctx, spec.table, column)
-            for rec in bad.iter_rows(named=True):
-                findings.append(row_fail(
-                    rec, column, text(rec[column]), Required(op="==", value=pattern),
-                    f"「{zh}」{text(rec[column])} 格式不符（应符合 {pattern}）",
-                    f"{en} {text(rec[column])} does not match {pattern}"))
+            results.append(row_fails(base.filter(null_col == column), column, "exists", column,
+                                     None, _lit(f"关键字段「{zh}」缺失"),
+                                     _lit(f"key column {en} is missing")))
+        # 2. unique: one finding per duplicated key (and subject), listing its rows
+        results.append(self._duplicates(spec, base.filter(null_col.is_null()), schema, stype,
+                                        t_zh))
+        # 3. patterns
+        malformed = {}
+        for column, pattern in spec.patterns.items():
+            value = nw.col(column)
+            malformed[column] = ~value.is_null() & ~value.cast(nw.String).str.contains(
+                f"^(?:{pattern})$")
+            shown = _text(value, schema[column])
+            zh, en = column_label(ctx, spec.table, column)
+            results.append(row_fails(
+                base.filter(malformed[column]), column, "==", pattern, shown,
+                _concat(f"「{zh}」", shown, f" 格式不符（应符合 {pattern}）"),
+                _concat(f"{en} ", shown, f" does not match {pattern}")))
         # 4. equal to the manifest
         manifest = ctx.submission.manifest
+        foreign = []
         for column, field_name in spec.equals_manifest.items():
             expected = getattr(manifest, field_name, None)
             if expected is None:
                 continue
-            bad = base.filter(
-                ~nw.col(column).is_null() & (nw.col(column).cast(nw.String) != str(expected))
-            ).sort(ROW).collect()
+            value = nw.col(column)
+            differs = ~value.is_null() & (value.cast(nw.String) != str(expected))
+            foreign.append(differs)
+            shown = _text(value, schema[column])
             zh, en = column_label(ctx, spec.table, column)
-            for rec in bad.iter_rows(named=True):
-                findings.append(row_fail(
-                    rec, column, text(rec[column]), Required(op="==", value=str(expected)),
-                    f"「{zh}」{text(rec[column])} 与清单的 {expected} 不一致",
-                    f"{en} {text(rec[column])} differs from the manifest's {expected}"))
-        if not findings:
-            n = int(lf.select(nw.len()).collect().item())
-            findings.append(ctx.finding(
-                outcome=Outcome.passed, subject=ctx.county_subject(), observed=n,
-                required=Required(op="<=", value=1), unit="rows",
-                evidence=[Evidence(table=spec.table, rows=None,
-                                   columns=list(dict.fromkeys(
-                                       [*spec.key, *spec.patterns, *spec.equals_manifest])))],
-                values={"detail_zh": f"「{t_zh}」表 {n} 行的关键字段齐全、唯一、格式正确",
-                        "detail_en": f"table {spec.table}: keys of all {n} rows present, "
-                        "unique and well formed"},
-            ))
-        return findings
+            results.append(row_fails(
+                base.filter(differs), column, "==", str(expected), shown,
+                _concat(f"「{zh}」", shown, f" 与清单的 {expected} 不一致"),
+                _concat(f"{en} ", shown, f" differs from the manifest's {expected}")))
+        # 5. one pass for a table without any of these problems. A row with a
+        # missing key is a problem already, so duplicates may be counted over all
+        # rows here.
+        problem = ~null_col.is_null() | (nw.len().over(*spec.key) > 1)
+        for expr in [*malformed.values(), *foreign]:
+            problem = problem | expr
+        county = ctx.county_subject()
+        n = nw.col("n")
+        clean = (
+            lf.select(_problem=problem)
+            .select(n=nw.len().cast(nw.Int64),
+                    _problems=nw.col("_problem").cast(nw.Int64).sum())
+            .filter(nw.col("_problems") == 0)
+            .select(
+                subject_id=_lit(county.id), subject_name=_lit(county.name),
+                outcome=_lit("pass"), observed=n,
+                detail_zh=_concat(f"「{t_zh}」表 ", n.cast(nw.String), " 行的关键字段齐全、唯一、格式正确"),
+                detail_en=_concat(f"table {spec.table}: keys of all ", n.cast(nw.String),
+                                  " rows present, unique and well formed"),
+            )
+        )
+        columns = list(dict.fromkeys([*spec.key, *spec.patterns, *spec.equals_manifest]))
+        results.append(RuleResult(frame=clean, table=spec.table, subject_type="county", op="<=",
+                                  threshold=1, unit="rows", values=_KEY_VALUES,
+                                  evidence=[EvidenceSpec(spec.table, columns, None)]))
+        return results
+
+    @staticmethod
+    def _duplicates(spec: KeySpec, complete: nw.LazyFrame, schema: Any, stype: str,
+                    t_zh: str) -> RuleResult:
+        keys = [f"_k{i}" for i in range(len(spec.key))]
+        # A finding is one key and one subject: where the subject's columns are not
+        # the key, rows sharing a key under different subjects are listed apart.
+        group = ["subject_id", *keys]
+        dups = (
+            complete.with_columns(**{k: nw.col(c) for k, c in zip(keys, spec.key, strict=True)})
+            .filter(nw.len().over(*spec.key) > 1)
+        )
+        ranked = dups.with_columns(_rank=nw.col(ROW).rank(method="ordinal").over(*group))
+        ranked = ranked.with_columns(**_first_rows("_rank", ROW), _first_name=nw.when(
+            nw.col("_rank") == 1).then(nw.col("subject_name")))
+        n = nw.col("observed")
+        key_text = " + ".join(spec.key)
+        values = nw.concat_str([_text(nw.col(k), schema[c]) for k, c in
+                                zip(keys, spec.key, strict=True)], separator="/")
+        rows = _rows_text(n)
+        frame = (
+            ranked.group_by(*group)
+            .agg(nw.len().cast(nw.Int64).alias("observed"),
+                 nw.col("_first_name").min().alias("subject_name"),
+                 *(nw.col(f"_r{i}").min() for i in range(1, SHOWN_ROWS + 1)))
+            .with_columns(
+                outcome=_lit("fail"),
+                detail_zh=_concat(f"「{t_zh}」表第 ", rows, f" 行：{key_text} = ", values, " 重复 ",
+                                  n.cast(nw.String), " 次"),
+                detail_en=_concat(f"table {spec.table}, row(s) ", rows, f": {key_text} = ", values,
+                                  " appears ", n.cast(nw.String), " times"),
+            )
+        )
+        evidence = EvidenceSpec(spec.table, [spec.key[0]],
+                                Rows(dups.select(*group, ROW), on=tuple(group), row=ROW))
+        return RuleResult(frame=frame, table=spec.table, subject_type=stype, op="<=", threshold=1,
+                          values=_KEY_VALUES, evidence=[evidence])
 
 
 class Label(Params):
@@ -286,9 +406,9 @@ class RowChecksValidator(Validator):
     summary = "Per-row conditions (comparisons, present, absent) over several tables."
     Params = RowChecksParams
 
-    def check(self, ctx: RuleContext) -> list[Finding]:
+    def check(self, ctx: RuleContext) -> list[RuleResult]:
         p: RowChecksParams = ctx.params  # type: ignore[assignment]
-        findings: list[Finding] = []
+        results: list[RuleResult] = []
         skipped: dict[str, list[str] | None] = {}
         as_of_needed = False
         runnable = []
@@ -310,16 +430,16 @@ class RowChecksValidator(Validator):
                 continue
             runnable.append((chk, compiled, uses_as_of))
         if as_of_needed and ctx.as_of is None:
-            findings += as_of_error(ctx)
+            results += as_of_results(ctx)
             runnable = [r for r in runnable if not r[2]]
         for chk, compiled, _ in runnable:
-            findings += self._check(ctx, p, chk, compiled)
+            results += self._check(ctx, p, chk, compiled)
         if skipped:
-            findings.append(absent_tables_finding(ctx, skipped))
-        return findings
+            results.append(absent_tables_result(ctx, skipped))
+        return results
 
     def _check(self, ctx: RuleContext, p: RowChecksParams, chk: RowCheck,
-               compiled: dict[str, Compiled]) -> list[Finding]:
+               compiled: dict[str, Compiled]) -> list[RuleResult]:
         lf = ctx.frame(chk.table)
         assert lf is not None
         if ctx.as_of is not None:
@@ -330,82 +450,96 @@ class RowChecksValidator(Validator):
         null_cols = [c for comp in compiled.values() for c in comp.columns if c != "as_of"]
         null_col = first_null_column(list(dict.fromkeys(null_cols)))
         if left is not None and right is not None:
-            assert chk.op is not None
-            ok = self._compare(lf, left, chk.op, right)
             left_e, right_e = left.expr, right.expr
             columns = list(dict.fromkeys(c for c in null_cols if c not in
                                          (where.columns if where else [])))
         else:
             column = chk.present or chk.absent
             assert column is not None
-            ok = ~nw.col(column).is_null() if chk.present else nw.col(column).is_null()
             left_e, right_e = nw.col(column), nw.lit(None)
             columns = [column]
-        result = (
-            lf
-            .select(
-                _row=nw.col(ROW), _id=id_expr(id_cols),
-                _name=ctx.subject_name_expr(chk.table, ctx.columns(chk.table)),
-                _left=left_e, _right=right_e, _null=null_col,
-                _outcome=nw.when(~null_col.is_null()).then(nw.lit("error"))
-                .when(ok).then(nw.lit("pass")).otherwise(nw.lit("fail")),
-            )
-            .sort("_row")
-            .collect()
+        # The schema of the compared values, not their data: dates compare exactly,
+        # numbers with a tolerance, and each is written in messages its own way.
+        schema = lf.select(_l=left_e, _r=right_e).collect_schema()
+        if left is not None and right is not None:
+            assert chk.op is not None
+            ok = self._compare(schema, left_e, chk.op, right_e)
+        else:
+            ok = ~left_e.is_null() if chk.present else left_e.is_null()
+        outcome = (nw.when(~null_col.is_null()).then(_lit("error"))
+                   .when(ok).then(_lit("pass")).otherwise(_lit("fail")))
+
+        rows = lf.select(
+            row=nw.col(ROW), subject_id=id_expr(id_cols),
+            _row_name=ctx.subject_name_expr(chk.table, ctx.columns(chk.table)),
+            _left=left_e, _right=right_e, error_column=null_col, outcome=outcome,
         )
+        if p.passes == "per_check":
+            rows = rows.filter(nw.col("outcome") != "pass")
+        # A name from the row itself, else from the subject's own table.
+        rows = with_names(ctx, rows, stype).with_columns(subject_name=nw.coalesce(
+            nw.when(nw.col("_row_name") != "").then(nw.col("_row_name")), nw.col("subject_name")))
+        passed = nw.col("outcome") == "pass"
+        valid = nw.col("outcome") != "error"
+        zh, en = self._detail(ctx, chk, columns, schema, passed)
+        label_zh = chk.label.zh if chk.label else ""
+        label_en = chk.label.en if chk.label else ""
+        op, required = self._required(chk)
+        frame = rows.select(
+            "row", "subject_id", "subject_name", "outcome", "error_column",
+            error_kind=nw.when(~valid).then(_lit("missing")),
+            observed=nw.when(valid).then(_observed(nw.col("_left"), schema["_l"])),
+            required=nw.when(valid).then(
+                _observed(nw.col("_right"), schema["_r"]) if chk.left is not None
+                else _lit(required)),
+            op=nw.when(valid).then(_lit(op)),
+            detail_zh=_concat(f"「{table_zh(chk.table)}」表第 ", nw.col("row").cast(nw.String),
+                              " 行：", zh),
+            detail_en=_concat(f"table {chk.table}, row ", nw.col("row").cast(nw.String), ": ", en),
+            label_zh=_lit(label_zh), label_en=_lit(label_en),
+        )
+        results = [RuleResult(frame=frame, table=chk.table, subject_type=stype, columns=columns,
+                              values=_ROW_VALUES)]
+        if p.passes == "per_check":
+            results.append(self._all_pass(ctx, chk, lf.select(_ok=outcome == "pass"), columns))
+        return results
+
+    def _all_pass(self, ctx: RuleContext, chk: RowCheck, checked: nw.LazyFrame,
+                  columns: list[str]) -> RuleResult:
+        """One pass (observed: rows checked) when no row of the check fails or errs."""
+        label_zh = chk.label.zh if chk.label else self._rule_text(chk)
+        label_en = chk.label.en if chk.label else self._rule_text(chk)
         t_zh = table_zh(chk.table)
-        describe = self._describer(ctx, chk, columns)
-        findings: list[Finding] = []
-        tbl = ctx.table(chk.table)
-        names = names_of(ctx, stype) if not result.is_empty() else {}
-        for rec in result.iter_rows(named=True):
-            outcome = rec["_outcome"]
-            if outcome == "pass" and p.passes == "per_check":
-                continue
-            row = int(rec["_row"])
-            subject = Subject(type=stype, id=str(rec["_id"]),  # type: ignore[arg-type]
-                              name=rec["_name"] or names.get(str(rec["_id"])))
-            evidence = [Evidence(table=chk.table, rows=[row], columns=columns)]
-            if outcome == "error":
-                findings.append(ctx.finding(
-                    outcome=Outcome.error, subject=subject, evidence=evidence,
-                    message=ctx.data_error_message(chk.table, tbl, row, rec["_null"], "missing")))
-                continue
-            zh, en, observed, required = describe(rec, outcome == "pass")
-            findings.append(ctx.finding(
-                outcome=Outcome(outcome), subject=subject, observed=observed, required=required,
-                evidence=evidence,
-                values={"detail_zh": f"「{t_zh}」表第 {row} 行：{zh}",
-                        "detail_en": f"table {chk.table}, row {row}: {en}",
-                        "label_zh": chk.label.zh if chk.label else "",
-                        "label_en": chk.label.en if chk.label else ""},
-            ))
-        if p.passes == "per_check" and not any(
-                f.outcome in (Outcome.fail, Outcome.error) for f in findings):
-            n = len(result)
-            label_zh = chk.label.zh if chk.label else self._rule_text(chk)
-            label_en = chk.label.en if chk.label else self._rule_text(chk)
-            findings.append(ctx.finding(
-                outcome=Outcome.passed, subject=ctx.county_subject(), observed=n, unit="rows",
-                required=self._required(chk, None),
-                evidence=[Evidence(table=chk.table, rows=None, columns=columns)],
-                values={"detail_zh": f"「{t_zh}」表 {n} 行均满足：{label_zh}",
-                        "detail_en": f"table {chk.table}: all {n} rows meet: {label_en}",
-                        "label_zh": label_zh, "label_en": label_en},
-            ))
-        return findings
+        county = ctx.county_subject()
+        n = nw.col("observed").cast(nw.String)
+        frame = (
+            checked
+            .select(observed=nw.len().cast(nw.Int64),
+                    _bad=(~nw.col("_ok")).cast(nw.Int64).sum())
+            .filter(nw.col("_bad") == 0)
+            .select(
+                "observed",
+                subject_id=_lit(county.id), subject_name=_lit(county.name), outcome=_lit("pass"),
+                detail_zh=_concat(f"「{t_zh}」表 ", n, f" 行均满足：{label_zh}"),
+                detail_en=_concat(f"table {chk.table}: all ", n, f" rows meet: {label_en}"),
+                label_zh=_lit(label_zh), label_en=_lit(label_en),
+            )
+        )
+        op, required = self._required(chk)
+        return RuleResult(frame=frame, table=chk.table, subject_type="county", op=op,
+                          threshold=required, unit="rows", values=_ROW_VALUES,
+                          evidence=[EvidenceSpec(chk.table, columns, None)])
 
     @staticmethod
-    def _compare(lf: nw.LazyFrame, left: Compiled, op: str, right: Compiled) -> nw.Expr:
-        schema = lf.select(_l=left.expr, _r=right.expr).collect_schema()
+    def _compare(schema: Any, left: nw.Expr, op: str, right: nw.Expr) -> nw.Expr:
         temporal = any(isinstance(schema[c], (nw.Date, nw.Datetime)) for c in ("_l", "_r"))
         if temporal:
             return {
                 ">=": lambda a, b: a >= b, ">": lambda a, b: a > b,
                 "<=": lambda a, b: a <= b, "<": lambda a, b: a < b,
                 "==": lambda a, b: a == b, "!=": lambda a, b: a != b,
-            }[op](left.expr, right.expr)
-        return compare(left.expr.cast(nw.Float64), op, right.expr.cast(nw.Float64))
+            }[op](left, right)
+        return compare(left.cast(nw.Float64), op, right.cast(nw.Float64))
 
     @staticmethod
     def _rule_text(chk: RowCheck) -> str:
@@ -414,14 +548,20 @@ class RowChecksValidator(Validator):
         return f"{chk.present} present" if chk.present else f"{chk.absent} blank"
 
     @staticmethod
-    def _required(chk: RowCheck, value: Any) -> Required:
+    def _required(chk: RowCheck) -> tuple[str, str | None]:
+        """``(required.op, required.value)`` of a check; a comparison's value is
+        the right side of each row."""
         if chk.left is not None:
-            return Required(op=chk.op, value=value)  # type: ignore[arg-type]
+            return chk.op, None  # type: ignore[return-value]
         if chk.present:
-            return Required(op="exists", value=chk.present)
-        return Required(op="==", value=None)
+            return "exists", chk.present
+        return "==", None
 
-    def _describer(self, ctx: RuleContext, chk: RowCheck, columns: list[str]):
+    @staticmethod
+    def _detail(ctx: RuleContext, chk: RowCheck, columns: list[str], schema: Any,
+                passed: nw.Expr) -> tuple[nw.Expr, nw.Expr]:
+        """What a row shows, after ``table, row …:``, as ``(zh, en)`` expressions
+        over ``_left`` and ``_right``."""
         def side(expr_text: str) -> tuple[str, str]:
             if expr_text in columns or expr_text in ctx.columns(chk.table):
                 zh, en = column_label(ctx, chk.table, expr_text)
@@ -430,32 +570,33 @@ class RowChecksValidator(Validator):
                 return "统计截止日期（as_of）", "as_of"
             return expr_text, expr_text
 
-        def describe(rec: dict[str, Any], passed: bool) -> tuple[str, str, Any, Required]:
-            if chk.left is not None and chk.right is not None and chk.op is not None:
-                lz, le = side(chk.left)
-                rz, re_ = side(chk.right)
-                lv, rv = text(rec["_left"]), text(rec["_right"])
-                if _is_number(chk.right):  # a literal: show it once
-                    rz = re_ = ""
-                sign = _OP_ZH[chk.op] if passed else _NEGATED[chk.op]
-                zh = f"{lz} {lv} {sign} {rz} {rv}".replace("  ", " ")
-                en = f"{le} {lv} {sign} {re_} {rv}".replace("  ", " ")
-                if not passed:
-                    zh += f"（应 {_OP_ZH[chk.op]}）"
-                    en += f" (must be {chk.op})"
-                return zh, en, _observed(rec["_left"]), self._required(chk, _observed(rec["_right"]))
-            column = chk.present or chk.absent
-            assert column is not None
-            cz, ce = side(column)
-            if chk.present:
-                zh = f"{cz}为 {text(rec['_left'])}" if passed else f"{cz}缺失（应填写）"
-                en = f"{ce} is {text(rec['_left'])}" if passed else f"{ce} is missing (required)"
-            else:
-                zh = f"{cz}为空" if passed else f"{cz}为 {text(rec['_left'])}（应为空）"
-                en = f"{ce} is blank" if passed else f"{ce} is {text(rec['_left'])} (must be blank)"
-            return zh, en, _observed(rec["_left"]), self._required(chk, None)
+        lv = _text(nw.col("_left"), schema["_l"])
+        if chk.left is not None and chk.right is not None and chk.op is not None:
+            lz, le = side(chk.left)
+            rz, re_ = side(chk.right)
+            rv = _text(nw.col("_right"), schema["_r"])
+            if _is_number(chk.right):  # a literal: show it once
+                rz = re_ = ""
+            sign = nw.when(passed).then(_lit(_OP_ZH[chk.op])).otherwise(_lit(_NEGATED[chk.op]))
 
-        return describe
+            def side_by_side(lt: str, rt: str, must: str) -> nw.Expr:
+                # the blank of an empty side collapses, as in the text it replaces
+                shown = _concat(f"{lt} ", lv, " ", sign, f" {rt} ", rv).str.replace_all(
+                    "  ", " ", literal=True)
+                return _concat(shown, nw.when(passed).then(_lit("")).otherwise(_lit(must)))
+
+            return (side_by_side(lz, rz, f"（应 {_OP_ZH[chk.op]}）"),
+                    side_by_side(le, re_, f" (must be {chk.op})"))
+        column = chk.present or chk.absent
+        assert column is not None
+        cz, ce = side(column)
+        if chk.present:
+            return (nw.when(passed).then(_concat(f"{cz}为 ", lv)).otherwise(_lit(f"{cz}缺失（应填写）")),
+                    nw.when(passed).then(_concat(f"{ce} is ", lv))
+                    .otherwise(_lit(f"{ce} is missing (required)")))
+        return (nw.when(passed).then(_lit(f"{cz}为空")).otherwise(_concat(f"{cz}为 ", lv, "（应为空）")),
+                nw.when(passed).then(_lit(f"{ce} is blank"))
+                .otherwise(_concat(f"{ce} is ", lv, " (must be blank)")))
 
 
 def _is_number(text_: str) -> bool:
@@ -464,12 +605,6 @@ def _is_number(text_: str) -> bool:
     except ValueError:
         return False
     return True
-
-
-def _observed(value: Any) -> Any:
-    if hasattr(value, "isoformat"):
-        return value.isoformat()
-    return value
 
 
 __all__ = ["KeyChecksValidator", "RowChecksValidator"]
