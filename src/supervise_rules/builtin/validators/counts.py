@@ -6,28 +6,24 @@ distinct count against ceil(another distinct count / k), e.g. one inspector per
 
 from __future__ import annotations
 
-import math
-from collections import defaultdict
 from typing import Any
 
 import narwhals as nw
 from pydantic import Field, model_validator
 
 from ...expressions import compile_expression
-from ...models import Evidence, Finding, LocalizedText, Outcome, Required, Subject
 from ...submission import ROW
-from ...validators import Params, RuleContext, Validator
-from ._common import Comparison, Expression, compare, compare_scalar, in_scope
+from ...validators import EvidenceSpec, Params, Rows, RuleContext, RuleResult, Validator
+from ._common import Comparison, Expression, compare, in_scope
 from ._support import (
     SubjectType,
     as_text,
-    missing_rows_findings,
-    missing_value_errors,
-    names_of,
+    error_results,
+    missing_value_results,
     row_subject,
-    rows_by_key,
     table_zh,
     text,
+    with_names,
 )
 
 
@@ -95,7 +91,7 @@ class GroupCompareValidator(Validator):
     summary = "An aggregate per group against a number or another aggregate of the group."
     Params = GroupCompareParams
 
-    def check(self, ctx: RuleContext) -> list[Finding]:
+    def check(self, ctx: RuleContext) -> list[RuleResult]:
         p: GroupCompareParams = ctx.params  # type: ignore[assignment]
         where = ctx.compile(p.where, p.table) if p.where else None
         value = ctx.compile(p.value, p.table) if p.value else None
@@ -112,69 +108,93 @@ class GroupCompareValidator(Validator):
         assert lf is not None
         lf = in_scope(lf, where)
         stype = p.subject_type or row_subject(p.table)[0]
-        findings = missing_value_errors(ctx, lf, p.table, [p.group_by])
-        lf = lf.filter(~nw.col(p.group_by).is_null()).with_columns(_g=as_text(nw.col(p.group_by)))
+        results = missing_value_results(ctx, lf, p.table, [p.group_by])
         value_cols = list(dict.fromkeys(c for c in value_cols if c is not None))
-        null_rows = lf.filter(nw.any_horizontal(*[nw.col(c).is_null() for c in value_cols],
-                                                ignore_nulls=True)) if value_cols else None
-        bad_groups = set()
-        if null_rows is not None:
-            # every group's missing values in one pass: group -> column -> sorted rows
-            flagged = (
-                null_rows.select("_g", nw.col(ROW), *[nw.col(c).is_null().alias(f"_null{i}")
-                                                      for i, c in enumerate(value_cols)])
-                .sort(ROW)
-                .collect()
-            )
-            missing_of: dict[Any, dict[str, list[int]]] = defaultdict(lambda: defaultdict(list))
-            nulls = [flagged[f"_null{i}"].to_list() for i in range(len(value_cols))]
-            for j, (g, r) in enumerate(zip(flagged["_g"].to_list(), flagged[ROW].to_list(),
-                                           strict=True)):
-                for c, col_nulls in zip(value_cols, nulls, strict=True):
-                    if col_nulls[j]:
-                        missing_of[g][c].append(int(r))
-            bad_groups = set(missing_of)
-            for g in sorted(bad_groups):
-                subject = Subject(type=stype, id=str(g))  # type: ignore[arg-type]
-                findings += missing_rows_findings(ctx, p.table, value_cols, missing_of[g],
-                                                  subject=subject)
+        lf = lf.filter(~nw.col(p.group_by).is_null()).with_columns(
+            _g=as_text(nw.col(p.group_by)),
+            _null=nw.any_horizontal(*[nw.col(c).is_null() for c in value_cols],
+                                    ignore_nulls=True).cast(nw.Int64) if value_cols
+            else nw.lit(0, dtype=nw.Int64),
+            _hl=highlight.expr.fill_null(True).cast(nw.Int64) if highlight
+            else nw.lit(1, dtype=nw.Int64),
+        )
+        # a group with a missing value is an error per column, not a figure
+        for c in value_cols:
+            errors = lf.filter(nw.col(c).is_null()).select(
+                nw.col(ROW), subject_id=nw.col("_g"),
+                error_column=nw.lit(c, dtype=nw.String),
+                error_kind=nw.lit("missing", dtype=nw.String))
+            results += error_results(ctx, errors, p.table, [c], keys=("subject_id",),
+                                     subject_type=stype)
+
         observed = value.expr if value else nw.col(p.distinct).n_unique()
         required = threshold.expr if threshold else nw.lit(float(p.threshold))
-        agg = (
+        groups = (
             lf.group_by("_g")
-            .agg(observed.cast(nw.Float64).alias("_obs"), required.cast(nw.Float64).alias("_req"),
-                 nw.col(ROW).min().alias("_first"))
-            .with_columns(_ok=compare(nw.col("_obs"), p.op, nw.col("_req")))
-            .sort("_first")
-            .collect()
+            .agg(observed.alias("_obs"), required.alias("_req"), nw.len().alias("_n"),
+                 nw.col("_null").sum().alias("_nulls"), nw.col("_hl").sum().alias("_hl_n"))
+            .filter(nw.col("_nulls") == 0)
+            .with_columns(_ok=compare(nw.col("_obs").cast(nw.Float64), p.op,
+                                      nw.col("_req").cast(nw.Float64)).fill_null(False))
         )
-        all_rows = rows_by_key(lf.select("_g", ROW).collect(), "_g")
-        hl_rows = rows_by_key(lf.filter(highlight.expr.fill_null(True)).select("_g", ROW).collect(),
-                              "_g") if highlight else all_rows
-        names = names_of(ctx, stype)
-        for rec in agg.iter_rows(named=True):
-            g = rec["_g"]
-            if g in bad_groups:
-                continue
-            obs, req = rec["_obs"], rec["_req"]
-            ok = bool(rec["_ok"])
-            rows = all_rows.get(g, []) if ok else (hl_rows.get(g) or all_rows.get(g, []))
-            findings.append(ctx.finding(
-                outcome=Outcome.passed if ok else Outcome.fail,
-                subject=Subject(type=stype, id=str(g), name=names.get(str(g))),  # type: ignore[arg-type]
-                observed=_int_if_whole(obs), required=Required(op=p.op, value=_int_if_whole(req)),
-                unit=p.unit,
-                evidence=[Evidence(table=p.table, rows=rows, columns=referenced)],
-                values={"gap": _int_if_whole(req - obs) if obs is not None and req is not None
-                        else None, "rows": len(all_rows.get(g, []))},
-            ))
-        return findings
+        # The evidence of a failing group is its highlighted rows, or all of
+        # them when none is highlighted.
+        evidence_rows = (
+            lf.select("_g", ROW, "_hl")
+            .join(groups.select("_g", "_ok", "_hl_n"), on="_g", how="inner")
+            .filter(nw.col("_ok") | (nw.col("_hl_n") == 0) | (nw.col("_hl") == 1))
+            .select(nw.col(ROW), subject_id=nw.col("_g"))
+        )
+        frame = with_names(ctx, groups.rename({"_g": "subject_id"}), stype).with_columns(
+            outcome=nw.when(nw.col("_ok")).then(nw.lit("pass")).otherwise(nw.lit("fail")),
+            rows=nw.col("_n").cast(nw.Int64),
+        )
+        # The types of the aggregates (schema only, no data is read) tell whether
+        # a figure is an integer by type or must be split by value below.
+        schema = groups.collect_schema()
+        literal = None if threshold else float(p.threshold)
+        obs_int = True if schema["_obs"].is_integer() else None
+        req_int = literal.is_integer() if literal is not None else \
+            True if schema["_req"].is_integer() else None
+        common: dict[str, Any] = dict(
+            table=p.table, subject_type=stype, op=p.op, unit=p.unit, values=("gap", "rows"),
+            evidence=[EvidenceSpec(p.table, referenced, Rows(evidence_rows))])
+        return [*results, *(RuleResult(frame=part, **common)
+                            for part in _whole_as_int(frame, obs_int, req_int))]
 
 
-def _int_if_whole(value):
-    if isinstance(value, float) and value.is_integer():
-        return int(value)
-    return value
+def _whole_as_int(frame: nw.LazyFrame, obs_int: bool | None,
+                  req_int: bool | None) -> list[nw.LazyFrame]:
+    """``frame`` with ``observed``, ``required`` and ``gap`` (required − observed)
+    from ``_obs`` and ``_req``, whole numbers as integers and others as floats, as
+    the messages and the report show them ("7", not "7.0"; "6.5").
+
+    ``obs_int``/``req_int``: ``True`` when the figure is always whole (an integer
+    type, a whole literal), ``False`` when never (a literal like 1.5), ``None``
+    when it depends on the value. A column has one type, so the rows are split
+    by whether each value-dependent figure is whole: one frame per combination
+    (a single frame when all are known, the usual case).
+    """
+    obs, req = nw.col("_obs"), nw.col("_req")
+    obs_f, req_f = obs.cast(nw.Float64), req.cast(nw.Float64)
+    # even whole minus 1.5 may round to a whole float, so only ints are certain
+    gap_int = True if obs_int and req_int else None
+    quantities = {
+        "observed": (obs, obs_f, obs_int),
+        "required": (req, req_f, req_int),
+        "gap": (req - obs, req_f - obs_f, gap_int),
+    }
+    parts: list[tuple[nw.LazyFrame, dict[str, nw.Expr]]] = [(frame, {})]
+    for name, (exact, x, is_int) in quantities.items():
+        if is_int is not None:
+            parts = [(f, {**c, name: exact.cast(nw.Int64) if is_int else x}) for f, c in parts]
+            continue
+        whole = x.is_null() | (x.is_finite() & (x.abs() < 2.0**63) & (x.round(0) == x))
+        parts = [split for f, c in parts for split in (
+            (f.filter(whole), {**c, name: x.cast(nw.Int64)}),
+            (f.filter(~whole), {**c, name: x}),
+        )]
+    return [f.with_columns(**c) for f, c in parts]
 
 
 class DistinctSide(Params):
@@ -216,10 +236,10 @@ class CountRatioValidator(Validator):
     summary = "A distinct count against ceil(another distinct count / divisor)."
     Params = CountRatioParams
 
-    def check(self, ctx: RuleContext) -> list[Finding]:
+    def check(self, ctx: RuleContext) -> list[RuleResult]:
         p: CountRatioParams = ctx.params  # type: ignore[assignment]
         sides = []
-        problems: list[Finding] = []
+        problems: list[RuleResult] = []
         for side in (p.count, p.per):
             where = ctx.compile(side.where, side.table) if side.where else None
             problems += ctx.require(side.table, [side.column, *(where.columns if where else [])])
@@ -227,36 +247,52 @@ class CountRatioValidator(Validator):
         if problems:
             return problems
         counts = []
-        for side, where in sides:
+        for i, (side, where) in enumerate(sides):
             lf = ctx.frame(side.table)
             assert lf is not None
             lf = in_scope(lf, where)
-            problems += missing_value_errors(ctx, lf, side.table, [side.column],
-                                             subject=ctx.county_subject())
-            n = lf.filter(~nw.col(side.column).is_null()).select(
-                nw.col(side.column).n_unique()).collect().item()
-            counts.append(int(n or 0))  # DuckDB gives null for an empty selection
-        if problems:
-            return problems
-        observed, base = counts
-        evidence = [Evidence(table=p.count.table, rows=None, columns=[p.count.column]),
-                    Evidence(table=p.per.table, rows=None, columns=[p.per.column])]
-        if base == 0:
-            return [ctx.finding(
-                outcome=Outcome.error, subject=ctx.county_subject(), evidence=evidence,
-                message=LocalizedText(
-                    zh=f"「{table_zh(p.per.table)}」表没有任何{p.per.column}，无法计算配备要求",
-                    en=f"table {p.per.table} has no {p.per.column} values; the requirement "
-                    "cannot be computed",
-                ),
-            )]
-        required = math.ceil(base / p.divisor - 1e-9)
-        ok = compare_scalar(float(observed), p.op, float(required))
-        return [ctx.finding(
-            outcome=Outcome.passed if ok else Outcome.fail, subject=ctx.county_subject(),
-            observed=observed, required=Required(op=p.op, value=required), unit=p.unit,
-            evidence=evidence, values={"base": base, "divisor": text(p.divisor)},
-        )]
+            problems += missing_value_results(ctx, lf, side.table, [side.column],
+                                              subject=ctx.county_subject())
+            col = nw.col(side.column)
+            # DuckDB gives null for an empty selection; n_unique counts a null as a value
+            nulls = col.null_count().cast(nw.Int64).fill_null(0)
+            counts.append(lf.select(
+                (col.n_unique().cast(nw.Int64).fill_null(0) - (nulls > 0).cast(nw.Int64))
+                .alias(f"_n{i}"),
+                nulls.alias(f"_nulls{i}")))
+        # a missing value in either column leaves only its errors, no figure
+        both = counts[0].join(counts[1], how="cross").filter(
+            (nw.col("_nulls0") + nw.col("_nulls1")) == 0)
+        observed, base = nw.col("_n0"), nw.col("_n1")
+        evidence = [EvidenceSpec(p.count.table, [p.count.column], None),
+                    EvidenceSpec(p.per.table, [p.per.column], None)]
+        county = ctx.county_subject().id
+        # with_columns, not select: literals alone would give a row even when none is left
+        nothing = both.filter(base == 0).with_columns(
+            subject_id=nw.lit(county, dtype=nw.String),
+            outcome=nw.lit("error", dtype=nw.String),
+            message_zh=nw.lit(f"「{table_zh(p.per.table)}」表没有任何{p.per.column}，"
+                              "无法计算配备要求", dtype=nw.String),
+            message_en=nw.lit(f"table {p.per.table} has no {p.per.column} values; the "
+                              "requirement cannot be computed", dtype=nw.String),
+        )
+        required = (base.cast(nw.Float64) / p.divisor - 1e-9).ceil().cast(nw.Int64)
+        ratio = both.filter(base > 0).select(
+            subject_id=nw.lit(county, dtype=nw.String),
+            observed=observed,
+            required=required,
+            base=base,
+            divisor=nw.lit(text(p.divisor), dtype=nw.String),
+            outcome=nw.when(compare(observed.cast(nw.Float64), p.op, required.cast(nw.Float64)))
+            .then(nw.lit("pass")).otherwise(nw.lit("fail")),
+        )
+        return [
+            *problems,
+            RuleResult(frame=nothing, table=p.count.table, subject_type="county",
+                       aggregate=True, evidence=evidence),
+            RuleResult(frame=ratio, table=p.count.table, subject_type="county", aggregate=True,
+                       op=p.op, unit=p.unit, values=("base", "divisor"), evidence=evidence),
+        ]
 
 
 __all__ = ["CountRatioValidator", "GroupCompareValidator"]

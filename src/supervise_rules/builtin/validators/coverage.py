@@ -5,25 +5,24 @@ another, e.g. every school has a responsible inspector) and ``references``
 from __future__ import annotations
 
 import datetime as dt
+from typing import Any
 
 import narwhals as nw
 from pydantic import Field
 
-from ...models import Evidence, Finding, Outcome, Required, Subject
 from ...submission import ROW
 from ...tables import TABLES
-from ...validators import Params, RuleContext, Validator
+from ...validators import EvidenceSpec, Params, Rows, RuleContext, RuleResult, Validator
 from ._common import Expression, in_scope
 from ._support import (
+    SHOWN_ROWS,
     SubjectType,
-    absent_tables_finding,
-    as_of_error,
+    absent_tables_result,
+    as_of_results,
     as_text,
     column_label,
-    missing_value_errors,
+    missing_value_results,
     reporting_year,
-    rows_by_key,
-    rows_text,
     table_problem,
     table_zh,
 )
@@ -101,7 +100,7 @@ class CoverageValidator(Validator):
     summary = "Every key of one table has at least one row in another table."
     Params = CoverageParams
 
-    def check(self, ctx: RuleContext) -> list[Finding]:
+    def check(self, ctx: RuleContext) -> list[RuleResult]:
         p: CoverageParams = ctx.params  # type: ignore[assignment]
         where = ctx.compile(p.where, p.table) if p.where else None
         in_where = ctx.compile(p.in_where, p.in_table) if p.in_where else None
@@ -115,7 +114,7 @@ class CoverageValidator(Validator):
         if missing:
             return missing
         if p.in_date and (p.in_date.not_after_as_of or p.in_date.in_year):
-            err = as_of_error(ctx)
+            err = as_of_results(ctx)
             if err:
                 return err
         a = ctx.frame(p.table)
@@ -124,14 +123,14 @@ class CoverageValidator(Validator):
         a = in_scope(a, where)
         b = in_scope(b, in_where, unknown=False)
         year = reporting_year(ctx)
-        findings: list[Finding] = []
+        results: list[RuleResult] = []
         if p.in_date is not None:
-            findings += missing_value_errors(ctx, b, p.in_table, [p.in_date.column])
+            results += missing_value_results(ctx, b, p.in_table, [p.in_date.column])
             b = b.filter(self._window(p.in_date, ctx.as_of, year))
         own_type = TABLES[p.table].subject_type if p.table in TABLES else "submission"
         for target, match_where in zip(p.targets, match_wheres, strict=True):
-            findings += self._target(ctx, p, target, match_where, a, b, own_type, year)
-        return findings
+            results += self._target(ctx, p, target, match_where, a, b, own_type, year)
+        return results
 
     @staticmethod
     def _window(w: DateWindow, as_of: dt.date | None, year: int | None) -> nw.Expr:
@@ -144,8 +143,8 @@ class CoverageValidator(Validator):
         return cond
 
     def _target(self, ctx, p: CoverageParams, target: CoverageTarget, match_where, a, b,
-                own_type: str, year: int | None) -> list[Finding]:
-        findings = missing_value_errors(ctx, a, p.table, [target.key])
+                own_type: str, year: int | None) -> list[RuleResult]:
+        results = missing_value_results(ctx, a, p.table, [target.key])
         keys = (
             a.filter(~nw.col(target.key).is_null())
             .select(_k=as_text(nw.col(target.key)), _row=nw.col(ROW),
@@ -155,38 +154,48 @@ class CoverageValidator(Validator):
         other = other.filter(~nw.col(target.match).is_null()).select(
             _k=as_text(nw.col(target.match)), _row=nw.col(ROW))
         counts = other.group_by("_k").agg(_n=nw.len())
-        per_key = (
-            keys.group_by("_k").agg(nw.col("_name").min(), nw.col("_row").min().alias("_first"))
-            .join(counts, on="_k", how="left")
-            .with_columns(nw.col("_n").fill_null(0))
-            .sort("_first")
-            .collect()
-        )
-        a_rows = rows_by_key(keys.select("_k", "_row").collect(), "_k", "_row")
-        b_rows = rows_by_key(other.join(keys.select("_k").unique(), on="_k", how="inner")
-                             .collect(), "_k", "_row")
         stype = target.subject_type or own_type
-        own_key = stype == own_type
         county = ctx.submission.manifest.county_code or "county"
         label = target.label or Label(zh=target.key, en=target.key)
-        required = Required(op=">=", value=p.min_rows)
-        b_cols = [target.match, *([p.in_date.column] if p.in_date else [])]
-        for rec in per_key.iter_rows(named=True):
-            key = rec["_k"]
-            ident = key if own_key else f"{county}/{key}"
-            name = rec["_name"] if own_key and rec["_name"] is not None else key
-            n = int(rec["_n"])
-            evidence = [Evidence(table=p.table, rows=a_rows.get(key, []), columns=[target.key])]
-            if b_rows.get(key):
-                evidence.append(Evidence(table=p.in_table, rows=b_rows[key], columns=b_cols))
-            findings.append(ctx.finding(
-                outcome=Outcome.passed if n >= p.min_rows else Outcome.fail,
-                subject=Subject(type=stype, id=str(ident), name=name),  # type: ignore[arg-type]
-                observed=n, required=required, unit=p.unit, evidence=evidence,
-                values={"label_zh": label.zh, "label_en": label.en, "year": year,
-                        "as_of": ctx.as_of.isoformat() if ctx.as_of else None},
-            ))
-        return findings
+        key = nw.col("_k")
+        if stype == own_type:
+            ident, name = key, nw.col("_name").fill_null(key)
+        else:
+            # a key that is not the table's own (a township) is named within the county
+            ident, name = nw.concat_str([nw.lit(f"{county}/"), key]), key
+        per_key = (
+            keys.group_by("_k").agg(nw.col("_name").min())
+            .join(counts, on="_k", how="left")
+            .select(
+                "_k",
+                subject_id=ident,
+                subject_name=name,
+                observed=nw.col("_n").fill_null(0).cast(nw.Int64),
+                label_zh=nw.lit(label.zh, dtype=nw.String),
+                label_en=nw.lit(label.en, dtype=nw.String),
+                year=nw.lit(year, dtype=nw.Int64),
+                as_of=nw.lit(ctx.as_of.isoformat() if ctx.as_of else None, dtype=nw.String),
+            )
+            .with_columns(outcome=nw.when(nw.col("observed") >= p.min_rows)
+                          .then(nw.lit("pass")).otherwise(nw.lit("fail")))
+        )
+        own_rows = EvidenceSpec(p.table, [target.key],
+                                Rows(keys.select("_k", "_row"), on=("_k",), row="_row"))
+        matched_rows = EvidenceSpec(
+            p.in_table, [target.match, *([p.in_date.column] if p.in_date else [])],
+            Rows(other, on=("_k",), row="_row"))
+        common: dict[str, Any] = dict(
+            table=p.table, subject_type=stype, op=">=", threshold=p.min_rows, unit=p.unit,
+            values=("label_zh", "label_en", "year", "as_of"))
+        # A key that no row of `in_table` matches has no evidence entry for that
+        # table at all (not an empty one): two results, one per evidence shape.
+        return [
+            *results,
+            RuleResult(frame=per_key.filter(nw.col("observed") > 0),
+                       evidence=[own_rows, matched_rows], **common),
+            RuleResult(frame=per_key.filter(nw.col("observed") == 0),
+                       evidence=[own_rows], **common),
+        ]
 
 
 class Reference(Params):
@@ -227,9 +236,9 @@ class ReferencesValidator(Validator):
     summary = "Every id used in one table exists in its own table."
     Params = ReferencesParams
 
-    def check(self, ctx: RuleContext) -> list[Finding]:
+    def check(self, ctx: RuleContext) -> list[RuleResult]:
         p: ReferencesParams = ctx.params  # type: ignore[assignment]
-        findings: list[Finding] = []
+        results: list[RuleResult] = []
         skipped: dict[str, list[str] | None] = {}
         for ref in p.references:
             where = ctx.compile(ref.where, ref.table) if ref.where else None
@@ -244,58 +253,89 @@ class ReferencesValidator(Validator):
                     elif skipped.get(table, []) is not None:
                         skipped[table] = list(dict.fromkeys([*(skipped.get(table) or []), *issue]))
             if not problem:
-                findings += self._reference(ctx, ref, where)
+                results += self._reference(ctx, ref, where)
         if skipped:
-            findings.append(absent_tables_finding(ctx, skipped))
-        return findings
+            results.append(absent_tables_result(ctx, skipped))
+        return results
 
     @staticmethod
-    def _reference(ctx: RuleContext, ref: Reference, where) -> list[Finding]:
+    def _reference(ctx: RuleContext, ref: Reference, where) -> list[RuleResult]:
         lf = ctx.frame(ref.table)
         target = ctx.frame(ref.to_table)
         assert lf is not None and target is not None
         lf = in_scope(lf, where)
         to_spec = TABLES.get(ref.to_table)
         stype = to_spec.subject_type if to_spec else "submission"
-        required = Required(op="exists", value=f"{ref.to_table}.{ref.to_column}")
-        findings = missing_value_errors(ctx, lf, ref.table, [ref.column], required=required)
+        op, required = "exists", f"{ref.to_table}.{ref.to_column}"
+        results = missing_value_results(ctx, lf, ref.table, [ref.column], op=op,
+                                        threshold=required)
         used = lf.filter(~nw.col(ref.column).is_null()).select(
             _k=as_text(nw.col(ref.column)), _row=nw.col(ROW))
         known = target.filter(~nw.col(ref.to_column).is_null()).select(
-            _k=as_text(nw.col(ref.to_column))).unique()
-        unresolved = used.join(known, on="_k", how="anti").sort("_row").collect()
-        checked = int(used.select(nw.len()).collect().item())
+            _k=as_text(nw.col(ref.to_column))).unique().with_columns(_known=nw.lit(True))
+        unresolved = used.join(known.select("_k"), on="_k", how="anti")
         col_zh, col_en = column_label(ctx, ref.table, ref.column)
         t_zh, to_zh = table_zh(ref.table), table_zh(ref.to_table)
-        if unresolved.is_empty():
-            findings.append(ctx.finding(
-                outcome=Outcome.passed, subject=ctx.county_subject(), observed=checked,
-                required=required, unit="rows",
-                evidence=[Evidence(table=ref.table, rows=None, columns=[ref.column]),
-                          Evidence(table=ref.to_table, rows=None, columns=[ref.to_column])],
-                values={
-                    "detail_zh": f"「{t_zh}」表 {checked} 行的{col_zh}均能在「{to_zh}」表中找到",
-                    "detail_en": f"all {checked} rows of {ref.table}.{col_en} resolve to "
-                    f"{ref.to_table}.{ref.to_column}",
-                },
-            ))
-            return findings
-        by_value = rows_by_key(unresolved, "_k", "_row")
-        for value, rows in by_value.items():
-            findings.append(ctx.finding(
-                outcome=Outcome.fail,
-                subject=Subject(type=stype, id=str(value)),  # type: ignore[arg-type]
-                observed=len(rows), required=required, unit="rows",
-                evidence=[Evidence(table=ref.table, rows=rows, columns=[ref.column]),
-                          Evidence(table=ref.to_table, rows=None, columns=[ref.to_column])],
-                values={
-                    "detail_zh": f"「{t_zh}」表第 {rows_text(rows)} 行的{col_zh} {value} "
-                    f"在「{to_zh}」表中不存在",
-                    "detail_en": f"{ref.table}.{col_en} = {value} (row(s) {rows_text(rows)}) "
-                    f"is not in {ref.to_table}.{ref.to_column}",
-                },
-            ))
-        return findings
+        common: dict[str, Any] = dict(table=ref.table, op=op, threshold=required, unit="rows",
+                                      values=("detail_zh", "detail_en"))
+        whole_target = EvidenceSpec(ref.to_table, [ref.to_column], None)
+
+        # one pass for the reference when every row resolves (the county is the subject)
+        checked = nw.col("_checked").cast(nw.String)
+        resolved = (
+            used.join(known, on="_k", how="left")
+            .select(_checked=nw.len().cast(nw.Int64),
+                    _unresolved=nw.col("_known").is_null().sum().cast(nw.Int64).fill_null(0))
+            .filter(nw.col("_unresolved") == 0)
+            .select(
+                subject_id=nw.lit(ctx.county_subject().id, dtype=nw.String),
+                observed=nw.col("_checked"),
+                outcome=nw.lit("pass", dtype=nw.String),
+                detail_zh=nw.concat_str([nw.lit(f"「{t_zh}」表 "), checked,
+                                         nw.lit(f" 行的{col_zh}均能在「{to_zh}」表中找到")]),
+                detail_en=nw.concat_str([nw.lit("all "), checked,
+                                         nw.lit(f" rows of {ref.table}.{col_en} resolve to "
+                                                f"{ref.to_table}.{ref.to_column}")]),
+            )
+        )
+        results.append(RuleResult(
+            frame=resolved, subject_type="county", aggregate=True,
+            evidence=[EvidenceSpec(ref.table, [ref.column], None), whole_target], **common))
+
+        # one fail per unresolved value, listing the rows that use it
+        value, rows = nw.col("subject_id"), nw.col("_rows_text")
+        failed = _with_rows_text(unresolved.rename({"_k": "subject_id"}), "subject_id", "_row").select(
+            "subject_id",
+            observed=nw.col("_n"),
+            outcome=nw.lit("fail", dtype=nw.String),
+            detail_zh=nw.concat_str([nw.lit(f"「{t_zh}」表第 "), rows, nw.lit(f" 行的{col_zh} "),
+                                     value, nw.lit(f" 在「{to_zh}」表中不存在")]),
+            detail_en=nw.concat_str([nw.lit(f"{ref.table}.{col_en} = "), value,
+                                     nw.lit(" (row(s) "), rows,
+                                     nw.lit(f") is not in {ref.to_table}.{ref.to_column}")]),
+        )
+        uses = Rows(unresolved.select(subject_id=nw.col("_k"), _row=nw.col("_row")), row="_row")
+        results.append(RuleResult(
+            frame=failed, subject_type=stype,
+            evidence=[EvidenceSpec(ref.table, [ref.column], uses), whole_target], **common))
+        return results
+
+
+def _with_rows_text(rows: nw.LazyFrame, key: str, row: str) -> nw.LazyFrame:
+    """One row per ``key`` of a long frame of ``(key, row)``: ``_n``, the number of
+    rows, and ``_rows_text``, the first :data:`SHOWN_ROWS` rows in order joined
+    by ", " with "…" when there are more — :func:`rows_text` column-wise."""
+    # the k-th row of each key in its own column: narwhals has no string aggregation
+    ranked = rows.with_columns(_rank=nw.col(row).rank("ordinal").over(key)).with_columns(*(
+        nw.when(nw.col("_rank") == i).then(nw.col(row)).otherwise(nw.lit(None, dtype=nw.Int64))
+        .alias(f"_r{i}") for i in range(1, SHOWN_ROWS + 1)))
+    grouped = ranked.group_by(key).agg(
+        nw.len().cast(nw.Int64).alias("_n"),
+        *(nw.col(f"_r{i}").min() for i in range(1, SHOWN_ROWS + 1)))
+    shown = nw.concat_str([nw.col(f"_r{i}").cast(nw.String) for i in range(1, SHOWN_ROWS + 1)],
+                          separator=", ", ignore_nulls=True)
+    more = nw.when(nw.col("_n") > SHOWN_ROWS).then(nw.lit("…")).otherwise(nw.lit(""))
+    return grouped.select(key, "_n", _rows_text=nw.concat_str([shown, more]))
 
 
 __all__ = ["CoverageValidator", "ReferencesValidator"]
