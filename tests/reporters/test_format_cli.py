@@ -39,7 +39,7 @@ def test_every_format_writes_its_file(outputs):
     assert ET.parse(outputs["junit"]).getroot().tag == "testsuites"
     assert outputs["markdown"].read_text(encoding="utf-8").startswith("# ")
     assert 'id="summary-fail"' in outputs["html"].read_text(encoding="utf-8")
-    assert "全部结果" in openpyxl.load_workbook(outputs["xlsx"]).sheetnames
+    assert "规则一览" in openpyxl.load_workbook(outputs["xlsx"]).sheetnames
     lines = outputs["jsonl"].read_text(encoding="utf-8").splitlines()
     assert lines and all(json.loads(line)["rule_id"] for line in lines)
 
@@ -72,9 +72,11 @@ def helan_report():
     return check(str(FULL), "helan-2024")
 
 
-def test_every_format_renders_the_full_example(helan_report, reporters):
+@pytest.mark.parametrize("show_passes", [False, True], ids=["passes-counted", "passes-listed"])
+def test_every_format_renders_the_full_example(helan_report, reporters, show_passes):
     """Not golden (the rulesets still grow): every format renders the real run and
-    agrees with its summary."""
+    agrees with its summary (report contract v2: the passes are counted always,
+    listed only with ``show_passes``)."""
     import io
     import re
     import xml.etree.ElementTree as ET
@@ -85,18 +87,39 @@ def test_every_format_renders_the_full_example(helan_report, reporters):
     from supervise_rules.reporters import RenderOptions
 
     report = helan_report
-    out = {name: r.render(report, RenderOptions()) for name, r in reporters.items()}
-    jsonschema.Draft4Validator(SCHEMA).validate(json.loads(out["sarif"]))
-    assert len(json.loads(out["sarif"])["runs"][0]["results"]) == len(report.findings)
+    by_outcome = report.summary.by_outcome
+    total = sum(by_outcome.values())
+    listed = total if show_passes else total - by_outcome["pass"]
+    assert by_outcome["pass"] > 0  # the example has passes, so the two modes differ
+    out = {name: r.render(report, RenderOptions(show_passes=show_passes))
+           for name, r in reporters.items()}
+
+    sarif = json.loads(out["sarif"])
+    jsonschema.Draft4Validator(SCHEMA).validate(sarif)
+    assert len(sarif["runs"][0]["results"]) == listed
+    assert [r["id"] for r in sarif["runs"][0]["tool"]["driver"]["rules"]] == [
+        r.rule_id for r in report.rules]
     root = ET.fromstring(out["junit"].encode("utf-8"))
-    assert int(root.get("tests")) == len(report.findings)
-    assert len(out["jsonl"].splitlines()) == len(report.findings)
+    with_passes = sum(1 for r in report.rules if r.by_outcome["pass"])
+    assert int(root.get("tests")) == (total if show_passes else listed + with_passes)
+    assert len(out["jsonl"].splitlines()) == listed
+    assert len(json.loads(out["json"])["findings"]) == listed
+    assert json.loads(out["json"])["summary"] == report.summary.model_dump(mode="json",
+                                                                           exclude_none=True)
+
     counts = dict(re.findall(r'id="(summary-[a-z-]+)" data-count="(\d+)"', out["html"]))
-    waived = sum(1 for f in report.findings if f.is_waived)
-    waived_fails = sum(1 for f in report.findings if f.is_waived and f.outcome.value == "fail")
-    assert int(counts["summary-fail"]) == report.summary.by_outcome["fail"] - waived_fails
-    assert int(counts["summary-pass"]) == report.summary.by_outcome["pass"]
-    assert int(counts["summary-waived"]) == waived
+    waived = [f for f in report.iter_findings() if f.is_waived]
+    waived_fails = sum(1 for f in waived if f.outcome.value == "fail")
+    assert int(counts["summary-fail"]) == by_outcome["fail"] - waived_fails
+    assert int(counts["summary-pass"]) == by_outcome["pass"]
+    assert int(counts["summary-waived"]) == len(waived)
+    overview = re.findall(r'data-outcome="([a-z_]+)" data-sort="(\d+)"', out["html"])
+    assert {k: sum(int(n) for o, n in overview if o == k) for k in by_outcome} == by_outcome
+    assert len(re.findall(r'<tr data-status=', out["html"].split('id="all"')[1])) == listed
+
     wb = openpyxl.load_workbook(io.BytesIO(out["xlsx"]))
-    assert wb["全部结果"].max_row == 1 + len(report.findings)
+    assert wb.worksheets[2].max_row == 1 + listed
+    assert wb["规则一览"].max_row == 1 + len(report.rules)
     assert all(c.data_type != "f" for ws in wb.worksheets for row in ws.iter_rows() for c in row)
+    table = out["table"]
+    assert ("未逐项列出" in table) is not show_passes

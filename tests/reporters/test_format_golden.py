@@ -2,6 +2,7 @@
 
 After an intended change, rewrite them with ``UPDATE_GOLDEN=1 pytest tests/reporters``
 and review the diff (``git diff tests/reporters/golden``) before committing.
+The golden files are report contract v2: passes counted, not listed.
 The xlsx golden file is compared by its cell values first (a readable diff),
 then byte for byte: xlsxwriter's output is stable for fixed document properties.
 """
@@ -64,3 +65,19 @@ def test_golden(name, lang, report, reporters, render):
 @pytest.mark.parametrize(("name", "lang"), CASES, ids=[f"{n}-{lang}" for n, lang in CASES])
 def test_rendering_is_deterministic(name, lang, report, render):
     assert render(name, report, lang=lang) == render(name, report, lang=lang)
+
+
+@pytest.mark.parametrize("name", sorted({n for n, _ in CASES}))
+@pytest.mark.parametrize("show_passes", [False, True])
+def test_no_format_makes_every_finding_an_object(name, show_passes, report, render, monkeypatch):
+    """``report.findings`` makes a ``Finding`` of every pass (tens of millions in a
+    national run): the formats list ``iter_findings()`` and count from the summary."""
+    from supervise_rules.report import Report
+
+    expected = render(name, report, show_passes=show_passes)
+
+    def no_objects(self):
+        raise AssertionError(f"{name} iterated report.findings")
+
+    monkeypatch.setattr(Report, "findings", property(no_objects))
+    assert render(name, report, show_passes=show_passes) == expected

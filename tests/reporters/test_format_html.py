@@ -73,15 +73,93 @@ def parse(html: str) -> _Collect:
 
 
 EXPECTED = {
-    "summary-rules": 18, "summary-pass": 5, "summary-fail": 14, "summary-waived": 1,
+    "summary-rules": 19, "summary-pass": 6, "summary-fail": 15, "summary-waived": 1,
     "summary-error": 1, "summary-not-applicable": 1,
-    "summary-severity-critical": 1, "summary-severity-major": 7, "summary-severity-minor": 4,
-    "summary-severity-info": 2, "summary-new": 8, "summary-persisting": 6, "summary-fixed": 2,
+    "summary-severity-critical": 1, "summary-severity-major": 7, "summary-severity-minor": 5,
+    "summary-severity-info": 2, "summary-new": 9, "summary-persisting": 6, "summary-fixed": 2,
 }
 
 
 def test_summary_numbers_in_the_markup(report, render):
     assert {k: v for k, v in parse(render("html", report)).counts.items() if k in EXPECTED} == EXPECTED
+    # the same with the passes listed: the summary is exact in both modes
+    shown = parse(render("html", report, show_passes=True)).counts
+    assert {k: v for k, v in shown.items() if k in EXPECTED} == EXPECTED
+
+
+class _Rows(HTMLParser):
+    """The ``<tr>`` attributes and cell texts of one table, by its id."""
+
+    def __init__(self, table_id: str) -> None:
+        super().__init__(convert_charrefs=True)
+        self.table_id = table_id
+        self.rows: list[tuple[dict[str, str], list[str], list[dict[str, str]]]] = []
+        self._depth = 0
+        self._cell: list[str] | None = None
+
+    def handle_starttag(self, tag, attrs):
+        a = {k: v or "" for k, v in attrs}
+        if tag == "table" and a.get("id") == self.table_id:
+            self._depth = 1
+        elif self._depth and tag == "tr":
+            self.rows.append((a, [], []))
+        elif self._depth and tag in ("td", "th") and self.rows:
+            self._cell = []
+            self.rows[-1][2].append(a)
+
+    def handle_endtag(self, tag):
+        if self._depth and tag in ("td", "th") and self._cell is not None:
+            self.rows[-1][1].append("".join(self._cell).strip())
+            self._cell = None
+        elif tag == "table":
+            self._depth = 0
+
+    def handle_data(self, data):
+        if self._cell is not None:
+            self._cell.append(data)
+
+
+def rows_of(html: str, table_id: str):
+    p = _Rows(table_id)
+    p.feed(html)
+    return [(tr, cells, attrs) for tr, cells, attrs in p.rows if tr]  # body rows carry data-*
+
+
+def test_passes_are_listed_only_when_asked(report, render):
+    default = rows_of(render("html", report), "all-findings")
+    statuses = [tr["data-status"] for tr, _, _ in default]
+    assert "pass" not in statuses
+    assert len(default) == sum(n for k, n in report.summary.by_outcome.items() if k != "pass")
+    assert "未逐项列出" in render("html", report)
+    everything = rows_of(render("html", report, show_passes=True), "all-findings")
+    assert [tr["data-status"] for tr, _, _ in everything].count("pass") == 6
+    assert len(everything) == sum(report.summary.by_outcome.values())
+    assert "未逐项列出" not in render("html", report, show_passes=True)
+
+
+def test_rule_overview_counts_every_finding(report, render):
+    for show_passes in (False, True):
+        rows = rows_of(render("html", report, show_passes=show_passes), "rule-overview")
+        assert [tr["data-rule"] for tr, _, _ in rows] == [r.rule_id for r in report.rules]
+        totals = dict.fromkeys(("pass", "fail", "error", "not_applicable"), 0)
+        for _, _, cells in rows:
+            for c in cells:
+                if "data-outcome" in c:
+                    totals[c["data-outcome"]] += int(c["data-sort"])
+        assert totals == report.summary.by_outcome
+    bal01 = next(cells for tr, cells, _ in rows if tr["data-rule"] == "BAL-01")
+    assert bal01[4:10] == ["V", "3", "2", "0", "0", "1"]  # certainty, subjects, pass … n.a.
+    bal21 = next(cells for tr, cells, _ in rows if tr["data-rule"] == "BAL-21")
+    assert bal21[7] == "1 (已豁免 1)"
+
+
+def test_unconfirmed_failure_is_marked(report, render):
+    html = render("html", report)
+    rows = {tr["data-rule"]: cells for tr, cells, _ in rows_of(html, "all-findings")}
+    assert rows["INS-05"][0] == "不通过 ※ 新增"
+    assert rows["INS-05"][5] == "M"  # the certainty column, its words in the tooltip
+    assert "※" not in rows["INS-02"][0]  # V
+    assert 'id="unconfirmed-legend"' in html and "可信度 M" in html
 
 
 def test_self_contained(report, render):

@@ -38,7 +38,12 @@ def test_driver_rules(sarif, report):
     assert driver["name"] == "supervise-rules"
     assert driver["version"] == report.tool.version
     rules = {r["id"]: r for r in driver["rules"]}
-    assert set(rules) == {f.rule_id for f in report.findings}
+    # every rule that ran, also those with passes only (PRE-01), with all its counts
+    assert list(rules) == [r.rule_id for r in report.rules]
+    assert rules["PRE-01"]["properties"]["by_outcome"] == {
+        "pass": 1, "fail": 0, "not_applicable": 0, "error": 0}
+    assert rules["BAL-01"]["properties"]["subjects"] == 3
+    assert rules["BAL-05"]["properties"]["observed"] == {"min": 6.8, "max": 9.86}
     pre = rules["PRE-11"]
     assert pre["shortDescription"]["text"] == "普惠性幼儿园覆盖率达到 2025 年目标"
     assert pre["fullDescription"]["text"].startswith("普惠性幼儿园覆盖率达到 2025 年目标")
@@ -49,11 +54,17 @@ def test_driver_rules(sarif, report):
         assert driver["rules"][result["ruleIndex"]]["id"] == result["ruleId"]
 
 
-def test_one_result_per_finding_with_kind_and_level(sarif, report):
-    results = sarif["runs"][0]["results"]
-    assert len(results) == len(report.findings)
+@pytest.mark.parametrize("show_passes", [False, True])
+def test_one_result_per_listed_finding_with_kind_and_level(report, render, show_passes):
+    doc = json.loads(render("sarif", report, show_passes=show_passes))
+    validate(doc)
+    results = doc["runs"][0]["results"]
+    listed = list(report.iter_findings(show_passes))
+    assert len(results) == (sum(report.summary.by_outcome.values()) if show_passes
+                            else sum(n for k, n in report.summary.by_outcome.items() if k != "pass"))
+    assert any(r["kind"] == "pass" for r in results) is show_passes
     expected_level = {"critical": "error", "major": "error", "minor": "warning", "info": "note"}
-    for f, r in zip(report.findings, results, strict=True):
+    for f, r in zip(listed, results, strict=True):
         assert r["ruleId"] == f.rule_id
         assert r["properties"]["outcome"] == f.outcome.value
         assert r["message"]["text"] == f.message.zh
@@ -112,7 +123,20 @@ def test_waivers_are_suppressions_and_baseline_is_baseline_state(sarif):
     expired = _result(sarif, "BAL-23", "2164000721/primary")
     assert expired["suppressions"][0]["status"] == "rejected"
     assert expired["baselineState"] == "new"
-    assert "baselineState" not in _result(sarif, "PRE-01", "640122")
+    assert "baselineState" not in _result(sarif, "CON-04", "schools")
+
+
+def test_certainty_and_the_unconfirmed_tag(sarif):
+    rules = {r["id"]: r for r in sarif["runs"][0]["tool"]["driver"]["rules"]}
+    assert rules["INS-05"]["properties"]["certainty"] == "M"
+    assert rules["INS-05"]["properties"]["tags"] == ["unconfirmed"]
+    assert rules["INS-05"]["fullDescription"]["text"].endswith("[M 未证实]")
+    assert rules["DRP-06"]["properties"]["tags"] == ["unconfirmed"]  # seed
+    assert "tags" not in rules["INS-02"]["properties"]  # V
+    assert "certainty" not in rules["READ-03"]["properties"]
+    ins05 = _result(sarif, "INS-05", "HLDX01/2164000409")
+    assert ins05["properties"]["certainty"] == "M" and ins05["properties"]["tags"] == ["unconfirmed"]
+    assert "tags" not in _result(sarif, "INS-02", "HLDX01")["properties"]
 
 
 def test_no_machine_paths_or_timestamps(report, render):

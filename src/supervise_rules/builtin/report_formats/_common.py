@@ -3,17 +3,24 @@ requirement and a location are written, and how findings are grouped.
 
 Everything here is a pure function of the report, so every format stays
 deterministic: same report, same output, byte for byte.
+
+Report contract v2: a report holds every finding in its columnar store, and a
+national run has tens of millions of passes. Formats list
+``report.iter_findings(options.show_passes)`` (passes only when asked) and take
+every count from ``report.summary`` and ``report.rules``, which count the passes
+whether they are listed or not; nothing here touches ``report.findings``.
 """
 
 from __future__ import annotations
 
 import math
-from collections import Counter
 from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import PurePosixPath
 
-from ...models import Finding, Outcome, Report
+import polars as pl
+
+from ...models import Finding, Outcome, Report, RuleEntry
 from ...tables import TABLES
 
 #: key -> (zh, en); ``label(key, "both")`` gives ``"zh / en"``
@@ -50,7 +57,9 @@ LABELS: dict[str, tuple[str, str]] = {
     "failures_by_work_point": ("不通过项（按工作要点）", "Failures by work point"),
     "failures_by_school": ("不通过项（按学校）", "Failures by school"),
     "all_findings": ("全部结果", "All findings"),
-    "all_rules": ("全部规则", "All rules"),
+    "listed_findings": ("结果清单（不含通过项）", "Findings (passes not listed)"),
+    "all_rules": ("规则一览", "Rules"),
+    "other_findings": ("其他结果", "Other findings"),
     "baseline_diff": ("回头看（与上次结果比较）", "Baseline comparison"),
     "fixed_since": ("已整改的问题", "Fixed since the baseline"),
     "waivers_unused": ("未使用的豁免", "Unused waivers"),
@@ -60,6 +69,11 @@ LABELS: dict[str, tuple[str, str]] = {
     "rule_id": ("规则编号", "Rule"),
     "rule_title": ("规则名称", "Title"),
     "severity": ("严重程度", "Severity"),
+    "certainty": ("可信度", "Certainty"),
+    "subjects": ("对象数", "Subjects"),
+    "observed_range": ("实际值范围", "Observed min–max"),
+    "observed_min": ("实际值最小", "Observed min"),
+    "observed_max": ("实际值最大", "Observed max"),
     "outcome": ("结果", "Outcome"),
     "subject_type": ("对象类型", "Subject type"),
     "subject_id": ("对象编号", "Subject id"),
@@ -89,7 +103,40 @@ LABELS: dict[str, tuple[str, str]] = {
     "why_no_finding": ("没有对应的结果", "no finding for it"),
     "why_not_failing": ("对应结果已不是不通过，可删除此豁免", "not failing any more: drop it"),
     "now": ("本次", "now"),
+    "note": ("说明", "Notes"),
 }
+
+#: certainty -> (zh, en): how sure the figure a rule checks against is
+CERTAINTY: dict[str, tuple[str, str]] = {
+    "V": ("官方原文", "official text"),
+    "S": ("多方印证", "secondary sources"),
+    "M": ("未证实", "unconfirmed"),
+    "seed": ("县工作要点", "county work points"),
+}
+#: figures no national or provincial text was read for: a failure against one
+#: may be the figure's fault, so people must be able to tell it apart
+UNCONFIRMED = frozenset({"M", "seed"})
+MARK = "※"
+UNCONFIRMED_LEGEND = (
+    f"{MARK} 标记的不通过项，所依据的标准未经国家或省级官方文件核实（可信度 M：广泛引用但未证实；"
+    "seed：取自县工作要点），整改前请先核实标准。",
+    f"{MARK} marks a failure judged against a figure not confirmed in a national or provincial "
+    "text (certainty M: widely cited, unconfirmed; seed: from the county's work points): "
+    "confirm the figure before acting on it.",
+)
+#: the same, for a list that shows the certainty in a column instead of a mark
+UNCONFIRMED_NOTE = (
+    "可信度为 M 或 seed 的不通过项，所依据的标准未经国家或省级官方文件核实（M：广泛引用但未证实；"
+    "seed：取自县工作要点），整改前请先核实标准。",
+    "A failure of certainty M or seed is judged against a figure not confirmed in a national "
+    "or provincial text (M: widely cited, unconfirmed; seed: from the county's work points): "
+    "confirm the figure before acting on it.",
+)
+CERTAINTY_LEGEND = (
+    "可信度：V 官方原文；S 多方印证，未见原文；M 未证实；seed 县工作要点。",
+    "Certainty: V official text read; S secondary sources agree; M unconfirmed; "
+    "seed county work points.",
+)
 
 OUTCOME_ORDER = ("pass", "fail", "waived", "error", "not_applicable")
 SEVERITY_ORDER = ("critical", "major", "minor", "info")
@@ -120,6 +167,43 @@ def status_text(f: Finding, lang: str) -> str:
     if waiver_expired(f):
         text += f" ({label('waiver_expired', lang)})"
     return text
+
+
+def pick(texts: tuple[str, str], lang: str) -> str:
+    """One of a ``(zh, en)`` pair, or both joined for ``both``."""
+    zh, en = texts
+    if lang == "en":
+        return en
+    if lang == "both":
+        return zh if zh == en else f"{zh} / {en}"
+    return zh
+
+
+def certainty_text(certainty: str | None, lang: str) -> str:
+    """``M 未证实`` / ``M unconfirmed``; ``—`` when the rule gives none."""
+    if certainty is None:
+        return "—"
+    zh, en = CERTAINTY.get(certainty, (certainty, certainty))
+    return f"{certainty} {pick((zh, en), lang)}"
+
+
+def unconfirmed(f: Finding) -> bool:
+    """A failure judged against a figure that is not confirmed (certainty M or seed)."""
+    return f.outcome is Outcome.fail and f.certainty in UNCONFIRMED
+
+
+def mark(f: Finding) -> str:
+    """`` ※`` after the outcome of an :func:`unconfirmed` failure, else nothing."""
+    return f" {MARK}" if unconfirmed(f) else ""
+
+
+def passes_note(n: int, lang: str) -> str:
+    """Why the passes are not in the list, and how to get them."""
+    return pick((
+        f"通过 {n:,} 项已计入概况和规则一览，未逐项列出（检查时加 --include-passes 可列出）。",
+        f"{n:,} passes are counted in the summary and the rules overview but not listed "
+        "(check with --include-passes to list them).",
+    ), lang)
 
 
 def colon(lang: str) -> str:
@@ -160,22 +244,46 @@ class Counts:
     baseline: dict[str, int] | None
 
 
+def listed_frame(report: Report) -> pl.DataFrame:
+    """The listed findings (never the passes) as the store's frame: waivers and
+    baseline marks sit only on failures, which are always listed, so counting
+    them here is exact without making a ``Finding`` per row."""
+    return report.frame(include_passes=False)
+
+
+def _waived_rows(listed: pl.DataFrame) -> pl.DataFrame:
+    return listed.filter((pl.col("waiver_status") == "active")
+                         & pl.col("outcome").is_in(["fail", "error"]))
+
+
 def counts(report: Report) -> Counts:
-    by_status = Counter(status(f) for f in report.findings)
-    failing = Counter(f.severity.value for f in report.findings
-                      if f.outcome is Outcome.fail and not f.is_waived)
+    listed = listed_frame(report)
+    waived = _waived_rows(listed)
+    waived_by_outcome = dict(waived.group_by("outcome").len("n").iter_rows())
+    waived_fails = dict(waived.filter(pl.col("outcome") == "fail")
+                        .group_by("severity").len("n").iter_rows())
+    by_outcome = report.summary.by_outcome
+    by_status = {
+        "pass": by_outcome.get("pass", 0),
+        "fail": by_outcome.get("fail", 0) - waived_by_outcome.get("fail", 0),
+        "waived": waived.height,
+        "error": by_outcome.get("error", 0) - waived_by_outcome.get("error", 0),
+        "not_applicable": by_outcome.get("not_applicable", 0),
+    }
+    by_severity = {k: report.summary.by_severity.get(k, 0) - waived_fails.get(k, 0)
+                   for k in SEVERITY_ORDER}
     baseline = None
     if report.baseline is not None:
         b = report.baseline
         baseline = {"new": b.new, "persisting": b.persisting, "fixed": b.fixed}
-    elif any(f.baseline for f in report.findings):
-        marks = Counter(f.baseline for f in report.findings if f.baseline)
+    elif listed["baseline"].is_not_null().any():
+        marks = dict(listed.group_by("baseline").len("n").iter_rows())
         baseline = {k: marks.get(k, 0) for k in ("new", "persisting", "fixed")}
     return Counts(
         rules_run=report.summary.rules_run,
-        findings=len(report.findings),
-        by_status={k: by_status.get(k, 0) for k in OUTCOME_ORDER},
-        by_severity={k: failing.get(k, 0) for k in SEVERITY_ORDER},
+        findings=sum(by_outcome.values()),
+        by_status={k: by_status[k] for k in OUTCOME_ORDER},
+        by_severity=by_severity,
         baseline=baseline,
     )
 
@@ -420,28 +528,66 @@ def group_by_school(findings: Iterable[Finding]) -> list[tuple[SchoolKey, list[F
 
 def failing(findings: Iterable[Finding]) -> list[Finding]:
     """Findings people must act on or look at: fail, error, and waived ones."""
-    return [f for f in findings if f.outcome in (Outcome.fail, Outcome.error)]
+    return [f for f in findings if f.is_failure]
 
 
-@dataclass(frozen=True)
-class RuleInfo:
-    id: str
-    title_zh: str
-    title_en: str
-    work_point: str | None
-    severity: str
-    source: str | None
-    plugin: str | None
+def rules_of(report: Report, listed: Iterable[Finding] = ()) -> list[RuleEntry]:
+    """Every rule that ran, in rule id order: the report's ``rules`` entries, and
+    an entry made from its findings for a listed rule the report has none for
+    (a report put together by hand)."""
+    entries = {r.rule_id: r for r in report.rules}
+    made: dict[str, list[Finding]] = {}
+    for f in listed:
+        if f.rule_id not in entries:
+            made.setdefault(f.rule_id, []).append(f)
+    for rule_id, findings in made.items():
+        first = findings[0]
+        by_outcome = dict.fromkeys((o.value for o in Outcome), 0)
+        for f in findings:
+            by_outcome[f.outcome.value] += 1
+        entries[rule_id] = RuleEntry(
+            rule_id=rule_id, title=first.title, work_point=first.work_point,
+            severity=first.severity, certainty=first.certainty, source=first.source,
+            subjects=len({f.subject.id for f in findings}), by_outcome=by_outcome)
+    return [entries[k] for k in sorted(entries)]
 
 
-def rules_of(report: Report) -> list[RuleInfo]:
-    """The rules that gave findings, in rule id order (from their first finding)."""
-    seen: dict[str, RuleInfo] = {}
-    for f in report.findings:
-        if f.rule_id not in seen:
-            seen[f.rule_id] = RuleInfo(f.rule_id, f.title.zh, f.title.en, f.work_point,
-                                       f.severity.value, f.source, f.plugin)
-    return [seen[k] for k in sorted(seen)]
+def rule_units(report: Report) -> dict[str, str | None]:
+    """The unit of each rule's values, to write its observed range as people read
+    it (a ratio as a percent). ``RuleEntry`` has no unit, so it is read from the
+    store's parts, one per rule result, never from the findings."""
+    units: dict[str, str | None] = {}
+    for part in getattr(report.store, "parts", ()):
+        if units.get(part.rule.rule_id) is None:
+            units[part.rule.rule_id] = part.unit
+    return units
+
+
+def waived_by_rule(report: Report) -> dict[str, int]:
+    """``fail`` findings under an active waiver, per rule (``by_outcome.fail`` counts them)."""
+    waived = _waived_rows(listed_frame(report)).filter(pl.col("outcome") == "fail")
+    return dict(waived.group_by("rule_id").len("n").iter_rows())
+
+
+def observed_range_text(entry: RuleEntry, unit: str | None, lang: str) -> str:
+    """``6.8 – 18.7857 平方米/生``; one value when min and max agree; ``—`` without."""
+    rng = entry.observed
+    if rng is None or (rng.min is None and rng.max is None):
+        return "—"
+    if rng.min == rng.max:
+        return with_unit(rng.max, unit, lang)
+    return f"{format_value(rng.min, unit)} – {with_unit(rng.max, unit, lang)}"
+
+
+OVERVIEW_OUTCOMES = ("pass", "fail", "error", "not_applicable")
+
+
+def fail_count_text(entry: RuleEntry, waived: int, lang: str) -> str:
+    """A rule's failures, with the waived ones among them said in brackets."""
+    n = entry.by_outcome.get("fail", 0)
+    if not waived:
+        return f"{n:,}"
+    return f"{n:,} ({label('waived', lang)} {waived:,})"
 
 
 def submission_line(report: Report, lang: str) -> str:

@@ -4,6 +4,10 @@ Inline CSS and a small inline script (sortable tables, a filter box), no
 external resource of any kind: the file can be mailed, put on a USB stick or
 opened on a machine without network. Every text from the report is escaped.
 
+The rules overview (``id="rule-overview"``) comes from the report's ``rules``
+entries and so counts the passes; the lists hold the listed findings only
+(passes with ``--include-passes``).
+
 The summary numbers carry stable ids and ``data-count`` attributes
 (``summary-rules``, ``summary-pass``, ``summary-fail``, ``summary-waived``,
 ``summary-error``, ``summary-not-applicable``, ``summary-severity-<severity>``,
@@ -18,19 +22,33 @@ from html import escape
 from ...models import Finding, Report
 from ...reporters import RenderOptions, Reporter
 from ._common import (
+    CERTAINTY,
+    CERTAINTY_LEGEND,
+    MARK,
     OUTCOME_ORDER,
+    OVERVIEW_OUTCOMES,
     SEVERITY_ORDER,
+    UNCONFIRMED_LEGEND,
+    certainty_text,
     colon,
     counts,
+    fail_count_text,
     failing,
     group_by_rule,
     group_by_school,
     group_by_work_point,
     label,
     location_text,
+    observed_range_text,
+    passes_note,
+    pick,
     required_text,
+    rule_units,
+    rules_of,
     status,
     submission_line,
+    unconfirmed,
+    waived_by_rule,
     waiver_fields_text,
     waiver_text,
     with_unit,
@@ -83,6 +101,8 @@ table.sortable th[aria-sort="descending"]::after { content: " \\2193"; }
 .badge.persisting { background: #fff; color: #953800; border: 1px solid #953800; }
 .badge.fixed { background: #fff; color: var(--pass); border: 1px solid var(--pass); }
 .note { color: var(--waived); font-size: 12px; }
+.mark { color: var(--waived); font-weight: 600; cursor: help; }
+.nowrap { white-space: nowrap; }
 details { margin: 4px 0; } summary { cursor: pointer; }
 .filter { margin: 8px 0; display: flex; gap: 8px; align-items: center; }
 .filter input { padding: 4px 8px; min-width: 260px; border: 1px solid var(--line); border-radius: 6px; }
@@ -158,6 +178,7 @@ class HtmlReporter(Reporter):
 
     def render(self, report: Report, options: RenderOptions) -> str:
         lang = options.lang
+        listed = list(report.iter_findings(options.show_passes))
         r = report.ruleset
         title = f"{r.title} — {label('report', lang)}"
         parts = [
@@ -176,13 +197,14 @@ class HtmlReporter(Reporter):
             f'<p class="meta">{e(label("ruleset", lang))}{colon(lang)}{e(r.id)} {e(r.version)} · '
             f"{e(submission_line(report, lang))}</p>",
             "</header>",
-            _nav(report, lang),
-            _summary(report, lang),
-            _by_work_point(report, lang),
-            _by_school(report, lang),
+            _nav(report, lang, options.show_passes),
+            _summary(report, lang, options.show_passes),
+            _rules(report, listed, lang),
+            _by_work_point(listed, lang),
+            _by_school(listed, lang),
             _fixed(report, lang),
             _unused(report, lang),
-            _all(report, lang),
+            _all(listed, lang, options.show_passes),
             f"<footer>{e(report.tool.name)} {e(report.tool.version)} · schema_version "
             f"{e(report.schema_version)}</footer>",
             f"<script>{JS}</script>",
@@ -192,14 +214,14 @@ class HtmlReporter(Reporter):
         return "\n".join(p for p in parts if p) + "\n"
 
 
-def _nav(report: Report, lang: str) -> str:
-    links = [("summary", "summary"), ("by-work-point", "failures_by_work_point"),
-             ("by-school", "failures_by_school")]
+def _nav(report: Report, lang: str, show_passes: bool) -> str:
+    links = [("summary", "summary"), ("rules", "all_rules"),
+             ("by-work-point", "failures_by_work_point"), ("by-school", "failures_by_school")]
     if report.baseline is not None and report.baseline.fixed_findings:
         links.append(("fixed", "fixed_since"))
     if report.waivers_unused:
         links.append(("waivers-unused", "waivers_unused"))
-    links.append(("all", "all_findings"))
+    links.append(("all", "all_findings" if show_passes else "listed_findings"))
     return "<nav>" + "".join(f'<a href="#{a}">{e(label(k, lang))}</a>' for a, k in links) + "</nav>"
 
 
@@ -208,7 +230,7 @@ def _card(id_: str, css: str, n: int, text: str) -> str:
             f'<span class="lbl">{e(text)}</span></div>')
 
 
-def _summary(report: Report, lang: str) -> str:
+def _summary(report: Report, lang: str, show_passes: bool) -> str:
     c = counts(report)
     cards = [_card("summary-rules", "rules", c.rules_run, label("rules_run", lang))]
     for key in OUTCOME_ORDER:
@@ -232,13 +254,56 @@ def _summary(report: Report, lang: str) -> str:
         )
         out.append(f"<p>{e(label('baseline_diff', lang))}"
                    f"{f' ({e(src)})' if src else ''}{colon(lang)}{marks}</p>")
+    if c.by_status["pass"] and not show_passes:
+        out.append(f'<p class="muted">{e(passes_note(c.by_status["pass"], lang))}</p>')
     out.append("</section>")
     return "\n".join(out)
+
+
+def _rules(report: Report, listed: list[Finding], lang: str) -> str:
+    """Every rule that ran, counted over all its findings, passes included."""
+    rules = rules_of(report, listed)
+    units = rule_units(report)
+    waived = waived_by_rule(report)
+    with_failures = {f.rule_id for f in failing(listed)}
+    columns = ("rule_id", "rule_title", "work_point", "severity", "certainty", "subjects",
+               *OVERVIEW_OUTCOMES, "observed_range")
+    head = "".join(f'<th scope="col">{e(label(h, lang))}</th>' for h in columns)
+    rows = []
+    for r in rules:
+        rule_id = (f'<a href="#rule-{e(r.rule_id)}">{e(r.rule_id)}</a>'
+                   if r.rule_id in with_failures else e(r.rule_id))
+        sure = (f'<td title="{e(certainty_text(r.certainty, lang))}">{e(r.certainty)}</td>'
+                if r.certainty in CERTAINTY else f"<td>{e(r.certainty or '—')}</td>")
+        cells = [f'<td class="id">{rule_id}</td>', f"<td>{e(r.title.get(lang))}</td>",
+                 f'<td data-sort="{e(r.work_point or "")}">{e(r.work_point or "—")}</td>',
+                 f'<td data-sort="{_SEVERITY_RANK[r.severity.value]}">'
+                 f"{e(label(r.severity.value, lang))}</td>",
+                 sure, f'<td class="num" data-sort="{r.subjects}">{r.subjects:,}</td>']
+        for key in OVERVIEW_OUTCOMES:
+            n = r.by_outcome.get(key, 0)
+            text = fail_count_text(r, waived.get(r.rule_id, 0), lang) if key == "fail" else f"{n:,}"
+            cells.append(f'<td class="num" data-outcome="{key}" data-sort="{n}">{e(text)}</td>')
+        low = r.observed.min if r.observed is not None else None
+        sort = f' data-sort="{e(low)}"' if isinstance(low, int | float) else ""
+        cells.append(f'<td class="num"{sort}>'
+                     f"{e(observed_range_text(r, units.get(r.rule_id), lang))}</td>")
+        rows.append(f'<tr data-rule="{e(r.rule_id)}">{"".join(cells)}</tr>')
+    return "\n".join([
+        '<section id="rules">', f"<h2>{e(label('all_rules', lang))}</h2>",
+        _sortable(head, rows, "rule-overview"),
+        f'<p class="muted">{e(pick(CERTAINTY_LEGEND, lang))}</p>',
+        "</section>",
+    ])
 
 
 def _badges(f: Finding, lang: str) -> str:
     st = status(f)
     text = f'<span class="badge {st}">{e(label(st, lang))}</span>'
+    if unconfirmed(f):
+        # kept on the badge's line: the mark belongs to the outcome, not to the baseline
+        text = (f'<span class="nowrap">{text} <span class="mark" '
+                f'title="{e(certainty_text(f.certainty, lang))}">{MARK}</span></span>')
     if f.baseline:
         text += f' <span class="badge {f.baseline}">{e(label(f.baseline, lang))}</span>'
     return text
@@ -271,8 +336,9 @@ RULE_COLUMNS = ("outcome", "subject_type", "subject_id", "subject_name", "observ
                 "message", "location")
 SCHOOL_COLUMNS = ("outcome", "rule_id", "rule_title", "severity", "subject_id", "observed", "required",
                   "message", "location")
-ALL_COLUMNS = ("outcome", "rule_id", "rule_title", "work_point", "severity", "subject_type",
-               "subject_id", "subject_name", "observed", "required", "message", "location")
+ALL_COLUMNS = ("outcome", "rule_id", "rule_title", "work_point", "severity", "certainty",
+               "subject_type", "subject_id", "subject_name", "observed", "required", "message",
+               "location")
 
 
 def _cell(column: str, f: Finding, lang: str) -> str:
@@ -284,6 +350,11 @@ def _cell(column: str, f: Finding, lang: str) -> str:
         return f'<td class="msg">{_message(f, lang)}</td>'
     if column == "work_point":
         return f'<td data-sort="{e(f.work_point or "")}">{e(f.work_point or "—")}</td>'
+    if column == "certainty":
+        # the letter keeps the wide table narrow; the words are its tooltip and the legend's
+        if f.certainty is None:
+            return "<td>—</td>"
+        return f'<td title="{e(certainty_text(f.certainty, lang))}">{e(f.certainty)}</td>'
     if column == "severity":
         return f'<td data-sort="{_SEVERITY_RANK[f.severity.value]}">{e(label(f.severity.value, lang))}</td>'
     text = {
@@ -311,9 +382,9 @@ def _findings_table(findings: list[Finding], lang: str, columns: tuple[str, ...]
     return _sortable(header, rows, table_id)
 
 
-def _by_work_point(report: Report, lang: str) -> str:
+def _by_work_point(listed: list[Finding], lang: str) -> str:
     out = ['<section id="by-work-point">', f"<h2>{e(label('failures_by_work_point', lang))}</h2>"]
-    shown = failing(report.findings)
+    shown = failing(listed)
     if not shown:
         out.append(f"<p>{e(label('no_failures', lang))}</p>")
     for wp, findings in group_by_work_point(shown):
@@ -326,17 +397,21 @@ def _by_work_point(report: Report, lang: str) -> str:
             if first.source:
                 source = (f'<br><span class="muted">{e(label("source", lang))}{colon(lang)}'
                           f"{e(first.source)}</span>")
+            sure = (f" · {e(label('certainty', lang))} {e(certainty_text(first.certainty, lang))}"
+                    if first.certainty else "")
             out.append(f'<h4 id="rule-{e(rule_id)}">{e(rule_id)} {e(first.title.get(lang))} '
-                       f'<span class="muted">· {e(label(first.severity.value, lang))}</span>'
+                       f'<span class="muted">· {e(label(first.severity.value, lang))}{sure}</span>'
                        f"{source}</h4>")
             out.append(_findings_table(group, lang, RULE_COLUMNS))
+    if any(unconfirmed(f) for f in shown):
+        out.append(f'<p class="note" id="unconfirmed-legend">{e(pick(UNCONFIRMED_LEGEND, lang))}</p>')
     out.append("</section>")
     return "\n".join(out)
 
 
-def _by_school(report: Report, lang: str) -> str:
+def _by_school(listed: list[Finding], lang: str) -> str:
     out = ['<section id="by-school">', f"<h2>{e(label('failures_by_school', lang))}</h2>"]
-    groups = group_by_school(failing(report.findings))
+    groups = group_by_school(failing(listed))
     if not groups:
         out.append(f"<p>{e(label('no_failures', lang))}</p>")
         out.append("</section>")
@@ -395,18 +470,20 @@ def _unused(report: Report, lang: str) -> str:
     ])
 
 
-def _all(report: Report, lang: str) -> str:
-    n = len(report.findings)
+def _all(listed: list[Finding], lang: str, show_passes: bool) -> str:
+    n = len(listed)
     only = {"zh": "只看不通过和错误", "en": "failures and errors only"}.get(
         lang, "只看不通过和错误 / failures and errors only")
-    table = _findings_table(report.findings, lang, ALL_COLUMNS, "all-findings")
+    table = _findings_table(listed, lang, ALL_COLUMNS, "all-findings")
+    title = label("all_findings" if show_passes else "listed_findings", lang)
     return "\n".join([
         '<section id="all">',
-        f"<h2>{e(label('all_findings', lang))} "
+        f"<h2>{e(title)} "
         f'<span class="muted">(<span id="all-shown">{n}</span> / {n})</span></h2>',
         f'<div class="filter"><label>{e(label("filter", lang))} '
         f'<input id="all-filter" type="search" autocomplete="off"></label>'
         f'<label><input id="all-only-failures" type="checkbox"> {e(only)}</label></div>',
         table,
+        f'<p class="muted">{e(pick(CERTAINTY_LEGEND, lang))}</p>',
         "</section>",
     ])

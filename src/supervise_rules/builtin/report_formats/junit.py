@@ -1,13 +1,20 @@
-"""``junit``: JUnit XML, one test case per rule × subject.
+"""``junit``: JUnit XML, one test case per listed finding (rule × subject).
 
-For CI systems that show test results: one ``<testsuite>`` per rule (its cases
-are that rule's subjects), ``classname`` = rule id, ``name`` = subject id.
+For CI systems that show test results: one ``<testsuite>`` per rule that ran,
+``classname`` = rule id, ``name`` = subject id. The cases of a suite are the
+rule's listed findings — every finding that is not a pass — and, unless the
+passes are listed too (``--include-passes``), one passing case named
+``(passes)`` that stands for all of the rule's passes (their number is in its
+``<system-out>`` and in the suite's ``passes`` property). So ``tests`` = listed
+findings + one per rule with passes; with ``--include-passes`` every pass is
+its own case and there is no ``(passes)`` case.
 
 * ``fail`` -> ``<failure>`` (``type`` = severity), ``error`` -> ``<error>``;
 * ``not_applicable`` -> ``<skipped>``, and so is a failure under an active
   waiver (with the waiver in the message), since it does not fail the run;
 * an expired waiver and the baseline mark (``[新增]``/``[new]`` …) are written
-  into the failure's message and text.
+  into the failure's message and text, and so is ``[※ M 未证实]`` for a
+  failure whose figure is unconfirmed (certainty M or seed).
 """
 
 from __future__ import annotations
@@ -19,15 +26,23 @@ from collections import Counter
 from ...models import Finding, Outcome, Report
 from ...reporters import RenderOptions, Reporter
 from ._common import (
+    MARK,
+    certainty_text,
     colon,
     group_by_rule,
     label,
     location_text,
+    passes_note,
     required_text,
+    rules_of,
     subject_text,
+    unconfirmed,
     waiver_text,
     with_unit,
 )
+
+#: ``name`` of the case that stands for a rule's passes when they are not listed
+PASSES_CASE = "(passes)"
 
 # Characters XML 1.0 cannot hold at all, even escaped.
 _INVALID_XML = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]")
@@ -39,12 +54,12 @@ def _x(text: object) -> str:
 
 class JunitReporter(Reporter):
     name = "junit"
-    summary = "JUnit XML for CI: one test case per rule × subject."
+    summary = "JUnit XML for CI: a suite per rule, a test case per listed finding."
     suffix = ".xml"
     human = False
 
     def render(self, report: Report, options: RenderOptions) -> str:
-        root = junit_tree(report, options.lang)
+        root = junit_tree(report, options.lang, include_passes=options.show_passes)
         ET.indent(root, space="  ")
         return '<?xml version="1.0" encoding="UTF-8"?>\n' + ET.tostring(root, encoding="unicode") + "\n"
 
@@ -59,30 +74,41 @@ def _kind(f: Finding) -> str:
     return "pass"
 
 
-def junit_tree(report: Report, lang: str = "zh") -> ET.Element:
+def junit_tree(report: Report, lang: str = "zh", *, include_passes: bool = False) -> ET.Element:
+    listed = list(report.iter_findings(include_passes))
+    by_rule = dict(group_by_rule(listed))
     total: Counter[str] = Counter()
     root = ET.Element("testsuites", {"name": _x(f"{report.tool.name} {report.ruleset.id}")})
-    for rule_id, findings in group_by_rule(report.findings):
+    for entry in rules_of(report, listed):
+        findings = by_rule.get(entry.rule_id, [])
+        passes = entry.by_outcome.get("pass", 0)
+        stand_in = passes > 0 and not include_passes
         kinds = Counter(_kind(f) for f in findings)
+        tests = len(findings) + stand_in
         total.update(kinds)
-        total["tests"] += len(findings)
+        total["tests"] += tests
         suite = ET.SubElement(root, "testsuite", {
-            "name": _x(f"{rule_id} {findings[0].title.get(lang)}"),
-            "tests": str(len(findings)),
+            "name": _x(f"{entry.rule_id} {entry.title.get(lang)}"),
+            "tests": str(tests),
             "failures": str(kinds["failure"]),
             "errors": str(kinds["error"]),
             "skipped": str(kinds["skipped"]),
             "time": "0",
         })
         props = ET.SubElement(suite, "properties")
-        first = findings[0]
-        for name, value in (("severity", first.severity.value), ("work_point", first.work_point),
-                            ("source", first.source), ("ruleset", report.ruleset.id),
-                            ("ruleset_version", report.ruleset.version)):
+        for name, value in (("severity", entry.severity.value), ("certainty", entry.certainty),
+                            ("work_point", entry.work_point), ("source", entry.source),
+                            ("ruleset", report.ruleset.id),
+                            ("ruleset_version", report.ruleset.version),
+                            ("subjects", entry.subjects), ("passes", passes)):
             if value is not None:
                 ET.SubElement(props, "property", {"name": name, "value": _x(value)})
         for f in findings:
             _testcase(suite, f, lang)
+        if stand_in:
+            case = ET.SubElement(suite, "testcase", {
+                "classname": _x(entry.rule_id), "name": PASSES_CASE, "time": "0"})
+            ET.SubElement(case, "system-out").text = _x(passes_note(passes, lang))
     for key in ("tests", "failure", "error", "skipped"):
         attr = {"failure": "failures", "error": "errors"}.get(key, key)
         root.set(attr, str(total[key]))
@@ -98,6 +124,8 @@ def _testcase(suite: ET.Element, f: Finding, lang: str) -> None:
     if kind == "pass":
         return
     message = f.message.get(lang)
+    if unconfirmed(f):
+        message = f"[{MARK} {certainty_text(f.certainty, lang)}] {message}"
     if f.baseline:
         message = f"[{label(f.baseline, lang)}] {message}"
     if kind == "skipped":
@@ -122,6 +150,8 @@ def _details(f: Finding, lang: str) -> str:
         lines.append(f"{label('location', lang)}{colon(lang)}{location_text(f, lang, max_rows=50)}")
     if f.source:
         lines.append(f"{label('source', lang)}{colon(lang)}{f.source}")
+    if f.certainty:
+        lines.append(f"{label('certainty', lang)}{colon(lang)}{certainty_text(f.certainty, lang)}")
     if f.waiver is not None:
         lines.append(f"{label('waiver', lang)}{colon(lang)}{waiver_text(f, lang)}")
     if f.baseline:

@@ -1,32 +1,42 @@
 """``markdown``: a report to paste into an issue, a wiki or a document.
 
-Summary first, then the failures grouped by work point and rule (a table per
-rule), the baseline comparison, unused waivers and an overview of all rules.
-Passing findings are listed per rule only with ``--show-passes``.
+Summary first, then the overview of every rule that ran (its counts include
+the passes), the failures grouped by work point and rule (a table per rule),
+the other listed findings (not applicable; passes too with
+``--include-passes``), the baseline comparison and unused waivers.
 """
 
 from __future__ import annotations
 
 import re
-from collections import Counter
 
-from ...models import Finding, Outcome, Report
+from ...models import Finding, Report
 from ...reporters import RenderOptions, Reporter
 from ._common import (
+    CERTAINTY_LEGEND,
+    OVERVIEW_OUTCOMES,
+    UNCONFIRMED_LEGEND,
+    certainty_text,
     colon,
     comma,
     counts,
+    fail_count_text,
     failing,
     group_by_rule,
     group_by_work_point,
     label,
     location_text,
+    mark,
+    observed_range_text,
+    passes_note,
+    pick,
     required_text,
+    rule_units,
     rules_of,
-    status,
     status_text,
     subject_text,
     submission_line,
+    waived_by_rule,
     waiver_fields_text,
     waiver_text,
     with_unit,
@@ -56,18 +66,20 @@ def _table(header: list[str], rows: list[list[object]]) -> list[str]:
 
 class MarkdownReporter(Reporter):
     name = "markdown"
-    summary = "Markdown: summary, failures by work point and rule, all rules."
+    summary = "Markdown: summary, rules overview, failures by work point and rule."
     suffix = ".md"
 
     def render(self, report: Report, options: RenderOptions) -> str:
         lang = options.lang
+        listed = list(report.iter_findings(options.show_passes))
         out: list[str] = []
         out += _head(report, lang)
-        out += _summary(report, lang)
-        out += _failures(report, lang)
+        out += _summary(report, lang, options.show_passes)
+        out += _all_rules(report, listed, lang)
+        out += _failures(listed, lang)
+        out += _others(listed, lang, options.show_passes)
         out += _fixed(report, lang)
         out += _unused(report, lang)
-        out += _all_rules(report, lang, options.show_passes)
         return "\n".join(out).rstrip("\n") + "\n"
 
 
@@ -83,7 +95,7 @@ def _head(report: Report, lang: str) -> list[str]:
     ]
 
 
-def _summary(report: Report, lang: str) -> list[str]:
+def _summary(report: Report, lang: str, show_passes: bool) -> list[str]:
     c = counts(report)
     header = [label("rules_run", lang), *(label(k, lang) for k in c.by_status)]
     out = [f"## {label('summary', lang)}", ""]
@@ -94,32 +106,53 @@ def _summary(report: Report, lang: str) -> list[str]:
         source = f" ({cell(report.baseline.source)})" if report.baseline and report.baseline.source else ""
         out += [f"{label('baseline_diff', lang)}{source}{colon(lang)}"
                 + comma(lang).join(f"{label(k, lang)} {v}" for k, v in c.baseline.items()), ""]
+    if c.by_status["pass"] and not show_passes:
+        out += [cell(passes_note(c.by_status["pass"], lang)), ""]
     return out
 
 
-def _failures(report: Report, lang: str) -> list[str]:
+def _failures(listed: list[Finding], lang: str) -> list[str]:
     out = [f"## {label('failures_by_work_point', lang)}", ""]
-    shown = failing(report.findings)
+    shown = failing(listed)
     if not shown:
         return [*out, label("no_failures", lang), ""]
     for wp, findings in group_by_work_point(shown):
         out += [f"### {work_point_title(wp, lang)}", ""]
         for rule_id, group in group_by_rule(findings):
             out += _rule_section(rule_id, group, lang)
+    if any(mark(f) for f in shown):
+        out += [cell(pick(UNCONFIRMED_LEGEND, lang)), ""]
+    return out
+
+
+def _others(listed: list[Finding], lang: str, show_passes: bool) -> list[str]:
+    """The listed findings that are not failures: not applicable, and the passes
+    when they are listed."""
+    others = [f for f in listed if not f.is_failure]
+    if not others:
+        return []
+    which = ", ".join(label(k, lang) for k in (("pass", "not_applicable") if show_passes
+                                               else ("not_applicable",)))
+    out = [f"## {label('other_findings', lang)}（{which}）" if lang == "zh"
+           else f"## {label('other_findings', lang)} ({which})", ""]
+    for rule_id, group in group_by_rule(others):
+        out += _rule_section(rule_id, group, lang)
     return out
 
 
 def _rule_section(rule_id: str, findings: list[Finding], lang: str) -> list[str]:
     first = findings[0]
-    out = [f"#### {cell(rule_id)} {cell(first.title.get(lang))} · {label(first.severity.value, lang)}",
-           ""]
+    head = f"#### {cell(rule_id)} {cell(first.title.get(lang))} · {label(first.severity.value, lang)}"
+    if first.certainty:
+        head += f" · {label('certainty', lang)} {certainty_text(first.certainty, lang)}"
+    out = [head, ""]
     if first.source:
         out += [f"{label('source', lang)}{colon(lang)}{cell(first.source)}", ""]
     header = [label(k, lang) for k in ("outcome", "subject", "observed", "required", "message",
                                        "location")]
     rows = []
     for f in findings:
-        outcome = status_text(f, lang)
+        outcome = status_text(f, lang) + mark(f)
         if f.baseline:
             outcome += f" [{label(f.baseline, lang)}]"
         message = f.message.get(lang)
@@ -158,22 +191,23 @@ def _unused(report: Report, lang: str) -> list[str]:
     return [f"## {label('waivers_unused', lang)}", "", *_table(header, rows), ""]
 
 
-def _all_rules(report: Report, lang: str, show_passes: bool) -> list[str]:
-    per_rule: dict[str, Counter[str]] = {}
-    for f in report.findings:
-        per_rule.setdefault(f.rule_id, Counter())[status(f)] += 1
-    keys = ("pass", "fail", "waived", "error", "not_applicable")
-    header = [label("rule_id", lang), label("rule_title", lang), label("work_point", lang),
-              label("severity", lang), *(label(k, lang) for k in keys)]
+def _all_rules(report: Report, listed: list[Finding], lang: str) -> list[str]:
+    """Every rule that ran, from the report's ``rules`` entries: the counts hold the
+    passes whether they are listed or not."""
+    rules = rules_of(report, listed)
+    if not rules:
+        return []
+    units = rule_units(report)
+    waived = waived_by_rule(report)
+    header = [label(k, lang) for k in ("rule_id", "rule_title", "work_point", "severity",
+                                       "certainty", "subjects", *OVERVIEW_OUTCOMES,
+                                       "observed_range")]
     rows = []
-    for r in rules_of(report):
-        title = {"zh": r.title_zh, "en": r.title_en}.get(lang, f"{r.title_zh} / {r.title_en}")
-        c = per_rule[r.id]
-        rows.append([r.id, title, r.work_point or "—", label(r.severity, lang),
-                     *(c.get(k, 0) for k in keys)])
-    out = [f"## {label('all_rules', lang)}", "", *_table(header, rows), ""]
-    if show_passes:
-        passes = [f for f in report.findings if f.outcome in (Outcome.passed, Outcome.not_applicable)]
-        for rule_id, group in group_by_rule(passes):
-            out += _rule_section(rule_id, group, lang)
-    return out
+    for r in rules:
+        counts_ = [fail_count_text(r, waived.get(r.rule_id, 0), lang) if k == "fail"
+                   else f"{r.by_outcome.get(k, 0):,}" for k in OVERVIEW_OUTCOMES]
+        rows.append([r.rule_id, r.title.get(lang), r.work_point or "—", label(r.severity.value, lang),
+                     r.certainty or "—", f"{r.subjects:,}", *counts_,
+                     observed_range_text(r, units.get(r.rule_id), lang)])
+    return [f"## {label('all_rules', lang)}", "", *_table(header, rows), "",
+            cell(pick(CERTAINTY_LEGEND, lang)), ""]

@@ -1,7 +1,9 @@
 """``sarif``: SARIF 2.1.0, so code-scanning viewers show data findings.
 
-One run; the driver's ``rules`` are the rules that gave findings. Each finding
-is a result whose physical location is the submission file of its table (the
+One run; the driver's ``rules`` are the rules that ran (the report's ``rules``
+entries, with their counts and certainty in ``properties``). Each listed
+finding — every finding that is not a pass, and the passes too with
+``--include-passes`` — is a result whose physical location is the submission file of its table (the
 data row's line, header on line 1) and whose logical location names the table,
 row and columns (``schools[3].largest_class_size``); the other rows of a
 multi-row finding are ``relatedLocations``. How the contract maps:
@@ -15,7 +17,10 @@ multi-row finding are ``relatedLocations``. How the contract maps:
   -> ``rejected``; the baseline mark -> ``baselineState``
   (new -> new, persisting -> unchanged, fixed -> absent);
 * ``partialFingerprints`` are keyed on rule id + subject id, which survive row
-  reordering between submissions.
+  reordering between submissions;
+* the rule's certainty is in the rule's and the result's ``properties``; a rule
+  whose figure is unconfirmed (M) or from the county's work points (seed) is
+  tagged ``unconfirmed``, and so is each of its failures.
 
 The output holds no time stamp and no path the report does not hold.
 """
@@ -25,9 +30,17 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from ...models import Finding, Outcome, Report
+from ...models import Finding, Outcome, Report, RuleEntry
 from ...reporters import RenderOptions, Reporter
-from ._common import required_text, rules_of, table_uri, with_unit
+from ._common import (
+    UNCONFIRMED,
+    certainty_text,
+    required_text,
+    rules_of,
+    table_uri,
+    unconfirmed,
+    with_unit,
+)
 
 SARIF_SCHEMA = "https://docs.oasis-open.org/sarif/sarif/v2.1.0/errata01/os/schemas/sarif-schema-2.1.0.json"
 SEVERITY_LEVEL = {"critical": "error", "major": "error", "minor": "warning", "info": "note"}
@@ -44,40 +57,32 @@ class SarifReporter(Reporter):
     human = False
 
     def render(self, report: Report, options: RenderOptions) -> str:
-        return json.dumps(sarif_document(report, options.lang), ensure_ascii=False, indent=2) + "\n"
+        doc = sarif_document(report, options.lang, include_passes=options.show_passes)
+        return json.dumps(doc, ensure_ascii=False, indent=2) + "\n"
 
 
-def sarif_document(report: Report, lang: str = "zh") -> dict[str, Any]:
-    rules = rules_of(report)
-    index = {r.id: i for i, r in enumerate(rules)}
+def sarif_document(report: Report, lang: str = "zh", *, include_passes: bool = False
+                   ) -> dict[str, Any]:
+    listed = list(report.iter_findings(include_passes))
+    rules = rules_of(report, listed)
+    index = {r.rule_id: i for i, r in enumerate(rules)}
+    # a crashed plugin's error names it; the rule entries do not
+    plugins: dict[str, str] = {}
+    for f in listed:
+        if f.plugin and f.rule_id not in plugins:
+            plugins[f.rule_id] = f.plugin
     driver: dict[str, Any] = {
         "name": report.tool.name,
         "version": report.tool.version,
         "semanticVersion": report.tool.version,
-        "rules": [
-            {
-                "id": r.id,
-                "name": r.title_en,
-                "shortDescription": {"text": _pick(r.title_zh, r.title_en, lang)},
-                "fullDescription": {"text": _full_description(r.title_zh, r.title_en, r.source, lang)},
-                "defaultConfiguration": {"level": SEVERITY_LEVEL[r.severity]},
-                "properties": _clean({
-                    "severity": r.severity,
-                    "work_point": r.work_point,
-                    "source": r.source,
-                    "title": {"zh": r.title_zh, "en": r.title_en},
-                    "plugin": r.plugin,
-                }),
-            }
-            for r in rules
-        ],
+        "rules": [_rule(r, plugins.get(r.rule_id), lang) for r in rules],
     }
     run: dict[str, Any] = {
         "tool": {"driver": driver},
         "automationDetails": {"id": f"{report.ruleset.id}/{report.submission.county_code or ''}"
                                     f"/{report.submission.year or ''}"},
         "columnKind": "unicodeCodePoints",
-        "results": [_result(f, index[f.rule_id], report, lang) for f in report.findings],
+        "results": [_result(f, index[f.rule_id], report, lang) for f in listed],
         "properties": _clean({
             "schema_version": report.schema_version,
             "ruleset": report.ruleset.model_dump(mode="json"),
@@ -85,7 +90,7 @@ def sarif_document(report: Report, lang: str = "zh") -> dict[str, Any]:
             "summary": report.summary.model_dump(mode="json"),
         }),
     }
-    uris = sorted({u for f in report.findings for u in _uris(f, report)})
+    uris = sorted({u for f in listed for u in _uris(f, report)})
     if uris:
         run["artifacts"] = [{"location": {"uri": u}} for u in uris]
     return {"version": "2.1.0", "$schema": SARIF_SCHEMA, "runs": [run]}
@@ -99,9 +104,37 @@ def _pick(zh: str, en: str, lang: str) -> str:
     return zh
 
 
-def _full_description(zh: str, en: str, source: str | None, lang: str) -> str:
-    text = _pick(zh, en, lang)
-    return f"{text} ({source})" if source else text
+def _full_description(r: RuleEntry, lang: str) -> str:
+    text = _pick(r.title.zh, r.title.en, lang)
+    if r.source:
+        text = f"{text} ({r.source})"
+    if r.certainty:
+        text += f" [{certainty_text(r.certainty, lang)}]"
+    return text
+
+
+def _rule(r: RuleEntry, plugin: str | None, lang: str) -> dict[str, Any]:
+    observed = r.observed.model_dump(mode="json") if r.observed is not None else None
+    return {
+        "id": r.rule_id,
+        "name": r.title.en,
+        "shortDescription": {"text": _pick(r.title.zh, r.title.en, lang)},
+        "fullDescription": {"text": _full_description(r, lang)},
+        "defaultConfiguration": {"level": SEVERITY_LEVEL[r.severity.value]},
+        "properties": _clean({
+            "severity": r.severity.value,
+            "certainty": r.certainty,
+            "work_point": r.work_point,
+            "source": r.source,
+            "title": r.title.model_dump(mode="json"),
+            "plugin": plugin,
+            # every finding of the rule, passes included, listed or not
+            "subjects": r.subjects,
+            "by_outcome": r.by_outcome,
+            "observed": observed,
+            "tags": ["unconfirmed"] if r.certainty in UNCONFIRMED else None,
+        }),
+    }
 
 
 def _uris(f: Finding, report: Report) -> list[str]:
@@ -145,6 +178,7 @@ def _result(f: Finding, rule_index: int, report: Report, lang: str) -> dict[str,
     result["properties"] = _clean({
         "outcome": f.outcome.value,
         "severity": f.severity.value,
+        "certainty": f.certainty,
         "work_point": f.work_point,
         "subject": f.subject.model_dump(mode="json", exclude_none=True),
         "observed": f.observed,
@@ -155,6 +189,7 @@ def _result(f: Finding, rule_index: int, report: Report, lang: str) -> dict[str,
         "message": f.message.model_dump(mode="json"),
         "source": f.source,
         "plugin": f.plugin,
+        "tags": ["unconfirmed"] if unconfirmed(f) else None,
     })
     return result
 

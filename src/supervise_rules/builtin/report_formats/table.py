@@ -1,4 +1,5 @@
-"""``table``: the terminal view (rich): a summary, then failures grouped by rule."""
+"""``table``: the terminal view (rich): a summary, the rules overview, then the
+failures grouped by rule (every listed finding with ``--include-passes``)."""
 
 from __future__ import annotations
 
@@ -11,14 +12,25 @@ from rich.text import Text
 from ...models import Finding, Outcome, Report
 from ...reporters import RenderOptions, Reporter
 from ._common import (
+    CERTAINTY_LEGEND,
+    OVERVIEW_OUTCOMES,
+    UNCONFIRMED_LEGEND,
+    certainty_text,
     colon,
     counts,
     group_by_rule,
     label,
+    mark,
+    observed_range_text,
+    passes_note,
+    pick,
     required_text,
+    rule_units,
+    rules_of,
     status,
     status_text,
     subject_text,
+    unconfirmed,
     waiver_text,
     with_unit,
     work_point_title,
@@ -36,7 +48,7 @@ BASELINE_STYLE = {"new": "bold red", "persisting": "red", "fixed": "green"}
 
 class TableReporter(Reporter):
     name = "table"
-    summary = "A terminal view: summary line, failures grouped by rule (rich)."
+    summary = "A terminal view: summary line, rules overview, failures grouped by rule (rich)."
     suffix = ".txt"
 
     def render(self, report: Report, options: RenderOptions) -> str:
@@ -50,14 +62,24 @@ class TableReporter(Reporter):
 
     def print(self, report: Report, console: Console, options: RenderOptions) -> None:
         lang = options.lang
+        listed = list(report.iter_findings(options.show_passes))
         _print_head(report, console, lang)
+        _print_rules(report, listed, console, lang)
 
-        shown = [f for f in report.findings
+        shown = [f for f in listed
                  if options.show_passes or f.outcome in (Outcome.fail, Outcome.error)]
+        console.print()
         if not shown:
             console.print(label("no_failures", lang), style="green")
         for rule_id, findings in group_by_rule(shown):
             _print_rule(rule_id, findings, console, lang)
+        if any(unconfirmed(f) for f in shown):
+            console.print()
+            console.print(pick(UNCONFIRMED_LEGEND, lang), style="yellow")
+        passes = report.summary.by_outcome.get("pass", 0)
+        if passes and not options.show_passes:
+            console.print()
+            console.print(passes_note(passes, lang), style="dim")
         _print_fixed(report, console, lang)
         _print_unused_waivers(report, console, lang)
 
@@ -92,13 +114,55 @@ def _print_head(report: Report, console: Console, lang: str) -> None:
         console.print(base)
 
 
+def _print_rules(report: Report, listed: list[Finding], console: Console, lang: str) -> None:
+    """One line per rule that ran: what it checked and how it came out, passes
+    counted whether they are listed or not."""
+    rules = rules_of(report, listed)
+    if not rules:
+        return
+    units = rule_units(report)
+    console.print()
+    console.print(Text(label("all_rules", lang), style="bold"))
+    table = Table(show_header=True, header_style="bold", box=None, pad_edge=False, expand=False)
+
+    def head(key: str) -> str:
+        # both languages one above the other: side by side the columns would not fit
+        return label(key, lang) if lang != "both" else f"{label(key, 'zh')}\n{label(key, 'en')}"
+
+    # a narrow terminal shortens the title, folds the range and wraps the headers; a
+    # number has no space to break at. (The waived failures among the counts are in
+    # the summary line and the failure list.)
+    table.add_column(head("rule_id"), no_wrap=True)
+    table.add_column(head("rule_title"), max_width=18 if lang == "both" else 26, no_wrap=True,
+                     overflow="ellipsis")
+    table.add_column(head("severity"), no_wrap=True)
+    table.add_column(head("certainty"))
+    table.add_column(head("subjects"), justify="right")
+    for key in OVERVIEW_OUTCOMES:
+        table.add_column(head(key), justify="right")
+    table.add_column(head("observed_range"), justify="right", overflow="fold")
+    for r in rules:
+        cells = [Text(f"{r.by_outcome.get(k, 0):,}",
+                      style=STATUS_STYLE[k] if r.by_outcome.get(k, 0) and k != "pass" else "")
+                 for k in OVERVIEW_OUTCOMES]
+        # in both languages a title would be cut to its Chinese half anyway
+        title = r.title.zh if lang == "both" else r.title.get(lang)
+        table.add_row(r.rule_id, title, label(r.severity.value, lang),
+                      r.certainty or "—", f"{r.subjects:,}", *cells,
+                      observed_range_text(r, units.get(r.rule_id), lang))
+    console.print(table)
+    console.print(pick(CERTAINTY_LEGEND, lang), style="dim")
+
+
 def _print_rule(rule_id: str, findings: list[Finding], console: Console, lang: str) -> None:
     first = findings[0]
     console.print()
     where = f" · {work_point_title(first.work_point, lang)}" if first.work_point else ""
+    sure = (f" · {label('certainty', lang)} {certainty_text(first.certainty, lang)}"
+            if first.certainty else "")
     console.print(Text.assemble(
         (f"{rule_id} ", "bold"), first.title.get(lang),
-        (f"  [{label(first.severity.value, lang)}{where}]", "dim"),
+        (f"  [{label(first.severity.value, lang)}{where}{sure}]", "dim"),
     ))
     table = Table(show_header=True, header_style="bold", box=None, pad_edge=False, expand=False)
     table.add_column(label("outcome", lang))
@@ -107,7 +171,7 @@ def _print_rule(rule_id: str, findings: list[Finding], console: Console, lang: s
     table.add_column(label("required", lang), justify="right")
     table.add_column(label("message", lang), overflow="fold")
     for f in findings:
-        outcome = Text(status_text(f, lang), style=STATUS_STYLE[status(f)])
+        outcome = Text(status_text(f, lang) + mark(f), style=STATUS_STYLE[status(f)])
         if f.baseline:
             outcome.append(f" [{label(f.baseline, lang)}]", style=BASELINE_STYLE[f.baseline])
         message = Text(f.message.get(lang))

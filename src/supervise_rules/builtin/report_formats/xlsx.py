@@ -1,7 +1,10 @@
-"""``xlsx``: a workbook for the office: 「概况」, 「全部结果」 and one sheet per work point.
+"""``xlsx``: a workbook for the office: 「概况」, 「规则一览」, the findings and one sheet
+per work point.
 
-Each findings sheet has the same columns (Chinese headers; English with
-``--lang en``), a frozen header row and an autofilter. Every string is written
+「规则一览」 has one row per rule that ran, counted over every finding (passes
+included); the findings sheets list the listed findings — 「结果清单（不含通过项）」,
+or 「全部结果」 with ``--include-passes``. Each findings sheet has the same columns
+(Chinese headers; English with ``--lang en``), a frozen header row and an autofilter. Every string is written
 with ``write_string``: a value starting with ``=``, ``+``, ``-`` or ``@`` from a
 submission stays text and can never run as a formula. Numbers are written as
 numbers (ratios with a percent format) so they sort and sum.
@@ -21,14 +24,23 @@ from typing import Any
 from ...models import Finding, Report
 from ...reporters import RenderOptions, Reporter
 from ._common import (
+    CERTAINTY_LEGEND,
+    UNCONFIRMED_NOTE,
+    certainty_text,
     compact_rows,
     counts,
     group_by_work_point,
     label,
+    passes_note,
+    pick,
     required_text,
+    rule_units,
+    rules_of,
     status_text,
     submission_line,
+    unconfirmed,
     unit_text,
+    waived_by_rule,
     waiver_text,
     work_point_title,
 )
@@ -39,6 +51,7 @@ COLUMNS: tuple[tuple[str, int], ...] = (
     ("rule_title", 28),
     ("work_point", 9),
     ("severity", 9),
+    ("certainty", 14),
     ("outcome", 12),
     ("subject_type", 10),
     ("subject_id", 22),
@@ -53,6 +66,24 @@ COLUMNS: tuple[tuple[str, int], ...] = (
     ("source", 40),
     ("waiver", 40),
     ("baseline", 9),
+)
+#: (label key, column width) of 「规则一览」
+RULE_COLUMNS: tuple[tuple[str, int], ...] = (
+    ("rule_id", 10),
+    ("rule_title", 36),
+    ("work_point", 9),
+    ("severity", 9),
+    ("certainty", 14),
+    ("subjects", 9),
+    ("pass", 9),
+    ("fail", 9),
+    ("waived", 9),
+    ("error", 9),
+    ("not_applicable", 9),
+    ("observed_min", 12),
+    ("observed_max", 12),
+    ("unit", 10),
+    ("source", 40),
 )
 #: Excel's limit on the characters of one cell
 MAX_CELL = 32767
@@ -77,7 +108,7 @@ def _sheet_name(text: str, taken: set[str]) -> str:
 
 class XlsxReporter(Reporter):
     name = "xlsx"
-    summary = "Excel workbook: all findings, one sheet per work point; filters on, no formulas."
+    summary = "Excel workbook: summary, rules, findings, one sheet per work point; no formulas."
     suffix = ".xlsx"
     binary = True
 
@@ -103,11 +134,15 @@ class XlsxReporter(Reporter):
         })
         fmt = _Formats(wb)
         taken: set[str] = set()
+        listed = list(report.iter_findings(options.show_passes))
         _summary_sheet(wb.add_worksheet(_sheet_name(label("summary", lang if lang == "en" else "zh"),
-                                                    taken)), report, lang, fmt)
-        _findings_sheet(wb.add_worksheet(_sheet_name(_header("all_findings", lang), taken)),
-                        report.findings, lang, fmt)
-        for wp, findings in group_by_work_point(report.findings):
+                                                    taken)), report, listed, lang, fmt,
+                       options.show_passes)
+        _rules_sheet(wb.add_worksheet(_sheet_name(_header("all_rules", lang), taken)),
+                     report, listed, lang, fmt)
+        findings_title = _header("all_findings" if options.show_passes else "listed_findings", lang)
+        _findings_sheet(wb.add_worksheet(_sheet_name(findings_title, taken)), listed, lang, fmt)
+        for wp, findings in group_by_work_point(listed):
             title = work_point_title(wp, "en" if lang == "en" else "zh")
             _findings_sheet(wb.add_worksheet(_sheet_name(title, taken)), findings, lang, fmt)
         wb.close()
@@ -154,6 +189,7 @@ def _cells(f: Finding, lang: str) -> list[tuple[object, str | None]]:
         (f.title.get(lang), None),
         (f.work_point, None),
         (label(f.severity.value, lang), None),
+        (certainty_text(f.certainty, lang) if f.certainty else None, None),
         (status_text(f, lang), None),
         (label(f.subject.type, lang), None),
         (f.subject.id, None),
@@ -183,7 +219,43 @@ def _findings_sheet(ws: Any, findings: list[Finding], lang: str, fmt: _Formats) 
     ws.autofilter(0, 0, max(len(findings), 1), len(COLUMNS) - 1)
 
 
-def _summary_sheet(ws: Any, report: Report, lang: str, fmt: _Formats) -> None:
+def _rules_sheet(ws: Any, report: Report, listed: list[Finding], lang: str,
+                 fmt: _Formats) -> None:
+    """One row per rule that ran; its counts include the passes, listed or not."""
+    units = rule_units(report)
+    waived = waived_by_rule(report)
+    for col, (key, width) in enumerate(RULE_COLUMNS):
+        ws.write_string(0, col, _header(key, lang), fmt.header)
+        ws.set_column(col, col, width)
+    rules = rules_of(report, listed)
+    for r, entry in enumerate(rules, start=1):
+        unit = units.get(entry.rule_id)
+        rng = entry.observed
+        values: list[tuple[object, str | None]] = [
+            (entry.rule_id, None),
+            (entry.title.get(lang), None),
+            (entry.work_point, None),
+            (label(entry.severity.value, lang), None),
+            (certainty_text(entry.certainty, lang) if entry.certainty else None, None),
+            (entry.subjects, None),
+            (entry.by_outcome.get("pass", 0), None),
+            (entry.by_outcome.get("fail", 0), None),
+            (waived.get(entry.rule_id, 0), None),
+            (entry.by_outcome.get("error", 0), None),
+            (entry.by_outcome.get("not_applicable", 0), None),
+            (rng.min if rng is not None else None, unit),
+            (rng.max if rng is not None else None, unit),
+            (_unit_name(unit, lang), None),
+            (entry.source, None),
+        ]
+        for col, (value, value_unit) in enumerate(values):
+            _put(ws, r, col, value, fmt, unit=value_unit)
+    ws.freeze_panes(1, 0)
+    ws.autofilter(0, 0, max(len(rules), 1), len(RULE_COLUMNS) - 1)
+
+
+def _summary_sheet(ws: Any, report: Report, listed: list[Finding], lang: str, fmt: _Formats,
+                   show_passes: bool) -> None:
     c = counts(report)
     r = report.ruleset
     ws.set_column(0, 0, 24)
@@ -204,6 +276,14 @@ def _summary_sheet(ws: Any, report: Report, lang: str, fmt: _Formats) -> None:
         rows += [("", ""), (label("baseline_diff", lang), report.baseline.source
                             if report.baseline and report.baseline.source else "")]
         rows += [(label(k, lang), v) for k, v in c.baseline.items()]
+    # the notes a reader of the findings sheets needs, in the sheet they open first
+    notes = []
+    if c.by_status["pass"] and not show_passes:
+        notes.append(passes_note(c.by_status["pass"], lang))
+    notes.append(pick(CERTAINTY_LEGEND, lang))
+    if any(unconfirmed(f) for f in listed):
+        notes.append(pick(UNCONFIRMED_NOTE, lang))
+    rows += [("", ""), *((label("note", lang) if i == 0 else "", n) for i, n in enumerate(notes))]
     for i, (key, value) in enumerate(rows, start=2):
         if key:
             ws.write_string(i, 0, key, fmt.bold)
