@@ -68,6 +68,31 @@ def test_school_level_and_section_findings_share_a_notice():
         ("BAL-01", "2164000584/primary"), ("INS-06", "2164000584")]
 
 
+def test_notices_never_make_the_passes_into_objects(tmp_path, monkeypatch):
+    from supervise_rules.report import Report
+
+    report = helan_bal_report()
+    expected = [(n.school_id, [(f.rule_id, f.subject.id) for f in n.findings])
+                for n in collect_notices(report)]
+
+    def no_objects(self):
+        raise AssertionError("notices made a Finding for every finding (report.findings)")
+
+    monkeypatch.setattr(Report, "findings", property(no_objects))
+    assert [(n.school_id, [(f.rule_id, f.subject.id) for f in n.findings])
+            for n in collect_notices(report)] == expected
+    assert [s for s, _ in expected] == FAILING_SCHOOLS
+    assert len(write_notices(report, tmp_path)) == len(FAILING_SCHOOLS) + 1
+
+
+def test_notices_from_a_report_without_its_passes(tmp_path):
+    """A JSON report lists the failures only by default: that is all notices need."""
+    from supervise_rules.models import Report
+
+    report = Report.model_validate_json(helan_bal_report().to_json())
+    assert [n.school_id for n in collect_notices(report)] == FAILING_SCHOOLS
+
+
 def test_file_names_are_safe(tmp_path):
     assert safe_filename("../../etc/passwd") == "etc_passwd"
     assert safe_filename("学校") == "school"

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import io
 import json
 import re
@@ -172,12 +173,46 @@ def test_xlsx_content_and_no_formulas(helan):
     assert any(isinstance(v, float) and abs(v - 0.5221) < 1e-4 for v in numbers)
 
 
+def test_every_schools_values_come_from_the_store_not_from_pass_findings(monkeypatch):
+    """The passes are read as columns of ``report.frame()``: no ``Finding`` per school."""
+    from supervise_rules.report import Report
+
+    report = helan_bal_report()
+    expected = render_html(build_selfcheck(report))
+
+    def no_objects(self):
+        raise AssertionError("the self-check made a Finding for every finding (report.findings)")
+
+    monkeypatch.setattr(Report, "findings", property(no_objects))
+    sc = build_selfcheck(report)
+    assert render_html(sc) == expected
+    assert render_xlsx(sc)
+    first = next(row for row in sc.sections["primary"] if row.school_id == "2164000232")
+    assert first.findings["BAL-06"].outcome is Outcome.passed  # a pass, read from the frame
+    assert first.findings["BAL-06"].observed == pytest.approx(3442, abs=1)
+
+
+def test_waived_and_error_values_keep_their_status():
+    from supervise_rules.models import Waiver
+
+    school = Subject(type="school", id="2164000303/primary", name="贺兰县第三小学")
+    waived = finding("BAL-21", school, "fail", observed=52, op="<=", value=45).model_copy(
+        update={"waiver": Waiver(reason="r", approved_by="a", expires=dt.date(2025, 1, 1))})
+    report = make_report([waived, finding("BAL-01", school, "error")])
+    sc = build_selfcheck(report)
+    [value] = sc.school_rules["BAL-21"]
+    assert value.is_waived and value.observed == 52 and value.required == ("<=", 45)
+    assert [f.rule_id for f in sc.errors] == ["BAL-01"]
+
+
 def test_cli_from_a_json_report(tmp_path, capsys):
     report = tmp_path / "report.json"
-    report.write_text(helan_bal_report().to_json(), encoding="utf-8")
+    report.write_text(helan_bal_report().to_json(include_passes=True), encoding="utf-8")
     assert main(["report", "selfcheck", str(report)]) == 0
     out = capsys.readouterr().out
     assert out.startswith("<!DOCTYPE html>") and TITLE in out
+    assert "不完整" not in out
+    assert "22 / 23" in out  # the passing schools are counted: they are in the document
 
     xlsx = tmp_path / "自查报告.xlsx"
     assert main(["report", "selfcheck", str(report), "--output", str(xlsx)]) == 0
@@ -194,6 +229,18 @@ def test_cli_from_a_submission(tmp_path, examples, capsys):
     assert TITLE in html
     assert "六、自查结论" in html
     assert capsys.readouterr().err == ""  # no progress or noise when stderr is not a terminal
+
+
+def test_a_report_without_its_passes_is_said_to_be_incomplete(tmp_path, capsys):
+    """A JSON report written without --include-passes holds the failures only: the
+    self-check must not count the schools it cannot see as failing or missing."""
+    report = tmp_path / "report.json"
+    report.write_text(helan_bal_report().to_json(), encoding="utf-8")
+    assert main(["report", "selfcheck", str(report)]) == 0
+    out = capsys.readouterr().out
+    assert "检查结果未列出通过项" in out and "--include-passes" in out
+    assert "自查结论：所依据的检查结果不完整（未列出通过项），无法形成自查结论。" in out
+    assert "尚未全部达到标准" not in out
 
 
 def test_cli_bad_report_document(tmp_path, capsys):

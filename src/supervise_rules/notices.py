@@ -53,7 +53,9 @@ class SchoolNotice:
 def collect_notices(report: Report) -> list[SchoolNotice]:
     """The schools that get a notice, in school-id order, each with its failing findings."""
     by_school: dict[str, SchoolNotice] = {}
-    for f in report.findings:
+    # a notice is about failures, and failures are always listed: the passes are
+    # never made into objects, however many schools passed
+    for f in report.iter_findings():
         if f.subject.type != "school" or not f.is_failure or f.is_waived:
             continue
         school_id = f.subject.id.split("/")[0]

@@ -1,6 +1,11 @@
 """核心指标自查报告: the 优质均衡 self-check a county director signs (work point 11).
 
-Built only from a :class:`~supervise_rules.models.Report`'s findings, by rule id:
+Built only from a :class:`~supervise_rules.models.Report`'s findings, by rule id.
+Every school's values are needed, the passing ones too, so they are read from
+the findings store (``report.frame(include_passes=True)``, filtered to the rules
+below) rather than made into one ``Finding`` per school; a report read back from
+a JSON document written without ``--include-passes`` lacks the passes, and the
+self-check then says it is incomplete instead of concluding:
 
 * BAL-01..07 per school section (``<school_id>/<level>``) and BAL-08 per section;
 * BAL-11..17, the coefficient of variation of BAL-01..07 by level;
@@ -17,8 +22,12 @@ treated as met.
 from __future__ import annotations
 
 import datetime as dt
+import re
 from collections import defaultdict
 from dataclasses import dataclass, field
+from typing import Any, NamedTuple
+
+import polars as pl
 
 from .documents import (
     STATUS_MARK,
@@ -34,7 +43,7 @@ from .documents import (
 )
 from .documents import render_html as _render_html
 from .documents import render_xlsx as _render_xlsx
-from .models import Finding, Outcome, Report
+from .models import Outcome, Report
 from .tables import LEVEL
 
 LEVELS = ("primary", "junior")
@@ -91,6 +100,104 @@ _OP = {">=": "≥", "<=": "≤", ">": ">", "<": "<", "==": "=", "!=": "≠"}
 # --- the data of the report --------------------------------------------------------------
 
 
+class _Subject(NamedTuple):
+    type: str
+    id: str
+    name: str | None
+
+
+class _Required(NamedTuple):
+    op: str
+    value: Any
+
+
+class _Text(NamedTuple):
+    zh: str
+    en: str
+
+
+@dataclass(frozen=True, slots=True)
+class Value:
+    """One finding of a self-check rule as read from a row of ``report.frame()``:
+    what the self-check shows, with the attribute names of a ``Finding``."""
+
+    rule_id: str
+    title: _Text
+    outcome: Outcome
+    subject: _Subject
+    observed: float | int | str | bool | None
+    #: ``observed`` as the JSON report writes it (``52``, not ``52.0``)
+    observed_text: str | None
+    required: _Required | None
+    unit: str | None
+    message: _Text
+    waiver_status: str | None = None
+
+    @property
+    def is_failure(self) -> bool:
+        return self.outcome in (Outcome.fail, Outcome.error)
+
+    @property
+    def is_waived(self) -> bool:
+        return self.waiver_status == "active" and self.is_failure
+
+
+_INT = re.compile(r"-?\d+")
+
+
+def _typed(number: float | None, text: str | None) -> float | int | str | bool | None:
+    """A value back from the frame's number and text columns: whole numbers as
+    ints (so that ``52`` stays ``52``), other numbers as floats, the rest as text."""
+    if number is None:
+        if text in ("true", "false"):
+            return text == "true"
+        return text
+    if text is not None and _INT.fullmatch(text):
+        return int(text)
+    return number
+
+
+def _parsed(text: str | None) -> float | int | str | None:
+    """A threshold from the frame's text column."""
+    if text is None:
+        return None
+    if _INT.fullmatch(text):
+        return int(text)
+    try:
+        return float(text)
+    except ValueError:
+        return text
+
+
+_COLUMNS = ("rule_id", "outcome", "subject_type", "subject_id", "subject_name", "observed",
+            "observed_text", "required_op", "required_value", "unit", "message_zh", "message_en",
+            "waiver_status")
+
+
+def read_values(frame: pl.DataFrame, titles: dict[str, _Text], rule_ids: list[str]) -> list[Value]:
+    """Every finding of ``rule_ids`` in ``frame`` (``report.frame()``), in its order."""
+    values = []
+    rows = frame.filter(pl.col("rule_id").is_in(rule_ids)).select(_COLUMNS).iter_rows()
+    for (rule_id, outcome, s_type, s_id, s_name, observed, observed_text, op, required, unit,
+         zh, en, waiver) in rows:
+        values.append(Value(
+            rule_id=rule_id, title=titles.get(rule_id, _Text(rule_id, rule_id)),
+            outcome=Outcome(outcome), subject=_Subject(s_type, s_id, s_name),
+            observed=_typed(observed, observed_text), observed_text=observed_text,
+            required=_Required(op, _parsed(required)) if op is not None else None,
+            unit=unit, message=_Text(zh or "", en or ""), waiver_status=waiver,
+        ))
+    return values
+
+
+def missing_passes(report: Report, frame: pl.DataFrame) -> int:
+    """Passes the summary counts but ``frame`` (``report.frame(include_passes=True)``)
+    does not hold: a report read back from a JSON document written without
+    ``--include-passes``."""
+    held = int((frame["outcome"] == "pass").sum())
+    return max(0, report.summary.by_outcome.get("pass", 0) - held)
+
+
 @dataclass
 class SectionRow:
     """One school section (``<school_id>/<level>``) and its BAL-01..08 findings."""
@@ -98,7 +205,7 @@ class SectionRow:
     school_id: str
     level: str
     name: str
-    findings: dict[str, Finding] = field(default_factory=dict)
+    findings: dict[str, Value] = field(default_factory=dict)
 
     @property
     def assessed(self) -> bool:
@@ -109,11 +216,18 @@ class SectionRow:
 class SelfCheck:
     report: Report
     sections: dict[str, list[SectionRow]]
-    cv: dict[str, dict[str, Finding]]
-    school_rules: dict[str, list[Finding]]
-    county: dict[str, Finding]
+    cv: dict[str, dict[str, Value]]
+    school_rules: dict[str, list[Value]]
+    county: dict[str, Value]
     missing: list[str]
-    other_failures: list[Finding]
+    #: failing CON- findings (数据真实性): only their number is reported
+    other_failures: list[Any]
+    #: BAL-rule findings that are ``error`` (the data must be corrected)
+    errors: list[Value] = field(default_factory=list)
+    #: passes counted in the summary but absent from the report (see :func:`missing_passes`)
+    passes_missing: int = 0
+    #: every finding of the self-check's rules, in report order (the xlsx detail sheet)
+    values: list[Value] = field(default_factory=list)
 
     @property
     def county_name(self) -> str:
@@ -127,7 +241,7 @@ class SelfCheck:
         return f"{self.county_name}{year_text}义务教育优质均衡发展核心指标自查报告"
 
 
-def level_of(f: Finding) -> str | None:
+def level_of(f: Value) -> str | None:
     """``primary`` / ``junior`` of a finding: from ``<id>/<level>``, else from its name or message."""
     parts = f.subject.id.split("/")
     if len(parts) > 1 and parts[-1] in LEVELS:
@@ -147,11 +261,14 @@ def build_selfcheck(report: Report) -> SelfCheck:
     county_ids = {i.rule_id for i in (*GUARANTEE_COUNTY, *QUALITY, *RECOGNITION)}
 
     rows: dict[str, SectionRow] = {}
-    cv: dict[str, dict[str, Finding]] = defaultdict(dict)
-    school_rules: dict[str, list[Finding]] = defaultdict(list)
-    county: dict[str, Finding] = {}
+    cv: dict[str, dict[str, Value]] = defaultdict(dict)
+    school_rules: dict[str, list[Value]] = defaultdict(list)
+    county: dict[str, Value] = {}
     seen: set[str] = set()
-    for f in report.findings:
+    frame = report.frame(include_passes=True)
+    titles = {r.rule_id: _Text(r.title.zh, r.title.en) for r in report.rules}
+    values = read_values(frame, titles, ALL_RULES)
+    for f in values:
         seen.add(f.rule_id)
         if f.rule_id in resource_ids and f.subject.type == "school":
             level = level_of(f) or "?"
@@ -172,7 +289,8 @@ def build_selfcheck(report: Report) -> SelfCheck:
     for row in sorted(rows.values(), key=lambda r: (LEVELS.index(r.level) if r.level in LEVELS else 9,
                                                      r.school_id)):
         sections.setdefault(row.level, []).append(row)
-    other = [f for f in report.findings
+    # failures are always listed: no pass needs to be made for these
+    other = [f for f in report.iter_findings()
              if f.is_failure and f.rule_id.startswith("CON-")]
     return SelfCheck(
         report=report,
@@ -182,13 +300,16 @@ def build_selfcheck(report: Report) -> SelfCheck:
         county=county,
         missing=[r for r in ALL_RULES if r not in seen],
         other_failures=other,
+        errors=[f for f in values if f.outcome is Outcome.error],
+        passes_missing=missing_passes(report, frame),
+        values=values,
     )
 
 
 # --- formatting ----------------------------------------------------------------------------
 
 
-def _status(f: Finding | None) -> str | None:
+def _status(f: Value | None) -> str | None:
     if f is None:
         return None
     if f.is_waived:
@@ -222,7 +343,7 @@ def _threshold(value: object, ind: Indicator, unit: str | None) -> str:
     return _num(value, ind, unit)
 
 
-def _required(f: Finding | None, ind: Indicator, level: str) -> str:
+def _required(f: Value | None, ind: Indicator, level: str) -> str:
     if f is not None and f.required is not None and f.required.value is not None:
         op = _OP.get(f.required.op, f.required.op)
         return f"{op} {_threshold(f.required.value, ind, f.unit)}"
@@ -233,7 +354,7 @@ def _required(f: Finding | None, ind: Indicator, level: str) -> str:
     return "见规则"
 
 
-def _value_cell(f: Finding | None, ind: Indicator) -> Cell:
+def _value_cell(f: Value | None, ind: Indicator) -> Cell:
     if f is None:
         return cell("", align="right")
     status = _status(f)
@@ -245,7 +366,7 @@ def _value_cell(f: Finding | None, ind: Indicator) -> Cell:
     return cell(text, status, align="right")
 
 
-def _verdict(f: Finding | None) -> Cell:
+def _verdict(f: Value | None) -> Cell:
     status = _status(f)
     if status is None:
         return cell("未检查", align="center")
@@ -264,6 +385,8 @@ def build_document(sc: SelfCheck) -> Document:
     sub = r.submission
     doc = Document(sc.title)
     doc.add(Title(sc.title, subtitle=f"数据截至 {_date_zh(sub.as_of)}"))
+    if sc.passes_missing:
+        doc.add(Paragraph(INCOMPLETE.format(n=sc.passes_missing), emphasis=True))
 
     doc.add(Heading("一、基本情况"))
     assessed = {lvl: [row for row in rows if row.assessed] for lvl, rows in sc.sections.items()}
@@ -410,6 +533,13 @@ def build_document(sc: SelfCheck) -> Document:
     return doc
 
 
+#: said at the top and as the conclusion when the passes are missing: the tables
+#: then hold only the failing schools, and a count of "达标" would be wrong
+INCOMPLETE = ("注意：本报告依据的检查结果未列出通过项（共 {n:,} 项；JSON 结果生成时未加 "
+              "--include-passes），达标学校的数值缺失，以下各表不完整。请直接对填报数据生成自查报告，"
+              "或用 --include-passes 重新输出 JSON 结果后再生成。")
+
+
 def _verdict_status(status: str | None) -> Cell:
     if status is None:
         return cell("未检查", align="center")
@@ -497,7 +627,7 @@ def conclusion(sc: SelfCheck) -> list[str]:
     if qr:
         paragraphs.append("教育质量与社会认可度：" + "；".join(qr) + "。")
 
-    errors = [f for f in sc.report.findings if f.rule_id in ALL_RULES and f.outcome is Outcome.error]
+    errors = sc.errors
     if errors:
         paragraphs.append(f"另有 {len(errors)} 项指标因填报数据缺失或有误无法计算，须核实数据后重新自查。")
         problems.append(f"{len(errors)} 项指标无法计算")
@@ -509,6 +639,9 @@ def conclusion(sc: SelfCheck) -> list[str]:
                           + "、".join(sc.missing) + "。")
 
     county = sc.county_name
+    if sc.passes_missing:
+        return ["自查结论：所依据的检查结果不完整（未列出通过项），无法形成自查结论。"
+                + INCOMPLETE.format(n=sc.passes_missing), *paragraphs]
     if len(sc.missing) == len(ALL_RULES):
         return ["自查结论：本次检查的规则集不含义务教育优质均衡发展核心指标（BAL 规则），无法形成自查结论。"
                 "请使用含 BAL 规则的规则集重新检查。", *paragraphs]
@@ -525,13 +658,11 @@ def conclusion(sc: SelfCheck) -> list[str]:
 
 def _detail_table(sc: SelfCheck) -> TableBlock:
     rows = []
-    for f in sc.report.findings:
-        if f.rule_id not in ALL_RULES:
-            continue
+    for f in sc.values:
         req = f.required
         rows.append([
             cell(f.rule_id), cell(f.title.zh), cell(f.subject.id), cell(f.subject.name or ""),
-            Cell(str(f.observed), number=float(f.observed))
+            Cell(f.observed_text or str(f.observed), number=float(f.observed))
             if isinstance(f.observed, int | float) and not isinstance(f.observed, bool)
             else cell("" if f.observed is None else f.observed),
             cell(f"{req.op} {req.value}" if req is not None else ""),
