@@ -13,7 +13,7 @@ naming the rule and the plugin that provided the validator; the run goes on.
 from __future__ import annotations
 
 import traceback
-from collections.abc import Callable, Iterable
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, get_args
@@ -24,7 +24,7 @@ import polars as pl
 from .models import Finding, LocalizedText, Outcome, RulesetInfo, SubjectType, SubmissionInfo, ToolInfo
 from .report import Report
 from .rulesets import ResolvedRule, Ruleset, load_ruleset
-from .store import EvidenceColumn, FindingStore, Part, RuleMeta, clean_series, parts_from_findings
+from .store import EvidenceColumn, FindingStore, Part, RuleMeta, clean_expr, parts_from_findings, stats_frame
 from .submission import Submission
 from .tables import TABLES, plugin_tables
 from .validators import EvidenceSpec, FrameProvider, Rows, RuleContext, RuleResult
@@ -77,10 +77,12 @@ def check(
             if progress is not None:
                 progress(rule, i, total)
             runs.append(_start(rule, submission, frames, host))
-        collected = _collect_all([lf for run in runs for lf in run.lazy_frames()])
+        for run in runs:
+            run.prepare()
+        _collect_runs(runs)
         parts: list[Part] = parts_from_findings(submission.problems) if submission.problems else []
         for run in runs:
-            parts += run.finish(collected)
+            parts += run.finish()
     return Report.from_store(
         tool=ToolInfo(version=_version()),
         ruleset=RulesetInfo(id=ruleset.id, version=ruleset.version, title=ruleset.title.zh),
@@ -94,6 +96,22 @@ def check(
 
 
 @dataclass
+class _Pending:
+    """One result on its way to the store: its findings as a lazy polars frame in
+    the store's columns, and what the batched collect returns for it."""
+
+    result: RuleResult
+    frame: pl.LazyFrame
+    part: Part
+    listed: pl.DataFrame | None = None
+    stats: pl.DataFrame | None = None
+
+    def targets(self) -> list[pl.LazyFrame]:
+        # the passes are not collected: they are counted, and listed only on request
+        return [self.frame.filter(pl.col("outcome") != "pass"), stats_frame(self.frame)]
+
+
+@dataclass
 class _Run:
     """One rule between running its validator and building its findings."""
 
@@ -102,25 +120,63 @@ class _Run:
     results: list[RuleResult] = field(default_factory=list)
     findings: list[Finding] = field(default_factory=list)
     error: Finding | None = None
+    pending: list[_Pending] = field(default_factory=list)
 
-    def lazy_frames(self) -> Iterable[Any]:
-        for result in self.results:
-            yield result.frame
-            for spec in result.evidence or ():
-                if isinstance(spec.rows, Rows):
-                    yield spec.rows.frame
+    def prepare(self) -> None:
+        """Each result as a lazy frame in the store's columns (nothing runs yet)."""
+        if self.error is not None:
+            return
+        try:
+            self.pending = [_pending(self.ctx, r) for r in self.results]
+        except Exception as exc:  # a result that cannot even be planned
+            self._fail(exc)
 
-    def finish(self, collected: dict[int, pl.DataFrame | BaseException]) -> list[Part]:
+    def targets(self) -> list[pl.LazyFrame]:
+        return [t for p in self.pending for t in p.targets()]
+
+    def take(self, collected: list[pl.DataFrame]) -> None:
+        for i, pending in enumerate(self.pending):
+            pending.listed, pending.stats = collected[2 * i], collected[2 * i + 1]
+
+    def _fail(self, exc: BaseException) -> None:
+        self.error = _crash(self.ctx, self.plugin, exc, "result frame")
+        self.pending = []
+
+    def finish(self) -> list[Part]:
         """This rule's parts, or one error part when a frame failed to collect or
         does not follow the result-frame contract."""
-        if self.error is not None:
-            return parts_from_findings([self.error])
-        try:
-            parts = [build_part(self.ctx, r, collected) for r in self.results]
-            parts += parts_from_findings(self.findings, _meta(self.ctx.rule)) if self.findings else []
-        except Exception as exc:  # the frame of one rule must not abort the others
-            return parts_from_findings([_crash(self.ctx, self.plugin, exc, "result frame")])
-        return [p for p in parts if p.frame.height]
+        if self.error is None:
+            try:
+                parts = [_finished(p) for p in self.pending]
+                if self.findings:
+                    parts += parts_from_findings(self.findings, _meta(self.ctx.rule))
+                return [p for p in parts if p.stats is not None and p.stats.height]
+            except Exception as exc:  # the frame of one rule must not abort the others
+                self._fail(exc)
+        assert self.error is not None
+        return parts_from_findings([self.error])
+
+
+def _collect_runs(runs: list[_Run]) -> None:
+    """Collect every rule's listed findings and counts in one polars batch
+    (``collect_all``: scans and sub-plans the rules share run once). If the
+    batch fails, each rule is collected on its own, so that the failure is
+    pinned on its rule and the others still count."""
+    active = [r for r in runs if r.pending]
+    targets = [r.targets() for r in active]
+    try:
+        collected = pl.collect_all([t for ts in targets for t in ts])
+    except Exception:
+        for run, ts in zip(active, targets, strict=True):
+            try:
+                run.take(pl.collect_all(ts))
+            except Exception as exc:
+                run._fail(exc)
+        return
+    i = 0
+    for run, ts in zip(active, targets, strict=True):
+        run.take(collected[i:i + len(ts)])
+        i += len(ts)
 
 
 def _start(rule: ResolvedRule, submission: Submission, frames: FrameProvider,
@@ -157,16 +213,19 @@ def run_rule(
 ) -> list[Finding]:
     """Run one rule on its own and return its findings as objects."""
     run = _start(rule, submission, frames, host)
-    collected = _collect_all(list(run.lazy_frames()))
-    store = FindingStore(run.finish(collected))
-    return list(store.findings(include_passes=True))
+    run.prepare()
+    _collect_runs([run])
+    return list(FindingStore(run.finish()).findings(include_passes=True))
 
 
 def findings_of(ctx: RuleContext, result: RuleResult) -> list[Finding]:
     """The findings of one result as objects (API 1's ``findings_from``)."""
-    collected = _collect_all([result.frame])
-    store = FindingStore([build_part(ctx, result, collected)])
-    return list(store.findings(include_passes=True))
+    run = _Run(ctx=ctx, plugin=ctx.plugin, results=[result])
+    run.prepare()
+    _collect_runs([run])
+    if run.error is not None:
+        raise ValueError(run.error.message.en)
+    return list(FindingStore(run.finish()).findings(include_passes=True))
 
 
 def _crash(ctx: RuleContext, plugin: str | None, exc: BaseException, what: str) -> Finding:
@@ -202,162 +261,134 @@ def _meta(rule: ResolvedRule) -> RuleMeta:
 # --- collecting -----------------------------------------------------------------------
 
 
-def _collect_all(frames: list[Any]) -> dict[int, pl.DataFrame | BaseException]:
-    """Every frame as an eager polars DataFrame, keyed by ``id(frame)``.
-
-    Polars lazy frames are collected together (``collect_all``: common scans and
-    sub-plans run once); if that fails, each is collected on its own so that the
-    failure is pinned on its rule and the others still count. Other backends'
-    frames are collected one by one.
-    """
-    out: dict[int, pl.DataFrame | BaseException] = {}
-    lazy: list[tuple[int, pl.LazyFrame]] = []
-    for frame in frames:
-        key = id(frame)
-        if key in out:
-            continue
-        try:
-            native = _polars_lazy(frame)
-            if native is None:
-                out[key] = _to_polars(frame)
-            else:
-                lazy.append((key, native))
-        except Exception as exc:  # recorded against the rule that made it
-            out[key] = exc
-    if lazy:
-        try:
-            results = pl.collect_all([lf for _, lf in lazy])
-            out.update({key: df for (key, _), df in zip(lazy, results, strict=True)})
-        except Exception:
-            for key, lf in lazy:
-                try:
-                    out[key] = lf.collect()
-                except Exception as exc:
-                    out[key] = exc
-    return out
-
-
-def _polars_lazy(frame: Any) -> pl.LazyFrame | None:
+def _lazy(frame: Any) -> pl.LazyFrame:
+    """A result frame as a polars LazyFrame: polars frames as they are (nothing
+    runs yet); another backend's frame is collected into polars first."""
     if isinstance(frame, pl.LazyFrame):
         return frame
-    if isinstance(frame, nw.LazyFrame):
-        native = nw.to_native(frame)
-        if isinstance(native, pl.LazyFrame):
-            return native
-    return None
-
-
-def _to_polars(frame: Any) -> pl.DataFrame:
     if isinstance(frame, pl.DataFrame):
-        return frame
-    if isinstance(frame, nw.LazyFrame):
-        frame = frame.collect(backend="polars")
-    if isinstance(frame, nw.DataFrame):
+        return frame.lazy()
+    if isinstance(frame, nw.LazyFrame | nw.DataFrame):
         native = nw.to_native(frame)
-        return native if isinstance(native, pl.DataFrame) else frame.to_polars()
+        if isinstance(native, pl.LazyFrame | pl.DataFrame):
+            return native.lazy()
+        if isinstance(frame, nw.LazyFrame):
+            frame = frame.collect(backend="polars")
+        native = nw.to_native(frame)
+        return (native if isinstance(native, pl.DataFrame) else frame.to_polars()).lazy()
     raise TypeError(f"a result frame must be a narwhals or polars frame, not {type(frame).__name__}")
-
-
-def _collected(collected: dict[int, pl.DataFrame | BaseException], frame: Any) -> pl.DataFrame:
-    value = collected.get(id(frame))
-    if value is None:
-        value = _collect_all([frame])[id(frame)]
-    if isinstance(value, BaseException):
-        raise value
-    return value
 
 
 # --- result frame -> part ---------------------------------------------------------------
 
 
-def build_part(ctx: RuleContext, result: RuleResult,
-               collected: dict[int, pl.DataFrame | BaseException]) -> Part:
-    """The findings of one result frame, as a store part (see ``store.Part``)."""
-    df = _collected(collected, result.frame)
-    spec = TABLES.get(result.table)
-    if "outcome" not in df.columns or "subject_id" not in df.columns:
-        missing = [c for c in ("outcome", "subject_id") if c not in df.columns]
+def _pending(ctx: RuleContext, result: RuleResult) -> _Pending:
+    """Plan one result frame into the store's columns (see ``store.Part``)."""
+    lf = _lazy(result.frame)
+    schema = lf.collect_schema()
+    missing = [c for c in ("outcome", "subject_id") if c not in schema]
+    if missing:
         raise ValueError(f"the result frame has no {', '.join(missing)} column")
-    n = df.height
-    outcome = df["outcome"].cast(pl.String)
-    bad = set(outcome.drop_nulls().unique().to_list()) - _OUTCOMES
-    if bad or outcome.null_count():
-        shown = sorted(bad)[0] if bad else None
-        raise ValueError(f"the result frame has outcome {shown!r}; expected one of "
-                         f"{', '.join(sorted(_OUTCOMES))}")
+    spec = TABLES.get(result.table)
     stype = result.subject_type or (spec.subject_type if spec else "submission")
-    if "subject_type" in df.columns:
-        types = df["subject_type"].cast(pl.String).fill_null(stype)
-    else:
-        types = pl.Series([stype] * n, dtype=pl.String)
-    unknown = set(types.unique().to_list()) - _SUBJECT_TYPES
-    if unknown:
-        raise ValueError(f"unknown subject type {sorted(unknown)[0]!r}")
-    subject_id = df["subject_id"].cast(pl.String)
-    subject_name = df["subject_name"].cast(pl.String) if "subject_name" in df.columns else \
-        pl.Series([None] * n, dtype=pl.String)
+    if stype not in _SUBJECT_TYPES:
+        raise ValueError(f"unknown subject type {stype!r}")
+    text = pl.String
+
+    def column(name: str, default: pl.Expr) -> pl.Expr:
+        return pl.col(name) if name in schema else default
+
+    subject_type = pl.col("subject_type").cast(text).fill_null(stype) \
+        if "subject_type" in schema else pl.lit(stype, dtype=text)
+    subject_id = pl.col("subject_id").cast(text)
+    subject_name = column("subject_name", pl.lit(None, dtype=text)).cast(text)
     if result.aggregate and stype == "county":
         county = ctx.county_subject()
-        subject_id = pl.Series([county.id] * n, dtype=pl.String)
-        subject_name = pl.Series([county.name] * n, dtype=pl.String)
-
-    observed = df["observed"] if "observed" in df.columns else pl.Series([None] * n)
-    required = df["required"] if "required" in df.columns else pl.Series([None] * n)
+        subject_id = pl.lit(county.id, dtype=text)
+        subject_name = pl.lit(county.name, dtype=text)
+    required_type = schema.get("required", pl.Null)
+    required = column("required", pl.lit(None))
     if result.threshold is not None:
-        threshold = pl.Series([result.threshold] * n)
-        if required.dtype == pl.Null:
-            required = threshold
-        elif required.null_count():
-            required = pl.DataFrame({"r": required, "t": threshold}).select(
-                pl.coalesce("r", pl.col("t").cast(required.dtype, strict=False))).to_series()
-    required = clean_series(required)
-    op = df["op"].cast(pl.String) if "op" in df.columns else pl.Series([None] * n, dtype=pl.String)
+        threshold = pl.lit(result.threshold)
+        required = threshold if required_type == pl.Null else pl.coalesce(
+            pl.col("required"), threshold.cast(required_type, strict=False))
+        if required_type == pl.Null:
+            required_type = pl.Float64 if isinstance(result.threshold, float) else \
+                pl.Int64 if isinstance(result.threshold, int) else pl.String
+    op = column("op", pl.lit(None, dtype=text)).cast(text)
     if result.op is not None:
         op = op.fill_null(result.op)
 
-    frame = pl.DataFrame({
-        "outcome": outcome, "subject_type": types, "subject_id": subject_id,
-        "subject_name": subject_name, "observed": observed, "required_value": required,
-        "required_op": op,
-    })
     keep = [c for c in ("error_column", "error_kind", "message_zh", "message_en", "row", "rows",
-                        *result.values) if c in df.columns]
-    keep += [c for c in df.columns if c.startswith("_rows")]
-    frame = frame.hstack([df[c].cast(pl.String) if c.startswith(("error_", "message_"))
-                          else df[c] for c in dict.fromkeys(keep)])
+                        *result.values) if c in schema]
+    keep += [c for c in schema if c.startswith("_rows")]
 
-    default_rows = "rows" if "rows" in df.columns else "row" if "row" in df.columns else None
+    default_rows = "rows" if "rows" in schema else "row" if "row" in schema else None
     specs = list(result.evidence) if result.evidence is not None else [
         EvidenceSpec(result.table, list(result.columns), default_rows)]
     evidence = []
     for i, e in enumerate(specs):
         rows = e.rows
         if isinstance(rows, Rows):
-            long = _collected(collected, rows.frame)
-            column = f"_evidence{i}"
-            lists = long.group_by([*rows.on]).agg(
-                pl.col(rows.row).cast(pl.Int64).unique().sort().alias(column))
-            joined = df.select(*rows.on).with_row_index("_i").join(
-                lists, on=list(rows.on), how="left", nulls_equal=True).sort("_i")
-            frame = frame.with_columns(joined[column])
-            rows = column
+            # joined on the keys, not on row positions: a result frame made by a
+            # group_by has no stable order between two evaluations
+            name = f"_evidence{i}"
+            lists = _lazy(rows.frame).group_by([*rows.on]).agg(
+                pl.col(rows.row).cast(pl.Int64).unique().sort().alias(name))
+            lf = lf.join(lists, on=list(rows.on), how="left", nulls_equal=True,
+                         maintain_order="left")
+            keep.append(name)
+            rows = name
         evidence.append(EvidenceColumn(e.table, tuple(e.columns), rows))
+    extra = []
     for i, e in enumerate(result.extra_evidence):
-        column = None
+        name = None
         if e.rows is not None:  # rows fixed by the validator, the same for every finding
-            column = f"_extra{i}"
-            frame = frame.with_columns(pl.Series(column, [list(e.rows)] * n,
-                                                 dtype=pl.List(pl.Int64)))
-        evidence.append(EvidenceColumn(e.table, tuple(e.columns), column))
+            name = f"_extra{i}"
+            extra.append(pl.lit(list(e.rows), dtype=pl.List(pl.Int64)).alias(name))
+        evidence.append(EvidenceColumn(e.table, tuple(e.columns), name))
+
+    frame = lf.select(
+        pl.col("outcome").cast(text),
+        subject_type.alias("subject_type"),
+        subject_id.alias("subject_id"),
+        subject_name.alias("subject_name"),
+        column("observed", pl.lit(None)).alias("observed"),
+        clean_expr(required, required_type).alias("required_value"),
+        op.alias("required_op"),
+        *[pl.col(c).cast(text) if c.startswith(("error_", "message_")) else pl.col(c)
+          for c in dict.fromkeys(keep)],
+        *extra,
+    )
 
     templates = result.messages or LocalizedText(zh=ctx.rule.rule.message.zh,
                                                  en=ctx.rule.rule.message.en)
-    return Part(
-        rule=_meta(ctx.rule), frame=frame, table=result.table, unit=result.unit,
+    part = Part(
+        rule=_meta(ctx.rule), frame=pl.DataFrame(), table=result.table, unit=result.unit,
         evidence=tuple(evidence), templates=templates, values=tuple(result.values),
         column_zh={c: s.zh for c, s in spec.columns.items()} if spec else {},
-        table_zh=spec.zh if spec else None,
+        table_zh=spec.zh if spec else None, passes=frame.filter(pl.col("outcome") == "pass"),
+        stats=pl.DataFrame(),
     )
+    return _Pending(result=result, frame=frame, part=part)
+
+
+def _finished(pending: _Pending) -> Part:
+    """The part of a collected result, once its outcomes and subject types are
+    known to follow the contract."""
+    stats = pending.stats
+    assert stats is not None and pending.listed is not None
+    bad = [o for o in stats["outcome"].to_list() if o not in _OUTCOMES]
+    if bad:
+        raise ValueError(f"the result frame has outcome {bad[0]!r}; expected one of "
+                         f"{', '.join(sorted(_OUTCOMES))}")
+    types = [t for t in stats["subject_type"].to_list() if t not in _SUBJECT_TYPES]
+    if types:
+        raise ValueError(f"unknown subject type {types[0]!r}")
+    part = pending.part
+    part.frame = pending.listed
+    part.stats = stats
+    return part
 
 
 def submission_info(submission: Submission) -> SubmissionInfo:

@@ -93,6 +93,17 @@ class Part:
     #: contract column -> Chinese name, for data-error messages
     column_zh: dict[str, str] = field(default_factory=dict)
     table_zh: str | None = None
+    #: the passes, same columns as ``frame``: collected only when they are listed
+    passes: pl.LazyFrame | None = None
+    #: ``outcome, subject_type, n, min, max, subjects`` over every finding of the part
+    stats: pl.DataFrame | None = None
+
+    def __post_init__(self) -> None:
+        if self.stats is None:  # a part made eagerly (API-1 findings): split it here
+            full = self.frame
+            self.stats = stats_frame(full.lazy()).collect()
+            self.frame = full.filter(pl.col("outcome") != "pass")
+            self.passes = full.filter(pl.col("outcome") == "pass").lazy()
 
     # -- rendering --------------------------------------------------------------
 
@@ -337,15 +348,6 @@ class FindingStore:
 
     # -- counts -------------------------------------------------------------------
 
-    def outcome_counts(self) -> pl.DataFrame:
-        """``rule_id, outcome, n`` over every finding (passes included)."""
-        frames = [p.frame.group_by("outcome").len("n").with_columns(
-            rule_id=pl.lit(p.rule.rule_id, dtype=pl.String)) for p in self.parts if p.frame.height]
-        if not frames:
-            return pl.DataFrame(schema={"outcome": pl.String, "n": pl.UInt32, "rule_id": pl.String})
-        return pl.concat(frames).group_by("rule_id", "outcome").agg(pl.col("n").sum()).sort(
-            "rule_id", "outcome")
-
     def rule_stats(self) -> dict[str, dict[str, Any]]:
         """Per rule: subjects checked, counts by outcome, observed min/max."""
         stats: dict[str, dict[str, Any]] = {}
@@ -354,24 +356,16 @@ class FindingStore:
                 "meta": p.rule, "n_subjects": 0,
                 "by_outcome": dict.fromkeys((o.value for o in Outcome), 0),
                 "min": None, "max": None, "numeric": False})
-            frame = p.frame
-            if not frame.height:
-                continue
-            counts = frame.group_by("outcome").len("n")
-            for outcome, n in counts.iter_rows():
-                entry["by_outcome"][outcome] = entry["by_outcome"].get(outcome, 0) + n
-            entry["parts_ids"] = [*entry.get("parts_ids", []), frame["subject_id"]]
-            observed = frame["observed"]
-            if observed.dtype.is_numeric() and not isinstance(observed.dtype, pl.Boolean):
-                values = _clean(observed).drop_nulls()
-                if len(values):
-                    lo, hi = values.min(), values.max()
-                    entry["numeric"] = True
-                    entry["min"] = lo if entry["min"] is None else min(entry["min"], lo)
-                    entry["max"] = hi if entry["max"] is None else max(entry["max"], hi)
-        for entry in stats.values():
-            ids = entry.pop("parts_ids", [])
-            entry["n_subjects"] = pl.concat(ids).n_unique() if ids else 0
+            assert p.stats is not None
+            for rec in p.stats.iter_rows(named=True):
+                entry["by_outcome"][rec["outcome"]] = entry["by_outcome"].get(rec["outcome"], 0) \
+                    + rec["n"]
+                entry["n_subjects"] += rec["subjects"]
+                for key, pick in (("min", min), ("max", max)):
+                    value = rec.get(key)
+                    if value is not None:
+                        entry["numeric"] = True
+                        entry[key] = value if entry[key] is None else pick(entry[key], value)
         return stats
 
     # -- listing --------------------------------------------------------------------
@@ -380,8 +374,10 @@ class FindingStore:
         """The listed findings, rendered and sorted (see :data:`FRAME_COLUMNS`)."""
         if include_passes not in self._listed:
             if include_passes:
-                subsets = [(p, p.frame.filter(pl.col("outcome") == "pass")) for p in self.parts]
-                passes = [p.render(f) for p, f in subsets if f.height]
+                lazy = [(p, p.passes) for p in self.parts if p.passes is not None]
+                collected = pl.collect_all([f for _, f in lazy]) if lazy else []
+                passes = [p.render(f) for (p, _), f in zip(lazy, collected, strict=True)
+                          if f.height]
                 if passes and self._pass_marks is not None:
                     marks = self._pass_marks.rename({"baseline": "_mark"})
                     passes = [r.join(marks, on=["rule_id", "subject_id"], how="left",
@@ -396,9 +392,7 @@ class FindingStore:
     def _rendered(self, _passes: bool) -> pl.DataFrame:
         if False in self._listed:
             return self._listed[False]
-        # most parts of a run hold only passes: render the others
-        subsets = [(p, p.frame.filter(pl.col("outcome") != "pass")) for p in self.parts]
-        self._listed[False] = _sorted([p.render(f) for p, f in subsets if f.height])
+        self._listed[False] = _sorted([p.render(p.frame) for p in self.parts if p.frame.height])
         return self._listed[False]
 
     def lookup(self, keys: pl.DataFrame) -> pl.DataFrame:
@@ -407,10 +401,14 @@ class FindingStore:
         found = []
         for p in self.parts:
             wanted = keys.filter(pl.col("rule_id") == p.rule.rule_id)["subject_id"]
-            if len(wanted) and p.frame.height:
-                found.append(p.frame.filter(pl.col("subject_id").is_in(wanted.implode()))
-                             .select(rule_id=pl.lit(p.rule.rule_id, dtype=pl.String),
-                                     subject_id="subject_id", outcome="outcome"))
+            if not len(wanted):
+                continue
+            for frame in (p.frame.lazy(), p.passes):
+                if frame is not None:
+                    found.append(frame.filter(pl.col("subject_id").is_in(wanted.implode()))
+                                 .select(rule_id=pl.lit(p.rule.rule_id, dtype=pl.String),
+                                         subject_id="subject_id", outcome="outcome"))
+        found = [f for f in pl.collect_all(found) if f.height] if found else []
         if not found:
             return pl.DataFrame(schema={"rule_id": pl.String, "subject_id": pl.String,
                                         "outcome": pl.String})
@@ -440,6 +438,29 @@ class FindingStore:
     def frame(self, include_passes: bool = True) -> pl.DataFrame:
         """One row per finding, for systems that join findings with their own data."""
         return self.listed(include_passes).select(FRAME_COLUMNS)
+
+
+def stats_frame(frame: pl.LazyFrame) -> pl.LazyFrame:
+    """``outcome, subject_type, n, min, max, subjects`` of a part's findings:
+    what the summary and the ``rules`` entries need, without keeping the passes."""
+    observed = frame.collect_schema().get("observed")
+    numeric = observed is not None and observed.is_numeric() and observed != pl.Boolean
+    value = clean_expr(pl.col("observed"), observed) if numeric else pl.lit(None, dtype=pl.Float64)
+    return frame.group_by("outcome", "subject_type").agg(
+        n=pl.len(),
+        min=value.min(),
+        max=value.max(),
+        subjects=pl.col("subject_id").n_unique(),
+    ).sort("outcome", "subject_type", nulls_last=True)
+
+
+def clean_expr(expr: pl.Expr, dtype: Any) -> pl.Expr:
+    """:func:`_clean` as an expression, for a column of ``dtype``."""
+    if isinstance(dtype, pl.Decimal) or dtype_is_float(dtype):
+        return expr.cast(pl.Float64).fill_nan(None).round_sig_figs(12)
+    if dtype in (pl.Date, pl.Datetime):
+        return expr.cast(pl.Date).dt.to_string("%Y-%m-%d")
+    return expr
 
 
 def _sorted(frames: list[pl.DataFrame]) -> pl.DataFrame:

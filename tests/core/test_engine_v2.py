@@ -17,7 +17,7 @@ import polars as pl
 import pytest
 
 import supervise_rules as sr
-from supervise_rules.engine import _collect_all
+from supervise_rules.engine import _lazy
 from supervise_rules.messages import OP_TEXT, VERDICT, render_message
 from supervise_rules.models import Evidence, LocalizedText, Outcome, Required, Subject
 from supervise_rules.tables import TABLES
@@ -160,7 +160,7 @@ def _api1_findings(ctx: sr.RuleContext, results) -> list[sr.Finding]:
         for spec in r.evidence or ():
             if isinstance(spec.rows, sr.Rows):
                 frames.append(spec.rows.frame)
-    collected = _collect_all(frames)
+    collected = {id(f): _lazy(f).collect() for f in frames}
     for r in results:
         df = collected[id(r.frame)]
         if isinstance(df, BaseException):
