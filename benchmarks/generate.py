@@ -26,12 +26,12 @@ kindergarten_classes   the classes of every 8th kindergarten (≈ N/2)
 The first four are the tables of the shared performance baseline
 (``perf-baseline.md``: 3.51 rows per school row); the rest are "full" extras.
 
-**Counties.** The data is a provincial batch: ``county_code`` varies (N/100
+**Counties.** The data is a batch submission: ``county_code`` varies (N/100
 counties, the first one is 640122 贺兰县, the others are synthetic codes
-``110001``, ``110002`` ...). The manifest names 640122, so a rule that wants
-every row's ``county_code`` to equal the manifest's (CON-01) flags the rows of
-the other counties; per-county rules (CV by county and level, coverage per
-county) get N/100 groups. ``--one-county`` writes a single-county submission
+``110001``, ``110002`` ...). The manifest is a batch manifest
+(``region_code: '000000'``, ``region_name: 全国``), so CON-01 checks that each
+row's county lies within the region; per-county rules (CV by county and level,
+coverage per county) get N/100 groups. ``--one-county`` writes a single-county submission
 instead (every row 640122, a one-row ``county`` table).
 
 **Problems.** About 1.5 % of the rows of each table carry one problem:
@@ -61,6 +61,8 @@ import polars as pl
 SEED = 42
 COUNTY_CODE = "640122"
 COUNTY_NAME = "贺兰县"
+REGION_CODE = "000000"
+REGION_NAME = "全国"
 YEAR = 2024
 AS_OF = "2024-09-30"
 #: share of the rows of each table that carry one problem
@@ -517,9 +519,15 @@ def kindergarten_classes(kg: pl.DataFrame, r: Rand) -> pl.DataFrame:
 
 
 def manifest_text(one_county: bool) -> str:
-    note = "" if one_county else "# provincial batch: county_code varies, the first county is 640122\n"
+    if one_county:
+        head = f"county_code: \"{COUNTY_CODE}\"\ncounty_name: {COUNTY_NAME}\n"
+    else:
+        # The synthetic codes 110001, 110002, ... belong to no one province, so the batch
+        # is the whole country; quoted, or YAML would read 000000 as the integer 0.
+        head = ("# batch submission: county_code varies by row, the first county is 640122\n"
+                f"region_code: '{REGION_CODE}'\nregion_name: {REGION_NAME}\n")
     return (
-        f"{note}county_code: \"{COUNTY_CODE}\"\ncounty_name: {COUNTY_NAME}\nyear: {YEAR}\n"
+        f"{head}year: {YEAR}\n"
         f"as_of: {AS_OF}\nsubmitted_by: supervise-rules benchmark generator (seed {SEED})\n"
     )
 
