@@ -115,6 +115,7 @@ class CountyRow(_Row):
     """县域概况: one row per county."""
 
     county_code: str = col("区县代码", "str", key=True)
+    county_name: str = col("区县名称", "str")
     population_age_3_5: int = col("3-5岁适龄人口数", "int", unit="persons")
     teachers_eligible_for_exchange: int = col("符合交流条件教师数", "int", unit="persons")
     exchanged_teachers: int = col("交流轮岗教师数", "int", unit="persons")

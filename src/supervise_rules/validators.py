@@ -275,7 +275,11 @@ class RuleContext:
     # -- subjects ----------------------------------------------------------------
 
     def county_subject(self) -> Subject:
+        """The manifest's county; for a batch of counties, the batch itself (a
+        county-level rule then has one finding per county_code instead)."""
         m = self.submission.manifest
+        if m.is_batch:
+            return self.submission_subject()
         return Subject(type="county", id=m.county_code or "unknown", name=m.county_name)
 
     def submission_subject(self) -> Subject:
@@ -299,6 +303,7 @@ class RuleContext:
             "kindergartens": "kindergarten_name",
             "inspectors": "inspector_name",
             "kindergarten_classes": "class_name",
+            "county": "county_name",
         }.get(table)
         if name_col and name_col in set(available):
             return nw.col(name_col).cast(nw.String)

@@ -192,7 +192,11 @@ class KeyChecksValidator(Validator):
     def _manifest_field(ctx: RuleContext, field_name: str, pattern: str) -> RuleResult:
         # One value of the manifest, not a data row: decided here, written as a
         # one-row frame so that the rule's own template renders the message.
-        value = getattr(ctx.submission.manifest, field_name, None)
+        manifest = ctx.submission.manifest
+        if field_name == "county_code" and manifest.is_batch:
+            # a batch is named by its region code, read and checked with the manifest
+            field_name = "region_code"
+        value = getattr(manifest, field_name, None)
         ok = value is not None and re.fullmatch(pattern, str(value)) is not None
         subject = ctx.submission_subject()
         frame = pl.DataFrame({
@@ -263,14 +267,24 @@ class KeyChecksValidator(Validator):
         manifest = ctx.submission.manifest
         foreign = []
         for column, field_name in spec.equals_manifest.items():
+            value = nw.col(column)
+            shown = _text(value, schema[column])
+            zh, en = column_label(ctx, spec.table, column)
+            if field_name == "county_code" and manifest.is_batch:
+                # a batch of counties: each row's county lies within the region
+                region, prefix = manifest.region_code, manifest.region_prefix or ""
+                differs = ~value.is_null() & ~value.cast(nw.String).str.starts_with(prefix)
+                foreign.append(differs)
+                results.append(row_fails(
+                    base.filter(differs), column, "==", f"{prefix}*", shown,
+                    _concat(f"「{zh}」", shown, f" 不在清单的区划 {region} 范围内"),
+                    _concat(f"{en} ", shown, f" is not within the manifest's region {region}")))
+                continue
             expected = getattr(manifest, field_name, None)
             if expected is None:
                 continue
-            value = nw.col(column)
             differs = ~value.is_null() & (value.cast(nw.String) != str(expected))
             foreign.append(differs)
-            shown = _text(value, schema[column])
-            zh, en = column_label(ctx, spec.table, column)
             results.append(row_fails(
                 base.filter(differs), column, "==", str(expected), shown,
                 _concat(f"「{zh}」", shown, f" 与清单的 {expected} 不一致"),
