@@ -391,3 +391,41 @@ def absent_tables_result(ctx: RuleContext, problems: dict[str, list[str] | None]
 def as_of_results(ctx: RuleContext) -> list[RuleResult]:
     """:func:`as_of_error` as results."""
     return [ctx.note(f.outcome, f.message, evidence=f.evidence) for f in as_of_error(ctx)]
+
+
+# --- batches of counties -------------------------------------------------------------------
+
+#: tables whose rows belong to a county through another table's key
+_COUNTY_VIA = (("school_id", "schools"), ("kindergarten_id", "kindergartens"))
+
+
+def with_county(ctx: RuleContext, table: str, lf: nw.LazyFrame) -> nw.LazyFrame | None:
+    """``lf`` with a ``_county`` column: the row's own ``county_code``, else
+    that of its school or kindergarten (through ``school_id`` / ``kindergarten_id``);
+    ``None`` when the table cannot be placed in a county."""
+    columns = set(ctx.columns(table))
+    if "county_code" in columns:
+        return lf.with_columns(_county=nw.col("county_code").cast(nw.String))
+    for key, owner in _COUNTY_VIA:
+        if key in columns and owner != table and {key, "county_code"} <= set(ctx.columns(owner)):
+            owners = ctx.frame(owner)
+            assert owners is not None
+            counties = owners.group_by(nw.col(key).cast(nw.String).alias("_key")).agg(
+                nw.col("county_code").cast(nw.String).min().alias("_county"))
+            return lf.with_columns(_key=nw.col(key).cast(nw.String)).join(
+                counties, on="_key", how="left").drop("_key")
+    return None
+
+
+def county_names(ctx: RuleContext, frame: nw.LazyFrame, key: str = "subject_id") -> nw.LazyFrame:
+    """``frame`` with ``subject_name`` from the county table's ``county_name``
+    (null where the county table does not name the county)."""
+    if ctx.table("county") is None or not {"county_code", "county_name"} <= set(
+            ctx.columns("county")):
+        return frame.with_columns(subject_name=nw.lit(None, dtype=nw.String))
+    county = ctx.frame("county")
+    assert county is not None
+    names = county.filter(~nw.col("county_name").is_null()).group_by(
+        nw.col("county_code").cast(nw.String).alias("_code")).agg(
+        nw.col("county_name").cast(nw.String).min().alias("subject_name"))
+    return frame.join(names, left_on=key, right_on="_code", how="left")

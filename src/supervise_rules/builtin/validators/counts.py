@@ -18,11 +18,13 @@ from ._common import Comparison, Expression, compare, in_scope
 from ._support import (
     SubjectType,
     as_text,
+    county_names,
     error_results,
     missing_value_results,
     row_subject,
     table_zh,
     text,
+    with_county,
     with_names,
 )
 
@@ -246,30 +248,51 @@ class CountRatioValidator(Validator):
             sides.append((side, where))
         if problems:
             return problems
-        counts = []
-        for i, (side, where) in enumerate(sides):
+        frames = []
+        for side, where in sides:
             lf = ctx.frame(side.table)
             assert lf is not None
             lf = in_scope(lf, where)
             problems += missing_value_results(ctx, lf, side.table, [side.column],
                                               subject=ctx.county_subject())
+            frames.append(lf)
+        # a batch of counties: one figure per county, where both tables can be
+        # placed in a county; else one figure for the whole submission
+        by_county = [with_county(ctx, side.table, lf) for (side, _), lf in
+                     zip(sides, frames, strict=True)] if ctx.submission.manifest.is_batch else []
+        per_county = bool(by_county) and all(f is not None for f in by_county)
+        counts = []
+        for i, ((side, _), lf) in enumerate(zip(sides, frames, strict=True)):
             col = nw.col(side.column)
             # DuckDB gives null for an empty selection; n_unique counts a null as a value
             nulls = col.null_count().cast(nw.Int64).fill_null(0)
-            counts.append(lf.select(
-                (col.n_unique().cast(nw.Int64).fill_null(0) - (nulls > 0).cast(nw.Int64))
-                .alias(f"_n{i}"),
-                nulls.alias(f"_nulls{i}")))
+            aggs = [(col.n_unique().cast(nw.Int64).fill_null(0) - (nulls > 0).cast(nw.Int64))
+                    .alias(f"_n{i}"), nulls.alias(f"_nulls{i}")]
+            if per_county:
+                counts.append(by_county[i].group_by("_county").agg(*aggs))  # type: ignore[union-attr]
+            else:
+                counts.append(lf.select(*aggs))
         # a missing value in either column leaves only its errors, no figure
-        both = counts[0].join(counts[1], how="cross").filter(
-            (nw.col("_nulls0") + nw.col("_nulls1")) == 0)
+        if per_county:
+            joined = counts[0].join(counts[1], on="_county", how="full", suffix="_per")
+            both = joined.select(
+                subject_id=nw.coalesce(nw.col("_county"), nw.col("_county_per")),
+                _n0=nw.col("_n0").fill_null(0), _nulls0=nw.col("_nulls0").fill_null(0),
+                _n1=nw.col("_n1").fill_null(0), _nulls1=nw.col("_nulls1").fill_null(0))
+            both = county_names(ctx, both)
+        else:
+            both = counts[0].join(counts[1], how="cross")
+        both = both.filter((nw.col("_nulls0") + nw.col("_nulls1")) == 0)
         observed, base = nw.col("_n0"), nw.col("_n1")
         evidence = [EvidenceSpec(p.count.table, [p.count.column], None),
                     EvidenceSpec(p.per.table, [p.per.column], None)]
-        county = ctx.county_subject().id
+        county = nw.col("subject_id") if per_county else nw.lit(ctx.county_subject().id,
+                                                               dtype=nw.String)
+        name = nw.col("subject_name") if per_county else nw.lit(None, dtype=nw.String)
         # with_columns, not select: literals alone would give a row even when none is left
         nothing = both.filter(base == 0).with_columns(
-            subject_id=nw.lit(county, dtype=nw.String),
+            subject_id=county,
+            subject_name=name,
             outcome=nw.lit("error", dtype=nw.String),
             message_zh=nw.lit(f"「{table_zh(p.per.table)}」表没有任何{p.per.column}，"
                               "无法计算配备要求", dtype=nw.String),
@@ -278,7 +301,8 @@ class CountRatioValidator(Validator):
         )
         required = (base.cast(nw.Float64) / p.divisor - 1e-9).ceil().cast(nw.Int64)
         ratio = both.filter(base > 0).select(
-            subject_id=nw.lit(county, dtype=nw.String),
+            subject_id=county,
+            subject_name=name,
             observed=observed,
             required=required,
             base=base,
@@ -289,9 +313,10 @@ class CountRatioValidator(Validator):
         return [
             *problems,
             RuleResult(frame=nothing, table=p.count.table, subject_type="county",
-                       aggregate=True, evidence=evidence),
-            RuleResult(frame=ratio, table=p.count.table, subject_type="county", aggregate=True,
-                       op=p.op, unit=p.unit, values=("base", "divisor"), evidence=evidence),
+                       aggregate=not per_county, evidence=evidence),
+            RuleResult(frame=ratio, table=p.count.table, subject_type="county",
+                       aggregate=not per_county, op=p.op, unit=p.unit,
+                       values=("base", "divisor"), evidence=evidence),
         ]
 
 
