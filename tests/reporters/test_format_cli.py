@@ -123,3 +123,44 @@ def test_every_format_renders_the_full_example(helan_report, reporters, show_pas
     assert all(c.data_type != "f" for ws in wb.worksheets for row in ws.iter_rows() for c in row)
     table = out["table"]
     assert ("未逐项列出" in table) is not show_passes
+
+
+def _docs_example() -> tuple[str, dict]:
+    text = (ROOT / "docs" / "formats.md").read_text(encoding="utf-8")
+    block = text.split("### A complete v2 document", 1)[1].split("```json\n", 1)[1]
+    block = block.split("\n```", 1)[0]
+    return block, json.loads(block)
+
+
+def test_the_contract_example_in_the_docs_is_a_consistent_v2_document():
+    from supervise_rules.models import Report
+
+    block, doc = _docs_example()
+    assert doc["schema_version"] == "2"
+    Report.model_validate(doc)
+    by_outcome = doc["summary"]["by_outcome"]
+    assert len(doc["rules"]) == doc["summary"]["rules_run"]
+    assert [r["rule_id"] for r in doc["rules"]] == sorted(r["rule_id"] for r in doc["rules"])
+    # the summary and the rules entries count the passes the findings do not list
+    assert {k: sum(r["by_outcome"][k] for r in doc["rules"]) for k in by_outcome} == by_outcome
+    assert len(doc["findings"]) == sum(n for k, n in by_outcome.items() if k != "pass")
+    assert all("certainty" in f for f in doc["findings"])
+    # one finding per line
+    lines = block.split('"findings": [\n', 1)[1].split("\n  ]", 1)[0].splitlines()
+    assert [json.loads(line.strip().removesuffix(",")) for line in lines] == doc["findings"]
+
+
+def test_the_docs_example_has_the_shape_the_command_writes(tmp_path):
+    """Values move with the rulesets; the keys may not without the docs."""
+    if not EXAMPLE.exists():
+        pytest.skip(f"{EXAMPLE} is missing")
+    _, doc = _docs_example()
+    out = tmp_path / "report.json"
+    assert main([str(EXAMPLE), "--ruleset", "national/preschool-2020", "--format", "json",
+                 "--output", str(out), "--fail-on", "never"]) == 0
+    fresh = json.loads(out.read_text(encoding="utf-8"))
+    assert list(fresh) == list(doc)
+    assert list(fresh["summary"]) == list(doc["summary"])
+    assert [(r["rule_id"], list(r)) for r in fresh["rules"]] == [
+        (r["rule_id"], list(r)) for r in doc["rules"]]
+    assert {tuple(f) for f in fresh["findings"]} == {tuple(f) for f in doc["findings"]}
