@@ -234,6 +234,8 @@ class RuleEntry(_Frozen):
     severity: Severity
     certainty: Certainty | None = None
     source: str | None = None
+    #: unit of the observed values (numeric rules)
+    unit: str | None = _optional()
     #: distinct subjects the rule gave a finding for
     subjects: int
     by_outcome: dict[str, int]

@@ -94,6 +94,7 @@ class Report:
             entries.append(RuleEntry(
                 rule_id=rule_id, title=meta.title, work_point=meta.work_point,
                 severity=meta.severity, certainty=meta.certainty, source=meta.source,
+                unit=entry["unit"] if entry["numeric"] else None,
                 subjects=entry["n_subjects"], by_outcome=entry["by_outcome"],
                 observed=ObservedRange(min=entry["min"], max=entry["max"])
                 if entry["numeric"] else None,
@@ -130,8 +131,12 @@ class Report:
             findings=findings,
         )
         summary = Summary.model_validate(data["summary"])
+        # a v2 document lists no passes: its rules entries hold their counts
+        rules = [RuleEntry.model_validate(r) for r in data["rules"]] \
+            if data.get("rules") is not None else report.rules
         return report.replace(
             summary=summary,
+            rules=rules,
             waivers_unused=[UnusedWaiver.model_validate(w) for w in data["waivers_unused"]]
             if data.get("waivers_unused") is not None else None,
             baseline=BaselineDiff.model_validate(data["baseline"])
@@ -173,10 +178,12 @@ class Report:
     def listed(self, include_passes: bool = False) -> list[Finding]:
         return list(self.iter_findings(include_passes))
 
-    def frame(self, include_passes: bool = True) -> pl.DataFrame:
+    def frame(self, include_passes: bool = True, rules: Sequence[str] | None = None
+              ) -> pl.DataFrame:
         """One row per finding as a polars DataFrame (see ``store.FRAME_COLUMNS``),
-        for county systems that join findings with their own data."""
-        return self.store.frame(include_passes)
+        for county systems that join findings with their own data. ``rules``
+        keeps only those rules (their passes alone are made)."""
+        return self.store.frame(include_passes, rules)
 
     def _failing(self, at_least: Severity, new_only: bool) -> pl.DataFrame:
         ranks = [s.value for s in Severity if s.rank >= at_least.rank]

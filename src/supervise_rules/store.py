@@ -353,7 +353,7 @@ class FindingStore:
         stats: dict[str, dict[str, Any]] = {}
         for p in self.parts:
             entry = stats.setdefault(p.rule.rule_id, {
-                "meta": p.rule, "n_subjects": 0,
+                "meta": p.rule, "n_subjects": 0, "unit": p.unit,
                 "by_outcome": dict.fromkeys((o.value for o in Outcome), 0),
                 "min": None, "max": None, "numeric": False})
             assert p.stats is not None
@@ -376,18 +376,21 @@ class FindingStore:
             if include_passes:
                 lazy = [(p, p.passes) for p in self.parts if p.passes is not None]
                 collected = pl.collect_all([f for _, f in lazy]) if lazy else []
-                passes = [p.render(f) for (p, _), f in zip(lazy, collected, strict=True)
-                          if f.height]
-                if passes and self._pass_marks is not None:
-                    marks = self._pass_marks.rename({"baseline": "_mark"})
-                    passes = [r.join(marks, on=["rule_id", "subject_id"], how="left",
-                                     maintain_order="left")
-                              .with_columns(baseline=pl.coalesce("_mark", "baseline"))
-                              .drop("_mark") for r in passes]
+                passes = [self._marked(p.render(f))
+                          for (p, _), f in zip(lazy, collected, strict=True) if f.height]
                 self._listed[True] = _sorted([self._rendered(False), *passes])
             else:
                 self._listed[False] = self._rendered(False)
         return self._listed[include_passes]
+
+    def _marked(self, passes: pl.DataFrame) -> pl.DataFrame:
+        """Rendered passes with the baseline's ``fixed`` marks."""
+        if self._pass_marks is None:
+            return passes
+        marks = self._pass_marks.rename({"baseline": "_mark"})
+        return (passes.join(marks, on=["rule_id", "subject_id"], how="left",
+                            maintain_order="left")
+                .with_columns(baseline=pl.coalesce("_mark", "baseline")).drop("_mark"))
 
     def _rendered(self, _passes: bool) -> pl.DataFrame:
         if False in self._listed:
@@ -435,9 +438,21 @@ class FindingStore:
         for line in self.json_lines(include_passes):
             yield validate(line)
 
-    def frame(self, include_passes: bool = True) -> pl.DataFrame:
-        """One row per finding, for systems that join findings with their own data."""
-        return self.listed(include_passes).select(FRAME_COLUMNS)
+    def frame(self, include_passes: bool = True, rules: Sequence[str] | None = None
+              ) -> pl.DataFrame:
+        """One row per finding, for systems that join findings with their own data;
+        with ``rules``, only those rules' findings (their passes alone are rendered)."""
+        if rules is None:
+            return self.listed(include_passes).select(FRAME_COLUMNS)
+        wanted = set(rules)
+        listed = self._rendered(False).filter(pl.col("rule_id").is_in(list(wanted)))
+        if not include_passes:
+            return listed.select(FRAME_COLUMNS)
+        parts = [p for p in self.parts if p.rule.rule_id in wanted and p.passes is not None]
+        collected = pl.collect_all([p.passes for p in parts]) if parts else []
+        passes = [p.render(f) for p, f in zip(parts, collected, strict=True) if f.height]
+        return self._marked(_sorted([listed, *passes]) if passes else listed).select(
+            FRAME_COLUMNS)
 
 
 def stats_frame(frame: pl.LazyFrame) -> pl.LazyFrame:

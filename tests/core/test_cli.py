@@ -44,7 +44,8 @@ def test_preschool_example_json_field_by_field(capsys, examples):
     assert list(rules) == sorted(rules)
     pre02 = rules["PRE-02"]
     assert list(pre02) == ["rule_id", "title", "work_point", "severity", "certainty", "source",
-                           "subjects", "by_outcome", "observed"]
+                           "unit", "subjects", "by_outcome", "observed"]
+    assert pre02["unit"] == "ratio"
     assert pre02["title"] == {"zh": "普惠性幼儿园覆盖率", "en": "Inclusive kindergarten coverage"}
     assert (pre02["work_point"], pre02["severity"], pre02["certainty"]) == ("7", "major", "V")
     assert pre02["source"].startswith("《")
@@ -89,7 +90,8 @@ def test_fail_on_controls_the_exit_code(capsys, examples):
 
 def test_table_view_hides_passes_unless_asked(capsys, examples):
     _, out, _ = run(capsys, examples / "helan-2024-preschool", "--ruleset", "national/preschool-2020")
-    assert "PRE-11" in out and "PRE-02" not in out
+    # the per-rule overview names every rule; the passes' findings are not listed
+    assert "PRE-11" in out and "普惠性幼儿园覆盖率 82.99%，达标" not in out
     assert "不通过 1" in out
     _, out, _ = run(capsys, examples / "helan-2024-preschool", "--ruleset", "national/preschool-2020",
                     "--show-passes", "--lang", "en")
