@@ -265,7 +265,8 @@ def build_selfcheck(report: Report) -> SelfCheck:
     school_rules: dict[str, list[Value]] = defaultdict(list)
     county: dict[str, Value] = {}
     seen: set[str] = set()
-    frame = report.frame(include_passes=True)
+    # only the self-check's rules: a national report need not render every pass
+    frame = report.frame(include_passes=True, rules=sorted(ALL_RULES))
     titles = {r.rule_id: _Text(r.title.zh, r.title.en) for r in report.rules}
     values = read_values(frame, titles, ALL_RULES)
     for f in values:
