@@ -8,27 +8,26 @@ from __future__ import annotations
 
 import calendar
 import datetime as dt
+from typing import Any
 
 import narwhals as nw
 from pydantic import Field, field_validator
 
-from ...models import Evidence, Finding, LocalizedText, Outcome, Required, Subject
+from ...models import Evidence, LocalizedText, Outcome, Required
 from ...submission import ROW
 from ...tables import TABLES
-from ...validators import Params, RuleContext, Validator
-from ._common import Comparison, Expression, compare, first_null_column, in_scope
+from ...validators import EvidenceSpec, Params, Rows, RuleContext, RuleResult, Validator
+from ._common import Comparison, Expression, compare, error_exprs, first_null_column, in_scope
 from ._support import (
     SubjectType,
-    as_of_error,
+    as_of_results,
     as_text,
     date_epoch,
     epoch_days,
     id_expr,
-    missing_value_errors,
-    names_of,
+    missing_value_results,
     row_subject,
-    rows_by_key,
-    text,
+    with_names,
 )
 
 _TERM_LABELS = {"spring": ("春季", "spring"), "autumn": ("秋季", "autumn")}
@@ -98,7 +97,7 @@ class TermChecksValidator(Validator):
     summary = "A dated record per subject for every term begun, within N days of its start."
     Params = TermChecksParams
 
-    def check(self, ctx: RuleContext) -> list[Finding]:
+    def check(self, ctx: RuleContext) -> list[RuleResult]:
         p: TermChecksParams = ctx.params  # type: ignore[assignment]
         where = ctx.compile(p.where, p.table) if p.where else None
         missing = ctx.require(p.table, [p.key, *(where.columns if where else [])]) + ctx.require(
@@ -107,72 +106,89 @@ class TermChecksValidator(Validator):
             return missing
         as_of = ctx.as_of
         if as_of is None:
-            return as_of_error(ctx)
+            return as_of_results(ctx)
         subjects = ctx.frame(p.table)
         checks = ctx.frame(p.checks_table)
         assert subjects is not None and checks is not None
         subjects = in_scope(subjects, where)
-        findings = missing_value_errors(ctx, subjects, p.table, [p.key])
-        findings += missing_value_errors(ctx, checks, p.checks_table,
+        results = missing_value_results(ctx, subjects, p.table, [p.key])
+        results += missing_value_results(ctx, checks, p.checks_table,
                                          [p.checks_key, p.term_column, p.date_column])
         due = []
         for term, start_text in p.terms.items():
             start = dt.date(as_of.year, int(start_text[:2]), int(start_text[3:5]))
             if start <= as_of:
                 due.append((term, start, start + dt.timedelta(days=p.within_days)))
-        keys = subjects.filter(~nw.col(p.key).is_null()).select(
-            _k=as_text(nw.col(p.key)), _row=nw.col(ROW),
-            _name=ctx.subject_name_expr(p.table, ctx.columns(p.table)))
-        per_key = keys.group_by("_k").agg(nw.col("_name").min(), nw.col("_row").min().alias("_first"))
-        subject_rows = rows_by_key(keys.select("_k", "_row").collect(), "_k", "_row")
-        stype = TABLES[p.table].subject_type if p.table in TABLES else "submission"
         if not due:
-            return [*findings, ctx.finding(
-                outcome=Outcome.not_applicable, subject=ctx.county_subject(),
-                required=Required(op="within_days", value=p.within_days),
-                message=LocalizedText(
+            return [*results, ctx.note(
+                Outcome.not_applicable,
+                LocalizedText(
                     zh=f"截至 {as_of.isoformat()} 本年度尚无学期开学，无需检查",
                     en=f"No term of {as_of.year} has begun by {as_of.isoformat()}; nothing is due",
                 ),
+                subject=ctx.county_subject(),
+                required=Required(op="within_days", value=p.within_days),
                 evidence=[Evidence(table=p.checks_table, rows=None, columns=[p.date_column])],
             )]
+        keys = subjects.filter(~nw.col(p.key).is_null()).select(
+            subject_id=as_text(nw.col(p.key)), _row=nw.col(ROW),
+            _name=ctx.subject_name_expr(p.table, ctx.columns(p.table)))
+        per_key = keys.group_by("subject_id").agg(nw.col("_name").min().alias("subject_name"))
         base = checks.filter(~nw.col(p.checks_key).is_null() & ~nw.col(p.term_column).is_null()
                              & ~nw.col(p.date_column).is_null())
+        date_type = checks.collect_schema()[p.date_column]
+        frames, records = [], []
         for term, start, end in due:
+            label = nw.lit(term, dtype=nw.String)
             in_term = base.filter(nw.col(p.term_column).cast(nw.String) == term).select(
-                _k=as_text(nw.col(p.checks_key)), _row=nw.col(ROW), _d=nw.col(p.date_column),
+                subject_id=as_text(nw.col(p.checks_key)), term=label, _row=nw.col(ROW),
+                _d=nw.col(p.date_column),
                 _ok=(nw.col(p.date_column) >= nw.lit(start)) & (nw.col(p.date_column) <= nw.lit(end)))
-            stats = in_term.group_by("_k").agg(
+            records.append(in_term.select("subject_id", "term", "_row"))
+            stats = in_term.group_by("subject_id").agg(
                 _n=nw.len(), _valid=nw.col("_ok").cast(nw.Int64).sum(),
                 _first_valid=nw.when(nw.col("_ok")).then(nw.col("_d")).min(),
                 _first_any=nw.col("_d").min())
-            result = per_key.join(stats, on="_k", how="left").sort("_first").collect()
-            record_rows = rows_by_key(in_term.select("_k", "_row").collect(), "_k", "_row")
+            valid = nw.col("_valid").fill_null(0) > 0
+            # Not yet due: grace, nothing recorded for the term, its window still open.
+            waiting = nw.col("_n").is_null() & nw.lit(p.grace and as_of < end)
             zh_term, en_term = _TERM_LABELS.get(term, (term, term))
-            for rec in result.iter_rows(named=True):
-                key = rec["_k"]
-                valid = int(rec["_valid"] or 0)
-                if valid > 0:
-                    outcome, observed = Outcome.passed, rec["_first_valid"]
-                elif p.grace and rec["_n"] is None and as_of < end:
-                    outcome, observed = Outcome.not_applicable, None
-                else:
-                    outcome, observed = Outcome.fail, rec["_first_any"]
-                evidence = [Evidence(table=p.table, rows=subject_rows.get(key, []), columns=[p.key])]
-                if record_rows.get(key):
-                    evidence.append(Evidence(table=p.checks_table, rows=record_rows[key],
-                                             columns=[p.checks_key, p.term_column, p.date_column]))
-                findings.append(ctx.finding(
-                    outcome=outcome,
-                    subject=Subject(type=stype, id=str(key), name=rec["_name"]),  # type: ignore[arg-type]
-                    observed=observed.isoformat() if observed is not None else None,
-                    required=Required(op="within_days", value=p.within_days), unit="days",
-                    evidence=evidence,
-                    values={"term_zh": zh_term, "term_en": en_term, "year": as_of.year,
-                            "start": start.isoformat(), "end": end.isoformat(),
-                            "records": int(rec["_n"] or 0)},
-                ))
-        return findings
+            frames.append(per_key.join(stats, on="subject_id", how="left").select(
+                "subject_id", "subject_name",
+                term=label,
+                outcome=nw.when(valid).then(nw.lit("pass", dtype=nw.String))
+                .when(waiting).then(nw.lit("not_applicable", dtype=nw.String))
+                .otherwise(nw.lit("fail", dtype=nw.String)),
+                observed=_text(
+                    nw.when(valid).then(nw.col("_first_valid"))
+                    .when(waiting).then(nw.lit(None, dtype=date_type))
+                    .otherwise(nw.col("_first_any")), date_type, missing=None),
+                _recorded=~nw.col("_n").is_null(),
+                term_zh=nw.lit(zh_term, dtype=nw.String),
+                term_en=nw.lit(en_term, dtype=nw.String),
+                year=nw.lit(as_of.year, dtype=nw.Int64),
+                start=nw.lit(start.isoformat(), dtype=nw.String),
+                end=nw.lit(end.isoformat(), dtype=nw.String),
+                records=nw.col("_n").fill_null(0).cast(nw.Int64),
+            ))
+        found = frames[0] if len(frames) == 1 else nw.concat(frames, how="vertical")
+        subject_rows = EvidenceSpec(p.table, [p.key], Rows(keys.select("subject_id", "_row"),
+                                                           on=("subject_id",), row="_row"))
+        record_rows = EvidenceSpec(
+            p.checks_table, [p.checks_key, p.term_column, p.date_column],
+            Rows(records[0] if len(records) == 1 else nw.concat(records, how="vertical"),
+                 on=("subject_id", "term"), row="_row"))
+        stype = TABLES[p.table].subject_type if p.table in TABLES else "submission"
+        meta: dict[str, Any] = dict(
+            table=p.table, subject_type=stype, op="within_days", threshold=p.within_days,
+            unit="days", values=("term_zh", "term_en", "year", "start", "end", "records"))
+        # The records entry is listed only for a subject and term that has records.
+        return [
+            *results,
+            RuleResult(frame=found.filter(nw.col("_recorded")),
+                       evidence=[subject_rows, record_rows], **meta),
+            RuleResult(frame=found.filter(~nw.col("_recorded")), evidence=[subject_rows], **meta),
+        ]
 
 
 class OverdueParams(Params):
@@ -209,7 +225,7 @@ class OverdueValidator(Validator):
     summary = "Open items no older than N days at as_of."
     Params = OverdueParams
 
-    def check(self, ctx: RuleContext) -> list[Finding]:
+    def check(self, ctx: RuleContext) -> list[RuleResult]:
         p: OverdueParams = ctx.params  # type: ignore[assignment]
         where = ctx.compile(p.where, p.table) if p.where else None
         missing = ctx.require(p.table, [p.date_column, *(where.columns if where else [])])
@@ -217,40 +233,34 @@ class OverdueValidator(Validator):
             return missing
         as_of = ctx.as_of
         if as_of is None:
-            return as_of_error(ctx)
+            return as_of_results(ctx)
         lf = ctx.frame(p.table)
         assert lf is not None
         stype, id_cols = row_subject(p.table)
         lf = in_scope(lf, where)
         null_col = first_null_column([*(where.columns if where else []), p.date_column])
         days = nw.lit(date_epoch(as_of)) - epoch_days(nw.col(p.date_column))
-        result = (
-            lf
-            .select(_row=nw.col(ROW), _id=id_expr(id_cols), _d=nw.col(p.date_column),
-                    _days=days, _null=null_col,
-                    _ok=(days <= p.max_days).fill_null(False))
-            .sort("_row")
-            .collect()
+        rows = lf.select(
+            subject_id=id_expr(id_cols), row=nw.col(ROW),
+            error_column=null_col, error_kind=nw.lit("missing", dtype=nw.String),
+            observed=days,
+            outcome=nw.when(~null_col.is_null()).then(nw.lit("error", dtype=nw.String))
+            .when((days <= p.max_days).fill_null(False)).then(nw.lit("pass", dtype=nw.String))
+            .otherwise(nw.lit("fail", dtype=nw.String)),
+            date=_text(nw.col(p.date_column), lf.collect_schema()[p.date_column]),
+            as_of=nw.lit(as_of.isoformat(), dtype=nw.String),
         )
-        tbl = ctx.table(p.table)
-        findings = []
-        for rec in result.iter_rows(named=True):
-            row = int(rec["_row"])
-            subject = Subject(type=p.subject or stype, id=str(rec["_id"]))  # type: ignore[arg-type]
-            evidence = [Evidence(table=p.table, rows=[row],
-                                 columns=[p.date_column, *(where.columns if where else [])])]
-            if rec["_null"] is not None:
-                findings.append(ctx.finding(
-                    outcome=Outcome.error, subject=subject, evidence=evidence,
-                    message=ctx.data_error_message(p.table, tbl, row, rec["_null"], "missing")))
-                continue
-            findings.append(ctx.finding(
-                outcome=Outcome.passed if rec["_ok"] else Outcome.fail, subject=subject,
-                observed=int(rec["_days"]), required=Required(op="<=", value=p.max_days),
-                unit="days", evidence=evidence,
-                values={"date": text(rec["_d"]), "as_of": as_of.isoformat()},
-            ))
-        return findings
+        columns = [p.date_column, *(where.columns if where else [])]
+        subject_type = p.subject or stype
+        # Errors carry no requirement or unit: two results.
+        errors = rows.filter(nw.col("outcome") == "error").select(
+            "subject_id", "row", "error_column", "error_kind", "outcome")
+        checked = rows.filter(nw.col("outcome") != "error").drop("error_column", "error_kind")
+        return [
+            RuleResult(frame=errors, table=p.table, subject_type=subject_type, columns=columns),
+            RuleResult(frame=checked, table=p.table, subject_type=subject_type, columns=columns,
+                       op="<=", threshold=p.max_days, unit="days", values=("date", "as_of")),
+        ]
 
 
 class PeriodicParams(Params):
@@ -311,7 +321,7 @@ class PeriodicValidator(Validator):
     summary = "Enough dated events per duty: per_month per elapsed month outside vacations."
     Params = PeriodicParams
 
-    def check(self, ctx: RuleContext) -> list[Finding]:
+    def check(self, ctx: RuleContext) -> list[RuleResult]:
         p: PeriodicParams = ctx.params  # type: ignore[assignment]
         missing = ctx.require(p.table, p.keys) + ctx.require(p.events_table,
                                                               [*p.keys, p.date_column])
@@ -319,63 +329,82 @@ class PeriodicValidator(Validator):
             return missing
         as_of = ctx.as_of
         if as_of is None:
-            return as_of_error(ctx)
+            return as_of_results(ctx)
         start = p.period_start or dt.date(as_of.year, 1, 1)
         months = self.due_months(start, as_of, p.vacation_months, p.count_current_month)
         required = p.per_month * len(months)
         duties = ctx.frame(p.table)
         events = ctx.frame(p.events_table)
         assert duties is not None and events is not None
-        findings = missing_value_errors(ctx, duties, p.table, p.keys)
-        findings += missing_value_errors(ctx, events, p.events_table, [*p.keys, p.date_column])
+        results = missing_value_results(ctx, duties, p.table, p.keys)
+        results += missing_value_results(ctx, events, p.events_table, [*p.keys, p.date_column])
         if required == 0:
-            return [*findings, ctx.finding(
-                outcome=Outcome.not_applicable, subject=ctx.county_subject(),
-                required=Required(op=">=", value=0),
-                message=LocalizedText(
+            return [*results, ctx.note(
+                Outcome.not_applicable,
+                LocalizedText(
                     zh=f"{start.isoformat()} 至 {as_of.isoformat()} 没有应督导的月份（假期除外）",
                     en=f"No month outside vacations is due from {start.isoformat()} to "
                     f"{as_of.isoformat()}",
                 ),
+                subject=ctx.county_subject(),
+                required=Required(op=">=", value=0),
                 evidence=[Evidence(table=p.events_table, rows=None, columns=[p.date_column])],
             )]
         key_cols = {f"_k{i}": k for i, k in enumerate(p.keys)}
+        ident = nw.concat_str([nw.col(a) for a in key_cols], separator="/")
         complete = nw.all_horizontal(*[~nw.col(k).is_null() for k in p.keys], ignore_nulls=True)
         d = duties.filter(complete).select(
-            _row=nw.col(ROW), **{a: as_text(nw.col(k)) for a, k in key_cols.items()})
+            row=nw.col(ROW), **{a: as_text(nw.col(k)) for a, k in key_cols.items()})
         e = events.filter(complete & ~nw.col(p.date_column).is_null()
                           & (nw.col(p.date_column) >= nw.lit(start))
                           & (nw.col(p.date_column) <= nw.lit(as_of))).select(
             _erow=nw.col(ROW), **{a: as_text(nw.col(k)) for a, k in key_cols.items()})
         counts = e.group_by(*key_cols).agg(_n=nw.len())
-        result = d.join(counts, on=list(key_cols), how="left").with_columns(
-            nw.col("_n").fill_null(0)).sort("_row").collect()
-        matched = d.select(*key_cols).unique().join(e, on=list(key_cols), how="inner").with_columns(
-            _id=nw.concat_str([nw.col(a) for a in key_cols], separator="/")).collect()
-        event_rows = rows_by_key(matched, "_id", "_erow")
-        inspectors = names_of(ctx, "inspector")
-        schools = names_of(ctx, "school")
-        for rec in result.iter_rows(named=True):
-            ident = "/".join(str(rec[a]) for a in key_cols)
-            insp = inspectors.get(str(rec[f"_k{p.keys.index('inspector_id')}"])) \
-                if "inspector_id" in p.keys else None
-            school = schools.get(str(rec[f"_k{p.keys.index('school_id')}"])) \
-                if "school_id" in p.keys else None
-            name = " → ".join(x for x in (insp, school) if x) or None
-            n = int(rec["_n"])
-            evidence = [Evidence(table=p.table, rows=[int(rec["_row"])], columns=list(p.keys))]
-            evidence.append(Evidence(table=p.events_table, rows=event_rows.get(ident, []),
-                                     columns=[*p.keys, p.date_column]))
-            findings.append(ctx.finding(
-                outcome=Outcome.passed if n >= required else Outcome.fail,
-                subject=Subject(type=p.subject, id=ident, name=name),
-                observed=n, required=Required(op=">=", value=required), unit="visits",
-                evidence=evidence,
-                values={"months": len(months), "period_start": start.isoformat(),
-                        "as_of": as_of.isoformat(), "inspector_name": insp or "",
-                        "school_name": school or ""},
-            ))
-        return findings
+        duty = d.join(counts, on=list(key_cols), how="left").with_columns(
+            observed=nw.col("_n").fill_null(0).cast(nw.Int64), subject_id=ident)
+        names = []
+        for subject_type, key in (("inspector", "inspector_id"), ("school", "school_id")):
+            column = f"{subject_type}_name"
+            if key in p.keys:
+                duty = with_names(ctx, duty, subject_type, key=f"_k{p.keys.index(key)}").rename(
+                    {"subject_name": column})
+            else:
+                duty = duty.with_columns(nw.lit(None, dtype=nw.String).alias(column))
+            names.append(nw.col(column))
+        # An empty name counts as none, so that no name is written as " → 一小".
+        insp, school = names
+        has_insp = ~insp.is_null() & (insp != "")
+        has_school = ~school.is_null() & (school != "")
+        frame = duty.select(
+            "subject_id", "row", "observed",
+            subject_name=nw.when(has_insp & has_school)
+            .then(nw.concat_str([insp, nw.lit(" → "), school]))
+            .when(has_insp).then(insp).when(has_school).then(school)
+            .otherwise(nw.lit(None, dtype=nw.String)),
+            outcome=nw.when(nw.col("observed") >= required).then(nw.lit("pass", dtype=nw.String))
+            .otherwise(nw.lit("fail", dtype=nw.String)),
+            months=nw.lit(len(months), dtype=nw.Int64),
+            period_start=nw.lit(start.isoformat(), dtype=nw.String),
+            as_of=nw.lit(as_of.isoformat(), dtype=nw.String),
+            inspector_name=insp.fill_null(""),
+            school_name=school.fill_null(""),
+        )
+        matched = e.select(subject_id=ident, _erow=nw.col("_erow"))
+        duty_rows = EvidenceSpec(p.table, list(p.keys), "row")
+        event_columns = [*p.keys, p.date_column]
+        meta: dict[str, Any] = dict(
+            table=p.table, subject_type=p.subject, op=">=", threshold=required, unit="visits",
+            values=("months", "period_start", "as_of", "inspector_name", "school_name"))
+        # A duty without events lists an empty row list for the events, not none.
+        return [
+            *results,
+            RuleResult(frame=frame.filter(nw.col("observed") > 0), evidence=[
+                duty_rows, EvidenceSpec(p.events_table, event_columns,
+                                        Rows(matched, on=("subject_id",), row="_erow"))], **meta),
+            RuleResult(frame=frame.filter(nw.col("observed") == 0), evidence=[duty_rows],
+                       extra_evidence=[Evidence(table=p.events_table, rows=[],
+                                                columns=event_columns)], **meta),
+        ]
 
     @staticmethod
     def due_months(start: dt.date, as_of: dt.date, vacations: list[int],
@@ -426,9 +455,10 @@ class MatchedCountValidator(Validator):
         ``table``, ``value``, ``op``, ``date_column``, ``on``, ``other``,
         ``other_on``, ``other_date``, ``other_where``, ``within_days``,
         ``where``, ``subject``, ``unit``. A missing value in a referenced column
-        of the row is an ``error`` naming the row and column; rows of ``other``
-        without a date are not counted. Message values: every column used by
-        ``value`` (e.g. ``enrolled``, ``present``), ``date``, ``within_days``.
+        of the row, or a zero denominator of ``value``, is an ``error`` naming
+        the row and column; rows of ``other`` without a date are not counted.
+        Message values: every column used by ``value`` (e.g. ``enrolled``,
+        ``present``), ``date``, ``within_days``.
 
     Example
         DRP-03: a check with enrolled 1,862 and present 1,860 (gap 2) passes when
@@ -439,7 +469,7 @@ class MatchedCountValidator(Validator):
     summary = "A per-row figure against the rows of another table dated within N days."
     Params = MatchedCountParams
 
-    def check(self, ctx: RuleContext) -> list[Finding]:
+    def check(self, ctx: RuleContext) -> list[RuleResult]:
         p: MatchedCountParams = ctx.params  # type: ignore[assignment]
         other_on = p.other_on or p.on
         if len(other_on) != len(p.on):
@@ -472,39 +502,66 @@ class MatchedCountValidator(Validator):
         )
         stype, id_cols = row_subject(p.table)
         stype = p.subject or stype
-        null_col = first_null_column(referenced)
-        observed = value.expr.cast(nw.Float64)
+        error_column, error_kind = error_exprs(referenced, [value])
+        schema = lf.collect_schema()
+        texts = {c: _text(nw.col(c), schema[c]) for c in [*value.columns, p.date_column]}
         result = (
-            lf.select(*[nw.col(c) for c in value.columns], _row=nw.col(ROW), _id=id_expr(id_cols),
-                      _obs=observed, _null=null_col, _d=nw.col(p.date_column))
+            lf.select(*[texts[c].alias(c) for c in value.columns], _row=nw.col(ROW),
+                      subject_id=id_expr(id_cols), _obs=value.expr.cast(nw.Float64),
+                      error_column=error_column, error_kind=error_kind,
+                      date=texts[p.date_column])
             .join(counts, on="_row", how="left")
-            .with_columns(nw.col("_n").fill_null(0))
-            .with_columns(_ok=compare(nw.col("_obs"), p.op, nw.col("_n").cast(nw.Float64)))
-            .sort("_row")
-            .collect()
+            .with_columns(nw.col("_n").fill_null(0).cast(nw.Int64).alias("required"),
+                          nw.col("_row").alias("row"))
         )
-        names = names_of(ctx, stype)
-        tbl = ctx.table(p.table)
-        findings = []
-        for rec in result.iter_rows(named=True):
-            row = int(rec["_row"])
-            subject = Subject(type=stype, id=str(rec["_id"]), name=names.get(str(rec["_id"])))  # type: ignore[arg-type]
-            evidence = [Evidence(table=p.table, rows=[row], columns=referenced),
-                        Evidence(table=p.other, rows=None, columns=[*other_on, p.other_date])]
-            if rec["_null"] is not None:
-                findings.append(ctx.finding(
-                    outcome=Outcome.error, subject=subject, evidence=evidence,
-                    message=ctx.data_error_message(p.table, tbl, row, rec["_null"], "missing")))
-                continue
-            obs = rec["_obs"]
-            findings.append(ctx.finding(
-                outcome=Outcome.passed if rec["_ok"] else Outcome.fail, subject=subject,
-                observed=int(obs) if float(obs).is_integer() else obs,
-                required=Required(op=p.op, value=int(rec["_n"])), unit=p.unit, evidence=evidence,
-                values={**{c: text(rec[c]) for c in value.columns}, "date": text(rec["_d"]),
-                        "within_days": p.within_days},
-            ))
-        return findings
+        result = with_names(ctx, result, stype).with_columns(
+            outcome=nw.when(~nw.col("error_column").is_null()).then(nw.lit("error", dtype=nw.String))
+            .when(compare(nw.col("_obs"), p.op, nw.col("required").cast(nw.Float64)))
+            .then(nw.lit("pass", dtype=nw.String))
+            .otherwise(nw.lit("fail", dtype=nw.String)),
+            within_days=nw.lit(p.within_days, dtype=nw.Int64))
+        evidence = [EvidenceSpec(p.table, referenced, "row"),
+                    EvidenceSpec(p.other, [*other_on, p.other_date], None)]
+        errors = result.filter(nw.col("outcome") == "error").select(
+            "subject_id", "subject_name", "row", "error_column", "error_kind", "outcome")
+        checked = result.filter(nw.col("outcome") != "error").drop("error_column", "error_kind")
+        obs = nw.col("_obs")
+        # A figure is a float only to be compared; an integral one is reported
+        # as an integer (2, not 2.0), in the message too, so one result per type.
+        whole = (obs.is_finite() & (obs.round(0) == obs) & (obs.abs() < 2.0**62)).fill_null(False)
+        meta: dict[str, Any] = dict(
+            table=p.table, subject_type=stype, op=p.op, unit=p.unit, evidence=evidence,
+            values=(*value.columns, "date", "within_days"))
+        return [
+            RuleResult(frame=errors, table=p.table, subject_type=stype, evidence=evidence),
+            RuleResult(frame=checked.filter(whole).with_columns(observed=obs.cast(nw.Int64)),
+                       **meta),
+            RuleResult(frame=checked.filter(~whole).with_columns(observed=obs), **meta),
+        ]
+
+
+def _text(expr: nw.Expr, dtype: Any, missing: str | None = "—") -> nw.Expr:
+    """A cell value as text for a message, written as the messages have always
+    written it: dates in ISO, integral floats without ``.0``, ``True``/``False``,
+    ``missing`` for a missing value. (Floats below 1e-4 are written as the
+    backend writes them, e.g. ``0.00001`` where Python writes ``1e-05``.)"""
+    if dtype == nw.Date:
+        out = expr.dt.to_string("%Y-%m-%d")
+    elif dtype == nw.Datetime:
+        out = expr.dt.to_string("%Y-%m-%dT%H:%M:%S")
+    elif dtype.is_float() or dtype.is_decimal():
+        f = expr.cast(nw.Float64)
+        whole = f.is_finite() & (f.round(0) == f) & (f.abs() < 2.0**62)
+        # Both branches are computed for every row: the cast must not overflow.
+        out = nw.when(whole).then(
+            nw.when(whole).then(f).otherwise(nw.lit(0.0)).cast(nw.Int64).cast(nw.String)
+        ).otherwise(f.cast(nw.String))
+    elif dtype == nw.Boolean:
+        out = (nw.when(expr.is_null()).then(nw.lit(None, dtype=nw.String))
+               .when(expr).then(nw.lit("True")).otherwise(nw.lit("False")))
+    else:
+        out = expr.cast(nw.String)
+    return out if missing is None else out.fill_null(missing)
 
 
 __all__ = ["MatchedCountValidator", "OverdueValidator", "PeriodicValidator", "TermChecksValidator"]
