@@ -24,7 +24,17 @@ import polars as pl
 from .models import Finding, LocalizedText, Outcome, RulesetInfo, SubjectType, SubmissionInfo, ToolInfo
 from .report import Report
 from .rulesets import ResolvedRule, Ruleset, load_ruleset
-from .store import EvidenceColumn, FindingStore, Part, RuleMeta, clean_expr, parts_from_findings, stats_frame
+from .store import (
+    STAT,
+    EvidenceColumn,
+    FindingStore,
+    Part,
+    RuleMeta,
+    clean_expr,
+    parts_from_findings,
+    stat_columns,
+    stats_of,
+)
 from .submission import Submission
 from .tables import TABLES, plugin_tables
 from .validators import EvidenceSpec, FrameProvider, Rows, RuleContext, RuleResult
@@ -103,12 +113,20 @@ class _Pending:
     result: RuleResult
     frame: pl.LazyFrame
     part: Part
-    listed: pl.DataFrame | None = None
-    stats: pl.DataFrame | None = None
+    collected: pl.DataFrame | None = None
 
     def targets(self) -> list[pl.LazyFrame]:
-        # the passes are not collected: they are counted, and listed only on request
-        return [self.frame.filter(pl.col("outcome") != "pass"), stats_frame(self.frame)]
+        """One query per result: its counts as columns over every row, then only
+        the rows that are listed, plus one carrier row so that the counts come back
+        when every finding passes. The passes themselves are not collected: they
+        are listed only on request."""
+        outcome = pl.col("outcome")
+        return [self.frame.with_columns(
+            *stat_columns(self.frame.collect_schema()),
+            (~outcome.is_in(sorted(_OUTCOMES))).fill_null(True).sum().alias(f"{STAT}bad"),
+            (~pl.col("subject_type").is_in(sorted(_SUBJECT_TYPES))).fill_null(True).sum()
+            .alias(f"{STAT}badtype"),
+        ).filter((outcome != "pass").fill_null(True) | (pl.int_range(pl.len()) == 0))]
 
 
 @dataclass
@@ -135,8 +153,8 @@ class _Run:
         return [t for p in self.pending for t in p.targets()]
 
     def take(self, collected: list[pl.DataFrame]) -> None:
-        for i, pending in enumerate(self.pending):
-            pending.listed, pending.stats = collected[2 * i], collected[2 * i + 1]
+        for pending, frame in zip(self.pending, collected, strict=True):
+            pending.collected = frame
 
     def _fail(self, exc: BaseException) -> None:
         self.error = _crash(self.ctx, self.plugin, exc, "result frame")
@@ -376,17 +394,22 @@ def _pending(ctx: RuleContext, result: RuleResult) -> _Pending:
 def _finished(pending: _Pending) -> Part:
     """The part of a collected result, once its outcomes and subject types are
     known to follow the contract."""
-    stats = pending.stats
-    assert stats is not None and pending.listed is not None
-    bad = [o for o in stats["outcome"].to_list() if o not in _OUTCOMES]
-    if bad:
-        raise ValueError(f"the result frame has outcome {bad[0]!r}; expected one of "
+    frame = pending.collected
+    assert frame is not None
+    carried = [c for c in frame.columns if c.startswith(STAT)]
+    listed = frame.filter(pl.col("outcome") != "pass").drop(carried)
+    first = frame.row(0, named=True) if frame.height else {}
+    if first.get(f"{STAT}bad"):
+        bad = frame.filter(~pl.col("outcome").is_in(sorted(_OUTCOMES)).fill_null(True))
+        raise ValueError(f"the result frame has outcome {bad['outcome'][0]!r}; expected one of "
                          f"{', '.join(sorted(_OUTCOMES))}")
-    types = [t for t in stats["subject_type"].to_list() if t not in _SUBJECT_TYPES]
-    if types:
-        raise ValueError(f"unknown subject type {types[0]!r}")
+    if first.get(f"{STAT}badtype"):
+        bad = frame.filter(~pl.col("subject_type").is_in(sorted(_SUBJECT_TYPES)).fill_null(True))
+        shown = bad["subject_type"][0] if bad.height else "?"
+        raise ValueError(f"unknown subject type {shown!r}")
+    stats = stats_of(frame)
     part = pending.part
-    part.frame = pending.listed
+    part.frame = listed
     part.stats = stats
     return part
 

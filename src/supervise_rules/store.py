@@ -101,7 +101,8 @@ class Part:
     def __post_init__(self) -> None:
         if self.stats is None:  # a part made eagerly (API-1 findings): split it here
             full = self.frame
-            self.stats = stats_frame(full.lazy()).collect()
+            self.stats = stats_of(full.lazy().with_columns(
+                stat_columns(full.schema)).head(1).collect())
             self.frame = full.filter(pl.col("outcome") != "pass")
             self.passes = full.filter(pl.col("outcome") == "pass").lazy()
 
@@ -360,7 +361,7 @@ class FindingStore:
             for rec in p.stats.iter_rows(named=True):
                 entry["by_outcome"][rec["outcome"]] = entry["by_outcome"].get(rec["outcome"], 0) \
                     + rec["n"]
-                entry["n_subjects"] += rec["subjects"]
+                entry["n_subjects"] += rec.get("subjects") or 0
                 for key, pick in (("min", min), ("max", max)):
                     value = rec.get(key)
                     if value is not None:
@@ -455,18 +456,44 @@ class FindingStore:
             FRAME_COLUMNS)
 
 
-def stats_frame(frame: pl.LazyFrame) -> pl.LazyFrame:
-    """``outcome, subject_type, n, min, max, subjects`` of a part's findings:
-    what the summary and the ``rules`` entries need, without keeping the passes."""
-    observed = frame.collect_schema().get("observed")
+#: prefix of the count columns a part's query carries (see :func:`stat_columns`)
+STAT = "_stat_"
+
+
+def stat_columns(schema: Any) -> list[pl.Expr]:
+    """What the summary and the ``rules`` entries need of a part's findings, as
+    columns over every row (the same value on each): counts by outcome, the
+    observed min and max (numeric values only) and the distinct subjects. A
+    query can then keep only the listed rows and still bring the counts back."""
+    outcome = pl.col("outcome")
+    observed = schema.get("observed")
     numeric = observed is not None and observed.is_numeric() and observed != pl.Boolean
-    value = clean_expr(pl.col("observed"), observed) if numeric else pl.lit(None, dtype=pl.Float64)
-    return frame.group_by("outcome", "subject_type").agg(
-        n=pl.len(),
-        min=value.min(),
-        max=value.max(),
-        subjects=pl.col("subject_id").n_unique(),
-    ).sort("outcome", "subject_type", nulls_last=True)
+    value = clean_expr(pl.col("observed"), observed) if numeric else \
+        pl.lit(None, dtype=pl.Float64)
+    return [
+        *((outcome == o.value).sum().alias(f"{STAT}{o.value}") for o in Outcome),
+        value.min().alias(f"{STAT}min"),
+        value.max().alias(f"{STAT}max"),
+        pl.col("subject_id").n_unique().alias(f"{STAT}subjects"),
+    ]
+
+
+def stats_of(frame: pl.DataFrame) -> pl.DataFrame:
+    """``outcome, n, min, max, subjects`` from the :func:`stat_columns` of a
+    collected frame's first row; min, max and subjects are on the first row only
+    (:meth:`FindingStore.rule_stats` adds rows up)."""
+    first = frame.row(0, named=True) if frame.height else {}
+    rows = [(o.value, first[f"{STAT}{o.value}"]) for o in Outcome if first.get(f"{STAT}{o.value}")]
+    if not rows:
+        return pl.DataFrame(schema={"outcome": pl.String, "n": pl.UInt32})
+    pad = [None] * (len(rows) - 1)
+    return pl.DataFrame({
+        "outcome": [o for o, _ in rows],
+        "n": pl.Series([n for _, n in rows], dtype=pl.UInt32),
+        "min": pl.Series([first[f"{STAT}min"], *pad], dtype=frame.schema[f"{STAT}min"]),
+        "max": pl.Series([first[f"{STAT}max"], *pad], dtype=frame.schema[f"{STAT}max"]),
+        "subjects": pl.Series([first[f"{STAT}subjects"], *[0] * len(pad)], dtype=pl.UInt32),
+    })
 
 
 def clean_expr(expr: pl.Expr, dtype: Any) -> pl.Expr:
