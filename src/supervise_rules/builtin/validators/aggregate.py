@@ -3,17 +3,17 @@ possibly across tables) against a threshold."""
 
 from __future__ import annotations
 
-from typing import Any
+from dataclasses import replace
 
 import narwhals as nw
 from pydantic import Field, model_validator
 
 from ...expressions import Compiled, compile_expression
-from ...models import Evidence, Finding, LocalizedText, Outcome, Required
 from ...submission import ROW
 from ...tables import TABLES
-from ...validators import Params, RuleContext, Validator
-from ._common import Comparison, Expression, compare_scalar, first_null_column, in_scope
+from ...validators import EvidenceSpec, Params, RuleContext, RuleResult, Validator
+from ._common import Comparison, Expression, compare, first_null_column, in_scope
+from ._support import error_results
 
 
 class Side(Params):
@@ -65,7 +65,7 @@ class AggregateValidator(Validator):
     summary = "A county aggregate or ratio of aggregates (across tables) against a threshold."
     Params = AggregateParams
 
-    def check(self, ctx: RuleContext) -> list[Finding]:
+    def check(self, ctx: RuleContext) -> list[RuleResult]:
         p: AggregateParams = ctx.params  # type: ignore[assignment]
         sides = [s for s in (p.numerator, p.denominator) if s is not None]
         compiled = []
@@ -81,93 +81,100 @@ class AggregateValidator(Validator):
         per_table: dict[str, list[str]] = {}
         for side, _, _, cols in compiled:
             per_table[side.table] = list(dict.fromkeys([*per_table.get(side.table, []), *cols]))
-        evidence = [Evidence(table=t, rows=None, columns=c) for t, c in per_table.items()]
-        values: list[Any] = []
-        for side, expr, where, cols in compiled:
+        county = ctx.county_subject()
+        results: list[RuleResult] = []
+        values: list[nw.LazyFrame] = []
+        flagged: list[tuple[str, nw.LazyFrame, dict[str, tuple[str, ...]]]] = []
+        for (side, expr, where, cols), name in zip(compiled, ("numerator", "denominator"),
+                                                   strict=False):
             lf = ctx.frame(side.table)
             assert lf is not None
             lf = in_scope(lf, where)
-            errors = [e for e in self._missing_values(ctx, lf, side.table, expr, cols)
-                      if e.evidence not in [p.evidence for p in problems]]
-            if errors:
-                problems += errors
+            values.append(lf.select(expr.expr.cast(nw.Float64).alias(name)))
+            if not cols:
                 continue
-            values.append(self._scalar(lf, expr))
-        if problems:
-            return problems
+            rows, evidence_of = self._missing_rows(lf, expr, cols)
+            if flagged and flagged[0][0] == side.table:
+                rows = self._without_repeats(rows, evidence_of, *flagged[0][1:])
+            flagged.append((side.table, rows, evidence_of))
+            for column, columns in evidence_of.items():
+                for result in error_results(ctx, rows, side.table, [column], subject=county):
+                    # evidence names the column missing, or every column when no
+                    # single one is to blame
+                    results.append(replace(result, evidence=[
+                        replace(e, columns=list(columns)) for e in result.evidence or ()]))
 
-        observed = values[0]
+        frame = values[0]
+        for other in values[1:]:
+            frame = frame.join(other, how="cross")
+        if len(values) == 1:
+            frame = frame.with_columns(denominator=nw.lit(None, dtype=nw.Float64))
+        for i, (_, rows, _) in enumerate(flagged):
+            frame = frame.join(rows.select(nw.len().alias(f"_errors{i}")), how="cross")
+        # a missing value anywhere leaves only its error findings
+        clean = nw.all_horizontal(*[nw.col(f"_errors{i}") == 0 for i in range(len(flagged))],
+                                  nw.lit(True), ignore_nulls=False)
+        num, den = nw.col("numerator"), nw.col("denominator")
         if p.denominator is not None:
-            if values[1] is None or float(values[1]) == 0:
-                spec = TABLES.get(p.denominator.table)
-                zh_table = spec.zh if spec else p.denominator.table
-                return [ctx.finding(
-                    outcome=Outcome.error,
-                    subject=ctx.county_subject(),
-                    message=LocalizedText(
-                        zh=f"「{zh_table}」表 {p.denominator.expr} 为 0，无法计算本指标",
-                        en=f"table {p.denominator.table}: {p.denominator.expr} is 0; "
-                        "the ratio cannot be computed",
-                    ),
-                    required=Required(op=p.op, value=p.threshold),
-                    unit=p.unit,
-                    evidence=evidence,
-                )]
-            observed = float(observed) / float(values[1]) if observed is not None else None
-        if observed is None:
-            outcome = Outcome.error
+            zero = den.is_null() | (den == 0)
+            observed = nw.when(~zero & ~num.is_null()).then(num / den)
+            spec = TABLES.get(p.denominator.table)
+            zh_table = spec.zh if spec else p.denominator.table
+            zero_zh = f"「{zh_table}」表 {p.denominator.expr} 为 0，无法计算本指标"
+            zero_en = (f"table {p.denominator.table}: {p.denominator.expr} is 0; "
+                       "the ratio cannot be computed")
         else:
-            observed = float(observed)
-            outcome = Outcome.passed if compare_scalar(observed, p.op, p.threshold) else Outcome.fail
-        return [ctx.finding(
-            outcome=outcome,
-            subject=ctx.county_subject(),
-            observed=observed,
-            required=Required(op=p.op, value=p.threshold),
-            unit=p.unit,
-            evidence=evidence,
-            values={"numerator": values[0], "denominator": values[1] if len(values) > 1 else None},
-        )]
-
-    @staticmethod
-    def _scalar(lf: nw.LazyFrame, expr: Compiled) -> Any:
-        value = lf.select(v=expr.expr.cast(nw.Float64)).collect().item(0, "v")
-        return value
-
-    @staticmethod
-    def _missing_values(
-        ctx: RuleContext, lf: nw.LazyFrame, table: str, expr: Compiled, cols: list[str]
-    ) -> list[Finding]:
-        """One error finding per column whose missing values leave a row out of the
-        aggregate, listing the rows."""
-        if not cols:
-            return []
-        flagged = (
-            lf.filter(expr.null_in_aggregate())
-            .select(nw.col(ROW), column=first_null_column(cols))
-            .sort(ROW)
-            .collect()
+            zero = nw.lit(False)
+            observed = num
+            zero_zh = zero_en = ""
+        frame = frame.filter(clean).with_columns(observed=observed).with_columns(
+            subject_id=nw.lit(county.id, dtype=nw.String),
+            subject_name=nw.lit(county.name, dtype=nw.String),
+            outcome=nw.when(zero | nw.col("observed").is_null()).then(nw.lit("error"))
+            .when(compare(nw.col("observed"), p.op, nw.lit(p.threshold))).then(nw.lit("pass"))
+            .otherwise(nw.lit("fail")),
+            message_zh=nw.when(zero).then(nw.lit(zero_zh)).otherwise(nw.lit(None, dtype=nw.String)),
+            message_en=nw.when(zero).then(nw.lit(zero_en)).otherwise(nw.lit(None, dtype=nw.String)),
         )
-        if flagged.is_empty():
-            return []
-        tbl = ctx.table(table)
-        findings = []
-        for c in [*cols, None]:
-            rows = flagged.filter(
-                nw.col("column").is_null() if c is None else nw.col("column") == c)[ROW].to_list()
-            if not rows:
-                continue
-            msg = ctx.data_error_message(table, tbl, rows[0], c or expr.text, "missing")
-            if len(rows) > 1:
-                shown = ", ".join(str(r) for r in rows[:10]) + ("…" if len(rows) > 10 else "")
-                msg = LocalizedText(
-                    zh=msg.zh + f"（共 {len(rows)} 行：{shown}）",
-                    en=msg.en + f" ({len(rows)} rows: {shown})",
+        results.append(RuleResult(
+            frame=frame, table=p.numerator.table, subject_type=county.type, op=p.op, unit=p.unit,
+            threshold=p.threshold, values=("numerator", "denominator"),
+            evidence=[EvidenceSpec(t, c, None) for t, c in per_table.items()],
+        ))
+        return results
+
+    @staticmethod
+    def _missing_rows(lf: nw.LazyFrame, expr: Compiled, cols: list[str]
+                      ) -> tuple[nw.LazyFrame, dict[str, tuple[str, ...]]]:
+        """The rows whose missing values leave them out of the aggregate, each
+        with the column to blame (the expression's text when none is null), and
+        the evidence columns of each such finding."""
+        rows = lf.filter(expr.null_in_aggregate()).select(
+            nw.col(ROW),
+            error_column=nw.coalesce(first_null_column(cols), nw.lit(expr.text, dtype=nw.String)),
+            error_kind=nw.lit("missing", dtype=nw.String),
+        )
+        return rows, {**{c: (c,) for c in cols}, expr.text: tuple(cols)}
+
+    @staticmethod
+    def _without_repeats(rows: nw.LazyFrame, evidence_of: dict[str, tuple[str, ...]],
+                         first: nw.LazyFrame, first_evidence: dict[str, tuple[str, ...]]
+                         ) -> nw.LazyFrame:
+        """``rows`` without the findings that the other side of a ratio over the
+        same table already makes: the same evidence columns and the same rows."""
+        for column, columns in evidence_of.items():
+            for other in [c for c, cs in first_evidence.items() if cs == columns]:
+                mine = rows.filter(nw.col("error_column") == column).select(ROW)
+                theirs = first.filter(nw.col("error_column") == other).select(ROW)
+                # equal sets of distinct rows: as many each, and all of them shared
+                same = (
+                    mine.select(nw.len().alias("_mine"))
+                    .join(theirs.select(nw.len().alias("_theirs")), how="cross")
+                    .join(mine.join(theirs, on=ROW, how="inner").select(nw.len().alias("_both")),
+                          how="cross")
+                    .select(_repeat=(nw.col("_mine") == nw.col("_theirs"))
+                            & (nw.col("_mine") == nw.col("_both")))
                 )
-            findings.append(ctx.finding(
-                outcome=Outcome.error,
-                subject=ctx.county_subject(),
-                message=msg,
-                evidence=[Evidence(table=table, rows=[int(r) for r in rows], columns=[c] if c else cols)],
-            ))
-        return findings
+                rows = rows.join(same, how="cross").filter(
+                    (nw.col("error_column") != column) | ~nw.col("_repeat")).drop("_repeat")
+        return rows

@@ -3,26 +3,24 @@ per-row indicator within groups (a county and level), against a limit."""
 
 from __future__ import annotations
 
-from typing import Any
-
 import narwhals as nw
 from pydantic import Field, model_validator
 
-from ...models import Evidence, Finding, LocalizedText, Outcome, Required
 from ...submission import ROW
-from ...validators import Params, RuleContext, Validator
+from ...validators import EvidenceSpec, Params, Rows, RuleContext, RuleResult, Validator
 from ._common import (
     ByColumn,
     Comparison,
     Expression,
-    compare_scalar,
+    compare,
     error_exprs,
     filter_scope,
-    limit_for,
     threshold_columns,
+    threshold_expr,
     threshold_scope,
 )
-from ._groups import distinct_groups, error_records_findings, errors_by_group, group_subject, rows_by_group
+from ._groups import group_key_columns, group_subject_exprs
+from ._support import error_results
 
 
 class WeightedCVParams(Params):
@@ -86,7 +84,7 @@ class WeightedCVValidator(Validator):
     summary = "Enrollment-weighted coefficient of variation of an indicator per group."
     Params = WeightedCVParams
 
-    def check(self, ctx: RuleContext) -> list[Finding]:
+    def check(self, ctx: RuleContext) -> list[RuleResult]:
         p: WeightedCVParams = ctx.params  # type: ignore[assignment]
         value = ctx.compile(p.value, p.table)
         weight = ctx.compile(p.weight, p.table)
@@ -108,10 +106,12 @@ class WeightedCVValidator(Validator):
         lf = ctx.frame(p.table)
         assert lf is not None
         keys = list(p.group_by)
+        gkeys = group_key_columns(keys)
         scope = [threshold_scope(p.threshold)]
         if where is not None:
             scope.append(where.expr.fill_null(True))
         error_column, error_kind = error_exprs(referenced, [value, weight])
+        subject_id, subject_name = group_subject_exprs(ctx, p.table, keys)
         rows = filter_scope(lf, scope).select(
             *[nw.col(k) for k in keys],
             nw.col(ROW).alias("row"),
@@ -120,7 +120,25 @@ class WeightedCVValidator(Validator):
             error_column=error_column,
             error_kind=error_kind,
         )
-        errors = rows.filter(~nw.col("error_column").is_null()).collect()
+        # the group's subject, its limit and raw keys on every row, so that the
+        # error findings of a group carry them
+        group_columns = dict(
+            subject_id=subject_id,
+            subject_name=subject_name,
+            required=threshold_expr(p.threshold),
+            **{g: nw.col(k) for g, k in zip(gkeys, keys, strict=True)},
+        )
+        errors = rows.filter(~nw.col("error_column").is_null()).with_columns(**group_columns)
+        # one finding per (group, column, kind); a zero denominator names the
+        # denominator's text, which need not be a column
+        error_columns = [*referenced, *(t for _, t in value.denominators),
+                         *(t for _, t in weight.denominators)]
+        results = error_results(
+            ctx, errors, p.table, error_columns,
+            keys=("subject_id", "subject_name", "required", *gkeys), columns=referenced,
+            subject_type=p.subject_type, op=p.op, unit=p.unit, row="row",
+        )
+
         good = rows.filter(nw.col("error_column").is_null())
         # two passes, column-wise: the weighted mean per group, then the weighted
         # mean square deviation from it
@@ -142,74 +160,40 @@ class WeightedCVValidator(Validator):
             )
             .with_columns(std=nw.col("var").clip(lower_bound=0.0).sqrt())
             .with_columns(cv=nw.when(nw.col("mean") != 0).then(nw.col("std") / nw.col("mean")))
-            .sort(*keys)
-            .collect()
         )
-        # rows and errors of every group, each in one pass
-        rows_of = rows_by_group(rows.select(*keys, "row").collect(), keys, "row")
-        errors_of = errors_by_group(errors, keys)
-        threshold = p.threshold
-
-        findings: list[Finding] = []
-        groups = distinct_groups(rows, keys)
-        by_group = {tuple(rec[k] for k in keys): rec for rec in stats.iter_rows(named=True)}
-        for key_values in groups:
-            subject = group_subject(ctx, p.table, keys, key_values, p.subject_type)
-            limit = limit_for(threshold, key_values)
-            required = Required(op=p.op, value=limit)
-            key = tuple(key_values[k] for k in keys)
-            group_errors = errors_of.get(key)
-            if group_errors:
-                findings += error_records_findings(
-                    ctx, p.table, group_errors, subject, columns=referenced, required=required, unit=p.unit
-                )
-                continue
-            rec = by_group.get(key)
-            evidence = [Evidence(table=p.table, rows=rows_of.get(key, []), columns=referenced)]
-            if rec is None or rec["P"] in (None, 0) or rec["cv"] is None or limit is None:
-                findings.append(self._undefined(ctx, p, subject, required, evidence, rec))
-                continue
-            cv = float(rec["cv"])
-            outcome = Outcome.passed if compare_scalar(cv, p.op, limit) else Outcome.fail
-            findings.append(
-                ctx.finding(
-                    outcome=outcome,
-                    subject=subject,
-                    observed=cv,
-                    required=required,
-                    unit=p.unit,
-                    evidence=evidence,
-                    values={
-                        "mean": rec["mean"],
-                        "std": rec["std"],
-                        "schools": rec["n"],
-                        "weight_total": rec["P"],
-                    },
-                )
+        # a group with any error row has only its error findings
+        with_errors = errors.select(*keys).unique()
+        no_weight = nw.col("P").is_null() | (nw.col("P") == 0)
+        undefined = no_weight | nw.col("cv").is_null() | nw.col("required").is_null()
+        main = (
+            stats.join(with_errors, on=keys, how="anti")
+            .with_columns(**group_columns)
+            .with_columns(
+                observed=nw.when(~undefined).then(nw.col("cv")),
+                outcome=nw.when(undefined).then(nw.lit("error"))
+                .when(compare(nw.col("cv"), p.op, nw.col("required"))).then(nw.lit("pass"))
+                .otherwise(nw.lit("fail")),
+                message_zh=nw.when(no_weight).then(nw.lit(
+                    f"「{p.table}」表该组的权重合计（{p.weight}）为 0，无法计算差异系数"))
+                .when(undefined).then(nw.lit(
+                    f"「{p.table}」表该组指标（{p.value}）的加权平均值为 0，无法计算差异系数"))
+                .otherwise(nw.lit(None, dtype=nw.String)),
+                message_en=nw.when(no_weight).then(nw.lit(
+                    f"table {p.table}: the weights ({p.weight}) of this group sum to 0; "
+                    "the coefficient of variation cannot be computed"))
+                .when(undefined).then(nw.lit(
+                    f"table {p.table}: the weighted mean of {p.value} in this group is 0; "
+                    "the coefficient of variation cannot be computed"))
+                .otherwise(nw.lit(None, dtype=nw.String)),
+                schools=nw.col("n"),
+                weight_total=nw.col("P"),
             )
-        return findings
-
-    @staticmethod
-    def _undefined(
-        ctx: RuleContext, p: WeightedCVParams, subject, required, evidence, rec: dict[str, Any] | None
-    ) -> Finding:
-        if rec is None or rec["P"] in (None, 0):
-            zh = f"「{p.table}」表该组的权重合计（{p.weight}）为 0，无法计算差异系数"
-            en = (
-                f"table {p.table}: the weights ({p.weight}) of this group sum to 0; "
-                "the coefficient of variation cannot be computed"
-            )
-        else:
-            zh = f"「{p.table}」表该组指标（{p.value}）的加权平均值为 0，无法计算差异系数"
-            en = (
-                f"table {p.table}: the weighted mean of {p.value} in this group is 0; "
-                "the coefficient of variation cannot be computed"
-            )
-        return ctx.finding(
-            outcome=Outcome.error,
-            subject=subject,
-            required=required,
-            unit=p.unit,
-            evidence=evidence,
-            message=LocalizedText(zh=zh, en=en),
         )
+        group_rows = Rows(rows.select(*[nw.col(k).alias(g) for g, k in zip(gkeys, keys, strict=True)],
+                                      "row"), on=tuple(gkeys), row="row")
+        results.append(RuleResult(
+            frame=main, table=p.table, subject_type=p.subject_type, op=p.op, unit=p.unit,
+            values=("mean", "std", "schools", "weight_total"),
+            evidence=[EvidenceSpec(p.table, referenced, group_rows)],
+        ))
+        return results

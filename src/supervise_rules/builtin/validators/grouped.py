@@ -7,21 +7,21 @@ import narwhals as nw
 from pydantic import Field, model_validator
 
 from ...expressions import compile_expression
-from ...models import Evidence, Finding, LocalizedText, Outcome, Required
 from ...submission import ROW
 from ...tables import TABLES
-from ...validators import Params, RuleContext, Validator
+from ...validators import EvidenceSpec, Params, Rows, RuleContext, RuleResult, Validator
 from ._common import (
     ByColumn,
     Comparison,
     Expression,
-    compare_scalar,
+    compare,
     error_exprs,
     first_zero_denominator,
     in_scope,
-    limit_for,
+    threshold_expr,
 )
-from ._groups import distinct_groups, error_records_findings, errors_by_group, group_subject, rows_by_group
+from ._groups import group_key_columns, group_subject_exprs, joined_rows
+from ._support import error_results
 
 
 class GroupAggregateParams(Params):
@@ -88,7 +88,7 @@ class GroupAggregateValidator(Validator):
     summary = "An aggregate per group of rows (e.g. a whole school) against a threshold."
     Params = GroupAggregateParams
 
-    def check(self, ctx: RuleContext) -> list[Finding]:
+    def check(self, ctx: RuleContext) -> list[RuleResult]:
         p: GroupAggregateParams = ctx.params  # type: ignore[assignment]
         value = ctx.compile(p.value, p.table)
         where = ctx.compile(p.where, p.table) if p.where else None
@@ -103,17 +103,15 @@ class GroupAggregateValidator(Validator):
         assert lf is not None
         spec = TABLES.get(p.table)
         stype = p.subject_type or (spec.subject_type if spec else "submission")
+        zh_table = spec.zh if spec else p.table
         name_col = ctx.subject_name_expr(p.table, ctx.columns(p.table))
+        gkeys = group_key_columns(keys)
+        raw_keys = {g: nw.col(k) for g, k in zip(gkeys, keys, strict=True)}
+        subject_id, default_name = group_subject_exprs(ctx, p.table, keys)
 
-        scoped = in_scope(lf, where)
         error_column, error_kind = error_exprs(referenced, [])
-        rows = scoped.with_columns(
+        rows = in_scope(lf, where).with_columns(
             error_column=error_column, error_kind=error_kind, _name=name_col, row=nw.col(ROW)
-        )
-        errors = (
-            rows.filter(~nw.col("error_column").is_null())
-            .select(*keys, "row", "error_column", "error_kind")
-            .collect()
         )
         agg = (
             rows.filter(nw.col("error_column").is_null())
@@ -122,84 +120,84 @@ class GroupAggregateValidator(Validator):
                 value.expr.cast(nw.Float64).alias("observed"),
                 first_zero_denominator(value).alias("zero"),
                 nw.col("_name").min().alias("name"),
+                nw.len().alias("sections"),
                 *[nw.col(a).min().alias(a) for a in p.attributes],
                 *[nw.col(a).max().alias(f"{a}__max") for a in p.attributes],
             )
-            .sort(*keys)
-            .collect()
         )
-        # rows and errors of every group, each in one pass
-        rows_of = rows_by_group(rows.select(*keys, ROW).collect(), keys)
-        errors_of = errors_by_group(errors, keys)
-        findings: list[Finding] = []
-        by_group = {tuple(rec[k] for k in keys): rec for rec in agg.iter_rows(named=True)}
-        for key_values in distinct_groups(rows, keys):
-            key = tuple(key_values[k] for k in keys)
-            rec = by_group.get(key)
-            subject = group_subject(ctx, p.table, keys, key_values, stype, name=(rec or {}).get("name"))
-            group_errors = errors_of.get(key)
-            if group_errors:
-                findings += error_records_findings(ctx, p.table, group_errors, subject, columns=referenced)
-                continue
-            assert rec is not None
-            group_rows_ = rows_of.get(key, [])
-            evidence = [Evidence(table=p.table, rows=group_rows_, columns=referenced)]
-            limit = limit_for(p.threshold, rec)
-            required = Required(op=p.op, value=limit)
-            inconsistent = [a for a in p.attributes if rec[a] != rec[f"{a}__max"]]
-            if inconsistent:
-                findings.append(self._inconsistent(ctx, p, subject, inconsistent[0], rec, evidence, required))
-                continue
-            if limit is None:
-                continue  # e.g. a school type the threshold does not list: out of scope
-            if rec["zero"] is not None or rec["observed"] is None:
-                findings.append(
-                    ctx.finding(
-                        outcome=Outcome.error,
-                        subject=subject,
-                        required=required,
-                        unit=p.unit,
-                        evidence=evidence,
-                        message=LocalizedText(
-                            zh=f"「{spec.zh if spec else p.table}」表该组的 {rec['zero'] or p.value} "
-                            "为 0，无法计算本指标",
-                            en=f"table {p.table}: {rec['zero'] or p.value} is 0 for this group; "
-                            "the figure cannot be computed",
-                        ),
-                    )
-                )
-                continue
-            observed = float(rec["observed"])
-            outcome = Outcome.passed if compare_scalar(observed, p.op, limit) else Outcome.fail
-            findings.append(
-                ctx.finding(
-                    outcome=outcome,
-                    subject=subject,
-                    observed=observed,
-                    required=required,
-                    unit=p.unit,
-                    evidence=evidence,
-                    values={a: rec[a] for a in p.attributes} | {"sections": len(group_rows_)},
-                )
-            )
-        return findings
+        # The name is the name column's over the group's rows without errors,
+        # else the one made from the keys.
+        errors = (
+            rows.filter(~nw.col("error_column").is_null())
+            .select(*keys, "row", "error_column", "error_kind")
+            .join(agg.select(*keys, "name"), on=keys, how="left")
+            .with_columns(subject_id=subject_id,
+                          subject_name=nw.coalesce(nw.col("name"), default_name), **raw_keys)
+        )
+        results = error_results(ctx, errors, p.table, referenced,
+                                keys=("subject_id", "subject_name", *gkeys), columns=referenced,
+                                subject_type=stype, row="row")
+
+        # a group with any error row has only its error findings
+        groups = (
+            agg.join(errors.select(*keys).unique(), on=keys, how="anti")
+            .with_columns(subject_id=subject_id,
+                          subject_name=nw.coalesce(nw.col("name"), default_name),
+                          required=threshold_expr(p.threshold), **raw_keys)
+        )
+        group_rows = Rows(rows.select(*[c.alias(g) for g, c in raw_keys.items()], "row"),
+                          on=tuple(gkeys), row="row")
+        consistent = nw.lit(True)
+        for a in p.attributes:
+            # sections of one school disagree: the finding is about the first
+            # such attribute and lists every row of the school
+            differs = consistent & (nw.col(a) != nw.col(f"{a}__max"))
+            consistent = consistent & ~differs
+            results.append(self._inconsistent(p, groups.filter(differs), a, stype, group_rows))
+        scored = groups.filter(consistent & ~nw.col("required").is_null())
+        undefined = ~nw.col("zero").is_null() | nw.col("observed").is_null()
+        zero = nw.coalesce(nw.col("zero"), nw.lit(p.value, dtype=nw.String))
+        results.append(RuleResult(
+            frame=scored.with_columns(
+                observed=nw.when(~undefined).then(nw.col("observed")),
+                outcome=nw.when(undefined).then(nw.lit("error"))
+                .when(compare(nw.col("observed"), p.op, nw.col("required"))).then(nw.lit("pass"))
+                .otherwise(nw.lit("fail")),
+                message_zh=nw.when(undefined).then(nw.concat_str([
+                    nw.lit(f"「{zh_table}」表该组的 "), zero, nw.lit(" 为 0，无法计算本指标")])),
+                message_en=nw.when(undefined).then(nw.concat_str([
+                    nw.lit(f"table {p.table}: "), zero,
+                    nw.lit(" is 0 for this group; the figure cannot be computed")])),
+            ),
+            table=p.table, subject_type=stype, op=p.op, unit=p.unit,
+            values=(*p.attributes, "sections"),
+            evidence=[EvidenceSpec(p.table, referenced, group_rows)],
+        ))
+        return results
 
     @staticmethod
-    def _inconsistent(ctx, p, subject, column, rec, evidence, required) -> Finding:
+    def _inconsistent(p: GroupAggregateParams, groups: nw.LazyFrame, column: str, stype: str,
+                      group_rows: Rows) -> RuleResult:
         spec = TABLES.get(p.table)
         zh_table = spec.zh if spec else p.table
         zh_col = spec.columns[column].zh if spec and column in spec.columns else column
-        rows = ", ".join(str(r) for r in evidence[0].rows)
-        return ctx.finding(
-            outcome=Outcome.error,
-            subject=subject,
-            required=required,
-            unit=p.unit,
-            evidence=[Evidence(table=p.table, rows=evidence[0].rows, columns=[column, *p.group_by])],
-            message=LocalizedText(
-                zh=f"「{zh_table}」表第 {rows} 行属于同一单位，但「{zh_col}」不一致"
-                f"（{rec[column]} / {rec[column + '__max']}），无法确定适用的标准",
-                en=f"table {p.table}, rows {rows}: one group but column {column} differs "
-                f"({rec[column]} / {rec[column + '__max']}); the applicable limit is unknown",
-            ),
+        # the message names every row of the group, written out in the frame
+        # (only for the groups in question: a province has a million rows)
+        on = list(group_rows.on)
+        listed = joined_rows(group_rows.frame.join(groups.select(*on), on=on, how="semi"),
+                             on, group_rows.row, "rows_text")
+        low, high = nw.col(column).cast(nw.String), nw.col(f"{column}__max").cast(nw.String)
+        frame = groups.join(listed, on=on, how="left").with_columns(
+            outcome=nw.lit("error", dtype=nw.String),
+            observed=nw.lit(None, dtype=nw.Float64),
+            message_zh=nw.concat_str([
+                nw.lit(f"「{zh_table}」表第 "), nw.col("rows_text"),
+                nw.lit(f" 行属于同一单位，但「{zh_col}」不一致（"), low, nw.lit(" / "), high,
+                nw.lit("），无法确定适用的标准")]),
+            message_en=nw.concat_str([
+                nw.lit(f"table {p.table}, rows "), nw.col("rows_text"),
+                nw.lit(f": one group but column {column} differs ("), low, nw.lit(" / "), high,
+                nw.lit("); the applicable limit is unknown")]),
         )
+        return RuleResult(frame=frame, table=p.table, subject_type=stype, op=p.op, unit=p.unit,
+                          evidence=[EvidenceSpec(p.table, [column, *p.group_by], group_rows)])

@@ -6,11 +6,11 @@ from __future__ import annotations
 import narwhals as nw
 from pydantic import Field
 
-from ...models import Evidence, Finding, LocalizedText, Outcome, Required
+from ...models import Evidence
 from ...tables import TABLES
-from ...validators import RuleContext, Validator
-from ._common import Comparison, compare_scalar
-from ._groups import row_error_findings
+from ...validators import EvidenceSpec, Rows, RuleContext, RuleResult, Validator
+from ._common import Comparison, compare
+from ._support import error_results
 from .metric import MetricParams, RowResult, evaluate_rows
 
 
@@ -56,60 +56,65 @@ class RowShareValidator(Validator):
     summary = "Share of rows meeting a per-row condition, against a target share."
     Params = RowShareParams
 
-    def check(self, ctx: RuleContext) -> list[Finding]:
+    def check(self, ctx: RuleContext) -> list[RuleResult]:
         p: RowShareParams = ctx.params  # type: ignore[assignment]
         evaluated = evaluate_rows(ctx, p)
         if not isinstance(evaluated, RowResult):
             return evaluated
         frame = evaluated.frame
-        required = Required(op=p.share_op, value=p.share_threshold)
-        subject = ctx.county_subject()
-        errors = (
-            frame.filter(nw.col("outcome") == "error").select("row", "error_column", "error_kind").collect()
-        )
-        if not errors.is_empty():
-            return row_error_findings(
-                ctx, p.table, errors, subject, columns=evaluated.columns, required=required, unit=p.unit
-            )
-        counts = frame.select(
-            rows=nw.len(),
-            met=(nw.col("outcome") == "pass").cast(nw.Int64).sum(),
-        ).collect()
-        n, met = int(counts.item(0, "rows")), int(counts.item(0, "met") or 0)
-        if n == 0:
-            spec = TABLES.get(p.table)
-            zh_table = spec.zh if spec else p.table
-            return [
-                ctx.finding(
-                    outcome=Outcome.error,
-                    subject=subject,
-                    required=required,
-                    unit=p.unit,
-                    evidence=[Evidence(table=p.table, rows=None, columns=evaluated.columns)],
-                    message=LocalizedText(
-                        zh=f"「{zh_table}」表没有应检查的行，比例的分母为 0，无法计算本指标",
-                        en=f"table {p.table} has no row in scope; the share has a zero "
-                        "denominator and cannot be computed",
-                    ),
-                )
-            ]
-        failing = frame.filter(nw.col("outcome") == "fail").select("row").sort("row").collect()
-        share = met / n
-        outcome = Outcome.passed if compare_scalar(share, p.share_op, p.share_threshold) else Outcome.fail
-        return [
-            ctx.finding(
-                outcome=outcome,
-                subject=subject,
-                observed=share,
-                required=required,
-                unit=p.unit,
-                evidence=[
-                    Evidence(
-                        table=p.table,
-                        rows=[int(r) for r in failing["row"].to_list()],
-                        columns=evaluated.columns,
-                    )
-                ],
-                values={"met": met, "rows": n},
-            )
+        columns = evaluated.columns
+        county = ctx.county_subject()
+        share = dict(table=p.table, subject_type=county.type, op=p.share_op,
+                     threshold=p.share_threshold, unit=p.unit)
+        # a row's error names a column, or a denominator's text
+        denominators = [
+            text
+            for c in p.conditions()
+            for e in (c.value, c.threshold) if isinstance(e, str)
+            for _, text in ctx.compile(e, p.table).denominators
         ]
+        results = error_results(
+            ctx, frame.filter(nw.col("outcome") == "error").select("row", "error_column", "error_kind"),
+            p.table, [*columns, *denominators], subject=county, columns=columns,
+            op=p.share_op, threshold=p.share_threshold, unit=p.unit, row="row",
+        )
+
+        outcome = nw.col("outcome")
+        counts = frame.select(
+            rows=nw.len().cast(nw.Int64),
+            met=(outcome == "pass").cast(nw.Int64).sum().fill_null(0),
+            failed=(outcome == "fail").cast(nw.Int64).sum().fill_null(0),
+            errors=(outcome == "error").cast(nw.Int64).sum().fill_null(0),
+        ).filter(nw.col("errors") == 0).with_columns(
+            subject_id=nw.lit(county.id, dtype=nw.String),
+            subject_name=nw.lit(county.name, dtype=nw.String),
+        )
+        spec = TABLES.get(p.table)
+        zh_table = spec.zh if spec else p.table
+        results.append(RuleResult(
+            frame=counts.filter(nw.col("rows") == 0).with_columns(
+                outcome=nw.lit("error", dtype=nw.String),
+                message_zh=nw.lit(f"「{zh_table}」表没有应检查的行，比例的分母为 0，无法计算本指标",
+                                  dtype=nw.String),
+                message_en=nw.lit(f"table {p.table} has no row in scope; the share has a zero "
+                                  "denominator and cannot be computed", dtype=nw.String),
+            ),
+            evidence=[EvidenceSpec(p.table, columns, None)], **share,
+        ))
+        scored = counts.filter(nw.col("rows") > 0).with_columns(
+            observed=nw.col("met") / nw.col("rows")).with_columns(
+            outcome=nw.when(compare(nw.col("observed"), p.share_op, nw.lit(p.share_threshold)))
+            .then(nw.lit("pass")).otherwise(nw.lit("fail")),
+        )
+        failing = frame.filter(outcome == "fail").select(
+            "row", subject_id=nw.lit(county.id, dtype=nw.String))
+        results.append(RuleResult(
+            frame=scored.filter(nw.col("failed") > 0), values=("met", "rows"),
+            evidence=[EvidenceSpec(p.table, columns, Rows(failing, row="row"))], **share,
+        ))
+        # no row fails: the evidence lists no rows (an empty list, not a whole table)
+        results.append(RuleResult(
+            frame=scored.filter(nw.col("failed") == 0), values=("met", "rows"), evidence=[],
+            extra_evidence=[Evidence(table=p.table, rows=[], columns=columns)], **share,
+        ))
+        return results
