@@ -460,12 +460,12 @@ class FindingStore:
 STAT = "_stat_"
 
 
-def stat_columns(schema: Any) -> list[pl.Expr]:
+def stat_columns(schema: Any, *, subject_id: pl.Expr | None = None) -> list[pl.Expr]:
     """What the summary and the ``rules`` entries need of a part's findings, as
     columns over every row (the same value on each): counts by outcome, the
     observed min and max (numeric values only) and the distinct subjects. A
     query can then keep only the listed rows and still bring the counts back."""
-    outcome = pl.col("outcome")
+    outcome = pl.col("outcome").cast(pl.String)
     observed = schema.get("observed")
     numeric = observed is not None and observed.is_numeric() and observed != pl.Boolean
     value = clean_expr(pl.col("observed"), observed) if numeric else \
@@ -474,7 +474,8 @@ def stat_columns(schema: Any) -> list[pl.Expr]:
         *((outcome == o.value).sum().alias(f"{STAT}{o.value}") for o in Outcome),
         value.min().alias(f"{STAT}min"),
         value.max().alias(f"{STAT}max"),
-        pl.col("subject_id").n_unique().alias(f"{STAT}subjects"),
+        (subject_id if subject_id is not None else pl.col("subject_id")).n_unique()
+        .alias(f"{STAT}subjects"),
     ]
 
 
