@@ -64,3 +64,37 @@ def test_a_single_county_submission_behaves_as_before():
 def test_bad_region_codes_are_clear_errors(manifest, message):
     with pytest.raises(sr.SubmissionError, match=message):
         sr.load_submission(_doc(manifest, ["640122"]))
+
+
+def test_the_two_county_example_is_judged_county_by_county(tmp_path):
+    from pathlib import Path
+
+    from supervise_rules.cli import main
+
+    example = Path(__file__).resolve().parents[2] / "examples" / "yinchuan-2024-batch"
+    out = tmp_path / "report.json"
+    assert main([str(example), "--format", "json", "-o", str(out), "--fail-on", "never",
+                 "--include-passes"]) == 0
+    import json
+
+    report = json.loads(out.read_text(encoding="utf-8"))
+    sub = report["submission"]
+    assert (sub["region_code"], sub["region_name"], sub["county_code"]) == ("640100", "银川市", None)
+
+    def findings(rule_id: str) -> dict[str, dict]:
+        return {f["subject"]["id"]: f for f in report["findings"] if f["rule_id"] == rule_id}
+
+    pre01 = findings("PRE-01")
+    assert {k: (f["subject"]["name"], f["outcome"]) for k, f in pre01.items()} == {
+        "640122": ("贺兰县", "pass"), "640181": ("灵武市", "fail")}
+    assert round(pre01["640122"]["observed"], 4) == 0.9801
+    assert round(pre01["640181"]["observed"], 4) == 0.7782
+    assert set(findings("INS-03")) == {"640122", "640181"}
+    assert set(findings("PRE-06")) == {"640122", "640181"}
+    assert {f["subject"]["name"] for f in findings("BAL-16").values()} == {
+        "贺兰县 小学", "贺兰县 初中", "灵武市 小学", "灵武市 初中"}
+    # every county code lies within 6401: no CON-01 failure
+    assert {f["outcome"] for f in report["findings"] if f["rule_id"] == "CON-01"} == {"pass"}
+    rules = {r["rule_id"]: r for r in report["rules"]}
+    assert rules["PRE-01"]["subjects"] == 2
+    assert rules["PRE-01"]["by_outcome"]["fail"] == 1

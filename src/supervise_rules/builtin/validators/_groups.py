@@ -25,7 +25,12 @@ def group_subject_exprs(ctx: RuleContext, table: str, keys: list[str]) -> tuple[
         text = nw.col(k).cast(nw.String)
         ids.append(text.fill_null("?"))
         name: nw.Expr = text
-        if k == "county_code" and manifest.county_code and manifest.county_name:
+        if k == "county_code" and manifest.is_batch:
+            counties = _county_names(ctx)
+            if counties:
+                name = text.replace_strict(list(counties), list(counties.values()), default=text,
+                                           return_dtype=nw.String)
+        elif k == "county_code" and manifest.county_code and manifest.county_name:
             name = nw.when(text == manifest.county_code).then(
                 nw.lit(manifest.county_name, dtype=nw.String)).otherwise(text)
         elif spec is not None and k in spec.columns and spec.columns[k].labels:
@@ -64,3 +69,19 @@ def joined_rows(lf: nw.LazyFrame, keys: list[str], row: str, alias: str) -> nw.L
         text = f"string_agg(CAST({quote(row)} AS VARCHAR), ', ' ORDER BY {quote(row)}) AS {quote(alias)}"
         return nw.from_native(native.aggregate(f"{group}, {text}", group))
     raise TypeError(f"no string aggregation for a {type(native).__name__} frame")
+
+
+def _county_names(ctx: RuleContext) -> dict[str, str]:
+    """County code -> name from the county table (a batch names its counties
+    there). Collected: the county table has one row per county, at most a few
+    thousand for the nation, and a name is needed inside an expression."""
+    if ctx.table("county") is None or not {"county_code", "county_name"} <= set(
+            ctx.columns("county")):
+        return {}
+    county = ctx.frame("county")
+    assert county is not None
+    rows = (county.filter(~nw.col("county_code").is_null() & ~nw.col("county_name").is_null())
+            .group_by(nw.col("county_code").cast(nw.String))
+            .agg(nw.col("county_name").cast(nw.String).min())
+            .collect())
+    return dict(zip(rows["county_code"].to_list(), rows["county_name"].to_list(), strict=True))

@@ -13,7 +13,10 @@ from ...submission import ROW
 from ...tables import TABLES
 from ...validators import EvidenceSpec, Params, RuleContext, RuleResult, Validator
 from ._common import Comparison, Expression, compare, first_null_column, in_scope
-from ._support import error_results
+from ._support import county_names, error_results, with_county
+
+#: the county of a row in a batch submission (see ``with_county``)
+_COUNTY = "_county"
 
 
 class Side(Params):
@@ -82,23 +85,37 @@ class AggregateValidator(Validator):
         for side, _, _, cols in compiled:
             per_table[side.table] = list(dict.fromkeys([*per_table.get(side.table, []), *cols]))
         county = ctx.county_subject()
+        # a batch of counties: one figure per county, where every side's rows can
+        # be placed in a county (their own county_code, or their school's)
+        scoped = []
+        for side, _, where, _ in compiled:
+            lf = ctx.frame(side.table)
+            assert lf is not None
+            scoped.append(in_scope(lf, where))
+        placed = [with_county(ctx, side.table, lf) for (side, *_), lf in
+                  zip(compiled, scoped, strict=True)] if ctx.submission.manifest.is_batch else []
+        per_county = bool(placed) and all(lf is not None for lf in placed)
+        if per_county:
+            scoped = placed  # type: ignore[assignment]
         results: list[RuleResult] = []
         values: list[nw.LazyFrame] = []
         flagged: list[tuple[str, nw.LazyFrame, dict[str, tuple[str, ...]]]] = []
-        for (side, expr, where, cols), name in zip(compiled, ("numerator", "denominator"),
+        for (side, expr, _, cols), lf, name in zip(compiled, scoped, ("numerator", "denominator"),
                                                    strict=False):
-            lf = ctx.frame(side.table)
-            assert lf is not None
-            lf = in_scope(lf, where)
-            values.append(lf.select(expr.expr.cast(nw.Float64).alias(name)))
+            value = expr.expr.cast(nw.Float64).alias(name)
+            values.append(lf.group_by(_COUNTY).agg(value) if per_county else lf.select(value))
             if not cols:
                 continue
-            rows, evidence_of = self._missing_rows(lf, expr, cols)
+            rows, evidence_of = self._missing_rows(lf, expr, cols, per_county)
             if flagged and flagged[0][0] == side.table:
                 rows = self._without_repeats(rows, evidence_of, *flagged[0][1:])
             flagged.append((side.table, rows, evidence_of))
+            subject = None if per_county else county
+            errors = county_names(ctx, rows.with_columns(subject_id=nw.col(_COUNTY))) \
+                if per_county else rows
             for column, columns in evidence_of.items():
-                for result in error_results(ctx, rows, side.table, [column], subject=county):
+                for result in error_results(ctx, errors, side.table, [column], subject=subject,
+                                            subject_type="county" if per_county else None):
                     # evidence names the column missing, or every column when no
                     # single one is to blame
                     results.append(replace(result, evidence=[
@@ -106,11 +123,18 @@ class AggregateValidator(Validator):
 
         frame = values[0]
         for other in values[1:]:
-            frame = frame.join(other, how="cross")
+            frame = frame.join(other, on=_COUNTY, how="full", suffix="_den").with_columns(
+                nw.coalesce(nw.col(_COUNTY), nw.col(f"{_COUNTY}_den")).alias(_COUNTY)
+            ).drop(f"{_COUNTY}_den") if per_county else frame.join(other, how="cross")
         if len(values) == 1:
             frame = frame.with_columns(denominator=nw.lit(None, dtype=nw.Float64))
         for i, (_, rows, _) in enumerate(flagged):
-            frame = frame.join(rows.select(nw.len().alias(f"_errors{i}")), how="cross")
+            if per_county:
+                counts = rows.group_by(_COUNTY).agg(nw.len().alias(f"_errors{i}"))
+                frame = frame.join(counts, on=_COUNTY, how="left").with_columns(
+                    nw.col(f"_errors{i}").fill_null(0))
+            else:
+                frame = frame.join(rows.select(nw.len().alias(f"_errors{i}")), how="cross")
         # a missing value anywhere leaves only its error findings
         clean = nw.all_horizontal(*[nw.col(f"_errors{i}") == 0 for i in range(len(flagged))],
                                   nw.lit(True), ignore_nulls=False)
@@ -127,9 +151,12 @@ class AggregateValidator(Validator):
             zero = nw.lit(False)
             observed = num
             zero_zh = zero_en = ""
+        if per_county:
+            frame = county_names(ctx, frame.with_columns(subject_id=nw.col(_COUNTY)))
+        else:
+            frame = frame.with_columns(subject_id=nw.lit(county.id, dtype=nw.String),
+                                       subject_name=nw.lit(county.name, dtype=nw.String))
         frame = frame.filter(clean).with_columns(observed=observed).with_columns(
-            subject_id=nw.lit(county.id, dtype=nw.String),
-            subject_name=nw.lit(county.name, dtype=nw.String),
             outcome=nw.when(zero | nw.col("observed").is_null()).then(nw.lit("error"))
             .when(compare(nw.col("observed"), p.op, nw.lit(p.threshold))).then(nw.lit("pass"))
             .otherwise(nw.lit("fail")),
@@ -137,20 +164,22 @@ class AggregateValidator(Validator):
             message_en=nw.when(zero).then(nw.lit(zero_en)).otherwise(nw.lit(None, dtype=nw.String)),
         )
         results.append(RuleResult(
-            frame=frame, table=p.numerator.table, subject_type=county.type, op=p.op, unit=p.unit,
+            frame=frame, table=p.numerator.table,
+            subject_type="county" if per_county else county.type, op=p.op, unit=p.unit,
             threshold=p.threshold, values=("numerator", "denominator"),
             evidence=[EvidenceSpec(t, c, None) for t, c in per_table.items()],
         ))
         return results
 
     @staticmethod
-    def _missing_rows(lf: nw.LazyFrame, expr: Compiled, cols: list[str]
+    def _missing_rows(lf: nw.LazyFrame, expr: Compiled, cols: list[str], per_county: bool
                       ) -> tuple[nw.LazyFrame, dict[str, tuple[str, ...]]]:
         """The rows whose missing values leave them out of the aggregate, each
         with the column to blame (the expression's text when none is null), and
         the evidence columns of each such finding."""
         rows = lf.filter(expr.null_in_aggregate()).select(
             nw.col(ROW),
+            *([nw.col(_COUNTY)] if per_county else []),
             error_column=nw.coalesce(first_null_column(cols), nw.lit(expr.text, dtype=nw.String)),
             error_kind=nw.lit("missing", dtype=nw.String),
         )

@@ -7,10 +7,11 @@ import narwhals as nw
 from pydantic import Field
 
 from ...models import Evidence
+from ...submission import ROW
 from ...tables import TABLES
 from ...validators import EvidenceSpec, Rows, RuleContext, RuleResult, Validator
 from ._common import Comparison, compare
-from ._support import error_results
+from ._support import county_names, error_results, with_county
 from .metric import MetricParams, RowResult, evaluate_rows
 
 
@@ -73,22 +74,44 @@ class RowShareValidator(Validator):
             for e in (c.value, c.threshold) if isinstance(e, str)
             for _, text in ctx.compile(e, p.table).denominators
         ]
-        results = error_results(
-            ctx, frame.filter(nw.col("outcome") == "error").select("row", "error_column", "error_kind"),
-            p.table, [*columns, *denominators], subject=county, columns=columns,
-            op=p.share_op, threshold=p.share_threshold, unit=p.unit, row="row",
-        )
+        # a batch of counties: one share per county, rows placed by their own
+        # county_code or their kindergarten's / school's
+        placed = with_county(ctx, p.table, ctx.frame(p.table)) \
+            if ctx.submission.manifest.is_batch else None
+        if placed is not None:
+            share["subject_type"] = "county"
+            frame = frame.join(placed.select(nw.col(ROW).alias("row"), nw.col("_county")),
+                               on="row", how="left").with_columns(
+                subject_id=nw.col("_county").fill_null("?"))
+            errors = county_names(ctx, frame.filter(nw.col("outcome") == "error").select(
+                "row", "error_column", "error_kind", "subject_id"))
+            results = error_results(
+                ctx, errors, p.table, [*columns, *denominators], columns=columns,
+                subject_type="county", op=p.share_op, threshold=p.share_threshold,
+                unit=p.unit, row="row")
+        else:
+            results = error_results(
+                ctx, frame.filter(nw.col("outcome") == "error").select(
+                    "row", "error_column", "error_kind"),
+                p.table, [*columns, *denominators], subject=county, columns=columns,
+                op=p.share_op, threshold=p.share_threshold, unit=p.unit, row="row",
+            )
 
         outcome = nw.col("outcome")
-        counts = frame.select(
-            rows=nw.len().cast(nw.Int64),
-            met=(outcome == "pass").cast(nw.Int64).sum().fill_null(0),
-            failed=(outcome == "fail").cast(nw.Int64).sum().fill_null(0),
-            errors=(outcome == "error").cast(nw.Int64).sum().fill_null(0),
-        ).filter(nw.col("errors") == 0).with_columns(
-            subject_id=nw.lit(county.id, dtype=nw.String),
-            subject_name=nw.lit(county.name, dtype=nw.String),
-        )
+        aggregates = [
+            nw.len().cast(nw.Int64).alias("rows"),
+            (outcome == "pass").cast(nw.Int64).sum().fill_null(0).alias("met"),
+            (outcome == "fail").cast(nw.Int64).sum().fill_null(0).alias("failed"),
+            (outcome == "error").cast(nw.Int64).sum().fill_null(0).alias("errors"),
+        ]
+        if placed is not None:
+            counts = county_names(ctx, frame.group_by("subject_id").agg(*aggregates)).filter(
+                nw.col("errors") == 0)
+        else:
+            counts = frame.select(*aggregates).filter(nw.col("errors") == 0).with_columns(
+                subject_id=nw.lit(county.id, dtype=nw.String),
+                subject_name=nw.lit(county.name, dtype=nw.String),
+            )
         spec = TABLES.get(p.table)
         zh_table = spec.zh if spec else p.table
         results.append(RuleResult(
@@ -107,7 +130,8 @@ class RowShareValidator(Validator):
             .then(nw.lit("pass")).otherwise(nw.lit("fail")),
         )
         failing = frame.filter(outcome == "fail").select(
-            "row", subject_id=nw.lit(county.id, dtype=nw.String))
+            "row", subject_id=nw.col("subject_id") if placed is not None
+            else nw.lit(county.id, dtype=nw.String))
         results.append(RuleResult(
             frame=scored.filter(nw.col("failed") > 0), values=("met", "rows"),
             evidence=[EvidenceSpec(p.table, columns, Rows(failing, row="row"))], **share,
