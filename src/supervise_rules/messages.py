@@ -79,12 +79,17 @@ class Template:
             out.append(MISSING if value is None else format_value(value, spec))
         return "".join(out)
 
-    def render_column(self, columns: Mapping[str, pl.Series | Any], height: int) -> pl.Series:
+    def render_column(self, columns: Mapping[str, pl.Series | Any], height: int,
+                      formatted: dict[tuple[str, str], pl.Series] | None = None,
+                      shared: frozenset[str] = frozenset()) -> pl.Series:
         """The messages of ``height`` findings; ``columns`` maps each placeholder
         to a series of that height or to one scalar shared by every row. A name
         that is not given renders every row as the template with an error note,
         the same text :func:`render_message` gives, so a bad template never
-        aborts a run."""
+        aborts a run. ``formatted`` caches formatted columns between the
+        templates of one set of findings (the Chinese and English messages
+        format the same values); names in ``shared`` differ per template and
+        are not cached."""
         missing = [n for n in self.names if n not in columns]
         if missing:
             text = f"{self.template} [message template error: {missing[0]!r}]"
@@ -97,7 +102,13 @@ class Template:
                 continue
             value = columns[name]
             if isinstance(value, pl.Series):
-                pieces.append(format_series(value, spec))
+                key = (name, spec)
+                if formatted is None or name in shared:
+                    pieces.append(format_series(value, spec))
+                    continue
+                if key not in formatted:
+                    formatted[key] = format_series(value, spec)
+                pieces.append(formatted[key])
             else:
                 text = MISSING if value is None else format_value(value, spec)
                 pieces.append(pl.Series([text], dtype=pl.String))

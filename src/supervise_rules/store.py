@@ -168,25 +168,30 @@ class Part:
         return out
 
     def _messages(self, frame: pl.DataFrame) -> tuple[pl.Series, pl.Series]:
+        """Each finding's message: the one written in the frame, else the data
+        error's, else the templates' — each rendered only for the rows that need it."""
         n = frame.height
-        given_zh = frame["message_zh"] if "message_zh" in frame.columns else None
-        given_en = frame["message_en"] if "message_en" in frame.columns else None
-        if given_zh is not None and given_en is not None and given_zh.null_count() == 0 \
-                and given_en.null_count() == 0:
-            return given_zh, given_en
-        out = []
+        out = {lang: frame[f"message_{lang}"] if f"message_{lang}" in frame.columns
+               else pl.Series([None] * n, dtype=pl.String) for lang in ("zh", "en")}
         for lang in ("zh", "en"):
-            given = frame[f"message_{lang}"] if f"message_{lang}" in frame.columns else None
-            texts = self._template_messages(frame, lang) if self.templates is not None else \
-                pl.Series([""] * n, dtype=pl.String)
             errors = self._error_messages(frame, lang)
-            parts = [s for s in (given, errors, texts) if s is not None]
-            merged = pl.DataFrame({f"m{i}": s for i, s in enumerate(parts)}).select(
-                pl.coalesce([f"m{i}" for i in range(len(parts))])).to_series()
-            out.append(merged.alias(f"message_{lang}"))
-        return out[0], out[1]
+            if errors is not None:
+                out[lang] = out[lang].fill_null(errors)
+        need = out["zh"].is_null() | out["en"].is_null()
+        if need.any():
+            rows = need.arg_true()
+            subset = frame.filter(need)
+            formatted: dict[tuple[str, str], pl.Series] = {}  # shared by both languages
+            for lang in ("zh", "en"):
+                texts = self._template_messages(subset, lang, formatted) \
+                    if self.templates is not None else pl.Series([""] * subset.height,
+                                                                 dtype=pl.String)
+                given = out[lang].gather(rows)
+                out[lang] = out[lang].scatter(rows, given.fill_null(texts))
+        return out["zh"].alias("message_zh"), out["en"].alias("message_en")
 
-    def _template_messages(self, frame: pl.DataFrame, lang: str) -> pl.Series:
+    def _template_messages(self, frame: pl.DataFrame, lang: str,
+                           formatted: dict[tuple[str, str], pl.Series]) -> pl.Series:
         assert self.templates is not None
         template_text = getattr(self.templates, lang)
         try:
@@ -211,7 +216,8 @@ class Part:
         for name in self.values:
             if name in frame.columns:
                 columns[name] = frame[name]
-        return template.render_column(columns, frame.height)
+        return template.render_column(columns, frame.height, formatted,
+                                      shared=frozenset({"verdict", "op_text"}))
 
     def _error_messages(self, frame: pl.DataFrame, lang: str) -> pl.Series | None:
         """Why a value could not be computed: table, first row and column, and
