@@ -516,8 +516,11 @@ def _sorted(frames: list[pl.DataFrame]) -> pl.DataFrame:
     if not frames:
         return empty_listed()
     columns = [*FRAME_COLUMNS, *_JSON_PARTS]
-    return pl.concat([f.select(columns) for f in frames], how="vertical_relaxed").sort(
-        [*SORT_KEYS, "json_head", "json_tail"])
+    # Findings equal in the sort keys are told apart by a hash of their JSON: a
+    # total, deterministic order without sorting on the long texts themselves.
+    return (pl.concat([f.select(columns) for f in frames], how="vertical_relaxed")
+            .with_columns(_tie=pl.concat_str("json_head", "json_tail").hash(seed=0))
+            .sort([*SORT_KEYS, "_tie"]).drop("_tie"))
 
 
 def empty_listed() -> pl.DataFrame:
@@ -538,6 +541,9 @@ def with_optional_keys(listed: pl.DataFrame) -> pl.DataFrame:
     pieces: list[pl.Expr] = [pl.col("json_head"), pl.lit(',"message":'), message, pl.lit(","),
                              pl.col("json_tail")]
     for key in OPTIONAL_KEYS:
+        column = "waiver_json" if key == "waiver" else key
+        if listed[column].null_count() == listed.height:  # the usual case: not set anywhere
+            continue
         if key == "waiver":
             value = pl.col("waiver_json")
             encoded = pl.concat_str([pl.lit('"waiver":'), value])
