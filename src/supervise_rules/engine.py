@@ -369,7 +369,10 @@ def _pending(ctx: RuleContext, result: RuleResult) -> _Pending:
                 pl.col(rows.row).cast(pl.Int64).unique().sort().alias(name)), list(rows.on)))
             keep.append(name)
             rows = name
-        evidence.append(EvidenceColumn(e.table, tuple(e.columns), rows))
+        if e.lead is not None and e.lead in schema:
+            keep.append(e.lead)
+        evidence.append(EvidenceColumn(e.table, tuple(e.columns), rows,
+                                       e.lead if e.lead in schema else None))
     extra = []
     for i, e in enumerate(result.extra_evidence):
         name = None

@@ -69,6 +69,8 @@ class EvidenceColumn:
     table: str
     columns: tuple[str, ...] = ()
     rows: str | None = None
+    #: a frame column whose value leads ``columns`` on each row (see ``EvidenceSpec``)
+    lead: str | None = None
 
 
 @dataclass
@@ -270,11 +272,20 @@ class Part:
             pl.struct(
                 table=pl.lit(e.table, dtype=pl.String),
                 rows=_rows_list(frame, e.rows) if e.rows else pl.lit(None, dtype=_ROWS_DTYPE),
-                columns=pl.lit(list(e.columns), dtype=pl.List(pl.String)),
+                columns=_columns_list(e),
             )
             for e in self.evidence
         ]
         return pl.concat_list(entries)
+
+
+def _columns_list(entry: EvidenceColumn) -> pl.Expr:
+    static = pl.lit(list(entry.columns), dtype=pl.List(pl.String))
+    if entry.lead is None:
+        return static
+    lead = pl.col(entry.lead).cast(pl.String)
+    return pl.when(lead.is_null()).then(static).otherwise(
+        pl.concat_list([lead, static]).list.unique(maintain_order=True))
 
 
 def _rows_list(frame: pl.DataFrame, column: str) -> pl.Expr:

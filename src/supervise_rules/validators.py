@@ -105,6 +105,9 @@ class EvidenceSpec:
     table: str
     columns: Sequence[str] = ()
     rows: str | Rows | None = "row"
+    #: a result-frame column holding one more column name per finding, put first
+    #: (e.g. ``error_column``: each error names the column to blame)
+    lead: str | None = None
 
 
 @dataclass(frozen=True)

@@ -298,9 +298,9 @@ def error_results(
     subject): one finding per subject, column and kind, naming the table, the
     first row and column, and listing every row in the evidence.
 
-    One result per error column, so that each finding's evidence names its
-    column; all of them are collected with the other rules' frames. With
-    ``subject``, every finding is about that one subject.
+    One result for all of them: each finding's evidence leads with its own
+    column (``EvidenceSpec.lead``), so a table is scanned once, not once per
+    column. With ``subject``, every finding is about that one subject.
     """
     if subject is not None:
         errors = errors.with_columns(
@@ -309,19 +309,17 @@ def error_results(
         )
         keys = ("subject_id", "subject_name")
         subject_type = subject_type or subject.type
-    group = [*keys, "error_kind"]
-    out = []
-    for column in dict.fromkeys(error_columns):
-        rows = errors.filter(nw.col("error_column") == column)
-        frame = rows.group_by(*group).agg(nw.col(row).min().alias("row_first")).with_columns(
-            outcome=nw.lit("error", dtype=nw.String),
-            error_column=nw.lit(column, dtype=nw.String),
-        )
-        evidence = EvidenceSpec(table, list(dict.fromkeys([column, *columns])),
-                                Rows(rows.select(*group, row), on=tuple(group), row=row))
-        out.append(RuleResult(frame=frame, table=table, subject_type=subject_type, op=op,
-                              threshold=threshold, unit=unit, evidence=[evidence]))
-    return out
+    group = [*keys, "error_column", "error_kind"]
+    rows = errors.filter(nw.col("error_column").is_in(list(dict.fromkeys(error_columns))))
+    frame = rows.group_by(*group).agg(nw.col(row).min().alias("row_first")).with_columns(
+        outcome=nw.lit("error", dtype=nw.String),
+    )
+    # one result for every column: each finding's evidence leads with its column
+    evidence = EvidenceSpec(table, list(columns),
+                            Rows(rows.select(*group, row), on=tuple(group), row=row),
+                            lead="error_column")
+    return [RuleResult(frame=frame, table=table, subject_type=subject_type, op=op,
+                       threshold=threshold, unit=unit, evidence=[evidence])]
 
 
 def missing_value_results(
