@@ -198,7 +198,10 @@ def _api1_findings(ctx: sr.RuleContext, results) -> list[sr.Finding]:
                     rows = [int(v) for v in value] if isinstance(value, list) else [int(value)]
                 else:
                     rows = None
-                evidence.append(Evidence(table=spec.table, rows=rows, columns=list(spec.columns)))
+                columns = list(spec.columns)
+                if spec.lead is not None and rec.get(spec.lead) is not None:
+                    columns = list(dict.fromkeys([rec[spec.lead], *columns]))
+                evidence.append(Evidence(table=spec.table, rows=rows, columns=columns))
             evidence += [Evidence(table=e.table, rows=e.rows, columns=list(e.columns))
                          for e in r.extra_evidence]
             op = rec.get("op") or r.op
