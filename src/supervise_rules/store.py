@@ -32,7 +32,7 @@ FRAME_COLUMNS = (
     "message_zh", "message_en", "table", "rows", "plugin", "waiver_status", "baseline",
 )
 #: the listed frame's further columns: the finding's JSON around its message
-_JSON_PARTS = ("waiver_json", "json_head", "json_tail")
+_JSON_PARTS = ("waiver_json", "json")
 
 _EVIDENCE_DTYPE = pl.List(pl.Struct({"table": pl.String, "rows": pl.List(pl.Int64),
                                      "columns": pl.List(pl.String)}))
@@ -122,9 +122,7 @@ class Part:
         subject = pl.struct(type=pl.col("subject_type"), id=pl.col("subject_id"),
                             name=pl.col("subject_name"))
         fields = self.rule.json_fields()
-        # The message goes between the two halves when the finding is written, so
-        # that waivers can still change it (an expired waiver adds a note).
-        head = pl.struct(
+        finding = pl.struct(
             fields["rule_id"].alias("rule_id"),
             fields["title"].alias("title"),
             fields["work_point"].alias("work_point"),
@@ -137,11 +135,10 @@ class Part:
             .then(pl.struct(op=pl.col("required_op"), value=pl.lit(required_value)))
             .alias("required"),
             pl.lit(self.unit, dtype=pl.String).alias("unit"),
-        ).struct.json_encode().str.head(-1)
-        tail = pl.struct(
+            message_json().alias("message"),
             evidence.alias("evidence"),
             pl.lit(self.rule.source, dtype=pl.String).alias("source"),
-        ).struct.json_encode().str.slice(1).str.head(-1)
+        ).struct.json_encode()
         plugin = frame["plugin"] if "plugin" in frame.columns else pl.Series(
             [None] * n, dtype=pl.String)
         first_table = self.evidence[0].table if self.evidence else None
@@ -164,8 +161,7 @@ class Part:
             pl.lit(plugin).alias("plugin"),
             *(pl.col(c) if c in frame.columns else pl.lit(None, dtype=pl.String).alias(c)
               for c in ("waiver_status", "waiver_json", "baseline")),
-            head.alias("json_head"),
-            tail.alias("json_tail"),
+            finding.alias("json"),
         )
         return out
 
@@ -530,7 +526,7 @@ def _sorted(frames: list[pl.DataFrame]) -> pl.DataFrame:
     # Findings equal in the sort keys are told apart by a hash of their JSON: a
     # total, deterministic order without sorting on the long texts themselves.
     return (pl.concat([f.select(columns) for f in frames], how="vertical_relaxed")
-            .with_columns(_tie=pl.concat_str("json_head", "json_tail").hash(seed=0))
+            .with_columns(_tie=pl.col("json").hash(seed=0))
             .sort([*SORT_KEYS, "_tie"]).drop("_tie"))
 
 
@@ -544,13 +540,16 @@ def empty_listed() -> pl.DataFrame:
 OPTIONAL_KEYS = ("plugin", "waiver", "baseline")
 
 
+def message_json() -> pl.Expr:
+    """A finding's ``message`` object, from the ``message_zh``/``message_en`` columns."""
+    return pl.struct(zh=pl.col("message_zh"), en=pl.col("message_en"))
+
+
 def with_optional_keys(listed: pl.DataFrame) -> pl.DataFrame:
-    """``listed`` with its findings' whole JSON text in ``json``: the two halves
-    around the message, and the optional keys (plugin, waiver, baseline) where
-    they are set — absent keys are left out, as in report contract v1."""
-    message = pl.struct(zh=pl.col("message_zh"), en=pl.col("message_en")).struct.json_encode()
-    pieces: list[pl.Expr] = [pl.col("json_head"), pl.lit(',"message":'), message, pl.lit(","),
-                             pl.col("json_tail")]
+    """``listed`` with the optional keys (plugin, waiver, baseline) added to its
+    findings' JSON where they are set — absent keys are left out, as in report
+    contract v1. Most reports set none, and are returned as they are."""
+    pieces: list[pl.Expr] = [pl.col("json").str.head(-1)]
     for key in OPTIONAL_KEYS:
         column = "waiver_json" if key == "waiver" else key
         if listed[column].null_count() == listed.height:  # the usual case: not set anywhere
@@ -563,6 +562,8 @@ def with_optional_keys(listed: pl.DataFrame) -> pl.DataFrame:
             encoded = pl.struct(value.alias(key)).struct.json_encode().str.slice(1).str.head(-1)
         pieces.append(pl.when(value.is_not_null()).then(pl.concat_str([pl.lit(","), encoded]))
                       .otherwise(pl.lit("")))
+    if len(pieces) == 1:
+        return listed
     pieces.append(pl.lit("}"))
     return listed.with_columns(json=pl.concat_str(pieces))
 

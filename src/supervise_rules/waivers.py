@@ -191,6 +191,8 @@ def apply_waivers(report: Report, waivers: list[LoadedWaiver], today: dt.date | 
     """
     import polars as pl
 
+    from .store import message_json
+
     if today is None:
         today = report.submission.as_of or dt.date.today()
     table = pl.DataFrame({
@@ -211,11 +213,23 @@ def apply_waivers(report: Report, waivers: list[LoadedWaiver], today: dt.date | 
     annotated = listed.with_columns(
         waiver_status=pl.when(waived_row).then("_status").otherwise("waiver_status"),
         waiver_json=pl.when(waived_row).then("_waiver").otherwise("waiver_json"),
+        _old=message_json().struct.json_encode(),
         message_zh=pl.when(expired_row).then(pl.concat_str("message_zh", "_note_zh"))
         .otherwise("message_zh"),
         message_en=pl.when(expired_row).then(pl.concat_str("message_en", "_note_en"))
         .otherwise("message_en"),
     )
+    expired_at = annotated.select(expired_row.arg_true()).to_series()
+    if len(expired_at):
+        # The finding's JSON carries its message: swap in the one with the note.
+        # Only the findings of expired waivers, a handful (polars has no
+        # per-row literal replace).
+        rows = annotated[expired_at].with_columns(_new=message_json().struct.json_encode())
+        texts = [text.replace(old, new, 1) for text, old, new in
+                 rows.select("json", "_old", "_new").iter_rows()]
+        annotated = annotated.with_columns(
+            annotated["json"].scatter(expired_at, pl.Series(texts, dtype=pl.String)))
+    annotated = annotated.drop("_old")
     counts = annotated.select(
         waived=(waived_row & (pl.col("_status") == "active")).sum(),
         expired=expired_row.sum())
