@@ -174,20 +174,25 @@ def cmd_check(argv: list[str]) -> int:
 
     options = RenderOptions(lang=args.lang, show_passes=args.show_passes, color=to_terminal,
                             width=_terminal_width() if to_terminal else 120)
-    output = reporter.render(report, options)
     if not to_stdout:
-        write_atomically(args.output, output)
-    elif isinstance(output, bytes):  # UTF-8 text handed over as bytes, or a binary format to a pipe
+        # streamed into the file: a national report is not held twice
+        write_atomically(args.output, lambda fh: reporter.write(report, options, fh))
+    else:
+        _to_stdout(reporter.render(report, options))
+    if args.fail_on == "never":
+        return ExitCode.OK
+    failures = report.count_failures(Severity(args.fail_on), new_only=args.fail_on_new)
+    return ExitCode.FAILURES if failures else ExitCode.OK
+
+
+def _to_stdout(output: str | bytes) -> None:
+    if isinstance(output, bytes):  # UTF-8 text handed over as bytes, or a binary format to a pipe
         sys.stdout.flush()
         sys.stdout.buffer.write(output)
         sys.stdout.buffer.flush()
     else:
         sys.stdout.write(output)
         sys.stdout.flush()
-    if args.fail_on == "never":
-        return ExitCode.OK
-    failures = report.count_failures(Severity(args.fail_on), new_only=args.fail_on_new)
-    return ExitCode.FAILURES if failures else ExitCode.OK
 
 
 def _terminal_width() -> int:

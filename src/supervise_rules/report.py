@@ -14,7 +14,7 @@ from __future__ import annotations
 import io
 import json
 from collections.abc import Iterator, Sequence
-from typing import Any
+from typing import Any, BinaryIO
 
 import polars as pl
 
@@ -236,10 +236,16 @@ class Report:
         return self.to_json_bytes(include_passes).decode("utf-8")
 
     def to_json_bytes(self, include_passes: bool = False) -> bytes:
-        """The JSON document as UTF-8: the header indented, then one finding per
-        line, written by polars from the store (no object per finding)."""
-        head = json.dumps(self._header(), ensure_ascii=False, indent=2)
+        """The JSON document as UTF-8 (see :meth:`write_json`)."""
         out = io.BytesIO()
+        self.write_json(out, include_passes)
+        return out.getvalue()
+
+    def write_json(self, out: BinaryIO, include_passes: bool = False) -> None:
+        """Write the JSON document to a binary file: the header indented, then one
+        finding per line, written by polars from the store (no object per
+        finding, and the findings are not held a second time as one text)."""
+        head = json.dumps(self._header(), ensure_ascii=False, indent=2)
         out.write(head[:-2].encode("utf-8"))
         out.write(b',\n  "findings": [')
         lines = self.store.json_lines(include_passes)
@@ -257,7 +263,6 @@ class Report:
             text = json.dumps(value, ensure_ascii=False, indent=2).replace("\n", "\n  ")
             out.write(f',\n  "{key}": {text}'.encode())
         out.write(b"\n}\n")
-        return out.getvalue()
 
     def __repr__(self) -> str:
         return (f"Report(ruleset={self.ruleset.id!r}, rules_run={self.summary.rules_run}, "

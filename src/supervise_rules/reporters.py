@@ -10,9 +10,10 @@ import os
 import stat
 import tempfile
 from abc import ABC, abstractmethod
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import ClassVar, Literal
+from typing import BinaryIO, ClassVar, Literal
 
 from .errors import SuperviseRulesError
 from .models import Report
@@ -49,6 +50,13 @@ class Reporter(ABC):
         Text formats return ``str`` or UTF-8 ``bytes``; binary formats (``binary
         = True``) return bytes and need ``--output``."""
 
+    def write(self, report: Report, options: RenderOptions, out: BinaryIO) -> None:
+        """Write the output to a binary file. By default the :meth:`render`
+        result; a format for large reports overrides it to stream (``json``
+        writes a national report without holding it twice)."""
+        data = self.render(report, options)
+        out.write(data.encode("utf-8") if isinstance(data, str) else data)
+
 
 class LazyReporter(Reporter):
     """A reporter whose module is imported the first time it is used.
@@ -82,6 +90,9 @@ class LazyReporter(Reporter):
     def render(self, report: Report, options: RenderOptions) -> str | bytes:
         return self.load().render(report, options)
 
+    def write(self, report: Report, options: RenderOptions, out: BinaryIO) -> None:
+        self.load().write(report, options, out)
+
     @property
     def summary(self) -> str:  # type: ignore[override]
         return self.load().summary
@@ -107,7 +118,7 @@ class LazyReporter(Reporter):
         return f"LazyReporter({self.name!r}, {self.target!r})"
 
 
-def write_atomically(path: str | Path, data: str | bytes) -> None:
+def write_atomically(path: str | Path, data: str | bytes | Callable[[BinaryIO], None]) -> None:
     """Write ``data`` to ``path`` without ever damaging what is there.
 
     A regular file (or a path that does not exist yet) is replaced atomically:
@@ -118,16 +129,25 @@ def write_atomically(path: str | Path, data: str | bytes) -> None:
     and written in place, never replaced: renaming over ``/dev/null`` as root
     would turn it into a regular file for every program on the machine.
 
+    ``data`` may be a function that writes into the open binary file, so that a
+    large report is streamed instead of held in memory first.
+
     :raises SuperviseRulesError: ``path`` is a directory, its directory does not
         exist (it is not created), is not a directory, or cannot be written.
     """
     shown = Path(path)
-    payload = data.encode("utf-8") if isinstance(data, str) else data
+    if callable(data):
+        write = data
+    else:
+        payload = data.encode("utf-8") if isinstance(data, str) else data
+
+        def write(fh: BinaryIO) -> None:
+            fh.write(payload)
     target, st = _destination(shown)
     if st is not None and not stat.S_ISREG(st.st_mode):
         try:
             with open(target, "wb") as fh:
-                fh.write(payload)
+                write(fh)
         except OSError as exc:
             raise _cannot_write(shown, exc.strerror or str(exc)) from None
         return
@@ -138,7 +158,7 @@ def write_atomically(path: str | Path, data: str | bytes) -> None:
         raise _cannot_write(shown, exc.strerror or str(exc)) from None
     try:
         with os.fdopen(fd, "wb") as fh:
-            fh.write(payload)
+            write(fh)
         # mkstemp creates the file 0600; keep the mode the report had, or give a new
         # one the mode a plain open() would
         os.chmod(tmp, mode)

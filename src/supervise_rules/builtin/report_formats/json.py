@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import BinaryIO
+
 from ...models import Report
 from ...reporters import RenderOptions, Reporter
 
@@ -13,5 +15,8 @@ class JsonReporter(Reporter):
     human = False
 
     def render(self, report: Report, options: RenderOptions) -> bytes:
-        # written by polars from the findings store; bytes spare a copy of a large report
         return report.to_json_bytes(include_passes=options.show_passes)
+
+    def write(self, report: Report, options: RenderOptions, out: BinaryIO) -> None:
+        # streamed by polars from the findings store into the file
+        report.write_json(out, include_passes=options.show_passes)

@@ -7,6 +7,8 @@ be streamed into a database or ``jq`` without reading the whole document. Like
 
 from __future__ import annotations
 
+from typing import BinaryIO
+
 import polars as pl
 
 from ...models import Report
@@ -22,7 +24,10 @@ class JsonlReporter(Reporter):
     def render(self, report: Report, options: RenderOptions) -> bytes:
         import io
 
-        lines = report.store.json_lines(options.show_passes)
         out = io.BytesIO()
-        pl.DataFrame({"line": lines}).write_csv(out, include_header=False, quote_style="never")
+        self.write(report, options, out)
         return out.getvalue()
+
+    def write(self, report: Report, options: RenderOptions, out: BinaryIO) -> None:
+        lines = report.store.json_lines(options.show_passes)
+        pl.DataFrame({"line": lines}).write_csv(out, include_header=False, quote_style="never")
