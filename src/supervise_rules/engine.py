@@ -87,8 +87,6 @@ def check(
             if progress is not None:
                 progress(rule, i, total)
             runs.append(_start(rule, submission, frames, host))
-        for run in runs:
-            run.prepare()
         _collect_runs(runs)
         parts: list[Part] = parts_from_findings(submission.problems) if submission.problems else []
         for run in runs:
@@ -182,6 +180,9 @@ def _collect_runs(runs: list[_Run]) -> None:
     batch: list[_Run] = []
     size = 0
     for run in runs:
+        # planned here, batch by batch: another backend's results are brought
+        # into polars a few rules at a time, not all at once
+        run.prepare()
         if not run.pending:
             continue
         batch.append(run)
@@ -244,7 +245,6 @@ def run_rule(
 ) -> list[Finding]:
     """Run one rule on its own and return its findings as objects."""
     run = _start(rule, submission, frames, host)
-    run.prepare()
     _collect_runs([run])
     return list(FindingStore(run.finish()).findings(include_passes=True))
 
@@ -252,7 +252,6 @@ def run_rule(
 def findings_of(ctx: RuleContext, result: RuleResult) -> list[Finding]:
     """The findings of one result as objects (API 1's ``findings_from``)."""
     run = _Run(ctx=ctx, plugin=ctx.plugin, results=[result])
-    run.prepare()
     _collect_runs([run])
     if run.error is not None:
         raise ValueError(run.error.message.en)
@@ -292,6 +291,11 @@ def _meta(rule: ResolvedRule) -> RuleMeta:
 # --- collecting -----------------------------------------------------------------------
 
 
+def _is_polars(frame: Any) -> bool:
+    native = nw.to_native(frame) if isinstance(frame, nw.LazyFrame | nw.DataFrame) else frame
+    return isinstance(native, pl.LazyFrame | pl.DataFrame)
+
+
 def _lazy(frame: Any) -> pl.LazyFrame:
     """A result frame as a polars LazyFrame: polars frames as they are (nothing
     runs yet); another backend's frame is collected into polars first."""
@@ -313,7 +317,7 @@ def _lazy(frame: Any) -> pl.LazyFrame:
 # --- result frame -> part ---------------------------------------------------------------
 
 
-def _pending(ctx: RuleContext, result: RuleResult) -> _Pending:
+def _pending(ctx: RuleContext, result: RuleResult, *, keep_passes: bool = False) -> _Pending:
     """Plan one result frame into the store's columns (see ``store.Part``)."""
     lf = _lazy(result.frame)
     schema = lf.collect_schema()
@@ -415,7 +419,10 @@ def _pending(ctx: RuleContext, result: RuleResult) -> _Pending:
         evidence=tuple(evidence), templates=templates, values=tuple(result.values),
         column_zh={c: s.zh for c, s in spec.columns.items()} if spec else {},
         table_zh=spec.zh if spec else None,
-        passes=store_columns(lf.filter(passing.fill_null(False))),
+        # another backend's passes are fetched again when listed, not kept
+        passes=store_columns(lf.filter(passing.fill_null(False)))
+        if keep_passes or _is_polars(result.frame)
+        else (lambda: _pending(ctx, result, keep_passes=True).part.pass_frame()),
         stats=pl.DataFrame(),
     )
     return _Pending(result=result, listed=store_columns(lf.filter(~passing.fill_null(False))),

@@ -13,7 +13,7 @@ only on request. ``Finding`` objects are made from those texts on demand.
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -96,7 +96,8 @@ class Part:
     column_zh: dict[str, str] = field(default_factory=dict)
     table_zh: str | None = None
     #: the passes, same columns as ``frame``: collected only when they are listed
-    passes: pl.LazyFrame | None = None
+    #: (a function that makes the frame, for a backend whose data is not in polars)
+    passes: pl.LazyFrame | Callable[[], pl.LazyFrame] | None = None
     #: ``outcome, subject_type, n, min, max, subjects`` over every finding of the part
     stats: pl.DataFrame | None = None
 
@@ -107,6 +108,11 @@ class Part:
                 stat_columns(full.schema)).head(1).collect())
             self.frame = full.filter(pl.col("outcome") != "pass")
             self.passes = full.filter(pl.col("outcome") == "pass").lazy()
+
+    def pass_frame(self) -> pl.LazyFrame:
+        passes = self.passes
+        assert passes is not None
+        return passes() if callable(passes) else passes
 
     # -- rendering --------------------------------------------------------------
 
@@ -388,7 +394,7 @@ class FindingStore:
         """The listed findings, rendered and sorted (see :data:`FRAME_COLUMNS`)."""
         if include_passes not in self._listed:
             if include_passes:
-                lazy = [(p, p.passes) for p in self.parts if p.passes is not None]
+                lazy = [(p, p.pass_frame()) for p in self.parts if p.passes is not None]
                 collected = pl.collect_all([f for _, f in lazy]) if lazy else []
                 passes = [self._marked(p.render(f))
                           for (p, _), f in zip(lazy, collected, strict=True) if f.height]
@@ -420,7 +426,7 @@ class FindingStore:
             wanted = keys.filter(pl.col("rule_id") == p.rule.rule_id)["subject_id"]
             if not len(wanted):
                 continue
-            for frame in (p.frame.lazy(), p.passes):
+            for frame in (p.frame.lazy(), p.pass_frame() if p.passes is not None else None):
                 if frame is not None:
                     found.append(frame.filter(pl.col("subject_id").is_in(wanted.implode()))
                                  .select(rule_id=pl.lit(p.rule.rule_id, dtype=pl.String),
@@ -463,7 +469,7 @@ class FindingStore:
         if not include_passes:
             return listed.select(FRAME_COLUMNS)
         parts = [p for p in self.parts if p.rule.rule_id in wanted and p.passes is not None]
-        collected = pl.collect_all([p.passes for p in parts]) if parts else []
+        collected = pl.collect_all([p.pass_frame() for p in parts]) if parts else []
         passes = [p.render(f) for p, f in zip(parts, collected, strict=True) if f.height]
         return self._marked(_sorted([listed, *passes]) if passes else listed).select(
             FRAME_COLUMNS)
