@@ -6,14 +6,13 @@ groups collected from small result frames."""
 from __future__ import annotations
 
 import datetime as dt
-from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from typing import Any, Literal
 
 import narwhals as nw
 from pydantic import Field
 
-from ...models import Evidence, Finding, LocalizedText, Outcome, Required, Subject
+from ...models import Evidence, LocalizedText, Outcome, Subject
 from ...submission import ROW
 from ...tables import TABLES, subject_id_columns
 from ...validators import EvidenceSpec, Params, Rows, RuleContext, RuleResult
@@ -74,11 +73,6 @@ def column_label(ctx: RuleContext, table: str, column: str) -> tuple[str, str]:
     return zh, column
 
 
-def rows_text(rows: list[int]) -> str:
-    shown = ", ".join(str(r) for r in rows[:SHOWN_ROWS])
-    return shown + ("…" if len(rows) > SHOWN_ROWS else "")
-
-
 def text(value: Any) -> str:
     """A cell value for a message: dates as ISO, integral floats without ``.0``."""
     if value is None:
@@ -115,14 +109,13 @@ def date_epoch(value: dt.date) -> int:
     return (value - dt.date(1970, 1, 1)).days
 
 
-def as_of_error(ctx: RuleContext) -> list[Finding]:
-    """An ``error`` finding when the manifest has no ``as_of`` date, else ``[]``."""
+def as_of_results(ctx: RuleContext) -> list[RuleResult]:
+    """An ``error`` result when the manifest has no ``as_of`` date, else ``[]``."""
     if ctx.as_of is not None:
         return []
-    return [ctx.finding(
-        outcome=Outcome.error,
-        subject=ctx.submission_subject(),
-        message=LocalizedText(
+    return [ctx.note(
+        Outcome.error,
+        LocalizedText(
             zh="清单（manifest）缺少统计截止日期（as_of），无法检查本规则的期限",
             en="The manifest has no as_of date, so this rule's deadlines cannot be checked",
         ),
@@ -141,100 +134,7 @@ def reporting_year(ctx: RuleContext) -> int | None:
 # --- missing values and evidence ------------------------------------------------------
 
 
-def missing_value_errors(
-    ctx: RuleContext,
-    lf: nw.LazyFrame,
-    table: str,
-    columns: list[str],
-    *,
-    subject: Subject | None = None,
-    required: Required | None = None,
-    unit: str | None = None,
-) -> list[Finding]:
-    """One ``error`` finding per column of ``columns`` that is missing in some
-    rows of ``lf``, naming the table, the first row and column and listing every
-    row in its evidence (subject: ``subject`` or the submission)."""
-    cols = list(dict.fromkeys(columns))
-    if not cols:
-        return []
-    flagged = (
-        lf.filter(nw.any_horizontal(*[nw.col(c).is_null() for c in cols], ignore_nulls=True))
-        .select(nw.col(ROW), *[nw.col(c).is_null().alias(c) for c in cols])
-        .sort(ROW)
-        .collect()
-    )
-    if flagged.is_empty():
-        return []
-    row_list = flagged[ROW].to_list()
-    rows_of = {c: [int(r) for r, null in zip(row_list, flagged[c].to_list(), strict=True) if null]
-               for c in cols}
-    return missing_rows_findings(ctx, table, cols, rows_of, subject=subject, required=required,
-                                 unit=unit)
-
-
-def missing_rows_findings(
-    ctx: RuleContext,
-    table: str,
-    columns: list[str],
-    rows_of: dict[str, list[int]],
-    *,
-    subject: Subject | None = None,
-    required: Required | None = None,
-    unit: str | None = None,
-) -> list[Finding]:
-    """The findings of :func:`missing_value_errors` from ``column -> sorted rows
-    where it is missing`` (columns in the order of ``columns``)."""
-    tbl = ctx.table(table)
-    out = []
-    for c in columns:
-        rows = rows_of.get(c)
-        if not rows:
-            continue
-        msg = ctx.data_error_message(table, tbl, rows[0], c, "missing")
-        if len(rows) > 1:
-            msg = LocalizedText(zh=msg.zh + f"（共 {len(rows)} 行：{rows_text(rows)}）",
-                                en=msg.en + f" ({len(rows)} rows: {rows_text(rows)})")
-        out.append(ctx.finding(
-            outcome=Outcome.error,
-            subject=subject or ctx.submission_subject(),
-            message=msg,
-            required=required,
-            unit=unit,
-            evidence=[Evidence(table=table, rows=rows, columns=[c])],
-        ))
-    return out
-
-
-def rows_by_key(frame: nw.DataFrame, key: str, row: str = ROW) -> dict[Any, list[int]]:
-    """``key value -> sorted rows`` of an eager frame (the evidence of each group)."""
-    out: dict[Any, list[int]] = defaultdict(list)
-    for k, r in zip(frame[key].to_list(), frame[row].to_list(), strict=True):
-        out[k].append(int(r))
-    return {k: sorted(v) for k, v in out.items()}
-
-
-def names_of(ctx: RuleContext, subject_type: str) -> dict[str, str]:
-    """Display names of schools (by ``school_id``) or inspectors (by
-    ``inspector_id``) from their own tables, for subjects found in other tables."""
-    table, key, name = {
-        "school": ("schools", "school_id", "school_name"),
-        "inspector": ("inspectors", "inspector_id", "inspector_name"),
-    }.get(subject_type, (None, None, None))
-    if table is None or ctx.table(table) is None or not {key, name} <= set(ctx.columns(table)):
-        return {}
-    lf = ctx.frame(table)
-    assert lf is not None
-    frame = (
-        lf.filter(~nw.col(key).is_null() & ~nw.col(name).is_null())
-        .group_by(key)
-        .agg(nw.col(name).min())
-        .select(nw.col(key).cast(nw.String), nw.col(name).cast(nw.String))
-        .collect()
-    )
-    return dict(zip(frame[key].to_list(), frame[name].to_list(), strict=True))
-
-
-def absent_tables_finding(ctx: RuleContext, problems: dict[str, list[str] | None]) -> Finding:
+def absent_tables_result(ctx: RuleContext, problems: dict[str, list[str] | None]) -> RuleResult:
     """One ``not_applicable`` (or ``error`` if the rule requires its data) finding
     for every part of a multi-table rule that could not run: ``table -> missing
     columns`` (``None``: the whole table is absent)."""
@@ -248,10 +148,9 @@ def absent_tables_finding(ctx: RuleContext, problems: dict[str, list[str] | None
             en_parts.append(f"table {table} lacks {', '.join(cols)}")
         evidence.append(Evidence(table=table, rows=None, columns=cols or []))
     outcome = Outcome.error if ctx.rule.rule.requires_data else Outcome.not_applicable
-    return ctx.finding(
-        outcome=outcome,
-        subject=ctx.submission_subject(),
-        message=LocalizedText(
+    return ctx.note(
+        outcome,
+        LocalizedText(
             zh="；".join(zh_parts) + "：这部分检查未执行",
             en="; ".join(en_parts) + ": these checks were not run",
         ),
@@ -378,17 +277,6 @@ def with_names(ctx: RuleContext, frame: nw.LazyFrame, subject_type: str,
         return frame.with_columns(subject_name=nw.lit(None, dtype=nw.String))
     return frame.join(names, left_on=key, right_on="_key", how="left").rename(
         {"_name": "subject_name"})
-
-
-def absent_tables_result(ctx: RuleContext, problems: dict[str, list[str] | None]) -> RuleResult:
-    """:func:`absent_tables_finding` as a result."""
-    finding = absent_tables_finding(ctx, problems)
-    return ctx.note(finding.outcome, finding.message, evidence=finding.evidence)
-
-
-def as_of_results(ctx: RuleContext) -> list[RuleResult]:
-    """:func:`as_of_error` as results."""
-    return [ctx.note(f.outcome, f.message, evidence=f.evidence) for f in as_of_error(ctx)]
 
 
 # --- batches of counties -------------------------------------------------------------------

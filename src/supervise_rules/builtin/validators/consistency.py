@@ -104,7 +104,8 @@ def _first_rows(rank: str, row: str) -> dict[str, nw.Expr]:
 
 
 def _rows_text(n: nw.Expr) -> nw.Expr:
-    """:func:`._support.rows_text` of a group from its ``_r1 … _r10`` columns."""
+    """A group's first :data:`SHOWN_ROWS` rows joined by ", " (… when there are more),
+    from its ``_r1 … _r10`` columns."""
     shown = nw.concat_str([nw.col(f"_r{i}").cast(nw.String) for i in range(1, SHOWN_ROWS + 1)],
                           separator=", ", ignore_nulls=True)
     return _concat(shown, nw.when(n > SHOWN_ROWS).then(_lit("…")).otherwise(_lit("")))

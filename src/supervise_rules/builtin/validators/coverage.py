@@ -324,7 +324,7 @@ class ReferencesValidator(Validator):
 def _with_rows_text(rows: nw.LazyFrame, key: str, row: str) -> nw.LazyFrame:
     """One row per ``key`` of a long frame of ``(key, row)``: ``_n``, the number of
     rows, and ``_rows_text``, the first :data:`SHOWN_ROWS` rows in order joined
-    by ", " with "…" when there are more — :func:`rows_text` column-wise."""
+    by ", " with "…" when there are more."""
     # the k-th row of each key in its own column: narwhals has no string aggregation
     ranked = rows.with_columns(_rank=nw.col(row).rank("ordinal").over(key)).with_columns(*(
         nw.when(nw.col("_rank") == i).then(nw.col(row)).otherwise(nw.lit(None, dtype=nw.Int64))
