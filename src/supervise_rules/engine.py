@@ -31,6 +31,7 @@ from .store import (
     Part,
     RuleMeta,
     clean_expr,
+    collect_all,
     parts_from_findings,
     stat_columns,
     stats_of,
@@ -197,11 +198,11 @@ def _collect_runs(runs: list[_Run]) -> None:
 def _collect_batch(runs: list[_Run]) -> None:
     targets = [r.targets() for r in runs]
     try:
-        collected = pl.collect_all([t for ts in targets for t in ts])
+        collected = collect_all([t for ts in targets for t in ts])
     except Exception:
         for run, ts in zip(runs, targets, strict=True):
             try:
-                run.take(pl.collect_all(ts))
+                run.take(collect_all(ts))
             except Exception as exc:
                 run._fail(exc)
         return
