@@ -32,6 +32,7 @@ from .store import (
     RuleMeta,
     clean_expr,
     collect_all,
+    engine_for,
     parts_from_findings,
     stat_columns,
     stats_of,
@@ -88,7 +89,8 @@ def check(
             if progress is not None:
                 progress(rule, i, total)
             runs.append(_start(rule, submission, frames, host))
-        _collect_runs(runs)
+        engine = engine_for(sum(_height(t.frame) for t in submission.tables.values()))
+        _collect_runs(runs, engine)
         parts: list[Part] = parts_from_findings(submission.problems) if submission.problems else []
         for run in runs:
             parts += run.finish()
@@ -97,7 +99,7 @@ def check(
         ruleset=RulesetInfo(id=ruleset.id, version=ruleset.version, title=ruleset.title.zh),
         submission=submission_info(submission),
         rules_run=total,
-        store=FindingStore(parts),
+        store=FindingStore(parts, engine),
     )
 
 
@@ -174,7 +176,7 @@ class _Run:
 BATCH_QUERIES = 8
 
 
-def _collect_runs(runs: list[_Run]) -> None:
+def _collect_runs(runs: list[_Run], engine: Any = "auto") -> None:
     """Collect every rule's listed findings and counts, a few rules per polars
     ``collect_all`` batch. If a batch fails, each of its rules is collected on
     its own, so that the failure is pinned on its rule and the others count."""
@@ -189,20 +191,30 @@ def _collect_runs(runs: list[_Run]) -> None:
         batch.append(run)
         size += 2 * len(run.pending)
         if size >= BATCH_QUERIES:
-            _collect_batch(batch)
+            _collect_batch(batch, engine)
             batch, size = [], 0
     if batch:
-        _collect_batch(batch)
+        _collect_batch(batch, engine)
 
 
-def _collect_batch(runs: list[_Run]) -> None:
+def _height(frame: Any) -> int:
+    """Rows of a table's frame; a lazy frame of another backend counts as large."""
+    height = getattr(frame, "height", None)
+    return height if isinstance(height, int) else _UNKNOWN_ROWS
+
+
+#: a table whose size is not known without running it: assume it is large
+_UNKNOWN_ROWS = 10**9
+
+
+def _collect_batch(runs: list[_Run], engine: Any) -> None:
     targets = [r.targets() for r in runs]
     try:
-        collected = collect_all([t for ts in targets for t in ts])
+        collected = collect_all([t for ts in targets for t in ts], engine)
     except Exception:
         for run, ts in zip(runs, targets, strict=True):
             try:
-                run.take(collect_all(ts))
+                run.take(collect_all(ts, engine))
             except Exception as exc:
                 run._fail(exc)
         return
