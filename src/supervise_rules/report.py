@@ -251,12 +251,11 @@ class Report:
         lines = self.store.json_lines(include_passes)
         if len(lines):
             out.write(b"\n")
-            body = pl.DataFrame({"line": lines}).select(
-                pl.concat_str([pl.lit("    "), pl.col("line"),
-                               pl.when(pl.int_range(pl.len()) < pl.len() - 1)
-                               .then(pl.lit(",")).otherwise(pl.lit(""))]).alias("line"))
-            body.write_csv(out, include_header=False, quote_style="never")
-            out.write(b"  ]")
+            # streamed: the indented lines are never held as a second copy
+            pl.DataFrame({"line": lines.head(len(lines) - 1)}).lazy().select(
+                pl.concat_str([pl.lit("    "), pl.col("line"), pl.lit(",")])
+            ).sink_csv(out, include_header=False, quote_style="never")
+            out.write(f"    {lines[-1]}\n  ]".encode())
         else:
             out.write(b"]")
         for key, value in self._tail().items():
