@@ -1,4 +1,4 @@
-"""The submission tables of the data contract (``../shared/spec/data-contract.md``).
+"""The submission tables of the data contract: tables, columns, Chinese headers, units, enums.
 
 One pydantic model per table documents every field: English name, Chinese
 header, type, unit and the Chinese labels of enum values. The models are the
