@@ -2,10 +2,11 @@
 
 The engine knows nothing about specific rules. For each enabled rule it looks
 up the validator by name in the plugin host and runs it; a validator returns
-lazy result frames (API 2) or finding objects (API 1). The frames of all rules
-are then collected together — one ``polars.collect_all`` for the polars
-backend, so scans and shared sub-expressions are computed once — and turned
-into the columnar findings store. A validator that raises, returns something
+lazy result frames (API 2) or finding objects (API 1). Each result becomes two
+polars queries on one plan — its listed (non-pass) findings and its counts —
+collected a few rules per ``polars.collect_all`` batch, so that a result is
+evaluated once and its passes are never materialized unless they are listed;
+the collected frames go into the columnar findings store. A validator that raises, returns something
 malformed, or whose frame fails to collect becomes one ``error`` finding
 naming the rule and the plugin that provided the validator; the run goes on.
 """
@@ -251,15 +252,6 @@ def _start(rule: ResolvedRule, submission: Submission, frames: FrameProvider,
             run.results, run.findings = [], []
             break
     return run
-
-
-def run_rule(
-    rule: ResolvedRule, submission: Submission, frames: FrameProvider, host: PluginHost
-) -> list[Finding]:
-    """Run one rule on its own and return its findings as objects."""
-    run = _start(rule, submission, frames, host)
-    _collect_runs([run])
-    return list(FindingStore(run.finish()).findings(include_passes=True))
 
 
 def findings_of(ctx: RuleContext, result: RuleResult) -> list[Finding]:

@@ -20,7 +20,7 @@ from typing import Any
 import polars as pl
 
 from .messages import OP_TEXT, VERDICT, Template, parse_template
-from .models import Certainty, Evidence, Finding, LocalizedText, Outcome, Severity
+from .models import Certainty, Finding, LocalizedText, Outcome, Severity
 
 #: Rows of a submission (all tables) up to which its queries run on polars'
 #: in-memory engine. Measured on 2 cores: a county (≈ 900 rows) 1.28 → 0.87 s
@@ -336,11 +336,6 @@ def _clean(series: pl.Series) -> pl.Series:
     if dtype == pl.Boolean:
         return series
     return series
-
-
-def clean_series(series: pl.Series) -> pl.Series:
-    """Public name of :func:`_clean` for the engine."""
-    return _clean(series)
 
 
 def _numeric(series: pl.Series) -> pl.Series:
@@ -687,7 +682,3 @@ def _series(values: list[Any]) -> pl.Series:
     if kinds <= {str}:
         return pl.Series(values, dtype=pl.String)
     return pl.Series([None if v is None else str(v) for v in values], dtype=pl.String)
-
-
-def evidence_models(rows: Any) -> list[Evidence]:
-    return [Evidence(**e) for e in rows or []]
