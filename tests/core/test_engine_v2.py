@@ -277,3 +277,41 @@ def test_api1_and_api2_give_the_same_findings(case, hosts):
     for f in run_case(case, v2):
         if isinstance(f.observed, float):
             assert math.isfinite(f.observed)
+
+
+# --- the report as a table -----------------------------------------------------------------
+
+
+def test_report_frame_is_one_row_per_finding_and_passes_only_on_request():
+    from supervise_rules.store import FRAME_COLUMNS
+
+    report = sr.check(ROOT / "examples" / "helan-2024", "helan-2024")
+    by_outcome = report.summary.by_outcome
+    full = report.frame(include_passes=True)
+    assert isinstance(full, pl.DataFrame) and full.columns == list(FRAME_COLUMNS)
+    assert full.height == sum(by_outcome.values())
+    counts = dict(full.group_by("outcome").len().iter_rows())
+    assert counts == {k: v for k, v in by_outcome.items() if v}
+    listed = report.frame(include_passes=False)
+    assert listed.height == by_outcome["fail"] + by_outcome["error"] + by_outcome["not_applicable"]
+    assert "pass" not in set(listed["outcome"])
+    # the rows a county system joins on, and the same findings as the objects
+    bal05 = full.filter((pl.col("rule_id") == "BAL-05") & (pl.col("outcome") == "fail"))
+    (finding,) = [f for f in report.iter_findings() if f.rule_id == "BAL-05"]
+    assert bal05["subject_id"].to_list() == [finding.subject.id]
+    assert bal05["message_zh"].to_list() == [finding.message.zh]
+    assert bal05["observed"].to_list() == [finding.observed]
+    assert bal05["rows"].to_list() == [finding.evidence[0].rows]
+    # one rule's findings alone
+    only = report.frame(include_passes=True, rules=["BAL-05"])
+    assert set(only["rule_id"]) == {"BAL-05"}
+    assert only.height == sum(e.by_outcome[o] for e in report.rules if e.rule_id == "BAL-05"
+                              for o in e.by_outcome)
+
+
+def test_passes_are_not_collected_until_they_are_listed():
+    report = sr.check(ROOT / "examples" / "helan-2024", "helan-2024")
+    listed_before = report.store.listed(False).height
+    assert True not in report.store._listed  # only the listed findings were rendered
+    everything = report.store.listed(True)
+    assert everything.height == sum(report.summary.by_outcome.values()) > listed_before
