@@ -345,15 +345,10 @@ def _numeric(series: pl.Series) -> pl.Series:
 
 
 def _as_text(series: pl.Series) -> pl.Series:
-    """Values as text (floats as Python writes them), for ``frame()``."""
-    if series.dtype == pl.String:
-        return series
+    """Values as text, for ``frame()`` (as polars writes them: no Python object
+    per value; the JSON and the messages keep their own formatting)."""
     if series.dtype == pl.Null:
         return pl.Series([None] * len(series), dtype=pl.String)
-    if dtype_is_float(series.dtype):
-        distinct = series.drop_nulls().unique()
-        texts = pl.Series([repr(v) for v in distinct.to_list()], dtype=pl.String)
-        return series.replace_strict(distinct, texts, default=None, return_dtype=pl.String)
     return series.cast(pl.String)
 
 
