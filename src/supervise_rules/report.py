@@ -175,9 +175,6 @@ class Report:
         and the passes too with ``include_passes``."""
         return self.store.findings(include_passes)
 
-    def listed(self, include_passes: bool = False) -> list[Finding]:
-        return list(self.iter_findings(include_passes))
-
     def frame(self, include_passes: bool = True, rules: Sequence[str] | None = None
               ) -> pl.DataFrame:
         """One row per finding as a polars DataFrame (see ``store.FRAME_COLUMNS``),

@@ -321,21 +321,9 @@ def _rows_list(frame: pl.DataFrame, column: str) -> pl.Expr:
 
 
 def _clean(series: pl.Series) -> pl.Series:
-    """JSON-friendly values: decimals as floats, NaN as null, dates as ISO text,
-    floats to 12 significant digits (parallel float sums may differ in the last
-    bits from run to run; the same input must give the same bytes)."""
-    dtype = series.dtype
-    if isinstance(dtype, pl.Decimal):
-        series = series.cast(pl.Float64)
-        dtype = pl.Float64
-    if dtype_is_float(dtype):
-        series = series.cast(pl.Float64)
-        return series.fill_nan(None).round_sig_figs(12)
-    if dtype in (pl.Date, pl.Datetime):
-        return series.cast(pl.Date).dt.to_string("%Y-%m-%d")
-    if dtype == pl.Boolean:
-        return series
-    return series
+    """:func:`clean_expr` of a series."""
+    return series.to_frame("v").select(clean_expr(pl.col("v"), series.dtype)).to_series() \
+        .alias(series.name)
 
 
 def _numeric(series: pl.Series) -> pl.Series:
@@ -406,9 +394,9 @@ class FindingStore:
                 collected = collect_all([f for _, f in lazy], self.engine) if lazy else []
                 passes = [self._marked(p.render(f))
                           for (p, _), f in zip(lazy, collected, strict=True) if f.height]
-                self._listed[True] = _sorted([self._rendered(False), *passes])
+                self._listed[True] = _sorted([self._failures(), *passes])
             else:
-                self._listed[False] = self._rendered(False)
+                self._failures()
         return self._listed[include_passes]
 
     def _marked(self, passes: pl.DataFrame) -> pl.DataFrame:
@@ -420,7 +408,8 @@ class FindingStore:
                             maintain_order="left")
                 .with_columns(baseline=pl.coalesce("_mark", "baseline")).drop("_mark"))
 
-    def _rendered(self, _passes: bool) -> pl.DataFrame:
+    def _failures(self) -> pl.DataFrame:
+        """The listed findings that are not passes, rendered once."""
         if False in self._listed:
             return self._listed[False]
         self._listed[False] = _sorted([p.render(p.frame) for p in self.parts if p.frame.height])
@@ -473,7 +462,7 @@ class FindingStore:
         if rules is None:
             return self.listed(include_passes).select(FRAME_COLUMNS)
         wanted = set(rules)
-        listed = self._rendered(False).filter(pl.col("rule_id").is_in(list(wanted)))
+        listed = self._failures().filter(pl.col("rule_id").is_in(list(wanted)))
         if not include_passes:
             return listed.select(FRAME_COLUMNS)
         parts = [p for p in self.parts if p.rule.rule_id in wanted and p.passes is not None]
@@ -525,7 +514,10 @@ def stats_of(frame: pl.DataFrame) -> pl.DataFrame:
 
 
 def clean_expr(expr: pl.Expr, dtype: Any) -> pl.Expr:
-    """:func:`_clean` as an expression, for a column of ``dtype``."""
+    """JSON-friendly values of a column of ``dtype``: decimals as floats, NaN as
+    null, dates as ISO text, floats to 12 significant digits (parallel float
+    sums may differ in the last bits from run to run; the same input must give
+    the same bytes)."""
     if isinstance(dtype, pl.Decimal) or dtype_is_float(dtype):
         return expr.cast(pl.Float64).fill_nan(None).round_sig_figs(12)
     if dtype in (pl.Date, pl.Datetime):

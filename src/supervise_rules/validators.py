@@ -19,6 +19,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, ClassVar
 
 import narwhals as nw
+import polars as pl
 from pydantic import BaseModel, ConfigDict
 
 from .expressions import Compiled, compile_expression
@@ -252,8 +253,6 @@ class RuleContext:
         """One finding with a written message, as a result: for what a rule says
         about the submission as a whole (a table is absent, the manifest lacks
         a date …), not about rows."""
-        import polars as pl
-
         subject = subject or self.submission_subject()
         columns: dict[str, Any] = {
             "outcome": [Outcome(outcome).value],

@@ -10,6 +10,7 @@ import polars as pl
 
 from ...tables import TABLES
 from ...validators import RuleContext
+from ._support import county_name_frame
 
 
 def group_subject_exprs(ctx: RuleContext, table: str, keys: list[str]) -> tuple[nw.Expr, nw.Expr]:
@@ -75,13 +76,8 @@ def _county_names(ctx: RuleContext) -> dict[str, str]:
     """County code -> name from the county table (a batch names its counties
     there). Collected: the county table has one row per county, at most a few
     thousand for the nation, and a name is needed inside an expression."""
-    if ctx.table("county") is None or not {"county_code", "county_name"} <= set(
-            ctx.columns("county")):
+    names = county_name_frame(ctx)
+    if names is None:
         return {}
-    county = ctx.frame("county")
-    assert county is not None
-    rows = (county.filter(~nw.col("county_code").is_null() & ~nw.col("county_name").is_null())
-            .group_by(nw.col("county_code").cast(nw.String))
-            .agg(nw.col("county_name").cast(nw.String).min())
-            .collect())
-    return dict(zip(rows["county_code"].to_list(), rows["county_name"].to_list(), strict=True))
+    rows = names.collect()
+    return dict(zip(rows["_code"].to_list(), rows["subject_name"].to_list(), strict=True))

@@ -303,15 +303,23 @@ def with_county(ctx: RuleContext, table: str, lf: nw.LazyFrame) -> nw.LazyFrame 
     return None
 
 
+def county_name_frame(ctx: RuleContext) -> nw.LazyFrame | None:
+    """``(_code, subject_name)``: each county's name from the county table, or
+    ``None`` when the county table does not name its counties."""
+    if ctx.table("county") is None or not {"county_code", "county_name"} <= set(
+            ctx.columns("county")):
+        return None
+    county = ctx.frame("county")
+    assert county is not None
+    return county.filter(~nw.col("county_name").is_null()).group_by(
+        nw.col("county_code").cast(nw.String).alias("_code")).agg(
+        nw.col("county_name").cast(nw.String).min().alias("subject_name"))
+
+
 def county_names(ctx: RuleContext, frame: nw.LazyFrame, key: str = "subject_id") -> nw.LazyFrame:
     """``frame`` with ``subject_name`` from the county table's ``county_name``
     (null where the county table does not name the county)."""
-    if ctx.table("county") is None or not {"county_code", "county_name"} <= set(
-            ctx.columns("county")):
+    names = county_name_frame(ctx)
+    if names is None:
         return frame.with_columns(subject_name=nw.lit(None, dtype=nw.String))
-    county = ctx.frame("county")
-    assert county is not None
-    names = county.filter(~nw.col("county_name").is_null()).group_by(
-        nw.col("county_code").cast(nw.String).alias("_code")).agg(
-        nw.col("county_name").cast(nw.String).min().alias("subject_name"))
     return frame.join(names, left_on=key, right_on="_code", how="left")
