@@ -93,6 +93,14 @@ class Evidence(_Frozen):
     table: str
     rows: list[int] | None = None
     columns: list[str] = Field(default_factory=list)
+    #: where the clerk finds it: the file, the sheet, each row's file line or
+    #: sheet row (parallel to ``rows``), each column's header as written
+    #: (parallel to ``columns``) and, for one row, its cells (``H32``)
+    file: str | None = None
+    sheet: str | None = None
+    lines: list[int] | None = None
+    headers: list[str] | None = None
+    cells: list[str] | None = None
 
 
 class Waiver(_Frozen):

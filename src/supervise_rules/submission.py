@@ -35,6 +35,26 @@ class Table(BaseModel):
         description="the line (or sheet row) of the header, so file line = header_line + __row__",
     )
 
+    file: str | None = Field(default=None, description="the file as the clerk knows it")
+    sheet: str | None = Field(default=None, description="the sheet (or JSON key) within the file")
+    locator: str = Field(
+        default="line", description="how rows are numbered: 'line' (text), 'row' (sheet), 'record'"
+    )
+    lines: Any = Field(
+        default=None,
+        description="a polars frame (__row__, __line__) giving each data row's file line or "
+        "sheet row where it is not header_line + __row__ (a CSV cell spanning lines); "
+        "None when it is",
+    )
+    letters: dict[str, str] = Field(
+        default_factory=dict, description="column -> sheet column letter (H), for cell references"
+    )
+    unreadable: dict[str, Any] = Field(
+        default_factory=dict,
+        description="column -> polars frame (__row__, raw): cells that held a value that "
+        "could not be read (they are null in ``frame``)",
+    )
+
     def header(self, column: str) -> str:
         """The column's header as the user wrote it (Chinese if they used Chinese)."""
         return self.headers.get(column, column)

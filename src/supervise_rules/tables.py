@@ -31,9 +31,16 @@ def col(
     unit: str | None = None,
     labels: dict[str, str] | None = None,
     key: bool = False,
+    required: bool | None = None,
+    aliases: tuple[str, ...] | list[str] = (),
     description: str | None = None,
 ) -> Any:
-    """Declare one column: its Chinese header, value kind, unit and enum labels."""
+    """Declare one column: its Chinese header, value kind, unit and enum labels.
+
+    ``aliases`` are other headers that name the column in real exports
+    (``专任教师人数``); ``required`` (default: the key columns) says the table
+    is unusable without it.
+    """
     extra: dict[str, Any] = {"zh": zh, "kind": kind}
     if unit:
         extra["unit"] = unit
@@ -41,6 +48,10 @@ def col(
         extra["labels"] = labels
     if key:
         extra["key"] = True
+    if required is not None:
+        extra["required"] = required
+    if aliases:
+        extra["aliases"] = list(aliases)
     return Field(default=None, description=description or zh, json_schema_extra=extra)
 
 
@@ -246,6 +257,10 @@ class ColumnSpec:
     labels: dict[str, str] = field(default_factory=dict)
     key: bool = False
     description: str = ""
+    #: other headers naming this column in real exports (matched like ``zh``)
+    aliases: tuple[str, ...] = ()
+    #: the table cannot be used without it (the key columns, by default)
+    required: bool = False
 
 
 @dataclass(frozen=True)
@@ -257,6 +272,8 @@ class TableSpec:
     model: type[BaseModel]
     subject_type: str
     columns: dict[str, ColumnSpec]
+    #: other names of the table as a sheet, file stem or JSON key
+    aliases: tuple[str, ...] = ()
 
     @property
     def key(self) -> tuple[str, ...]:
@@ -282,7 +299,9 @@ def normalize_header(text: str) -> str:
     return unicodedata.normalize("NFKC", str(text)).strip().casefold().replace(" ", "")
 
 
-def _spec_from_model(name: str, zh: str, model: type[BaseModel], subject_type: str) -> TableSpec:
+def _spec_from_model(
+    name: str, zh: str, model: type[BaseModel], subject_type: str, aliases: tuple[str, ...] = ()
+) -> TableSpec:
     columns = {}
     for fname, finfo in model.model_fields.items():
         extra = finfo.json_schema_extra or {}
@@ -295,8 +314,11 @@ def _spec_from_model(name: str, zh: str, model: type[BaseModel], subject_type: s
             labels=dict(extra.get("labels") or {}),  # type: ignore[arg-type]
             key=bool(extra.get("key")),
             description=finfo.description or "",
+            aliases=tuple(extra.get("aliases") or ()),  # type: ignore[arg-type]
+            required=bool(extra.get("required", extra.get("key", False))),
         )
-    return TableSpec(name=name, zh=zh, model=model, subject_type=subject_type, columns=columns)
+    return TableSpec(name=name, zh=zh, model=model, subject_type=subject_type, columns=columns,
+                     aliases=tuple(aliases))
 
 
 _CORE_TABLES: dict[str, TableSpec] = {
@@ -367,7 +389,14 @@ def plugin_tables(tables: Mapping[str, TableSpec]) -> Iterator[None]:
         _PLUGIN_TABLES.reset(token)
 
 
-def table_spec(name: str, zh: str, model: type[BaseModel], subject_type: str) -> TableSpec:
+def table_spec(
+    name: str,
+    zh: str,
+    model: type[BaseModel],
+    subject_type: str,
+    *,
+    aliases: tuple[str, ...] | list[str] = (),
+) -> TableSpec:
     """Build a :class:`TableSpec` from a pydantic model whose fields are declared
     with :func:`col` -- how a plugin defines a table for ``register_tables``.
 
@@ -376,8 +405,9 @@ def table_spec(name: str, zh: str, model: type[BaseModel], subject_type: str) ->
     :param model: the row model; each field's :func:`col` gives the Chinese
         header, kind, unit and enum labels.
     :param subject_type: what a finding on one row is about (``school`` …).
+    :param aliases: other sheet, file or key names of the table.
     """
-    return _spec_from_model(name, zh, model, subject_type)
+    return _spec_from_model(name, zh, model, subject_type, tuple(aliases))
 
 
 MANIFEST = _spec_from_model("manifest", "说明", Manifest, "submission")

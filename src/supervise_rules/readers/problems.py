@@ -21,6 +21,20 @@ CODES: dict[str, tuple[str, str, Severity, Outcome]] = {
     "READ-04": ("重复列", "Column given twice", Severity.major, Outcome.error),
     "READ-05": ("无法识别的表", "Not a table of the contract", Severity.info, Outcome.fail),
     "READ-06": ("缺少清单", "Manifest missing", Severity.minor, Outcome.error),
+    # non-data rows: totals, notes and signature footers, repeated headers
+    "READ-07": ("非数据行（未参与检查）", "Non-data rows not checked", Severity.info, Outcome.fail),
+    "READ-08": ("合计行与明细不符", "Totals row disagrees with the rows", Severity.major,
+                Outcome.fail),
+    # headers written differently from the contract
+    "READ-09": ("表头按近似名称识别", "Header matched by a variant", Severity.minor,
+                Outcome.fail),
+    "READ-10": ("表头无法确定", "Header ambiguous", Severity.major, Outcome.error),
+    # units in headers
+    "READ-11": ("单位已换算", "Unit converted", Severity.info, Outcome.fail),
+    "READ-12": ("单位不符", "Unit incompatible", Severity.major, Outcome.error),
+    # sheets and files that are not read as they are
+    "READ-13": ("隐藏工作表", "Hidden sheet", Severity.info, Outcome.fail),
+    "READ-14": ("未读取的文件", "File not read", Severity.info, Outcome.fail),
 }
 
 
