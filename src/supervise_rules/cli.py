@@ -311,16 +311,19 @@ def cmd_plugins(argv: list[str]) -> int:
 
 
 def cmd_schema(argv: list[str]) -> int:
-    from .schemas import SCHEMAS, render, ruleset_schema
+    from .schemas import SCHEMAS, render, ruleset_schema, submission_schema
 
     p = _Parser(
         prog="supervise-check schema",
         description="Print a JSON Schema. 'ruleset': the ruleset YAML files, with the params "
-        "of every loaded validator (for editors with a YAML language server).",
+        "of every loaded validator (for editors with a YAML language server). 'submission': "
+        "a submission as one JSON document (manifest and tables, English keys), with the "
+        "tables of every loaded plugin.",
     )
     p.add_argument("name", choices=SCHEMAS)
     p.add_argument("--plugin", action="append", default=[], metavar="MODULE",
                    help="also load a local plugin module (repeatable)")
     args = p.parse_args(argv)
-    sys.stdout.write(render(ruleset_schema(_host(args.plugin))))
+    make = submission_schema if args.name == "submission" else ruleset_schema
+    sys.stdout.write(render(make(_host(args.plugin))))
     return ExitCode.OK

@@ -91,10 +91,14 @@ def unit_text(unit: str | None) -> str:
     return zh if zh == en else f"{zh} ({en})"
 
 
+_HAS_UNIT = re.compile(r"[(（][^()（）]*[)）]\s*$")
+
+
 def header_with_unit(column: ColumnSpec) -> str:
-    """The Chinese header a blank workbook shows: ``在校生数（人）``."""
+    """The Chinese header a blank workbook shows: ``在校生数（人）`` (a header
+    that already ends with a unit in brackets is kept as it is)."""
     zh = unit_zh(column.unit)
-    if zh is None or column.unit in UNITS_NOT_IN_HEADER:
+    if zh is None or column.unit in UNITS_NOT_IN_HEADER or _HAS_UNIT.search(column.zh):
         return column.zh
     return f"{column.zh}（{zh}）"
 
