@@ -50,7 +50,8 @@ def _check_parser() -> argparse.ArgumentParser:
     p = _Parser(
         prog="supervise-check",
         description="Check a submission against a ruleset. Other commands: "
-        "list-rules, explain RULE_ID, plugins, schema ruleset, report selfcheck, notices.",
+        "list-rules, explain RULE_ID, plugins, schema ruleset|submission, template, "
+        "report selfcheck, notices.",
     )
     p.add_argument("path", help="submission: folder, .xlsx workbook or .json document")
     p.add_argument("--ruleset", default=None,
@@ -80,6 +81,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         "explain": cmd_explain,
         "plugins": cmd_plugins,
         "schema": cmd_schema,
+        "template": cmd_template,
         "report": _lazy("cmd_report"),
         "notices": _lazy("cmd_notices"),
     }
@@ -326,4 +328,41 @@ def cmd_schema(argv: list[str]) -> int:
     args = p.parse_args(argv)
     make = submission_schema if args.name == "submission" else ruleset_schema
     sys.stdout.write(render(make(_host(args.plugin))))
+    return ExitCode.OK
+
+
+def cmd_template(argv: list[str]) -> int:
+    p = _Parser(
+        prog="supervise-check template",
+        description="Write the blank workbook a county sends to its schools: a 说明 sheet for "
+        "the manifest, then one sheet per table the ruleset needs (every core table without "
+        "--ruleset, or when a rule does not name its tables), Chinese headers with units, "
+        "drop-down lists for codes and a note on every header.",
+    )
+    p.add_argument("--output", "-o", type=Path, required=True, metavar="FILE",
+                   help="the .xlsx file to write (an existing regular file is replaced "
+                   "atomically; anything else that exists is refused)")
+    p.add_argument("--ruleset", default=None,
+                   help="ruleset id or YAML file whose tables to include (default: every "
+                   "core table)")
+    p.add_argument("--plugin", action="append", default=[], metavar="MODULE",
+                   help="also load a local plugin module (repeatable)")
+    args = p.parse_args(argv)
+    if str(args.output) == "-":
+        raise SuperviseRulesError("template: give a file name with -o (the workbook is binary)")
+    from . import template
+
+    template.check_template_path(args.output)  # before loading any ruleset
+    ruleset, tables = None, None
+    if args.ruleset is not None or args.plugin:
+        from .rulesets import load_ruleset
+
+        host = _host(args.plugin)
+        tables = host.tables
+        if args.ruleset is not None:
+            ruleset = load_ruleset(args.ruleset, host=host)
+    the_plan = template.plan(ruleset, tables)
+    template.write_template(args.output, the_plan)
+    why = the_plan.describe()[1]
+    sys.stdout.write(f"wrote {args.output}: {', '.join(template.sheet_names(the_plan))} ({why})\n")
     return ExitCode.OK
