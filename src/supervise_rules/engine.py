@@ -25,6 +25,7 @@ import polars as pl
 from .models import Finding, LocalizedText, Outcome, RulesetInfo, SubjectType, SubmissionInfo, ToolInfo
 from .report import Report
 from .rulesets import ResolvedRule, Ruleset, load_ruleset
+from .locations import places_of
 from .store import (
     STAT,
     EvidenceColumn,
@@ -100,7 +101,7 @@ def check(
         ruleset=RulesetInfo(id=ruleset.id, version=ruleset.version, title=ruleset.title.zh),
         submission=submission_info(submission),
         rules_run=total,
-        store=FindingStore(parts, engine),
+        store=FindingStore(parts, engine, places_of(submission)),
     )
 
 

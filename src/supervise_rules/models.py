@@ -96,11 +96,11 @@ class Evidence(_Frozen):
     #: where the clerk finds it: the file, the sheet, each row's file line or
     #: sheet row (parallel to ``rows``), each column's header as written
     #: (parallel to ``columns``) and, for one row, its cells (``H32``)
-    file: str | None = None
-    sheet: str | None = None
-    lines: list[int] | None = None
-    headers: list[str] | None = None
-    cells: list[str] | None = None
+    file: str | None = _optional()
+    sheet: str | None = _optional()
+    lines: list[int] | None = _optional()
+    headers: list[str] | None = _optional()
+    cells: list[str] | None = _optional()
 
 
 class Waiver(_Frozen):

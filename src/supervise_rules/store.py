@@ -13,12 +13,13 @@ only on request. ``Finding`` objects are made from those texts on demand.
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
 import polars as pl
 
+from .locations import TablePlace
 from .messages import OP_TEXT, VERDICT, Template, parse_template
 from .models import Certainty, Finding, LocalizedText, Outcome, Severity
 
@@ -50,8 +51,15 @@ FRAME_COLUMNS = (
 #: the listed frame's further columns: the finding's JSON around its message
 _JSON_PARTS = ("waiver_json", "json")
 
-_EVIDENCE_DTYPE = pl.List(pl.Struct({"table": pl.String, "rows": pl.List(pl.Int64),
-                                     "columns": pl.List(pl.String)}))
+_EVIDENCE_DTYPE = pl.List(pl.Struct({
+    "table": pl.String, "rows": pl.List(pl.Int64), "columns": pl.List(pl.String),
+    # where the clerk finds it (see supervise_rules.locations)
+    "file": pl.String, "sheet": pl.String, "lines": pl.List(pl.Int64),
+    "headers": pl.List(pl.String), "cells": pl.List(pl.String)}))
+_EVIDENCE_WHERE = ("file", "sheet", "lines", "headers", "cells")
+#: subjects of whole-table findings: their rows are not written into the message
+_AGGREGATE_SUBJECTS = ("county", "submission")
+_LINE, _CELLS = "_loc_line", "_loc_cells"
 _ROWS_DTYPE = pl.List(pl.Int64)
 _SHOWN_ROWS = 10
 
@@ -132,13 +140,19 @@ class Part:
 
     # -- rendering --------------------------------------------------------------
 
-    def render(self, frame: pl.DataFrame) -> pl.DataFrame:
+    def render(self, frame: pl.DataFrame,
+               places: Mapping[str, TablePlace] | None = None) -> pl.DataFrame:
         """The listed form of ``frame`` (rows of this part): sort keys, the
-        finding's JSON text and the columns of :meth:`FindingStore.frame`."""
+        finding's JSON text and the columns of :meth:`FindingStore.frame`;
+        ``places`` says where the clerk finds each table's rows."""
         n = frame.height
-        zh, en = self._messages(frame)
+        places = places or {}
+        place = self._first_place(places)
+        if place is not None:
+            frame = self._with_location(frame, place)
+        zh, en = self._messages(frame, place)
         frame = frame.with_columns(message_zh=zh, message_en=en)
-        evidence = self._evidence_expr(frame)
+        evidence = self._evidence_expr(frame, places)
         observed = _clean(frame["observed"])
         required_value = frame["required_value"]
         subject = pl.struct(type=pl.col("subject_type"), id=pl.col("subject_id"),
@@ -161,6 +175,8 @@ class Part:
             evidence.alias("evidence"),
             pl.lit(self.rule.source, dtype=pl.String).alias("source"),
         ).struct.json_encode()
+        for key in _EVIDENCE_WHERE:  # unset, they are left out (as in the models)
+            finding = finding.str.replace_all(f',"{key}":null', "", literal=True)
         plugin = frame["plugin"] if "plugin" in frame.columns else pl.Series(
             [None] * n, dtype=pl.String)
         first_table = self.evidence[0].table if self.evidence else None
@@ -187,16 +203,42 @@ class Part:
         )
         return out
 
-    def _messages(self, frame: pl.DataFrame) -> tuple[pl.Series, pl.Series]:
+    def _first_place(self, places: Mapping[str, TablePlace]) -> TablePlace | None:
+        if not self.evidence or not self.evidence[0].rows:
+            return None
+        return places.get(self.evidence[0].table)
+
+    def _with_location(self, frame: pl.DataFrame, place: TablePlace) -> pl.DataFrame:
+        """``_loc_line`` and ``_loc_cells``: the clerk's line and cells of a
+        finding about one row; for a few rows (duplicates) the lines alone."""
+        first = self.evidence[0]
+        assert first.rows is not None
+        if first.rows not in frame.columns:
+            return frame
+        rows = _rows_list(frame, first.rows)
+        lines = place.line_list(rows)
+        count = rows.list.len().fill_null(0)
+        row_level = ~pl.col("subject_type").is_in(_AGGREGATE_SUBJECTS) & (count >= 1) & (
+            count <= _SHOWN_ROWS)
+        lead = pl.col(first.lead).cast(pl.String) if first.lead else None
+        frame = frame.with_columns(
+            pl.when(row_level).then(lines).alias(_LINE))
+        one = pl.when(pl.col(_LINE).list.len() == 1).then(pl.col(_LINE).list.first())
+        return frame.with_columns(place.cell_list(list(first.columns), lead, one).alias(_CELLS))
+
+    def _messages(self, frame: pl.DataFrame, place: TablePlace | None = None
+                  ) -> tuple[pl.Series, pl.Series]:
         """Each finding's message: the one written in the frame, else the data
-        error's, else the templates' — each rendered only for the rows that need it."""
+        error's, else the templates' — each rendered only for the rows that need
+        it; then where the clerk finds the row, when the finding is about rows."""
         n = frame.height
         out = {lang: frame[f"message_{lang}"] if f"message_{lang}" in frame.columns
                else pl.Series([None] * n, dtype=pl.String) for lang in ("zh", "en")}
+        errors: dict[str, pl.Series | None] = {}
         for lang in ("zh", "en"):
-            errors = self._error_messages(frame, lang)
-            if errors is not None:
-                out[lang] = out[lang].fill_null(errors)
+            errors[lang] = self._error_messages(frame, lang, place)
+            if errors[lang] is not None:
+                out[lang] = out[lang].fill_null(errors[lang])
         need = out["zh"].is_null() | out["en"].is_null()
         if need.any():
             rows = need.arg_true()
@@ -208,7 +250,32 @@ class Part:
                                                                  dtype=pl.String)
                 given = out[lang].gather(rows)
                 out[lang] = out[lang].scatter(rows, given.fill_null(texts))
+        if place is not None and _LINE in frame.columns:
+            for lang in ("zh", "en"):
+                out[lang] = self._located(frame, out[lang], errors[lang], place, lang)
         return out["zh"].alias("message_zh"), out["en"].alias("message_en")
+
+    @staticmethod
+    def _located(frame: pl.DataFrame, messages: pl.Series, errors: pl.Series | None,
+                 place: TablePlace, lang: str) -> pl.Series:
+        """``messages`` followed by where the clerk finds the finding's rows
+        (data errors already say where they are)."""
+        lines = pl.col(_LINE)
+        many = lines.list.len() > 1
+        shown = pl.when(many).then(
+            pl.concat_str([lines.list.eval(pl.element().cast(pl.String)).list.join(
+                "、" if lang == "zh" else ", ")])
+        ).otherwise(lines.list.first().cast(pl.String))
+        # the message names the rule's own column; the evidence has every cell
+        where = place.where(shown, pl.col(_CELLS).list.head(1), lang, plural=many, inline=True)
+        suffix = pl.concat_str([pl.lit("（" if lang == "zh" else " ("), where,
+                                pl.lit("）" if lang == "zh" else ")")])
+        located = lines.is_not_null()
+        if errors is not None:
+            located = located & pl.lit(errors).is_null()
+        return frame.with_columns(_m=pl.lit(messages)).select(
+            pl.when(located).then(pl.concat_str([pl.col("_m"), suffix])).otherwise(pl.col("_m"))
+        ).to_series()
 
     def _template_messages(self, frame: pl.DataFrame, lang: str,
                            formatted: dict[tuple[str, str], pl.Series]) -> pl.Series:
@@ -239,41 +306,50 @@ class Part:
         return template.render_column(columns, frame.height, formatted,
                                       shared=frozenset({"verdict", "op_text"}))
 
-    def _error_messages(self, frame: pl.DataFrame, lang: str) -> pl.Series | None:
-        """Why a value could not be computed: table, first row and column, and
-        every row when there are several (a data error is never a silent pass)."""
+    def _error_messages(self, frame: pl.DataFrame, lang: str,
+                        place: TablePlace | None = None) -> pl.Series | None:
+        """Why a value could not be computed: where (the clerk's file, sheet,
+        row and cell when known), which column, and every row when there are
+        several (a data error is never a silent pass)."""
         if "error_kind" not in frame.columns:
             return None
         table = self.table or "?"
         rows = (_rows_list(frame, self.evidence[0].rows) if self.evidence and self.evidence[0].rows
                 else pl.lit(None, dtype=_ROWS_DTYPE))
         column = pl.col("error_column").fill_null("?")
-        first = rows.list.first().cast(pl.String)
+        shown_rows = place.line_list(rows) if place is not None else rows
+        first = shown_rows.list.first().cast(pl.String)
         count = rows.list.len().fill_null(0)
-        shown = rows.list.head(_SHOWN_ROWS).cast(pl.List(pl.String)).list.join(", ") + pl.when(
-            count > _SHOWN_ROWS).then(pl.lit("…")).otherwise(pl.lit(""))
-        zero = pl.col("error_kind") == "zero"
-        if lang == "zh":
-            col_zh = column.replace_strict(self.column_zh, default=column, return_dtype=pl.String) \
-                if self.column_zh else column
+        shown = shown_rows.list.head(_SHOWN_ROWS).cast(pl.List(pl.String)).list.join(", ") + \
+            pl.when(count > _SHOWN_ROWS).then(pl.lit("…")).otherwise(pl.lit(""))
+        what = _error_wording(lang)
+        if place is not None:
+            letter = column.replace_strict(dict(place.letters), default=None,
+                                           return_dtype=pl.String) if place.letters else \
+                pl.lit(None, dtype=pl.String)
+            cell = pl.when(letter.is_not_null() & first.is_not_null()).then(
+                pl.concat_list([pl.concat_str([letter, first])]))
+            where = pl.when(first.is_not_null()).then(
+                place.where(first, cell, lang)).otherwise(pl.lit(place.place.table()[
+                    0 if lang == "zh" else 1]))
+        elif lang == "zh":
             where = pl.concat_str([pl.lit(f"「{self.table_zh or table}」表"),
                                    pl.when(first.is_not_null()).then(
                                        pl.concat_str([pl.lit("第 "), first, pl.lit(" 行")]))
                                    .otherwise(pl.lit(""))])
-            what = pl.when(zero).then(pl.lit("」为 0，作为分母无法计算本指标")).otherwise(
-                pl.lit("」缺失，无法计算本指标"))
-            note = pl.when(count > 1).then(pl.concat_str(
-                [pl.lit("（共 "), count.cast(pl.String), pl.lit(" 行："), shown, pl.lit("）")])
-            ).otherwise(pl.lit(""))
-            text = pl.concat_str([where, pl.lit("「"), col_zh, what, note])
         else:
             where = pl.concat_str([pl.lit(f"table {table}"),
                                    pl.when(first.is_not_null()).then(
                                        pl.concat_str([pl.lit(", row "), first]))
                                    .otherwise(pl.lit(""))])
-            what = pl.when(zero).then(pl.lit(
-                ": the value is 0 and is a denominator; the indicator cannot be computed")
-            ).otherwise(pl.lit(": the value is missing; the indicator cannot be computed"))
+        if lang == "zh":
+            col_zh = column.replace_strict(self.column_zh, default=column, return_dtype=pl.String) \
+                if self.column_zh else column
+            note = pl.when(count > 1).then(pl.concat_str(
+                [pl.lit("（共 "), count.cast(pl.String), pl.lit(" 行："), shown, pl.lit("）")])
+            ).otherwise(pl.lit(""))
+            text = pl.concat_str([where, pl.lit("「"), col_zh, pl.lit("」"), what, note])
+        else:
             note = pl.when(count > 1).then(pl.concat_str(
                 [pl.lit(" ("), count.cast(pl.String), pl.lit(" rows: "), shown, pl.lit(")")])
             ).otherwise(pl.lit(""))
@@ -281,20 +357,51 @@ class Part:
         is_error = (pl.col("outcome") == "error") & pl.col("error_kind").is_not_null()
         return frame.select(pl.when(is_error).then(text)).to_series()
 
-    def _evidence_expr(self, frame: pl.DataFrame) -> pl.Expr:
+    def _evidence_expr(self, frame: pl.DataFrame,
+                       places: Mapping[str, TablePlace] | None = None) -> pl.Expr:
         if "evidence" in frame.columns:
-            return pl.col("evidence")
+            return pl.col("evidence").cast(_EVIDENCE_DTYPE)
         if not self.evidence:
             return pl.lit([], dtype=_EVIDENCE_DTYPE)
-        entries = [
-            pl.struct(
-                table=pl.lit(e.table, dtype=pl.String),
-                rows=_rows_list(frame, e.rows) if e.rows else pl.lit(None, dtype=_ROWS_DTYPE),
-                columns=_columns_list(e),
-            )
-            for e in self.evidence
-        ]
+        places = places or {}
+        entries = []
+        for e in self.evidence:
+            place = places.get(e.table)
+            rows = _rows_list(frame, e.rows) if e.rows else pl.lit(None, dtype=_ROWS_DTYPE)
+            lead = pl.col(e.lead).cast(pl.String) if e.lead else None
+            if place is None:
+                where: dict[str, pl.Expr] = {
+                    "file": pl.lit(None, dtype=pl.String), "sheet": pl.lit(None, dtype=pl.String),
+                    "lines": pl.lit(None, dtype=_ROWS_DTYPE),
+                    "headers": pl.lit(None, dtype=pl.List(pl.String)),
+                    "cells": pl.lit(None, dtype=pl.List(pl.String))}
+            else:
+                lines = place.line_list(rows) if e.rows else pl.lit(None, dtype=_ROWS_DTYPE)
+                one = pl.when(lines.list.len() == 1).then(lines.list.first())
+                where = {
+                    "file": pl.lit(place.file, dtype=pl.String),
+                    "sheet": pl.lit(place.sheet, dtype=pl.String),
+                    "lines": lines if place.locator != "record" else pl.lit(None,
+                                                                            dtype=_ROWS_DTYPE),
+                    "headers": place.header_list(list(e.columns), lead),
+                    "cells": place.cell_list(list(e.columns), lead, one)
+                    if e.rows else pl.lit(None, dtype=pl.List(pl.String)),
+                }
+            entries.append(pl.struct(
+                table=pl.lit(e.table, dtype=pl.String), rows=rows, columns=_columns_list(e),
+                **where))
         return pl.concat_list(entries)
+
+
+def _error_wording(lang: str) -> pl.Expr:
+    """What happened to the value: 0 as a denominator, else missing."""
+    zero = pl.col("error_kind") == "zero"
+    if lang == "zh":
+        return pl.when(zero).then(pl.lit("为 0，作为分母无法计算本指标")).otherwise(
+            pl.lit("缺失，无法计算本指标"))
+    return pl.when(zero).then(pl.lit(
+        ": the value is 0 and is a denominator; the indicator cannot be computed")
+    ).otherwise(pl.lit(": the value is missing; the indicator cannot be computed"))
 
 
 def _columns_list(entry: EvidenceColumn) -> pl.Expr:
@@ -355,8 +462,11 @@ class FindingStore:
     applied to that frame by key, column-wise.
     """
 
-    def __init__(self, parts: Sequence[Part], engine: Any = "auto"):
+    def __init__(self, parts: Sequence[Part], engine: Any = "auto",
+                 places: Mapping[str, TablePlace] | None = None):
         self.parts = list(parts)
+        #: where the clerk finds each table's rows (see supervise_rules.locations)
+        self.places = dict(places or {})
         #: the polars engine that collects the passes when they are listed
         self.engine = engine
         self._listed: dict[bool, pl.DataFrame] = {}
@@ -392,7 +502,7 @@ class FindingStore:
             if include_passes:
                 lazy = [(p, p.pass_frame()) for p in self.parts if p.passes is not None]
                 collected = collect_all([f for _, f in lazy], self.engine) if lazy else []
-                passes = [self._marked(p.render(f))
+                passes = [self._marked(p.render(f, self.places))
                           for (p, _), f in zip(lazy, collected, strict=True) if f.height]
                 self._listed[True] = _sorted([self._failures(), *passes])
             else:
@@ -412,7 +522,8 @@ class FindingStore:
         """The listed findings that are not passes, rendered once."""
         if False in self._listed:
             return self._listed[False]
-        self._listed[False] = _sorted([p.render(p.frame) for p in self.parts if p.frame.height])
+        self._listed[False] = _sorted([p.render(p.frame, self.places) for p in self.parts
+                                       if p.frame.height])
         return self._listed[False]
 
     def lookup(self, keys: pl.DataFrame) -> pl.DataFrame:
@@ -440,7 +551,7 @@ class FindingStore:
         waiver or baseline columns set); ``pass_marks`` (``rule_id, subject_id,
         baseline``) marks passes when they are listed. Waivers and baseline marks
         are set by key, column-wise, never finding by finding."""
-        store = FindingStore(self.parts, self.engine)
+        store = FindingStore(self.parts, self.engine, self.places)
         store._listed = {False: annotated}
         store._pass_marks = pass_marks if pass_marks is not None else self._pass_marks
         return store
@@ -467,7 +578,8 @@ class FindingStore:
             return listed.select(FRAME_COLUMNS)
         parts = [p for p in self.parts if p.rule.rule_id in wanted and p.passes is not None]
         collected = collect_all([p.pass_frame() for p in parts], self.engine) if parts else []
-        passes = [p.render(f) for p, f in zip(parts, collected, strict=True) if f.height]
+        passes = [p.render(f, self.places) for p, f in zip(parts, collected, strict=True)
+                  if f.height]
         return self._marked(_sorted([listed, *passes]) if passes else listed).select(
             FRAME_COLUMNS)
 
@@ -622,7 +734,8 @@ def _evidence_column(findings: Sequence[Finding]) -> pl.Series:
     flat columns of plain values (polars builds nested values from Python lists
     ~50x slower than flat ones)."""
     entry_of, tables, column_ids, has_rows = [], [], [], []
-    row_entry, row_values = [], []
+    files, sheets, has_lines, headers, cells = [], [], [], [], []
+    row_entry, row_values, line_entry, line_values = [], [], [], []
     column_sets: dict[tuple[str, ...], int] = {}
     for i, f in enumerate(findings):
         for e in f.evidence:
@@ -634,24 +747,44 @@ def _evidence_column(findings: Sequence[Finding]) -> pl.Series:
             if e.rows:
                 row_entry.extend([k] * len(e.rows))
                 row_values.extend(e.rows)
-    rows = pl.DataFrame({"k": pl.Series(row_entry, dtype=pl.UInt32),
-                         "row": pl.Series(row_values, dtype=pl.Int64)}
-                        ).group_by("k").agg(pl.col("row").alias("rows"))
+            files.append(e.file)
+            sheets.append(e.sheet)
+            has_lines.append(e.lines is not None)
+            if e.lines:
+                line_entry.extend([k] * len(e.lines))
+                line_values.extend(e.lines)
+            headers.append(e.headers)
+            cells.append(e.cells)
+
+    def lists(entry: list[int], values: list[int], name: str) -> pl.DataFrame:
+        return pl.DataFrame({"k": pl.Series(entry, dtype=pl.UInt32),
+                             name: pl.Series(values, dtype=pl.Int64)}
+                            ).group_by("k").agg(pl.col(name))
+
     sets = pl.DataFrame({"c": pl.Series(list(column_sets.values()), dtype=pl.UInt32),
                          "columns": pl.Series([list(c) for c in column_sets],
                                               dtype=pl.List(pl.String))})
+    empty = pl.lit([], dtype=_ROWS_DTYPE)
     entries = (
         pl.DataFrame({"i": pl.Series(entry_of, dtype=pl.UInt32),
                       "table": pl.Series(tables, dtype=pl.String),
                       "c": pl.Series(column_ids, dtype=pl.UInt32),
-                      "has_rows": pl.Series(has_rows, dtype=pl.Boolean)})
+                      "has_rows": pl.Series(has_rows, dtype=pl.Boolean),
+                      "file": pl.Series(files, dtype=pl.String),
+                      "sheet": pl.Series(sheets, dtype=pl.String),
+                      "has_lines": pl.Series(has_lines, dtype=pl.Boolean),
+                      "headers": pl.Series(headers, dtype=pl.List(pl.String)),
+                      "cells": pl.Series(cells, dtype=pl.List(pl.String))})
         .with_row_index("k")
-        .join(rows, on="k", how="left", maintain_order="left")
+        .join(lists(row_entry, row_values, "rows"), on="k", how="left", maintain_order="left")
+        .join(lists(line_entry, line_values, "lines"), on="k", how="left",
+              maintain_order="left")
         .join(sets, on="c", how="left", maintain_order="left")
-        .with_columns(rows=pl.when("has_rows").then(
-            pl.col("rows").fill_null(pl.lit([], dtype=_ROWS_DTYPE))))
+        .with_columns(rows=pl.when("has_rows").then(pl.col("rows").fill_null(empty)),
+                      lines=pl.when("has_lines").then(pl.col("lines").fill_null(empty)))
         .group_by("i", maintain_order=True)
-        .agg(pl.struct("table", "rows", "columns").alias("evidence"))
+        .agg(pl.struct("table", "rows", "columns", "file", "sheet", "lines", "headers",
+                       "cells").alias("evidence"))
     )
     return (pl.DataFrame({"i": pl.Series(range(len(findings)), dtype=pl.UInt32)})
             .join(entries, on="i", how="left", maintain_order="left")

@@ -32,12 +32,13 @@ def test_preschool_example_json_field_by_field(capsys, examples):
     assert (sub["county_code"], sub["county_name"], sub["year"], sub["as_of"]) == (
         "640122", "贺兰县", 2024, "2024-09-30")
     # everything that is not a pass is listed: PRE-11 fails, the rules on tables
-    # this example lacks are not applicable
+    # this example lacks are not applicable, and the folder's README.md is listed
+    # as a file not read (READ-14, info)
     listed = {f["rule_id"]: f["outcome"] for f in report["findings"]}
-    assert listed["PRE-11"] == "fail"
+    assert listed["PRE-11"] == "fail" and listed["READ-14"] == "fail"
     assert set(listed.values()) == {"fail", "not_applicable"} and "PRE-02" not in listed
     by_outcome = report["summary"]["by_outcome"]
-    assert by_outcome["fail"] == 1 and by_outcome["pass"] > 0
+    assert by_outcome["fail"] == 2 and by_outcome["pass"] > 0
     assert len(report["findings"]) == by_outcome["fail"] + by_outcome["not_applicable"]
     assert sum(by_outcome.values()) == sum(sum(r["by_outcome"].values()) for r in report["rules"])
     rules = {r["rule_id"]: r for r in report["rules"]}
@@ -76,8 +77,11 @@ def test_preschool_example_json_field_by_field(capsys, examples):
     assert pre02["required"] == {"op": ">=", "value": 0.8}
     assert (pre02["severity"], pre02["certainty"]) == ("major", "V")
     assert pre02["title"] == {"zh": "普惠性幼儿园覆盖率", "en": "Inclusive kindergarten coverage"}
+    # a whole-table aggregate: the file it was read from, no rows or cells
     assert pre02["evidence"] == [{"table": "kindergartens", "rows": None,
-                                  "columns": ["ownership", "inclusive", "children"]}]
+                                  "columns": ["ownership", "inclusive", "children"],
+                                  "file": "kindergartens.csv",
+                                  "headers": ["ownership", "inclusive", "children"]}]
     assert "82.99%" in pre02["message"]["zh"] and "82.99%" in pre02["message"]["en"]
     assert findings["PRE-11"]["severity"] == "info"
     assert len(full["findings"]) == sum(full["summary"]["by_outcome"].values())
@@ -92,7 +96,7 @@ def test_table_view_hides_passes_unless_asked(capsys, examples):
     _, out, _ = run(capsys, examples / "helan-2024-preschool", "--ruleset", "national/preschool-2020")
     # the per-rule overview names every rule; the passes' findings are not listed
     assert "PRE-11" in out and "普惠性幼儿园覆盖率 82.99%，达标" not in out
-    assert "不通过 1" in out
+    assert "不通过 2" in out  # PRE-11 and READ-14 (the folder's README.md, not read)
     _, out, _ = run(capsys, examples / "helan-2024-preschool", "--ruleset", "national/preschool-2020",
                     "--show-passes", "--lang", "en")
     assert "PRE-02" in out and "Inclusive coverage 82.99%" in out

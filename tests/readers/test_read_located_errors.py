@@ -21,8 +21,11 @@ def test_bad_cell_in_csv_is_located_and_loading_continues(folder, load, located)
     assert problem.subject.type == "school" and problem.subject.id == "2164000266/junior"
     assert problem.observed == "十二"
     # the user sees line 4 of 学校.csv (title, header, two data rows before it)
-    assert problem.message.zh == "学校.csv 第 4 行「在校生数」列的值「十二」无法识别，应为整数"
-    assert problem.message.en == "学校.csv, line 4, column '在校生数': '十二' is not an integer"
+    # the cell as a spreadsheet program shows the file: column C
+    assert problem.message.zh == "学校.csv 第 4 行（单元格 C4）「在校生数」列的值「十二」无法识别，应为整数"
+    assert problem.message.en == (
+        "学校.csv, line 4 (cell C4), column '在校生数': '十二' is not an integer")
+    assert (problem.evidence[0].lines, problem.evidence[0].cells) == ([4], ["C4"])
     frame = sub.tables["schools"].frame
     assert frame.get_column("students").to_list() == [1862, None, 5]
     assert frame.get_column("certified_teachers").to_list() == [12, 7, 8]
@@ -88,12 +91,12 @@ def test_unknown_column_is_kept_and_reported_once(folder, load, located):
     sub = load(folder.path)
     assert located(sub) == [
         ("READ-03", "inspectors", None, ["电话"]),
-        ("READ-03", "inspectors", None, ["column_3"]),
+        ("READ-03", "inspectors", None, ["column_C"]),
     ]
     assert {(p.severity, p.outcome) for p in sub.problems} == {(Severity.info, Outcome.fail)}
     frame = sub.tables["inspectors"].frame
     assert frame.get_column("电话").to_list() == ["139", "138"]
-    assert frame.get_column("column_3").to_list() == [None, "x"]
+    assert frame.get_column("column_C").to_list() == [None, "x"]
 
 
 def test_empty_unnamed_columns_are_dropped_silently(folder, load):

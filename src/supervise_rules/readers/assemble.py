@@ -3,9 +3,8 @@ find the header row, match headers to contract columns, normalize, locate."""
 
 from __future__ import annotations
 
-import re
-import unicodedata
 from dataclasses import dataclass, field
+from fractions import Fraction
 
 import polars as pl
 
@@ -17,54 +16,19 @@ from ..tables import (
     ColumnSpec,
     Manifest,
     TableSpec,
-    normalize_header,
     subject_id_columns,
 )
 from .base import RawTable
+from .headers import header_findings, header_use, match_header, resolve_headers
 from .normalize import ROW, BadCells, expected, normalize_columns
 from .problems import Place, column_letter, read_finding
+from .rows import KINDS, Mismatch, NonDataRows, non_data_rows, totals_mismatches
 
 #: rows scanned for the header (title rows, notes and merged group headers
 #: above it are skipped)
 HEADER_SCAN = 20
 #: READ-01 findings per column before the rest are summed up in one finding
 MAX_CELL_FINDINGS = 20
-
-_UNIT_SUFFIX = re.compile(r"\s*[(\[][^()\[\]]*[)\]]\s*$")
-
-
-def match_header(spec: TableSpec, header: str | None) -> str | None:
-    """The contract column a header names: English or Chinese, ignoring spaces,
-    full-width forms, a required-marker ``*`` and a trailing unit such as ``(人)``."""
-    if header is None:
-        return None
-    text = unicodedata.normalize("NFKC", header).strip().strip("*").strip()
-    if not text:
-        return None
-    index = _header_index(spec)
-    return index.get(normalize_header(text)) or index.get(
-        normalize_header(_UNIT_SUFFIX.sub("", text))
-    )
-
-
-#: id(spec) -> (spec, its header index): header detection matches hundreds of
-#: cells, and TableSpec.match_column rebuilds the index on every call
-_HEADER_INDEX: dict[int, tuple[TableSpec, dict[str, str]]] = {}
-
-
-def _header_index(spec: TableSpec) -> dict[str, str]:
-    """What :meth:`TableSpec.match_column` looks a folded header up in."""
-    cached = _HEADER_INDEX.get(id(spec))
-    if cached is None or cached[0] is not spec:
-        if len(_HEADER_INDEX) > 256:  # specs made on the fly (plugin tables)
-            _HEADER_INDEX.clear()
-        index: dict[str, str] = {}
-        for c in spec.columns.values():
-            index[normalize_header(c.name)] = c.name
-            index[normalize_header(c.zh)] = c.name
-        cached = _HEADER_INDEX[id(spec)] = (spec, index)
-    return cached[1]
-
 
 @dataclass
 class _Columns:
@@ -74,37 +38,158 @@ class _Columns:
     specs: dict[str, ColumnSpec | None] = field(default_factory=dict)  # final name -> spec
     headers: dict[str, str] = field(default_factory=dict)  # final name -> header as written
     letters: dict[str, str] = field(default_factory=dict)  # final name -> sheet column letter
+    scales: dict[str, Fraction] = field(default_factory=dict)  # final name -> unit factor
     problems: list[Finding] = field(default_factory=list)
 
 
 def build_table(raw: RawTable, spec: TableSpec, place: Place) -> tuple[Table, list[Finding]]:
     """Type one table; problems are READ-xx findings, never exceptions, except
     when no header row can be found at all (then :class:`SubmissionError`)."""
+    grid_lines = None
     if raw.header is None:
         header_index, header = _detect_header(raw.frame, spec, place)
         data = raw.frame.slice(header_index + 1)
         header_line = raw.first_line + header_index
+        if raw.lines is not None:
+            header_line = int(raw.lines[header_index])
+            grid_lines = raw.lines.slice(header_index + 1)
     else:
         header, data, header_line = list(raw.header), raw.frame, 0
     data = data.with_row_index(ROW, offset=1).with_columns(pl.col(ROW).cast(pl.Int64))
+    lines = Lines(header_line, None if grid_lines is None else pl.DataFrame(
+        {ROW: data.get_column(ROW), LINE: grid_lines.cast(pl.Int64)}))
     cols = _choose_columns(raw, data, header, spec, place, header_line)
     data = data.select(ROW, *[pl.col(c).alias(n) for c, n in cols.select.items()])
-    typed, bad = normalize_columns(data, cols.specs, drop_blank_rows=True)
+    skipped = non_data_rows(data, cols.specs, cols.headers)
+    typed, bad = normalize_columns(data, cols.specs, drop_blank_rows=True, scales=cols.scales)
+    problems = cols.problems
+    if skipped.frame.height:
+        problems += _non_data_findings(skipped, spec, place, lines)
+        problems += _totals_findings(
+            totals_mismatches(typed, skipped, cols.specs), spec, cols, place, lines)
+        out = skipped.rows.implode()
+        typed = typed.filter(~pl.col(ROW).is_in(out))
+        bad = [BadCells(b.column, f) for b in bad
+               if (f := b.frame.filter(~pl.col(ROW).is_in(out))).height]
     contract = [c for c in spec.columns if c in cols.specs]
     unknown = [c for c, s in cols.specs.items() if s is None]
     typed = typed.select(*contract, *unknown, ROW)
-    problems = cols.problems
     if header:  # an empty list of records has no columns to miss
         problems += _missing_keys(spec, cols, place, header_line)
-    problems += _cell_findings(bad, typed, spec, cols, place, header_line)
+    problems += _cell_findings(bad, typed, spec, cols, place, lines)
     table = Table(
         name=spec.name,
         frame=typed,
         source=_source(place),
         headers={c: cols.headers[c] for c in (*contract, *unknown)},
         header_line=header_line,
+        file=place.file,
+        sheet=place.part,
+        locator=place.locator,
+        lines=lines.frame,
+        letters=dict(cols.letters),
+        unreadable={b.column: b.frame.rename({b.column: "raw"}) for b in bad},
     )
     return table, problems
+
+
+LINE = "__line__"
+
+
+@dataclass(frozen=True)
+class Lines:
+    """Data row -> the file line or sheet row the clerk sees: ``offset + row``,
+    unless ``frame`` (``__row__``, ``__line__``) says otherwise."""
+
+    offset: int
+    frame: pl.DataFrame | None = None
+
+    def of(self, rows: list[int]) -> list[int]:
+        if self.frame is None or not rows:
+            return [self.offset + r for r in rows]
+        wanted = pl.DataFrame({ROW: pl.Series(rows, dtype=pl.Int64)})
+        found = wanted.join(self.frame, on=ROW, how="left", maintain_order="left")
+        return [
+            line if line is not None else self.offset + row
+            for row, line in found.select(ROW, LINE).iter_rows()
+        ]
+
+
+def _ranges(lines: list[int]) -> str:
+    """``3, 5–7, 12``: consecutive numbers as ranges."""
+    parts: list[str] = []
+    start = prev = None
+    for n in lines:
+        if prev is not None and n == prev + 1:
+            prev = n
+            continue
+        if start is not None:
+            parts.append(str(start) if start == prev else f"{start}–{prev}")
+        start = prev = n
+    if start is not None:
+        parts.append(str(start) if start == prev else f"{start}–{prev}")
+    return ", ".join(parts)
+
+
+def _non_data_findings(
+    skipped: NonDataRows, spec: TableSpec, place: Place, lines: Lines
+) -> list[Finding]:
+    """One READ-07 per table: which rows were not checked, and why."""
+    zh_t, en_t = place.table()
+    noun_zh, noun_en = place.row_nouns()
+    zh_parts, en_parts = [], []
+    for kind, (kind_zh, kind_en) in KINDS.items():
+        rows = skipped.of(kind).to_list()
+        if rows:
+            shown = _ranges(lines.of(rows))
+            zh_parts.append(f"{kind_zh}（第 {shown} {noun_zh}）")
+            en_parts.append(f"{kind_en} ({noun_en} {shown})")
+    rows = skipped.rows.to_list()
+    return [read_finding(
+        "READ-07",
+        zh=f"{zh_t}：以下行不是数据，未参与检查：{'；'.join(zh_parts)}",
+        en=f"{en_t}: rows that are not data were not checked: {'; '.join(en_parts)}",
+        table=spec.name,
+        rows=rows,
+        place=place,
+        lines=lines.of(rows),
+    )]
+
+
+def _totals_findings(
+    mismatches: list[Mismatch], spec: TableSpec, cols: _Columns, place: Place, lines: Lines
+) -> list[Finding]:
+    """READ-08: a totals cell that is not the sum of the column's data rows."""
+    out = []
+    for m in mismatches:
+        line = lines.of([m.row])[0]
+        header = cols.headers[m.column]
+        letter = cols.letters.get(m.column)
+        where_zh, where_en = place.cell(line, header, letter)
+        written, computed = _number(m.written), _number(m.computed)
+        diff = _number(m.written - m.computed)
+        out.append(read_finding(
+            "READ-08",
+            zh=f"{where_zh}（合计行）为 {written}，各数据行合计为 {computed}（相差 {diff}），"
+            "请核对",
+            en=f"{where_en} (totals row) is {written}, but the data rows add up to {computed} "
+            f"(difference {diff}); please check",
+            table=spec.name,
+            rows=[m.row],
+            columns=[m.column],
+            observed=m.written,
+            place=place,
+            lines=[line],
+            headers=[header],
+            cells=[f"{letter}{line}"] if letter else None,
+        ))
+    return out
+
+
+def _number(value: float) -> str:
+    if float(value).is_integer():
+        return f"{int(value):,}"
+    return f"{value:,.2f}"
 
 
 def _source(place: Place) -> str | None:
@@ -160,10 +245,12 @@ def _choose_columns(
     raw_names = raw.frame.columns
     empty = _empty_columns(data, raw_names)
     table_zh, table_en = place.header_line(header_line) if header_line else place.table()
-    for j, (raw_name, cell) in enumerate(zip(raw_names, header, strict=False)):
-        written = str(cell).strip() if cell is not None else ""
+    cells = list(zip(raw_names, header, strict=False))
+    writtens = [str(cell).strip() if cell is not None else "" for _, cell in cells]
+    matches = resolve_headers(spec, writtens)
+    for j, ((raw_name, _), written, match) in enumerate(zip(cells, writtens, matches, strict=True)):
         letter = column_letter(raw.sheet_columns[j]) if raw.sheet_columns else None
-        name = match_header(spec, written)
+        name, conv = header_use(spec, match)
         if name is not None and name in cols.specs:
             cols.problems.append(
                 read_finding(
@@ -185,19 +272,27 @@ def _choose_columns(
             while name in cols.specs or name == ROW:
                 name, n = f"{base}_{n}", n + 1
             shown = written or f"（无表头，第 {letter or j + 1} 列）"
-            cols.problems.append(
-                read_finding(
-                    "READ-03",
-                    zh=f"{table_zh}：「{shown}」不是{spec.zh}表（{spec.name}）的字段，已按文本保留",
-                    en=f"{table_en}: column '{written or name}' is not a field of "
-                    f"{spec.name} ({spec.zh}); it is kept as text",
-                    table=spec.name,
-                    columns=[name],
+            if not match.ambiguous and match.column is None:
+                cols.problems.append(
+                    read_finding(
+                        "READ-03",
+                        zh=f"{table_zh}：「{shown}」不是{spec.zh}表（{spec.name}）的字段，已按文本保留",
+                        en=f"{table_en}: column '{written or name}' is not a field of "
+                        f"{spec.name} ({spec.zh}); it is kept as text",
+                        table=spec.name,
+                        columns=[name],
+                    )
                 )
-            )
             cols.specs[name] = None
         else:
             cols.specs[name] = spec.columns[name]
+            if conv is not None and conv.converts:
+                cols.scales[name] = conv.factor
+        where = (table_zh, table_en)
+        if letter and header_line:
+            where = (f"{table_zh}（单元格 {letter}{header_line}）",
+                     f"{table_en} (cell {letter}{header_line})")
+        cols.problems += header_findings(spec, match, conv, name, where)
         cols.select[raw_name] = name
         cols.headers[name] = written or name
         if letter:
@@ -236,7 +331,7 @@ def _cell_findings(
     spec: TableSpec,
     cols: _Columns,
     place: Place,
-    header_line: int,
+    lines: Lines,
 ) -> list[Finding]:
     problems: list[Finding] = []
     subjects = _row_subjects(bad, typed, spec)
@@ -247,8 +342,8 @@ def _cell_findings(
         letter = cols.letters.get(cells.column)
         rows = cells.frame.get_column(ROW).to_list()
         values = cells.frame.get_column(cells.column).head(MAX_CELL_FINDINGS).to_list()
-        for row, value in zip(rows[:MAX_CELL_FINDINGS], values, strict=False):
-            line = header_line + row
+        shown_lines = lines.of(rows[:MAX_CELL_FINDINGS])
+        for row, line, value in zip(rows[:MAX_CELL_FINDINGS], shown_lines, values, strict=False):
             where_zh, where_en = place.cell(line, header, letter)
             shown = str(value)
             problems.append(
@@ -261,6 +356,10 @@ def _cell_findings(
                     columns=[cells.column],
                     subject=subjects.get(row),
                     observed=shown,
+                    place=place,
+                    lines=[line],
+                    headers=[header],
+                    cells=[f"{letter}{line}"] if letter else None,
                 )
             )
         if len(rows) > MAX_CELL_FINDINGS:
@@ -275,6 +374,9 @@ def _cell_findings(
                     table=spec.name,
                     rows=rest,
                     columns=[cells.column],
+                    place=place,
+                    lines=lines.of(rest),
+                    headers=[header],
                 )
             )
     return problems

@@ -48,8 +48,16 @@ class RawTable:
     first_line: int = 1
     #: 0-based sheet column of each frame column, for cell references like C7
     sheet_columns: list[int] | None = None
+    #: the file line of each grid row where it is not ``first_line + i``: a
+    #: quoted CSV cell spanning lines pushes every later row down (grids only)
+    lines: pl.Series | None = None
     #: text encoding the reader detected ('utf-8', 'utf-8-sig', 'gb18030')
     encoding: str | None = None
+    #: a sheet the user does not see: ``"hidden"`` (Format > Unhide shows it) or
+    #: ``"veryhidden"`` (only VBA shows it); ``None`` for a visible sheet. The host
+    #: reads a hidden sheet only when its name is a contract table or the
+    #: manifest, and reports every hidden sheet (READ-13).
+    hidden: Literal["hidden", "veryhidden"] | None = None
     #: anything else a reader wants to pass on (not used by the host)
     extra: dict[str, object] = field(default_factory=dict)
 

@@ -20,9 +20,9 @@ class CsvReader(Reader):
     """Comma-separated text; every cell is read as text, nothing is inferred.
 
     The file is read as a grid (title rows included) so that the host can find
-    the header row; row ``i`` of the grid is line ``i + 1`` of the file (a
-    quoted cell spanning several lines shifts later line numbers, as in any
-    spreadsheet program).
+    the header row; row ``i`` of the grid is line ``i + 1`` of the file, unless
+    a quoted cell spans several lines: then ``RawTable.lines`` gives each row's
+    first line as a text editor numbers it.
     """
 
     name = "csv"
@@ -48,7 +48,9 @@ class CsvReader(Reader):
                 )
             except (pl.exceptions.PolarsError, OSError) as exc:
                 raise SubmissionError(f"{display} cannot be read as CSV: {exc}") from exc
-        return [RawTable(frame=frame, locator="line", first_line=1, encoding=encoding)]
+        # columns are lettered as a spreadsheet program shows the file (A, B, …)
+        return [RawTable(frame=frame, locator="line", first_line=1, encoding=encoding,
+                         sheet_columns=list(range(width)), lines=_lines(frame))]
 
     def _width(self, head: str) -> int:
         lines = head.splitlines(keepends=True)[:SNIFF_LINES]
@@ -67,3 +69,17 @@ class TsvReader(CsvReader):
     name = "tsv"
     suffixes = (".tsv",)
     separator = "\t"
+
+
+def _lines(frame: pl.DataFrame) -> pl.Series | None:
+    """Each row's first file line, when some quoted cell spans lines; else ``None``."""
+    if frame.height == 0 or frame.width == 0:
+        return None
+    breaks = pl.sum_horizontal(
+        pl.col(c).str.count_matches(r"\r\n|\r|\n").fill_null(0) for c in frame.columns
+    )
+    extra = frame.select(breaks.cast(pl.Int64).alias("n")).to_series()
+    if not (extra > 0).any():
+        return None
+    before = extra.cum_sum().shift(1, fill_value=0)
+    return (pl.int_range(1, frame.height + 1, eager=True) + before).alias("line")

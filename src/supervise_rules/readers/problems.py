@@ -47,8 +47,14 @@ def read_finding(
     rows: list[int] | None = None,
     columns: list[str] | None = None,
     subject: Subject | None = None,
-    observed: str | None = None,
+    observed: str | float | None = None,
+    place: Place | None = None,
+    lines: list[int] | None = None,
+    headers: list[str] | None = None,
+    cells: list[str] | None = None,
 ) -> Finding:
+    """One READ-xx finding; ``place`` and ``lines`` (parallel to ``rows``) say
+    where the clerk finds it, as the rules' findings do."""
     title_zh, title_en, severity, outcome = CODES[code]
     return Finding(
         rule_id=code,
@@ -58,7 +64,13 @@ def read_finding(
         subject=subject or Subject(type="submission", id=table),
         observed=observed,
         message=LocalizedText(zh=zh, en=en),
-        evidence=[Evidence(table=table, rows=rows, columns=columns or [])],
+        evidence=[Evidence(
+            table=table, rows=rows, columns=columns or [],
+            file=place.file if place else None,
+            sheet=place.part if place else None,
+            lines=lines if place and place.locator != "record" else None,
+            headers=headers, cells=cells,
+        )],
     )
 
 
@@ -98,6 +110,12 @@ class Place:
             f"{_sp(zh_t)}第 {line} {noun_zh}{ref_zh}「{header}」列",
             f"{en_t}, {noun_en} {line}{ref_en}, column '{header}'",
         )
+
+    def row_nouns(self) -> tuple[str, str]:
+        """What one row is called: 行 / line, row, record."""
+        if self.locator == "record":
+            return "条记录", "records"
+        return "行", "rows" if self.locator == "row" else "lines"
 
     def header_line(self, line: int) -> tuple[str, str]:
         zh_t, en_t = self.table()

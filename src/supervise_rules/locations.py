@@ -1,0 +1,126 @@
+"""Where the clerk finds a finding: file, sheet, the sheet's own row and the cell.
+
+Rules cite data rows (``evidence.rows``: the n-th data row under the header);
+a clerk looks at ``学校.xlsx``, sheet 学校, row 32, cell H32. A
+:class:`TablePlace` per table turns one into the other column-wise, for the
+evidence (``file``, ``sheet``, ``lines``, ``headers``, ``cells``) and for a
+location written into the message — the same numbering the READ-xx findings
+use (:mod:`supervise_rules.readers.problems`).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+import polars as pl
+
+from .readers.problems import Place
+
+ROW = "__row__"
+LINE = "__line__"
+_ROWS = pl.List(pl.Int64)
+_TEXTS = pl.List(pl.String)
+
+
+@dataclass(frozen=True)
+class TablePlace:
+    """How one table's rows and columns are shown to the clerk."""
+
+    file: str | None
+    sheet: str | None
+    locator: str  # "line" | "row" | "record"
+    #: file line / sheet row of the header: data row r is on line offset + r
+    offset: int
+    #: ``__row__, __line__`` where lines are not offset + row (CSV cells spanning lines)
+    lines: pl.DataFrame | None = None
+    letters: Mapping[str, str] = field(default_factory=dict)
+    headers: Mapping[str, str] = field(default_factory=dict)
+
+    @property
+    def place(self) -> Place:
+        return Place(self.file, self.sheet, self.locator)
+
+    # -- evidence ---------------------------------------------------------------
+
+    def line_list(self, rows: pl.Expr) -> pl.Expr:
+        """The clerk's line of each row of a list of rows."""
+        if self.lines is None:
+            return rows.list.eval(pl.element() + self.offset)
+        old = self.lines.get_column(ROW)
+        new = self.lines.get_column(LINE)
+        return rows.list.eval(
+            pl.element().replace_strict(old, new, default=pl.element() + self.offset,
+                                        return_dtype=pl.Int64))
+
+    def header_list(self, columns: list[str], lead: pl.Expr | None) -> pl.Expr:
+        static = pl.lit([self.headers.get(c, c) for c in columns], dtype=_TEXTS)
+        if lead is None:
+            return static
+        shown = lead.replace_strict(dict(self.headers), default=lead, return_dtype=pl.String) \
+            if self.headers else lead
+        return pl.when(lead.is_null()).then(static).otherwise(
+            pl.concat_list([shown, static]).list.unique(maintain_order=True))
+
+    def cell_list(self, columns: list[str], lead: pl.Expr | None, line: pl.Expr) -> pl.Expr:
+        """The cells (``H32``) of one row's columns; null unless ``line`` is set."""
+        text = line.cast(pl.String)
+        cells = [pl.lit(self.letters[c]) + text for c in columns if c in self.letters]
+        if lead is not None and self.letters:
+            letter = lead.replace_strict(dict(self.letters), default=None, return_dtype=pl.String)
+            cells.insert(0, letter + text)
+        if not cells:
+            return pl.lit(None, dtype=_TEXTS)
+        return pl.when(line.is_not_null()).then(
+            pl.concat_list(cells).list.drop_nulls().list.unique(maintain_order=True))
+
+    # -- messages -------------------------------------------------------------
+
+    def where(self, line: pl.Expr, cells: pl.Expr, lang: str,
+              plural: pl.Expr | None = None, inline: bool = False) -> pl.Expr:
+        """``学校.xlsx 工作表「学校」第 32 行（单元格 H32）``, column-wise;
+        ``line`` is text or a number, ``plural`` says it lists several;
+        ``inline`` words it for parentheses: ``…第 32 行，单元格 H32``."""
+        zh_t, en_t = self.place.table()
+        text = line.cast(pl.String)
+        joined = cells.list.join("、" if lang == "zh" else ", ")
+        has_cells = cells.list.len().fill_null(0) > 0
+        if self.locator == "record":
+            if lang == "zh":
+                return pl.concat_str([pl.lit(_sp(zh_t) + "第 "), text, pl.lit(" 条记录")])
+            noun = pl.lit("record ") if plural is None else pl.when(plural).then(
+                pl.lit("records ")).otherwise(pl.lit("record "))
+            return pl.concat_str([pl.lit(f"{en_t}, "), noun, text])
+        if lang == "zh":
+            before, after = ("，单元格 ", "") if inline else ("（单元格 ", "）")
+            ref = pl.when(has_cells).then(pl.concat_str([pl.lit(before), joined, pl.lit(after)]))
+            return pl.concat_str([pl.lit(_sp(zh_t) + "第 "), text, pl.lit(" 行"),
+                                  ref.otherwise(pl.lit(""))])
+        word = "row" if self.locator == "row" else "line"
+        noun = pl.lit(f"{word} ") if plural is None else pl.when(plural).then(
+            pl.lit(f"{word}s ")).otherwise(pl.lit(f"{word} "))
+        many = cells.list.len() > 1
+        cell_noun = pl.when(many).then(pl.lit("cells ")).otherwise(pl.lit("cell "))
+        before, after = (", ", "") if inline else (" (", ")")
+        ref = pl.when(has_cells).then(pl.concat_str([pl.lit(before), cell_noun, joined,
+                                                     pl.lit(after)]))
+        return pl.concat_str([pl.lit(f"{en_t}, "), noun, text, ref.otherwise(pl.lit(""))])
+
+
+def _sp(zh: str) -> str:
+    return f"{zh} " if zh[-1:].isascii() else zh
+
+
+def places_of(submission: Any) -> dict[str, TablePlace]:
+    """A :class:`TablePlace` for every table read from a file (data given in
+    memory has no place a clerk could look at)."""
+    out = {}
+    for name, table in submission.tables.items():
+        if getattr(table, "file", None) is None:
+            continue
+        out[name] = TablePlace(
+            file=table.file, sheet=table.sheet, locator=table.locator,
+            offset=table.header_line, lines=table.lines, letters=dict(table.letters),
+            headers=dict(table.headers))
+    return out
