@@ -168,14 +168,14 @@ def table_section(spec: TableSpec) -> str:
 
 def manifest_section(manifest: TableSpec = MANIFEST) -> str:
     parts = [
-        "| key | Chinese key | type | meaning | 说明 |",
-        "| --- | --- | --- | --- | --- |",
+        "| key | Chinese key | accepted aliases | type | meaning | 说明 |",
+        "| --- | --- | --- | --- | --- | --- |",
     ]
     for c in manifest.columns.values():
         meaning = own_description(c) or MANIFEST_EN.get(c.name, c.zh)
         parts.append(
-            f"| `{c.name}` | {c.zh} | {kind_text(c)} | {_md(meaning)} | "
-            f"{_md(MANIFEST_ZH.get(c.name, ''))} |"
+            f"| `{c.name}` | {c.zh} | {_md('、'.join(c.aliases))} | {kind_text(c)} | "
+            f"{_md(meaning)} | {_md(MANIFEST_ZH.get(c.name, ''))} |"
         )
     return "\n".join(parts)
 
