@@ -265,3 +265,16 @@ def test_an_existing_file_is_replaced_and_a_symlink_kept(tmp_path):
     assert link.is_symlink()
     assert target.read_bytes().startswith(b"PK")
     assert [p.name for p in tmp_path.iterdir() if p.name.endswith(".tmp")] == []
+
+
+def test_a_plugin_ruleset_brings_its_plugin_table(tmp_path, monkeypatch):
+    root = Path(__file__).resolve().parents[1]
+    monkeypatch.syspath_prepend(str(root / "plugins" / "supervise-rules-double-reduction" / "src"))
+    out = tmp_path / "双减.xlsx"
+    assert run("template", "-o", str(out), "--plugin", "supervise_rules_double_reduction",
+               "--ruleset", "double-reduction-2021") == 0
+    book = _book(out)
+    # its validator reads its table without naming it: every known table is included
+    assert book.sheetnames == ["说明", *(t.zh for t in CORE_TABLES.values()), "作业时长调查"]
+    headers = [c.value for c in book["作业时长调查"][1]]
+    assert "日均书面作业时长(分钟)" in headers  # a header with its unit already is kept

@@ -336,7 +336,8 @@ def cmd_template(argv: list[str]) -> int:
         prog="supervise-check template",
         description="Write the blank workbook a county sends to its schools: a 说明 sheet for "
         "the manifest, then one sheet per table the ruleset needs (every core table without "
-        "--ruleset, or when a rule does not name its tables), Chinese headers with units, "
+        "--ruleset; every known table, plugins' included, when a rule does not name its "
+        "tables), Chinese headers with units, "
         "drop-down lists for codes and a note on every header.",
     )
     p.add_argument("--output", "-o", type=Path, required=True, metavar="FILE",

@@ -191,17 +191,18 @@ container the readers accept: a folder of CSV / xlsx / JSON / parquet files with
 `submission.yaml`, one workbook with a `说明` sheet and one sheet per table, or one
 JSON document `{"manifest": {...}, "schools": [...], ...}`
 ([readers.md](readers.md) says how each is read). Tables and columns are named in
-English (`schools`, `students`) or in Chinese (`学校`, `在校生数`); a header may carry
-its unit in brackets (`在校生数（人）`). Every table is optional: a rule whose table
+English (`schools`, `students`), in Chinese (`学校`, `在校生数`) or by one of the
+accepted aliases listed below; a header may carry its unit in brackets
+(`在校生数（人）`). Every table is optional: a rule whose table
 is absent is `not_applicable` (or `error` where the rule says the data is required).
 
 - `supervise-check template -o 模板.xlsx [--ruleset ID]` writes the blank workbook of
   this contract (Chinese headers with units, drop-down lists for codes, a note on
   every header) for a county to send to its schools.
 - `supervise-check schema submission` prints the JSON Schema of the JSON form.
-- Plugins add tables (`register_tables`); `supervise-check schema submission
-  --plugin MODULE` and `template --plugin MODULE` include them. This document lists
-  the tables of the core contract only."""
+- Plugins add tables (`register_tables`) and aliases; `supervise-check schema
+  submission --plugin MODULE` includes them, `template --plugin MODULE --ruleset ID`
+  the plugin tables the ruleset uses. This document lists the core contract only."""
 
 
 def units_section() -> str:

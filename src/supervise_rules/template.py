@@ -6,7 +6,8 @@ The workbook is the data contract made fillable:
   A, the value to fill in column B, what it means in column C), then a few
   lines on how to fill the workbook;
 * one sheet per table the ruleset needs (every core table when no ruleset is
-  given, or when a rule does not say which tables it reads), named by the
+  given; every known table, plugins' included, when a rule does not say which
+  tables it reads), named by the
   table's Chinese name, a single header row of Chinese headers with the unit
   in brackets (``在校生数（人）``), required headers in red;
 * a note (comment) on every header cell: English name, type, unit, codes,
@@ -26,7 +27,8 @@ every parameter named ``table``, ``…_table`` or ``tables`` (at any depth, so
 ``count.table`` and ``tables[].table`` count too) that names a known table.
 Validators do not otherwise declare what they read, so a rule none of whose
 parameters names a table (a plugin validator with a fixed table) makes the
-template fall back to every core table, plus the tables the other rules name.
+template fall back to every known table: the core tables and those of the
+loaded plugins.
 
 The bytes are deterministic (a fixed creation date), and the file is written
 atomically; an existing path that is not a regular file is refused.
@@ -64,7 +66,7 @@ class TemplatePlan:
     tables: list[TableSpec]
     #: the ruleset the tables were chosen for, or ``None`` (every core table)
     ruleset: str | None = None
-    #: the ruleset names tables for only some rules: every core table was added
+    #: some rules name no table: every known table (core and plugins') was included
     fallback: bool = False
 
     def describe(self) -> tuple[str, str]:
@@ -75,9 +77,9 @@ class TemplatePlan:
             return (f"未指定规则集，包含数据规范的全部核心表：{names_zh}",
                     f"no ruleset given: every core table of the data contract ({names_en})")
         if self.fallback:
-            return (f"规则集 {self.ruleset} 中有规则未注明所用的表，因此包含全部核心表：{names_zh}",
+            return (f"规则集 {self.ruleset} 中有规则未注明所用的表，因此包含全部表：{names_zh}",
                     f"ruleset {self.ruleset}: some rules do not name their tables, so every "
-                    f"core table is included ({names_en})")
+                    f"known table is included ({names_en})")
         return (f"按规则集 {self.ruleset} 生成，包含其规则用到的表：{names_zh}",
                 f"the tables the rules of ruleset {self.ruleset} use ({names_en})")
 
@@ -120,8 +122,8 @@ def plan(ruleset: Any = None, tables: Mapping[str, TableSpec] | None = None) -> 
     if ruleset is None:
         return TemplatePlan(tables=list(CORE_TABLES.values()))
     names, complete = ruleset_tables(ruleset, known)
-    if not complete:
-        names = list(dict.fromkeys([*CORE_TABLES, *names]))
+    if not complete:  # a table some rule reads without naming it may be any of them
+        names = list(known)
     return TemplatePlan(tables=[known[n] for n in names], ruleset=ruleset.id, fallback=not complete)
 
 
