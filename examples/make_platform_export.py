@@ -229,12 +229,14 @@ it in. `{WORKBOOK}` holds:
 
 `submission.yaml` is the manifest the clerk writes next to the export.
 
-What a reader a clerk can trust makes of it (issue 10): the 合计 row and the footer
-are not schools (one `info` finding lists them; the totals are checked against the
-rows), `{SCHOOLS_SHEET}` is the schools table, `专任教师人数` is 专任教师数 and
-万元 are converted to 元 (each said once, as a `READ` finding), the hidden sheet and
+What the readers make of it: the 合计 row and the footer are not schools (one
+`info` finding lists them; the totals are checked against the rows),
+`{SCHOOLS_SHEET}` is the schools table, `专任教师人数` is 专任教师数 and 万元 are
+converted to 元 (each said once, as a `READ` finding), the hidden sheet and
 `填报说明` are reported, and every finding cites the sheet row a clerk sees in Excel.
-The report should then show the same rule failures as `examples/helan-2024`.
+Apart from those `READ` findings and the locations, the report is the report of
+`examples/helan-2024`: the same typed tables, the same rule findings
+(`tests/test_platform_example.py`).
 
 ## The report
 
