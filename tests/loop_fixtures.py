@@ -225,10 +225,12 @@ def write_ruleset(directory: Path) -> Path:
 
 
 def copy_example(target: Path) -> Path:
-    """A private copy of examples/helan-2024 that a test may edit."""
+    """A private copy of examples/helan-2024's submission that a test may edit:
+    its data files, not the README.md that documents the example (which the
+    reader would list as a file not read, READ-14)."""
     import shutil
 
-    shutil.copytree(EXAMPLE, target)
+    shutil.copytree(EXAMPLE, target, ignore=shutil.ignore_patterns("README.md"))
     return target
 
 

@@ -41,6 +41,7 @@ def test_example_submission_with_chinese_headers(supervise_host):
         ("DR-02", "六年级1班", "fail"),
         ("DR-02", "六年级2班", "error"),
         ("DR-03", "初三1班", "fail"),
+        ("READ-14", None, "fail"),  # info: the example folder's README.md is not read
     ]
     assert report.summary.by_outcome["pass"] == 7
 

@@ -13,7 +13,12 @@ from .base import RawTable, Reader
 
 
 class ExcelReader(Reader):
-    """Every visible, non-empty sheet as a grid of text cells.
+    """Every non-empty sheet as a grid of text cells.
+
+    Hidden and very hidden sheets are read too and marked
+    (``RawTable.hidden``): the host decides whether to use them and reports
+    them. Empty sheets (``Sheet2`` of a default workbook) hold nothing and are
+    left out.
 
     The file is read into memory once and handed to calamine as bytes, so no
     handle stays open. Cells are converted to text by calamine (``1234`` for
@@ -41,7 +46,7 @@ class ExcelReader(Reader):
                 sheet = book.load_sheet(
                     sheet_name, header_row=None, skip_rows=0, dtypes="string"
                 )
-                if sheet.visible != "visible" or sheet.width == 0:
+                if sheet.width == 0:
                     continue
                 columns = [c.absolute_index for c in sheet.available_columns()]
                 frame = sheet.to_polars()
@@ -59,6 +64,7 @@ class ExcelReader(Reader):
                     locator="row",
                     first_line=1,
                     sheet_columns=columns,
+                    hidden=None if sheet.visible == "visible" else sheet.visible,
                 )
             )
         return tables

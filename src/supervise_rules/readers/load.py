@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import stat
 from collections.abc import Iterable, Mapping
 from pathlib import Path
 from typing import Any
@@ -66,19 +67,54 @@ def _load_submission(source: str | os.PathLike[str] | Mapping[str, Any], host: A
 
 
 def _load_folder(folder: Path, readers: dict[str, Reader], builder: _Builder) -> None:
+    manifest = None
     for name in MANIFEST_FILES:
         if (folder / name).is_file():
             builder.add_manifest(_yaml_manifest(folder / name), Place(name, None, "record"))
+            manifest = name
             break
     for path in sorted(folder.iterdir()):
-        if (
-            not path.is_file()
-            or path.name.startswith((".", "~$"))
-            or path.name in MANIFEST_FILES
-            or path.suffix.lower() not in readers
-        ):
-            continue  # notes, READMEs, lock files: not part of the data
-        builder.add_file(path, path.name, readers[path.suffix.lower()])
+        if path.name == manifest or _unseen(path):
+            continue
+        reader = readers.get(path.suffix.lower())
+        if path.is_file() and reader is not None and path.name not in MANIFEST_FILES:
+            builder.add_file(path, path.name, reader)
+        elif path.is_file() or path.is_dir():
+            builder.not_read(path.name, *_why_not_read(path, readers, manifest))
+
+
+#: files the system, not the clerk, puts in a folder (hidden on Windows)
+_SYSTEM_FILES = {"thumbs.db", "desktop.ini"}
+
+
+def _unseen(path: Path) -> bool:
+    """A file the clerk does not see and did not make: a dot-file, an Excel lock
+    file ``~$…``, a Windows system file, a file with the Windows hidden attribute."""
+    if path.name.startswith((".", "~$")) or path.name.casefold() in _SYSTEM_FILES:
+        return True
+    try:
+        attributes = getattr(path.stat(), "st_file_attributes", 0)
+    except OSError:  # a broken link: neither a file nor a folder, nothing to read
+        return True
+    return bool(attributes & stat.FILE_ATTRIBUTE_HIDDEN)
+
+
+def _why_not_read(path: Path, readers: dict[str, Reader], manifest: str | None) -> tuple[str, str]:
+    """Why a file of a submission folder is not read, (zh, en)."""
+    if path.is_dir():
+        return "是文件夹（子文件夹中的文件不读取）", "it is a folder (files in subfolders are not read)"
+    if path.name in MANIFEST_FILES:
+        return f"是第二份清单（已读取 {manifest}）", f"it is a second manifest ({manifest} was read)"
+    known_zh, known_en = "、".join(sorted(readers)), ", ".join(sorted(readers))
+    if not path.suffix:
+        return (
+            f"没有扩展名，无法判断格式（可读取：{known_zh}）",
+            f"it has no suffix, so its format is unknown (readable: {known_en})",
+        )
+    return (
+        f"没有读取 {path.suffix} 文件的读取器（可读取：{known_zh}）",
+        f"no reader reads '{path.suffix}' files (readable: {known_en})",
+    )
 
 
 def _reader_for(path: Path, readers: dict[str, Reader], display: str) -> Reader:
@@ -121,13 +157,17 @@ class _Builder:
         for raw in raws:
             if raw.encoding:
                 self.encodings[display] = raw.encoding
+        hidden = [raw for raw in raws if raw.hidden]
+        raws = [raw for raw in raws if not raw.hidden]
         stem_table = resolve_table_name(path.stem)
         if stem_table is not None and len(raws) == 1:
             self.add_table(raws[0], stem_table, Place(display, raws[0].name, raws[0].locator))
-            return
-        for raw in raws:
-            label = raw.name if raw.name is not None else path.stem
-            self.add_named(raw, label, Place(display, raw.name, raw.locator))
+        else:
+            for raw in raws:
+                label = raw.name if raw.name is not None else path.stem
+                self.add_named(raw, label, Place(display, raw.name, raw.locator))
+        for raw in hidden:
+            self.add_hidden(raw, raw.name or path.stem, Place(display, raw.name, raw.locator))
 
     def add_document(self, document: Mapping[str, Any]) -> None:
         doc = dict(document)
@@ -135,6 +175,50 @@ class _Builder:
             doc["manifest"] = doc["manifest"].model_dump(exclude_none=True)
         for raw in document_tables(doc, where="submission", stem_table=False):
             self.add_named(raw, raw.name or "", Place(None, raw.name, raw.locator))
+
+    def add_hidden(self, raw: RawTable, label: str, place: Place) -> None:
+        """A hidden sheet: read when its name is a contract table or the manifest,
+        reported (READ-13) either way."""
+        zh, en = place.table()
+        if raw.hidden == "veryhidden":
+            kind_zh = "深度隐藏工作表（veryHidden，Excel 的“取消隐藏”中不列出）"
+            kind_en = "a very hidden sheet (veryHidden: Excel's Unhide does not list it)"
+        else:
+            kind_zh, kind_en = "隐藏工作表", "a hidden sheet"
+        if normalize_header(label) in MANIFEST_NAMES:
+            table: str | None = "manifest"
+            read_zh, read_en = f"已作为清单（{MANIFEST.zh}）读取", "it was read as the manifest"
+        else:
+            table = resolve_table_name(label)
+            if table is not None:
+                read_zh = f"已作为「{TABLES[table].zh}」表读取并检查"
+                read_en = f"it was read and checked as table {table}"
+        if table is None:
+            self.problems.append(
+                read_finding(
+                    "READ-13",
+                    zh=f"{zh}是{kind_zh}，不是数据规范中的表，未读取"
+                    f"（可用的表：{'、'.join(s.zh for s in TABLES.values())}）",
+                    en=f"{en} is {kind_en} and not a table of the data contract; it was "
+                    f"not read (tables: {', '.join(TABLES)})",
+                    table=label,
+                )
+            )
+            return
+        self.problems.append(
+            read_finding("READ-13", zh=f"{zh}是{kind_zh}，{read_zh}", en=f"{en} is {kind_en}; "
+                         f"{read_en}", table=table)
+        )
+        self.add_named(raw, label, place)
+
+    def not_read(self, name: str, why_zh: str, why_en: str) -> None:
+        """A file or folder of a submission folder that is not read (READ-14)."""
+        self.problems.append(
+            read_finding(
+                "READ-14", zh=f"「{name}」未读取：{why_zh}", en=f"{name} was not read: {why_en}",
+                table=name,
+            )
+        )
 
     def add_named(self, raw: RawTable, label: str, place: Place) -> None:
         if normalize_header(label) in MANIFEST_NAMES:
