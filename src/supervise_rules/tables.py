@@ -12,10 +12,10 @@ from __future__ import annotations
 
 import datetime as dt
 import unicodedata
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from contextlib import contextmanager
 from contextvars import ContextVar
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from types import MappingProxyType
 from typing import Any, Literal
 
@@ -85,16 +85,19 @@ class Manifest(BaseModel):
 
     model_config = ConfigDict(extra="allow", frozen=True)
 
-    county_code: str | None = col("区县代码", "str", description="6-digit county code, e.g. 640122")
+    county_code: str | None = col("区县代码", "str", aliases=["县区代码", "区县行政区划代码"],
+                                   description="6-digit county code, e.g. 640122")
     county_name: str | None = col("区县名称", "str")
     region_code: str | None = col(
         "区划代码", "str",
         description="a batch of counties instead of one: a GB/T 2260 province (xx0000), "
         "prefecture (xxxx00) or 000000 for the whole country")
     region_name: str | None = col("区划名称", "str")
-    year: int | None = col("年度", "int", description="reporting year")
-    as_of: dt.date | None = col("统计截止日期", "date", description="the 'today' of deadline rules")
-    submitted_by: str | None = col("填报单位", "str")
+    year: int | None = col("年度", "int", aliases=["统计年度", "报告年度", "年份"],
+                            description="reporting year")
+    as_of: dt.date | None = col("统计截止日期", "date", aliases=["截止日期", "统计时点"],
+                                description="the 'today' of deadline rules")
+    submitted_by: str | None = col("填报单位", "str", aliases=["报送单位", "填表单位"])
 
     @property
     def is_batch(self) -> bool:
@@ -125,127 +128,152 @@ class Manifest(BaseModel):
 class CountyRow(_Row):
     """县域概况: one row per county."""
 
-    county_code: str = col("区县代码", "str", key=True)
-    county_name: str = col("区县名称", "str")
-    population_age_3_5: int = col("3-5岁适龄人口数", "int", unit="persons")
-    teachers_eligible_for_exchange: int = col("符合交流条件教师数", "int", unit="persons")
-    exchanged_teachers: int = col("交流轮岗教师数", "int", unit="persons")
-    exchanged_key_teachers: int = col("交流轮岗骨干教师数", "int", unit="persons")
-    avg_teacher_salary: float = col("教师年平均工资收入", "float", unit="yuan")
-    avg_civil_servant_salary: float = col("当地公务员年平均工资收入", "float", unit="yuan")
-    grade9_enrollment_now: int = col("当前初三在校人数", "int", unit="persons")
-    grade7_enrollment_of_cohort: int = col("该届初三学生初一入学人数", "int", unit="persons")
-    grade1_enrollment_of_cohort: int = col("该届初三学生小学一年级入学人数", "int", unit="persons")
-    social_recognition_rate: float = col("社会认可度", "ratio", unit="ratio")
+    county_code: str = col("区县代码", "str", key=True, aliases=["县区代码", "行政区划代码"])
+    county_name: str = col("区县名称", "str", aliases=["县区名称", "区县"])
+    population_age_3_5: int = col("3-5岁适龄人口数", "int", unit="persons",
+                                 aliases=["3-5周岁适龄人口数", "3至5岁适龄人口数", "学前教育适龄人口数"])
+    teachers_eligible_for_exchange: int = col("符合交流条件教师数", "int", unit="persons",
+                                             aliases=["符合交流轮岗条件教师数", "应交流教师数"])
+    exchanged_teachers: int = col("交流轮岗教师数", "int", unit="persons",
+                                  aliases=["交流教师数", "实际交流轮岗教师数"])
+    exchanged_key_teachers: int = col("交流轮岗骨干教师数", "int", unit="persons",
+                                      aliases=["交流骨干教师数", "交流轮岗的骨干教师数"])
+    avg_teacher_salary: float = col("教师年平均工资收入", "float", unit="yuan",
+                                   aliases=["教师平均工资收入", "义务教育教师年平均工资收入"])
+    avg_civil_servant_salary: float = col("当地公务员年平均工资收入", "float", unit="yuan",
+                                         aliases=["公务员年平均工资收入", "当地公务员平均工资收入"])
+    grade9_enrollment_now: int = col("当前初三在校人数", "int", unit="persons",
+                                    aliases=["初三在校人数", "九年级在校生数"])
+    grade7_enrollment_of_cohort: int = col("该届初三学生初一入学人数", "int", unit="persons",
+                                          aliases=["初一入学人数", "七年级入学人数"])
+    grade1_enrollment_of_cohort: int = col("该届初三学生小学一年级入学人数", "int", unit="persons",
+                                          aliases=["小学一年级入学人数", "一年级入学人数"])
+    social_recognition_rate: float = col("社会认可度", "ratio", unit="ratio",
+                                      aliases=["社会认可度调查结果", "社会认可率"])
 
 
 class SchoolRow(_Row):
     """学校: one row per school **and** section; a nine-year school has two rows."""
 
-    school_id: str = col("学校标识码", "str", key=True, description="10-digit national school code")
-    school_name: str = col("学校名称", "str")
-    county_code: str = col("区县代码", "str")
-    township: str = col("乡镇", "str")
-    level: str = col("学段", "enum", labels=LEVEL, key=True)
-    school_type: str = col("学校类型", "enum", labels=SCHOOL_TYPE)
-    ownership: str = col("办学性质", "enum", labels=OWNERSHIP)
-    students: int = col("在校生数", "int", unit="persons")
-    classes: int = col("班级数", "int")
-    largest_class_size: int = col("最大班额", "int", unit="persons")
-    full_time_teachers: int = col("专任教师数", "int", unit="persons")
-    teachers_above_required_degree: int = col("高于规定学历教师数", "int", unit="persons")
-    key_teachers: int = col("县级以上骨干教师数", "int", unit="persons")
-    pe_art_teachers: int = col("体育艺术专任教师数", "int", unit="persons")
-    certified_teachers: int = col("持证专任教师数", "int", unit="persons")
-    teaching_aux_area_m2: float = col("教学及辅助用房面积", "float", unit="m2")
-    sports_area_m2: float = col("体育运动场馆面积", "float", unit="m2")
-    equipment_value_yuan: float = col("教学仪器设备值", "float", unit="yuan")
-    multimedia_classrooms: int = col("网络多媒体教室数", "int", unit="rooms")
-    music_rooms: int = col("音乐专用教室数", "int", unit="rooms")
-    art_rooms: int = col("美术专用教室数", "int", unit="rooms")
+    school_id: str = col("学校标识码", "str", key=True, aliases=[
+        "学校（机构）标识码", "学校代码", "学校识别码", "学校编码"],
+                          description="10-digit national school code")
+    school_name: str = col("学校名称", "str", aliases=["学校（机构）名称", "学校全称", "校名"])
+    county_code: str = col("区县代码", "str", aliases=["所属区县代码", "县区代码"])
+    township: str = col("乡镇", "str", aliases=["所在乡镇", "所属乡镇", "乡镇（街道）", "乡镇街道"])
+    level: str = col("学段", "enum", labels=LEVEL, key=True, aliases=["办学层次"])
+    school_type: str = col("学校类型", "enum", labels=SCHOOL_TYPE, aliases=["办学类型"])
+    ownership: str = col("办学性质", "enum", labels=OWNERSHIP, aliases=["办别", "学校办别", "学校性质"])
+    students: int = col("在校生数", "int", unit="persons", aliases=["学生数", "在校学生数", "在籍学生数"])
+    classes: int = col("班级数", "int", aliases=["班数", "教学班数"])
+    largest_class_size: int = col("最大班额", "int", unit="persons", aliases=["最大班级人数"])
+    full_time_teachers: int = col("专任教师数", "int", unit="persons", aliases=["专任教师"])
+    teachers_above_required_degree: int = col("高于规定学历教师数", "int", unit="persons",
+                                             aliases=["高于规定学历专任教师数", "学历高于规定教师数"])
+    key_teachers: int = col("县级以上骨干教师数", "int", unit="persons",
+                                aliases=["县级及以上骨干教师数", "骨干教师数"])
+    pe_art_teachers: int = col("体育艺术专任教师数", "int", unit="persons",
+                                   aliases=["体艺专任教师数", "体育艺术教师数"])
+    certified_teachers: int = col("持证专任教师数", "int", unit="persons",
+                                   aliases=["持有教师资格证专任教师数", "持证教师数"])
+    teaching_aux_area_m2: float = col("教学及辅助用房面积", "float", unit="m2",
+                                       aliases=["教学及辅助用房建筑面积", "教学辅助用房面积"])
+    sports_area_m2: float = col("体育运动场馆面积", "float", unit="m2",
+                                  aliases=["体育运动场（馆）面积", "体育场馆面积", "运动场馆面积"])
+    equipment_value_yuan: float = col("教学仪器设备值", "float", unit="yuan", aliases=[
+        "教学仪器设备总值", "教学仪器设备资产值", "教学仪器设备资产总值"])
+    multimedia_classrooms: int = col("网络多媒体教室数", "int", unit="rooms",
+                                     aliases=["多媒体教室数", "网络多媒体教室"])
+    music_rooms: int = col("音乐专用教室数", "int", unit="rooms", aliases=["音乐教室数", "音乐专用教室"])
+    art_rooms: int = col("美术专用教室数", "int", unit="rooms", aliases=["美术教室数", "美术专用教室"])
 
 
 class KindergartenRow(_Row):
     """幼儿园. Public kindergartens count as inclusive whatever ``inclusive`` says."""
 
-    kindergarten_id: str = col("幼儿园标识码", "str", key=True)
-    kindergarten_name: str = col("幼儿园名称", "str")
-    county_code: str = col("区县代码", "str")
-    ownership: str = col("办学性质", "enum", labels=OWNERSHIP)
-    inclusive: bool = col("是否普惠性", "bool")
-    children: int = col("在园幼儿数", "int", unit="persons")
-    classes: int = col("班级数", "int")
-    largest_class_size: int = col("最大班额", "int", unit="persons")
-    staff: int = col("教职工数", "int", unit="persons")
-    full_time_teachers: int = col("专任教师数", "int", unit="persons")
-    caregivers: int = col("保育员数", "int", unit="persons")
-    certified_teachers: int = col("持证专任教师数", "int", unit="persons")
+    kindergarten_id: str = col("幼儿园标识码", "str", key=True, aliases=[
+        "学校（机构）标识码", "幼儿园代码", "学校标识码"])
+    kindergarten_name: str = col("幼儿园名称", "str", aliases=["学校（机构）名称", "幼儿园全称", "园名"])
+    county_code: str = col("区县代码", "str", aliases=["所属区县代码", "县区代码"])
+    ownership: str = col("办学性质", "enum", labels=OWNERSHIP, aliases=["办别", "学校办别", "幼儿园性质"])
+    inclusive: bool = col("是否普惠性", "bool", aliases=["是否普惠", "是否普惠性幼儿园", "普惠性"])
+    children: int = col("在园幼儿数", "int", unit="persons", aliases=["幼儿数", "在园儿童数"])
+    classes: int = col("班级数", "int", aliases=["班数"])
+    largest_class_size: int = col("最大班额", "int", unit="persons", aliases=["最大班级人数"])
+    staff: int = col("教职工数", "int", unit="persons", aliases=["教职工"])
+    full_time_teachers: int = col("专任教师数", "int", unit="persons", aliases=["专任教师"])
+    caregivers: int = col("保育员数", "int", unit="persons", aliases=["保育员"])
+    certified_teachers: int = col("持证专任教师数", "int", unit="persons",
+                                   aliases=["持有教师资格证专任教师数", "持证教师数"])
 
 
 class KindergartenClassRow(_Row):
     """幼儿园班级 (optional): one row per class."""
 
-    kindergarten_id: str = col("幼儿园标识码", "str", key=True)
-    class_name: str = col("班级名称", "str", key=True)
-    grade: str = col("年龄班", "enum", labels=KG_GRADE)
-    children: int = col("幼儿数", "int", unit="persons")
+    kindergarten_id: str = col("幼儿园标识码", "str", key=True, aliases=["幼儿园代码"])
+    class_name: str = col("班级名称", "str", key=True, aliases=["班级", "班名"])
+    grade: str = col("年龄班", "enum", labels=KG_GRADE, aliases=["年龄段", "班级类型"])
+    children: int = col("幼儿数", "int", unit="persons", aliases=["班级幼儿数", "在班幼儿数"])
 
 
 class InspectorRow(_Row):
     """督学."""
 
-    inspector_id: str = col("督学编号", "str", key=True)
-    inspector_name: str = col("姓名", "str")
-    role: str = col("类别", "enum", labels=ROLE)
-    training_hours: float = col("年度培训学时", "float", unit="hours")
+    inspector_id: str = col("督学编号", "str", key=True, aliases=["督学证号", "督学证编号"])
+    inspector_name: str = col("姓名", "str", aliases=["督学姓名"])
+    role: str = col("类别", "enum", labels=ROLE, aliases=["督学类别", "专兼职"])
+    training_hours: float = col("年度培训学时", "float", unit="hours",
+                                aliases=["培训学时", "年培训学时"])
 
 
 class AssignmentRow(_Row):
     """挂牌督导: which inspector is responsible for which school."""
 
-    inspector_id: str = col("督学编号", "str")
-    school_id: str = col("学校标识码", "str")
+    inspector_id: str = col("督学编号", "str", aliases=["督学证号"])
+    school_id: str = col("学校标识码", "str", aliases=["学校（机构）标识码", "学校代码"])
 
 
 class VisitRow(_Row):
     """督导记录: one row per supervision visit."""
 
-    inspector_id: str = col("督学编号", "str")
-    school_id: str = col("学校标识码", "str")
-    visit_date: dt.date = col("督导日期", "date")
-    issues_found: int = col("发现问题数", "int")
-    issues_rectified: int = col("已整改问题数", "int")
+    inspector_id: str = col("督学编号", "str", aliases=["督学证号"])
+    school_id: str = col("学校标识码", "str", aliases=["学校（机构）标识码", "学校代码"])
+    visit_date: dt.date = col("督导日期", "date", aliases=["督导时间", "检查日期"])
+    issues_found: int = col("发现问题数", "int", aliases=["问题数", "发现问题"])
+    issues_rectified: int = col("已整改问题数", "int", aliases=["整改问题数", "已整改数"])
 
 
 class EnrollmentCheckRow(_Row):
     """开学摸排: the spring / autumn term-start dropout sweep."""
 
-    school_id: str = col("学校标识码", "str")
+    school_id: str = col("学校标识码", "str", aliases=["学校（机构）标识码", "学校代码"])
     term: str = col("学期", "enum", labels=TERM)
-    check_date: dt.date = col("摸排日期", "date")
-    enrolled: int = col("应在校人数", "int", unit="persons")
-    present: int = col("实际在校人数", "int", unit="persons")
+    check_date: dt.date = col("摸排日期", "date", aliases=["摸排时间"])
+    enrolled: int = col("应在校人数", "int", unit="persons", aliases=["应在校生数", "应到人数"])
+    present: int = col("实际在校人数", "int", unit="persons", aliases=["实际在校生数", "实到人数"])
 
 
 class DropoutCaseRow(_Row):
     """控辍保学台账: one row per student at risk or out of school."""
 
-    student_id: str = col("学籍号", "str", key=True)
-    school_id: str = col("学校标识码", "str")
-    township: str = col("乡镇", "str")
-    identified_date: dt.date = col("发现日期", "date")
-    reason: str = col("原因", "str")
-    status: str = col("状态", "enum", labels=CASE_STATUS)
-    resolved_date: dt.date = col("办结日期", "date", description="blank while open")
-    responsible_person: str = col("包保责任人", "str")
+    student_id: str = col("学籍号", "str", key=True, aliases=["全国学籍号", "学生学籍号"])
+    school_id: str = col("学校标识码", "str", aliases=["学校（机构）标识码", "学校代码"])
+    township: str = col("乡镇", "str", aliases=["所在乡镇", "乡镇（街道）"])
+    identified_date: dt.date = col("发现日期", "date", aliases=["发现时间"])
+    reason: str = col("原因", "str", aliases=["辍学原因", "失学辍学原因"])
+    status: str = col("状态", "enum", labels=CASE_STATUS, aliases=["劝返状态", "处置状态"])
+    resolved_date: dt.date = col("办结日期", "date", aliases=["办结时间"],
+                                 description="blank while open")
+    responsible_person: str = col("包保责任人", "str", aliases=["责任人", "包保人"])
 
 
 class ResponsibilityLetterRow(_Row):
     """控辍保学责任书."""
 
-    party_type: str = col("签订层级", "enum", labels=PARTY_TYPE)
-    party_id: str = col("单位或人员编号", "str", description="school_id for schools")
-    signed_date: dt.date = col("签订日期", "date")
+    party_type: str = col("签订层级", "enum", labels=PARTY_TYPE, aliases=["层级", "签订对象类型"])
+    party_id: str = col("单位或人员编号", "str", aliases=["签订对象编号"],
+                        description="school_id for schools")
+    signed_date: dt.date = col("签订日期", "date", aliases=["签订时间"])
 
 
 @dataclass(frozen=True)
@@ -324,17 +352,24 @@ def _spec_from_model(
 _CORE_TABLES: dict[str, TableSpec] = {
     spec.name: spec
     for spec in (
-        _spec_from_model("county", "县域概况", CountyRow, "county"),
-        _spec_from_model("schools", "学校", SchoolRow, "school"),
+        _spec_from_model("county", "县域概况", CountyRow, "county",
+                         ("县域", "区县概况", "县区概况")),
+        _spec_from_model("schools", "学校", SchoolRow, "school",
+                         ("中小学校", "中小学", "义务教育学校")),
         _spec_from_model("kindergartens", "幼儿园", KindergartenRow, "kindergarten"),
         _spec_from_model("kindergarten_classes", "幼儿园班级", KindergartenClassRow, "kindergarten"),
-        _spec_from_model("inspectors", "督学", InspectorRow, "inspector"),
-        _spec_from_model("assignments", "挂牌督导", AssignmentRow, "inspector"),
-        _spec_from_model("visits", "督导记录", VisitRow, "inspector"),
-        _spec_from_model("enrollment_checks", "开学摸排", EnrollmentCheckRow, "school"),
-        _spec_from_model("dropout_cases", "控辍保学台账", DropoutCaseRow, "case"),
+        _spec_from_model("inspectors", "督学", InspectorRow, "inspector", ("责任督学",)),
+        _spec_from_model("assignments", "挂牌督导", AssignmentRow, "inspector",
+                         ("挂牌督导关系", "责任督学挂牌督导")),
+        _spec_from_model("visits", "督导记录", VisitRow, "inspector",
+                         ("督导检查记录", "挂牌督导记录", "督导日志")),
+        _spec_from_model("enrollment_checks", "开学摸排", EnrollmentCheckRow, "school",
+                         ("开学摸排记录", "入学摸排")),
+        _spec_from_model("dropout_cases", "控辍保学台账", DropoutCaseRow, "case",
+                         ("控辍保学", "辍学台账", "失学辍学台账")),
         _spec_from_model(
-            "responsibility_letters", "控辍保学责任书", ResponsibilityLetterRow, "submission"
+            "responsibility_letters", "控辍保学责任书", ResponsibilityLetterRow, "submission",
+            ("责任书",)
         ),
     )
 }
@@ -359,9 +394,12 @@ class _Tables(Mapping[str, TableSpec]):
 
     def __getitem__(self, name: str) -> TableSpec:
         spec = _CORE_TABLES.get(name)
+        active = _PLUGIN_TABLES.get()
         if spec is not None:
-            return spec
-        return _PLUGIN_TABLES.get()[name]
+            # the active host's copy of a contract table, with plugins' aliases
+            extended = active.get(name)
+            return extended if extended is not None and extended.model is spec.model else spec
+        return active[name]
 
     def __iter__(self) -> Iterator[str]:
         yield from _CORE_TABLES
@@ -414,12 +452,56 @@ MANIFEST = _spec_from_model("manifest", "说明", Manifest, "submission")
 
 
 def resolve_table_name(name: str) -> str | None:
-    """The contract table a file or sheet name refers to (English or Chinese)."""
+    """The table a file or sheet name is (English or Chinese name, or an alias);
+    readers also take names written differently, see
+    :func:`supervise_rules.readers.headers.resolve_table`."""
     folded = normalize_header(name)
     for spec in TABLES.values():
         if folded in (normalize_header(spec.name), normalize_header(spec.zh)):
             return spec.name
+    for spec in TABLES.values():
+        if folded in {normalize_header(a) for a in spec.aliases}:
+            return spec.name
     return None
+
+
+@dataclass(frozen=True)
+class TableAliases:
+    """More names for a table and its columns, from a plugin (``register_aliases``).
+
+    Any table may be extended, the data contract's included: ``names`` are
+    other sheet, file or key names of ``table``; ``columns`` maps a column to
+    other headers for it. They are matched like the spec's own aliases.
+    """
+
+    table: str
+    names: tuple[str, ...] | list[str] = ()
+    columns: Mapping[str, tuple[str, ...] | list[str]] = field(default_factory=dict)
+
+
+def with_aliases(spec: TableSpec, extra: Iterable[TableAliases]) -> TableSpec:
+    """``spec`` with the aliases of ``extra`` added (same model, same columns).
+
+    :raises ValueError: an entry names another table or a column ``spec`` lacks.
+    """
+    names = list(spec.aliases)
+    columns = {n: list(c.aliases) for n, c in spec.columns.items()}
+    for item in extra:
+        if item.table != spec.name:
+            raise ValueError(f"aliases for table {item.table!r} given to {spec.name!r}")
+        names += [n for n in item.names if n not in names]
+        for column, aliases in item.columns.items():
+            if column not in columns:
+                raise ValueError(
+                    f"table {spec.name!r} has no column {column!r} "
+                    f"(columns: {', '.join(spec.columns)})"
+                )
+            columns[column] += [a for a in aliases if a not in columns[column]]
+    return replace(
+        spec,
+        aliases=tuple(names),
+        columns={n: replace(c, aliases=tuple(columns[n])) for n, c in spec.columns.items()},
+    )
 
 
 def subject_id_columns(table: str) -> tuple[str, ...]:
@@ -440,6 +522,7 @@ __all__ = [
     "TABLES",
     "ColumnSpec",
     "Manifest",
+    "TableAliases",
     "TableSpec",
     "col",
     "plugin_tables",
