@@ -261,7 +261,8 @@ def findings_of(ctx: RuleContext, result: RuleResult) -> list[Finding]:
     _collect_runs([run])
     if run.error is not None:
         raise ValueError(run.error.message.en)
-    return list(FindingStore(run.finish()).findings(include_passes=True))
+    return list(FindingStore(run.finish(), places=places_of(ctx.submission))
+                .findings(include_passes=True))
 
 
 def _crash(ctx: RuleContext, plugin: str | None, exc: BaseException, what: str) -> Finding:

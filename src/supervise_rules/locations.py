@@ -37,6 +37,8 @@ class TablePlace:
     lines: pl.DataFrame | None = None
     letters: Mapping[str, str] = field(default_factory=dict)
     headers: Mapping[str, str] = field(default_factory=dict)
+    #: ``column, __row__, raw``: cells whose value could not be read (null in the frame)
+    unreadable: pl.DataFrame | None = None
 
     @property
     def place(self) -> Place:
@@ -108,19 +110,67 @@ class TablePlace:
         return pl.concat_str([pl.lit(f"{en_t}, "), noun, text, ref.otherwise(pl.lit(""))])
 
 
+    def where_text(self, line: int | None, column: str | None, lang: str) -> str:
+        """:meth:`where` of one row and column, as text."""
+        if line is None:
+            return self.place.table()[0 if lang == "zh" else 1]
+        letter = self.letters.get(column or "")
+        cells = [f"{letter}{line}"] if letter else []
+        return pl.select(self.where(pl.lit(line), pl.lit(cells, dtype=_TEXTS), lang)).item()
+
+    def raw_value(self, row: int | None, column: str | None) -> str | None:
+        """The unreadable text a cell held, if it held one."""
+        if self.unreadable is None or row is None or column is None:
+            return None
+        found = self.unreadable.filter((pl.col("column") == column) & (pl.col(ROW) == row))
+        return found.item(0, "raw") if found.height else None
+
+
+def unreadable_frame(table: Any) -> pl.DataFrame | None:
+    """``column, __row__, raw`` of every unreadable cell of a table, or ``None``."""
+    cells = getattr(table, "unreadable", None) or {}
+    if not cells:
+        return None
+    return pl.concat([
+        f.select(pl.lit(column, dtype=pl.String).alias("column"), pl.col(ROW).cast(pl.Int64),
+                 pl.col("raw").cast(pl.String))
+        for column, f in sorted(cells.items())
+    ])
+
+
+def value_wording(kind: pl.Expr, raw: pl.Expr, lang: str) -> pl.Expr:
+    """What happened to a value a rule needed, in the one wording every rule
+    uses: an unreadable cell shows what it held, a blank is missing, a zero
+    denominator is 0."""
+    if lang == "zh":
+        return (pl.when(raw.is_not_null())
+                .then(pl.concat_str([pl.lit("无法识别（原值「"), raw, pl.lit("」），无法计算本指标")]))
+                .when(kind == "zero").then(pl.lit("为 0，作为分母无法计算本指标"))
+                .otherwise(pl.lit("缺失，无法计算本指标")))
+    quoted = pl.concat_str([pl.lit("'"), raw.str.replace_all("'", "\\'", literal=True),
+                            pl.lit("'")])
+    return (pl.when(raw.is_not_null())
+            .then(pl.concat_str([pl.lit(": the value "), quoted,
+                                 pl.lit(" cannot be read; the indicator cannot be computed")]))
+            .when(kind == "zero").then(pl.lit(
+                ": the value is 0 and is a denominator; the indicator cannot be computed"))
+            .otherwise(pl.lit(": the value is missing; the indicator cannot be computed")))
+
+
 def _sp(zh: str) -> str:
     return f"{zh} " if zh[-1:].isascii() else zh
 
 
 def places_of(submission: Any) -> dict[str, TablePlace]:
-    """A :class:`TablePlace` for every table read from a file (data given in
-    memory has no place a clerk could look at)."""
+    """A :class:`TablePlace` for every table read from a file or a named entry of
+    an in-memory document (its n-th record); a :class:`Table` built by hand has
+    no place to show."""
     out = {}
     for name, table in submission.tables.items():
-        if getattr(table, "file", None) is None:
+        if getattr(table, "file", None) is None and getattr(table, "sheet", None) is None:
             continue
         out[name] = TablePlace(
             file=table.file, sheet=table.sheet, locator=table.locator,
             offset=table.header_line, lines=table.lines, letters=dict(table.letters),
-            headers=dict(table.headers))
+            headers=dict(table.headers), unreadable=unreadable_frame(table))
     return out

@@ -19,7 +19,7 @@ from typing import Any
 
 import polars as pl
 
-from .locations import TablePlace
+from .locations import ROW, TablePlace, value_wording
 from .messages import OP_TEXT, VERDICT, Template, parse_template
 from .models import Certainty, Finding, LocalizedText, Outcome, Severity
 
@@ -322,7 +322,16 @@ class Part:
         count = rows.list.len().fill_null(0)
         shown = shown_rows.list.head(_SHOWN_ROWS).cast(pl.List(pl.String)).list.join(", ") + \
             pl.when(count > _SHOWN_ROWS).then(pl.lit("…")).otherwise(pl.lit(""))
-        what = _error_wording(lang)
+        raw = pl.lit(None, dtype=pl.String)
+        if place is not None and place.unreadable is not None:
+            # the value the cell held, when it held one that could not be read
+            cells = frame.select(column=pl.col("error_column").cast(pl.String),
+                                 **{ROW: _rows_list(frame, self.evidence[0].rows).list.first()
+                                    if self.evidence and self.evidence[0].rows
+                                    else pl.lit(None, dtype=pl.Int64)})
+            raw = pl.lit(cells.join(place.unreadable, on=["column", ROW], how="left",
+                                    maintain_order="left").get_column("raw"))
+        what = value_wording(pl.col("error_kind"), raw, lang)
         if place is not None:
             letter = column.replace_strict(dict(place.letters), default=None,
                                            return_dtype=pl.String) if place.letters else \
@@ -391,17 +400,6 @@ class Part:
                 table=pl.lit(e.table, dtype=pl.String), rows=rows, columns=_columns_list(e),
                 **where))
         return pl.concat_list(entries)
-
-
-def _error_wording(lang: str) -> pl.Expr:
-    """What happened to the value: 0 as a denominator, else missing."""
-    zero = pl.col("error_kind") == "zero"
-    if lang == "zh":
-        return pl.when(zero).then(pl.lit("为 0，作为分母无法计算本指标")).otherwise(
-            pl.lit("缺失，无法计算本指标"))
-    return pl.when(zero).then(pl.lit(
-        ": the value is 0 and is a denominator; the indicator cannot be computed")
-    ).otherwise(pl.lit(": the value is missing; the indicator cannot be computed"))
 
 
 def _columns_list(entry: EvidenceColumn) -> pl.Expr:

@@ -420,25 +420,30 @@ class RuleContext:
     def data_error_message(
         self, table: str, tbl: Table | None, row: int | None, column: str | None, kind: str | None
     ) -> LocalizedText:
-        """Why a value could not be computed: which table, row and column."""
+        """Why a value could not be computed: where the clerk finds it, which
+        column, and what it held — the wording of the engine's own data errors."""
+        from .locations import places_of, value_wording
+
         spec = TABLES.get(table)
-        # Contract names, not the headers as written: the same data in another
-        # container (English or Chinese headers) must give the same report.
+        # Contract names, not the headers as written: the rule's own vocabulary.
         en_col = column or "?"
         zh_col = spec.columns[column].zh if spec and column in spec.columns else en_col
-        zh_table = spec.zh if spec else table
-        where_zh = f"「{zh_table}」表" + (f"第 {row} 行" if row is not None else "")
-        where_en = f"table {table}" + (f", row {row}" if row is not None else "")
-        if kind == "zero":
-            return LocalizedText(
-                zh=f"{where_zh}「{zh_col}」为 0，作为分母无法计算本指标",
-                en=f"{where_en}, column {en_col}: the value is 0 and is a denominator; "
-                "the indicator cannot be computed",
-            )
-        return LocalizedText(
-            zh=f"{where_zh}「{zh_col}」缺失，无法计算本指标",
-            en=f"{where_en}, column {en_col}: the value is missing; the indicator cannot be computed",
-        )
+        place = places_of(self.submission).get(table)
+        raw = place.raw_value(row, column) if place is not None else None
+        what = {lang: pl.select(value_wording(pl.lit(kind, dtype=pl.String),
+                                              pl.lit(raw, dtype=pl.String), lang)).item()
+                for lang in ("zh", "en")}
+        if place is not None:
+            line = None if row is None else (
+                place.lines.filter(pl.col(ROW) == row).get_column("__line__").first()
+                if place.lines is not None else None) or place.offset + row
+            where_zh, where_en = (place.where_text(line, column, lang) for lang in ("zh", "en"))
+        else:
+            zh_table = spec.zh if spec else table
+            where_zh = f"「{zh_table}」表" + (f"第 {row} 行" if row is not None else "")
+            where_en = f"table {table}" + (f", row {row}" if row is not None else "")
+        return LocalizedText(zh=f"{where_zh}「{zh_col}」{what['zh']}",
+                             en=f"{where_en}, column {en_col}{what['en']}")
 
 
 class FrameProvider:

@@ -55,8 +55,9 @@ def test_missing_value_is_an_error_naming_table_row_and_column(host, ruleset):
     by_column = {f.evidence[0].columns[0]: f for f in errors}
     assert by_column["children"].evidence[0].rows == [2]
     assert by_column["inclusive"].evidence[0].rows == [3]
-    assert "第 2 行" in by_column["children"].message.zh
-    assert "row 2, column children" in by_column["children"].message.en
+    # data given in memory: the n-th record of its entry
+    assert by_column["children"].message.zh.startswith("「kindergartens」第 2 条记录「在园幼儿数」缺失")
+    assert "record 2, column children" in by_column["children"].message.en
 
 
 def test_missing_table_is_not_applicable(host, ruleset):

@@ -10,6 +10,7 @@ findings for every rule's YAML cases.
 from __future__ import annotations
 
 import math
+import re
 from pathlib import Path
 
 import narwhals as nw
@@ -252,10 +253,16 @@ def _as_api1(cls: type[sr.Validator]) -> type[sr.Validator]:
     return Api1
 
 
+#: where the clerk finds the row, which the engine adds to API-2 findings only
+_WHERE_ZH = re.compile(r"（「[^（）]*」第 [0-9、]+ 条记录）$")
+_WHERE_EN = re.compile(r" \('[^()]*', records? [0-9, ]+\)$")
+
+
 def _key(f: sr.Finding) -> tuple:
     observed = round(f.observed, 9) if isinstance(f.observed, float) else f.observed
+    zh, en = _WHERE_ZH.sub("", f.message.zh), _WHERE_EN.sub("", f.message.en)
     return (f.rule_id, f.subject.type, f.subject.id, f.subject.name, f.outcome.value, observed,
-            f.required.op if f.required else None, f.unit, f.message.zh, f.message.en,
+            f.required.op if f.required else None, f.unit, zh, en,
             tuple((e.table, tuple(e.rows) if e.rows is not None else None, tuple(e.columns))
                   for e in f.evidence))
 

@@ -20,7 +20,8 @@ from supervise_rules.models import (
 )
 
 HEADERS = ["规则编号", "规则名称", "工作要点", "严重程度", "可信度", "结果", "对象类型", "对象编号",
-           "对象名称", "实际值", "要求", "单位", "说明", "数据表", "行", "列", "依据", "豁免", "回头看"]
+           "对象名称", "实际值", "要求", "单位", "说明", "数据表", "文件及工作表", "数据行", "表中行号", "单元格", "列（表头）",
+           "依据", "豁免", "回头看"]
 RULE_HEADERS = ["规则编号", "规则名称", "工作要点", "严重程度", "可信度", "对象数", "通过", "不通过",
                 "已豁免", "错误", "不适用", "实际值最小", "实际值最大", "单位", "依据"]
 LISTED = "结果清单（不含通过项）"
@@ -49,17 +50,17 @@ def test_listed_findings_sheet(workbook, report):
     assert len(rows) == 1 + len(listed)
     assert "通过" not in {r[5] for r in rows[1:]}
     assert ws.freeze_panes == "A2"
-    assert ws.auto_filter.ref == f"A1:S{1 + len(listed)}"
+    assert ws.auto_filter.ref == f"A1:V{1 + len(listed)}"
     by_id = {(r[0], r[7]): r for r in rows[1:]}
     waived = by_id[("BAL-21", "2164000303/primary")]
     assert waived[5] == "已豁免"
     assert waived[9] == 52 and waived[10] == 45
-    assert waived[17].startswith("已豁免：新教学楼")
-    assert waived[18] == "仍存在"
+    assert waived[20].startswith("已豁免：新教学楼")
+    assert waived[21] == "仍存在"
     ratio = by_id[("PRE-11", "640122")]
     assert ratio[9] == pytest.approx(0.8299)
     assert ws.cell(row=rows.index(ratio) + 1, column=10).number_format == "0.00%"
-    assert by_id[("BAL-16", "640122")][14] == "7-10, 12, 14, 18, 22, 26, 30, 34, 36"
+    assert by_id[("BAL-16", "640122")][15] == "7-10, 12, 14, 18, 22, 26, 30, 34, 36"
     assert by_id[("INS-05", "HLDX01/2164000409")][4] == "M 未证实"
     assert by_id[("READ-03", "schools")][4] is None
 

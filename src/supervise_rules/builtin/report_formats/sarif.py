@@ -28,9 +28,10 @@ The output holds no time stamp and no path the report does not hold.
 from __future__ import annotations
 
 import json
+from pathlib import PurePosixPath
 from typing import Any
 
-from ...models import Finding, Outcome, Report, RuleEntry
+from ...models import Evidence, Finding, Outcome, Report, RuleEntry
 from ...reporters import RenderOptions, Reporter
 from ._common import (
     UNCONFIRMED,
@@ -138,8 +139,30 @@ def _rule(r: RuleEntry, plugin: str | None, lang: str) -> dict[str, Any]:
 
 
 def _uris(f: Finding, report: Report) -> list[str]:
-    tables = [ev.table for ev in f.evidence] or [None]
-    return [u for u in (table_uri(report, t) for t in tables) if u]
+    if not f.evidence:
+        uri = table_uri(report, None)
+        return [uri] if uri else []
+    return [u for u in (_uri(report, ev) for ev in f.evidence) if u]
+
+
+def _uri(report: Report, ev: Evidence) -> str | None:
+    """The file the clerk opens: the evidence's own file (inside a folder
+    submission), else the file the report knows for the table."""
+    source = report.submission.source
+    if ev.file and source:
+        src = PurePosixPath(source.replace("\\", "/"))
+        return src.as_posix() if src.suffix else (src / ev.file).as_posix()
+    return table_uri(report, ev.table)
+
+
+def _line(ev: Evidence, i: int) -> int | None:
+    """The file line / sheet row of the evidence's i-th row, as the clerk sees it."""
+    if ev.lines and i < len(ev.lines):
+        return ev.lines[i]
+    if ev.rows and i < len(ev.rows):
+        # without a known place: data row n is line n + 1 under a one-line header
+        return ev.rows[i] + 1
+    return None
 
 
 def _result(f: Finding, rule_index: int, report: Report, lang: str) -> dict[str, Any]:
@@ -200,9 +223,9 @@ def _locations(f: Finding, report: Report) -> list[dict[str, Any]]:
     locations = []
     for ev in f.evidence:
         loc: dict[str, Any] = {}
-        uri = table_uri(report, ev.table)
+        uri = _uri(report, ev)
         if uri:
-            loc["physicalLocation"] = _physical(uri, ev.rows[0] if ev.rows else None)
+            loc["physicalLocation"] = _physical(uri, _line(ev, 0), ev)
         loc["logicalLocations"] = _logical(ev.table, ev.rows, ev.columns)
         locations.append(loc)
     if not locations and (uri := table_uri(report, None)):
@@ -214,23 +237,31 @@ def _related(f: Finding, report: Report) -> list[dict[str, Any]]:
     """The other rows of a multi-row finding, so a viewer can jump to each."""
     related = []
     for ev in f.evidence:
-        uri = table_uri(report, ev.table)
+        uri = _uri(report, ev)
         if not uri or not ev.rows or len(ev.rows) < 2:
             continue
-        for row in ev.rows[1:MAX_RELATED + 1]:
+        for i, row in enumerate(ev.rows[1:MAX_RELATED + 1], start=1):
             related.append({
                 "id": len(related) + 1,
-                "physicalLocation": _physical(uri, row),
+                "physicalLocation": _physical(uri, _line(ev, i), ev, cells=False),
                 "message": {"text": f"{ev.table}[{row}]"},
             })
     return related
 
 
-def _physical(uri: str, row: int | None) -> dict[str, Any]:
+def _physical(uri: str, line: int | None, ev: Evidence | None = None, *, cells: bool = True
+              ) -> dict[str, Any]:
+    """The file and the line (a text file's line, a sheet's own row number —
+    the numbers the messages and READ findings use); the sheet and cells of a
+    workbook in the region's properties."""
     physical: dict[str, Any] = {"artifactLocation": {"uri": uri}}
-    if row is not None:
-        # data row n (1-based, header excluded) is line n + 1 under a one-line header
-        physical["region"] = {"startLine": row + 1}
+    if line is not None:
+        region: dict[str, Any] = {"startLine": line}
+        extra = _clean({"sheet": ev.sheet if ev else None,
+                        "cells": ev.cells if ev and cells else None})
+        if extra:
+            region["properties"] = extra
+        physical["region"] = region
     return physical
 
 

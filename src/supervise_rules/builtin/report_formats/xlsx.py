@@ -61,8 +61,11 @@ COLUMNS: tuple[tuple[str, int], ...] = (
     ("unit", 10),
     ("message", 60),
     ("table", 18),
+    ("file", 24),
     ("row", 12),
-    ("column", 28),
+    ("line", 12),
+    ("cell", 12),
+    ("column", 36),
     ("source", 40),
     ("waiver", 40),
     ("baseline", 9),
@@ -179,10 +182,23 @@ def _unit_name(unit: str | None, lang: str) -> str | None:
     return {"ratio": "比例", "coefficient": "系数"}.get(unit) or unit_text(unit, lang) or unit
 
 
+def _file_text(ev: Any, lang: str) -> str:
+    if ev.file and ev.sheet:
+        return f"{ev.file} 工作表「{ev.sheet}」" if lang != "en" else f"{ev.file}, sheet {ev.sheet}"
+    return ev.file or ev.sheet or ""
+
+
 def _cells(f: Finding, lang: str) -> list[tuple[object, str | None]]:
     tables = ", ".join(dict.fromkeys(ev.table for ev in f.evidence))
+    files = ", ".join(dict.fromkeys(_file_text(ev, lang) for ev in f.evidence if ev.file or ev.sheet))
     rows = "; ".join(compact_rows(ev.rows) for ev in f.evidence if ev.rows)
-    columns = ", ".join(dict.fromkeys(c for ev in f.evidence for c in ev.columns))
+    lines = "; ".join(compact_rows(ev.lines) for ev in f.evidence if ev.lines)
+    cells = ", ".join(c for ev in f.evidence for c in ev.cells or ())
+    # the contract's name and, where it differs, the header the clerk wrote
+    columns = ", ".join(dict.fromkeys(
+        c if not ev.headers or i >= len(ev.headers) or ev.headers[i] == c
+        else f"{c}（{ev.headers[i]}）"
+        for ev in f.evidence for i, c in enumerate(ev.columns)))
     required = f.required.value if f.required and f.required.op in (">=", ">", "<=", "<") else None
     return [
         (f.rule_id, None),
@@ -200,7 +216,10 @@ def _cells(f: Finding, lang: str) -> list[tuple[object, str | None]]:
         (_unit_name(f.unit, lang), None),
         (f.message.get(lang), None),
         (tables, None),
+        (files or None, None),
         (rows, None),
+        (lines or None, None),
+        (cells or None, None),
         (columns, None),
         (f.source, None),
         (waiver_text(f, lang) if f.waiver else None, None),

@@ -20,7 +20,6 @@ from ...submission import ROW
 from ...validators import EvidenceSpec, Params, Rows, RuleContext, RuleResult, Validator
 from ._common import Comparison, Expression, compare, first_null_column, in_scope
 from ._support import (
-    SHOWN_ROWS,
     SubjectSpec,
     absent_tables_result,
     as_of_results,
@@ -93,22 +92,6 @@ def _observed(expr: nw.Expr, dtype: Any) -> nw.Expr:
     if dtype.is_decimal():
         return expr.cast(nw.Float64)
     return expr
-
-
-def _first_rows(rank: str, row: str) -> dict[str, nw.Expr]:
-    """Columns ``_r1 … _r10``: the row where ``rank`` is 1 … 10, else null; their
-    minimum over a group gives the group's first rows (narwhals has no list or
-    string aggregation)."""
-    return {f"_r{i}": nw.when(nw.col(rank) == i).then(nw.col(row))
-            for i in range(1, SHOWN_ROWS + 1)}
-
-
-def _rows_text(n: nw.Expr) -> nw.Expr:
-    """A group's first :data:`SHOWN_ROWS` rows joined by ", " (… when there are more),
-    from its ``_r1 … _r10`` columns."""
-    shown = nw.concat_str([nw.col(f"_r{i}").cast(nw.String) for i in range(1, SHOWN_ROWS + 1)],
-                          separator=", ", ignore_nulls=True)
-    return _concat(shown, nw.when(n > SHOWN_ROWS).then(_lit("…")).otherwise(_lit("")))
 
 
 class KeySpec(Params):
@@ -224,8 +207,7 @@ class KeyChecksValidator(Validator):
             subject_id=id_expr(id_cols or spec.key),
             subject_name=ctx.subject_name_expr(spec.table, ctx.columns(spec.table)),
         )
-        row_zh = _concat(f"「{t_zh}」表第 ", nw.col(ROW).cast(nw.String), " 行：")
-        row_en = _concat(f"table {spec.table}, row(s) ", nw.col(ROW).cast(nw.String), ": ")
+        # where the row is (file, sheet row, cell) the report adds, as the clerk numbers it
 
         def row_fails(bad: nw.LazyFrame, column: str, op: str, required: nw.Expr | str,
                       observed: nw.Expr | None, zh: nw.Expr, en: nw.Expr) -> RuleResult:
@@ -235,8 +217,8 @@ class KeyChecksValidator(Validator):
                 outcome=_lit("fail"),
                 observed=observed if observed is not None else _lit(None),
                 required=required if isinstance(required, nw.Expr) else _lit(required),
-                detail_zh=_concat(row_zh, zh),
-                detail_en=_concat(row_en, en),
+                detail_zh=zh,
+                detail_en=en,
             )
             return RuleResult(frame=frame, table=spec.table, subject_type=stype, op=op,
                               columns=[column], values=_KEY_VALUES)
@@ -329,23 +311,21 @@ class KeyChecksValidator(Validator):
             .filter(nw.len().over(*spec.key) > 1)
         )
         ranked = dups.with_columns(_rank=nw.col(ROW).rank(method="ordinal").over(*group))
-        ranked = ranked.with_columns(**_first_rows("_rank", ROW), _first_name=nw.when(
+        ranked = ranked.with_columns(_first_name=nw.when(
             nw.col("_rank") == 1).then(nw.col("subject_name")))
         n = nw.col("observed")
         key_text = " + ".join(spec.key)
         values = nw.concat_str([_text(nw.col(k), schema[c]) for k, c in
                                 zip(keys, spec.key, strict=True)], separator="/")
-        rows = _rows_text(n)
         frame = (
             ranked.group_by(*group)
             .agg(nw.len().cast(nw.Int64).alias("observed"),
-                 nw.col("_first_name").min().alias("subject_name"),
-                 *(nw.col(f"_r{i}").min() for i in range(1, SHOWN_ROWS + 1)))
+                 nw.col("_first_name").min().alias("subject_name"))
             .with_columns(
                 outcome=_lit("fail"),
-                detail_zh=_concat(f"「{t_zh}」表第 ", rows, f" 行：{key_text} = ", values, " 重复 ",
+                detail_zh=_concat(f"「{t_zh}」表中 {key_text} = ", values, " 重复 ",
                                   n.cast(nw.String), " 次"),
-                detail_en=_concat(f"table {spec.table}, row(s) ", rows, f": {key_text} = ", values,
+                detail_en=_concat(f"in table {spec.table}, {key_text} = ", values,
                                   " appears ", n.cast(nw.String), " times"),
             )
         )
@@ -508,9 +488,8 @@ class RowChecksValidator(Validator):
                 _observed(nw.col("_right"), schema["_r"]) if chk.left is not None
                 else _lit(required)),
             op=nw.when(valid).then(_lit(op)),
-            detail_zh=_concat(f"「{table_zh(chk.table)}」表第 ", nw.col("row").cast(nw.String),
-                              " 行：", zh),
-            detail_en=_concat(f"table {chk.table}, row ", nw.col("row").cast(nw.String), ": ", en),
+            detail_zh=zh,
+            detail_en=en,
             label_zh=_lit(label_zh), label_en=_lit(label_en),
         )
         results = [RuleResult(frame=frame, table=chk.table, subject_type=stype, columns=columns,

@@ -15,7 +15,6 @@ from ...tables import TABLES
 from ...validators import EvidenceSpec, Params, Rows, RuleContext, RuleResult, Validator
 from ._common import Expression, in_scope
 from ._support import (
-    SHOWN_ROWS,
     SubjectType,
     absent_tables_result,
     as_of_results,
@@ -303,15 +302,16 @@ class ReferencesValidator(Validator):
             evidence=[EvidenceSpec(ref.table, [ref.column], None), whole_target], **common))
 
         # one fail per unresolved value, listing the rows that use it
-        value, rows = nw.col("subject_id"), nw.col("_rows_text")
-        failed = _with_rows_text(unresolved.rename({"_k": "subject_id"}), "subject_id", "_row").select(
+        value, uses_n = nw.col("subject_id"), nw.col("_n").cast(nw.String)
+        failed = _uses(unresolved.rename({"_k": "subject_id"}), "subject_id").select(
             "subject_id",
             observed=nw.col("_n"),
             outcome=nw.lit("fail", dtype=nw.String),
-            detail_zh=nw.concat_str([nw.lit(f"「{t_zh}」表第 "), rows, nw.lit(f" 行的{col_zh} "),
+            # the rows themselves the report adds, as the clerk numbers them
+            detail_zh=nw.concat_str([nw.lit(f"「{t_zh}」表 "), uses_n, nw.lit(f" 行的{col_zh} "),
                                      value, nw.lit(f" 在「{to_zh}」表中不存在")]),
             detail_en=nw.concat_str([nw.lit(f"{ref.table}.{col_en} = "), value,
-                                     nw.lit(" (row(s) "), rows,
+                                     nw.lit(" ("), uses_n, nw.lit(" rows"),
                                      nw.lit(f") is not in {ref.to_table}.{ref.to_column}")]),
         )
         uses = Rows(unresolved.select(subject_id=nw.col("_k"), _row=nw.col("_row")), row="_row")
@@ -321,21 +321,6 @@ class ReferencesValidator(Validator):
         return results
 
 
-def _with_rows_text(rows: nw.LazyFrame, key: str, row: str) -> nw.LazyFrame:
-    """One row per ``key`` of a long frame of ``(key, row)``: ``_n``, the number of
-    rows, and ``_rows_text``, the first :data:`SHOWN_ROWS` rows in order joined
-    by ", " with "…" when there are more."""
-    # the k-th row of each key in its own column: narwhals has no string aggregation
-    ranked = rows.with_columns(_rank=nw.col(row).rank("ordinal").over(key)).with_columns(*(
-        nw.when(nw.col("_rank") == i).then(nw.col(row)).otherwise(nw.lit(None, dtype=nw.Int64))
-        .alias(f"_r{i}") for i in range(1, SHOWN_ROWS + 1)))
-    grouped = ranked.group_by(key).agg(
-        nw.len().cast(nw.Int64).alias("_n"),
-        *(nw.col(f"_r{i}").min() for i in range(1, SHOWN_ROWS + 1)))
-    shown = nw.concat_str([nw.col(f"_r{i}").cast(nw.String) for i in range(1, SHOWN_ROWS + 1)],
-                          separator=", ", ignore_nulls=True)
-    more = nw.when(nw.col("_n") > SHOWN_ROWS).then(nw.lit("…")).otherwise(nw.lit(""))
-    return grouped.select(key, "_n", _rows_text=nw.concat_str([shown, more]))
-
-
-__all__ = ["CoverageValidator", "ReferencesValidator"]
+def _uses(rows: nw.LazyFrame, key: str) -> nw.LazyFrame:
+    """One row per ``key`` of a long frame of ``(key, row)``: ``_n``, the number of rows."""
+    return rows.group_by(key).agg(nw.len().cast(nw.Int64).alias("_n"))
