@@ -313,6 +313,15 @@ class Part:
         several (a data error is never a silent pass)."""
         if "error_kind" not in frame.columns:
             return None
+        errors = frame.select((pl.col("outcome") == "error") & pl.col("error_kind").is_not_null()
+                              ).to_series().fill_null(False)
+        if not errors.any():  # the usual case: a result frame that can hold errors has none
+            return None
+        if not errors.all():  # worded for the error rows only, then put in place
+            at = errors.arg_true()
+            texts = self._error_messages(frame[at], lang, place)
+            assert texts is not None
+            return pl.Series([None] * frame.height, dtype=pl.String).scatter(at, texts)
         table = self.table or "?"
         rows = (_rows_list(frame, self.evidence[0].rows) if self.evidence and self.evidence[0].rows
                 else pl.lit(None, dtype=_ROWS_DTYPE))
@@ -363,8 +372,7 @@ class Part:
                 [pl.lit(" ("), count.cast(pl.String), pl.lit(" rows: "), shown, pl.lit(")")])
             ).otherwise(pl.lit(""))
             text = pl.concat_str([where, pl.lit(", column "), column, what, note])
-        is_error = (pl.col("outcome") == "error") & pl.col("error_kind").is_not_null()
-        return frame.select(pl.when(is_error).then(text)).to_series()
+        return frame.select(text).to_series()
 
     def _evidence_expr(self, frame: pl.DataFrame,
                        places: Mapping[str, TablePlace] | None = None) -> pl.Expr:

@@ -174,6 +174,17 @@ class RuleContext:
         """The table as a narwhals LazyFrame on the run's backend, or ``None``."""
         return self._frames.get(name)
 
+    def unreadable(self, name: str, column: str) -> nw.LazyFrame | None:
+        """``__row__, raw``: the cells of ``column`` that held a value that could
+        not be read (they are null in :meth:`frame`), on the run's backend, or
+        ``None`` when there are none — so a message can say what a cell held
+        instead of calling it missing."""
+        table = self.table(name)
+        cells = (getattr(table, "unreadable", None) or {}).get(column) if table else None
+        if cells is None or cells.height == 0:
+            return None
+        return self._frames.convert(cells.select(pl.col(ROW), pl.col("raw").cast(pl.String)))
+
     def columns(self, name: str) -> list[str]:
         table = self.table(name)
         return [] if table is None else list(table.frame.columns)
@@ -467,6 +478,10 @@ class FrameProvider:
         if name not in self._cache:
             self._cache[name] = self._convert(table.frame)
         return self._cache[name]
+
+    def convert(self, frame: Any) -> nw.LazyFrame:
+        """Any frame (polars, pandas …) as a LazyFrame on this provider's backend."""
+        return self._convert(frame)
 
     def _convert(self, frame: Any) -> nw.LazyFrame:
         native = nw.from_native(frame)

@@ -179,3 +179,22 @@ def test_workbook_rows_cells_and_headers(tmp_path, capsys):
     assert row[col["表中行号"]] == str(line)
     assert row[col["单元格"]].startswith(failing["evidence"][0]["cells"][0])
     assert "students（在校生数）" in row[col["列（表头）"]]
+
+
+def test_an_unreadable_key_is_not_called_missing(tmp_path, capsys):
+    """CON-01 uses the one wording: a 学段 cell holding 高中 is unreadable, a blank one missing."""
+    header, rows = _schools()
+    rows = [list(r) for r in rows]
+    level = header.index("level")
+    rows[1][level], rows[2][level] = "高中", ""
+    folder = _folder(tmp_path)
+    buf = io.StringIO()
+    csv.writer(buf, lineterminator="\n").writerows([header, *rows])
+    (folder / "schools.csv").write_text(buf.getvalue(), encoding="utf-8")
+    report = _json(capsys, folder)
+    con01 = {f["evidence"][0]["rows"][0]: f for f in report["findings"]
+             if f["rule_id"] == "CON-01" and f["evidence"][0]["rows"]}
+    assert con01[2]["message"]["zh"].startswith("关键字段「学段」无法识别（原值「高中」）")
+    assert "key column level: the value '高中' cannot be read" in con01[2]["message"]["en"]
+    assert con01[2]["message"]["zh"].endswith(f"（schools.csv 第 3 行，单元格 {chr(65 + level)}3）")
+    assert con01[3]["message"]["zh"].startswith("关键字段「学段」缺失")

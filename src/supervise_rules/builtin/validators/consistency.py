@@ -228,9 +228,14 @@ class KeyChecksValidator(Validator):
         null_col = first_null_column(list(spec.key))
         for column in spec.key:
             zh, en = column_label(ctx, spec.table, column)
-            results.append(row_fails(base.filter(null_col == column), column, "exists", column,
-                                     None, _lit(f"关键字段「{zh}」缺失"),
-                                     _lit(f"key column {en} is missing")))
+            bad = base.filter(null_col == column)
+            gone_zh, gone_en = _lit(f"关键字段「{zh}」缺失"), _lit(f"key column {en} is missing")
+            raw = ctx.unreadable(spec.table, column)
+            if raw is not None:  # a cell that held something unreadable is not missing
+                bad = bad.join(raw.rename({"raw": "_raw"}), on=ROW, how="left")
+                gone_zh, gone_en = _unreadable_or(gone_zh, gone_en, f"关键字段「{zh}」",
+                                                  f"key column {en}")
+            results.append(row_fails(bad, column, "exists", column, None, gone_zh, gone_en))
         # 2. unique: one finding per duplicated key (and subject), listing its rows
         results.append(self._duplicates(spec, base.filter(null_col.is_null()), schema, stype,
                                         t_zh))
@@ -469,6 +474,9 @@ class RowChecksValidator(Validator):
             _row_name=ctx.subject_name_expr(chk.table, ctx.columns(chk.table)),
             _left=left_e, _right=right_e, error_column=null_col, outcome=outcome,
         )
+        raw = ctx.unreadable(chk.table, chk.present) if chk.present else None
+        if raw is not None:  # what a cell held, for "present" checks it fails
+            rows = rows.join(raw.rename({ROW: "row", "raw": "_raw"}), on="row", how="left")
         if p.passes == "per_check":
             rows = rows.filter(nw.col("outcome") != "pass")
         # A name from the row itself, else from the subject's own table.
@@ -476,7 +484,7 @@ class RowChecksValidator(Validator):
             nw.when(nw.col("_row_name") != "").then(nw.col("_row_name")), nw.col("subject_name")))
         passed = nw.col("outcome") == "pass"
         valid = nw.col("outcome") != "error"
-        zh, en = self._detail(ctx, chk, columns, schema, passed)
+        zh, en = self._detail(ctx, chk, columns, schema, passed, raw is not None)
         label_zh = chk.label.zh if chk.label else ""
         label_en = chk.label.en if chk.label else ""
         op, required = self._required(chk)
@@ -553,9 +561,9 @@ class RowChecksValidator(Validator):
 
     @staticmethod
     def _detail(ctx: RuleContext, chk: RowCheck, columns: list[str], schema: Any,
-                passed: nw.Expr) -> tuple[nw.Expr, nw.Expr]:
-        """What a row shows, after ``table, row …:``, as ``(zh, en)`` expressions
-        over ``_left`` and ``_right``."""
+                passed: nw.Expr, has_raw: bool = False) -> tuple[nw.Expr, nw.Expr]:
+        """What a row shows, as ``(zh, en)`` expressions over ``_left`` and
+        ``_right`` (and ``_raw``, an unreadable cell's text, with ``has_raw``)."""
         def side(expr_text: str) -> tuple[str, str]:
             if expr_text in columns or expr_text in ctx.columns(chk.table):
                 zh, en = column_label(ctx, chk.table, expr_text)
@@ -585,12 +593,26 @@ class RowChecksValidator(Validator):
         assert column is not None
         cz, ce = side(column)
         if chk.present:
-            return (nw.when(passed).then(_concat(f"{cz}为 ", lv)).otherwise(_lit(f"{cz}缺失（应填写）")),
-                    nw.when(passed).then(_concat(f"{ce} is ", lv))
-                    .otherwise(_lit(f"{ce} is missing (required)")))
+            gone_zh, gone_en = _lit(f"{cz}缺失（应填写）"), _lit(f"{ce} is missing (required)")
+            if has_raw:
+                gone_zh, gone_en = _unreadable_or(gone_zh, gone_en, cz, ce)
+            return (nw.when(passed).then(_concat(f"{cz}为 ", lv)).otherwise(gone_zh),
+                    nw.when(passed).then(_concat(f"{ce} is ", lv)).otherwise(gone_en))
         return (nw.when(passed).then(_lit(f"{cz}为空")).otherwise(_concat(f"{cz}为 ", lv, "（应为空）")),
                 nw.when(passed).then(_lit(f"{ce} is blank"))
                 .otherwise(_concat(f"{ce} is ", lv, " (must be blank)")))
+
+
+def _unreadable_or(missing_zh: nw.Expr, missing_en: nw.Expr, what_zh: str, what_en: str
+                   ) -> tuple[nw.Expr, nw.Expr]:
+    """The wording of every rule for a value that is not there: what the cell
+    held (``_raw``) when it held something unreadable, else ``missing_*``."""
+    raw = nw.col("_raw")
+    held = ~raw.is_null()
+    return (nw.when(held).then(_concat(f"{what_zh}无法识别（原值「", raw, "」）"))
+            .otherwise(missing_zh),
+            nw.when(held).then(_concat(f"{what_en}: the value '", raw, "' cannot be read"))
+            .otherwise(missing_en))
 
 
 def _is_number(text_: str) -> bool:
