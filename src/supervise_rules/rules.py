@@ -59,7 +59,8 @@ class Rule(_Strict):
     tags: list[str] = Field(default_factory=list)
     requires_data: bool = Field(
         default=False,
-        description="A missing table or column is an error (true) or not applicable (false).",
+        description="An absent table is an error (true) or not applicable (false); a column "
+        "missing from a submitted table is an error either way.",
     )
 
     @field_validator("work_point", mode="before")

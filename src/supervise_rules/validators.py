@@ -209,8 +209,10 @@ class RuleContext:
         return compile_expression(text, self.resolver(table))
 
     def require(self, table: str, columns: Iterable[str] = ()) -> list[Finding]:
-        """Findings for a missing table or columns (not_applicable, or error if the
-        rule says the data is required); an empty list when all are present."""
+        """Findings for a missing table or columns; an empty list when all are
+        present. An absent table is not_applicable (error if the rule says the
+        data is required); a column missing from a table that is there is an
+        error: the rule cannot be checked on data that was submitted."""
         return self.require_all([(table, columns)])
 
     def require_all(self, needs: Iterable[tuple[str, Iterable[str]]]) -> list[Finding]:
@@ -235,20 +237,45 @@ class RuleContext:
                 zh_parts.append(f"提交数据中没有「{zh_table}」表（{table}）")
                 en_parts.append(f"the submission has no {table} table")
             else:
+                hints = {c: h for c in columns if (h := self.nearest_header(table, c))}
                 zh_cols = "、".join(
-                    f"{spec.columns[c].zh}（{c}）" if spec and c in spec.columns else c for c in columns
+                    (f"{spec.columns[c].zh}（{c}）" if spec and c in spec.columns else c)
+                    + (f"（最接近的表头是「{hints[c]}」，是否就是它？）" if c in hints else "")
+                    for c in columns
+                )
+                en_cols = ", ".join(
+                    c + (f" (did you mean '{hints[c]}'?)" if c in hints else "") for c in columns
                 )
                 zh_parts.append(f"「{zh_table}」表缺少列：{zh_cols}")
-                en_parts.append(f"the {table} table lacks column(s) {', '.join(columns)}")
+                en_parts.append(f"the {table} table lacks column(s) {en_cols}")
             evidence.append(Evidence(table=table, rows=None, columns=columns or []))
         en = "; ".join(en_parts)
-        outcome = Outcome.error if self.rule.rule.requires_data else Outcome.not_applicable
+        # a column missing from a submitted table is an error: the rule would
+        # otherwise vanish from the report because a header was written differently
+        missing_columns = any(c is not None for c in gaps.values())
+        outcome = (
+            Outcome.error if self.rule.rule.requires_data or missing_columns
+            else Outcome.not_applicable
+        )
         return [self.note(
             outcome,
             LocalizedText(zh="；".join(zh_parts) + "，无法检查本规则",
                           en=en[0].upper() + en[1:] + ", so this rule cannot be checked"),
             evidence=evidence,
         )]
+
+    def nearest_header(self, table: str, column: str) -> str | None:
+        """Among the headers of ``table`` that name no column (kept as text),
+        the one nearest to the missing ``column``, as written: for a "did you
+        mean" when a rule needs the column."""
+        from .readers.headers import nearest_header
+
+        tbl = self.table(table)
+        spec = TABLES.get(table)
+        if tbl is None or spec is None:
+            return None
+        unknown = [tbl.header(c) for c in tbl.frame.columns if c != ROW and c not in spec.columns]
+        return nearest_header(spec, column, unknown) if unknown else None
 
     def note(
         self,

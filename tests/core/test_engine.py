@@ -67,11 +67,17 @@ def test_missing_table_is_not_applicable(host, ruleset):
     assert "county" in f.message.en
 
 
-def test_missing_column_is_not_applicable(host, ruleset):
+def test_missing_column_of_a_submitted_table_is_an_error(host, ruleset):
     rows = [{"kindergarten_id": "K1", "ownership": "public", "inclusive": True}]
     (f,) = by_rule(sr.check(submission(kindergartens=rows), ruleset, host=host), "PRE-03")
-    assert f.outcome is Outcome.not_applicable
+    assert f.outcome is Outcome.error
     assert f.evidence[0].columns == ["children"]
+
+
+def test_absent_table_is_not_applicable(host, ruleset):
+    rows = [{"county_code": "640122", "population_age_3_5": 100}]
+    (f,) = by_rule(sr.check(submission(county=rows), ruleset, host=host), "PRE-03")
+    assert f.outcome is Outcome.not_applicable
 
 
 def test_required_data_missing_is_an_error(host, ruleset, tmp_path):

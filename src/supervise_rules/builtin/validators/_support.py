@@ -135,19 +135,28 @@ def reporting_year(ctx: RuleContext) -> int | None:
 
 
 def absent_tables_result(ctx: RuleContext, problems: dict[str, list[str] | None]) -> RuleResult:
-    """One ``not_applicable`` (or ``error`` if the rule requires its data) finding
-    for every part of a multi-table rule that could not run: ``table -> missing
-    columns`` (``None``: the whole table is absent)."""
+    """One finding for every part of a multi-table rule that could not run:
+    ``table -> missing columns`` (``None``: the whole table is absent). It is
+    ``not_applicable`` when only tables are absent (``error`` if the rule
+    requires its data), ``error`` when a submitted table lacks a column."""
     zh_parts, en_parts, evidence = [], [], []
     for table, cols in problems.items():
         if cols is None:
             zh_parts.append(f"没有「{table_zh(table)}」表")
             en_parts.append(f"no {table} table")
         else:
-            zh_parts.append(f"「{table_zh(table)}」表缺少列 {'、'.join(cols)}")
-            en_parts.append(f"table {table} lacks {', '.join(cols)}")
+            hints = {c: h for c in cols if (h := ctx.nearest_header(table, c))}
+            zh_parts.append(f"「{table_zh(table)}」表缺少列 " + "、".join(
+                c + (f"（最接近的表头是「{hints[c]}」，是否就是它？）" if c in hints else "")
+                for c in cols))
+            en_parts.append(f"table {table} lacks " + ", ".join(
+                c + (f" (did you mean '{hints[c]}'?)" if c in hints else "") for c in cols))
         evidence.append(Evidence(table=table, rows=None, columns=cols or []))
-    outcome = Outcome.error if ctx.rule.rule.requires_data else Outcome.not_applicable
+    missing_columns = any(cols is not None for cols in problems.values())
+    outcome = (
+        Outcome.error if ctx.rule.rule.requires_data or missing_columns
+        else Outcome.not_applicable
+    )
     return ctx.note(
         outcome,
         LocalizedText(

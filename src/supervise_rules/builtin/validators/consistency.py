@@ -138,8 +138,9 @@ class KeyChecksValidator(Validator):
         ``equals_manifest`` column equals the manifest field (``fail`` per row).
         A table with no such problem gives one ``pass`` (observed = rows checked).
         The manifest fields in ``manifest_patterns`` are checked the same way.
-        Absent tables or columns are reported together in one
-        ``not_applicable`` finding. Message values: ``detail_zh``, ``detail_en``.
+        Absent tables are reported together in one ``not_applicable`` finding
+        (``error`` when a submitted table lacks a column). Message values:
+        ``detail_zh``, ``detail_en``.
 
     Parameters
         ``tables`` (each ``table``, ``key``, ``patterns``, ``equals_manifest``)
@@ -393,7 +394,8 @@ class RowChecksValidator(Validator):
         ``present`` or ``absent``, ``label``, ``subject``) and ``passes``. A
         missing value in a compared column (or in ``where``) is an ``error``
         naming the table, row and column; a check whose table or columns are
-        absent is skipped and reported in one ``not_applicable`` finding.
+        absent is skipped and reported in one finding (``not_applicable`` for
+        absent tables, ``error`` when a submitted table lacks a column).
         Message values: ``detail_zh``, ``detail_en`` (table, row, columns and
         figures), ``label_zh``, ``label_en``.
 
