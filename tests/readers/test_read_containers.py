@@ -214,6 +214,7 @@ def test_manifest_with_chinese_keys_and_extra_keys(tmp_path, load):
     (tmp_path / "submission.yaml").write_text(
         "区县代码: 640122\n年度: '２０２４'\n统计截止日期: 2024/9/30\n联系人: 张三\n", encoding="utf-8"
     )
+    (tmp_path / "inspectors.csv").write_text("inspector_id\nD01\n", encoding="utf-8")
     manifest = load(tmp_path).manifest
     assert (manifest.county_code, manifest.year, manifest.as_of) == (
         "640122",

@@ -113,10 +113,11 @@ def test_duplicate_column(folder, load, located):
 
 
 def test_unknown_sheet_is_reported_and_ignored(tmp_path, load, located, xlsx):
-    book = xlsx(tmp_path / "w.xlsx", {"manifest": [["year", 2024]], "汇总": [["a"], [1]]})
+    book = xlsx(tmp_path / "w.xlsx", {"manifest": [["year", 2024]], "汇总": [["a"], [1]],
+                                      "督学": [["督学编号"], ["D01"]]})
     sub = load(book)
     assert located(sub) == [("READ-05", "汇总", None, [])]
-    assert sub.tables == {}
+    assert list(sub.tables) == ["inspectors"]  # a workbook with no table at all: exit 2
 
 
 def test_missing_manifest(tmp_path, load, located):

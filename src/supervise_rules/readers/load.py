@@ -24,6 +24,7 @@ from ..tables import (
 )
 from .assemble import build_manifest, build_table
 from .base import RawTable, Reader
+from .headers import resolve_table, table_name_findings
 from .problems import Place, read_finding
 from .records import document_tables, mapping_table
 
@@ -63,6 +64,8 @@ def _load_submission(source: str | os.PathLike[str] | Mapping[str, Any], host: A
         builder.add_file(path, path.name, _reader_for(path, readers, path.name))
     else:
         raise SubmissionError(f"{source} does not exist.")
+    if not builder.tables:  # files a clerk sent, none of them a table: a usage error
+        raise SubmissionError(builder.nothing_recognised())
     return builder.finish()
 
 
@@ -149,6 +152,8 @@ class _Builder:
         self.manifest_origin: str | None = None
         self.encodings: dict[str, str] = {}
         self.problems: list[Finding] = []
+        #: tables seen that are not of the contract, as the clerk knows them
+        self.unrecognised: list[str] = []
 
     def add_file(self, path: Path, display: str, reader: Reader) -> None:
         raws = reader.read(path)
@@ -159,9 +164,11 @@ class _Builder:
                 self.encodings[display] = raw.encoding
         hidden = [raw for raw in raws if raw.hidden]
         raws = [raw for raw in raws if not raw.hidden]
-        stem_table = resolve_table_name(path.stem)
-        if stem_table is not None and len(raws) == 1:
-            self.add_table(raws[0], stem_table, Place(display, raws[0].name, raws[0].locator))
+        stem = resolve_table(path.stem)
+        if stem.table is not None and len(raws) == 1:
+            place = Place(display, raws[0].name, raws[0].locator)
+            self.problems += table_name_findings(stem, place)
+            self.add_table(raws[0], stem.table, place)
         else:
             for raw in raws:
                 label = raw.name if raw.name is not None else path.stem
@@ -224,10 +231,13 @@ class _Builder:
         if normalize_header(label) in MANIFEST_NAMES:
             self.add_manifest(raw, place)
             return
-        table = resolve_table_name(label)
+        match = resolve_table(label)
+        self.problems += table_name_findings(match, place)
+        table = match.table
         if table is None:
-            if raw.frame.height == 0:
-                return
+            self.unrecognised.append(place.table()[1] + (" (empty)" if raw.frame.height == 0 else ""))
+            if raw.frame.height == 0 or match.candidates:
+                return  # nothing to ignore, or READ-10 said why
             zh, en = place.table()
             self.problems.append(
                 read_finding(
@@ -283,6 +293,33 @@ class _Builder:
             source=self.source,
             encodings=dict(sorted(self.encodings.items())),
             problems=problems,
+        )
+
+
+    def nothing_recognised(self) -> str:
+        """The usage error of a folder or file in which no table of the contract
+        is recognised: what was found, what was expected. (An in-memory mapping
+        without tables is a program's choice, e.g. a rule case on absent tables.)"""
+        where = self.source or "the submission"
+        found = list(self.unrecognised)
+        found += [
+            f"{p.evidence[0].table} (not read)" for p in self.problems
+            if p.rule_id in ("READ-13", "READ-14") and p.evidence
+        ]
+        if self.manifest_origin:
+            found.insert(0, f"{self.manifest_origin} (the manifest)")
+        if not found:
+            seen = "nothing at all"
+        elif self.manifest_origin and len(found) == 1:
+            seen = f"only the manifest ({self.manifest_origin})"
+        else:
+            seen = "; ".join(found)
+        expected = ", ".join(f"{s.name} ({s.zh})" for s in TABLES.values())
+        return (
+            f"{where}: no table of the data contract was recognised, so there is nothing to "
+            f"check. Found: {seen}. Expected at least one of these tables, as a file name "
+            f"(schools.csv, 学校.xlsx), a sheet name or a JSON key, in English or Chinese: "
+            f"{expected}."
         )
 
 

@@ -19,7 +19,8 @@ bool        是/否, Y/N, yes/no, true/false, 1/0, T/F (any case)
 date        ``2024-03-01``, ``2024/3/1``, ``2024.3.1``, ``2024年3月1日``,
             ``20240301``, an Excel serial day number (``45352``), a date with
             a time of day (the time is dropped)
-enum        the English code (``public``) or the Chinese label (``公办``)
+enum        the English code (``public``) or the Chinese label (``公办``, also in
+            traditional characters: ``公辦``)
 ==========  ===================================================================
 """
 
@@ -34,6 +35,7 @@ from fractions import Fraction
 import polars as pl
 
 from ..tables import ColumnSpec, normalize_header
+from .headers import TRADITIONAL
 
 ROW = "__row__"
 _BAD = "__bad__"
@@ -158,8 +160,14 @@ def enum(s: pl.Expr, labels: dict[str, str]) -> pl.Expr:
     for code, label in labels.items():
         lookup[normalize_header(label)] = code
         lookup[normalize_header(code)] = code
-    key = s.str.to_lowercase().str.replace_all(r"\s+", "")
+    # traditional characters as simplified (小學 is 小学): only cells the fast
+    # path's exact lookup left reach this
+    key = s.str.to_lowercase().str.replace_all(r"\s+", "").str.replace_many(_SIMPLIFIED)
     return key.replace_strict(lookup, default=None, return_dtype=pl.String)
+
+
+#: traditional -> simplified characters of the contract's words (enum labels)
+_SIMPLIFIED = {chr(t): s for t, s in TRADITIONAL.items()}
 
 
 def convert(s: pl.Expr, column: ColumnSpec, *, commas: bool = True) -> pl.Expr:
