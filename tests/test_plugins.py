@@ -180,9 +180,11 @@ def test_hook_register_readers(ningxia, tmp_path, capsys):
     assert nx["observed"] == 2
 
 
-def test_hook_register_reporters(ningxia, capsys):
+def test_hook_register_reporters(ningxia, double_reduction, capsys):
+    # the example's table is the double-reduction plugin's: without it, exit 2 (no table)
     code, out, _ = cli(capsys, str(DR_EXAMPLE), "--ruleset", "ningxia-platform-2024",
-                       "--plugin", "supervise_rules_ningxia", "--format", "ningxia-counts")
+                       "--plugin", "supervise_rules_ningxia", "--plugin", double_reduction,
+                       "--format", "ningxia-counts")
     assert code == 1  # NX-01 requires a schools table: an error finding
     lines = out.splitlines()
     assert lines[0] == "error\t1" and lines == sorted(lines)

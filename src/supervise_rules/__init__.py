@@ -36,7 +36,7 @@ from .readers.base import RawTable, Reader
 from .reporters import RenderOptions, Reporter
 from .rulesets import ResolvedRule, Ruleset, RulesetSource, discover_rulesets, load_ruleset
 from .submission import ROW, Submission, Table
-from .tables import ColumnSpec, TableSpec, col, table_spec
+from .tables import ColumnSpec, TableAliases, TableSpec, col, table_spec
 from .validators import RESULT_COLUMNS, EvidenceSpec, Params, Rows, RuleContext, RuleResult, Validator
 
 
@@ -94,6 +94,7 @@ __all__ = [
     "SubmissionError",
     "SuperviseRulesError",
     "Table",
+    "TableAliases",
     "TableSpec",
     "Validator",
     "check",

@@ -258,7 +258,7 @@ def cmd_explain(argv: list[str]) -> int:
     return ExitCode.OK
 
 
-_KINDS = ("validators", "readers", "reporters", "rulesets", "tables")
+_KINDS = ("validators", "readers", "reporters", "rulesets", "tables", "aliases")
 
 
 def cmd_plugins(argv: list[str]) -> int:

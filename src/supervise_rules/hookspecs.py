@@ -29,7 +29,7 @@ if TYPE_CHECKING:
     from .readers import Reader
     from .reporters import Reporter
     from .rulesets import RulesetSource
-    from .tables import TableSpec
+    from .tables import TableAliases, TableSpec
     from .validators import Validator
 
 PROJECT_NAME = "supervise_rules"
@@ -144,4 +144,30 @@ def register_tables() -> list[TableSpec]:
     :result: all plugins' lists are collected (not first-result-wins). A name
         of a data-contract table or of another plugin's table is a
         ``PluginError``.
+    """
+
+
+@hookspec
+def register_aliases() -> list[TableAliases]:
+    """Contribute other names for tables and their columns, as real exports write them.
+
+    A :class:`supervise_rules.TableAliases` names a table (any table: the data
+    contract's or a plugin's), other sheet, file or JSON key names for it
+    (``names``), and other headers for its columns (``columns``: column ->
+    headers), e.g. ``TableAliases("schools", names=["中小学基本情况"],
+    columns={"students": ["在籍学生数"]})``. Readers match them like the table
+    spec's own aliases: silently, with the same folding (spaces, full-width
+    forms, a trailing unit); headers written differently still go through the
+    variant and close-match steps (READ-09, READ-10). A plugin's own tables
+    declare their aliases in the spec (``col(..., aliases=[...])``,
+    ``table_spec(..., aliases=[...])``) and need not use this hook.
+
+    Arguments: none.
+
+    :returns: a list of ``TableAliases``.
+    :result: all plugins' lists are collected (not first-result-wins) and added
+        to each table's aliases, after every plugin's tables are known. A table
+        or column that does not exist is a ``PluginError`` naming the plugin.
+        An alias that is already another column's header is ignored (the
+        header keeps naming its own column).
     """

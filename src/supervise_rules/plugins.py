@@ -48,6 +48,8 @@ _CONTRIBUTION_HOOKS = {
     "reporters": "register_reporters",
     "rulesets": "register_rulesets",
     "tables": "register_tables",
+    # after tables: aliases may name a plugin's table
+    "aliases": "register_aliases",
 }
 
 
@@ -81,7 +83,10 @@ class PluginHost:
     reporters: dict[str, Any] = field(default_factory=dict)
     rulesets: dict[str, Any] = field(default_factory=dict)
     #: every table readers recognise: the data contract's, then plugins'
+    #: (with the aliases of ``register_aliases`` added)
     tables: dict[str, Any] = field(default_factory=dict)
+    #: the ``TableAliases`` plugins contributed, in registration order
+    aliases: list[Any] = field(default_factory=list)
     plugins: list[PluginInfo] = field(default_factory=list)
     load_errors: list[PluginLoadError] = field(default_factory=list)
     #: contribution name -> plugin name, per kind, for error messages and provenance
@@ -258,6 +263,7 @@ def _collect(host: PluginHost, builtin_names: set[str], distributions: dict) -> 
             for item in items:
                 key = _add(host, kind, item, plugin_name)
                 contributions.setdefault(plugin_name, {}).setdefault(kind, []).append(key)
+    _apply_aliases(host)
     for plugin_name, _plugin in host.pm.list_name_plugin():
         dist, version = distributions.get(plugin_name, (None, None))
         builtin = plugin_name in builtin_names
@@ -283,6 +289,22 @@ def _add(host: PluginHost, kind: str, item: Any, plugin_name: str) -> str:
                 plugin_name, f"reader {key!r} is already provided by plugin {registry_owner[key]!r}"
             )
         host.readers.append(item)
+    elif kind == "aliases":
+        key = getattr(item, "table", None)
+        if key not in host.tables:
+            raise PluginError(
+                plugin_name, f"aliases for table {key!r}, which is not a known table "
+                f"(tables: {', '.join(host.tables)})"
+            )
+        unknown = [c for c in item.columns if c not in host.tables[key].columns]
+        if unknown:
+            raise PluginError(
+                plugin_name, f"aliases for column(s) {', '.join(map(repr, unknown))} of "
+                f"table {key!r}, which has no such column"
+            )
+        host.aliases.append(item)
+        registry_owner.setdefault(key, plugin_name)  # the first; several plugins may add more
+        return key
     elif kind == "tables":
         key = item.name
         if key in host.tables:
@@ -300,6 +322,18 @@ def _add(host: PluginHost, kind: str, item: Any, plugin_name: str) -> str:
         registry[key] = item
     registry_owner[key] = plugin_name
     return key
+
+
+def _apply_aliases(host: PluginHost) -> None:
+    """Each table with the aliases plugins gave it (a copy of the spec: the
+    contract's own specs are never changed)."""
+    from .tables import with_aliases
+
+    by_table: dict[str, list[Any]] = {}
+    for item in host.aliases:
+        by_table.setdefault(item.table, []).append(item)
+    for name, items in by_table.items():
+        host.tables[name] = with_aliases(host.tables[name], items)
 
 
 @functools.cache  # read from the installed metadata, once per built-in plugin otherwise
