@@ -65,7 +65,11 @@ def test_renshu_for_shu_and_a_unit_in_brackets_is_read_with_a_minor_finding(tmp_
     assert "「专任教师人数（人）」按「专任教师数」（full_time_teachers）读取" in read09["message"]["zh"]
     assert "'专任教师人数（人）' was read as '专任教师数' (full_time_teachers)" in \
         read09["message"]["en"]
-    assert read09["evidence"][0]["columns"] == ["full_time_teachers"]
+    evidence = read09["evidence"][0]
+    assert (evidence["columns"], evidence["headers"], evidence["cells"]) == (
+        ["full_time_teachers"], ["专任教师人数（人）"], ["F1"])  # the header cell
+    assert (evidence["file"], evidence["sheet"]) == ("贺兰县2024.xlsx", "学校")
+    assert "工作表「学校」第 1 行表头（单元格 F1）" in read09["message"]["zh"]
     assert not findings(report, "READ-03")
     con02 = [f for f in findings(report, "CON-02") if f["outcome"] == "fail"]
     assert [(f["subject"]["id"], f["observed"], f["required"]["value"]) for f in con02] == [

@@ -292,7 +292,8 @@ def _choose_columns(
         if letter and header_line:
             where = (f"{table_zh}（单元格 {letter}{header_line}）",
                      f"{table_en} (cell {letter}{header_line})")
-        cols.problems += header_findings(spec, match, conv, name, where)
+        cell = f"{letter}{header_line}" if letter and header_line else None
+        cols.problems += header_findings(spec, match, conv, name, where, place=place, cell=cell)
         cols.select[raw_name] = name
         cols.headers[name] = written or name
         if letter:

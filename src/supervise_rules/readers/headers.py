@@ -37,7 +37,8 @@ from fractions import Fraction
 
 from ..models import Finding
 from ..tables import TABLES, ColumnSpec, TableSpec, normalize_header
-from .problems import Place, read_finding
+from .problems import Place
+from .problems import read_finding as _read_finding
 
 # --- folding ----------------------------------------------------------------------------------
 
@@ -479,14 +480,21 @@ def header_findings(
     conv: Conversion | None,
     column: str,
     where: tuple[str, str],
+    *,
+    place: Place | None = None,
+    cell: str | None = None,
 ) -> list[Finding]:
     """READ-09..12 for one header: ``column`` is the frame column it became
     (the contract column, or the header kept as text), ``where`` the header
-    row (or cell) as the clerk finds it. No finding for a header matched
-    exactly or by an alias in the contract's own unit."""
+    row (or cell) as the clerk finds it, ``place`` and ``cell`` (``K4``) the
+    same for the evidence. No finding for a header matched exactly or by an
+    alias in the contract's own unit."""
     zh_w, en_w = where
     written = match.header
     out: list[Finding] = []
+
+    read_finding = functools.partial(
+        _read_finding, place=place, headers=[written], cells=[cell] if cell else None)
     if match.ambiguous:
         if match.rivals:
             c = spec.columns[match.candidates[0]]
@@ -666,6 +674,7 @@ def table_name_findings(match: TableMatch, place: Place) -> list[Finding]:
     close match, READ-10 for one two tables fit equally well; none otherwise."""
     zh_t, en_t = place.table()
     label = match.label
+    read_finding = functools.partial(_read_finding, place=place)
     if match.table is not None and match.how in ("variant", "close"):
         spec = TABLES[match.table]
         how_zh, how_en = (("写法与规范不同", "written differently") if match.how == "variant"
