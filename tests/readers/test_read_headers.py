@@ -112,6 +112,15 @@ def test_traditional_characters_in_headers_and_sheet_names(tmp_path, capsys):
     assert (bal05["outcome"], bal05["observed"]) == ("fail", 7.0)  # 小學 is 小学 (primary)
 
 
+def test_a_manifest_sheet_in_traditional_characters(tmp_path):
+    book = write_xlsx(tmp_path / "b.xlsx", {
+        "說明": [["區縣代碼", "640122"], ["統計截止日期", "2024-09-30"]],
+        "學校": [["學校標識碼", "學段"], ["6401220001", "初中"]]})
+    sub = sr.load_submission(book)
+    assert (sub.manifest.county_code, str(sub.manifest.as_of)) == ("640122", "2024-09-30")
+    assert "READ-06" not in {p.rule_id for p in sub.problems}
+
+
 def test_a_close_header_is_read_with_a_minor_finding_and_a_far_one_is_unknown(folder, capsys):
     folder.add("schools.csv", "学校标识码,学段,学校类型,在校生数,教学仪器设备价值,校长姓名\n"
                               "6401220001,小学,独立设置,1000,1500000,张三\n")

@@ -20,16 +20,20 @@ from ..tables import (
     Manifest,
     normalize_header,
     plugin_tables,
-    resolve_table_name,
 )
 from .assemble import build_manifest, build_table
 from .base import RawTable, Reader
-from .headers import resolve_table, table_name_findings
+from .headers import resolve_table, table_name_findings, variant_key
 from .problems import Place, read_finding
 from .records import document_tables, mapping_table
 
 MANIFEST_FILES = ("submission.yaml", "submission.yml")
 MANIFEST_NAMES = {normalize_header(n) for n in ("manifest", MANIFEST.zh, "清单", "submission")}
+
+
+def _is_manifest(label: str) -> bool:
+    """A sheet or key naming the manifest (``说明``, also in traditional characters: 說明)."""
+    return variant_key(label) in {variant_key(n) for n in MANIFEST_NAMES}
 
 
 def load_submission(source: str | os.PathLike[str] | Mapping[str, Any], *, host: Any = None) -> Submission:
@@ -192,11 +196,11 @@ class _Builder:
             kind_en = "a very hidden sheet (veryHidden: Excel's Unhide does not list it)"
         else:
             kind_zh, kind_en = "隐藏工作表", "a hidden sheet"
-        if normalize_header(label) in MANIFEST_NAMES:
+        if _is_manifest(label):
             table: str | None = "manifest"
             read_zh, read_en = f"已作为清单（{MANIFEST.zh}）读取", "it was read as the manifest"
         else:
-            table = resolve_table_name(label)
+            table = resolve_table(label).table  # add_named says how it was matched
             if table is not None:
                 read_zh = f"已作为「{TABLES[table].zh}」表读取并检查"
                 read_en = f"it was read and checked as table {table}"
@@ -228,7 +232,7 @@ class _Builder:
         )
 
     def add_named(self, raw: RawTable, label: str, place: Place) -> None:
-        if normalize_header(label) in MANIFEST_NAMES:
+        if _is_manifest(label):
             self.add_manifest(raw, place)
             return
         match = resolve_table(label)
