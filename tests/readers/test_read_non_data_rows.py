@@ -9,7 +9,6 @@ import shutil
 from pathlib import Path
 
 import pytest
-from conftest import write_xlsx
 
 from supervise_rules.cli import main
 
@@ -44,6 +43,18 @@ def _totals_row(header: list[str], rows: list[list[str]], label: str = "全县�
         j = header.index(name)
         out[j] = sum(int(r[j]) for r in rows) + (wrong or {}).get(name, 0)
     return out
+
+
+def write_xlsx(path: Path, sheets: dict[str, list[list]]) -> Path:
+    import xlsxwriter
+
+    book = xlsxwriter.Workbook(path)
+    for name, rows in sheets.items():
+        sheet = book.add_worksheet(name)
+        for i, row in enumerate(rows):
+            sheet.write_row(i, 0, row)
+    book.close()
+    return path
 
 
 def _workbook(folder: Path, header, rows, *, totals, footer=True) -> Path:
