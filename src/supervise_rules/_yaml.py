@@ -7,6 +7,7 @@ refuse YAML tags, which mean nothing in our files.
 
 from __future__ import annotations
 
+import functools
 from typing import Any
 
 from ruamel.yaml.comments import CommentedMap, CommentedSeq
@@ -43,3 +44,43 @@ def find_tag(node: Any, line: int | None = None) -> tuple[int | None, str] | Non
         if found:
             return found
     return None
+
+
+def dates_as_written(yaml: Any) -> Any:
+    """Make ``yaml`` (a ``ruamel.yaml.YAML``) keep an impossible date as the text
+    written: ``as_of: 2024-02-30`` or ``expires: 2024-13-01`` look like YAML
+    timestamps, and ruamel.yaml would raise a bare ``ValueError`` (no file, no
+    line) while building them. Kept as text, the value reaches the schema that
+    reads it, which reports it at its line like any other bad value (and a text
+    field such as a reason simply keeps it). Returns ``yaml``."""
+    yaml.Constructor = _keeping_impossible_dates(yaml.Constructor)
+    return yaml
+
+
+@functools.cache
+def _keeping_impossible_dates(base: type) -> type:
+    class Constructor(base):  # type: ignore[valid-type, misc]
+        def construct_yaml_timestamp(self, node: Any, values: Any = None) -> Any:
+            try:
+                return super().construct_yaml_timestamp(node, values)
+            except ValueError:  # month 13, February 30 ...: not a date, but it is what was written
+                return str(node.value)
+
+    Constructor.__name__ = Constructor.__qualname__ = f"DatesAsWritten{base.__name__}"
+    Constructor.add_constructor("tag:yaml.org,2002:timestamp", Constructor.construct_yaml_timestamp)
+    return Constructor
+
+
+def key_lines(text: str) -> dict[str, int]:
+    """The 1-based line of each top-level key of a block mapping (``as_of: …``),
+    found in the text, for messages about a value read by a loader that keeps
+    no positions. A key written twice keeps its first line."""
+    import re
+
+    lines: dict[str, int] = {}
+    for number, line in enumerate(text.splitlines(), start=1):
+        match = re.match(r"""(?:"([^"]*)"|'([^']*)'|([^\s#'"\-?:{\[][^:#]*?))\s*:(?:\s|$)""", line)
+        if match:
+            key = next(g for g in match.groups() if g is not None).strip()
+            lines.setdefault(key, number)
+    return lines

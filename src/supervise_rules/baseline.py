@@ -12,6 +12,7 @@ school closed, the rule was disabled).
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 from dataclasses import dataclass
 from pathlib import Path
@@ -61,18 +62,24 @@ def load_baseline(path: str | Path) -> Baseline:
     path = Path(path)
     name = str(path)
     try:
-        data = json.loads(path.read_text(encoding="utf-8"))
+        text = path.read_text(encoding="utf-8")
+        data = json.loads(text)
     except FileNotFoundError:
         raise BaselineError(f"{name}: no such baseline file") from None
     except (OSError, UnicodeDecodeError) as exc:
         raise BaselineError(f"{name}: cannot be read: {exc}") from None
     except json.JSONDecodeError as exc:
         raise BaselineError(f"{name}:{exc.lineno}: not valid JSON: {exc.msg}") from None
-    return baseline_from_dict(data, source=name)
+    except RecursionError:
+        raise BaselineError(f"{name}: not valid JSON: nested too deeply") from None
+    return baseline_from_dict(data, source=name, text=text)
 
 
-def baseline_from_dict(data: Any, *, source: str = "<baseline>") -> Baseline:
-    """Build a :class:`Baseline` from a parsed JSON report (see :func:`load_baseline`)."""
+def baseline_from_dict(data: Any, *, source: str = "<baseline>", text: str | None = None) -> Baseline:
+    """Build a :class:`Baseline` from a parsed JSON report (see :func:`load_baseline`).
+
+    :param text: the JSON text ``data`` was parsed from, to give problems a line.
+    """
 
     def bad(message: str) -> BaselineError:
         return BaselineError(
@@ -91,6 +98,7 @@ def baseline_from_dict(data: Any, *, source: str = "<baseline>") -> Baseline:
     findings = data["findings"]
     if not isinstance(findings, list):
         raise bad("'findings' is not a list")
+    _check_dates(data, source, text)
     failures: dict[tuple[str, str], BaselineFinding] = {}
     for i, f in enumerate(findings):
         try:
@@ -111,6 +119,45 @@ def baseline_from_dict(data: Any, *, source: str = "<baseline>") -> Baseline:
                 title = None
         failures.setdefault((rule_id, subject.id), BaselineFinding(rule_id, subject, outcome, title))
     return Baseline(source=source, failures=failures)
+
+
+def _check_dates(data: dict[str, Any], source: str, text: str | None) -> None:
+    """The report's dates (``submission.as_of``, each waiver's ``expires``) are
+    real dates: one that is not (2024-02-30) means the file was edited by hand
+    or damaged, and is reported at its line rather than trusted."""
+    submission = data.get("submission")
+    dated: list[tuple[str, str, Any]] = []
+    if isinstance(submission, dict) and "as_of" in submission:
+        dated.append(("submission.as_of", "as_of", submission["as_of"]))
+    for i, f in enumerate(data["findings"]):
+        waiver = f.get("waiver") if isinstance(f, dict) else None
+        if isinstance(waiver, dict) and "expires" in waiver:
+            dated.append((f"findings[{i}].waiver.expires", "expires", waiver["expires"]))
+    for where, key, value in dated:
+        if value is None:
+            continue
+        try:
+            if not isinstance(value, str):
+                raise ValueError("not a text")
+            dt.date.fromisoformat(value)
+        except ValueError as exc:
+            line = json_line(text, key, value) if text is not None else None
+            at = f"{source}:{line}" if line else source
+            raise BaselineError(f"{at}: {where} is {value!r}, not a date (YYYY-MM-DD): {exc}; "
+                                "give a report written with --format json, unedited") from None
+
+
+def json_line(text: str, key: str, value: Any = None) -> int | None:
+    """The 1-based line of the first ``"key": value`` in a JSON text (``value``
+    as JSON encodes it; any value when ``None``), for a located message."""
+    import re
+
+    shown = r'(?:"(?:[^"\\]|\\.)*"|[^,\s}\]]+)' if value is None else re.escape(
+        json.dumps(value, ensure_ascii=False))
+    match = re.search(rf'"{re.escape(key)}"\s*:\s*{shown}', text)
+    if match is None and value is not None:  # written with \u escapes
+        match = re.search(rf'"{re.escape(key)}"\s*:\s*{re.escape(json.dumps(value))}', text)
+    return text.count("\n", 0, match.start()) + 1 if match else None
 
 
 def apply_baseline(report: Report, baseline: Baseline) -> Report:

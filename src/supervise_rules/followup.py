@@ -114,6 +114,31 @@ def _is_report_file(path: Path) -> dict[str, Any] | None:
     return None
 
 
+def _invalid_report(path: Path, exc: Any) -> str:
+    """``report.json:16: not a valid findings report: as_of: …``: the first
+    problem of a pydantic ``ValidationError``, at the line of its key."""
+    from .baseline import json_line
+
+    errors = exc.errors()
+    first = errors[0] if errors else {}
+    loc = tuple(first.get("loc", ()))
+    key = next((str(p) for p in reversed(loc) if isinstance(p, str)), None)
+    value = first.get("input")
+    line = None
+    if key is not None:
+        try:
+            text = path.read_text(encoding="utf-8")
+        except (OSError, UnicodeDecodeError):
+            text = ""
+        plain = value if isinstance(value, str | int | float | bool) else None
+        line = json_line(text, key, plain) or json_line(text, key)
+    where = f"{path}:{line}" if line else str(path)
+    what = ".".join(str(p) for p in loc)
+    more = f" (and {len(errors) - 1} more)" if len(errors) > 1 else ""
+    shown = f"{what}: {first.get('msg', exc)}" if what else str(first.get("msg", exc))
+    return f"{where}: not a valid findings report: {shown}{more}"
+
+
 def report_for(args: argparse.Namespace) -> Report:
     """The report the follow-up commands work on: PATH is a submission (checked
     now against ``--ruleset``) or a JSON report written earlier with ``--format json``."""
@@ -127,7 +152,7 @@ def report_for(args: argparse.Namespace) -> Report:
         try:
             report = Report.model_validate(data)
         except ValidationError as exc:
-            raise SuperviseRulesError(f"{path}: not a valid findings report: {exc}") from None
+            raise SuperviseRulesError(_invalid_report(path, exc)) from None
     else:
         from .engine import check
         from .readers import load_submission

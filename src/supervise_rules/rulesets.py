@@ -151,9 +151,11 @@ def _parse_yaml(text_path: str, text: str) -> _Doc:
     from ruamel.yaml.comments import CommentedMap
     from ruamel.yaml.error import MarkedYAMLError, YAMLError
 
-    from ._yaml import find_tag, plain
+    from ._yaml import dates_as_written, find_tag, plain
 
-    yaml = YAML(typ="rt")  # round-trip keeps positions; it builds no Python objects from tags
+    # round-trip keeps positions; it builds no Python objects from tags; an impossible
+    # date stays text, reported at its line by the schema that reads it
+    yaml = dates_as_written(YAML(typ="rt"))
     try:
         data = yaml.load(text)
     except MarkedYAMLError as exc:

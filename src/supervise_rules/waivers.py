@@ -31,7 +31,7 @@ from ruamel.yaml import YAML
 from ruamel.yaml.comments import CommentedMap, CommentedSeq
 from ruamel.yaml.error import MarkedYAMLError, YAMLError
 
-from ._yaml import find_tag, plain
+from ._yaml import dates_as_written, find_tag, plain
 from .errors import SuperviseRulesError
 from .models import LocalizedText, Outcome, Report, UnusedWaiver, Waiver
 
@@ -123,7 +123,7 @@ def load_waivers(path: str | Path) -> list[LoadedWaiver]:
     except (OSError, UnicodeDecodeError) as exc:
         raise WaiversError([(name, None, f"cannot be read: {exc}")]) from None
     try:
-        data = YAML(typ="rt").load(text)
+        data = dates_as_written(YAML(typ="rt")).load(text)
     except MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
         line = mark.line + 1 if mark is not None else None
@@ -156,6 +156,10 @@ def load_waivers(path: str | Path) -> list[LoadedWaiver]:
                 msg = f"unknown key {loc[-1]!r} (allowed: rule, subject, reason, approved_by, expires)"
             elif err["type"] == "missing":
                 msg = f"missing required key {loc[-1]!r}"
+            elif err["type"].startswith("date") and isinstance(err.get("input"), str):
+                # an impossible date (2024-13-01) is kept as written by the loader
+                why = msg.partition(", ")[2]
+                msg = f"{err['input']!r} is not a date (YYYY-MM-DD)" + (f": {why}" if why else "")
             where = ".".join(str(p) for p in loc)
             problems.append((name, _line(data, loc), f"{where}: {msg}"))
         raise WaiversError(problems) from None

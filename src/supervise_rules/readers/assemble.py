@@ -412,10 +412,11 @@ def build_manifest(raw: RawTable, place: Place) -> Manifest:
     pairs = frame.select(
         pl.col(frame.columns[0]).cast(pl.String).alias("key"),
         pl.col(frame.columns[1]).alias("value"),
-    ).filter(pl.col("key").is_not_null())
+    ).with_row_index("index").filter(pl.col("key").is_not_null())
     known: dict[str, tuple[str, object]] = {}
     extra: dict[str, object] = {}
-    for key, value in pairs.iter_rows():
+    where: dict[str, int] = {}  # manifest field -> sheet row of its entry
+    for index, key, value in pairs.iter_rows():
         name = match_header(MANIFEST, key)
         if name is None:
             # extra keys of a YAML/JSON manifest are kept; in a sheet, rows that
@@ -424,6 +425,9 @@ def build_manifest(raw: RawTable, place: Place) -> Manifest:
                 extra[key.strip()] = value
         elif name not in known:
             known[name] = (key.strip(), value)
+            if raw.header is None:
+                where[name] = int(raw.lines[index]) if raw.lines is not None \
+                    else raw.first_line + index
     if not known:
         return Manifest(**extra)
     one_row = pl.DataFrame(
@@ -435,11 +439,23 @@ def build_manifest(raw: RawTable, place: Place) -> Manifest:
         cells = bad[0]
         written, value = known[cells.column]
         want_en = expected(MANIFEST.columns[cells.column])[1]
-        en = place.table()[1]
+        en = _entry_place(raw, place, written, where.get(cells.column))
         raise SubmissionError(f"{en}: manifest entry '{written}' is {value!r}, not {want_en}.")
     values = {k: v for k, v in typed.drop(ROW).row(0, named=True).items() if v is not None}
     _check_codes(values, known, place)
     return Manifest(**values, **extra)
+
+
+def _entry_place(raw: RawTable, place: Place, key: str, row: int | None) -> str:
+    """Where a manifest entry is: ``submission.yaml:4`` (a text file whose reader
+    gave ``extra["lines"]``, key -> line), ``b.xlsx, sheet '说明', row 3``."""
+    en = place.table()[1]
+    if row is not None:
+        return f"{en}, row {row}" if raw.locator == "row" else f"{en}, line {row}"
+    line = raw.extra.get("lines", {}).get(key) if isinstance(raw.extra.get("lines"), dict) else None
+    if line is not None and place.part is None and place.file:
+        return f"{place.file}:{line}"
+    return en
 
 
 def _check_codes(values: dict[str, object], known: dict[str, tuple[str, object]], place: Place) -> None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import os
 import stat
 from collections.abc import Iterable, Mapping
@@ -11,6 +12,7 @@ from typing import Any
 from ruamel.yaml import YAML
 from ruamel.yaml.error import YAMLError
 
+from .._yaml import dates_as_written, key_lines
 from ..errors import SubmissionError
 from ..models import Finding
 from ..submission import Submission, Table
@@ -136,13 +138,17 @@ def _reader_for(path: Path, readers: dict[str, Reader], display: str) -> Reader:
 
 def _yaml_manifest(path: Path) -> RawTable:
     try:
-        with path.open(encoding="utf-8-sig") as fh:
-            data = YAML(typ="safe").load(fh)
+        text = path.read_text(encoding="utf-8-sig")
+        # an impossible date (as_of: 2024-02-30) stays text: build_manifest reports it at its line
+        data = dates_as_written(YAML(typ="safe")).load(text)
     except (YAMLError, UnicodeDecodeError) as exc:
         raise SubmissionError(f"{path.name} is not valid YAML: {exc}") from exc
+    except OSError as exc:
+        raise SubmissionError(f"{path.name} cannot be read: {exc.strerror or exc}") from None
     if data is None:
         raise SubmissionError(f"{path.name} is empty.")
-    return mapping_table(data, name=path.name, where=path.name)
+    table = mapping_table(data, name=path.name, where=path.name)
+    return dataclasses.replace(table, extra={**table.extra, "lines": key_lines(text)})
 
 
 class _Builder:
