@@ -20,8 +20,12 @@ from .readers.problems import Place
 
 ROW = "__row__"
 LINE = "__line__"
+#: in ``Table.unreadable`` frames: what an implausible cell should have held
+WHY_ZH, WHY_EN = "why_zh", "why_en"
 _ROWS = pl.List(pl.Int64)
 _TEXTS = pl.List(pl.String)
+#: separates cell references while they are one text (never in a cell reference)
+_SEP = "\x1f"
 
 
 @dataclass(frozen=True)
@@ -37,7 +41,8 @@ class TablePlace:
     lines: pl.DataFrame | None = None
     letters: Mapping[str, str] = field(default_factory=dict)
     headers: Mapping[str, str] = field(default_factory=dict)
-    #: ``column, __row__, raw``: cells whose value could not be read (null in the frame)
+    #: ``column, __row__, raw, why_zh, why_en``: cells whose value could not be read
+    #: or was implausible (``why_*``: what it should have been), null in the frame
     unreadable: pl.DataFrame | None = None
 
     @property
@@ -56,6 +61,13 @@ class TablePlace:
             pl.element().replace_strict(old, new, default=pl.element() + self.offset,
                                         return_dtype=pl.Int64))
 
+    def line_of(self, row: pl.Expr) -> pl.Expr:
+        """The clerk's line of one row (a scalar column)."""
+        if self.lines is None:
+            return row + self.offset
+        return row.replace_strict(self.lines.get_column(ROW), self.lines.get_column(LINE),
+                                  default=row + self.offset, return_dtype=pl.Int64)
+
     def header_list(self, columns: list[str], lead: pl.Expr | None) -> pl.Expr:
         static = pl.lit([self.headers.get(c, c) for c in columns], dtype=_TEXTS)
         if lead is None:
@@ -66,16 +78,29 @@ class TablePlace:
             pl.concat_list([shown, static]).list.unique(maintain_order=True))
 
     def cell_list(self, columns: list[str], lead: pl.Expr | None, line: pl.Expr) -> pl.Expr:
-        """The cells (``H32``) of one row's columns; null unless ``line`` is set."""
+        """The cells (``H32``) of one row's columns; null unless ``line`` is set.
+
+        Built as one text split apart: polars concatenates a list of string
+        columns several times slower than it splits one string."""
         text = line.cast(pl.String)
-        cells = [pl.lit(self.letters[c]) + text for c in columns if c in self.letters]
+        letters = list(dict.fromkeys(self.letters[c] for c in columns if c in self.letters))
+        pieces: list[pl.Expr] = []
+        for letter in letters:
+            pieces += [pl.lit(_SEP + letter), text]
+        static = pl.concat_str(pieces).str.slice(1) if pieces else None
         if lead is not None and self.letters:
             letter = lead.replace_strict(dict(self.letters), default=None, return_dtype=pl.String)
-            cells.insert(0, letter + text)
-        if not cells:
+            both = [pl.concat_str([letter, text])]
+            if static is not None:
+                both.append(static)
+            # the lead column may be one of the others, or have no letter
+            listed = pl.concat_str(both, separator=_SEP, ignore_nulls=True).str.split(_SEP)
+            listed = listed.list.unique(maintain_order=True)
+        elif static is not None:
+            listed = static.str.split(_SEP)
+        else:
             return pl.lit(None, dtype=_TEXTS)
-        return pl.when(line.is_not_null()).then(
-            pl.concat_list(cells).list.drop_nulls().list.unique(maintain_order=True))
+        return pl.when(line.is_not_null()).then(listed)
 
     # -- messages -------------------------------------------------------------
 
@@ -119,37 +144,58 @@ class TablePlace:
         return pl.select(self.where(pl.lit(line), pl.lit(cells, dtype=_TEXTS), lang)).item()
 
     def raw_value(self, row: int | None, column: str | None) -> str | None:
-        """The unreadable text a cell held, if it held one."""
+        """The unreadable (or implausible) text a cell held, if it held one."""
+        return self.cell_problem(row, column)[0]
+
+    def cell_problem(self, row: int | None, column: str | None
+                     ) -> tuple[str | None, str | None, str | None]:
+        """``(raw, why_zh, why_en)`` of a cell that held something unreadable
+        (``why_*`` None) or implausible (``why_*``: what it should have been)."""
         if self.unreadable is None or row is None or column is None:
-            return None
+            return None, None, None
         found = self.unreadable.filter((pl.col("column") == column) & (pl.col(ROW) == row))
-        return found.item(0, "raw") if found.height else None
+        if not found.height:
+            return None, None, None
+        return found.item(0, "raw"), found.item(0, WHY_ZH), found.item(0, WHY_EN)
 
 
 def unreadable_frame(table: Any) -> pl.DataFrame | None:
-    """``column, __row__, raw`` of every unreadable cell of a table, or ``None``."""
+    """``column, __row__, raw, why_zh, why_en`` of every unreadable or
+    implausible cell of a table (``why_*`` null for an unreadable one), or ``None``."""
     cells = getattr(table, "unreadable", None) or {}
     if not cells:
         return None
     return pl.concat([
         f.select(pl.lit(column, dtype=pl.String).alias("column"), pl.col(ROW).cast(pl.Int64),
-                 pl.col("raw").cast(pl.String))
+                 pl.col("raw").cast(pl.String),
+                 *(pl.col(w).cast(pl.String) if w in f.columns
+                   else pl.lit(None, dtype=pl.String).alias(w) for w in (WHY_ZH, WHY_EN)))
         for column, f in sorted(cells.items())
     ])
 
 
-def value_wording(kind: pl.Expr, raw: pl.Expr, lang: str) -> pl.Expr:
+def value_wording(kind: pl.Expr, raw: pl.Expr, lang: str, why: pl.Expr | None = None) -> pl.Expr:
     """What happened to a value a rule needed, in the one wording every rule
-    uses: an unreadable cell shows what it held, a blank is missing, a zero
-    denominator is 0."""
+    uses: an unreadable cell shows what it held, an implausible one (``why``:
+    what it should have been, in ``lang``) what it held and why it was left out,
+    a blank is missing, a zero denominator is 0."""
+    why = pl.lit(None, dtype=pl.String) if why is None else why
+    implausible = raw.is_not_null() & why.is_not_null()
     if lang == "zh":
-        return (pl.when(raw.is_not_null())
+        return (pl.when(implausible)
+                .then(pl.concat_str([pl.lit("超出合理范围（原值「"), raw, pl.lit("」，"), why,
+                                     pl.lit("），无法计算本指标")]))
+                .when(raw.is_not_null())
                 .then(pl.concat_str([pl.lit("无法识别（原值「"), raw, pl.lit("」），无法计算本指标")]))
                 .when(kind == "zero").then(pl.lit("为 0，作为分母无法计算本指标"))
                 .otherwise(pl.lit("缺失，无法计算本指标")))
     quoted = pl.concat_str([pl.lit("'"), raw.str.replace_all("'", "\\'", literal=True),
                             pl.lit("'")])
-    return (pl.when(raw.is_not_null())
+    return (pl.when(implausible)
+            .then(pl.concat_str([pl.lit(": the value "), quoted,
+                                 pl.lit(" is outside the plausible range ("), why,
+                                 pl.lit("); the indicator cannot be computed")]))
+            .when(raw.is_not_null())
             .then(pl.concat_str([pl.lit(": the value "), quoted,
                                  pl.lit(" cannot be read; the indicator cannot be computed")]))
             .when(kind == "zero").then(pl.lit(

@@ -19,7 +19,7 @@ from typing import Any
 
 import polars as pl
 
-from .locations import ROW, TablePlace, value_wording
+from .locations import ROW, WHY_EN, WHY_ZH, TablePlace, value_wording
 from .messages import OP_TEXT, VERDICT, Template, parse_template
 from .models import Certainty, Finding, LocalizedText, Outcome, Severity
 
@@ -59,7 +59,7 @@ _EVIDENCE_DTYPE = pl.List(pl.Struct({
 _EVIDENCE_WHERE = ("file", "sheet", "lines", "headers", "cells")
 #: subjects of whole-table findings: their rows are not written into the message
 _AGGREGATE_SUBJECTS = ("county", "submission")
-_LINE, _CELLS = "_loc_line", "_loc_cells"
+_LINE, _LINES, _ONE, _CELLS = "_loc_line", "_loc_lines", "_loc_one", "_loc_cells"
 _ROWS_DTYPE = pl.List(pl.Int64)
 _SHOWN_ROWS = 10
 
@@ -209,22 +209,33 @@ class Part:
         return places.get(self.evidence[0].table)
 
     def _with_location(self, frame: pl.DataFrame, place: TablePlace) -> pl.DataFrame:
-        """``_loc_line`` and ``_loc_cells``: the clerk's line and cells of a
-        finding about one row; for a few rows (duplicates) the lines alone."""
+        """Where the clerk finds the first evidence entry's rows: ``_loc_lines``
+        (every row's line), ``_loc_one`` (the line when there is one row),
+        ``_loc_cells`` (that row's cells) and ``_loc_line`` (the lines a message
+        names: a finding about one row or a few, not a whole table's)."""
         first = self.evidence[0]
         assert first.rows is not None
         if first.rows not in frame.columns:
             return frame
-        rows = _rows_list(frame, first.rows)
-        lines = place.line_list(rows)
-        count = rows.list.len().fill_null(0)
-        row_level = ~pl.col("subject_type").is_in(_AGGREGATE_SUBJECTS) & (count >= 1) & (
-            count <= _SHOWN_ROWS)
         lead = pl.col(first.lead).cast(pl.String) if first.lead else None
-        frame = frame.with_columns(
-            pl.when(row_level).then(lines).alias(_LINE))
-        one = pl.when(pl.col(_LINE).list.len() == 1).then(pl.col(_LINE).list.first())
-        return frame.with_columns(place.cell_list(list(first.columns), lead, one).alias(_CELLS))
+        about_rows = ~pl.col("subject_type").is_in(_AGGREGATE_SUBJECTS)
+        if isinstance(frame.schema[first.rows], pl.List):
+            lines = place.line_list(pl.col(first.rows).cast(_ROWS_DTYPE))
+            frame = frame.with_columns(lines.alias(_LINES))
+            count = pl.col(_LINES).list.len().fill_null(0)
+            frame = frame.with_columns(
+                pl.when(count == 1).then(pl.col(_LINES).list.first()).alias(_ONE),
+                pl.when(about_rows & (count >= 1) & (count <= _SHOWN_ROWS)).then(pl.col(_LINES))
+                .alias(_LINE))
+        else:  # one row per finding, the usual case: no lists until the evidence
+            frame = frame.with_columns(place.line_of(pl.col(first.rows).cast(pl.Int64))
+                                       .alias(_ONE))
+            one = pl.col(_ONE)
+            frame = frame.with_columns(
+                pl.when(one.is_not_null()).then(pl.concat_list([one])).alias(_LINES),
+                pl.when(about_rows & one.is_not_null()).then(pl.concat_list([one])).alias(_LINE))
+        return frame.with_columns(
+            place.cell_list(list(first.columns), lead, pl.col(_ONE)).alias(_CELLS))
 
     def _messages(self, frame: pl.DataFrame, place: TablePlace | None = None
                   ) -> tuple[pl.Series, pl.Series]:
@@ -261,18 +272,24 @@ class Part:
         """``messages`` followed by where the clerk finds the finding's rows
         (data errors already say where they are)."""
         lines = pl.col(_LINE)
-        many = lines.list.len() > 1
-        shown = pl.when(many).then(
-            pl.concat_str([lines.list.eval(pl.element().cast(pl.String)).list.join(
-                "、" if lang == "zh" else ", ")])
-        ).otherwise(lines.list.first().cast(pl.String))
+        located = lines.is_not_null()
+        if errors is not None:
+            located = located & pl.lit(errors).is_null()
+        if not frame.select(located.any()).item():
+            return messages
+        several = frame.select((lines.list.len() > 1).any()).item()
+        if several:  # duplicates: their lines joined; worded only when there are any
+            many: pl.Expr | None = lines.list.len() > 1
+            shown = pl.when(many).then(
+                lines.list.eval(pl.element().cast(pl.String)).list.join(
+                    "、" if lang == "zh" else ", ")
+            ).otherwise(pl.col(_ONE).cast(pl.String))
+        else:
+            many, shown = None, pl.col(_ONE)
         # the message names the rule's own column; the evidence has every cell
         where = place.where(shown, pl.col(_CELLS).list.head(1), lang, plural=many, inline=True)
         suffix = pl.concat_str([pl.lit("（" if lang == "zh" else " ("), where,
                                 pl.lit("）" if lang == "zh" else ")")])
-        located = lines.is_not_null()
-        if errors is not None:
-            located = located & pl.lit(errors).is_null()
         return frame.with_columns(_m=pl.lit(messages)).select(
             pl.when(located).then(pl.concat_str([pl.col("_m"), suffix])).otherwise(pl.col("_m"))
         ).to_series()
@@ -331,16 +348,19 @@ class Part:
         count = rows.list.len().fill_null(0)
         shown = shown_rows.list.head(_SHOWN_ROWS).cast(pl.List(pl.String)).list.join(", ") + \
             pl.when(count > _SHOWN_ROWS).then(pl.lit("…")).otherwise(pl.lit(""))
-        raw = pl.lit(None, dtype=pl.String)
+        raw = why = pl.lit(None, dtype=pl.String)
         if place is not None and place.unreadable is not None:
             # the value the cell held, when it held one that could not be read
+            # (or one that was implausible: then also what it should have been)
             cells = frame.select(column=pl.col("error_column").cast(pl.String),
                                  **{ROW: _rows_list(frame, self.evidence[0].rows).list.first()
                                     if self.evidence and self.evidence[0].rows
                                     else pl.lit(None, dtype=pl.Int64)})
-            raw = pl.lit(cells.join(place.unreadable, on=["column", ROW], how="left",
-                                    maintain_order="left").get_column("raw"))
-        what = value_wording(pl.col("error_kind"), raw, lang)
+            held = cells.join(place.unreadable, on=["column", ROW], how="left",
+                              maintain_order="left")
+            raw = pl.lit(held.get_column("raw"))
+            why = pl.lit(held.get_column(WHY_ZH if lang == "zh" else WHY_EN))
+        what = value_wording(pl.col("error_kind"), raw, lang, why)
         if place is not None:
             letter = column.replace_strict(dict(place.letters), default=None,
                                            return_dtype=pl.String) if place.letters else \
@@ -382,7 +402,7 @@ class Part:
             return pl.lit([], dtype=_EVIDENCE_DTYPE)
         places = places or {}
         entries = []
-        for e in self.evidence:
+        for i, e in enumerate(self.evidence):
             place = places.get(e.table)
             rows = _rows_list(frame, e.rows) if e.rows else pl.lit(None, dtype=_ROWS_DTYPE)
             lead = pl.col(e.lead).cast(pl.String) if e.lead else None
@@ -393,16 +413,22 @@ class Part:
                     "headers": pl.lit(None, dtype=pl.List(pl.String)),
                     "cells": pl.lit(None, dtype=pl.List(pl.String))}
             else:
-                lines = place.line_list(rows) if e.rows else pl.lit(None, dtype=_ROWS_DTYPE)
-                one = pl.when(lines.list.len() == 1).then(lines.list.first())
+                if i == 0 and _LINES in frame.columns:  # worked out for the messages
+                    lines, cells = pl.col(_LINES), pl.col(_CELLS)
+                elif e.rows:
+                    lines = place.line_list(rows)
+                    one = pl.when(lines.list.len() == 1).then(lines.list.first())
+                    cells = place.cell_list(list(e.columns), lead, one)
+                else:
+                    lines = pl.lit(None, dtype=_ROWS_DTYPE)
+                    cells = pl.lit(None, dtype=pl.List(pl.String))
                 where = {
                     "file": pl.lit(place.file, dtype=pl.String),
                     "sheet": pl.lit(place.sheet, dtype=pl.String),
                     "lines": lines if place.locator != "record" else pl.lit(None,
                                                                             dtype=_ROWS_DTYPE),
                     "headers": place.header_list(list(e.columns), lead),
-                    "cells": place.cell_list(list(e.columns), lead, one)
-                    if e.rows else pl.lit(None, dtype=pl.List(pl.String)),
+                    "cells": cells,
                 }
             entries.append(pl.struct(
                 table=pl.lit(e.table, dtype=pl.String), rows=rows, columns=_columns_list(e),
