@@ -22,10 +22,20 @@ from typing import TYPE_CHECKING, Any, get_args
 import narwhals as nw
 import polars as pl
 
-from .models import Finding, LocalizedText, Outcome, RulesetInfo, SubjectType, SubmissionInfo, ToolInfo
-from .report import Report
-from .rulesets import ResolvedRule, Ruleset, load_ruleset
 from .locations import places_of
+from .models import (
+    Evidence,
+    Finding,
+    LocalizedText,
+    Outcome,
+    RulesetInfo,
+    SubjectType,
+    SubmissionInfo,
+    ToolInfo,
+)
+from .report import Report
+from .rules import named_tables
+from .rulesets import ResolvedRule, Ruleset, load_ruleset
 from .store import (
     STAT,
     EvidenceColumn,
@@ -163,11 +173,30 @@ class _Run:
                 parts = [_finished(p) for p in self.pending]
                 if self.findings:
                     parts += parts_from_findings(self.findings, _meta(self.ctx.rule))
-                return [p for p in parts if p.stats is not None and p.stats.height]
+                parts = [p for p in parts if p.stats is not None and p.stats.height]
+                # a rule that ran says so: never silently absent from the report
+                return parts or parts_from_findings([_nothing_to_check(self.ctx)],
+                                                    _meta(self.ctx.rule))
             except Exception as exc:  # the frame of one rule must not abort the others
                 self._fail(exc)
         assert self.error is not None
         return parts_from_findings([self.error])
+
+
+def _nothing_to_check(ctx: RuleContext) -> Finding:
+    """The finding of a rule that found no subject to check in the submission
+    (no open case, no teaching point …): not applicable, and said so."""
+    from .tables import TABLES
+
+    tables = [t for t in TABLES if t in named_tables(ctx.rule.params, TABLES)]
+    return ctx.finding(
+        outcome=Outcome.not_applicable,
+        subject=ctx.submission_subject(),
+        message=LocalizedText(
+            zh="提交数据中没有本规则适用的对象，本规则没有检查结果",
+            en="The submission holds nothing this rule applies to, so it has no result"),
+        evidence=[Evidence(table=t, rows=None, columns=[]) for t in tables],
+    )
 
 
 #: Queries per ``collect_all`` batch. A rule's queries always share a batch (its

@@ -121,3 +121,28 @@ class RulesetFile(_Strict):
     @classmethod
     def _version_as_text(cls, value: Any) -> Any:
         return str(value) if isinstance(value, int | float) else value
+
+
+def _is_table_key(key: str | None) -> bool:
+    return key is not None and (key in ("table", "tables") or key.endswith(("_table", "_tables")))
+
+
+def named_tables(params: Any, known: Any) -> set[str]:
+    """The tables (among ``known`` names) a rule's parameters name, at any depth:
+    the values of ``table``, ``tables``, ``*_table`` and ``*_tables`` keys."""
+    if hasattr(params, "model_dump"):
+        params = params.model_dump()
+    out: set[str] = set()
+
+    def walk(value: Any, key: str | None) -> None:
+        if isinstance(value, dict):
+            for k, v in value.items():
+                walk(v, str(k))
+        elif isinstance(value, list | tuple):
+            for v in value:
+                walk(v, key)
+        elif isinstance(value, str) and _is_table_key(key) and value in known:
+            out.add(value)
+
+    walk(params, None)
+    return out

@@ -48,6 +48,7 @@ from typing import Any
 
 from .contract import KINDS, MANIFEST_ZH, header_with_unit, own_description, unit_text
 from .errors import SuperviseRulesError
+from .rules import named_tables
 from .tables import CORE_TABLES, MANIFEST, TABLES, ColumnSpec, TableSpec
 
 #: the workbook's creation date (xlsxwriter would stamp the current time)
@@ -84,21 +85,6 @@ class TemplatePlan:
                 f"the tables the rules of ruleset {self.ruleset} use ({names_en})")
 
 
-def _is_table_key(key: str | None) -> bool:
-    return key is not None and (key in ("table", "tables") or key.endswith(("_table", "_tables")))
-
-
-def _named_tables(value: Any, key: str | None, known: Mapping[str, TableSpec], out: set[str]) -> None:
-    if isinstance(value, Mapping):
-        for k, v in value.items():
-            _named_tables(v, str(k), known, out)
-    elif isinstance(value, list | tuple):
-        for v in value:
-            _named_tables(v, key, known, out)
-    elif isinstance(value, str) and _is_table_key(key) and value in known:
-        out.add(value)
-
-
 def ruleset_tables(ruleset: Any, tables: Mapping[str, TableSpec] | None = None) -> tuple[list[str], bool]:
     """The tables the rules of ``ruleset`` name in their parameters, in contract
     order, and whether every rule names at least one (``False``: the list may
@@ -107,9 +93,7 @@ def ruleset_tables(ruleset: Any, tables: Mapping[str, TableSpec] | None = None) 
     used: set[str] = set()
     complete = True
     for rule in ruleset.rules:
-        params = rule.params.model_dump() if hasattr(rule.params, "model_dump") else rule.params
-        found: set[str] = set()
-        _named_tables(params, None, known, found)
+        found = named_tables(rule.params, known)
         complete = complete and bool(found)
         used |= found
     return [name for name in known if name in used], complete

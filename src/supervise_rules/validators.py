@@ -224,7 +224,9 @@ class RuleContext:
             if tbl is None:
                 gaps[table] = None
                 continue
-            missing = [c for c in dict.fromkeys(columns) if c not in tbl.frame.columns]
+            # the columns naming a row's subject are needed by every rule on the table
+            needed = dict.fromkeys([*subject_id_columns(table), *columns])
+            missing = [c for c in needed if c not in tbl.frame.columns]
             if missing and gaps.get(table, []) is not None:
                 gaps[table] = list(dict.fromkeys([*(gaps.get(table) or []), *missing]))
         if not gaps:

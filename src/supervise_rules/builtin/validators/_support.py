@@ -173,7 +173,9 @@ def table_problem(ctx: RuleContext, table: str, columns: Iterable[str]) -> list[
     tbl = ctx.table(table)
     if tbl is None:
         return None
-    missing = [c for c in dict.fromkeys(columns) if c not in tbl.frame.columns]
+    # the columns naming a row's subject are needed by every rule on the table
+    needed = dict.fromkeys([*subject_id_columns(table), *columns])
+    missing = [c for c in needed if c not in tbl.frame.columns]
     return missing or False
 
 
