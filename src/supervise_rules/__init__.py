@@ -40,11 +40,13 @@ from .tables import ColumnSpec, TableAliases, TableSpec, col, table_spec
 from .validators import RESULT_COLUMNS, EvidenceSpec, Params, Rows, RuleContext, RuleResult, Validator
 
 
-def load_submission(source: Any, *, host: PluginHost | None = None) -> Submission:
-    """Load a submission from a folder, workbook, JSON file or JSON-shaped dict."""
+def load_submission(source: Any, *, host: PluginHost | None = None,
+                    follow_symlinks: bool = False) -> Submission:
+    """Load a submission from a folder, workbook, JSON file or JSON-shaped dict
+    (a folder's file linking outside the folder only with ``follow_symlinks``)."""
     from .readers import load_submission as _load
 
-    return _load(source, host=host)
+    return _load(source, host=host, follow_symlinks=follow_symlinks)
 
 
 def __getattr__(name: str) -> Any:

@@ -67,8 +67,9 @@ def _check_parser() -> argparse.ArgumentParser:
                    help="list passing findings too (they are always counted in the summary)")
     p.add_argument("--backend", choices=("polars", "duckdb"), default="polars",
                    help="where column expressions run (default polars)")
-    from .followup import add_followup_options
+    from .followup import add_followup_options, add_symlink_option
 
+    add_symlink_option(p)
     add_followup_options(p)
     _common(p)
     return p
@@ -134,7 +135,11 @@ def _warn(message: str) -> None:
 
 def _to_stderr(label: str, style: str, message: str) -> None:
     """``label: message`` on stderr, coloured on a terminal. rich is imported only
-    then: a nightly run writing to files or pipes never pays for it."""
+    then: a nightly run writing to files or pipes never pays for it. The message
+    may quote the data (a file, sheet or cell): its control characters are shown as U+FFFD."""
+    from .safetext import plain
+
+    message = plain(message)
     if not sys.stderr.isatty():
         sys.stderr.write(f"{label}: {message}\n")
         sys.stderr.flush()
@@ -165,7 +170,7 @@ def cmd_check(argv: list[str]) -> int:
     if reporter.binary and to_stdout and (args.output is None or to_terminal):
         raise SuperviseRulesError(f"format {args.format!r} is binary: give --output FILE "
                                   "(or --output - to send it down a pipe)")
-    submission = load_submission(args.path, host=host)
+    submission = load_submission(args.path, host=host, follow_symlinks=args.follow_symlinks)
     ruleset_ref = args.ruleset or getattr(submission.manifest, "ruleset", None) or DEFAULT_RULESET
     ruleset = load_ruleset(ruleset_ref, host=host)
     from .followup import apply_followup, rule_progress
@@ -231,17 +236,19 @@ def cmd_list_rules(argv: list[str]) -> int:
     from rich.console import Console
     from rich.table import Table
 
-    console = Console(highlight=False)
-    table = Table(title=f"{ruleset.title.get(args.lang)} ({ruleset.id} {ruleset.version})")
+    from .safetext import rich_text
+
+    console = Console(highlight=False, markup=False, emoji=False)  # a ruleset's text is not markup
+    table = Table(title=rich_text(f"{ruleset.title.get(args.lang)} ({ruleset.id} {ruleset.version})"))
     for col in ("id", "title", "work point", "severity", "certainty", "validator"):
         table.add_column(col)
     for row in rows:
-        table.add_row(row["id"], row["title"], row["work_point"] or "", row["severity"],
-                      row["certainty"], row["validator"])
+        table.add_row(*(rich_text(row[k] or "") for k in ("id", "title", "work_point", "severity",
+                                                           "certainty", "validator")))
     console.print(table)
     if ruleset.disabled:
-        console.print("Disabled: " + "; ".join(
-            f"{rid} ({d.reason})" for rid, d in sorted(ruleset.disabled.items())))
+        console.print(rich_text("Disabled: " + "; ".join(
+            f"{rid} ({d.reason})" for rid, d in sorted(ruleset.disabled.items()))))
     return ExitCode.OK
 
 
@@ -254,7 +261,9 @@ def cmd_explain(argv: list[str]) -> int:
     _common(p)
     args = p.parse_args(argv)
     host = _host(args.plugin)
-    sys.stdout.write(explain_rule(args.rule_id, args.ruleset, host=host, lang=args.lang))
+    from .safetext import plain
+
+    sys.stdout.write(plain(explain_rule(args.rule_id, args.ruleset, host=host, lang=args.lang)))
     return ExitCode.OK
 
 

@@ -4,17 +4,23 @@ The self-check report (:mod:`supervise_rules.selfcheck`) and the rectification
 notices (:mod:`supervise_rules.notices`) are built as a list of blocks (title,
 heading, paragraph, table, signature lines) and then rendered as a
 self-contained HTML page (inline CSS, no external URL, printable on A4), as
-Markdown, or as an xlsx sheet. Every text goes through :func:`html.escape` in
-HTML; in xlsx, text cells are written with ``write_string`` and numbers with
-``write_number``, so no cell ever becomes a formula.
+Markdown, or as an xlsx sheet. Every text is made inert first
+(:mod:`supervise_rules.safetext`: no control character or bidirectional
+override), then goes through :func:`html.escape` in HTML and
+:func:`~supervise_rules.safetext.markdown_text` in Markdown; in xlsx, text cells
+are written with ``write_string`` and numbers with ``write_number``, so no cell
+ever becomes a formula.
 """
 
 from __future__ import annotations
 
 import html
 import io
+import urllib.parse
 from dataclasses import dataclass, field
 from typing import Literal
+
+from .safetext import markdown_text, plain
 
 Status = Literal["pass", "fail", "error", "not_applicable", "waived"]
 
@@ -144,7 +150,7 @@ td.not_applicable { color: #666; }
 
 def render_html(doc: Document) -> str:
     """A single self-contained HTML page (no script, no external resource)."""
-    e = html.escape
+    e = _e
     out = [
         "<!DOCTYPE html>",
         '<html lang="zh-CN">',
@@ -187,6 +193,15 @@ def render_html(doc: Document) -> str:
     return "\n".join(out)
 
 
+def _e(text: object) -> str:
+    return html.escape(plain(text), quote=True)
+
+
+def _href(href: str) -> str:
+    """A relative link as written, with anything that could end it percent-encoded."""
+    return urllib.parse.quote(plain(href), safe="/._-~#")
+
+
 def _td(c: Cell) -> str:
     classes = []
     if c.align == "right":
@@ -198,9 +213,9 @@ def _td(c: Cell) -> str:
     attrs = f' class="{" ".join(classes)}"' if classes else ""
     if c.status:
         attrs += f' data-status="{c.status}"'
-    text = html.escape(c.text)
+    text = _e(c.text)
     if c.href:
-        text = f'<a href="{html.escape(c.href)}">{text}</a>'
+        text = f'<a href="{_e(_href(c.href))}">{text}</a>'
     return f"<td{attrs}>{text}</td>"
 
 
@@ -208,11 +223,8 @@ def _td(c: Cell) -> str:
 
 
 def _md(text: str) -> str:
-    """Escape what would change a Markdown table or inline formatting."""
-    out = text.replace("\\", "\\\\").replace("|", "\\|").replace("\n", " ")
-    for ch in "*_`[]<>#":
-        out = out.replace(ch, "\\" + ch)
-    return out
+    """Text shown literally in Markdown, also inside a table cell (one line)."""
+    return markdown_text(text)
 
 
 def render_markdown(doc: Document) -> str:
@@ -235,7 +247,7 @@ def render_markdown(doc: Document) -> str:
                                       for i in range(len(block.columns))) + "|")
             for row in block.rows:
                 out.append("| " + " | ".join(
-                    f"[{_md(c.text)}](<{c.href}>)" if c.href else _md(c.text) for c in row) + " |")
+                    f"[{_md(c.text)}](<{_href(c.href)}>)" if c.href else _md(c.text) for c in row) + " |")
             out.append("")
         elif isinstance(block, Signature):
             for label, value in block.lines:
@@ -259,7 +271,7 @@ def render_xlsx(doc: Document, *, sheet_name: str = "报告",
     buf = io.BytesIO()
     wb = xlsxwriter.Workbook(buf, {"in_memory": True, "strings_to_formulas": False,
                                    "strings_to_urls": False, "strings_to_numbers": False})
-    wb.set_properties({"title": doc.title, "author": "supervise-rules"})
+    wb.set_properties({"title": plain(doc.title), "author": "supervise-rules"})
     f = _Formats(wb)
     ws = wb.add_worksheet(_sheet_name(sheet_name))
     width = max([len(b.columns) for b in doc.blocks if isinstance(b, TableBlock)] + [4])
@@ -279,7 +291,7 @@ def render_xlsx(doc: Document, *, sheet_name: str = "报告",
                 row += 1
             row += 1
         elif isinstance(block, Heading):
-            ws.write_string(row, 0, block.text, f.heading)
+            ws.write_string(row, 0, _xl(block.text), f.heading)
             row += 1
         elif isinstance(block, Paragraph):
             _merged(ws, row, 0, width - 1, block.text, f.para_em if block.emphasis else f.para)
@@ -287,14 +299,14 @@ def render_xlsx(doc: Document, *, sheet_name: str = "报告",
             row += 1
         elif isinstance(block, TableBlock):
             if block.caption:
-                ws.write_string(row, 0, block.caption, f.caption)
+                ws.write_string(row, 0, _xl(block.caption), f.caption)
                 row += 1
             row = _write_table(ws, f, block, row)
             row += 1
         elif isinstance(block, Signature):
             row += 1
             for label, value in block.lines:
-                ws.write_string(row, 0, label, f.sign_label)
+                ws.write_string(row, 0, _xl(label), f.sign_label)
                 _merged(ws, row, 1, 3, value, f.sign_line)
                 ws.set_row(row, 24)
                 row += 1
@@ -346,14 +358,14 @@ class _Formats:
 
 def _write_table(ws, f: _Formats, block: TableBlock, row: int) -> int:
     for col, name in enumerate(block.columns):
-        ws.write_string(row, col, name, f.header)
+        ws.write_string(row, col, _xl(name), f.header)
     row += 1
     for values in block.rows:
         for col, c in enumerate(values):
             if c.number is not None:
                 ws.write_number(row, col, c.number, f.cell(c))
             else:
-                ws.write_string(row, col, c.text, f.cell(c))
+                ws.write_string(row, col, _xl(c.text), f.cell(c))
         row += 1
     return row
 
@@ -361,7 +373,12 @@ def _write_table(ws, f: _Formats, block: TableBlock, row: int) -> int:
 def _merged(ws, row: int, first: int, last: int, text: str, fmt) -> None:
     """A merged cell whose text is written with ``write_string`` (never a formula)."""
     ws.merge_range(row, first, row, last, "", fmt)
-    ws.write_string(row, first, text, fmt)
+    ws.write_string(row, first, _xl(text), fmt)
+
+
+def _xl(text: str) -> str:
+    """A cell's text: no control characters, within Excel's 32,767 characters."""
+    return plain(text)[:32767]
 
 
 def _text_width(text: str) -> int:
@@ -370,7 +387,7 @@ def _text_width(text: str) -> int:
 
 def _sheet_name(name: str) -> str:
     bad = set("[]:*?/\\")
-    return "".join("_" if ch in bad else ch for ch in name)[:31] or "Sheet"
+    return "".join("_" if ch in bad else ch for ch in plain(name))[:31] or "Sheet"
 
 
 __all__ = [

@@ -48,6 +48,13 @@ def add_followup_options(p: argparse.ArgumentParser, *, fail_on_new: bool = True
                        help="exit status 1 only for failures that are new since --baseline")
 
 
+def add_symlink_option(p: argparse.ArgumentParser) -> None:
+    """``--follow-symlinks``: read a folder's files that link to outside it."""
+    p.add_argument("--follow-symlinks", action="store_true",
+                   help="read a table file or manifest of the folder that is a symbolic link "
+                   "to outside the folder (refused by default)")
+
+
 def apply_followup(report: Report, args: argparse.Namespace) -> Report:
     """Apply ``--waivers`` and ``--baseline`` from parsed arguments to a report."""
     if getattr(args, "fail_on_new", False) and args.baseline is None:
@@ -159,7 +166,7 @@ def report_for(args: argparse.Namespace) -> Report:
         from .rulesets import load_ruleset
 
         host = _host(args.plugin)
-        submission = load_submission(args.path, host=host)
+        submission = load_submission(args.path, host=host, follow_symlinks=args.follow_symlinks)
         ref = args.ruleset or getattr(submission.manifest, "ruleset", None) or DEFAULT_RULESET
         ruleset = load_ruleset(ref, host=host)
         with rule_progress() as progress:
@@ -173,6 +180,7 @@ def _source_options(p: argparse.ArgumentParser) -> None:
     p.add_argument("--backend", choices=("polars", "duckdb"), default="polars")
     p.add_argument("--plugin", action="append", default=[], metavar="MODULE",
                    help="load a local plugin module (repeatable)")
+    add_symlink_option(p)
 
 
 def _emit(data: str | bytes, output: Path | None, what: str) -> None:
@@ -240,4 +248,5 @@ def cmd_notices(argv: list[str]) -> int:
     return ExitCode.OK
 
 
-__all__ = ["add_followup_options", "apply_followup", "cmd_notices", "cmd_report", "rule_progress"]
+__all__ = ["add_followup_options", "add_symlink_option", "apply_followup", "cmd_notices", "cmd_report",
+           "rule_progress"]

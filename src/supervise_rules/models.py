@@ -169,6 +169,19 @@ class RulesetInfo(_Frozen):
     title: str
 
 
+class InputFile(_Frozen):
+    """A file a submission was read from, so that a sealed report can be tied to
+    the exact data it checked."""
+
+    #: relative to the submission folder, POSIX form (``schools.csv``); for a
+    #: single-file submission, the file's name
+    path: str
+    #: SHA-256 of the file's bytes, lowercase hex
+    sha256: str = Field(pattern="^[0-9a-f]{64}$")
+    #: the file's size in bytes
+    bytes: int = Field(ge=0)
+
+
 class SubmissionInfo(_Frozen):
     county_code: str | None = None
     county_name: str | None = None
@@ -179,6 +192,8 @@ class SubmissionInfo(_Frozen):
     as_of: _dt.date | None = None
     source: str | None = None
     encoding: dict[str, str] | None = _optional()
+    #: every file read (the manifest included), by path; none for data given in memory
+    files: list[InputFile] | None = _optional()
 
 
 class Summary(_Frozen):

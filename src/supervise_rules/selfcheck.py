@@ -406,6 +406,13 @@ def build_document(sc: SelfCheck) -> Document:
         ],
         id="basic",
     ))
+    if sub.files:  # ties the sealed report to the exact files it was computed from
+        doc.add(TableBlock(
+            columns=["文件", "SHA-256", "字节数"],
+            rows=[[cell(f.path), cell(f.sha256), Cell(f"{f.bytes:,}", number=f.bytes,
+                                                      num_format="#,##0", align="right")]
+                  for f in sub.files],
+            caption="数据文件及其 SHA-256", id="files"))
 
     doc.add(Heading("二、资源配置（7 项指标）"))
     doc.add(Paragraph("每所学校（学段）7 项指标均须达到标准；至少 6 项达标、其余项不低于标准的 85%，"

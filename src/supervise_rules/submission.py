@@ -13,7 +13,7 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from .models import Finding
+from .models import Finding, InputFile
 from .tables import Manifest
 
 ROW = "__row__"
@@ -71,6 +71,10 @@ class Submission(BaseModel):
     source: str | None = None
     encodings: dict[str, str] = Field(
         default_factory=dict, description="file -> detected text encoding"
+    )
+    files: list[InputFile] = Field(
+        default_factory=list,
+        description="every file read (path relative to the submission, SHA-256, size), by path",
     )
     problems: list[Finding] = Field(
         default_factory=list, description="READ-xx findings: cells that could not be read"

@@ -34,6 +34,7 @@ def normalized(report: sr.Report) -> str:
     data = report.to_json_dict()
     data["submission"].pop("source")
     data["submission"].pop("encoding", None)
+    data["submission"].pop("files", None)  # the container's own files and digests
     for finding in data["findings"]:
         for entry in finding["evidence"]:
             for key in _WHERE:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+import hashlib
 import os
 import stat
 from collections.abc import Iterable, Mapping
@@ -14,7 +15,7 @@ from ruamel.yaml.error import YAMLError
 
 from .._yaml import dates_as_written, key_lines
 from ..errors import SubmissionError
-from ..models import Finding
+from ..models import Finding, InputFile
 from ..submission import Submission, Table
 from ..tables import (
     MANIFEST,
@@ -38,14 +39,22 @@ def _is_manifest(label: str) -> bool:
     return variant_key(label) in {variant_key(n) for n in MANIFEST_NAMES}
 
 
-def load_submission(source: str | os.PathLike[str] | Mapping[str, Any], *, host: Any = None) -> Submission:
+def load_submission(source: str | os.PathLike[str] | Mapping[str, Any], *, host: Any = None,
+                    follow_symlinks: bool = False) -> Submission:
     """Read a submission from a folder, a workbook, a JSON document, any single
     table file, or an in-memory mapping ``{"manifest": {...}, "schools": [...]}``
     whose tables are lists of records or data frames (polars, pandas ...).
 
+    Every file read is listed in ``Submission.files`` with its SHA-256 (a
+    submission given in memory has none).
+
     :param host: a :class:`~supervise_rules.plugins.PluginHost` whose readers
         to use; by default a fresh host with the built-in and installed plugins.
-    :raises SubmissionError: a file cannot be read at all, or the manifest is bad.
+    :param follow_symlinks: read a folder's table file or manifest that is a
+        symbolic link resolving outside the folder; without it such a file is
+        refused (a link resolving inside the folder is always read).
+    :raises SubmissionError: a file cannot be read at all, the manifest is bad,
+        or a file is a link to outside the folder.
     """
     if host is None:
         from ..plugins import get_plugin_host
@@ -53,21 +62,24 @@ def load_submission(source: str | os.PathLike[str] | Mapping[str, Any], *, host:
         host = get_plugin_host()
     # the host's plugin tables (register_tables hook) become known tables
     with plugin_tables(getattr(host, "tables", {})):
-        return _load_submission(source, host)
+        return _load_submission(source, host, follow_symlinks)
 
 
-def _load_submission(source: str | os.PathLike[str] | Mapping[str, Any], host: Any) -> Submission:
+def _load_submission(source: str | os.PathLike[str] | Mapping[str, Any], host: Any,
+                     follow_symlinks: bool = False) -> Submission:
     if isinstance(source, Mapping):
         builder = _Builder(source=None)
         builder.add_document(source)
         return builder.finish()
     path = Path(source)
     readers = _readers_by_suffix(host)
-    builder = _Builder(source=str(source))
+    builder = _Builder(source=shown_name(str(source)))
     if path.is_dir():
-        _load_folder(path, readers, builder)
+        _load_folder(path, readers, builder, follow_symlinks)
     elif path.is_file():
-        builder.add_file(path, path.name, _reader_for(path, readers, path.name))
+        name = shown_name(path.name)
+        builder.add_file(path, name, _reader_for(path, readers, name))
+        builder.record(path, name)
     else:
         raise SubmissionError(f"{source} does not exist.")
     if not builder.tables:  # files a clerk sent, none of them a table: a usage error
@@ -75,11 +87,15 @@ def _load_submission(source: str | os.PathLike[str] | Mapping[str, Any], host: A
     return builder.finish()
 
 
-def _load_folder(folder: Path, readers: dict[str, Reader], builder: _Builder) -> None:
+def _load_folder(folder: Path, readers: dict[str, Reader], builder: _Builder,
+                 follow_symlinks: bool = False) -> None:
+    root = folder.resolve()
     manifest = None
     for name in MANIFEST_FILES:
         if (folder / name).is_file():
+            _check_inside(folder / name, root, follow_symlinks)
             builder.add_manifest(_yaml_manifest(folder / name), Place(name, None, "record"))
+            builder.record(folder / name, name)
             manifest = name
             break
     for path in sorted(folder.iterdir()):
@@ -87,9 +103,55 @@ def _load_folder(folder: Path, readers: dict[str, Reader], builder: _Builder) ->
             continue
         reader = readers.get(path.suffix.lower())
         if path.is_file() and reader is not None and path.name not in MANIFEST_FILES:
-            builder.add_file(path, path.name, reader)
+            _check_inside(path, root, follow_symlinks)
+            builder.add_file(path, shown_name(path.name), reader)
+            builder.record(path, shown_name(path.name))
         elif path.is_file() or path.is_dir():
-            builder.not_read(path.name, *_why_not_read(path, readers, manifest))
+            builder.not_read(shown_name(path.name), *_why_not_read(path, readers, manifest))
+
+
+def _check_inside(path: Path, root: Path, follow_symlinks: bool) -> None:
+    """Refuse a file of the folder that is a symbolic link resolving
+    outside the folder, unless links are to be followed: the report must be
+    about the data the clerk put in the folder, not about a file elsewhere."""
+    if follow_symlinks:
+        return
+    target = path.resolve()
+    if target.is_relative_to(root):
+        return
+    raise SubmissionError(
+        f"{shown_name(path.name)} is a symbolic link to {shown_name(str(target))}, outside the "
+        f"submission folder {shown_name(str(root))}: it was not read. Copy the file into the "
+        "folder, or give --follow-symlinks (library: follow_symlinks=True) to read it where it is."
+    )
+
+
+def shown_name(name: str) -> str:
+    """A file name as text: bytes that are not UTF-8 (kept by the file system as
+    surrogate escapes, which no output can encode) shown as U+FFFD."""
+    try:
+        name.encode("utf-8")
+    except UnicodeEncodeError:
+        return name.encode("utf-8", "surrogateescape").decode("utf-8", "replace")
+    return name
+
+
+#: bytes read at a time to compute a file's digest
+DIGEST_CHUNK = 1 << 20
+
+
+def file_digest(path: Path, name: str) -> InputFile:
+    """The SHA-256 and size of a file, read in 1 MiB chunks (never whole)."""
+    digest = hashlib.sha256()
+    size = 0
+    try:
+        with path.open("rb") as fh:
+            while chunk := fh.read(DIGEST_CHUNK):
+                digest.update(chunk)
+                size += len(chunk)
+    except OSError as exc:
+        raise SubmissionError(f"{name} cannot be read: {exc.strerror or exc}.") from exc
+    return InputFile(path=name, sha256=digest.hexdigest(), bytes=size)
 
 
 #: files the system, not the clerk, puts in a folder (hidden on Windows)
@@ -164,6 +226,13 @@ class _Builder:
         self.problems: list[Finding] = []
         #: tables seen that are not of the contract, as the clerk knows them
         self.unrecognised: list[str] = []
+        #: every file read, with its digest
+        self.files: dict[str, InputFile] = {}
+
+    def record(self, path: Path, name: str) -> None:
+        """Note a file read (``name``: relative to the submission, POSIX form)."""
+        if name not in self.files:
+            self.files[name] = file_digest(path, name)
 
     def add_file(self, path: Path, display: str, reader: Reader) -> None:
         raws = reader.read(path)
@@ -174,17 +243,17 @@ class _Builder:
                 self.encodings[display] = raw.encoding
         hidden = [raw for raw in raws if raw.hidden]
         raws = [raw for raw in raws if not raw.hidden]
-        stem = resolve_table(path.stem)
+        stem = resolve_table(shown_name(path.stem))
         if stem.table is not None and len(raws) == 1:
             place = Place(display, raws[0].name, raws[0].locator)
             self.problems += table_name_findings(stem, place)
             self.add_table(raws[0], stem.table, place)
         else:
             for raw in raws:
-                label = raw.name if raw.name is not None else path.stem
+                label = raw.name if raw.name is not None else shown_name(path.stem)
                 self.add_named(raw, label, Place(display, raw.name, raw.locator))
         for raw in hidden:
-            self.add_hidden(raw, raw.name or path.stem, Place(display, raw.name, raw.locator))
+            self.add_hidden(raw, raw.name or shown_name(path.stem), Place(display, raw.name, raw.locator))
 
     def add_document(self, document: Mapping[str, Any]) -> None:
         doc = dict(document)
@@ -302,6 +371,7 @@ class _Builder:
             tables={name: self.tables[name] for name in TABLES if name in self.tables},
             source=self.source,
             encodings=dict(sorted(self.encodings.items())),
+            files=[self.files[name] for name in sorted(self.files)],
             problems=problems,
         )
 

@@ -107,6 +107,11 @@ LABELS: dict[str, tuple[str, str]] = {
     "why_not_failing": ("对应结果已不是不通过，可删除此豁免", "not failing any more: drop it"),
     "now": ("本次", "now"),
     "note": ("说明", "Notes"),
+    # the files a submission was read from (submission.files)
+    "input_files": ("数据文件及其 SHA-256", "Data files and their SHA-256"),
+    "file_path": ("文件", "File"),
+    "sha256": ("SHA-256", "SHA-256"),
+    "bytes": ("字节数", "Bytes"),
 }
 
 #: certainty -> (zh, en): how sure the figure a rule checks against is

@@ -2,7 +2,8 @@
 
 Inline CSS and a small inline script (sortable tables, a filter box), no
 external resource of any kind: the file can be mailed, put on a USB stick or
-opened on a machine without network. Every text from the report is escaped.
+opened on a machine without network. Every text from the report is escaped
+(its control characters shown as U+FFFD).
 
 The rules overview (``id="rule-overview"``) comes from the report's ``rules``
 entries and so counts the passes; the lists hold the listed findings only
@@ -21,6 +22,7 @@ from html import escape
 
 from ...models import Finding, Report
 from ...reporters import RenderOptions, Reporter
+from ...safetext import plain
 from ._common import (
     CERTAINTY,
     CERTAINTY_LEGEND,
@@ -57,7 +59,9 @@ from ._common import (
 
 
 def e(text: object) -> str:
-    return escape(str(text), quote=True)
+    """Text of the report as HTML that shows it literally: escaped, without
+    control characters or bidirectional overrides (:func:`~supervise_rules.safetext.plain`)."""
+    return escape(plain(text), quote=True)
 
 
 CSS = """
@@ -256,8 +260,22 @@ def _summary(report: Report, lang: str, show_passes: bool) -> str:
                    f"{f' ({e(src)})' if src else ''}{colon(lang)}{marks}</p>")
     if c.by_status["pass"] and not show_passes:
         out.append(f'<p class="muted">{e(passes_note(c.by_status["pass"], lang))}</p>')
+    out.append(_files(report, lang))
     out.append("</section>")
-    return "\n".join(out)
+    return "\n".join(p for p in out if p)
+
+
+def _files(report: Report, lang: str) -> str:
+    """The files read and their SHA-256: what ties the report to the data."""
+    files = report.submission.files
+    if not files:
+        return ""
+    head = "".join(f'<th scope="col">{e(label(h, lang))}</th>' for h in ("file_path", "sha256", "bytes"))
+    rows = "\n".join(f'<tr><td class="id">{e(f.path)}</td><td class="id"><code>{e(f.sha256)}</code></td>'
+                     f'<td class="num">{f.bytes:,}</td></tr>' for f in files)
+    return (f'<details id="input-files"><summary>{e(label("input_files", lang))} ({len(files)})'
+            f'</summary><div class="wrap"><table><thead><tr>{head}</tr></thead>\n<tbody>\n'
+            f"{rows}\n</tbody></table></div></details>")
 
 
 def _rules(report: Report, listed: list[Finding], lang: str) -> str:

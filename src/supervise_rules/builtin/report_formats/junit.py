@@ -19,12 +19,12 @@ its own case and there is no ``(passes)`` case.
 
 from __future__ import annotations
 
-import re
 import xml.etree.ElementTree as ET
 from collections import Counter
 
 from ...models import Finding, Outcome, Report
 from ...reporters import RenderOptions, Reporter
+from ...safetext import xml_text
 from ._common import (
     MARK,
     certainty_text,
@@ -44,12 +44,9 @@ from ._common import (
 #: ``name`` of the case that stands for a rule's passes when they are not listed
 PASSES_CASE = "(passes)"
 
-# Characters XML 1.0 cannot hold at all, even escaped.
-_INVALID_XML = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]")
-
-
 def _x(text: object) -> str:
-    return _INVALID_XML.sub("\ufffd", str(text))
+    """Text XML 1.0 can hold, without control characters (the writer escapes ``<&"``)."""
+    return xml_text(text)
 
 
 class JunitReporter(Reporter):

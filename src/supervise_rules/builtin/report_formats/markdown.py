@@ -8,10 +8,9 @@ the other listed findings (not applicable; passes too with
 
 from __future__ import annotations
 
-import re
-
 from ...models import Finding, Report
 from ...reporters import RenderOptions, Reporter
+from ...safetext import markdown_text
 from ._common import (
     CERTAINTY_LEGEND,
     OVERVIEW_OUTCOMES,
@@ -43,17 +42,17 @@ from ._common import (
     work_point_title,
 )
 
-_ENTITY = re.compile(r"&(?=#?[0-9A-Za-z]+;)")
+
+class _Markdown(str):
+    """A cell already written as Markdown (its data parts escaped with :func:`cell`)."""
 
 
 def cell(text: object) -> str:
-    """Text safe inside a Markdown table cell: no pipes, emphasis, code spans,
-    line breaks or HTML of its own."""
-    text = str(text).replace("\\", "\\\\")
-    for char in "|*`<>":
-        text = text.replace(char, "\\" + char)
-    text = _ENTITY.sub(r"\\&", text)
-    return text.replace("\r\n", "<br>").replace("\n", "<br>").replace("\r", "<br>")
+    """Text safe inside a Markdown table cell: no pipes, emphasis, links, code
+    spans, HTML or control characters of its own; line breaks as ``<br>``."""
+    if isinstance(text, _Markdown):
+        return str(text)
+    return markdown_text(text, newline="<br>")
 
 
 def _row(cells: list[object]) -> str:
@@ -108,6 +107,12 @@ def _summary(report: Report, lang: str, show_passes: bool) -> list[str]:
                 + comma(lang).join(f"{label(k, lang)} {v}" for k, v in c.baseline.items()), ""]
     if c.by_status["pass"] and not show_passes:
         out += [cell(passes_note(c.by_status["pass"], lang)), ""]
+    files = report.submission.files
+    if files:  # what ties the report to the data it checked
+        out += [f"{label('input_files', lang)}{colon(lang)}", ""]
+        out += _table([label(k, lang) for k in ("file_path", "sha256", "bytes")],
+                      [[f.path, _Markdown(f"`{f.sha256}`"), f"{f.bytes:,}"] for f in files])
+        out += [""]
     return out
 
 
@@ -117,7 +122,7 @@ def _failures(listed: list[Finding], lang: str) -> list[str]:
     if not shown:
         return [*out, label("no_failures", lang), ""]
     for wp, findings in group_by_work_point(shown):
-        out += [f"### {work_point_title(wp, lang)}", ""]
+        out += [f"### {cell(work_point_title(wp, lang))}", ""]
         for rule_id, group in group_by_rule(findings):
             out += _rule_section(rule_id, group, lang)
     if any(mark(f) for f in shown):
@@ -152,13 +157,13 @@ def _rule_section(rule_id: str, findings: list[Finding], lang: str) -> list[str]
                                        "location")]
     rows = []
     for f in findings:
-        outcome = status_text(f, lang) + mark(f)
-        if f.baseline:
-            outcome += f" [{label(f.baseline, lang)}]"
+        outcome = cell(status_text(f, lang) + mark(f))
+        if f.baseline:  # the mark in brackets, as in the other formats: no link without "(…)"
+            outcome += f" [{cell(label(f.baseline, lang))}]"
         message = f.message.get(lang)
         if f.waiver is not None:
             message += f"\n{waiver_text(f, lang)}"
-        rows.append([outcome, subject_text(f), with_unit(f.observed, f.unit, lang),
+        rows.append([_Markdown(outcome), subject_text(f), with_unit(f.observed, f.unit, lang),
                      required_text(f, lang), message, location_text(f, lang)])
     return [*out, *_table(header, rows), ""]
 

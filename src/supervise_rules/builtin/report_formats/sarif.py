@@ -28,11 +28,13 @@ The output holds no time stamp and no path the report does not hold.
 from __future__ import annotations
 
 import json
+import re
 from pathlib import PurePosixPath
 from typing import Any
 
 from ...models import Evidence, Finding, Outcome, Report, RuleEntry
 from ...reporters import RenderOptions, Reporter
+from ...safetext import plain
 from ._common import (
     UNCONFIRMED,
     certainty_text,
@@ -91,10 +93,22 @@ def sarif_document(report: Report, lang: str = "zh", *, include_passes: bool = F
             "summary": report.summary.model_dump(mode="json"),
         }),
     }
-    uris = sorted({u for f in listed for u in _uris(f, report)})
+    read = _read_files(report)
+    uris = sorted({u for f in listed for u in _uris(f, report)} | set(read))
     if uris:
-        run["artifacts"] = [{"location": {"uri": u}} for u in uris]
+        run["artifacts"] = [{"location": {"uri": u}, **read.get(u, {})} for u in uris]
     return {"version": "2.1.0", "$schema": SARIF_SCHEMA, "runs": [run]}
+
+
+_BRACKET = re.compile(r"(\\*)([\[\]])")
+
+
+def _text(text: str) -> str:
+    """A plain-text SARIF message showing ``text`` literally: viewers read
+    ``[text](target)`` in a message as a link (SARIF 2.1.0 §3.11.6), so brackets
+    (and backslashes before them) are escaped, and control characters removed.
+    The ``properties`` keep the texts as they are."""
+    return _BRACKET.sub(lambda m: m.group(1) * 2 + "\\" + m.group(2), plain(text))
 
 
 def _pick(zh: str, en: str, lang: str) -> str:
@@ -106,9 +120,9 @@ def _pick(zh: str, en: str, lang: str) -> str:
 
 
 def _full_description(r: RuleEntry, lang: str) -> str:
-    text = _pick(r.title.zh, r.title.en, lang)
+    text = _text(_pick(r.title.zh, r.title.en, lang))
     if r.source:
-        text = f"{text} ({r.source})"
+        text = f"{text} ({_text(r.source)})"
     if r.certainty:
         text += f" [{certainty_text(r.certainty, lang)}]"
     return text
@@ -119,7 +133,7 @@ def _rule(r: RuleEntry, plugin: str | None, lang: str) -> dict[str, Any]:
     return {
         "id": r.rule_id,
         "name": r.title.en,
-        "shortDescription": {"text": _pick(r.title.zh, r.title.en, lang)},
+        "shortDescription": {"text": _text(_pick(r.title.zh, r.title.en, lang))},
         "fullDescription": {"text": _full_description(r, lang)},
         "defaultConfiguration": {"level": SEVERITY_LEVEL[r.severity.value]},
         "properties": _clean({
@@ -136,6 +150,21 @@ def _rule(r: RuleEntry, plugin: str | None, lang: str) -> dict[str, Any]:
             "tags": ["unconfirmed"] if r.certainty in UNCONFIRMED else None,
         }),
     }
+
+
+def _read_files(report: Report) -> dict[str, dict[str, Any]]:
+    """uri -> ``length`` and ``hashes`` of each file the submission was read from."""
+    source = report.submission.source
+    if not report.submission.files or not source:
+        return {}
+    src = PurePosixPath(source.replace("\\", "/"))
+    files = report.submission.files
+    single = len(files) == 1 and src.name == files[0].path  # the submission is that file
+    out = {}
+    for f in files:
+        uri = src.as_posix() if single else (src / f.path).as_posix()
+        out[uri] = {"length": f.bytes, "hashes": {"sha-256": f.sha256}}
+    return out
 
 
 def _uris(f: Finding, report: Report) -> list[str]:
@@ -179,7 +208,7 @@ def _result(f: Finding, rule_index: int, report: Report, lang: str) -> dict[str,
         "ruleIndex": rule_index,
         "kind": kind,
         "level": level,
-        "message": {"text": f.message.get(lang)},
+        "message": {"text": _text(f.message.get(lang))},
     }
     locations = _locations(f, report)
     if locations:

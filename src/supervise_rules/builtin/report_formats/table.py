@@ -1,5 +1,10 @@
 """``table``: the terminal view (rich): a summary, the rules overview, then the
-failures grouped by rule (every listed finding with ``--include-passes``)."""
+failures grouped by rule (every listed finding with ``--include-passes``).
+
+Every text reaches rich as a :class:`~rich.text.Text` made by
+:func:`~supervise_rules.safetext.rich_text`, never as a string: a school name
+such as ``[bold red]…[/]`` or ``[link=file:///…]`` is printed as written, never
+read as console markup, and its control characters (ESC, BEL …) are shown as U+FFFD."""
 
 from __future__ import annotations
 
@@ -11,6 +16,7 @@ from rich.text import Text
 
 from ...models import Finding, Outcome, Report
 from ...reporters import RenderOptions, Reporter
+from ...safetext import rich_text as _t
 from ._common import (
     CERTAINTY_LEGEND,
     OVERVIEW_OUTCOMES,
@@ -56,6 +62,7 @@ class TableReporter(Reporter):
         console = Console(
             file=buf, force_terminal=options.color, no_color=not options.color,
             width=options.width, highlight=False, legacy_windows=False,
+            markup=False, emoji=False,  # belt and braces: every text is a Text already
         )
         self.print(report, console, options)
         return buf.getvalue()
@@ -70,16 +77,16 @@ class TableReporter(Reporter):
                  if options.show_passes or f.outcome in (Outcome.fail, Outcome.error)]
         console.print()
         if not shown:
-            console.print(label("no_failures", lang), style="green")
+            console.print(_t(label("no_failures", lang), "green"))
         for rule_id, findings in group_by_rule(shown):
             _print_rule(rule_id, findings, console, lang)
         if any(unconfirmed(f) for f in shown):
             console.print()
-            console.print(pick(UNCONFIRMED_LEGEND, lang), style="yellow")
+            console.print(_t(pick(UNCONFIRMED_LEGEND, lang), "yellow"))
         passes = report.summary.by_outcome.get("pass", 0)
         if passes and not options.show_passes:
             console.print()
-            console.print(passes_note(passes, lang), style="dim")
+            console.print(_t(passes_note(passes, lang), "dim"))
         _print_fixed(report, console, lang)
         _print_unused_waivers(report, console, lang)
 
@@ -87,11 +94,11 @@ class TableReporter(Reporter):
 def _print_head(report: Report, console: Console, lang: str) -> None:
     sub = report.submission
     head = Text()
-    head.append(f"{report.ruleset.title} ({report.ruleset.id} {report.ruleset.version})",
-                style="bold")
+    head.append_text(_t(f"{report.ruleset.title} ({report.ruleset.id} {report.ruleset.version})",
+                        "bold"))
     who = " ".join(str(x) for x in (sub.county_name, sub.county_code, sub.year) if x)
     if who:
-        head.append(f"  ·  {who}")
+        head.append_text(_t(f"  ·  {who}"))
     if sub.as_of:
         head.append(f"  ·  {label('as_of', lang)} {sub.as_of.isoformat()}")
     console.print(head)
@@ -108,7 +115,7 @@ def _print_head(report: Report, console: Console, lang: str) -> None:
         line.append(f"| {label('failures_by_severity', lang)}{colon(lang)}{fails}")
     console.print(line)
     if c.baseline is not None:
-        base = Text(f"{label('baseline_diff', lang)}{colon(lang)}")
+        base = _t(f"{label('baseline_diff', lang)}{colon(lang)}")
         for key, n in c.baseline.items():
             base.append(f"{label(key, lang)} {n}  ", style=BASELINE_STYLE[key])
         console.print(base)
@@ -122,12 +129,12 @@ def _print_rules(report: Report, listed: list[Finding], console: Console, lang: 
         return
     units = rule_units(report)
     console.print()
-    console.print(Text(label("all_rules", lang), style="bold"))
+    console.print(_t(label("all_rules", lang), "bold"))
     table = Table(show_header=True, header_style="bold", box=None, pad_edge=False, expand=False)
 
-    def head(key: str) -> str:
+    def head(key: str) -> Text:
         # both languages one above the other: side by side the columns would not fit
-        return label(key, lang) if lang != "both" else f"{label(key, 'zh')}\n{label(key, 'en')}"
+        return _t(label(key, lang) if lang != "both" else f"{label(key, 'zh')}\n{label(key, 'en')}")
 
     # a narrow terminal shortens the title, folds the range and wraps the headers; a
     # number has no space to break at. (The waived failures among the counts are in
@@ -147,11 +154,11 @@ def _print_rules(report: Report, listed: list[Finding], console: Console, lang: 
                  for k in OVERVIEW_OUTCOMES]
         # in both languages a title would be cut to its Chinese half anyway
         title = r.title.zh if lang == "both" else r.title.get(lang)
-        table.add_row(r.rule_id, title, label(r.severity.value, lang),
-                      r.certainty or "—", f"{r.subjects:,}", *cells,
-                      observed_range_text(r, units.get(r.rule_id), lang))
+        table.add_row(_t(r.rule_id), _t(title), _t(label(r.severity.value, lang)),
+                      _t(r.certainty or "—"), _t(f"{r.subjects:,}"), *cells,
+                      _t(observed_range_text(r, units.get(r.rule_id), lang)))
     console.print(table)
-    console.print(pick(CERTAINTY_LEGEND, lang), style="dim")
+    console.print(_t(pick(CERTAINTY_LEGEND, lang), "dim"))
 
 
 def _print_rule(rule_id: str, findings: list[Finding], console: Console, lang: str) -> None:
@@ -161,24 +168,24 @@ def _print_rule(rule_id: str, findings: list[Finding], console: Console, lang: s
     sure = (f" · {label('certainty', lang)} {certainty_text(first.certainty, lang)}"
             if first.certainty else "")
     console.print(Text.assemble(
-        (f"{rule_id} ", "bold"), first.title.get(lang),
-        (f"  [{label(first.severity.value, lang)}{where}{sure}]", "dim"),
+        _t(f"{rule_id} ", "bold"), _t(first.title.get(lang)),
+        _t(f"  [{label(first.severity.value, lang)}{where}{sure}]", "dim"),
     ))
     table = Table(show_header=True, header_style="bold", box=None, pad_edge=False, expand=False)
-    table.add_column(label("outcome", lang))
-    table.add_column(label("subject", lang))
-    table.add_column(label("observed", lang), justify="right")
-    table.add_column(label("required", lang), justify="right")
-    table.add_column(label("message", lang), overflow="fold")
+    table.add_column(_t(label("outcome", lang)))
+    table.add_column(_t(label("subject", lang)))
+    table.add_column(_t(label("observed", lang)), justify="right")
+    table.add_column(_t(label("required", lang)), justify="right")
+    table.add_column(_t(label("message", lang)), overflow="fold")
     for f in findings:
-        outcome = Text(status_text(f, lang) + mark(f), style=STATUS_STYLE[status(f)])
+        outcome = _t(status_text(f, lang) + mark(f), STATUS_STYLE[status(f)])
         if f.baseline:
-            outcome.append(f" [{label(f.baseline, lang)}]", style=BASELINE_STYLE[f.baseline])
-        message = Text(f.message.get(lang))
+            outcome.append_text(_t(f" [{label(f.baseline, lang)}]", BASELINE_STYLE[f.baseline]))
+        message = _t(f.message.get(lang))
         if f.waiver is not None:
-            message.append(f"\n{waiver_text(f, lang)}", style="yellow")
-        table.add_row(outcome, subject_text(f), with_unit(f.observed, f.unit, lang),
-                      required_text(f, lang), message)
+            message.append_text(_t(f"\n{waiver_text(f, lang)}", "yellow"))
+        table.add_row(outcome, _t(subject_text(f)), _t(with_unit(f.observed, f.unit, lang)),
+                      _t(required_text(f, lang)), message)
     console.print(table)
 
 
@@ -186,20 +193,21 @@ def _print_fixed(report: Report, console: Console, lang: str) -> None:
     if report.baseline is None or not report.baseline.fixed_findings:
         return
     console.print()
-    console.print(Text(label("fixed_since", lang), style="bold green"))
+    console.print(_t(label("fixed_since", lang), "bold green"))
     for fx in report.baseline.fixed_findings:
         subject = f"{fx.subject.name} ({fx.subject.id})" if fx.subject.name else fx.subject.id
         title = f" {fx.title.get(lang)}" if fx.title else ""
         now = f"  [{label('now', lang)}{colon(lang)}{label(fx.now, lang)}]" if fx.now else ""
-        console.print(Text.assemble((fx.rule_id, "bold"), title, f"  {subject}", (now, "dim")))
+        console.print(Text.assemble(_t(fx.rule_id, "bold"), _t(title), _t(f"  {subject}"),
+                                    _t(now, "dim")))
 
 
 def _print_unused_waivers(report: Report, console: Console, lang: str) -> None:
     if not report.waivers_unused:
         return
     console.print()
-    console.print(Text(label("waivers_unused", lang), style="bold yellow"))
+    console.print(_t(label("waivers_unused", lang), "bold yellow"))
     for w in report.waivers_unused:
         why = label("why_no_finding" if w.why == "no_finding" else "why_not_failing", lang)
         where = f" ({w.where})" if w.where else ""
-        console.print(f"{w.rule} {w.subject}{colon(lang)}{why}{where}")
+        console.print(_t(f"{w.rule} {w.subject}{colon(lang)}{why}{where}"))

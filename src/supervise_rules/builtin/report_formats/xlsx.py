@@ -23,6 +23,7 @@ from typing import Any
 
 from ...models import Finding, Report
 from ...reporters import RenderOptions, Reporter
+from ...safetext import plain
 from ._common import (
     CERTAINTY_LEGEND,
     UNCONFIRMED_NOTE,
@@ -100,7 +101,7 @@ def _header(key: str, lang: str) -> str:
 
 def _sheet_name(text: str, taken: set[str]) -> str:
     """A valid, unique sheet name (≤ 31 characters, none of ``[]:*?/\\``)."""
-    clean = "".join("_" if c in "[]:*?/\\" else c for c in text).strip("'")[:31] or "_"
+    clean = "".join("_" if c in "[]:*?/\\" else c for c in plain(text)).strip("'")[:31] or "_"
     name, n = clean, 2
     while name.casefold() in {t.casefold() for t in taken}:
         suffix = f" ({n})"
@@ -129,8 +130,8 @@ class XlsxReporter(Reporter):
         })
         created = report.submission.as_of or FALLBACK_DATE
         wb.set_properties({
-            "title": f"{report.ruleset.title} — {label('report', lang)}",
-            "subject": submission_line(report, lang),
+            "title": plain(f"{report.ruleset.title} — {label('report', lang)}"),
+            "subject": plain(submission_line(report, lang)),
             "author": report.tool.name,
             "comments": f"{report.tool.name} {report.tool.version}",
             "created": dt.datetime(created.year, created.month, created.day),
@@ -172,7 +173,8 @@ def _put(ws: Any, row: int, col: int, value: object, fmt: _Formats, *, unit: str
     elif isinstance(value, int | float) and math.isfinite(value):
         ws.write_number(row, col, value, fmt.percent if unit == "ratio" else fmt.number)
     else:
-        ws.write_string(row, col, str(value)[:MAX_CELL], fmt.text)
+        # a string cell, never a formula; control characters as U+FFFD (Excel would show _x001B_)
+        ws.write_string(row, col, plain(value)[:MAX_CELL], fmt.text)
 
 
 def _unit_name(unit: str | None, lang: str) -> str | None:
@@ -279,7 +281,7 @@ def _summary_sheet(ws: Any, report: Report, listed: list[Finding], lang: str, fm
     r = report.ruleset
     ws.set_column(0, 0, 24)
     ws.set_column(1, 1, 60)
-    ws.write_string(0, 0, f"{r.title} — {label('report', lang)}", fmt.title)
+    ws.write_string(0, 0, plain(f"{r.title} — {label('report', lang)}"), fmt.title)
     rows: list[tuple[str, object]] = [
         (label("ruleset", lang), f"{r.id} {r.version}"),
         (label("submission_of", lang), submission_line(report, lang)),
@@ -307,3 +309,14 @@ def _summary_sheet(ws: Any, report: Report, listed: list[Finding], lang: str, fm
         if key:
             ws.write_string(i, 0, key, fmt.bold)
         _put(ws, i, 1, value, fmt)
+    files = report.submission.files
+    if files:  # what ties the workbook to the data it checked: path, SHA-256, bytes
+        row = len(rows) + 3
+        ws.write_string(row, 0, label("input_files", lang), fmt.bold)
+        ws.set_column(2, 2, 12)
+        for key, col in (("file_path", 0), ("sha256", 1), ("bytes", 2)):
+            ws.write_string(row + 1, col, label(key, lang), fmt.bold)
+        for i, f in enumerate(files, start=row + 2):
+            _put(ws, i, 0, f.path, fmt)
+            _put(ws, i, 1, f.sha256, fmt)
+            _put(ws, i, 2, f.bytes, fmt)
