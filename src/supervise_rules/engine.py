@@ -69,6 +69,7 @@ def check(
     host: PluginHost | None = None,
     backend: str = "polars",
     progress: ProgressCallback | None = None,
+    follow_symlinks: bool = False,
 ) -> Report:
     """Check a submission against a ruleset and return the report.
 
@@ -80,6 +81,8 @@ def check(
         submissions: building them costs more than checking a county.
     :param backend: ``polars`` (default) or ``duckdb``: where the column
         expressions run. Findings are identical on both.
+    :param follow_symlinks: read a folder's files that are symbolic links to
+        outside the folder (see :func:`~supervise_rules.readers.load_submission`).
     """
     if host is None:
         from .plugins import get_plugin_host
@@ -90,7 +93,7 @@ def check(
     if not isinstance(submission, Submission):
         from .readers import load_submission
 
-        submission = load_submission(submission, host=host)
+        submission = load_submission(submission, host=host, follow_symlinks=follow_symlinks)
 
     frames = FrameProvider(submission, backend)
     total = len(ruleset.rules)
@@ -497,6 +500,7 @@ def submission_info(submission: Submission) -> SubmissionInfo:
         as_of=m.as_of,
         source=submission.source,
         encoding=dict(sorted(submission.encodings.items())) or None,
+        files=list(submission.files) or None,
     )
 
 
