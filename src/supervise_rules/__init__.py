@@ -21,6 +21,7 @@ from .errors import (
 )
 from .expressions import compile_expression
 from .hookspecs import hookimpl
+from .limits import Limits
 from .models import (
     Evidence,
     Finding,
@@ -41,12 +42,13 @@ from .validators import RESULT_COLUMNS, EvidenceSpec, Params, Rows, RuleContext,
 
 
 def load_submission(source: Any, *, host: PluginHost | None = None,
-                    follow_symlinks: bool = False) -> Submission:
+                    follow_symlinks: bool = False, limits: Limits | None = None) -> Submission:
     """Load a submission from a folder, workbook, JSON file or JSON-shaped dict
-    (a folder's file linking outside the folder only with ``follow_symlinks``)."""
+    (a folder's file linking outside the folder only with ``follow_symlinks``;
+    every file within ``limits``, see :class:`Limits`)."""
     from .readers import load_submission as _load
 
-    return _load(source, host=host, follow_symlinks=follow_symlinks)
+    return _load(source, host=host, follow_symlinks=follow_symlinks, limits=limits)
 
 
 def __getattr__(name: str) -> Any:
@@ -70,6 +72,7 @@ __all__ = [
     "EvidenceSpec",
     "ExpressionError",
     "Finding",
+    "Limits",
     "LocalizedText",
     "Outcome",
     "Params",

@@ -61,7 +61,13 @@ def load_baseline(path: str | Path) -> Baseline:
     """
     path = Path(path)
     name = str(path)
+    from .limits import current_limits, exceeded
+
     try:
+        size = path.stat().st_size
+        if size > current_limits().max_json_bytes:
+            raise BaselineError(f"{name}: the file is {size:,} bytes, too large for a report "
+                                f"({exceeded('max_json_bytes', size, unit='bytes')})")
         text = path.read_text(encoding="utf-8")
         data = json.loads(text)
     except FileNotFoundError:
@@ -71,7 +77,8 @@ def load_baseline(path: str | Path) -> Baseline:
     except json.JSONDecodeError as exc:
         raise BaselineError(f"{name}:{exc.lineno}: not valid JSON: {exc.msg}") from None
     except RecursionError:
-        raise BaselineError(f"{name}: not valid JSON: nested too deeply") from None
+        raise BaselineError(f"{name}: not valid JSON: nested too deeply "
+                            f"({exceeded('max_json_depth')})") from None
     return baseline_from_dict(data, source=name, text=text)
 
 

@@ -68,9 +68,11 @@ def _check_parser() -> argparse.ArgumentParser:
     p.add_argument("--backend", choices=("polars", "duckdb"), default="polars",
                    help="where column expressions run (default polars)")
     from .followup import add_followup_options, add_symlink_option
+    from .limits import add_limit_option
 
     add_symlink_option(p)
     add_followup_options(p)
+    add_limit_option(p)
     _common(p)
     return p
 
@@ -86,10 +88,13 @@ def main(argv: Sequence[str] | None = None) -> int:
         "report": _lazy("cmd_report"),
         "notices": _lazy("cmd_notices"),
     }
+    from .limits import command_scope
+
     try:
-        if args and args[0] in commands:
-            return int(commands[args[0]](args[1:]))
-        return int(cmd_check(args))
+        with command_scope():  # limits set by --limit end with the command
+            if args and args[0] in commands:
+                return int(commands[args[0]](args[1:]))
+            return int(cmd_check(args))
     except SystemExit as exc:
         return int(exc.code or 0)
     except SuperviseRulesError as exc:
@@ -153,11 +158,13 @@ def _to_stderr(label: str, style: str, message: str) -> None:
 
 def cmd_check(argv: list[str]) -> int:
     from .engine import check
+    from .limits import set_command_limits
     from .readers import load_submission
     from .reporters import RenderOptions, check_output_path, write_atomically
     from .rulesets import load_ruleset
 
     args = _check_parser().parse_args(argv)
+    set_command_limits(args.limit)  # --limit NAME=VALUE, for every file this command reads
     to_stdout = args.output is None or str(args.output) == "-"
     if not to_stdout:
         check_output_path(args.output)

@@ -22,6 +22,7 @@ from typing import TYPE_CHECKING, Any, get_args
 import narwhals as nw
 import polars as pl
 
+from .limits import Limits, use_limits
 from .locations import places_of
 from .models import (
     Evidence,
@@ -70,6 +71,7 @@ def check(
     backend: str = "polars",
     progress: ProgressCallback | None = None,
     follow_symlinks: bool = False,
+    limits: Limits | None = None,
 ) -> Report:
     """Check a submission against a ruleset and return the report.
 
@@ -83,17 +85,21 @@ def check(
         expressions run. Findings are identical on both.
     :param follow_symlinks: read a folder's files that are symbolic links to
         outside the folder (see :func:`~supervise_rules.readers.load_submission`).
+    :param limits: bounds on the files read, the ruleset's included
+        (:class:`~supervise_rules.limits.Limits`; default: the limits in force).
     """
     if host is None:
         from .plugins import get_plugin_host
 
         host = get_plugin_host()
     if not isinstance(ruleset, Ruleset):
-        ruleset = load_ruleset(ruleset, host=host)
+        with use_limits(limits):
+            ruleset = load_ruleset(ruleset, host=host)
     if not isinstance(submission, Submission):
         from .readers import load_submission
 
-        submission = load_submission(submission, host=host, follow_symlinks=follow_symlinks)
+        submission = load_submission(submission, host=host, follow_symlinks=follow_symlinks,
+                                     limits=limits)
 
     frames = FrameProvider(submission, backend)
     total = len(ruleset.rules)

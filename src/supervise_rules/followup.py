@@ -110,11 +110,15 @@ def rule_progress(enabled: bool | None = None) -> Iterator[ProgressCallback | No
 
 def _is_report_file(path: Path) -> dict[str, Any] | None:
     """The parsed document when ``path`` is a JSON findings report, else ``None``."""
+    from .limits import current_limits
+
     if path.suffix.lower() != ".json" or not path.is_file():
         return None
     try:
+        if path.stat().st_size > current_limits().max_json_bytes:
+            return None  # read as a submission, whose reader refuses it in its words
         data = json.loads(path.read_text(encoding="utf-8"))
-    except (OSError, UnicodeDecodeError, json.JSONDecodeError):
+    except (OSError, UnicodeDecodeError, json.JSONDecodeError, RecursionError):
         return None
     if isinstance(data, dict) and "schema_version" in data and "findings" in data:
         return data
@@ -150,7 +154,9 @@ def report_for(args: argparse.Namespace) -> Report:
     """The report the follow-up commands work on: PATH is a submission (checked
     now against ``--ruleset``) or a JSON report written earlier with ``--format json``."""
     from .cli import DEFAULT_RULESET, _host
+    from .limits import set_command_limits
 
+    set_command_limits(getattr(args, "limit", None))  # --limit NAME=VALUE
     path = Path(args.path)
     data = _is_report_file(path)
     if data is not None:
@@ -181,6 +187,9 @@ def _source_options(p: argparse.ArgumentParser) -> None:
     p.add_argument("--plugin", action="append", default=[], metavar="MODULE",
                    help="load a local plugin module (repeatable)")
     add_symlink_option(p)
+    from .limits import add_limit_option
+
+    add_limit_option(p)
 
 
 def _emit(data: str | bytes, output: Path | None, what: str) -> None:

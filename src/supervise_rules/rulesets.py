@@ -136,9 +136,13 @@ def _start_line(node: Any) -> int | None:
 
 
 def _read_yaml(path: Path) -> _Doc:
+    from ._yaml import YamlLimitError, read_yaml_text
+
     text_path = str(path)
     try:
-        text = path.read_text(encoding="utf-8")
+        text = read_yaml_text(path)
+    except YamlLimitError as exc:
+        raise RulesetError([(text_path, exc.line, exc.message)]) from None
     except FileNotFoundError:
         raise RulesetError([(text_path, None, "no such ruleset file")]) from None
     except (OSError, UnicodeDecodeError) as exc:
@@ -151,13 +155,15 @@ def _parse_yaml(text_path: str, text: str) -> _Doc:
     from ruamel.yaml.comments import CommentedMap
     from ruamel.yaml.error import MarkedYAMLError, YAMLError
 
-    from ._yaml import dates_as_written, find_tag, plain
+    from ._yaml import YamlLimitError, dates_as_written, find_tag, load_bounded, plain
 
     # round-trip keeps positions; it builds no Python objects from tags; an impossible
     # date stays text, reported at its line by the schema that reads it
     yaml = dates_as_written(YAML(typ="rt"))
     try:
-        data = yaml.load(text)
+        data = load_bounded(yaml, text)  # size, nesting and alias expansion bounded
+    except YamlLimitError as exc:
+        raise RulesetError([(text_path, exc.line, exc.message)]) from None
     except MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
         line = mark.line + 1 if mark is not None else None

@@ -31,7 +31,7 @@ from ruamel.yaml import YAML
 from ruamel.yaml.comments import CommentedMap, CommentedSeq
 from ruamel.yaml.error import MarkedYAMLError, YAMLError
 
-from ._yaml import dates_as_written, find_tag, plain
+from ._yaml import YamlLimitError, dates_as_written, find_tag, load_bounded, plain, read_yaml_text
 from .errors import SuperviseRulesError
 from .models import LocalizedText, Outcome, Report, UnusedWaiver, Waiver
 
@@ -117,13 +117,17 @@ def load_waivers(path: str | Path) -> list[LoadedWaiver]:
     path = Path(path)
     name = str(path)
     try:
-        text = path.read_text(encoding="utf-8")
+        text = read_yaml_text(path)
+    except YamlLimitError as exc:
+        raise WaiversError([(name, exc.line, exc.message)]) from None
     except FileNotFoundError:
         raise WaiversError([(name, None, "no such waivers file")]) from None
     except (OSError, UnicodeDecodeError) as exc:
         raise WaiversError([(name, None, f"cannot be read: {exc}")]) from None
     try:
-        data = dates_as_written(YAML(typ="rt")).load(text)
+        data = load_bounded(dates_as_written(YAML(typ="rt")), text)
+    except YamlLimitError as exc:
+        raise WaiversError([(name, exc.line, exc.message)]) from None
     except MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
         line = mark.line + 1 if mark is not None else None

@@ -72,7 +72,11 @@ def test_csv_lines_count_multi_line_cells_and_messages_say_what_happened(csv_fol
     assert read01["evidence"][0]["rows"] == [5]
     assert read01["evidence"][0]["lines"] == [7]
     assert read01["evidence"][0]["cells"] == [f"{letter}7"]
-    assert read01["message"]["zh"].startswith(f"schools.csv 第 7 行（单元格 {letter}7）")
+    # and the row a spreadsheet program shows it on (one record a row): row 6
+    assert read01["message"]["zh"].startswith(
+        f"schools.csv 第 7 行（在 Excel 中为第 6 行，单元格 {letter}6）「students」列")
+    assert read01["message"]["en"].startswith(
+        f"schools.csv, line 7 (row 6 in Excel, cell {letter}6), column 'students'")
     # the rule that needed the value: the same line and cell, and what the cell held
     unreadable = _by(report, "BAL-05", 5)
     assert unreadable["outcome"] == "error"

@@ -23,6 +23,7 @@ from .headers import header_findings, header_use, match_header, resolve_headers
 from .normalize import ROW, BadCells, expected, normalize_columns
 from .problems import Place, column_letter, read_finding
 from .rows import KINDS, Mismatch, NonDataRows, non_data_rows, totals_mismatches
+from .widths import width_findings
 
 #: rows scanned for the header (title rows, notes and merged group headers
 #: above it are skipped)
@@ -63,6 +64,9 @@ def build_table(raw: RawTable, spec: TableSpec, place: Place) -> tuple[Table, li
     skipped = non_data_rows(data, cols.specs, cols.headers)
     typed, bad = normalize_columns(data, cols.specs, drop_blank_rows=True, scales=cols.scales)
     problems = cols.problems
+    if raw.widths is not None:  # a text file whose lines are not all as wide (READ-15)
+        problems += width_findings(raw, data.height, header, cols.select, skipped.rows,
+                                   spec.name, place, lines.of, lines.offset)
     if skipped.frame.height:
         problems += _non_data_findings(skipped, spec, place, lines)
         problems += _totals_findings(
@@ -345,7 +349,9 @@ def _cell_findings(
         values = cells.frame.get_column(cells.column).head(MAX_CELL_FINDINGS).to_list()
         shown_lines = lines.of(rows[:MAX_CELL_FINDINGS])
         for row, line, value in zip(rows[:MAX_CELL_FINDINGS], shown_lines, values, strict=False):
-            where_zh, where_en = place.cell(line, header, letter)
+            # the row a spreadsheet shows the line on, when multi-line cells moved it
+            record = lines.offset + row if lines.frame is not None else None
+            where_zh, where_en = place.cell(line, header, letter, record)
             shown = str(value)
             problems.append(
                 read_finding(

@@ -51,6 +51,10 @@ class RawTable:
     #: the file line of each grid row where it is not ``first_line + i``: a
     #: quoted CSV cell spanning lines pushes every later row down (grids only)
     lines: pl.Series | None = None
+    #: the number of cells of each grid row as written, where the rows of a text
+    #: file are not all equally wide (grids only; ``None``: every row is as wide
+    #: as the frame). The host compares them with the header's (READ-15).
+    widths: pl.Series | None = None
     #: text encoding the reader detected ('utf-8', 'utf-8-sig', 'gb18030')
     encoding: str | None = None
     #: a sheet the user does not see: ``"hidden"`` (Format > Unhide shows it) or

@@ -13,8 +13,9 @@ from typing import Any
 from ruamel.yaml import YAML
 from ruamel.yaml.error import YAMLError
 
-from .._yaml import dates_as_written, key_lines
+from .._yaml import YamlLimitError, dates_as_written, key_lines, load_bounded, read_yaml_text
 from ..errors import SubmissionError
+from ..limits import Limits, use_limits
 from ..models import Finding, InputFile
 from ..submission import Submission, Table
 from ..tables import (
@@ -40,7 +41,7 @@ def _is_manifest(label: str) -> bool:
 
 
 def load_submission(source: str | os.PathLike[str] | Mapping[str, Any], *, host: Any = None,
-                    follow_symlinks: bool = False) -> Submission:
+                    follow_symlinks: bool = False, limits: Limits | None = None) -> Submission:
     """Read a submission from a folder, a workbook, a JSON document, any single
     table file, or an in-memory mapping ``{"manifest": {...}, "schools": [...]}``
     whose tables are lists of records or data frames (polars, pandas ...).
@@ -53,15 +54,17 @@ def load_submission(source: str | os.PathLike[str] | Mapping[str, Any], *, host:
     :param follow_symlinks: read a folder's table file or manifest that is a
         symbolic link resolving outside the folder; without it such a file is
         refused (a link resolving inside the folder is always read).
+    :param limits: the bounds on every file read (:class:`~supervise_rules.limits.Limits`;
+        default: the limits in force, see ``docs/reliability.md``).
     :raises SubmissionError: a file cannot be read at all, the manifest is bad,
-        or a file is a link to outside the folder.
+        a file is a link to outside the folder, or a file exceeds a limit.
     """
     if host is None:
         from ..plugins import get_plugin_host
 
         host = get_plugin_host()
     # the host's plugin tables (register_tables hook) become known tables
-    with plugin_tables(getattr(host, "tables", {})):
+    with plugin_tables(getattr(host, "tables", {})), use_limits(limits):
         return _load_submission(source, host, follow_symlinks)
 
 
@@ -200,9 +203,12 @@ def _reader_for(path: Path, readers: dict[str, Reader], display: str) -> Reader:
 
 def _yaml_manifest(path: Path) -> RawTable:
     try:
-        text = path.read_text(encoding="utf-8-sig")
+        text = read_yaml_text(path, encoding="utf-8-sig")
         # an impossible date (as_of: 2024-02-30) stays text: build_manifest reports it at its line
-        data = dates_as_written(YAML(typ="safe")).load(text)
+        data = load_bounded(dates_as_written(YAML(typ="safe")), text)
+    except YamlLimitError as exc:  # size, nesting, alias expansion (limits.py)
+        where = f"{path.name}:{exc.line}" if exc.line else path.name
+        raise SubmissionError(f"{where}: {exc.message}") from None
     except (YAMLError, UnicodeDecodeError) as exc:
         raise SubmissionError(f"{path.name} is not valid YAML: {exc}") from exc
     except OSError as exc:

@@ -35,6 +35,10 @@ CODES: dict[str, tuple[str, str, Severity, Outcome]] = {
     # sheets and files that are not read as they are
     "READ-13": ("隐藏工作表", "Hidden sheet", Severity.info, Outcome.fail),
     "READ-14": ("未读取的文件", "File not read", Severity.info, Outcome.fail),
+    # a line of a text file wider or narrower than its header (readers/widths.py);
+    # a narrower one is minor: its cells are read as blank
+    "READ-15": ("行的单元格数与表头不符", "Line wider or narrower than the header",
+                Severity.major, Outcome.error),
 }
 
 
@@ -95,8 +99,12 @@ class Place:
             return f"「{self.part}」", f"'{self.part}'"
         return f"{file}「{self.part}」", f"{file}, '{self.part}'"
 
-    def cell(self, line: int, header: str, column_letter: str | None) -> tuple[str, str]:
-        """One cell: line/row (and cell reference) plus the header as written."""
+    def cell(self, line: int, header: str, column_letter: str | None,
+             record: int | None = None) -> tuple[str, str]:
+        """One cell: line/row (and cell reference) plus the header as written.
+
+        ``record``: the row a spreadsheet program shows a text file's line on,
+        when a quoted cell spanning lines above made them differ."""
         zh_t, en_t = self.table()
         if self.locator == "record":
             return (
@@ -104,12 +112,29 @@ class Place:
                 f"{en_t}, record {line}, field '{header}'",
             )
         noun_zh, noun_en = "行", ("row" if self.locator == "row" else "line")
+        if record is not None and record != line and self.locator == "line":
+            ref = f"，单元格 {column_letter}{record}" if column_letter else ""
+            ref_en = f", cell {column_letter}{record}" if column_letter else ""
+            return (
+                f"{_sp(zh_t)}第 {line} 行（在 Excel 中为第 {record} 行{ref}）「{header}」列",
+                f"{en_t}, line {line} (row {record} in Excel{ref_en}), column '{header}'",
+            )
         ref_zh = f"（单元格 {column_letter}{line}）" if column_letter else ""
         ref_en = f" (cell {column_letter}{line})" if column_letter else ""
         return (
             f"{_sp(zh_t)}第 {line} {noun_zh}{ref_zh}「{header}」列",
             f"{en_t}, {noun_en} {line}{ref_en}, column '{header}'",
         )
+
+    def line(self, line: int, record: int | None = None) -> tuple[str, str]:
+        """One line of a text file (row of a sheet): ``schools.csv 第 7 行（在 Excel
+        中为第 6 行）`` / ``schools.csv, line 7 (row 6 in Excel)``."""
+        zh_t, en_t = self.table()
+        noun_en = "row" if self.locator == "row" else "line"
+        if record is not None and record != line and self.locator == "line":
+            return (f"{_sp(zh_t)}第 {line} 行（在 Excel 中为第 {record} 行）",
+                    f"{en_t}, line {line} (row {record} in Excel)")
+        return f"{_sp(zh_t)}第 {line} 行", f"{en_t}, {noun_en} {line}"
 
     def row_nouns(self) -> tuple[str, str]:
         """What one row is called: 行 / line, row, record."""

@@ -14,8 +14,29 @@ from typing import Any
 import polars as pl
 
 from ..errors import SubmissionError
+from ..limits import current_limits
 from .base import RawTable, Reader
+from .bounds import check_cells, check_file_size, refuse
 from .text import decode_text
+
+
+def _too_deep(value: Any, levels: int) -> bool:
+    """Whether ``value`` nests arrays and objects more than ``levels`` deep
+    (iterative, stopping at the first path that does)."""
+    stack = [(value, 1)]
+    while stack:
+        node, depth = stack.pop()
+        if isinstance(node, Mapping | list):
+            if depth > levels:
+                return True
+            children = node.values() if isinstance(node, Mapping) else node
+            stack.extend((child, depth + 1) for child in children
+                         if isinstance(child, Mapping | list))
+    return False
+
+
+#: a JSON document nests a cell this deep: {"schools": [{"field": <cell>}]}
+_CELL_DEPTH = 3
 
 
 def cell_text(value: Any) -> str | None:
@@ -34,6 +55,11 @@ def cell_text(value: Any) -> str | None:
         return str(value)
     if isinstance(value, dt.datetime | dt.date):
         return value.isoformat()
+    limit = current_limits().max_json_depth
+    if isinstance(value, Mapping | list) and _too_deep(value, max(limit - _CELL_DEPTH, 1)):
+        raise refuse(
+            f"a cell holds arrays and objects nested more than {limit:,} levels deep",
+            f"某个单元格中的数组和对象嵌套超过 {limit:,} 层", "max_json_depth")
     return json.dumps(value, ensure_ascii=False, default=str)
 
 
@@ -116,16 +142,31 @@ class JsonReader(Reader):
     suffixes = (".json",)
 
     def read(self, path: Path) -> list[RawTable]:
+        # held whole in memory as Python objects: a tighter bound than a CSV's
+        check_file_size(path, path.name, "max_json_bytes")
         text, encoding = decode_text(path, path.name)
+        limit = current_limits().max_json_depth
         try:
             document = json.loads(text)
         except json.JSONDecodeError as exc:
             raise SubmissionError(
                 f"{path.name} is not valid JSON (line {exc.lineno}, column {exc.colno}: {exc.msg})."
             ) from exc
+        except RecursionError:  # deeper than the decoder goes: deeper than the limit too
+            raise refuse(f"{path.name} nests arrays and objects more than {limit:,} levels deep",
+                         f"{path.name} 中的数组和对象嵌套超过 {limit:,} 层",
+                         "max_json_depth") from None
         del text
-        tables = document_tables(document, where=path.name, stem_table=True)
-        return [_with_encoding(t, encoding) for t in tables]
+        try:
+            tables = document_tables(document, where=path.name, stem_table=True)
+        except SubmissionError as exc:  # a cell nested too deep: name the file
+            if "max_json_depth" not in str(exc):
+                raise
+            raise SubmissionError(f"{path.name}: {exc}") from None
+        tables = [_with_encoding(t, encoding) for t in tables]
+        for table in tables:
+            check_cells(table, path.name)
+        return tables
 
 
 def _with_encoding(table: RawTable, encoding: str) -> RawTable:
@@ -139,6 +180,7 @@ class ParquetReader(Reader):
     suffixes = (".parquet", ".pq")
 
     def read(self, path: Path) -> list[RawTable]:
+        check_file_size(path, path.name)
         try:
             frame = pl.read_parquet(path)
         except Exception as exc:  # polars raises several kinds for a corrupt file
