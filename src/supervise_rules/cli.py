@@ -32,11 +32,21 @@ class ExitCode(IntEnum):
     INTERNAL = 3
 
 
+class _ParserExit(SystemExit):
+    """argparse's own exit (``--help``, a usage error): the one ``SystemExit``
+    that ends a run. Any other (a plugin's ``sys.exit()``) is that code's error."""
+
+
 class _Parser(argparse.ArgumentParser):
+    def exit(self, status: int = 0, message: str | None = None):
+        if message:
+            self._print_message(message, sys.stderr)
+        raise _ParserExit(status)
+
     def error(self, message: str):  # argparse exits 2 too, but with our wording
         self.print_usage(sys.stderr)
         print(f"supervise-check: error: {message}", file=sys.stderr)
-        raise SystemExit(ExitCode.USAGE)
+        raise _ParserExit(ExitCode.USAGE)
 
 
 def _common(p: argparse.ArgumentParser) -> None:
@@ -88,25 +98,106 @@ def main(argv: Sequence[str] | None = None) -> int:
         "report": _lazy("cmd_report"),
         "notices": _lazy("cmd_notices"),
     }
+    from .interrupts import watch_sigint
     from .limits import command_scope
+    from .reporters import output_scope
 
     try:
-        with command_scope():  # limits set by --limit end with the command
+        # output_scope: the inputs a command declares are never written to;
+        # watch_sigint: the user's Ctrl-C is told from a plugin's KeyboardInterrupt
+        with watch_sigint(), output_scope(), command_scope():
             if args and args[0] in commands:
                 return int(commands[args[0]](args[1:]))
             return int(cmd_check(args))
-    except SystemExit as exc:
-        return int(exc.code or 0)
-    except SuperviseRulesError as exc:
+    except BaseException as exc:  # every way out of a run is decided by _failure
+        return _failure(exc)
+
+
+#: exit status after Ctrl-C (128 + SIGINT), as shells report it
+INTERRUPTED = 130
+
+
+def _failure(exc: BaseException) -> int:
+    """The exit status for an exception that ended a command, after saying why
+    in one line: a usage error (2), a plugin's failure (2, naming it), the
+    user's Ctrl-C (130), or a bug of ours (3, the traceback in a log file)."""
+    from .interrupts import user_interrupted
+    from .plugins import plugin_in_traceback
+
+    if isinstance(exc, _ParserExit):
+        code = exc.code
+        return code if isinstance(code, int) else (0 if code is None else ExitCode.USAGE)
+    culprit = plugin_in_traceback(exc)
+    if isinstance(exc, KeyboardInterrupt) and (user_interrupted() or culprit is None):
+        _to_stderr("interrupted", "yellow", "已中断 (Ctrl-C)")
+        return INTERRUPTED
+    if isinstance(exc, SuperviseRulesError):
         _error(str(exc))
         return ExitCode.USAGE
-    except KeyboardInterrupt:
-        return 130
-    except Exception:  # a bug of ours: say so, with the traceback for the report
+    if culprit is not None:  # raised in (or through) a plugin's code: its error, not ours
+        plugin, where = culprit
+        _error(f"plugin {plugin!r} failed ({where}): {_describe(exc)}; the run was stopped")
+        return ExitCode.USAGE
+    return _internal_error(exc)
+
+
+def _describe(exc: BaseException) -> str:
+    """``ValueError: the first line of its message``."""
+    text = str(exc).strip()
+    return f"{type(exc).__name__}: {text.splitlines()[0]}" if text else type(exc).__name__
+
+
+def _internal_error(exc: BaseException) -> int:
+    """A bug of ours: two lines on stderr, the traceback in a log file."""
+    log, why = _write_log(exc)
+    if log is not None:
+        _error(f"internal error: {_describe(exc)} — the traceback is in {log}; please report it "
+               "with that file")
+    else:  # no log could be written anywhere: the traceback must not be lost
         import traceback
 
-        _error("internal error (please report this):\n" + traceback.format_exc())
-        return ExitCode.INTERNAL
+        _error(f"internal error: {_describe(exc)} (no log file: {why}); please report it with "
+               "this traceback:\n" + "".join(traceback.format_exception(exc)).rstrip())
+    return ExitCode.INTERNAL
+
+
+def log_directories() -> list[Path]:
+    """Where an internal error's traceback is written, in order of preference:
+    ``$XDG_STATE_HOME/supervise-rules`` (default ``~/.local/state/supervise-rules``),
+    then the system temporary directory. Never next to the outputs."""
+    import os
+    import tempfile
+
+    state = os.environ.get("XDG_STATE_HOME") or os.path.join(os.path.expanduser("~"), ".local",
+                                                             "state")
+    return [Path(state) / "supervise-rules", Path(tempfile.gettempdir())]
+
+
+def _write_log(exc: BaseException) -> tuple[Path | None, str]:
+    import datetime as dt
+    import os
+    import platform
+    import traceback
+
+    from . import __version__
+
+    stamp = dt.datetime.now().strftime("%Y%m%d-%H%M%S")
+    text = (f"supervise-rules {__version__}, Python {platform.python_version()} on "
+            f"{platform.platform()}\ncommand: {' '.join(map(repr, sys.argv))}\n\n"
+            + "".join(traceback.format_exception(exc)))
+    why = "no directory to write to"
+    for folder in log_directories():
+        path = folder / f"supervise-rules-{stamp}-{os.getpid()}.log"
+        try:
+            folder.mkdir(parents=True, exist_ok=True)
+            # the traceback may quote the data: readable by the user only
+            fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+            with os.fdopen(fd, "w", encoding="utf-8") as fh:
+                fh.write(text)
+            return path, ""
+        except OSError as exc2:
+            why = f"{folder}: {exc2.strerror or exc2}"
+    return None, why
 
 
 def _lazy(name: str):
@@ -150,22 +241,31 @@ def _to_stderr(label: str, style: str, message: str) -> None:
         sys.stderr.flush()
         return
     from rich.console import Console
-    from rich.markup import escape
+    from rich.text import Text
 
-    Console(stderr=True, highlight=False).print(f"[{style}]{label}:[/] {escape(message)}",
-                                                markup=True, soft_wrap=True)
+    # a Text, never markup: a message quoting "[/]" or "[link=…]" is shown as written
+    Console(stderr=True, highlight=False, markup=False, emoji=False).print(
+        Text.assemble((f"{label}:", style), " ", message), soft_wrap=True)
 
 
 def cmd_check(argv: list[str]) -> int:
     from .engine import check
     from .limits import set_command_limits
     from .readers import load_submission
-    from .reporters import RenderOptions, check_output_path, write_atomically
+    from .reporters import (
+        RenderOptions,
+        check_output_path,
+        protect_inputs,
+        run_reporter,
+        write_report,
+    )
     from .rulesets import load_ruleset
 
     args = _check_parser().parse_args(argv)
     set_command_limits(args.limit)  # --limit NAME=VALUE, for every file this command reads
     to_stdout = args.output is None or str(args.output) == "-"
+    protect_inputs(("the submission", args.path), ("the waivers file", args.waivers),
+                   ("the baseline", args.baseline), ("the ruleset file", args.ruleset))
     if not to_stdout:
         check_output_path(args.output)
     host = _host(args.plugin)
@@ -173,12 +273,15 @@ def cmd_check(argv: list[str]) -> int:
     if reporter is None:
         raise SuperviseRulesError(
             f"unknown format {args.format!r} (known: {', '.join(sorted(host.reporters))})")
+    plugin = host.plugin_of("reporters", args.format)
     to_terminal = to_stdout and sys.stdout.isatty()
-    if reporter.binary and to_stdout and (args.output is None or to_terminal):
+    binary = run_reporter(args.format, plugin, lambda: reporter.binary)
+    if binary and to_stdout and (args.output is None or to_terminal):
         raise SuperviseRulesError(f"format {args.format!r} is binary: give --output FILE "
                                   "(or --output - to send it down a pipe)")
     submission = load_submission(args.path, host=host, follow_symlinks=args.follow_symlinks)
     ruleset_ref = args.ruleset or getattr(submission.manifest, "ruleset", None) or DEFAULT_RULESET
+    protect_inputs(("the ruleset file", ruleset_ref))  # the manifest's, when it names a file
     ruleset = load_ruleset(ruleset_ref, host=host)
     from .followup import apply_followup, rule_progress
 
@@ -190,9 +293,9 @@ def cmd_check(argv: list[str]) -> int:
                             width=_terminal_width() if to_terminal else 120)
     if not to_stdout:
         # streamed into the file: a national report is not held twice
-        write_atomically(args.output, lambda fh: reporter.write(report, options, fh))
+        write_report(args.output, reporter, report, options, fmt=args.format, plugin=plugin)
     else:
-        _to_stdout(reporter.render(report, options))
+        _to_stdout(run_reporter(args.format, plugin, lambda: reporter.render(report, options)))
     if args.fail_on == "never":
         return ExitCode.OK
     failures = report.count_failures(Severity(args.fail_on), new_only=args.fail_on_new)
@@ -368,8 +471,11 @@ def cmd_template(argv: list[str]) -> int:
     if str(args.output) == "-":
         raise SuperviseRulesError("template: give a file name with -o (the workbook is binary)")
     from . import template
+    from .reporters import check_output_path, protect_inputs
 
+    protect_inputs(("the ruleset file", args.ruleset))
     template.check_template_path(args.output)  # before loading any ruleset
+    check_output_path(args.output)
     ruleset, tables = None, None
     if args.ruleset is not None or args.plugin:
         from .rulesets import load_ruleset

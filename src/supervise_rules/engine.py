@@ -13,6 +13,7 @@ naming the rule and the plugin that provided the validator; the run goes on.
 
 from __future__ import annotations
 
+import functools
 import traceback
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -22,6 +23,7 @@ from typing import TYPE_CHECKING, Any, get_args
 import narwhals as nw
 import polars as pl
 
+from .interrupts import check_interrupted, is_users, watch_sigint
 from .limits import Limits, use_limits
 from .locations import places_of
 from .models import (
@@ -103,13 +105,15 @@ def check(
 
     frames = FrameProvider(submission, backend)
     total = len(ruleset.rules)
-    # validators see the plugins' tables (register_tables)
-    with plugin_tables(getattr(host, "tables", {})):
+    # validators see the plugins' tables (register_tables); a KeyboardInterrupt
+    # raised by a validator is its error, the user's Ctrl-C ends the run
+    with plugin_tables(getattr(host, "tables", {})), watch_sigint():
         runs = []
         for i, rule in enumerate(ruleset.rules):
             if progress is not None:
                 progress(rule, i, total)
             runs.append(_start(rule, submission, frames, host))
+            check_interrupted()  # even if the validator swallowed the user's Ctrl-C
         engine = engine_for(sum(_height(t.frame) for t in submission.tables.values()))
         _collect_runs(runs, engine)
         parts: list[Part] = parts_from_findings(submission.problems) if submission.problems else []
@@ -160,7 +164,8 @@ class _Run:
             return
         try:
             self.pending = [_pending(self.ctx, r) for r in self.results]
-        except Exception as exc:  # a result that cannot even be planned
+        except BaseException as exc:  # a result that cannot even be planned
+            _reraise_users(exc)
             self._fail(exc)
 
     def targets(self) -> list[pl.LazyFrame]:
@@ -186,7 +191,8 @@ class _Run:
                 # a rule that ran says so: never silently absent from the report
                 return parts or parts_from_findings([_nothing_to_check(self.ctx)],
                                                     _meta(self.ctx.rule))
-            except Exception as exc:  # the frame of one rule must not abort the others
+            except BaseException as exc:  # the frame of one rule must not abort the others
+                _reraise_users(exc)
                 self._fail(exc)
         assert self.error is not None
         return parts_from_findings([self.error])
@@ -251,11 +257,13 @@ def _collect_batch(runs: list[_Run], engine: Any) -> None:
     targets = [r.targets() for r in runs]
     try:
         collected = collect_all([t for ts in targets for t in ts], engine)
-    except Exception:
+    except BaseException as exc:
+        _reraise_users(exc)
         for run, ts in zip(runs, targets, strict=True):
             try:
                 run.take(collect_all(ts, engine))
-            except Exception as exc:
+            except BaseException as exc:
+                _reraise_users(exc)
                 run._fail(exc)
         return
     i = 0
@@ -273,14 +281,22 @@ def _start(rule: ResolvedRule, submission: Submission, frames: FrameProvider,
     try:
         out = validator_cls().check(ctx)
         items = [out] if isinstance(out, RuleResult) else list(out)
-    except Exception as exc:  # a validator's bug must not abort the whole run
+    except BaseException as exc:  # a validator's bug must not abort the whole run:
+        _reraise_users(exc)  # nor its sys.exit() or KeyboardInterrupt end it; the user's Ctrl-C does
         run.error = _crash(ctx, plugin, exc, "validator")
         return run
+    trusted = plugin in _builtin_plugins()
     for item in items:
         if isinstance(item, RuleResult):
             run.results.append(item)
         elif isinstance(item, Finding):
-            run.findings.append(item)
+            try:
+                run.findings.append(item if trusted else _checked_finding(item))
+            except BaseException as exc:
+                _reraise_users(exc)
+                run.error = _crash(ctx, plugin, exc, "finding")
+                run.results, run.findings = [], []
+                break
         else:
             run.error = _plugin_error(
                 ctx, plugin,
@@ -291,6 +307,34 @@ def _start(rule: ResolvedRule, submission: Submission, frames: FrameProvider,
             run.results, run.findings = [], []
             break
     return run
+
+
+@functools.cache
+def _builtin_plugins() -> frozenset[str]:
+    from .plugins import BUILTIN_PLUGINS
+
+    return frozenset(BUILTIN_PLUGINS)
+
+
+def _reraise_users(exc: BaseException) -> None:
+    """Let the user's Ctrl-C through; anything else raised by plugin code
+    (``SystemExit``, a ``KeyboardInterrupt`` it raised itself …) is its error."""
+    if is_users(exc):
+        raise exc
+
+
+def _checked_finding(finding: Finding) -> Finding:
+    """A plugin's finding validated again (one built with ``model_construct`` or
+    changed after it was made skips validation), without what only the run may
+    set: a waiver or a baseline mark is never the validator's to give."""
+    import warnings
+
+    with warnings.catch_warnings():  # dumping a malformed model warns; validating says why
+        warnings.simplefilter("ignore")
+        data = finding.model_dump()
+    data.pop("waiver", None)
+    data.pop("baseline", None)
+    return Finding.model_validate(data)
 
 
 def findings_of(ctx: RuleContext, result: RuleResult) -> list[Finding]:
@@ -306,15 +350,46 @@ def findings_of(ctx: RuleContext, result: RuleResult) -> list[Finding]:
 def _crash(ctx: RuleContext, plugin: str | None, exc: BaseException, what: str) -> Finding:
     where = traceback.extract_tb(exc.__traceback__)
     loc = f" ({Path(where[-1].filename).name}:{where[-1].lineno})" if where else ""
-    detail = f"{type(exc).__name__}: {exc}{loc}"
+    detail = f"{_describe(exc)}{loc}"
     rule = ctx.rule
-    zh_what = "校验器" if what == "validator" else "结果表"
+    if what == "finding":  # returned, not raised: say what is wrong with it
+        return _plugin_error(
+            ctx, plugin,
+            zh=f"规则 {rule.id} 的校验器 {rule.rule.validator!r}（插件 {plugin}）返回了无效的"
+            f"检查结果：{detail}",
+            en=f"Rule {rule.id}: validator {rule.rule.validator!r} from plugin {plugin} "
+            f"returned a malformed finding: {detail}",
+        )
+    if what == "validator":
+        return _plugin_error(
+            ctx, plugin,
+            zh=f"规则 {rule.id} 的校验器 {rule.rule.validator!r}（插件 {plugin}）运行出错：{detail}",
+            en=f"Rule {rule.id}: validator {rule.rule.validator!r} from plugin {plugin} "
+            f"raised {detail}",
+        )
     return _plugin_error(
         ctx, plugin,
-        zh=f"规则 {rule.id} 的{zh_what} {rule.rule.validator!r}（插件 {plugin}）运行出错：{detail}",
-        en=f"Rule {rule.id}: {what} of validator {rule.rule.validator!r} from plugin {plugin} "
-        f"raised {detail}",
+        zh=f"规则 {rule.id} 的校验器 {rule.rule.validator!r}（插件 {plugin}）返回的结果表无法使用："
+        f"{detail}",
+        en=f"Rule {rule.id}: the result frame of validator {rule.rule.validator!r} from plugin "
+        f"{plugin} failed: {detail}",
     )
+
+
+def _describe(exc: BaseException) -> str:
+    """``SystemExit: 0``, ``KeyboardInterrupt``, ``ValidationError: outcome: …``:
+    one line, whatever the exception."""
+    from pydantic import ValidationError
+
+    if isinstance(exc, ValidationError):
+        errors = exc.errors()
+        shown = "; ".join(f"{'.'.join(map(str, e['loc'])) or 'value'}: {e['msg']}"
+                          for e in errors[:3])
+        more = f" (and {len(errors) - 3} more)" if len(errors) > 3 else ""
+        return f"{type(exc).__name__}: {shown}{more}"
+    text = str(exc).strip()
+    first = text.splitlines()[0] if text else ""
+    return f"{type(exc).__name__}: {first}" if first else type(exc).__name__
 
 
 def _plugin_error(ctx: RuleContext, plugin: str | None, *, zh: str, en: str) -> Finding:
@@ -369,6 +444,7 @@ def _pending(ctx: RuleContext, result: RuleResult, *, keep_passes: bool = False)
     missing = [c for c in ("outcome", "subject_id") if c not in schema]
     if missing:
         raise ValueError(f"the result frame has no {', '.join(missing)} column")
+    _check_dtypes(schema)
     spec = TABLES.get(result.table)
     stype = result.subject_type or (spec.subject_type if spec else "submission")
     if stype not in _SUBJECT_TYPES:
@@ -456,6 +532,7 @@ def _pending(ctx: RuleContext, result: RuleResult, *, keep_passes: bool = False)
         .alias(f"{STAT}bad"),
         (~subject_type.is_in(sorted(_SUBJECT_TYPES))).fill_null(True).sum()
         .alias(f"{STAT}badtype"),
+        subject_id.is_null().sum().alias(f"{STAT}noid"),
     )
     templates = result.messages or LocalizedText(zh=ctx.rule.rule.message.zh,
                                                  en=ctx.rule.rule.message.en)
@@ -489,10 +566,33 @@ def _finished(pending: _Pending) -> Part:
         bad = listed.filter(~pl.col("subject_type").is_in(sorted(_SUBJECT_TYPES)).fill_null(True))
         shown = bad["subject_type"][0] if bad.height else "?"
         raise ValueError(f"unknown subject type {shown!r}")
+    if first.get(f"{STAT}noid"):
+        raise ValueError(f"{first[f'{STAT}noid']} row(s) of the result frame have no subject_id")
     part = pending.part
     part.frame = listed
     part.stats = stats_of(counts)
     return part
+
+
+#: columns of a result frame that become one value of a finding, and so must
+#: hold scalars (text, numbers, dates), never lists, structs or Python objects
+_SCALAR_COLUMNS = ("outcome", "subject_type", "subject_id", "subject_name", "observed",
+                   "required", "op", "message_zh", "message_en", "error_column", "error_kind")
+
+
+def _check_dtypes(schema: Any) -> None:
+    """Refuse a result frame whose finding columns are not scalars: its findings
+    could not be written (a list ``observed``, an object column)."""
+    for name in _SCALAR_COLUMNS:
+        dtype = schema.get(name)
+        if dtype is None:
+            continue
+        text_only = name in ("outcome", "subject_type")
+        if dtype.is_nested() or dtype in (pl.Object, pl.Binary) or (text_only and not (
+                dtype in (pl.String, pl.Null, pl.Categorical) or isinstance(dtype, pl.Enum))):
+            what = "text" if text_only else "a text, a number or a date"
+            raise ValueError(f"the result frame's column {name!r} is {dtype}; a finding's "
+                             f"{name} must be {what}")
 
 
 def submission_info(submission: Submission) -> SubmissionInfo:

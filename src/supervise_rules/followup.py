@@ -192,6 +192,14 @@ def _source_options(p: argparse.ArgumentParser) -> None:
     add_limit_option(p)
 
 
+def _protect_inputs(args: argparse.Namespace) -> None:
+    """No output of the follow-up commands is written onto a file they read."""
+    from .reporters import protect_inputs
+
+    protect_inputs(("the submission", args.path), ("the waivers file", args.waivers),
+                   ("the baseline", args.baseline), ("the ruleset file", args.ruleset))
+
+
 def _emit(data: str | bytes, output: Path | None, what: str) -> None:
     from .reporters import write_atomically
 
@@ -223,6 +231,11 @@ def cmd_report(argv: list[str]) -> int:
     fmt = args.format
     if fmt is None:
         fmt = "xlsx" if args.output is not None and args.output.suffix.lower() == ".xlsx" else "html"
+    _protect_inputs(args)
+    if args.output is not None:
+        from .reporters import check_output_path
+
+        check_output_path(args.output)  # before the run, not after it
     report = report_for(args)
 
     from .selfcheck import build_selfcheck, render_html, render_xlsx
@@ -247,6 +260,10 @@ def cmd_notices(argv: list[str]) -> int:
                    help="整改期限 printed on every notice (default: a blank to fill in)")
     add_followup_options(p, fail_on_new=False)
     args = p.parse_args(argv)
+    _protect_inputs(args)
+    from .reporters import check_output_dir
+
+    check_output_dir(args.output_dir)  # before the run, not after it
     report = report_for(args)
 
     from .notices import write_notices

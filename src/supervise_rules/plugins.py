@@ -22,6 +22,7 @@ import pluggy
 
 from . import hookspecs
 from .errors import PluginError
+from .interrupts import is_users, watch_sigint
 
 ENTRY_POINT_GROUP = "supervise_rules"
 
@@ -131,6 +132,12 @@ def get_plugin_host(
     :raises PluginError: a module given in ``modules`` cannot be imported, or a
         contribution's name collides with another plugin's.
     """
+    with watch_sigint():  # a plugin's KeyboardInterrupt is a load error, the user's Ctrl-C is not
+        return _build_host(modules, entry_points, builtins)
+
+
+def _build_host(modules: Iterable[str | ModuleType | object], entry_points: bool,
+                builtins: bool) -> PluginHost:
     pm = new_plugin_manager()
     host = PluginHost(pm=pm)
     builtin_names: set[str] = set()
@@ -166,8 +173,11 @@ def _plugin_name(plugin: object) -> str:
 def _import_plugin(dotted: str) -> ModuleType:
     try:
         return importlib.import_module(dotted)
-    except Exception as exc:  # any import failure is the user's plugin's problem
-        raise PluginError(dotted, f"cannot be imported: {type(exc).__name__}: {exc}") from exc
+    except BaseException as exc:  # any import failure is the user's plugin's problem
+        if is_users(exc):  # the user's Ctrl-C ends the run
+            raise
+        # SystemExit or KeyboardInterrupt at import ends nothing either
+        raise PluginError(dotted, f"cannot be imported: {_describe(exc)}") from exc
 
 
 def _load_entry_points(host: PluginHost, distributions: dict) -> None:
@@ -179,9 +189,11 @@ def _load_entry_points(host: PluginHost, distributions: dict) -> None:
             continue
         try:
             plugin = ep.load()
-        except Exception as exc:  # a broken plugin must not take the others down
+        except BaseException as exc:  # a broken plugin must not take the others down
+            if is_users(exc):
+                raise
             host.load_errors.append(
-                PluginLoadError(ep.name, dist_name, f"import failed: {type(exc).__name__}: {exc}")
+                PluginLoadError(ep.name, dist_name, f"import failed: {_describe(exc)}")
             )
             continue
         refusal = _api_refusal(plugin)
@@ -213,6 +225,7 @@ def _register(host: PluginHost, plugin: object, name: str | None, dist: str | No
         registered = host.pm.register(plugin, name=name)
     except (pluggy.PluginValidationError, ValueError) as exc:
         raise PluginError(name or repr(plugin), str(exc)) from exc
+    _note_code(plugin, registered or name or repr(plugin))
     # A hookimpl whose name matches no spec would otherwise be silently ignored.
     for hook_name in _unknown_hooks(host.pm, plugin):
         host.pm.unregister(plugin)
@@ -249,19 +262,27 @@ def _collect(host: PluginHost, builtin_names: set[str], distributions: dict) -> 
         host.provided_by[kind] = {}
         for impl in getattr(host.pm.hook, hook_name).get_hookimpls():
             plugin_name = impl.plugin_name
+            dist = distributions.get(plugin_name, (None, None))[0]
             try:
                 items = list(impl.function() or [])
-            except Exception as exc:  # a crashing plugin is reported, not fatal
+            except BaseException as exc:  # a crashing plugin is reported, not fatal
+                if is_users(exc):  # ... unless it is the user's Ctrl-C
+                    raise
                 host.load_errors.append(
-                    PluginLoadError(
-                        plugin_name,
-                        distributions.get(plugin_name, (None, None))[0],
-                        f"{hook_name}() raised {type(exc).__name__}: {exc}",
-                    )
-                )
+                    PluginLoadError(plugin_name, dist, f"{hook_name}() raised {_describe(exc)}"))
                 continue
             for item in items:
-                key = _add(host, kind, item, plugin_name)
+                try:
+                    key = _add(host, kind, item, plugin_name)
+                except PluginError:
+                    raise
+                except Exception as exc:  # not a contribution at all: skip it, say so
+                    host.load_errors.append(PluginLoadError(
+                        plugin_name, dist, f"{hook_name}() returned {_shown(item)}, which is "
+                        f"not a {kind[:-1]} ({_describe(exc)}); it was skipped"))
+                    continue
+                if plugin_name not in builtin_names:
+                    _note_code(item, plugin_name)
                 contributions.setdefault(plugin_name, {}).setdefault(kind, []).append(key)
     _apply_aliases(host)
     for plugin_name, _plugin in host.pm.list_name_plugin():
@@ -334,6 +355,48 @@ def _apply_aliases(host: PluginHost) -> None:
         by_table.setdefault(item.table, []).append(item)
     for name, items in by_table.items():
         host.tables[name] = with_aliases(host.tables[name], items)
+
+
+def _describe(exc: BaseException) -> str:
+    """``SystemExit: 0``, ``ValueError: bad`` (the first line of the message)."""
+    text = str(exc).strip().splitlines()
+    return f"{type(exc).__name__}: {text[0]}" if text else type(exc).__name__
+
+
+def _shown(item: object) -> str:
+    text = repr(item)
+    return text if len(text) <= 60 else text[:57] + "..."
+
+
+#: module -> plugin, for the code of every third-party plugin registered in this
+#: process: its module and the modules of the classes it contributed
+_PLUGIN_CODE: dict[str, str] = {}
+
+
+def _note_code(item: object, plugin_name: str) -> None:
+    module = item.__name__ if isinstance(item, ModuleType) else getattr(
+        item if isinstance(item, type) else type(item), "__module__", None)
+    if isinstance(module, str) and not module.startswith(("supervise_rules.", "builtins")) \
+            and module != "supervise_rules":
+        _PLUGIN_CODE.setdefault(module, plugin_name)
+
+
+def plugin_in_traceback(exc: BaseException) -> tuple[str, str] | None:
+    """``(plugin, "file.py:12")`` when ``exc`` was raised in (or passed through) the
+    code of a third-party plugin — the innermost such frame — else ``None``. How
+    the CLI tells a plugin's failure (exit 2, naming it) from a bug of its own."""
+    import os
+
+    found = None
+    tb = exc.__traceback__
+    while tb is not None:
+        module = tb.tb_frame.f_globals.get("__name__", "")
+        owner = _PLUGIN_CODE.get(module) or next(
+            (p for m, p in _PLUGIN_CODE.items() if module.startswith(m + ".")), None)
+        if owner is not None:
+            found = (owner, f"{os.path.basename(tb.tb_frame.f_code.co_filename)}:{tb.tb_lineno}")
+        tb = tb.tb_next
+    return found
 
 
 @functools.cache  # read from the installed metadata, once per built-in plugin otherwise

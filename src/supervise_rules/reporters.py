@@ -6,14 +6,16 @@ are contributed through the same ``register_reporters`` hook.
 
 from __future__ import annotations
 
+import contextvars
 import os
 import stat
 import tempfile
 from abc import ABC, abstractmethod
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
-from typing import BinaryIO, ClassVar, Literal
+from typing import BinaryIO, ClassVar, Literal, TypeVar
 
 from .errors import SuperviseRulesError
 from .models import Report
@@ -157,7 +159,9 @@ def write_atomically(path: str | Path, data: str | bytes | Callable[[BinaryIO], 
     except OSError as exc:
         raise _cannot_write(shown, exc.strerror or str(exc)) from None
     try:
-        with os.fdopen(fd, "wb") as fh:
+        # the temporary file goes on any exception: a full disk, a failing
+        # reporter, Ctrl-C; what was at ``path`` is untouched until the rename
+        with _open_output(fd) as fh:
             write(fh)
         # mkstemp creates the file 0600; keep the mode the report had, or give a new
         # one the mode a plain open() would
@@ -168,6 +172,11 @@ def write_atomically(path: str | Path, data: str | bytes | Callable[[BinaryIO], 
         if isinstance(exc, OSError):
             raise _cannot_write(shown, exc.strerror or str(exc)) from None
         raise
+
+
+def _open_output(fd: int) -> BinaryIO:
+    """The temporary file as a binary file object (tests put a full disk here)."""
+    return os.fdopen(fd, "wb")
 
 
 def check_output_path(path: str | Path) -> None:
@@ -197,12 +206,167 @@ def _destination(shown: Path) -> tuple[Path, os.stat_result | None]:
         if not parent.is_dir():
             raise _cannot_write(shown, f"{parent} is not a directory" if parent.exists()
                                 else f"directory {parent} does not exist")
+        _refuse_input(shown, target, None)
     elif stat.S_ISDIR(st.st_mode):
         raise _cannot_write(shown, "it is a directory")
-    elif stat.S_ISREG(st.st_mode) and not os.access(target, os.W_OK):
-        # the rename would succeed in a writable directory, but the owner made the file read-only
-        raise _cannot_write(shown, "permission denied")
+    else:
+        _refuse_input(shown, target, st)
+        if stat.S_ISREG(st.st_mode) and not os.access(target, os.W_OK):
+            # the rename would succeed in a writable directory, but the owner made the file
+            # read-only
+            raise _cannot_write(shown, "permission denied")
     return target, st
+
+
+# --- the inputs of a run are never outputs ------------------------------------------------
+
+
+@dataclass(frozen=True)
+class _Input:
+    what: str  # "the submission", "the waivers file" ...
+    shown: str
+    real: Path
+    folder: bool
+    #: (device, inode) of the file, or of every file in the folder: a hard link
+    #: or a symlink to an input is that input
+    ids: frozenset[tuple[int, int]]
+
+
+_INPUTS: contextvars.ContextVar[tuple[_Input, ...]] = contextvars.ContextVar(
+    "supervise_rules_inputs", default=())
+
+#: files of a folder submission looked at to recognise a hard link to one of them
+MAX_FOLDER_FILES = 10_000
+
+
+@contextmanager
+def output_scope() -> Iterator[None]:
+    """A command's run: the inputs it declares with :func:`protect_inputs` are
+    protected until the block ends."""
+    token = _INPUTS.set(())
+    try:
+        yield
+    finally:
+        _INPUTS.reset(token)
+
+
+def protect_inputs(*inputs: tuple[str, str | os.PathLike[str] | None]) -> None:
+    """Declare the files a run reads — ``("the submission", path)``, ``("the
+    waivers file", path)`` … — so that :func:`write_atomically` and
+    :func:`check_output_path` refuse to write onto any of them: the same path,
+    a symlink or a hard link to it, or any file inside a folder submission.
+    Paths that do not exist (a ruleset id) are ignored."""
+    found = []
+    for what, path in inputs:
+        if path is None or str(path) in ("", "-"):
+            continue
+        item = _input(what, Path(path))
+        if item is not None:
+            found.append(item)
+    _INPUTS.set(_INPUTS.get() + tuple(found))
+
+
+def _input(what: str, path: Path) -> _Input | None:
+    try:
+        st = os.stat(path)
+    except (OSError, ValueError):
+        return None
+    real = Path(os.path.realpath(path))
+    if not stat.S_ISDIR(st.st_mode):
+        return _Input(what, str(path), real, False, frozenset({(st.st_dev, st.st_ino)}))
+    ids: set[tuple[int, int]] = set()
+    for folder, _dirs, files in os.walk(real):
+        for name in files:
+            try:
+                fst = os.stat(os.path.join(folder, name))
+            except OSError:
+                continue
+            ids.add((fst.st_dev, fst.st_ino))
+        if len(ids) >= MAX_FOLDER_FILES:
+            break
+    return _Input(what, str(path), real, True, frozenset(ids))
+
+
+def _refuse_input(shown: Path, target: Path, st: os.stat_result | None) -> None:
+    """Refuse an output onto an input of the run (see :func:`protect_inputs`), or
+    into a folder submission: a report left among the data would be read as data
+    by the next check."""
+    ident = (st.st_dev, st.st_ino) if st is not None else None
+    for item in _INPUTS.get():
+        if item.folder and (target.is_relative_to(item.real) or ident in item.ids):
+            where = "a file of" if st is not None else "inside"
+            raise _cannot_write(shown, f"it is {where} {item.what} {item.shown}, which this run "
+                                "reads; write the output outside that folder")
+        if not item.folder and ident in item.ids:
+            same = "" if target == item.real else f" ({item.shown})"
+            raise _cannot_write(shown, f"it is {item.what}{same}, which this run reads; give "
+                                "another output file")
+
+
+# --- running a reporter ---------------------------------------------------------------------
+
+T = TypeVar("T")
+
+
+class ReporterError(SuperviseRulesError):
+    """A plugin's reporter raised (or called ``sys.exit``): the run is not at
+    fault, the plugin is; nothing is written."""
+
+
+class _WatchedFile:
+    """The output file as a reporter sees it, noting an error of the file itself
+    (a full disk) so that it is not blamed on the reporter."""
+
+    def __init__(self, fh: BinaryIO):
+        self._fh = fh
+        self.error: OSError | None = None
+
+    def write(self, data: bytes) -> int:
+        try:
+            return self._fh.write(data)
+        except OSError as exc:
+            self.error = exc
+            raise
+
+    def __getattr__(self, name: str):
+        return getattr(self._fh, name)
+
+
+def run_reporter(fmt: str, plugin: str | None, call: Callable[[], T],
+                 out: _WatchedFile | None = None) -> T:
+    """``call()`` — a reporter's ``render``, ``write`` or attribute — with the
+    failure of a third-party plugin's reporter turned into a
+    :class:`ReporterError` naming the format and the plugin. A built-in
+    reporter's failure is a bug of ours and propagates; so does the user's
+    Ctrl-C, and an error of the output file itself."""
+    try:
+        return call()
+    except BaseException as exc:
+        from .interrupts import is_users
+        from .plugins import BUILTIN_PLUGINS
+
+        if out is not None and out.error is not None:
+            raise out.error from None  # the disk, not the reporter: "cannot write …"
+        if plugin is None or plugin in BUILTIN_PLUGINS or is_users(exc) \
+                or isinstance(exc, ReporterError):
+            raise
+        text = str(exc).strip()
+        first = f": {text.splitlines()[0]}" if text else ""
+        raise ReporterError(f"the {fmt!r} reporter from plugin {plugin!r} failed: "
+                            f"{type(exc).__name__}{first}; no report was written") from exc
+
+
+def write_report(path: str | Path, reporter: Reporter, report: Report, options: RenderOptions,
+                 *, fmt: str, plugin: str | None) -> None:
+    """Stream ``reporter``'s output into ``path`` atomically (see
+    :func:`write_atomically` and :func:`run_reporter`): if the reporter fails,
+    what was at ``path`` is left as it was and no temporary file remains."""
+
+    def write(fh: BinaryIO) -> None:
+        watched = _WatchedFile(fh)
+        run_reporter(fmt, plugin, lambda: reporter.write(report, options, watched), watched)  # type: ignore[arg-type]
+
+    write_atomically(path, write)
 
 
 def ensure_directory(path: str | Path) -> Path:
@@ -210,6 +374,7 @@ def ensure_directory(path: str | Path) -> Path:
     folder of files (``notices --output-dir``), with a clear error instead of a
     traceback when it cannot be made."""
     path = Path(path)
+    check_output_dir(path)
     try:
         path.mkdir(parents=True, exist_ok=True)
     except FileExistsError:
@@ -219,7 +384,31 @@ def ensure_directory(path: str | Path) -> Path:
     return path
 
 
+def check_output_dir(path: str | Path) -> None:
+    """Raise now the error :func:`ensure_directory` would raise later: ``path``
+    exists and is not a directory, or is a folder this run reads (a folder
+    submission), or cannot be made (a file in the way, a read-only parent)."""
+    shown = Path(path)
+    real = Path(os.path.realpath(shown))
+    if real.exists() and not real.is_dir():
+        raise _cannot_write(shown, "it exists and is not a directory")
+    for item in _INPUTS.get():
+        if item.folder and real.is_relative_to(item.real):
+            raise _cannot_write(shown, f"it is {item.what} {item.shown} (or inside it), which "
+                                "this run reads; give an output folder outside it")
+    existing = real
+    while not existing.exists():
+        existing = existing.parent
+    if not existing.is_dir():
+        raise _cannot_write(shown, f"{existing} is not a directory")
+    if not os.access(existing, os.W_OK | os.X_OK):
+        raise _cannot_write(shown, f"permission denied in {existing}")
+
+
 def _cannot_write(path: Path, reason: str) -> SuperviseRulesError:
+    import re
+
+    reason = re.sub(r"^\[Errno \d+\] ", "", reason)  # an OSError raised without strerror
     return SuperviseRulesError(f"cannot write {path}: {reason}")
 
 
