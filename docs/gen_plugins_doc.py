@@ -71,7 +71,8 @@ def hooks_section() -> str:
 
 #: For exported objects without a docstring of their own (inherited ones say nothing).
 FALLBACK = {
-    "ColumnSpec": "One column of a table: name, Chinese header, kind, unit, enum labels, key.",
+    "ColumnSpec": "One column of a table: name, Chinese header, kind, unit, enum labels, key, "
+                  "plausible range (`min`, `max`, `percent`, `bounds`).",
     "Finding": "One result of one rule for one subject: outcome, observed/required, message, evidence.",
     "Outcome": "`pass`, `fail`, `error` or `not_applicable`.",
     "Report": "The findings of a run with the summary, ruleset, submission and tool versions.",

@@ -18,6 +18,7 @@ The unit and kind wordings below are shared with the blank workbook
 
 from __future__ import annotations
 
+import datetime as dt
 import inspect
 import re
 from collections.abc import Iterable, Mapping
@@ -44,7 +45,8 @@ KINDS: dict[str, tuple[str, str, str]] = {
     "str": ("文本", "text", "any text"),
     "int": ("整数", "integer", "`1234`, `1,234`, `+12`, `12.0`"),
     "float": ("数值", "number", "`1234.5`, `1,234.5`, `1e3`"),
-    "ratio": ("比例", "ratio", "`0.9801` or `98.01%` (both read as 0.9801)"),
+    "ratio": ("比例", "ratio", "`0.9801` or `98.01%` (both read as 0.9801); a bare number above 1 "
+              "(`98.01`) is implausible unless the header says `（%）`"),
     "bool": ("是/否", "yes/no", "是/否, Y/N, yes/no, true/false, 1/0, T/F (any case)"),
     "date": (
         "日期",
@@ -136,6 +138,37 @@ def _enum_text(column: ColumnSpec) -> str:
     return "; ".join(f"`{code}` {label}" for code, label in column.labels.items())
 
 
+def range_text(column: ColumnSpec) -> str:
+    """The values a column can plausibly hold (``≥ 0``, ``0 – 1 (0% – 100%)``,
+    ``1949-10-01 – 2100-12-31``); a value outside is READ-16. Codes, yes/no and
+    text: their kind is their domain."""
+    lo, hi = column.bounds
+    if lo is None and hi is None:
+        return {"enum": "one of the codes", "bool": "yes / no"}.get(column.kind, "any text")
+
+    def shown(value: object, percent: bool = False) -> str:
+        if percent:
+            return f"{round(float(value) * 100, 10):g}%"  # type: ignore[arg-type]
+        if isinstance(value, dt.date):
+            return value.isoformat()
+        return f"{value:g}" if isinstance(value, float) else str(value)
+
+    def span(percent: bool = False) -> str:
+        if lo is not None and hi is not None:
+            return f"{shown(lo, percent)} – {shown(hi, percent)}"
+        if lo is not None:
+            return f"≥ {shown(lo, percent)}"
+        return f"≤ {shown(hi, percent)}"
+
+    if column.kind == "ratio":
+        if column.percent:
+            return f"{span(True)} (a bare number is a percentage)"
+        return f"{span()} ({span(True)} with %)"
+    if column.kind == "int":
+        return f"{span()}, whole"
+    return span()
+
+
 def _anchor(spec: TableSpec) -> str:
     """GitHub's anchor of the section heading of ``spec`` (name, em dash, zh)."""
     return f"{spec.name}--{spec.zh}".lower()
@@ -153,15 +186,16 @@ def table_section(spec: TableSpec) -> str:
         f"- Subject of its findings: `{spec.subject_type}`",
         f"- Key: {key}",
         "",
-        "| column | Chinese header | accepted aliases | unit | type | values | required | "
+        "| column | Chinese header | accepted aliases | unit | type | range | values | required | "
         "description |",
-        "| --- | --- | --- | --- | --- | --- | --- | --- |",
+        "| --- | --- | --- | --- | --- | --- | --- | --- | --- |",
     ]
     for c in spec.columns.values():
         required = "yes (key)" if c.key else "yes" if c.required else "no"
         parts.append(
             f"| `{c.name}` | {_md(c.zh)} | {_md('、'.join(c.aliases))} | {unit_text(c.unit)} "
-            f"| {kind_text(c)} | {_md(_enum_text(c))} | {required} | {_md(own_description(c))} |"
+            f"| {kind_text(c)} | {_md(range_text(c))} | {_md(_enum_text(c))} | {required} "
+            f"| {_md(own_description(c))} |"
         )
     return "\n".join(parts)
 
@@ -247,7 +281,11 @@ def markdown(tables: Mapping[str, TableSpec] | None = None) -> str:
         "## Types",
         "What a cell of each type may hold (after full-width characters are folded: "
         "`１２３` reads as `123`). A cell that holds something else is a `READ-01` "
-        "finding naming its row and column; a blank cell is missing.",
+        "finding naming its row and column; a blank cell is missing. A value outside its "
+        "column's **range** (below) is a `READ-16` finding and is left out of every "
+        "indicator: counts and amounts are never negative, a ratio lies within 0 – 1 "
+        "(after `98%` is read as 0.98), a date within 1949-10-01 – 2100-12-31. A date "
+        "after the manifest's `as_of` is for the rules to report (CON-05).",
         kinds_section(),
         "## The manifest (说明)",
         "`submission.yaml` (keys in English or Chinese), the `说明` / `manifest` sheet of "

@@ -51,8 +51,10 @@ class Table(BaseModel):
     )
     unreadable: dict[str, Any] = Field(
         default_factory=dict,
-        description="column -> polars frame (__row__, raw): cells that held a value that "
-        "could not be read (they are null in ``frame``)",
+        description="column -> polars frame (__row__, raw[, why_zh, why_en]): cells that "
+        "held a value that could not be read (READ-01; why_* null or absent) or one outside "
+        "the column's plausible range (READ-16; why_* say what it should have been); they "
+        "are null in ``frame``, so every rule needing them is an error saying what they held",
     )
 
     def header(self, column: str) -> str:

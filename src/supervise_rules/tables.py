@@ -24,6 +24,13 @@ from pydantic import BaseModel, ConfigDict, Field
 Kind = Literal["str", "int", "float", "ratio", "bool", "date", "enum"]
 
 
+#: the dates any date column may hold unless it declares its own ``min``/``max``:
+#: from the founding of the People's Republic to the readers' last year
+DATE_WINDOW: tuple[dt.date, dt.date] = (dt.date(1949, 10, 1), dt.date(2100, 12, 31))
+
+_NUMBER_KINDS = ("int", "float", "ratio")
+
+
 def col(
     zh: str,
     kind: Kind,
@@ -34,12 +41,28 @@ def col(
     required: bool | None = None,
     aliases: tuple[str, ...] | list[str] = (),
     description: str | None = None,
+    min: float | dt.date | str | None = None,
+    max: float | dt.date | str | None = None,
+    percent: bool = False,
 ) -> Any:
-    """Declare one column: its Chinese header, value kind, unit and enum labels.
+    """Declare one column: its Chinese header, value kind, unit and enum labels,
+    and the values it can plausibly hold.
 
     ``aliases`` are other headers that name the column in real exports
     (``专任教师人数``); ``required`` (default: the key columns) says the table
     is unusable without it.
+
+    ``min`` and ``max`` (inclusive) bound a number (``int``, ``float``,
+    ``ratio``: a ratio after percent normalisation, ``98%`` is 0.98) or a date
+    (a :class:`datetime.date` or ``"YYYY-MM-DD"``; a date column without them
+    holds dates of :data:`DATE_WINDOW`). A value outside is implausible: the
+    readers report it (READ-16) and leave it out of every indicator.
+    ``percent`` says a ``ratio`` column's bare numbers are percentages
+    (``93.72`` is 0.9372); without it a bare ``93.72`` is implausible unless the
+    header says ``（%）``. An ``int`` column holds whole numbers by its kind.
+
+    :raises ValueError: a bound on a column that is not a number or a date,
+        ``min`` above ``max``, ``percent`` on a column that is not a ratio.
     """
     extra: dict[str, Any] = {"zh": zh, "kind": kind}
     if unit:
@@ -52,7 +75,41 @@ def col(
         extra["required"] = required
     if aliases:
         extra["aliases"] = list(aliases)
+    lo, hi = _bound(zh, kind, "min", min), _bound(zh, kind, "max", max)
+    if lo is not None and hi is not None and lo > hi:  # type: ignore[operator]
+        raise ValueError(f"column {zh}: min {lo} is above max {hi}")
+    # kept JSON-serialisable (dates as ISO text), like the rest of the schema extra
+    if lo is not None:
+        extra["min"] = lo.isoformat() if isinstance(lo, dt.date) else lo
+    if hi is not None:
+        extra["max"] = hi.isoformat() if isinstance(hi, dt.date) else hi
+    if percent:
+        if kind != "ratio":
+            raise ValueError(f"column {zh}: percent=True needs kind 'ratio', not {kind!r}")
+        extra["percent"] = True
     return Field(default=None, description=description or zh, json_schema_extra=extra)
+
+
+def _bound(zh: str, kind: str, which: str, value: Any) -> float | dt.date | None:
+    """A ``min``/``max`` of :func:`col` checked against the column's kind."""
+    if value is None:
+        return None
+    if kind == "date":
+        if isinstance(value, str):
+            try:
+                return dt.date.fromisoformat(value)
+            except ValueError:
+                raise ValueError(f"column {zh}: {which} {value!r} is not a date YYYY-MM-DD") from None
+        if isinstance(value, dt.date) and not isinstance(value, dt.datetime):
+            return value
+        raise ValueError(f"column {zh}: {which} of a date column must be a date, not {value!r}")
+    if kind in _NUMBER_KINDS:
+        if isinstance(value, bool) or not isinstance(value, int | float):
+            raise ValueError(f"column {zh}: {which} of a {kind} column must be a number, "
+                             f"not {value!r}")
+        return value
+    raise ValueError(f"column {zh}: {which} applies to numbers and dates, not to a {kind} column "
+                     "(its domain is its kind)")
 
 
 class _Row(BaseModel):
@@ -130,25 +187,25 @@ class CountyRow(_Row):
 
     county_code: str = col("区县代码", "str", key=True, aliases=["县区代码", "行政区划代码"])
     county_name: str = col("区县名称", "str", aliases=["县区名称", "区县"])
-    population_age_3_5: int = col("3-5岁适龄人口数", "int", unit="persons",
+    population_age_3_5: int = col("3-5岁适龄人口数", "int", min=0, unit="persons",
                                  aliases=["3-5周岁适龄人口数", "3至5岁适龄人口数", "学前教育适龄人口数"])
-    teachers_eligible_for_exchange: int = col("符合交流条件教师数", "int", unit="persons",
+    teachers_eligible_for_exchange: int = col("符合交流条件教师数", "int", min=0, unit="persons",
                                              aliases=["符合交流轮岗条件教师数", "应交流教师数"])
-    exchanged_teachers: int = col("交流轮岗教师数", "int", unit="persons",
+    exchanged_teachers: int = col("交流轮岗教师数", "int", min=0, unit="persons",
                                   aliases=["交流教师数", "实际交流轮岗教师数"])
-    exchanged_key_teachers: int = col("交流轮岗骨干教师数", "int", unit="persons",
+    exchanged_key_teachers: int = col("交流轮岗骨干教师数", "int", min=0, unit="persons",
                                       aliases=["交流骨干教师数", "交流轮岗的骨干教师数"])
-    avg_teacher_salary: float = col("教师年平均工资收入", "float", unit="yuan",
+    avg_teacher_salary: float = col("教师年平均工资收入", "float", min=0, unit="yuan",
                                    aliases=["教师平均工资收入", "义务教育教师年平均工资收入"])
-    avg_civil_servant_salary: float = col("当地公务员年平均工资收入", "float", unit="yuan",
+    avg_civil_servant_salary: float = col("当地公务员年平均工资收入", "float", min=0, unit="yuan",
                                          aliases=["公务员年平均工资收入", "当地公务员平均工资收入"])
-    grade9_enrollment_now: int = col("当前初三在校人数", "int", unit="persons",
+    grade9_enrollment_now: int = col("当前初三在校人数", "int", min=0, unit="persons",
                                     aliases=["初三在校人数", "九年级在校生数"])
-    grade7_enrollment_of_cohort: int = col("该届初三学生初一入学人数", "int", unit="persons",
+    grade7_enrollment_of_cohort: int = col("该届初三学生初一入学人数", "int", min=0, unit="persons",
                                           aliases=["初一入学人数", "七年级入学人数"])
-    grade1_enrollment_of_cohort: int = col("该届初三学生小学一年级入学人数", "int", unit="persons",
+    grade1_enrollment_of_cohort: int = col("该届初三学生小学一年级入学人数", "int", min=0, unit="persons",
                                           aliases=["小学一年级入学人数", "一年级入学人数"])
-    social_recognition_rate: float = col("社会认可度", "ratio", unit="ratio",
+    social_recognition_rate: float = col("社会认可度", "ratio", min=0, max=1, unit="ratio",
                                       aliases=["社会认可度调查结果", "社会认可率"])
 
 
@@ -164,28 +221,30 @@ class SchoolRow(_Row):
     level: str = col("学段", "enum", labels=LEVEL, key=True, aliases=["办学层次"])
     school_type: str = col("学校类型", "enum", labels=SCHOOL_TYPE, aliases=["办学类型"])
     ownership: str = col("办学性质", "enum", labels=OWNERSHIP, aliases=["办别", "学校办别", "学校性质"])
-    students: int = col("在校生数", "int", unit="persons", aliases=["学生数", "在校学生数", "在籍学生数"])
-    classes: int = col("班级数", "int", aliases=["班数", "教学班数"])
-    largest_class_size: int = col("最大班额", "int", unit="persons", aliases=["最大班级人数"])
-    full_time_teachers: int = col("专任教师数", "int", unit="persons", aliases=["专任教师"])
-    teachers_above_required_degree: int = col("高于规定学历教师数", "int", unit="persons",
+    students: int = col("在校生数", "int", min=0, unit="persons",
+                        aliases=["学生数", "在校学生数", "在籍学生数"])
+    classes: int = col("班级数", "int", min=0, aliases=["班数", "教学班数"])
+    largest_class_size: int = col("最大班额", "int", min=0, unit="persons", aliases=["最大班级人数"])
+    full_time_teachers: int = col("专任教师数", "int", min=0, unit="persons", aliases=["专任教师"])
+    teachers_above_required_degree: int = col("高于规定学历教师数", "int", min=0, unit="persons",
                                              aliases=["高于规定学历专任教师数", "学历高于规定教师数"])
-    key_teachers: int = col("县级以上骨干教师数", "int", unit="persons",
+    key_teachers: int = col("县级以上骨干教师数", "int", min=0, unit="persons",
                                 aliases=["县级及以上骨干教师数", "骨干教师数"])
-    pe_art_teachers: int = col("体育艺术专任教师数", "int", unit="persons",
+    pe_art_teachers: int = col("体育艺术专任教师数", "int", min=0, unit="persons",
                                    aliases=["体艺专任教师数", "体育艺术教师数"])
-    certified_teachers: int = col("持证专任教师数", "int", unit="persons",
+    certified_teachers: int = col("持证专任教师数", "int", min=0, unit="persons",
                                    aliases=["持有教师资格证专任教师数", "持证教师数"])
-    teaching_aux_area_m2: float = col("教学及辅助用房面积", "float", unit="m2",
+    teaching_aux_area_m2: float = col("教学及辅助用房面积", "float", min=0, unit="m2",
                                        aliases=["教学及辅助用房建筑面积", "教学辅助用房面积"])
-    sports_area_m2: float = col("体育运动场馆面积", "float", unit="m2",
+    sports_area_m2: float = col("体育运动场馆面积", "float", min=0, unit="m2",
                                   aliases=["体育运动场（馆）面积", "体育场馆面积", "运动场馆面积"])
-    equipment_value_yuan: float = col("教学仪器设备值", "float", unit="yuan", aliases=[
+    equipment_value_yuan: float = col("教学仪器设备值", "float", min=0, unit="yuan", aliases=[
         "教学仪器设备总值", "教学仪器设备资产值", "教学仪器设备资产总值"])
-    multimedia_classrooms: int = col("网络多媒体教室数", "int", unit="rooms",
+    multimedia_classrooms: int = col("网络多媒体教室数", "int", min=0, unit="rooms",
                                      aliases=["多媒体教室数", "网络多媒体教室"])
-    music_rooms: int = col("音乐专用教室数", "int", unit="rooms", aliases=["音乐教室数", "音乐专用教室"])
-    art_rooms: int = col("美术专用教室数", "int", unit="rooms", aliases=["美术教室数", "美术专用教室"])
+    music_rooms: int = col("音乐专用教室数", "int", min=0, unit="rooms",
+                           aliases=["音乐教室数", "音乐专用教室"])
+    art_rooms: int = col("美术专用教室数", "int", min=0, unit="rooms", aliases=["美术教室数", "美术专用教室"])
 
 
 class KindergartenRow(_Row):
@@ -197,13 +256,13 @@ class KindergartenRow(_Row):
     county_code: str = col("区县代码", "str", aliases=["所属区县代码", "县区代码"])
     ownership: str = col("办学性质", "enum", labels=OWNERSHIP, aliases=["办别", "学校办别", "幼儿园性质"])
     inclusive: bool = col("是否普惠性", "bool", aliases=["是否普惠", "是否普惠性幼儿园", "普惠性"])
-    children: int = col("在园幼儿数", "int", unit="persons", aliases=["幼儿数", "在园儿童数"])
-    classes: int = col("班级数", "int", aliases=["班数"])
-    largest_class_size: int = col("最大班额", "int", unit="persons", aliases=["最大班级人数"])
-    staff: int = col("教职工数", "int", unit="persons", aliases=["教职工"])
-    full_time_teachers: int = col("专任教师数", "int", unit="persons", aliases=["专任教师"])
-    caregivers: int = col("保育员数", "int", unit="persons", aliases=["保育员"])
-    certified_teachers: int = col("持证专任教师数", "int", unit="persons",
+    children: int = col("在园幼儿数", "int", min=0, unit="persons", aliases=["幼儿数", "在园儿童数"])
+    classes: int = col("班级数", "int", min=0, aliases=["班数"])
+    largest_class_size: int = col("最大班额", "int", min=0, unit="persons", aliases=["最大班级人数"])
+    staff: int = col("教职工数", "int", min=0, unit="persons", aliases=["教职工"])
+    full_time_teachers: int = col("专任教师数", "int", min=0, unit="persons", aliases=["专任教师"])
+    caregivers: int = col("保育员数", "int", min=0, unit="persons", aliases=["保育员"])
+    certified_teachers: int = col("持证专任教师数", "int", min=0, unit="persons",
                                    aliases=["持有教师资格证专任教师数", "持证教师数"])
 
 
@@ -213,7 +272,7 @@ class KindergartenClassRow(_Row):
     kindergarten_id: str = col("幼儿园标识码", "str", key=True, aliases=["幼儿园代码"])
     class_name: str = col("班级名称", "str", key=True, aliases=["班级", "班名"])
     grade: str = col("年龄班", "enum", labels=KG_GRADE, aliases=["年龄段", "班级类型"])
-    children: int = col("幼儿数", "int", unit="persons", aliases=["班级幼儿数", "在班幼儿数"])
+    children: int = col("幼儿数", "int", min=0, unit="persons", aliases=["班级幼儿数", "在班幼儿数"])
 
 
 class InspectorRow(_Row):
@@ -222,7 +281,7 @@ class InspectorRow(_Row):
     inspector_id: str = col("督学编号", "str", key=True, aliases=["督学证号", "督学证编号"])
     inspector_name: str = col("姓名", "str", aliases=["督学姓名"])
     role: str = col("类别", "enum", labels=ROLE, aliases=["督学类别", "专兼职"])
-    training_hours: float = col("年度培训学时", "float", unit="hours",
+    training_hours: float = col("年度培训学时", "float", min=0, unit="hours",
                                 aliases=["培训学时", "年培训学时"])
 
 
@@ -239,8 +298,8 @@ class VisitRow(_Row):
     inspector_id: str = col("督学编号", "str", aliases=["督学证号"])
     school_id: str = col("学校标识码", "str", aliases=["学校（机构）标识码", "学校代码"])
     visit_date: dt.date = col("督导日期", "date", aliases=["督导时间", "检查日期"])
-    issues_found: int = col("发现问题数", "int", aliases=["问题数", "发现问题"])
-    issues_rectified: int = col("已整改问题数", "int", aliases=["整改问题数", "已整改数"])
+    issues_found: int = col("发现问题数", "int", min=0, aliases=["问题数", "发现问题"])
+    issues_rectified: int = col("已整改问题数", "int", min=0, aliases=["整改问题数", "已整改数"])
 
 
 class EnrollmentCheckRow(_Row):
@@ -249,8 +308,8 @@ class EnrollmentCheckRow(_Row):
     school_id: str = col("学校标识码", "str", aliases=["学校（机构）标识码", "学校代码"])
     term: str = col("学期", "enum", labels=TERM)
     check_date: dt.date = col("摸排日期", "date", aliases=["摸排时间"])
-    enrolled: int = col("应在校人数", "int", unit="persons", aliases=["应在校生数", "应到人数"])
-    present: int = col("实际在校人数", "int", unit="persons", aliases=["实际在校生数", "实到人数"])
+    enrolled: int = col("应在校人数", "int", min=0, unit="persons", aliases=["应在校生数", "应到人数"])
+    present: int = col("实际在校人数", "int", min=0, unit="persons", aliases=["实际在校生数", "实到人数"])
 
 
 class DropoutCaseRow(_Row):
@@ -289,6 +348,21 @@ class ColumnSpec:
     aliases: tuple[str, ...] = ()
     #: the table cannot be used without it (the key columns, by default)
     required: bool = False
+    #: the smallest and largest plausible value (inclusive): numbers (a ratio
+    #: after percent normalisation) or dates; see :attr:`bounds`
+    min: float | dt.date | None = None
+    max: float | dt.date | None = None
+    #: a ratio whose bare numbers are percentages (``93.72`` is 0.9372)
+    percent: bool = False
+
+    @property
+    def bounds(self) -> tuple[float | dt.date | None, float | dt.date | None]:
+        """``(min, max)`` a value must lie within: the declared bounds, and for
+        a date column without any, :data:`DATE_WINDOW`. ``(None, None)``: the
+        column's domain is its kind (text, codes, yes/no)."""
+        if self.kind == "date" and self.min is None and self.max is None:
+            return DATE_WINDOW
+        return self.min, self.max
 
 
 @dataclass(frozen=True)
@@ -327,6 +401,12 @@ def normalize_header(text: str) -> str:
     return unicodedata.normalize("NFKC", str(text)).strip().casefold().replace(" ", "")
 
 
+def _spec_bound(value: Any, kind: Any) -> float | dt.date | None:
+    if value is None:
+        return None
+    return dt.date.fromisoformat(value) if kind == "date" else value
+
+
 def _spec_from_model(
     name: str, zh: str, model: type[BaseModel], subject_type: str, aliases: tuple[str, ...] = ()
 ) -> TableSpec:
@@ -344,6 +424,9 @@ def _spec_from_model(
             description=finfo.description or "",
             aliases=tuple(extra.get("aliases") or ()),  # type: ignore[arg-type]
             required=bool(extra.get("required", extra.get("key", False))),
+            min=_spec_bound(extra.get("min"), extra["kind"]),
+            max=_spec_bound(extra.get("max"), extra["kind"]),
+            percent=bool(extra.get("percent")),
         )
     return TableSpec(name=name, zh=zh, model=model, subject_type=subject_type, columns=columns,
                      aliases=tuple(aliases))
@@ -518,6 +601,7 @@ def subject_id_columns(table: str) -> tuple[str, ...]:
 
 __all__ = [
     "CORE_TABLES",
+    "DATE_WINDOW",
     "MANIFEST",
     "TABLES",
     "ColumnSpec",

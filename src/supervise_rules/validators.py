@@ -175,15 +175,19 @@ class RuleContext:
         return self._frames.get(name)
 
     def unreadable(self, name: str, column: str) -> nw.LazyFrame | None:
-        """``__row__, raw``: the cells of ``column`` that held a value that could
-        not be read (they are null in :meth:`frame`), on the run's backend, or
-        ``None`` when there are none — so a message can say what a cell held
-        instead of calling it missing."""
+        """``__row__, raw, why_zh, why_en``: the cells of ``column`` that held a
+        value that could not be read, or an implausible one (``why_*``: what it
+        should have been; null for an unreadable cell) — they are null in
+        :meth:`frame` — on the run's backend, or ``None`` when there are none, so
+        a message can say what a cell held instead of calling it missing."""
         table = self.table(name)
         cells = (getattr(table, "unreadable", None) or {}).get(column) if table else None
         if cells is None or cells.height == 0:
             return None
-        return self._frames.convert(cells.select(pl.col(ROW), pl.col("raw").cast(pl.String)))
+        whys = [pl.col(w).cast(pl.String) if w in cells.columns
+                else pl.lit(None, dtype=pl.String).alias(w) for w in ("why_zh", "why_en")]
+        return self._frames.convert(cells.select(pl.col(ROW), pl.col("raw").cast(pl.String),
+                                                 *whys))
 
     def columns(self, name: str) -> list[str]:
         table = self.table(name)
@@ -469,9 +473,12 @@ class RuleContext:
         en_col = column or "?"
         zh_col = spec.columns[column].zh if spec and column in spec.columns else en_col
         place = places_of(self.submission).get(table)
-        raw = place.raw_value(row, column) if place is not None else None
+        raw, why_zh, why_en = (place.cell_problem(row, column) if place is not None
+                               else (None, None, None))
+        whys = {"zh": why_zh, "en": why_en}
         what = {lang: pl.select(value_wording(pl.lit(kind, dtype=pl.String),
-                                              pl.lit(raw, dtype=pl.String), lang)).item()
+                                              pl.lit(raw, dtype=pl.String), lang,
+                                              pl.lit(whys[lang], dtype=pl.String))).item()
                 for lang in ("zh", "en")}
         if place is not None:
             line = None if row is None else (

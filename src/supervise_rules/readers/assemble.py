@@ -3,6 +3,7 @@ find the header row, match headers to contract columns, normalize, locate."""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from fractions import Fraction
 
@@ -21,6 +22,13 @@ from ..tables import (
 from .base import RawTable
 from .headers import header_findings, header_use, match_header, resolve_headers
 from .normalize import ROW, BadCells, expected, normalize_columns
+from .plausible import (
+    Implausible,
+    check_ranges,
+    merge_unreadable,
+    percent_scales,
+    range_findings,
+)
 from .problems import Place, column_letter, read_finding
 from .rows import KINDS, Mismatch, NonDataRows, non_data_rows, totals_mismatches
 from .widths import width_findings
@@ -62,7 +70,8 @@ def build_table(raw: RawTable, spec: TableSpec, place: Place) -> tuple[Table, li
     cols = _choose_columns(raw, data, header, spec, place, header_line)
     data = data.select(ROW, *[pl.col(c).alias(n) for c, n in cols.select.items()])
     skipped = non_data_rows(data, cols.specs, cols.headers)
-    typed, bad = normalize_columns(data, cols.specs, drop_blank_rows=True, scales=cols.scales)
+    scales = percent_scales(cols.specs, cols.scales)
+    typed, bad = normalize_columns(data, cols.specs, drop_blank_rows=True, scales=scales)
     problems = cols.problems
     if raw.widths is not None:  # a text file whose lines are not all as wide (READ-15)
         problems += width_findings(raw, data.height, header, cols.select, skipped.rows,
@@ -78,9 +87,13 @@ def build_table(raw: RawTable, spec: TableSpec, place: Place) -> tuple[Table, li
     contract = [c for c in spec.columns if c in cols.specs]
     unknown = [c for c, s in cols.specs.items() if s is None]
     typed = typed.select(*contract, *unknown, ROW)
+    # values the spec declares impossible (readers/plausible.py): null, reported as READ-16
+    typed, implausible = check_ranges(typed, data, cols.specs, scales)
     if header:  # an empty list of records has no columns to miss
         problems += _missing_keys(spec, cols, place, header_line)
     problems += _cell_findings(bad, typed, spec, cols, place, lines)
+    problems += range_findings(implausible, spec, place, cols.headers, cols.letters, lines.of,
+                               _row_subjects(implausible, typed, spec))
     table = Table(
         name=spec.name,
         frame=typed,
@@ -92,7 +105,8 @@ def build_table(raw: RawTable, spec: TableSpec, place: Place) -> tuple[Table, li
         locator=place.locator,
         lines=lines.frame,
         letters=dict(cols.letters),
-        unreadable={b.column: b.frame.rename({b.column: "raw"}) for b in bad},
+        unreadable=merge_unreadable(
+            {b.column: b.frame.rename({b.column: "raw"}) for b in bad}, implausible),
     )
     return table, problems
 
@@ -389,7 +403,8 @@ def _cell_findings(
     return problems
 
 
-def _row_subjects(bad: list[BadCells], typed: pl.DataFrame, spec: TableSpec) -> dict[int, Subject]:
+def _row_subjects(bad: Sequence[BadCells | Implausible], typed: pl.DataFrame, spec: TableSpec
+                  ) -> dict[int, Subject]:
     keys = subject_id_columns(spec.name)
     if not bad or not keys or not all(k in typed.columns for k in keys):
         return {}

@@ -39,6 +39,8 @@ CODES: dict[str, tuple[str, str, Severity, Outcome]] = {
     # a narrower one is minor: its cells are read as blank
     "READ-15": ("行的单元格数与表头不符", "Line wider or narrower than the header",
                 Severity.major, Outcome.error),
+    # values outside the range or domain the table spec declares (readers/plausible.py)
+    "READ-16": ("值不合理", "Implausible value", Severity.major, Outcome.error),
 }
 
 

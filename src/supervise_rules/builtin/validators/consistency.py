@@ -233,7 +233,7 @@ class KeyChecksValidator(Validator):
             gone_zh, gone_en = _lit(f"关键字段「{zh}」缺失"), _lit(f"key column {en} is missing")
             raw = ctx.unreadable(spec.table, column)
             if raw is not None:  # a cell that held something unreadable is not missing
-                bad = bad.join(raw.rename({"raw": "_raw"}), on=ROW, how="left")
+                bad = bad.join(raw.rename(_HELD), on=ROW, how="left")
                 gone_zh, gone_en = _unreadable_or(gone_zh, gone_en, f"关键字段「{zh}」",
                                                   f"key column {en}")
             results.append(row_fails(bad, column, "exists", column, None, gone_zh, gone_en))
@@ -478,7 +478,7 @@ class RowChecksValidator(Validator):
         )
         raw = ctx.unreadable(chk.table, chk.present) if chk.present else None
         if raw is not None:  # what a cell held, for "present" checks it fails
-            rows = rows.join(raw.rename({ROW: "row", "raw": "_raw"}), on="row", how="left")
+            rows = rows.join(raw.rename({ROW: "row", **_HELD}), on="row", how="left")
         if p.passes == "per_check":
             rows = rows.filter(nw.col("outcome") != "pass")
         # A name from the row itself, else from the subject's own table.
@@ -605,15 +605,26 @@ class RowChecksValidator(Validator):
                 .otherwise(_concat(f"{ce} is ", lv, " (must be blank)")))
 
 
+#: :meth:`RuleContext.unreadable`'s columns as joined onto a rule's rows
+_HELD = {"raw": "_raw", "why_zh": "_why_zh", "why_en": "_why_en"}
+
+
 def _unreadable_or(missing_zh: nw.Expr, missing_en: nw.Expr, what_zh: str, what_en: str
                    ) -> tuple[nw.Expr, nw.Expr]:
     """The wording of every rule for a value that is not there: what the cell
-    held (``_raw``) when it held something unreadable, else ``missing_*``."""
+    held (``_raw``) when it held something unreadable, or something implausible
+    (and what it should have been: ``_why_zh``, ``_why_en``), else ``missing_*``."""
     raw = nw.col("_raw")
     held = ~raw.is_null()
-    return (nw.when(held).then(_concat(f"{what_zh}无法识别（原值「", raw, "」）"))
+    odd_zh, odd_en = ~nw.col("_why_zh").is_null(), ~nw.col("_why_en").is_null()
+    return (nw.when(held & odd_zh).then(_concat(f"{what_zh}超出合理范围（原值「", raw, "」，",
+                                                nw.col("_why_zh"), "）"))
+            .when(held).then(_concat(f"{what_zh}无法识别（原值「", raw, "」）"))
             .otherwise(missing_zh),
-            nw.when(held).then(_concat(f"{what_en}: the value '", raw, "' cannot be read"))
+            nw.when(held & odd_en).then(_concat(f"{what_en}: the value '", raw,
+                                                "' is outside the plausible range (",
+                                                nw.col("_why_en"), ")"))
+            .when(held).then(_concat(f"{what_en}: the value '", raw, "' cannot be read"))
             .otherwise(missing_en))
 
 
