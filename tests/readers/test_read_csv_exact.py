@@ -174,3 +174,14 @@ def test_a_bad_byte_through_the_cli_is_exit_2(folder, capsys):
     assert main([str(folder.path)]) == 2
     err = capsys.readouterr().err
     assert "第 2 行" in err and "Traceback" not in err
+
+
+@pytest.mark.parametrize(("end", "inside"), [("\r\n", "\r\n"), ("\n", "\r"), ("\r", "\n"),
+                                             ("\r", "\r")])
+def test_line_breaks_in_cells_are_found_whatever_the_line_ends(folder, capsys, end, inside):
+    # the line ends counted with the encoding decide whether cells are searched
+    lines = [HEADER, f'2164000001,"第一{inside}小学",primary,1', "2164000002,学校2,primary,三十"]
+    write(folder.path, lines, end=end)
+    (f,) = findings(folder.path, capsys, "READ-01")
+    assert f["evidence"][0]["lines"] == [4]
+    assert "在 Excel 中为第 3 行" in f["message"]["zh"]

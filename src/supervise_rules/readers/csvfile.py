@@ -22,7 +22,7 @@ from ..errors import SubmissionError
 from ..limits import current_limits
 from .base import RawTable, Reader
 from .bounds import check_cells, check_file_size, refuse
-from .text import ByteCounts, as_utf8, detect_encoding, head_text
+from .text import ByteCounts, LineEnds, as_utf8, detect_encoding, head_text
 
 #: lines sniffed for the widest row (title rows are narrower than the header)
 SNIFF_LINES = 50
@@ -46,9 +46,10 @@ class CsvReader(Reader):
     def read(self, path: Path) -> list[RawTable]:
         display = path.name
         check_file_size(path, display)
-        encoding = detect_encoding(path, display)
+        ends = LineEnds()
+        encoding = detect_encoding(path, display, ends)
         head = head_text(path, encoding)
-        eol = "\r" if "\n" not in head and "\r" in head else "\n"  # CR-only line ends
+        eol = _eol(head)
         width, widest, longest = self._sniff(head)
         limits = current_limits()
         if width > limits.max_columns:
@@ -66,9 +67,12 @@ class CsvReader(Reader):
         if frame.height * frame.width > limits.max_cells:
             raise _too_many_cells(display, frame.height, frame.width)
         # columns are lettered as a spreadsheet program shows the file (A, B, …)
+        # a cell's line breaks push later lines down: looked for only where the
+        # file's line ends say some cell holds one
+        multi = ends.last is None or ends.breaks_in_cells(frame.height, eol)
         raw = RawTable(frame=frame, locator="line", first_line=1, encoding=encoding,
-                       sheet_columns=list(range(frame.width)), lines=_lines(frame),
-                       widths=widths)
+                       sheet_columns=list(range(frame.width)),
+                       lines=_lines(frame) if multi else None, widths=widths)
         check_cells(raw, display)
         return [raw]
 
@@ -90,8 +94,8 @@ class CsvReader(Reader):
                 encoding="utf8",
             )
         except (pl.exceptions.PolarsError, OSError) as exc:
-            if strict and "more fields" in str(exc):
-                return None
+            if strict and ("more fields" in str(exc) or "not specified in schema" in str(exc)):
+                return None  # a line wider than ``width`` (the first one: "extra columns")
             detail = (str(exc).strip().splitlines() or [type(exc).__name__])[0]
             raise SubmissionError(
                 f"{display} cannot be read as CSV ({detail}). {display} 无法按 CSV 读取。"
@@ -209,6 +213,13 @@ class _Widths:
             raise _too_wide(self.display, line, width)
         if rows is not None and rows * width > limits.max_cells:
             raise _too_many_cells(self.display, rows, width, widest=line)
+
+
+def _eol(head: str) -> str:
+    """``"\r"`` for a file whose lines end in a lone CR (old Mac exports), else ``"\n"``
+    (LF or CR LF; a lone CR inside a cell then stays in the cell)."""
+    crlf = head.count("\r\n")
+    return "\r" if head.count("\r") - crlf > head.count("\n") - crlf else "\n"
 
 
 def _count_in_cells(frame: pl.DataFrame, text: str) -> pl.Series:

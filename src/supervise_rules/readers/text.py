@@ -44,9 +44,50 @@ class ByteCounts:
         return self
 
 
-def _first_bad_byte(path: Path, encoding: str) -> int | None:
+@dataclass
+class LineEnds:
+    """Line ends counted while the encoding is checked (every chunk is read then
+    anyway; ASCII bytes never occur inside a UTF-8 or GB18030 character): a CSV
+    reader learns whether any cell holds a line break without looking at the
+    cells. ``None`` counts: not counted (UTF-16)."""
+
+    lf: int = 0
+    cr: int = 0
+    crlf: int = 0
+    last: int | None = None  # the file's last byte
+    _cr_end: bool = False
+
+    def add(self, data: bytes) -> None:
+        if not data:
+            return
+        self.lf += data.count(b"\n")
+        cr = data.count(b"\r")
+        if cr:
+            self.cr += cr
+            self.crlf += data.count(b"\r\n")
+        if self._cr_end and data[0] == 0x0A:
+            self.crlf += 1
+        self._cr_end = data[-1] == 0x0D
+        self.last = data[-1]
+
+    def reset(self) -> None:
+        self.lf = self.cr = self.crlf = 0
+        self.last, self._cr_end = None, False
+
+    def breaks_in_cells(self, records: int, eol: str) -> bool:
+        """Whether some cell of the ``records`` read holds a line break: not when
+        every line end in the file ends a record."""
+        ends = self.lf if eol == "\n" else self.cr - self.crlf
+        terminated = records - (0 if self.last in (0x0A, 0x0D) else 1)
+        stray = (self.cr - self.crlf) if eol == "\n" else self.lf
+        return ends != terminated or stray > 0
+
+
+def _first_bad_byte(path: Path, encoding: str, ends: LineEnds | None = None) -> int | None:
     """The offset of the first byte that is not ``encoding`` text, or ``None``
-    when the whole file decodes."""
+    when the whole file decodes (``ends`` then counts its line ends)."""
+    if ends is not None:
+        ends.reset()
     carry, base = b"", 0  # carry: an incomplete character at the end of the last chunk
     with path.open("rb") as fh:
         while True:
@@ -67,6 +108,8 @@ def _first_bad_byte(path: Path, encoding: str) -> int | None:
                         return base + inner.start
                 else:
                     return base + exc.start
+            if ends is not None:
+                ends.add(data[:cut])
             base += cut
             carry = data[cut:]
             if not chunk:
@@ -88,11 +131,13 @@ def _utf8_boundary(data: bytes) -> int:
     return n  # no lead byte: invalid, which the check will say
 
 
-def _is_utf8(path: Path) -> bool:
+def _is_utf8(path: Path, ends: LineEnds | None = None) -> bool:
     """Whether the whole file is UTF-8, chunk by chunk, checked by polars:
     the same rule as Python's decoder, but several times faster on Chinese text."""
     import polars as pl
 
+    if ends is not None:
+        ends.reset()
     carry = b""
     with path.open("rb") as fh:
         while chunk := fh.read(CHUNK):
@@ -103,6 +148,8 @@ def _is_utf8(path: Path) -> bool:
                 pl.Series([data[:cut]], dtype=pl.Binary).cast(pl.String)
             except pl.exceptions.ComputeError:
                 return False
+            if ends is not None:
+                ends.add(data[:cut])
     return not carry  # the file ends in the middle of a character
 
 
@@ -133,10 +180,13 @@ def _decodes(path: Path, encoding: str) -> bool:
     return True
 
 
-def detect_encoding(path: Path, display: str) -> str:
+def detect_encoding(path: Path, display: str, ends: LineEnds | None = None) -> str:
     """``'utf-8'``, ``'utf-8-sig'``, ``'gb18030'``, ``'utf-16'`` (Excel's
     "Unicode text" export, recognized by its byte-order mark) or
     ``'utf-16-le'`` / ``'utf-16-be'`` (the same without a byte-order mark).
+
+    ``ends``, when given, counts the file's line ends (UTF-8 and GB18030 only:
+    ``ends.last`` stays ``None`` for UTF-16).
 
     :raises SubmissionError: the file is empty, binary, or in none of these
         (naming the line and byte of the first byte that fits none).
@@ -154,9 +204,9 @@ def detect_encoding(path: Path, display: str) -> str:
         raise SubmissionError(f"{display} is empty.")
     if head.count(b"\x00") * 20 > len(head):
         raise SubmissionError(f"{display} is not a text table (it contains binary data).")
-    if _is_utf8(path):
+    if _is_utf8(path, ends):
         return "utf-8-sig" if head.startswith(BOM) else "utf-8"
-    bad_gb = _first_bad_byte(path, "gb18030")
+    bad_gb = _first_bad_byte(path, "gb18030", ends)
     if bad_gb is None:
         return "gb18030"
     bad_utf8 = _first_bad_byte(path, "utf-8")
