@@ -240,6 +240,19 @@ def test_a_negative_number_in_a_workbook_is_located_to_its_cell(tmp_path, capsys
     assert read["evidence"][0]["sheet"] == "幼儿园班级"
 
 
+def test_a_line_moved_by_a_multi_line_cell_is_also_given_as_its_excel_row(tmp_path):
+    """As READ-01 does: the text line and the row a spreadsheet shows it on."""
+    (tmp_path / "submission.yaml").write_text("year: 2024\n", encoding="utf-8")
+    (tmp_path / "kindergarten_classes.csv").write_text(
+        'kindergarten_id,class_name,grade,children\nK1,"小一\n班",small,20\nK1,小二班,small,-1\n',
+        encoding="utf-8")
+    sub = load_submission(tmp_path, host=SimpleNamespace(readers=register_readers()))
+    (read,) = [p for p in sub.problems if p.rule_id == "READ-16"]
+    assert read.message.zh == ("kindergarten_classes.csv 第 4 行（在 Excel 中为第 3 行，单元格 D3）"
+                               "「children」列的值「-1」超出合理范围，应不小于 0")
+    assert read.evidence[0].lines == [4]
+
+
 # -- the table and its wording ------------------------------------------------------------
 
 

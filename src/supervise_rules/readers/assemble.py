@@ -93,7 +93,8 @@ def build_table(raw: RawTable, spec: TableSpec, place: Place) -> tuple[Table, li
         problems += _missing_keys(spec, cols, place, header_line)
     problems += _cell_findings(bad, typed, spec, cols, place, lines)
     problems += range_findings(implausible, spec, place, cols.headers, cols.letters, lines.of,
-                               _row_subjects(implausible, typed, spec))
+                               _row_subjects(implausible, typed, spec),
+                               (lambda row: lines.offset + row) if lines.frame is not None else None)
     table = Table(
         name=spec.name,
         frame=typed,

@@ -211,11 +211,13 @@ def range_findings(
     letters: Mapping[str, str],
     lines_of: Callable[[list[int]], list[int]],
     subjects: Mapping[int, Subject],
+    record_of: Callable[[int], int] | None = None,
 ) -> list[Finding]:
     """READ-16: one finding per implausible cell, located like READ-01 (file,
     sheet row or line, cell, header as written, the value as written, what was
     expected), then one summing up the rest of a column after
-    :data:`MAX_CELL_FINDINGS`."""
+    :data:`MAX_CELL_FINDINGS`. ``record_of`` gives the row a spreadsheet shows
+    a text file's data row on, where multi-line cells moved the lines."""
     problems: list[Finding] = []
     for stray in cells:
         column = spec.columns[stray.column]
@@ -225,7 +227,8 @@ def range_findings(
         first = stray.frame.head(MAX_CELL_FINDINGS)
         shown_lines = lines_of(rows[:MAX_CELL_FINDINGS])
         for (row, raw, why_zh, why_en), line in zip(first.iter_rows(), shown_lines, strict=True):
-            where_zh, where_en = place.cell(line, header, letter)
+            record = record_of(row) if record_of is not None else None
+            where_zh, where_en = place.cell(line, header, letter, record)
             problems.append(read_finding(
                 "READ-16",
                 zh=f"{where_zh}的值「{raw}」超出合理范围，{why_zh}",
