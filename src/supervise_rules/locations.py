@@ -61,6 +61,11 @@ class TablePlace:
             pl.element().replace_strict(old, new, default=pl.element() + self.offset,
                                         return_dtype=pl.Int64))
 
+    def sheet_row(self, row: pl.Expr) -> pl.Expr:
+        """The row a spreadsheet program shows a data row on (one record a
+        row): the line, unless a quoted CSV cell spanning lines moved it."""
+        return row + self.offset
+
     def line_of(self, row: pl.Expr) -> pl.Expr:
         """The clerk's line of one row (a scalar column)."""
         if self.lines is None:
@@ -105,10 +110,13 @@ class TablePlace:
     # -- messages -------------------------------------------------------------
 
     def where(self, line: pl.Expr, cells: pl.Expr, lang: str,
-              plural: pl.Expr | None = None, inline: bool = False) -> pl.Expr:
+              plural: pl.Expr | None = None, inline: bool = False,
+              sheet_row: pl.Expr | None = None) -> pl.Expr:
         """``学校.xlsx 工作表「学校」第 32 行（单元格 H32）``, column-wise;
         ``line`` is text or a number, ``plural`` says it lists several;
-        ``inline`` words it for parentheses: ``…第 32 行，单元格 H32``."""
+        ``inline`` words it for parentheses: ``…第 32 行，单元格 H32``;
+        ``sheet_row``: the spreadsheet's row of a text line, said where it differs
+        (``第 7 行（在 Excel 中为第 6 行，单元格 H6）``), as the READ findings do."""
         zh_t, en_t = self.place.table()
         text = line.cast(pl.String)
         joined = cells.list.join("、" if lang == "zh" else ", ")
@@ -119,29 +127,48 @@ class TablePlace:
             noun = pl.lit("record ") if plural is None else pl.when(plural).then(
                 pl.lit("records ")).otherwise(pl.lit("record "))
             return pl.concat_str([pl.lit(f"{en_t}, "), noun, text])
+        moved = None
+        if sheet_row is not None and self.lines is not None and self.locator == "line":
+            moved = pl.when(sheet_row.cast(pl.String) != text).then(sheet_row.cast(pl.String))
         if lang == "zh":
-            before, after = ("，单元格 ", "") if inline else ("（单元格 ", "）")
-            ref = pl.when(has_cells).then(pl.concat_str([pl.lit(before), joined, pl.lit(after)]))
+            sep, before, after = ("，", "，", "") if inline else ("，", "（", "）")
+            ref = pl.when(has_cells).then(pl.concat_str([pl.lit("单元格 "), joined]))
+            parts = [ref]
+            if moved is not None:
+                parts.insert(0, pl.concat_str([pl.lit("在 Excel 中为第 "), moved, pl.lit(" 行")]))
+            inner = pl.concat_str(parts, separator=sep, ignore_nulls=True)
+            tail = pl.when(inner.str.len_chars() > 0).then(
+                pl.concat_str([pl.lit(before), inner, pl.lit(after)])).otherwise(pl.lit(""))
             return pl.concat_str([pl.lit(_sp(zh_t) + "第 "), text, pl.lit(" 行"),
-                                  ref.otherwise(pl.lit(""))])
+                                  tail.fill_null("")])
         word = "row" if self.locator == "row" else "line"
         noun = pl.lit(f"{word} ") if plural is None else pl.when(plural).then(
             pl.lit(f"{word}s ")).otherwise(pl.lit(f"{word} "))
         many = cells.list.len() > 1
         cell_noun = pl.when(many).then(pl.lit("cells ")).otherwise(pl.lit("cell "))
+        ref = pl.when(has_cells).then(pl.concat_str([cell_noun, joined]))
+        parts = [ref]
+        if moved is not None:
+            parts.insert(0, pl.concat_str([pl.lit("row "), moved, pl.lit(" in Excel")]))
+        inner = pl.concat_str(parts, separator=", ", ignore_nulls=True)
         before, after = (", ", "") if inline else (" (", ")")
-        ref = pl.when(has_cells).then(pl.concat_str([pl.lit(before), cell_noun, joined,
-                                                     pl.lit(after)]))
-        return pl.concat_str([pl.lit(f"{en_t}, "), noun, text, ref.otherwise(pl.lit(""))])
+        tail = pl.when(inner.str.len_chars() > 0).then(
+            pl.concat_str([pl.lit(before), inner, pl.lit(after)])).otherwise(pl.lit(""))
+        return pl.concat_str([pl.lit(f"{en_t}, "), noun, text, tail.fill_null("")])
 
-
-    def where_text(self, line: int | None, column: str | None, lang: str) -> str:
-        """:meth:`where` of one row and column, as text."""
-        if line is None:
+    def where_text(self, row: int | None, column: str | None, lang: str) -> str:
+        """:meth:`where` of one data row and column, as text."""
+        if row is None:
             return self.place.table()[0 if lang == "zh" else 1]
+        line = self.offset + row
+        if self.lines is not None:
+            found = self.lines.filter(pl.col(ROW) == row)
+            line = int(found.item(0, LINE)) if found.height else line
+        sheet_row = self.offset + row
         letter = self.letters.get(column or "")
-        cells = [f"{letter}{line}"] if letter else []
-        return pl.select(self.where(pl.lit(line), pl.lit(cells, dtype=_TEXTS), lang)).item()
+        cells = [f"{letter}{sheet_row}"] if letter else []
+        return pl.select(self.where(pl.lit(line), pl.lit(cells, dtype=_TEXTS), lang,
+                                    sheet_row=pl.lit(sheet_row))).item()
 
     def raw_value(self, row: int | None, column: str | None) -> str | None:
         """The unreadable (or implausible) text a cell held, if it held one."""

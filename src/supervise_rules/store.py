@@ -60,6 +60,7 @@ _EVIDENCE_WHERE = ("file", "sheet", "lines", "headers", "cells")
 #: subjects of whole-table findings: their rows are not written into the message
 _AGGREGATE_SUBJECTS = ("county", "submission")
 _LINE, _LINES, _ONE, _CELLS = "_loc_line", "_loc_lines", "_loc_one", "_loc_cells"
+_SHEET_ROW = "_loc_sheet_row"
 _ROWS_DTYPE = pl.List(pl.Int64)
 _SHOWN_ROWS = 10
 
@@ -223,19 +224,23 @@ class Part:
             lines = place.line_list(pl.col(first.rows).cast(_ROWS_DTYPE))
             frame = frame.with_columns(lines.alias(_LINES))
             count = pl.col(_LINES).list.len().fill_null(0)
+            single = pl.when(count == 1).then(pl.col(first.rows).list.first().cast(pl.Int64))
             frame = frame.with_columns(
                 pl.when(count == 1).then(pl.col(_LINES).list.first()).alias(_ONE),
+                place.sheet_row(single).alias(_SHEET_ROW),
                 pl.when(about_rows & (count >= 1) & (count <= _SHOWN_ROWS)).then(pl.col(_LINES))
                 .alias(_LINE))
         else:  # one row per finding, the usual case: no lists until the evidence
-            frame = frame.with_columns(place.line_of(pl.col(first.rows).cast(pl.Int64))
-                                       .alias(_ONE))
+            row = pl.col(first.rows).cast(pl.Int64)
+            frame = frame.with_columns(place.line_of(row).alias(_ONE),
+                                       place.sheet_row(row).alias(_SHEET_ROW))
             one = pl.col(_ONE)
             frame = frame.with_columns(
                 pl.when(one.is_not_null()).then(pl.concat_list([one])).alias(_LINES),
                 pl.when(about_rows & one.is_not_null()).then(pl.concat_list([one])).alias(_LINE))
+        # a cell is a spreadsheet's: on the row a spreadsheet shows the line on
         return frame.with_columns(
-            place.cell_list(list(first.columns), lead, pl.col(_ONE)).alias(_CELLS))
+            place.cell_list(list(first.columns), lead, pl.col(_SHEET_ROW)).alias(_CELLS))
 
     def _messages(self, frame: pl.DataFrame, place: TablePlace | None = None
                   ) -> tuple[pl.Series, pl.Series]:
@@ -287,7 +292,8 @@ class Part:
         else:
             many, shown = None, pl.col(_ONE)
         # the message names the rule's own column; the evidence has every cell
-        where = place.where(shown, pl.col(_CELLS).list.head(1), lang, plural=many, inline=True)
+        where = place.where(shown, pl.col(_CELLS).list.head(1), lang, plural=many, inline=True,
+                            sheet_row=None if several else pl.col(_SHEET_ROW))
         suffix = pl.concat_str([pl.lit("（" if lang == "zh" else " ("), where,
                                 pl.lit("）" if lang == "zh" else ")")])
         return frame.with_columns(_m=pl.lit(messages)).select(
@@ -365,11 +371,12 @@ class Part:
             letter = column.replace_strict(dict(place.letters), default=None,
                                            return_dtype=pl.String) if place.letters else \
                 pl.lit(None, dtype=pl.String)
+            sheet_row = place.sheet_row(rows.list.first())
             cell = pl.when(letter.is_not_null() & first.is_not_null()).then(
-                pl.concat_list([pl.concat_str([letter, first])]))
+                pl.concat_list([pl.concat_str([letter, sheet_row.cast(pl.String)])]))
+            table_only = place.place.table()[0 if lang == "zh" else 1]
             where = pl.when(first.is_not_null()).then(
-                place.where(first, cell, lang)).otherwise(pl.lit(place.place.table()[
-                    0 if lang == "zh" else 1]))
+                place.where(first, cell, lang, sheet_row=sheet_row)).otherwise(pl.lit(table_only))
         elif lang == "zh":
             where = pl.concat_str([pl.lit(f"「{self.table_zh or table}」表"),
                                    pl.when(first.is_not_null()).then(
@@ -417,7 +424,7 @@ class Part:
                     lines, cells = pl.col(_LINES), pl.col(_CELLS)
                 elif e.rows:
                     lines = place.line_list(rows)
-                    one = pl.when(lines.list.len() == 1).then(lines.list.first())
+                    one = pl.when(rows.list.len() == 1).then(place.sheet_row(rows.list.first()))
                     cells = place.cell_list(list(e.columns), lead, one)
                 else:
                     lines = pl.lit(None, dtype=_ROWS_DTYPE)

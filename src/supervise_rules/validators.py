@@ -481,10 +481,7 @@ class RuleContext:
                                               pl.lit(whys[lang], dtype=pl.String))).item()
                 for lang in ("zh", "en")}
         if place is not None:
-            line = None if row is None else (
-                place.lines.filter(pl.col(ROW) == row).get_column("__line__").first()
-                if place.lines is not None else None) or place.offset + row
-            where_zh, where_en = (place.where_text(line, column, lang) for lang in ("zh", "en"))
+            where_zh, where_en = (place.where_text(row, column, lang) for lang in ("zh", "en"))
         else:
             zh_table = spec.zh if spec else table
             where_zh = f"「{zh_table}」表" + (f"第 {row} 行" if row is not None else "")

@@ -71,7 +71,7 @@ def test_csv_lines_count_multi_line_cells_and_messages_say_what_happened(csv_fol
     (read01,) = [f for f in report["findings"] if f["rule_id"] == "READ-01"]
     assert read01["evidence"][0]["rows"] == [5]
     assert read01["evidence"][0]["lines"] == [7]
-    assert read01["evidence"][0]["cells"] == [f"{letter}7"]
+    assert read01["evidence"][0]["cells"] == [f"{letter}6"]  # the spreadsheet's cell
     # and the row a spreadsheet program shows it on (one record a row): row 6
     assert read01["message"]["zh"].startswith(
         f"schools.csv 第 7 行（在 Excel 中为第 6 行，单元格 {letter}6）「students」列")
@@ -81,17 +81,29 @@ def test_csv_lines_count_multi_line_cells_and_messages_say_what_happened(csv_fol
     unreadable = _by(report, "BAL-05", 5)
     assert unreadable["outcome"] == "error"
     assert unreadable["evidence"][0]["lines"] == [7]
+    assert f"{letter}6" in unreadable["evidence"][0]["cells"]
     assert unreadable["message"]["zh"] == (
-        f"schools.csv 第 7 行（单元格 {letter}7）「在校生数」无法识别（原值「三十」），无法计算本指标")
+        f"schools.csv 第 7 行（在 Excel 中为第 6 行，单元格 {letter}6）「在校生数」无法识别"
+        "（原值「三十」），无法计算本指标")
     assert unreadable["message"]["en"] == (
-        f"schools.csv, line 7 (cell {letter}7), column students: the value '三十' cannot be "
-        "read; the indicator cannot be computed")
+        f"schools.csv, line 7 (row 6 in Excel, cell {letter}6), column students: the value "
+        "'三十' cannot be read; the indicator cannot be computed")
     blank = _by(report, "BAL-05", 6)
     assert blank["message"]["zh"] == (
-        f"schools.csv 第 8 行（单元格 {letter}8）「在校生数」缺失，无法计算本指标")
+        f"schools.csv 第 8 行（在 Excel 中为第 7 行，单元格 {letter}7）「在校生数」缺失，无法计算本指标")
     zero = _by(report, "BAL-05", 7)
     assert zero["message"]["zh"] == (
-        f"schools.csv 第 9 行（单元格 {letter}9）「在校生数」为 0，作为分母无法计算本指标")
+        f"schools.csv 第 9 行（在 Excel 中为第 8 行，单元格 {letter}8）「在校生数」为 0，"
+        "作为分母无法计算本指标")
+    # a failing row after the multi-line cell: its line, its Excel row and cell
+    failing = next(f for f in report["findings"] if f["outcome"] == "fail"
+                   and f["evidence"] and f["evidence"][0]["table"] == "schools"
+                   and (f["evidence"][0]["rows"] or [0])[0] > 3
+                   and len(f["evidence"][0]["rows"]) == 1)
+    row = failing["evidence"][0]["rows"][0]
+    assert failing["message"]["zh"].endswith(
+        f"第 {row + 2} 行，在 Excel 中为第 {row + 1} 行，单元格 {failing['evidence'][0]['cells'][0]}）")
+    assert failing["evidence"][0]["cells"][0].endswith(str(row + 1))
     # every row finding after the multi-line cell names its own line: one down
     after = [f["evidence"][0] for f in report["findings"]
              if f["evidence"] and f["evidence"][0]["table"] == "schools"

@@ -381,7 +381,8 @@ def _cell_findings(
                     place=place,
                     lines=[line],
                     headers=[header],
-                    cells=[f"{letter}{line}"] if letter else None,
+                    # a cell is a spreadsheet's: on the row it shows the line on
+                    cells=[f"{letter}{record or line}"] if letter else None,
                 )
             )
         if len(rows) > MAX_CELL_FINDINGS:

@@ -241,7 +241,7 @@ def range_findings(
                 place=place,
                 lines=[line],
                 headers=[header],
-                cells=[f"{letter}{line}"] if letter else None,
+                cells=[f"{letter}{record or line}"] if letter else None,
             ))
         if len(rows) > MAX_CELL_FINDINGS:
             rest = rows[MAX_CELL_FINDINGS:]
