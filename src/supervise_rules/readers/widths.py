@@ -76,6 +76,7 @@ def width_findings(raw: RawTable, data_height: int, header: list[Any], select: d
     header_line = int(raw.lines[h]) if raw.lines is not None else raw.first_line + h
     for k, record in enumerate(grid.head(MAX_ROW_FINDINGS).iter_rows(named=True)):
         row, line, cells = record[ROW], lines[k], record["__cells__"]
+        # cells are a spreadsheet's: on the row it shows the line on
         excel = offset + row if offset + row != line else None
         where_zh, where_en = place.line(line, excel)
         base_zh = f"{where_zh}有 {cells} 个单元格，而表头（第 {header_line} 行）有 {expected} 个"
@@ -84,7 +85,7 @@ def width_findings(raw: RawTable, data_height: int, header: list[Any], select: d
         if cells > expected:
             extra = [(j, record[names[j]]) for j in range(expected, min(cells, len(names)))
                      if _text(record[names[j]])]
-            refs = [f"{column_letter(_sheet(raw, j))}{line}" for j, _ in extra]
+            refs = [f"{column_letter(_sheet(raw, j))}{excel or line}" for j, _ in extra]
             shown_zh = "、".join(f"{ref}「{value}」" for ref, (_, value) in
                                 zip(refs[:MAX_CELLS_SHOWN], extra, strict=False))
             shown_en = ", ".join(f"{ref} {value!r}" for ref, (_, value) in
@@ -104,7 +105,7 @@ def width_findings(raw: RawTable, data_height: int, header: list[Any], select: d
             )
         else:
             missing = [j for j in range(cells, expected) if j < len(header) and _text(header[j])]
-            refs = [f"{column_letter(_sheet(raw, j))}{line}" for j in missing]
+            refs = [f"{column_letter(_sheet(raw, j))}{excel or line}" for j in missing]
             heads = [str(header[j]).strip() for j in missing]
             shown_zh = "、".join(f"{ref}「{head}」" for ref, head in
                                 zip(refs[:MAX_CELLS_SHOWN], heads, strict=False))
