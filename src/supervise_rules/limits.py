@@ -89,6 +89,15 @@ class Limits(BaseModel):
         description="size of a workbook's parts once unpacked (a 'zip bomb' unpacks a few "
         "KB into many GB)",
     )
+    max_reader_memory_bytes: int = Field(
+        4 * GIB, gt=0,
+        description="address space of the child process that reads an .xls, .xlsb or .ods "
+        "workbook (their cells cannot be checked before reading: a stray value far out in "
+        "a sheet would make the reader allocate hundreds of GB)",
+    )
+    max_reader_seconds: int = Field(
+        600, gt=0, description="time that child process may take",
+    )
 
     @classmethod
     def names(cls) -> list[str]:

@@ -8,6 +8,8 @@ process. So an ``.xlsx``/``.xlsm`` workbook is checked before calamine sees it
 the cells of every sheet, streamed from the zip, against the limits
 (:mod:`supervise_rules.limits`). A password-protected workbook (an encrypted
 OLE2 container under an ``.xlsx`` name) and a damaged one are named as such.
+``.xls``, ``.xlsb`` and ``.ods`` cells cannot be streamed that way: calamine
+reads them in a child process with a memory limit (:func:`_load_isolated`).
 """
 
 from __future__ import annotations
@@ -59,31 +61,18 @@ class ExcelReader(Reader):
             raise SubmissionError(f"{display} is empty.")
         if data.startswith(CFB_MAGIC) and _encrypted(data):
             raise _encrypted_error(display)
-        if data.startswith(b"PK"):
+        checked = data.startswith(b"PK") and _is_ooxml_with_xml_sheets(data)
+        if checked:
             _Preflight(data, display).run()
-        try:
-            book = fastexcel.read_excel(data)
-        except Exception as exc:  # calamine reports every corruption differently
-            if _says_password(exc):
-                raise _encrypted_error(display) from exc
-            raise _damaged(display, _first_line(exc)) from exc
+            sheets = _load_sheets(data, display)
+        else:
+            # .xls, .xlsb, .ods: their cells cannot be checked before calamine
+            # reads them, so calamine reads them in a child process with a
+            # memory limit — an allocation beyond it ends the child, not the run
+            sheets = _load_isolated(data, display)
         limits = current_limits()
         tables = []
-        for sheet_name in book.sheet_names:
-            try:
-                sheet = book.load_sheet(
-                    sheet_name, header_row=None, skip_rows=0, dtypes="string"
-                )
-                if sheet.width == 0:
-                    continue
-                columns = [c.absolute_index for c in sheet.available_columns()]
-                frame = sheet.to_polars()
-            except Exception as exc:
-                if _says_password(exc):
-                    raise _encrypted_error(display) from exc
-                raise SubmissionError(
-                    f"{display}: sheet {sheet_name!r} cannot be read ({_first_line(exc)})."
-                ) from exc
+        for sheet_name, visible, columns, frame in sheets:
             if frame.height == 0:
                 continue
             if frame.height > limits.max_sheet_rows:  # .xls, .xlsb, .ods: no preflight
@@ -97,11 +86,115 @@ class ExcelReader(Reader):
                 locator="row",
                 first_line=1,
                 sheet_columns=columns,
-                hidden=None if sheet.visible == "visible" else sheet.visible,
+                hidden=None if visible == "visible" else visible,
             )
             check_cells(raw, display)
             tables.append(raw)
         return tables
+
+
+Sheet = tuple[str, str, list[int], pl.DataFrame]
+
+
+def _is_ooxml_with_xml_sheets(data: bytes) -> bool:
+    """An .xlsx/.xlsm zip whose sheets are XML parts the preflight can stream."""
+    try:
+        names = zipfile.ZipFile(io.BytesIO(data)).namelist()
+    except (zipfile.BadZipFile, zipfile.LargeZipFile, OSError, ValueError):
+        return True  # damaged: the preflight says so in its words
+    return "xl/workbook.xml" in names
+
+
+def _load_sheets(data: bytes, display: str) -> list[Sheet]:
+    """Every non-empty sheet: name, visibility, sheet columns, text cells."""
+    try:
+        book = fastexcel.read_excel(data)
+    except Exception as exc:  # calamine reports every corruption differently
+        if _says_password(exc):
+            raise _encrypted_error(display) from exc
+        raise _damaged(display, _first_line(exc)) from exc
+    out: list[Sheet] = []
+    for sheet_name in book.sheet_names:
+        try:
+            sheet = book.load_sheet(sheet_name, header_row=None, skip_rows=0, dtypes="string")
+            if sheet.width == 0:
+                continue
+            columns = [c.absolute_index for c in sheet.available_columns()]
+            frame = sheet.to_polars()
+        except Exception as exc:
+            if _says_password(exc):
+                raise _encrypted_error(display) from exc
+            raise SubmissionError(
+                f"{display}: sheet {sheet_name!r} cannot be read ({_first_line(exc)})."
+            ) from exc
+        out.append((sheet_name, str(sheet.visible), columns, frame))
+    return out
+
+
+#: run in the child: load every sheet, write each as Arrow IPC, print what it wrote
+_CHILD = """
+import json, resource, sys
+from pathlib import Path
+limit = int(sys.argv[3])
+if limit > 0:
+    resource.setrlimit(resource.RLIMIT_AS, (limit, limit))
+from supervise_rules.readers.excel import _load_sheets
+from supervise_rules.errors import SubmissionError
+try:
+    sheets = _load_sheets(Path(sys.argv[1]).read_bytes(), sys.argv[4])
+except SubmissionError as exc:
+    print(json.dumps({"error": str(exc)})); sys.exit(0)
+meta = []
+for i, (name, visible, columns, frame) in enumerate(sheets):
+    frame.write_ipc(Path(sys.argv[2]) / f"{i}.arrow")
+    meta.append([name, visible, columns])
+print(json.dumps({"sheets": meta}))
+"""
+
+
+def _load_isolated(data: bytes, display: str) -> list[Sheet]:
+    """:func:`_load_sheets` in a child process limited to
+    ``Limits.max_reader_memory_bytes`` of address space (and the reading time to
+    ``max_reader_seconds``): a workbook that would need more is refused, never
+    an abort of this process."""
+    import json
+    import subprocess
+    import sys
+    import tempfile
+
+    limits = current_limits()
+    memory, seconds = limits.max_reader_memory_bytes, limits.max_reader_seconds
+    with tempfile.TemporaryDirectory(prefix="supervise-rules-") as tmp:
+        book = Path(tmp) / "book"
+        book.write_bytes(data)
+        try:
+            done = subprocess.run(
+                [sys.executable, "-c", _CHILD, str(book), tmp, str(memory), display],
+                capture_output=True, text=True, timeout=seconds, check=False)
+        except subprocess.TimeoutExpired:
+            raise refuse(f"{display} was not read within {seconds:,} seconds",
+                         f"{display} 未能在 {seconds:,} 秒内读完",
+                         "max_reader_seconds", seconds, "seconds") from None
+        answer = None
+        if done.returncode == 0 and done.stdout.strip():
+            try:
+                answer = json.loads(done.stdout.strip().splitlines()[-1])
+            except ValueError:
+                answer = None
+        if answer is None:
+            # killed by the limit (an abort, MemoryError) or by calamine itself
+            raise refuse(
+                f"{display} could not be read within the memory a workbook may use (a value "
+                "far out in a sheet, such as cell XFD1048576, makes the reader ask for more)",
+                f"{display} 无法在允许的内存内读取（工作表中远处的单元格有值，如 XFD1048576，"
+                "会使读取所需内存过大）",
+                "max_reader_memory_bytes", memory, "bytes")
+        if "error" in answer:
+            raise SubmissionError(answer["error"])
+        # read into memory: the files go with the temporary directory
+        return [(name, visible, columns,
+                 pl.read_ipc(io.BytesIO((Path(tmp) / f"{i}.arrow").read_bytes())))
+                for i, (name, visible, columns) in enumerate(answer["sheets"])]
 
 
 def _first_line(exc: BaseException) -> str:
