@@ -6,17 +6,24 @@ waiver is not sent; an ``error`` finding is (the school must correct its data).
 With a baseline diff (``--baseline``), each item says whether it was already
 raised last time and is still not fixed (回头看: 整改不到位).
 
-Files are named after the school id (only ``[0-9A-Za-z_-]`` kept) and written
-atomically; the index is ``index.html`` / ``index.md``.
+Files are named after the school id (only ``[0-9A-Za-z_-]`` kept); the index is
+``index.html`` / ``index.md``. The set is written all-or-nothing: every file goes
+into a fresh temporary folder next to the output folder, and only when all are
+written are they moved in (see :func:`write_notices`).
 """
 
 from __future__ import annotations
 
 import datetime as dt
+import os
 import re
+import shutil
+import stat
+import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from . import reporters as _reporters
 from .documents import (
     Document,
     Heading,
@@ -30,7 +37,6 @@ from .documents import (
     render_markdown,
 )
 from .models import Finding, Outcome, Report
-from .reporters import ensure_directory, write_atomically
 from .tables import LEVEL
 
 LEVEL_ZH = LEVEL  # the data contract's labels
@@ -169,16 +175,27 @@ def index_document(report: Report, notices: list[SchoolNotice], files: list[str]
 
 def write_notices(report: Report, out_dir: str | Path, *, fmt: str = "html",
                   deadline: dt.date | None = None) -> list[Path]:
-    """Write one notice per school and an index into ``out_dir``.
+    """Write one notice per school and an index into ``out_dir``, all or nothing.
+
+    Every file is first written into a fresh temporary folder made next to
+    ``out_dir`` (same file system); only when all are written are they moved
+    into ``out_dir`` (created if absent) with one rename each. On any failure —
+    a full disk, Ctrl-C — the temporary folder is removed and ``out_dir`` is
+    left as it was. Files of ``out_dir`` that are not ours are never touched; a
+    file of ours already there is replaced only if it is a regular file (a
+    directory, FIFO, device or symlink in its place is refused before anything
+    is written).
 
     :param fmt: ``html`` or ``markdown``.
     :returns: the files written, the index last.
+    :raises SuperviseRulesError: an output problem, in one sentence naming the path.
     """
     if fmt not in _SUFFIX:
         raise ValueError(f"unknown notice format {fmt!r} (known: html, markdown)")
     render = render_html if fmt == "html" else render_markdown
     suffix = _SUFFIX[fmt]
-    out = ensure_directory(out_dir)  # the one output that is a folder: made on purpose
+    out = Path(out_dir)
+    _reporters.check_output_dir(out)
     notices = collect_notices(report)
     year = report.submission.year or (report.submission.as_of.year if report.submission.as_of else "")
     names: list[str] = []
@@ -191,15 +208,76 @@ def write_notices(report: Report, out_dir: str | Path, *, fmt: str = "html",
         used.add(candidate)
         names.append(candidate + suffix)
     numbers = [f"{year}-{i:03d}" if year else f"{i:03d}" for i in range(1, len(notices) + 1)]
-    written = []
-    for notice, name, number in zip(notices, names, numbers, strict=True):
-        path = out / name
-        write_atomically(path, render(notice_document(report, notice, number, deadline)))
-        written.append(path)
-    index = out / f"index{suffix}"
-    write_atomically(index, render(index_document(report, notices, names, numbers, deadline)))
-    written.append(index)
+    index = f"index{suffix}"
+    modes = _check_destinations(out, [*names, index])  # before anything is written
+    real = Path(os.path.realpath(out))
+    try:
+        real.parent.mkdir(parents=True, exist_ok=True)
+        staging = Path(tempfile.mkdtemp(dir=real.parent, prefix=".supervise-notices-"))
+    except OSError as exc:
+        raise _reporters._cannot_write(out, exc.strerror or str(exc)) from None
+    try:
+        for notice, name, number in zip(notices, names, numbers, strict=True):
+            _write_new(staging / name, out / name,
+                       render(notice_document(report, notice, number, deadline)))
+        _write_new(staging / index, out / index,
+                   render(index_document(report, notices, names, numbers, deadline)))
+        try:
+            real.mkdir(exist_ok=True)
+        except FileExistsError:
+            raise _reporters._cannot_write(out, "it exists and is not a directory") from None
+        except OSError as exc:
+            raise _reporters._cannot_write(out, exc.strerror or str(exc)) from None
+        written = []
+        for name in [*names, index]:
+            # a rename within one file system: the set appears file by file, but
+            # only once every file of it is on disk
+            os.chmod(staging / name, modes.get(name, 0o666 & ~_reporters._umask()))
+            try:
+                os.replace(staging / name, real / name)
+            except OSError as exc:
+                raise _reporters._cannot_write(out / name, exc.strerror or str(exc)) from None
+            written.append(out / name)
+    finally:
+        shutil.rmtree(staging, ignore_errors=True)
     return written
+
+
+def _check_destinations(out: Path, names: list[str]) -> dict[str, int]:
+    """Refuse now, before anything is written, a file of ours that could not be
+    replaced: not a regular file (a directory, FIFO, device, symlink), an input
+    of the run, read-only. Returns the modes of the files that will be replaced,
+    so that each keeps its own."""
+    modes: dict[str, int] = {}
+    if not os.path.isdir(out):
+        return modes
+    for name in names:
+        path = out / name
+        try:
+            st = os.lstat(path)
+        except FileNotFoundError:
+            continue
+        except OSError as exc:
+            raise _reporters._cannot_write(path, exc.strerror or str(exc)) from None
+        if not stat.S_ISREG(st.st_mode):
+            what = "a symlink" if stat.S_ISLNK(st.st_mode) else (
+                "a directory" if stat.S_ISDIR(st.st_mode) else "not a regular file")
+            raise _reporters._cannot_write(path, f"it is {what}, which a notice is never written "
+                                           "over; move it away or give another --output-dir")
+        _reporters._destination(path)  # an input of the run, a read-only file
+        modes[name] = stat.S_IMODE(st.st_mode)
+    return modes
+
+
+def _write_new(path: Path, shown: Path, text: str) -> None:
+    """Write ``text`` to the new file ``path`` of the temporary folder; an error names
+    ``shown``, where the file was to go."""
+    try:
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        with _reporters._open_output(fd) as fh:  # tests put a full disk here
+            fh.write(text.encode("utf-8"))
+    except OSError as exc:
+        raise _reporters._cannot_write(shown, exc.strerror or str(exc)) from None
 
 
 __all__ = ["SchoolNotice", "collect_notices", "notice_document", "safe_filename", "write_notices"]

@@ -347,8 +347,10 @@ def test_a_full_disk_for_the_follow_up_commands(sub, tmp_path, capsys, full_disk
     assert code == 2 and "No space left on device" in one_sentence(err)
     code, _, err = run(capsys, "notices", sub, "--output-dir", tmp_path / "notices")
     assert code == 2 and "No space left on device" in one_sentence(err)
-    for folder in (tmp_path, tmp_path / "notices"):
-        no_temp_files(folder)
+    no_temp_files(tmp_path)
+    # all or nothing: the folder was not there before and is not made
+    assert not (tmp_path / "notices").exists()
+    assert not list(tmp_path.glob(".supervise-notices-*"))
     assert not (tmp_path / "t.xlsx").exists()
 
 
