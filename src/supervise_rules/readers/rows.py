@@ -75,12 +75,11 @@ def non_data_rows(
     scanned = list(dict.fromkeys([names[0], *textual]))
     raw = {n: pl.col(n).cast(pl.String) for n in scanned}
     forms = _header_forms(specs, headers)
+    # raw cells only: no per-cell folding here (a repeated header is a copy of
+    # the header; a row of blanks is null in every reader)
     candidate = pl.any_horizontal(
-        [t.str.contains(_PREFILTER) | t.str.strip_chars().str.to_lowercase().is_in(forms[n])
-         for n, t in raw.items()]
-    ).fill_null(False) | pl.all_horizontal(
-        [t.is_null() | (t.str.strip_chars().str.len_bytes() == 0) for t in raw.values()]
-    )
+        [t.str.contains(_PREFILTER) | t.is_in(forms[n]) for n, t in raw.items()]
+    ).fill_null(False) | pl.all_horizontal([t.is_null() for t in raw.values()])
     subset = data.lazy().filter(candidate).collect()
     if subset.height == 0:
         return empty
@@ -115,7 +114,7 @@ def non_data_rows(
 
 #: what a non-data row's text must contain somewhere (a superset of the patterns)
 _PREFILTER = (
-    r"(?i)合|总|小计|填|审|注|备|说明|联系|电话|手机|日期|负责|制表|盖章|来源|统计|单位|total|sum"
+    r"合|总|小计|填|审|注|备|说明|联系|电话|手机|日期|负责|制表|盖章|来源|统计|单位|(?i:total|sum)"
 )
 
 
@@ -127,7 +126,7 @@ def _header_forms(
     for name, spec in specs.items():
         written = headers.get(name, name)
         # folded (for the classification) and as written (for the raw prefilter)
-        forms = {normalize_header(written), written.strip().lower()}
+        forms = {normalize_header(written), written, written.strip(), written.strip().lower()}
         if spec is not None:
             forms |= {normalize_header(spec.zh), normalize_header(spec.name), spec.zh}
         out[name] = sorted(forms)
