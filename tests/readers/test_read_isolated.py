@@ -50,3 +50,24 @@ def test_an_unchecked_workbook_reads_as_in_process(tmp_path, capsys, unchecked):
     direct = json.loads(capsys.readouterr().out)
     assert isolated["findings"] == direct["findings"]
     assert isolated["summary"] == direct["summary"]
+
+
+def test_a_reader_that_takes_too_long_is_refused(tmp_path, capsys, unchecked, monkeypatch):
+    """max_reader_seconds: the child is given that long, then the file is refused."""
+    import subprocess
+
+    seen = {}
+
+    def slow(*args, timeout=None, **kwargs):
+        seen["timeout"] = timeout
+        raise subprocess.TimeoutExpired(args[0], timeout)
+
+    monkeypatch.setattr(subprocess, "run", slow)
+    source = next(EXAMPLE.glob("*.xlsx"))
+    copy = tmp_path / source.name
+    shutil.copy(source, copy)
+    code = main([str(copy), "--format", "json", "--limit", "max_reader_seconds=7"])
+    _, err = capsys.readouterr()
+    assert code == 2 and seen["timeout"] == 7
+    assert f"{copy.name} was not read within 7 seconds" in err
+    assert "max_reader_seconds" in err and "Traceback" not in err
