@@ -139,7 +139,12 @@ def load_bounded(yaml: Any, text: str) -> Any:
         yaml.Parser = Parser
     yaml.Composer = _bounded_composer(yaml.Composer)
     yaml.supervise_rules_limits = limits
-    return yaml.load(text)
+    data = yaml.load(text)
+    from .safetext import may_hold_surrogates, without_surrogates
+
+    if may_hold_surrogates(text):  # "\ud83d\ude00": 😀 as some exporters escape it
+        data = without_surrogates(data)
+    return data
 
 
 @functools.cache

@@ -25,7 +25,7 @@ text as it was (JSON escapes every control character): they are data.
 from __future__ import annotations
 
 import re
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
     from rich.text import Text
@@ -95,3 +95,35 @@ def _underscores(m: re.Match[str], s: str) -> str:
 
 
 __all__ = ["markdown_text", "plain", "rich_text", "xml_text"]
+
+
+_ESCAPED_SURROGATE = re.compile(r"\\u[dD][89a-fA-F][0-9a-fA-F]{2}|\\U0000[dD][89a-fA-F]")
+
+
+def may_hold_surrogates(text: str) -> bool:
+    """Whether a JSON or YAML text escapes a UTF-16 surrogate (``\\ud83d``): the
+    only way its loaded strings can hold one."""
+    return _ESCAPED_SURROGATE.search(text) is not None
+
+
+def without_surrogates(value: Any) -> Any:
+    """``value`` (loaded JSON or YAML) with every string made encodable: an
+    escaped surrogate pair (``\\ud83d\\ude00``, how many exporters write 😀)
+    becomes its character, a lone surrogate U+FFFD — polars and the UTF-8
+    outputs cannot hold them. Mappings and lists are fixed in place, so a YAML
+    loader's own types (and their line numbers) are kept."""
+    if isinstance(value, str):
+        if any("\ud800" <= c <= "\udfff" for c in value):
+            return value.encode("utf-16", "surrogatepass").decode("utf-16", "replace")
+        return value
+    if isinstance(value, dict):
+        for key in list(value):
+            fixed = without_surrogates(key)
+            item = without_surrogates(value[key])
+            if fixed != key:
+                del value[key]
+            value[fixed] = item
+    elif isinstance(value, list):
+        for i, item in enumerate(value):
+            value[i] = without_surrogates(item)
+    return value

@@ -15,6 +15,7 @@ import polars as pl
 
 from ..errors import SubmissionError
 from ..limits import current_limits
+from ..safetext import may_hold_surrogates, without_surrogates
 from .base import RawTable, Reader
 from .bounds import check_cells, check_file_size, refuse
 from .text import decode_text
@@ -156,6 +157,8 @@ class JsonReader(Reader):
             raise refuse(f"{path.name} nests arrays and objects more than {limit:,} levels deep",
                          f"{path.name} 中的数组和对象嵌套超过 {limit:,} 层",
                          "max_json_depth") from None
+        if may_hold_surrogates(text):  # "\ud83d\ude00", or a lone "\udc00"
+            document = without_surrogates(document)
         del text
         try:
             tables = document_tables(document, where=path.name, stem_table=True)
