@@ -17,7 +17,7 @@ The examples are bounded (``max_examples``, small inputs, ``derandomize`` so CI
 runs the same examples every time, no shrinking): the file runs in about 40 s.
 ``SUPERVISE_FUZZ=300`` draws 300 random examples per strategy instead, to hunt.
 What is guaranteed, and how this file fits with the others: docs/reliability.md.
-Known issues it found are reproduced, ``xfail``, at the end of the file.
+The bugs it found are reproduced at the end of the file, as regression tests.
 """
 
 from __future__ import annotations
@@ -703,9 +703,7 @@ def test_fuzz_rulesets(base: Base, shipped_rules, data):
     assert not silent, f"rules without a finding: {silent}"
 
 
-# --- known issues found by this file: reproducers -----------------------------------------
-# Each fails today (xfail) and passes once fixed; then drop the mark (and, for the
-# surrogates, let the manifest strategy write ensure_ascii escapes again).
+# --- bugs found by this file: their reproducers, kept as regression tests -------------------
 
 
 @pytest.mark.parametrize("where", ["manifest", "ruleset", "json"])
@@ -735,10 +733,7 @@ def test_surrogate_escapes(base: Base, where: str):
     run(folder, *args)
 
 
-@pytest.mark.xfail(reason="the manifest's as_of is not checked against the contract's date "
-                   "window (1949-10-01..2100-12-31): 1900-01-01 is every deadline's today",
-                   strict=False)
-def test_known_manifest_as_of_out_of_range(base: Base):
+def test_manifest_as_of_out_of_range(base: Base):
     manifest = 'county_code: "640122"\nyear: 2024\nas_of: 1900-01-01\n'
     outcome = run(write_submission(base, base.tables, manifest=manifest))
     assert outcome.code == 2 or any(
@@ -746,10 +741,7 @@ def test_known_manifest_as_of_out_of_range(base: Base):
         for f in outcome.findings)
 
 
-@pytest.mark.xfail(reason="a manifest naming one field twice (as_of, then 截止日期) keeps the "
-                   "first and ignores the second without a word, even an impossible date",
-                   strict=False)
-def test_known_manifest_field_twice(base: Base):
+def test_manifest_field_twice(base: Base):
     manifest = 'county_code: "640122"\nyear: 2024\nas_of: 2024-09-30\n截止日期: 2024-02-30\n'
     outcome = run(write_submission(base, base.tables, manifest=manifest))
     assert outcome.code == 2 or any("截止日期" in f["message"]["zh"] for f in outcome.findings)

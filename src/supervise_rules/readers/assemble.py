@@ -3,6 +3,7 @@ find the header row, match headers to contract columns, normalize, locate."""
 
 from __future__ import annotations
 
+import datetime as _dt
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from fractions import Fraction
@@ -422,6 +423,10 @@ def _row_subjects(bad: Sequence[BadCells | Implausible], typed: pl.DataFrame, sp
     }
 
 
+#: the statistics date a manifest may give (the contract's window for dates)
+_AS_OF_WINDOW = (_dt.date(1949, 10, 1), _dt.date(2100, 12, 31))
+
+
 def build_manifest(raw: RawTable, place: Place) -> Manifest:
     """Key/value rows (a sheet, a YAML or JSON object) as the :class:`Manifest`.
 
@@ -451,6 +456,13 @@ def build_manifest(raw: RawTable, place: Place) -> Manifest:
             if raw.header is None:
                 where[name] = int(raw.lines[index]) if raw.lines is not None \
                     else raw.first_line + index
+        elif value is not None and str(value).strip():
+            # two entries for one field (as_of, then 截止日期): which is meant?
+            first = known[name][0]
+            en = _entry_place(raw, place, key.strip(), None)
+            raise SubmissionError(
+                f"{en}: manifest entry '{key.strip()}' gives {name} again, after '{first}'; "
+                "give it once.")
     if not known:
         return Manifest(**extra)
     one_row = pl.DataFrame(
@@ -465,6 +477,15 @@ def build_manifest(raw: RawTable, place: Place) -> Manifest:
         en = _entry_place(raw, place, written, where.get(cells.column))
         raise SubmissionError(f"{en}: manifest entry '{written}' is {value!r}, not {want_en}.")
     values = {k: v for k, v in typed.drop(ROW).row(0, named=True).items() if v is not None}
+    as_of = values.get("as_of")
+    if as_of is not None and not (_AS_OF_WINDOW[0] <= as_of <= _AS_OF_WINDOW[1]):
+        # the "today" of every deadline rule: a date outside the contract's window
+        # (1900-01-01, a typed 2204) would make every deadline come out wrong
+        written = known["as_of"][0]
+        en = _entry_place(raw, place, written, where.get("as_of"))
+        raise SubmissionError(
+            f"{en}: manifest entry '{written}' is {as_of.isoformat()}, outside "
+            f"{_AS_OF_WINDOW[0].isoformat()}..{_AS_OF_WINDOW[1].isoformat()}.")
     _check_codes(values, known, place)
     return Manifest(**values, **extra)
 
