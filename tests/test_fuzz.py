@@ -468,6 +468,8 @@ yaml_scalar = st.one_of(
     st.integers(min_value=-(10**30), max_value=10**30).map(str),
     st.floats().map(repr),
     st.text(max_size=20).map(lambda t: yaml_flow(t)),
+    # as json.dumps escapes it: 😀 as the surrogate pair \ud83d\ude00, controls as \u0007
+    st.text(max_size=20).map(json.dumps),
 )
 yaml_value = st.recursive(
     yaml_scalar,
@@ -511,10 +513,14 @@ def test_fuzz_manifests(base: Base, manifest):
         assert "submission.yaml" in outcome.stderr or "unknown ruleset" in outcome.stderr, (
             outcome.stderr)
         return
-    # the manifest decides every deadline: a date it cannot hold is never taken
-    fields = {}
+    # the manifest decides every deadline: a date it cannot hold is never taken,
+    # and a field given twice is not resolved by a guess
+    fields: dict[str | None, str] = {}
     for key, value in entries.items():
-        fields.setdefault(match_header(MANIFEST, key), value)
+        name = match_header(MANIFEST, key)
+        if name is not None and name in fields and value not in ("~", "null", "", '""'):
+            pytest.fail(f"{key}: {value} gives {name} again, and was ignored")
+        fields.setdefault(name, value)
     if fields.get("as_of") in IMPOSSIBLE_DATES:
         pytest.fail(f"as_of: {fields['as_of']} was accepted (exit {outcome.code})")
     if fields.get("year") in ("2024.5", '"二〇二四"'):
@@ -522,7 +528,15 @@ def test_fuzz_manifests(base: Base, manifest):
     assert outcome.report is not None
     written = outcome.report["submission"].get("as_of")
     if written is not None:
-        dt.date.fromisoformat(written)
+        assert not unreadable_manifest("as_of", written), f"as_of {written} was taken"
+
+
+def unreadable_manifest(field: str, value: str) -> bool:
+    """As :func:`unreadable`, for a manifest field."""
+    spec = MANIFEST.columns[field]
+    frame = pl.DataFrame({ROW: [1], field: [value]}, schema={ROW: pl.Int64, field: pl.String})
+    typed, bad = normalize_columns(frame, {field: spec})
+    return bool(bad) or bool(check_ranges(typed, frame, {field: spec})[1])
 
 
 # --- ruleset fragments ----------------------------------------------------------------------
@@ -628,8 +642,7 @@ def nested(path: tuple[str, ...], value: Any) -> dict[str, Any]:
 def yaml_flow(value: Any) -> str:
     """``value`` in YAML's flow style (JSON is YAML), every character written as
     itself but those YAML refuses to hold unescaped (DEL, the C1 controls but
-    NEL, U+FFFE, U+FFFF), and no astral character as a surrogate-pair escape
-    (see test_known_surrogate_escapes)."""
+    NEL, U+FFFE, U+FFFF)."""
     text = json.dumps(value, ensure_ascii=False, default=str)
     return re.sub("[\x7f-\x84\x86-\x9f\ufffe\uffff]", lambda m: f"\\u{ord(m[0]):04x}", text)
 
@@ -709,9 +722,9 @@ def test_fuzz_rulesets(base: Base, shipped_rules, data):
 @pytest.mark.parametrize("where", ["manifest", "ruleset", "json"])
 def test_surrogate_escapes(base: Base, where: str):
     r"""``"\ud83d\ude00"`` is how ``json.dumps`` (and many exporters) write 😀; in
-    YAML it is two lone surrogates, which polars and the UTF-8 report writer
-    cannot encode. A JSON ``"\udc00"`` is one. Whatever is decided (combine the
-    pair, U+FFFD, or refuse the file at its line), it is exit 0, 1 or 2."""
+    YAML it was two lone surrogates, which polars and the UTF-8 report writer
+    cannot encode (exit 3); a JSON ``"\udc00"`` is one. Now a pair becomes its
+    character and a lone surrogate U+FFFD (``safetext.without_surrogates``)."""
     folder = write_submission(base, base.tables)
     args: list[str] = []
     if where == "manifest":
@@ -745,3 +758,23 @@ def test_manifest_field_twice(base: Base):
     manifest = 'county_code: "640122"\nyear: 2024\nas_of: 2024-09-30\n截止日期: 2024-02-30\n'
     outcome = run(write_submission(base, base.tables, manifest=manifest))
     assert outcome.code == 2 or any("截止日期" in f["message"]["zh"] for f in outcome.findings)
+
+
+@pytest.mark.parametrize("command", ["report", "notices"])
+@pytest.mark.xfail(reason="a report given to `report`/`notices` holding a lone surrogate "
+                   "(\\udc00) ends in exit 3: followup._is_report_file loads it with "
+                   "json.loads and skips safetext.without_surrogates", strict=False)
+def test_surrogate_in_a_report_given_back(base: Base, command: str):
+    folder = write_submission(base, base.tables)
+    report = base.root / f"{folder.name}-given.json"
+    outcome = run(folder, "--include-passes")
+    outcome.report["findings"][0]["subject"]["name"] = "\udc00"  # type: ignore[index]
+    report.write_text(json.dumps(outcome.report), encoding="ascii")  # "\udc00" escaped
+    out = base.root / f"{folder.name}-out"
+    argv = (["report", "selfcheck", str(report), "-o", f"{out}.html"] if command == "report"
+            else ["notices", str(report), "--output-dir", str(out)])
+    err = io.StringIO()
+    with redirect_stderr(err), redirect_stdout(io.StringIO()):
+        code = main(argv)
+    assert code in (0, 1, 2), f"exit {code}: {err.getvalue()}"
+    assert "Traceback" not in err.getvalue()
