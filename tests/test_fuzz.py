@@ -761,9 +761,6 @@ def test_manifest_field_twice(base: Base):
 
 
 @pytest.mark.parametrize("command", ["report", "notices"])
-@pytest.mark.xfail(reason="a report given to `report`/`notices` holding a lone surrogate "
-                   "(\\udc00) ends in exit 3: followup._is_report_file loads it with "
-                   "json.loads and skips safetext.without_surrogates", strict=False)
 def test_surrogate_in_a_report_given_back(base: Base, command: str):
     folder = write_submission(base, base.tables)
     report = base.root / f"{folder.name}-given.json"

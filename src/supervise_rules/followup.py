@@ -117,9 +117,14 @@ def _is_report_file(path: Path) -> dict[str, Any] | None:
     try:
         if path.stat().st_size > current_limits().max_json_bytes:
             return None  # read as a submission, whose reader refuses it in its words
-        data = json.loads(path.read_text(encoding="utf-8"))
+        text = path.read_text(encoding="utf-8")
+        data = json.loads(text)
     except (OSError, UnicodeDecodeError, json.JSONDecodeError, RecursionError):
         return None
+    from .safetext import may_hold_surrogates, without_surrogates
+
+    if may_hold_surrogates(text):  # a lone "\udc00": the outputs cannot encode it
+        data = without_surrogates(data)
     if isinstance(data, dict) and "schema_version" in data and "findings" in data:
         return data
     return None
