@@ -44,6 +44,7 @@ def col(
     min: float | dt.date | str | None = None,
     max: float | dt.date | str | None = None,
     percent: bool = False,
+    not_after_as_of: bool = False,
 ) -> Any:
     """Declare one column: its Chinese header, value kind, unit and enum labels,
     and the values it can plausibly hold.
@@ -60,9 +61,13 @@ def col(
     ``percent`` says a ``ratio`` column's bare numbers are percentages
     (``93.72`` is 0.9372); without it a bare ``93.72`` is implausible unless the
     header says ``（%）``. An ``int`` column holds whole numbers by its kind.
+    ``not_after_as_of`` says a date column records something that has happened
+    by the manifest's ``as_of`` (a visit, a signature): a later date is
+    implausible like one outside the window.
 
     :raises ValueError: a bound on a column that is not a number or a date,
-        ``min`` above ``max``, ``percent`` on a column that is not a ratio.
+        ``min`` above ``max``, ``percent`` on a column that is not a ratio,
+        ``not_after_as_of`` on a column that is not a date.
     """
     extra: dict[str, Any] = {"zh": zh, "kind": kind}
     if unit:
@@ -87,6 +92,10 @@ def col(
         if kind != "ratio":
             raise ValueError(f"column {zh}: percent=True needs kind 'ratio', not {kind!r}")
         extra["percent"] = True
+    if not_after_as_of:
+        if kind != "date":
+            raise ValueError(f"column {zh}: not_after_as_of=True needs kind 'date', not {kind!r}")
+        extra["not_after_as_of"] = True
     return Field(default=None, description=description or zh, json_schema_extra=extra)
 
 
@@ -297,7 +306,7 @@ class VisitRow(_Row):
 
     inspector_id: str = col("督学编号", "str", aliases=["督学证号"])
     school_id: str = col("学校标识码", "str", aliases=["学校（机构）标识码", "学校代码"])
-    visit_date: dt.date = col("督导日期", "date", aliases=["督导时间", "检查日期"])
+    visit_date: dt.date = col("督导日期", "date", not_after_as_of=True, aliases=["督导时间", "检查日期"])
     issues_found: int = col("发现问题数", "int", min=0, aliases=["问题数", "发现问题"])
     issues_rectified: int = col("已整改问题数", "int", min=0, aliases=["整改问题数", "已整改数"])
 
@@ -307,7 +316,7 @@ class EnrollmentCheckRow(_Row):
 
     school_id: str = col("学校标识码", "str", aliases=["学校（机构）标识码", "学校代码"])
     term: str = col("学期", "enum", labels=TERM)
-    check_date: dt.date = col("摸排日期", "date", aliases=["摸排时间"])
+    check_date: dt.date = col("摸排日期", "date", not_after_as_of=True, aliases=["摸排时间"])
     enrolled: int = col("应在校人数", "int", min=0, unit="persons", aliases=["应在校生数", "应到人数"])
     present: int = col("实际在校人数", "int", min=0, unit="persons", aliases=["实际在校生数", "实到人数"])
 
@@ -318,10 +327,10 @@ class DropoutCaseRow(_Row):
     student_id: str = col("学籍号", "str", key=True, aliases=["全国学籍号", "学生学籍号"])
     school_id: str = col("学校标识码", "str", aliases=["学校（机构）标识码", "学校代码"])
     township: str = col("乡镇", "str", aliases=["所在乡镇", "乡镇（街道）"])
-    identified_date: dt.date = col("发现日期", "date", aliases=["发现时间"])
+    identified_date: dt.date = col("发现日期", "date", not_after_as_of=True, aliases=["发现时间"])
     reason: str = col("原因", "str", aliases=["辍学原因", "失学辍学原因"])
     status: str = col("状态", "enum", labels=CASE_STATUS, aliases=["劝返状态", "处置状态"])
-    resolved_date: dt.date = col("办结日期", "date", aliases=["办结时间"],
+    resolved_date: dt.date = col("办结日期", "date", not_after_as_of=True, aliases=["办结时间"],
                                  description="blank while open")
     responsible_person: str = col("包保责任人", "str", aliases=["责任人", "包保人"])
 
@@ -332,7 +341,7 @@ class ResponsibilityLetterRow(_Row):
     party_type: str = col("签订层级", "enum", labels=PARTY_TYPE, aliases=["层级", "签订对象类型"])
     party_id: str = col("单位或人员编号", "str", aliases=["签订对象编号"],
                         description="school_id for schools")
-    signed_date: dt.date = col("签订日期", "date", aliases=["签订时间"])
+    signed_date: dt.date = col("签订日期", "date", not_after_as_of=True, aliases=["签订时间"])
 
 
 @dataclass(frozen=True)
@@ -354,6 +363,8 @@ class ColumnSpec:
     max: float | dt.date | None = None
     #: a ratio whose bare numbers are percentages (``93.72`` is 0.9372)
     percent: bool = False
+    #: a date that cannot lie after the manifest's ``as_of`` (an event that has happened)
+    not_after_as_of: bool = False
 
     @property
     def bounds(self) -> tuple[float | dt.date | None, float | dt.date | None]:
@@ -427,6 +438,7 @@ def _spec_from_model(
             min=_spec_bound(extra.get("min"), extra["kind"]),
             max=_spec_bound(extra.get("max"), extra["kind"]),
             percent=bool(extra.get("percent")),
+            not_after_as_of=bool(extra.get("not_after_as_of")),
         )
     return TableSpec(name=name, zh=zh, model=model, subject_type=subject_type, columns=columns,
                      aliases=tuple(aliases))
