@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from .backends import Backend, BackendUnavailable, SparkBackend
 from .engine import check
 from .errors import (
     ExpressionError,
@@ -67,6 +68,8 @@ __all__ = [
     "API_VERSION",
     "RESULT_COLUMNS",
     "ROW",
+    "Backend",
+    "BackendUnavailable",
     "ColumnSpec",
     "Evidence",
     "EvidenceSpec",
@@ -94,6 +97,7 @@ __all__ = [
     "RulesetError",
     "RulesetSource",
     "Severity",
+    "SparkBackend",
     "Subject",
     "Submission",
     "SubmissionError",

@@ -75,7 +75,7 @@ def _check_parser() -> argparse.ArgumentParser:
                    help="lowest severity whose failure gives exit status 1 (default major)")
     p.add_argument("--include-passes", "--show-passes", dest="show_passes", action="store_true",
                    help="list passing findings too (they are always counted in the summary)")
-    p.add_argument("--backend", choices=("polars", "duckdb"), default="polars",
+    p.add_argument("--backend", choices=("polars", "duckdb", "spark"), default="polars",
                    help="where column expressions run (default polars)")
     from .followup import add_followup_options, add_symlink_option
     from .limits import add_limit_option

@@ -59,6 +59,7 @@ from .tables import TABLES, plugin_tables
 from .validators import EvidenceSpec, FrameProvider, Rows, RuleContext, RuleResult
 
 if TYPE_CHECKING:
+    from .backends import Backend
     from .plugins import PluginHost
 
 ProgressCallback = Callable[[ResolvedRule, int, int], None]
@@ -72,7 +73,7 @@ def check(
     ruleset: Ruleset | str | Path,
     *,
     host: PluginHost | None = None,
-    backend: str = "polars",
+    backend: str | Backend = "polars",
     progress: ProgressCallback | None = None,
     follow_symlinks: bool = False,
     limits: Limits | None = None,
@@ -85,8 +86,11 @@ def check(
     :param host: the plugin host (default: built-ins plus installed plugins).
         Load the host and the ruleset once and pass them in when checking many
         submissions: building them costs more than checking a county.
-    :param backend: ``polars`` (default) or ``duckdb``: where the column
-        expressions run. Findings are identical on both.
+    :param backend: where the column expressions run: a registered backend's
+        name (``polars``, the default; ``duckdb``; ``spark``; any a plugin adds
+        with ``register_backends``) or a :class:`~supervise_rules.Backend`
+        instance, e.g. ``SparkBackend(session=spark)`` with your own
+        SparkSession. Findings are identical on every backend.
     :param follow_symlinks: read a folder's files that are symbolic links to
         outside the folder (see :func:`~supervise_rules.readers.load_submission`).
     :param limits: bounds on the files read, the ruleset's included
@@ -105,7 +109,8 @@ def check(
         submission = load_submission(submission, host=host, follow_symlinks=follow_symlinks,
                                      limits=limits)
 
-    frames = FrameProvider(submission, backend)
+    frames = FrameProvider(submission, backend, getattr(host, "backends", None))
+    frames.engine.open()  # a backend that cannot start says so before any rule runs
     total = len(ruleset.rules)
     # validators see the plugins' tables (register_tables); a KeyboardInterrupt
     # raised by a validator is its error, the user's Ctrl-C ends the run
@@ -293,6 +298,13 @@ def _start(rule: ResolvedRule, submission: Submission, frames: FrameProvider,
     plugin = host.plugin_of("validators", rule.rule.validator)
     ctx = RuleContext(rule, submission, frames, plugin=plugin)
     run = _Run(ctx=ctx, plugin=plugin)
+    refusal = frames.engine.cannot_run(rule.rule.validator)
+    if refusal is not None:  # said as the rule's error, never a crash in the engine
+        run.error = _plugin_error(
+            ctx, plugin,
+            zh=f"规则 {rule.id} 无法在 {frames.backend} 后端上运行：{refusal}",
+            en=f"Rule {rule.id} cannot run on the {frames.backend} backend: {refusal}")
+        return run
     try:
         out = validator_cls().check(ctx)
         items = [out] if isinstance(out, RuleResult) else list(out)

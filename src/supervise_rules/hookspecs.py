@@ -30,6 +30,7 @@ from typing import TYPE_CHECKING
 import pluggy
 
 if TYPE_CHECKING:
+    from .backends import Backend
     from .readers import Reader
     from .report import Report
     from .reporters import Reporter
@@ -176,6 +177,29 @@ def register_aliases() -> list[TableAliases]:
         or column that does not exist is a ``PluginError`` naming the plugin.
         An alias that is already another column's header is ignored (the
         header keeps naming its own column).
+    """
+
+
+@hookspec
+def register_backends() -> list[type[Backend]]:
+    """Contribute backends: engines the rules' column expressions run on.
+
+    A backend is a subclass of :class:`supervise_rules.Backend` with a unique
+    ``name`` (what ``--backend NAME`` and ``check(..., backend=NAME)`` select),
+    a one-line ``summary``, ``lazy(frame)`` turning one of the submission's
+    polars tables into a narwhals LazyFrame on its engine, and optionally
+    ``unsupported`` (validators it cannot run: their rules are
+    ``error`` findings naming the backend). The built-ins ``polars``, ``duckdb``
+    and ``spark`` register through this hook. A third party adds, e.g., Ibis or
+    a database by returning its LazyFrames through narwhals.
+
+    Arguments: none.
+
+    :returns: a list of ``Backend`` subclasses (classes, not instances); the
+        engine makes one instance per run, or uses an instance passed to
+        ``check(..., backend=...)`` (a Spark backend with the user's session).
+    :result: all plugins' lists are collected (not first-result-wins). A name
+        already registered by another plugin is a ``PluginError`` naming both.
     """
 
 

@@ -42,6 +42,7 @@ BUILTIN_PLUGINS: tuple[str, ...] = (
     "supervise_rules.builtin.readers",
     "supervise_rules.builtin.reporters",
     "supervise_rules.builtin.rulesets",
+    "supervise_rules.builtin.backends",
 )
 
 _CONTRIBUTION_HOOKS = {
@@ -49,6 +50,7 @@ _CONTRIBUTION_HOOKS = {
     "readers": "register_readers",
     "reporters": "register_reporters",
     "rulesets": "register_rulesets",
+    "backends": "register_backends",
     "tables": "register_tables",
     # after tables: aliases may name a plugin's table
     "aliases": "register_aliases",
@@ -84,6 +86,8 @@ class PluginHost:
     readers: list[Any] = field(default_factory=list)
     reporters: dict[str, Any] = field(default_factory=dict)
     rulesets: dict[str, Any] = field(default_factory=dict)
+    #: backend name -> Backend subclass
+    backends: dict[str, type] = field(default_factory=dict)
     #: every table readers recognise: the data contract's, then plugins'
     #: (with the aliases of ``register_aliases`` added)
     tables: dict[str, Any] = field(default_factory=dict)

@@ -14,7 +14,7 @@ API version 1 (``check`` returning a list of :class:`Finding`) still runs.
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, ClassVar
 
@@ -511,15 +511,17 @@ class FrameProvider:
     """Gives validators each table as a narwhals LazyFrame on one backend,
     converting (and caching) the submission's polars frames when needed."""
 
-    BACKENDS = ("polars", "duckdb")
+    def __init__(self, submission: Submission, backend: Any = "polars",
+                 registry: Mapping[str, type] | None = None):
+        from .backends import BUILTIN_BACKENDS, make_backend
 
-    def __init__(self, submission: Submission, backend: str = "polars"):
-        if backend not in self.BACKENDS:
-            raise ValueError(f"unknown backend {backend!r} (known: {', '.join(self.BACKENDS)})")
+        known = registry if registry else {b.name: b for b in BUILTIN_BACKENDS}
         self.submission = submission
-        self.backend = backend
+        #: the :class:`~supervise_rules.Backend` the run uses
+        self.engine = make_backend(backend, known)
+        #: its name (``polars``, ``duckdb``, ``spark`` …)
+        self.backend = self.engine.name
         self._cache: dict[str, nw.LazyFrame] = {}
-        self._duckdb: Any = None
 
     def get(self, name: str) -> nw.LazyFrame | None:
         table = self.submission.table(name)
@@ -534,15 +536,7 @@ class FrameProvider:
         return self._convert(frame)
 
     def _convert(self, frame: Any) -> nw.LazyFrame:
-        native = nw.from_native(frame)
-        if self.backend == "polars":
-            return native.lazy()
-        import duckdb  # optional: only for the DuckDB backend
-
-        if self._duckdb is None:
-            self._duckdb = duckdb.connect()
-        arrow = native.to_arrow() if isinstance(native, nw.DataFrame) else native.collect().to_arrow()
-        return nw.from_native(self._duckdb.from_arrow(arrow))
+        return self.engine.lazy(frame)
 
 
 def _constructor(cls: type[BaseModel]) -> Any:

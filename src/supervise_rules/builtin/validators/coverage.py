@@ -286,7 +286,7 @@ class ReferencesValidator(Validator):
         resolved = (
             used.join(known, on="_k", how="left")
             .select(_checked=nw.len().cast(nw.Int64),
-                    _unresolved=nw.col("_known").is_null().sum().cast(nw.Int64).fill_null(0))
+                    _unresolved=nw.col("_known").is_null().cast(nw.Int64).sum().fill_null(0))
             .filter(nw.col("_unresolved") == 0)
             .select(
                 subject_id=nw.lit(ctx.county_subject().id, dtype=nw.String),

@@ -1,0 +1,169 @@
+"""Backends: where the rules' column expressions run (polars, DuckDB, Spark …).
+
+A backend is a plugin contribution (``register_backends``), like a validator or
+a reporter: the built-ins ``polars`` (the default), ``duckdb`` and ``spark``
+register through the same hook a third party uses. A backend turns the
+submission's tables into narwhals LazyFrames on its engine and says what it
+cannot do; the engine brings each rule's result into polars to build the
+findings, so the findings — and the report's bytes — are the same on every
+backend (the equality tests run every rule's YAML cases on each).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any, ClassVar
+
+import narwhals as nw
+
+from .errors import SuperviseRulesError
+
+
+class BackendUnavailable(SuperviseRulesError):
+    """A backend that cannot run here (its library is not installed, no engine
+    could be started); the message says how to get it."""
+
+
+class Backend:
+    """Base class of backends. Subclasses set ``name`` and ``summary`` and
+    implement :meth:`lazy`.
+
+    One instance serves one :func:`supervise_rules.check` (connections are
+    opened lazily, on the first table, and live as long as the report: its
+    passes are fetched from the backend again when they are listed).
+    """
+
+    #: the name ``--backend NAME`` and ``check(..., backend=NAME)`` use
+    name: ClassVar[str]
+    #: one line for ``supervise-check plugins``
+    summary: ClassVar[str]
+    #: validators (by name) this backend cannot run: a rule using one is an
+    #: ``error`` finding naming the backend, never a crash
+    unsupported: ClassVar[frozenset[str]] = frozenset()
+
+    def lazy(self, frame: Any) -> nw.LazyFrame:
+        """``frame`` (a polars DataFrame of the submission, or a small frame a
+        validator builds) as a narwhals LazyFrame on this backend."""
+        raise NotImplementedError  # pragma: no cover - abstract
+
+    def open(self) -> None:
+        """Start what the backend needs (a connection, a session) before the first
+        rule, so that one that cannot start is a clear error (exit 2 on the CLI),
+        not an error in every rule. Raise :class:`BackendUnavailable` saying why."""
+
+    def cannot_run(self, validator: str) -> str | None:
+        """Why a rule of ``validator`` cannot run here, or ``None``."""
+        if validator in self.unsupported:
+            return f"the {self.name} backend cannot run validator {validator!r}"
+        return None
+
+
+class PolarsBackend(Backend):
+    """polars, in this process: the default, for a county or a province on one machine."""
+
+    name = "polars"
+    summary = "polars in this process (the default)."
+
+    def lazy(self, frame: Any) -> nw.LazyFrame:
+        return nw.from_native(frame).lazy()
+
+
+class DuckDBBackend(Backend):
+    """DuckDB, in this process: the tables are handed over as Arrow."""
+
+    name = "duckdb"
+    summary = "DuckDB in this process (pip install duckdb)."
+
+    def __init__(self, connection: Any = None):
+        self._connection = connection
+
+    def _con(self) -> Any:
+        if self._connection is None:
+            try:
+                import duckdb
+            except ImportError as exc:
+                raise BackendUnavailable(
+                    "the duckdb backend needs DuckDB: pip install duckdb") from exc
+            self._connection = duckdb.connect()
+        return self._connection
+
+    def open(self) -> None:
+        self._con()
+
+    def lazy(self, frame: Any) -> nw.LazyFrame:
+        native = nw.from_native(frame)
+        arrow = native.to_arrow() if isinstance(native, nw.DataFrame) else \
+            native.collect().to_arrow()
+        return nw.from_native(self._con().from_arrow(arrow))
+
+
+class SparkBackend(Backend):
+    """Apache Spark through PySpark: a ``SparkSession`` passed in (a cluster's,
+    configured by its owner), or a local one started for the run.
+
+    The submission's tables become Spark DataFrames (through Arrow); every
+    rule's narwhals expressions run on Spark, and only each rule's result comes
+    back. Install with ``pip install "supervise-rules[spark]"`` (Java 17).
+    """
+
+    name = "spark"
+    summary = "Apache Spark through PySpark (pip install 'supervise-rules[spark]')."
+
+    def __init__(self, session: Any = None):
+        self._session = session
+
+    def session(self) -> Any:
+        if self._session is None:
+            import importlib.util
+
+            if importlib.util.find_spec("pyspark") is None:
+                raise BackendUnavailable(
+                    "the spark backend needs PySpark: pip install 'supervise-rules[spark]' "
+                    "(and Java 17)")
+            try:
+                self._session = local_spark_session()
+            except Exception as exc:  # no Java, a port taken …: Spark's own words, briefly
+                first = (str(exc).strip().splitlines() or [type(exc).__name__])[0]
+                raise BackendUnavailable(
+                    f"the spark backend could not start a local Spark session ({first}); "
+                    "Spark needs Java 17 (JAVA_HOME)") from exc
+        return self._session
+
+    def open(self) -> None:
+        self.session()
+
+    def lazy(self, frame: Any) -> nw.LazyFrame:
+        native = nw.from_native(frame)
+        table = native.to_arrow() if isinstance(native, nw.DataFrame) else \
+            native.collect().to_arrow()
+        return nw.from_native(self.session().createDataFrame(table))
+
+
+def local_spark_session() -> Any:
+    """A local SparkSession for one machine (``local[*]``), quiet and without a
+    UI, shared by every run of the process (starting one costs seconds)."""
+    from pyspark.sql import SparkSession
+
+    return (SparkSession.builder.master("local[*]").appName("supervise-rules")
+            .config("spark.ui.enabled", "false")
+            .config("spark.sql.shuffle.partitions", "4")
+            .config("spark.sql.execution.arrow.pyspark.enabled", "true")
+            .config("spark.sql.session.timeZone", "UTC")
+            .getOrCreate())
+
+
+def make_backend(backend: str | Backend, registry: Mapping[str, type[Backend]]) -> Backend:
+    """The backend instance for ``backend``: an instance as it is, or a
+    registered name (``ValueError`` naming the known ones otherwise)."""
+    if isinstance(backend, Backend):
+        return backend
+    cls = registry.get(backend)
+    if cls is None:
+        raise ValueError(f"unknown backend {backend!r} (known: {', '.join(sorted(registry))})")
+    return cls()
+
+
+BUILTIN_BACKENDS: tuple[type[Backend], ...] = (PolarsBackend, DuckDBBackend, SparkBackend)
+
+__all__ = ["BUILTIN_BACKENDS", "Backend", "BackendUnavailable", "DuckDBBackend", "PolarsBackend",
+           "SparkBackend", "local_spark_session", "make_backend"]
