@@ -43,6 +43,9 @@ def add_followup_options(p: argparse.ArgumentParser, *, fail_on_new: bool = True
                    help="the day waivers are judged on (default: the submission's as_of)")
     p.add_argument("--baseline", type=Path, metavar="PREVIOUS.json",
                    help="previous JSON report: mark failures new / persisting / fixed (回头看)")
+    p.add_argument("--baseline-allow-ruleset-change", action="store_true",
+                   help="compare with a baseline checked with another ruleset id or version "
+                   "(refused by default); problems whose rule did not run are 未检查, not 已整改")
     if fail_on_new:
         p.add_argument("--fail-on-new", action="store_true",
                        help="exit status 1 only for failures that are new since --baseline")
@@ -66,8 +69,40 @@ def apply_followup(report: Report, args: argparse.Namespace) -> Report:
     if args.baseline is not None:
         from .baseline import apply_baseline, load_baseline
 
-        report = apply_baseline(report, load_baseline(args.baseline))
+        report = apply_baseline(report, load_baseline(args.baseline),
+                                allow_ruleset_change=args.baseline_allow_ruleset_change)
+        _warn_baseline_changes(report)
+    elif getattr(args, "baseline_allow_ruleset_change", False):
+        raise SuperviseRulesError("--baseline-allow-ruleset-change needs --baseline PREVIOUS.json")
     return report
+
+
+def _warn_baseline_changes(report: Report) -> None:
+    """One line on stderr when the 回头看 did not compare like with like: the
+    ruleset changed, rules were added or removed, problems went unchecked. The
+    report says it too (its ``baseline`` block); this is for the person at the
+    terminal, whatever the output format."""
+    diff = report.baseline
+    if diff is None:
+        return
+
+    def ids(rules: list[str]) -> str:
+        return ", ".join(rules[:8]) + (f" and {len(rules) - 8} more" if len(rules) > 8 else "")
+
+    parts = []
+    rs = diff.ruleset
+    if rs is not None and (rs.id, rs.version) != (report.ruleset.id, report.ruleset.version):
+        parts.append(f"it was checked with ruleset {rs.id} {rs.version}, this run with "
+                     f"{report.ruleset.id} {report.ruleset.version}")
+    if diff.rules_added:
+        parts.append(f"rules added: {ids(diff.rules_added)}")
+    if diff.rules_removed:
+        parts.append(f"rules not run this time: {ids(diff.rules_removed)}")
+    if diff.not_checked:
+        parts.append(f"{diff.not_checked} of its problems were not checked (未检查), "
+                     "none of them is counted as fixed")
+    if parts:
+        print(f"warning: baseline {diff.source}: " + "; ".join(parts), file=sys.stderr)
 
 
 @contextmanager
