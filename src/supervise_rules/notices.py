@@ -94,7 +94,8 @@ NOTICE_CSS = """
 .masthead .mark { display: inline-block; color: #c8102e; border: 2px solid #c8102e;
                   padding: 0 10px; margin: 0 4px; font-weight: bold; letter-spacing: 2px; }
 table#rectification td, table#review td { height: 34px; }
-table#findings td.c, table#findings td:last-child { white-space: nowrap; }
+table#findings td.c, table#findings td:last-child, table[id^="office-"] td.c,
+table[id^="office-"] td:last-child { white-space: nowrap; }
 """
 
 
