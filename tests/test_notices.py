@@ -175,3 +175,33 @@ def test_progress_draws_on_stderr_when_enabled(monkeypatch):
         for i in range(3):
             progress(_Rule, i, 3)
     assert "BAL-01" in buf.getvalue()
+
+
+def test_every_subject_type_is_routed():
+    from supervise_rules.notices import CaseRoute, Routes, route
+
+    kg = Subject(type="kindergarten", id="8164000101", name="贺兰县第一幼儿园")
+    kg_class = Subject(type="kindergarten", id="8164000102/大一班", name="大一班")
+    township = Subject(type="county", id="洪广镇", name="洪广镇")
+    county_level = Subject(type="county", id="640122/junior", name="贺兰县 初中")
+    inspector = Subject(type="inspector", id="HLDX01", name="马志刚")
+    routed_case = Subject(type="case", id="G1")
+    township_case = Subject(type="case", id="G2")
+    lost_case = Subject(type="case", id="G3")
+    report = make_report([finding("PRE-01", kg, "fail"), finding("PRE-02", kg_class, "fail"),
+                          finding("DRP-04", township, "fail"), finding("BAL-11", county_level, "fail"),
+                          finding("INS-02", inspector, "fail"), finding("DRP-06", routed_case, "fail"),
+                          finding("DRP-06", township_case, "fail"), finding("DRP-05", lost_case, "fail"),
+                          finding("READ-14", Subject(type="submission", id="README.md"), "fail")])
+    routes = Routes(cases={"G1": CaseRoute("2164000697", "洪广镇中心学校", "洪广镇"),
+                           "G2": CaseRoute(None, None, "常信乡")},
+                    names={"8164000102": "贺兰县第二幼儿园"})
+    notices, office = route(report, routes)
+    assert [(n.kind, n.unit_id, n.name, [f.subject.id for f in n.findings]) for n in notices] == [
+        ("school", "2164000697", "洪广镇中心学校", ["G1"]),
+        ("kindergarten", "8164000101", "贺兰县第一幼儿园", ["8164000101"]),
+        ("kindergarten", "8164000102", "贺兰县第二幼儿园", ["8164000102/大一班"]),
+        ("township", "常信乡", "常信乡", ["G2"]),
+        ("township", "洪广镇", "洪广镇", ["洪广镇"]),
+    ]
+    assert sorted(f.subject.id for f in office.findings) == ["640122/junior", "G3", "HLDX01", "README.md"]

@@ -121,26 +121,33 @@ class Routes:
 
     @classmethod
     def from_submission(cls, submission: Any) -> Routes:
-        """Read ``dropout_cases`` (student → school, township) and the unit names
-        of ``schools`` and ``kindergartens``, column-wise."""
+        """Read ``dropout_cases`` (student → school, township; the school's name
+        joined from ``schools``) and the names of ``kindergartens``, column-wise:
+        only the cases and the kindergartens become Python values, never every school."""
+        import polars as pl
+
         cases: dict[str, CaseRoute] = {}
         names: dict[str, str] = {}
-        for table, key, name in (("schools", "school_id", "school_name"),
-                                 ("kindergartens", "kindergarten_id", "kindergarten_name")):
-            frame = _frame(submission, table, [key, name])
-            if frame is not None:
-                for k, v in frame.unique(subset=[key], keep="first", maintain_order=True).iter_rows():
-                    if k is not None and v is not None:
-                        names.setdefault(str(k), str(v))
         frame = _frame(submission, "dropout_cases", ["student_id", "school_id", "township"])
         if frame is not None:
-            for student, school, township in frame.iter_rows():
+            schools = _frame(submission, "schools", ["school_id", "school_name"])
+            if schools is None:
+                schools = pl.DataFrame(schema={"school_id": pl.String, "school_name": pl.String})
+            frame = frame.join(schools.unique(subset=["school_id"], keep="first", maintain_order=True),
+                               on="school_id", how="left", maintain_order="left")
+            for student, school, township, name in frame.select(
+                    "student_id", "school_id", "township", "school_name").iter_rows():
                 if student is None:
                     continue
-                school = str(school) if school not in (None, "") else None
-                cases.setdefault(str(student), CaseRoute(
-                    school_id=school, school_name=names.get(school) if school else None,
-                    township=str(township) if township not in (None, "") else None))
+                cases.setdefault(student, CaseRoute(school_id=school or None, school_name=name,
+                                                     township=township or None))
+                if school and name:
+                    names.setdefault(school, name)
+        kinder = _frame(submission, "kindergartens", ["kindergarten_id", "kindergarten_name"])
+        if kinder is not None:
+            for k, v in kinder.drop_nulls().unique(subset=["kindergarten_id"], keep="first",
+                                                   maintain_order=True).iter_rows():
+                names.setdefault(k, v)
         return cls(cases=cases, names=names)
 
 
