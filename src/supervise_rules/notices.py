@@ -586,9 +586,12 @@ def write_notices(report: Report, out_dir: str | Path, *, fmt: str = "html",
     index = f"index{suffix}"
     docs = [*names, office_name, index]
     state_path = numbering.path
-    state_inside = state_path is not None and (
-        Path(os.path.realpath(state_path.parent)) == Path(os.path.realpath(out))
-        and state_path.name not in docs)
+    in_out = state_path is not None and (
+        Path(os.path.realpath(state_path.parent)) == Path(os.path.realpath(out)))
+    if in_out and state_path is not None and state_path.name in docs:
+        raise _reporters._cannot_write(state_path, "the numbering state would be written over a "
+                                       "notice of this set; give --numbering another name")
+    state_inside = in_out
     ours = [*docs, state_path.name] if state_inside and state_path else docs
     modes = _check_destinations(out, ours)  # before anything is written
     if state_path is not None and not state_inside:
