@@ -387,7 +387,7 @@ def notice_document(report: Report, notice: Notice, number: str | None = None,
     doc.add(Title("督 办 单", subtitle=f"关于{notice.name}督导发现问题整改的督办通知"))
     doc.add(Paragraph(f"{notice.name}：", emphasis=True))
     intro = (f"根据{report.ruleset.title}，经对{sub.county_name or '本县'}"
-             f"{'截至 ' + _date_zh(sub.as_of) + ' 的' if sub.as_of else ''}填报数据的核查，"
+             f"{'截至 ' + _date_zh(sub.as_of) + '的' if sub.as_of else ''}填报数据的核查，"
              f"你单位有以下 {len(notice.findings)} 个问题未达到要求。请逐项制定整改措施、"
              f"明确责任人和完成时间，于 {_date_zh(deadline)} 前整改到位，并将本督办单"
              f"第二部分填写完整、加盖公章后报送{sender}。")
