@@ -166,6 +166,8 @@ def range_text(column: ColumnSpec) -> str:
         return f"{span()} ({span(True)} with %)"
     if column.kind == "int":
         return f"{span()}, whole"
+    if column.not_after_as_of:
+        return f"{span()}, not after `as_of`"
     return span()
 
 
@@ -284,8 +286,9 @@ def markdown(tables: Mapping[str, TableSpec] | None = None) -> str:
         "finding naming its row and column; a blank cell is missing. A value outside its "
         "column's **range** (below) is a `READ-16` finding and is left out of every "
         "indicator: counts and amounts are never negative, a ratio lies within 0 – 1 "
-        "(after `98%` is read as 0.98), a date within 1949-10-01 – 2100-12-31. A date "
-        "after the manifest's `as_of` is for the rules to report (CON-05).",
+        "(after `98%` is read as 0.98), a date within 1949-10-01 – 2100-12-31, and the "
+        "date of something that has happened (a visit, a check, a case found or closed, a "
+        "letter signed) not after the manifest's `as_of`.",
         kinds_section(),
         "## The manifest (说明)",
         "`submission.yaml` (keys in English or Chinese), the `说明` / `manifest` sheet of "

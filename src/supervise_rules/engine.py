@@ -18,7 +18,7 @@ import traceback
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, get_args
+from typing import TYPE_CHECKING, Any
 
 import narwhals as nw
 import polars as pl
@@ -27,18 +27,20 @@ from .interrupts import check_interrupted, is_users, watch_sigint
 from .limits import Limits, use_limits
 from .locations import places_of
 from .models import (
+    SUBJECT_TYPES,
     Evidence,
     Finding,
     LocalizedText,
     Outcome,
     RulesetInfo,
-    SubjectType,
     SubmissionInfo,
     ToolInfo,
 )
+from .plugins import plugins_used
 from .report import Report
 from .rules import named_tables
 from .rulesets import ResolvedRule, Ruleset, load_ruleset
+from .runhooks import call_run_hook
 from .store import (
     STAT,
     EvidenceColumn,
@@ -62,7 +64,7 @@ if TYPE_CHECKING:
 ProgressCallback = Callable[[ResolvedRule, int, int], None]
 
 _OUTCOMES = frozenset(o.value for o in Outcome)
-_SUBJECT_TYPES = frozenset(get_args(SubjectType))
+_SUBJECT_TYPES = frozenset(SUBJECT_TYPES)
 
 
 def check(
@@ -108,6 +110,7 @@ def check(
     # validators see the plugins' tables (register_tables); a KeyboardInterrupt
     # raised by a validator is its error, the user's Ctrl-C ends the run
     with plugin_tables(getattr(host, "tables", {})), watch_sigint():
+        hook_problems = call_run_hook(host, "run_started", submission=submission, ruleset=ruleset)
         runs = []
         for i, rule in enumerate(ruleset.rules):
             if progress is not None:
@@ -119,13 +122,25 @@ def check(
         parts: list[Part] = parts_from_findings(submission.problems) if submission.problems else []
         for run in runs:
             parts += run.finish()
-    return Report.from_store(
-        tool=ToolInfo(version=_version()),
-        ruleset=RulesetInfo(id=ruleset.id, version=ruleset.version, title=ruleset.title.zh),
-        submission=submission_info(submission),
-        rules_run=total,
-        store=FindingStore(parts, engine, places_of(submission)),
-    )
+
+        used = plugins_used(host, ruleset, submission.tables)
+
+        def report(extra: list[Finding]) -> Report:
+            return Report.from_store(
+                tool=ToolInfo(version=_version(), plugins=used or None),
+                ruleset=RulesetInfo(id=ruleset.id, version=ruleset.version,
+                                    title=ruleset.title.zh),
+                submission=submission_info(submission),
+                rules_run=total,
+                store=FindingStore(parts + (parts_from_findings(extra) if extra else []),
+                                   engine, places_of(submission)),
+            )
+
+        finished = report(hook_problems)
+        late = call_run_hook(host, "run_finished", submission=submission, ruleset=ruleset,
+                             report=finished)
+        # a hook that failed on the finished report is in the report it returns
+        return report(hook_problems + late) if late else finished
 
 
 # --- one rule ----------------------------------------------------------------------------

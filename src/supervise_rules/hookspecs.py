@@ -7,16 +7,20 @@ functions decorated with ``supervise_rules.hookimpl`` whose names are hook
 names below; it implements any subset of them. A decorated function whose
 name is not a hook below is a load error, never silently ignored.
 
-How the hooks are called: each hook takes no arguments and is called once
-per plugin when a plugin host is built (:func:`supervise_rules.get_plugin_host`),
-built-in plugins first, then installed entry points in name order, then
-``--plugin`` modules. None of these hooks is ``firstresult``: every plugin's
-list is collected, and each contribution is attributed to the plugin that
-returned it (shown by ``supervise-check plugins``). Names are unique across
-all plugins: a validator, reader, reporter, table or ruleset whose name is
-already taken is a :class:`supervise_rules.PluginError` naming both plugins;
-a plugin cannot silently replace another's contribution. A hook that raises
-is reported in ``host.load_errors`` and that plugin's other hooks still count.
+How the hooks are called: each ``register_*`` hook takes no arguments and is
+called once per plugin when a plugin host is built
+(:func:`supervise_rules.get_plugin_host`), built-in plugins first, then
+installed entry points in name order, then ``--plugin`` modules. The run hooks
+(``run_started``, ``run_finished``) are called by every
+:func:`supervise_rules.check` with what the run is about; a plugin's run hook
+that raises is one ``error`` finding (RUN-01) naming it. None of these hooks is
+``firstresult``: every plugin's list is collected, and each contribution is
+attributed to the plugin that returned it (shown by ``supervise-check
+plugins``). Names are unique across all plugins: a validator, reader, reporter,
+table or ruleset whose name is already taken is a
+:class:`supervise_rules.PluginError` naming both plugins; a plugin cannot
+silently replace another's contribution. A hook that raises is reported in
+``host.load_errors`` and that plugin's other hooks still count.
 """
 
 from __future__ import annotations
@@ -27,8 +31,10 @@ import pluggy
 
 if TYPE_CHECKING:
     from .readers import Reader
+    from .report import Report
     from .reporters import Reporter
-    from .rulesets import RulesetSource
+    from .rulesets import Ruleset, RulesetSource
+    from .submission import Submission
     from .tables import TableAliases, TableSpec
     from .validators import Validator
 
@@ -170,4 +176,43 @@ def register_aliases() -> list[TableAliases]:
         or column that does not exist is a ``PluginError`` naming the plugin.
         An alias that is already another column's header is ignored (the
         header keeps naming its own column).
+    """
+
+
+@hookspec
+def run_started(submission: Submission, ruleset: Ruleset) -> None:
+    """Be told that a check begins: the submission is read, no rule has run yet.
+
+    For a plugin that keeps state across a run (a timer, a connection it opens
+    once) or records what is checked. It must not change the submission.
+
+    Arguments: ``submission`` (the :class:`supervise_rules.Submission` about to
+    be checked) and ``ruleset`` (the :class:`supervise_rules.Ruleset`); an
+    implementation may take either or both, by name.
+
+    :returns: nothing (a returned value is ignored).
+    :result: every plugin's implementation is called (not first-result-wins),
+        once per :func:`supervise_rules.check`, before the first rule. One that
+        raises (``SystemExit`` and a ``KeyboardInterrupt`` of its own included)
+        is one ``error`` finding RUN-01 naming the plugin; the run goes on. Only
+        the user's Ctrl-C ends it.
+    """
+
+
+@hookspec
+def run_finished(submission: Submission, ruleset: Ruleset, report: Report) -> None:
+    """See the finished report of a check, e.g. to post it to a platform or a
+    dashboard, or to keep a copy in an archive.
+
+    Arguments: ``submission``, ``ruleset`` and ``report`` (the
+    :class:`supervise_rules.Report` that :func:`supervise_rules.check` is about
+    to return; read it — ``report.summary``, ``report.frame()``,
+    ``report.failures()`` — but do not change it); an implementation may take
+    any of them, by name.
+
+    :returns: nothing (a returned value is ignored).
+    :result: every plugin's implementation is called (not first-result-wins),
+        once per check, after the last rule. One that raises is one ``error``
+        finding RUN-01 naming the plugin, added to the report that ``check``
+        returns (the other findings are unchanged); the run goes on.
     """

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import datetime as _dt
 from enum import StrEnum
-from typing import Any, Literal
+from typing import Any, Literal, get_args
 
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -42,6 +42,8 @@ class Outcome(StrEnum):
 
 Op = Literal[">=", ">", "<=", "<", "==", "!=", "in", "exists", "within_days"]
 SubjectType = Literal["county", "school", "kindergarten", "inspector", "case", "submission"]
+#: every subject type, in the order of :data:`SubjectType`
+SUBJECT_TYPES: tuple[str, ...] = get_args(SubjectType)
 Certainty = Literal["V", "S", "M", "seed"]
 
 
@@ -158,9 +160,24 @@ class Finding(_Frozen):
         return self.outcome in (Outcome.fail, Outcome.error)
 
 
+class PluginRef(_Frozen):
+    """A third-party plugin that took part in a run, and what of it was used."""
+
+    name: str
+    distribution: str | None = None
+    version: str | None = None
+    #: kind -> names used in this run: ``validators``, ``rulesets``, ``tables``
+    used: dict[str, list[str]] = Field(default_factory=dict)
+
+
 class ToolInfo(_Frozen):
+    """The program that wrote the report, and the plugins that contributed to it."""
+
     name: str = "supervise-rules"
     version: str
+    #: third-party plugins whose validators, rulesets or tables the run used
+    #: (omitted when none did)
+    plugins: list[PluginRef] | None = _optional()
 
 
 class RulesetInfo(_Frozen):

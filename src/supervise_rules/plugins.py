@@ -23,6 +23,7 @@ import pluggy
 from . import hookspecs
 from .errors import PluginError
 from .interrupts import is_users, watch_sigint
+from .runhooks import RUN_HOOKS
 
 ENTRY_POINT_GROUP = "supervise_rules"
 
@@ -109,6 +110,40 @@ class PluginHost:
 
         with plugin_tables(self.tables):
             yield self
+
+
+def plugins_used(host: Any, ruleset: Any, tables: Iterable[str]) -> list[Any]:
+    """The third-party plugins a run of ``ruleset`` on ``tables`` used — their
+    validators, rulesets (the one run and those it extends) and tables — for the
+    report's ``tool.plugins``, in name order. Built-ins are supervise-rules itself."""
+    from pathlib import Path
+
+    from .models import PluginRef
+
+    provided = getattr(host, "provided_by", {})
+    files = {str(Path(f).resolve()) for f in getattr(ruleset, "files", [])}
+    used: dict[str, dict[str, set[str]]] = {}
+
+    def note(kind: str, name: str) -> None:
+        plugin = provided.get(kind, {}).get(name)
+        if plugin is not None:
+            used.setdefault(plugin, {}).setdefault(kind, set()).add(name)
+
+    for rule in ruleset.rules:
+        note("validators", rule.rule.validator)
+    for rid, source in getattr(host, "rulesets", {}).items():
+        if rid == ruleset.id or str(Path(source.path).resolve()) in files:
+            note("rulesets", rid)
+    for table in tables:
+        note("tables", table)
+    infos = {p.name: p for p in getattr(host, "plugins", [])}
+    return [
+        PluginRef(name=name, distribution=infos[name].distribution if name in infos else None,
+                  version=infos[name].version if name in infos else None,
+                  used={kind: sorted(names) for kind, names in sorted(kinds.items())})
+        for name, kinds in sorted(used.items())
+        if not (name in infos and infos[name].builtin)
+    ]
 
 
 def new_plugin_manager() -> pluggy.PluginManager:
@@ -232,7 +267,7 @@ def _register(host: PluginHost, plugin: object, name: str | None, dist: str | No
         raise PluginError(
             registered or repr(plugin),
             f"implements {hook_name!r}, which is not a supervise_rules hook "
-            f"(known: {', '.join(sorted(_CONTRIBUTION_HOOKS.values()))})",
+            f"(known: {', '.join(sorted([*_CONTRIBUTION_HOOKS.values(), *RUN_HOOKS]))})",
         )
 
 
@@ -327,7 +362,14 @@ def _add(host: PluginHost, kind: str, item: Any, plugin_name: str) -> str:
         registry_owner.setdefault(key, plugin_name)  # the first; several plugins may add more
         return key
     elif kind == "tables":
+        from .tables import TableSpec, spec_problems
+
+        if not isinstance(item, TableSpec):
+            raise TypeError("build one with supervise_rules.table_spec()")
         key = item.name
+        problems = spec_problems(item)  # a spec changed after it was built
+        if problems:
+            raise PluginError(plugin_name, f"table {key!r}: {'; '.join(problems)}")
         if key in host.tables:
             owner = registry_owner.get(key, "supervise-rules (data contract)")
             raise PluginError(plugin_name, f"table {key!r} is already provided by {owner!r}")

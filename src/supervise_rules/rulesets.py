@@ -208,6 +208,14 @@ class _Entry:
     loc: tuple[Any, ...]
     params_doc: _Doc
     params_loc: tuple[Any, ...]
+    #: where the message was last written (the rule, or an override of it)
+    message_doc: _Doc | None = None
+    message_loc: tuple[Any, ...] = ()
+
+    def message_line(self, lang: str) -> tuple[str, int | None]:
+        doc, loc = (self.message_doc, self.message_loc) if self.message_doc else (
+            self.doc, (*self.loc, "message"))
+        return doc.path, doc.line((*loc, lang))
 
 
 def load_ruleset(ref: str | Path, *, host: PluginHost | None = None) -> Ruleset:
@@ -362,13 +370,17 @@ class _Loader:
             changes = override.model_dump(exclude_none=True, mode="json")
             data = copy.deepcopy(entry.data)
             params_doc, params_loc = entry.params_doc, entry.params_loc
+            message_doc, message_loc = entry.message_doc, entry.message_loc
             for key, value in changes.items():
                 if key == "params":
                     data["params"] = _deep_merge(data.get("params") or {}, value)
                     params_doc, params_loc = doc, (*loc, "params")
                 else:
                     data[key] = value
-            entries[rule_id] = _Entry(data, entry.doc, entry.loc, params_doc, params_loc)
+                    if key == "message":
+                        message_doc, message_loc = doc, (*loc, "message")
+            entries[rule_id] = _Entry(data, entry.doc, entry.loc, params_doc, params_loc,
+                                      message_doc, message_loc)
 
         for point, rule_ids in head.work_points.items():
             for i, rule_id in enumerate(rule_ids):
@@ -429,8 +441,44 @@ class _Loader:
                      f"rule {rule.id}: validator {rule.validator!r}: {exc}")
                 )
                 continue
+            unknown = _unknown_placeholders(rule, validator, params)
+            if unknown:
+                for lang, message in unknown:
+                    path, line = entry.message_line(lang)
+                    self.problems.append((path, line, f"rule {rule.id}: message.{lang}: {message}"))
+                continue
             resolved.append(ResolvedRule(rule=rule, params=params, defined_in=entry.doc.path))
         return resolved
+
+
+def _unknown_placeholders(rule: Rule, validator: Any, params: Any) -> list[tuple[str, str]]:
+    """``(lang, problem)`` for each placeholder of the rule's messages that its
+    validator does not provide (a validator that declares nothing: none)."""
+    import difflib
+
+    from .messages import parse_template
+
+    try:
+        known = validator.placeholders(params)
+    except Exception:  # a plugin's declaration that fails: its rules are not checked
+        return []
+    if known is None:
+        return []
+    out = []
+    for lang in ("zh", "en"):
+        try:
+            names = parse_template(getattr(rule.message, lang)).names
+        except ValueError:
+            continue  # the template's own syntax is checked with the rule model
+        for name in dict.fromkeys(names):
+            if name in known:
+                continue
+            close = difflib.get_close_matches(name, sorted(known), n=1, cutoff=0.6)
+            hint = f"; did you mean {{{close[0]}}}?" if close else ""
+            out.append((lang, f"placeholder {{{name}}} is not a value of validator "
+                              f"{rule.validator!r} (its values: "
+                              f"{', '.join('{' + k + '}' for k in sorted(known))}){hint}"))
+    return out
 
 
 # --- the parsed-file cache -------------------------------------------------------------

@@ -44,6 +44,7 @@ def col(
     min: float | dt.date | str | None = None,
     max: float | dt.date | str | None = None,
     percent: bool = False,
+    not_after_as_of: bool = False,
 ) -> Any:
     """Declare one column: its Chinese header, value kind, unit and enum labels,
     and the values it can plausibly hold.
@@ -60,9 +61,13 @@ def col(
     ``percent`` says a ``ratio`` column's bare numbers are percentages
     (``93.72`` is 0.9372); without it a bare ``93.72`` is implausible unless the
     header says ``（%）``. An ``int`` column holds whole numbers by its kind.
+    ``not_after_as_of`` says a date column records something that has happened
+    by the manifest's ``as_of`` (a visit, a signature): a later date is
+    implausible like one outside the window.
 
     :raises ValueError: a bound on a column that is not a number or a date,
-        ``min`` above ``max``, ``percent`` on a column that is not a ratio.
+        ``min`` above ``max``, ``percent`` on a column that is not a ratio,
+        ``not_after_as_of`` on a column that is not a date.
     """
     extra: dict[str, Any] = {"zh": zh, "kind": kind}
     if unit:
@@ -87,6 +92,10 @@ def col(
         if kind != "ratio":
             raise ValueError(f"column {zh}: percent=True needs kind 'ratio', not {kind!r}")
         extra["percent"] = True
+    if not_after_as_of:
+        if kind != "date":
+            raise ValueError(f"column {zh}: not_after_as_of=True needs kind 'date', not {kind!r}")
+        extra["not_after_as_of"] = True
     return Field(default=None, description=description or zh, json_schema_extra=extra)
 
 
@@ -297,7 +306,7 @@ class VisitRow(_Row):
 
     inspector_id: str = col("督学编号", "str", aliases=["督学证号"])
     school_id: str = col("学校标识码", "str", aliases=["学校（机构）标识码", "学校代码"])
-    visit_date: dt.date = col("督导日期", "date", aliases=["督导时间", "检查日期"])
+    visit_date: dt.date = col("督导日期", "date", not_after_as_of=True, aliases=["督导时间", "检查日期"])
     issues_found: int = col("发现问题数", "int", min=0, aliases=["问题数", "发现问题"])
     issues_rectified: int = col("已整改问题数", "int", min=0, aliases=["整改问题数", "已整改数"])
 
@@ -307,7 +316,7 @@ class EnrollmentCheckRow(_Row):
 
     school_id: str = col("学校标识码", "str", aliases=["学校（机构）标识码", "学校代码"])
     term: str = col("学期", "enum", labels=TERM)
-    check_date: dt.date = col("摸排日期", "date", aliases=["摸排时间"])
+    check_date: dt.date = col("摸排日期", "date", not_after_as_of=True, aliases=["摸排时间"])
     enrolled: int = col("应在校人数", "int", min=0, unit="persons", aliases=["应在校生数", "应到人数"])
     present: int = col("实际在校人数", "int", min=0, unit="persons", aliases=["实际在校生数", "实到人数"])
 
@@ -318,10 +327,10 @@ class DropoutCaseRow(_Row):
     student_id: str = col("学籍号", "str", key=True, aliases=["全国学籍号", "学生学籍号"])
     school_id: str = col("学校标识码", "str", aliases=["学校（机构）标识码", "学校代码"])
     township: str = col("乡镇", "str", aliases=["所在乡镇", "乡镇（街道）"])
-    identified_date: dt.date = col("发现日期", "date", aliases=["发现时间"])
+    identified_date: dt.date = col("发现日期", "date", not_after_as_of=True, aliases=["发现时间"])
     reason: str = col("原因", "str", aliases=["辍学原因", "失学辍学原因"])
     status: str = col("状态", "enum", labels=CASE_STATUS, aliases=["劝返状态", "处置状态"])
-    resolved_date: dt.date = col("办结日期", "date", aliases=["办结时间"],
+    resolved_date: dt.date = col("办结日期", "date", not_after_as_of=True, aliases=["办结时间"],
                                  description="blank while open")
     responsible_person: str = col("包保责任人", "str", aliases=["责任人", "包保人"])
 
@@ -332,7 +341,7 @@ class ResponsibilityLetterRow(_Row):
     party_type: str = col("签订层级", "enum", labels=PARTY_TYPE, aliases=["层级", "签订对象类型"])
     party_id: str = col("单位或人员编号", "str", aliases=["签订对象编号"],
                         description="school_id for schools")
-    signed_date: dt.date = col("签订日期", "date", aliases=["签订时间"])
+    signed_date: dt.date = col("签订日期", "date", not_after_as_of=True, aliases=["签订时间"])
 
 
 @dataclass(frozen=True)
@@ -354,6 +363,8 @@ class ColumnSpec:
     max: float | dt.date | None = None
     #: a ratio whose bare numbers are percentages (``93.72`` is 0.9372)
     percent: bool = False
+    #: a date that cannot lie after the manifest's ``as_of`` (an event that has happened)
+    not_after_as_of: bool = False
 
     @property
     def bounds(self) -> tuple[float | dt.date | None, float | dt.date | None]:
@@ -376,6 +387,23 @@ class TableSpec:
     columns: dict[str, ColumnSpec]
     #: other names of the table as a sheet, file stem or JSON key
     aliases: tuple[str, ...] = ()
+    #: the columns whose values, joined by ``/``, are a row's ``subject.id``
+    #: (default: the key columns)
+    subject_columns: tuple[str, ...] | None = None
+    #: the column naming a row's subject (``school_name``), for messages and notices
+    name_column: str | None = None
+    #: the column naming the school or unit a row's subject belongs to, to which
+    #: its notices go (``school_id`` of a class survey)
+    unit_column: str | None = None
+
+    def __post_init__(self) -> None:
+        problems = spec_problems(self)
+        if problems:
+            raise ValueError(f"table {self.name!r}: {'; '.join(problems)}")
+
+    @property
+    def subject_id_columns(self) -> tuple[str, ...]:
+        return self.key if self.subject_columns is None else self.subject_columns
 
     @property
     def key(self) -> tuple[str, ...]:
@@ -396,6 +424,25 @@ class TableSpec:
         return index
 
 
+def spec_problems(spec: TableSpec) -> list[str]:
+    """What is wrong with a table spec: an unknown subject type, or a key,
+    subject, name or unit column that the table does not have."""
+    from .models import SUBJECT_TYPES
+
+    problems = []
+    if spec.subject_type not in SUBJECT_TYPES:
+        problems.append(f"subject_type {spec.subject_type!r} is not one of "
+                        f"{', '.join(SUBJECT_TYPES)}")
+    named = [("subject column", c) for c in spec.subject_columns or ()]
+    named += [(what, c) for what, c in (("name_column", spec.name_column),
+                                        ("unit_column", spec.unit_column)) if c is not None]
+    for what, column in named:
+        if column not in spec.columns:
+            problems.append(f"{what} {column!r} is not a column of the table "
+                            f"(columns: {', '.join(spec.columns)})")
+    return problems
+
+
 def normalize_header(text: str) -> str:
     """Fold a header for matching: NFKC (full-width → half-width), trim, casefold."""
     return unicodedata.normalize("NFKC", str(text)).strip().casefold().replace(" ", "")
@@ -408,7 +455,9 @@ def _spec_bound(value: Any, kind: Any) -> float | dt.date | None:
 
 
 def _spec_from_model(
-    name: str, zh: str, model: type[BaseModel], subject_type: str, aliases: tuple[str, ...] = ()
+    name: str, zh: str, model: type[BaseModel], subject_type: str, aliases: tuple[str, ...] = (),
+    *, subject_columns: tuple[str, ...] | None = None, name_column: str | None = None,
+    unit_column: str | None = None,
 ) -> TableSpec:
     columns = {}
     for fname, finfo in model.model_fields.items():
@@ -427,21 +476,31 @@ def _spec_from_model(
             min=_spec_bound(extra.get("min"), extra["kind"]),
             max=_spec_bound(extra.get("max"), extra["kind"]),
             percent=bool(extra.get("percent")),
+            not_after_as_of=bool(extra.get("not_after_as_of")),
         )
     return TableSpec(name=name, zh=zh, model=model, subject_type=subject_type, columns=columns,
-                     aliases=tuple(aliases))
+                     aliases=tuple(aliases), subject_columns=subject_columns,
+                     name_column=name_column, unit_column=unit_column)
 
 
 _CORE_TABLES: dict[str, TableSpec] = {
     spec.name: spec
     for spec in (
         _spec_from_model("county", "县域概况", CountyRow, "county",
-                         ("县域", "区县概况", "县区概况")),
+                         ("县域", "区县概况", "县区概况"),
+                         subject_columns=("county_code",), name_column="county_name"),
         _spec_from_model("schools", "学校", SchoolRow, "school",
-                         ("中小学校", "中小学", "义务教育学校")),
-        _spec_from_model("kindergartens", "幼儿园", KindergartenRow, "kindergarten"),
-        _spec_from_model("kindergarten_classes", "幼儿园班级", KindergartenClassRow, "kindergarten"),
-        _spec_from_model("inspectors", "督学", InspectorRow, "inspector", ("责任督学",)),
+                         ("中小学校", "中小学", "义务教育学校"),
+                         subject_columns=("school_id", "level"), name_column="school_name",
+                         unit_column="school_id"),
+        _spec_from_model("kindergartens", "幼儿园", KindergartenRow, "kindergarten",
+                         subject_columns=("kindergarten_id",), name_column="kindergarten_name",
+                         unit_column="kindergarten_id"),
+        _spec_from_model("kindergarten_classes", "幼儿园班级", KindergartenClassRow, "kindergarten",
+                         subject_columns=("kindergarten_id", "class_name"),
+                         name_column="class_name", unit_column="kindergarten_id"),
+        _spec_from_model("inspectors", "督学", InspectorRow, "inspector", ("责任督学",),
+                         subject_columns=("inspector_id",), name_column="inspector_name"),
         _spec_from_model("assignments", "挂牌督导", AssignmentRow, "inspector",
                          ("挂牌督导关系", "责任督学挂牌督导")),
         _spec_from_model("visits", "督导记录", VisitRow, "inspector",
@@ -449,7 +508,8 @@ _CORE_TABLES: dict[str, TableSpec] = {
         _spec_from_model("enrollment_checks", "开学摸排", EnrollmentCheckRow, "school",
                          ("开学摸排记录", "入学摸排")),
         _spec_from_model("dropout_cases", "控辍保学台账", DropoutCaseRow, "case",
-                         ("控辍保学", "辍学台账", "失学辍学台账")),
+                         ("控辍保学", "辍学台账", "失学辍学台账"),
+                         subject_columns=("student_id",), unit_column="school_id"),
         _spec_from_model(
             "responsibility_letters", "控辍保学责任书", ResponsibilityLetterRow, "submission",
             ("责任书",)
@@ -517,6 +577,9 @@ def table_spec(
     subject_type: str,
     *,
     aliases: tuple[str, ...] | list[str] = (),
+    subject_columns: tuple[str, ...] | list[str] | None = None,
+    name_column: str | None = None,
+    unit_column: str | None = None,
 ) -> TableSpec:
     """Build a :class:`TableSpec` from a pydantic model whose fields are declared
     with :func:`col` -- how a plugin defines a table for ``register_tables``.
@@ -525,10 +588,24 @@ def table_spec(
     :param zh: its Chinese name, also accepted as file stem or sheet name.
     :param model: the row model; each field's :func:`col` gives the Chinese
         header, kind, unit and enum labels.
-    :param subject_type: what a finding on one row is about (``school`` …).
+    :param subject_type: what a finding on one row is about: one of
+        ``county``, ``school``, ``kindergarten``, ``inspector``, ``case``,
+        ``submission``.
     :param aliases: other sheet, file or key names of the table.
+    :param subject_columns: the columns joined by ``/`` into a row's
+        ``subject.id`` (default: the key columns).
+    :param name_column: the column that names a row's subject in messages and
+        notices (``class_name``).
+    :param unit_column: the column naming the school or unit a row's subject
+        belongs to (``school_id``), to which its notices go.
+    :raises ValueError: an unknown subject type, or a subject, name or unit
+        column the model does not have (a plugin that builds such a spec fails
+        to load, with an error naming it).
     """
-    return _spec_from_model(name, zh, model, subject_type, tuple(aliases))
+    return _spec_from_model(
+        name, zh, model, subject_type, tuple(aliases),
+        subject_columns=tuple(subject_columns) if subject_columns is not None else None,
+        name_column=name_column, unit_column=unit_column)
 
 
 MANIFEST = _spec_from_model("manifest", "说明", Manifest, "submission")
@@ -588,15 +665,9 @@ def with_aliases(spec: TableSpec, extra: Iterable[TableAliases]) -> TableSpec:
 
 
 def subject_id_columns(table: str) -> tuple[str, ...]:
-    """Columns whose values, joined by ``/``, form a finding's ``subject.id``."""
-    return {
-        "county": ("county_code",),
-        "schools": ("school_id", "level"),
-        "kindergartens": ("kindergarten_id",),
-        "kindergarten_classes": ("kindergarten_id", "class_name"),
-        "inspectors": ("inspector_id",),
-        "dropout_cases": ("student_id",),
-    }.get(table) or (TABLES[table].key if table in TABLES else ())
+    """Columns whose values, joined by ``/``, form a finding's ``subject.id``
+    (:attr:`TableSpec.subject_columns`, else the key)."""
+    return TABLES[table].subject_id_columns if table in TABLES else ()
 
 
 __all__ = [

@@ -59,10 +59,32 @@ class Validator:
     #: pydantic model of the rule's ``params``
     Params: ClassVar[type[BaseModel]] = Params
 
+    #: the placeholders a rule's message may use besides :data:`ENGINE_VALUES`
+    #: (the ``values`` of its results); ``None``: not declared, so the messages
+    #: of this validator's rules are not checked when a ruleset loads
+    message_values: ClassVar[tuple[str, ...] | None] = None
+
     def check(self, ctx: RuleContext) -> RuleResult | Iterable[RuleResult | Finding]:
         """Evaluate the rule: one or more :class:`RuleResult` (API 2), or a list
         of :class:`Finding` (API 1, still accepted)."""
         raise NotImplementedError  # pragma: no cover - abstract
+
+    @classmethod
+    def placeholders(cls, params: BaseModel) -> frozenset[str] | None:
+        """Every placeholder a message of a rule with these ``params`` may use:
+        :data:`ENGINE_VALUES` and :attr:`message_values`. A validator whose
+        values depend on its params (a column named in them) overrides this.
+        ``None``: undeclared, not checked. A ruleset whose message uses any
+        other name is refused when it loads (``file:line``), so a typo such as
+        ``{participatng}`` never reaches a report."""
+        if cls.message_values is None:
+            return None
+        return ENGINE_VALUES | frozenset(cls.message_values)
+
+
+#: the values the engine gives every message: the finding's own fields
+ENGINE_VALUES = frozenset(
+    {"observed", "required", "unit", "subject_id", "subject_name", "verdict", "op_text"})
 
 
 # --- result frames -----------------------------------------------------------------
@@ -344,13 +366,8 @@ class RuleContext:
 
     @staticmethod
     def subject_name_expr(table: str, available: Iterable[str]) -> nw.Expr:
-        name_col = {
-            "schools": "school_name",
-            "kindergartens": "kindergarten_name",
-            "inspectors": "inspector_name",
-            "kindergarten_classes": "class_name",
-            "county": "county_name",
-        }.get(table)
+        """A row's subject name: the table's ``name_column`` where the data has it."""
+        name_col = TABLES[table].name_column if table in TABLES else None
         if name_col and name_col in set(available):
             return nw.col(name_col).cast(nw.String)
         return nw.lit(None, dtype=nw.String)

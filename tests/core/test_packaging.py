@@ -25,6 +25,7 @@ def test_wheel_ships_rulesets_and_cli_finds_them(tmp_path):
     in_repo = {f"supervise_rules/_rulesets/{p.relative_to(ROOT / 'rulesets').as_posix()}"
                for p in (ROOT / "rulesets").rglob("*.yaml")}
     assert in_repo and in_repo <= shipped
+    assert "supervise_rules/py.typed" in names  # PEP 561: type checkers read our annotations
 
     target = tmp_path / "site"
     subprocess.run(

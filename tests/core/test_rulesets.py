@@ -231,3 +231,72 @@ def test_cli_exits_2_with_file_and_line(tmp_path, capsys, examples):
     assert code == 2
     assert f"{path}:7:" in err.replace("\n", "")
     assert "Traceback" not in err
+
+
+# -- message placeholders are checked when the ruleset loads (issue 13) -------------------
+
+
+def test_a_misspelt_placeholder_is_refused_at_its_line(tmp_path, host):
+    path = base(tmp_path, ("T-01", 1))
+    path.write_text(path.read_text().replace('zh: "{observed}"', 'zh: "{observd} 与 {numerator}"'))
+    (line,) = problems(path, host)
+    assert line.startswith(f"{path}:15: rule T-01: message.zh: placeholder {{observd}} is not a "
+                           "value of validator 'aggregate' (its values: {denominator}, ")
+    assert line.endswith("; did you mean {observed}?")
+
+
+def test_a_placeholder_typo_in_an_override_names_the_override(tmp_path, host):
+    base(tmp_path, ("T-01", 1))
+    child = write(tmp_path / "child.yaml", """\
+        id: child
+        version: '1'
+        title: {zh: 子, en: Child}
+        extends: [base.yaml]
+        overrides:
+          T-01:
+            message:
+              zh: "{observed}"
+              en: "{participatng} took part"
+        """)
+    (line,) = problems(child, host)
+    assert line.startswith(f"{child}:9: rule T-01: message.en: placeholder {{participatng}}")
+
+
+def test_placeholders_follow_the_params(tmp_path, host):
+    """matched_count's message may name the columns of its `value` expression;
+    other names are refused. Through the CLI: exit 2 with file:line."""
+    rule = textwrap.dedent("""\
+        id: t
+        version: '1'
+        title: {zh: 测, en: T}
+        rules:
+          - id: T-01
+            title: {zh: 测试, en: Test}
+            severity: major
+            source: test
+            certainty: V
+            validator: matched_count
+            params:
+              table: enrollment_checks
+              value: enrolled - present
+              date_column: check_date
+              on: [school_id]
+              other: dropout_cases
+              other_date: identified_date
+            message: {zh: "{enrolled} {present} {date} {within_days} {verdict}", en: "{%s}"}
+            docs: {checks: c, why: w, example: e}
+        """)
+    ok = write(tmp_path / "ok.yaml", rule % "enrolled")
+    assert load_ruleset(ok, host=host).rule("T-01") is not None
+    bad = write(tmp_path / "bad.yaml", rule % "students")
+    (line,) = problems(bad, host)
+    assert line.startswith(f"{bad}:18: rule T-01: message.en: placeholder {{students}}")
+    assert main(["examples/helan-2024", "--ruleset", str(bad)]) == 2
+
+
+def test_every_builtin_validator_declares_its_message_values(host):
+    """A built-in declares its placeholders, so its rules' messages are checked."""
+    undeclared = [name for name, cls in host.validators.items()
+                  if host.plugin_of("validators", name).startswith("supervise_rules.")
+                  and cls.message_values is None]
+    assert undeclared == []

@@ -246,3 +246,50 @@ def test_a_plugin_reader_is_used(tmp_path, host):
 def test_default_host_has_the_builtin_readers(folder):
     folder.add("schools.csv", SCHOOLS_CSV)
     assert load_submission(folder.path).tables["schools"].frame.height == 2
+
+
+# -- in-memory tables in every form a program holds them (issue 13, item 1) ---------------
+
+_MANIFEST = {"county_code": "640122", "year": 2024, "as_of": "2024-09-30"}
+_COLUMNS = {"school_id": ["2164000001", "2164000002"], "level": ["primary", "junior"],
+            "students": [100, 200]}
+
+
+def _forms():
+    import narwhals as nw
+    import polars as pl
+    import pyarrow as pa
+
+    rows = [dict(zip(_COLUMNS, values, strict=True)) for values in zip(*_COLUMNS.values(),
+                                                                         strict=True)]
+    return {
+        "records": rows,
+        "columns": _COLUMNS,
+        "columns, Chinese headers": {"学校标识码": _COLUMNS["school_id"], "学段": _COLUMNS["level"],
+                                     "在校生数": _COLUMNS["students"]},
+        "columns as arrays": {k: pa.array(v) for k, v in _COLUMNS.items()},
+        "polars": pl.DataFrame(_COLUMNS),
+        "polars lazy": pl.DataFrame(_COLUMNS).lazy(),
+        "pyarrow": pa.table(_COLUMNS),
+        "narwhals": nw.from_native(pl.DataFrame(_COLUMNS)),
+    }
+
+
+@pytest.mark.parametrize("form", list(_forms()))
+def test_a_table_in_memory_reads_the_same_in_every_form(form):
+    from supervise_rules import load_submission
+
+    sub = load_submission({"manifest": _MANIFEST, "schools": _forms()[form]})
+    frame = sub.table("schools").frame
+    assert frame.select("school_id", "level", "students").rows() == [
+        ("2164000001", "primary", 100), ("2164000002", "junior", 200)]
+    assert [p.rule_id for p in sub.problems] == []
+
+
+def test_columns_of_different_lengths_are_refused_naming_them():
+    from supervise_rules import SubmissionError, load_submission
+
+    with pytest.raises(SubmissionError, match=r"'schools': the columns have different numbers of "
+                                              r"values \(school_id: 2, students: 1\)"):
+        load_submission({"manifest": _MANIFEST,
+                         "schools": {"school_id": ["1", "2"], "students": [1]}})

@@ -135,7 +135,8 @@ def test_a_percent_header_reads_bare_numbers_as_percentages(tmp_path, capsys):
 def test_negative_issue_counts_make_con06_and_ins06_errors(edited):
     reads = [r for r in _of(edited, "READ-16") if r["evidence"][0]["table"] == "visits"]
     assert sorted((r["evidence"][0]["columns"], r["evidence"][0]["cells"]) for r in reads) == [
-        (["issues_found"], ["D2"]), (["issues_rectified"], ["E2"]), (["visit_date"], ["C3"])]
+        (["issues_found"], ["D2"]), (["issues_rectified"], ["E2"]), (["visit_date"], ["C3"]),
+        (["visit_date"], ["C4"])]
     (found,) = _of(edited, "READ-16", "issues_found")
     assert found["message"]["zh"].endswith("「issues_found」列的值「-3」超出合理范围，应不小于 0")
     assert found["message"]["en"].endswith("'-3' is outside the plausible range (at least 0)")
@@ -168,22 +169,96 @@ def test_a_non_integral_count_is_refused_by_the_reader(edited):
 
 
 def test_a_visit_in_1900_is_implausible(edited):
-    (read,) = _of(edited, "READ-16", "visit_date")
+    read, _after_as_of = _of(edited, "READ-16", "visit_date")
     assert read["message"]["zh"].endswith(
         "「visit_date」列的值「1900-03-12」超出合理范围，应在 1949-10-01 至 2100-12-31 之间")
     errors = [f for f in _of(edited, "INS-05") if f["outcome"] == "error"]
     assert errors and "原值「1900-03-12」" in errors[0]["message"]["zh"]
 
 
-def test_a_date_after_as_of_stays_con05s_finding(edited):
-    """A date after as_of is a rule violation that CON-05 reports, not an
-    impossible value: one finding for the cell, not two; and CON-05 never sees
-    the 1900 date the reader excluded."""
-    con = _of(edited, "CON-05")
-    fails = [f for f in con if f["outcome"] == "fail"]
-    assert [(f["observed"], f["evidence"][0]["rows"]) for f in fails] == [("2024-10-08", [3])]
-    assert not [f for f in con if f["outcome"] == "error"]
-    assert [r["evidence"][0]["rows"] for r in _of(edited, "READ-16", "visit_date")] == [[2]]
+def test_a_date_after_as_of_is_implausible_and_left_out(edited):
+    """A visit dated after as_of (the manifest's) is READ-16 at its cell, and no
+    rule counts it: INS-05 is an error for that duty saying what the cell held,
+    and CON-05 does not report the cell a second time."""
+    reads = _of(edited, "READ-16", "visit_date")
+    assert [r["evidence"][0]["rows"] for r in reads] == [[2], [3]]
+    assert reads[1]["message"]["zh"].endswith(
+        "「visit_date」列的值「2024-10-08」超出合理范围，应不晚于统计截止日期 2024-09-30")
+    assert reads[1]["message"]["en"].endswith("(not after the as-of date 2024-09-30)")
+    # INS-05's one error lists both excluded visits (lines 3 and 4), not a count
+    (error,) = [f for f in _of(edited, "INS-05") if f["outcome"] == "error"]
+    assert "共 2 行：3, 4" in error["message"]["zh"]
+    assert not [f for f in _of(edited, "CON-05") if f["outcome"] in ("fail", "error")]
+
+
+def test_deadline_rules_are_never_computed_on_a_date_after_as_of(tmp_path, capsys):
+    """Before, a case 'identified' after as_of was open for −2 days (DRP-06 pass)
+    and a term check dated 2024-10-01, after as_of but inside its window, passed
+    DRP-02: both now cannot be computed (error), never pass."""
+    folder = _copy(
+        tmp_path,
+        ("dropout_cases.csv", "2164000445,习岗镇,2024-09-02,", "2164000445,习岗镇,2024-10-02,"),
+        ("enrollment_checks.csv", "2164000232,autumn,2024-09-06,", "2164000232,autumn,2024-10-01,"),
+    )
+    report = _check(folder, capsys)
+    case = [f for f in _of(report, "DRP-06") if f["subject"]["id"] == "G640122201112079052"]
+    assert [f["outcome"] for f in case] == ["error"]
+    assert "原值「2024-10-02」，应不晚于统计截止日期 2024-09-30" in case[0]["message"]["zh"]
+    term = [f for f in _of(report, "DRP-02") if f["subject"]["id"] == "2164000232"]
+    assert "pass" not in [f["outcome"] for f in term if "秋季" in f["message"]["zh"]]
+    assert {tuple(f["evidence"][0]["columns"]) for f in _of(report, "READ-16")} == {
+        ("identified_date",), ("check_date",)}
+
+
+def _visits_workbook(path: Path, manifest_last: bool) -> None:
+    from openpyxl import Workbook
+
+    wb = Workbook()
+    visits = wb.active
+    visits.title = "督导记录"
+    for row in (["督学编号", "学校标识码", "督导日期", "发现问题数", "已整改问题数"],
+                ["HLDX01", "2164000232", dt.date(2024, 9, 12), 1, 1],
+                ["HLDX01", "2164000232", dt.date(2024, 10, 8), 1, 1]):
+        visits.append(row)
+    manifest = wb.create_sheet("说明", index=None if manifest_last else 0)
+    for row in (["项目", "内容"], ["区县代码", "640122"], ["年度", 2024],
+                ["统计截止日期", dt.date(2024, 9, 30)]):
+        manifest.append(row)
+    wb.save(path)
+
+
+@pytest.mark.parametrize("manifest_last", [True, False])
+def test_as_of_bounds_dates_wherever_the_manifest_sheet_is(tmp_path, manifest_last):
+    path = tmp_path / "helan.xlsx"
+    _visits_workbook(path, manifest_last)
+    sub = load_submission(path)
+    (read,) = [p for p in sub.problems if p.rule_id == "READ-16"]
+    assert read.message.zh == ("helan.xlsx 工作表「督导记录」第 3 行（单元格 C3）「督导日期」列的值"
+                               "「2024-10-08」超出合理范围，应不晚于统计截止日期 2024-09-30")
+    assert sub.tables["visits"].frame.get_column("visit_date").to_list() == [
+        dt.date(2024, 9, 12), None]
+
+
+def test_as_of_bounds_a_table_read_before_the_manifest_file(tmp_path):
+    """A folder without submission.yaml whose manifest is a workbook read after
+    the table (the files are read in name order): the table waits for it."""
+    folder = tmp_path / "sub"
+    folder.mkdir()
+    (folder / "visits.csv").write_text(
+        "inspector_id,school_id,visit_date,issues_found,issues_rectified\n"
+        "HLDX01,2164000232,2024-09-12,1,1\nHLDX01,2164000232,2024-10-08,1,1\n",
+        encoding="utf-8")
+    from openpyxl import Workbook
+
+    wb = Workbook()
+    wb.active.title = "说明"
+    for row in (["项目", "内容"], ["区县代码", "640122"], ["统计截止日期", "2024-09-30"]):
+        wb.active.append(row)
+    wb.save(folder / "说明.xlsx")
+    sub = load_submission(folder)
+    (read,) = [p for p in sub.problems if p.rule_id == "READ-16"]
+    assert read.evidence[0].lines == [3]
+    assert "应不晚于统计截止日期 2024-09-30" in read.message.zh
 
 
 def test_many_implausible_cells_are_summed_up_after_the_cap(tmp_path, capsys):

@@ -66,3 +66,17 @@ def test_params_are_validated(tmp_path, supervise_host):
     )
     with pytest.raises(sr.RulesetError, match="max_minutes"):
         sr.load_ruleset(ruleset, host=supervise_host)
+
+
+def test_the_report_names_the_plugin_it_used(supervise_host):
+    """tool.plugins: which third-party plugin, and which of its contributions,
+    a report's findings came from (a sealed report says what produced it)."""
+    report = sr.check(EXAMPLE, "double-reduction-2021", host=supervise_host)
+    (ref,) = report.tool.plugins
+    assert ref.name == "supervise_rules_double_reduction"
+    assert ref.used == {"rulesets": ["double-reduction-2021"], "tables": ["homework_surveys"],
+                        "validators": ["homework_minutes"]}
+    assert report.to_json_dict()["tool"]["plugins"][0]["used"]["validators"] == ["homework_minutes"]
+    plain = sr.check(Path(__file__).resolve().parents[3] / "examples" / "helan-2024", "helan-2024",
+                     host=supervise_host)
+    assert plain.tool.plugins is None and "plugins" not in plain.to_json_dict()["tool"]

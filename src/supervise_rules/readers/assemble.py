@@ -52,9 +52,12 @@ class _Columns:
     problems: list[Finding] = field(default_factory=list)
 
 
-def build_table(raw: RawTable, spec: TableSpec, place: Place) -> tuple[Table, list[Finding]]:
+def build_table(raw: RawTable, spec: TableSpec, place: Place, as_of: _dt.date | None = None
+                ) -> tuple[Table, list[Finding]]:
     """Type one table; problems are READ-xx findings, never exceptions, except
-    when no header row can be found at all (then :class:`SubmissionError`)."""
+    when no header row can be found at all (then :class:`SubmissionError`).
+    ``as_of`` (the manifest's) makes a later date in a ``not_after_as_of``
+    column implausible (READ-16)."""
     grid_lines = None
     if raw.header is None:
         header_index, header = _detect_header(raw.frame, spec, place)
@@ -89,7 +92,7 @@ def build_table(raw: RawTable, spec: TableSpec, place: Place) -> tuple[Table, li
     unknown = [c for c, s in cols.specs.items() if s is None]
     typed = typed.select(*contract, *unknown, ROW)
     # values the spec declares impossible (readers/plausible.py): null, reported as READ-16
-    typed, implausible = check_ranges(typed, data, cols.specs, scales)
+    typed, implausible = check_ranges(typed, data, cols.specs, scales, as_of)
     if header:  # an empty list of records has no columns to miss
         problems += _missing_keys(spec, cols, place, header_line)
     problems += _cell_findings(bad, typed, spec, cols, place, lines)

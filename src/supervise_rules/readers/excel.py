@@ -45,7 +45,7 @@ class ExcelReader(Reader):
 
     The file is read into memory once and handed to calamine as bytes, so no
     handle stays open. Cells are converted to text by calamine (``1234`` for
-    an integral number, ``2024-03-01 00:00:00`` for a date cell, ``true`` for a
+    an integral number, ``2024-03-01`` for a date cell at midnight, ``true`` for a
     boolean); the host normalizes them like any CSV cell. Grid rows are sheet
     rows from row 1; ``sheet_columns`` keeps each column's letter position.
     """
@@ -81,7 +81,7 @@ class ExcelReader(Reader):
                              "max_sheet_rows", frame.height)
             frame = frame.rename({c: f"column_{i + 1}" for i, c in enumerate(frame.columns)})
             raw = RawTable(
-                frame=frame.cast(pl.String),
+                frame=_dates_as_shown(frame.cast(pl.String)),
                 name=sheet_name,
                 locator="row",
                 first_line=1,
@@ -94,6 +94,16 @@ class ExcelReader(Reader):
 
 
 Sheet = tuple[str, str, list[int], pl.DataFrame]
+
+
+def _dates_as_shown(frame: pl.DataFrame) -> pl.DataFrame:
+    """A date cell as Excel shows it (``2024-10-08``), not as calamine writes
+    its datetime (``2024-10-08 00:00:00``): the text every finding quotes."""
+    def shown(c: pl.Expr) -> pl.Expr:
+        midnight = c.str.ends_with(" 00:00:00") & (c.str.len_bytes() == 19)
+        return pl.when(midnight).then(c.str.head(10)).otherwise(c)
+
+    return frame.with_columns(shown(pl.col(c)).alias(c) for c in frame.columns)
 
 
 def _is_ooxml_with_xml_sheets(data: bytes) -> bool:

@@ -85,7 +85,7 @@ def _load_submission(source: str | os.PathLike[str] | Mapping[str, Any], host: A
         builder.record(path, name)
     else:
         raise SubmissionError(f"{source} does not exist.")
-    if not builder.tables:  # files a clerk sent, none of them a table: a usage error
+    if not builder.has_tables:  # files a clerk sent, none of them a table: a usage error
         raise SubmissionError(builder.nothing_recognised())
     return builder.finish()
 
@@ -234,6 +234,8 @@ class _Builder:
         self.unrecognised: list[str] = []
         #: every file read, with its digest
         self.files: dict[str, InputFile] = {}
+        #: tables met before any manifest, typed once its as_of is known
+        self.pending: dict[str, tuple[RawTable, Place]] = {}
 
     def record(self, path: Path, name: str) -> None:
         """Note a file read (``name``: relative to the submission, POSIX form)."""
@@ -255,6 +257,8 @@ class _Builder:
             self.problems += table_name_findings(stem, place)
             self.add_table(raws[0], stem.table, place)
         else:
+            # the manifest first, wherever its sheet is: its as_of bounds the tables' dates
+            raws.sort(key=lambda raw: not _is_manifest(raw.name or ""))
             for raw in raws:
                 label = raw.name if raw.name is not None else shown_name(path.stem)
                 self.add_named(raw, label, Place(display, raw.name, raw.locator))
@@ -265,7 +269,8 @@ class _Builder:
         doc = dict(document)
         if isinstance(doc.get("manifest"), Manifest):
             doc["manifest"] = doc["manifest"].model_dump(exclude_none=True)
-        for raw in document_tables(doc, where="submission", stem_table=False):
+        raws = document_tables(doc, where="submission", stem_table=False)
+        for raw in sorted(raws, key=lambda raw: not _is_manifest(raw.name or "")):
             self.add_named(raw, raw.name or "", Place(None, raw.name, raw.locator))
 
     def add_hidden(self, raw: RawTable, label: str, place: Place) -> None:
@@ -339,15 +344,26 @@ class _Builder:
 
     def add_table(self, raw: RawTable, table: str, place: Place) -> None:
         en = place.table()[1]
-        if table in self.tables:
+        if table in self.origin:
             raise SubmissionError(
                 f"table {table} ({TABLES[table].zh}) is given twice: in {self.origin[table]} "
                 f"and in {en}."
             )
-        built, problems = build_table(raw, TABLES[table], place)
-        self.tables[table] = built
         self.origin[table] = en
+        if self.manifest is None:  # a manifest may still come (a later file or sheet)
+            self.pending[table] = (raw, place)
+            return
+        self._build(raw, table, place)
+
+    def _build(self, raw: RawTable, table: str, place: Place) -> None:
+        as_of = self.manifest.as_of if self.manifest is not None else None
+        built, problems = build_table(raw, TABLES[table], place, as_of)
+        self.tables[table] = built
         self.problems += problems
+
+    @property
+    def has_tables(self) -> bool:
+        return bool(self.origin)
 
     def add_manifest(self, raw: RawTable, place: Place) -> None:
         en = place.table()[1]
@@ -359,6 +375,9 @@ class _Builder:
         self.manifest_origin = en
 
     def finish(self) -> Submission:
+        for table, (raw, place) in list(self.pending.items()):
+            del self.pending[table]
+            self._build(raw, table, place)
         problems = list(self.problems)
         if self.manifest is None:
             where = self.source or "the submission"

@@ -92,7 +92,11 @@ def as_text(column: pl.Expr, dtype: pl.DataType) -> pl.Expr:
         )
     if dtype == pl.Null:
         return column.cast(pl.String)
-    if dtype.is_numeric() or dtype in (pl.Boolean, pl.Date) or isinstance(dtype, pl.Datetime):
+    if isinstance(dtype, pl.Datetime):  # a workbook's date cell: as Excel shows it
+        midnight = column.dt.time() == pl.time(0)
+        return (pl.when(midnight).then(column.dt.to_string("%Y-%m-%d"))
+                .otherwise(column.dt.to_string("%Y-%m-%d %H:%M:%S")))
+    if dtype.is_numeric() or dtype in (pl.Boolean, pl.Date):
         return column.cast(pl.String)
     return column.map_elements(_any_text, return_dtype=pl.String)
 

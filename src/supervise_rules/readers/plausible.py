@@ -89,7 +89,10 @@ def expectation(column: ColumnSpec, *, as_percent: bool = False) -> tuple[str, s
 
 def column_expectation(column: ColumnSpec) -> tuple[str, str]:
     """:func:`expectation` for a whole column (a summary, the data contract):
-    a ratio in both forms."""
+    a ratio in both forms, a date's ``not_after_as_of`` said."""
+    if column.kind == "date" and column.not_after_as_of:
+        zh, en = expectation(column)
+        return f"{zh}，且不晚于统计截止日期", f"{en}, and not after the as-of date"
     if column.kind != "ratio" or column.percent:
         return expectation(column, as_percent=column.percent)
     zh, en = expectation(column)
@@ -123,6 +126,7 @@ def check_ranges(
     data: pl.DataFrame,
     columns: Mapping[str, ColumnSpec | None],
     scales: Mapping[str, Fraction] | None = None,
+    as_of: dt.date | None = None,
 ) -> tuple[pl.DataFrame, list[Implausible]]:
     """``typed`` with every value outside its column's bounds set to null, and
     those cells, per column.
@@ -130,7 +134,8 @@ def check_ranges(
     ``typed`` holds the data rows (``__row__`` and the typed columns), ``data``
     the same rows as read (``__row__`` and the cells as written, before typing:
     their text is what the clerk sees). ``scales`` are the unit factors the
-    header gave (a ratio under ``（%）`` was divided by 100).
+    header gave (a ratio under ``（%）`` was divided by 100). ``as_of`` (the
+    manifest's) bounds the ``not_after_as_of`` date columns from above.
 
     One lazy pass computes each bounded column's minimum and maximum; a column
     within its bounds (the usual case) is not touched again. Only a column that
@@ -138,9 +143,9 @@ def check_ranges(
     """
     scales = scales or {}
     limits = {
-        name: spec.bounds
+        name: _limits(spec, as_of)
         for name, spec in columns.items()
-        if spec is not None and name in typed.columns and spec.bounds != (None, None)
+        if spec is not None and name in typed.columns and _limits(spec, as_of) != (None, None)
     }
     if not limits or typed.height == 0:
         return typed, []
@@ -161,7 +166,7 @@ def check_ranges(
         typed.lazy().filter(masks[name]).select(ROW, pl.col(name).alias("value"))
         .join(data.lazy().select(ROW, as_text(pl.col(name), data.schema[name]).alias("raw")),
               on=ROW, how="left", maintain_order="left")
-        .with_columns(_why(columns[name], name in scales))  # type: ignore[arg-type]
+        .with_columns(_why(columns[name], name in scales, as_of))  # type: ignore[arg-type]
         .select(ROW, "raw", WHY_ZH, WHY_EN)
         for name in strays
     ])
@@ -171,8 +176,30 @@ def check_ranges(
     return typed, [Implausible(name, frame) for name, frame in zip(strays, found, strict=True)]
 
 
-def _why(column: ColumnSpec, scaled: bool) -> list[pl.Expr]:
+def _limits(spec: ColumnSpec, as_of: dt.date | None) -> tuple[object, object]:
+    lo, hi = spec.bounds
+    if spec.not_after_as_of and as_of is not None and (hi is None or as_of < hi):  # type: ignore[operator]
+        hi = as_of
+    return lo, hi
+
+
+def as_of_expectation(as_of: dt.date) -> tuple[str, str]:
+    """What a ``not_after_as_of`` date must be, ``(zh, en)``."""
+    return (f"应不晚于统计截止日期 {as_of.isoformat()}",
+            f"not after the as-of date {as_of.isoformat()}")
+
+
+def _why(column: ColumnSpec, scaled: bool, as_of: dt.date | None = None) -> list[pl.Expr]:
     """``why_zh``, ``why_en`` of each stray cell (``raw``, ``value``)."""
+    if column.kind == "date" and column.not_after_as_of and as_of is not None:
+        zh, en = expectation(column)
+        late_zh, late_en = as_of_expectation(as_of)
+        # the window is said only of a date outside it, the as_of of one after it
+        late = pl.col("value") > pl.lit(as_of)
+        if column.bounds[1] is not None:
+            late = late & (pl.col("value") <= pl.lit(column.bounds[1]))
+        return [pl.when(late).then(pl.lit(late_zh)).otherwise(pl.lit(zh)).alias(WHY_ZH),
+                pl.when(late).then(pl.lit(late_en)).otherwise(pl.lit(en)).alias(WHY_EN)]
     if column.kind != "ratio":
         zh, en = expectation(column)
         return [pl.lit(zh).alias(WHY_ZH), pl.lit(en).alias(WHY_EN)]
@@ -284,6 +311,7 @@ def merge_unreadable(
 __all__ = [
     "MAX_CELL_FINDINGS",
     "Implausible",
+    "as_of_expectation",
     "check_ranges",
     "column_expectation",
     "expectation",

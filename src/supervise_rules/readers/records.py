@@ -95,17 +95,53 @@ def mapping_table(mapping: Mapping, *, name: str, where: str) -> RawTable:
     return RawTable(frame=frame, name=name, header=["key", "value"], locator="record")
 
 
+def _is_columns(mapping: Mapping) -> bool:
+    """``{"school_id": [...], "students": [...]}``: every value a sequence of
+    cells (a list, tuple, polars Series, NumPy or Arrow array), none a scalar."""
+    if not mapping:
+        return False
+    return all(isinstance(v, list | tuple | pl.Series) or (
+        hasattr(v, "__len__") and not isinstance(v, str | bytes | Mapping)
+        and (hasattr(v, "dtype") or hasattr(v, "to_pylist")))  # NumPy, pandas, Arrow
+        for v in mapping.values())
+
+
+def columns_table(columns: Mapping, *, name: str, where: str) -> RawTable:
+    """A column-oriented mapping (column -> values) as a :class:`RawTable`;
+    every column must have as many values as the first."""
+    lengths = {str(k): len(v) for k, v in columns.items()}
+    if len(set(lengths.values())) > 1:
+        shown = ", ".join(f"{k}: {n}" for k, n in lengths.items())
+        raise SubmissionError(
+            f"{where}: the columns have different numbers of values ({shown}); a table "
+            "given as columns needs one value per row in every column.")
+    data = {}
+    for key, values in columns.items():
+        if isinstance(values, list | tuple):
+            data[str(key)] = pl.Series([cell_text(v) for v in values], dtype=pl.String)
+        else:
+            data[str(key)] = pl.Series(values)  # a typed array keeps its dtype
+    return frame_table(pl.DataFrame(data), name=name, where=where)
+
+
 def frame_table(frame: Any, *, name: str | None, where: str) -> RawTable:
-    """A polars, pandas or any narwhals-supported data frame as a :class:`RawTable`;
-    columns keep their dtype (the host casts what does not fit)."""
+    """A polars (eager or lazy), pandas, pyarrow or any narwhals-supported data
+    frame as a :class:`RawTable`; columns keep their dtype (the host casts what
+    does not fit)."""
+    if isinstance(frame, pl.LazyFrame):
+        frame = frame.collect()
     if not isinstance(frame, pl.DataFrame):
         import narwhals as nw
 
         try:
-            frame = nw.from_native(frame, eager_only=True).to_polars()
+            native = nw.from_native(frame)
+            if isinstance(native, nw.LazyFrame):
+                native = native.collect()
+            frame = native.to_polars()
         except TypeError as exc:
             raise SubmissionError(
-                f"{where} is neither a list of records nor a data frame."
+                f"{where} is neither a list of records, a mapping of columns nor a data frame "
+                f"(it is a {type(frame).__name__})."
             ) from exc
     header = [str(c) for c in frame.columns]
     frame = frame.rename({c: f"column_{i + 1}" for i, c in enumerate(frame.columns)})
@@ -124,7 +160,9 @@ def document_tables(document: Any, *, where: str, stem_table: bool) -> list[RawT
     tables = []
     for key, value in document.items():
         part = f"{where}: {key!r}"
-        if isinstance(value, Mapping):
+        if isinstance(value, Mapping) and _is_columns(value):
+            tables.append(columns_table(value, name=str(key), where=part))
+        elif isinstance(value, Mapping):
             tables.append(mapping_table(value, name=str(key), where=part))
         elif isinstance(value, list):
             tables.append(records_table(value, name=str(key), where=part))

@@ -21,4 +21,6 @@ class HomeworkSurveyRow(BaseModel):
     )
 
 
-HOMEWORK_SURVEYS = table_spec("homework_surveys", "作业时长调查", HomeworkSurveyRow, "school")
+# A finding on a class names the class and goes to its school's notice.
+HOMEWORK_SURVEYS = table_spec("homework_surveys", "作业时长调查", HomeworkSurveyRow, "school",
+                              name_column="class_name", unit_column="school_id")

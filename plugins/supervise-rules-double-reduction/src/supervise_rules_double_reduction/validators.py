@@ -43,6 +43,7 @@ class HomeworkMinutesValidator(Validator):
     name = "homework_minutes"
     summary = "Written homework minutes per class within the limit for its grade."
     Params = HomeworkMinutesParams
+    message_values = ()  # the engine's own: {observed}, {required}, {subject_name} …
 
     def check(self, ctx: RuleContext) -> list[RuleResult]:
         p: HomeworkMinutesParams = ctx.params  # type: ignore[assignment]

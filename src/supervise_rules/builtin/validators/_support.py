@@ -7,17 +7,15 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Iterable, Sequence
-from typing import Any, Literal
+from typing import Any
 
 import narwhals as nw
 from pydantic import Field
 
-from ...models import Evidence, LocalizedText, Outcome, Subject
+from ...models import Evidence, LocalizedText, Outcome, Subject, SubjectType
 from ...submission import ROW
 from ...tables import TABLES, subject_id_columns
 from ...validators import EvidenceSpec, Params, Rows, RuleContext, RuleResult
-
-SubjectType = Literal["county", "school", "kindergarten", "inspector", "case", "submission"]
 
 #: rows listed in a message before "…"
 SHOWN_ROWS = 10

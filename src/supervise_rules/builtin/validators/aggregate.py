@@ -67,6 +67,7 @@ class AggregateValidator(Validator):
     name = "aggregate"
     summary = "A county aggregate or ratio of aggregates (across tables) against a threshold."
     Params = AggregateParams
+    message_values = ("numerator", "denominator")
 
     def check(self, ctx: RuleContext) -> list[RuleResult]:
         p: AggregateParams = ctx.params  # type: ignore[assignment]

@@ -156,6 +156,7 @@ class KeyChecksValidator(Validator):
     name = "key_checks"
     summary = "Keys present, unique and well formed; codes equal the manifest's."
     Params = KeyChecksParams
+    message_values = _KEY_VALUES
 
     def check(self, ctx: RuleContext) -> list[RuleResult]:
         p: KeyChecksParams = ctx.params  # type: ignore[assignment]
@@ -407,6 +408,7 @@ class RowChecksValidator(Validator):
     name = "row_checks"
     summary = "Per-row conditions (comparisons, present, absent) over several tables."
     Params = RowChecksParams
+    message_values = _ROW_VALUES
 
     def check(self, ctx: RuleContext) -> list[RuleResult]:
         p: RowChecksParams = ctx.params  # type: ignore[assignment]
@@ -466,8 +468,15 @@ class RowChecksValidator(Validator):
         if left is not None and right is not None:
             assert chk.op is not None
             ok = self._compare(schema, left_e, chk.op, right_e)
-        else:
-            ok = ~left_e.is_null() if chk.present else left_e.is_null()
+        elif chk.present:
+            ok = ~left_e.is_null()
+        held = None
+        if chk.absent:
+            ok = left_e.is_null()
+            held = ctx.unreadable(chk.table, chk.absent)
+            if held is not None:  # a cell that held something is not blank, readable or not
+                lf = lf.join(held.select(nw.col(ROW), _held=nw.col("raw")), on=ROW, how="left")
+                ok = ok & nw.col("_held").is_null()
         outcome = (nw.when(~null_col.is_null()).then(_lit("error"))
                    .when(ok).then(_lit("pass")).otherwise(_lit("fail")))
 
@@ -475,6 +484,7 @@ class RowChecksValidator(Validator):
             row=nw.col(ROW), subject_id=id_expr(id_cols),
             _row_name=ctx.subject_name_expr(chk.table, ctx.columns(chk.table)),
             _left=left_e, _right=right_e, error_column=null_col, outcome=outcome,
+            **({"_held": nw.col("_held")} if held is not None else {}),
         )
         raw = ctx.unreadable(chk.table, chk.present) if chk.present else None
         if raw is not None:  # what a cell held, for "present" checks it fails
@@ -486,7 +496,8 @@ class RowChecksValidator(Validator):
             nw.when(nw.col("_row_name") != "").then(nw.col("_row_name")), nw.col("subject_name")))
         passed = nw.col("outcome") == "pass"
         valid = nw.col("outcome") != "error"
-        zh, en = self._detail(ctx, chk, columns, schema, passed, raw is not None)
+        zh, en = self._detail(ctx, chk, columns, schema, passed, raw is not None,
+                              held is not None)
         label_zh = chk.label.zh if chk.label else ""
         label_en = chk.label.en if chk.label else ""
         op, required = self._required(chk)
@@ -563,9 +574,11 @@ class RowChecksValidator(Validator):
 
     @staticmethod
     def _detail(ctx: RuleContext, chk: RowCheck, columns: list[str], schema: Any,
-                passed: nw.Expr, has_raw: bool = False) -> tuple[nw.Expr, nw.Expr]:
+                passed: nw.Expr, has_raw: bool = False, has_held: bool = False
+                ) -> tuple[nw.Expr, nw.Expr]:
         """What a row shows, as ``(zh, en)`` expressions over ``_left`` and
-        ``_right`` (and ``_raw``, an unreadable cell's text, with ``has_raw``)."""
+        ``_right`` (and ``_raw``, an unreadable cell's text, with ``has_raw``;
+        ``_held``, the text of a cell left out of one that must be blank)."""
         def side(expr_text: str) -> tuple[str, str]:
             if expr_text in columns or expr_text in ctx.columns(chk.table):
                 zh, en = column_label(ctx, chk.table, expr_text)
@@ -600,6 +613,9 @@ class RowChecksValidator(Validator):
                 gone_zh, gone_en = _unreadable_or(gone_zh, gone_en, cz, ce)
             return (nw.when(passed).then(_concat(f"{cz}为 ", lv)).otherwise(gone_zh),
                     nw.when(passed).then(_concat(f"{ce} is ", lv)).otherwise(gone_en))
+        if has_held:  # the value was left out: say what the cell held
+            lv = nw.when(nw.col("_held").is_null()).then(lv).otherwise(
+                _concat("「", nw.col("_held"), "」"))
         return (nw.when(passed).then(_lit(f"{cz}为空")).otherwise(_concat(f"{cz}为 ", lv, "（应为空）")),
                 nw.when(passed).then(_lit(f"{ce} is blank"))
                 .otherwise(_concat(f"{ce} is ", lv, " (must be blank)")))

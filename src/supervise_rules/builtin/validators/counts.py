@@ -92,6 +92,7 @@ class GroupCompareValidator(Validator):
     name = "group_compare"
     summary = "An aggregate per group against a number or another aggregate of the group."
     Params = GroupCompareParams
+    message_values = ("gap", "rows")
 
     def check(self, ctx: RuleContext) -> list[RuleResult]:
         p: GroupCompareParams = ctx.params  # type: ignore[assignment]
@@ -237,6 +238,7 @@ class CountRatioValidator(Validator):
     name = "count_ratio"
     summary = "A distinct count against ceil(another distinct count / divisor)."
     Params = CountRatioParams
+    message_values = ("base", "divisor")
 
     def check(self, ctx: RuleContext) -> list[RuleResult]:
         p: CountRatioParams = ctx.params  # type: ignore[assignment]

@@ -98,6 +98,7 @@ class CoverageValidator(Validator):
     name = "coverage"
     summary = "Every key of one table has at least one row in another table."
     Params = CoverageParams
+    message_values = ("label_zh", "label_en", "year", "as_of")
 
     def check(self, ctx: RuleContext) -> list[RuleResult]:
         p: CoverageParams = ctx.params  # type: ignore[assignment]
@@ -234,6 +235,7 @@ class ReferencesValidator(Validator):
     name = "references"
     summary = "Every id used in one table exists in its own table."
     Params = ReferencesParams
+    message_values = ("detail_zh", "detail_en")
 
     def check(self, ctx: RuleContext) -> list[RuleResult]:
         p: ReferencesParams = ctx.params  # type: ignore[assignment]

@@ -83,6 +83,7 @@ class WeightedCVValidator(Validator):
     name = "weighted_cv"
     summary = "Enrollment-weighted coefficient of variation of an indicator per group."
     Params = WeightedCVParams
+    message_values = ("mean", "std", "schools", "weight_total")
 
     def check(self, ctx: RuleContext) -> list[RuleResult]:
         p: WeightedCVParams = ctx.params  # type: ignore[assignment]

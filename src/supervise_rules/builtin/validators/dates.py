@@ -13,6 +13,7 @@ from typing import Any
 import narwhals as nw
 from pydantic import Field, field_validator
 
+from ...expressions import compile_expression
 from ...models import Evidence, LocalizedText, Outcome, Required
 from ...submission import ROW
 from ...tables import TABLES
@@ -96,6 +97,7 @@ class TermChecksValidator(Validator):
     name = "term_checks"
     summary = "A dated record per subject for every term begun, within N days of its start."
     Params = TermChecksParams
+    message_values = ("term_zh", "term_en", "year", "start", "end", "records")
 
     def check(self, ctx: RuleContext) -> list[RuleResult]:
         p: TermChecksParams = ctx.params  # type: ignore[assignment]
@@ -224,6 +226,7 @@ class OverdueValidator(Validator):
     name = "overdue"
     summary = "Open items no older than N days at as_of."
     Params = OverdueParams
+    message_values = ("date", "as_of")
 
     def check(self, ctx: RuleContext) -> list[RuleResult]:
         p: OverdueParams = ctx.params  # type: ignore[assignment]
@@ -320,6 +323,7 @@ class PeriodicValidator(Validator):
     name = "periodic"
     summary = "Enough dated events per duty: per_month per elapsed month outside vacations."
     Params = PeriodicParams
+    message_values = ("months", "period_start", "as_of", "inspector_name", "school_name")
 
     def check(self, ctx: RuleContext) -> list[RuleResult]:
         p: PeriodicParams = ctx.params  # type: ignore[assignment]
@@ -468,6 +472,18 @@ class MatchedCountValidator(Validator):
     name = "matched_count"
     summary = "A per-row figure against the rows of another table dated within N days."
     Params = MatchedCountParams
+    message_values = ("date", "within_days")
+
+    @classmethod
+    def placeholders(cls, params: Any) -> frozenset[str] | None:
+        names = super().placeholders(params)
+        if names is None:
+            return None
+        # every column `value` uses, by its contract name
+        spec = TABLES.get(params.table)
+        used = compile_expression(
+            params.value, lambda name: (spec.match_column(name) if spec else None) or name).columns
+        return names | frozenset(used)
 
     def check(self, ctx: RuleContext) -> list[RuleResult]:
         p: MatchedCountParams = ctx.params  # type: ignore[assignment]

@@ -3,6 +3,8 @@ e.g. the students of a whole school summed over its sections."""
 
 from __future__ import annotations
 
+from typing import Any
+
 import narwhals as nw
 from pydantic import Field, model_validator
 
@@ -87,6 +89,12 @@ class GroupAggregateValidator(Validator):
     name = "group_aggregate"
     summary = "An aggregate per group of rows (e.g. a whole school) against a threshold."
     Params = GroupAggregateParams
+    message_values = ("sections",)
+
+    @classmethod
+    def placeholders(cls, params: Any) -> frozenset[str] | None:
+        names = super().placeholders(params)
+        return None if names is None else names | frozenset(params.attributes)
 
     def check(self, ctx: RuleContext) -> list[RuleResult]:
         p: GroupAggregateParams = ctx.params  # type: ignore[assignment]

@@ -101,6 +101,7 @@ class KOfNValidator(Validator):
     name = "k_of_n"
     summary = "At least k of n per-row indicators met, each unmet one above a floor."
     Params = KOfNParams
+    message_values = ("met", "total", "unmet", "below_floor", "floor")
 
     def check(self, ctx: RuleContext) -> RuleResult | list[RuleResult]:
         p: KOfNParams = ctx.params  # type: ignore[assignment]

@@ -199,6 +199,7 @@ class MetricValidator(Validator):
     name = "metric"
     summary = "A per-row computed value (or several) compared with a threshold."
     Params = MetricParams
+    message_values = ("condition_zh", "condition_en")
 
     def check(self, ctx: RuleContext) -> RuleResult | list[RuleResult]:
         p: MetricParams = ctx.params  # type: ignore[assignment]

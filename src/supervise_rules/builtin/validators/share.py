@@ -56,6 +56,7 @@ class RowShareValidator(Validator):
     name = "row_share"
     summary = "Share of rows meeting a per-row condition, against a target share."
     Params = RowShareParams
+    message_values = ("met", "rows")
 
     def check(self, ctx: RuleContext) -> list[RuleResult]:
         p: RowShareParams = ctx.params  # type: ignore[assignment]
