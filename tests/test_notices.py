@@ -18,31 +18,42 @@ FAILING_SCHOOLS = ["2164000232", "2164000303", "2164000684"]  # BAL-05, BAL-21, 
 
 def test_one_file_per_school_and_an_index(tmp_path):
     written = write_notices(helan_bal_report(), tmp_path, deadline=dt.date(2024, 12, 31))
-    assert [p.name for p in written] == [f"{s}.html" for s in FAILING_SCHOOLS] + ["index.html"]
+    assert [p.name for p in written] == [f"{s}.html" for s in FAILING_SCHOOLS] + ["office.html",
+                                                                                   "index.html"]
     assert sorted(p.name for p in tmp_path.iterdir()) == sorted(p.name for p in written)
 
     third = (tmp_path / "2164000303.html").read_text(encoding="utf-8")
     assert "督 办 单" in third and "贺兰县第三小学" in third
+    # the masthead: the issuing office in red above a red rule, the document number
+    assert '<header class="masthead">' in third and '<div class="rule"></div>' in third
+    assert '<div class="issuer">贺兰县人民政府教育督导室</div>' in third
+    assert '<div class="docno">贺教督办〔2024〕2号</div>' in third
+    assert "#c8102e" in third and "@page { size: A4" in third
     assert "班额（BAL-21）" in third
     assert ">52<" in third and "≤ 45" in third  # the figure and the requirement
     assert "《县域义务教育优质均衡发展督导评估办法》(教督〔2017〕6号)" in third  # the source
     assert "整改期限" in third and "2024 年 12 月 31 日" in third
-    assert "贺兰县人民政府教育督导室" in third and "学校签收人" in third
+    for part in ("整改措施", "完成时间", "责任人", "复查意见", "复查人", "督办单位（盖章）",
+                 "签发人", "受文单位签收人"):
+        assert part in third, part
     assert "http" not in third and "<script" not in third
 
     index = (tmp_path / "index.html").read_text(encoding="utf-8")
     for school in FAILING_SCHOOLS:
         assert f'href="{school}.html"' in index
-    assert "共向 3 所学校发出督办单，涉及问题 3 个" in index
+    assert 'href="office.html"' in index
+    assert "共发出督办单 3 份（其中学校 3 所），涉及问题 3 个" in index
+    assert "贺教督办〔2024〕1号" in index and "约谈名单" in index
 
 
 def test_markdown_and_blank_deadline(tmp_path):
     written = write_notices(helan_bal_report(), tmp_path, fmt="markdown")
-    assert [p.suffix for p in written] == [".md"] * 4
+    assert [p.suffix for p in written] == [".md"] * 5
     first = (tmp_path / "2164000232.md").read_text(encoding="utf-8")
-    assert first.startswith("# 督 办 单\n")
+    assert first.startswith("**贺兰县人民政府教育督导室**\n\n贺教督办〔2024〕1号\n\n---\n\n# 督 办 单\n")
     assert "| 1 | 生均体育运动场馆面积（BAL-05） | 小学 | 6.8 | ≥ 7.5 |" in first
-    assert "**整改期限：    年    月    日**" in first
+    assert "前整改到位" in first and "**整改期限**" not in first
+    assert "| 整改期限 |     年    月    日 |" in first
     index = (tmp_path / "index.md").read_text(encoding="utf-8")
     assert "[贺兰县第三小学](<2164000303.md>)" in index
 
@@ -82,7 +93,7 @@ def test_notices_never_make_the_passes_into_objects(tmp_path, monkeypatch):
     assert [(n.school_id, [(f.rule_id, f.subject.id) for f in n.findings])
             for n in collect_notices(report)] == expected
     assert [s for s, _ in expected] == FAILING_SCHOOLS
-    assert len(write_notices(report, tmp_path)) == len(FAILING_SCHOOLS) + 1
+    assert len(write_notices(report, tmp_path)) == len(FAILING_SCHOOLS) + 2
 
 
 def test_notices_from_a_report_without_its_passes(tmp_path):
@@ -104,8 +115,8 @@ def test_file_names_are_safe(tmp_path):
     ])
     written = write_notices(report, tmp_path / "out")
     assert all(p.parent == tmp_path / "out" for p in written)
-    assert sorted(p.name for p in written) == ["index-2.html", "index.html", "school.html",
-                                                  "x-2.html", "x.html"]
+    assert sorted(p.name for p in written) == ["index-2.html", "index.html", "office.html",
+                                                  "school.html", "x-2.html", "x.html"]
 
 
 def test_cli_notices_with_baseline_say_what_persists(tmp_path, capsys):
@@ -121,10 +132,13 @@ def test_cli_notices_with_baseline_say_what_persists(tmp_path, capsys):
     assert code == 0
     assert "3 notice(s)" in capsys.readouterr().out
     third = (out / "2164000303.md").read_text(encoding="utf-8")
-    assert "回头看" in third and "上次已指出，仍未整改" in third
+    # raised in the baseline, still failing: a second notice, said in the masthead and the row
+    assert "【二次督办】" in third and "二次督办（连续 2 轮）" in third
+    assert "上一轮督导已经指出、至今仍未整改到位" in third
     assert "2024 年 11 月 30 日" in third
-    assert "新发现" in (out / "2164000232.md").read_text(encoding="utf-8")
-    assert "仍未整改" in (out / "index.md").read_text(encoding="utf-8")
+    first = (out / "2164000232.md").read_text(encoding="utf-8")
+    assert "首次督办" in first and "二次督办" not in first.split("---")[0]
+    assert "上一轮已指出、仍未整改的问题 1 个" in (out / "index.md").read_text(encoding="utf-8")
 
     assert main(["notices", str(now), "--output-dir", str(out), "--deadline", "soon"]) == 2
 
@@ -161,3 +175,33 @@ def test_progress_draws_on_stderr_when_enabled(monkeypatch):
         for i in range(3):
             progress(_Rule, i, 3)
     assert "BAL-01" in buf.getvalue()
+
+
+def test_every_subject_type_is_routed():
+    from supervise_rules.notices import CaseRoute, Routes, route
+
+    kg = Subject(type="kindergarten", id="8164000101", name="贺兰县第一幼儿园")
+    kg_class = Subject(type="kindergarten", id="8164000102/大一班", name="大一班")
+    township = Subject(type="county", id="洪广镇", name="洪广镇")
+    county_level = Subject(type="county", id="640122/junior", name="贺兰县 初中")
+    inspector = Subject(type="inspector", id="HLDX01", name="马志刚")
+    routed_case = Subject(type="case", id="G1")
+    township_case = Subject(type="case", id="G2")
+    lost_case = Subject(type="case", id="G3")
+    report = make_report([finding("PRE-01", kg, "fail"), finding("PRE-02", kg_class, "fail"),
+                          finding("DRP-04", township, "fail"), finding("BAL-11", county_level, "fail"),
+                          finding("INS-02", inspector, "fail"), finding("DRP-06", routed_case, "fail"),
+                          finding("DRP-06", township_case, "fail"), finding("DRP-05", lost_case, "fail"),
+                          finding("READ-14", Subject(type="submission", id="README.md"), "fail")])
+    routes = Routes(cases={"G1": CaseRoute("2164000697", "洪广镇中心学校", "洪广镇"),
+                           "G2": CaseRoute(None, None, "常信乡")},
+                    names={"8164000102": "贺兰县第二幼儿园"})
+    notices, office = route(report, routes)
+    assert [(n.kind, n.unit_id, n.name, [f.subject.id for f in n.findings]) for n in notices] == [
+        ("school", "2164000697", "洪广镇中心学校", ["G1"]),
+        ("kindergarten", "8164000101", "贺兰县第一幼儿园", ["8164000101"]),
+        ("kindergarten", "8164000102", "贺兰县第二幼儿园", ["8164000102/大一班"]),
+        ("township", "常信乡", "常信乡", ["G2"]),
+        ("township", "洪广镇", "洪广镇", ["洪广镇"]),
+    ]
+    assert sorted(f.subject.id for f in office.findings) == ["640122/junior", "G3", "HLDX01", "README.md"]

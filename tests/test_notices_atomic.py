@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import errno
 import io
+import json
 import os
 import shutil
 from pathlib import Path
@@ -159,3 +160,27 @@ def test_something_of_ours_in_the_way_is_refused_before_anything_is_written(
     assert not list(out.parent.glob(".supervise-notices-*"))
     if kind == "symlink":
         assert (tmp_path / "elsewhere.html").read_text(encoding="utf-8") == "elsewhere"
+
+
+@pytest.mark.parametrize("n", [1, -1])  # the first notice; the numbering state (written last)
+def test_a_full_disk_leaves_a_numbering_state_kept_elsewhere_as_it_was(sub, out, expected, tmp_path,
+                                                                         capsys, monkeypatch, n):
+    office = tmp_path / "office"
+    office.mkdir()
+    state = office / "numbering.json"
+    assert run(capsys, "notices", sub, "--output-dir", tmp_path / "round1", "--numbering", state)[0] == 0
+    before = state.read_bytes()
+    # the same set plus the state: as many files as with the state in the folder
+    fail_at(monkeypatch, len(expected) if n == -1 else n, OSError(errno.ENOSPC, os.strerror(errno.ENOSPC)))
+    code, err = run(capsys, "notices", sub, "--output-dir", out, "--numbering", state, "--round", "r2")
+    assert code == 2
+    shown = state if n == -1 else out
+    assert one_sentence(err).startswith(f"error: cannot write {shown}") and "No space left" in err
+    unchanged(out)
+    assert state.read_bytes() == before
+    assert sorted(p.name for p in office.iterdir()) == ["numbering.json"]  # no temporary file left
+
+    monkeypatch.undo()
+    assert run(capsys, "notices", sub, "--output-dir", out, "--numbering", state, "--round", "r2")[0] == 0
+    assert json.loads(state.read_text(encoding="utf-8"))["rounds"] == ["2024-09-30", "r2"]
+    assert "numbering.json" not in [p.name for p in out.iterdir()]

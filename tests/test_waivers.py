@@ -193,3 +193,67 @@ waivers:
     assert main([str(EXAMPLE), "--ruleset", str(ruleset), "--waivers", str(waivers)]) == 0
     out = capsys.readouterr().out
     assert "已豁免" in out
+
+
+# --- every problem of the file through the command: file:line: message, exit 2 --------------
+
+_ENTRY = ("waivers:\n  - rule: {rule}\n    subject: {subject}\n    reason: r\n    approved_by: a\n"
+          "    expires: {expires}\n")
+
+
+@pytest.mark.parametrize(
+    ("body", "line", "text"),
+    [
+        (_ENTRY.format(rule="TST-21", subject="x", expires="2025-02-30"), 6,
+         "waivers.0.expires: '2025-02-30' is not a date (YYYY-MM-DD): day value is outside"),
+        (_ENTRY.format(rule="TST-21", subject="x", expires="'2025-02-30'"), 6, "'2025-02-30' is not a date"),
+        (_ENTRY.format(rule="TST-21", subject="x", expires="2024-13-01"), 6, "'2024-13-01' is not a date"),
+        (_ENTRY.format(rule="TST-21", subject="x", expires="2025-02-30 10:00"), 6, "is not a date"),
+        (_ENTRY.format(rule="TST-21", subject="x", expires="2025-02-28T10:00:00"), 6,
+         "not a date and time"),
+        (_ENTRY.format(rule="TST-21", subject="x", expires="0000-01-01"), 6, "year 0 is out of range"),
+        # pydantic alone would take a number as seconds since 1970: 86400 is 1970-01-02
+        (_ENTRY.format(rule="TST-21", subject="x", expires="86400"), 6, "86400 is a number, not a date"),
+        (_ENTRY.format(rule="TST-21", subject="x", expires="true"), 6, "true/false is not a date"),
+        (_ENTRY.format(rule="TST-21", subject="x", expires=""), 6, "expires: must not be empty"),
+        (_ENTRY.format(rule="TST-21", subject="x", expires="[2025-01-01]"), 6, "not a list"),
+        # 0123 is the number 123 to YAML: the waiver would silently match nothing
+        (_ENTRY.format(rule="TST-21", subject="0123", expires="2025-01-01"), 3,
+         "YAML reads this as the number 123"),
+        (_ENTRY.format(rule="TST-21", subject="1.50", expires="2025-01-01"), 3, "write the id in quotes"),
+        (_ENTRY.format(rule="TST-21", subject="null", expires="2025-01-01"), 3,
+         "subject: must not be empty"),
+        (_ENTRY.format(rule="[TST-21]", subject="x", expires="2025-01-01"), 2, "must be a text, not a list"),
+        ("waivers: 5\n", 1, "waivers: a list of waivers, not the number 5"),
+        ("waivers:\n  - 1\n", 2, "each waiver is a mapping with the keys rule, subject"),
+        ("waivers:\n  - {rule: TST-21, subject: x, reason: r, approved_by: a, expires: 2025-01-01, "
+         "expires: 2025-01-02}\n", 2, "duplicate key"),
+        ("# 豁免\nwaivers:\n  - rule: TST-21\n    reason: \xff\n", 4, "not UTF-8 text (byte 0xff)"),
+    ],
+    ids=["feb-30", "feb-30-quoted", "month-13", "feb-30-time", "datetime", "year-0", "number",
+         "bool", "empty-date", "date-list", "zero-id", "float-id", "null-id", "list-rule",
+         "not-a-list", "entry-not-mapping", "duplicate-key", "not-utf8"],
+)
+def test_cli_reports_every_waiver_file_error_at_its_line(tmp_path, capsys, body, line, text):
+    ruleset = write_ruleset(tmp_path)
+    path = tmp_path / "waivers.yaml"
+    path.write_bytes(body.encode("utf-8").replace("\xff".encode(), b"\xff"))
+    before = path.read_bytes()
+    code = main([str(EXAMPLE), "--ruleset", str(ruleset), "--waivers", str(path)])
+    err = capsys.readouterr().err
+    assert code == 2, err
+    assert "Traceback" not in err
+    first = err.splitlines()[0].removeprefix("error: ")
+    assert first.startswith(f"{path}:{line}: "), err
+    assert text in err
+    assert path.read_bytes() == before  # never modified
+    for command in (["notices", str(EXAMPLE), "--output-dir", str(tmp_path / "n")],
+                    ["report", "selfcheck", str(EXAMPLE), "-o", str(tmp_path / "s.html")]):
+        assert main([*command, "--ruleset", str(ruleset), "--waivers", str(path)]) == 2
+        assert f"{path}:{line}: " in capsys.readouterr().err
+    assert not (tmp_path / "n").exists() and not (tmp_path / "s.html").exists()
+
+
+def test_a_quoted_id_with_a_leading_zero_is_kept(tmp_path):
+    [w] = _one(tmp_path, "2025-01-01", subject='"0123"')
+    assert w.entry.subject == "0123"

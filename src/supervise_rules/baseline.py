@@ -7,7 +7,14 @@ differently), subject ids do not. Every failing finding of this run becomes
 the baseline that no longer fails is ``fixed``: the current finding with that
 key (usually a ``pass``) is marked ``fixed``, and all of them are listed in the
 report's ``baseline`` block, also those with no finding at all this time (the
-school closed, the rule was disabled).
+school closed).
+
+A diff is only meaningful between two rounds of the same county checked with the
+same rules. A baseline from another county is refused; one from another ruleset
+id or version is refused unless the caller allows it
+(``--baseline-allow-ruleset-change``). Whatever the rulesets, a failure of the
+baseline whose rule did not run this time is *not checked* (未检查), never
+fixed: nothing was looked at. The block lists the rules added and removed.
 """
 
 from __future__ import annotations
@@ -24,6 +31,7 @@ from .models import (
     FixedFinding,
     LocalizedText,
     Report,
+    RulesetInfo,
     Subject,
 )
 
@@ -45,10 +53,23 @@ class BaselineFinding:
 
 @dataclass(frozen=True)
 class Baseline:
-    """The failing findings of a previous report, by (rule_id, subject.id)."""
+    """The failing findings of a previous report, by (rule_id, subject.id), and
+    what it was a check of."""
 
     source: str
     failures: dict[tuple[str, str], BaselineFinding]
+    #: the ruleset the baseline was checked against (``None``: not said)
+    ruleset: RulesetInfo | None = None
+    county_code: str | None = None
+    region_code: str | None = None
+    #: the rules that ran, from its ``rules`` entries (schema 2); ``None`` for schema 1
+    rules_ran: frozenset[str] | None = None
+    #: the rules its findings name (all a schema-1 report tells of what ran)
+    rules_seen: frozenset[str] = frozenset()
+
+    @property
+    def ran(self) -> frozenset[str]:
+        return self.rules_ran if self.rules_ran is not None else self.rules_seen
 
 
 def load_baseline(path: str | Path) -> Baseline:
@@ -107,6 +128,7 @@ def baseline_from_dict(data: Any, *, source: str = "<baseline>", text: str | Non
         raise bad("'findings' is not a list")
     _check_dates(data, source, text)
     failures: dict[tuple[str, str], BaselineFinding] = {}
+    seen: set[str] = set()
     for i, f in enumerate(findings):
         try:
             rule_id = f["rule_id"]
@@ -116,6 +138,7 @@ def baseline_from_dict(data: Any, *, source: str = "<baseline>", text: str | Non
                 raise TypeError
         except (KeyError, TypeError, ValueError):
             raise bad(f"findings[{i}] lacks a valid rule_id, subject or outcome") from None
+        seen.add(rule_id)
         if outcome not in _FAILING:
             continue
         title = None
@@ -125,7 +148,60 @@ def baseline_from_dict(data: Any, *, source: str = "<baseline>", text: str | Non
             except ValueError:
                 title = None
         failures.setdefault((rule_id, subject.id), BaselineFinding(rule_id, subject, outcome, title))
-    return Baseline(source=source, failures=failures)
+    try:
+        ruleset = RulesetInfo.model_validate(data.get("ruleset"))
+    except ValueError:
+        raise bad("no 'ruleset' with its id, version and title: which rules it checked is "
+                  "unknown") from None
+    submission = data.get("submission")
+    submission = submission if isinstance(submission, dict) else {}
+    rules = data.get("rules")
+    rules_ran = None
+    if isinstance(rules, list):
+        ids = [r.get("rule_id") if isinstance(r, dict) else None for r in rules]
+        if not all(isinstance(x, str) for x in ids):
+            raise bad("a 'rules' entry lacks its rule_id")
+        rules_ran = frozenset(ids)
+    return Baseline(source=source, failures=failures, ruleset=ruleset,
+                    county_code=_text(submission.get("county_code")),
+                    region_code=_text(submission.get("region_code")),
+                    rules_ran=rules_ran, rules_seen=frozenset(seen))
+
+
+def _text(value: Any) -> str | None:
+    return None if value is None else str(value)
+
+
+def _is_reader_code(rule_id: str) -> bool:
+    # READ-xx are the reader's notices: the reader runs on every submission, so
+    # they are never "not run", whatever the ruleset
+    return rule_id.startswith("READ-")
+
+
+def check_comparable(report: Report, baseline: Baseline, *, allow_ruleset_change: bool = False) -> None:
+    """Refuse a baseline that is not an earlier round of this check.
+
+    :raises BaselineError: another county (or region); another ruleset id or
+        version, unless ``allow_ruleset_change``.
+    """
+    sub = report.submission
+    for what, before, now in (("county", baseline.county_code, sub.county_code),
+                              ("region", baseline.region_code, sub.region_code)):
+        if before != now:
+            raise BaselineError(
+                f"{baseline.source}: the baseline is a report on {what} {before or '(none)'}, this "
+                f"run is on {what} {now or '(none)'}; a 回头看 compares two rounds of the same "
+                f"{what}: give that {what}'s previous report")
+    rs = baseline.ruleset
+    if rs is None or (rs.id, rs.version) == (report.ruleset.id, report.ruleset.version):
+        return
+    if not allow_ruleset_change:
+        raise BaselineError(
+            f"{baseline.source}: the baseline was checked with ruleset {rs.id} version "
+            f"{rs.version}, this run with {report.ruleset.id} version {report.ruleset.version}; "
+            "their findings are not comparable (a rule that did not run would look fixed). Give "
+            "the previous report of the same ruleset, or --baseline-allow-ruleset-change to "
+            "compare anyway (problems whose rule did not run are then 未检查, never 已整改)")
 
 
 def _check_dates(data: dict[str, Any], source: str, text: str | None) -> None:
@@ -167,18 +243,30 @@ def json_line(text: str, key: str, value: Any = None) -> int | None:
     return text.count("\n", 0, match.start()) + 1 if match else None
 
 
-def apply_baseline(report: Report, baseline: Baseline) -> Report:
+def apply_baseline(report: Report, baseline: Baseline, *, allow_ruleset_change: bool = False) -> Report:
     """Mark each finding ``new`` / ``persisting`` / ``fixed`` against ``baseline``.
 
-    Keys are matched by joins on rule and subject, column-wise.
+    Keys are matched by joins on rule and subject, column-wise. A failure of the
+    baseline whose rule did not run this time (no ``rules`` entry) is listed as
+    not checked, not fixed.
 
+    :param allow_ruleset_change: compare with a baseline of another ruleset id or version.
     :returns: a new report with ``finding.baseline`` set and a ``baseline`` block.
+    :raises BaselineError: see :func:`check_comparable`.
     """
     import polars as pl
 
+    check_comparable(report, baseline, allow_ruleset_change=allow_ruleset_change)
+    ran_now = {r.rule_id for r in report.rules}
+    checked = {k: b for k, b in baseline.failures.items()
+               if k[0] in ran_now or _is_reader_code(k[0])}
+    unchecked = [
+        FixedFinding(rule_id=b.rule_id, subject=b.subject, title=b.title, now=None)
+        for key, b in sorted(baseline.failures.items()) if key not in checked
+    ]
     keys = ["rule_id", "subject_id"]
-    before = pl.DataFrame({"rule_id": [k[0] for k in baseline.failures],
-                           "subject_id": [k[1] for k in baseline.failures]},
+    before = pl.DataFrame({"rule_id": [k[0] for k in checked],
+                           "subject_id": [k[1] for k in checked]},
                           schema={"rule_id": pl.String, "subject_id": pl.String})
     listed = report.store.listed(False)
     failing = pl.col("outcome").is_in(list(_FAILING))
@@ -204,13 +292,20 @@ def apply_baseline(report: Report, baseline: Baseline) -> Report:
     fixed = [
         FixedFinding(rule_id=b.rule_id, subject=b.subject, title=b.title,
                      now=now_outcome.get(key))
-        for key, b in sorted(baseline.failures.items()) if key in fixed_set
+        for key, b in sorted(checked.items()) if key in fixed_set
     ]
+    ran_now_rules = {r for r in ran_now if not _is_reader_code(r)}
+    ran_before = {r for r in baseline.ran if not _is_reader_code(r)}
     diff = BaselineDiff(source=baseline.source, new=count.get("new", 0),
                         persisting=count.get("persisting", 0), fixed=len(fixed),
-                        fixed_findings=fixed)
+                        fixed_findings=fixed, ruleset=baseline.ruleset,
+                        not_checked=len(unchecked), not_checked_findings=unchecked,
+                        rules_added=sorted(ran_now_rules - ran_before)
+                        if baseline.rules_ran is not None else None,
+                        rules_removed=sorted(ran_before - ran_now_rules))
     pass_marks = fixed_keys.with_columns(baseline=pl.lit("fixed", dtype=pl.String))
     return report.replace(store=report.store.annotate(annotated, pass_marks), baseline=diff)
 
 
-__all__ = ["Baseline", "BaselineError", "apply_baseline", "baseline_from_dict", "load_baseline"]
+__all__ = ["Baseline", "BaselineError", "apply_baseline", "baseline_from_dict", "check_comparable",
+           "load_baseline"]

@@ -77,19 +77,32 @@ class TableBlock:
 
 
 @dataclass(frozen=True)
+class Masthead:
+    """The head of an official document (红头): the issuing office in red, the
+    document number, a red rule; ``marks`` are stamped next to the number
+    (二次督办, 约谈). Markdown has no red: the office in bold above a rule."""
+
+    issuer: str
+    number: str | None = None
+    marks: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
 class Signature:
     """Signature and date lines: ``(label, value)``; an empty value prints a blank."""
 
     lines: list[tuple[str, str]]
 
 
-Block = Title | Heading | Paragraph | TableBlock | Signature
+Block = Masthead | Title | Heading | Paragraph | TableBlock | Signature
 
 
 @dataclass
 class Document:
     title: str
     blocks: list[Block] = field(default_factory=list)
+    #: styles of this kind of document, after the common ones (HTML only)
+    extra_css: str = ""
 
     def add(self, *blocks: Block) -> None:
         self.blocks.extend(blocks)
@@ -158,12 +171,22 @@ def render_html(doc: Document) -> str:
         '<meta charset="utf-8">',
         '<meta name="viewport" content="width=device-width, initial-scale=1">',
         f"<title>{e(doc.title)}</title>",
-        f"<style>{_CSS}</style>",
+        f"<style>{_CSS}{doc.extra_css}</style>",
         "</head>",
         "<body>",
     ]
     for block in doc.blocks:
-        if isinstance(block, Title):
+        if isinstance(block, Masthead):
+            out.append('<header class="masthead">')
+            out.append(f'<div class="issuer">{e(block.issuer)}</div>')
+            if block.number:
+                out.append(f'<div class="docno">{e(block.number)}</div>')
+            out.append('<div class="rule"></div>')
+            if block.marks:
+                out.append('<div class="marks">' + "".join(
+                    f'<span class="mark">{e(m)}</span>' for m in block.marks) + "</div>")
+            out.append("</header>")
+        elif isinstance(block, Title):
             out.append(f"<h1>{e(block.text)}</h1>")
             if block.subtitle:
                 out.append(f'<div class="subtitle">{e(block.subtitle)}</div>')
@@ -230,7 +253,14 @@ def _md(text: str) -> str:
 def render_markdown(doc: Document) -> str:
     out: list[str] = []
     for block in doc.blocks:
-        if isinstance(block, Title):
+        if isinstance(block, Masthead):
+            out += [f"**{_md(block.issuer)}**", ""]
+            if block.number:
+                out += [_md(block.number), ""]
+            if block.marks:
+                out += ["　".join(f"【{_md(m)}】" for m in block.marks), ""]
+            out += ["---", ""]
+        elif isinstance(block, Title):
             out += [f"# {_md(block.text)}", ""]
             if block.subtitle:
                 out += [_md(block.subtitle), ""]
@@ -282,7 +312,14 @@ def render_xlsx(doc: Document, *, sheet_name: str = "报告",
     ws.set_column(1, width - 1, 14)
     row = 0
     for block in doc.blocks:
-        if isinstance(block, Title):
+        if isinstance(block, Masthead):
+            _merged(ws, row, 0, width - 1, block.issuer, f.title)
+            row += 1
+            head = "　".join([block.number or "", *block.marks]).strip()
+            if head:
+                _merged(ws, row, 0, width - 1, head, f.subtitle)
+                row += 1
+        elif isinstance(block, Title):
             _merged(ws, row, 0, width - 1, block.text, f.title)
             ws.set_row(row, 30)
             row += 1
@@ -394,6 +431,7 @@ __all__ = [
     "Cell",
     "Document",
     "Heading",
+    "Masthead",
     "Paragraph",
     "Signature",
     "TableBlock",

@@ -43,6 +43,9 @@ def add_followup_options(p: argparse.ArgumentParser, *, fail_on_new: bool = True
                    help="the day waivers are judged on (default: the submission's as_of)")
     p.add_argument("--baseline", type=Path, metavar="PREVIOUS.json",
                    help="previous JSON report: mark failures new / persisting / fixed (回头看)")
+    p.add_argument("--baseline-allow-ruleset-change", action="store_true",
+                   help="compare with a baseline checked with another ruleset id or version "
+                   "(refused by default); problems whose rule did not run are 未检查, not 已整改")
     if fail_on_new:
         p.add_argument("--fail-on-new", action="store_true",
                        help="exit status 1 only for failures that are new since --baseline")
@@ -66,8 +69,40 @@ def apply_followup(report: Report, args: argparse.Namespace) -> Report:
     if args.baseline is not None:
         from .baseline import apply_baseline, load_baseline
 
-        report = apply_baseline(report, load_baseline(args.baseline))
+        report = apply_baseline(report, load_baseline(args.baseline),
+                                allow_ruleset_change=args.baseline_allow_ruleset_change)
+        _warn_baseline_changes(report)
+    elif getattr(args, "baseline_allow_ruleset_change", False):
+        raise SuperviseRulesError("--baseline-allow-ruleset-change needs --baseline PREVIOUS.json")
     return report
+
+
+def _warn_baseline_changes(report: Report) -> None:
+    """One line on stderr when the 回头看 did not compare like with like: the
+    ruleset changed, rules were added or removed, problems went unchecked. The
+    report says it too (its ``baseline`` block); this is for the person at the
+    terminal, whatever the output format."""
+    diff = report.baseline
+    if diff is None:
+        return
+
+    def ids(rules: list[str]) -> str:
+        return ", ".join(rules[:8]) + (f" and {len(rules) - 8} more" if len(rules) > 8 else "")
+
+    parts = []
+    rs = diff.ruleset
+    if rs is not None and (rs.id, rs.version) != (report.ruleset.id, report.ruleset.version):
+        parts.append(f"it was checked with ruleset {rs.id} {rs.version}, this run with "
+                     f"{report.ruleset.id} {report.ruleset.version}")
+    if diff.rules_added:
+        parts.append(f"rules added: {ids(diff.rules_added)}")
+    if diff.rules_removed:
+        parts.append(f"rules not run this time: {ids(diff.rules_removed)}")
+    if diff.not_checked:
+        parts.append(f"{diff.not_checked} of its problems were not checked (未检查), "
+                     "none of them is counted as fixed")
+    if parts:
+        print(f"warning: baseline {diff.source}: " + "; ".join(parts), file=sys.stderr)
 
 
 @contextmanager
@@ -158,12 +193,19 @@ def _invalid_report(path: Path, exc: Any) -> str:
 def report_for(args: argparse.Namespace) -> Report:
     """The report the follow-up commands work on: PATH is a submission (checked
     now against ``--ruleset``) or a JSON report written earlier with ``--format json``."""
+    return report_and_submission(args)[0]
+
+
+def report_and_submission(args: argparse.Namespace) -> tuple[Report, Any]:
+    """:func:`report_for`, and the submission it was checked from (``None`` when
+    PATH is a JSON report)."""
     from .cli import DEFAULT_RULESET, _host
     from .limits import set_command_limits
 
     set_command_limits(getattr(args, "limit", None))  # --limit NAME=VALUE
     path = Path(args.path)
     data = _is_report_file(path)
+    submission = None
     if data is not None:
         from pydantic import ValidationError
 
@@ -182,7 +224,7 @@ def report_for(args: argparse.Namespace) -> Report:
         ruleset = load_ruleset(ref, host=host)
         with rule_progress() as progress:
             report = check(submission, ruleset, host=host, backend=args.backend, progress=progress)
-    return apply_followup(report, args)
+    return apply_followup(report, args), submission
 
 
 def _source_options(p: argparse.ArgumentParser) -> None:
@@ -263,19 +305,54 @@ def cmd_notices(argv: list[str]) -> int:
     p.add_argument("--format", choices=("html", "markdown"), default="html")
     p.add_argument("--deadline", type=_date, metavar="YYYY-MM-DD",
                    help="整改期限 printed on every notice (default: a blank to fill in)")
+    p.add_argument("--numbering", type=Path, metavar="FILE",
+                   help="the office's numbering state: notice numbers and the rounds each problem "
+                   "was raised in (default: numbering.json in --output-dir); read, then updated")
+    p.add_argument("--number-pattern", metavar="PATTERN",
+                   help="document number, with {year} and {n} (default 贺教督办〔{year}〕{n}号); "
+                   "kept in the numbering state")
+    p.add_argument("--issuer", metavar="OFFICE",
+                   help="issuing office in the masthead (default: the manifest's 填报单位, else "
+                   "<county>人民政府教育督导室); kept in the numbering state")
+    p.add_argument("--interview-after", type=int, metavar="N",
+                   help="list a unit for 约谈 when a problem has been raised N rounds in a row "
+                   "(default 3); kept in the numbering state")
+    p.add_argument("--round", metavar="LABEL",
+                   help="name of this round in the numbering state (default: the data's as_of)")
+    p.add_argument("--submission", type=Path, metavar="PATH",
+                   help="when PATH is a JSON report: the submission it was made from, read only to "
+                   "route dropout cases to their school")
     add_followup_options(p, fail_on_new=False)
     args = p.parse_args(argv)
     _protect_inputs(args)
-    from .reporters import check_output_dir
+    from .reporters import check_output_dir, protect_inputs
 
+    protect_inputs(("the submission", args.submission))
     check_output_dir(args.output_dir)  # before the run, not after it
-    report = report_for(args)
+    from .numbering import STATE_FILE, Numbering
 
-    from .notices import write_notices
+    state = Path(args.numbering) if args.numbering is not None else Path(args.output_dir) / STATE_FILE
+    # read before the run: a damaged state or a bad pattern is found before the work
+    numbering = Numbering.load(state, round_label=args.round, pattern=args.number_pattern,
+                               issuer=args.issuer, interview_after=args.interview_after)
+    report, submission = report_and_submission(args)
 
-    written = write_notices(report, args.output_dir, fmt=args.format, deadline=args.deadline)
-    schools = len(written) - 1
-    print(f"{schools} notice(s) and an index written to {args.output_dir}")
+    from .notices import Routes, write_notices
+
+    if submission is None and args.submission is not None:
+        from .cli import _host
+        from .readers import load_submission
+
+        submission = load_submission(args.submission, host=_host(args.plugin),
+                                     follow_symlinks=args.follow_symlinks)
+    routes = Routes.from_submission(submission) if submission is not None else None
+    issuer = numbering.settings.issuer or (
+        getattr(submission.manifest, "submitted_by", None) if submission is not None else None)
+    written = write_notices(report, args.output_dir, fmt=args.format, deadline=args.deadline,
+                            routes=routes, numbering=numbering, issuer=issuer)
+    notices = len(written) - 2
+    print(f"{notices} notice(s), the office's internal list and an index written to "
+          f"{args.output_dir}; numbering state: {state}")
     return ExitCode.OK
 
 

@@ -258,6 +258,17 @@ class BaselineDiff(_Frozen):
     persisting: int
     fixed: int
     fixed_findings: list[FixedFinding] = Field(default_factory=list)
+    #: the baseline's ruleset (id, version, title), which may differ from this run's only
+    #: with ``--baseline-allow-ruleset-change``
+    ruleset: RulesetInfo | None = _optional()
+    #: failures of the baseline whose rule did not run this time (未检查): neither fixed
+    #: nor persisting, because nothing was checked
+    not_checked: int | None = _optional()
+    not_checked_findings: list[FixedFinding] | None = _optional()
+    #: rule ids that ran this time and not in the baseline, and the other way round
+    #: (``rules_added`` is absent for a schema-1 baseline, which lists no passes)
+    rules_added: list[str] | None = _optional()
+    rules_removed: list[str] | None = _optional()
 
 
 class ObservedRange(_Frozen):

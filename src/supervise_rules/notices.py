@@ -1,32 +1,56 @@
-"""督办单: one rectification notice per school with failing findings, plus an index.
+"""督办单: the rectification notices an office signs and sends, plus its own list and an index.
 
-A school's findings are those whose subject is the school (``<school_id>``) or
-one of its sections (``<school_id>/<level>``). A failure covered by an active
-waiver is not sent; an ``error`` finding is (the school must correct its data).
-With a baseline diff (``--baseline``), each item says whether it was already
-raised last time and is still not fixed (回头看: 整改不到位).
+Every failing finding goes to the unit responsible for fixing it (:func:`route`):
 
-Files are named after the school id (only ``[0-9A-Za-z_-]`` kept); the index is
-``index.html`` / ``index.md``. The set is written all-or-nothing: every file goes
-into a fresh temporary folder next to the output folder, and only when all are
-written are they moved in (see :func:`write_notices`).
+* a school's findings (``<school_id>``, ``<school_id>/<level>``) to the school;
+* a kindergarten's (``<kindergarten_id>``, ``<kindergarten_id>/<class>``) to the kindergarten;
+* a dropout case (``case``: a student) to the case's school, or to its
+  township when the student has no school; the case's school comes from the
+  submission's ``dropout_cases`` table (:class:`Routes`);
+* a township (a ``county`` subject that is not the county: DRP-04's letters) to
+  the township;
+* everything the supervision office answers for itself — inspectors (督学),
+  the county's own indicators, the submission's data problems, and a case whose
+  school is not known — to one internal list (督导室内部督办清单), never sent.
+
+A failure covered by an active waiver is not sent; an ``error`` finding is (the
+unit must correct its data).
+
+A notice is an official document: the issuing office's red masthead and rule,
+a document number in the office's pattern (default ``贺教督办〔{year}〕{n}号``),
+figures with their units next to the standard and its source, the deadline, a
+table the unit fills in (整改措施 / 完成时间 / 责任人), a review section (复查) and
+signature and seal lines. Numbers are stable across rounds: the numbering state
+(:mod:`supervise_rules.numbering`) gives a unit the number it had, and records which
+problems each notice raised in each round, so a problem still there the next
+round is marked 二次督办, and one there for ``interview_after`` rounds in a row is
+listed for 约谈.
+
+The set is written all-or-nothing: every file, the numbering state too when it
+lives in the output folder, goes into a fresh temporary folder next to the
+output folder, and only when all are written are they moved in (see
+:func:`write_notices`).
 """
 
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
 import os
 import re
 import shutil
 import stat
 import tempfile
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any, Literal
 
 from . import reporters as _reporters
 from .documents import (
     Document,
     Heading,
+    Masthead,
     Paragraph,
     Signature,
     TableBlock,
@@ -37,145 +61,489 @@ from .documents import (
     render_markdown,
 )
 from .models import Finding, Outcome, Report
+from .numbering import Numbering, item_key
 from .tables import LEVEL
+
+UnitKind = Literal["school", "kindergarten", "township", "office"]
 
 LEVEL_ZH = LEVEL  # the data contract's labels
 _OP = {">=": "≥", "<=": "≤", ">": ">", "<": "<", "==": "=", "!=": "≠", "in": "属于"}
-_BASELINE_ZH = {"new": "新发现", "persisting": "上次已指出，仍未整改"}
 _SUFFIX = {"html": ".html", "markdown": ".md"}
+_KIND_ORDER = {"school": 0, "kindergarten": 1, "township": 2, "office": 3}
+_KIND_ZH = {"school": "学校", "kindergarten": "幼儿园", "township": "乡镇", "office": "督导室"}
+_NUMERAL = "一二三四五六七八九十"
+#: the sections of the internal list, in order
+_OFFICE_SECTIONS = {
+    "inspector": "督学履职",
+    "county": "县级指标",
+    "case": "未能确定责任学校的控辍保学个案",
+    "submission": "填报数据问题",
+    "other": "其他",
+}
+OFFICE_FILE = "office"
+
+#: the notice's own print styles, added to the documents' (A4, red kept in print)
+NOTICE_CSS = """
+.masthead { text-align: center; margin: 4mm 0 6mm; -webkit-print-color-adjust: exact;
+            print-color-adjust: exact; }
+.masthead .issuer { color: #c8102e; font-size: 30px; font-weight: bold; letter-spacing: 4px;
+                    line-height: 1.3; }
+.masthead .docno { margin-top: 10px; font-size: 15px; }
+.masthead .rule { border-top: 3px solid #c8102e; margin-top: 6px; }
+.masthead .marks { margin-top: 8px; }
+.masthead .mark { display: inline-block; color: #c8102e; border: 2px solid #c8102e;
+                  padding: 0 10px; margin: 0 4px; font-weight: bold; letter-spacing: 2px; }
+table#rectification td, table#review td { height: 34px; }
+table#findings td.c, table#findings td:last-child, table[id^="office-"] td.c,
+table[id^="office-"] td:last-child { white-space: nowrap; }
+"""
+
+
+@dataclass(frozen=True)
+class CaseRoute:
+    """Where a dropout case goes: its school, else its township."""
+
+    school_id: str | None = None
+    school_name: str | None = None
+    township: str | None = None
+
+
+@dataclass(frozen=True)
+class Routes:
+    """What routing needs beyond the findings: each case's school or township,
+    and the names of schools and kindergartens (a notice for a unit whose only
+    problem is a case still carries the unit's name)."""
+
+    cases: Mapping[str, CaseRoute] = field(default_factory=dict)
+    names: Mapping[str, str] = field(default_factory=dict)
+    #: False when the report came without its data: cases cannot be routed
+    known: bool = True
+
+    @classmethod
+    def from_submission(cls, submission: Any) -> Routes:
+        """Read ``dropout_cases`` (student → school, township; the school's name
+        joined from ``schools``) and the names of ``kindergartens``, column-wise:
+        only the cases and the kindergartens become Python values, never every school."""
+        import polars as pl
+
+        cases: dict[str, CaseRoute] = {}
+        names: dict[str, str] = {}
+        frame = _frame(submission, "dropout_cases", ["student_id", "school_id", "township"])
+        if frame is not None:
+            schools = _frame(submission, "schools", ["school_id", "school_name"])
+            if schools is None:
+                schools = pl.DataFrame(schema={"school_id": pl.String, "school_name": pl.String})
+            frame = frame.join(schools.unique(subset=["school_id"], keep="first", maintain_order=True),
+                               on="school_id", how="left", maintain_order="left")
+            for student, school, township, name in frame.select(
+                    "student_id", "school_id", "township", "school_name").iter_rows():
+                if student is None:
+                    continue
+                cases.setdefault(student, CaseRoute(school_id=school or None, school_name=name,
+                                                     township=township or None))
+                if school and name:
+                    names.setdefault(school, name)
+        kinder = _frame(submission, "kindergartens", ["kindergarten_id", "kindergarten_name"])
+        if kinder is not None:
+            for k, v in kinder.drop_nulls().unique(subset=["kindergarten_id"], keep="first",
+                                                   maintain_order=True).iter_rows():
+                names.setdefault(k, v)
+        return cls(cases=cases, names=names)
+
+
+def _frame(submission: Any, table: str, columns: list[str]):
+    """The table's ``columns`` (those it has; ``None`` without the key) as polars."""
+    import narwhals as nw
+    import polars as pl
+
+    t = submission.table(table) if submission is not None else None
+    if t is None:
+        return None
+    frame = nw.from_native(t.frame)
+    if isinstance(frame, nw.LazyFrame):
+        frame = frame.collect()
+    if columns[0] not in frame.columns:
+        return None
+    have = [c for c in columns if c in frame.columns]
+    native = frame.select(have).to_polars()
+    missing = [pl.lit(None, dtype=pl.String).alias(c) for c in columns if c not in have]
+    return native.with_columns(missing).select(columns).cast(pl.String)
 
 
 @dataclass
-class SchoolNotice:
-    school_id: str
+class Notice:
+    """The failing findings one unit gets, in report order."""
+
+    kind: UnitKind
+    unit_id: str
     name: str
     findings: list[Finding] = field(default_factory=list)
+    #: the document number (``None`` for the internal list)
+    number: str | None = None
+    #: rounds in a row each problem has been raised, this one included, by item key
+    rounds: dict[str, int] = field(default_factory=dict)
+    interview_after: int = 3
+
+    @property
+    def key(self) -> str:
+        return f"{self.kind}:{self.unit_id}"
+
+    @property
+    def school_id(self) -> str:
+        """The unit id (the school id for a school's notice)."""
+        return self.unit_id
+
+    def times(self, f: Finding) -> int:
+        return self.rounds.get(item_key(f), 2 if f.baseline == "persisting" else 1)
 
     @property
     def persisting(self) -> int:
-        return sum(1 for f in self.findings if f.baseline == "persisting")
+        """Problems raised before and still not fixed (二次督办 and beyond)."""
+        return sum(1 for f in self.findings if self.times(f) >= 2)
+
+    @property
+    def interviews(self) -> int:
+        """Problems raised ``interview_after`` rounds in a row: the unit is listed for 约谈."""
+        return sum(1 for f in self.findings if self.times(f) >= self.interview_after)
+
+    @property
+    def round_no(self) -> int:
+        return max((self.times(f) for f in self.findings), default=1)
 
 
-def collect_notices(report: Report) -> list[SchoolNotice]:
-    """The schools that get a notice, in school-id order, each with its failing findings."""
-    by_school: dict[str, SchoolNotice] = {}
+def route(report: Report, routes: Routes | None = None) -> tuple[list[Notice], Notice]:
+    """The notices to send, in (kind, unit id) order, and the office's internal list."""
+    routes = routes or Routes(known=False)
+    county = report.submission.county_code
+    by_unit: dict[tuple[str, str], Notice] = {}
+    office = Notice("office", OFFICE_FILE, "督导室内部督办清单")
     # a notice is about failures, and failures are always listed: the passes are
     # never made into objects, however many schools passed
     for f in report.iter_findings():
-        if f.subject.type != "school" or not f.is_failure or f.is_waived:
+        if not f.is_failure or f.is_waived:
             continue
-        school_id = f.subject.id.split("/")[0]
-        notice = by_school.setdefault(school_id, SchoolNotice(school_id, f.subject.name or school_id))
-        if notice.name == school_id and f.subject.name:
-            notice.name = f.subject.name
+        target = _unit_of(f, county, routes)
+        if target is None:
+            office.findings.append(f)
+            continue
+        kind, unit_id, name = target
+        notice = by_unit.setdefault((kind, unit_id), Notice(kind, unit_id, name or unit_id))
+        if notice.name == unit_id and name:
+            notice.name = name
         notice.findings.append(f)
-    return [by_school[k] for k in sorted(by_school)]
+    notices = [by_unit[k] for k in sorted(by_unit, key=lambda k: (_KIND_ORDER[k[0]], k[1]))]
+    return notices, office
+
+
+def collect_notices(report: Report, routes: Routes | None = None) -> list[Notice]:
+    """The units that get a notice, each with its failing findings (see :func:`route`)."""
+    return route(report, routes)[0]
+
+
+def _unit_of(f: Finding, county: str | None, routes: Routes) -> tuple[UnitKind, str, str | None] | None:
+    s = f.subject
+    head = s.id.split("/")[0]
+    if s.type == "school":
+        return "school", head, s.name or routes.names.get(head)
+    if s.type == "kindergarten":
+        name = routes.names.get(head) or (s.name if s.id == head else None)
+        return "kindergarten", head, name
+    if s.type == "case":
+        r = routes.cases.get(s.id)
+        if r is not None and r.school_id:
+            return "school", r.school_id, r.school_name or routes.names.get(r.school_id)
+        if r is not None and r.township:
+            return "township", r.township, r.township
+        return None
+    if s.type == "county" and county and head != county:
+        return "township", s.id, s.name or s.id  # a township of the county (DRP-04)
+    return None
 
 
 def safe_filename(school_id: str) -> str:
-    """A file name stem from a school id: no path separators, dots or shell characters."""
+    """A file name stem from a unit id: no path separators, dots or shell characters."""
     stem = re.sub(r"[^0-9A-Za-z_-]", "_", school_id).strip("_")[:64]
     return stem or "school"
+
+
+def _file_stem(notice: Notice) -> str:
+    if notice.kind == "school":
+        return safe_filename(notice.unit_id)
+    stem = re.sub(r"[^0-9A-Za-z_-]", "_", notice.unit_id).strip("_")[:48]
+    if stem != notice.unit_id:  # a township's name in Chinese: a stable short digest
+        stem = (stem + "-" if stem else "") + hashlib.sha256(notice.unit_id.encode()).hexdigest()[:8]
+    return f"{notice.kind}-{stem}"
 
 
 def _date_zh(d: dt.date | None) -> str:
     return f"{d.year} 年 {d.month} 月 {d.day} 日" if d else "    年    月    日"
 
 
-def _level(f: Finding) -> str:
-    parts = f.subject.id.split("/")
-    return LEVEL_ZH.get(parts[-1], parts[-1]) if len(parts) > 1 else "全校"
+def _times_zh(n: int) -> str:
+    return "二次督办" if n == 2 else f"第{_NUMERAL[n - 1] if n <= 10 else n}次督办"
+
+
+def _target(f: Finding) -> str:
+    """What in the unit the problem is about: a school section, a student, a class."""
+    s = f.subject
+    parts = s.id.split("/")
+    if s.type == "case":
+        return f"学生（学籍号 {s.id}）"
+    if s.type == "school":
+        return LEVEL_ZH.get(parts[-1], parts[-1]) if len(parts) > 1 else "全校"
+    if s.type == "kindergarten":
+        return parts[-1] if len(parts) > 1 else "全园"
+    if s.type == "inspector":
+        return s.name or s.id
+    return s.name or s.id
+
+
+def _observed(f: Finding) -> str:
+    from .builtin.report_formats._common import with_unit
+
+    if f.outcome is Outcome.error:
+        return "数据有误"
+    if f.observed is None:
+        op = f.required.op if f.required is not None else None
+        return {"exists": "未填报", "within_days": "无记录"}.get(op or "", "—")
+    return with_unit(f.observed, f.unit)
 
 
 def _required(f: Finding) -> str:
+    from .builtin.report_formats._common import with_unit
+
     req = f.required
     if req is None:
         return "—"
     if req.op == "exists":
-        return "须填报"
+        return f"须填报{_column_zh(f, req.value)}"
     if req.op == "within_days":
         return f"{format_value(req.value, None)} 天内"
-    return f"{_OP.get(req.op, req.op)} {format_value(req.value, f.unit)}"
+    if req.op == "in":
+        values = req.value if isinstance(req.value, list | tuple) else [req.value]
+        return "属于 " + "、".join(format_value(v, f.unit) for v in values)
+    return f"{_OP.get(req.op, req.op)} {with_unit(req.value, f.unit)}"
 
 
-def _sender(report: Report) -> str:
+def _column_zh(f: Finding, column: Any) -> str:
+    """「责任人」 for ``responsible_person``: the contract's header of the column."""
+    if not isinstance(column, str):
+        return ""
+    from .tables import TABLES
+
+    for ev in f.evidence:
+        spec = TABLES.get(ev.table) if ev.table in TABLES else None
+        col = spec.columns.get(column) if spec is not None and isinstance(spec.columns, dict) else None
+        if col is not None:
+            return f"「{col.zh}」"
+    return f"「{column}」"
+
+
+def _sender(report: Report, issuer: str | None) -> str:
+    if issuer:
+        return issuer
     county = report.submission.county_name
     return f"{county}人民政府教育督导室" if county else "县（区）人民政府教育督导室"
 
 
-def notice_document(report: Report, notice: SchoolNotice, number: str,
-                    deadline: dt.date | None) -> Document:
+def _mark(notice: Notice, f: Finding) -> str:
+    n = notice.times(f)
+    if n < 2:
+        return "首次督办"
+    text = f"{_times_zh(n)}（连续 {n} 轮）"
+    return text + "，约谈" if n >= notice.interview_after else text
+
+
+def _problem_rows(notice: Notice, *, with_target: bool = True) -> tuple[list[str], list[list]]:
+    columns = ["序号", "问题", "对象", "实际数值", "标准", "说明", "依据", "督办"]
+    if not with_target:
+        columns.remove("对象")
+    rows = []
+    for i, f in enumerate(notice.findings, start=1):
+        row = [cell(i, align="center"), cell(f"{f.title.zh}（{f.rule_id}）")]
+        if with_target:
+            row.append(cell(_target(f)))
+        times = notice.times(f)
+        row += [cell(_observed(f), f.outcome.value, align="right"),
+                cell(_required(f), align="center"), cell(f.message.zh), cell(f.source or "—"),
+                cell(_mark(notice, f), "fail" if times >= 2 else None)]
+        rows.append(row)
+    return columns, rows
+
+
+def notice_document(report: Report, notice: Notice, number: str | None = None,
+                    deadline: dt.date | None = None, *, issuer: str | None = None) -> Document:
+    """One unit's 督办单 as a document (masthead, problems, the unit's table, 复查, seals)."""
     sub = report.submission
-    has_baseline = report.baseline is not None
-    doc = Document(f"督办单 {notice.name}")
-    doc.add(Title("督 办 单", subtitle=f"{_sender(report)}　编号：{number}"))
+    sender = _sender(report, issuer)
+    number = number or notice.number
+    marks: list[str] = []
+    if notice.round_no >= 2:
+        marks.append(_times_zh(notice.round_no))
+    if notice.interviews:
+        marks.append("约谈")
+    doc = Document(f"督办单 {notice.name}" + (f" {number}" if number else ""), extra_css=NOTICE_CSS)
+    doc.add(Masthead(sender, number=number, marks=tuple(marks)))
+    doc.add(Title("督 办 单", subtitle=f"关于{notice.name}督导发现问题整改的督办通知"))
+    doc.add(Paragraph(f"{notice.name}：", emphasis=True))
+    intro = (f"根据{report.ruleset.title}，经对{sub.county_name or '本县'}"
+             f"{'截至 ' + _date_zh(sub.as_of) + '的' if sub.as_of else ''}填报数据的核查，"
+             f"你单位有以下 {len(notice.findings)} 个问题未达到要求。请逐项制定整改措施、"
+             f"明确责任人和完成时间，于 {_date_zh(deadline)} 前整改到位，并将本督办单"
+             f"第二部分填写完整、加盖公章后报送{sender}。")
+    if notice.persisting:
+        intro += (f"其中 {notice.persisting} 个问题上一轮督导已经指出、至今仍未整改到位，"
+                  "此次为再次督办，请重点整改。")
+    if notice.interviews:
+        intro += (f"{notice.interviews} 个问题已连续 {notice.interview_after} 轮以上未整改到位，"
+                  "你单位已列入约谈名单，请主要负责人按通知时间接受约谈。")
+    doc.add(Paragraph(intro))
     doc.add(TableBlock(columns=["项目", "内容"], rows=[
-        [cell("受文单位"), cell(notice.name)],
-        [cell("学校代码"), cell(notice.school_id)],
-        [cell("督办事项"), cell(f"{report.ruleset.title}核查发现的问题整改")],
+        [cell("受文单位"), cell(f"{notice.name}（{_KIND_ZH[notice.kind]}代码 {notice.unit_id}）"
+                                if notice.kind in ("school", "kindergarten") else notice.name)],
+        [cell("督办事项"), cell(f"{report.ruleset.title}督导核查发现问题的整改")],
         [cell("数据截止日期"), cell(_date_zh(sub.as_of) if sub.as_of else "—")],
         [cell("整改期限"), cell(_date_zh(deadline))],
     ], id="head"))
-    intro = (f"经对你校填报数据的核查，发现以下 {len(notice.findings)} 个问题未达到要求。"
-             "请逐项整改，于整改期限前将整改情况书面报送" + _sender(report) + "。")
-    if has_baseline and notice.persisting:
-        intro += f"其中 {notice.persisting} 个问题上次督导已指出、至今仍未整改到位，请重点整改。"
-    doc.add(Paragraph(intro))
-    doc.add(Heading("问题清单"))
-    columns = ["序号", "问题", "学段", "实际数值", "要求", "说明", "依据"]
-    if has_baseline:
-        columns.append("回头看")
-    rows = []
-    for i, f in enumerate(notice.findings, start=1):
-        observed = "数据有误" if f.outcome is Outcome.error else format_value(f.observed, f.unit)
-        row = [cell(i, align="center"), cell(f"{f.title.zh}（{f.rule_id}）"), cell(_level(f)),
-               cell(observed, f.outcome.value, align="right"), cell(_required(f), align="center"),
-               cell(f.message.zh), cell(f.source or "—")]
-        if has_baseline:
-            row.append(cell(_BASELINE_ZH.get(f.baseline or "", "—"),
-                            "fail" if f.baseline == "persisting" else None))
-        rows.append(row)
+    doc.add(Heading("一、督导发现的问题"))
+    columns, rows = _problem_rows(notice)
     doc.add(TableBlock(columns=columns, rows=rows, id="findings"))
-    doc.add(Paragraph(f"整改期限：{_date_zh(deadline)}", emphasis=True))
+    doc.add(Heading("二、整改情况（由受文单位填写）"))
+    doc.add(TableBlock(
+        columns=["序号", "问题", "整改措施", "完成时间", "责任人"],
+        rows=[[cell(i, align="center"), cell(f"{f.title.zh}（{f.rule_id}）"), cell(""), cell(""), cell("")]
+              for i, f in enumerate(notice.findings, start=1)],
+        id="rectification"))
     doc.add(Signature([
-        ("督办单位（盖章）：", _sender(report)),
+        ("受文单位（盖章）：", ""),
+        ("主要负责人（签字）：", ""),
+        ("填报日期：", "        年    月    日"),
+        ("联系电话：", ""),
+    ]))
+    doc.add(Heading("三、复查意见（由督导室填写）"))
+    doc.add(TableBlock(
+        columns=["序号", "问题", "复查结论（已整改 / 基本整改 / 未整改到位）", "复查说明"],
+        rows=[[cell(i, align="center"), cell(f"{f.title.zh}（{f.rule_id}）"), cell(""), cell("")]
+              for i, f in enumerate(notice.findings, start=1)],
+        id="review"))
+    doc.add(Paragraph("未整改到位的问题转入下一轮督办（二次督办）；连续多轮未整改到位的，"
+                      "约谈单位主要负责人。"))
+    doc.add(Signature([
+        ("复查人（签字）：", ""),
+        ("复查日期：", "        年    月    日"),
+    ]))
+    doc.add(Signature([
+        ("督办单位（盖章）：", sender),
+        ("签发人：", ""),
         ("签发日期：", "        年    月    日"),
-        ("学校签收人：", ""),
+        ("受文单位签收人：", ""),
         ("签收日期：", "        年    月    日"),
     ]))
     return doc
 
 
-def index_document(report: Report, notices: list[SchoolNotice], files: list[str],
-                   numbers: list[str], deadline: dt.date | None) -> Document:
+def office_document(report: Report, office: Notice, deadline: dt.date | None, *,
+                    issuer: str | None = None, unrouted: bool = False) -> Document:
+    """The supervision office's internal list: what it answers for itself."""
     sub = report.submission
-    year = f" {sub.year} 年" if sub.year else ""
-    title = f"{sub.county_name or ''}{year}督办单目录".strip()
-    doc = Document(title)
-    doc.add(Title(title, subtitle=f"{report.ruleset.title}　数据截至 {_date_zh(sub.as_of)}"))
-    total = sum(len(n.findings) for n in notices)
-    text = f"共向 {len(notices)} 所学校发出督办单，涉及问题 {total} 个。整改期限：{_date_zh(deadline)}。"
-    if report.baseline is not None:
-        persisting = sum(n.persisting for n in notices)
-        text += f"其中上次督导已指出、仍未整改的问题 {persisting} 个。"
+    sender = _sender(report, issuer)
+    title = f"{sender}内部督办清单"
+    doc = Document(title, extra_css=NOTICE_CSS)
+    doc.add(Masthead(sender, number=None, marks=("内部",)))
+    doc.add(Title("内部督办清单", subtitle=f"{report.ruleset.title}　数据截至 {_date_zh(sub.as_of)}"))
+    text = (f"以下 {len(office.findings)} 个问题不向学校发督办单，由督导室自行整改或报县人民政府："
+            "督学履职、县级指标、填报数据问题，以及无法确定责任学校的控辍保学个案。"
+            f"整改期限：{_date_zh(deadline)}。")
+    if unrouted:
+        text += ("本次核查所用的是报告文件而非填报数据，控辍保学个案无法对应到学校，"
+                 "均列入本清单；请用 --submission 提供填报数据后重新生成。")
     doc.add(Paragraph(text))
-    columns = ["序号", "编号", "学校代码", "学校", "问题数"]
-    if report.baseline is not None:
-        columns.append("仍未整改")
-    rows = []
-    for i, (notice, file, number) in enumerate(zip(notices, files, numbers, strict=True), start=1):
-        row = [cell(i, align="center"), cell(number), cell(notice.school_id),
-               cell(notice.name, href=file), cell(len(notice.findings), align="right")]
-        if report.baseline is not None:
-            row.append(cell(notice.persisting, "fail" if notice.persisting else None, align="right"))
-        rows.append(row)
-    doc.add(TableBlock(columns=columns, rows=rows, id="index"))
+    groups: dict[str, list[Finding]] = {}
+    for f in office.findings:
+        groups.setdefault(f.subject.type if f.subject.type in _OFFICE_SECTIONS else "other", []).append(f)
+    n = 0
+    for section, label in _OFFICE_SECTIONS.items():
+        found = groups.get(section)
+        if not found:
+            continue
+        n += 1
+        doc.add(Heading(f"{_NUMERAL[n - 1]}、{label}"))
+        part = Notice("office", office.unit_id, office.name, found, rounds=office.rounds,
+                      interview_after=office.interview_after)
+        columns, rows = _problem_rows(part)
+        doc.add(TableBlock(columns=columns, rows=rows, id=f"office-{section}"))
+    if not office.findings:
+        doc.add(Paragraph("本轮没有需要督导室自行整改的问题。"))
+    doc.add(Signature([("督导室负责人（签字）：", ""), ("日期：", "        年    月    日")]))
     return doc
 
 
+def index_document(report: Report, notices: list[Notice], files: list[str],
+                   numbers: list[str | None] | None = None, deadline: dt.date | None = None, *,
+                   office: Notice | None = None, office_file: str | None = None) -> Document:
+    sub = report.submission
+    year = f" {sub.year} 年" if sub.year else ""
+    title = f"{sub.county_name or ''}{year}督办单目录".strip()
+    numbers = numbers or [n.number for n in notices]
+    doc = Document(title)
+    doc.add(Title(title, subtitle=f"{report.ruleset.title}　数据截至 {_date_zh(sub.as_of)}"))
+    total = sum(len(n.findings) for n in notices)
+    schools = sum(1 for n in notices if n.kind == "school")
+    text = (f"共发出督办单 {len(notices)} 份（其中学校 {schools} 所），涉及问题 {total} 个。"
+            f"整改期限：{_date_zh(deadline)}。")
+    persisting = sum(n.persisting for n in notices)
+    if persisting or report.baseline is not None:
+        text += f"其中上一轮已指出、仍未整改的问题 {persisting} 个（再次督办）。"
+    if office is not None:
+        text += f"督导室内部督办清单列问题 {len(office.findings)} 个。"
+    doc.add(Paragraph(text))
+    if report.baseline is not None and report.baseline.not_checked:
+        doc.add(Paragraph(f"回头看：上一轮的 {report.baseline.not_checked} 个问题本轮所用规则未检查"
+                          "（未检查），不计为已整改。", emphasis=True))
+    columns = ["序号", "编号", "受文单位类型", "代码", "受文单位", "问题数", "再次督办", "约谈"]
+    rows = []
+    for i, (notice, file, number) in enumerate(zip(notices, files, numbers, strict=True), start=1):
+        rows.append([cell(i, align="center"), cell(number or "—"), cell(_KIND_ZH[notice.kind]),
+                     cell(notice.unit_id), cell(notice.name, href=file),
+                     cell(len(notice.findings), align="right"),
+                     cell(notice.persisting, "fail" if notice.persisting else None, align="right"),
+                     cell("是" if notice.interviews else "", "fail" if notice.interviews else None,
+                          align="center")])
+    if office is not None and office_file is not None:
+        rows.append([cell(len(rows) + 1, align="center"), cell("（内部）"), cell("督导室"), cell("—"),
+                     cell(office.name, href=office_file), cell(len(office.findings), align="right"),
+                     cell(office.persisting, "fail" if office.persisting else None, align="right"),
+                     cell("")])
+    doc.add(TableBlock(columns=columns, rows=rows, id="index"))
+    interview = [n for n in notices if n.interviews]
+    doc.add(Heading("约谈名单"))
+    if interview:
+        doc.add(TableBlock(
+            columns=["序号", "编号", "受文单位", "连续未整改的问题", "连续轮次"],
+            rows=[[cell(i, align="center"), cell(n.number or "—"), cell(n.name),
+                   cell("；".join(f"{f.title.zh}（{f.rule_id}）" for f in n.findings
+                                 if n.times(f) >= n.interview_after)),
+                   cell(n.round_no, align="right")]
+                  for i, n in enumerate(interview, start=1)],
+            id="interviews"))
+    else:
+        doc.add(Paragraph(f"无（连续 {notices[0].interview_after if notices else 3} 轮未整改到位的"
+                          "问题列入约谈名单）。"))
+    return doc
+
+
+def notice_html(report: Report, notice: Notice, deadline: dt.date | None = None, *,
+                issuer: str | None = None) -> str:
+    """One notice as a complete, self-contained HTML document with print CSS for
+    A4 (what a PDF of the notice is made from)."""
+    return render_html(notice_document(report, notice, deadline=deadline, issuer=issuer))
+
+
 def write_notices(report: Report, out_dir: str | Path, *, fmt: str = "html",
-                  deadline: dt.date | None = None) -> list[Path]:
-    """Write one notice per school and an index into ``out_dir``, all or nothing.
+                  deadline: dt.date | None = None, routes: Routes | None = None,
+                  numbering: Numbering | None = None, issuer: str | None = None) -> list[Path]:
+    """Write one notice per unit, the office's internal list and an index into
+    ``out_dir``, all or nothing; then the numbering state.
 
     Every file is first written into a fresh temporary folder made next to
     ``out_dir`` (same file system); only when all are written are they moved
@@ -184,10 +552,14 @@ def write_notices(report: Report, out_dir: str | Path, *, fmt: str = "html",
     left as it was. Files of ``out_dir`` that are not ours are never touched; a
     file of ours already there is replaced only if it is a regular file (a
     directory, FIFO, device or symlink in its place is refused before anything
-    is written).
+    is written). The numbering state is one of the set when it lives in
+    ``out_dir``; elsewhere it is written next to itself first and renamed over
+    the old state only after the set is in place.
 
     :param fmt: ``html`` or ``markdown``.
-    :returns: the files written, the index last.
+    :param numbering: the office's numbering state; default a fresh one kept
+        nowhere (numbers 1…N in unit order, no history).
+    :returns: the documents written (notices, the internal list, the index last).
     :raises SuperviseRulesError: an output problem, in one sentence naming the path.
     """
     if fmt not in _SUFFIX:
@@ -196,32 +568,57 @@ def write_notices(report: Report, out_dir: str | Path, *, fmt: str = "html",
     suffix = _SUFFIX[fmt]
     out = Path(out_dir)
     _reporters.check_output_dir(out)
-    notices = collect_notices(report)
-    year = report.submission.year or (report.submission.as_of.year if report.submission.as_of else "")
+    notices, office = route(report, routes)
+    if numbering is None:
+        numbering = Numbering.fresh()
+    numbering.assign(report, notices, office)
+    issuer = issuer or numbering.settings.issuer
     names: list[str] = []
-    used = {"index"}
+    used = {"index", OFFICE_FILE}
     for notice in notices:
-        stem = safe_filename(notice.school_id)
+        stem = _file_stem(notice)
         candidate, n = stem, 2
         while candidate in used:
             candidate, n = f"{stem}-{n}", n + 1
         used.add(candidate)
         names.append(candidate + suffix)
-    numbers = [f"{year}-{i:03d}" if year else f"{i:03d}" for i in range(1, len(notices) + 1)]
+    office_name = OFFICE_FILE + suffix
     index = f"index{suffix}"
-    modes = _check_destinations(out, [*names, index])  # before anything is written
+    docs = [*names, office_name, index]
+    state_path = numbering.path
+    in_out = state_path is not None and (
+        Path(os.path.realpath(state_path.parent)) == Path(os.path.realpath(out)))
+    if in_out and state_path is not None and state_path.name in docs:
+        raise _reporters._cannot_write(state_path, "the numbering state would be written over a "
+                                       "notice of this set; give --numbering another name")
+    state_inside = in_out
+    ours = [*docs, state_path.name] if state_inside and state_path else docs
+    modes = _check_destinations(out, ours)  # before anything is written
+    if state_path is not None and not state_inside:
+        _reporters.check_output_path(state_path)
     real = Path(os.path.realpath(out))
     try:
         real.parent.mkdir(parents=True, exist_ok=True)
         staging = Path(tempfile.mkdtemp(dir=real.parent, prefix=".supervise-notices-"))
     except OSError as exc:
         raise _reporters._cannot_write(out, exc.strerror or str(exc)) from None
+    state_tmp: Path | None = None
     try:
-        for notice, name, number in zip(notices, names, numbers, strict=True):
+        for notice, name in zip(notices, names, strict=True):
             _write_new(staging / name, out / name,
-                       render(notice_document(report, notice, number, deadline)))
+                       render(notice_document(report, notice, deadline=deadline, issuer=issuer)))
+        _write_new(staging / office_name, out / office_name,
+                   render(office_document(report, office, deadline, issuer=issuer,
+                                          unrouted=routes is None or not routes.known)))
         _write_new(staging / index, out / index,
-                   render(index_document(report, notices, names, numbers, deadline)))
+                   render(index_document(report, notices, names, deadline=deadline,
+                                         office=office, office_file=office_name)))
+        if state_path is not None:
+            text = numbering.dumps()
+            if state_inside:
+                _write_new(staging / state_path.name, state_path, text)
+            else:
+                state_tmp = _stage_beside(state_path, text)
         try:
             real.mkdir(exist_ok=True)
         except FileExistsError:
@@ -229,7 +626,7 @@ def write_notices(report: Report, out_dir: str | Path, *, fmt: str = "html",
         except OSError as exc:
             raise _reporters._cannot_write(out, exc.strerror or str(exc)) from None
         written = []
-        for name in [*names, index]:
+        for name in ours:
             # a rename within one file system: the set appears file by file, but
             # only once every file of it is on disk
             os.chmod(staging / name, modes.get(name, 0o666 & ~_reporters._umask()))
@@ -237,10 +634,45 @@ def write_notices(report: Report, out_dir: str | Path, *, fmt: str = "html",
                 os.replace(staging / name, real / name)
             except OSError as exc:
                 raise _reporters._cannot_write(out / name, exc.strerror or str(exc)) from None
-            written.append(out / name)
+            if name in docs:
+                written.append(out / name)
+        if state_tmp is not None and state_path is not None:
+            try:
+                os.replace(state_tmp, os.path.realpath(state_path))
+            except OSError as exc:
+                raise _reporters._cannot_write(state_path, exc.strerror or str(exc)) from None
+            state_tmp = None
     finally:
         shutil.rmtree(staging, ignore_errors=True)
+        if state_tmp is not None:
+            state_tmp.unlink(missing_ok=True)
     return written
+
+
+def _stage_beside(path: Path, text: str) -> Path:
+    """``text`` in a new temporary file next to ``path`` (same file system), to be
+    renamed over it; keeps the mode of the file it will replace."""
+    target = Path(os.path.realpath(path))
+    try:
+        mode = stat.S_IMODE(os.stat(target).st_mode)
+    except FileNotFoundError:
+        mode = 0o666 & ~_reporters._umask()
+    try:
+        fd, name = tempfile.mkstemp(dir=target.parent, prefix=f".{target.name}.", suffix=".tmp")
+    except OSError as exc:
+        raise _reporters._cannot_write(path, exc.strerror or str(exc)) from None
+    tmp = Path(name)
+    try:
+        with _reporters._open_output(fd) as fh:
+            fh.write(text.encode("utf-8"))
+        os.chmod(tmp, mode)
+    except OSError as exc:
+        tmp.unlink(missing_ok=True)
+        raise _reporters._cannot_write(path, exc.strerror or str(exc)) from None
+    except BaseException:
+        tmp.unlink(missing_ok=True)
+        raise
+    return tmp
 
 
 def _check_destinations(out: Path, names: list[str]) -> dict[str, int]:
@@ -280,4 +712,9 @@ def _write_new(path: Path, shown: Path, text: str) -> None:
         raise _reporters._cannot_write(shown, exc.strerror or str(exc)) from None
 
 
-__all__ = ["SchoolNotice", "collect_notices", "notice_document", "safe_filename", "write_notices"]
+#: the name kept for callers of the school-only version
+SchoolNotice = Notice
+
+__all__ = ["CaseRoute", "Notice", "Routes", "SchoolNotice", "collect_notices", "index_document",
+           "notice_document", "notice_html", "office_document", "route", "safe_filename",
+           "write_notices"]

@@ -66,13 +66,19 @@ class WaiverEntry(BaseModel):
     @field_validator("rule", "subject", "reason", "approved_by", mode="before")
     @classmethod
     def _text(cls, value: Any) -> Any:
-        # ids such as 640122 are read by YAML as numbers: accept them as text
+        # ids such as 640122 are read by YAML as numbers: accept them as text,
+        # but only when the number reads back as written (0123, 0o17, 1_000 and
+        # 1.50 do not: see _misread_numbers, which refuses them first)
         if isinstance(value, int) and not isinstance(value, bool):
             value = str(value)
         if isinstance(value, str):
             value = value.strip()
             if not value:
                 raise ValueError("must not be empty")
+        elif value is None:
+            raise ValueError("must not be empty")
+        elif not isinstance(value, str):
+            raise ValueError(f"must be a text, not {_kind(value)}")
         return value
 
     @field_validator("expires", mode="before")
@@ -80,6 +86,15 @@ class WaiverEntry(BaseModel):
     def _date_only(cls, value: Any) -> Any:
         if isinstance(value, dt.datetime):
             raise ValueError("give a date (YYYY-MM-DD), not a date and time")
+        if isinstance(value, bool):
+            raise ValueError("true/false is not a date (YYYY-MM-DD)")
+        if isinstance(value, int | float):
+            # pydantic would read a number as seconds since 1970 (86400 is 1970-01-02)
+            raise ValueError(f"{value!r} is a number, not a date (YYYY-MM-DD)")
+        if value is None:
+            raise ValueError("must not be empty: give the last day the waiver applies (YYYY-MM-DD)")
+        if not isinstance(value, str | dt.date):
+            raise ValueError(f"must be a date (YYYY-MM-DD), not {_kind(value)}")
         return value
 
 
@@ -122,8 +137,12 @@ def load_waivers(path: str | Path) -> list[LoadedWaiver]:
         raise WaiversError([(name, exc.line, exc.message)]) from None
     except FileNotFoundError:
         raise WaiversError([(name, None, "no such waivers file")]) from None
-    except (OSError, UnicodeDecodeError) as exc:
-        raise WaiversError([(name, None, f"cannot be read: {exc}")]) from None
+    except UnicodeDecodeError as exc:
+        line = _byte_line(path, exc.start)
+        raise WaiversError([(name, line, "not UTF-8 text (byte "
+                             f"0x{exc.object[exc.start]:02x}); save the file as UTF-8")]) from None
+    except OSError as exc:
+        raise WaiversError([(name, None, f"cannot be read: {exc.strerror or exc}")]) from None
     try:
         data = load_bounded(dates_as_written(YAML(typ="rt")), text)
     except YamlLimitError as exc:
@@ -149,6 +168,9 @@ def load_waivers(path: str | Path) -> list[LoadedWaiver]:
     tagged = find_tag(data)
     if tagged:
         raise WaiversError([(name, *tagged)])
+    misread = _misread_numbers(data)
+    if misread:
+        raise WaiversError([(name, line, msg) for line, msg in misread])
     try:
         parsed = WaiversFile.model_validate(plain(data))
     except ValidationError as exc:
@@ -164,6 +186,14 @@ def load_waivers(path: str | Path) -> list[LoadedWaiver]:
                 # an impossible date (2024-13-01) is kept as written by the loader
                 why = msg.partition(", ")[2]
                 msg = f"{err['input']!r} is not a date (YYYY-MM-DD)" + (f": {why}" if why else "")
+            elif err["type"] in ("model_type", "dict_type"):
+                msg = ("each waiver is a mapping with the keys rule, subject, reason, "
+                       f"approved_by, expires, not {_kind(err.get('input'))}")
+                if len(loc) == 1:
+                    msg = f"a list of waivers, not {_kind(err.get('input'))}"
+            elif err["type"] == "list_type":
+                msg = f"a list of waivers, not {_kind(err.get('input'))}"
+            msg = msg.removeprefix("Value error, ")
             where = ".".join(str(p) for p in loc)
             problems.append((name, _line(data, loc), f"{where}: {msg}"))
         raise WaiversError(problems) from None
@@ -269,6 +299,56 @@ def _expired_message(message: LocalizedText, w: LoadedWaiver) -> LocalizedText:
 
 
 # --- YAML helpers ---------------------------------------------------------------
+
+
+def _kind(value: Any) -> str:
+    if value is None:
+        return "nothing"
+    if isinstance(value, bool):
+        return "true/false"
+    if isinstance(value, int | float):
+        return f"the number {value!r}"
+    if isinstance(value, dict):
+        return "a mapping"
+    if isinstance(value, list):
+        return "a list"
+    if isinstance(value, dt.date):
+        return f"the date {value.isoformat()}"
+    return f"{value!r}"
+
+
+def _misread_numbers(data: Any) -> list[tuple[int | None, str]]:
+    """A ``rule`` or ``subject`` that YAML read as a number other than the one
+    written: ``subject: 0123`` is 123 (0o123 in YAML 1.1), ``1_000`` is 1000,
+    ``1.50`` is 1.5. Matching such an id would silently miss its finding, so it
+    is refused with the fix (quote it)."""
+    from ruamel.yaml.scalarfloat import ScalarFloat
+    from ruamel.yaml.scalarint import ScalarInt
+
+    found: list[tuple[int | None, str]] = []
+    entries = data.get("waivers") if isinstance(data, CommentedMap) else None
+    if not isinstance(entries, CommentedSeq):
+        return found
+    for i, entry in enumerate(entries):
+        if not isinstance(entry, CommentedMap):
+            continue
+        for key in ("rule", "subject"):
+            value = entry.get(key)
+            if isinstance(value, ScalarInt | ScalarFloat | float):
+                found.append((_line(data, ("waivers", i, key)),
+                              f"waivers.{i}.{key}: YAML reads this as the number {value!r}, not "
+                              "the id as written; write the id in quotes (e.g. subject: "
+                              "\"0123\")"))
+    return found
+
+
+def _byte_line(path: Path, offset: int) -> int | None:
+    """The 1-based line of byte ``offset`` of ``path``."""
+    try:
+        with open(path, "rb") as fh:
+            return fh.read(offset).count(b"\n") + 1
+    except OSError:
+        return None
 
 
 def _line(data: Any, loc: tuple[Any, ...]) -> int | None:
