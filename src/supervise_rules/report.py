@@ -35,6 +35,8 @@ from .models import (
 from .store import FindingStore, Part, RuleMeta, parts_from_findings, with_optional_keys
 
 _FAILING = ("fail", "error")
+#: findings written per slice of the JSON document (a few MB of text at a time)
+WRITE_LINES = 16_384
 
 
 class Report:
@@ -248,10 +250,12 @@ class Report:
         lines = self.store.json_lines(include_passes)
         if len(lines):
             out.write(b"\n")
-            # streamed: the indented lines are never held as a second copy
-            pl.DataFrame({"line": lines.head(len(lines) - 1)}).lazy().select(
-                pl.concat_str([pl.lit("    "), pl.col("line"), pl.lit(",")])
-            ).sink_csv(out, include_header=False, quote_style="never")
+            # a slice at a time: the indented lines are never held as a second copy
+            last = len(lines) - 1
+            for start in range(0, last, WRITE_LINES):
+                pl.DataFrame({"line": lines.slice(start, min(WRITE_LINES, last - start))}).select(
+                    pl.concat_str([pl.lit("    "), pl.col("line"), pl.lit(",")])
+                ).write_csv(out, include_header=False, quote_style="never")
             out.write(f"    {lines[-1]}\n  ]".encode())
         else:
             out.write(b"]")
