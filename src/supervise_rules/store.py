@@ -598,6 +598,54 @@ class FindingStore:
         store._pass_marks = pass_marks if pass_marks is not None else self._pass_marks
         return store
 
+    def is_listed(self) -> bool:
+        """Whether the listed findings (not passes) are rendered and held."""
+        return False in self._listed
+
+    def count_failing(self, severities: Sequence[str]) -> int:
+        """Listed fails and errors of rules of these severities, not under an
+        active waiver, counted on the parts without rendering them."""
+        n = 0
+        for p in self.parts:
+            if not p.frame.height or p.rule.severity.value not in severities:
+                continue
+            cond = pl.col("outcome").is_in(["fail", "error"])
+            if "waiver_status" in p.frame.columns:
+                cond = cond & (pl.col("waiver_status").fill_null("") != "active")
+            n += p.frame.filter(cond).height
+        return n
+
+    def json_groups(self, include_passes: bool = False) -> Iterator[pl.Series]:
+        """The JSON texts of :meth:`json_lines`, in the same order, a rule at a time.
+
+        When the listed findings are not held yet (a report written once, the
+        usual run), each rule's findings are rendered, sorted, handed over and
+        dropped: writing a national report never holds all of its text at once.
+        Nothing is cached then; a later :meth:`listed` renders again."""
+        if include_passes in self._listed:
+            yield self.json_lines(include_passes)
+            return
+        failures: dict[str, pl.DataFrame] = {}
+        if False in self._listed:  # annotated (waivers, a baseline): listed already
+            failures = dict(_rule_slices(self._listed[False]))
+        by_rule: dict[str, list[Part]] = {}
+        for part in self.parts:
+            by_rule.setdefault(part.rule.rule_id, []).append(part)
+        for rule in sorted(set(by_rule) | set(failures)):
+            parts = by_rule.get(rule, [])
+            frames = [failures.pop(rule)] if rule in failures else _render_all(
+                [(p, p.frame) for p in parts if p.frame.height], self.places)
+            if include_passes:
+                with_passes = [p for p in parts if p.passes is not None]
+                collected = collect_all([p.pass_frame() for p in with_passes], self.engine) \
+                    if with_passes else []
+                items = [(p, f) for p, f in zip(with_passes, collected, strict=True) if f.height]
+                del collected
+                frames += [self._marked(r) for r in _render_all(items, self.places)]
+                del items
+            if frames:
+                yield with_optional_keys(_sorted(frames))["json"]
+
     def json_lines(self, include_passes: bool = False) -> pl.Series:
         """Each listed finding's JSON text, in order (optional keys appended)."""
         return with_optional_keys(self.listed(include_passes))["json"]
