@@ -353,7 +353,15 @@ class Part:
         rows = (_rows_list(frame, self.evidence[0].rows) if self.evidence and self.evidence[0].rows
                 else pl.lit(None, dtype=_ROWS_DTYPE))
         column = pl.col("error_column").fill_null("?")
-        shown_rows = place.line_list(rows) if place is not None else rows
+        # the rows and their lines computed once: the wording below uses each
+        # several times, and a list expression repeated is evaluated again
+        frame = frame.with_columns(rows.alias("_err_rows"))
+        rows = pl.col("_err_rows")
+        frame = frame.with_columns(
+            (place.line_list(rows) if place is not None else rows).alias("_err_lines"),
+            (place.sheet_row(rows.list.first()) if place is not None
+             else pl.lit(None, dtype=pl.Int64)).alias("_err_sheet_row"))
+        shown_rows = pl.col("_err_lines")
         first = shown_rows.list.first().cast(pl.String)
         count = rows.list.len().fill_null(0)
         shown = shown_rows.list.head(_SHOWN_ROWS).cast(pl.List(pl.String)).list.join(", ") + \
@@ -375,9 +383,11 @@ class Part:
             letter = column.replace_strict(dict(place.letters), default=None,
                                            return_dtype=pl.String) if place.letters else \
                 pl.lit(None, dtype=pl.String)
-            sheet_row = place.sheet_row(rows.list.first())
-            cell = pl.when(letter.is_not_null() & first.is_not_null()).then(
+            sheet_row = pl.col("_err_sheet_row")
+            frame = frame.with_columns(pl.when(letter.is_not_null() & first.is_not_null()).then(
                 pl.concat_list([pl.concat_str([letter, sheet_row.cast(pl.String)])]))
+                .alias("_err_cell"))
+            cell = pl.col("_err_cell")
             table_only = place.place.table()[0 if lang == "zh" else 1]
             where = pl.when(first.is_not_null()).then(
                 place.where(first, cell, lang, sheet_row=sheet_row)).otherwise(pl.lit(table_only))
