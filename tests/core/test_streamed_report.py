@@ -5,14 +5,16 @@ listed findings sorted rule by rule in the order of one global sort."""
 from __future__ import annotations
 
 import io
+from pathlib import Path
 
 import polars as pl
 import pytest
-from conftest import EXAMPLES
 
 from supervise_rules import check, get_plugin_host, load_ruleset
 from supervise_rules.models import Severity
 from supervise_rules.store import FRAME_COLUMNS, SORT_KEYS, _sorted
+
+EXAMPLES = Path(__file__).resolve().parents[2] / "examples"
 
 
 @pytest.fixture(scope="module")
