@@ -129,6 +129,9 @@ class Runs:
     label: str
     seconds: list[float] = field(default_factory=list)
     rss_mib: list[float] = field(default_factory=list)
+    #: user + system CPU seconds of the child (all its threads): on a shared machine
+    #: a busy minute stretches the wall time, much less the work done
+    cpu: list[float] = field(default_factory=list)
     error: str | None = None
 
     @property
@@ -139,12 +142,16 @@ class Runs:
     def rss(self) -> float:
         return statistics.median(self.rss_mib)
 
+    @property
+    def cpu_median(self) -> float:
+        return statistics.median(self.cpu)
+
     def as_dict(self) -> dict:
-        d: dict = {"runs": self.seconds, "rss_mib_runs": self.rss_mib}
+        d: dict = {"runs": self.seconds, "rss_mib_runs": self.rss_mib, "cpu_runs": self.cpu}
         if self.error:
             d["error"] = self.error
         else:
-            d.update(seconds=self.median, rss_mib=self.rss)
+            d.update(seconds=self.median, rss_mib=self.rss, cpu_seconds=self.cpu_median)
         return d
 
 
@@ -172,8 +179,9 @@ def run_once(cmd: list[str], runs: Runs, env: dict[str, str], tag: str) -> None:
         return
     runs.seconds.append(elapsed)
     runs.rss_mib.append(usage.ru_maxrss / 1024)  # KiB on Linux
-    print(f"  {runs.label} run {len(runs.seconds)}: {elapsed:.2f} s, {runs.rss_mib[-1]:.0f} MiB",
-          file=sys.stderr)
+    runs.cpu.append(usage.ru_utime + usage.ru_stime)
+    print(f"  {runs.label} run {len(runs.seconds)}: {elapsed:.2f} s, {runs.rss_mib[-1]:.0f} MiB, "
+          f"{runs.cpu[-1]:.2f} s CPU", file=sys.stderr)
 
 
 def library_cmd(folder: Path, output: Path, *extra: str, ruleset: str | None = RULESET) -> list[str]:
@@ -275,6 +283,7 @@ def row_of(n: int | None, mode: str, lib: Runs, hand: Runs) -> dict:
     if ok:
         row["ratio"] = lib.median / hand.median
         row["rss_ratio"] = lib.rss / hand.rss
+        row["cpu_ratio"] = lib.cpu_median / hand.cpu_median
     for what, metric, limit in targets_for(n, mode):
         value = row.get("ratio" if metric == "wall" else "rss_ratio")
         passed = value is not None and value <= limit
@@ -285,24 +294,25 @@ def row_of(n: int | None, mode: str, lib: Runs, hand: Runs) -> dict:
 
 def print_table(rows: list[dict]) -> None:
     print("| size | mode | library s | hand s | ratio | library MiB | hand MiB | RSS ratio "
-          "| target | |")
-    print("|---:|---|---:|---:|---:|---:|---:|---:|---|---|")
+          "| CPU s lib / hand | CPU ratio | target | |")
+    print("|---:|---|---:|---:|---:|---:|---:|---:|---:|---:|---|---|")
     for r in rows:
         size = "county" if r["n"] is None else f"{r['n']:,}"
         hand_name = "import polars" if r["n"] is None else "hand"
         target = ", ".join(f"{t['metric']} ≤ {t['limit']}×" for t in r["targets"]) or "—"
         verdict = ", ".join("PASS" if t["pass"] else "FAIL" for t in r["targets"]) or "—"
         if r.get("skipped"):
-            print(f"| {size} | {r['mode']} | {r['skipped']} | | | | | | {target} | — |")
+            print(f"| {size} | {r['mode']} | {r['skipped']} | | | | | | | | {target} | — |")
             continue
         lib, hand = r["library"], r["hand"]
         if "ratio" not in r:
             err = lib.get("error") or f"{hand_name}: {hand.get('error')}"
-            print(f"| {size} | {r['mode']} | failed: {err} | | | | | | {target} | {verdict} |")
+            print(f"| {size} | {r['mode']} | failed: {err} | | | | | | | | {target} | {verdict} |")
             continue
         print(f"| {size} | {r['mode']} | {lib['seconds']:.2f} | {hand['seconds']:.2f} "
               f"| {r['ratio']:.2f} | {lib['rss_mib']:.0f} | {hand['rss_mib']:.0f} "
-              f"| {r['rss_ratio']:.2f} | {target} | {verdict} |")
+              f"| {r['rss_ratio']:.2f} | {lib['cpu_seconds']:.2f} / {hand['cpu_seconds']:.2f} "
+              f"| {r['cpu_ratio']:.2f} | {target} | {verdict} |")
 
 
 # --- profiling (in-process, not a measurement of the CLI) ---------------------------------

@@ -13,7 +13,9 @@ naming the rule and the plugin that provided the validator; the run goes on.
 
 from __future__ import annotations
 
+import contextvars
 import functools
+import threading
 import traceback
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -112,18 +114,26 @@ def check(
     frames = FrameProvider(submission, backend, getattr(host, "backends", None))
     frames.engine.open()  # a backend that cannot start says so before any rule runs
     total = len(ruleset.rules)
+    engine = engine_for(sum(_height(t.frame) for t in submission.tables.values()))
     # validators see the plugins' tables (register_tables); a KeyboardInterrupt
     # raised by a validator is its error, the user's Ctrl-C ends the run
     with plugin_tables(getattr(host, "tables", {})), watch_sigint():
         hook_problems = call_run_hook(host, "run_started", submission=submission, ruleset=ruleset)
+        collector = _Collector(engine)
         runs = []
-        for i, rule in enumerate(ruleset.rules):
-            if progress is not None:
-                progress(rule, i, total)
-            runs.append(_start(rule, submission, frames, host))
-            check_interrupted()  # even if the validator swallowed the user's Ctrl-C
-        engine = engine_for(sum(_height(t.frame) for t in submission.tables.values()))
-        _collect_runs(runs, engine)
+        try:
+            for i, rule in enumerate(ruleset.rules):
+                if progress is not None:
+                    progress(rule, i, total)
+                run = _start(rule, submission, frames, host)
+                runs.append(run)
+                check_interrupted()  # even if the validator swallowed the user's Ctrl-C
+                # planned as soon as it is made: the batches collect in the background
+                # while the next rules' validators build their plans
+                collector.add(run)
+            collector.finish()
+        finally:
+            collector.close()
         parts: list[Part] = parts_from_findings(submission.problems) if submission.problems else []
         for run in runs:
             parts += run.finish()
@@ -246,21 +256,75 @@ def _collect_runs(runs: list[_Run], engine: Any = "auto") -> None:
     """Collect every rule's listed findings and counts, a few rules per polars
     ``collect_all`` batch. If a batch fails, each of its rules is collected on
     its own, so that the failure is pinned on its rule and the others count."""
-    batch: list[_Run] = []
-    size = 0
+    collector = _Collector(engine, background=False)
     for run in runs:
+        collector.add(run)
+    collector.finish()
+
+
+class _Collector:
+    """Groups prepared runs into ``collect_all`` batches and collects each batch
+    in one background thread while the caller goes on planning the next rules.
+
+    polars releases the GIL while it collects, so the validators' Python (building
+    narwhals expressions, ~half of a county's run) and the collects of the batches
+    before them overlap instead of adding up. At most one batch is in flight, and
+    every run is finished by the time :meth:`finish` returns, in rule order; what
+    a batch raises (the user's Ctrl-C, noticed there) is raised again here."""
+
+    def __init__(self, engine: Any, *, background: bool = True):
+        self.engine = engine
+        self.background = background
+        self.batch: list[_Run] = []
+        self.size = 0
+        self._thread: threading.Thread | None = None
+        self._raised: BaseException | None = None
+
+    def add(self, run: _Run) -> None:
         # planned here, batch by batch: another backend's results are brought
         # into polars a few rules at a time, not all at once
         run.prepare()
         if not run.pending:
-            continue
-        batch.append(run)
-        size += 2 * len(run.pending)
-        if size >= BATCH_QUERIES:
-            _collect_batch(batch, engine)
-            batch, size = [], 0
-    if batch:
-        _collect_batch(batch, engine)
+            return
+        self.batch.append(run)
+        self.size += 2 * len(run.pending)
+        if self.size >= BATCH_QUERIES:
+            self._submit()
+
+    def finish(self) -> None:
+        if self.batch:
+            self._submit()
+        self._wait()
+
+    def close(self) -> None:
+        """Wait for a batch still in flight (after an error: its result is dropped)."""
+        if self._thread is not None:
+            self._thread.join()
+            self._thread = None
+
+    def _submit(self) -> None:
+        batch, self.batch, self.size = self.batch, [], 0
+        self._wait()
+        if not self.background:
+            _collect_batch(batch, self.engine)
+            return
+        # the batch sees the caller's context (the plugins' tables of the run)
+        context = contextvars.copy_context()
+
+        def work() -> None:
+            try:
+                context.run(_collect_batch, batch, self.engine)
+            except BaseException as exc:  # raised again in the caller
+                self._raised = exc
+
+        self._thread = threading.Thread(target=work, name="supervise-rules-collect", daemon=True)
+        self._thread.start()
+
+    def _wait(self) -> None:
+        self.close()
+        raised, self._raised = self._raised, None
+        if raised is not None:
+            raise raised
 
 
 def _height(frame: Any) -> int:
@@ -510,15 +574,14 @@ def _pending(ctx: RuleContext, result: RuleResult, *, keep_passes: bool = False)
     specs = list(result.evidence) if result.evidence is not None else [
         EvidenceSpec(result.table, list(result.columns), default_rows)]
     evidence = []
-    joins: list[tuple[pl.LazyFrame, list[str]]] = []
+    joins: list[tuple[pl.LazyFrame, list[str], str, str]] = []
     for i, e in enumerate(specs):
         rows = e.rows
         if isinstance(rows, Rows):
             # joined on the keys, not on row positions: a result frame made by a
             # group_by has no stable order between two evaluations
             name = f"_evidence{i}"
-            joins.append((_lazy(rows.frame).group_by([*rows.on]).agg(
-                pl.col(rows.row).cast(pl.Int64).unique().sort().alias(name)), list(rows.on)))
+            joins.append((_lazy(rows.frame), list(rows.on), rows.row, name))
             keep.append(name)
             rows = name
         if e.lead is not None and e.lead in schema:
@@ -535,7 +598,12 @@ def _pending(ctx: RuleContext, result: RuleResult, *, keep_passes: bool = False)
 
     def store_columns(rows: pl.LazyFrame) -> pl.LazyFrame:
         # after the outcome filter: the evidence joins touch only the rows kept
-        for lists, on in joins:
+        for source, on, row, name in joins:
+            # the row lists of the groups kept only: grouping every row of a
+            # national table to list the few hundred that fail costs more than
+            # the rule itself
+            wanted = source.join(rows.select(on), on=on, how="semi", nulls_equal=True)
+            lists = wanted.group_by(on).agg(pl.col(row).cast(pl.Int64).unique().sort().alias(name))
             rows = rows.join(lists, on=on, how="left", nulls_equal=True, maintain_order="left")
         return rows.select(
             pl.col("outcome").cast(text),

@@ -35,6 +35,8 @@ from .models import (
 from .store import FindingStore, Part, RuleMeta, parts_from_findings, with_optional_keys
 
 _FAILING = ("fail", "error")
+#: findings written per slice of the JSON document (a few MB of text at a time)
+WRITE_LINES = 16_384
 
 
 class Report:
@@ -198,7 +200,12 @@ class Report:
         return [Finding.model_validate_json(line) for line in lines]
 
     def count_failures(self, at_least: Severity, *, new_only: bool = False) -> int:
-        """``len(failures(...))``, counted in the frame."""
+        """``len(failures(...))``, counted in the frame (on the store's parts when
+        nothing is rendered yet: the exit status of a run whose report was
+        written rule by rule does not render every finding again)."""
+        if not new_only and not self.store.is_listed():
+            ranks = [s.value for s in Severity if s.rank >= at_least.rank]
+            return self.store.count_failing(ranks)
         return self._failing(at_least, new_only).height
 
     # -- the document ----------------------------------------------------------------
@@ -245,16 +252,20 @@ class Report:
         head = json.dumps(self._header(), ensure_ascii=False, indent=2)
         out.write(head[:-2].encode("utf-8"))
         out.write(b',\n  "findings": [')
-        lines = self.store.json_lines(include_passes)
-        if len(lines):
-            out.write(b"\n")
-            # streamed: the indented lines are never held as a second copy
-            pl.DataFrame({"line": lines.head(len(lines) - 1)}).lazy().select(
-                pl.concat_str([pl.lit("    "), pl.col("line"), pl.lit(",")])
-            ).sink_csv(out, include_header=False, quote_style="never")
-            out.write(f"    {lines[-1]}\n  ]".encode())
-        else:
-            out.write(b"]")
+        # rule by rule, a slice at a time: the findings' text is never held whole
+        # (nor twice); every line but the last ends in a comma
+        held: str | None = None
+        for lines in self.store.json_groups(include_passes):
+            if not len(lines):
+                continue
+            out.write(b"\n" if held is None else f"    {held},\n".encode())
+            last = len(lines) - 1
+            for start in range(0, last, WRITE_LINES):
+                pl.DataFrame({"line": lines.slice(start, min(WRITE_LINES, last - start))}).select(
+                    pl.concat_str([pl.lit("    "), pl.col("line"), pl.lit(",")])
+                ).write_csv(out, include_header=False, quote_style="never")
+            held = lines[-1]
+        out.write(b"]" if held is None else f"    {held}\n  ]".encode())
         for key, value in self._tail().items():
             text = json.dumps(value, ensure_ascii=False, indent=2).replace("\n", "\n  ")
             out.write(f',\n  "{key}": {text}'.encode())

@@ -57,6 +57,10 @@ _EVIDENCE_DTYPE = pl.List(pl.Struct({
     "file": pl.String, "sheet": pl.String, "lines": pl.List(pl.Int64),
     "headers": pl.List(pl.String), "cells": pl.List(pl.String)}))
 _EVIDENCE_WHERE = ("file", "sheet", "lines", "headers", "cells")
+#: an unset one of those in a finding's JSON text (never inside a JSON string,
+#: where a quote is escaped)
+_UNSET_WHERE = ',"(?:' + "|".join(_EVIDENCE_WHERE) + ')":null'
+
 #: subjects of whole-table findings: their rows are not written into the message
 _AGGREGATE_SUBJECTS = ("county", "submission")
 _LINE, _LINES, _ONE, _CELLS = "_loc_line", "_loc_lines", "_loc_one", "_loc_cells"
@@ -176,8 +180,8 @@ class Part:
             evidence.alias("evidence"),
             pl.lit(self.rule.source, dtype=pl.String).alias("source"),
         ).struct.json_encode()
-        for key in _EVIDENCE_WHERE:  # unset, they are left out (as in the models)
-            finding = finding.str.replace_all(f',"{key}":null', "", literal=True)
+        # unset, they are left out (as in the models): one pass for the five keys
+        finding = finding.str.replace_all(_UNSET_WHERE, "")
         plugin = frame["plugin"] if "plugin" in frame.columns else pl.Series(
             [None] * n, dtype=pl.String)
         first_table = self.evidence[0].table if self.evidence else None
@@ -349,7 +353,15 @@ class Part:
         rows = (_rows_list(frame, self.evidence[0].rows) if self.evidence and self.evidence[0].rows
                 else pl.lit(None, dtype=_ROWS_DTYPE))
         column = pl.col("error_column").fill_null("?")
-        shown_rows = place.line_list(rows) if place is not None else rows
+        # the rows and their lines computed once: the wording below uses each
+        # several times, and a list expression repeated is evaluated again
+        frame = frame.with_columns(rows.alias("_err_rows"))
+        rows = pl.col("_err_rows")
+        frame = frame.with_columns(
+            (place.line_list(rows) if place is not None else rows).alias("_err_lines"),
+            (place.sheet_row(rows.list.first()) if place is not None
+             else pl.lit(None, dtype=pl.Int64)).alias("_err_sheet_row"))
+        shown_rows = pl.col("_err_lines")
         first = shown_rows.list.first().cast(pl.String)
         count = rows.list.len().fill_null(0)
         shown = shown_rows.list.head(_SHOWN_ROWS).cast(pl.List(pl.String)).list.join(", ") + \
@@ -371,9 +383,11 @@ class Part:
             letter = column.replace_strict(dict(place.letters), default=None,
                                            return_dtype=pl.String) if place.letters else \
                 pl.lit(None, dtype=pl.String)
-            sheet_row = place.sheet_row(rows.list.first())
-            cell = pl.when(letter.is_not_null() & first.is_not_null()).then(
+            sheet_row = pl.col("_err_sheet_row")
+            frame = frame.with_columns(pl.when(letter.is_not_null() & first.is_not_null()).then(
                 pl.concat_list([pl.concat_str([letter, sheet_row.cast(pl.String)])]))
+                .alias("_err_cell"))
+            cell = pl.col("_err_cell")
             table_only = place.place.table()[0 if lang == "zh" else 1]
             where = pl.when(first.is_not_null()).then(
                 place.where(first, cell, lang, sheet_row=sheet_row)).otherwise(pl.lit(table_only))
@@ -541,9 +555,12 @@ class FindingStore:
             if include_passes:
                 lazy = [(p, p.pass_frame()) for p in self.parts if p.passes is not None]
                 collected = collect_all([f for _, f in lazy], self.engine) if lazy else []
-                passes = [self._marked(p.render(f, self.places))
-                          for (p, _), f in zip(lazy, collected, strict=True) if f.height]
-                self._listed[True] = _sorted([self._failures(), *passes])
+                items = [(p, f) for (p, _), f in zip(lazy, collected, strict=True) if f.height]
+                del lazy, collected  # the raw passes go as soon as they are rendered
+                frames = [self._failures(), *(self._marked(r) for r in _render_all(
+                    items, self.places))]
+                del items
+                self._listed[True] = _sorted(frames)
             else:
                 self._failures()
         return self._listed[include_passes]
@@ -561,8 +578,8 @@ class FindingStore:
         """The listed findings that are not passes, rendered once."""
         if False in self._listed:
             return self._listed[False]
-        self._listed[False] = _sorted([p.render(p.frame, self.places) for p in self.parts
-                                       if p.frame.height])
+        self._listed[False] = _sorted(_render_all(
+            [(p, p.frame) for p in self.parts if p.frame.height], self.places))
         return self._listed[False]
 
     def lookup(self, keys: pl.DataFrame) -> pl.DataFrame:
@@ -595,6 +612,54 @@ class FindingStore:
         store._pass_marks = pass_marks if pass_marks is not None else self._pass_marks
         return store
 
+    def is_listed(self) -> bool:
+        """Whether the listed findings (not passes) are rendered and held."""
+        return False in self._listed
+
+    def count_failing(self, severities: Sequence[str]) -> int:
+        """Listed fails and errors of rules of these severities, not under an
+        active waiver, counted on the parts without rendering them."""
+        n = 0
+        for p in self.parts:
+            if not p.frame.height or p.rule.severity.value not in severities:
+                continue
+            cond = pl.col("outcome").is_in(["fail", "error"])
+            if "waiver_status" in p.frame.columns:
+                cond = cond & (pl.col("waiver_status").fill_null("") != "active")
+            n += p.frame.filter(cond).height
+        return n
+
+    def json_groups(self, include_passes: bool = False) -> Iterator[pl.Series]:
+        """The JSON texts of :meth:`json_lines`, in the same order, a rule at a time.
+
+        When the listed findings are not held yet (a report written once, the
+        usual run), each rule's findings are rendered, sorted, handed over and
+        dropped: writing a national report never holds all of its text at once.
+        Nothing is cached then; a later :meth:`listed` renders again."""
+        if include_passes in self._listed:
+            yield self.json_lines(include_passes)
+            return
+        failures: dict[str, pl.DataFrame] = {}
+        if False in self._listed:  # annotated (waivers, a baseline): listed already
+            failures = dict(_rule_slices(self._listed[False]))
+        by_rule: dict[str, list[Part]] = {}
+        for part in self.parts:
+            by_rule.setdefault(part.rule.rule_id, []).append(part)
+        for rule in sorted(set(by_rule) | set(failures)):
+            parts = by_rule.get(rule, [])
+            frames = [failures.pop(rule)] if rule in failures else _render_all(
+                [(p, p.frame) for p in parts if p.frame.height], self.places)
+            if include_passes:
+                with_passes = [p for p in parts if p.passes is not None]
+                collected = collect_all([p.pass_frame() for p in with_passes], self.engine) \
+                    if with_passes else []
+                items = [(p, f) for p, f in zip(with_passes, collected, strict=True) if f.height]
+                del collected
+                frames += [self._marked(r) for r in _render_all(items, self.places)]
+                del items
+            if frames:
+                yield with_optional_keys(_sorted(frames))["json"]
+
     def json_lines(self, include_passes: bool = False) -> pl.Series:
         """Each listed finding's JSON text, in order (optional keys appended)."""
         return with_optional_keys(self.listed(include_passes))["json"]
@@ -617,10 +682,29 @@ class FindingStore:
             return listed.select(FRAME_COLUMNS)
         parts = [p for p in self.parts if p.rule.rule_id in wanted and p.passes is not None]
         collected = collect_all([p.pass_frame() for p in parts], self.engine) if parts else []
-        passes = [p.render(f, self.places) for p, f in zip(parts, collected, strict=True)
-                  if f.height]
+        passes = _render_all([(p, f) for p, f in zip(parts, collected, strict=True)
+                              if f.height], self.places)
         return self._marked(_sorted([listed, *passes]) if passes else listed).select(
             FRAME_COLUMNS)
+
+
+#: threads that render parts side by side
+RENDER_THREADS = 2
+
+
+def _render_all(items: Sequence[tuple[Part, pl.DataFrame]],
+                places: Mapping[str, TablePlace]) -> list[pl.DataFrame]:
+    """``part.render(frame)`` of every item, in order. A part's rendering is a
+    few dozen small polars queries, and polars releases the GIL while each
+    runs: two threads keep both cores busy instead of waiting on one query
+    at a time. The result does not depend on the threads (same order, same
+    frames)."""
+    if len(items) < 2 or RENDER_THREADS < 2:
+        return [p.render(f, places) for p, f in items]
+    from concurrent.futures import ThreadPoolExecutor
+
+    with ThreadPoolExecutor(RENDER_THREADS, thread_name_prefix="supervise-rules-render") as pool:
+        return list(pool.map(lambda item: item[0].render(item[1], places), items))
 
 
 #: prefix of the count columns a part's query carries (see :func:`stat_columns`)
@@ -677,14 +761,47 @@ def clean_expr(expr: pl.Expr, dtype: Any) -> pl.Expr:
 
 
 def _sorted(frames: list[pl.DataFrame]) -> pl.DataFrame:
+    """``frames`` as one frame sorted by :data:`SORT_KEYS`; the list is emptied.
+
+    Sorted rule by rule (``rule_id`` leads the keys) and put together without a
+    copy: a national run's listed findings are held once, plus one rule's, instead
+    of three times over (the inputs, their concatenation and the sorted copy)."""
     if not frames:
         return empty_listed()
     columns = [*FRAME_COLUMNS, *_JSON_PARTS]
-    # Findings equal in the sort keys are told apart by a hash of their JSON: a
-    # total, deterministic order without sorting on the long texts themselves.
-    return (pl.concat([f.select(columns) for f in frames], how="vertical_relaxed")
-            .with_columns(_tie=pl.col("json").hash(seed=0))
-            .sort([*SORT_KEYS, "_tie"]).drop("_tie"))
+    by_rule: dict[str, list[pl.DataFrame]] = {}
+    while frames:
+        for rule, piece in _rule_slices(frames.pop(0).select(columns)):
+            by_rule.setdefault(rule, []).append(piece)
+    out = []
+    for rule in sorted(by_rule):
+        pieces = by_rule.pop(rule)
+        group = pieces[0] if len(pieces) == 1 else pl.concat(pieces, how="vertical_relaxed")
+        del pieces
+        # Findings equal in the sort keys are told apart by a hash of their JSON: a
+        # total, deterministic order without sorting on the long texts themselves.
+        out.append(group.with_columns(_tie=pl.col("json").hash(seed=0))
+                   .sort([*SORT_KEYS, "_tie"]).drop("_tie"))
+        del group
+    return pl.concat(out, how="vertical_relaxed", rechunk=False) if len(out) > 1 else out[0]
+
+
+def _rule_slices(frame: pl.DataFrame) -> list[tuple[str, pl.DataFrame]]:
+    """``frame``'s rows of each rule: the frame itself for one rule, slices (no
+    copy) of a frame sorted by rule, else filtered copies."""
+    ids = frame.get_column("rule_id")
+    if not frame.height:
+        return []
+    if ids.n_unique() == 1:
+        return [(ids[0], frame)]
+    if ids.is_sorted():
+        runs = ids.rle()
+        out, start = [], 0
+        for length, rule in runs.struct.unnest().iter_rows():
+            out.append((rule, frame.slice(start, length)))
+            start += length
+        return out
+    return [(rule, frame.filter(pl.col("rule_id") == rule)) for rule in ids.unique().sort()]
 
 
 def empty_listed() -> pl.DataFrame:

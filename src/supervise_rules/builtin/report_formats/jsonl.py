@@ -29,5 +29,7 @@ class JsonlReporter(Reporter):
         return out.getvalue()
 
     def write(self, report: Report, options: RenderOptions, out: BinaryIO) -> None:
-        lines = report.store.json_lines(options.show_passes)
-        pl.DataFrame({"line": lines}).write_csv(out, include_header=False, quote_style="never")
+        # a rule at a time (see FindingStore.json_groups): never the whole text at once
+        for lines in report.store.json_groups(options.show_passes):
+            pl.DataFrame({"line": lines}).write_csv(out, include_header=False,
+                                                    quote_style="never")
