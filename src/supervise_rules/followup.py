@@ -243,9 +243,9 @@ def cmd_report(argv: list[str]) -> int:
         check_output_path(args.output)  # before the run, not after it
     report = report_for(args)
 
-    from .selfcheck import build_selfcheck, render_html, render_xlsx
+    from .selfcheck import build_selfcheck, render_html, render_xlsx, ruleset_for
 
-    sc = build_selfcheck(report)
+    sc = build_selfcheck(report, ruleset_for(report, args.ruleset))
     data = render_html(sc) if fmt == "html" else render_xlsx(sc)
     _emit(data, args.output, f"format {fmt!r}")
     return ExitCode.OK
