@@ -11,11 +11,10 @@ import sys
 from pathlib import Path
 
 import pytest
-from conftest import EXAMPLES
 
 from supervise_rules.cli import main
 
-HELAN = str(EXAMPLES / "helan-2024")
+HELAN = str(Path(__file__).resolve().parents[1] / "examples" / "helan-2024")
 POPPLER = all(shutil.which(t) for t in ("pdftotext", "pdfinfo", "pdffonts", "pdftoppm"))
 needs_poppler = pytest.mark.skipif(not POPPLER, reason="poppler-utils (pdftotext, pdftoppm) not "
                                    "installed: apt-get install poppler-utils")

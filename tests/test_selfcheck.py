@@ -7,6 +7,7 @@ import io
 import json
 import re
 from html.parser import HTMLParser
+from pathlib import Path
 
 import openpyxl
 import pytest
@@ -265,10 +266,9 @@ def _text(html: str) -> str:
 
 @pytest.fixture(scope="module")
 def helan_html(tmp_path_factory):
-    from conftest import EXAMPLES
-
+    helan = Path(__file__).resolve().parents[1] / "examples" / "helan-2024"
     out = tmp_path_factory.mktemp("sc") / "selfcheck.html"
-    assert main(["report", "selfcheck", str(EXAMPLES / "helan-2024"), "-o", str(out)]) == 0
+    assert main(["report", "selfcheck", str(helan), "-o", str(out)]) == 0
     return out.read_text(encoding="utf-8")
 
 

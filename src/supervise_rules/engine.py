@@ -119,13 +119,17 @@ def check(
         parts: list[Part] = parts_from_findings(submission.problems) if submission.problems else []
         for run in runs:
             parts += run.finish()
-    return Report.from_store(
+    report = Report.from_store(
         tool=ToolInfo(version=_version()),
         ruleset=RulesetInfo(id=ruleset.id, version=ruleset.version, title=ruleset.title.zh),
         submission=submission_info(submission),
         rules_run=total,
         store=FindingStore(parts, engine, places_of(submission)),
     )
+    from .context import report_context
+
+    report.context = report_context(submission, ruleset)
+    return report
 
 
 # --- one rule ----------------------------------------------------------------------------
