@@ -436,6 +436,8 @@ def build_selfcheck(report: Report, ruleset: Any = None) -> SelfCheck:
     checked against) places the rules and gives the standards; without it the
     catalogue's placement is used and only the findings' own thresholds are shown."""
     layout = layout_from_ruleset(ruleset) if ruleset is not None else CATALOGUE
+    if not layout.all_rules:  # a ruleset that tags no rule self-check: the catalogue's ids
+        layout = CATALOGUE
     all_rules = layout.all_rules
     resource_ids = {i.rule_id for i in layout.resource} | ({layout.bal08} if layout.bal08 else set())
     cv_ids = {c.rule_id for c, _ in layout.cv}
@@ -925,8 +927,8 @@ def conclusion(sc: SelfCheck) -> list[str]:
         if f is None:
             continue
         verdict = STATUS_ZH[_status(f) or "fail"]
-        qr.append(f"{ind.name} {_with_unit(f.observed, ind, f.unit)}（标准 {_required(f, ind, 'county')}），"
-                  f"{verdict}")
+        standard = "" if f.outcome is Outcome.error else f"（标准 {_required(f, ind, 'county')}）"
+        qr.append(f"{ind.name} {_with_unit(f.observed, ind, f.unit)}{standard}，{verdict}")
         if f.outcome is Outcome.fail:  # an error is counted with those not computed
             problems.append(f"{ind.name}未达标")
     if qr:

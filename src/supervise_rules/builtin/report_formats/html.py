@@ -195,7 +195,8 @@ figcaption { font-size: 12px; color: var(--muted); max-width: 560px; }
 svg.bar { vertical-align: middle; }
 td, th { overflow-wrap: anywhere; }
 @page { size: A4; margin: 14mm 12mm; }
-@media print { nav, .filter, #all { display: none; } body { max-width: none; padding: 0; font-size: 11px; }
+@media print { nav, .filter, .screen-only { display: none; }
+  body { max-width: none; padding: 0; font-size: 11px; }
   .rollups { grid-template-columns: 1fr; }
   details { display: block; } details > * { display: block; }
   table { font-size: 10px; } th, td { padding: 2px 4px; } .wrap { overflow: visible; } }
@@ -591,8 +592,10 @@ def _all(listed: list[Finding], lang: str, show_passes: bool) -> str:
         lang, "只看不通过和错误 / failures and errors only")
     table = _findings_table(listed, lang, ALL_COLUMNS, "all-findings")
     title = label("all_findings" if show_passes else "listed_findings", lang)
+    # printed only when the passes were asked for: otherwise it repeats the failures
+    css = "" if show_passes else ' class="screen-only"'
     return "\n".join([
-        '<section id="all">',
+        f'<section id="all"{css}>',
         f"<h2>{e(title)} "
         f'<span class="muted">(<span id="all-shown">{n}</span> / {n})</span></h2>',
         f'<details id="all-details"><summary>{e(lbl("show_all", lang))}</summary>',
