@@ -120,10 +120,13 @@ def test_a_page_renders_to_a_legible_png(selfcheck_pdf, tmp_path):
     assert sum(histogram[200:]) / (width * height) > 0.7
 
 
-def test_the_same_input_gives_the_same_bytes(selfcheck_pdf, tmp_path):
+def test_the_same_input_gives_the_same_bytes(selfcheck_pdf, report_pdf, tmp_path):
     again = tmp_path / "again.pdf"
     assert main(["report", "selfcheck", HELAN, "--format", "pdf", "-o", str(again)]) == 0
     assert again.read_bytes() == selfcheck_pdf.read_bytes()
+    report_again = tmp_path / "report-again.pdf"
+    assert main([HELAN, "--format", "pdf", "-o", str(report_again)]) == 1
+    assert report_again.read_bytes() == report_pdf.read_bytes()
 
 
 @needs_poppler

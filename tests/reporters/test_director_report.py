@@ -241,3 +241,26 @@ def test_fits_1280_px_with_the_overview_above_the_fold(chromium, page, tmp_path)
                                                    g.point(lambda v: 255 if v > 110 else 0)),
                                b.point(lambda v: 255 if v < 80 else 0))
     assert mask.histogram()[255] > 500
+
+
+def test_a_large_level_is_thinned_but_every_miss_is_drawn(monkeypatch):
+    """A province has thousands of school sections: at most MAX_DOTS dots per
+    level, every miss among them, and the caption says how many are drawn."""
+    from supervise_rules.builtin.report_formats import _charts
+    from supervise_rules.builtin.report_formats.html import HtmlReporter
+    from supervise_rules.engine import check
+    from supervise_rules.reporters import RenderOptions
+
+    report = check(HELAN, "helan-2024")
+    full = figures(HtmlReporter().render(report, RenderOptions()))["cv-BAL-15"]
+    monkeypatch.setattr(_charts, "MAX_DOTS", 8)
+    html = HtmlReporter().render(report, RenderOptions())
+    thin = figures(html)["cv-BAL-15"]
+    dots = [t for tag, _, t in thin if tag == "circle"]
+    assert len(dots) < len([1 for tag, _, _ in full if tag == "circle"])
+    assert any(t.startswith("贺兰县第一小学:") for t in dots)  # the miss is kept
+    # the mean is still over every school: the same line as unthinned
+    assert [t for tag, a, t in thin if a.get("class") == "mean"] == \
+        [t for tag, a, t in full if a.get("class") == "mean"]
+    caption = re.search(r'id="cv-BAL-15".*?<figcaption>(.*?)</figcaption>', html, re.S).group(1)
+    assert "小学共 23 所，图中画出" in caption

@@ -33,6 +33,9 @@ LEVEL_ZH = {"primary": ("小学", "primary"), "junior": ("初中", "junior")}
 NEAR = 0.05
 #: at most this many near misses are drawn (the closest first)
 NEAR_SHOWN = 30
+#: dots drawn per level at most (a province has thousands of schools): the misses
+#: all, the others evenly spaced by value; the mean is over every school
+MAX_DOTS = 400
 #: exactly at the standard
 AT = "#9a6700"
 OP_SIGN = {">=": "≥", "<=": "≤", ">": ">", "<": "<", "==": "=", "!=": "≠"}
@@ -109,6 +112,8 @@ class Strip:
     cv: float | None
     cv_limit: float | None
     cv_outcome: str | None
+    #: school sections of the level (``points`` may hold fewer: :data:`MAX_DOTS`)
+    total: int = 0
 
 
 def cv_strips(report: Report) -> list[tuple[str, str, str, list[Strip], bool]]:
@@ -161,9 +166,15 @@ def cv_strips(report: Report) -> list[tuple[str, str, str, list[Strip], bool]]:
                 cv = cv_row["observed"][0]
                 cv_limit = cv_row["required"][0]
                 cv_outcome = cv_row["outcome"][0]
+            total_n = pts.height
+            if total_n > MAX_DOTS:
+                step = -(-total_n // MAX_DOTS)
+                pts = (pts.with_row_index("_i")
+                       .filter((pl.col("outcome") == "fail") | (pl.col("_i") % step == 0))
+                       .drop("_i"))
             strips.append(Strip(level, pts.select("subject_id", "subject_name",
                                                   pl.col("observed").alias("x"), "w", "outcome"),
-                                mean, limit, op, cv, cv_limit, cv_outcome))
+                                mean, limit, op, cv, cv_limit, cv_outcome, total_n))
         if strips:
             out.append((cv_rule, titles[base].get("zh"), base, strips, sized))
     return out
@@ -230,13 +241,14 @@ def strip_svg(strips: list[Strip], sized: bool, unit: str | None, lang: str,
 # --- near misses -----------------------------------------------------------------------------
 
 
-def near_misses(report: Report) -> pl.DataFrame:
+def near_misses(report: Report, frame: pl.DataFrame | None = None) -> pl.DataFrame:
     """Numeric findings within :data:`NEAR` of their threshold, passing or failing:
     ``margin`` is the distance to the threshold as a share of it, negative when
     the standard is missed; the closest first. Whole-number thresholds under 20
     (counts: 1 责任督学, 6 of 7 indicators) have no value within 5 % but the
     threshold itself, so their exact hits are left out."""
-    frame = report.frame(include_passes=True)
+    if frame is None:
+        frame = report.frame(include_passes=True)
     req = pl.col("required_value").cast(pl.Float64, strict=False)
     sign = (pl.when(pl.col("required_op").is_in([">=", ">"])).then(1.0)
             .when(pl.col("required_op").is_in(["<=", "<"])).then(-1.0).otherwise(None))
@@ -341,5 +353,5 @@ def trend_svg(rows: list[tuple[str, int, int, int]], lang: str, width: int = 560
     return "".join(out)
 
 
-__all__ = ["NEAR", "OP_SIGN", "bar", "cv_strips", "margin_svg", "near_misses", "strip_svg", "trend",
-           "trend_svg"]
+__all__ = ["MAX_DOTS", "NEAR", "OP_SIGN", "bar", "cv_strips", "margin_svg", "near_misses", "strip_svg",
+           "trend", "trend_svg"]

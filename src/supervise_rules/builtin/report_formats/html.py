@@ -19,6 +19,7 @@ them from the page.
 from __future__ import annotations
 
 from html import escape
+from typing import Any
 
 from ...models import Finding, Report
 from ...reporters import RenderOptions, Reporter
@@ -85,7 +86,7 @@ LOCAL_LABELS = {
     "failed": ("不通过", "Failed"),
     "errors": ("错误", "Errors"),
     "township": ("乡镇", "Township"),
-    "schools": ("学校数", "Schools"),
+    "schools": ("学校（园）数", "Schools"),
     "schools_failing": ("有问题的学校", "Schools with failures"),
     "cv_charts": ("校际差异：各校数值分布", "Between-school variation: each school's value"),
     "near_misses": ("临界值：距标准 5% 以内", "Near misses: within 5 % of the standard"),
@@ -118,6 +119,8 @@ LOCAL_LABELS = {
     "show_all": ("展开全部结果列表", "Show the full list of results"),
     "waiver_expired_badge": ("豁免已过期", "waiver expired"),
     "coefficient": ("差异系数", "coefficient"),
+    "thinned": ("{level}共 {total} 所，图中画出 {shown} 所（未达标的全部画出，其余按数值等距选取）",
+                "{level}: {shown} of {total} drawn (every miss, the others evenly spaced by value)"),
 }
 
 
@@ -270,6 +273,8 @@ class HtmlReporter(Reporter):
     def render(self, report: Report, options: RenderOptions) -> str:
         lang = options.lang
         listed = list(report.iter_findings(options.show_passes))
+        # every finding, passes too, as one frame: the roll-ups and the near misses count it
+        every = report.frame(include_passes=True)
         r = report.ruleset
         title = f"{r.title} — {label('report', lang)}"
         parts = [
@@ -292,9 +297,9 @@ class HtmlReporter(Reporter):
             _summary(report, lang, options.show_passes),
             '<section id="overview">',
             _rules(report, listed, lang),
-            _rollups(report, lang),
+            _rollups(report, lang, every),
             "</section>",
-            _charts(report, lang),
+            _charts(report, lang, every),
             _by_work_point(listed, lang),
             _by_school(listed, lang),
             _fixed(report, lang),
@@ -630,7 +635,7 @@ def _rollup_table(table_id: str, first: str, rows: list[tuple[str, list[str], di
     return _sortable(head, body, table_id)
 
 
-def _rollups(report: Report, lang: str) -> str:
+def _rollups(report: Report, lang: str, every: Any) -> str:
     """Per work point (from the rules entries: passes counted) and per township
     (the findings joined with the subjects' townships, as polars frames)."""
     import polars as pl
@@ -656,7 +661,7 @@ def _rollups(report: Report, lang: str) -> str:
         out.append(f'<p class="muted">{e(lbl("no_context", lang))}</p>')
     else:
         places = ctx.townships()
-        frame = report.frame(include_passes=True).select("subject_id", "subject_type", "outcome")
+        frame = every.select("subject_id", "subject_type", "outcome")
         root = pl.col("subject_id").str.split("/").list.first()
         joined = (frame.join(places, on="subject_id", how="left")
                   .join(places.rename({"subject_id": "_root", "township": "_t"}),
@@ -681,7 +686,7 @@ def _rollups(report: Report, lang: str) -> str:
     return "\n".join(out)
 
 
-def _charts(report: Report, lang: str) -> str:
+def _charts(report: Report, lang: str, every: Any) -> str:
     from ...documents import format_value
 
     out = ['<section id="charts">', f"<h2>{e(lbl('charts', lang))}</h2>"]
@@ -702,13 +707,18 @@ def _charts(report: Report, lang: str) -> str:
                 limit = f" ≤ {format_value(s.cv_limit, None)}" if s.cv_limit is not None else ""
                 notes.append(f"{pick(level, lang)} {s.cv:.4f}{limit} {mark}")
             caption = f"{base} {title} · {cv_rule} {lbl('coefficient', lang)}: " + "；".join(notes)
+            for s in level_strips:
+                if s.points.height < s.total:
+                    name = pick(LEVEL_NAMES.get(s.level, (s.level, s.level)), lang)
+                    caption += "。" + lbl("thinned", lang).format(level=name, total=f"{s.total:,}",
+                                                                  shown=f"{s.points.height:,}")
             if not sized:
                 caption += " " + lbl("cv_unsized", lang)
             out.append(f'<figure class="chart-box" id="cv-{e(cv_rule)}" data-rule="{e(cv_rule)}">'
                        f"{strip_svg(level_strips, sized, None, lang)}"
                        f"<figcaption>{e(caption)}</figcaption></figure>")
         out.append("</div>")
-    near = near_misses(report)
+    near = near_misses(report, every)
     out.append(f'<h3 id="near-misses">{e(lbl("near_misses", lang))}</h3>')
     if near.is_empty():
         out.append(f'<p class="muted">{e(lbl("no_near", lang))}</p>')
