@@ -139,9 +139,12 @@ def check(
             parts += run.finish()
 
         used = plugins_used(host, ruleset, submission.tables)
+        from .context import report_context
+
+        context = report_context(submission, ruleset)
 
         def report(extra: list[Finding]) -> Report:
-            return Report.from_store(
+            made = Report.from_store(
                 tool=ToolInfo(version=_version(), plugins=used or None),
                 ruleset=RulesetInfo(id=ruleset.id, version=ruleset.version,
                                     title=ruleset.title.zh),
@@ -150,6 +153,8 @@ def check(
                 store=FindingStore(parts + (parts_from_findings(extra) if extra else []),
                                    engine, places_of(submission)),
             )
+            made.context = context
+            return made
 
         finished = report(hook_problems)
         late = call_run_hook(host, "run_finished", submission=submission, ruleset=ruleset,

@@ -23,6 +23,7 @@ BUILTIN_FORMATS: dict[str, str] = {
     "markdown": "markdown:MarkdownReporter",
     "html": "html:HtmlReporter",
     "xlsx": "xlsx:XlsxReporter",
+    "pdf": "pdf:PdfReporter",
 }
 
 _CLASSES = {target.partition(":")[2]: target.partition(":")[0] for target in BUILTIN_FORMATS.values()}
@@ -52,6 +53,7 @@ __all__ = [
     "JsonlReporter",
     "JunitReporter",
     "MarkdownReporter",
+    "PdfReporter",
     "SarifReporter",
     "TableReporter",
     "XlsxReporter",
