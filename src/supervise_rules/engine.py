@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import functools
 import traceback
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, get_args
@@ -39,6 +39,7 @@ from .models import (
 from .report import Report
 from .rules import named_tables
 from .rulesets import ResolvedRule, Ruleset, load_ruleset
+from .selection import chosen_rules, is_selected, read_codes, rule_key, select_rules
 from .store import (
     STAT,
     EvidenceColumn,
@@ -74,6 +75,9 @@ def check(
     progress: ProgressCallback | None = None,
     follow_symlinks: bool = False,
     limits: Limits | None = None,
+    select: str | Sequence[str] | None = None,
+    ignore: str | Sequence[str] | None = None,
+    config: bool | str | Path | None = None,
 ) -> Report:
     """Check a submission against a ruleset and return the report.
 
@@ -89,6 +93,17 @@ def check(
         outside the folder (see :func:`~supervise_rules.readers.load_submission`).
     :param limits: bounds on the files read, the ruleset's included
         (:class:`~supervise_rules.limits.Limits`; default: the limits in force).
+    :param select: check only the rules these selectors match: rule ids, id
+        prefixes (``"BAL"``, ``"INS-0"``), work points (``"wp:7"``),
+        severities, ``"ALL"``; a list or one comma-separated string.
+    :param ignore: leave out the rules these selectors match.
+    :param config: also read ``select``/``ignore`` from a project config
+        (``supervise-rules.toml`` or ``[tool.supervise-rules]`` in
+        ``pyproject.toml``): ``True`` for the nearest one from the current
+        folder, or the folder to start from. The arguments win over the
+        submission's manifest, which wins over the config (see
+        :mod:`supervise_rules.selection`).
+    :raises SuperviseRulesError: a selector that matches no rule.
     """
     if host is None:
         from .plugins import get_plugin_host
@@ -103,20 +118,23 @@ def check(
         submission = load_submission(submission, host=host, follow_symlinks=follow_symlinks,
                                      limits=limits)
 
+    selection = chosen_rules(submission, select, ignore, config)
+    rules = select_rules(ruleset.rules, selection, read_codes())
+    problems = [f for f in submission.problems if is_selected(rule_key(f), selection)]
     frames = FrameProvider(submission, backend)
-    total = len(ruleset.rules)
+    total = len(rules)
     # validators see the plugins' tables (register_tables); a KeyboardInterrupt
     # raised by a validator is its error, the user's Ctrl-C ends the run
     with plugin_tables(getattr(host, "tables", {})), watch_sigint():
         runs = []
-        for i, rule in enumerate(ruleset.rules):
+        for i, rule in enumerate(rules):
             if progress is not None:
                 progress(rule, i, total)
             runs.append(_start(rule, submission, frames, host))
             check_interrupted()  # even if the validator swallowed the user's Ctrl-C
         engine = engine_for(sum(_height(t.frame) for t in submission.tables.values()))
         _collect_runs(runs, engine)
-        parts: list[Part] = parts_from_findings(submission.problems) if submission.problems else []
+        parts: list[Part] = parts_from_findings(problems) if problems else []
         for run in runs:
             parts += run.finish()
     return Report.from_store(

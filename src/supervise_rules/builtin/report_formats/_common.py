@@ -611,3 +611,101 @@ def submission_line(report: Report, lang: str) -> str:
     if sub.source:
         parts.append(sub.source)
     return " · ".join(parts)
+
+
+# ---------------------------------------------------------------- views that scale
+
+
+@dataclass(frozen=True)
+class Shown:
+    """The findings a human view lists, at most ``cap`` per rule, and how many
+    of each rule's were left out."""
+
+    findings: list[Finding]
+    hidden: dict[str, int]
+
+
+def shown_findings(report: Report, show_passes: bool, cap: int = 0) -> Shown:
+    """The failures and errors (every listed finding with ``show_passes``) in
+    report order, the first ``cap`` of each rule (``0``: all). Counted and cut
+    in the store's frame: only the findings shown become objects, so the first
+    screen of a national report comes as fast as a county's."""
+    from ...store import with_optional_keys
+
+    store = getattr(report, "store", None)
+    if store is None:  # a report put together without a store
+        listed = [f for f in report.iter_findings(show_passes)
+                  if show_passes or f.outcome in (Outcome.fail, Outcome.error)]
+        return _cap_objects(listed, cap)
+    frame = store.listed(show_passes)
+    if not show_passes:
+        frame = frame.filter(pl.col("outcome").is_in(["fail", "error"]))
+    hidden: dict[str, int] = {}
+    if cap > 0 and frame.height:
+        ranked = frame.with_columns(_rank=pl.int_range(pl.len()).over("rule_id"))
+        over = ranked.filter(pl.col("_rank") >= cap)
+        hidden = dict(over.group_by("rule_id").len("n").iter_rows())
+        frame = ranked.filter(pl.col("_rank") < cap).drop("_rank")
+    lines = with_optional_keys(frame)["json"] if frame.height else []
+    return Shown([Finding.model_validate_json(line) for line in lines], hidden)
+
+
+def _cap_objects(listed: list[Finding], cap: int) -> Shown:
+    if cap <= 0:
+        return Shown(listed, {})
+    seen: dict[str, int] = {}
+    kept = []
+    for f in listed:
+        seen[f.rule_id] = seen.get(f.rule_id, 0) + 1
+        if seen[f.rule_id] <= cap:
+            kept.append(f)
+    return Shown(kept, {r: n - cap for r, n in seen.items() if n > cap})
+
+
+def more_text(n: int, lang: str) -> str:
+    """The line that ends a rule's capped list."""
+    return pick((f"… 另有 {n:,} 项未列出（全部结果见 --format json，或加 --max-per-rule 0）",
+                 f"… and {n:,} more (see --format json, or --max-per-rule 0)"), lang)
+
+
+def failed_rules(report: Report) -> list[RuleEntry]:
+    """The rules with a failure or an error, in rule id order: the per-rule summary."""
+    return [r for r in rules_of(report)
+            if r.by_outcome.get("fail", 0) + r.by_outcome.get("error", 0)]
+
+
+def checked(entry: RuleEntry) -> int:
+    """Findings a rule judged (everything but ``not_applicable``)."""
+    return sum(n for k, n in entry.by_outcome.items() if k != "not_applicable")
+
+
+def failed(entry: RuleEntry) -> int:
+    return entry.by_outcome.get("fail", 0) + entry.by_outcome.get("error", 0)
+
+
+def totals_line(report: Report, lang: str) -> str:
+    """The last line of a human view, like pytest's: what ran and how it came out."""
+    c = counts(report)
+    s = c.by_status
+    sev = [(k, n) for k, n in c.by_severity.items() if n]
+    if lang == "en":
+        parts = [f"{s['fail']:,} failed", f"{s['pass']:,} passed"]
+        if s["error"]:
+            parts.append(f"{s['error']:,} errors")
+        if s["waived"]:
+            parts.append(f"{s['waived']:,} waived")
+        if s["not_applicable"]:
+            parts.append(f"{s['not_applicable']:,} not applicable")
+        tail = f" ({', '.join(f'{k} {n:,}' for k, n in sev)})" if sev else ""
+        return f"{c.rules_run:,} rules: {', '.join(parts)}{tail}"
+    parts = [f"不通过 {s['fail']:,} 项", f"通过 {s['pass']:,} 项"]
+    if s["error"]:
+        parts.append(f"错误 {s['error']:,} 项")
+    if s["waived"]:
+        parts.append(f"已豁免 {s['waived']:,} 项")
+    if s["not_applicable"]:
+        parts.append(f"不适用 {s['not_applicable']:,} 项")
+    by_sev = "，".join(f"{label(k, 'zh')} {n:,}" for k, n in sev)
+    tail = f"（{by_sev}）" if sev else ""
+    zh = f"共 {c.rules_run:,} 条规则：{'，'.join(parts)}{tail}"
+    return zh if lang == "zh" else f"{zh}\n{totals_line(report, 'en')}"

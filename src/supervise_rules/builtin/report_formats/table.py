@@ -14,7 +14,7 @@ from rich.console import Console
 from rich.table import Table
 from rich.text import Text
 
-from ...models import Finding, Outcome, Report
+from ...models import Finding, Report
 from ...reporters import RenderOptions, Reporter
 from ...safetext import rich_text as _t
 from ._common import (
@@ -22,25 +22,32 @@ from ._common import (
     OVERVIEW_OUTCOMES,
     UNCONFIRMED_LEGEND,
     certainty_text,
+    checked,
     colon,
     counts,
+    failed,
+    failed_rules,
     group_by_rule,
     label,
     mark,
+    more_text,
     observed_range_text,
     passes_note,
     pick,
     required_text,
     rule_units,
     rules_of,
+    shown_findings,
     status,
     status_text,
     subject_text,
+    totals_line,
     unconfirmed,
     waiver_text,
     with_unit,
     work_point_title,
 )
+from ._wrap import wrappable
 
 STATUS_STYLE = {
     "pass": "green",
@@ -69,18 +76,22 @@ class TableReporter(Reporter):
 
     def print(self, report: Report, console: Console, options: RenderOptions) -> None:
         lang = options.lang
-        listed = list(report.iter_findings(options.show_passes))
+        if options.view == "quiet":
+            console.print(_t(totals_line(report, lang), "bold"))
+            return
+        if options.view == "statistics":
+            _print_summary(report, console, lang)
+            return
+        shown = shown_findings(report, options.show_passes, options.max_per_rule)
         _print_head(report, console, lang)
-        _print_rules(report, listed, console, lang)
+        _print_rules(report, shown.findings, console, lang)
 
-        shown = [f for f in listed
-                 if options.show_passes or f.outcome in (Outcome.fail, Outcome.error)]
         console.print()
-        if not shown:
+        if not shown.findings:
             console.print(_t(label("no_failures", lang), "green"))
-        for rule_id, findings in group_by_rule(shown):
-            _print_rule(rule_id, findings, console, lang)
-        if any(unconfirmed(f) for f in shown):
+        for rule_id, findings in group_by_rule(shown.findings):
+            _print_rule(rule_id, findings, console, lang, shown.hidden.get(rule_id, 0))
+        if any(unconfirmed(f) for f in shown.findings):
             console.print()
             console.print(_t(pick(UNCONFIRMED_LEGEND, lang), "yellow"))
         passes = report.summary.by_outcome.get("pass", 0)
@@ -89,6 +100,29 @@ class TableReporter(Reporter):
             console.print(_t(passes_note(passes, lang), "dim"))
         _print_fixed(report, console, lang)
         _print_unused_waivers(report, console, lang)
+        console.print()
+        _print_summary(report, console, lang)
+
+
+def _print_summary(report: Report, console: Console, lang: str) -> None:
+    """The end of the view, what a clerk reads first: each failing rule with its
+    failed/checked count (like pytest's short summary), then the totals line."""
+    rules = failed_rules(report)
+    if rules:
+        console.print(_t(pick(("不通过的规则（不通过/已检查）", "Failing rules (failed/checked)"),
+                              lang), "bold"))
+        table = Table(show_header=False, box=None, pad_edge=False, expand=False)
+        table.add_column(no_wrap=True)
+        table.add_column(no_wrap=True)
+        table.add_column(justify="right", no_wrap=True)
+        table.add_column()
+        for r in rules:
+            title = r.title.zh if lang == "both" else r.title.get(lang)
+            table.add_row(_t(r.rule_id, "bold"), _t(label(r.severity.value, lang)),
+                          _t(f"{failed(r):,}/{checked(r):,}", "red"), wrappable(_t(title)))
+        console.print(table)
+    style = "bold red" if any(failed(r) for r in rules) else "bold green"
+    console.print(_t(totals_line(report, lang), style))
 
 
 def _print_head(report: Report, console: Console, lang: str) -> None:
@@ -161,7 +195,8 @@ def _print_rules(report: Report, listed: list[Finding], console: Console, lang: 
     console.print(_t(pick(CERTAINTY_LEGEND, lang), "dim"))
 
 
-def _print_rule(rule_id: str, findings: list[Finding], console: Console, lang: str) -> None:
+def _print_rule(rule_id: str, findings: list[Finding], console: Console, lang: str,
+                hidden: int = 0) -> None:
     first = findings[0]
     console.print()
     where = f" · {work_point_title(first.work_point, lang)}" if first.work_point else ""
@@ -176,7 +211,7 @@ def _print_rule(rule_id: str, findings: list[Finding], console: Console, lang: s
     table.add_column(_t(label("subject", lang)))
     table.add_column(_t(label("observed", lang)), justify="right")
     table.add_column(_t(label("required", lang)), justify="right")
-    table.add_column(_t(label("message", lang)), overflow="fold")
+    table.add_column(_t(label("message", lang)))
     for f in findings:
         outcome = _t(status_text(f, lang) + mark(f), STATUS_STYLE[status(f)])
         if f.baseline:
@@ -184,9 +219,12 @@ def _print_rule(rule_id: str, findings: list[Finding], console: Console, lang: s
         message = _t(f.message.get(lang))
         if f.waiver is not None:
             message.append_text(_t(f"\n{waiver_text(f, lang)}", "yellow"))
-        table.add_row(outcome, _t(subject_text(f)), _t(with_unit(f.observed, f.unit, lang)),
-                      _t(required_text(f, lang)), message)
+        table.add_row(outcome, wrappable(_t(subject_text(f))),
+                      _t(with_unit(f.observed, f.unit, lang)), _t(required_text(f, lang)),
+                      wrappable(message))
     console.print(table)
+    if hidden:
+        console.print(_t(more_text(hidden, lang), "dim"))
 
 
 def _print_fixed(report: Report, console: Console, lang: str) -> None:

@@ -1,0 +1,91 @@
+"""Line breaking for the terminal view: Chinese text may break between any two
+characters, but a number, a code or an identifier (``2164000232``,
+``HLDX01/2164000409``, ``schools.csv``) is never cut in two, and punctuation
+stays with the text it belongs to (no line starts with ``，`` or ``）``).
+
+rich breaks only at whitespace and folds a longer "word" anywhere; a Chinese
+sentence has no whitespace, so rich would fold it mid-number. :class:`WrapText`
+is a rich ``Text`` that breaks at the places above instead.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+
+from rich.cells import cell_len, chop_cells
+from rich.console import Console, ConsoleOptions
+from rich.measure import Measurement
+from rich.text import Lines, Text
+
+#: one unbreakable piece: opening marks, then a run of printable ASCII (a number,
+#: an id, an identifier) or one other character, then closing marks and spaces
+_PIECE = re.compile(
+    r"[（《「『“‘(\[]*"
+    r"(?:[\x21-\x7e]+|\S)"
+    r"[，。、；：！？）》」』”’…]*"
+    r"\s*"
+    r"|\s+"
+)
+
+
+def pieces(text: str) -> Iterator[tuple[int, str]]:
+    """``(start, piece)`` for each unbreakable piece of ``text``."""
+    for m in _PIECE.finditer(text):
+        yield m.start(), m.group(0)
+
+
+def break_offsets(text: str, width: int) -> list[int]:
+    """Where to break ``text`` (one line, no newline) to fit ``width`` cells."""
+    breaks: list[int] = []
+    used = 0
+    for start, piece in pieces(text):
+        length = cell_len(piece.rstrip())
+        if used + length <= width:
+            used += cell_len(piece)
+            continue
+        if length > width:  # longer than a whole line: folded, the only choice left
+            if start and used:
+                breaks.append(start)
+            chunks = chop_cells(piece, width=width)
+            for chunk in chunks[:-1]:
+                start += len(chunk)
+                breaks.append(start)
+            used = cell_len(chunks[-1])
+            continue
+        if start and used:
+            breaks.append(start)
+        used = cell_len(piece)
+    return breaks
+
+
+class WrapText(Text):
+    """A :class:`~rich.text.Text` wrapped by :func:`break_offsets`."""
+
+    def wrap(self, console: Console, width: int, *, justify=None, overflow=None,
+             tab_size: int = 8, no_wrap: bool | None = None) -> Lines:
+        if no_wrap or self.no_wrap:
+            return super().wrap(console, width, justify=justify, overflow=overflow,
+                                tab_size=tab_size, no_wrap=no_wrap)
+        lines = Lines()
+        for line in self.split(allow_blank=True):
+            if "\t" in line:
+                line.expand_tabs(tab_size)
+            new_lines = line.divide(break_offsets(line.plain, width))
+            for part in new_lines:
+                part.rstrip_end(width)
+                part.truncate(width, overflow="fold")
+            lines.extend(new_lines)
+        return lines
+
+    def __rich_measure__(self, console: Console, options: ConsoleOptions) -> Measurement:
+        plain = self.plain
+        lines = plain.splitlines() or [""]
+        widest = max(cell_len(line) for line in lines)
+        longest = max((cell_len(p.rstrip()) for line in lines for _, p in pieces(line)), default=0)
+        return Measurement(min(longest, widest), widest)
+
+
+def wrappable(text: Text) -> WrapText:
+    """``text`` (its styles kept) as a :class:`WrapText`."""
+    return WrapText.assemble(text)
