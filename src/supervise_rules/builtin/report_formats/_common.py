@@ -709,3 +709,71 @@ def totals_line(report: Report, lang: str) -> str:
     tail = f"（{by_sev}）" if sev else ""
     zh = f"共 {c.rules_run:,} 条规则：{'，'.join(parts)}{tail}"
     return zh if lang == "zh" else f"{zh}\n{totals_line(report, 'en')}"
+
+
+def statistics_text(report: Report, lang: str) -> str:
+    """``--statistics`` as plain text: one line per failing rule, then the totals line."""
+    rules = failed_rules(report)
+    lines = []
+    if rules:
+        counts_ = [f"{failed(r):,}/{checked(r):,}" for r in rules]
+        wid = max(len(r.rule_id) for r in rules)
+        cw = max(len(c) for c in counts_)
+        for r, c in zip(rules, counts_, strict=True):
+            title = r.title.zh if lang == "both" else r.title.get(lang)
+            lines.append(f"{r.rule_id:<{wid}}  {c:>{cw}}  [{r.severity.value}]  {title}")
+    lines.append(totals_line(report, lang))
+    return "\n".join(lines) + "\n"
+
+
+# ---------------------------------------------------------------- one line per finding
+
+
+#: characters a one-line format must not carry: line breaks and tabs become a
+#: space, other controls and bidi overrides U+FFFD (see safetext)
+_BREAKS = r"[\r\n\t]+"
+_CONTROLS = "[\x00-\x08\x0b-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069]"
+
+
+def one_line(expr: pl.Expr) -> pl.Expr:
+    return (expr.str.replace_all(_BREAKS, " ").str.replace_all(_CONTROLS, "\ufffd")
+            .str.strip_chars())
+
+
+def message_expr(lang: str) -> pl.Expr:
+    if lang == "en":
+        return pl.col("message_en")
+    if lang == "both":
+        return pl.concat_str([pl.col("message_zh"), pl.lit(" / "), pl.col("message_en")])
+    return pl.col("message_zh")
+
+
+def place_columns(report: Report, frame: pl.DataFrame) -> pl.DataFrame:
+    """``_file``, ``_sheet``, ``_line`` and ``_cell`` of each finding's first
+    evidence, read from its JSON column by column: the file the clerk opens
+    (inside a folder submission, or the workbook itself), the sheet, the
+    file line or sheet row, the cell."""
+    ev = "$.evidence[0]"
+    source = report.submission.source
+    src = PurePosixPath(source.replace("\\", "/")) if source else None
+    js = pl.col("json")
+    frame = frame.with_columns(
+        _evfile=js.str.json_path_match(f"{ev}.file"),
+        _sheet=js.str.json_path_match(f"{ev}.sheet"),
+        _line=pl.coalesce(js.str.json_path_match(f"{ev}.lines[0]").cast(pl.Int64, strict=False),
+                          js.str.json_path_match(f"{ev}.rows[0]").cast(pl.Int64, strict=False)
+                          + 1),
+        _cell=js.str.json_path_match(f"{ev}.cells[0]"),
+        _table=js.str.json_path_match(f"{ev}.table"),
+    )
+    tables = frame["_table"].drop_nulls().unique().to_list()
+    by_table = {t: table_uri(report, t) for t in tables}
+    fallback = table_uri(report, None) or "-"
+    if src is not None and src.suffix:  # one workbook or document: every finding is in it
+        file_expr = pl.lit(src.as_posix())
+    else:
+        joined = (pl.lit(src.as_posix() + "/") + pl.col("_evfile")) if src is not None \
+            else pl.col("_evfile")
+        file_expr = pl.coalesce(joined, pl.col("_table").replace_strict(
+            by_table, default=None, return_dtype=pl.String), pl.lit(fallback))
+    return frame.with_columns(_file=file_expr).drop("_evfile", "_table")
