@@ -164,7 +164,7 @@ def rule_key(rule: Any) -> RuleKey:
     """The :class:`RuleKey` of a resolved rule, a ``Rule`` or a finding."""
     inner = getattr(rule, "rule", rule)
     severity = getattr(inner, "severity", None)
-    return RuleKey(id=getattr(rule, "id", None) or getattr(rule, "rule_id"),
+    return RuleKey(id=getattr(rule, "id", None) or rule.rule_id,
                    severity=getattr(severity, "value", severity) or "",
                    work_point=getattr(inner, "work_point", None))
 
