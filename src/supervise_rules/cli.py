@@ -706,45 +706,73 @@ def _terminal_width() -> int:
 
 
 def cmd_list_rules(argv: list[str]) -> int:
-    from .rulesets import load_ruleset
+    from .explain import threshold_text
+    from .selection import chosen_rules, read_codes, select_rules
 
-    p = _Parser(prog="supervise-check list-rules", description="List the rules of a ruleset.")
-    p.add_argument("--ruleset", default=DEFAULT_RULESET)
-    p.add_argument("--format", choices=("table", "json"), default="table")
+    p = _Parser(prog="supervise-check list-rules",
+                description=_say("列出规则集的规则：编号、名称、严重程度、工作要点、标准和可信度。",
+                                 "List the rules of a ruleset: id, title, severity, work point, "
+                                 "threshold and certainty."))
+    p.add_argument("--ruleset", default=DEFAULT_RULESET,
+                   help=_say(f"规则集编号或 YAML 文件（默认 {DEFAULT_RULESET}）",
+                             f"ruleset id or YAML file (default {DEFAULT_RULESET})"))
+    p.add_argument("--format", default="table", type=str.lower, choices=("table", "json"),
+                   help=_say("table（默认）或 json（供脚本使用）", "table (default) or json, for scripts"))
+    _selection_options(p)
     _common(p)
     args = p.parse_args(argv)
     host = _host(args.plugin)
-    ruleset = load_ruleset(args.ruleset, host=host)
-    rows = [
-        {
-            "id": r.id,
-            "title": r.title.get(args.lang) if args.lang != "both" else r.title.get("both"),
-            "work_point": r.rule.work_point,
-            "severity": r.severity.value,
-            "certainty": r.rule.certainty,
-            "validator": r.rule.validator,
-            "plugin": host.plugin_of("validators", r.rule.validator),
-        }
-        for r in sorted(ruleset.rules, key=lambda r: r.id)
-    ]
+    ruleset = _load_ruleset(args.ruleset, host)
+    selection = chosen_rules(None, _joined(args.select), _joined(args.ignore),
+                             config=not args.no_config, origin=("--select", "--ignore"))
+    rules = select_rules(sorted(ruleset.rules, key=lambda r: r.id), selection, read_codes())
+    lang = args.lang
     if args.format == "json":
+        rows = [
+            {
+                "id": r.id,
+                "title": {"zh": r.title.zh, "en": r.title.en},
+                "severity": r.severity.value,
+                "work_point": r.rule.work_point,
+                "threshold": {"zh": threshold_text(r, "zh"), "en": threshold_text(r, "en")},
+                "certainty": r.rule.certainty,
+                "validator": r.rule.validator,
+                "plugin": host.plugin_of("validators", r.rule.validator),
+            }
+            for r in rules
+        ]
         sys.stdout.write(json.dumps(rows, ensure_ascii=False, indent=2) + "\n")
         return ExitCode.OK
     from rich.console import Console
     from rich.table import Table
 
+    from .builtin.report_formats._common import certainty_text, label
+    from .builtin.report_formats._wrap import wrappable
     from .safetext import rich_text
 
-    console = Console(highlight=False, markup=False, emoji=False)  # a ruleset's text is not markup
-    table = Table(title=rich_text(f"{ruleset.title.get(args.lang)} ({ruleset.id} {ruleset.version})"))
-    for col in ("id", "title", "work point", "severity", "certainty", "validator"):
-        table.add_column(col)
-    for row in rows:
-        table.add_row(*(rich_text(row[k] or "") for k in ("id", "title", "work_point", "severity",
-                                                           "certainty", "validator")))
+    tty = sys.stdout.isatty()
+    colour = colour_wanted("auto", sys.stdout)
+    # a pipe gets whole titles: a script or a pager must not see "每百名学生拥 …"
+    console = Console(highlight=False, markup=False, emoji=False, force_terminal=colour,
+                      no_color=not colour, width=None if tty else _columns())
+    table = Table(title=rich_text(f"{ruleset.title.get(lang)} ({ruleset.id} {ruleset.version})"),
+                  box=None, pad_edge=False, header_style="bold")
+    heads = ("rule_id", "rule_title", "severity", "work_point", "threshold", "certainty")
+    names = {"threshold": ("标准", "Threshold")}
+    for key in heads:
+        zh, en = names.get(key, (label(key, "zh"), label(key, "en")))
+        table.add_column(_say(zh, en) if lang != "both" else f"{zh}\n{en}",
+                         no_wrap=key in ("rule_id", "severity", "certainty"))
+    for r in rules:
+        title = r.title.get(lang) if lang != "both" else f"{r.title.zh}\n{r.title.en}"
+        sure = certainty_text(r.rule.certainty, "en" if lang == "en" else "zh")
+        table.add_row(rich_text(r.id), wrappable(rich_text(title)),
+                      rich_text(label(r.severity.value, lang)), rich_text(r.rule.work_point or "—"),
+                      wrappable(rich_text(threshold_text(r, "en" if lang == "en" else "zh"))),
+                      rich_text(sure))
     console.print(table)
     if ruleset.disabled:
-        console.print(rich_text("Disabled: " + "; ".join(
+        console.print(rich_text(_say("已停用：", "Disabled: ") + "; ".join(
             f"{rid} ({d.reason})" for rid, d in sorted(ruleset.disabled.items()))))
     return ExitCode.OK
 
@@ -752,14 +780,32 @@ def cmd_list_rules(argv: list[str]) -> int:
 def cmd_explain(argv: list[str]) -> int:
     from .explain import explain_rule
 
-    p = _Parser(prog="supervise-check explain", description="Show a rule's documentation.")
-    p.add_argument("rule_id")
-    p.add_argument("--ruleset", default=DEFAULT_RULESET)
+    p = _Parser(prog="supervise-check explain",
+                description=_say("显示一条规则的说明：标准、依据、可信度、检查方式和提示信息。",
+                                 "Show a rule's documentation."))
+    p.add_argument("rule_id", help=_say("规则编号，例如 BAL-05", "a rule id, e.g. BAL-05"))
+    p.add_argument("--ruleset", default=DEFAULT_RULESET,
+                   help=_say(f"规则集编号或 YAML 文件（默认 {DEFAULT_RULESET}）",
+                             f"ruleset id or YAML file (default {DEFAULT_RULESET})"))
+    _selection_options(p)
     _common(p)
     args = p.parse_args(argv)
     host = _host(args.plugin)
     from .safetext import plain
+    from .selection import chosen_rules, is_selected, rule_key
 
+    _load_ruleset(args.ruleset, host)  # did-you-mean for a mistyped ruleset
+    from .explain import find_rule
+
+    rule = find_rule(args.rule_id, args.ruleset, host)
+    selection = chosen_rules(None, _joined(args.select), _joined(args.ignore),
+                             config=not args.no_config, origin=("--select", "--ignore"))
+    if not is_selected(rule_key(rule), selection):
+        where = f" ({selection.origin})" if selection.origin else ""
+        raise _usage_error(f"规则 {rule.id} 未被选中{where}，本次不会检查它；去掉 --select/--ignore "
+                           "或加 --no-config 可查看",
+                           f"rule {rule.id} is not selected{where}: it is not checked; drop "
+                           "--select/--ignore or add --no-config to see it")
     sys.stdout.write(plain(explain_rule(args.rule_id, args.ruleset, host=host, lang=args.lang)))
     return ExitCode.OK
 

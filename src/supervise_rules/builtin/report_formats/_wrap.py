@@ -19,10 +19,12 @@ from rich.measure import Measurement
 from rich.text import Lines, Text
 
 #: one unbreakable piece: opening marks, then a run of printable ASCII (a number,
-#: an id, an identifier) or one other character, then closing marks and spaces
+#: an id, an identifier), a unit, or one other character, then closing marks and spaces
 _PIECE = re.compile(
     r"[（《「『“‘(\[]*"
-    r"(?:[\x21-\x7e]+|\S)"
+    # a unit or a pair of ids around a slash (人/百名学生, HLDX01/2164000409), an
+    # ASCII run, or one other character
+    r"(?:[^\s/，。、；：（）]+/[^\s，。、；：（）]+|[\x21-\x7e]+|\S)"
     r"[，。、；：！？）》」』”’…]*"
     r"\s*"
     r"|\s+"
