@@ -39,8 +39,10 @@ class _ParserExit(SystemExit):
     that ends a run. Any other (a plugin's ``sys.exit()``) is that code's error."""
 
 
-#: the language of the CLI's own words (errors, help) for this run; see :func:`default_lang`
-_LANG = "zh"
+#: the language of the CLI's own words (errors, help) for this run (see :func:`message_lang`)
+#: and the default ``--lang`` of its output (see :func:`default_lang`)
+_LANG = "en"
+_OUTPUT_LANG = "zh"
 
 
 def _zh() -> bool:
@@ -52,10 +54,10 @@ def _say(zh: str, en: str) -> str:
     return zh if _zh() else en
 
 
-def default_lang(environ: dict[str, str] | None = None) -> str:
-    """``zh`` under a Chinese locale, ``en`` under another language's, and ``zh``
-    when the locale names no language (unset, ``C``, ``POSIX``): the clerks this
-    tool is for read Chinese. ``LC_ALL`` wins over ``LC_MESSAGES`` over ``LANG``."""
+def locale_lang(environ: dict[str, str] | None = None) -> str | None:
+    """``zh`` under a Chinese locale, ``en`` under another language's, ``None``
+    when the locale names no language (unset, ``C``, ``POSIX``). ``LC_ALL`` wins
+    over ``LC_MESSAGES`` over ``LANG``, as in every POSIX program."""
     env = os.environ if environ is None else environ
     for var in ("LC_ALL", "LC_MESSAGES", "LANG"):
         value = (env.get(var) or "").strip()
@@ -63,9 +65,23 @@ def default_lang(environ: dict[str, str] | None = None) -> str:
             continue
         lang = value.split(".")[0].split("@")[0].lower()
         if lang in ("c", "posix", ""):
-            return "zh"
+            return None
         return "zh" if lang.startswith("zh") else "en"
-    return "zh"
+    return None
+
+
+def default_lang(environ: dict[str, str] | None = None) -> str:
+    """The default ``--lang`` of the report: the locale's, and ``zh`` when the
+    locale names no language (the clerks this tool is for read Chinese)."""
+    return locale_lang(environ) or "zh"
+
+
+def message_lang(environ: dict[str, str] | None = None) -> str:
+    """The default language of the CLI's own errors and help: the locale's, and
+    English when it names none. A server or CI job (``C`` locale) keeps the
+    stable ``error: …`` lines scripts grep for; a clerk's Chinese desktop and
+    ``--lang zh`` get Chinese."""
+    return locale_lang(environ) or "en"
 
 
 def _lang_in(argv: Sequence[str]) -> str | None:
@@ -172,7 +188,7 @@ def _translate_options(p: argparse.ArgumentParser) -> None:
 def _common(p: argparse.ArgumentParser) -> None:
     p.add_argument("--plugin", action="append", default=[], metavar="MODULE",
                    help=_say("加载本地插件模块（可重复）", "load a local plugin module (repeatable)"))
-    p.add_argument("--lang", choices=("zh", "en", "both"), default=_LANG,
+    p.add_argument("--lang", choices=("zh", "en", "both"), default=_OUTPUT_LANG,
                    help=_say("输出和提示的语言（默认随系统语言环境，中文环境或未设置时为 zh）",
                              "language of the output and of this command's own messages "
                              "(default: from the locale; zh when it is Chinese or not set)"))
@@ -328,9 +344,10 @@ def _version_line() -> str:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    global _LANG
+    global _LANG, _OUTPUT_LANG
     args = list(sys.argv[1:] if argv is None else argv)
-    _LANG = _lang_in(args) or default_lang()
+    _LANG = _lang_in(args) or message_lang()
+    _OUTPUT_LANG = _lang_in(args) or default_lang()
     commands = {
         "list-rules": cmd_list_rules,
         "explain": cmd_explain,
@@ -375,7 +392,7 @@ def _refuse_mistyped_command(word: str, commands: list[str]) -> None:
 def cmd_help(argv: list[str]) -> int:
     """``help`` or ``help COMMAND``."""
     if argv and argv[0] in COMMANDS and argv[0] != "help":
-        return main([argv[0], "--help", "--lang", _LANG])
+        return main([argv[0], "--help", *(["--lang", _LANG] if message_lang() != _LANG else [])])
     if argv:
         from .selection import did_you_mean
 

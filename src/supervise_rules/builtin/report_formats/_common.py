@@ -691,13 +691,14 @@ def totals_line(report: Report, lang: str) -> str:
     if lang == "en":
         parts = [f"{s['fail']:,} failed", f"{s['pass']:,} passed"]
         if s["error"]:
-            parts.append(f"{s['error']:,} errors")
+            parts.append(f"{s['error']:,} error{'' if s['error'] == 1 else 's'}")
         if s["waived"]:
             parts.append(f"{s['waived']:,} waived")
         if s["not_applicable"]:
             parts.append(f"{s['not_applicable']:,} not applicable")
         tail = f" ({', '.join(f'{k} {n:,}' for k, n in sev)})" if sev else ""
-        return f"{c.rules_run:,} rules: {', '.join(parts)}{tail}"
+        rules = "rule" if c.rules_run == 1 else "rules"
+        return f"{c.rules_run:,} {rules}: {', '.join(parts)}{tail}"
     parts = [f"不通过 {s['fail']:,} 项", f"通过 {s['pass']:,} 项"]
     if s["error"]:
         parts.append(f"错误 {s['error']:,} 项")
