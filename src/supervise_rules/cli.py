@@ -641,11 +641,20 @@ def cmd_check(argv: list[str]) -> int:
             # streamed into the file: a national report is not held twice
             write_report(args.output, reporter, report, options, fmt=fmt, plugin=plugin)
             output = None
+        elif to_terminal and fmt in _STREAMED:
+            # drawn part by part: the first screen comes before the whole is made, and
+            # is the progress from here on; the findings are listed (messages made)
+            # under the progress line first
+            report.count_failures(Severity.info)
+            progress.stop()
+            sys.stdout.flush()
+            run_reporter(fmt, plugin, lambda: reporter.write(report, options, sys.stdout.buffer))
+            output = b""
         else:
             output = run_reporter(fmt, plugin, lambda: reporter.render(report, options))
-    if output is not None:
+    if output:
         _to_stdout(output)
-    else:
+    elif output is None:
         failures = report.count_failures(Severity.info)
         _to_stderr("wrote", "green", _say(
             f"{fmt} 格式报告 → {args.output}（{report.summary.rules_run} 条规则，不通过 {failures:,} 项）",
@@ -656,6 +665,9 @@ def cmd_check(argv: list[str]) -> int:
     failures = report.count_failures(Severity(args.fail_on), new_only=args.fail_on_new)
     return ExitCode.FAILURES if failures else ExitCode.OK
 
+
+#: built-in formats written to a terminal as they are made
+_STREAMED = ("table",)
 
 #: the formats that have a ``--statistics`` and a ``--quiet`` view
 _VIEW_FORMATS = ("table", "concise")

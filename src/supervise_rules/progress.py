@@ -27,6 +27,9 @@ class _Quiet:
     def phase(self, name: str) -> None:
         pass
 
+    def stop(self) -> None:
+        pass
+
 
 class _Line:
     def __init__(self) -> None:
@@ -45,6 +48,7 @@ class _Line:
             TimeElapsedColumn(), console=Console(stderr=True), transient=True)
         self.task = self.progress.add_task("", total=None)
         self.shown = False
+        self.counting = False
         self.lock = threading.Lock()
         # a timer, not a check at each step: reading a national workbook is one
         # long step, and its spinner must appear while it runs
@@ -62,14 +66,22 @@ class _Line:
 
     def phase(self, name: str) -> None:
         """A step without a count (reading, rendering): a spinner and its name."""
-        self.progress.update(self.task, description=name, total=None, completed=0)
+        self._next(name, None)
+
+    def _next(self, name: str, total: int | None) -> None:
+        self.progress.update(self.task, visible=False)
+        self.task = self.progress.add_task(name, total=total)
+        self.counting = total is not None
 
     def rules(self, rule: Any, index: int, total: int) -> None:
         """The engine's progress callback: rule ``index`` of ``total`` starts."""
+        if not self.counting:
+            self._next("", total)
         self.progress.update(self.task, total=total, completed=index,
                              description=f"{rule.id} {rule.title.zh}")
 
     def stop(self) -> None:
+        """Gone for good (before a report is drawn on the same terminal)."""
         self.timer.cancel()
         with self.lock:
             self.stopped = True

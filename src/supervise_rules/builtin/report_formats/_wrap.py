@@ -10,6 +10,7 @@ is a rich ``Text`` that breaks at the places above instead.
 
 from __future__ import annotations
 
+import itertools
 import re
 from collections.abc import Iterator
 
@@ -91,3 +92,54 @@ class WrapText(Text):
 def wrappable(text: Text) -> WrapText:
     """``text`` (its styles kept) as a :class:`WrapText`."""
     return WrapText.assemble(text)
+
+
+# --- a plain grid for long lists ----------------------------------------------------------
+
+#: the styles the grid uses, as SGR codes (rich's names)
+_SGR = {"bold": "1", "dim": "2", "red": "31", "green": "32", "yellow": "33", "magenta": "35",
+        "bold red": "1;31", "bold green": "1;32", "bold yellow": "1;33"}
+
+#: a cell: its lines, each ``(text, style)``; the texts are already safe (see safetext.plain)
+Cell = list[tuple[str, str]]
+
+
+def wrap_lines(text: str, width: int) -> list[str]:
+    """``text`` (one line) broken by :func:`break_offsets` into lines of ``width`` cells."""
+    if cell_len(text) <= width:
+        return [text]
+    offsets = [0, *break_offsets(text, width), len(text)]
+    return [text[a:b].rstrip() for a, b in itertools.pairwise(offsets) if a < b]
+
+
+def grid(heads: list[str], rows: list[list[Cell]], widths: list[int], right: set[int],
+         colour: bool) -> str:
+    """A table as rich draws one with ``box=None, pad_edge=False`` (two spaces
+    between columns, a bold header), made without rich's per-cell measuring and
+    rendering: a national report's failure lists come out in a fraction of the time."""
+    def paint(text: str, style: str) -> str:
+        code = _SGR.get(style) if colour and style else None
+        return f"\x1b[{code}m{text}\x1b[0m" if code and text else text
+
+    def fit(text: str, width: int, i: int) -> str:
+        pad = " " * max(0, width - cell_len(text))
+        return (pad + text) if i in right else (text + pad)
+
+    out = []
+    head_cells = [[(h, "bold")] for h in heads]
+    for row in ([head_cells] if heads else []) + rows:
+        columns = []
+        for i, cell in enumerate(row):
+            lines: list[tuple[str, str]] = []
+            for text, style in cell:
+                lines += [(part, style) for part in wrap_lines(text, widths[i])]
+            columns.append(lines or [("", "")])
+        height = max(len(c) for c in columns)
+        for n in range(height):
+            parts = []
+            for i, lines in enumerate(columns):
+                text, style = lines[n] if n < len(lines) else ("", "")
+                fitted = fit(text, widths[i], i)
+                parts.append(fitted.replace(text, paint(text, style), 1) if text else fitted)
+            out.append("  ".join(parts).rstrip() + "\n")
+    return "".join(out)

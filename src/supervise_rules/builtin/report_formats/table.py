@@ -9,13 +9,16 @@ read as console markup, and its control characters (ESC, BEL …) are shown as U
 from __future__ import annotations
 
 import io
+from typing import BinaryIO, TextIO
 
+from rich.cells import cell_len
 from rich.console import Console
 from rich.table import Table
 from rich.text import Text
 
 from ...models import Finding, Report
 from ...reporters import RenderOptions, Reporter
+from ...safetext import plain
 from ...safetext import rich_text as _t
 from ._common import (
     CERTAINTY_LEGEND,
@@ -47,7 +50,7 @@ from ._common import (
     with_unit,
     work_point_title,
 )
-from ._wrap import wrappable
+from ._wrap import Cell, grid, pieces, wrappable
 
 STATUS_STYLE = {
     "pass": "green",
@@ -59,6 +62,14 @@ STATUS_STYLE = {
 BASELINE_STYLE = {"new": "bold red", "persisting": "red", "fixed": "green"}
 
 
+def _console(file: TextIO, options: RenderOptions) -> Console:
+    return Console(
+        file=file, force_terminal=options.color, no_color=not options.color,
+        width=options.width, highlight=False, legacy_windows=False,
+        markup=False, emoji=False,  # belt and braces: every text is a Text already
+    )
+
+
 class TableReporter(Reporter):
     name = "table"
     summary = "A terminal view: summary line, rules overview, failures grouped by rule (rich)."
@@ -66,13 +77,18 @@ class TableReporter(Reporter):
 
     def render(self, report: Report, options: RenderOptions) -> str:
         buf = io.StringIO()
-        console = Console(
-            file=buf, force_terminal=options.color, no_color=not options.color,
-            width=options.width, highlight=False, legacy_windows=False,
-            markup=False, emoji=False,  # belt and braces: every text is a Text already
-        )
-        self.print(report, console, options)
+        self.print(report, _console(buf, options), options)
         return buf.getvalue()
+
+    def write(self, report: Report, options: RenderOptions, out: BinaryIO) -> None:
+        """Streamed: each part is written as soon as it is made, so a terminal
+        shows the first screen of a national report while the rest is drawn."""
+        text = io.TextIOWrapper(out, encoding="utf-8", newline="", write_through=True)  # type: ignore[arg-type]
+        try:
+            self.print(report, _console(text, options), options)
+        finally:
+            text.flush()
+            text.detach()  # the caller's file stays open
 
     def print(self, report: Report, console: Console, options: RenderOptions) -> None:
         lang = options.lang
@@ -206,25 +222,46 @@ def _print_rule(rule_id: str, findings: list[Finding], console: Console, lang: s
         _t(f"{rule_id} ", "bold"), _t(first.title.get(lang)),
         _t(f"  [{label(first.severity.value, lang)}{where}{sure}]", "dim"),
     ))
-    table = Table(show_header=True, header_style="bold", box=None, pad_edge=False, expand=False)
-    table.add_column(_t(label("outcome", lang)))
-    table.add_column(_t(label("subject", lang)))
-    table.add_column(_t(label("observed", lang)), justify="right")
-    table.add_column(_t(label("required", lang)), justify="right")
-    table.add_column(_t(label("message", lang)))
+    heads = [plain(label(k, lang)) for k in ("outcome", "subject", "observed", "required",
+                                               "message")]
+    rows = []
     for f in findings:
-        outcome = _t(status_text(f, lang) + mark(f), STATUS_STYLE[status(f)])
+        outcome = status_text(f, lang) + mark(f)
         if f.baseline:
-            outcome.append_text(_t(f" [{label(f.baseline, lang)}]", BASELINE_STYLE[f.baseline]))
-        message = _t(f.message.get(lang))
+            outcome += f" [{label(f.baseline, lang)}]"
+        message = [(plain(line), "") for line in f.message.get(lang).split("\n")]
         if f.waiver is not None:
-            message.append_text(_t(f"\n{waiver_text(f, lang)}", "yellow"))
-        table.add_row(outcome, wrappable(_t(subject_text(f))),
-                      _t(with_unit(f.observed, f.unit, lang)), _t(required_text(f, lang)),
-                      wrappable(message))
-    console.print(table)
+            message += [(plain(line), "yellow") for line in waiver_text(f, lang).split("\n")]
+        rows.append([[(plain(outcome), STATUS_STYLE[status(f)])], [(plain(subject_text(f)), "")],
+                     [(plain(with_unit(f.observed, f.unit, lang)), "")],
+                     [(plain(required_text(f, lang)), "")], message])
+    # a plain grid, not a rich Table: rich measures and renders every cell several
+    # times over, seconds for the failure lists of 10,000 schools
+    console.file.write(grid(heads, rows, _widths(heads, rows, console.width), {2, 3},
+                            console.is_terminal and not console.no_color))
     if hidden:
         console.print(_t(more_text(hidden, lang), "dim"))
+
+
+def _widths(heads: list[str], rows: list[list[Cell]], total: int) -> list[int]:
+    """Column widths of a rule's failure list: the short columns as wide as their
+    widest text (the subject at most a third of the line, wrapped), the message
+    the rest."""
+    def texts(i: int) -> list[str]:
+        return [heads[i], *(text for r in rows for text, _ in r[i])]
+
+    def widest(i: int) -> int:
+        return max(cell_len(t) for t in texts(i))
+
+    def longest_piece(i: int) -> int:
+        return max(max((cell_len(p.rstrip()) for _, p in pieces(t)), default=0) for t in texts(i))
+
+    gaps = 2 * (len(heads) - 1)
+    widths = [widest(i) for i in range(len(heads))]
+    widths[1] = min(widths[1], max(longest_piece(1), total // 3))
+    room = total - gaps - sum(widths[:4])
+    widths[4] = max(min(widths[4], room), min(longest_piece(4), 20), 10)
+    return widths
 
 
 def _print_fixed(report: Report, console: Console, lang: str) -> None:
