@@ -391,6 +391,8 @@ def _refuse_mistyped_command(word: str, commands: list[str]) -> None:
 
 def cmd_help(argv: list[str]) -> int:
     """``help`` or ``help COMMAND``."""
+    argv = [a for i, a in enumerate(argv) if not a.startswith("-")
+            and not (i and argv[i - 1] == "--lang")]
     if argv and argv[0] in COMMANDS and argv[0] != "help":
         return main([argv[0], "--help", *(["--lang", _LANG] if message_lang() != _LANG else [])])
     if argv:

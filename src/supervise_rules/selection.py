@@ -68,7 +68,9 @@ def parse_selectors(value: str | Iterable[str] | None, where: str = "") -> tuple
     if value is None:
         return None
     if isinstance(value, str):
-        items: list[Any] = [value]
+        # a manifest's cells are text: "[BAL-05, BAL-21]" or '["BAL"]' is a list too
+        text = value.strip()
+        items: list[Any] = [text[1:-1] if text[:1] == "[" and text[-1:] == "]" else text]
     elif isinstance(value, Iterable):
         items = list(value)
     else:
@@ -78,7 +80,8 @@ def parse_selectors(value: str | Iterable[str] | None, where: str = "") -> tuple
     for item in items:
         if not isinstance(item, str):
             raise SuperviseRulesError(f"{where}: selector {item!r} is not text")
-        out += [_normal(part) for part in item.split(",") if part.strip()]
+        out += [_normal(part.strip().strip("'\"")) for part in item.split(",")
+                if part.strip().strip("'\"")]
     return tuple(out)
 
 
@@ -127,14 +130,18 @@ def check_selectors(selection: Selection, known: Sequence[RuleKey]) -> None:
         if any(matches(selector, k) for k in known):
             continue
         if selector.startswith("wp:"):
-            points = sorted({k.work_point for k in known if k.work_point},
-                            key=lambda p: (len(p), p))
-            hint = f"work points: {', '.join(points)}"
+            points = ", ".join(sorted({k.work_point for k in known if k.work_point},
+                                      key=lambda p: (len(p), p)))
+            hint, hint_zh = f"work points: {points}", f"已有的工作要点：{points}"
         else:
             prefixes = sorted({i.split("-")[0] for i in ids})
-            hint = did_you_mean(selector, [*ids, *prefixes]) or f"prefixes: {', '.join(prefixes)}"
+            near = [*ids, *prefixes]
+            hint = did_you_mean(selector, near) or f"prefixes: {', '.join(prefixes)}"
+            hint_zh = did_you_mean(selector, near, lang="zh") or f"已有的前缀：{'、'.join(prefixes)}"
         where = f" ({selection.origin})" if selection.origin else ""
-        raise SuperviseRulesError(f"selector {selector!r}{where} matches no rule; {hint}")
+        exc = SuperviseRulesError(f"selector {selector!r}{where} matches no rule; {hint}")
+        exc.zh = f"选择条件 {selector!r}{where}不对应任何规则；{hint_zh}"  # type: ignore[attr-defined]
+        raise exc
 
 
 def did_you_mean(word: str, choices: Iterable[str], *, lang: str = "en") -> str:
@@ -251,7 +258,7 @@ def project_config(start: str | os.PathLike[str] | None = None) -> Selection:
 def chosen_rules(submission: Any, select: str | Sequence[str] | None = None,
                  ignore: str | Sequence[str] | None = None,
                  config: bool | str | os.PathLike[str] | None = None,
-                 origin: tuple[str, str] = ("select=", "ignore=")) -> Selection:
+                 origin: tuple[str, str] = ("select", "ignore")) -> Selection:
     """The selection in force for ``submission``: ``select``/``ignore`` given by
     the caller, then its manifest's, then the project config's (only when
     ``config`` is true or a folder)."""

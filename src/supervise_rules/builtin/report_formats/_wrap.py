@@ -126,7 +126,7 @@ def grid(heads: list[str], rows: list[list[Cell]], widths: list[int], right: set
         return (pad + text) if i in right else (text + pad)
 
     out = []
-    head_cells = [[(h, "bold")] for h in heads]
+    head_cells = [[(line, "bold") for line in h.split("\n")] for h in heads]
     for row in ([head_cells] if heads else []) + rows:
         columns = []
         for i, cell in enumerate(row):

@@ -13,7 +13,6 @@ from typing import BinaryIO, TextIO
 
 from rich.cells import cell_len
 from rich.console import Console
-from rich.table import Table
 from rich.text import Text
 
 from ...models import Finding, Report
@@ -50,7 +49,7 @@ from ._common import (
     with_unit,
     work_point_title,
 )
-from ._wrap import Cell, grid, pieces, wrappable
+from ._wrap import Cell, grid, pieces
 
 STATUS_STYLE = {
     "pass": "green",
@@ -127,16 +126,14 @@ def _print_summary(report: Report, console: Console, lang: str) -> None:
     if rules:
         console.print(_t(pick(("不通过的规则（不通过/已检查）", "Failing rules (failed/checked)"),
                               lang), "bold"))
-        table = Table(show_header=False, box=None, pad_edge=False, expand=False)
-        table.add_column(no_wrap=True)
-        table.add_column(no_wrap=True)
-        table.add_column(justify="right", no_wrap=True)
-        table.add_column()
+        rows: list[list[Cell]] = []
         for r in rules:
             title = r.title.zh if lang == "both" else r.title.get(lang)
-            table.add_row(_t(r.rule_id, "bold"), _t(label(r.severity.value, lang)),
-                          _t(f"{failed(r):,}/{checked(r):,}", "red"), wrappable(_t(title)))
-        console.print(table)
+            rows.append([[(plain(r.rule_id), "bold")], [(plain(label(r.severity.value, lang)), "")],
+                         [(f"{failed(r):,}/{checked(r):,}", "red")], [(plain(title), "")]])
+        widths = [max(cell_len(row[i][0][0]) for row in rows) for i in range(3)]
+        widths.append(max(10, console.width - sum(widths) - 6))
+        console.file.write(grid([], rows, widths, {2}, console.is_terminal and not console.no_color))
     style = "bold red" if any(failed(r) for r in rules) else "bold green"
     console.print(_t(totals_line(report, lang), style))
 
@@ -180,34 +177,42 @@ def _print_rules(report: Report, listed: list[Finding], console: Console, lang: 
     units = rule_units(report)
     console.print()
     console.print(_t(label("all_rules", lang), "bold"))
-    table = Table(show_header=True, header_style="bold", box=None, pad_edge=False, expand=False)
 
-    def head(key: str) -> Text:
+    def head(key: str) -> str:
         # both languages one above the other: side by side the columns would not fit
-        return _t(label(key, lang) if lang != "both" else f"{label(key, 'zh')}\n{label(key, 'en')}")
+        return label(key, lang) if lang != "both" else f"{label(key, 'zh')}\n{label(key, 'en')}"
 
-    # a narrow terminal shortens the title, folds the range and wraps the headers; a
-    # number has no space to break at. (The waived failures among the counts are in
-    # the summary line and the failure list.)
-    table.add_column(head("rule_id"), no_wrap=True)
-    table.add_column(head("rule_title"), max_width=18 if lang == "both" else 26, no_wrap=True,
-                     overflow="ellipsis")
-    table.add_column(head("severity"), no_wrap=True)
-    table.add_column(head("certainty"))
-    table.add_column(head("subjects"), justify="right")
-    for key in OVERVIEW_OUTCOMES:
-        table.add_column(head(key), justify="right")
-    table.add_column(head("observed_range"), justify="right", overflow="fold")
+    keys = ["rule_id", "rule_title", "severity", "certainty", "subjects", *OVERVIEW_OUTCOMES,
+            "observed_range"]
+    rows = []
     for r in rules:
-        cells = [Text(f"{r.by_outcome.get(k, 0):,}",
-                      style=STATUS_STYLE[k] if r.by_outcome.get(k, 0) and k != "pass" else "")
-                 for k in OVERVIEW_OUTCOMES]
-        # in both languages a title would be cut to its Chinese half anyway
+        # in both languages the Chinese title: the English one is in the failure list
         title = r.title.zh if lang == "both" else r.title.get(lang)
-        table.add_row(_t(r.rule_id), _t(title), _t(label(r.severity.value, lang)),
-                      _t(r.certainty or "—"), _t(f"{r.subjects:,}"), *cells,
-                      _t(observed_range_text(r, units.get(r.rule_id), lang)))
-    console.print(table)
+        counts_ = [[(f"{r.by_outcome.get(k, 0):,}",
+                     STATUS_STYLE[k] if r.by_outcome.get(k, 0) and k != "pass" else "")]
+                   for k in OVERVIEW_OUTCOMES]
+        rows.append([[(plain(r.rule_id), "")], [(plain(title), "")],
+                     [(plain(label(r.severity.value, lang)), "")], [(plain(r.certainty or "—"), "")],
+                     [(f"{r.subjects:,}", "")], *counts_,
+                     [(plain(observed_range_text(r, units.get(r.rule_id), lang)), "")]])
+    heads = [head(k) for k in keys]
+    # a narrow terminal drops the columns it can do without (subjects, certainty, then the
+    # range) rather than cut a number or an id; the title wraps
+    for drop in ([], ["subjects"], ["subjects", "certainty"],
+                 ["subjects", "certainty", "observed_range"]):
+        kept = [i for i, k in enumerate(keys) if k not in drop]
+        widths = [max(cell_len(line) for t in (heads[i], *(text for r in rows for text, _ in r[i]))
+                      for line in t.split("\n")) for i in kept]
+        title_at = kept.index(1)
+        room = console.width - 2 * (len(kept) - 1) - (sum(widths) - widths[title_at])
+        if room >= min(widths[title_at], 12) or drop == ["subjects", "certainty",
+                                                          "observed_range"]:
+            widths[title_at] = max(8, min(widths[title_at], room))
+            break
+    right = {kept.index(i) for i, k in enumerate(keys) if i in kept
+             and (k in OVERVIEW_OUTCOMES or k in ("subjects", "observed_range"))}
+    console.file.write(grid([heads[i] for i in kept], [[r[i] for i in kept] for r in rows],
+                            widths, right, console.is_terminal and not console.no_color))
     console.print(_t(pick(CERTAINTY_LEGEND, lang), "dim"))
 
 
