@@ -240,12 +240,12 @@ class RuleContext:
             spec = TABLES.get(table)
             zh_table = spec.zh if spec else table
             if columns is None:
-                zh_parts.append(f"提交数据中没有「{zh_table}」表（{table}）")
+                zh_parts.append(f"提交数据中没有「{zh_table}」表")
                 en_parts.append(f"the submission has no {table} table")
             else:
                 hints = {c: h for c in columns if (h := self.nearest_header(table, c))}
                 zh_cols = "、".join(
-                    (f"{spec.columns[c].zh}（{c}）" if spec and c in spec.columns else c)
+                    (f"「{spec.columns[c].zh}」" if spec and c in spec.columns else f"「{c}」")
                     + (f"（最接近的表头是「{hints[c]}」，是否就是它？）" if c in hints else "")
                     for c in columns
                 )

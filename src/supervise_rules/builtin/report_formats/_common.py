@@ -303,6 +303,12 @@ def _trim(number: str) -> str:
     return number.rstrip("0").rstrip(".") if "." in number else number
 
 
+#: how the rule messages write a value of these units; the observed column and the
+#: observed range write it the same way (``0.5221``, ``5,087``), so that the two
+#: never disagree on a figure
+_SPEC_BY_UNIT = {"coefficient": ".4f", "yuan": ",.0f", "yuan per student": ",.0f"}
+
+
 def format_value(value: object, unit: str | None) -> str:
     """A value as people read it: ratios as percents, floats without noise."""
     if value is None:
@@ -313,6 +319,10 @@ def format_value(value: object, unit: str | None) -> str:
         return str(value)
     if unit == "ratio" and isinstance(value, int | float):
         return _trim(f"{value * 100:.2f}") + "%"
+    if isinstance(value, float) and unit in _SPEC_BY_UNIT:
+        return format(value, _SPEC_BY_UNIT[unit])
+    if isinstance(value, float) and unit and " per " in unit:
+        return f"{value:,.2f}"  # as the messages write a per-student figure: 5.05, 6.80
     if isinstance(value, float):
         return _trim(f"{value:,.4f}")
     if isinstance(value, int):
@@ -341,10 +351,10 @@ UNIT_ZH: dict[str, str] = {
     "schools": "所",
     "rooms": "间",
     "letters": "份",
-    "issues": "项",
+    "issues": "个",
     "indicators": "项",
-    "assignments": "项",
-    "hours": "小时",
+    "assignments": "人次",
+    "hours": "学时",
     "days": "天",
     "visits": "次",
     "rows": "行",
@@ -383,8 +393,15 @@ def required_text(f: Finding, lang: str) -> str:
             lang, f"≤ {days} 天 / within {days} days")
     if req.op == "in":
         values = req.value if isinstance(req.value, list | tuple) else [req.value]
-        return "∈ {" + ", ".join(format_value(v, f.unit) for v in values) + "}"
-    return f"{_OP_TEXT.get(req.op, req.op)} {format_value(req.value, f.unit)}"
+        return "∈ {" + ", ".join(_threshold(v, f.unit) for v in values) + "}"
+    return f"{_OP_TEXT.get(req.op, req.op)} {_threshold(req.value, f.unit)}"
+
+
+def _threshold(value: object, unit: str | None) -> str:
+    """A requirement as the rulesets write it (7.5, 0.45): a standard, not a measurement."""
+    if isinstance(value, float) and unit != "ratio" and math.isfinite(value):
+        return _trim(f"{value:,.4f}")
+    return format_value(value, unit)
 
 
 # ---------------------------------------------------------------- locations
