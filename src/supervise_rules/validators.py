@@ -431,9 +431,15 @@ class RuleContext:
             **values,
         }
         templates = self.rule.rule.message
+        named = subject.name and subject.name != subject.id
+        # "name（id）", or the id alone: the same text the columnar path writes (store.py)
+        subject_zh = f"{subject.name}（{subject.id}）" if named else subject.id
+        subject_en = f"{subject.name} ({subject.id})" if named else subject.id
         return _new_text(
-            zh=render_message(templates.zh, {**base, "verdict": verdict_zh, "op_text": op_zh}),
-            en=render_message(templates.en, {**base, "verdict": verdict_en, "op_text": op_en}),
+            zh=render_message(templates.zh, {**base, "verdict": verdict_zh, "op_text": op_zh,
+                                             "subject": subject_zh}),
+            en=render_message(templates.en, {**base, "verdict": verdict_en, "op_text": op_en,
+                                             "subject": subject_en}),
         )
 
     def findings_from(
