@@ -393,11 +393,11 @@ def required_text(f: Finding, lang: str) -> str:
             lang, f"≤ {days} 天 / within {days} days")
     if req.op == "in":
         values = req.value if isinstance(req.value, list | tuple) else [req.value]
-        return "∈ {" + ", ".join(_threshold(v, f.unit) for v in values) + "}"
-    return f"{_OP_TEXT.get(req.op, req.op)} {_threshold(req.value, f.unit)}"
+        return "∈ {" + ", ".join(threshold_value(v, f.unit) for v in values) + "}"
+    return f"{_OP_TEXT.get(req.op, req.op)} {threshold_value(req.value, f.unit)}"
 
 
-def _threshold(value: object, unit: str | None) -> str:
+def threshold_value(value: object, unit: str | None) -> str:
     """A requirement as the rulesets write it (7.5, 0.45): a standard, not a measurement."""
     if isinstance(value, float) and unit != "ratio" and math.isfinite(value):
         return _trim(f"{value:,.4f}")
