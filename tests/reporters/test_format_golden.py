@@ -25,6 +25,7 @@ CASES = [
     ("markdown", "zh"), ("markdown", "en"), ("markdown", "both"),
     ("html", "zh"), ("html", "en"),
     ("xlsx", "zh"),
+    ("concise", "zh"), ("concise", "en"), ("github", "zh"),
 ]
 
 

@@ -24,6 +24,8 @@ BUILTIN_FORMATS: dict[str, str] = {
     "html": "html:HtmlReporter",
     "xlsx": "xlsx:XlsxReporter",
     "pdf": "pdf:PdfReporter",
+    "concise": "concise:ConciseReporter",
+    "github": "github:GithubReporter",
 }
 
 _CLASSES = {target.partition(":")[2]: target.partition(":")[0] for target in BUILTIN_FORMATS.values()}
@@ -48,6 +50,8 @@ def __getattr__(name: str) -> Any:
 __all__ = [
     "BUILTIN_FORMATS",
     "BUILTIN_REPORTERS",
+    "ConciseReporter",
+    "GithubReporter",
     "HtmlReporter",  # provided by __getattr__, imported on first use
     "JsonReporter",
     "JsonlReporter",
