@@ -70,7 +70,7 @@ def joined_rows(lf: nw.LazyFrame, keys: list[str], row: str, alias: str) -> nw.L
         text = f"string_agg(CAST({quote(row)} AS VARCHAR), ', ' ORDER BY {quote(row)}) AS {quote(alias)}"
         return nw.from_native(native.aggregate(f"{group}, {text}", group))
     if type(native).__name__ == "DataFrame" and type(native).__module__.startswith("pyspark."):
-        from pyspark.sql import functions as F  # noqa: N812 - PySpark's own convention
+        from pyspark.sql import functions as F
 
         # sorted as numbers, then written: "2, 10", not "10, 2"
         rows = F.transform(F.array_sort(F.collect_list(F.col(row))), lambda x: x.cast("string"))
