@@ -259,13 +259,34 @@ def listed_frame(report: Report) -> pl.DataFrame:
     return report.frame(include_passes=False)
 
 
+def _annotated(report: Report) -> bool:
+    """Whether the report's findings may carry waiver or baseline marks: they are
+    rendered and held once waivers or a baseline were applied; a plain run's store
+    holds none, so nothing need be rendered to count them (the first screen of a
+    national report does not wait for every message)."""
+    store = getattr(report, "store", None)
+    if store is None or store.is_listed():
+        return True
+    return any("waiver_status" in p.frame.columns or "baseline" in p.frame.columns
+               for p in getattr(store, "parts", ()))
+
+
+_NO_MARKS = pl.DataFrame(schema={"rule_id": pl.String, "outcome": pl.String,
+                                 "severity": pl.String, "waiver_status": pl.String,
+                                 "baseline": pl.String})
+
+
+def _marks_frame(report: Report) -> pl.DataFrame:
+    return listed_frame(report) if _annotated(report) else _NO_MARKS
+
+
 def _waived_rows(listed: pl.DataFrame) -> pl.DataFrame:
     return listed.filter((pl.col("waiver_status") == "active")
                          & pl.col("outcome").is_in(["fail", "error"]))
 
 
 def counts(report: Report) -> Counts:
-    listed = listed_frame(report)
+    listed = _marks_frame(report)
     waived = _waived_rows(listed)
     waived_by_outcome = dict(waived.group_by("outcome").len("n").iter_rows())
     waived_fails = dict(waived.filter(pl.col("outcome") == "fail")
@@ -306,7 +327,8 @@ def _trim(number: str) -> str:
 #: how the rule messages write a value of these units; the observed column and the
 #: observed range write it the same way (``0.5221``, ``5,087``), so that the two
 #: never disagree on a figure
-_SPEC_BY_UNIT = {"coefficient": ".4f", "yuan": ",.0f", "yuan per student": ",.0f"}
+_SPEC_BY_UNIT = {"coefficient": ".4f", "yuan": ",.0f", "yuan per student": ",.0f",
+                 "students per class": ",.0f"}  # as the rules' messages write them
 
 
 def format_value(value: object, unit: str | None) -> str:
@@ -590,7 +612,7 @@ def rule_units(report: Report) -> dict[str, str | None]:
 
 def waived_by_rule(report: Report) -> dict[str, int]:
     """``fail`` findings under an active waiver, per rule (``by_outcome.fail`` counts them)."""
-    waived = _waived_rows(listed_frame(report)).filter(pl.col("outcome") == "fail")
+    waived = _waived_rows(_marks_frame(report)).filter(pl.col("outcome") == "fail")
     return dict(waived.group_by("rule_id").len("n").iter_rows())
 
 

@@ -97,9 +97,15 @@ class TableReporter(Reporter):
         if options.view == "statistics":
             _print_summary(report, console, lang)
             return
-        shown = shown_findings(report, options.show_passes, options.max_per_rule)
+        # head and overview come from the counts: on a terminal they are the first
+        # screen, shown before the failures' messages are rendered
+        has_store = getattr(report, "store", None) is not None
         _print_head(report, console, lang)
-        _print_rules(report, shown.findings, console, lang)
+        if has_store:
+            _print_rules(report, [], console, lang)
+        shown = shown_findings(report, options.show_passes, options.max_per_rule)
+        if not has_store:  # a report put together by hand: its rules come from its findings
+            _print_rules(report, shown.findings, console, lang)
 
         console.print()
         if not shown.findings:
