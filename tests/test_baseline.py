@@ -220,17 +220,25 @@ def test_same_ruleset_has_empty_rule_changes(two_rounds, capsys):
     assert "warning" not in err
 
 
-def test_a_baseline_of_another_county_is_refused_even_with_the_flag(two_rounds, tmp_path, capsys):
+def test_a_baseline_of_another_county_is_refused_unless_the_flag(two_rounds, tmp_path, capsys):
     ruleset, second, _, before = two_rounds
     before["submission"]["county_code"] = "640121"
     other = tmp_path / "yongning.json"
     other.write_text(json.dumps(before, ensure_ascii=False), encoding="utf-8")
-    for extra in ([], ["--baseline-allow-ruleset-change"]):
-        code = main([str(second), "--ruleset", str(ruleset), "--baseline", str(other), *extra])
-        assert code == 2
-        err = capsys.readouterr().err
-        assert err.startswith(f"error: {other}: the baseline is a report on county 640121, this "
-                              "run is on county 640122")
+    code = main([str(second), "--ruleset", str(ruleset), "--baseline", str(other)])
+    assert code == 2
+    err = capsys.readouterr().err
+    assert err.startswith(f"error: {other}: the baseline is a report on county 640121, this "
+                          "run is on county 640122")
+    assert "--baseline-allow-ruleset-change" in err
+    # with the flag the diff is made, and says it compares two counties
+    out = tmp_path / "report.json"
+    code = main([str(second), "--ruleset", str(ruleset), "--baseline", str(other),
+                 "--baseline-allow-ruleset-change", "--format", "json", "-o", str(out)])
+    assert code in (0, 1)
+    err = capsys.readouterr().err
+    assert "it is a report on county 640121, this run is on county 640122" in err
+    assert json.loads(out.read_text(encoding="utf-8"))["baseline"]["county_code"] == "640121"
 
 
 def test_the_flag_needs_a_baseline(tmp_path, capsys):

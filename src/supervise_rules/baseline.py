@@ -10,7 +10,7 @@ report's ``baseline`` block, also those with no finding at all this time (the
 school closed).
 
 A diff is only meaningful between two rounds of the same county checked with the
-same rules. A baseline from another county is refused; one from another ruleset
+same rules. A baseline from another county is refused, and so is one from another ruleset
 id or version is refused unless the caller allows it
 (``--baseline-allow-ruleset-change``). Whatever the rulesets, a failure of the
 baseline whose rule did not run this time is *not checked* (未检查), never
@@ -181,17 +181,18 @@ def _is_reader_code(rule_id: str) -> bool:
 def check_comparable(report: Report, baseline: Baseline, *, allow_ruleset_change: bool = False) -> None:
     """Refuse a baseline that is not an earlier round of this check.
 
-    :raises BaselineError: another county (or region); another ruleset id or
-        version, unless ``allow_ruleset_change``.
+    :raises BaselineError: another county (or region), another ruleset id or
+        version, unless ``allow_ruleset_change`` (then the diff says what changed).
     """
     sub = report.submission
     for what, before, now in (("county", baseline.county_code, sub.county_code),
                               ("region", baseline.region_code, sub.region_code)):
-        if before != now:
+        if before != now and not allow_ruleset_change:
             raise BaselineError(
                 f"{baseline.source}: the baseline is a report on {what} {before or '(none)'}, this "
                 f"run is on {what} {now or '(none)'}; a 回头看 compares two rounds of the same "
-                f"{what}: give that {what}'s previous report")
+                f"{what}: give that {what}'s previous report, or --baseline-allow-ruleset-change "
+                "to compare anyway")
     rs = baseline.ruleset
     if rs is None or (rs.id, rs.version) == (report.ruleset.id, report.ruleset.version):
         return
@@ -296,7 +297,9 @@ def apply_baseline(report: Report, baseline: Baseline, *, allow_ruleset_change: 
     ]
     ran_now_rules = {r for r in ran_now if not _is_reader_code(r)}
     ran_before = {r for r in baseline.ran if not _is_reader_code(r)}
-    diff = BaselineDiff(source=baseline.source, new=count.get("new", 0),
+    other_county = baseline.county_code if baseline.county_code != report.submission.county_code \
+        else None
+    diff = BaselineDiff(source=baseline.source, county_code=other_county, new=count.get("new", 0),
                         persisting=count.get("persisting", 0), fixed=len(fixed),
                         fixed_findings=fixed, ruleset=baseline.ruleset,
                         not_checked=len(unchecked), not_checked_findings=unchecked,

@@ -90,6 +90,9 @@ def _warn_baseline_changes(report: Report) -> None:
         return ", ".join(rules[:8]) + (f" and {len(rules) - 8} more" if len(rules) > 8 else "")
 
     parts = []
+    if diff.county_code is not None:
+        parts.append(f"it is a report on county {diff.county_code}, this run is on county "
+                     f"{report.submission.county_code}")
     rs = diff.ruleset
     if rs is not None and (rs.id, rs.version) != (report.ruleset.id, report.ruleset.version):
         parts.append(f"it was checked with ruleset {rs.id} {rs.version}, this run with "

@@ -254,6 +254,9 @@ class BaselineDiff(_Frozen):
     """The comparison with a previous report (回头看), keyed on rule_id + subject.id."""
 
     source: str | None = None
+    #: the baseline's county, given only when it is not this run's (allowed with
+    #: ``--baseline-allow-ruleset-change``)
+    county_code: str | None = _optional()
     new: int
     persisting: int
     fixed: int
