@@ -11,8 +11,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from .api import Checker, check, follow_up
 from .backends import Backend, BackendUnavailable, SparkBackend
-from .engine import check
 from .errors import (
     ExpressionError,
     PluginError,
@@ -70,6 +70,7 @@ __all__ = [
     "ROW",
     "Backend",
     "BackendUnavailable",
+    "Checker",
     "ColumnSpec",
     "Evidence",
     "EvidenceSpec",
@@ -110,6 +111,7 @@ __all__ = [
     "col",
     "compile_expression",
     "discover_rulesets",
+    "follow_up",
     "get_plugin_host",
     "hookimpl",
     "load_ruleset",

@@ -62,18 +62,14 @@ def apply_followup(report: Report, args: argparse.Namespace) -> Report:
     """Apply ``--waivers`` and ``--baseline`` from parsed arguments to a report."""
     if getattr(args, "fail_on_new", False) and args.baseline is None:
         raise SuperviseRulesError("--fail-on-new needs --baseline PREVIOUS.json")
-    if args.waivers is not None:
-        from .waivers import apply_waivers, load_waivers
-
-        report = apply_waivers(report, load_waivers(args.waivers), today=args.today)
-    if args.baseline is not None:
-        from .baseline import apply_baseline, load_baseline
-
-        report = apply_baseline(report, load_baseline(args.baseline),
-                                allow_ruleset_change=args.baseline_allow_ruleset_change)
-        _warn_baseline_changes(report)
-    elif getattr(args, "baseline_allow_ruleset_change", False):
+    if args.baseline is None and getattr(args, "baseline_allow_ruleset_change", False):
         raise SuperviseRulesError("--baseline-allow-ruleset-change needs --baseline PREVIOUS.json")
+    from .api import follow_up  # what the library's check() does, so the two agree
+
+    report = follow_up(report, waivers=args.waivers, baseline=args.baseline, today=args.today,
+                       allow_ruleset_change=getattr(args, "baseline_allow_ruleset_change", False))
+    if args.baseline is not None:
+        _warn_baseline_changes(report)
     return report
 
 
