@@ -73,3 +73,17 @@ def test_a_checker_reuses_its_ruleset_and_host(files):
     assert checker.ruleset.id == "helan-2024"
     assert first.to_json_bytes() == sr.check(EXAMPLE, "helan-2024").to_json_bytes()
     assert {r.rule_id[:3] for r in again.rules} <= {"BAL", "REA"}
+
+
+def test_include_passes_lists_every_pass_like_the_cli(files, capsys):
+    tmp, _, _ = files
+    out = tmp / "passes.json"
+    assert main([str(EXAMPLE), "--include-passes", "--format", "json", "-o", str(out),
+                 "--fail-on", "never"]) == 0
+    capsys.readouterr()
+    report = sr.check(EXAMPLE, "helan-2024", include_passes=True)
+    assert report.to_json_bytes() == out.read_bytes()
+    assert sum(1 for f in report.iter_findings() if f.outcome is sr.Outcome.passed) == 1307
+    plain = sr.check(EXAMPLE, "helan-2024")
+    assert plain.to_json_bytes(include_passes=True) == out.read_bytes()
+    assert not any(f.outcome is sr.Outcome.passed for f in plain.iter_findings())

@@ -37,6 +37,7 @@ def check(
     baseline: BaselineSource | None = None,
     today: dt.date | None = None,
     allow_ruleset_change: bool = False,
+    include_passes: bool = False,
     select: str | Sequence[str] | None = None,
     ignore: str | Sequence[str] | None = None,
     config: bool = True,
@@ -60,6 +61,8 @@ def check(
     :param today: the day waivers are judged on (default: today).
     :param allow_ruleset_change: compare with a baseline of another ruleset or
         county (``--baseline-allow-ruleset-change``).
+    :param include_passes: the report's JSON forms and ``iter_findings`` list every
+        pass too (``--include-passes``); they are counted either way.
     :param select: rule ids, prefixes, ``wp:N`` or severities to run (``--select``).
     :param ignore: the same, to leave out (``--ignore``).
     :param config: read ``supervise-rules.toml`` / ``[tool.supervise-rules]``.
@@ -73,8 +76,11 @@ def check(
     report = run_rules(submission, ruleset, host=host, backend=backend, progress=progress,
                        follow_symlinks=follow_symlinks, limits=limits, select=select,
                        ignore=ignore, config=config)
-    return follow_up(report, waivers=waivers, baseline=baseline, today=today,
-                     allow_ruleset_change=allow_ruleset_change)
+    report = follow_up(report, waivers=waivers, baseline=baseline, today=today,
+                       allow_ruleset_change=allow_ruleset_change)
+    if include_passes:
+        report.include_passes = True
+    return report
 
 
 def follow_up(report: Report, *, waivers: Waivers | None = None,

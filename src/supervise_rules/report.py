@@ -56,6 +56,7 @@ class Report:
         waivers_unused: list[UnusedWaiver] | None = None,
         baseline: BaselineDiff | None = None,
         context: Any = None,
+        include_passes: bool = False,
     ):
         self.tool = tool
         self.ruleset = ruleset
@@ -68,6 +69,9 @@ class Report:
         #: townships, enrollment and rule shapes for the charts
         #: (:class:`~supervise_rules.context.ReportContext`); ``None`` when read from JSON
         self.context = context
+        #: whether the JSON forms and :meth:`iter_findings` list the passes by
+        #: default (``check(..., include_passes=True)``, ``--include-passes``)
+        self.include_passes = include_passes
         self._all: tuple[Finding, ...] | None = None
 
     # -- building -----------------------------------------------------------------
@@ -157,7 +161,7 @@ class Report:
         """A copy with some header fields (or the store) replaced."""
         fields = {k: getattr(self, k) for k in (
             "tool", "ruleset", "submission", "summary", "rules", "store", "waivers_unused",
-            "baseline", "context")}
+            "baseline", "context", "include_passes")}
         fields.update(changes)
         return Report(**fields)
 
@@ -176,10 +180,13 @@ class Report:
             self._all = tuple(self.store.findings(include_passes=True))
         return self._all
 
-    def iter_findings(self, include_passes: bool = False) -> Iterator[Finding]:
+    def iter_findings(self, include_passes: bool | None = None) -> Iterator[Finding]:
         """The listed findings in report order: every finding that is not a pass,
-        and the passes too with ``include_passes``."""
-        return self.store.findings(include_passes)
+        and the passes too with ``include_passes`` (default: :attr:`include_passes`)."""
+        return self.store.findings(self._passes(include_passes))
+
+    def _passes(self, include_passes: bool | None) -> bool:
+        return self.include_passes if include_passes is None else include_passes
 
     def frame(self, include_passes: bool = True, rules: Sequence[str] | None = None
               ) -> pl.DataFrame:
@@ -232,24 +239,25 @@ class Report:
             tail["baseline"] = self.baseline.model_dump(mode="json")
         return tail
 
-    def to_json_dict(self, include_passes: bool = False) -> dict[str, Any]:
+    def to_json_dict(self, include_passes: bool | None = None) -> dict[str, Any]:
         """The JSON document as Python data."""
-        findings = [json.loads(line) for line in self.store.json_lines(include_passes)]
+        findings = [json.loads(line)
+                    for line in self.store.json_lines(self._passes(include_passes))]
         return {**self._header(), "findings": findings, **self._tail()}
 
-    def model_dump(self, *, mode: str = "json", include_passes: bool = False) -> dict[str, Any]:
+    def model_dump(self, *, mode: str = "json", include_passes: bool | None = None) -> dict[str, Any]:
         return self.to_json_dict(include_passes)
 
-    def to_json(self, include_passes: bool = False) -> str:
+    def to_json(self, include_passes: bool | None = None) -> str:
         return self.to_json_bytes(include_passes).decode("utf-8")
 
-    def to_json_bytes(self, include_passes: bool = False) -> bytes:
+    def to_json_bytes(self, include_passes: bool | None = None) -> bytes:
         """The JSON document as UTF-8 (see :meth:`write_json`)."""
         out = io.BytesIO()
         self.write_json(out, include_passes)
         return out.getvalue()
 
-    def write_json(self, out: BinaryIO, include_passes: bool = False) -> None:
+    def write_json(self, out: BinaryIO, include_passes: bool | None = None) -> None:
         """Write the JSON document to a binary file: the header indented, then one
         finding per line, written by polars from the store (no object per
         finding, and the findings are not held a second time as one text)."""
@@ -259,7 +267,7 @@ class Report:
         # rule by rule, a slice at a time: the findings' text is never held whole
         # (nor twice); every line but the last ends in a comma
         held: str | None = None
-        for lines in self.store.json_groups(include_passes):
+        for lines in self.store.json_groups(self._passes(include_passes)):
             if not len(lines):
                 continue
             out.write(b"\n" if held is None else f"    {held},\n".encode())
