@@ -16,6 +16,7 @@ import sys
 from collections.abc import Sequence
 from enum import IntEnum
 from pathlib import Path
+from typing import Any
 
 from .errors import SuperviseRulesError
 from .models import Severity
@@ -282,6 +283,11 @@ def _check_parser() -> argparse.ArgumentParser:
     p.add_argument("--format", default="table", metavar="FORMAT",
                    help=_say(f"输出格式，不区分大小写：{formats}，或插件提供的格式（默认 table）",
                              f"output format, any case: {formats}, or a plugin's (default table)"))
+    p.add_argument("--report-option", "-O", action="append", default=[], metavar="KEY=VALUE",
+                   dest="report_options",
+                   help=_say("输出格式自己的选项（可重复；格式在其 Options 中声明）",
+                             "an option of the output format itself (repeatable; the format "
+                             "declares them in its Options)"))
     p.add_argument("--output", "-o", type=Path, metavar="FILE",
                    help=_say("把报告写入此文件（'-'：标准输出）；普通文件以原子方式替换，"
                              "所在文件夹必须已存在",
@@ -621,6 +627,7 @@ def cmd_check(argv: list[str]) -> int:
                            f"(known: {known})")
     reporter = host.reporters[fmt]
     plugin = host.plugin_of("reporters", fmt)
+    extra = _report_options(fmt, plugin, reporter, args.report_options)  # before the run
     to_terminal = to_stdout and sys.stdout.isatty()
     binary = run_reporter(fmt, plugin, lambda: reporter.binary)
     if binary and to_stdout and (args.output is None or to_terminal):
@@ -646,6 +653,7 @@ def cmd_check(argv: list[str]) -> int:
         colour = colour_wanted(args.color, sys.stdout) if to_stdout else args.color == "always"
         view = "statistics" if args.statistics else "quiet" if args.quiet else "full"
         options = RenderOptions(
+            extra=extra,
             lang=args.lang, show_passes=args.show_passes, color=colour,
             width=_terminal_width() if to_terminal else _columns(),
             max_per_rule=DEFAULT_MAX_PER_RULE if args.max_per_rule is None else args.max_per_rule,
@@ -817,6 +825,37 @@ def cmd_list_rules(argv: list[str]) -> int:
         console.print(rich_text(_say("已停用：", "Disabled: ") + "; ".join(
             f"{rid} ({d.reason})" for rid, d in sorted(ruleset.disabled.items()))))
     return ExitCode.OK
+
+
+def _report_options(fmt: str, plugin: str | None, reporter: Any, given: list[str]) -> Any:
+    """``--report-option KEY=VALUE`` validated against the format's ``Options``
+    (exit 2 naming the option before anything runs); ``None`` without options."""
+    from pydantic import ValidationError
+
+    from .reporters import run_reporter
+
+    model = run_reporter(fmt, plugin, reporter.options_model)
+    if model is None:
+        if given:
+            raise _usage_error(f"格式 {fmt!r} 没有自己的选项（--report-option）",
+                               f"format {fmt!r} takes no options (--report-option)")
+        return None
+    values: dict[str, str] = {}
+    for item in given:
+        key, sep, value = item.partition("=")
+        if not sep or not key.strip():
+            raise _usage_error(f"--report-option 应为 KEY=VALUE，而不是 {item!r}",
+                               f"--report-option takes KEY=VALUE, not {item!r}")
+        values[key.strip()] = value
+    try:
+        return model.model_validate(values)
+    except ValidationError as exc:
+        known = ", ".join(model.model_fields)
+        shown = "; ".join(f"{'.'.join(map(str, e['loc'])) or 'option'}: {e['msg']}"
+                          for e in exc.errors()[:3])
+        raise _usage_error(f"格式 {fmt!r} 的选项有误：{shown}（可用：{known}）",
+                           f"format {fmt!r}: bad --report-option: {shown} (options: {known})"
+                           ) from None
 
 
 def cmd_explain(argv: list[str]) -> int:

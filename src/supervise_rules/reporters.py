@@ -15,7 +15,9 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
-from typing import BinaryIO, ClassVar, Literal, TypeVar
+from typing import Any, BinaryIO, ClassVar, Literal, TypeVar
+
+from pydantic import BaseModel
 
 from .errors import SuperviseRulesError
 from .models import Report
@@ -40,6 +42,9 @@ class RenderOptions:
     #: ``statistics``: only the per-rule counts and the totals line; ``quiet``: only
     #: the totals line (the table and concise formats)
     view: View = "full"
+    #: the format's own options (an instance of its ``Options`` model, from
+    #: ``--report-option KEY=VALUE``), or ``None`` for a format that takes none
+    extra: Any = None
 
 
 class Reporter(ABC):
@@ -53,6 +58,15 @@ class Reporter(ABC):
     binary: ClassVar[bool] = False
     #: ``True`` when the output is for people (``--lang`` applies; passes may hide)
     human: ClassVar[bool] = True
+    #: the options the format takes, a pydantic model (every field with a default
+    #: and a ``description``): ``--report-option KEY=VALUE`` is validated against
+    #: it before the run, and the instance reaches :meth:`render` as
+    #: ``options.extra``; ``None``: no options
+    Options: ClassVar[type[BaseModel] | None] = None
+
+    def options_model(self) -> type[BaseModel] | None:
+        """:attr:`Options` (a lazily imported format reads it from its class)."""
+        return self.Options
 
     @abstractmethod
     def render(self, report: Report, options: RenderOptions) -> str | bytes:
@@ -119,6 +133,9 @@ class LazyReporter(Reporter):
     @property
     def human(self) -> bool:  # type: ignore[override]
         return self.load().human
+
+    def options_model(self) -> type[BaseModel] | None:
+        return self.load().options_model()
 
     def __getattr__(self, attr: str):
         if attr.startswith("_"):  # copy/pickle probe these before __init__ has run

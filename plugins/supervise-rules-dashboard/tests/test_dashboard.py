@@ -68,3 +68,22 @@ def test_a_spool_that_is_not_a_folder_is_one_error_finding(tmp_path, monkeypatch
     assert [(f.rule_id, f.subject.id, f.outcome) for f in broken.findings
             if f.rule_id != "RUN-01"] == [(f.rule_id, f.subject.id, f.outcome)
                                           for f in report.findings]
+
+
+def test_the_delimiter_is_a_report_option(tmp_path, capsys):
+    out = tmp_path / "rules.csv"
+    code = main([str(EXAMPLE), "--plugin", "supervise_rules_dashboard", "--format",
+                 "dashboard-csv", "--report-option", "delimiter=;", "-o", str(out),
+                 "--fail-on", "never"])
+    capsys.readouterr()
+    assert code == 0
+    assert out.read_text(encoding="utf-8").splitlines()[0].startswith("rule_id;title;work_point")
+    # a value the format does not take, or an option it does not have: exit 2, before the run
+    for bad, said in (("delimiter=#", "delimiter"), ("colour=red", "colour")):
+        code = main([str(EXAMPLE), "--plugin", "supervise_rules_dashboard", "--format",
+                     "dashboard-csv", "-O", bad, "-o", str(tmp_path / "x.csv")])
+        err = capsys.readouterr().err
+        assert code == 2 and said in err and "options: delimiter" in err
+    assert not (tmp_path / "x.csv").exists()
+    code = main([str(EXAMPLE), "--format", "json", "-O", "indent=4"])
+    assert code == 2 and "takes no options" in capsys.readouterr().err

@@ -20,6 +20,9 @@ import os
 import re
 import tempfile
 from pathlib import Path
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field
 
 import supervise_rules as sr
 
@@ -28,6 +31,15 @@ SUPERVISE_RULES_API = "2"
 #: the environment variable naming the spool folder
 SPOOL = "SUPERVISE_DASHBOARD_SPOOL"
 OUTCOMES = ("pass", "fail", "error", "not_applicable")
+
+
+class DashboardOptions(BaseModel):
+    """``--report-option delimiter=;`` for a dashboard that reads semicolons."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    delimiter: Literal[",", ";", "\t", "|"] = Field(
+        default=",", description="the field separator of the CSV")
 
 
 class DashboardCsvReporter(sr.Reporter):
@@ -39,10 +51,13 @@ class DashboardCsvReporter(sr.Reporter):
     suffix = ".csv"
     binary = False
     human = False
+    Options = DashboardOptions
 
     def render(self, report: sr.Report, options: sr.RenderOptions) -> str:
+        chosen = options.extra if isinstance(options.extra, DashboardOptions) else \
+            DashboardOptions()
         out = io.StringIO()
-        writer = csv.writer(out, lineterminator="\n")
+        writer = csv.writer(out, lineterminator="\n", delimiter=chosen.delimiter)
         writer.writerow(["rule_id", "title", "work_point", "severity", "certainty", "subjects",
                          *OUTCOMES])
         for rule in report.rules:
