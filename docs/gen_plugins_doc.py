@@ -128,9 +128,33 @@ def fixtures_section() -> str:
     return "\n".join(rows)
 
 
+def context_section() -> str:
+    """Every public method and property of ``RuleContext``, with its signature and
+    the first paragraph of its docstring: what a validator may use."""
+    from supervise_rules import RuleContext
+
+    rows = ["| member | what it gives |", "| --- | --- |"]
+    for name, member in sorted(vars(RuleContext).items()):
+        if name.startswith("_"):
+            continue
+        fn = member.fget if isinstance(member, property) else getattr(member, "__func__", member)
+        if not callable(fn):
+            continue
+        if isinstance(member, property):
+            shown = f"`ctx.{name}`"
+        else:
+            sig = str(inspect.signature(fn)).replace("(self, ", "(").replace("(self)", "()")
+            shown = f"`ctx.{name}{sig}`"
+        doc = inspect.cleandoc(fn.__doc__ or "").split("\n\n")[0].replace("\n", " ")
+        rows.append(f"| {shown.replace('|', chr(92) + '|')} | "
+                    f"{_rest_to_markdown(doc).replace('|', chr(92) + '|')} |")
+    return "\n".join(rows)
+
+
 SECTIONS: dict[str, Callable[[], str]] = {
     "hooks": hooks_section,
     "api": api_section,
+    "context": context_section,
     "fixtures": fixtures_section,
 }
 

@@ -168,7 +168,12 @@ class RuleResult:
     aggregate: bool = False
 
 class RuleContext:
-    """Everything a validator may use to evaluate one rule."""
+    """Everything a validator may use to evaluate one rule.
+
+    Attributes: ``rule`` (the :class:`~supervise_rules.ResolvedRule`), ``params``
+    (its validated ``Params`` model), ``submission`` and ``plugin`` (the name of
+    the plugin the validator comes from).
+    """
 
     def __init__(
         self,
@@ -188,9 +193,11 @@ class RuleContext:
 
     @property
     def as_of(self) -> dt.date | None:
+        """The manifest's statistics date (the "today" of every deadline), or ``None``."""
         return self.submission.manifest.as_of
 
     def table(self, name: str) -> Table | None:
+        """The submission's table as read (polars frame, headers, locations), or ``None``."""
         return self.submission.table(name)
 
     def frame(self, name: str) -> nw.LazyFrame | None:
@@ -213,6 +220,7 @@ class RuleContext:
                                                  *whys))
 
     def columns(self, name: str) -> list[str]:
+        """The columns the table has (contract names; ``[]`` when it is absent)."""
         table = self.table(name)
         return [] if table is None else list(table.frame.columns)
 
@@ -233,6 +241,8 @@ class RuleContext:
         return resolve
 
     def compile(self, text: str, table: str) -> Compiled:
+        """A rule expression compiled for ``table``: a narwhals expression with
+        the columns it uses, its denominators and aggregates (see ``Compiled``)."""
         return compile_expression(text, self.resolver(table))
 
     def require(self, table: str, columns: Iterable[str] = ()) -> list[Finding]:
@@ -352,6 +362,7 @@ class RuleContext:
         return Subject(type="county", id=m.county_code or "unknown", name=m.county_name)
 
     def submission_subject(self) -> Subject:
+        """The subject of a finding about the submission as a whole."""
         m = self.submission.manifest
         # Not the file path: the same submission in another container must give
         # the same report.
@@ -359,6 +370,8 @@ class RuleContext:
 
     @staticmethod
     def subject_id_expr(table: str) -> nw.Expr:
+        """A row's ``subject.id``: the table's subject columns joined by ``/``
+        (the row number for a table without any)."""
         cols = subject_id_columns(table)
         if not cols:
             return nw.col(ROW).cast(nw.String)
@@ -437,6 +450,7 @@ class RuleContext:
         unit: str | None,
         values: dict[str, Any],
     ) -> LocalizedText:
+        """The rule's message templates rendered for one finding (API 1)."""
         op = required.op if required else None
         op_zh, op_en = OP_TEXT.get(op or "", ("", ""))
         verdict_zh, verdict_en = VERDICT.get(outcome, ("", ""))
