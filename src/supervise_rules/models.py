@@ -19,6 +19,8 @@ SCHEMA_VERSION = "2"
 
 
 class Severity(StrEnum):
+    """How much a failure matters; ``--fail-on`` sets the lowest that fails a run."""
+
     critical = "critical"
     major = "major"
     minor = "minor"
@@ -34,6 +36,9 @@ _SEVERITY_RANK = {Severity.critical: 3, Severity.major: 2, Severity.minor: 1, Se
 
 
 class Outcome(StrEnum):
+    """The outcome of one finding: ``pass``, ``fail``, ``error`` (the value could not
+    be computed: a data problem, never a silent pass) or ``not_applicable``."""
+
     passed = "pass"
     fail = "fail"
     not_applicable = "not_applicable"
@@ -84,6 +89,8 @@ class Subject(_Frozen):
 
 
 class Required(_Frozen):
+    """What a finding was judged against: the comparison (``op``) and its value."""
+
     op: Op
     value: Any = None
 
@@ -181,6 +188,8 @@ class ToolInfo(_Frozen):
 
 
 class RulesetInfo(_Frozen):
+    """The ruleset a report was checked with."""
+
     id: str
     version: str
     title: str
@@ -200,6 +209,8 @@ class InputFile(_Frozen):
 
 
 class SubmissionInfo(_Frozen):
+    """What a report checked: county (or region), year, as_of, the source and its files."""
+
     county_code: str | None = None
     county_name: str | None = None
     #: a batch of counties: GB/T 2260 province (xx0000), prefecture (xxxx00) or 000000
@@ -214,6 +225,9 @@ class SubmissionInfo(_Frozen):
 
 
 class Summary(_Frozen):
+    """The report's counts: rules run, findings by outcome and failures by severity
+    (exact whether or not the passes are listed)."""
+
     rules_run: int
     by_outcome: dict[str, int]
     by_severity: dict[str, int]
@@ -275,6 +289,8 @@ class BaselineDiff(_Frozen):
 
 
 class ObservedRange(_Frozen):
+    """The smallest and largest observed value of a numeric rule."""
+
     min: float | int | str | None = None
     max: float | int | str | None = None
 

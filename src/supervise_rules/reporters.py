@@ -48,6 +48,9 @@ class RenderOptions:
 
 
 class Reporter(ABC):
+    """Base class of output formats (``--format NAME``): ``name``, ``summary``,
+    ``suffix``, ``binary``, ``human``, ``Options`` and ``render(report, options)``."""
+
     #: the ``--format`` name
     name: ClassVar[str]
     #: one line for ``supervise-check plugins``

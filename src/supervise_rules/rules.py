@@ -42,6 +42,8 @@ class MessageTemplates(_Strict):
 
 
 class Rule(_Strict):
+    """One rule of a ruleset file, as written (validated; ``params`` checked by its validator)."""
+
     id: str = Field(pattern=RULE_ID_PATTERN, description="Stable id, never reused (e.g. PRE-02).")
     title: LocalizedText
     work_point: str | None = Field(
@@ -88,6 +90,8 @@ class RuleOverride(_Strict):
 
 
 class DisabledRule(_Strict):
+    """A rule a county does not apply, and why."""
+
     reason: str = Field(min_length=1, description="Why the county does not apply this rule.")
 
 

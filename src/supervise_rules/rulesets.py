@@ -69,6 +69,8 @@ class ResolvedRule:
 
 @dataclass(frozen=True)
 class Ruleset:
+    """A loaded, validated ruleset: its rules (``extends`` resolved) and those it disables."""
+
     id: str
     version: str
     title: LocalizedText

@@ -66,6 +66,9 @@ class Table(BaseModel):
 
 
 class Submission(BaseModel):
+    """A submission as read: the manifest, its typed tables, the files read (with
+    SHA-256) and the readers' problems (READ-xx findings)."""
+
     model_config = ConfigDict(arbitrary_types_allowed=True, frozen=True)
 
     manifest: Manifest = Field(default_factory=Manifest)

@@ -346,6 +346,9 @@ class ResponsibilityLetterRow(_Row):
 
 @dataclass(frozen=True)
 class ColumnSpec:
+    """One column of a table: names (English, Chinese, aliases), kind, unit, codes
+    and the values it can plausibly hold."""
+
     name: str
     zh: str
     kind: Kind
