@@ -59,15 +59,8 @@ def locate_rule(rule_id: str, ruleset: str | None, host: PluginHost,
         if found is not None:
             return rs.id, found
         known += [r.id for r in rs.rules]
-    from .selection import did_you_mean
-
-    hint = did_you_mean(rule_id.upper(), known)
-    exc = SuperviseRulesError(f"no rule {rule_id!r} in any installed ruleset ({', '.join(ids)})"
-                              f"{'; ' + hint if hint else ''} (see list-rules)")
-    exc.zh = (f"所有已安装的规则集（{'、'.join(ids)}）中都没有规则 {rule_id!r}"  # type: ignore[attr-defined]
-              f"{'；' + did_you_mean(rule_id.upper(), known, lang='zh') if hint else ''}"
-              "（见 list-rules）")
-    raise exc
+    raise _no_rule(rule_id, known, f"any installed ruleset ({', '.join(ids)})",
+                   f"所有已安装的规则集（{'、'.join(ids)}）")
 
 
 def find_rule(rule_id: str, ruleset: str, host: PluginHost) -> ResolvedRule:
@@ -78,16 +71,20 @@ def find_rule(rule_id: str, ruleset: str, host: PluginHost) -> ResolvedRule:
     if rule_id.upper() in rs.disabled:
         raise SuperviseRulesError(
             f"rule {rule_id} is disabled in {rs.id}: {rs.disabled[rule_id.upper()].reason}")
+    raise _no_rule(rule_id, [r.id for r in rs.rules], f"ruleset {rs.id}", f"规则集 {rs.id} ")
+
+
+def _no_rule(rule_id: str, ids: list[str], where_en: str, where_zh: str) -> SuperviseRulesError:
+    """The error of a rule id found nowhere it was looked for, with did-you-mean."""
     from .selection import did_you_mean
 
-    ids = [r.id for r in rs.rules]
     hint = did_you_mean(rule_id.upper(), ids)
-    exc = SuperviseRulesError(f"no rule {rule_id!r} in ruleset {rs.id}"
+    exc = SuperviseRulesError(f"no rule {rule_id!r} in {where_en}"
                               f"{'; ' + hint if hint else ''} (see list-rules)")
-    exc.zh = (f"规则集 {rs.id} 中没有规则 {rule_id!r}"  # type: ignore[attr-defined]
+    exc.zh = (f"{where_zh}中{'都' if '所有' in where_zh else ''}没有规则 {rule_id!r}"  # type: ignore[attr-defined]
               f"{'；' + did_you_mean(rule_id.upper(), ids, lang='zh') if hint else ''}"
               "（见 list-rules）")
-    raise exc
+    return exc
 
 
 def _pick(pair: tuple[str, str], lang: str) -> str:
