@@ -30,15 +30,13 @@ from .plausible import (
     percent_scales,
     range_findings,
 )
-from .problems import Place, column_letter, read_finding
+from .problems import MAX_CELL_FINDINGS, Place, cell_findings, column_letter, read_finding
 from .rows import KINDS, Mismatch, NonDataRows, non_data_rows, totals_mismatches
 from .widths import width_findings
 
 #: rows scanned for the header (title rows, notes and merged group headers
 #: above it are skipped)
 HEADER_SCAN = 20
-#: READ-01 findings per column before the rest are summed up in one finding
-MAX_CELL_FINDINGS = 20
 
 @dataclass
 class _Columns:
@@ -363,49 +361,21 @@ def _cell_findings(
         column = spec.columns[cells.column]
         want_zh, want_en = expected(column)
         header = cols.headers[cells.column]
-        letter = cols.letters.get(cells.column)
-        rows = cells.frame.get_column(ROW).to_list()
-        values = cells.frame.get_column(cells.column).head(MAX_CELL_FINDINGS).to_list()
-        shown_lines = lines.of(rows[:MAX_CELL_FINDINGS])
-        for row, line, value in zip(rows[:MAX_CELL_FINDINGS], shown_lines, values, strict=False):
+        problems += cell_findings(
+            "READ-01", table=spec.name, column=cells.column, header=header,
+            letter=cols.letters.get(cells.column), place=place,
+            rows=cells.frame.get_column(ROW).to_list(),
+            raws=[str(v) for v in cells.frame.get_column(cells.column).head(MAX_CELL_FINDINGS)],
+            lines_of=lines.of,
             # the row a spreadsheet shows the line on, when multi-line cells moved it
-            record = lines.offset + row if lines.frame is not None else None
-            where_zh, where_en = place.cell(line, header, letter, record)
-            shown = str(value)
-            problems.append(
-                read_finding(
-                    "READ-01",
-                    zh=f"{where_zh}的值「{shown}」无法识别，应为{want_zh}",
-                    en=f"{where_en}: {shown!r} is not {want_en}",
-                    table=spec.name,
-                    rows=[row],
-                    columns=[cells.column],
-                    subject=subjects.get(row),
-                    observed=shown,
-                    place=place,
-                    lines=[line],
-                    headers=[header],
-                    # a cell is a spreadsheet's: on the row it shows the line on
-                    cells=[f"{letter}{record or line}"] if letter else None,
-                )
-            )
-        if len(rows) > MAX_CELL_FINDINGS:
-            rest = rows[MAX_CELL_FINDINGS:]
-            zh_t, en_t = place.table()
-            problems.append(
-                read_finding(
-                    "READ-01",
-                    zh=f"{zh_t}「{header}」列另有 {len(rest)} 个单元格无法识别（应为{want_zh}）",
-                    en=f"{en_t}: {len(rest)} more cells of column '{header}' "
-                    f"are not {want_en}",
-                    table=spec.name,
-                    rows=rest,
-                    columns=[cells.column],
-                    place=place,
-                    lines=lines.of(rest),
-                    headers=[header],
-                )
-            )
+            record_of=(lambda row: lines.offset + row) if lines.frame is not None else None,
+            subjects=subjects,
+            one=lambda wz, we, raw, i, wzh=want_zh, wen=want_en: (
+                f"{wz}的值「{raw}」无法识别，应为{wzh}", f"{we}: {raw!r} is not {wen}"),
+            rest=lambda zt, et, n, h=header, wzh=want_zh, wen=want_en: (
+                f"{zt}「{h}」列另有 {n} 个单元格无法识别（应为{wzh}）",
+                f"{et}: {n} more cells of column '{h}' are not {wen}"),
+        )
     return problems
 
 

@@ -33,13 +33,11 @@ import polars as pl
 from ..models import Finding, Subject
 from ..tables import ColumnSpec, TableSpec
 from .normalize import as_text
-from .problems import Place, read_finding
+from .problems import MAX_CELL_FINDINGS, Place, cell_findings
 
 ROW = "__row__"
 #: what an implausible cell should have held, in ``Table.unreadable`` frames
 WHY_ZH, WHY_EN = "why_zh", "why_en"
-#: READ-16 findings per column before the rest are summed up in one finding
-MAX_CELL_FINDINGS = 20
 
 #: a cell written as a percentage or per mille
 _MARKED = "[%％‰]"
@@ -249,43 +247,22 @@ def range_findings(
     for stray in cells:
         column = spec.columns[stray.column]
         header = headers.get(stray.column, stray.column)
-        letter = letters.get(stray.column)
-        rows = stray.frame.get_column(ROW).to_list()
         first = stray.frame.head(MAX_CELL_FINDINGS)
-        shown_lines = lines_of(rows[:MAX_CELL_FINDINGS])
-        for (row, raw, why_zh, why_en), line in zip(first.iter_rows(), shown_lines, strict=True):
-            record = record_of(row) if record_of is not None else None
-            where_zh, where_en = place.cell(line, header, letter, record)
-            problems.append(read_finding(
-                "READ-16",
-                zh=f"{where_zh}的值「{raw}」超出合理范围，{why_zh}",
-                en=f"{where_en}: {raw!r} is outside the plausible range ({why_en})",
-                table=spec.name,
-                rows=[row],
-                columns=[stray.column],
-                subject=subjects.get(row),
-                observed=raw,
-                place=place,
-                lines=[line],
-                headers=[header],
-                cells=[f"{letter}{record or line}"] if letter else None,
-            ))
-        if len(rows) > MAX_CELL_FINDINGS:
-            rest = rows[MAX_CELL_FINDINGS:]
-            zh_t, en_t = place.table()
-            want_zh, want_en = column_expectation(column)
-            problems.append(read_finding(
-                "READ-16",
-                zh=f"{zh_t}「{header}」列另有 {len(rest)} 个单元格的值超出合理范围（{want_zh}）",
-                en=f"{en_t}: {len(rest)} more cells of column '{header}' are outside the "
-                f"plausible range ({want_en})",
-                table=spec.name,
-                rows=rest,
-                columns=[stray.column],
-                place=place,
-                lines=lines_of(rest),
-                headers=[header],
-            ))
+        whys = list(zip(first.get_column(WHY_ZH).to_list(), first.get_column(WHY_EN).to_list(),
+                        strict=True))
+        want_zh, want_en = column_expectation(column)
+        problems += cell_findings(
+            "READ-16", table=spec.name, column=stray.column, header=header,
+            letter=letters.get(stray.column), place=place,
+            rows=stray.frame.get_column(ROW).to_list(), raws=first.get_column("raw").to_list(),
+            lines_of=lines_of, record_of=record_of, subjects=subjects,
+            one=lambda wz, we, raw, i, whys=whys: (
+                f"{wz}的值「{raw}」超出合理范围，{whys[i][0]}",
+                f"{we}: {raw!r} is outside the plausible range ({whys[i][1]})"),
+            rest=lambda zt, et, n, h=header, wz=want_zh, we=want_en: (
+                f"{zt}「{h}」列另有 {n} 个单元格的值超出合理范围（{wz}）",
+                f"{et}: {n} more cells of column '{h}' are outside the plausible range ({we})"),
+        )
     return problems
 
 

@@ -9,6 +9,7 @@ run at the default ``--fail-on major``.
 
 from __future__ import annotations
 
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 
 from ..models import Evidence, Finding, LocalizedText, Outcome, Severity, Subject
@@ -168,3 +169,54 @@ def column_letter(index: int) -> str:
         index, rem = divmod(index - 1, 26)
         letters = chr(ord("A") + rem) + letters
     return letters
+
+
+#: findings one by one per column before the rest are summed up in one finding
+MAX_CELL_FINDINGS = 20
+
+
+def cell_findings(
+    code: str,
+    *,
+    table: str,
+    column: str,
+    header: str,
+    letter: str | None,
+    place: Place,
+    rows: list[int],
+    raws: list[str],
+    lines_of: Callable[[list[int]], list[int]],
+    record_of: Callable[[int], int] | None,
+    subjects: Mapping[int, Subject],
+    one: Callable[[str, str, str, int], tuple[str, str]],
+    rest: Callable[[str, str, int], tuple[str, str]],
+) -> list[Finding]:
+    """The findings of the bad cells of one column (READ-01, READ-16): one per
+    cell — where the clerk finds it, the value as written — for the first
+    :data:`MAX_CELL_FINDINGS`, then one summing up the rest.
+
+    ``raws`` are the first cells' text; ``one(where_zh, where_en, raw, i)`` words
+    the i-th, ``rest(table_zh, table_en, n)`` the summary. ``record_of`` gives
+    the row a spreadsheet shows a text file's data row on, where multi-line
+    cells moved the lines."""
+    problems: list[Finding] = []
+    shown = rows[:MAX_CELL_FINDINGS]
+    for i, (row, line, raw) in enumerate(zip(shown, lines_of(shown), raws, strict=False)):
+        record = record_of(row) if record_of is not None else None
+        where_zh, where_en = place.cell(line, header, letter, record)
+        zh, en = one(where_zh, where_en, raw, i)
+        problems.append(read_finding(
+            code, zh=zh, en=en, table=table, rows=[row], columns=[column],
+            subject=subjects.get(row), observed=raw, place=place, lines=[line],
+            headers=[header],
+            # a cell is a spreadsheet's: on the row it shows the line on
+            cells=[f"{letter}{record or line}"] if letter else None,
+        ))
+    if len(rows) > MAX_CELL_FINDINGS:
+        left = rows[MAX_CELL_FINDINGS:]
+        zh, en = rest(*place.table(), len(left))
+        problems.append(read_finding(
+            code, zh=zh, en=en, table=table, rows=left, columns=[column], place=place,
+            lines=lines_of(left), headers=[header],
+        ))
+    return problems
