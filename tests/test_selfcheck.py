@@ -7,6 +7,7 @@ import io
 import json
 import re
 from html.parser import HTMLParser
+from pathlib import Path
 
 import openpyxl
 import pytest
@@ -155,7 +156,7 @@ def test_xlsx_content_and_no_formulas(helan):
     report = helan_bal_report(extra=[finding("BAL-01", evil, "fail", observed=1.0, value=5.3,
                                              message="+cmd|' /C calc'!A0")])
     wb = openpyxl.load_workbook(io.BytesIO(render_xlsx(build_selfcheck(report))))
-    assert wb.sheetnames == ["核心指标自查报告", "指标明细"]
+    assert wb.sheetnames == ["核心指标自查报告", "小学资源配置", "初中资源配置", "指标明细"]
     cells = [c for ws in wb.worksheets for row in ws.iter_rows() for c in row if c.value is not None]
     assert not [c.coordinate for c in cells if c.data_type == "f"]
     texts = [str(c.value) for c in cells]
@@ -163,12 +164,18 @@ def test_xlsx_content_and_no_formulas(helan):
     assert ws["A1"].value == TITLE
     assert "=HYPERLINK(\"http://x\",\"点我\")" in texts
     assert "+cmd|' /C calc'!A0" in texts
-    assert "6.80 ✗" in texts and "0.5221 ✗" in texts
+    # values are numbers, shown rounded with their mark by the number format
+    numbers = {(c.value, c.number_format) for ws in wb.worksheets[:1] for row in ws.iter_rows()
+               for c in row if isinstance(c.value, float)}
+    assert any(abs(v - 6.8) < 1e-9 and fmt == '#,##0.00" ✗"' for v, fmt in numbers)
+    assert any(abs(v - 0.5221) < 1e-4 and fmt == '#,##0.0000" ✗"' for v, fmt in numbers)
+    assert not [t for t in texts if t.endswith((" ✓", " ✗")) and t[0].isdigit()]
     assert any(t.startswith("自查结论：") for t in texts)
     assert "填报单位（盖章）：" in texts
     detail = wb["指标明细"]
     assert [c.value for c in detail[1]] == ["规则", "指标", "对象代码", "对象名称", "数值", "要求",
-                                            "结论", "说明"]
+                                            "标准值", "单位", "结论", "说明"]
+    assert detail.freeze_panes == "A2" and wb["小学资源配置"].freeze_panes == "A2"
     numbers = [r[4] for r in detail.iter_rows(min_row=2, values_only=True) if r[0] == "BAL-16"]
     assert any(isinstance(v, float) and abs(v - 0.5221) < 1e-4 for v in numbers)
 
@@ -248,3 +255,97 @@ def test_cli_bad_report_document(tmp_path, capsys):
     bad.write_text(json.dumps({"schema_version": "1", "findings": [{"rule_id": 1}]}), encoding="utf-8")
     assert main(["report", "selfcheck", str(bad)]) == 2
     assert "not a valid findings report" in capsys.readouterr().err
+
+
+# --- issue 15, item 4: the self-check an office can send ------------------------------------
+
+
+def _text(html: str) -> str:
+    return " ".join(re.sub(r"<[^>]+>", " ", html).replace("&lt;", "<").replace("&gt;", ">").split())
+
+
+@pytest.fixture(scope="module")
+def helan_html(tmp_path_factory):
+    helan = Path(__file__).resolve().parents[1] / "examples" / "helan-2024"
+    out = tmp_path_factory.mktemp("sc") / "selfcheck.html"
+    assert main(["report", "selfcheck", str(helan), "-o", str(out)]) == 0
+    return out.read_text(encoding="utf-8")
+
+
+def test_an_excluded_teaching_point_is_listed_with_its_reason(helan_html):
+    """The 38-student teaching point gets no resource finding (the rules' ``where``):
+    it is still a row of the table, marked 不纳入评估, with the reason."""
+    rows = {r[1]: r for r in _parse(helan_html).tables["resource-primary"][1:]}
+    row = rows["2164000783"]
+    assert row[0] == "洪广镇金山教学点"
+    assert row[9] == "不纳入评估"
+    assert row[10].startswith("全校在校生 38 人，不在资源配置指标的评估范围")
+    assert "学校类型 为 教学点 且 在校生数 < 50" in row[10]
+    assert "另有 1 个不纳入评估" in _text(helan_html)
+    assert "不纳入评估的学校（学段）1 个：洪广镇金山教学点（小学" in _text(helan_html)
+
+
+def test_every_failure_in_the_conclusion_has_figure_unit_and_standard(helan_html):
+    text = _text(helan_html)
+    assert "贺兰县第一小学（小学）生均体育运动场馆面积 6.80 平方米（标准 ≥ 7.5）" in text
+    assert "初中生均教学仪器设备值差异系数 0.5221（标准 ≤ 0.45）" in text
+    assert "班额（贺兰县第三小学（小学）52 人，标准 ≤ 45）" in text
+    assert "音乐、美术专用教室（立岗镇兰光小学（小学）0 间，标准 ≥ 1）" in text
+    assert "初中三年巩固率 97.45%（标准 ≥ 95%），达标" in text
+
+
+def test_no_local_path_the_data_source_is_the_submissions_own_description(helan_html, examples):
+    assert "examples/helan-2024" not in helan_html and str(examples) not in helan_html
+    basic = {r[0]: r[1] for r in _parse(helan_html).tables["basic"][1:]}
+    assert basic["数据来源"] == ("贺兰县 2024 年义务教育学校填报数据（截至 2024 年 9 月 30 日），"
+                             "11 个数据文件（见下表，按 SHA-256 核对）")
+
+
+def test_standards_come_from_the_ruleset_in_use(tmp_path, examples, capsys):
+    """A county that raises a threshold and the school pass rule sees its own
+    standards in the tables, the headers and the text: none is a copy in code."""
+    ruleset = tmp_path / "stricter.yaml"
+    ruleset.write_text(
+        "id: stricter\nversion: '1'\ntitle: {zh: 更严, en: Stricter}\nextends: [helan-2024]\n"
+        "overrides:\n"
+        "  BAL-05:\n    params: {threshold: {by: level, values: {primary: 8.5, junior: 11}}}\n"
+        "  BAL-08:\n    params: {min_met: 7, floor: 0.9}\n"
+        "  BAL-21:\n    params: {threshold: {by: level, values: {primary: 40, junior: 45}}}\n",
+        encoding="utf-8")
+    out = tmp_path / "sc.html"
+    assert main(["report", "selfcheck", str(examples / "helan-2024"), "--ruleset", str(ruleset),
+                 "-o", str(out)]) == 0
+    html = out.read_text(encoding="utf-8")
+    tables = _parse(html).tables
+    assert tables["resource-primary"][0][6] == "生均体育运动场馆面积（≥ 8.5）"
+    summary = {r[1]: r for r in tables["resource-summary"][1:]}
+    assert summary["BAL-05"][2] == "≥ 8.5" and summary["BAL-05"][4] == "≥ 11"
+    assert summary["BAL-08"][0] == "学校资源配置达标（至少 7 项达标，其余不低于标准的 90%）"
+    gov = {r[1]: r for r in tables["guarantee"][1:]}
+    assert gov["BAL-21"][3] == "小学 ≤ 40 人，初中 ≤ 45 人"
+    assert gov["BAL-22"][3] == "≤ 2,000 人（九年一贯制、十二年一贯制 ≤ 2,500 人）"
+
+
+def test_without_its_ruleset_only_the_findings_thresholds_are_shown():
+    """A report whose findings carry no threshold and whose ruleset is unknown:
+    the standard is 见规则, never a number remembered in code."""
+    school = Subject(type="school", id="2164000001/primary", name="某小学")
+    report = make_report([finding("BAL-05", school, "fail", observed=6.0)])
+    tables = _parse(render_html(build_selfcheck(report))).tables
+    summary = {r[1]: r for r in tables["resource-summary"][1:]}
+    assert summary["BAL-05"][2] == "见规则"
+    assert "7.5" not in render_html(build_selfcheck(report))
+
+
+def test_xlsx_is_byte_identical_between_two_runs(tmp_path, examples):
+    """The workbook's creation date is the data's as_of, not the wall clock."""
+    import time
+    import zipfile
+
+    first, second = tmp_path / "a.xlsx", tmp_path / "b.xlsx"
+    assert main(["report", "selfcheck", str(examples / "helan-2024"), "-o", str(first)]) == 0
+    time.sleep(1.1)  # a wall-clock date would change between the two
+    assert main(["report", "selfcheck", str(examples / "helan-2024"), "-o", str(second)]) == 0
+    assert first.read_bytes() == second.read_bytes()
+    core = zipfile.ZipFile(first).read("docProps/core.xml").decode()
+    assert "2024-09-30T00:00:00Z" in core

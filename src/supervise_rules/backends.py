@@ -91,10 +91,7 @@ class DuckDBBackend(Backend):
         self._con()
 
     def lazy(self, frame: Any) -> nw.LazyFrame:
-        native = nw.from_native(frame)
-        arrow = native.to_arrow() if isinstance(native, nw.DataFrame) else \
-            native.collect().to_arrow()
-        return nw.from_native(self._con().from_arrow(arrow))
+        return nw.from_native(self._con().from_arrow(as_arrow(frame)))
 
 
 class SparkBackend(Backend):
@@ -133,10 +130,15 @@ class SparkBackend(Backend):
         self.session()
 
     def lazy(self, frame: Any) -> nw.LazyFrame:
-        native = nw.from_native(frame)
-        table = native.to_arrow() if isinstance(native, nw.DataFrame) else \
-            native.collect().to_arrow()
-        return nw.from_native(self.session().createDataFrame(table))
+        return nw.from_native(self.session().createDataFrame(as_arrow(frame)))
+
+
+def as_arrow(frame: Any) -> Any:
+    """Any eager or lazy frame narwhals reads, as a pyarrow Table: how the
+    submission's polars tables are handed to an engine in another process or
+    library."""
+    native = nw.from_native(frame)
+    return native.to_arrow() if isinstance(native, nw.DataFrame) else native.collect().to_arrow()
 
 
 def local_spark_session() -> Any:
@@ -165,5 +167,14 @@ def make_backend(backend: str | Backend, registry: Mapping[str, type[Backend]]) 
 
 BUILTIN_BACKENDS: tuple[type[Backend], ...] = (PolarsBackend, DuckDBBackend, SparkBackend)
 
-__all__ = ["BUILTIN_BACKENDS", "Backend", "BackendUnavailable", "DuckDBBackend", "PolarsBackend",
-           "SparkBackend", "local_spark_session", "make_backend"]
+__all__ = [
+    "BUILTIN_BACKENDS",
+    "Backend",
+    "BackendUnavailable",
+    "DuckDBBackend",
+    "PolarsBackend",
+    "SparkBackend",
+    "as_arrow",
+    "local_spark_session",
+    "make_backend",
+]

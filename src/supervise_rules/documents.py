@@ -14,6 +14,7 @@ ever becomes a formula.
 
 from __future__ import annotations
 
+import datetime as dt
 import html
 import io
 import urllib.parse
@@ -294,14 +295,19 @@ def _is_right(block: TableBlock, i: int) -> bool:
 
 
 def render_xlsx(doc: Document, *, sheet_name: str = "报告",
-                extra_sheets: list[tuple[str, TableBlock]] | None = None) -> bytes:
-    """The document on one printable sheet (plus optional plain table sheets)."""
+                extra_sheets: list[tuple[str, TableBlock]] | None = None,
+                created: dt.date | None = None) -> bytes:
+    """The document on one printable sheet (plus optional plain table sheets).
+
+    ``created`` is the workbook's creation date (the data's as_of): without one,
+    xlsxwriter writes the wall clock, and two runs would differ."""
     import xlsxwriter
 
     buf = io.BytesIO()
     wb = xlsxwriter.Workbook(buf, {"in_memory": True, "strings_to_formulas": False,
                                    "strings_to_urls": False, "strings_to_numbers": False})
-    wb.set_properties({"title": plain(doc.title), "author": "supervise-rules"})
+    stamp = dt.datetime(*(created or dt.date(2000, 1, 1)).timetuple()[:3], tzinfo=dt.UTC)
+    wb.set_properties({"title": plain(doc.title), "author": "supervise-rules", "created": stamp})
     f = _Formats(wb)
     ws = wb.add_worksheet(_sheet_name(sheet_name))
     width = max([len(b.columns) for b in doc.blocks if isinstance(b, TableBlock)] + [4])

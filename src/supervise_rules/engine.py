@@ -17,7 +17,7 @@ import contextvars
 import functools
 import threading
 import traceback
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -43,6 +43,7 @@ from .report import Report
 from .rules import named_tables
 from .rulesets import ResolvedRule, Ruleset, load_ruleset
 from .runhooks import call_run_hook
+from .selection import chosen_rules, is_selected, read_codes, rule_key, select_rules
 from .store import (
     STAT,
     EvidenceColumn,
@@ -79,6 +80,9 @@ def check(
     progress: ProgressCallback | None = None,
     follow_symlinks: bool = False,
     limits: Limits | None = None,
+    select: str | Sequence[str] | None = None,
+    ignore: str | Sequence[str] | None = None,
+    config: bool | str | Path | None = None,
 ) -> Report:
     """Check a submission against a ruleset and return the report.
 
@@ -97,6 +101,17 @@ def check(
         outside the folder (see :func:`~supervise_rules.readers.load_submission`).
     :param limits: bounds on the files read, the ruleset's included
         (:class:`~supervise_rules.limits.Limits`; default: the limits in force).
+    :param select: check only the rules these selectors match: rule ids, id
+        prefixes (``"BAL"``, ``"INS-0"``), work points (``"wp:7"``),
+        severities, ``"ALL"``; a list or one comma-separated string.
+    :param ignore: leave out the rules these selectors match.
+    :param config: also read ``select``/``ignore`` from a project config
+        (``supervise-rules.toml`` or ``[tool.supervise-rules]`` in
+        ``pyproject.toml``): ``True`` for the nearest one from the current
+        folder, or the folder to start from. The arguments win over the
+        submission's manifest, which wins over the config (see
+        :mod:`supervise_rules.selection`).
+    :raises SuperviseRulesError: a selector that matches no rule.
     """
     if host is None:
         from .plugins import get_plugin_host
@@ -111,9 +126,12 @@ def check(
         submission = load_submission(submission, host=host, follow_symlinks=follow_symlinks,
                                      limits=limits)
 
+    selection = chosen_rules(submission, select, ignore, config)
+    rules = select_rules(ruleset.rules, selection, read_codes())
+    problems = [f for f in submission.problems if is_selected(rule_key(f), selection)]
     frames = FrameProvider(submission, backend, getattr(host, "backends", None))
     frames.engine.open()  # a backend that cannot start says so before any rule runs
-    total = len(ruleset.rules)
+    total = len(rules)
     engine = engine_for(sum(_height(t.frame) for t in submission.tables.values()))
     # validators see the plugins' tables (register_tables); a KeyboardInterrupt
     # raised by a validator is its error, the user's Ctrl-C ends the run
@@ -122,7 +140,7 @@ def check(
         collector = _Collector(engine)
         runs = []
         try:
-            for i, rule in enumerate(ruleset.rules):
+            for i, rule in enumerate(rules):
                 if progress is not None:
                     progress(rule, i, total)
                 run = _start(rule, submission, frames, host)
@@ -134,14 +152,17 @@ def check(
             collector.finish()
         finally:
             collector.close()
-        parts: list[Part] = parts_from_findings(submission.problems) if submission.problems else []
+        parts: list[Part] = parts_from_findings(problems) if problems else []
         for run in runs:
             parts += run.finish()
 
         used = plugins_used(host, ruleset, submission.tables)
+        from .context import report_context
+
+        context = report_context(submission, ruleset)
 
         def report(extra: list[Finding]) -> Report:
-            return Report.from_store(
+            made = Report.from_store(
                 tool=ToolInfo(version=_version(), plugins=used or None),
                 ruleset=RulesetInfo(id=ruleset.id, version=ruleset.version,
                                     title=ruleset.title.zh),
@@ -150,6 +171,8 @@ def check(
                 store=FindingStore(parts + (parts_from_findings(extra) if extra else []),
                                    engine, places_of(submission)),
             )
+            made.context = context
+            return made
 
         finished = report(hook_problems)
         late = call_run_hook(host, "run_finished", submission=submission, ruleset=ruleset,
@@ -377,8 +400,20 @@ def _start(rule: ResolvedRule, submission: Submission, frames: FrameProvider,
         run.error = _crash(ctx, plugin, exc, "validator")
         return run
     trusted = plugin in _builtin_plugins()
+    declared = validator_cls.placeholders(rule.params)
     for item in items:
         if isinstance(item, RuleResult):
+            extra = sorted(set(item.values) - declared) if declared is not None else []
+            if extra:  # what the ruleset's messages were checked against must be the truth
+                run.error = _plugin_error(
+                    ctx, plugin,
+                    zh=f"规则 {rule.id} 的校验器 {rule.rule.validator!r}（插件 {plugin}）的结果带有"
+                    f"未声明的消息值：{', '.join(extra)}",
+                    en=f"Rule {rule.id}: validator {rule.rule.validator!r} from plugin {plugin} "
+                    f"returned message values it does not declare in message_values: "
+                    f"{', '.join(extra)}")
+                run.results, run.findings = [], []
+                break
             run.results.append(item)
         elif isinstance(item, Finding):
             try:

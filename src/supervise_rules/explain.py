@@ -1,9 +1,11 @@
-"""Render a rule's documentation for ``supervise-check explain``."""
+"""A rule's documentation for ``supervise-check explain``, and its threshold as
+``list-rules`` shows it, in the language asked for."""
 
 from __future__ import annotations
 
 import json
-from typing import TYPE_CHECKING
+import re
+from typing import TYPE_CHECKING, Any
 
 from .errors import SuperviseRulesError
 from .rulesets import ResolvedRule, load_ruleset
@@ -12,10 +14,30 @@ if TYPE_CHECKING:
     from .plugins import PluginHost
 
 _CERTAINTY = {
-    "V": "V — read in the official document",
-    "S": "S — several secondary sources agree; the official text was not read",
-    "M": "M — widely cited but UNCONFIRMED; the figure is a parameter",
-    "seed": "seed — from the county's 2024 work points",
+    "V": ("V — 已查阅官方原文", "V — read in the official document"),
+    "S": ("S — 多个二手来源一致，未查阅官方原文",
+          "S — several secondary sources agree; the official text was not read"),
+    "M": ("M — 广泛引用但未证实，该数值是可调参数",
+          "M — widely cited but UNCONFIRMED; the figure is a parameter"),
+    "seed": ("seed — 取自县 2024 年工作要点", "seed — from the county's 2024 work points"),
+}
+_SEVERITY = {"critical": "严重", "major": "重要", "minor": "一般", "info": "提示"}
+
+#: the headings of ``explain``, (zh, en)
+_HEAD = {
+    "work_point": ("工作要点", "Work point"),
+    "severity": ("严重程度", "Severity"),
+    "threshold": ("标准", "Threshold"),
+    "source": ("依据", "Source"),
+    "certainty": ("可信度", "Certainty"),
+    "validator": ("检查方式", "Validator"),
+    "params": ("参数", "Parameters"),
+    "defined_in": ("定义于", "Defined in"),
+    "checks": ("检查什么", "What it checks"),
+    "why": ("为什么", "Why"),
+    "example": ("示例", "Example"),
+    "notes": ("说明", "Notes"),
+    "message": ("提示信息", "Message"),
 }
 
 
@@ -27,7 +49,20 @@ def find_rule(rule_id: str, ruleset: str, host: PluginHost) -> ResolvedRule:
     if rule_id.upper() in rs.disabled:
         raise SuperviseRulesError(
             f"rule {rule_id} is disabled in {rs.id}: {rs.disabled[rule_id.upper()].reason}")
-    raise SuperviseRulesError(f"no rule {rule_id!r} in ruleset {rs.id} (see list-rules)")
+    from .selection import did_you_mean
+
+    ids = [r.id for r in rs.rules]
+    hint = did_you_mean(rule_id.upper(), ids)
+    exc = SuperviseRulesError(f"no rule {rule_id!r} in ruleset {rs.id}"
+                              f"{'; ' + hint if hint else ''} (see list-rules)")
+    exc.zh = (f"规则集 {rs.id} 中没有规则 {rule_id!r}"  # type: ignore[attr-defined]
+              f"{'；' + did_you_mean(rule_id.upper(), ids, lang='zh') if hint else ''}"
+              "（见 list-rules）")
+    raise exc
+
+
+def _pick(pair: tuple[str, str], lang: str) -> str:
+    return pair[1] if lang == "en" else pair[0]
 
 
 def explain_rule(rule_id: str, ruleset: str, *, host: PluginHost, lang: str = "zh") -> str:
@@ -35,31 +70,124 @@ def explain_rule(rule_id: str, ruleset: str, *, host: PluginHost, lang: str = "z
     rule = r.rule
     validator = host.validators[rule.validator]
     params = json.dumps(r.params.model_dump(mode="json", exclude_none=True), ensure_ascii=False)
-    lines = [
-        f"{rule.id}  {rule.title.zh} / {rule.title.en}",
-        "",
-        f"Work point:  {rule.work_point or '—'}",
-        f"Severity:    {rule.severity.value}",
-        f"Source:      {rule.source}",
-        f"Certainty:   {_CERTAINTY.get(rule.certainty, rule.certainty)}",
-        f"Validator:   {rule.validator} ({validator.summary})",
-        f"Parameters:  {params}",
-        f"Defined in:  {r.defined_in}",
-        "",
-        "What it checks",
-        _indent(rule.docs.checks),
-        "",
-        "Why",
-        _indent(rule.docs.why),
-        "",
-        "Example",
-        _indent(rule.docs.example),
+    en = lang == "en"
+    title = rule.title.en if en else (rule.title.zh if lang == "zh"
+                                      else f"{rule.title.zh} / {rule.title.en}")
+    certainty = _CERTAINTY.get(rule.certainty or "", (rule.certainty or "—",) * 2)
+    fields = [
+        ("work_point", rule.work_point or "—"),
+        ("severity", rule.severity.value if en else
+         f"{_SEVERITY.get(rule.severity.value, rule.severity.value)}（{rule.severity.value}）"),
+        ("threshold", threshold_text(r, lang)),
+        ("source", rule.source),
+        ("certainty", _pick(certainty, lang)),
+        ("validator", f"{rule.validator} ({validator.summary})"),
+        ("params", params),
+        ("defined_in", r.defined_in),
     ]
-    if rule.docs.notes:
-        lines += ["", "Notes", _indent(rule.docs.notes)]
-    lines += ["", "Message", _indent(rule.message.zh if lang == "zh" else rule.message.en)]
+    heads = {k: _pick(v, lang) for k, v in _HEAD.items()}
+    width = max(_cells(heads[k]) for k, _ in fields) + 2
+    lines = [f"{rule.id}  {title}", ""]
+    for key, value in fields:
+        head = heads[key] + (":" if en else "：")
+        lines.append(head + " " * (width - _cells(head) + 1) + str(value))
+    # the docs of the shipped rulesets are written in English; the Chinese view
+    # says so rather than pretend
+    for key in ("checks", "why", "example", "notes"):
+        text = getattr(rule.docs, key)
+        if text:
+            lines += ["", heads[key] + ("" if en or key == "notes" else "（英文）"), _indent(text)]
+    message = rule.message.en if en else rule.message.zh
+    lines += ["", heads["message"], _indent(message)]
     return "\n".join(lines) + "\n"
+
+
+def _cells(text: str) -> int:
+    import unicodedata
+
+    return sum(2 if unicodedata.east_asian_width(c) in "WF" else 1 for c in text)
 
 
 def _indent(text: str) -> str:
     return "\n".join("  " + line if line else "" for line in text.strip().splitlines())
+
+
+# --- the threshold in words ----------------------------------------------------------------
+
+_OPS = {">=": "≥", ">": ">", "<=": "≤", "<": "<", "==": "=", "!=": "≠"}
+_FUNCS_ZH = {"ceil": "向上取整", "floor": "向下取整", "sum": "合计", "round": "四舍五入",
+             "min": "最小值", "max": "最大值", "mean": "平均值", "count": "计数"}
+_IDENT = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
+
+
+def threshold_text(r: ResolvedRule, lang: str = "zh") -> str:
+    """``≥ 7.5（小学）/ 10.2（初中）平方米/生``, ``≥ 85%``, ``≤ 30 天`` …; ``—``
+    for a rule whose requirement is not one comparison (formats, references …)."""
+    from .builtin.report_formats._common import threshold_value as format_value
+    from .builtin.report_formats._common import unit_text
+
+    p = r.params
+    op = getattr(p, "op", None)
+    unit = getattr(p, "unit", None)
+    table = getattr(p, "table", None)
+    zh = lang != "en"
+    threshold = getattr(p, "threshold", None)
+    days = getattr(p, "within_days", None) or getattr(p, "max_days", None)
+    if threshold is None and days is not None:
+        return f"≤ {days} 天" if zh else f"within {days} days"
+    if threshold is None and getattr(p, "min_rows", None) is not None:
+        return f"≥ {p.min_rows}"
+    if threshold is None and getattr(p, "min_met", None) is not None:
+        return (f"至少 {p.min_met} 项达标" if zh else f"at least {p.min_met} met")
+    if threshold is None or op is None:
+        return "—"
+    sign = _OPS.get(op, op)
+    shown_unit = unit_text(unit, "zh" if zh else "en")
+    suffix = f" {shown_unit}" if shown_unit else ""
+    if isinstance(threshold, int | float):
+        return f"{sign} {format_value(threshold, unit)}{suffix}"
+    if isinstance(threshold, str):
+        return f"{sign} {_expression(threshold, table, zh)}"
+    by = getattr(threshold, "by", None)
+    values = getattr(threshold, "values", None)
+    if by is not None and isinstance(values, dict):
+        labels = _labels(table, by) if zh else {}
+        grouped: dict[Any, list[str]] = {}
+        for key, value in values.items():
+            grouped.setdefault(value, []).append(labels.get(key, key))
+        parts = [f"{format_value(v, unit)}（{'、'.join(k)}）" if zh else
+                 f"{format_value(v, unit)} ({', '.join(k)})" for v, k in grouped.items()]
+        return f"{sign} {' / '.join(parts)}{suffix}"
+    return "—"
+
+
+def _labels(table: str | None, column: str) -> dict[str, str]:
+    from .tables import TABLES
+
+    spec = TABLES.get(table or "")
+    col = spec.columns.get(column) if spec else None
+    return dict(col.labels or {}) if col else {}
+
+
+def _expression(expr: str, table: str | None, zh: bool) -> str:
+    """A threshold formula; in Chinese with the columns' headers, never their
+    identifiers (``向上取整(班级数 ÷ 12)``)."""
+    if not zh:
+        return expr
+    from .tables import TABLES
+
+    spec = TABLES.get(table or "")
+
+    def name(m: re.Match[str]) -> str:
+        word = m.group(0)
+        if word in _FUNCS_ZH:
+            return _FUNCS_ZH[word]
+        col = spec.columns.get(word) if spec else None
+        if col is None:  # a column of another table
+            for other in TABLES.values():
+                col = other.columns.get(word)
+                if col is not None:
+                    break
+        return col.zh if col is not None else word
+
+    return _IDENT.sub(name, expr).replace(" * ", " × ").replace(" / ", " ÷ ")

@@ -270,14 +270,15 @@ def cmd_report(argv: list[str]) -> int:
                 description="Documents built from a check. Kinds: selfcheck (核心指标自查报告).")
     p.add_argument("kind", choices=("selfcheck",))
     _source_options(p)
-    p.add_argument("--format", choices=("html", "xlsx"), default=None,
-                   help="html (default; or from the --output suffix) or xlsx")
-    p.add_argument("--output", "-o", type=Path, help="write to this file (required for xlsx)")
+    p.add_argument("--format", choices=("html", "xlsx", "pdf"), default=None,
+                   help="html (default; or from the --output suffix), xlsx or pdf")
+    p.add_argument("--output", "-o", type=Path, help="write to this file (required for xlsx and pdf)")
     add_followup_options(p, fail_on_new=False)
     args = p.parse_args(argv)
     fmt = args.format
     if fmt is None:
-        fmt = "xlsx" if args.output is not None and args.output.suffix.lower() == ".xlsx" else "html"
+        suffix = args.output.suffix.lower() if args.output is not None else ""
+        fmt = {".xlsx": "xlsx", ".pdf": "pdf"}.get(suffix, "html")
     _protect_inputs(args)
     if args.output is not None:
         from .reporters import check_output_path
@@ -285,10 +286,15 @@ def cmd_report(argv: list[str]) -> int:
         check_output_path(args.output)  # before the run, not after it
     report = report_for(args)
 
-    from .selfcheck import build_selfcheck, render_html, render_xlsx
+    from .selfcheck import build_selfcheck, render_html, render_xlsx, ruleset_for
 
-    sc = build_selfcheck(report)
-    data = render_html(sc) if fmt == "html" else render_xlsx(sc)
+    sc = build_selfcheck(report, ruleset_for(report, args.ruleset))
+    if fmt == "pdf":
+        from .pdf import html_to_pdf
+
+        data = html_to_pdf(render_html(sc), created=report.submission.as_of, title=sc.title)
+    else:
+        data = render_html(sc) if fmt == "html" else render_xlsx(sc)
     _emit(data, args.output, f"format {fmt!r}")
     return ExitCode.OK
 
@@ -303,6 +309,8 @@ def cmd_notices(argv: list[str]) -> int:
     _source_options(p)
     p.add_argument("--output-dir", type=Path, required=True, metavar="DIR")
     p.add_argument("--format", choices=("html", "markdown"), default="html")
+    p.add_argument("--pdf", action="store_true",
+                   help="also write a PDF (A4) of every HTML notice and of the index, next to it")
     p.add_argument("--deadline", type=_date, metavar="YYYY-MM-DD",
                    help="整改期限 printed on every notice (default: a blank to fill in)")
     p.add_argument("--numbering", type=Path, metavar="FILE",
@@ -325,6 +333,8 @@ def cmd_notices(argv: list[str]) -> int:
     add_followup_options(p, fail_on_new=False)
     args = p.parse_args(argv)
     _protect_inputs(args)
+    if args.pdf and args.format != "html":
+        raise SuperviseRulesError("--pdf is made from the HTML notices: leave --format at html")
     from .reporters import check_output_dir, protect_inputs
 
     protect_inputs(("the submission", args.submission))
@@ -350,9 +360,13 @@ def cmd_notices(argv: list[str]) -> int:
         getattr(submission.manifest, "submitted_by", None) if submission is not None else None)
     written = write_notices(report, args.output_dir, fmt=args.format, deadline=args.deadline,
                             routes=routes, numbering=numbering, issuer=issuer)
+    if args.pdf:
+        from .pdf import notices_to_pdf
+
+        notices_to_pdf(written, created=report.submission.as_of)
     notices = len(written) - 2
     print(f"{notices} notice(s), the office's internal list and an index written to "
-          f"{args.output_dir}; numbering state: {state}")
+          f"{args.output_dir}{' (with PDFs)' if args.pdf else ''}; numbering state: {state}")
     return ExitCode.OK
 
 

@@ -27,7 +27,8 @@ MISSING = "—"
 
 #: Placeholders every template may use, whatever the validator.
 STANDARD_PLACEHOLDERS = frozenset(
-    {"observed", "required", "unit", "subject_id", "subject_name", "verdict", "op_text"}
+    {"observed", "required", "unit", "subject_id", "subject_name", "subject", "verdict",
+     "op_text"}
 )
 
 
@@ -43,9 +44,11 @@ OP_TEXT = {
     "exists": ("存在", "present"),
     "within_days": ("在规定天数内", "within the days allowed"),
 }
-#: ``{verdict}`` of an outcome, (zh, en); other outcomes render as ""
+#: ``{verdict}`` of an outcome, (zh, en); other outcomes render as "" (a template renders
+#: ``not_applicable`` only for a duty whose time has not come: a term not yet due)
 VERDICT = {"pass": ("达标", "meets the requirement"),
-           "fail": ("未达标", "does not meet the requirement")}
+           "fail": ("未达标", "does not meet the requirement"),
+           "not_applicable": ("尚未到期", "not due yet")}
 
 
 class Template:

@@ -55,6 +55,7 @@ class Report:
         store: FindingStore,
         waivers_unused: list[UnusedWaiver] | None = None,
         baseline: BaselineDiff | None = None,
+        context: Any = None,
     ):
         self.tool = tool
         self.ruleset = ruleset
@@ -64,6 +65,9 @@ class Report:
         self.store = store
         self.waivers_unused = waivers_unused
         self.baseline = baseline
+        #: townships, enrollment and rule shapes for the charts
+        #: (:class:`~supervise_rules.context.ReportContext`); ``None`` when read from JSON
+        self.context = context
         self._all: tuple[Finding, ...] | None = None
 
     # -- building -----------------------------------------------------------------
@@ -153,7 +157,7 @@ class Report:
         """A copy with some header fields (or the store) replaced."""
         fields = {k: getattr(self, k) for k in (
             "tool", "ruleset", "submission", "summary", "rules", "store", "waivers_unused",
-            "baseline")}
+            "baseline", "context")}
         fields.update(changes)
         return Report(**fields)
 

@@ -21,6 +21,10 @@ from .errors import SuperviseRulesError
 from .models import Report
 
 Lang = Literal["zh", "en", "both"]
+View = Literal["full", "statistics", "quiet"]
+
+#: failures listed per rule in a human view before "… and N more"
+DEFAULT_MAX_PER_RULE = 20
 
 
 @dataclass(frozen=True)
@@ -31,6 +35,11 @@ class RenderOptions:
     show_passes: bool = False
     color: bool = False
     width: int = 120
+    #: failures listed per rule by the table view (``0``: all); the counts are always whole
+    max_per_rule: int = DEFAULT_MAX_PER_RULE
+    #: ``statistics``: only the per-rule counts and the totals line; ``quiet``: only
+    #: the totals line (the table and concise formats)
+    view: View = "full"
 
 
 class Reporter(ABC):

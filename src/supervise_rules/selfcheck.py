@@ -57,43 +57,207 @@ class Indicator:
     name: str
     unit: str
     decimals: int
-    #: the catalogue thresholds, shown when no finding carries one
-    default: dict[str, float] = field(default_factory=dict)
+    #: the ruleset's thresholds by level (``primary``/``junior``) or ``county``;
+    #: empty when the ruleset is not known (the findings' own are shown)
+    thresholds: dict[str, float] = field(default_factory=dict)
     op: str = ">="
     #: ``False``: never show as a percentage, whatever the finding's unit (a CV is a plain number)
     percent: bool = True
+    #: the standard in words when it is not one number per level (by school type, an expression)
+    standard: str | None = None
+    #: the rule's scope (its ``where``) in words: why a section is not assessed
+    scope: str | None = None
+    #: the finding unit is a ratio (shown as a percentage)
+    ratio: bool = False
 
 
-RESOURCE = [
-    Indicator("BAL-01", "每百名学生拥有高于规定学历教师数", "人", 2, {"primary": 4.2, "junior": 5.3}),
-    Indicator("BAL-02", "每百名学生拥有县级以上骨干教师数", "人", 2, {"primary": 1.0, "junior": 1.0}),
-    Indicator("BAL-03", "每百名学生拥有体育、艺术专任教师数", "人", 2, {"primary": 0.9, "junior": 0.9}),
-    Indicator("BAL-04", "生均教学及辅助用房面积", "平方米", 2, {"primary": 4.5, "junior": 5.8}),
-    Indicator("BAL-05", "生均体育运动场馆面积", "平方米", 2, {"primary": 7.5, "junior": 10.2}),
-    Indicator("BAL-06", "生均教学仪器设备值", "元", 0, {"primary": 2000, "junior": 2500}),
-    Indicator("BAL-07", "每百名学生拥有网络多媒体教室数", "间", 2, {"primary": 2.3, "junior": 2.4}),
-]
+#: display unit and decimals of the ruleset's ``unit`` parameter (a vocabulary, not thresholds)
+UNITS: dict[str, tuple[str, int]] = {
+    "teachers per 100 students": ("人", 2),
+    "m2 per student": ("平方米", 2),
+    "yuan per student": ("元", 0),
+    "rooms per 100 students": ("间", 2),
+    "coefficient": ("", 4),
+    "students per class": ("人", 0),
+    "students": ("人", 0),
+    "rooms": ("间", 0),
+    "ratio": ("", 2),
+    "yuan": ("元", 0),
+    "indicators": ("项", 0),
+}
+
+
+@dataclass(frozen=True)
+class Layout:
+    """Which rules fill which part of the self-check, and their standards.
+
+    Made from the ruleset in use (:func:`layout_from_ruleset`): its rules tagged
+    ``self-check``, placed by tag and validator, with their thresholds, units and
+    scope. Without the ruleset (a JSON report of a ruleset file no longer at
+    hand) :data:`CATALOGUE` places the catalogue's ids and the findings' own
+    thresholds are the only ones shown."""
+
+    resource: list[Indicator]
+    bal08: str | None
+    #: (coefficient rule, the indicator it is computed over)
+    cv: list[tuple[Indicator, Indicator]]
+    school: list[Indicator]
+    county: list[Indicator]
+    quality: list[Indicator]
+    recognition: list[Indicator]
+    #: the school pass rule's terms: (indicators to meet, floor of the others as a share)
+    bal08_terms: tuple[int, float] | None = None
+
+    @property
+    def all_rules(self) -> list[str]:
+        ids = [i.rule_id for i in (*self.resource, *(c for c, _ in self.cv), *self.school,
+                                   *self.county, *self.quality, *self.recognition)]
+        return ids + ([self.bal08] if self.bal08 else [])
+
+
+def _catalogue() -> Layout:
+    """The catalogue's placement of BAL-01..41 (教督〔2017〕6号), without thresholds."""
+    resource = [
+        Indicator("BAL-01", "每百名学生拥有高于规定学历教师数", "人", 2),
+        Indicator("BAL-02", "每百名学生拥有县级以上骨干教师数", "人", 2),
+        Indicator("BAL-03", "每百名学生拥有体育、艺术专任教师数", "人", 2),
+        Indicator("BAL-04", "生均教学及辅助用房面积", "平方米", 2),
+        Indicator("BAL-05", "生均体育运动场馆面积", "平方米", 2),
+        Indicator("BAL-06", "生均教学仪器设备值", "元", 0),
+        Indicator("BAL-07", "每百名学生拥有网络多媒体教室数", "间", 2),
+    ]
+    cv = [(Indicator(f"BAL-1{i}", f"{ind.name}差异系数", "", 4, op="<=", percent=False), ind)
+          for i, ind in enumerate(resource, start=1)]
+    return Layout(
+        resource=resource, bal08="BAL-08", cv=cv,
+        school=[Indicator("BAL-21", "班额", "人", 0, op="<="),
+                Indicator("BAL-22", "学校规模", "人", 0, op="<="),
+                Indicator("BAL-23", "音乐、美术专用教室", "间", 0)],
+        county=[Indicator("BAL-24", "专任教师持证上岗率", "", 2, op="==", ratio=True),
+                Indicator("BAL-25", "县域内义务教育学校教师交流轮岗比例", "", 2, ratio=True),
+                Indicator("BAL-26", "交流轮岗教师中骨干教师比例", "", 2, ratio=True),
+                Indicator("BAL-27", "教师平均工资收入水平不低于当地公务员平均工资收入水平", "元", 0)],
+        quality=[Indicator("BAL-31", "初中三年巩固率", "", 2, ratio=True)],
+        recognition=[Indicator("BAL-41", "社会认可度", "", 2, ratio=True)],
+    )
+
+
+CATALOGUE = _catalogue()
+
+
+def _zh_expression(expr: str, table: str | None) -> str:
+    """A rule's expression for people: columns by their Chinese headers, the
+    contract's enum values by their labels, and/or/not in words."""
+    from .tables import SCHOOL_TYPE, TABLES
+
+    spec = TABLES.get(table) if table else None
+    names = {c: s.zh for c, s in spec.columns.items()} if spec is not None else {}
+    labels = {**SCHOOL_TYPE, **LEVEL}
+    words = {"and": "且", "or": "或", "not": "非", "==": "为", "!=": "不为"}
+
+    def one(m: re.Match[str]) -> str:
+        token = m.group(0)
+        if token[0] in "\"'":
+            return labels.get(token[1:-1], token[1:-1])
+        return words.get(token, names.get(token, token))
+
+    return re.sub(r"\"[^\"]*\"|'[^']*'|[A-Za-z_][A-Za-z0-9_]*|==|!=", one, expr)
+
+
+def _indicator(resolved: Any, *, name: str | None = None) -> Indicator:
+    """One rule of the ruleset as the self-check shows it."""
+    from .tables import SCHOOL_TYPE
+
+    rule, params = resolved.rule, resolved.params
+    unit_en = getattr(params, "unit", None) or ""
+    unit, decimals = UNITS.get(unit_en, ("", 2))
+    op = getattr(params, "op", None) or ">="
+    threshold = getattr(params, "threshold", None)
+    table = getattr(params, "table", None)
+    thresholds: dict[str, float] = {}
+    standard = None
+    by = getattr(threshold, "by", None)
+    if isinstance(threshold, int | float) and not isinstance(threshold, bool):
+        thresholds = {"county": float(threshold), "primary": float(threshold),
+                      "junior": float(threshold)}
+    elif by == "level":
+        thresholds = {k: float(v) for k, v in threshold.values.items()}
+    elif by is not None:  # by school type …: the most common value, then the others
+        values = threshold.values
+        common = max(sorted(set(values.values())), key=list(values.values()).count)
+        sign = _OP.get(op, op)
+        others = defaultdict(list)
+        for key, v in values.items():
+            if v != common:
+                others[v].append(SCHOOL_TYPE.get(key, key))
+        standard = f"{sign} {_plain_number(common)} {unit}".rstrip()
+        if others:
+            standard += "（" + "；".join(f"{'、'.join(k)} {sign} {_plain_number(v)} {unit}".rstrip()
+                                        for v, k in sorted(others.items())) + "）"
+    elif isinstance(threshold, str):
+        standard = f"{_OP.get(op, op)} {_zh_expression(threshold, table)}"
+    where = getattr(params, "where", None)
+    return Indicator(
+        rule_id=rule.id, name=name or rule.title.zh, unit=unit, decimals=decimals,
+        thresholds=thresholds, op=op, percent=unit_en != "coefficient", standard=standard,
+        scope=_zh_expression(where, table) if where else None, ratio=unit_en == "ratio")
+
+
+def _plain_number(value: float) -> str:
+    return f"{value:,.0f}" if float(value).is_integer() else f"{value:,.4f}".rstrip("0").rstrip(".")
+
+
+def layout_from_ruleset(ruleset: Any) -> Layout:
+    """Place the ruleset's ``self-check`` rules: ``resources`` metrics are the
+    school indicators, its ``k_of_n`` the school pass rule, its ``weighted_cv``
+    rules the coefficients (each over the indicator with the same ``value``),
+    ``government`` rules on the schools table per school, the others county-wide,
+    ``quality`` and ``recognition`` the last part."""
+    rules = [r for r in ruleset.rules if "self-check" in r.rule.tags]
+    resource = [_indicator(r) for r in rules
+                if "resources" in r.rule.tags and r.rule.validator == "metric"]
+    by_value = {getattr(r.params, "value", None): ind for r, ind in zip(
+        [r for r in rules if "resources" in r.rule.tags and r.rule.validator == "metric"],
+        resource, strict=True)}
+    bal08 = next((r.rule.id for r in rules
+                  if "resources" in r.rule.tags and r.rule.validator == "k_of_n"), None)
+    cv = []
+    for r in rules:
+        if r.rule.validator != "weighted_cv":
+            continue
+        base = by_value.get(getattr(r.params, "value", None))
+        if base is None:  # a coefficient over no listed indicator: named by its title
+            base = Indicator(r.rule.id, r.rule.title.zh, "", 2)
+        cv.append((_indicator(r, name=f"{base.name}差异系数"), base))
+    school, county, quality, recognition = [], [], [], []
+    for r in rules:
+        tags = r.rule.tags
+        if "government" in tags:
+            (school if getattr(r.params, "table", None) == "schools" else county).append(_indicator(r))
+        elif "quality" in tags:
+            quality.append(_indicator(r))
+        elif "recognition" in tags:
+            recognition.append(_indicator(r))
+    terms = None
+    k_of_n = next((r for r in rules if r.rule.id == bal08), None)
+    if k_of_n is not None and getattr(k_of_n.params, "min_met", None) is not None:
+        terms = (int(k_of_n.params.min_met), float(getattr(k_of_n.params, "floor", None) or 0.0))
+    return Layout(resource=resource, bal08=bal08, cv=cv, school=school, county=county,
+                  quality=quality, recognition=recognition, bal08_terms=terms)
+
+
+def _bal08_rule_text(lay: Layout) -> str:
+    """至少 6 项达标，其余不低于 85%: the school pass rule as the ruleset sets it."""
+    if lay.bal08_terms is None:
+        return f"见规则 {lay.bal08}" if lay.bal08 else "—"
+    k, floor = lay.bal08_terms
+    text = f"至少 {k} 项达标"
+    if floor:
+        text += f"，其余不低于标准的 {floor * 100:g}%"
+    return text
+#: the catalogue's rule ids (a report's rules are filtered to the layout's own)
+ALL_RULES = CATALOGUE.all_rules
 BAL08 = "BAL-08"
-#: BAL-1x is the coefficient of variation of BAL-0x
-CV = [Indicator(f"BAL-1{i}", f"{ind.name}差异系数", "", 4, {"primary": 0.50, "junior": 0.45}, "<=",
-                percent=False)
-      for i, ind in enumerate(RESOURCE, start=1)]
-GUARANTEE_SCHOOL = [
-    Indicator("BAL-21", "班额", "人", 0, {"primary": 45, "junior": 50}, "<="),
-    Indicator("BAL-22", "学校规模", "人", 0, {"primary": 2000, "junior": 2000}, "<="),
-    Indicator("BAL-23", "音乐、美术专用教室", "间", 0),
-]
-GUARANTEE_COUNTY = [
-    Indicator("BAL-24", "专任教师持证上岗率", "", 2, {"county": 1.0}, "=="),
-    Indicator("BAL-25", "县域内义务教育学校教师交流轮岗比例", "", 2, {"county": 0.10}),
-    Indicator("BAL-26", "交流轮岗教师中骨干教师比例", "", 2, {"county": 0.20}),
-    Indicator("BAL-27", "教师平均工资收入水平不低于当地公务员平均工资收入水平", "元", 0),
-]
-QUALITY = [Indicator("BAL-31", "初中三年巩固率", "", 2, {"county": 0.95})]
-RECOGNITION = [Indicator("BAL-41", "社会认可度", "", 2, {"county": 0.85})]
-
-ALL_RULES = [i.rule_id for i in (*RESOURCE, *CV, *GUARANTEE_SCHOOL, *GUARANTEE_COUNTY, *QUALITY,
-                                 *RECOGNITION)] + [BAL08]
 
 _OP = {">=": "≥", "<=": "≤", ">": ">", "<": "<", "==": "=", "!=": "≠"}
 
@@ -209,12 +373,14 @@ def missing_passes(report: Report, frame: pl.DataFrame,
 
 @dataclass
 class SectionRow:
-    """One school section (``<school_id>/<level>``) and its BAL-01..08 findings."""
+    """One school section (``<school_id>/<level>``) and its resource findings."""
 
     school_id: str
     level: str
     name: str
     findings: dict[str, Value] = field(default_factory=dict)
+    #: why the section is not assessed (out of the indicators' scope), when it is not
+    reason: str | None = None
 
     @property
     def assessed(self) -> bool:
@@ -231,12 +397,13 @@ class SelfCheck:
     missing: list[str]
     #: failing CON- findings (数据真实性): only their number is reported
     other_failures: list[Any]
-    #: BAL-rule findings that are ``error`` (the data must be corrected)
+    #: self-check findings that are ``error`` (the data must be corrected)
     errors: list[Value] = field(default_factory=list)
     #: passes counted in the summary but absent from the report (see :func:`missing_passes`)
     passes_missing: int = 0
     #: every finding of the self-check's rules, in report order (the xlsx detail sheet)
     values: list[Value] = field(default_factory=list)
+    layout: Layout = field(default_factory=lambda: CATALOGUE)
 
     @property
     def county_name(self) -> str:
@@ -262,12 +429,20 @@ def level_of(f: Value) -> str | None:
     return None
 
 
-def build_selfcheck(report: Report) -> SelfCheck:
-    """Collect the BAL findings of ``report`` into the sections of the self-check."""
-    resource_ids = {i.rule_id for i in RESOURCE} | {BAL08}
-    cv_ids = {i.rule_id for i in CV}
-    school_ids = {i.rule_id for i in GUARANTEE_SCHOOL}
-    county_ids = {i.rule_id for i in (*GUARANTEE_COUNTY, *QUALITY, *RECOGNITION)}
+def build_selfcheck(report: Report, ruleset: Any = None) -> SelfCheck:
+    """Collect the self-check findings of ``report`` into the sections of the report.
+
+    ``ruleset`` (the :class:`~supervise_rules.rulesets.Ruleset` the report was
+    checked against) places the rules and gives the standards; without it the
+    catalogue's placement is used and only the findings' own thresholds are shown."""
+    layout = layout_from_ruleset(ruleset) if ruleset is not None else CATALOGUE
+    if not layout.all_rules:  # a ruleset that tags no rule self-check: the catalogue's ids
+        layout = CATALOGUE
+    all_rules = layout.all_rules
+    resource_ids = {i.rule_id for i in layout.resource} | ({layout.bal08} if layout.bal08 else set())
+    cv_ids = {c.rule_id for c, _ in layout.cv}
+    school_ids = {i.rule_id for i in layout.school}
+    county_ids = {i.rule_id for i in (*layout.county, *layout.quality, *layout.recognition)}
 
     rows: dict[str, SectionRow] = {}
     cv: dict[str, dict[str, Value]] = defaultdict(dict)
@@ -275,9 +450,12 @@ def build_selfcheck(report: Report) -> SelfCheck:
     county: dict[str, Value] = {}
     seen: set[str] = set()
     # only the self-check's rules: a national report need not render every pass
-    frame = report.frame(include_passes=True, rules=sorted(ALL_RULES))
+    frame = report.frame(include_passes=True, rules=sorted(all_rules))
     titles = {r.rule_id: _Text(r.title.zh, r.title.en) for r in report.rules}
-    values = read_values(frame, titles, ALL_RULES)
+    values = read_values(frame, titles, all_rules)
+    #: a section seen by a school rule (班额 …): in scope of the self-check, assessed or not
+    sections_seen: dict[str, Value] = {}
+    enrollment: dict[str, Value] = {}
     for f in values:
         seen.add(f.rule_id)
         if f.rule_id in resource_ids and f.subject.type == "school":
@@ -291,10 +469,33 @@ def build_selfcheck(report: Report) -> SelfCheck:
                 cv[f.rule_id][level] = f
         elif f.rule_id in school_ids:
             school_rules[f.rule_id].append(f)
+            if f.subject.type == "school":
+                if "/" in f.subject.id:
+                    sections_seen.setdefault(f.subject.id, f)
+                elif f.unit == "students" and isinstance(f.observed, int | float):
+                    enrollment[f.subject.id] = f  # 学校规模: the school's students
         elif f.rule_id in county_ids:
             current = county.get(f.rule_id)
             if current is None or (f.is_failure and not current.is_failure):
                 county[f.rule_id] = f
+    # A section outside the indicators' scope (a teaching point under 50 students)
+    # gets no resource finding: it is listed, not assessed, with the reason.
+    scope = next((i.scope for i in layout.resource if i.scope), None)
+    for subject_id, f in sections_seen.items():
+        school_id, _, level = subject_id.partition("/")
+        row = rows.get(subject_id)
+        if row is None and level in LEVELS:
+            row = rows[subject_id] = SectionRow(school_id, level, f.subject.name or school_id)
+        if row is not None and not row.assessed:
+            row.reason = _excluded_reason(enrollment.get(school_id), scope)
+    for row in rows.values():
+        if not row.assessed and row.reason is None:
+            row.reason = _excluded_reason(enrollment.get(row.school_id), scope)
+    names = {f.subject.id.split("/")[0]: f.subject.name for f in values
+             if f.subject.type == "school" and f.subject.name}
+    for row in rows.values():
+        if row.name == row.school_id and row.school_id in names:
+            row.name = names[row.school_id]
     sections: dict[str, list[SectionRow]] = {}
     for row in sorted(rows.values(), key=lambda r: (LEVELS.index(r.level) if r.level in LEVELS else 9,
                                                      r.school_id)):
@@ -308,12 +509,22 @@ def build_selfcheck(report: Report) -> SelfCheck:
         cv=dict(cv),
         school_rules=dict(school_rules),
         county=county,
-        missing=[r for r in ALL_RULES if r not in seen],
+        missing=[r for r in all_rules if r not in seen],
         other_failures=other,
         errors=[f for f in values if f.outcome is Outcome.error],
-        passes_missing=missing_passes(report, frame, ALL_RULES),
+        passes_missing=missing_passes(report, frame, all_rules),
         values=values,
+        layout=layout,
     )
+
+
+def _excluded_reason(students: Value | None, scope: str | None) -> str:
+    text = "不在资源配置指标的评估范围"
+    if scope:
+        text += f"（评估范围：{scope}）"
+    if students is not None:
+        text = f"全校在校生 {students.observed:,.0f} 人，" + text
+    return text
 
 
 # --- formatting ----------------------------------------------------------------------------
@@ -327,13 +538,17 @@ def _status(f: Value | None) -> str | None:
     return f.outcome.value
 
 
+def _as_percent(ind: Indicator, unit: str | None) -> bool:
+    return ind.percent and (unit == "ratio" or (unit is None and ind.ratio))
+
+
 def _num(value: object, ind: Indicator, unit: str | None = None) -> str:
     if value is None:
         return "—"
     if isinstance(value, bool):
         return "是" if value else "否"
     if isinstance(value, int | float):
-        if unit == "ratio" and ind.percent:
+        if _as_percent(ind, unit):
             return f"{value:.2%}"
         if ind.decimals == 0:
             return f"{value:,.0f}"
@@ -341,15 +556,29 @@ def _num(value: object, ind: Indicator, unit: str | None = None) -> str:
     return str(value)
 
 
+def _num_format(ind: Indicator, unit: str | None, mark: str = "") -> str:
+    """The xlsx number format that shows a value as :func:`_num` writes it."""
+    if _as_percent(ind, unit):
+        base = "0.00%"
+    elif ind.decimals == 0:
+        base = "#,##0"
+    else:
+        base = "#,##0." + "0" * ind.decimals
+    return f'{base}" {mark}"' if mark else base
+
+
+def _with_unit(value: object, ind: Indicator, unit: str | None) -> str:
+    text = _num(value, ind, unit)
+    return f"{text} {ind.unit}" if ind.unit and not _as_percent(ind, unit) and text != "—" else text
+
+
 def _threshold(value: object, ind: Indicator, unit: str | None) -> str:
     """A threshold without trailing zeros: ≥ 4.2, ≤ 0.45, ≥ 85%."""
     if isinstance(value, float | int) and not isinstance(value, bool):
-        if unit == "ratio" and ind.percent:
+        if _as_percent(ind, unit):
             text = f"{value * 100:.2f}".rstrip("0").rstrip(".")
             return f"{text}%"
-        if float(value).is_integer():
-            return f"{value:,.0f}"
-        return f"{value:,.4f}".rstrip("0").rstrip(".")
+        return _plain_number(value)
     return _num(value, ind, unit)
 
 
@@ -357,10 +586,10 @@ def _required(f: Value | None, ind: Indicator, level: str) -> str:
     if f is not None and f.required is not None and f.required.value is not None:
         op = _OP.get(f.required.op, f.required.op)
         return f"{op} {_threshold(f.required.value, ind, f.unit)}"
-    if level in ind.default:
-        value = ind.default[level]
-        unit = "ratio" if level == "county" and value <= 1 and ind.unit == "" else None
-        return f"{_OP.get(ind.op, ind.op)} {_threshold(value, ind, unit)}"
+    if level in ind.thresholds:
+        return f"{_OP.get(ind.op, ind.op)} {_threshold(ind.thresholds[level], ind, None)}"
+    if ind.standard:
+        return ind.standard
     return "见规则"
 
 
@@ -372,7 +601,12 @@ def _value_cell(f: Value | None, ind: Indicator) -> Cell:
         return cell("数据有误", "error", align="center")
     if f.outcome is Outcome.not_applicable:
         return cell("—", "not_applicable", align="center")
-    text = f"{_num(f.observed, ind, f.unit)} {STATUS_MARK[status]}"
+    mark = STATUS_MARK[status]
+    text = f"{_num(f.observed, ind, f.unit)} {mark}"
+    if isinstance(f.observed, int | float) and not isinstance(f.observed, bool):
+        # a number in xlsx, shown rounded with its mark by the number format
+        return Cell(text, status, number=float(f.observed), num_format=_num_format(ind, f.unit, mark),
+                    align="right")
     return cell(text, status, align="right")
 
 
@@ -387,12 +621,39 @@ def _date_zh(d: dt.date | None) -> str:
     return f"{d.year} 年 {d.month} 月 {d.day} 日" if d else "—"
 
 
+def _level_standard(ind: Indicator, found: list[Value]) -> str:
+    """The standard of a per-school rule over both levels: 小学 ≤ 45 人，初中 ≤ 50 人."""
+    if ind.standard:
+        return ind.standard
+    parts = []
+    for level in LEVELS:
+        sample = next((f for f in found if level_of(f) == level and f.required is not None), None)
+        if sample is None and level not in ind.thresholds:
+            continue
+        parts.append(f"{LEVEL_ZH[level]} {_required(sample, ind, level)} {ind.unit}".rstrip())
+    return "，".join(parts) or "见规则"
+
+
+def _data_source(sc: SelfCheck) -> str:
+    """The submission as it describes itself (county, year, as_of, its files),
+    never a folder of the machine it was checked on."""
+    sub = sc.report.submission
+    year = f" {sub.year} 年" if sub.year else ""
+    text = f"{sc.county_name}{year}义务教育学校填报数据"
+    if sub.as_of:
+        text += f"（截至 {_date_zh(sub.as_of)}）"
+    if sub.files:
+        text += f"，{len(sub.files)} 个数据文件（见下表，按 SHA-256 核对）"
+    return text
+
+
 # --- the document --------------------------------------------------------------------------
 
 
 def build_document(sc: SelfCheck) -> Document:
     r = sc.report
     sub = r.submission
+    lay = sc.layout
     doc = Document(sc.title)
     doc.add(Title(sc.title, subtitle=f"数据截至 {_date_zh(sub.as_of)}"))
     if sc.passes_missing:
@@ -400,18 +661,21 @@ def build_document(sc: SelfCheck) -> Document:
 
     doc.add(Heading("一、基本情况"))
     assessed = {lvl: [row for row in rows if row.assessed] for lvl, rows in sc.sections.items()}
+    excluded = [row for rows in sc.sections.values() for row in rows if not row.assessed]
     n_primary, n_junior = len(assessed.get("primary", [])), len(assessed.get("junior", []))
+    in_scope = f"{n_primary + n_junior} 个，其中小学 {n_primary} 个、初中 {n_junior} 个"
+    if excluded:
+        in_scope += f"；另有 {len(excluded)} 个不纳入评估（见表 2、表 3 备注）"
     doc.add(TableBlock(
         columns=["项目", "内容"],
         rows=[
             [cell("县（区）"), cell(" ".join(x for x in (sub.county_name, sub.county_code) if x) or "—")],
             [cell("年度"), cell(sub.year or "—")],
             [cell("数据截止日期"), cell(_date_zh(sub.as_of))],
-            [cell("纳入评估的学校（学段）数"),
-             cell(f"{n_primary + n_junior} 个，其中小学 {n_primary} 个、初中 {n_junior} 个")],
+            [cell("纳入评估的学校（学段）数"), cell(in_scope)],
             [cell("评估依据"), cell("《县域义务教育优质均衡发展督导评估办法》（教督〔2017〕6号）")],
             [cell("检查规则集"), cell(f"{r.ruleset.title}（{r.ruleset.id} {r.ruleset.version}）")],
-            [cell("数据来源"), cell(sub.source or "—")],
+            [cell("数据来源"), cell(_data_source(sc))],
         ],
         id="basic",
     ))
@@ -423,12 +687,13 @@ def build_document(sc: SelfCheck) -> Document:
                   for f in sub.files],
             caption="数据文件及其 SHA-256", id="files"))
 
-    doc.add(Heading("二、资源配置（7 项指标）"))
-    doc.add(Paragraph("每所学校（学段）7 项指标均须达到标准；至少 6 项达标、其余项不低于标准的 85%，"
-                      "视为该校资源配置达标（BAL-08）。数值后 ✓ 为达标，✗ 为未达标。"))
+    doc.add(Heading(f"二、资源配置（{len(lay.resource)} 项指标）"))
+    doc.add(Paragraph(f"每所学校（学段）{len(lay.resource)} 项指标均须达到标准；{_bal08_rule_text(lay)}，"
+                      f"视为该校资源配置达标（{lay.bal08 or '—'}）。数值后 ✓ 为达标，✗ 为未达标。"))
     summary_rows = []
-    for ind in RESOURCE:
-        row_cells = [cell(f"{ind.name}（{ind.unit}）"), cell(ind.rule_id, align="center")]
+    for ind in lay.resource:
+        row_cells = [cell(f"{ind.name}（{ind.unit}）" if ind.unit else ind.name),
+                     cell(ind.rule_id, align="center")]
         for level in LEVELS:
             rows = assessed.get(level, [])
             sample = next((row.findings.get(ind.rule_id) for row in rows
@@ -438,14 +703,16 @@ def build_document(sc: SelfCheck) -> Document:
             row_cells += [cell(_required(sample, ind, level), align="center"),
                           cell(f"{met} / {len(rows)}" if rows else "—", align="center")]
         summary_rows.append(row_cells)
-    bal08 = {lvl: [row.findings.get(BAL08) for row in rows] for lvl, rows in assessed.items()}
-    bal08_cells = [cell("学校资源配置达标（至少 6 项达标，其余不低于 85%）"), cell(BAL08, align="center")]
-    for level in LEVELS:
-        found = [f for f in bal08.get(level, []) if f is not None]
-        met = sum(1 for f in found if f.outcome is Outcome.passed)
-        bal08_cells += [cell("—", align="center"),
-                        cell(f"{met} / {len(found)}" if found else "—", align="center")]
-    summary_rows.append(bal08_cells)
+    if lay.bal08:
+        bal08 = {lvl: [row.findings.get(lay.bal08) for row in rows] for lvl, rows in assessed.items()}
+        bal08_cells = [cell(f"学校资源配置达标（{_bal08_rule_text(lay)}）"),
+                       cell(lay.bal08, align="center")]
+        for level in LEVELS:
+            found = [f for f in bal08.get(level, []) if f is not None]
+            met = sum(1 for f in found if f.outcome is Outcome.passed)
+            bal08_cells += [cell("—", align="center"),
+                            cell(f"{met} / {len(found)}" if found else "—", align="center")]
+        summary_rows.append(bal08_cells)
     doc.add(TableBlock(columns=["指标", "编号", "小学标准", "小学达标校数", "初中标准", "初中达标校数"],
                        rows=summary_rows, caption="表 1 资源配置指标标准及达标情况", id="resource-summary"))
 
@@ -455,17 +722,20 @@ def build_document(sc: SelfCheck) -> Document:
         if not rows:
             continue
         columns = ["学校", "学校代码"]
-        for ind in RESOURCE:
+        for ind in lay.resource:
             sample = next((row.findings.get(ind.rule_id) for row in rows
                            if row.findings.get(ind.rule_id) is not None), None)
             columns.append(f"{ind.name}（{_required(sample, ind, level)}）")
-        columns.append("资源配置达标（BAL-08）")
+        columns += [f"资源配置达标（{lay.bal08 or '—'}）", "备注"]
         body = []
         for row in rows:
             cells = [cell(row.name), cell(row.school_id)]
-            cells += [_value_cell(row.findings.get(ind.rule_id), ind) for ind in RESOURCE]
-            cells.append(_verdict(row.findings.get(BAL08)) if row.assessed
-                         else cell("不纳入评估", "not_applicable", align="center"))
+            cells += [_value_cell(row.findings.get(ind.rule_id), ind) if row.assessed
+                      else cell("—", "not_applicable", align="center") for ind in lay.resource]
+            if row.assessed:
+                cells += [_verdict(row.findings.get(lay.bal08)) if lay.bal08 else cell("—"), cell("")]
+            else:
+                cells += [cell("不纳入评估", "not_applicable", align="center"), cell(row.reason or "")]
             body.append(cells)
         doc.add(TableBlock(columns=columns, rows=body, id=f"resource-{level}",
                            caption=f"表 {table_no} {LEVEL_ZH[level]}资源配置指标（按学校）"))
@@ -474,9 +744,15 @@ def build_document(sc: SelfCheck) -> Document:
         doc.add(Paragraph("另有学段不明的学校记录，未列入上表，请核对学段填报。"))
 
     doc.add(Heading("三、校际差异系数"))
-    doc.add(Paragraph("差异系数按在校生数加权计算：小学不高于 0.50，初中不高于 0.45。"))
+    limits = []
+    for level in LEVELS:
+        for ind, _ in lay.cv[:1]:
+            text = _required(sc.cv.get(ind.rule_id, {}).get(level), ind, level)
+            if text != "见规则":
+                limits.append(f"{LEVEL_ZH[level]} {text}")
+    doc.add(Paragraph("差异系数按在校生数加权计算" + (f"：{'，'.join(limits)}。" if limits else "。")))
     cv_rows = []
-    for ind, base in zip(CV, RESOURCE, strict=True):
+    for ind, base in lay.cv:
         cells = [cell(base.name), cell(ind.rule_id, align="center")]
         for level in LEVELS:
             f = sc.cv.get(ind.rule_id, {}).get(level)
@@ -490,7 +766,7 @@ def build_document(sc: SelfCheck) -> Document:
 
     doc.add(Heading("四、政府保障程度"))
     gov_rows = []
-    for ind in GUARANTEE_SCHOOL:
+    for ind in lay.school:
         found = sc.school_rules.get(ind.rule_id, [])
         checked = [f for f in found if f.outcome is not Outcome.not_applicable]
         failing = [f for f in checked if f.is_failure]
@@ -498,23 +774,20 @@ def build_document(sc: SelfCheck) -> Document:
         if any(f.outcome is Outcome.error for f in failing) and not any(
                 f.outcome is Outcome.fail for f in failing):
             status = "error"
-        standard = {"BAL-21": "小学 ≤ 45 人，初中 ≤ 50 人",
-                    "BAL-22": "≤ 2000 人（九年一贯制、十二年一贯制 ≤ 2500 人）",
-                    "BAL-23": "每 12 个班各 1 间（不足 12 个班按 12 个班计）"}[ind.rule_id]
         value = f"{len(checked) - len(failing)} / {len(checked)} 所（学段）达标" if checked else "—"
         gov_rows.append([cell(ind.name), cell(ind.rule_id, align="center"), cell(value, align="right"),
-                         cell(standard), _verdict_status(status)])
-    for ind in GUARANTEE_COUNTY:
+                         cell(_level_standard(ind, found)), _verdict_status(status)])
+    for ind in lay.county:
         f = sc.county.get(ind.rule_id)
         gov_rows.append([cell(ind.name), cell(ind.rule_id, align="center"), _value_cell(f, ind),
                          cell(_required(f, ind, "county"), align="center"), _verdict(f)])
     doc.add(TableBlock(columns=["指标", "编号", "全县情况", "标准", "结论"], rows=gov_rows,
                        caption=f"表 {table_no} 政府保障程度指标", id="guarantee"))
     table_no += 1
-    school_failures = [f for ind in GUARANTEE_SCHOOL for f in sc.school_rules.get(ind.rule_id, [])
+    school_failures = [f for ind in lay.school for f in sc.school_rules.get(ind.rule_id, [])
                        if f.is_failure]
     if school_failures:
-        names = {i.rule_id: i for i in GUARANTEE_SCHOOL}
+        names = {i.rule_id: i for i in lay.school}
         doc.add(TableBlock(
             columns=["学校", "学段", "指标", "数值", "标准", "说明"],
             rows=[[cell(f.subject.name or f.subject.id), cell(LEVEL_ZH.get(level_of(f) or "", "—")),
@@ -526,7 +799,7 @@ def build_document(sc: SelfCheck) -> Document:
 
     doc.add(Heading("五、教育质量与社会认可度"))
     qr_rows = []
-    for ind in (*QUALITY, *RECOGNITION):
+    for ind in (*lay.quality, *lay.recognition):
         f = sc.county.get(ind.rule_id)
         qr_rows.append([cell(ind.name), cell(ind.rule_id, align="center"), _value_cell(f, ind),
                         cell(_required(f, ind, "county"), align="center"), _verdict(f)])
@@ -563,66 +836,82 @@ def _verdict_status(status: str | None) -> Cell:
     return cell(f"{STATUS_MARK[status]} {STATUS_ZH[status]}", status, align="center")
 
 
+_COUNT = Indicator("", "", "项", 0)
+
+
+def _failure_text(f: Value, ind: Indicator, level: str, who: str = "") -> str:
+    """One failure as the conclusion names it: who, the indicator, figure and unit, the standard."""
+    if f.outcome is Outcome.error:
+        return f"{who}{ind.name}数据有误"
+    return f"{who}{ind.name} {_with_unit(f.observed, ind, f.unit)}（标准 {_required(f, ind, level)}）"
+
+
 def conclusion(sc: SelfCheck) -> list[str]:
     """The plain-language conclusion, one paragraph per part, the verdict first."""
+    lay = sc.layout
     problems: list[str] = []
     paragraphs: list[str] = []
 
     assessed = [row for rows in sc.sections.values() for row in rows if row.assessed]
-    bal08 = [row for row in assessed if row.findings.get(BAL08) is not None]
-    bal08_fail = [row for row in bal08 if row.findings[BAL08].is_failure]
+    excluded = [row for rows in sc.sections.values() for row in rows if not row.assessed]
+    bal08 = [row for row in assessed if lay.bal08 and row.findings.get(lay.bal08) is not None]
+    bal08_fail = [row for row in bal08 if row.findings[lay.bal08].is_failure]
     misses = []
     for row in assessed:
-        for ind in RESOURCE:
+        for ind in lay.resource:
             f = row.findings.get(ind.rule_id)
             if f is not None and f.outcome is Outcome.fail:
-                misses.append(f"{row.name}（{LEVEL_ZH.get(row.level, row.level)}）{ind.name} "
-                              f"{_num(f.observed, ind, f.unit)} {ind.unit}"
-                              f"（标准 {_required(f, ind, row.level)}）")
+                misses.append(_failure_text(f, ind, row.level,
+                                            f"{row.name}（{LEVEL_ZH.get(row.level, row.level)}）"))
     if assessed:
         text = (f"资源配置：纳入评估的学校（学段）{len(assessed)} 个，"
                 f"资源配置达标 {len(bal08) - len(bal08_fail)} 个、未达标 {len(bal08_fail)} 个")
         if bal08_fail:
             text += "（" + "、".join(f"{row.name}（{LEVEL_ZH.get(row.level, row.level)}）"
+                                    f"{_num(row.findings[lay.bal08].observed, _COUNT)} 项达标"
                                     for row in bal08_fail) + "）"
             problems.append(f"{len(bal08_fail)} 个学校（学段）资源配置未达标")
         text += "。"
         if misses:
             text += f"单项指标未达标 {len(misses)} 项次：" + "；".join(misses) + "。"
         else:
-            text += "各校 7 项指标均达到标准。"
+            text += f"各校 {len(lay.resource)} 项指标均达到标准。"
+        if excluded:
+            text += (f"不纳入评估的学校（学段）{len(excluded)} 个："
+                     + "；".join(f"{row.name}（{LEVEL_ZH.get(row.level, row.level)}，{row.reason}）"
+                                for row in excluded) + "。")
         paragraphs.append(text)
     else:
-        paragraphs.append("资源配置：本次检查未产生学校资源配置指标结果（BAL-01～08），无法评价。")
+        paragraphs.append("资源配置：本次检查未产生学校资源配置指标结果，无法评价。")
 
     cv_all = [f for by_level in sc.cv.values() for f in by_level.values()]
-    cv_fail = [(ind, level, f) for ind, base in zip(CV, RESOURCE, strict=True)
+    cv_fail = [(ind, base, level, f) for ind, base in lay.cv
                for level, f in sc.cv.get(ind.rule_id, {}).items() if f.is_failure]
     if cv_all:
         text = f"校际差异系数：共 {len(cv_all)} 项，达标 {len(cv_all) - len(cv_fail)} 项"
         if cv_fail:
-            parts = []
-            for ind, level, f in cv_fail:
-                base = RESOURCE[CV.index(ind)]
-                parts.append(f"{LEVEL_ZH.get(level, level)}{base.name}差异系数 {_num(f.observed, ind)}"
-                             f"（标准 {_required(f, ind, level)}）")
+            parts = [f"{LEVEL_ZH.get(level, level)}{base.name}差异系数 {_num(f.observed, ind)}"
+                     f"（标准 {_required(f, ind, level)}）" for ind, base, level, f in cv_fail]
             text += f"，未达标 {len(cv_fail)} 项：" + "；".join(parts)
             problems.append(f"{len(cv_fail)} 项校际差异系数超标")
         paragraphs.append(text + "。")
 
     gov_fail = []
-    for ind in GUARANTEE_SCHOOL:
+    for ind in lay.school:
         fails = [f for f in sc.school_rules.get(ind.rule_id, []) if f.is_failure]
         if fails:
             gov_fail.append(f"{ind.name}（" + "、".join(
-                f"{f.subject.name or f.subject.id}" for f in fails) + "）")
-    for ind in GUARANTEE_COUNTY:
+                f"{f.subject.name or f.subject.id}"
+                + (f"（{LEVEL_ZH[lv]}）" if (lv := level_of(f)) in LEVEL_ZH else "")
+                + (f"{_with_unit(f.observed, ind, f.unit)}，标准 {_required(f, ind, lv or '')}"
+                   if f.outcome is Outcome.fail else " 数据有误")
+                for f in fails) + "）")
+    for ind in lay.county:
         f = sc.county.get(ind.rule_id)
         if f is not None and f.is_failure:
-            gov_fail.append(f"{ind.name} {_num(f.observed, ind, f.unit)}"
-                            f"（标准 {_required(f, ind, 'county')}）")
-    gov_checked = sum(1 for ind in GUARANTEE_SCHOOL if sc.school_rules.get(ind.rule_id)) + sum(
-        1 for ind in GUARANTEE_COUNTY if ind.rule_id in sc.county)
+            gov_fail.append(_failure_text(f, ind, "county"))
+    gov_checked = sum(1 for ind in lay.school if sc.school_rules.get(ind.rule_id)) + sum(
+        1 for ind in lay.county if ind.rule_id in sc.county)
     if gov_checked:
         text = f"政府保障程度：已检查 {gov_checked} 项"
         if gov_fail:
@@ -633,12 +922,13 @@ def conclusion(sc: SelfCheck) -> list[str]:
         paragraphs.append(text + "。")
 
     qr = []
-    for ind in (*QUALITY, *RECOGNITION):
+    for ind in (*lay.quality, *lay.recognition):
         f = sc.county.get(ind.rule_id)
         if f is None:
             continue
         verdict = STATUS_ZH[_status(f) or "fail"]
-        qr.append(f"{ind.name} {_num(f.observed, ind, f.unit)}，{verdict}")
+        standard = "" if f.outcome is Outcome.error else f"（标准 {_required(f, ind, 'county')}）"
+        qr.append(f"{ind.name} {_with_unit(f.observed, ind, f.unit)}{standard}，{verdict}")
         if f.outcome is Outcome.fail:  # an error is counted with those not computed
             problems.append(f"{ind.name}未达标")
     if qr:
@@ -659,7 +949,7 @@ def conclusion(sc: SelfCheck) -> list[str]:
     if sc.passes_missing:
         return ["自查结论：所依据的检查结果不完整（未列出通过项），无法形成自查结论。"
                 + INCOMPLETE.format(n=sc.passes_missing), *paragraphs]
-    if len(sc.missing) == len(ALL_RULES):
+    if not lay.all_rules or len(sc.missing) == len(lay.all_rules):
         return ["自查结论：本次检查的规则集不含义务教育优质均衡发展核心指标（BAL 规则），无法形成自查结论。"
                 "请使用含 BAL 规则的规则集重新检查。", *paragraphs]
     if problems:
@@ -673,21 +963,37 @@ def conclusion(sc: SelfCheck) -> list[str]:
     return [verdict, *paragraphs]
 
 
+def _indicators(sc: SelfCheck) -> dict[str, Indicator]:
+    lay = sc.layout
+    return {i.rule_id: i for i in (*lay.resource, *(c for c, _ in lay.cv), *lay.school, *lay.county,
+                                   *lay.quality, *lay.recognition)}
+
+
 def _detail_table(sc: SelfCheck) -> TableBlock:
+    indicators = _indicators(sc)
     rows = []
     for f in sc.values:
+        ind = indicators.get(f.rule_id, Indicator(f.rule_id, f.title.zh, "", 0 if f.rule_id == sc.layout.bal08
+                                                  else 4))
         req = f.required
+        number = isinstance(f.observed, int | float) and not isinstance(f.observed, bool)
+        req_number = req is not None and isinstance(req.value, int | float) \
+            and not isinstance(req.value, bool)
         rows.append([
             cell(f.rule_id), cell(f.title.zh), cell(f.subject.id), cell(f.subject.name or ""),
-            Cell(f.observed_text or str(f.observed), number=float(f.observed))
-            if isinstance(f.observed, int | float) and not isinstance(f.observed, bool)
-            else cell("" if f.observed is None else f.observed),
-            cell(f"{req.op} {req.value}" if req is not None else ""),
+            Cell(_num(f.observed, ind, f.unit), number=float(f.observed),
+                 num_format=_num_format(ind, f.unit), align="right")
+            if number else cell("" if f.observed is None else f.observed),
+            cell(_OP.get(req.op, req.op) if req is not None else "", align="center"),
+            Cell(_threshold(req.value, ind, f.unit), number=float(req.value),
+                 num_format=_num_format(ind, f.unit), align="right")
+            if req_number else cell("" if req is None or req.value is None else req.value),
+            cell(ind.unit if not _as_percent(ind, f.unit) else "%"),
             cell(STATUS_ZH.get(_status(f) or "", f.outcome.value), _status(f)),
             cell(f.message.zh),
         ])
-    return TableBlock(columns=["规则", "指标", "对象代码", "对象名称", "数值", "要求", "结论", "说明"],
-                      rows=rows)
+    return TableBlock(columns=["规则", "指标", "对象代码", "对象名称", "数值", "要求", "标准值", "单位",
+                               "结论", "说明"], rows=rows)
 
 
 def render_html(sc: SelfCheck) -> str:
@@ -696,9 +1002,36 @@ def render_html(sc: SelfCheck) -> str:
 
 
 def render_xlsx(sc: SelfCheck) -> bytes:
-    """The self-check as an xlsx workbook: the printable report, then every BAL finding."""
-    return _render_xlsx(build_document(sc), sheet_name="核心指标自查报告",
-                        extra_sheets=[("指标明细", _detail_table(sc))])
+    """The self-check as an xlsx workbook: the printable report, then every finding
+    of its rules; the same bytes for the same report (created = the data's as_of)."""
+    doc = build_document(sc)
+    # the per-school tables again as plain sheets (frozen header, filter): for sorting
+    tables = [(f"{LEVEL_ZH[b.id.split('-')[1]]}资源配置", b) for b in doc.blocks
+              if isinstance(b, TableBlock) and b.id in ("resource-primary", "resource-junior")]
+    return _render_xlsx(doc, sheet_name="核心指标自查报告",
+                        extra_sheets=[*tables, ("指标明细", _detail_table(sc))],
+                        created=sc.report.submission.as_of)
 
 
-__all__ = ["SelfCheck", "build_document", "build_selfcheck", "conclusion", "render_html", "render_xlsx"]
+
+
+def ruleset_for(report: Report, ref: str | None = None, host: Any = None) -> Any:
+    """The ruleset ``report`` was checked against, for its standards: ``ref``
+    (``--ruleset``) or the report's own ruleset id, when that loads to the same
+    id and version; else ``None`` (the findings' own thresholds are shown)."""
+    from .errors import SuperviseRulesError
+    from .rulesets import load_ruleset
+
+    try:
+        ruleset = load_ruleset(ref or report.ruleset.id, host=host)
+    except SuperviseRulesError:
+        if ref is not None:
+            raise
+        return None
+    if (ruleset.id, ruleset.version) != (report.ruleset.id, report.ruleset.version):
+        return None
+    return ruleset
+
+
+__all__ = ["CATALOGUE", "Layout", "SelfCheck", "build_document", "build_selfcheck", "conclusion",
+           "layout_from_ruleset", "render_html", "render_xlsx", "ruleset_for"]

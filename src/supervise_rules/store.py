@@ -330,6 +330,14 @@ class Part:
             "unit": self.unit or "",
             "subject_id": frame["subject_id"],
             "subject_name": frame.select(pl.coalesce("subject_name", "subject_id")).to_series(),
+            # "name（id）", or the id alone when the data names no one: never "id（id）"
+            "subject": frame.select(
+                pl.when(pl.col("subject_name").is_not_null()
+                        & (pl.col("subject_name") != pl.col("subject_id")))
+                .then(pl.concat_str([pl.col("subject_name"),
+                                     pl.lit("（" if lang == "zh" else " ("), pl.col("subject_id"),
+                                     pl.lit("）" if lang == "zh" else ")")]))
+                .otherwise(pl.col("subject_id"))).to_series(),
             "verdict": verdict,
             "op_text": op_text,
         }
@@ -337,7 +345,7 @@ class Part:
             if name in frame.columns:
                 columns[name] = frame[name]
         return template.render_column(columns, frame.height, formatted,
-                                      shared=frozenset({"verdict", "op_text"}))
+                                      shared=frozenset({"verdict", "op_text", "subject"}))
 
     def _error_messages(self, frame: pl.DataFrame, lang: str,
                         place: TablePlace | None = None) -> pl.Series | None:

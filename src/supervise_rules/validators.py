@@ -84,7 +84,8 @@ class Validator:
 
 #: the values the engine gives every message: the finding's own fields
 ENGINE_VALUES = frozenset(
-    {"observed", "required", "unit", "subject_id", "subject_name", "verdict", "op_text"})
+    {"observed", "required", "unit", "subject", "subject_id", "subject_name", "verdict",
+     "op_text"})
 
 
 # --- result frames -----------------------------------------------------------------
@@ -262,12 +263,12 @@ class RuleContext:
             spec = TABLES.get(table)
             zh_table = spec.zh if spec else table
             if columns is None:
-                zh_parts.append(f"提交数据中没有「{zh_table}」表（{table}）")
+                zh_parts.append(f"提交数据中没有「{zh_table}」表")
                 en_parts.append(f"the submission has no {table} table")
             else:
                 hints = {c: h for c in columns if (h := self.nearest_header(table, c))}
                 zh_cols = "、".join(
-                    (f"{spec.columns[c].zh}（{c}）" if spec and c in spec.columns else c)
+                    (f"「{spec.columns[c].zh}」" if spec and c in spec.columns else f"「{c}」")
                     + (f"（最接近的表头是「{hints[c]}」，是否就是它？）" if c in hints else "")
                     for c in columns
                 )
@@ -448,9 +449,15 @@ class RuleContext:
             **values,
         }
         templates = self.rule.rule.message
+        named = subject.name and subject.name != subject.id
+        # "name（id）", or the id alone: the same text the columnar path writes (store.py)
+        subject_zh = f"{subject.name}（{subject.id}）" if named else subject.id
+        subject_en = f"{subject.name} ({subject.id})" if named else subject.id
         return _new_text(
-            zh=render_message(templates.zh, {**base, "verdict": verdict_zh, "op_text": op_zh}),
-            en=render_message(templates.en, {**base, "verdict": verdict_en, "op_text": op_en}),
+            zh=render_message(templates.zh, {**base, "verdict": verdict_zh, "op_text": op_zh,
+                                             "subject": subject_zh}),
+            en=render_message(templates.en, {**base, "verdict": verdict_en, "op_text": op_en,
+                                             "subject": subject_en}),
         )
 
     def findings_from(

@@ -33,7 +33,7 @@ def test_counties_of_the_region_are_not_foreign():
     findings = _con01(report)
     assert {f.outcome.value for f in findings} == {"pass"}
     (manifest,) = [f for f in findings if f.evidence[0].table == "manifest"]
-    assert manifest.subject.id == "640000" and "region_code" in manifest.message.zh
+    assert manifest.subject.id == "640000" and "区划代码" in manifest.message.zh
 
 
 def test_a_county_outside_the_region_fails_naming_the_region():

@@ -140,10 +140,17 @@ def test_list_rules_and_explain(capsys):
     assert code == 0
     rules = {r["id"]: r for r in json.loads(out)}
     assert rules["PRE-02"]["severity"] == "major" and rules["PRE-02"]["validator"] == "aggregate"
-    code, out, _ = run(capsys, "explain", "PRE-11")
+    code, out, _ = run(capsys, "explain", "PRE-11", "--lang", "en")
     assert code == 0
-    for text in ("PRE-11", "普惠性幼儿园覆盖率", "Certainty:   S", "0.85", "十四五", "Why", "Example"):
+    for text in ("PRE-11", "2025 target", "Certainty:   S", "0.85", "十四五", "Why", "Example",
+                 "Threshold:   ≥ 85%"):
         assert text in out
+    code, out, _ = run(capsys, "explain", "PRE-11", "--lang", "zh")
+    assert code == 0
+    for text in ("普惠性幼儿园覆盖率", "可信度：   S — 多个二手来源一致", "标准：     ≥ 85%", "为什么",
+                 "示例"):
+        assert text in out
+    assert "Certainty" not in out and "Why" not in out
     code, _, err = run(capsys, "explain", "NOPE-99")
     assert code == 2 and "NOPE-99" in err
 

@@ -56,7 +56,7 @@ def test_missing_value_is_an_error_naming_table_row_and_column(host, ruleset):
     assert by_column["children"].evidence[0].rows == [2]
     assert by_column["inclusive"].evidence[0].rows == [3]
     # data given in memory: the n-th record of its entry
-    assert by_column["children"].message.zh.startswith("「kindergartens」第 2 条记录「在园幼儿数」缺失")
+    assert by_column["children"].message.zh.startswith("「幼儿园」表第 2 条记录「在园幼儿数」缺失")
     assert "record 2, column children" in by_column["children"].message.en
 
 

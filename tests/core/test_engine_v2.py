@@ -254,7 +254,7 @@ def _as_api1(cls: type[sr.Validator]) -> type[sr.Validator]:
 
 
 #: where the clerk finds the row, which the engine adds to API-2 findings only
-_WHERE_ZH = re.compile(r"（「[^（）]*」第 [0-9、]+ 条记录）$")
+_WHERE_ZH = re.compile(r"（「[^（）]*」(?:表)?第 [0-9、]+ 条记录）$")
 _WHERE_EN = re.compile(r" \('[^()]*', records? [0-9, ]+\)$")
 
 

@@ -53,7 +53,8 @@ def test_json_run_to_a_file_imports_no_unused_library(tmp_path, examples):
 
 def test_builtin_reporters_are_lazy_and_complete():
     host = get_plugin_host(entry_points=False)
-    names = ["table", "json", "jsonl", "sarif", "junit", "markdown", "html", "xlsx"]
+    names = ["table", "json", "jsonl", "sarif", "junit", "markdown", "html", "xlsx", "pdf",
+             "concise", "github"]
     assert list(host.reporters) == names
     assert all(isinstance(r, LazyReporter) for r in host.reporters.values())
     from supervise_rules.builtin.report_formats import BUILTIN_REPORTERS

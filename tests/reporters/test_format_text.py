@@ -85,7 +85,7 @@ def test_table_rules_overview_counts_every_finding(report, render):
         totals = {k: sum(int(r[k]) for r in rows.values())
                   for k in ("pass", "fail", "error", "not_applicable")}
         assert totals == report.summary.by_outcome
-    assert rows["INS-04"]["certainty"] == "seed" and rows["INS-04"]["range"] == "0 – 12 小时"
+    assert rows["INS-04"]["certainty"] == "seed" and rows["INS-04"]["range"] == "0 – 12 学时"
     assert rows["BAL-01"]["subjects"] == "3" and rows["BAL-01"]["pass"] == "2"
 
 
@@ -120,7 +120,7 @@ def test_markdown_rules_overview_counts_every_finding(report, render):
     by_id = {r[0]: r for r in rows}
     assert by_id["BAL-21"][7] == "1 (已豁免 1)"
     assert by_id["INS-05"][4] == "M"
-    assert by_id["BAL-05"][10] == "6.8 – 9.86 平方米/生"
+    assert by_id["BAL-05"][10] == "6.80 – 9.86 平方米/生"
     assert by_id["PRE-01"][10] == "98.01%"
 
 

@@ -98,7 +98,10 @@ class Place:
         if self.locator == "row":
             return f"{file} 工作表「{self.part}」", f"{file}, sheet '{self.part}'"
         if not file:
-            return f"「{self.part}」", f"'{self.part}'"
+            # a table given without a file (a dict, a JSON key): its Chinese name in zh
+            from ..wording import table_zh
+
+            return f"「{table_zh(self.part)}」表", f"'{self.part}'"
         return f"{file}「{self.part}」", f"{file}, '{self.part}'"
 
     def cell(self, line: int, header: str, column_letter: str | None,

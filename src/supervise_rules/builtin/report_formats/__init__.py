@@ -23,6 +23,9 @@ BUILTIN_FORMATS: dict[str, str] = {
     "markdown": "markdown:MarkdownReporter",
     "html": "html:HtmlReporter",
     "xlsx": "xlsx:XlsxReporter",
+    "pdf": "pdf:PdfReporter",
+    "concise": "concise:ConciseReporter",
+    "github": "github:GithubReporter",
 }
 
 _CLASSES = {target.partition(":")[2]: target.partition(":")[0] for target in BUILTIN_FORMATS.values()}
@@ -47,11 +50,14 @@ def __getattr__(name: str) -> Any:
 __all__ = [
     "BUILTIN_FORMATS",
     "BUILTIN_REPORTERS",
+    "ConciseReporter",
+    "GithubReporter",
     "HtmlReporter",  # provided by __getattr__, imported on first use
     "JsonReporter",
     "JsonlReporter",
     "JunitReporter",
     "MarkdownReporter",
+    "PdfReporter",
     "SarifReporter",
     "TableReporter",
     "XlsxReporter",

@@ -303,6 +303,12 @@ def _trim(number: str) -> str:
     return number.rstrip("0").rstrip(".") if "." in number else number
 
 
+#: how the rule messages write a value of these units; the observed column and the
+#: observed range write it the same way (``0.5221``, ``5,087``), so that the two
+#: never disagree on a figure
+_SPEC_BY_UNIT = {"coefficient": ".4f", "yuan": ",.0f", "yuan per student": ",.0f"}
+
+
 def format_value(value: object, unit: str | None) -> str:
     """A value as people read it: ratios as percents, floats without noise."""
     if value is None:
@@ -313,6 +319,10 @@ def format_value(value: object, unit: str | None) -> str:
         return str(value)
     if unit == "ratio" and isinstance(value, int | float):
         return _trim(f"{value * 100:.2f}") + "%"
+    if isinstance(value, float) and unit in _SPEC_BY_UNIT:
+        return format(value, _SPEC_BY_UNIT[unit])
+    if isinstance(value, float) and unit and " per " in unit:
+        return f"{value:,.2f}"  # as the messages write a per-student figure: 5.05, 6.80
     if isinstance(value, float):
         return _trim(f"{value:,.4f}")
     if isinstance(value, int):
@@ -341,10 +351,10 @@ UNIT_ZH: dict[str, str] = {
     "schools": "所",
     "rooms": "间",
     "letters": "份",
-    "issues": "项",
+    "issues": "个",
     "indicators": "项",
-    "assignments": "项",
-    "hours": "小时",
+    "assignments": "人次",
+    "hours": "学时",
     "days": "天",
     "visits": "次",
     "rows": "行",
@@ -383,8 +393,15 @@ def required_text(f: Finding, lang: str) -> str:
             lang, f"≤ {days} 天 / within {days} days")
     if req.op == "in":
         values = req.value if isinstance(req.value, list | tuple) else [req.value]
-        return "∈ {" + ", ".join(format_value(v, f.unit) for v in values) + "}"
-    return f"{_OP_TEXT.get(req.op, req.op)} {format_value(req.value, f.unit)}"
+        return "∈ {" + ", ".join(threshold_value(v, f.unit) for v in values) + "}"
+    return f"{_OP_TEXT.get(req.op, req.op)} {threshold_value(req.value, f.unit)}"
+
+
+def threshold_value(value: object, unit: str | None) -> str:
+    """A requirement as the rulesets write it (7.5, 0.45): a standard, not a measurement."""
+    if isinstance(value, float) and unit != "ratio" and math.isfinite(value):
+        return _trim(f"{value:,.4f}")
+    return format_value(value, unit)
 
 
 # ---------------------------------------------------------------- locations
@@ -611,3 +628,170 @@ def submission_line(report: Report, lang: str) -> str:
     if sub.source:
         parts.append(sub.source)
     return " · ".join(parts)
+
+
+# ---------------------------------------------------------------- views that scale
+
+
+@dataclass(frozen=True)
+class Shown:
+    """The findings a human view lists, at most ``cap`` per rule, and how many
+    of each rule's were left out."""
+
+    findings: list[Finding]
+    hidden: dict[str, int]
+
+
+def shown_findings(report: Report, show_passes: bool, cap: int = 0) -> Shown:
+    """The failures and errors (every listed finding with ``show_passes``) in
+    report order, the first ``cap`` of each rule (``0``: all). Counted and cut
+    in the store's frame: only the findings shown become objects, so the first
+    screen of a national report comes as fast as a county's."""
+    from ...store import with_optional_keys
+
+    store = getattr(report, "store", None)
+    if store is None:  # a report put together without a store
+        listed = [f for f in report.iter_findings(show_passes)
+                  if show_passes or f.outcome in (Outcome.fail, Outcome.error)]
+        return _cap_objects(listed, cap)
+    frame = store.listed(show_passes)
+    if not show_passes:
+        frame = frame.filter(pl.col("outcome").is_in(["fail", "error"]))
+    hidden: dict[str, int] = {}
+    if cap > 0 and frame.height:
+        ranked = frame.with_columns(_rank=pl.int_range(pl.len()).over("rule_id"))
+        over = ranked.filter(pl.col("_rank") >= cap)
+        hidden = dict(over.group_by("rule_id").len("n").iter_rows())
+        frame = ranked.filter(pl.col("_rank") < cap).drop("_rank")
+    lines = with_optional_keys(frame)["json"] if frame.height else []
+    return Shown([Finding.model_validate_json(line) for line in lines], hidden)
+
+
+def _cap_objects(listed: list[Finding], cap: int) -> Shown:
+    if cap <= 0:
+        return Shown(listed, {})
+    seen: dict[str, int] = {}
+    kept = []
+    for f in listed:
+        seen[f.rule_id] = seen.get(f.rule_id, 0) + 1
+        if seen[f.rule_id] <= cap:
+            kept.append(f)
+    return Shown(kept, {r: n - cap for r, n in seen.items() if n > cap})
+
+
+def more_text(n: int, lang: str) -> str:
+    """The line that ends a rule's capped list."""
+    return pick((f"… 另有 {n:,} 项未列出（全部结果见 --format json，或加 --max-per-rule 0）",
+                 f"… and {n:,} more (see --format json, or --max-per-rule 0)"), lang)
+
+
+def failed_rules(report: Report) -> list[RuleEntry]:
+    """The rules with a failure or an error, in rule id order: the per-rule summary."""
+    return [r for r in rules_of(report)
+            if r.by_outcome.get("fail", 0) + r.by_outcome.get("error", 0)]
+
+
+def checked(entry: RuleEntry) -> int:
+    """Findings a rule judged (everything but ``not_applicable``)."""
+    return sum(n for k, n in entry.by_outcome.items() if k != "not_applicable")
+
+
+def failed(entry: RuleEntry) -> int:
+    return entry.by_outcome.get("fail", 0) + entry.by_outcome.get("error", 0)
+
+
+def totals_line(report: Report, lang: str) -> str:
+    """The last line of a human view, like pytest's: what ran and how it came out."""
+    c = counts(report)
+    s = c.by_status
+    sev = [(k, n) for k, n in c.by_severity.items() if n]
+    if lang == "en":
+        parts = [f"{s['fail']:,} failed", f"{s['pass']:,} passed"]
+        if s["error"]:
+            parts.append(f"{s['error']:,} error{'' if s['error'] == 1 else 's'}")
+        if s["waived"]:
+            parts.append(f"{s['waived']:,} waived")
+        if s["not_applicable"]:
+            parts.append(f"{s['not_applicable']:,} not applicable")
+        tail = f" ({', '.join(f'{k} {n:,}' for k, n in sev)})" if sev else ""
+        rules = "rule" if c.rules_run == 1 else "rules"
+        return f"{c.rules_run:,} {rules}: {', '.join(parts)}{tail}"
+    parts = [f"不通过 {s['fail']:,} 项", f"通过 {s['pass']:,} 项"]
+    if s["error"]:
+        parts.append(f"错误 {s['error']:,} 项")
+    if s["waived"]:
+        parts.append(f"已豁免 {s['waived']:,} 项")
+    if s["not_applicable"]:
+        parts.append(f"不适用 {s['not_applicable']:,} 项")
+    by_sev = "，".join(f"{label(k, 'zh')} {n:,}" for k, n in sev)
+    tail = f"（{by_sev}）" if sev else ""
+    zh = f"共 {c.rules_run:,} 条规则：{'，'.join(parts)}{tail}"
+    return zh if lang == "zh" else f"{zh}\n{totals_line(report, 'en')}"
+
+
+def statistics_text(report: Report, lang: str) -> str:
+    """``--statistics`` as plain text: one line per failing rule, then the totals line."""
+    rules = failed_rules(report)
+    lines = []
+    if rules:
+        counts_ = [f"{failed(r):,}/{checked(r):,}" for r in rules]
+        wid = max(len(r.rule_id) for r in rules)
+        cw = max(len(c) for c in counts_)
+        for r, c in zip(rules, counts_, strict=True):
+            title = r.title.zh if lang == "both" else r.title.get(lang)
+            lines.append(f"{r.rule_id:<{wid}}  {c:>{cw}}  [{r.severity.value}]  {title}")
+    lines.append(totals_line(report, lang))
+    return "\n".join(lines) + "\n"
+
+
+# ---------------------------------------------------------------- one line per finding
+
+
+#: characters a one-line format must not carry: line breaks and tabs become a
+#: space, other controls and bidi overrides U+FFFD (see safetext)
+_BREAKS = r"[\r\n\t]+"
+_CONTROLS = "[\x00-\x08\x0b-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069]"
+
+
+def one_line(expr: pl.Expr) -> pl.Expr:
+    return (expr.str.replace_all(_BREAKS, " ").str.replace_all(_CONTROLS, "\ufffd")
+            .str.strip_chars())
+
+
+def message_expr(lang: str) -> pl.Expr:
+    if lang == "en":
+        return pl.col("message_en")
+    if lang == "both":
+        return pl.concat_str([pl.col("message_zh"), pl.lit(" / "), pl.col("message_en")])
+    return pl.col("message_zh")
+
+
+def place_columns(report: Report, frame: pl.DataFrame) -> pl.DataFrame:
+    """``_file``, ``_sheet``, ``_line`` and ``_cell`` of each finding's first
+    evidence, read from its JSON column by column: the file the clerk opens
+    (inside a folder submission, or the workbook itself), the sheet, the
+    file line or sheet row, the cell."""
+    ev = "$.evidence[0]"
+    source = report.submission.source
+    src = PurePosixPath(source.replace("\\", "/")) if source else None
+    js = pl.col("json")
+    frame = frame.with_columns(
+        _evfile=js.str.json_path_match(f"{ev}.file"),
+        _sheet=js.str.json_path_match(f"{ev}.sheet"),
+        _line=pl.coalesce(js.str.json_path_match(f"{ev}.lines[0]").cast(pl.Int64, strict=False),
+                          js.str.json_path_match(f"{ev}.rows[0]").cast(pl.Int64, strict=False)
+                          + 1),
+        _cell=js.str.json_path_match(f"{ev}.cells[0]"),
+        _table=js.str.json_path_match(f"{ev}.table"),
+    )
+    tables = frame["_table"].drop_nulls().unique().to_list()
+    by_table = {t: table_uri(report, t) for t in tables}
+    fallback = table_uri(report, None) or "-"
+    if src is not None and src.suffix:  # one workbook or document: every finding is in it
+        file_expr = pl.lit(src.as_posix())
+    else:
+        joined = (pl.lit(src.as_posix() + "/") + pl.col("_evfile")) if src is not None \
+            else pl.col("_evfile")
+        file_expr = pl.coalesce(joined, pl.col("_table").replace_strict(
+            by_table, default=None, return_dtype=pl.String), pl.lit(fallback))
+    return frame.with_columns(_file=file_expr).drop("_evfile", "_table")

@@ -19,10 +19,23 @@ them from the page.
 from __future__ import annotations
 
 from html import escape
+from typing import Any
 
 from ...models import Finding, Report
 from ...reporters import RenderOptions, Reporter
 from ...safetext import plain
+from ._charts import (
+    NEAR,
+    NEAR_SHOWN,
+    OP_SIGN,
+    bar,
+    cv_strips,
+    margin_svg,
+    near_misses,
+    strip_svg,
+    trend,
+    trend_svg,
+)
 from ._common import (
     CERTAINTY,
     CERTAINTY_LEGEND,
@@ -56,6 +69,68 @@ from ._common import (
     with_unit,
     work_point_title,
 )
+
+assert NEAR  # the 5 % of the near-miss legend
+
+
+#: this page's own labels (the others are shared with the text formats, in ``_common``)
+LOCAL_LABELS = {
+    "rollups": ("汇总", "Roll-ups"),
+    "charts": ("图表", "Charts"),
+    "checked_bar": ("通过 / 不通过", "Passed / failed"),
+    "by_work_point_rollup": ("按工作要点汇总", "By work point"),
+    "by_township_rollup": ("按乡镇汇总", "By township"),
+    "rules_n": ("规则数", "Rules"),
+    "checked": ("已检查", "Checked"),
+    "passed": ("通过", "Passed"),
+    "failed": ("不通过", "Failed"),
+    "errors": ("错误", "Errors"),
+    "township": ("乡镇", "Township"),
+    "schools": ("学校（园）数", "Schools"),
+    "schools_failing": ("有问题的学校", "Schools with failures"),
+    "cv_charts": ("校际差异：各校数值分布", "Between-school variation: each school's value"),
+    "near_misses": ("临界值：距标准 5% 以内", "Near misses: within 5 % of the standard"),
+    "trend": ("与上一轮比较（按规则）", "Against the previous round (by rule)"),
+    "margin": ("距标准", "Margin"),
+    "no_context": ("图表和乡镇汇总需要填报数据本身：对填报数据运行检查生成本报告（由 JSON 结果生成时没有）。",
+                   "The charts and the township roll-up need the submission itself: run the check on "
+                   "the submission (a report made from a JSON result has none)."),
+    "cv_legend": ("每个点是一所学校（学段），面积与在校生数成正比；红点未达单项标准。"
+                  "实线为按在校生加权的平均值，"
+                  "红色虚线为该指标的标准。差异系数衡量各点离加权平均值的远近。",
+                  "One dot per school section, its area proportional to enrollment; red dots miss the "
+                  "indicator's standard. The solid line is the enrollment-weighted mean, the dashed red "
+                  "line the standard. The coefficient of variation measures how far the dots lie "
+                  "from the weighted mean."),
+    "cv_unsized": ("（没有在校生数：各点同样大小，不画加权平均值）",
+                   "(no enrollment: dots of one size, no weighted mean)"),
+    "near_legend": ("未达标但差距不足 5%（红色，向左）或达标但距标准不足 5%"
+                    "（绿色，向右；恰好等于标准为棕色）的结果，"
+                    "未达标的在前，再按距标准由近到远；"
+                    "最多列出 {n} 项，共 {total} 项。",
+                    "Results that miss the standard by less than 5 % (red, left) or meet it by less "
+                    "than 5 % (green, right; exactly at it: brown), misses first, then closest "
+                    "first; at most {n} shown of {total}."),
+    "no_near": ("没有距标准 5% 以内的结果。", "No result within 5 % of its standard."),
+    "trend_legend": ("新增：本轮新出现的问题；仍存在：上一轮已有、本轮仍未整改；"
+                     "已整改：上一轮的问题本轮已通过。",
+                     "New: appeared this round; persisting: already there last round; fixed: last "
+                     "round's problem now passes."),
+    "show_all": ("展开全部结果列表", "Show the full list of results"),
+    "waiver_expired_badge": ("豁免已过期", "waiver expired"),
+    "coefficient": ("差异系数", "coefficient"),
+    "thinned": ("{level}共 {total} 所，图中画出 {shown} 所（未达标的全部画出，其余按数值等距选取）",
+                "{level}: {shown} of {total} drawn (every miss, the others evenly spaced by value)"),
+}
+
+
+LEVEL_NAMES = {"primary": ("小学", "primary"), "junior": ("初中", "junior")}
+
+
+def lbl(key: str, lang: str) -> str:
+    if key in LOCAL_LABELS:
+        return pick(LOCAL_LABELS[key], lang)
+    return label(key, lang)
 
 
 def e(text: object) -> str:
@@ -111,8 +186,23 @@ details { margin: 4px 0; } summary { cursor: pointer; }
 .filter { margin: 8px 0; display: flex; gap: 8px; align-items: center; }
 .filter input { padding: 4px 8px; min-width: 260px; border: 1px solid var(--line); border-radius: 6px; }
 footer { margin-top: 40px; color: var(--muted); font-size: 12px; }
-@media print { nav, .filter { display: none; } body { max-width: none; padding: 0; }
-  details { display: block; } details > * { display: block; } }
+.badge.expired { background: #fff; color: var(--waived); border: 1px solid var(--waived); }
+.rollups { display: grid; grid-template-columns: 1fr 1fr; gap: 0 24px; }
+.rollups > div { min-width: 0; }
+.rollups td:first-child { white-space: nowrap; }
+.charts { display: flex; flex-wrap: wrap; gap: 12px 24px; align-items: flex-start; }
+.chart-box { margin: 0; max-width: 100%; }
+.chart-box svg { max-width: 100%; height: auto; display: block; }
+figcaption { font-size: 12px; color: var(--muted); max-width: 560px; }
+.near-table { flex: 1 1 420px; min-width: 0; }
+svg.bar { vertical-align: middle; }
+td, th { overflow-wrap: anywhere; }
+@page { size: A4; margin: 14mm 12mm; }
+@media print { nav, .filter, .screen-only { display: none; }
+  body { max-width: none; padding: 0; font-size: 11px; }
+  .rollups { grid-template-columns: 1fr; }
+  details { display: block; } details > * { display: block; }
+  table { font-size: 10px; } th, td { padding: 2px 4px; } .wrap { overflow: visible; } }
 """
 
 JS = """
@@ -183,6 +273,8 @@ class HtmlReporter(Reporter):
     def render(self, report: Report, options: RenderOptions) -> str:
         lang = options.lang
         listed = list(report.iter_findings(options.show_passes))
+        # every finding, passes too, as one frame: the roll-ups and the near misses count it
+        every = report.frame(include_passes=True)
         r = report.ruleset
         title = f"{r.title} — {label('report', lang)}"
         parts = [
@@ -195,7 +287,7 @@ class HtmlReporter(Reporter):
             f"<title>{e(title)}</title>",
             f"<style>{CSS}</style>",
             "</head>",
-            "<body>",
+            '<body class="report">',
             "<header>",
             f"<h1>{e(title)}</h1>",
             f'<p class="meta">{e(label("ruleset", lang))}{colon(lang)}{e(r.id)} {e(r.version)} · '
@@ -203,7 +295,11 @@ class HtmlReporter(Reporter):
             "</header>",
             _nav(report, lang, options.show_passes),
             _summary(report, lang, options.show_passes),
+            '<section id="overview">',
             _rules(report, listed, lang),
+            _rollups(report, lang, every),
+            "</section>",
+            _charts(report, lang, every),
             _by_work_point(listed, lang),
             _by_school(listed, lang),
             _fixed(report, lang),
@@ -219,14 +315,15 @@ class HtmlReporter(Reporter):
 
 
 def _nav(report: Report, lang: str, show_passes: bool) -> str:
-    links = [("summary", "summary"), ("rules", "all_rules"),
+    links = [("summary", "summary"), ("rules", "all_rules"), ("rollups", "rollups"),
+             ("charts", "charts"),
              ("by-work-point", "failures_by_work_point"), ("by-school", "failures_by_school")]
     if report.baseline is not None and report.baseline.fixed_findings:
         links.append(("fixed", "fixed_since"))
     if report.waivers_unused:
         links.append(("waivers-unused", "waivers_unused"))
     links.append(("all", "all_findings" if show_passes else "listed_findings"))
-    return "<nav>" + "".join(f'<a href="#{a}">{e(label(k, lang))}</a>' for a, k in links) + "</nav>"
+    return "<nav>" + "".join(f'<a href="#{a}">{e(lbl(k, lang))}</a>' for a, k in links) + "</nav>"
 
 
 def _card(id_: str, css: str, n: int, text: str) -> str:
@@ -285,8 +382,8 @@ def _rules(report: Report, listed: list[Finding], lang: str) -> str:
     waived = waived_by_rule(report)
     with_failures = {f.rule_id for f in failing(listed)}
     columns = ("rule_id", "rule_title", "work_point", "severity", "certainty", "subjects",
-               *OVERVIEW_OUTCOMES, "observed_range")
-    head = "".join(f'<th scope="col">{e(label(h, lang))}</th>' for h in columns)
+               *OVERVIEW_OUTCOMES, "checked_bar", "observed_range")
+    head = "".join(f'<th scope="col">{e(lbl(h, lang))}</th>' for h in columns)
     rows = []
     for r in rules:
         rule_id = (f'<a href="#rule-{e(r.rule_id)}">{e(r.rule_id)}</a>'
@@ -302,6 +399,9 @@ def _rules(report: Report, listed: list[Finding], lang: str) -> str:
             n = r.by_outcome.get(key, 0)
             text = fail_count_text(r, waived.get(r.rule_id, 0), lang) if key == "fail" else f"{n:,}"
             cells.append(f'<td class="num" data-outcome="{key}" data-sort="{n}">{e(text)}</td>')
+        checked = sum(r.by_outcome.get(k, 0) for k in ("pass", "fail", "error"))
+        share = r.by_outcome.get("pass", 0) / checked if checked else 1.0
+        cells.append(f'<td data-sort="{share:.6f}">{bar(r.by_outcome, lang)}</td>')
         low = r.observed.min if r.observed is not None else None
         sort = f' data-sort="{e(low)}"' if isinstance(low, int | float) else ""
         cells.append(f'<td class="num"{sort}>'
@@ -318,6 +418,9 @@ def _rules(report: Report, listed: list[Finding], lang: str) -> str:
 def _badges(f: Finding, lang: str) -> str:
     st = status(f)
     text = f'<span class="badge {st}">{e(label(st, lang))}</span>'
+    if f.waiver is not None and f.waiver.status == "expired":
+        # an expired waiver no longer covers the failure: said on the badge, not only in the note
+        text += f' <span class="badge expired">{e(lbl("waiver_expired_badge", lang))}</span>'
     if unconfirmed(f):
         # kept on the badge's line: the mark belongs to the outcome, not to the baseline
         text = (f'<span class="nowrap">{text} <span class="mark" '
@@ -445,7 +548,7 @@ def _by_school(listed: list[Finding], lang: str) -> str:
                     f'<td class="num" data-sort="{n_fail}">{n_fail}</td><td>{e(rules)}</td></tr>')
     out.append(_sortable(head, rows, "school-overview"))
     for key, findings in groups:
-        out.append(f'<details id="school-{e(key.id)}" open><summary><strong>{e(key.name or key.id)}'
+        out.append(f'<details id="school-{e(key.id)}"><summary><strong>{e(key.name or key.id)}'
                    f"</strong> ({e(key.id)}) — {len(findings)}</summary>")
         out.append(_findings_table(findings, lang, SCHOOL_COLUMNS))
         out.append("</details>")
@@ -494,14 +597,160 @@ def _all(listed: list[Finding], lang: str, show_passes: bool) -> str:
         lang, "只看不通过和错误 / failures and errors only")
     table = _findings_table(listed, lang, ALL_COLUMNS, "all-findings")
     title = label("all_findings" if show_passes else "listed_findings", lang)
+    # printed only when the passes were asked for: otherwise it repeats the failures
+    css = "" if show_passes else ' class="screen-only"'
     return "\n".join([
-        '<section id="all">',
+        f'<section id="all"{css}>',
         f"<h2>{e(title)} "
         f'<span class="muted">(<span id="all-shown">{n}</span> / {n})</span></h2>',
+        f'<details id="all-details"><summary>{e(lbl("show_all", lang))}</summary>',
         f'<div class="filter"><label>{e(label("filter", lang))} '
         f'<input id="all-filter" type="search" autocomplete="off"></label>'
         f'<label><input id="all-only-failures" type="checkbox"> {e(only)}</label></div>',
         table,
+        "</details>",
         f'<p class="muted">{e(pick(CERTAINTY_LEGEND, lang))}</p>',
         "</section>",
     ])
+
+
+# --- the overview's roll-ups and the charts ----------------------------------------------------
+
+
+def _rollup_table(table_id: str, first: str, rows: list[tuple[str, list[str], dict[str, int]]],
+                  extra: tuple[str, ...], lang: str) -> str:
+    head = "".join(f'<th scope="col">{e(lbl(h, lang))}</th>'
+                   for h in (first, *extra, "checked", "passed", "failed", "errors", "checked_bar"))
+    body = []
+    for key, extra_cells, c in rows:
+        checked = c.get("pass", 0) + c.get("fail", 0) + c.get("error", 0)
+        cells = [f"<td>{e(key)}</td>", *(f'<td class="num">{x}</td>' for x in extra_cells),
+                 f'<td class="num" data-sort="{checked}">{checked:,}</td>',
+                 f'<td class="num" data-sort="{c.get("pass", 0)}">{c.get("pass", 0):,}</td>',
+                 f'<td class="num" data-col="fail" data-sort="{c.get("fail", 0)}">'
+                 f'{c.get("fail", 0):,}</td>',
+                 f'<td class="num" data-sort="{c.get("error", 0)}">{c.get("error", 0):,}</td>',
+                 f"<td>{bar(c, lang)}</td>"]
+        body.append(f'<tr data-key="{e(key)}">{"".join(cells)}</tr>')
+    return _sortable(head, body, table_id)
+
+
+def _rollups(report: Report, lang: str, every: Any) -> str:
+    """Per work point (from the rules entries: passes counted) and per township
+    (the findings joined with the subjects' townships, as polars frames)."""
+    import polars as pl
+
+    out = ['<div id="rollups" class="rollups">',
+           f'<div><h3>{e(lbl("by_work_point_rollup", lang))}</h3>']
+    by_wp: dict[str | None, tuple[int, dict[str, int]]] = {}
+    for r in report.rules:
+        n, c = by_wp.get(r.work_point, (0, {}))
+        for k, v in r.by_outcome.items():
+            c[k] = c.get(k, 0) + v
+        by_wp[r.work_point] = (n + 1, c)
+    order = sorted(by_wp, key=lambda wp: (wp is None, int(wp) if wp and wp.isdigit() else 10**6,
+                                          wp or ""))
+    out.append(_rollup_table("work-point-rollup", "work_point",
+                             [(work_point_title(wp, lang), [f"{by_wp[wp][0]}"], by_wp[wp][1])
+                              for wp in order],
+                             ("rules_n",), lang))
+    out.append("</div>")
+    ctx = report.context
+    out.append(f'<div><h3>{e(lbl("by_township_rollup", lang))}</h3>')
+    if ctx is None or ctx.subjects.is_empty():
+        out.append(f'<p class="muted">{e(lbl("no_context", lang))}</p>')
+    else:
+        places = ctx.townships()
+        frame = every.select("subject_id", "subject_type", "outcome")
+        root = pl.col("subject_id").str.split("/").list.first()
+        joined = (frame.join(places, on="subject_id", how="left")
+                  .join(places.rename({"subject_id": "_root", "township": "_t"}),
+                        left_on=root, right_on="_root", how="left")
+                  .with_columns(township=pl.coalesce(
+                      "township", "_t",
+                      pl.when(pl.col("subject_type") == "township").then(pl.col("subject_id"))))
+                  .filter(pl.col("township").is_not_null())
+                  .with_columns(school=pl.when(pl.col("subject_type") == "school").then(root)))
+        counts = joined.group_by("township", "outcome").len("n")
+        failing = (joined.filter(pl.col("outcome").is_in(["fail", "error"]) & pl.col("school").is_not_null())
+                   .group_by("township").agg(pl.col("school").n_unique().alias("n")))
+        schools = ctx.subjects.group_by("township").agg(pl.col("root_id").n_unique().alias("n"))
+        by_t: dict[str, dict[str, int]] = {}
+        for t, outcome, n in counts.iter_rows():
+            by_t.setdefault(t, {})[outcome] = n
+        n_schools = dict(schools.iter_rows())
+        n_failing = dict(failing.iter_rows())
+        rows = [(t, [f"{n_schools.get(t, 0):,}", f"{n_failing.get(t, 0):,}"], by_t[t]) for t in sorted(by_t)]
+        out.append(_rollup_table("township-rollup", "township", rows, ("schools", "schools_failing"), lang))
+    out.append("</div></div>")
+    return "\n".join(out)
+
+
+def _charts(report: Report, lang: str, every: Any) -> str:
+    from ...documents import format_value
+
+    out = ['<section id="charts">', f"<h2>{e(lbl('charts', lang))}</h2>"]
+    strips = cv_strips(report)
+    if report.context is None:
+        out.append(f'<p class="muted">{e(lbl("no_context", lang))}</p>')
+    if strips:
+        out.append(f'<h3 id="cv-charts">{e(lbl("cv_charts", lang))}</h3>')
+        out.append(f'<p class="muted">{e(lbl("cv_legend", lang))}</p>')
+        out.append('<div class="charts">')
+        for cv_rule, title, base, level_strips, sized in strips:
+            notes = []
+            for s in level_strips:
+                if s.cv is None:
+                    continue
+                level = LEVEL_NAMES.get(s.level, (s.level, s.level))
+                mark = "✓" if s.cv_outcome == "pass" else ("✗" if s.cv_outcome == "fail" else "?")
+                limit = f" ≤ {format_value(s.cv_limit, None)}" if s.cv_limit is not None else ""
+                notes.append(f"{pick(level, lang)} {s.cv:.4f}{limit} {mark}")
+            caption = f"{base} {title} · {cv_rule} {lbl('coefficient', lang)}: " + "；".join(notes)
+            for s in level_strips:
+                if s.points.height < s.total:
+                    name = pick(LEVEL_NAMES.get(s.level, (s.level, s.level)), lang)
+                    caption += "。" + lbl("thinned", lang).format(level=name, total=f"{s.total:,}",
+                                                                  shown=f"{s.points.height:,}")
+            if not sized:
+                caption += " " + lbl("cv_unsized", lang)
+            out.append(f'<figure class="chart-box" id="cv-{e(cv_rule)}" data-rule="{e(cv_rule)}">'
+                       f"{strip_svg(level_strips, sized, None, lang)}"
+                       f"<figcaption>{e(caption)}</figcaption></figure>")
+        out.append("</div>")
+    near = near_misses(report, every)
+    out.append(f'<h3 id="near-misses">{e(lbl("near_misses", lang))}</h3>')
+    if near.is_empty():
+        out.append(f'<p class="muted">{e(lbl("no_near", lang))}</p>')
+    else:
+        shown = near.head(NEAR_SHOWN)
+        legend = lbl("near_legend", lang).format(n=NEAR_SHOWN, total=near.height)
+        out.append(f'<p class="muted">{e(legend)}</p>')
+        out.append(f'<div class="charts"><figure class="chart-box">{margin_svg(shown, lang)}</figure>')
+        head = "".join(f'<th scope="col">{e(lbl(h, lang))}</th>'
+                       for h in ("rule_id", "subject_name", "observed", "required", "margin"))
+        rows = []
+        for r in shown.iter_rows(named=True):
+            sign = OP_SIGN.get(r["required_op"], r["required_op"])
+            rows.append(f'<tr data-rule="{e(r["rule_id"])}" data-status="{e(r["outcome"])}">'
+                        f'<td class="id">{e(r["rule_id"])}</td>'
+                        f'<td>{e(r["subject_name"] or r["subject_id"])}</td>'
+                        f'<td class="num">{e(with_unit(r["observed"], r["unit"], lang))}</td>'
+                        f'<td class="num">{e(sign)} {e(with_unit(r["required"], r["unit"], lang))}</td>'
+                        f'<td class="num" data-sort="{r["margin"]:.6f}">{r["margin"]:+.1%}</td></tr>')
+        out.append(f'<div class="near-table">{_sortable(head, rows, "near-miss-table")}</div></div>')
+    rows_t = trend(report)
+    if report.baseline is not None:
+        out.append(f'<h3 id="trend">{e(lbl("trend", lang))}</h3>')
+        out.append(f'<p class="muted">{e(lbl("trend_legend", lang))}</p>')
+        if rows_t:
+            head = "".join(f'<th scope="col">{e(h)}</th>' for h in (
+                label("rule_id", lang), label("new", lang), label("persisting", lang), label("fixed", lang)))
+            body = [f'<tr data-rule="{e(rid)}"><td class="id">{e(rid)}</td>'
+                    f'<td class="num" data-trend="new">{a}</td>'
+                    f'<td class="num" data-trend="persisting">{b}</td>'
+                    f'<td class="num" data-trend="fixed">{c}</td></tr>' for rid, a, b, c in rows_t]
+            out.append(f'<div class="charts"><figure class="chart-box">{trend_svg(rows_t, lang)}</figure>'
+                       f'<div class="near-table">{_sortable(head, body, "trend-table")}</div></div>')
+    out.append("</section>")
+    return "\n".join(out)

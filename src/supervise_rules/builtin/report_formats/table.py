@@ -9,38 +9,47 @@ read as console markup, and its control characters (ESC, BEL …) are shown as U
 from __future__ import annotations
 
 import io
+from typing import BinaryIO, TextIO
 
+from rich.cells import cell_len
 from rich.console import Console
-from rich.table import Table
 from rich.text import Text
 
-from ...models import Finding, Outcome, Report
+from ...models import Finding, Report
 from ...reporters import RenderOptions, Reporter
+from ...safetext import plain
 from ...safetext import rich_text as _t
 from ._common import (
     CERTAINTY_LEGEND,
     OVERVIEW_OUTCOMES,
     UNCONFIRMED_LEGEND,
     certainty_text,
+    checked,
     colon,
     counts,
+    failed,
+    failed_rules,
     group_by_rule,
     label,
     mark,
+    more_text,
     observed_range_text,
     passes_note,
     pick,
     required_text,
     rule_units,
     rules_of,
+    shown_findings,
     status,
     status_text,
     subject_text,
+    totals_line,
     unconfirmed,
     waiver_text,
     with_unit,
     work_point_title,
 )
+from ._wrap import Cell, grid, pieces
 
 STATUS_STYLE = {
     "pass": "green",
@@ -52,6 +61,14 @@ STATUS_STYLE = {
 BASELINE_STYLE = {"new": "bold red", "persisting": "red", "fixed": "green"}
 
 
+def _console(file: TextIO, options: RenderOptions) -> Console:
+    return Console(
+        file=file, force_terminal=options.color, no_color=not options.color,
+        width=options.width, highlight=False, legacy_windows=False,
+        markup=False, emoji=False,  # belt and braces: every text is a Text already
+    )
+
+
 class TableReporter(Reporter):
     name = "table"
     summary = "A terminal view: summary line, rules overview, failures grouped by rule (rich)."
@@ -59,28 +76,37 @@ class TableReporter(Reporter):
 
     def render(self, report: Report, options: RenderOptions) -> str:
         buf = io.StringIO()
-        console = Console(
-            file=buf, force_terminal=options.color, no_color=not options.color,
-            width=options.width, highlight=False, legacy_windows=False,
-            markup=False, emoji=False,  # belt and braces: every text is a Text already
-        )
-        self.print(report, console, options)
+        self.print(report, _console(buf, options), options)
         return buf.getvalue()
+
+    def write(self, report: Report, options: RenderOptions, out: BinaryIO) -> None:
+        """Streamed: each part is written as soon as it is made, so a terminal
+        shows the first screen of a national report while the rest is drawn."""
+        text = io.TextIOWrapper(out, encoding="utf-8", newline="", write_through=True)  # type: ignore[arg-type]
+        try:
+            self.print(report, _console(text, options), options)
+        finally:
+            text.flush()
+            text.detach()  # the caller's file stays open
 
     def print(self, report: Report, console: Console, options: RenderOptions) -> None:
         lang = options.lang
-        listed = list(report.iter_findings(options.show_passes))
+        if options.view == "quiet":
+            console.print(_t(totals_line(report, lang), "bold"))
+            return
+        if options.view == "statistics":
+            _print_summary(report, console, lang)
+            return
+        shown = shown_findings(report, options.show_passes, options.max_per_rule)
         _print_head(report, console, lang)
-        _print_rules(report, listed, console, lang)
+        _print_rules(report, shown.findings, console, lang)
 
-        shown = [f for f in listed
-                 if options.show_passes or f.outcome in (Outcome.fail, Outcome.error)]
         console.print()
-        if not shown:
+        if not shown.findings:
             console.print(_t(label("no_failures", lang), "green"))
-        for rule_id, findings in group_by_rule(shown):
-            _print_rule(rule_id, findings, console, lang)
-        if any(unconfirmed(f) for f in shown):
+        for rule_id, findings in group_by_rule(shown.findings):
+            _print_rule(rule_id, findings, console, lang, shown.hidden.get(rule_id, 0))
+        if any(unconfirmed(f) for f in shown.findings):
             console.print()
             console.print(_t(pick(UNCONFIRMED_LEGEND, lang), "yellow"))
         passes = report.summary.by_outcome.get("pass", 0)
@@ -89,6 +115,27 @@ class TableReporter(Reporter):
             console.print(_t(passes_note(passes, lang), "dim"))
         _print_fixed(report, console, lang)
         _print_unused_waivers(report, console, lang)
+        console.print()
+        _print_summary(report, console, lang)
+
+
+def _print_summary(report: Report, console: Console, lang: str) -> None:
+    """The end of the view, what a clerk reads first: each failing rule with its
+    failed/checked count (like pytest's short summary), then the totals line."""
+    rules = failed_rules(report)
+    if rules:
+        console.print(_t(pick(("不通过的规则（不通过/已检查）", "Failing rules (failed/checked)"),
+                              lang), "bold"))
+        rows: list[list[Cell]] = []
+        for r in rules:
+            title = r.title.zh if lang == "both" else r.title.get(lang)
+            rows.append([[(plain(r.rule_id), "bold")], [(plain(label(r.severity.value, lang)), "")],
+                         [(f"{failed(r):,}/{checked(r):,}", "red")], [(plain(title), "")]])
+        widths = [max(cell_len(row[i][0][0]) for row in rows) for i in range(3)]
+        widths.append(max(10, console.width - sum(widths) - 6))
+        console.file.write(grid([], rows, widths, {2}, console.is_terminal and not console.no_color))
+    style = "bold red" if any(failed(r) for r in rules) else "bold green"
+    console.print(_t(totals_line(report, lang), style))
 
 
 def _print_head(report: Report, console: Console, lang: str) -> None:
@@ -130,38 +177,47 @@ def _print_rules(report: Report, listed: list[Finding], console: Console, lang: 
     units = rule_units(report)
     console.print()
     console.print(_t(label("all_rules", lang), "bold"))
-    table = Table(show_header=True, header_style="bold", box=None, pad_edge=False, expand=False)
 
-    def head(key: str) -> Text:
+    def head(key: str) -> str:
         # both languages one above the other: side by side the columns would not fit
-        return _t(label(key, lang) if lang != "both" else f"{label(key, 'zh')}\n{label(key, 'en')}")
+        return label(key, lang) if lang != "both" else f"{label(key, 'zh')}\n{label(key, 'en')}"
 
-    # a narrow terminal shortens the title, folds the range and wraps the headers; a
-    # number has no space to break at. (The waived failures among the counts are in
-    # the summary line and the failure list.)
-    table.add_column(head("rule_id"), no_wrap=True)
-    table.add_column(head("rule_title"), max_width=18 if lang == "both" else 26, no_wrap=True,
-                     overflow="ellipsis")
-    table.add_column(head("severity"), no_wrap=True)
-    table.add_column(head("certainty"))
-    table.add_column(head("subjects"), justify="right")
-    for key in OVERVIEW_OUTCOMES:
-        table.add_column(head(key), justify="right")
-    table.add_column(head("observed_range"), justify="right", overflow="fold")
+    keys = ["rule_id", "rule_title", "severity", "certainty", "subjects", *OVERVIEW_OUTCOMES,
+            "observed_range"]
+    rows = []
     for r in rules:
-        cells = [Text(f"{r.by_outcome.get(k, 0):,}",
-                      style=STATUS_STYLE[k] if r.by_outcome.get(k, 0) and k != "pass" else "")
-                 for k in OVERVIEW_OUTCOMES]
-        # in both languages a title would be cut to its Chinese half anyway
+        # in both languages the Chinese title: the English one is in the failure list
         title = r.title.zh if lang == "both" else r.title.get(lang)
-        table.add_row(_t(r.rule_id), _t(title), _t(label(r.severity.value, lang)),
-                      _t(r.certainty or "—"), _t(f"{r.subjects:,}"), *cells,
-                      _t(observed_range_text(r, units.get(r.rule_id), lang)))
-    console.print(table)
+        counts_ = [[(f"{r.by_outcome.get(k, 0):,}",
+                     STATUS_STYLE[k] if r.by_outcome.get(k, 0) and k != "pass" else "")]
+                   for k in OVERVIEW_OUTCOMES]
+        rows.append([[(plain(r.rule_id), "")], [(plain(title), "")],
+                     [(plain(label(r.severity.value, lang)), "")], [(plain(r.certainty or "—"), "")],
+                     [(f"{r.subjects:,}", "")], *counts_,
+                     [(plain(observed_range_text(r, units.get(r.rule_id), lang)), "")]])
+    heads = [head(k) for k in keys]
+    # a narrow terminal drops the columns it can do without (subjects, certainty, then the
+    # range) rather than cut a number or an id; the title wraps
+    for drop in ([], ["subjects"], ["subjects", "certainty"],
+                 ["subjects", "certainty", "observed_range"]):
+        kept = [i for i, k in enumerate(keys) if k not in drop]
+        widths = [max(cell_len(line) for t in (heads[i], *(text for r in rows for text, _ in r[i]))
+                      for line in t.split("\n")) for i in kept]
+        title_at = kept.index(1)
+        room = console.width - 2 * (len(kept) - 1) - (sum(widths) - widths[title_at])
+        if room >= min(widths[title_at], 12) or drop == ["subjects", "certainty",
+                                                          "observed_range"]:
+            widths[title_at] = max(8, min(widths[title_at], room))
+            break
+    right = {kept.index(i) for i, k in enumerate(keys) if i in kept
+             and (k in OVERVIEW_OUTCOMES or k in ("subjects", "observed_range"))}
+    console.file.write(grid([heads[i] for i in kept], [[r[i] for i in kept] for r in rows],
+                            widths, right, console.is_terminal and not console.no_color))
     console.print(_t(pick(CERTAINTY_LEGEND, lang), "dim"))
 
 
-def _print_rule(rule_id: str, findings: list[Finding], console: Console, lang: str) -> None:
+def _print_rule(rule_id: str, findings: list[Finding], console: Console, lang: str,
+                hidden: int = 0) -> None:
     first = findings[0]
     console.print()
     where = f" · {work_point_title(first.work_point, lang)}" if first.work_point else ""
@@ -171,22 +227,46 @@ def _print_rule(rule_id: str, findings: list[Finding], console: Console, lang: s
         _t(f"{rule_id} ", "bold"), _t(first.title.get(lang)),
         _t(f"  [{label(first.severity.value, lang)}{where}{sure}]", "dim"),
     ))
-    table = Table(show_header=True, header_style="bold", box=None, pad_edge=False, expand=False)
-    table.add_column(_t(label("outcome", lang)))
-    table.add_column(_t(label("subject", lang)))
-    table.add_column(_t(label("observed", lang)), justify="right")
-    table.add_column(_t(label("required", lang)), justify="right")
-    table.add_column(_t(label("message", lang)), overflow="fold")
+    heads = [plain(label(k, lang)) for k in ("outcome", "subject", "observed", "required",
+                                               "message")]
+    rows = []
     for f in findings:
-        outcome = _t(status_text(f, lang) + mark(f), STATUS_STYLE[status(f)])
+        outcome = status_text(f, lang) + mark(f)
         if f.baseline:
-            outcome.append_text(_t(f" [{label(f.baseline, lang)}]", BASELINE_STYLE[f.baseline]))
-        message = _t(f.message.get(lang))
+            outcome += f" [{label(f.baseline, lang)}]"
+        message = [(plain(line), "") for line in f.message.get(lang).split("\n")]
         if f.waiver is not None:
-            message.append_text(_t(f"\n{waiver_text(f, lang)}", "yellow"))
-        table.add_row(outcome, _t(subject_text(f)), _t(with_unit(f.observed, f.unit, lang)),
-                      _t(required_text(f, lang)), message)
-    console.print(table)
+            message += [(plain(line), "yellow") for line in waiver_text(f, lang).split("\n")]
+        rows.append([[(plain(outcome), STATUS_STYLE[status(f)])], [(plain(subject_text(f)), "")],
+                     [(plain(with_unit(f.observed, f.unit, lang)), "")],
+                     [(plain(required_text(f, lang)), "")], message])
+    # a plain grid, not a rich Table: rich measures and renders every cell several
+    # times over, seconds for the failure lists of 10,000 schools
+    console.file.write(grid(heads, rows, _widths(heads, rows, console.width), {2, 3},
+                            console.is_terminal and not console.no_color))
+    if hidden:
+        console.print(_t(more_text(hidden, lang), "dim"))
+
+
+def _widths(heads: list[str], rows: list[list[Cell]], total: int) -> list[int]:
+    """Column widths of a rule's failure list: the short columns as wide as their
+    widest text (the subject at most a third of the line, wrapped), the message
+    the rest."""
+    def texts(i: int) -> list[str]:
+        return [heads[i], *(text for r in rows for text, _ in r[i])]
+
+    def widest(i: int) -> int:
+        return max(cell_len(t) for t in texts(i))
+
+    def longest_piece(i: int) -> int:
+        return max(max((cell_len(p.rstrip()) for _, p in pieces(t)), default=0) for t in texts(i))
+
+    gaps = 2 * (len(heads) - 1)
+    widths = [widest(i) for i in range(len(heads))]
+    widths[1] = min(widths[1], max(longest_piece(1), total // 3))
+    room = total - gaps - sum(widths[:4])
+    widths[4] = max(min(widths[4], room), min(longest_piece(4), 20), 10)
+    return widths
 
 
 def _print_fixed(report: Report, console: Console, lang: str) -> None:

@@ -56,7 +56,7 @@ def joined_rows(lf: nw.LazyFrame, keys: list[str], row: str, alias: str) -> nw.L
     out as ``1, 2, 5``, for a message that names every row of a group.
 
     narwhals has no string (or list) aggregation, so this one step is written
-    for each backend the engine runs on (polars and DuckDB); both stay lazy.
+    for each backend the engine runs on (polars, DuckDB, Spark); all stay lazy.
     """
     native = nw.to_native(lf)
     if isinstance(native, pl.LazyFrame):
@@ -69,6 +69,12 @@ def joined_rows(lf: nw.LazyFrame, keys: list[str], row: str, alias: str) -> nw.L
         group = ", ".join(quote(k) for k in keys)
         text = f"string_agg(CAST({quote(row)} AS VARCHAR), ', ' ORDER BY {quote(row)}) AS {quote(alias)}"
         return nw.from_native(native.aggregate(f"{group}, {text}", group))
+    if type(native).__name__ == "DataFrame" and type(native).__module__.startswith("pyspark."):
+        from pyspark.sql import functions as F
+
+        # sorted as numbers, then written: "2, 10", not "10, 2"
+        rows = F.transform(F.array_sort(F.collect_list(F.col(row))), lambda x: x.cast("string"))
+        return nw.from_native(native.groupBy(*keys).agg(F.concat_ws(", ", rows).alias(alias)))
     raise TypeError(f"no string aggregation for a {type(native).__name__} frame")
 
 

@@ -16,6 +16,7 @@ from ...models import Evidence, LocalizedText, Outcome, Subject, SubjectType
 from ...submission import ROW
 from ...tables import TABLES, subject_id_columns
 from ...validators import EvidenceSpec, Params, Rows, RuleContext, RuleResult
+from ...wording import column_zh
 
 #: rows listed in a message before "…"
 SHOWN_ROWS = 10
@@ -144,8 +145,9 @@ def absent_tables_result(ctx: RuleContext, problems: dict[str, list[str] | None]
             en_parts.append(f"no {table} table")
         else:
             hints = {c: h for c in cols if (h := ctx.nearest_header(table, c))}
-            zh_parts.append(f"「{table_zh(table)}」表缺少列 " + "、".join(
-                c + (f"（最接近的表头是「{hints[c]}」，是否就是它？）" if c in hints else "")
+            zh_parts.append(f"「{table_zh(table)}」表缺少列" + "、".join(
+                f"「{column_zh(table, c)}」"
+                + (f"（最接近的表头是「{hints[c]}」，是否就是它？）" if c in hints else "")
                 for c in cols))
             en_parts.append(f"table {table} lacks " + ", ".join(
                 c + (f" (did you mean '{hints[c]}'?)" if c in hints else "") for c in cols))

@@ -12,6 +12,7 @@ from ...expressions import Compiled, compile_expression
 from ...submission import ROW
 from ...tables import TABLES
 from ...validators import EvidenceSpec, Params, RuleContext, RuleResult, Validator
+from ...wording import expression_zh
 from ._common import Comparison, Expression, compare, first_null_column, in_scope
 from ._support import county_names, error_results, with_county
 
@@ -145,7 +146,8 @@ class AggregateValidator(Validator):
             observed = nw.when(~zero & ~num.is_null()).then(num / den)
             spec = TABLES.get(p.denominator.table)
             zh_table = spec.zh if spec else p.denominator.table
-            zero_zh = f"「{zh_table}」表 {p.denominator.expr} 为 0，无法计算本指标"
+            zero_zh = (f"「{zh_table}」表的{expression_zh(p.denominator.expr, p.denominator.table)}"
+                       "为 0，无法计算本指标")
             zero_en = (f"table {p.denominator.table}: {p.denominator.expr} is 0; "
                        "the ratio cannot be computed")
         else:

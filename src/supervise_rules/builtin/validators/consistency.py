@@ -18,6 +18,7 @@ from pydantic import Field, field_validator, model_validator
 from ...expressions import Compiled
 from ...submission import ROW
 from ...validators import EvidenceSpec, Params, Rows, RuleContext, RuleResult, Validator
+from ...wording import column_zh, expression_zh, pattern_zh
 from ._common import Comparison, Expression, compare, first_null_column, in_scope
 from ._support import (
     SubjectSpec,
@@ -190,8 +191,8 @@ class KeyChecksValidator(Validator):
             "subject_id": [subject.id],
             "subject_name": pl.Series([subject.name], dtype=pl.String),
             "observed": pl.Series([None if value is None else str(value)], dtype=pl.String),
-            "detail_zh": [f"清单 {field_name} = {text(value)}，"
-                          + ("格式正确" if ok else f"应符合 {pattern}")],
+            "detail_zh": [f"清单中的「{column_zh('manifest', field_name)}」{text(value)} "
+                          + ("格式正确" if ok else f"格式不符（应为 {pattern_zh(pattern)}）")],
             "detail_en": [f"manifest {field_name} = {text(value)}"
                           + (" is well formed" if ok else f" must match {pattern}")],
         })
@@ -251,7 +252,7 @@ class KeyChecksValidator(Validator):
             zh, en = column_label(ctx, spec.table, column)
             results.append(row_fails(
                 base.filter(malformed[column]), column, "==", pattern, shown,
-                _concat(f"「{zh}」", shown, f" 格式不符（应符合 {pattern}）"),
+                _concat(f"「{zh}」", shown, f" 格式不符（应为 {pattern_zh(pattern)}）"),
                 _concat(f"{en} ", shown, f" does not match {pattern}")))
         # 4. equal to the manifest
         manifest = ctx.submission.manifest
@@ -322,6 +323,7 @@ class KeyChecksValidator(Validator):
             nw.col("_rank") == 1).then(nw.col("subject_name")))
         n = nw.col("observed")
         key_text = " + ".join(spec.key)
+        key_zh = "＋".join(f"「{column_zh(spec.table, k)}」" for k in spec.key)
         values = nw.concat_str([_text(nw.col(k), schema[c]) for k, c in
                                 zip(keys, spec.key, strict=True)], separator="/")
         frame = (
@@ -330,7 +332,7 @@ class KeyChecksValidator(Validator):
                  nw.col("_first_name").min().alias("subject_name"))
             .with_columns(
                 outcome=_lit("fail"),
-                detail_zh=_concat(f"「{t_zh}」表中 {key_text} = ", values, " 重复 ",
+                detail_zh=_concat(f"「{t_zh}」表中{key_zh}为 ", values, " 的记录重复 ",
                                   n.cast(nw.String), " 次"),
                 detail_en=_concat(f"in table {spec.table}, {key_text} = ", values,
                                   " appears ", n.cast(nw.String), " times"),
@@ -582,10 +584,10 @@ class RowChecksValidator(Validator):
         def side(expr_text: str) -> tuple[str, str]:
             if expr_text in columns or expr_text in ctx.columns(chk.table):
                 zh, en = column_label(ctx, chk.table, expr_text)
-                return (f"{zh}（{expr_text}）" if zh != expr_text else expr_text), en
+                return zh, en
             if expr_text == "as_of":
-                return "统计截止日期（as_of）", "as_of"
-            return expr_text, expr_text
+                return "统计截止日期", "as_of"
+            return expression_zh(expr_text, chk.table), expr_text
 
         lv = _text(nw.col("_left"), schema["_l"])
         if chk.left is not None and chk.right is not None and chk.op is not None:

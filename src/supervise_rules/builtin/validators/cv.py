@@ -8,6 +8,7 @@ from pydantic import Field, model_validator
 
 from ...submission import ROW
 from ...validators import EvidenceSpec, Params, Rows, RuleContext, RuleResult, Validator
+from ...wording import expression_zh, table_zh
 from ._common import (
     ByColumn,
     Comparison,
@@ -177,9 +178,11 @@ class WeightedCVValidator(Validator):
                 .when(compare(nw.col("cv"), p.op, nw.col("required"))).then(nw.lit("pass"))
                 .otherwise(nw.lit("fail")),
                 message_zh=nw.when(no_weight).then(nw.lit(
-                    f"「{p.table}」表该组的权重合计（{p.weight}）为 0，无法计算差异系数"))
+                    f"「{table_zh(p.table)}」表该组的权重（{expression_zh(p.weight, p.table)}）合计为 0，"
+                    "无法计算差异系数"))
                 .when(undefined).then(nw.lit(
-                    f"「{p.table}」表该组指标（{p.value}）的加权平均值为 0，无法计算差异系数"))
+                    f"「{table_zh(p.table)}」表该组指标（{expression_zh(p.value, p.table)}）的加权平均值"
+                    "为 0，无法计算差异系数"))
                 .otherwise(nw.lit(None, dtype=nw.String)),
                 message_en=nw.when(no_weight).then(nw.lit(
                     f"table {p.table}: the weights ({p.weight}) of this group sum to 0; "

@@ -97,7 +97,7 @@ class TermChecksValidator(Validator):
     name = "term_checks"
     summary = "A dated record per subject for every term begun, within N days of its start."
     Params = TermChecksParams
-    message_values = ("term_zh", "term_en", "year", "start", "end", "records")
+    message_values = ("term_zh", "term_en", "year", "start", "end", "records", "checked_zh")
 
     def check(self, ctx: RuleContext) -> list[RuleResult]:
         p: TermChecksParams = ctx.params  # type: ignore[assignment]
@@ -166,6 +166,12 @@ class TermChecksValidator(Validator):
                     .when(waiting).then(nw.lit(None, dtype=date_type))
                     .otherwise(nw.col("_first_any")), date_type, missing=None),
                 _recorded=~nw.col("_n").is_null(),
+                # the date in words, or that there is none: never a dash for a date
+                checked_zh=nw.when(valid).then(nw.concat_str([
+                    nw.lit("开学摸排日期 "), _text(nw.col("_first_valid"), date_type, missing=None)]))
+                .when(nw.col("_n").is_null()).then(nw.lit("没有开学摸排记录"))
+                .otherwise(nw.concat_str([nw.lit("开学摸排日期 "),
+                                          _text(nw.col("_first_any"), date_type, missing=None)])),
                 term_zh=nw.lit(zh_term, dtype=nw.String),
                 term_en=nw.lit(en_term, dtype=nw.String),
                 year=nw.lit(as_of.year, dtype=nw.Int64),
@@ -183,7 +189,7 @@ class TermChecksValidator(Validator):
         stype = TABLES[p.table].subject_type if p.table in TABLES else "submission"
         meta: dict[str, Any] = dict(
             table=p.table, subject_type=stype, op="within_days", threshold=p.within_days,
-            unit="days", values=("term_zh", "term_en", "year", "start", "end", "records"))
+            unit="days", values=self.message_values)
         # The records entry is listed only for a subject and term that has records.
         return [
             *results,

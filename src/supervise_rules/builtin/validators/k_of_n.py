@@ -69,6 +69,11 @@ def _id_list(flags: list[tuple[str, nw.Expr]]) -> nw.Expr:
     return nw.when(text != "").then(text).otherwise(nw.lit(None, dtype=nw.String))
 
 
+def _words(ids: nw.Expr, separator: str, none: str) -> nw.Expr:
+    return nw.when(ids.is_null()).then(nw.lit(none)).otherwise(
+        ids.str.replace_all(" ", separator, literal=True))
+
+
 class KOfNValidator(Validator):
     """At least k of n indicators met, and every unmet one at least a floor of its threshold.
 
@@ -101,7 +106,8 @@ class KOfNValidator(Validator):
     name = "k_of_n"
     summary = "At least k of n per-row indicators met, each unmet one above a floor."
     Params = KOfNParams
-    message_values = ("met", "total", "unmet", "below_floor", "floor")
+    message_values = ("met", "total", "unmet", "below_floor", "floor", "unmet_zh",
+                      "below_floor_zh", "unmet_en", "below_floor_en")
 
     def check(self, ctx: RuleContext) -> RuleResult | list[RuleResult]:
         p: KOfNParams = ctx.params  # type: ignore[assignment]
@@ -149,6 +155,13 @@ class KOfNValidator(Validator):
                 floor=nw.lit(p.floor),
                 unmet=_id_list([(i, ~m) for i, m in met]),
                 below_floor=_id_list([(i, ~m & ~n) for (i, m), (_, n) in zip(met, near, strict=True)]),
+                # the same lists in words: "无" / "none" rather than a dash for an empty one
+                unmet_zh=_words(_id_list([(i, ~m) for i, m in met]), "、", "无"),
+                below_floor_zh=_words(_id_list([(i, ~m & ~n) for (i, m), (_, n)
+                                                in zip(met, near, strict=True)]), "、", "无"),
+                unmet_en=_words(_id_list([(i, ~m) for i, m in met]), ", ", "none"),
+                below_floor_en=_words(_id_list([(i, ~m & ~n) for (i, m), (_, n)
+                                                in zip(met, near, strict=True)]), ", ", "none"),
                 row=nw.col(ROW),
                 error_column=error_column,
                 error_kind=error_kind,
@@ -166,5 +179,5 @@ class KOfNValidator(Validator):
             unit=p.unit,
             columns=evidence_columns,
             threshold=p.min_met,
-            values=("met", "total", "unmet", "below_floor", "floor"),
+            values=self.message_values,
         )
