@@ -826,9 +826,11 @@ def cmd_explain(argv: list[str]) -> int:
                 description=_say("显示一条规则的说明：标准、依据、可信度、检查方式和提示信息。",
                                  "Show a rule's documentation."))
     p.add_argument("rule_id", help=_say("规则编号，例如 BAL-05", "a rule id, e.g. BAL-05"))
-    p.add_argument("--ruleset", default=DEFAULT_RULESET,
-                   help=_say(f"规则集编号或 YAML 文件（默认 {DEFAULT_RULESET}）",
-                             f"ruleset id or YAML file (default {DEFAULT_RULESET})"))
+    p.add_argument("--ruleset", default=None,
+                   help=_say(f"规则集编号或 YAML 文件（默认：先找 {DEFAULT_RULESET}，"
+                             "再找其他已安装的规则集）",
+                             f"ruleset id or YAML file (default: {DEFAULT_RULESET}, then every "
+                             "other installed ruleset)"))
     _selection_options(p)
     _common(p)
     args = p.parse_args(argv)
@@ -836,10 +838,11 @@ def cmd_explain(argv: list[str]) -> int:
     from .safetext import plain
     from .selection import chosen_rules, is_selected, rule_key
 
-    _load_ruleset(args.ruleset, host)  # did-you-mean for a mistyped ruleset
-    from .explain import find_rule
+    if args.ruleset is not None:
+        _load_ruleset(args.ruleset, host)  # did-you-mean for a mistyped ruleset
+    from .explain import locate_rule
 
-    rule = find_rule(args.rule_id, args.ruleset, host)
+    _, rule = locate_rule(args.rule_id, args.ruleset, host, DEFAULT_RULESET)
     selection = chosen_rules(None, _joined(args.select), _joined(args.ignore),
                              config=not args.no_config, origin=("--select", "--ignore"))
     if not is_selected(rule_key(rule), selection):
@@ -852,7 +855,7 @@ def cmd_explain(argv: list[str]) -> int:
     return ExitCode.OK
 
 
-_KINDS = ("validators", "readers", "reporters", "rulesets", "tables", "aliases")
+_KINDS = ("validators", "readers", "reporters", "rulesets", "backends", "tables", "aliases")
 
 
 def cmd_plugins(argv: list[str]) -> int:
@@ -883,9 +886,11 @@ def cmd_plugins(argv: list[str]) -> int:
             for e in host.load_errors
         ],
     }
+    # a plugin that failed to load is a problem to act on, also for a script
+    status = ExitCode.FAILURES if host.load_errors else ExitCode.OK
     if args.format == "json":
         sys.stdout.write(json.dumps(data, ensure_ascii=False, indent=2) + "\n")
-        return ExitCode.OK
+        return status
     from rich.console import Console
     from rich.markup import escape
 
@@ -903,7 +908,7 @@ def cmd_plugins(argv: list[str]) -> int:
     for err in data["failed"]:
         dist = f" ({err['distribution']})" if err["distribution"] else ""
         console.print(f"[red]failed[/] {escape(err['name'] + dist)}: {escape(err['reason'])}")
-    return ExitCode.OK
+    return status
 
 
 def cmd_schema(argv: list[str]) -> int:

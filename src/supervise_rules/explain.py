@@ -32,6 +32,7 @@ _HEAD = {
     "certainty": ("可信度", "Certainty"),
     "validator": ("检查方式", "Validator"),
     "params": ("参数", "Parameters"),
+    "ruleset": ("规则集", "Ruleset"),
     "defined_in": ("定义于", "Defined in"),
     "checks": ("检查什么", "What it checks"),
     "why": ("为什么", "Why"),
@@ -39,6 +40,34 @@ _HEAD = {
     "notes": ("说明", "Notes"),
     "message": ("提示信息", "Message"),
 }
+
+
+def locate_rule(rule_id: str, ruleset: str | None, host: PluginHost,
+                default: str = "helan-2024") -> tuple[str, ResolvedRule]:
+    """``(ruleset id, rule)``: in ``ruleset`` when one is given, else in the first
+    installed ruleset that has the rule — ``default`` first, then the others by id
+    (national rules are found in the county set that extends them)."""
+    if ruleset is not None:
+        rule = find_rule(rule_id, ruleset, host)
+        return load_ruleset(ruleset, host=host).id, rule
+    ids = [default] if default in host.rulesets else []
+    ids += sorted(r for r in host.rulesets if r != default)
+    known: list[str] = []
+    for rid in ids:
+        rs = load_ruleset(rid, host=host)
+        found = rs.rule(rule_id.upper())
+        if found is not None:
+            return rs.id, found
+        known += [r.id for r in rs.rules]
+    from .selection import did_you_mean
+
+    hint = did_you_mean(rule_id.upper(), known)
+    exc = SuperviseRulesError(f"no rule {rule_id!r} in any installed ruleset ({', '.join(ids)})"
+                              f"{'; ' + hint if hint else ''} (see list-rules)")
+    exc.zh = (f"所有已安装的规则集（{'、'.join(ids)}）中都没有规则 {rule_id!r}"  # type: ignore[attr-defined]
+              f"{'；' + did_you_mean(rule_id.upper(), known, lang='zh') if hint else ''}"
+              "（见 list-rules）")
+    raise exc
 
 
 def find_rule(rule_id: str, ruleset: str, host: PluginHost) -> ResolvedRule:
@@ -65,8 +94,10 @@ def _pick(pair: tuple[str, str], lang: str) -> str:
     return pair[1] if lang == "en" else pair[0]
 
 
-def explain_rule(rule_id: str, ruleset: str, *, host: PluginHost, lang: str = "zh") -> str:
-    r = find_rule(rule_id, ruleset, host)
+def explain_rule(rule_id: str, ruleset: str | None, *, host: PluginHost, lang: str = "zh") -> str:
+    """The documentation of ``rule_id`` (``ruleset`` ``None``: from the first
+    installed ruleset that has it, see :func:`locate_rule`), saying which ruleset."""
+    found_in, r = locate_rule(rule_id, ruleset, host)
     rule = r.rule
     validator = host.validators[rule.validator]
     params = json.dumps(r.params.model_dump(mode="json", exclude_none=True), ensure_ascii=False)
@@ -83,6 +114,7 @@ def explain_rule(rule_id: str, ruleset: str, *, host: PluginHost, lang: str = "z
         ("certainty", _pick(certainty, lang)),
         ("validator", f"{rule.validator} ({validator.summary})"),
         ("params", params),
+        ("ruleset", found_in),
         ("defined_in", r.defined_in),
     ]
     heads = {k: _pick(v, lang) for k, v in _HEAD.items()}

@@ -171,3 +171,52 @@ def test_input_files_are_not_modified(capsys, examples):
     run(capsys, folder, "--format", "json")
     after = {p.name: (p.read_bytes(), p.stat().st_mtime_ns) for p in folder.iterdir()}
     assert before == after
+
+
+# -- explain finds a rule in any installed ruleset, plugins exits 1 on a failure (issue 13) ----
+
+
+def test_explain_finds_a_rule_in_another_installed_ruleset(capsys, tmp_path, monkeypatch):
+    import sys
+    import types
+
+    import supervise_rules as sr
+
+    ruleset = tmp_path / "px.yaml"
+    ruleset.write_text(
+        "id: px-2024\nversion: '1'\ntitle: {zh: 省, en: P}\nrules:\n"
+        "  - id: PX-01\n    title: {zh: 幼儿园数, en: Kindergartens}\n    severity: minor\n"
+        "    source: test\n    certainty: V\n    validator: aggregate\n"
+        "    params: {numerator: {table: kindergartens, expr: sum(children)}, op: \">=\", threshold: 1}\n"
+        "    message: {zh: \"{observed}\", en: \"{observed}\"}\n"
+        "    docs: {checks: c, why: w, example: e}\n", encoding="utf-8")
+    module = types.ModuleType("px_rules")
+    module.register_rulesets = sr.hookimpl(lambda: [sr.RulesetSource(id="px-2024", path=ruleset)])
+    monkeypatch.setitem(sys.modules, "px_rules", module)
+    assert main(["explain", "PX-01", "--plugin", "px_rules", "--lang", "en"]) == 0
+    out = capsys.readouterr().out
+    assert "PX-01" in out and "Ruleset:" in out and "px-2024" in out
+    assert main(["explain", "BAL-05", "--lang", "en"]) == 0  # the county set first
+    assert "helan-2024" in capsys.readouterr().out
+    assert main(["explain", "PX-02", "--plugin", "px_rules", "--lang", "en"]) == 2
+    err = capsys.readouterr().err
+    assert "no rule 'PX-02' in any installed ruleset" in err and "PX-01" in err
+
+
+def test_plugins_exits_1_when_a_plugin_failed_to_load(capsys, monkeypatch):
+    import sys
+    import types
+
+    import supervise_rules as sr
+
+    def broken():
+        raise RuntimeError("boom")
+
+    module = types.ModuleType("broken_px")
+    module.register_validators = sr.hookimpl(broken)
+    monkeypatch.setitem(sys.modules, "broken_px", module)
+    assert main(["plugins", "--plugin", "broken_px"]) == 1
+    assert "broken_px" in capsys.readouterr().out
+    assert main(["plugins", "--format", "json", "--plugin", "broken_px"]) == 1
+    capsys.readouterr()
+    assert main(["plugins"]) == 0

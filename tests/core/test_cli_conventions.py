@@ -175,12 +175,12 @@ def test_default_view_ends_with_per_rule_summary_and_totals(capsys, helan, no_co
     code, out, _ = run(capsys, helan)
     assert code == 1
     lines = out.rstrip("\n").split("\n")
-    assert lines[-1] == "共 53 条规则：不通过 18 项，通过 1,312 项（重要 9，一般 7，提示 2）"
+    assert lines[-1] == "共 53 条规则：不通过 18 项，通过 1,307 项（重要 9，一般 7，提示 2）"
     summary = lines[lines.index("不通过的规则（不通过/已检查）") + 1:-1]
     assert [line.split()[0] for line in summary][:3] == ["BAL-05", "BAL-16", "BAL-21"]
     assert re.match(r"INS-06\s+一般\s+3/27\s+问题整改（督办）$", summary[13])
     _, out, _ = run(capsys, helan, "--lang", "en")
-    assert out.rstrip().split("\n")[-1] == ("53 rules: 18 failed, 1,312 passed "
+    assert out.rstrip().split("\n")[-1] == ("53 rules: 18 failed, 1,307 passed "
                                             "(major 9, minor 7, info 2)")
 
 
@@ -234,7 +234,7 @@ def test_statistics_and_quiet(capsys, helan, no_config):
     assert lines[0] == "Failing rules (failed/checked)"
     assert len(lines) == 1 + 16 + 1 and lines[-1].startswith("53 rules: 18 failed")
     code, out, _ = run(capsys, helan, "--quiet")
-    assert code == 1 and out == "共 53 条规则：不通过 18 项，通过 1,312 项（重要 9，一般 7，提示 2）\n"
+    assert code == 1 and out == "共 53 条规则：不通过 18 项，通过 1,307 项（重要 9，一般 7，提示 2）\n"
     _, out, _ = run(capsys, helan, "--format", "concise", "--statistics")
     assert out.split("\n")[0].split() == ["BAL-05", "1/35", "[minor]", "生均体育运动场馆面积"]
     code, _, err = run(capsys, helan, "--format", "json", "--quiet")
@@ -327,7 +327,7 @@ def test_format_is_case_insensitive_and_typos_suggest(capsys, helan, no_config):
     assert code == 2 and out == ""
     assert "unknown format 'jsn'; did you mean 'json'" in err and "concise" in err
     code, out, _ = run(capsys, "--help", "--lang", "en")
-    assert ("output format, any case: table, json, jsonl, sarif, junit, markdown, html, xlsx, "
+    assert ("output format, any case: table, json, jsonl, sarif, junit, markdown, html, xlsx, pdf, "
             "concise, github") in re.sub(r"\s+", " ", out)
 
 
