@@ -265,19 +265,21 @@ class Report:
         out.write(head[:-2].encode("utf-8"))
         out.write(b',\n  "findings": [')
         # rule by rule, a slice at a time: the findings' text is never held whole
-        # (nor twice); every line but the last ends in a comma
+        # (nor twice). Every line but the last is "    {line},\n": polars ends each
+        # line with ",\n    ", the next line's indent included, so that the lines
+        # are written as they are, without a copy that adds the indent and comma.
         held: str | None = None
         for lines in self.store.json_groups(self._passes(include_passes)):
             if not len(lines):
                 continue
-            out.write(b"\n" if held is None else f"    {held},\n".encode())
+            out.write(b"\n    " if held is None else f"{held},\n    ".encode())
             last = len(lines) - 1
             for start in range(0, last, WRITE_LINES):
-                pl.DataFrame({"line": lines.slice(start, min(WRITE_LINES, last - start))}).select(
-                    pl.concat_str([pl.lit("    "), pl.col("line"), pl.lit(",")])
-                ).write_csv(out, include_header=False, quote_style="never")
+                pl.DataFrame({"line": lines.slice(start, min(WRITE_LINES, last - start))}
+                             ).write_csv(out, include_header=False, quote_style="never",
+                                         line_terminator=",\n    ")
             held = lines[-1]
-        out.write(b"]" if held is None else f"    {held}\n  ]".encode())
+        out.write(b"]" if held is None else f"{held}\n  ]".encode())
         for key, value in self._tail().items():
             text = json.dumps(value, ensure_ascii=False, indent=2).replace("\n", "\n  ")
             out.write(f',\n  "{key}": {text}'.encode())

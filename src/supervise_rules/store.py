@@ -261,13 +261,19 @@ class Part:
                 out[lang] = out[lang].fill_null(errors[lang])
         need = out["zh"].is_null() | out["en"].is_null()
         if need.any():
-            rows = need.arg_true()
-            subset = frame.filter(need)
+            # every row, the usual case of passes: no copy of the frame (its
+            # location lists) to a subset and no scatter back
+            every = need.all()
+            rows = None if every else need.arg_true()
+            subset = frame if every else frame.filter(need)
             formatted: dict[tuple[str, str], pl.Series] = {}  # shared by both languages
             for lang in ("zh", "en"):
                 texts = self._template_messages(subset, lang, formatted) \
                     if self.templates is not None else pl.Series([""] * subset.height,
                                                                  dtype=pl.String)
+                if rows is None:
+                    out[lang] = out[lang].fill_null(texts)
+                    continue
                 given = out[lang].gather(rows)
                 out[lang] = out[lang].scatter(rows, given.fill_null(texts))
         if place is not None and _LINE in frame.columns:

@@ -160,3 +160,15 @@ def error_exprs(columns: list[str], compiled: list[Compiled]) -> tuple[nw.Expr, 
         .otherwise(nw.lit(None, dtype=nw.String))
     )
     return nw.coalesce(null_col, zero_col), kind
+
+
+def shared(lf: Any) -> Any:
+    """``lf`` evaluated once when several result frames of a rule read it (they
+    are collected in one batch). polars does not find such a common part of
+    several plans by itself: BAL-22's three results grouped every school row
+    three times. On polars this is a cache node; another backend's frame is
+    returned as it is (it plans each result on its own)."""
+    import polars as pl
+
+    native = nw.to_native(lf)
+    return nw.from_native(native.cache()) if isinstance(native, pl.LazyFrame) else lf

@@ -16,6 +16,7 @@ from ._common import (
     compare,
     error_exprs,
     filter_scope,
+    shared,
     threshold_columns,
     threshold_expr,
     threshold_scope,
@@ -114,14 +115,15 @@ class WeightedCVValidator(Validator):
             scope.append(where.expr.fill_null(True))
         error_column, error_kind = error_exprs(referenced, [value, weight])
         subject_id, subject_name = group_subject_exprs(ctx, p.table, keys)
-        rows = filter_scope(lf, scope).select(
+        # read by the errors, the statistics and the evidence rows: evaluated once
+        rows = shared(filter_scope(lf, scope).select(
             *[nw.col(k) for k in keys],
             nw.col(ROW).alias("row"),
             x=value.expr.cast(nw.Float64),
             w=weight.expr.cast(nw.Float64),
             error_column=error_column,
             error_kind=error_kind,
-        )
+        ))
         # the group's subject, its limit and raw keys on every row, so that the
         # error findings of a group carry them
         group_columns = dict(

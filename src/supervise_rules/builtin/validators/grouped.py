@@ -20,6 +20,7 @@ from ._common import (
     error_exprs,
     first_zero_denominator,
     in_scope,
+    shared,
     threshold_expr,
 )
 from ._groups import group_key_columns, group_subject_exprs, joined_rows
@@ -118,10 +119,10 @@ class GroupAggregateValidator(Validator):
         subject_id, default_name = group_subject_exprs(ctx, p.table, keys)
 
         error_column, error_kind = error_exprs(referenced, [])
-        rows = in_scope(lf, where).with_columns(
+        rows = shared(in_scope(lf, where).with_columns(
             error_column=error_column, error_kind=error_kind, _name=name_col, row=nw.col(ROW)
-        )
-        agg = (
+        ))
+        agg = shared(
             rows.filter(nw.col("error_column").is_null())
             .group_by(*keys)
             .agg(
