@@ -169,7 +169,7 @@ class AggregateValidator(Validator):
         results.append(RuleResult(
             frame=frame, table=p.numerator.table,
             subject_type="county" if per_county else county.type, op=p.op, unit=p.unit,
-            threshold=p.threshold, values=("numerator", "denominator"),
+            threshold=p.threshold, values=self.message_values,
             evidence=[EvidenceSpec(t, c, None) for t, c in per_table.items()],
         ))
         return results

@@ -160,7 +160,7 @@ class GroupCompareValidator(Validator):
         req_int = literal.is_integer() if literal is not None else \
             True if schema["_req"].is_integer() else None
         common: dict[str, Any] = dict(
-            table=p.table, subject_type=stype, op=p.op, unit=p.unit, values=("gap", "rows"),
+            table=p.table, subject_type=stype, op=p.op, unit=p.unit, values=self.message_values,
             evidence=[EvidenceSpec(p.table, referenced, Rows(evidence_rows))])
         return [*results, *(RuleResult(frame=part, **common)
                             for part in _whole_as_int(frame, obs_int, req_int))]
@@ -318,7 +318,7 @@ class CountRatioValidator(Validator):
                        aggregate=not per_county, evidence=evidence),
             RuleResult(frame=ratio, table=p.count.table, subject_type="county",
                        aggregate=not per_county, op=p.op, unit=p.unit,
-                       values=("base", "divisor"), evidence=evidence),
+                       values=self.message_values, evidence=evidence),
         ]
 
 

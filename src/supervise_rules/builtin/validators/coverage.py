@@ -186,7 +186,7 @@ class CoverageValidator(Validator):
             Rows(other, on=("_k",), row="_row"))
         common: dict[str, Any] = dict(
             table=p.table, subject_type=stype, op=">=", threshold=p.min_rows, unit=p.unit,
-            values=("label_zh", "label_en", "year", "as_of"))
+            values=self.message_values)
         # A key that no row of `in_table` matches has no evidence entry for that
         # table at all (not an empty one): two results, one per evidence shape.
         return [
@@ -278,7 +278,7 @@ class ReferencesValidator(Validator):
         col_zh, col_en = column_label(ctx, ref.table, ref.column)
         t_zh, to_zh = table_zh(ref.table), table_zh(ref.to_table)
         common: dict[str, Any] = dict(table=ref.table, op=op, threshold=required, unit="rows",
-                                      values=("detail_zh", "detail_en"))
+                                      values=ReferencesValidator.message_values)
         whole_target = EvidenceSpec(ref.to_table, [ref.to_column], None)
 
         # one pass for the reference when every row resolves (the county is the subject)

@@ -199,7 +199,7 @@ class WeightedCVValidator(Validator):
                                       "row"), on=tuple(gkeys), row="row")
         results.append(RuleResult(
             frame=main, table=p.table, subject_type=p.subject_type, op=p.op, unit=p.unit,
-            values=("mean", "std", "schools", "weight_total"),
+            values=self.message_values,
             evidence=[EvidenceSpec(p.table, referenced, group_rows)],
         ))
         return results

@@ -268,7 +268,7 @@ class OverdueValidator(Validator):
         return [
             RuleResult(frame=errors, table=p.table, subject_type=subject_type, columns=columns),
             RuleResult(frame=checked, table=p.table, subject_type=subject_type, columns=columns,
-                       op="<=", threshold=p.max_days, unit="days", values=("date", "as_of")),
+                       op="<=", threshold=p.max_days, unit="days", values=self.message_values),
         ]
 
 
@@ -404,7 +404,7 @@ class PeriodicValidator(Validator):
         event_columns = [*p.keys, p.date_column]
         meta: dict[str, Any] = dict(
             table=p.table, subject_type=p.subject, op=">=", threshold=required, unit="visits",
-            values=("months", "period_start", "as_of", "inspector_name", "school_name"))
+            values=self.message_values)
         # A duty without events lists an empty row list for the events, not none.
         return [
             *results,

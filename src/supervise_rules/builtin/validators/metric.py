@@ -212,5 +212,5 @@ class MetricValidator(Validator):
             op=p.op,
             unit=p.unit,
             columns=evaluated.columns,
-            values=("condition_zh", "condition_en"),
+            values=self.message_values,
         )

@@ -134,12 +134,12 @@ class RowShareValidator(Validator):
             "row", subject_id=nw.col("subject_id") if placed is not None
             else nw.lit(county.id, dtype=nw.String))
         results.append(RuleResult(
-            frame=scored.filter(nw.col("failed") > 0), values=("met", "rows"),
+            frame=scored.filter(nw.col("failed") > 0), values=self.message_values,
             evidence=[EvidenceSpec(p.table, columns, Rows(failing, row="row"))], **share,
         ))
         # no row fails: the evidence lists no rows (an empty list, not a whole table)
         results.append(RuleResult(
-            frame=scored.filter(nw.col("failed") == 0), values=("met", "rows"), evidence=[],
+            frame=scored.filter(nw.col("failed") == 0), values=self.message_values, evidence=[],
             extra_evidence=[Evidence(table=p.table, rows=[], columns=columns)], **share,
         ))
         return results
