@@ -34,8 +34,10 @@ def _one(path: Path) -> tuple[float, float, float]:
     """(rules done, first report line, end), seconds from the start."""
     pid, fd = pty.fork()
     if pid == 0:  # the child: the CLI on the terminal, as a clerk runs it
-        os.execvp(sys.executable, [sys.executable, "-m", "supervise_rules", str(path),
-                                   "--fail-on", "never", "--color", "never"])
+        os.execvp(
+            sys.executable,
+            [sys.executable, "-m", "supervise_rules", str(path), "--fail-on", "never", "--color", "never"],
+        )
     start = time.monotonic()
     seen = b""
     rendering = first = None
@@ -69,14 +71,15 @@ def main() -> int:
     parser.add_argument("--runs", type=int, default=3)
     args = parser.parse_args()
     if not args.path.exists():
-        subprocess.run([sys.executable, str(HERE / "generate.py"), "10000", str(args.path)],
-                       check=True)
+        subprocess.run([sys.executable, str(HERE / "generate.py"), "10000", str(args.path)], check=True)
     runs = [_one(args.path) for _ in range(args.runs)]
     after = statistics.median(first - done for done, first, _ in runs)
     total = statistics.median(end for _, _, end in runs)
-    print(f"{args.path}: first report line {after:.2f} s after the rules are done "
-          f"(target < 1 s), whole run {total:.2f} s; median of {args.runs}; "
-          f"load {os.getloadavg()[0]:.1f}")
+    print(
+        f"{args.path}: first report line {after:.2f} s after the rules are done "
+        f"(target < 1 s), whole run {total:.2f} s; median of {args.runs}; "
+        f"load {os.getloadavg()[0]:.1f}"
+    )
     return 0
 
 

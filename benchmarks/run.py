@@ -180,8 +180,11 @@ def run_once(cmd: list[str], runs: Runs, env: dict[str, str], tag: str) -> None:
     runs.seconds.append(elapsed)
     runs.rss_mib.append(usage.ru_maxrss / 1024)  # KiB on Linux
     runs.cpu.append(usage.ru_utime + usage.ru_stime)
-    print(f"  {runs.label} run {len(runs.seconds)}: {elapsed:.2f} s, {runs.rss_mib[-1]:.0f} MiB, "
-          f"{runs.cpu[-1]:.2f} s CPU", file=sys.stderr)
+    print(
+        f"  {runs.label} run {len(runs.seconds)}: {elapsed:.2f} s, {runs.rss_mib[-1]:.0f} MiB, "
+        f"{runs.cpu[-1]:.2f} s CPU",
+        file=sys.stderr,
+    )
 
 
 def library_cmd(folder: Path, output: Path, *extra: str, ruleset: str | None = RULESET) -> list[str]:
@@ -210,8 +213,7 @@ MODES = {
 
 def warm_bytecode(env: dict[str, str], modes: list[str]) -> None:
     """Untimed runs on the county example, one per command shape, to fill ``PYCACHE``."""
-    cmds = [[sys.executable, "-c", "import polars"],
-            hand_cmd(COUNTY_EXAMPLE, OUT / "warm-hand.json")]
+    cmds = [[sys.executable, "-c", "import polars"], hand_cmd(COUNTY_EXAMPLE, OUT / "warm-hand.json")]
     cmds += [library_cmd(COUNTY_EXAMPLE, OUT / f"warm-{m}.json", *MODES[m]) for m in modes]
     for i, cmd in enumerate(cmds):
         scratch = Runs(f"warm-up {i + 1}/{len(cmds)}")
@@ -220,8 +222,9 @@ def warm_bytecode(env: dict[str, str], modes: list[str]) -> None:
             raise SystemExit(f"warm-up failed: {' '.join(cmd)}: {scratch.error}")
 
 
-def measure_size(n: int, core: Path, modes: list[str], runs: int, env: dict[str, str],
-                 ruleset: str) -> dict[str, tuple[Runs, Runs]]:
+def measure_size(
+    n: int, core: Path, modes: list[str], runs: int, env: dict[str, str], ruleset: str
+) -> dict[str, tuple[Runs, Runs]]:
     """Each mode against its own interleaved hand runs: lib, hand, lib, hand, ... and the
     modes in turn within a round, so that a slow minute of the machine hits all of them."""
     pairs = {m: (Runs(f"{m} N={n:,}"), Runs(f"hand[{m}] N={n:,}")) for m in modes}
@@ -230,8 +233,7 @@ def measure_size(n: int, core: Path, modes: list[str], runs: int, env: dict[str,
         for mode in modes:
             lib, hand = pairs[mode]
             out = OUT / f"{mode}-n{n}.json"
-            run_once(library_cmd(core, out, *MODES[mode], ruleset=ruleset), lib, env,
-                     f"{mode}-n{n}")
+            run_once(library_cmd(core, out, *MODES[mode], ruleset=ruleset), lib, env, f"{mode}-n{n}")
             if lib.error:
                 continue
             run_once(hand_cmd(core, OUT / f"hand-n{n}.json"), hand, env, f"hand-n{n}")
@@ -247,17 +249,21 @@ def measure_county(runs: int, env: dict[str, str]) -> tuple[Runs, Runs]:
     warm_page_cache(COUNTY_EXAMPLE)
     for _ in range(runs):
         # the example's own manifest picks its ruleset, as a county officer runs it
-        run_once(library_cmd(COUNTY_EXAMPLE, OUT / "county-example.json", ruleset=None), lib,
-                 env, "county-example")
+        run_once(
+            library_cmd(COUNTY_EXAMPLE, OUT / "county-example.json", ruleset=None), lib, env, "county-example"
+        )
         run_once([sys.executable, "-c", "import polars"], base, env, "import-polars")
     return lib, base
 
 
 def report_summary(path: Path) -> dict:
     report = json.loads(path.read_text(encoding="utf-8"))
-    return {"rules_run": report["summary"]["rules_run"], "listed": len(report["findings"]),
-            "by_outcome": report["summary"]["by_outcome"],
-            "report_mib": round(path.stat().st_size / 2**20, 1)}
+    return {
+        "rules_run": report["summary"]["rules_run"],
+        "listed": len(report["findings"]),
+        "by_outcome": report["summary"]["by_outcome"],
+        "report_mib": round(path.stat().st_size / 2**20, 1),
+    }
 
 
 # --- targets ------------------------------------------------------------------------------
@@ -277,8 +283,7 @@ def targets_for(n: int | None, mode: str) -> list[tuple[str, str, float]]:
 
 
 def row_of(n: int | None, mode: str, lib: Runs, hand: Runs) -> dict:
-    row: dict = {"n": n, "mode": mode, "library": lib.as_dict(), "hand": hand.as_dict(),
-                 "targets": []}
+    row: dict = {"n": n, "mode": mode, "library": lib.as_dict(), "hand": hand.as_dict(), "targets": []}
     ok = not lib.error and not hand.error
     if ok:
         row["ratio"] = lib.median / hand.median
@@ -287,14 +292,17 @@ def row_of(n: int | None, mode: str, lib: Runs, hand: Runs) -> dict:
     for what, metric, limit in targets_for(n, mode):
         value = row.get("ratio" if metric == "wall" else "rss_ratio")
         passed = value is not None and value <= limit
-        row["targets"].append({"what": what, "metric": metric, "limit": limit,
-                               "value": value, "pass": passed})
+        row["targets"].append(
+            {"what": what, "metric": metric, "limit": limit, "value": value, "pass": passed}
+        )
     return row
 
 
 def print_table(rows: list[dict]) -> None:
-    print("| size | mode | library s | hand s | ratio | library MiB | hand MiB | RSS ratio "
-          "| CPU s lib / hand | CPU ratio | target | |")
+    print(
+        "| size | mode | library s | hand s | ratio | library MiB | hand MiB | RSS ratio "
+        "| CPU s lib / hand | CPU ratio | target | |"
+    )
     print("|---:|---|---:|---:|---:|---:|---:|---:|---:|---:|---|---|")
     for r in rows:
         size = "county" if r["n"] is None else f"{r['n']:,}"
@@ -309,10 +317,12 @@ def print_table(rows: list[dict]) -> None:
             err = lib.get("error") or f"{hand_name}: {hand.get('error')}"
             print(f"| {size} | {r['mode']} | failed: {err} | | | | | | | | {target} | {verdict} |")
             continue
-        print(f"| {size} | {r['mode']} | {lib['seconds']:.2f} | {hand['seconds']:.2f} "
-              f"| {r['ratio']:.2f} | {lib['rss_mib']:.0f} | {hand['rss_mib']:.0f} "
-              f"| {r['rss_ratio']:.2f} | {lib['cpu_seconds']:.2f} / {hand['cpu_seconds']:.2f} "
-              f"| {r['cpu_ratio']:.2f} | {target} | {verdict} |")
+        print(
+            f"| {size} | {r['mode']} | {lib['seconds']:.2f} | {hand['seconds']:.2f} "
+            f"| {r['ratio']:.2f} | {lib['rss_mib']:.0f} | {hand['rss_mib']:.0f} "
+            f"| {r['rss_ratio']:.2f} | {lib['cpu_seconds']:.2f} / {hand['cpu_seconds']:.2f} "
+            f"| {r['cpu_ratio']:.2f} | {target} | {verdict} |"
+        )
 
 
 # --- profiling (in-process, not a measurement of the CLI) ---------------------------------
@@ -327,8 +337,10 @@ def per_rule(folder: Path, ruleset: str) -> None:
 
     t0 = time.perf_counter()
     submission = load_submission(folder)
-    marks: list[tuple[str, str, float]] = [("load_submission", "", t0),
-                                           ("load_ruleset", "", time.perf_counter())]
+    marks: list[tuple[str, str, float]] = [
+        ("load_submission", "", t0),
+        ("load_ruleset", "", time.perf_counter()),
+    ]
     rules = load_ruleset(ruleset)
 
     def progress(rule, i, total):
@@ -338,8 +350,7 @@ def per_rule(folder: Path, ruleset: str) -> None:
     marks.append(("(to_json)", "", time.perf_counter()))
     report.to_json()
     marks.append(("end", "", time.perf_counter()))
-    rows = [(name, validator, nxt[2] - start)
-            for (name, validator, start), nxt in itertools.pairwise(marks)]
+    rows = [(name, validator, nxt[2] - start) for (name, validator, start), nxt in itertools.pairwise(marks)]
     print(f"per-rule wall time, {folder}: total {marks[-1][2] - t0:.2f} s")
     print("| step | validator | seconds |\n|---|---|---:|")
     for name, validator, sec in sorted(rows, key=lambda r: -r[2]):
@@ -361,8 +372,10 @@ def profile(n: int, ruleset: str, top: int, sort: str, rules: bool = False) -> N
     text = report.to_json()
     profiler.disable()
     elapsed = time.perf_counter() - t0
-    print(f"profile: N={n} core ruleset={ruleset}: {elapsed:.2f} s in process, "
-          f"{len(text) / 2**20:.1f} MiB of JSON")
+    print(
+        f"profile: N={n} core ruleset={ruleset}: {elapsed:.2f} s in process, "
+        f"{len(text) / 2**20:.1f} MiB of JSON"
+    )
     buf = io.StringIO()
     stats = pstats.Stats(profiler, stream=buf).strip_dirs()
     stats.sort_stats("cumulative").print_stats(top)
@@ -379,35 +392,59 @@ def _load() -> float:
 
 
 def _commit() -> str | None:
-    done = subprocess.run(["git", "rev-parse", "--short", "HEAD"], cwd=ROOT, capture_output=True,
-                          text=True, check=False)
+    done = subprocess.run(
+        ["git", "rev-parse", "--short", "HEAD"], cwd=ROOT, capture_output=True, text=True, check=False
+    )
     return done.stdout.strip() or None
 
 
 def main(argv: list[str] | None = None) -> int:
     p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    p.add_argument("--sizes", type=int, nargs="+", default=list(DEFAULT_SIZES),
-                   help="school rows N (default 100000 1000000)")
+    p.add_argument(
+        "--sizes",
+        type=int,
+        nargs="+",
+        default=list(DEFAULT_SIZES),
+        help="school rows N (default 100000 1000000)",
+    )
     p.add_argument("--runs", type=int, default=3, help="runs of each command per size (median)")
-    p.add_argument("--county-runs", type=int, default=11,
-                   help="runs of the county example and of `import polars` (default 11, ≥ 7)")
-    p.add_argument("--modes", nargs="+", choices=tuple(MODES), default=list(MODES),
-                   help="library modes to time (default all)")
+    p.add_argument(
+        "--county-runs",
+        type=int,
+        default=11,
+        help="runs of the county example and of `import polars` (default 11, ≥ 7)",
+    )
+    p.add_argument(
+        "--modes",
+        nargs="+",
+        choices=tuple(MODES),
+        default=list(MODES),
+        help="library modes to time (default all)",
+    )
     p.add_argument("--no-county", action="store_true", help="skip the county example")
     p.add_argument("--ruleset", default=RULESET, help=f"ruleset id or YAML (default {RULESET})")
     p.add_argument("--one-county", action="store_true", help="single-county data (see generate.py)")
-    p.add_argument("--summary", action="store_true",
-                   help="print rules run and findings by outcome of each size's last report")
-    p.add_argument("--check-targets", action="store_true",
-                   help="print every target with PASS/FAIL; exit 1 if one fails")
+    p.add_argument(
+        "--summary",
+        action="store_true",
+        help="print rules run and findings by outcome of each size's last report",
+    )
+    p.add_argument(
+        "--check-targets", action="store_true", help="print every target with PASS/FAIL; exit 1 if one fails"
+    )
     p.add_argument("--json", type=Path, help="also write the measurements here")
-    p.add_argument("--profile", type=int, metavar="N",
-                   help="instead: profile one size (core) in-process with cProfile")
-    p.add_argument("--profile-sort", default="cumulative",
-                   help="with --profile: also print the top entries by this key (e.g. tottime)")
+    p.add_argument(
+        "--profile", type=int, metavar="N", help="instead: profile one size (core) in-process with cProfile"
+    )
+    p.add_argument(
+        "--profile-sort",
+        default="cumulative",
+        help="with --profile: also print the top entries by this key (e.g. tottime)",
+    )
     p.add_argument("--top", type=int, default=25)
-    p.add_argument("--per-rule", action="store_true",
-                   help="with --profile: wall time per rule instead of cProfile")
+    p.add_argument(
+        "--per-rule", action="store_true", help="with --profile: wall time per rule instead of cProfile"
+    )
     args = p.parse_args(argv)
     if args.county_runs < 7:
         p.error("--county-runs: at least 7, the runs are short and noisy")
@@ -418,9 +455,11 @@ def main(argv: list[str] | None = None) -> int:
 
     load_start = _load()
     cores = os.cpu_count() or 1
-    print(f"load average (1 min) at start: {load_start:.2f} on {cores} cores"
-          + ("  -- the machine is busy, numbers will be noisy" if load_start > cores / 2 else ""),
-          file=sys.stderr)
+    print(
+        f"load average (1 min) at start: {load_start:.2f} on {cores} cores"
+        + ("  -- the machine is busy, numbers will be noisy" if load_start > cores / 2 else ""),
+        file=sys.stderr,
+    )
     env = child_env()
     OUT.mkdir(parents=True, exist_ok=True)
     modes = list(args.modes)
@@ -433,8 +472,7 @@ def main(argv: list[str] | None = None) -> int:
     rows: list[dict] = []
     for n in args.sizes:
         _, core, counts = ensure_data(n, one_county=args.one_county)
-        print(f"N={n:,} ({sum(counts[t] for t in CORE_TABLES):,} core rows)",
-              file=sys.stderr)
+        print(f"N={n:,} ({sum(counts[t] for t in CORE_TABLES):,} core rows)", file=sys.stderr)
         pairs = measure_size(n, core, modes, args.runs, env, args.ruleset)
         for mode in MODES:
             if mode in pairs:
@@ -453,28 +491,39 @@ def main(argv: list[str] | None = None) -> int:
             if r["mode"] == "library" and r["n"] is not None and "ratio" in r:
                 r["summary"] = report_summary(OUT / f"library-n{r['n']}.json")
 
-    print(f"\nruleset {args.ruleset}; {args.runs} runs per size (county example "
-          f"{args.county_runs}), medians; alternating fresh processes; "
-          f"{time.strftime('%Y-%m-%d')}, commit {_commit()}, {cores} cores, Python "
-          f"{sys.version.split()[0]}; load average (1 min) {load_start:.2f} at start, "
-          f"{load_end:.2f} at end; this harness peaked at {harness_mib:.0f} MiB, a floor "
-          f"under every child's RSS\n")
+    print(
+        f"\nruleset {args.ruleset}; {args.runs} runs per size (county example "
+        f"{args.county_runs}), medians; alternating fresh processes; "
+        f"{time.strftime('%Y-%m-%d')}, commit {_commit()}, {cores} cores, Python "
+        f"{sys.version.split()[0]}; load average (1 min) {load_start:.2f} at start, "
+        f"{load_end:.2f} at end; this harness peaked at {harness_mib:.0f} MiB, a floor "
+        f"under every child's RSS\n"
+    )
     print_table(rows)
     if args.summary:
         print()
         for r in rows:
             if "summary" in r:
                 s = r["summary"]
-                print(f"- N={r['n']:,}: {s['rules_run']} rules, {s['listed']:,} findings listed "
-                      f"({s['report_mib']} MiB), {s['by_outcome']}")
+                print(
+                    f"- N={r['n']:,}: {s['rules_run']} rules, {s['listed']:,} findings listed "
+                    f"({s['report_mib']} MiB), {s['by_outcome']}"
+                )
 
     if args.json:
-        meta = {"date": time.strftime("%Y-%m-%d %H:%M"), "commit": _commit(), "cores": cores,
-                "python": sys.version.split()[0], "ruleset": args.ruleset, "runs": args.runs,
-                "county_runs": args.county_runs, "load_start": load_start,
-                "load_end": load_end, "harness_rss_mib": harness_mib}
-        args.json.write_text(json.dumps({"meta": meta, "rows": rows}, indent=1),
-                             encoding="utf-8")
+        meta = {
+            "date": time.strftime("%Y-%m-%d %H:%M"),
+            "commit": _commit(),
+            "cores": cores,
+            "python": sys.version.split()[0],
+            "ruleset": args.ruleset,
+            "runs": args.runs,
+            "county_runs": args.county_runs,
+            "load_start": load_start,
+            "load_end": load_end,
+            "harness_rss_mib": harness_mib,
+        }
+        args.json.write_text(json.dumps({"meta": meta, "rows": rows}, indent=1), encoding="utf-8")
 
     failed = [t for r in rows for t in r["targets"] if not t["pass"]]
     if args.check_targets:
@@ -482,12 +531,17 @@ def main(argv: list[str] | None = None) -> int:
         for r in rows:
             for t in r["targets"]:
                 value = "not measured" if t["value"] is None else f"{t['value']:.2f}×"
-                aim = (f" (aim {TARGET_WALL_1M_AIM}×)" if t["what"] == "1M wall" else "")
-                print(f"  {'PASS' if t['pass'] else 'FAIL'}  {t['what']}: {value} "
-                      f"(≤ {t['limit']}×{aim})")
+                aim = f" (aim {TARGET_WALL_1M_AIM}×)" if t["what"] == "1M wall" else ""
+                print(f"  {'PASS' if t['pass'] else 'FAIL'}  {t['what']}: {value} (≤ {t['limit']}×{aim})")
         covered = {t["what"] for r in rows for t in r["targets"]}
-        for what in ("100k wall", "100k RSS", "1M wall", "1M RSS", "100k --include-passes wall",
-                     "county example wall"):
+        for what in (
+            "100k wall",
+            "100k RSS",
+            "1M wall",
+            "1M RSS",
+            "100k --include-passes wall",
+            "county example wall",
+        ):
             if what not in covered:
                 print(f"  ----  {what}: not in this run")
         return 1 if failed else 0

@@ -53,26 +53,38 @@ def hooks_section() -> str:
         "| --- | --- | --- |",
     ]
     specs = [
-        (name, fn) for name, fn in vars(hookspecs).items()
+        (name, fn)
+        for name, fn in vars(hookspecs).items()
         if callable(fn) and hasattr(fn, f"{hookspecs.PROJECT_NAME}_spec")
     ]
     specs.sort(key=lambda item: item[1].__code__.co_firstlineno)
     for name, fn in specs:
         opts = getattr(fn, f"{hookspecs.PROJECT_NAME}_spec")
         ret = inspect.signature(fn).return_annotation
-        parts.append(f"| [`{name}`](#{name}) | `{ret}` | "
-                     f"{'yes' if opts.get('firstresult') else 'no: all lists are collected'} |")
+        parts.append(
+            f"| [`{name}`](#{name}) | `{ret}` | "
+            f"{'yes' if opts.get('firstresult') else 'no: all lists are collected'} |"
+        )
     for name, fn in specs:
         ret = inspect.signature(fn).return_annotation
-        parts += ["", f"### {name}", "", "```python", "@supervise_rules.hookimpl",
-                  f"def {name}() -> {ret}: ...", "```", "", _rest_to_markdown(fn.__doc__ or "")]
+        parts += [
+            "",
+            f"### {name}",
+            "",
+            "```python",
+            "@supervise_rules.hookimpl",
+            f"def {name}() -> {ret}: ...",
+            "```",
+            "",
+            _rest_to_markdown(fn.__doc__ or ""),
+        ]
     return "\n".join(parts)
 
 
 #: For exported objects without a docstring of their own (inherited ones say nothing).
 FALLBACK = {
     "ColumnSpec": "One column of a table: name, Chinese header, kind, unit, enum labels, key, "
-                  "plausible range (`min`, `max`, `percent`, `bounds`).",
+    "plausible range (`min`, `max`, `percent`, `bounds`).",
     "Finding": "One result of one rule for one subject: outcome, observed/required, message, evidence.",
     "Outcome": "`pass`, `fail`, `error` or `not_applicable`.",
     "Report": "The findings of a run with the summary, ruleset, submission and tool versions.",
@@ -146,8 +158,9 @@ def context_section() -> str:
             sig = str(inspect.signature(fn)).replace("(self, ", "(").replace("(self)", "()")
             shown = f"`ctx.{name}{sig}`"
         doc = inspect.cleandoc(fn.__doc__ or "").split("\n\n")[0].replace("\n", " ")
-        rows.append(f"| {shown.replace('|', chr(92) + '|')} | "
-                    f"{_rest_to_markdown(doc).replace('|', chr(92) + '|')} |")
+        rows.append(
+            f"| {shown.replace('|', chr(92) + '|')} | {_rest_to_markdown(doc).replace('|', chr(92) + '|')} |"
+        )
     return "\n".join(rows)
 
 

@@ -57,8 +57,14 @@ def main() -> int:
         header = list(rows[0]) if rows else []
         if path.stem == "county":
             header = ["county_code", "county_name", *header[1:]]
-            rows = [{"county_code": r["county_code"], "county_name": "贺兰县",
-                     **{k: v for k, v in r.items() if k != "county_code"}} for r in rows]
+            rows = [
+                {
+                    "county_code": r["county_code"],
+                    "county_name": "贺兰县",
+                    **{k: v for k, v in r.items() if k != "county_code"},
+                }
+                for r in rows
+            ]
         second = [_second(path.stem, r) for r in rows]
         if path.stem == "county":
             for r in second:

@@ -52,14 +52,39 @@ AS_TEXT = ("students", "classes", "largest_class_size")
 #: the group headers above the schools' column headers (merged across their columns)
 GROUPS = [
     ("学生与班级", ("students", "classes", "largest_class_size")),
-    ("教师情况", ("full_time_teachers", "teachers_above_required_degree", "key_teachers",
-              "pe_art_teachers", "certified_teachers")),
-    ("办学条件", ("teaching_aux_area_m2", "sports_area_m2", "equipment_value_yuan",
-              "multimedia_classrooms", "music_rooms", "art_rooms")),
+    (
+        "教师情况",
+        (
+            "full_time_teachers",
+            "teachers_above_required_degree",
+            "key_teachers",
+            "pe_art_teachers",
+            "certified_teachers",
+        ),
+    ),
+    (
+        "办学条件",
+        (
+            "teaching_aux_area_m2",
+            "sports_area_m2",
+            "equipment_value_yuan",
+            "multimedia_classrooms",
+            "music_rooms",
+            "art_rooms",
+        ),
+    ),
 ]
 UNIT_ZH = {"persons": "人", "yuan": "元", "m2": "平方米", "rooms": "间", "hours": "学时"}
-FOOTER = ["填表人：王建华", "联系电话：0951-8012345", None, None, "审核人：李明", None, None,
-          "填报日期：2024年10月8日"]
+FOOTER = [
+    "填表人：王建华",
+    "联系电话：0951-8012345",
+    None,
+    None,
+    "审核人：李明",
+    None,
+    None,
+    "填报日期：2024年10月8日",
+]
 INSTRUCTIONS = [
     "填报说明",
     "一、本表由宁夏教育督导信息平台导出，统计时点为 2024 年 9 月 30 日。",
@@ -69,8 +94,15 @@ INSTRUCTIONS = [
     "五、如有疑问请联系县教育局督导室，电话 0951-8012345。",
 ]
 #: the platform's hidden lookup sheet (drop-down sources)
-LOOKUPS = [("办学性质", "公办"), ("办学性质", "民办"), ("学段", "小学"), ("学段", "初中"),
-           ("学校类型", "独立设置"), ("学校类型", "九年一贯制"), ("学校类型", "教学点")]
+LOOKUPS = [
+    ("办学性质", "公办"),
+    ("办学性质", "民办"),
+    ("学段", "小学"),
+    ("学段", "初中"),
+    ("学校类型", "独立设置"),
+    ("学校类型", "九年一贯制"),
+    ("学校类型", "教学点"),
+]
 
 
 def header(spec: TableSpec, column: str) -> str:
@@ -107,8 +139,14 @@ def write_schools(book, fmt, spec: TableSpec, columns: list[str], rows: list[dic
     sheet = book.add_worksheet(SCHOOLS_SHEET)
     last = len(columns) - 1
     sheet.merge_range(0, 0, 0, last, "贺兰县2024年义务教育学校基本情况统计表", fmt["title"])
-    sheet.merge_range(1, 0, 1, last, "填报单位：贺兰县教育局（盖章）　　统计时点：2024年9月30日"
-                      "　　金额单位：万元", fmt["subtitle"])
+    sheet.merge_range(
+        1,
+        0,
+        1,
+        last,
+        "填报单位：贺兰县教育局（盖章）　　统计时点：2024年9月30日　　金额单位：万元",
+        fmt["subtitle"],
+    )
     grouped = {c: name for name, cols in GROUPS for c in cols}
     for j, column in enumerate(columns):
         if column not in grouped:  # a header merged over both header rows
@@ -132,8 +170,9 @@ def write_schools(book, fmt, spec: TableSpec, columns: list[str], rows: list[dic
         values = [row[column] for row in rows if row[column] is not None]
         total = sum(values)
         if column == WAN_YUAN:
-            sheet.write_number(total_row, j, round(sum(round(v / 10000, 2) for v in values), 2),
-                               fmt["wan_total"])
+            sheet.write_number(
+                total_row, j, round(sum(round(v / 10000, 2) for v in values), 2), fmt["wan_total"]
+            )
         elif column in AS_TEXT:
             sheet.write_string(total_row, j, str(total), fmt["total"])
         else:
@@ -164,13 +203,22 @@ def write_workbook(path: Path) -> None:
     manifest = mv.read_manifest()
     data = mv.tables()
     book = xlsxwriter.Workbook(path)
-    book.set_properties({"created": FIXED_TIME, "author": "宁夏教育督导信息平台",
-                         "title": "贺兰县2024年教育督导数据"})
+    book.set_properties(
+        {"created": FIXED_TIME, "author": "宁夏教育督导信息平台", "title": "贺兰县2024年教育督导数据"}
+    )
     fmt = {
         "title": book.add_format({"bold": True, "align": "center", "font_size": 14}),
         "subtitle": book.add_format({"align": "left"}),
-        "head": book.add_format({"bold": True, "align": "center", "valign": "vcenter",
-                                 "text_wrap": True, "border": 1, "bg_color": "#F2F2F2"}),
+        "head": book.add_format(
+            {
+                "bold": True,
+                "align": "center",
+                "valign": "vcenter",
+                "text_wrap": True,
+                "border": 1,
+                "bg_color": "#F2F2F2",
+            }
+        ),
         "date": book.add_format({"num_format": "yyyy-mm-dd"}),
         "percent": book.add_format({"num_format": "0.00%"}),
         "wan": book.add_format({"num_format": "0.00"}),
@@ -199,7 +247,8 @@ def write_manifest() -> None:
     text = (mv.SOURCE / "submission.yaml").read_text(encoding="utf-8")
     (OUT_DIR / "submission.yaml").write_text(
         "# the platform export has no manifest: the clerk writes this file next to it\n" + text,
-        encoding="utf-8")
+        encoding="utf-8",
+    )
 
 
 README_HEAD = f"""\
@@ -248,11 +297,16 @@ last `python examples/make_platform_export.py --readme`:
 
 def report() -> tuple[str, int]:
     """The table report of the example, as the CLI prints it to a pipe."""
-    env = {**os.environ, "PYTHONPATH": str(ROOT / "src"), "COLUMNS": "120",
-           "SUPERVISE_RULES_NO_CACHE": "1"}
+    env = {**os.environ, "PYTHONPATH": str(ROOT / "src"), "COLUMNS": "120", "SUPERVISE_RULES_NO_CACHE": "1"}
     done = subprocess.run(
         [sys.executable, "-m", "supervise_rules", str(OUT_DIR.relative_to(ROOT))],
-        cwd=ROOT, env=env, capture_output=True, text=True, encoding="utf-8", check=False)
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        encoding="utf-8",
+        check=False,
+    )
     if done.returncode not in (0, 1):
         raise SystemExit(f"supervise-check failed ({done.returncode}):\n{done.stderr}")
     text = "\n".join(line.rstrip() for line in done.stdout.splitlines())

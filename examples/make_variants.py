@@ -185,8 +185,7 @@ def write_json(manifest: dict[str, str], data) -> None:
     document: dict = {"manifest": {**manifest, "year": int(manifest["year"])}}
     for spec, _columns, rows in data:
         document[spec.name] = [
-            {c: v.isoformat() if isinstance(v, dt.date) else v for c, v in row.items()}
-            for row in rows
+            {c: v.isoformat() if isinstance(v, dt.date) else v for c, v in row.items()} for row in rows
         ]
     text = json.dumps(document, ensure_ascii=False, indent=1)
     (JSON_DIR / "helan-2024.json").write_text(text + "\n", encoding="utf-8")
@@ -218,7 +217,7 @@ def write_readmes() -> None:
         ),
         JSON_DIR: (
             "one JSON document",
-            "`helan-2024.json` is `{\"manifest\": {...}, \"schools\": [...], ...}` with "
+            '`helan-2024.json` is `{"manifest": {...}, "schools": [...], ...}` with '
             "native JSON numbers and booleans.",
         ),
     }

@@ -29,16 +29,28 @@ from supervise_rules.models import (
 EXAMPLE = Path(__file__).resolve().parents[1] / "examples" / "helan-2024"
 
 RESOURCE = {
-    "BAL-01": ("每百名学生拥有高于规定学历教师数", "teachers_above_required_degree", True,
-               {"primary": 4.2, "junior": 5.3}),
+    "BAL-01": (
+        "每百名学生拥有高于规定学历教师数",
+        "teachers_above_required_degree",
+        True,
+        {"primary": 4.2, "junior": 5.3},
+    ),
     "BAL-02": ("每百名学生拥有县级以上骨干教师数", "key_teachers", True, {"primary": 1.0, "junior": 1.0}),
-    "BAL-03": ("每百名学生拥有体育、艺术专任教师数", "pe_art_teachers", True,
-               {"primary": 0.9, "junior": 0.9}),
+    "BAL-03": (
+        "每百名学生拥有体育、艺术专任教师数",
+        "pe_art_teachers",
+        True,
+        {"primary": 0.9, "junior": 0.9},
+    ),
     "BAL-04": ("生均教学及辅助用房面积", "teaching_aux_area_m2", False, {"primary": 4.5, "junior": 5.8}),
     "BAL-05": ("生均体育运动场馆面积", "sports_area_m2", False, {"primary": 7.5, "junior": 10.2}),
     "BAL-06": ("生均教学仪器设备值", "equipment_value_yuan", False, {"primary": 2000, "junior": 2500}),
-    "BAL-07": ("每百名学生拥有网络多媒体教室数", "multimedia_classrooms", True,
-               {"primary": 2.3, "junior": 2.4}),
+    "BAL-07": (
+        "每百名学生拥有网络多媒体教室数",
+        "multimedia_classrooms",
+        True,
+        {"primary": 2.3, "junior": 2.4},
+    ),
 }
 
 
@@ -78,13 +90,15 @@ def finding(
     )
 
 
-def make_report(findings: list[Finding], *, as_of: dt.date | None = dt.date(2024, 9, 30),
-                rules_run: int | None = None) -> Report:
+def make_report(
+    findings: list[Finding], *, as_of: dt.date | None = dt.date(2024, 9, 30), rules_run: int | None = None
+) -> Report:
     return Report.build(
         tool=ToolInfo(version="0.1.0"),
         ruleset=RulesetInfo(id="helan-2024", version="2024.1", title="贺兰县 2024 年教育督导工作要点"),
-        submission=SubmissionInfo(county_code="640122", county_name="贺兰县", year=2024, as_of=as_of,
-                                  source="examples/helan-2024"),
+        submission=SubmissionInfo(
+            county_code="640122", county_name="贺兰县", year=2024, as_of=as_of, source="examples/helan-2024"
+        ),
         rules_run=rules_run if rules_run is not None else len({f.rule_id for f in findings}),
         findings=findings,
     )
@@ -111,33 +125,88 @@ def helan_bal_findings() -> list[Finding]:
         for rule_id, (title, column, per100, thresholds) in RESOURCE.items():
             threshold = thresholds[level]
             if excluded:
-                out.append(finding(rule_id, subject, "not_applicable", title=title, severity="minor",
-                                   rows=[n], message=f"{r['school_name']} 不足 50 人的教学点，不纳入评估"))
+                out.append(
+                    finding(
+                        rule_id,
+                        subject,
+                        "not_applicable",
+                        title=title,
+                        severity="minor",
+                        rows=[n],
+                        message=f"{r['school_name']} 不足 50 人的教学点，不纳入评估",
+                    )
+                )
                 continue
             value = float(r[column]) / students * (100 if per100 else 1)
             ok = value >= threshold
             met += ok
             near = near and (ok or value >= 0.85 * threshold)
             values.setdefault((rule_id, level), []).append((students, value))
-            out.append(finding(rule_id, subject, "pass" if ok else "fail", observed=value,
-                               value=threshold, title=title, severity="minor", rows=[n]))
+            out.append(
+                finding(
+                    rule_id,
+                    subject,
+                    "pass" if ok else "fail",
+                    observed=value,
+                    value=threshold,
+                    title=title,
+                    severity="minor",
+                    rows=[n],
+                )
+            )
         if not excluded:
             ok8 = met >= 6 and near
-            out.append(finding("BAL-08", subject, "pass" if ok8 else "fail", observed=met, value=6,
-                               title="学校资源配置达标", rows=[n]))
+            out.append(
+                finding(
+                    "BAL-08",
+                    subject,
+                    "pass" if ok8 else "fail",
+                    observed=met,
+                    value=6,
+                    title="学校资源配置达标",
+                    rows=[n],
+                )
+            )
         limit = {"primary": 45, "junior": 50}[level]
         size = int(r["largest_class_size"])
-        out.append(finding("BAL-21", subject, "pass" if size <= limit else "fail", observed=size, op="<=",
-                           value=limit, title="班额", rows=[n]))
+        out.append(
+            finding(
+                "BAL-21",
+                subject,
+                "pass" if size <= limit else "fail",
+                observed=size,
+                op="<=",
+                value=limit,
+                title="班额",
+                rows=[n],
+            )
+        )
         need = math.ceil(int(r["classes"]) / 12)
         rooms = min(int(r["music_rooms"]), int(r["art_rooms"]))
-        out.append(finding("BAL-23", subject, "pass" if rooms >= need else "fail", observed=rooms,
-                           value=need, title="音乐、美术专用教室", rows=[n]))
+        out.append(
+            finding(
+                "BAL-23",
+                subject,
+                "pass" if rooms >= need else "fail",
+                observed=rooms,
+                value=need,
+                title="音乐、美术专用教室",
+                rows=[n],
+            )
+        )
     for sid, students in sorted(school_students.items()):
         name = next(r["school_name"] for r in rows if r["school_id"] == sid)
-        out.append(finding("BAL-22", Subject(type="school", id=sid, name=name),
-                           "pass" if students <= 2500 else "fail", observed=students, op="<=",
-                           value=2500, title="学校规模"))
+        out.append(
+            finding(
+                "BAL-22",
+                Subject(type="school", id=sid, name=name),
+                "pass" if students <= 2500 else "fail",
+                observed=students,
+                op="<=",
+                value=2500,
+                title="学校规模",
+            )
+        )
     for i, rule_id in enumerate(RESOURCE, start=1):
         for level, limit in (("primary", 0.50), ("junior", 0.45)):
             pairs = values[(rule_id, level)]
@@ -145,9 +214,17 @@ def helan_bal_findings() -> list[Finding]:
             mean = sum(p * x for p, x in pairs) / total
             sd = math.sqrt(sum(p / total * (x - mean) ** 2 for p, x in pairs))
             cv = sd / mean
-            out.append(finding(f"BAL-1{i}", Subject(type="county", id=f"640122/{level}", name="贺兰县"),
-                               "pass" if cv <= limit else "fail", observed=cv, op="<=", value=limit,
-                               title=f"{RESOURCE[rule_id][0]}校际差异系数"))
+            out.append(
+                finding(
+                    f"BAL-1{i}",
+                    Subject(type="county", id=f"640122/{level}", name="贺兰县"),
+                    "pass" if cv <= limit else "fail",
+                    observed=cv,
+                    op="<=",
+                    value=limit,
+                    title=f"{RESOURCE[rule_id][0]}校际差异系数",
+                )
+            )
     with open(EXAMPLE / "county.csv", encoding="utf-8") as fh:
         c = next(csv.DictReader(fh))
     ratio = int(c["exchanged_teachers"]) / int(c["teachers_eligible_for_exchange"])
@@ -162,12 +239,31 @@ def helan_bal_findings() -> list[Finding]:
     ]
     for rule_id, title, observed, threshold, op in county:
         ok = observed >= threshold if op == ">=" else observed == threshold
-        out.append(finding(rule_id, "640122", "pass" if ok else "fail", observed=observed, op=op,
-                           value=threshold, unit="ratio", title=title, table="county"))
+        out.append(
+            finding(
+                rule_id,
+                "640122",
+                "pass" if ok else "fail",
+                observed=observed,
+                op=op,
+                value=threshold,
+                unit="ratio",
+                title=title,
+                table="county",
+            )
+        )
     salary = float(c["avg_teacher_salary"])
-    out.append(finding("BAL-27", "640122", "pass" if salary >= float(c["avg_civil_servant_salary"])
-                       else "fail", observed=salary, value=float(c["avg_civil_servant_salary"]),
-                       title="教师平均工资不低于公务员", table="county"))
+    out.append(
+        finding(
+            "BAL-27",
+            "640122",
+            "pass" if salary >= float(c["avg_civil_servant_salary"]) else "fail",
+            observed=salary,
+            value=float(c["avg_civil_servant_salary"]),
+            title="教师平均工资不低于公务员",
+            table="county",
+        )
+    )
     return out
 
 
@@ -234,8 +330,9 @@ def copy_example(target: Path) -> Path:
     return target
 
 
-def edit_schools(folder: Path, *, reverse: bool = False,
-                 set_values: dict[tuple[str, str], dict[str, str]] | None = None) -> None:
+def edit_schools(
+    folder: Path, *, reverse: bool = False, set_values: dict[tuple[str, str], dict[str, str]] | None = None
+) -> None:
     """Rewrite schools.csv: reverse the data rows and/or set cells by (school_id, level)."""
     path = Path(folder) / "schools.csv"
     with open(path, encoding="utf-8", newline="") as fh:

@@ -45,8 +45,7 @@ def plain():
 def test_the_builtins_register_through_the_hook():
     host = sr.get_plugin_host(entry_points=False)
     assert list(host.backends) == ["polars", "duckdb", "spark"]
-    assert {host.plugin_of("backends", b) for b in host.backends} == {
-        "supervise_rules.builtin.backends"}
+    assert {host.plugin_of("backends", b) for b in host.backends} == {"supervise_rules.builtin.backends"}
 
 
 def test_hook_register_backends(plain):
@@ -55,46 +54,55 @@ def test_hook_register_backends(plain):
     CopyingBackend.tables.clear()
     report = sr.check(EXAMPLE, "helan-2024", host=host, backend="polars-copy")
     assert CopyingBackend.tables  # the rules' tables came from the plugin's backend
-    errors = {f.rule_id for f in report.findings if f.outcome is sr.Outcome.error
-              and "polars-copy" in f.message.en}
-    cv_rules = {r.id for r in sr.load_ruleset("helan-2024", host=host).rules
-                if r.rule.validator == "weighted_cv"}
+    errors = {
+        f.rule_id for f in report.findings if f.outcome is sr.Outcome.error and "polars-copy" in f.message.en
+    }
+    cv_rules = {
+        r.id for r in sr.load_ruleset("helan-2024", host=host).rules if r.rule.validator == "weighted_cv"
+    }
     assert errors == cv_rules and cv_rules
     (one,) = [f for f in report.findings if f.rule_id == sorted(cv_rules)[0]]
-    assert one.message.en.endswith("cannot run on the polars-copy backend: the polars-copy "
-                                   "backend cannot run validator 'weighted_cv'")
+    assert one.message.en.endswith(
+        "cannot run on the polars-copy backend: the polars-copy backend cannot run validator 'weighted_cv'"
+    )
     # every other rule's findings are those of the default backend
-    same = [(f.rule_id, f.subject.id, f.outcome, f.message.zh) for f in report.findings
-            if f.rule_id not in cv_rules]
-    assert same == [(f.rule_id, f.subject.id, f.outcome, f.message.zh) for f in plain.findings
-                    if f.rule_id not in cv_rules]
+    same = [
+        (f.rule_id, f.subject.id, f.outcome, f.message.zh)
+        for f in report.findings
+        if f.rule_id not in cv_rules
+    ]
+    assert same == [
+        (f.rule_id, f.subject.id, f.outcome, f.message.zh)
+        for f in plain.findings
+        if f.rule_id not in cv_rules
+    ]
 
 
 def test_a_backend_instance_is_used_as_given(plain):
     backend = CopyingBackend()
-    report = sr.check(EXAMPLE, "helan-2024", host=sr.get_plugin_host(entry_points=False),
-                      backend=backend)
+    report = sr.check(EXAMPLE, "helan-2024", host=sr.get_plugin_host(entry_points=False), backend=backend)
     assert report.summary.by_outcome["error"] > plain.summary.by_outcome.get("error", 0)
 
 
 def test_duckdb_gives_the_same_bytes(plain):
     host = sr.get_plugin_host(entry_points=False)
-    assert sr.check(EXAMPLE, "helan-2024", host=host, backend="duckdb").to_json_bytes() == \
-        plain.to_json_bytes()
+    assert (
+        sr.check(EXAMPLE, "helan-2024", host=host, backend="duckdb").to_json_bytes() == plain.to_json_bytes()
+    )
 
 
 def test_an_unknown_backend_names_the_known_ones():
     with pytest.raises(ValueError, match=r"unknown backend 'sparky' \(known: duckdb, polars, spark\)"):
-        sr.check(EXAMPLE, "helan-2024", host=sr.get_plugin_host(entry_points=False),
-                 backend="sparky")
+        sr.check(EXAMPLE, "helan-2024", host=sr.get_plugin_host(entry_points=False), backend="sparky")
 
 
 def test_spark_without_pyspark_says_how_to_install_it(monkeypatch):
     import importlib.util
 
     real = importlib.util.find_spec
-    monkeypatch.setattr(importlib.util, "find_spec",
-                        lambda name, *a: None if name == "pyspark" else real(name, *a))
+    monkeypatch.setattr(
+        importlib.util, "find_spec", lambda name, *a: None if name == "pyspark" else real(name, *a)
+    )
     with pytest.raises(BackendUnavailable, match=r"pip install 'supervise-rules\[spark\]'"):
         SparkBackend().session()
     # through the CLI: one sentence and exit 2, before any rule runs

@@ -29,8 +29,11 @@ def two_rounds(tmp_path, capsys):
     ruleset = write_ruleset(tmp_path)
     first = copy_example(tmp_path / "round1")
     second = copy_example(tmp_path / "round2")
-    edit_schools(second, reverse=True, set_values={THIRD: {"largest_class_size": "45"},
-                                                   SIXTH: {"largest_class_size": "58"}})
+    edit_schools(
+        second,
+        reverse=True,
+        set_values={THIRD: {"largest_class_size": "45"}, SIXTH: {"largest_class_size": "58"}},
+    )
     code, data = _run_json(capsys, [str(first), "--ruleset", str(ruleset), "--fail-on", "minor"])
     assert code == 1
     baseline = tmp_path / "round1.json"
@@ -44,8 +47,9 @@ def _by_key(data: dict) -> dict[tuple[str, str], dict]:
 
 def test_reordered_rows_persist_not_new(two_rounds, capsys):
     ruleset, second, baseline, before = two_rounds
-    code, after = _run_json(capsys, [str(second), "--ruleset", str(ruleset), "--baseline", str(baseline),
-                                     "--include-passes"])
+    code, after = _run_json(
+        capsys, [str(second), "--ruleset", str(ruleset), "--baseline", str(baseline), "--include-passes"]
+    )
     assert code == 1
     old, new = _by_key(before), _by_key(after)
     # without the passes listed, the fixed one is in the baseline block only
@@ -62,14 +66,14 @@ def test_reordered_rows_persist_not_new(two_rounds, capsys):
     assert new[("TST-21", "2164000409/primary")]["baseline"] == "new"
     fixed = new[("TST-21", "2164000303/primary")]
     assert fixed["outcome"] == "pass" and fixed["baseline"] == "fixed"
-    assert all("baseline" not in f for f in after["findings"]
-               if f["outcome"] == "pass" and f is not fixed)
+    assert all("baseline" not in f for f in after["findings"] if f["outcome"] == "pass" and f is not fixed)
 
     block = after["baseline"]
     assert block["source"] == str(baseline)
     assert (block["new"], block["persisting"], block["fixed"]) == (1, 1, 1)
     assert [(x["rule_id"], x["subject"]["id"], x["now"]) for x in block["fixed_findings"]] == [
-        ("TST-21", "2164000303/primary", "pass")]
+        ("TST-21", "2164000303/primary", "pass")
+    ]
 
 
 def test_fail_on_new(two_rounds, capsys):
@@ -119,16 +123,26 @@ def test_missing_baseline_file(tmp_path):
 def test_library_diff_lists_fixed_without_a_current_finding():
     school = Subject(type="school", id="2164000303/primary", name="贺兰县第三小学")
     closed = Subject(type="school", id="2164000999/primary", name="已撤并小学")
-    before = make_report([finding("BAL-21", school, "fail", observed=52, op="<=", value=45),
-                          finding("BAL-21", closed, "fail", observed=61, op="<=", value=45),
-                          finding("BAL-41", "640122", "error")])
-    now = make_report([finding("BAL-21", school, "fail", observed=50, op="<=", value=45),
-                       finding("BAL-41", "640122", "pass", observed=0.9, value=0.85)])
+    before = make_report(
+        [
+            finding("BAL-21", school, "fail", observed=52, op="<=", value=45),
+            finding("BAL-21", closed, "fail", observed=61, op="<=", value=45),
+            finding("BAL-41", "640122", "error"),
+        ]
+    )
+    now = make_report(
+        [
+            finding("BAL-21", school, "fail", observed=50, op="<=", value=45),
+            finding("BAL-41", "640122", "pass", observed=0.9, value=0.85),
+        ]
+    )
     diff = apply_baseline(now, baseline_from_dict(before.to_json_dict()))
     assert [f.baseline for f in diff.findings] == ["persisting", "fixed"]
     assert diff.baseline.fixed == 2
     assert [(x.rule_id, x.subject.id, x.now) for x in diff.baseline.fixed_findings] == [
-        ("BAL-21", "2164000999/primary", None), ("BAL-41", "640122", "pass")]
+        ("BAL-21", "2164000999/primary", None),
+        ("BAL-41", "640122", "pass"),
+    ]
     assert diff.failures(Severity.major, new_only=True) == []
     assert len(diff.failures(Severity.major)) == 1
 
@@ -170,8 +184,10 @@ def test_a_baseline_of_another_ruleset_or_version_is_refused(two_rounds, tmp_pat
     code = main([str(second), "--ruleset", str(other), "--baseline", str(baseline)])
     err = capsys.readouterr().err
     assert code == 2
-    assert err.startswith(f"error: {baseline}: the baseline was checked with ruleset loop-test "
-                          "version 1, this run with loop-test version 2")
+    assert err.startswith(
+        f"error: {baseline}: the baseline was checked with ruleset loop-test "
+        "version 1, this run with loop-test version 2"
+    )
     assert "--baseline-allow-ruleset-change" in err and "Traceback" not in err
     # another ruleset id altogether: the county's own ruleset
     code = main([str(second), "--ruleset", "helan-2024", "--baseline", str(baseline)])
@@ -179,8 +195,21 @@ def test_a_baseline_of_another_ruleset_or_version_is_refused(two_rounds, tmp_pat
     assert "this run with helan-2024 version 2024.1" in capsys.readouterr().err
     # the follow-up commands refuse it the same way, before writing anything
     out = tmp_path / "notices"
-    assert main(["notices", str(second), "--ruleset", str(other), "--baseline", str(baseline),
-                 "--output-dir", str(out)]) == 2
+    assert (
+        main(
+            [
+                "notices",
+                str(second),
+                "--ruleset",
+                str(other),
+                "--baseline",
+                str(baseline),
+                "--output-dir",
+                str(out),
+            ]
+        )
+        == 2
+    )
     assert "the baseline was checked with ruleset loop-test version 1" in capsys.readouterr().err
     assert not out.exists()
 
@@ -189,8 +218,18 @@ def test_allowed_ruleset_change_never_counts_an_unchecked_rule_as_fixed(two_roun
     _, second, baseline, before = two_rounds
     assert ("TST-21", "2164000303/primary") in _by_key(before)  # failing in round 1
     other = _ruleset_v2(tmp_path, drop="TST-21")
-    code = main([str(second), "--ruleset", str(other), "--baseline", str(baseline),
-                 "--baseline-allow-ruleset-change", "--format", "json"])
+    code = main(
+        [
+            str(second),
+            "--ruleset",
+            str(other),
+            "--baseline",
+            str(baseline),
+            "--baseline-allow-ruleset-change",
+            "--format",
+            "json",
+        ]
+    )
     assert code == 1
     out, err = capsys.readouterr()
     after = json.loads(out)
@@ -201,7 +240,8 @@ def test_allowed_ruleset_change_never_counts_an_unchecked_rule_as_fixed(two_roun
     assert block["fixed"] == 0 and block["fixed_findings"] == []
     assert block["not_checked"] == 1
     assert [(x["rule_id"], x["subject"]["id"]) for x in block["not_checked_findings"]] == [
-        ("TST-21", "2164000303/primary")]
+        ("TST-21", "2164000303/primary")
+    ]
     # the rule that ran in both rounds is compared as usual
     assert _by_key(after)[("TST-05", "2164000232/primary")]["baseline"] == "persisting"
     assert block["persisting"] == 1
@@ -228,13 +268,26 @@ def test_a_baseline_of_another_county_is_refused_unless_the_flag(two_rounds, tmp
     code = main([str(second), "--ruleset", str(ruleset), "--baseline", str(other)])
     assert code == 2
     err = capsys.readouterr().err
-    assert err.startswith(f"error: {other}: the baseline is a report on county 640121, this "
-                          "run is on county 640122")
+    assert err.startswith(
+        f"error: {other}: the baseline is a report on county 640121, this run is on county 640122"
+    )
     assert "--baseline-allow-ruleset-change" in err
     # with the flag the diff is made, and says it compares two counties
     out = tmp_path / "report.json"
-    code = main([str(second), "--ruleset", str(ruleset), "--baseline", str(other),
-                 "--baseline-allow-ruleset-change", "--format", "json", "-o", str(out)])
+    code = main(
+        [
+            str(second),
+            "--ruleset",
+            str(ruleset),
+            "--baseline",
+            str(other),
+            "--baseline-allow-ruleset-change",
+            "--format",
+            "json",
+            "-o",
+            str(out),
+        ]
+    )
     assert code in (0, 1)
     err = capsys.readouterr().err
     assert "it is a report on county 640121, this run is on county 640122" in err
@@ -243,8 +296,9 @@ def test_a_baseline_of_another_county_is_refused_unless_the_flag(two_rounds, tmp
 
 def test_the_flag_needs_a_baseline(tmp_path, capsys):
     ruleset = write_ruleset(tmp_path)
-    code = main([str(copy_example(tmp_path / "s")), "--ruleset", str(ruleset),
-                 "--baseline-allow-ruleset-change"])
+    code = main(
+        [str(copy_example(tmp_path / "s")), "--ruleset", str(ruleset), "--baseline-allow-ruleset-change"]
+    )
     assert code == 2
     assert "--baseline-allow-ruleset-change needs --baseline" in capsys.readouterr().err
 
@@ -258,8 +312,12 @@ def test_a_baseline_without_its_ruleset_is_refused(tmp_path):
 
 def test_library_a_rule_that_did_not_run_is_not_checked_even_in_the_same_ruleset():
     school = Subject(type="school", id="2164000303/primary", name="贺兰县第三小学")
-    before = make_report([finding("BAL-21", school, "fail", observed=52, op="<=", value=45),
-                          finding("BAL-23", school, "fail", observed=0, value=1)])
+    before = make_report(
+        [
+            finding("BAL-21", school, "fail", observed=52, op="<=", value=45),
+            finding("BAL-23", school, "fail", observed=0, value=1),
+        ]
+    )
     # BAL-23 was left out of this run (not selected, its table missing): no entry in rules
     now = make_report([finding("BAL-21", school, "pass", observed=44, op="<=", value=45)])
     diff = apply_baseline(now, baseline_from_dict(before.to_json_dict())).baseline

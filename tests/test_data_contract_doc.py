@@ -15,19 +15,26 @@ from supervise_rules.tables import CORE_TABLES, MANIFEST
 
 ROOT = Path(__file__).resolve().parents[1]
 DOC = ROOT / "docs" / "data-contract.md"
-DOCS = [*sorted((ROOT / "docs").glob("*.md")), ROOT / "README.md",
-        *sorted((ROOT / "examples").glob("*/README.md"))]
+DOCS = [
+    *sorted((ROOT / "docs").glob("*.md")),
+    ROOT / "README.md",
+    *sorted((ROOT / "examples").glob("*/README.md")),
+]
 
 
 def test_committed_doc_is_current():
     current = DOC.read_text(encoding="utf-8") if DOC.is_file() else ""
     assert current == markdown(), (
-        "docs/data-contract.md is stale: run `python docs/gen_data_contract.py` and commit it")
+        "docs/data-contract.md is stale: run `python docs/gen_data_contract.py` and commit it"
+    )
 
 
 def test_generator_check_mode_agrees():
-    done = subprocess.run([sys.executable, str(ROOT / "docs" / "gen_data_contract.py"), "--check"],
-                          capture_output=True, text=True)
+    done = subprocess.run(
+        [sys.executable, str(ROOT / "docs" / "gen_data_contract.py"), "--check"],
+        capture_output=True,
+        text=True,
+    )
     assert done.returncode == 0, done.stderr
 
 
@@ -40,23 +47,31 @@ def test_doc_lists_every_table_column_alias_and_manifest_key():
         for alias in spec.aliases:
             assert alias in section
         for column in spec.columns.values():
-            row = next(line for line in section.splitlines()
-                       if line.startswith(f"| `{column.name}` | {column.zh} |"))
+            row = next(
+                line for line in section.splitlines() if line.startswith(f"| `{column.name}` | {column.zh} |")
+            )
             for alias in column.aliases:
                 assert alias in row
             for code, label in column.labels.items():
                 assert f"`{code}` {label}" in row
     for column in MANIFEST.columns.values():
-        row = next(line for line in text.splitlines()
-                   if line.startswith(f"| `{column.name}` | {column.zh} |"))
+        row = next(
+            line for line in text.splitlines() if line.startswith(f"| `{column.name}` | {column.zh} |")
+        )
         for alias in column.aliases:
             assert alias in row
 
 
 def test_units_are_given_in_chinese_and_english():
     text = markdown()
-    for zh, en in [("人", "persons"), ("元", "yuan"), ("平方米", "m2"), ("间", "rooms"),
-                   ("学时", "hours"), ("比例", "ratio")]:
+    for zh, en in [
+        ("人", "persons"),
+        ("元", "yuan"),
+        ("平方米", "m2"),
+        ("间", "rooms"),
+        ("学时", "hours"),
+        ("比例", "ratio"),
+    ]:
         assert f"{zh} ({en})" in text
     schools = CORE_TABLES["schools"].columns
     assert header_with_unit(schools["students"]) == "在校生数（人）"
@@ -69,8 +84,7 @@ def test_a_changed_spec_changes_the_doc():
 
     schools = CORE_TABLES["schools"]
     column = replace(schools.columns["students"], aliases=("学生数",))
-    changed = {**CORE_TABLES, "schools": replace(schools, columns={**schools.columns,
-                                                                   "students": column})}
+    changed = {**CORE_TABLES, "schools": replace(schools, columns={**schools.columns, "students": column})}
     assert markdown(changed) != markdown()
     assert "学生数" in markdown(changed)
 

@@ -24,4 +24,5 @@ def test_the_readme_library_examples_run(monkeypatch, capsys):
     report = namespace["report"]
     assert report.submission.county_code == "640122"
     assert namespace["submission"].table("kindergartens").frame["kindergarten_name"].to_list() == [
-        "贺兰县第一幼儿园"]
+        "贺兰县第一幼儿园"
+    ]

@@ -15,17 +15,25 @@ from supervise_rules.cli import main
 
 EXAMPLE = Path(__file__).resolve().parents[1] / "examples" / "helan-2024"
 TODAY = dt.date(2024, 10, 1)
-WAIVER = {"rule": "BAL-21", "subject": "2164000303/primary", "reason": "新校舍 2025 年投用",
-          "approved_by": "贺兰县教育督导室", "expires": "2025-08-31"}
+WAIVER = {
+    "rule": "BAL-21",
+    "subject": "2164000303/primary",
+    "reason": "新校舍 2025 年投用",
+    "approved_by": "贺兰县教育督导室",
+    "expires": "2025-08-31",
+}
 
 
 @pytest.fixture(scope="module")
 def files(tmp_path_factory):
     tmp = tmp_path_factory.mktemp("front")
     waivers = tmp / "waivers.yaml"
-    waivers.write_text("waivers:\n  - " + "\n    ".join(
-        f"{k}: {json.dumps(v, ensure_ascii=False)}" for k, v in WAIVER.items()) + "\n",
-        encoding="utf-8")
+    waivers.write_text(
+        "waivers:\n  - "
+        + "\n    ".join(f"{k}: {json.dumps(v, ensure_ascii=False)}" for k, v in WAIVER.items())
+        + "\n",
+        encoding="utf-8",
+    )
     baseline = tmp / "before.json"
     assert main([str(EXAMPLE), "--format", "json", "-o", str(baseline), "--fail-on", "never"]) == 0
     return tmp, waivers, baseline
@@ -34,9 +42,26 @@ def files(tmp_path_factory):
 def test_check_with_waivers_and_baseline_equals_the_cli(files, capsys):
     tmp, waivers, baseline = files
     out = tmp / "cli.json"
-    assert main([str(EXAMPLE), "--waivers", str(waivers), "--baseline", str(baseline),
-                 "--today", TODAY.isoformat(), "--format", "json", "-o", str(out),
-                 "--fail-on", "never"]) == 0
+    assert (
+        main(
+            [
+                str(EXAMPLE),
+                "--waivers",
+                str(waivers),
+                "--baseline",
+                str(baseline),
+                "--today",
+                TODAY.isoformat(),
+                "--format",
+                "json",
+                "-o",
+                str(out),
+                "--fail-on",
+                "never",
+            ]
+        )
+        == 0
+    )
     capsys.readouterr()
     report = sr.check(EXAMPLE, "helan-2024", waivers=waivers, baseline=baseline, today=TODAY)
     assert report.to_json_bytes() == out.read_bytes()
@@ -49,12 +74,10 @@ def test_waivers_and_baseline_as_python_objects(files):
     _, waivers, baseline = files
     from_files = sr.check(EXAMPLE, "helan-2024", waivers=waivers, baseline=baseline, today=TODAY)
     previous = sr.Report.model_validate_json(baseline.read_bytes())
-    from_objects = sr.check(EXAMPLE, "helan-2024", waivers=[WAIVER], baseline=previous,
-                            today=TODAY)
-    assert [(f.rule_id, f.subject.id, f.baseline, f.waiver and f.waiver.status)
-            for f in from_objects.findings] == [
-        (f.rule_id, f.subject.id, f.baseline, f.waiver and f.waiver.status)
-        for f in from_files.findings]
+    from_objects = sr.check(EXAMPLE, "helan-2024", waivers=[WAIVER], baseline=previous, today=TODAY)
+    assert [
+        (f.rule_id, f.subject.id, f.baseline, f.waiver and f.waiver.status) for f in from_objects.findings
+    ] == [(f.rule_id, f.subject.id, f.baseline, f.waiver and f.waiver.status) for f in from_files.findings]
     parsed = json.loads(baseline.read_text(encoding="utf-8"))
     assert sr.check(EXAMPLE, "helan-2024", baseline=parsed).baseline.persisting == 18
 
@@ -78,8 +101,10 @@ def test_a_checker_reuses_its_ruleset_and_host(files):
 def test_include_passes_lists_every_pass_like_the_cli(files, capsys):
     tmp, _, _ = files
     out = tmp / "passes.json"
-    assert main([str(EXAMPLE), "--include-passes", "--format", "json", "-o", str(out),
-                 "--fail-on", "never"]) == 0
+    assert (
+        main([str(EXAMPLE), "--include-passes", "--format", "json", "-o", str(out), "--fail-on", "never"])
+        == 0
+    )
     capsys.readouterr()
     report = sr.check(EXAMPLE, "helan-2024", include_passes=True)
     assert report.to_json_bytes() == out.read_bytes()

@@ -105,8 +105,9 @@ def write_xlsx(path: Path, table: str, rows: list[list[Any]]) -> None:
     text (the damage) as text cells, as a clerk's workbook would hold them."""
     import xlsxwriter
 
-    book = xlsxwriter.Workbook(path, {"strings_to_numbers": False, "strings_to_formulas": False,
-                                      "strings_to_urls": False})
+    book = xlsxwriter.Workbook(
+        path, {"strings_to_numbers": False, "strings_to_formulas": False, "strings_to_urls": False}
+    )
     sheet = book.add_worksheet(table)
     for r, row in enumerate(rows):
         for c, value in enumerate(row):
@@ -223,9 +224,13 @@ def unreadable(table: str, column: str, value: str | float) -> bool:
 
 def read_findings(outcome: Outcome, table: str) -> list[dict[str, Any]]:
     """The READ-xx findings that are not passes, with their evidence on ``table``."""
-    return [f for f in outcome.findings
-            if f["rule_id"].startswith("READ-") and f["outcome"] != "pass"
-            and any(ev.get("table") == table for ev in f.get("evidence") or [])]
+    return [
+        f
+        for f in outcome.findings
+        if f["rule_id"].startswith("READ-")
+        and f["outcome"] != "pass"
+        and any(ev.get("table") == table for ev in f.get("evidence") or [])
+    ]
 
 
 def names_cell(finding: dict[str, Any], table: str, row: int, column: str) -> bool:
@@ -247,16 +252,100 @@ def names_cell(finding: dict[str, Any], table: str, row: int, column: str) -> bo
 
 #: values a clerk, a platform export or an attacker puts in a cell
 SPECIAL = [
-    "=cmd|' /C calc'!A0", "@SUM(A1)", "+1+1", "[/]", "[bold red]红[/]", "<script>x</script>",
-    "-3", "-25", "-0", "-0.0001", "1e308", "-1e308", "1e309", "nan", "NaN", "inf", "-inf",
-    "Infinity", "137%", "93.72", "100%", "0.5%", "-5%", "%", "12.5", "三十", "二〇二四年三月一日",
-    "１２３", "１２．５％", "０．９", "1,234", "1,23", "12,5", "1.234,5", "0x10", "1_000",
-    "+7", "  7  ", "7\u200b", "\ufeff7", "7 人", "¥100", "2024-02-30", "2024-13-01",
-    "2024/3/1", "2024年3月1日", "20240301", "45352", "1900-01-01", "1949-09-30", "2200-01-01",
-    "9999-12-31", "0000-00-00", "2024-03-01T08:00", "是", "否", "Y", "n", "TRUE", "公办",
-    "public", "民辦", "小学", "初中", "Primary", "junior ", "合计", "小计", "填表人：张三", "备注",
-    "\x00", "\x1b[31mred\x1b[0m", "\x07", "\t", "\r\n", "\r", "\n7", "7\n8", "😀", "🧒🏽",
-    "null", "None", "N/A", "—", "-", "", " ", "\u3000", '"', '""', "'", "\\", ",", ";",
+    "=cmd|' /C calc'!A0",
+    "@SUM(A1)",
+    "+1+1",
+    "[/]",
+    "[bold red]红[/]",
+    "<script>x</script>",
+    "-3",
+    "-25",
+    "-0",
+    "-0.0001",
+    "1e308",
+    "-1e308",
+    "1e309",
+    "nan",
+    "NaN",
+    "inf",
+    "-inf",
+    "Infinity",
+    "137%",
+    "93.72",
+    "100%",
+    "0.5%",
+    "-5%",
+    "%",
+    "12.5",
+    "三十",
+    "二〇二四年三月一日",
+    "１２３",
+    "１２．５％",
+    "０．９",
+    "1,234",
+    "1,23",
+    "12,5",
+    "1.234,5",
+    "0x10",
+    "1_000",
+    "+7",
+    "  7  ",
+    "7\u200b",
+    "\ufeff7",
+    "7 人",
+    "¥100",
+    "2024-02-30",
+    "2024-13-01",
+    "2024/3/1",
+    "2024年3月1日",
+    "20240301",
+    "45352",
+    "1900-01-01",
+    "1949-09-30",
+    "2200-01-01",
+    "9999-12-31",
+    "0000-00-00",
+    "2024-03-01T08:00",
+    "是",
+    "否",
+    "Y",
+    "n",
+    "TRUE",
+    "公办",
+    "public",
+    "民辦",
+    "小学",
+    "初中",
+    "Primary",
+    "junior ",
+    "合计",
+    "小计",
+    "填表人：张三",
+    "备注",
+    "\x00",
+    "\x1b[31mred\x1b[0m",
+    "\x07",
+    "\t",
+    "\r\n",
+    "\r",
+    "\n7",
+    "7\n8",
+    "😀",
+    "🧒🏽",
+    "null",
+    "None",
+    "N/A",
+    "—",
+    "-",
+    "",
+    " ",
+    "\u3000",
+    '"',
+    '""',
+    "'",
+    "\\",
+    ",",
+    ";",
 ]
 cell_text = st.one_of(
     st.sampled_from(SPECIAL),
@@ -273,6 +362,7 @@ cell_number = st.one_of(
     st.sampled_from([-3.0, -25.0, 12.5, 1e308, -1e308, 0.5, 93.72, 1.37, 2**53 + 1.0, 45352.0]),
     st.floats(allow_nan=False, allow_infinity=False),
 )
+
 
 def _header(table: str) -> list[str]:
     with open(EXAMPLE / f"{table}.csv", encoding="utf-8", newline="") as fh:
@@ -328,8 +418,10 @@ def test_unreadable_oracle():
 @given(change=damage(), list_passes=st.integers(0, 2).map(lambda n: n == 0))
 def test_fuzz_cells(base: Base, change, list_passes):
     cells, xlsx = change
-    tables = {name: as_workbook(rows) if name in xlsx else [list(row) for row in rows]
-              for name, rows in base.tables.items()}
+    tables = {
+        name: as_workbook(rows) if name in xlsx else [list(row) for row in rows]
+        for name, rows in base.tables.items()
+    }
     for (table, row, column), value in cells.items():
         header = tables[table][0]
         tables[table][row][header.index(column)] = value
@@ -357,10 +449,15 @@ def test_fuzz_cells(base: Base, change, list_passes):
         assert found, f"{table} row {row} {column}={value!r}: no READ finding names the cell"
         # a value the contract refuses is in no indicator: nothing passes on it
         passes = [
-            f["rule_id"] for f in outcome.findings
+            f["rule_id"]
+            for f in outcome.findings
             if f["outcome"] == "pass"
-            and any(ev.get("table") == table and row in (ev.get("rows") or [])
-                    and column in (ev.get("columns") or []) for ev in f.get("evidence") or [])
+            and any(
+                ev.get("table") == table
+                and row in (ev.get("rows") or [])
+                and column in (ev.get("columns") or [])
+                for ev in f.get("evidence") or []
+            )
         ]
         assert not passes, f"{table} row {row} {column}={value!r} passes {passes}"
 
@@ -372,11 +469,22 @@ def near_misses(name: str) -> st.SearchStrategy[str]:
     """A header one edit away from ``name``: a character dropped, doubled or swapped."""
     positions = st.integers(0, max(len(name) - 1, 0))
     return st.one_of(
-        positions.map(lambda i: name[:i] + name[i + 1:]),
+        positions.map(lambda i: name[:i] + name[i + 1 :]),
         positions.map(lambda i: name[:i] + name[i] + name[i:]),
-        positions.map(lambda i: name[:i] + name[i + 1:i + 2] + name[i:i + 1] + name[i + 2:]),
-        st.sampled_from([f" {name} ", name.upper(), f"*{name}", f"{name}（人）", f"{name}（万人）",
-                         f"{name}（%）", f"{name}(万元)", f"{name}_2", f"{name}\n"]),
+        positions.map(lambda i: name[:i] + name[i + 1 : i + 2] + name[i : i + 1] + name[i + 2 :]),
+        st.sampled_from(
+            [
+                f" {name} ",
+                name.upper(),
+                f"*{name}",
+                f"{name}（人）",
+                f"{name}（万人）",
+                f"{name}（%）",
+                f"{name}(万元)",
+                f"{name}_2",
+                f"{name}\n",
+            ]
+        ),
     )
 
 
@@ -384,8 +492,24 @@ def header_text(table: str) -> st.SearchStrategy[str]:
     spec = TABLES[table]
     words = [w for c in spec.columns.values() for w in (c.name, c.zh, *c.aliases)]
     return st.one_of(
-        st.sampled_from(["", " ", "\u3000", "column_A", "=cmd", "[/]", "\x1b[1m", "合计", "备注",
-                         "序号", "Unnamed: 3", "NaN", "\ufeffschool_id", "学校（机构）标识码"]),
+        st.sampled_from(
+            [
+                "",
+                " ",
+                "\u3000",
+                "column_A",
+                "=cmd",
+                "[/]",
+                "\x1b[1m",
+                "合计",
+                "备注",
+                "序号",
+                "Unnamed: 3",
+                "NaN",
+                "\ufeffschool_id",
+                "学校（机构）标识码",
+            ]
+        ),
         st.sampled_from(words),  # a real header in the wrong place: a duplicate
         st.sampled_from(words).flatmap(near_misses),
         st.text(max_size=15),
@@ -442,8 +566,12 @@ def test_fuzz_headers(base: Base, changes, as_xlsx):
             if t != table:
                 continue
             match, column = matches[index], original[index]
-            silent = (match.column == column and match.how in ("exact", "alias")
-                      and match.unit is None and claimed.index(column) == index)
+            silent = (
+                match.column == column
+                and match.how in ("exact", "alias")
+                and match.unit is None
+                and claimed.index(column) == index
+            )
             if silent:
                 continue  # the same header written another accepted way
             texts = {text.strip(), f"column_{letter(index)}", column, match.column or column}
@@ -453,16 +581,59 @@ def test_fuzz_headers(base: Base, changes, as_xlsx):
 
 # --- manifests ------------------------------------------------------------------------------
 
-IMPOSSIBLE_DATES = ["2024-02-30", "2023-02-29", "2024-13-01", "2024-00-10", "2024-09-31",
-                    "0000-01-01", "2024-9-31"]
+IMPOSSIBLE_DATES = [
+    "2024-02-30",
+    "2023-02-29",
+    "2024-13-01",
+    "2024-00-10",
+    "2024-09-31",
+    "0000-01-01",
+    "2024-9-31",
+]
 yaml_scalar = st.one_of(
-    st.sampled_from(["~", "null", "", "yes", "no", "true", "on", ".inf", "-.inf", ".nan",
-                     "0x1F", "0o17", "1e308", "-3", "2024", "2024.5", '"二〇二四"', '"640122"', "640122",
-                     "6.40122e5", "贺兰县", "'[/]'", "'=cmd'", "!!binary aGk=",
-                     "!!python/object/apply:os.system ['echo hi']", "!custom x",
-                     "!!timestamp 2024-02-30", "&a 1", "*a", "*nowhere", "{a: *a}", "[]",
-                     "{}", "|\n  multi\n  line", ">\n  folded", "2024-09-30 12:00:00",
-                     "2024-09-30T25:00:00", "[" * 60 + "]" * 60, "{a: " * 60 + "1" + "}" * 60]),
+    st.sampled_from(
+        [
+            "~",
+            "null",
+            "",
+            "yes",
+            "no",
+            "true",
+            "on",
+            ".inf",
+            "-.inf",
+            ".nan",
+            "0x1F",
+            "0o17",
+            "1e308",
+            "-3",
+            "2024",
+            "2024.5",
+            '"二〇二四"',
+            '"640122"',
+            "640122",
+            "6.40122e5",
+            "贺兰县",
+            "'[/]'",
+            "'=cmd'",
+            "!!binary aGk=",
+            "!!python/object/apply:os.system ['echo hi']",
+            "!custom x",
+            "!!timestamp 2024-02-30",
+            "&a 1",
+            "*a",
+            "*nowhere",
+            "{a: *a}",
+            "[]",
+            "{}",
+            "|\n  multi\n  line",
+            ">\n  folded",
+            "2024-09-30 12:00:00",
+            "2024-09-30T25:00:00",
+            "[" * 60 + "]" * 60,
+            "{a: " * 60 + "1" + "}" * 60,
+        ]
+    ),
     st.sampled_from(IMPOSSIBLE_DATES),
     st.dates(min_value=dt.date(1, 1, 1), max_value=dt.date(9999, 12, 31)).map(str),
     st.integers(min_value=-(10**30), max_value=10**30).map(str),
@@ -476,14 +647,36 @@ yaml_value = st.recursive(
     lambda inner: st.one_of(
         st.lists(inner, max_size=3).map(lambda xs: "[" + ", ".join(xs) + "]"),
         st.dictionaries(st.sampled_from(["a", "b", "as_of", "年度"]), inner, max_size=3).map(
-            lambda d: "{" + ", ".join(f"{k}: {v}" for k, v in d.items()) + "}"),
+            lambda d: "{" + ", ".join(f"{k}: {v}" for k, v in d.items()) + "}"
+        ),
     ),
     max_leaves=8,
 )
 manifest_key = st.one_of(
-    st.sampled_from(["county_code", "county_name", "year", "as_of", "submitted_by", "region_code",
-                     "region_name", "统计截止日期", "年度", "区县代码", "截止日期", " as_of", "AS_OF",
-                     "as-of", "ruleset", "<<", "? complex", "'quoted key'", "1", "~"]),
+    st.sampled_from(
+        [
+            "county_code",
+            "county_name",
+            "year",
+            "as_of",
+            "submitted_by",
+            "region_code",
+            "region_name",
+            "统计截止日期",
+            "年度",
+            "区县代码",
+            "截止日期",
+            " as_of",
+            "AS_OF",
+            "as-of",
+            "ruleset",
+            "<<",
+            "? complex",
+            "'quoted key'",
+            "1",
+            "~",
+        ]
+    ),
     st.text(alphabet=st.characters(categories=["L", "N"]), min_size=1, max_size=8),
 )
 
@@ -496,8 +689,7 @@ def manifests(draw: Callable) -> tuple[str | bytes, dict[str, str]]:
         return draw(st.one_of(st.text(max_size=60), st.binary(max_size=60))), {}
     entries = dict(draw(st.lists(st.tuples(manifest_key, yaml_value), min_size=0, max_size=6)))
     if kind <= 5:  # mostly valid: the example's entries with some replaced
-        valid = {"county_code": '"640122"', "county_name": "贺兰县", "year": "2024",
-                 "as_of": "2024-09-30"}
+        valid = {"county_code": '"640122"', "county_name": "贺兰县", "year": "2024", "as_of": "2024-09-30"}
         entries = {**valid, **entries}
     text = "".join(f"{k}: {v}\n" for k, v in entries.items())
     return text, entries
@@ -510,8 +702,7 @@ def test_fuzz_manifests(base: Base, manifest):
     outcome = run(write_submission(base, base.tables, manifest=text))
     if outcome.code == 2:
         # the manifest's problem, named (a ruleset it names may not exist)
-        assert "submission.yaml" in outcome.stderr or "unknown ruleset" in outcome.stderr, (
-            outcome.stderr)
+        assert "submission.yaml" in outcome.stderr or "unknown ruleset" in outcome.stderr, outcome.stderr
         return
     # the manifest decides every deadline: a date it cannot hold is never taken,
     # and a field given twice is not resolved by a guess
@@ -546,18 +737,33 @@ NUMBER_COLUMNS = [c for c in SCHOOL_COLUMNS if TABLES["schools"].columns[c].kind
 #: a well-formed expression of the grammar (expressions.py) over the schools table
 expr_atom = st.one_of(
     st.sampled_from(NUMBER_COLUMNS),
-    st.sampled_from(["在校生数", "`在校生数`", "true", "false", '"public"', "0", "0.0", "1e308",
-                     "9" * 40, "1", ".5", "12"]),
+    st.sampled_from(
+        [
+            "在校生数",
+            "`在校生数`",
+            "true",
+            "false",
+            '"public"',
+            "0",
+            "0.0",
+            "1e308",
+            "9" * 40,
+            "1",
+            ".5",
+            "12",
+        ]
+    ),
     st.integers(-(10**6), 10**6).map(str),
 )
 expr_good = st.recursive(
     expr_atom,
     lambda inner: st.one_of(
-        st.tuples(inner, st.sampled_from(["+", "-", "*", "/", "==", "!=", "<", "<=", ">", ">=",
-                                          "and", "or"]), inner)
-        .map(lambda t: f"{t[0]} {t[1]} {t[2]}"),
-        st.tuples(st.sampled_from(["sum", "count", "mean", "min", "max", "abs", "ceil", "floor",
-                                   "is_null"]), inner).map(lambda t: f"{t[0]}({t[1]})"),
+        st.tuples(
+            inner, st.sampled_from(["+", "-", "*", "/", "==", "!=", "<", "<=", ">", ">=", "and", "or"]), inner
+        ).map(lambda t: f"{t[0]} {t[1]} {t[2]}"),
+        st.tuples(
+            st.sampled_from(["sum", "count", "mean", "min", "max", "abs", "ceil", "floor", "is_null"]), inner
+        ).map(lambda t: f"{t[0]}({t[1]})"),
         st.tuples(inner, inner).map(lambda t: f"round({t[0]}, {t[1]})"),
         st.tuples(inner, inner, inner).map(lambda t: f"if({t[0]}, {t[1]}, {t[2]})"),
         inner.map(lambda e: f"({e})"),
@@ -568,30 +774,86 @@ expr_good = st.recursive(
 )
 #: and text the grammar refuses: attribute access, imports, powers, unknown names
 expr_bad = st.one_of(
-    st.sampled_from(["__class__", "os", "import os", "lambda: 1", "students.real", "a[0]",
-                     "2 ** 99999", "students ** 2", "eval('1')", "__import__('os')", "len(x)",
-                     "`no such header`", "nosuch", "sum()", "round(1)", "if(1, 2)", "1 < 2 < 3",
-                     "(" * 300 + "1" + ")" * 300, "1 +" * 700 + "1", "'unterminated", ""]),
+    st.sampled_from(
+        [
+            "__class__",
+            "os",
+            "import os",
+            "lambda: 1",
+            "students.real",
+            "a[0]",
+            "2 ** 99999",
+            "students ** 2",
+            "eval('1')",
+            "__import__('os')",
+            "len(x)",
+            "`no such header`",
+            "nosuch",
+            "sum()",
+            "round(1)",
+            "if(1, 2)",
+            "1 < 2 < 3",
+            "(" * 300 + "1" + ")" * 300,
+            "1 +" * 700 + "1",
+            "'unterminated",
+            "",
+        ]
+    ),
     st.text(alphabet="()+-*/<>=!,.`\"' 0123456789abcdefnot", max_size=30),
 )
 expr_text = st.one_of(expr_good, expr_good, expr_good, expr_bad)
 #: a parameter value of any type, as YAML (flow style: JSON is YAML)
 param_value = st.recursive(
-    st.one_of(st.none(), st.booleans(), st.integers(-(10**20), 10**20),
-              st.floats(allow_nan=False), st.text(max_size=12),
-              st.sampled_from(["2024-02-30", "2024-01-01", "primary", ">=", "<", "schools",
-                               "nosuch", "students", "sum(students)", "students / 0"])),
-    lambda inner: st.one_of(st.lists(inner, max_size=3),
-                            st.dictionaries(st.sampled_from(["by", "values", "primary", "junior",
-                                                             "table", "expr", "x"]), inner,
-                                            max_size=3)),
+    st.one_of(
+        st.none(),
+        st.booleans(),
+        st.integers(-(10**20), 10**20),
+        st.floats(allow_nan=False),
+        st.text(max_size=12),
+        st.sampled_from(
+            [
+                "2024-02-30",
+                "2024-01-01",
+                "primary",
+                ">=",
+                "<",
+                "schools",
+                "nosuch",
+                "students",
+                "sum(students)",
+                "students / 0",
+            ]
+        ),
+    ),
+    lambda inner: st.one_of(
+        st.lists(inner, max_size=3),
+        st.dictionaries(
+            st.sampled_from(["by", "values", "primary", "junior", "table", "expr", "x"]), inner, max_size=3
+        ),
+    ),
     max_leaves=6,
 )
 message_text = st.one_of(
-    st.sampled_from(["{observed} {verdict}", "{observed:.2%}", "{observed:%%}", "{nosuch}",
-                     "{observed.__class__}", "{observed[0]}", "{", "}", "{{}}", "{0}", "{}",
-                     "{required:>99999}", "{subject_name!r}", "{observed:,.2f}", "[/]",
-                     "\x1b[31m"]),
+    st.sampled_from(
+        [
+            "{observed} {verdict}",
+            "{observed:.2%}",
+            "{observed:%%}",
+            "{nosuch}",
+            "{observed.__class__}",
+            "{observed[0]}",
+            "{",
+            "}",
+            "{{}}",
+            "{0}",
+            "{}",
+            "{required:>99999}",
+            "{subject_name!r}",
+            "{observed:,.2f}",
+            "[/]",
+            "\x1b[31m",
+        ]
+    ),
     st.text(max_size=20),
 )
 
@@ -602,12 +864,17 @@ def like(value: Any) -> st.SearchStrategy[Any]:
     if isinstance(value, bool):
         same: st.SearchStrategy[Any] = st.booleans()
     elif isinstance(value, int | float):
-        same = st.one_of(st.sampled_from([0, -1, 0.5, 1, 100, 1e308, -1e308, 2**63]),
-                         st.floats(allow_nan=False, allow_infinity=False),
-                         st.integers(-(10**6), 10**6))
+        same = st.one_of(
+            st.sampled_from([0, -1, 0.5, 1, 100, 1e308, -1e308, 2**63]),
+            st.floats(allow_nan=False, allow_infinity=False),
+            st.integers(-(10**6), 10**6),
+        )
     elif isinstance(value, str):
-        same = expr_text if any(c in value for c in "()_ ") else st.one_of(
-            st.just(value), st.text(max_size=10), st.sampled_from(["schools", "nosuch", ">="]))
+        same = (
+            expr_text
+            if any(c in value for c in "()_ ")
+            else st.one_of(st.just(value), st.text(max_size=10), st.sampled_from(["schools", "nosuch", ">="]))
+        )
     elif isinstance(value, list):
         same = st.lists(like(value[0]) if value else param_value, max_size=4)
     elif isinstance(value, dt.date):
@@ -673,17 +940,19 @@ def ruleset_fragment(draw: Callable, rules: dict[str, list[tuple[tuple[str, ...]
         }
         if draw(st.booleans()):
             params["where"] = draw(expr_text)
-        added.append({
-            "id": draw(st.sampled_from([f"FUZ-{i + 1:02d}"] * 18 + ["BAL-01", "bad id"])),
-            "title": {"zh": "随机规则", "en": "random rule"},
-            "severity": "major",
-            "source": "fuzz",
-            "certainty": "M",
-            "validator": draw(st.sampled_from(["metric"] * 8 + ["aggregate", "nosuch"])),
-            "params": params,
-            "message": {"zh": draw(message_text), "en": "{observed} {verdict}"},
-            "docs": {"checks": "c", "why": "w", "example": "e"},
-        })
+        added.append(
+            {
+                "id": draw(st.sampled_from([f"FUZ-{i + 1:02d}"] * 18 + ["BAL-01", "bad id"])),
+                "title": {"zh": "随机规则", "en": "random rule"},
+                "severity": "major",
+                "source": "fuzz",
+                "certainty": "M",
+                "validator": draw(st.sampled_from(["metric"] * 8 + ["aggregate", "nosuch"])),
+                "params": params,
+                "message": {"zh": draw(message_text), "en": "{observed} {verdict}"},
+                "docs": {"checks": "c", "why": "w", "example": "e"},
+            }
+        )
     parent = draw(st.sampled_from(["helan-2024"] * 18 + ["nosuch", "../x.yaml"]))
     lines = ["id: fuzz", 'version: "1"', "title: {zh: 模糊测试, en: fuzz}", f"extends: [{parent}]"]
     if overrides:
@@ -729,17 +998,22 @@ def test_surrogate_escapes(base: Base, where: str):
     args: list[str] = []
     if where == "manifest":
         (folder / "submission.yaml").write_text(
-            'county_code: "640122"\nyear: 2024\nas_of: 2024-09-30\n'
-            'submitted_by: "\\ud83d\\ude00"\n', encoding="utf-8")
+            'county_code: "640122"\nyear: 2024\nas_of: 2024-09-30\nsubmitted_by: "\\ud83d\\ude00"\n',
+            encoding="utf-8",
+        )
     elif where == "ruleset":
         ruleset = base.root / f"{folder.name}.yaml"
-        ruleset.write_text('id: fz\nversion: "1"\ntitle: {zh: "\\ud83d", en: x}\n'
-                           "extends: [helan-2024]\n", encoding="utf-8")
+        ruleset.write_text(
+            'id: fz\nversion: "1"\ntitle: {zh: "\\ud83d", en: x}\nextends: [helan-2024]\n', encoding="utf-8"
+        )
         args = ["--ruleset", str(ruleset)]
     else:
-        document = {"manifest": {"county_code": "640122", "year": 2024, "as_of": "2024-09-30"},
-                    "schools": [{"school_id": "2164000232", "level": "primary",
-                                 "school_name": "\udc00", "students": "1862"}]}
+        document = {
+            "manifest": {"county_code": "640122", "year": 2024, "as_of": "2024-09-30"},
+            "schools": [
+                {"school_id": "2164000232", "level": "primary", "school_name": "\udc00", "students": "1862"}
+            ],
+        }
         (folder / "sub.json").write_text(json.dumps(document), encoding="ascii")
         run(folder, submission=folder / "sub.json")
         return
@@ -750,8 +1024,8 @@ def test_manifest_as_of_out_of_range(base: Base):
     manifest = 'county_code: "640122"\nyear: 2024\nas_of: 1900-01-01\n'
     outcome = run(write_submission(base, base.tables, manifest=manifest))
     assert outcome.code == 2 or any(
-        f["rule_id"].startswith("READ-") and "1900" in f["message"]["en"]
-        for f in outcome.findings)
+        f["rule_id"].startswith("READ-") and "1900" in f["message"]["en"] for f in outcome.findings
+    )
 
 
 def test_manifest_field_twice(base: Base):
@@ -768,8 +1042,11 @@ def test_surrogate_in_a_report_given_back(base: Base, command: str):
     outcome.report["findings"][0]["subject"]["name"] = "\udc00"  # type: ignore[index]
     report.write_text(json.dumps(outcome.report), encoding="ascii")  # "\udc00" escaped
     out = base.root / f"{folder.name}-out"
-    argv = (["report", "selfcheck", str(report), "-o", f"{out}.html"] if command == "report"
-            else ["notices", str(report), "--output-dir", str(out)])
+    argv = (
+        ["report", "selfcheck", str(report), "-o", f"{out}.html"]
+        if command == "report"
+        else ["notices", str(report), "--output-dir", str(out)]
+    )
     err = io.StringIO()
     with redirect_stderr(err), redirect_stdout(io.StringIO()):
         code = main(argv)

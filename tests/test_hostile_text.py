@@ -30,8 +30,10 @@ from supervise_rules.safetext import markdown_text, plain, xml_text
 
 EXAMPLE = Path(__file__).resolve().parents[1] / "examples" / "helan-2024"
 
-HOSTILE = ("=cmd|' /C calc'!A0 [bold red]红[/] [/] [link=file:///etc/passwd]x[/link] "
-           "<script>alert(1)</script> **b** | # \x1b[31mESC\x07 ]]> &amp; \u202e")
+HOSTILE = (
+    "=cmd|' /C calc'!A0 [bold red]红[/] [/] [link=file:///etc/passwd]x[/link] "
+    "<script>alert(1)</script> **b** | # \x1b[31mESC\x07 ]]> &amp; \u202e"
+)
 #: a number cell holding text: quoted raw in the READ finding and the rules' errors
 HOSTILE_CELL = "=1+2 [red]x[/] <img src=x onerror=alert(1)> \x1b[2J|_y_"
 #: a header the contract does not know: quoted in a READ finding
@@ -146,8 +148,9 @@ def test_every_registered_format_keeps_the_hostile_text_inert(hostile, tmp_path,
         if name == "pdf":  # the html page laid out: its text is shown, never run or fetched
             assert out.read_bytes().startswith(b"%PDF-")
             if shutil.which("pdftotext"):
-                shown = subprocess.run(["pdftotext", str(out), "-"], capture_output=True,
-                                       text=True, check=True).stdout
+                shown = subprocess.run(
+                    ["pdftotext", str(out), "-"], capture_output=True, text=True, check=True
+                ).stdout
                 assert "<script>alert(1)</script>" in shown.replace("\n", "")
             continue
         text = out.read_text(encoding="utf-8")
@@ -176,8 +179,14 @@ def test_every_registered_format_keeps_the_hostile_text_inert(hostile, tmp_path,
             _check_html(text, name, scripts=1)  # the page's own (sorting, filter)
         elif name == "table":
             _no_controls(text, name)
-            for piece in ("[bold", "red]红[/]", "[/]", "[link=file:///etc/passwd]x[/link]",
-                          "<script>alert(1)</script>", "**b**"):
+            for piece in (
+                "[bold",
+                "red]红[/]",
+                "[/]",
+                "[link=file:///etc/passwd]x[/link]",
+                "<script>alert(1)</script>",
+                "**b**",
+            ):
                 assert piece in text, f"table: {piece!r} not printed as written"
         else:  # a plugin's format: at least no control character
             _no_controls(text, name)
@@ -262,11 +271,23 @@ def test_plain_leaves_no_control_character(text):
     out.encode("utf-8")  # no lone surrogate
 
 
-@pytest.mark.parametrize("text", [
-    "[x](javascript:alert(1))", "![i](http://x/i.png)", "<b>bold</b>", "**b** __c__ _d_ *e*",
-    "a | b", "`code`", "~~gone~~", "&lt;script&gt;", "http://evil.example www.evil.example",
-    "# not a heading", "\\[x](y)", HOSTILE,
-])
+@pytest.mark.parametrize(
+    "text",
+    [
+        "[x](javascript:alert(1))",
+        "![i](http://x/i.png)",
+        "<b>bold</b>",
+        "**b** __c__ _d_ *e*",
+        "a | b",
+        "`code`",
+        "~~gone~~",
+        "&lt;script&gt;",
+        "http://evil.example www.evil.example",
+        "# not a heading",
+        "\\[x](y)",
+        HOSTILE,
+    ],
+)
 def test_markdown_text_is_shown_literally(text):
     page = _markdown_html(f"| h |\n| --- |\n| {markdown_text(text)} |\n")
     cell = re.search(r"<td>(.*?)</td>", page, flags=re.S)

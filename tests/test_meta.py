@@ -31,7 +31,8 @@ DOCS = ROOT / "docs" / "plugins.md"
 PLUGIN_DIRS = sorted(p for p in (ROOT / "plugins").iterdir() if (p / "pyproject.toml").is_file())
 CASE_DIRS = [ROOT / "tests" / "rules" / "cases"] + [p / "tests" / "cases" for p in PLUGIN_DIRS]
 RULESET_FILES = sorted(ROOT.glob("rulesets/**/*.yaml")) + sorted(
-    f for p in PLUGIN_DIRS for f in p.glob("src/*/rulesets/**/*.yaml"))
+    f for p in PLUGIN_DIRS for f in p.glob("src/*/rulesets/**/*.yaml")
+)
 DOC_SECTIONS = ("What it checks", "Parameters", "Example")
 
 HOOKS = sorted(name for name in dir(new_plugin_manager().hook) if not name.startswith("_"))
@@ -61,21 +62,28 @@ def _validators() -> list[str]:
 
 
 def test_there_are_hooks():
-    assert {"register_validators", "register_readers", "register_reporters",
-            "register_rulesets", "register_tables"} <= set(HOOKS)
+    assert {
+        "register_validators",
+        "register_readers",
+        "register_reporters",
+        "register_rulesets",
+        "register_tables",
+    } <= set(HOOKS)
 
 
 @pytest.mark.parametrize("hook", HOOKS)
 def test_plugin_hooks_have_tests(hook):
     pattern = re.compile(rf"^def test_hook_{hook}\(", re.M)
     assert any(pattern.search(p.read_text(encoding="utf-8")) for p in (ROOT / "tests").rglob("test_*.py")), (
-        f"hook {hook} has no test named test_hook_{hook}")
+        f"hook {hook} has no test named test_hook_{hook}"
+    )
 
 
 @pytest.mark.parametrize("hook", HOOKS)
 def test_plugin_hooks_are_documented(hook):
     assert re.search(rf"^### {hook}$", DOCS.read_text(encoding="utf-8"), re.M), (
-        f"hook {hook} has no '### {hook}' section in {DOCS}")
+        f"hook {hook} has no '### {hook}' section in {DOCS}"
+    )
 
 
 @pytest.mark.parametrize("hook", HOOKS)
@@ -83,7 +91,8 @@ def test_hookspec_docstrings_state_return_and_first_result(hook):
     doc = getattr(hookspecs, hook).__doc__ or ""
     assert ":returns:" in doc, f"{hook}: docstring must say what it returns (:returns:)"
     assert ":result:" in doc and "first-result" in doc.replace("first result", "first-result"), (
-        f"{hook}: docstring must say whether the first result wins (:result:)")
+        f"{hook}: docstring must say whether the first result wins (:result:)"
+    )
     assert "Arguments:" in doc, f"{hook}: docstring must state its arguments"
 
 
@@ -103,18 +112,35 @@ def test_plugins_doc_is_current():
 def test_public_api_is_explicit(module):
     # ruff's isort-style order (RUF022): constants, classes, functions
     kind = lambda n: (0 if n.isupper() else 1 if n[0].isupper() else 2, n)  # noqa: E731
-    assert module.__all__ == sorted(module.__all__, key=kind) or \
-        module.__all__ == sorted(module.__all__)
+    assert module.__all__ == sorted(module.__all__, key=kind) or module.__all__ == sorted(module.__all__)
     for name in module.__all__:
         assert not name.startswith("_")
         assert hasattr(module, name), f"{module.__name__}.__all__ lists missing {name}"
 
 
 def test_plugin_contract_objects_are_exported():
-    needed = {"hookimpl", "Validator", "Params", "RuleContext", "RuleResult", "EvidenceSpec", "Rows",
-              "ROW", "RESULT_COLUMNS", "Finding", "Reader", "RawTable",
-              "Reporter", "RenderOptions", "RulesetSource", "TableSpec", "col", "table_spec",
-              "API_VERSION", "PluginError"}
+    needed = {
+        "hookimpl",
+        "Validator",
+        "Params",
+        "RuleContext",
+        "RuleResult",
+        "EvidenceSpec",
+        "Rows",
+        "ROW",
+        "RESULT_COLUMNS",
+        "Finding",
+        "Reader",
+        "RawTable",
+        "Reporter",
+        "RenderOptions",
+        "RulesetSource",
+        "TableSpec",
+        "col",
+        "table_spec",
+        "API_VERSION",
+        "PluginError",
+    }
     assert needed <= set(supervise_rules.__all__)
 
 
@@ -159,7 +185,8 @@ def test_there_are_validators():
 def test_validator_has_yaml_cases(name):
     assert name in _validators_with_cases(), (
         f"validator {name!r}: no YAML case file in {', '.join(str(d.relative_to(ROOT)) for d in CASE_DIRS)} "
-        "tests a rule that uses it")
+        "tests a rule that uses it"
+    )
 
 
 @pytest.mark.parametrize("name", _validators())
@@ -168,7 +195,8 @@ def test_validator_params_are_documented(name):
     undocumented = [f for f, info in params.model_fields.items() if not (info.description or "").strip()]
     assert not undocumented, (
         f"validator {name!r}: Params fields without a description: {undocumented} "
-        "(use Field(description=...))")
+        "(use Field(description=...))"
+    )
 
 
 @pytest.mark.parametrize("name", _validators())

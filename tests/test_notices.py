@@ -18,8 +18,7 @@ FAILING_SCHOOLS = ["2164000232", "2164000303", "2164000684"]  # BAL-05, BAL-21, 
 
 def test_one_file_per_school_and_an_index(tmp_path):
     written = write_notices(helan_bal_report(), tmp_path, deadline=dt.date(2024, 12, 31))
-    assert [p.name for p in written] == [f"{s}.html" for s in FAILING_SCHOOLS] + ["office.html",
-                                                                                   "index.html"]
+    assert [p.name for p in written] == [f"{s}.html" for s in FAILING_SCHOOLS] + ["office.html", "index.html"]
     assert sorted(p.name for p in tmp_path.iterdir()) == sorted(p.name for p in written)
 
     third = (tmp_path / "2164000303.html").read_text(encoding="utf-8")
@@ -33,8 +32,16 @@ def test_one_file_per_school_and_an_index(tmp_path):
     assert ">52<" in third and "≤ 45" in third  # the figure and the requirement
     assert "《县域义务教育优质均衡发展督导评估办法》(教督〔2017〕6号)" in third  # the source
     assert "整改期限" in third and "2024 年 12 月 31 日" in third
-    for part in ("整改措施", "完成时间", "责任人", "复查意见", "复查人", "督办单位（盖章）",
-                 "签发人", "受文单位签收人"):
+    for part in (
+        "整改措施",
+        "完成时间",
+        "责任人",
+        "复查意见",
+        "复查人",
+        "督办单位（盖章）",
+        "签发人",
+        "受文单位签收人",
+    ):
         assert part in third, part
     assert "http" not in third and "<script" not in third
 
@@ -64,34 +71,41 @@ def test_school_level_and_section_findings_share_a_notice():
     junior = Subject(type="school", id="2164000584/junior", name="金贵镇中心学校")
     county = Subject(type="county", id="640122", name="贺兰县")
     waived = finding("BAL-21", junior, "fail", observed=56, op="<=", value=50).model_copy(
-        update={"waiver": Waiver(reason="r", approved_by="a", expires=dt.date(2025, 1, 1))})
-    report = make_report([
-        finding("INS-06", school, "fail", observed=2, op=">=", value=3),
-        finding("BAL-01", primary, "error"),
-        finding("BAL-02", primary, "pass", observed=1.5, value=1.0),
-        finding("BAL-25", county, "fail", observed=0.05, value=0.1),
-        waived,
-    ])
+        update={"waiver": Waiver(reason="r", approved_by="a", expires=dt.date(2025, 1, 1))}
+    )
+    report = make_report(
+        [
+            finding("INS-06", school, "fail", observed=2, op=">=", value=3),
+            finding("BAL-01", primary, "error"),
+            finding("BAL-02", primary, "pass", observed=1.5, value=1.0),
+            finding("BAL-25", county, "fail", observed=0.05, value=0.1),
+            waived,
+        ]
+    )
     [notice] = collect_notices(report)
     assert notice.school_id == "2164000584" and notice.name == "金贵镇中心学校"
     # the error (data to correct) is sent, the pass and the waived failure are not
     assert [(f.rule_id, f.subject.id) for f in notice.findings] == [
-        ("BAL-01", "2164000584/primary"), ("INS-06", "2164000584")]
+        ("BAL-01", "2164000584/primary"),
+        ("INS-06", "2164000584"),
+    ]
 
 
 def test_notices_never_make_the_passes_into_objects(tmp_path, monkeypatch):
     from supervise_rules.report import Report
 
     report = helan_bal_report()
-    expected = [(n.school_id, [(f.rule_id, f.subject.id) for f in n.findings])
-                for n in collect_notices(report)]
+    expected = [
+        (n.school_id, [(f.rule_id, f.subject.id) for f in n.findings]) for n in collect_notices(report)
+    ]
 
     def no_objects(self):
         raise AssertionError("notices made a Finding for every finding (report.findings)")
 
     monkeypatch.setattr(Report, "findings", property(no_objects))
-    assert [(n.school_id, [(f.rule_id, f.subject.id) for f in n.findings])
-            for n in collect_notices(report)] == expected
+    assert [
+        (n.school_id, [(f.rule_id, f.subject.id) for f in n.findings]) for n in collect_notices(report)
+    ] == expected
     assert [s for s, _ in expected] == FAILING_SCHOOLS
     assert len(write_notices(report, tmp_path)) == len(FAILING_SCHOOLS) + 2
 
@@ -107,16 +121,24 @@ def test_notices_from_a_report_without_its_passes(tmp_path):
 def test_file_names_are_safe(tmp_path):
     assert safe_filename("../../etc/passwd") == "etc_passwd"
     assert safe_filename("学校") == "school"
-    report = make_report([
-        finding("BAL-21", Subject(type="school", id="../x/primary", name="甲"), "fail"),
-        finding("BAL-21", Subject(type="school", id="..x/primary", name="乙"), "fail"),
-        finding("BAL-21", Subject(type="school", id="x/junior", name="丙"), "fail"),
-        finding("BAL-21", Subject(type="school", id="index", name="丁"), "fail"),
-    ])
+    report = make_report(
+        [
+            finding("BAL-21", Subject(type="school", id="../x/primary", name="甲"), "fail"),
+            finding("BAL-21", Subject(type="school", id="..x/primary", name="乙"), "fail"),
+            finding("BAL-21", Subject(type="school", id="x/junior", name="丙"), "fail"),
+            finding("BAL-21", Subject(type="school", id="index", name="丁"), "fail"),
+        ]
+    )
     written = write_notices(report, tmp_path / "out")
     assert all(p.parent == tmp_path / "out" for p in written)
-    assert sorted(p.name for p in written) == ["index-2.html", "index.html", "office.html",
-                                                  "school.html", "x-2.html", "x.html"]
+    assert sorted(p.name for p in written) == [
+        "index-2.html",
+        "index.html",
+        "office.html",
+        "school.html",
+        "x-2.html",
+        "x.html",
+    ]
 
 
 def test_cli_notices_with_baseline_say_what_persists(tmp_path, capsys):
@@ -127,8 +149,20 @@ def test_cli_notices_with_baseline_say_what_persists(tmp_path, capsys):
     previous.write_text(before.to_json(), encoding="utf-8")
 
     out = tmp_path / "notices"
-    code = main(["notices", str(now), "--output-dir", str(out), "--baseline", str(previous),
-                 "--deadline", "2024-11-30", "--format", "markdown"])
+    code = main(
+        [
+            "notices",
+            str(now),
+            "--output-dir",
+            str(out),
+            "--baseline",
+            str(previous),
+            "--deadline",
+            "2024-11-30",
+            "--format",
+            "markdown",
+        ]
+    )
     assert code == 0
     assert "3 notice(s)" in capsys.readouterr().out
     third = (out / "2164000303.md").read_text(encoding="utf-8")
@@ -188,14 +222,26 @@ def test_every_subject_type_is_routed():
     routed_case = Subject(type="case", id="G1")
     township_case = Subject(type="case", id="G2")
     lost_case = Subject(type="case", id="G3")
-    report = make_report([finding("PRE-01", kg, "fail"), finding("PRE-02", kg_class, "fail"),
-                          finding("DRP-04", township, "fail"), finding("BAL-11", county_level, "fail"),
-                          finding("INS-02", inspector, "fail"), finding("DRP-06", routed_case, "fail"),
-                          finding("DRP-06", township_case, "fail"), finding("DRP-05", lost_case, "fail"),
-                          finding("READ-14", Subject(type="submission", id="README.md"), "fail")])
-    routes = Routes(cases={"G1": CaseRoute("2164000697", "洪广镇中心学校", "洪广镇"),
-                           "G2": CaseRoute(None, None, "常信乡")},
-                    names={"8164000102": "贺兰县第二幼儿园"})
+    report = make_report(
+        [
+            finding("PRE-01", kg, "fail"),
+            finding("PRE-02", kg_class, "fail"),
+            finding("DRP-04", township, "fail"),
+            finding("BAL-11", county_level, "fail"),
+            finding("INS-02", inspector, "fail"),
+            finding("DRP-06", routed_case, "fail"),
+            finding("DRP-06", township_case, "fail"),
+            finding("DRP-05", lost_case, "fail"),
+            finding("READ-14", Subject(type="submission", id="README.md"), "fail"),
+        ]
+    )
+    routes = Routes(
+        cases={
+            "G1": CaseRoute("2164000697", "洪广镇中心学校", "洪广镇"),
+            "G2": CaseRoute(None, None, "常信乡"),
+        },
+        names={"8164000102": "贺兰县第二幼儿园"},
+    )
     notices, office = route(report, routes)
     assert [(n.kind, n.unit_id, n.name, [f.subject.id for f in n.findings]) for n in notices] == [
         ("school", "2164000697", "洪广镇中心学校", ["G1"]),

@@ -55,7 +55,7 @@ def run(capsys, *args) -> tuple[int, str]:
 
 
 def one_sentence(err: str) -> str:
-    assert "Traceback" not in err and "File \"" not in err, err
+    assert "Traceback" not in err and 'File "' not in err, err
     lines = err.strip().splitlines()
     assert len(lines) == 1, err
     return lines[0]
@@ -71,7 +71,7 @@ class Failing(io.RawIOBase):
         return True
 
     def write(self, data) -> int:
-        self.fh.write(bytes(data[:len(data) // 2]))
+        self.fh.write(bytes(data[: len(data) // 2]))
         raise self.exc
 
     def close(self) -> None:
@@ -98,8 +98,7 @@ def unchanged(out: Path) -> None:
 
 
 @pytest.mark.parametrize("n", [1, 3, -1])  # the first notice, another, the index (written last)
-def test_a_full_disk_at_the_nth_file_leaves_the_folder_as_it_was(sub, out, expected, capsys,
-                                                                  monkeypatch, n):
+def test_a_full_disk_at_the_nth_file_leaves_the_folder_as_it_was(sub, out, expected, capsys, monkeypatch, n):
     fail_at(monkeypatch, len(expected) if n == -1 else n, OSError(errno.ENOSPC, os.strerror(errno.ENOSPC)))
     code, err = run(capsys, "notices", sub, "--output-dir", out)
     assert code == 2
@@ -119,8 +118,9 @@ def test_a_full_disk_replaces_none_of_the_previous_notices(sub, out, capsys, mon
     assert run(capsys, "notices", sub, "--output-dir", out, "--format", "markdown")[0] == 0
     before = {p.name: p.read_bytes() for p in out.iterdir()}
     fail_at(monkeypatch, 2, OSError(errno.ENOSPC, os.strerror(errno.ENOSPC)))
-    code, err = run(capsys, "notices", sub, "--output-dir", out, "--format", "markdown",
-                    "--deadline", "2025-01-31")
+    code, err = run(
+        capsys, "notices", sub, "--output-dir", out, "--format", "markdown", "--deadline", "2025-01-31"
+    )
     assert code == 2 and "No space left on device" in one_sentence(err)
     assert {p.name: p.read_bytes() for p in out.iterdir()} == before
     assert not list(out.parent.glob(".supervise-notices-*"))
@@ -143,8 +143,7 @@ def test_ctrl_c_at_the_nth_file_leaves_the_folder_as_it_was(sub, out, capsys, mo
 
 
 @pytest.mark.parametrize("kind", ["directory", "symlink", "fifo"])
-def test_something_of_ours_in_the_way_is_refused_before_anything_is_written(
-        sub, out, tmp_path, capsys, kind):
+def test_something_of_ours_in_the_way_is_refused_before_anything_is_written(sub, out, tmp_path, capsys, kind):
     in_the_way = out / f"{SCHOOL}.html"
     if kind == "directory":
         in_the_way.mkdir()
@@ -163,8 +162,9 @@ def test_something_of_ours_in_the_way_is_refused_before_anything_is_written(
 
 
 @pytest.mark.parametrize("n", [1, -1])  # the first notice; the numbering state (written last)
-def test_a_full_disk_leaves_a_numbering_state_kept_elsewhere_as_it_was(sub, out, expected, tmp_path,
-                                                                         capsys, monkeypatch, n):
+def test_a_full_disk_leaves_a_numbering_state_kept_elsewhere_as_it_was(
+    sub, out, expected, tmp_path, capsys, monkeypatch, n
+):
     office = tmp_path / "office"
     office.mkdir()
     state = office / "numbering.json"

@@ -24,18 +24,22 @@ INSPECTOR = "HLDX01"  # 马志刚: 7 schools for one inspector (INS-02)
 def _round(tmp_path: Path, name: str, as_of: str, *, fixed: bool) -> Path:
     folder = copy_example(tmp_path / name)
     manifest = folder / "submission.yaml"
-    manifest.write_text(manifest.read_text(encoding="utf-8").replace("as_of: 2024-09-30",
-                                                                     f"as_of: {as_of}"),
-                        encoding="utf-8")
+    manifest.write_text(
+        manifest.read_text(encoding="utf-8").replace("as_of: 2024-09-30", f"as_of: {as_of}"), encoding="utf-8"
+    )
     if fixed:
-        edit_schools(folder, set_values={(THIRD, "primary"): {"largest_class_size": "45"},
-                                         (SIXTH, "primary"): {"largest_class_size": "58"}})
+        edit_schools(
+            folder,
+            set_values={
+                (THIRD, "primary"): {"largest_class_size": "45"},
+                (SIXTH, "primary"): {"largest_class_size": "58"},
+            },
+        )
     return folder
 
 
 def _notices(capsys, folder: Path, out: Path, *extra: str) -> dict[str, str]:
-    code = main(["notices", str(folder), "--output-dir", str(out), "--deadline", "2024-12-31",
-                 *extra])
+    code = main(["notices", str(folder), "--output-dir", str(out), "--deadline", "2024-12-31", *extra])
     captured = capsys.readouterr()
     assert code == 0, captured.err
     return {p.name: p.read_text(encoding="utf-8") for p in sorted(out.iterdir())}
@@ -49,9 +53,11 @@ def _number(html: str) -> str:
 
 @pytest.fixture
 def rounds(tmp_path):
-    return (_round(tmp_path, "r1", "2024-09-30", fixed=False),
-            _round(tmp_path, "r2", "2024-12-20", fixed=True),
-            _round(tmp_path, "r3", "2025-01-20", fixed=True))
+    return (
+        _round(tmp_path, "r1", "2024-09-30", fixed=False),
+        _round(tmp_path, "r2", "2024-12-20", fixed=True),
+        _round(tmp_path, "r3", "2025-01-20", fixed=True),
+    )
 
 
 def test_a_notice_keeps_its_number_across_rounds(rounds, tmp_path, capsys):
@@ -61,8 +67,11 @@ def test_a_notice_keeps_its_number_across_rounds(rounds, tmp_path, capsys):
     one = _notices(capsys, r1, tmp_path / "n1", "--numbering", str(state))
     assert _number(one[f"{FIRST}.html"]) == "贺教督办〔2024〕1号"
     assert _number(one[f"{THIRD}.html"]) == "贺教督办〔2024〕2号"
-    numbers_1 = {name: _number(text) for name, text in one.items()
-                 if name.endswith(".html") and name not in ("index.html", "office.html")}
+    numbers_1 = {
+        name: _number(text)
+        for name, text in one.items()
+        if name.endswith(".html") and name not in ("index.html", "office.html")
+    }
     assert len(set(numbers_1.values())) == len(numbers_1)  # no number given twice
     assert f"{SIXTH}.html" not in one
     assert json.loads(state.read_text(encoding="utf-8"))["rounds"] == ["2024-09-30"]
@@ -108,8 +117,7 @@ def test_a_problem_there_a_third_round_is_listed_for_interview(rounds, tmp_path,
     assert again == files and state.read_bytes() == before
 
     # 约谈 after four rounds instead: kept in the state for the rounds to come
-    later = _notices(capsys, rounds[2], tmp_path / "n3b", "--numbering", str(state),
-                     "--interview-after", "4")
+    later = _notices(capsys, rounds[2], tmp_path / "n3b", "--numbering", str(state), "--interview-after", "4")
     assert "约谈</span>" not in later[f"{FIRST}.html"] and "第三次督办" in later[f"{FIRST}.html"]
     assert json.loads(state.read_text(encoding="utf-8"))["settings"]["interview_after"] == 4
 
@@ -126,9 +134,17 @@ def test_the_state_lives_in_the_output_folder_by_default(rounds, tmp_path, capsy
 
 def test_the_number_pattern_and_issuer_are_the_offices(rounds, tmp_path, capsys):
     state = tmp_path / "numbering.json"
-    files = _notices(capsys, rounds[0], tmp_path / "n", "--numbering", str(state),
-                     "--number-pattern", "贺教督字〔{year}〕第{n:03d}号",
-                     "--issuer", "贺兰县人民政府教育督导室")
+    files = _notices(
+        capsys,
+        rounds[0],
+        tmp_path / "n",
+        "--numbering",
+        str(state),
+        "--number-pattern",
+        "贺教督字〔{year}〕第{n:03d}号",
+        "--issuer",
+        "贺兰县人民政府教育督导室",
+    )
     assert _number(files[f"{FIRST}.html"]) == "贺教督字〔2024〕第001号"
     assert '<div class="issuer">贺兰县人民政府教育督导室</div>' in files[f"{FIRST}.html"]
     # kept: the next round uses them without the options
@@ -163,8 +179,11 @@ def test_bad_numbering_options_are_exit_2(rounds, tmp_path, capsys, args, text):
 @pytest.mark.parametrize(
     ("content", "where", "text"),
     [
-        ('{"format": "supervise-rules notice numbering",\n "version": 1,\n "next": {"2024": "x"}}',
-         ":3:", "not a notice numbering state (next.2024"),
+        (
+            '{"format": "supervise-rules notice numbering",\n "version": 1,\n "next": {"2024": "x"}}',
+            ":3:",
+            "not a notice numbering state (next.2024",
+        ),
         ("{\n  not json", ":2:", "not valid JSON"),
         ('{"format": "something else"}', ":1:", "not a notice numbering state (format"),
     ],
@@ -192,18 +211,19 @@ def test_a_dropout_case_goes_to_its_school(rounds, tmp_path, capsys):
     assert CASE not in files["office.html"]
     # the office's own problems are on its internal list, not in any school's notice
     assert INSPECTOR in files["office.html"] and "督学履职" in files["office.html"]
-    assert not any(INSPECTOR in text for name, text in files.items()
-                   if name not in ("office.html", "numbering.json"))
+    assert not any(
+        INSPECTOR in text for name, text in files.items() if name not in ("office.html", "numbering.json")
+    )
 
 
 def test_a_case_without_a_school_goes_to_its_township(rounds, tmp_path, capsys):
     folder = rounds[0]
     cases = folder / "dropout_cases.csv"
-    cases.write_text(cases.read_text(encoding="utf-8").replace(f"{CASE},{CASE_SCHOOL},", f"{CASE},,"),
-                     encoding="utf-8")
+    cases.write_text(
+        cases.read_text(encoding="utf-8").replace(f"{CASE},{CASE_SCHOOL},", f"{CASE},,"), encoding="utf-8"
+    )
     files = _notices(capsys, folder, tmp_path / "n")
-    [township] = [text for name, text in files.items() if name.startswith("township-")
-                  and CASE in text]
+    [township] = [text for name, text in files.items() if name.startswith("township-") and CASE in text]
     assert "洪广镇：" in township and _number(township).startswith("贺教督办〔2024〕")
     assert CASE not in files.get(f"{CASE_SCHOOL}.html", "")
 

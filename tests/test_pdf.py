@@ -16,8 +16,9 @@ from supervise_rules.cli import main
 
 HELAN = str(Path(__file__).resolve().parents[1] / "examples" / "helan-2024")
 POPPLER = all(shutil.which(t) for t in ("pdftotext", "pdfinfo", "pdffonts", "pdftoppm"))
-needs_poppler = pytest.mark.skipif(not POPPLER, reason="poppler-utils (pdftotext, pdftoppm) not "
-                                   "installed: apt-get install poppler-utils")
+needs_poppler = pytest.mark.skipif(
+    not POPPLER, reason="poppler-utils (pdftotext, pdftoppm) not installed: apt-get install poppler-utils"
+)
 
 
 def _run(*cmd: str) -> str:
@@ -30,8 +31,10 @@ def pages(pdf: Path) -> list[str]:
 
 
 def info(pdf: Path) -> dict[str, str]:
-    return {k.strip(): v.strip() for k, _, v in
-            (line.partition(":") for line in _run("pdfinfo", str(pdf)).splitlines())}
+    return {
+        k.strip(): v.strip()
+        for k, _, v in (line.partition(":") for line in _run("pdfinfo", str(pdf)).splitlines())
+    }
 
 
 def fonts(pdf: Path) -> list[list[str]]:
@@ -144,8 +147,7 @@ def test_notices_pdf_next_to_each_html_notice(tmp_path, capsys):
 
 
 def test_notices_pdf_needs_the_html_format(tmp_path, capsys):
-    assert main(["notices", HELAN, "--output-dir", str(tmp_path / "n"), "--format", "markdown",
-                 "--pdf"]) == 2
+    assert main(["notices", HELAN, "--output-dir", str(tmp_path / "n"), "--format", "markdown", "--pdf"]) == 2
     assert "--pdf is made from the HTML notices" in capsys.readouterr().err
 
 
@@ -165,7 +167,9 @@ def test_a_document_cannot_make_the_converter_read_a_file(tmp_path):
 
     secret = tmp_path / "secret.png"
     secret.write_bytes(b"not an image")
-    page = (f'<html><body><img src="{secret.as_uri()}"><img src="http://192.0.2.1/x.png">'
-            f'<link rel="stylesheet" href="{secret.as_uri()}"><p>正文</p></body></html>')
+    page = (
+        f'<html><body><img src="{secret.as_uri()}"><img src="http://192.0.2.1/x.png">'
+        f'<link rel="stylesheet" href="{secret.as_uri()}"><p>正文</p></body></html>'
+    )
     data = html_to_pdf(page)
     assert data.startswith(b"%PDF-")

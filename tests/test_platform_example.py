@@ -18,7 +18,8 @@ openpyxl = pytest.importorskip("openpyxl")
 @pytest.fixture(scope="module")
 def gen():
     spec = importlib.util.spec_from_file_location(
-        "make_platform_export", ROOT / "examples" / "make_platform_export.py")
+        "make_platform_export", ROOT / "examples" / "make_platform_export.py"
+    )
     assert spec and spec.loader
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)
@@ -42,7 +43,8 @@ def test_committed_workbook_is_what_the_generator_makes(gen, workbook, tmp_path)
     gen.write_workbook(again)
     assert fresh.read_bytes() == again.read_bytes(), "the generator is not deterministic"
     assert fresh.read_bytes() == workbook.read_bytes(), (
-        "examples/helan-2024-platform is stale: run `python examples/make_platform_export.py`")
+        "examples/helan-2024-platform is stale: run `python examples/make_platform_export.py`"
+    )
 
 
 def test_sheets_unrelated_hidden_and_renamed(book, gen):
@@ -108,8 +110,11 @@ def test_the_export_gets_the_same_rule_findings_as_the_csv_folder(host):
 
     def findings(source):
         report = sr.check(source, "helan-2024", host=host)
-        return sorted((f.rule_id, f.subject.id, f.outcome.value, str(f.observed))
-                      for f in report.iter_findings() if not f.rule_id.startswith("READ-"))
+        return sorted(
+            (f.rule_id, f.subject.id, f.outcome.value, str(f.observed))
+            for f in report.iter_findings()
+            if not f.rule_id.startswith("READ-")
+        )
 
     assert findings(FOLDER) == findings(ROOT / "examples" / "helan-2024")
 

@@ -27,7 +27,7 @@ from supervise_rules.cli import main
 MANIFEST = 'county_code: "640122"\ncounty_name: 贺兰县\nyear: 2024\nas_of: 2024-09-30\n'
 SCHOOLS = "学校标识码,学校名称,学段,在校生数\n6401220001,贺兰一小,小学,500\n"
 
-PLUGIN = '''\
+PLUGIN = """\
 import os
 import signal
 import sys
@@ -123,7 +123,7 @@ def register_validators():
 @sr.hookimpl
 def register_reporters():
     return [Broken()]
-'''
+"""
 
 RULESET = """\
 id: isolation
@@ -169,7 +169,8 @@ def world(tmp_path, monkeypatch):
     def plugin(mode: str = "ok", reporter: str = "raise", extra: str = "") -> str:
         name = f"isolation_plugin_{len(made)}_{os.getpid()}"
         (code_dir / f"{name}.py").write_text(
-            f"MODE = {mode!r}\nREPORTER = {reporter!r}\n" + PLUGIN + extra, encoding="utf-8")
+            f"MODE = {mode!r}\nREPORTER = {reporter!r}\n" + PLUGIN + extra, encoding="utf-8"
+        )
         made.append(name)
         return name
 
@@ -184,25 +185,33 @@ def world(tmp_path, monkeypatch):
 
 
 def check(capsys, world, plugin, *args) -> tuple[int, str, str]:
-    code = main([str(world.sub), "--ruleset", str(world.ruleset), "--plugin", plugin,
-                 *map(str, args)])
+    code = main([str(world.sub), "--ruleset", str(world.ruleset), "--plugin", plugin, *map(str, args)])
     out, err = capsys.readouterr()
     assert "Traceback" not in err
     return code, out, err
 
 
 def findings(path: Path) -> dict[str, dict]:
-    return {f["rule_id"]: f for f in json.loads(path.read_text(encoding="utf-8"))["findings"]
-            if f["rule_id"].startswith("T-")}
+    return {
+        f["rule_id"]: f
+        for f in json.loads(path.read_text(encoding="utf-8"))["findings"]
+        if f["rule_id"].startswith("T-")
+    }
 
 
 # --- validators ---------------------------------------------------------------------------
 
 
-@pytest.mark.parametrize(("mode", "raised"), [
-    ("exit0", "SystemExit: 0"), ("exit3", "SystemExit: 3"), ("keyboard", "KeyboardInterrupt"),
-    ("generator_exit", "GeneratorExit"), ("base", "Odd: an odd one"),
-])
+@pytest.mark.parametrize(
+    ("mode", "raised"),
+    [
+        ("exit0", "SystemExit: 0"),
+        ("exit3", "SystemExit: 3"),
+        ("keyboard", "KeyboardInterrupt"),
+        ("generator_exit", "GeneratorExit"),
+        ("base", "Odd: an odd one"),
+    ],
+)
 def test_a_validator_cannot_end_the_run(world, capsys, mode, raised):
     plugin = world.plugin(mode)
     out = world.dir / "r.json"
@@ -211,25 +220,26 @@ def test_a_validator_cannot_end_the_run(world, capsys, mode, raised):
     found = findings(out)
     error = found["T-01"]
     assert error["outcome"] == "error" and error["plugin"] == plugin
-    assert f"Rule T-01: validator 'misbehaves' from plugin {plugin} raised {raised}" in \
-        error["message"]["en"]
+    assert f"Rule T-01: validator 'misbehaves' from plugin {plugin} raised {raised}" in error["message"]["en"]
     assert found["T-02"]["outcome"] == "pass"  # the run went on
     # the exit status follows --fail-on as for any error finding
     assert check(capsys, world, plugin, "--format", "json", "-o", out, "--fail-on", "never")[0] == 0
-    assert check(capsys, world, plugin, "--format", "json", "-o", out, "--fail-on", "critical")[0] \
-        == 0
+    assert check(capsys, world, plugin, "--format", "json", "-o", out, "--fail-on", "critical")[0] == 0
 
 
-@pytest.mark.parametrize(("mode", "why"), [
-    ("construct", "returned a malformed finding: ValidationError: "),
-    ("not_a_finding", "returned dict, not RuleResult or Finding"),
-    ("list_observed", "column 'observed' is List(Int64)"),
-    ("struct_observed", "column 'observed' is Struct"),
-    ("object_column", "column 'observed' is Object"),
-    ("no_subject", "1 row(s) of the result frame have no subject_id"),
-    ("bad_outcome", "the result frame has outcome 'great'"),
-    ("no_outcome", "the result frame has no outcome column"),
-])
+@pytest.mark.parametrize(
+    ("mode", "why"),
+    [
+        ("construct", "returned a malformed finding: ValidationError: "),
+        ("not_a_finding", "returned dict, not RuleResult or Finding"),
+        ("list_observed", "column 'observed' is List(Int64)"),
+        ("struct_observed", "column 'observed' is Struct"),
+        ("object_column", "column 'observed' is Object"),
+        ("no_subject", "1 row(s) of the result frame have no subject_id"),
+        ("bad_outcome", "the result frame has outcome 'great'"),
+        ("no_outcome", "the result frame has no outcome column"),
+    ],
+)
 @pytest.mark.parametrize("fmt", ["json", "table", "sarif", "html", "xlsx"])
 def test_a_malformed_finding_or_frame_is_an_error_finding(world, capsys, mode, why, fmt):
     plugin = world.plugin(mode)
@@ -257,18 +267,22 @@ def test_a_validator_cannot_waive_its_own_failure(world, capsys):
 # --- reporters ----------------------------------------------------------------------------
 
 
-@pytest.mark.parametrize(("reporter", "raised"), [
-    ("raise", "RuntimeError: the reporter broke [/] [bold]here[/]"),
-    ("exit", "SystemExit: 0"),
-    ("keyboard", "KeyboardInterrupt"),
-])
+@pytest.mark.parametrize(
+    ("reporter", "raised"),
+    [
+        ("raise", "RuntimeError: the reporter broke [/] [bold]here[/]"),
+        ("exit", "SystemExit: 0"),
+        ("keyboard", "KeyboardInterrupt"),
+    ],
+)
 def test_a_failing_reporter_is_a_clear_error_and_writes_nothing(world, capsys, reporter, raised):
     plugin = world.plugin("ok", reporter)
     target = world.dir / "report.txt"
     code, _, err = check(capsys, world, plugin, "--format", "broken", "-o", target)
     assert code == 2
-    assert err.strip() == (f"error: the 'broken' reporter from plugin {plugin!r} failed: "
-                           f"{raised}; no report was written")
+    assert err.strip() == (
+        f"error: the 'broken' reporter from plugin {plugin!r} failed: {raised}; no report was written"
+    )
     assert sorted(p.name for p in world.dir.iterdir()) == ["plugins", "rules.yaml", "sub"]
     # an earlier report is left as it was
     target.write_text("yesterday's report", encoding="utf-8")
@@ -282,13 +296,19 @@ def test_a_failing_reporter_is_a_clear_error_and_writes_nothing(world, capsys, r
 # --- loading --------------------------------------------------------------------------------
 
 
-@pytest.mark.parametrize(("hook", "body", "reason"), [
-    ("register_rulesets", "sys.exit(0)", "register_rulesets() raised SystemExit: 0"),
-    ("register_tables", "raise KeyboardInterrupt", "register_tables() raised KeyboardInterrupt"),
-    ("register_aliases", "raise ValueError('no aliases')",
-     "register_aliases() raised ValueError: no aliases"),
-    ("register_readers", "return [42]", "register_readers() returned 42, which is not a reader"),
-])
+@pytest.mark.parametrize(
+    ("hook", "body", "reason"),
+    [
+        ("register_rulesets", "sys.exit(0)", "register_rulesets() raised SystemExit: 0"),
+        ("register_tables", "raise KeyboardInterrupt", "register_tables() raised KeyboardInterrupt"),
+        (
+            "register_aliases",
+            "raise ValueError('no aliases')",
+            "register_aliases() raised ValueError: no aliases",
+        ),
+        ("register_readers", "return [42]", "register_readers() returned 42, which is not a reader"),
+    ],
+)
 def test_a_hook_that_fails_at_load_time_is_reported_and_skipped(world, capsys, hook, body, reason):
     extra = f"\n\n@sr.hookimpl\ndef {hook}():\n    {body}\n"
     plugin = world.plugin("ok", extra=extra)
@@ -299,11 +319,12 @@ def test_a_hook_that_fails_at_load_time_is_reported_and_skipped(world, capsys, h
     assert findings(out)["T-02"]["outcome"] == "pass"
 
 
-@pytest.mark.parametrize(("statement", "raised"), [
-    ("sys.exit(0)", "SystemExit: 0"), ("raise KeyboardInterrupt", "KeyboardInterrupt")])
+@pytest.mark.parametrize(
+    ("statement", "raised"),
+    [("sys.exit(0)", "SystemExit: 0"), ("raise KeyboardInterrupt", "KeyboardInterrupt")],
+)
 def test_a_plugin_that_exits_on_import_is_a_usage_error(world, capsys, statement, raised):
-    (world.code_dir / "exits_on_import.py").write_text(f"import sys\n{statement}\n",
-                                                       encoding="utf-8")
+    (world.code_dir / "exits_on_import.py").write_text(f"import sys\n{statement}\n", encoding="utf-8")
     code = main([str(world.sub), "--plugin", "exits_on_import"])
     err = capsys.readouterr().err
     sys.modules.pop("exits_on_import", None)
@@ -312,7 +333,7 @@ def test_a_plugin_that_exits_on_import_is_a_usage_error(world, capsys, statement
 
 
 def test_a_reader_that_exits_is_a_plugin_error_not_exit_0(world, capsys):
-    extra = textwrap.dedent('''
+    extra = textwrap.dedent("""
 
         class Exits(sr.Reader):
             name = "exits"
@@ -325,14 +346,15 @@ def test_a_reader_that_exits_is_a_plugin_error_not_exit_0(world, capsys):
         @sr.hookimpl
         def register_readers():
             return [Exits()]
-        ''')
+        """)
     plugin = world.plugin("ok", extra=extra)
     (world.sub / "more.exit").write_text("x", encoding="utf-8")
     code, out, err = check(capsys, world, plugin, "--format", "json")
     assert code == 2 and out == ""
     line = err.strip()
-    assert line.startswith(f"error: plugin {plugin!r} failed ({plugin}.py:") and \
-        line.endswith("): SystemExit: 0; the run was stopped")
+    assert line.startswith(f"error: plugin {plugin!r} failed ({plugin}.py:") and line.endswith(
+        "): SystemExit: 0; the run was stopped"
+    )
 
 
 # --- the user's Ctrl-C ----------------------------------------------------------------------
@@ -343,8 +365,19 @@ def test_ctrl_c_inside_plugin_code_ends_the_run(world, capsys, mode):
     plugin = world.plugin(mode)
     target = world.dir / "r.json"
     started = time.monotonic()
-    code = main([str(world.sub), "--ruleset", str(world.ruleset), "--plugin", plugin,
-                 "--format", "json", "-o", str(target)])
+    code = main(
+        [
+            str(world.sub),
+            "--ruleset",
+            str(world.ruleset),
+            "--plugin",
+            plugin,
+            "--format",
+            "json",
+            "-o",
+            str(target),
+        ]
+    )
     err = capsys.readouterr().err
     assert code == 130
     assert err == "interrupted: 已中断 (Ctrl-C)\n"
@@ -359,12 +392,31 @@ def test_ctrl_c_from_the_user_exits_130_without_output(world):
     plugin = world.plugin("slow")
     ready = world.dir / "ready"
     target = world.dir / "r.json"
-    env = {**os.environ, "READY_FILE": str(ready),
-           "PYTHONPATH": os.pathsep.join([str(world.code_dir), *sys.path])}
+    env = {
+        **os.environ,
+        "READY_FILE": str(ready),
+        "PYTHONPATH": os.pathsep.join([str(world.code_dir), *sys.path]),
+    }
     proc = subprocess.Popen(
-        [sys.executable, "-m", "supervise_rules", str(world.sub), "--ruleset", str(world.ruleset),
-         "--plugin", plugin, "--format", "json", "-o", str(target)],
-        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env)
+        [
+            sys.executable,
+            "-m",
+            "supervise_rules",
+            str(world.sub),
+            "--ruleset",
+            str(world.ruleset),
+            "--plugin",
+            plugin,
+            "--format",
+            "json",
+            "-o",
+            str(target),
+        ],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        env=env,
+    )
     try:
         deadline = time.monotonic() + 60
         while not ready.exists():

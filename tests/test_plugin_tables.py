@@ -33,16 +33,25 @@ def _plugin(name: str, **spec_args) -> types.ModuleType:
     return module
 
 
-@pytest.mark.parametrize(("args", "said"), [
-    ({"subject_type": "class"},
-     "subject_type 'class' is not one of county, school, kindergarten, inspector, case, submission"),
-    ({"subject_type": "school", "name_column": "class_title"},
-     "name_column 'class_title' is not a column of the table (columns: school_id, class_name, "
-     "minutes)"),
-    ({"subject_type": "school", "unit_column": "school"}, "unit_column 'school' is not a column"),
-    ({"subject_type": "school", "subject_columns": ["school_id", "grade"]},
-     "subject column 'grade' is not a column"),
-])
+@pytest.mark.parametrize(
+    ("args", "said"),
+    [
+        (
+            {"subject_type": "class"},
+            "subject_type 'class' is not one of county, school, kindergarten, inspector, case, submission",
+        ),
+        (
+            {"subject_type": "school", "name_column": "class_title"},
+            "name_column 'class_title' is not a column of the table (columns: school_id, class_name, "
+            "minutes)",
+        ),
+        ({"subject_type": "school", "unit_column": "school"}, "unit_column 'school' is not a column"),
+        (
+            {"subject_type": "school", "subject_columns": ["school_id", "grade"]},
+            "subject column 'grade' is not a column",
+        ),
+    ],
+)
 def test_a_bad_table_spec_is_a_load_error_naming_the_plugin(args, said):
     host = sr.get_plugin_host([_plugin("bad_survey", **args)], entry_points=False)
     (error,) = host.load_errors
@@ -63,10 +72,13 @@ def test_plugins_lists_the_error_and_exits_1(monkeypatch, capsys):
 
 
 def test_the_name_column_names_subjects_of_builtin_rules(tmp_path):
-    host = sr.get_plugin_host([_plugin("survey", subject_type="school", name_column="class_name",
-                                       unit_column="school_id")], entry_points=False)
+    host = sr.get_plugin_host(
+        [_plugin("survey", subject_type="school", name_column="class_name", unit_column="school_id")],
+        entry_points=False,
+    )
     ruleset = tmp_path / "surveys.yaml"
-    ruleset.write_text(textwrap.dedent("""\
+    ruleset.write_text(
+        textwrap.dedent("""\
         id: surveys
         version: '1'
         title: {zh: 调查, en: Surveys}
@@ -80,11 +92,18 @@ def test_the_name_column_names_subjects_of_builtin_rules(tmp_path):
             params: {table: surveys, value: minutes, op: "<=", threshold: 60}
             message: {zh: "{subject_name} {observed} 分钟，{verdict}", en: "{subject_name}: {observed}"}
             docs: {checks: c, why: w, example: e}
-        """), encoding="utf-8")
-    data = {"manifest": {"county_code": "640122", "year": 2024, "as_of": "2024-09-30"},
-            "调查": [{"学校标识码": "2164000001", "班级名称": "三年级2班", "作业时长": "75"}]}
+        """),
+        encoding="utf-8",
+    )
+    data = {
+        "manifest": {"county_code": "640122", "year": 2024, "as_of": "2024-09-30"},
+        "调查": [{"学校标识码": "2164000001", "班级名称": "三年级2班", "作业时长": "75"}],
+    }
     report = sr.check(data, sr.load_ruleset(ruleset, host=host), host=host)
     (finding,) = [f for f in report.findings if f.rule_id == "SV-01"]
     assert (finding.subject.type, finding.subject.id, finding.subject.name) == (
-        "school", "2164000001/三年级2班", "三年级2班")
+        "school",
+        "2164000001/三年级2班",
+        "三年级2班",
+    )
     assert finding.message.zh.startswith("三年级2班 75")

@@ -129,7 +129,9 @@ def entry_points(monkeypatch):
 def write_ruleset(path: Path, rules: list[tuple[str, str, dict]], rid: str = "test-rules") -> Path:
     body = [f"id: {rid}", "version: '1'", "title: {zh: 测试, en: test}", "rules:"]
     for rule_id, validator, params in rules:
-        body.append(textwrap.indent(textwrap.dedent(f"""\
+        body.append(
+            textwrap.indent(
+                textwrap.dedent(f"""\
             - id: {rule_id}
               title: {{zh: 测试, en: test}}
               severity: major
@@ -139,7 +141,10 @@ def write_ruleset(path: Path, rules: list[tuple[str, str, dict]], rid: str = "te
               params: {json.dumps(params, ensure_ascii=False)}
               message: {{zh: "{{observed}}", en: "{{observed}}"}}
               docs: {{checks: c, why: w, example: e}}
-            """), "  "))
+            """),
+                "  ",
+            )
+        )
     path.write_text("\n".join(body) + "\n", encoding="utf-8")
     return path
 
@@ -156,8 +161,11 @@ def cli(capsys, *argv: str) -> tuple[int, str, str]:
 def test_hook_register_validators(ningxia):
     host = sr.get_plugin_host(["supervise_rules_ningxia"], entry_points=False)
     assert host.plugin_of("validators", "row_count") == "supervise_rules_ningxia"
-    report = sr.check({"manifest": MANIFEST, "schools": [{"school_id": "1", "level": "primary"}]},
-                      "ningxia-platform-2024", host=host)
+    report = sr.check(
+        {"manifest": MANIFEST, "schools": [{"school_id": "1", "level": "primary"}]},
+        "ningxia-platform-2024",
+        host=host,
+    )
     (finding,) = [f for f in report.findings if f.rule_id == "NX-01"]
     assert (finding.outcome.value, finding.observed) == ("pass", 1)
 
@@ -166,15 +174,24 @@ def test_hook_register_readers(ningxia, tmp_path, capsys):
     sub = tmp_path / "sub"
     sub.mkdir()
     (sub / "submission.yaml").write_text('county_code: "640122"\nas_of: 2024-09-30\n', "utf-8")
-    (sub / "学校.psv").write_text("学校标识码|学校名称|学段\n2164000001|一小|小学\n2164000002|二小|小学\n",
-                                 "utf-8")
+    (sub / "学校.psv").write_text(
+        "学校标识码|学校名称|学段\n2164000001|一小|小学\n2164000002|二小|小学\n", "utf-8"
+    )
     host = sr.get_plugin_host(["supervise_rules_ningxia"], entry_points=False)
     assert "ningxia-psv" in [r.name for r in host.readers]
     submission = sr.load_submission(sub, host=host)
     assert submission.table("schools").frame["level"].to_list() == ["primary", "primary"]
-    code, out, _ = cli(capsys, str(sub), "--ruleset", "ningxia-platform-2024",
-                       "--plugin", "supervise_rules_ningxia", "--format", "json",
-                       "--include-passes")
+    code, out, _ = cli(
+        capsys,
+        str(sub),
+        "--ruleset",
+        "ningxia-platform-2024",
+        "--plugin",
+        "supervise_rules_ningxia",
+        "--format",
+        "json",
+        "--include-passes",
+    )
     assert code == 0
     (nx,) = [f for f in json.loads(out)["findings"] if f["rule_id"] == "NX-01"]
     assert nx["observed"] == 2
@@ -182,9 +199,18 @@ def test_hook_register_readers(ningxia, tmp_path, capsys):
 
 def test_hook_register_reporters(ningxia, double_reduction, capsys):
     # the example's table is the double-reduction plugin's: without it, exit 2 (no table)
-    code, out, _ = cli(capsys, str(DR_EXAMPLE), "--ruleset", "ningxia-platform-2024",
-                       "--plugin", "supervise_rules_ningxia", "--plugin", double_reduction,
-                       "--format", "ningxia-counts")
+    code, out, _ = cli(
+        capsys,
+        str(DR_EXAMPLE),
+        "--ruleset",
+        "ningxia-platform-2024",
+        "--plugin",
+        "supervise_rules_ningxia",
+        "--plugin",
+        double_reduction,
+        "--format",
+        "ningxia-counts",
+    )
     assert code == 1  # NX-01 requires a schools table: an error finding
     lines = out.splitlines()
     assert lines[0] == "error\t1" and lines == sorted(lines)
@@ -192,8 +218,16 @@ def test_hook_register_reporters(ningxia, double_reduction, capsys):
 
 
 def test_hook_register_rulesets(ningxia, capsys):
-    code, out, _ = cli(capsys, "list-rules", "--ruleset", "ningxia-platform-2024",
-                       "--plugin", "supervise_rules_ningxia", "--format", "json")
+    code, out, _ = cli(
+        capsys,
+        "list-rules",
+        "--ruleset",
+        "ningxia-platform-2024",
+        "--plugin",
+        "supervise_rules_ningxia",
+        "--format",
+        "json",
+    )
     assert code == 0
     assert [(r["id"], r["plugin"]) for r in json.loads(out)] == [("NX-01", "supervise_rules_ningxia")]
     host = sr.get_plugin_host(["supervise_rules_ningxia"], entry_points=False)
@@ -240,7 +274,8 @@ def test_unknown_hook_in_plugin_module_is_an_error(capsys):
 def test_unknown_hook_via_plugin_option_exits_2(tmp_path, monkeypatch, capsys):
     (tmp_path / "typo_cli_plugin.py").write_text(
         "import supervise_rules as sr\n\n@sr.hookimpl\ndef register_reporter():\n    return []\n",
-        encoding="utf-8")
+        encoding="utf-8",
+    )
     monkeypatch.syspath_prepend(str(tmp_path))
     code, _, err = cli(capsys, "plugins", "--plugin", "typo_cli_plugin")
     assert code == 2
@@ -264,10 +299,13 @@ def test_crashing_validator_gives_an_error_finding_and_the_run_goes_on(tmp_path)
         raise ZeroDivisionError("plugin bug")
 
     crashing = plugin_module("crashy_plugin", register_validators=lambda: [validator_class("crashy", boom)])
-    ruleset = write_ruleset(tmp_path / "r.yaml", [
-        ("T-01", "crashy", {}),
-        ("T-02", "metric", {"table": "schools", "value": "students", "op": ">=", "threshold": 1}),
-    ])
+    ruleset = write_ruleset(
+        tmp_path / "r.yaml",
+        [
+            ("T-01", "crashy", {}),
+            ("T-02", "metric", {"table": "schools", "value": "students", "op": ">=", "threshold": 1}),
+        ],
+    )
     host = sr.get_plugin_host([crashing], entry_points=False)
     doc = {"manifest": MANIFEST, "schools": [{"school_id": "1", "level": "primary", "students": 5}]}
     report = sr.check(doc, ruleset, host=host)
@@ -284,9 +322,11 @@ def test_unimportable_entry_point_is_reported_and_the_rest_runs(tmp_path, monkey
     dist_info = site / "supervise_rules_broken-0.3.dist-info"
     dist_info.mkdir(parents=True)
     (dist_info / "METADATA").write_text(
-        "Metadata-Version: 2.1\nName: supervise-rules-broken\nVersion: 0.3\n", "utf-8")
+        "Metadata-Version: 2.1\nName: supervise-rules-broken\nVersion: 0.3\n", "utf-8"
+    )
     (dist_info / "entry_points.txt").write_text(
-        "[supervise_rules]\nbroken = supervise_rules_broken\n", "utf-8")
+        "[supervise_rules]\nbroken = supervise_rules_broken\n", "utf-8"
+    )
     (site / "supervise_rules_broken.py").write_text("import no_such_module_here\n", "utf-8")
     monkeypatch.syspath_prepend(str(site))
     monkeypatch.delitem(sys.modules, "supervise_rules_broken", raising=False)
@@ -299,8 +339,9 @@ def test_unimportable_entry_point_is_reported_and_the_rest_runs(tmp_path, monkey
 
     code, out, _ = cli(capsys, "plugins", "--format", "json")
     assert code == 1  # the listing says which plugin failed, the status that one did
-    assert {"name": "broken", "distribution": "supervise-rules-broken",
-            "reason": err.reason} in json.loads(out)["failed"]
+    assert {"name": "broken", "distribution": "supervise-rules-broken", "reason": err.reason} in json.loads(
+        out
+    )["failed"]
     code, out, _ = cli(capsys, "plugins")
     assert "failed broken (supervise-rules-broken): import failed: ModuleNotFoundError" in out
     code, out, err_text = cli(capsys, "list-rules", "--format", "json")
@@ -312,8 +353,9 @@ def test_hook_that_raises_is_reported_and_the_plugins_other_hooks_count():
     def bad():
         raise RuntimeError("no rulesets today")
 
-    half = plugin_module("half_plugin", register_rulesets=bad,
-                         register_validators=lambda: [validator_class("half_ok")])
+    half = plugin_module(
+        "half_plugin", register_rulesets=bad, register_validators=lambda: [validator_class("half_ok")]
+    )
     host = sr.get_plugin_host([half], entry_points=False)
     (err,) = host.load_errors
     assert err.name == "half_plugin" and "register_rulesets() raised RuntimeError" in err.reason
@@ -328,7 +370,8 @@ def test_duplicate_validator_name_names_both_plugins(tmp_path, monkeypatch, caps
     assert "second_plugin" in str(info.value) and "first_plugin" in str(info.value)
     assert "validator 'same'" in str(info.value)
 
-    (tmp_path / "dup_metric.py").write_text(textwrap.dedent("""\
+    (tmp_path / "dup_metric.py").write_text(
+        textwrap.dedent("""\
         import supervise_rules as sr
 
         class Metric(sr.Validator):
@@ -338,7 +381,9 @@ def test_duplicate_validator_name_names_both_plugins(tmp_path, monkeypatch, caps
         @sr.hookimpl
         def register_validators():
             return [Metric]
-        """), encoding="utf-8")
+        """),
+        encoding="utf-8",
+    )
     monkeypatch.syspath_prepend(str(tmp_path))
     code, _, err = cli(capsys, "list-rules", "--plugin", "dup_metric")
     assert code == 2
@@ -351,15 +396,16 @@ def test_plugin_option_loads_a_local_module(tmp_path, monkeypatch, capsys, ningx
     (info,) = json.loads(out)["plugins"]
     assert info["name"] == "supervise_rules_ningxia" and info["distribution"] is None
     assert info["contributes"] == {
-        "validators": ["row_count"], "readers": ["ningxia-psv"],
-        "reporters": ["ningxia-counts"], "rulesets": ["ningxia-platform-2024"],
+        "validators": ["row_count"],
+        "readers": ["ningxia-psv"],
+        "reporters": ["ningxia-counts"],
+        "rulesets": ["ningxia-platform-2024"],
     }
     code, _, err = cli(capsys, "plugins", "--plugin", "no_such_plugin_module")
     assert code == 2 and "no_such_plugin_module" in err and "cannot be imported" in err
 
 
-def test_module_loaded_as_entry_point_and_plugin_option_registers_once(entry_points,
-                                                                       double_reduction):
+def test_module_loaded_as_entry_point_and_plugin_option_registers_once(entry_points, double_reduction):
     module = importlib.import_module(double_reduction)
     entry_points(FakeEntryPoint("double_reduction", module, "supervise-rules-double-reduction"))
     host = sr.get_plugin_host([double_reduction])
@@ -374,8 +420,9 @@ def test_incompatible_entry_point_is_refused_naming_both_versions(entry_points):
     future = plugin_module("future_ep", api="3", register_validators=lambda: [validator_class("fut")])
     ok = plugin_module("ok_ep", api="2", register_validators=lambda: [validator_class("ok_one")])
     old = plugin_module("old_ep", api="1", register_validators=lambda: [validator_class("old_one")])
-    entry_points(FakeEntryPoint("future_ep", future), FakeEntryPoint("ok_ep", ok),
-                 FakeEntryPoint("old_ep", old))
+    entry_points(
+        FakeEntryPoint("future_ep", future), FakeEntryPoint("ok_ep", ok), FakeEntryPoint("old_ep", old)
+    )
     host = sr.get_plugin_host()
     (err,) = host.load_errors
     assert err.name == "future_ep"
@@ -388,7 +435,9 @@ def test_incompatible_entry_point_is_refused_naming_both_versions(entry_points):
 def test_incompatible_plugin_module_is_refused_and_the_rest_runs(tmp_path, monkeypatch, capsys):
     (tmp_path / "old_api_plugin.py").write_text(
         'SUPERVISE_RULES_API = "0"\nimport supervise_rules as sr\n\n'
-        "@sr.hookimpl\ndef register_rulesets():\n    return []\n", encoding="utf-8")
+        "@sr.hookimpl\ndef register_rulesets():\n    return []\n",
+        encoding="utf-8",
+    )
     monkeypatch.syspath_prepend(str(tmp_path))
     host = sr.get_plugin_host(["old_api_plugin"], entry_points=False)
     (err,) = host.load_errors
@@ -402,8 +451,7 @@ def test_incompatible_plugin_module_is_refused_and_the_rest_runs(tmp_path, monke
 # --- the plugins command ----------------------------------------------------------------
 
 
-def test_plugins_command_lists_distribution_version_and_contributions(entry_points, double_reduction,
-                                                                        capsys):
+def test_plugins_command_lists_distribution_version_and_contributions(entry_points, double_reduction, capsys):
     module = importlib.import_module(double_reduction)
     entry_points(FakeEntryPoint("double_reduction", module, "supervise-rules-double-reduction", "0.1.0"))
     code, out, _ = cli(capsys, "plugins")
@@ -432,8 +480,7 @@ def test_plugins_command_without_third_party_plugins(entry_points, capsys):
 
 
 def _run(*cmd, cwd: Path, check: bool = True) -> subprocess.CompletedProcess:
-    result = subprocess.run([str(c) for c in cmd], cwd=cwd, capture_output=True, text=True,
-                            timeout=300)
+    result = subprocess.run([str(c) for c in cmd], cwd=cwd, capture_output=True, text=True, timeout=300)
     if check and result.returncode != 0:
         raise AssertionError(f"{cmd} exited {result.returncode}:\n{result.stdout}\n{result.stderr}")
     return result
@@ -446,11 +493,15 @@ def test_pip_install_makes_rules_appear_and_uninstall_removes_them(tmp_path):
     env = tmp_path / "venv"
     venv.create(env, with_pip=False, symlinks=sys.platform != "win32")
     python = env / ("Scripts/python.exe" if sys.platform == "win32" else "bin/python")
-    purelib = Path(_run(python, "-c", "import sysconfig; print(sysconfig.get_paths()['purelib'])",
-                        cwd=tmp_path).stdout.strip())
+    purelib = Path(
+        _run(
+            python, "-c", "import sysconfig; print(sysconfig.get_paths()['purelib'])", cwd=tmp_path
+        ).stdout.strip()
+    )
     here = sysconfig.get_paths()["purelib"]
     (purelib / "_supervise_rules_under_test.pth").write_text(
-        f"import site; site.addsitedir({here!r})\n", encoding="utf-8")
+        f"import site; site.addsitedir({here!r})\n", encoding="utf-8"
+    )
     pip = [sys.executable, "-m", "pip", "--python", python, "--disable-pip-version-check"]
     offline = importlib.util.find_spec("hatchling") is not None
     flags = ["--no-build-isolation", "--no-index"] if offline else []
@@ -460,18 +511,22 @@ def test_pip_install_makes_rules_appear_and_uninstall_removes_them(tmp_path):
     assert before.returncode == 2 and "unknown ruleset 'double-reduction-2021'" in before.stderr
 
     _run(*pip, "install", "--no-deps", "--quiet", *flags, DR_PLUGIN, cwd=tmp_path)
-    listed = _run(*sc, "list-rules", "--ruleset", "double-reduction-2021", "--format", "json",
-                  cwd=tmp_path)
+    listed = _run(*sc, "list-rules", "--ruleset", "double-reduction-2021", "--format", "json", cwd=tmp_path)
     assert [(r["id"], r["plugin"]) for r in json.loads(listed.stdout)] == [
-        ("DR-01", "double_reduction"), ("DR-02", "double_reduction"), ("DR-03", "double_reduction")]
+        ("DR-01", "double_reduction"),
+        ("DR-02", "double_reduction"),
+        ("DR-03", "double_reduction"),
+    ]
     plugins = json.loads(_run(*sc, "plugins", "--format", "json", cwd=tmp_path).stdout)
     (info,) = plugins["plugins"]
     assert (info["distribution"], info["version"]) == ("supervise-rules-double-reduction", "0.1.0")
-    ran = _run(*sc, DR_EXAMPLE, "--ruleset", "double-reduction-2021", "--format", "json",
-               cwd=tmp_path, check=False)
+    ran = _run(
+        *sc, DR_EXAMPLE, "--ruleset", "double-reduction-2021", "--format", "json", cwd=tmp_path, check=False
+    )
     assert ran.returncode == 1, ran.stderr
-    failing = sorted(f["rule_id"] for f in json.loads(ran.stdout)["findings"]
-                     if f["outcome"] in ("fail", "error"))
+    failing = sorted(
+        f["rule_id"] for f in json.loads(ran.stdout)["findings"] if f["outcome"] in ("fail", "error")
+    )
     # READ-14 (info): the example folder's README.md is listed as not read
     assert failing == ["DR-01", "DR-02", "DR-02", "DR-03", "READ-14"]
 

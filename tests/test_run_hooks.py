@@ -30,8 +30,9 @@ def plain():
 
 
 def _rules(report: sr.Report) -> list[tuple]:
-    return [(f.rule_id, f.subject.id, f.outcome, f.message.zh) for f in report.findings
-            if f.rule_id != "RUN-01"]
+    return [
+        (f.rule_id, f.subject.id, f.outcome, f.message.zh) for f in report.findings if f.rule_id != "RUN-01"
+    ]
 
 
 def test_hook_run_started(plain):
@@ -52,15 +53,13 @@ def test_hook_run_finished(plain):
     def run_finished(report):  # an implementation takes the arguments it needs, by name
         seen.append((report.summary.by_outcome, len(report.rules)))
 
-    host = sr.get_plugin_host([_plugin("finishes", run_finished=run_finished)],
-                              entry_points=False)
+    host = sr.get_plugin_host([_plugin("finishes", run_finished=run_finished)], entry_points=False)
     report = sr.check(EXAMPLE, "helan-2024", host=host)
     assert seen == [(report.summary.by_outcome, len(report.rules))]
     assert report.summary.by_outcome == plain.summary.by_outcome
 
 
-@pytest.mark.parametrize("raised", [RuntimeError("the platform is down"), SystemExit(0),
-                                    KeyboardInterrupt()])
+@pytest.mark.parametrize("raised", [RuntimeError("the platform is down"), SystemExit(0), KeyboardInterrupt()])
 def test_a_hook_that_raises_is_one_error_finding_naming_its_plugin(raised, plain):
     def run_finished():
         raise raised
@@ -68,8 +67,7 @@ def test_a_hook_that_raises_is_one_error_finding_naming_its_plugin(raised, plain
     host = sr.get_plugin_host([_plugin("poster", run_finished=run_finished)], entry_points=False)
     report = sr.check(EXAMPLE, "helan-2024", host=host)
     (run,) = [f for f in report.findings if f.rule_id == "RUN-01"]
-    assert (run.outcome, run.severity, run.subject.id) == (sr.Outcome.error, sr.Severity.major,
-                                                            "poster")
+    assert (run.outcome, run.severity, run.subject.id) == (sr.Outcome.error, sr.Severity.major, "poster")
     assert run.message.en.startswith(f"Plugin poster: run_finished raised {type(raised).__name__}")
     assert _rules(report) == _rules(plain)
     assert report.summary.by_outcome["error"] == plain.summary.by_outcome.get("error", 0) + 1
@@ -79,13 +77,13 @@ def test_through_the_cli_the_report_says_which_plugin_failed(tmp_path, monkeypat
     def run_started():
         raise OSError("spool unreachable")
 
-    monkeypatch.setitem(sys.modules, "broken_poster", _plugin("broken_poster",
-                                                              run_started=run_started))
+    monkeypatch.setitem(sys.modules, "broken_poster", _plugin("broken_poster", run_started=run_started))
     out = tmp_path / "report.json"
     code = main([str(EXAMPLE), "--plugin", "broken_poster", "--format", "json", "-o", str(out)])
     capsys.readouterr()
     assert code == 1  # an error finding of severity major fails the run, like any other
     findings = json.loads(out.read_text(encoding="utf-8"))["findings"]
     (run,) = [f for f in findings if f["rule_id"] == "RUN-01"]
-    assert run["message"]["zh"].startswith("插件 broken_poster 的 run_started 出错：OSError: "
-                                           "spool unreachable")
+    assert run["message"]["zh"].startswith(
+        "插件 broken_poster 的 run_started 出错：OSError: spool unreachable"
+    )

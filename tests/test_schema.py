@@ -15,15 +15,15 @@ jsonschema = pytest.importorskip("jsonschema")
 yaml_safe = pytest.importorskip("ruamel.yaml").YAML(typ="safe")
 
 ROOT = Path(__file__).resolve().parents[1]
-RULESET_FILES = sorted(ROOT.glob("rulesets/**/*.yaml")) + sorted(
-    ROOT.glob("plugins/*/src/*/rulesets/*.yaml"))
+RULESET_FILES = sorted(ROOT.glob("rulesets/**/*.yaml")) + sorted(ROOT.glob("plugins/*/src/*/rulesets/*.yaml"))
 
 
 def test_shipped_schema_is_current():
     expected = render(ruleset_schema())
     actual = RULESET_SCHEMA.read_text(encoding="utf-8") if RULESET_SCHEMA.is_file() else ""
     assert actual == expected, (
-        f"{RULESET_SCHEMA} is stale: run `python -m supervise_rules.schemas` and commit it")
+        f"{RULESET_SCHEMA} is stale: run `python -m supervise_rules.schemas` and commit it"
+    )
 
 
 def test_schema_is_valid_json_schema():
@@ -51,14 +51,22 @@ def test_shipped_rulesets_validate_and_carry_the_modeline(path):
 
 def test_schema_rejects_typos_and_bad_params():
     good = {
-        "id": "x", "version": "1", "title": {"zh": "x", "en": "x"},
-        "rules": [{
-            "id": "X-01", "title": {"zh": "x", "en": "x"}, "severity": "major",
-            "source": "s", "certainty": "V", "validator": "metric",
-            "params": {"table": "schools", "value": "students", "op": "<=", "threshold": 1},
-            "message": {"zh": "x", "en": "x"},
-            "docs": {"checks": "c", "why": "w", "example": "e"},
-        }],
+        "id": "x",
+        "version": "1",
+        "title": {"zh": "x", "en": "x"},
+        "rules": [
+            {
+                "id": "X-01",
+                "title": {"zh": "x", "en": "x"},
+                "severity": "major",
+                "source": "s",
+                "certainty": "V",
+                "validator": "metric",
+                "params": {"table": "schools", "value": "students", "op": "<=", "threshold": 1},
+                "message": {"zh": "x", "en": "x"},
+                "docs": {"checks": "c", "why": "w", "example": "e"},
+            }
+        ],
     }
     v = _validator()
     assert not list(v.iter_errors(good))

@@ -68,8 +68,14 @@ def test_html_title_sections_and_signature(helan):
     html = render_html(helan)
     assert f"<title>{TITLE}</title>" in html
     assert f"<h1>{TITLE}</h1>" in html
-    for heading in ("一、基本情况", "二、资源配置", "三、校际差异系数", "四、政府保障程度",
-                    "五、教育质量与社会认可度", "六、自查结论"):
+    for heading in (
+        "一、基本情况",
+        "二、资源配置",
+        "三、校际差异系数",
+        "四、政府保障程度",
+        "五、教育质量与社会认可度",
+        "六、自查结论",
+    ):
         assert heading in html
     for line in ("填报单位（盖章）", "单位负责人（签字）", "报送日期"):
         assert line in html
@@ -132,8 +138,11 @@ def test_conclusion_in_plain_chinese(helan):
 
 
 def test_all_met_and_missing_rules_are_said():
-    passing = [f.model_copy(update={"outcome": Outcome.passed}) for f in helan_bal_findings()
-               if f.rule_id != "BAL-27"]
+    passing = [
+        f.model_copy(update={"outcome": Outcome.passed})
+        for f in helan_bal_findings()
+        if f.rule_id != "BAL-27"
+    ]
     text = conclusion(build_selfcheck(make_report(passing)))
     assert "已检查的义务教育优质均衡发展核心指标均达到标准" in text[0]
     assert any("BAL-27" in t and "未包含" in t for t in text)
@@ -152,9 +161,10 @@ def test_untrusted_text_is_escaped():
 
 
 def test_xlsx_content_and_no_formulas(helan):
-    evil = Subject(type="school", id="2164000001/junior", name="=HYPERLINK(\"http://x\",\"点我\")")
-    report = helan_bal_report(extra=[finding("BAL-01", evil, "fail", observed=1.0, value=5.3,
-                                             message="+cmd|' /C calc'!A0")])
+    evil = Subject(type="school", id="2164000001/junior", name='=HYPERLINK("http://x","点我")')
+    report = helan_bal_report(
+        extra=[finding("BAL-01", evil, "fail", observed=1.0, value=5.3, message="+cmd|' /C calc'!A0")]
+    )
     wb = openpyxl.load_workbook(io.BytesIO(render_xlsx(build_selfcheck(report))))
     assert wb.sheetnames == ["核心指标自查报告", "小学资源配置", "初中资源配置", "指标明细"]
     cells = [c for ws in wb.worksheets for row in ws.iter_rows() for c in row if c.value is not None]
@@ -162,19 +172,34 @@ def test_xlsx_content_and_no_formulas(helan):
     texts = [str(c.value) for c in cells]
     ws = wb["核心指标自查报告"]
     assert ws["A1"].value == TITLE
-    assert "=HYPERLINK(\"http://x\",\"点我\")" in texts
+    assert '=HYPERLINK("http://x","点我")' in texts
     assert "+cmd|' /C calc'!A0" in texts
     # values are numbers, shown rounded with their mark by the number format
-    numbers = {(c.value, c.number_format) for ws in wb.worksheets[:1] for row in ws.iter_rows()
-               for c in row if isinstance(c.value, float)}
+    numbers = {
+        (c.value, c.number_format)
+        for ws in wb.worksheets[:1]
+        for row in ws.iter_rows()
+        for c in row
+        if isinstance(c.value, float)
+    }
     assert any(abs(v - 6.8) < 1e-9 and fmt == '#,##0.00" ✗"' for v, fmt in numbers)
     assert any(abs(v - 0.5221) < 1e-4 and fmt == '#,##0.0000" ✗"' for v, fmt in numbers)
     assert not [t for t in texts if t.endswith((" ✓", " ✗")) and t[0].isdigit()]
     assert any(t.startswith("自查结论：") for t in texts)
     assert "填报单位（盖章）：" in texts
     detail = wb["指标明细"]
-    assert [c.value for c in detail[1]] == ["规则", "指标", "对象代码", "对象名称", "数值", "要求",
-                                            "标准值", "单位", "结论", "说明"]
+    assert [c.value for c in detail[1]] == [
+        "规则",
+        "指标",
+        "对象代码",
+        "对象名称",
+        "数值",
+        "要求",
+        "标准值",
+        "单位",
+        "结论",
+        "说明",
+    ]
     assert detail.freeze_panes == "A2" and wb["小学资源配置"].freeze_panes == "A2"
     numbers = [r[4] for r in detail.iter_rows(min_row=2, values_only=True) if r[0] == "BAL-16"]
     assert any(isinstance(v, float) and abs(v - 0.5221) < 1e-4 for v in numbers)
@@ -204,7 +229,8 @@ def test_waived_and_error_values_keep_their_status():
 
     school = Subject(type="school", id="2164000303/primary", name="贺兰县第三小学")
     waived = finding("BAL-21", school, "fail", observed=52, op="<=", value=45).model_copy(
-        update={"waiver": Waiver(reason="r", approved_by="a", expires=dt.date(2025, 1, 1))})
+        update={"waiver": Waiver(reason="r", approved_by="a", expires=dt.date(2025, 1, 1))}
+    )
     report = make_report([waived, finding("BAL-01", school, "error")])
     sc = build_selfcheck(report)
     [value] = sc.school_rules["BAL-21"]
@@ -297,8 +323,10 @@ def test_every_failure_in_the_conclusion_has_figure_unit_and_standard(helan_html
 def test_no_local_path_the_data_source_is_the_submissions_own_description(helan_html, examples):
     assert "examples/helan-2024" not in helan_html and str(examples) not in helan_html
     basic = {r[0]: r[1] for r in _parse(helan_html).tables["basic"][1:]}
-    assert basic["数据来源"] == ("贺兰县 2024 年义务教育学校填报数据（截至 2024 年 9 月 30 日），"
-                             "11 个数据文件（见下表，按 SHA-256 核对）")
+    assert basic["数据来源"] == (
+        "贺兰县 2024 年义务教育学校填报数据（截至 2024 年 9 月 30 日），"
+        "11 个数据文件（见下表，按 SHA-256 核对）"
+    )
 
 
 def test_standards_come_from_the_ruleset_in_use(tmp_path, examples, capsys):
@@ -311,10 +339,13 @@ def test_standards_come_from_the_ruleset_in_use(tmp_path, examples, capsys):
         "  BAL-05:\n    params: {threshold: {by: level, values: {primary: 8.5, junior: 11}}}\n"
         "  BAL-08:\n    params: {min_met: 7, floor: 0.9}\n"
         "  BAL-21:\n    params: {threshold: {by: level, values: {primary: 40, junior: 45}}}\n",
-        encoding="utf-8")
+        encoding="utf-8",
+    )
     out = tmp_path / "sc.html"
-    assert main(["report", "selfcheck", str(examples / "helan-2024"), "--ruleset", str(ruleset),
-                 "-o", str(out)]) == 0
+    assert (
+        main(["report", "selfcheck", str(examples / "helan-2024"), "--ruleset", str(ruleset), "-o", str(out)])
+        == 0
+    )
     html = out.read_text(encoding="utf-8")
     tables = _parse(html).tables
     assert tables["resource-primary"][0][6] == "生均体育运动场馆面积（≥ 8.5）"

@@ -82,12 +82,18 @@ def test_enum_and_bool_columns_have_drop_down_lists(blank):
     book = _book(blank)
 
     def lists(sheet):
-        return {str(dv.sqref).split(":")[0]: dv.formula1 for dv in sheet.data_validations.dataValidation
-                if dv.type == "list"}
+        return {
+            str(dv.sqref).split(":")[0]: dv.formula1
+            for dv in sheet.data_validations.dataValidation
+            if dv.type == "list"
+        }
 
     schools = lists(book["学校"])
-    assert schools == {"E2": '"小学,初中"', "F2": '"独立设置,九年一贯制,十二年一贯制,教学点"',
-                       "G2": '"公办,民办"'}
+    assert schools == {
+        "E2": '"小学,初中"',
+        "F2": '"独立设置,九年一贯制,十二年一贯制,教学点"',
+        "G2": '"公办,民办"',
+    }
     kindergartens = lists(book["幼儿园"])
     assert '"是,否"' in kindergartens.values() and '"公办,民办"' in kindergartens.values()
 
@@ -110,33 +116,121 @@ def test_blank_template_reads_without_read_findings(blank, load):
 SCHOOLS = [
     # 学校标识码, 名称, 学段, 类型, 性质, 在校生, 班级, 最大班额, 专任, 高学历, 骨干, 体艺, 持证,
     # 教辅用房, 运动场馆, 设备值, 多媒体, 音乐, 美术
-    ("2164000232", "贺兰县第一小学", "小学", "独立设置", "公办", 1862, 44, 45, 104, 94, 33, 23,
-     104, 10635.7, 12661.6, 6409000, 46, 5, 5),
-    ("2164000301", "金贵镇中心学校", "小学", "九年一贯制", "公办", 620, 18, 40, 41, 38, 9, 8,
-     41, 4100.5, 6800, 2100000, 18, 2, 2),
-    ("2164000301", "金贵镇中心学校", "初中", "九年一贯制", "公办", 410, 10, 45, 36, 33, 7, 6,
-     36, 3900, 5200, 2460000, 11, 1, 1),
+    (
+        "2164000232",
+        "贺兰县第一小学",
+        "小学",
+        "独立设置",
+        "公办",
+        1862,
+        44,
+        45,
+        104,
+        94,
+        33,
+        23,
+        104,
+        10635.7,
+        12661.6,
+        6409000,
+        46,
+        5,
+        5,
+    ),
+    (
+        "2164000301",
+        "金贵镇中心学校",
+        "小学",
+        "九年一贯制",
+        "公办",
+        620,
+        18,
+        40,
+        41,
+        38,
+        9,
+        8,
+        41,
+        4100.5,
+        6800,
+        2100000,
+        18,
+        2,
+        2,
+    ),
+    (
+        "2164000301",
+        "金贵镇中心学校",
+        "初中",
+        "九年一贯制",
+        "公办",
+        410,
+        10,
+        45,
+        36,
+        33,
+        7,
+        6,
+        36,
+        3900,
+        5200,
+        2460000,
+        11,
+        1,
+        1,
+    ),
 ]
-SCHOOL_COLUMNS = ["school_id", "school_name", "level", "school_type", "ownership", "students",
-                  "classes", "largest_class_size", "full_time_teachers",
-                  "teachers_above_required_degree", "key_teachers", "pe_art_teachers",
-                  "certified_teachers", "teaching_aux_area_m2", "sports_area_m2",
-                  "equipment_value_yuan", "multimedia_classrooms", "music_rooms", "art_rooms"]
+SCHOOL_COLUMNS = [
+    "school_id",
+    "school_name",
+    "level",
+    "school_type",
+    "ownership",
+    "students",
+    "classes",
+    "largest_class_size",
+    "full_time_teachers",
+    "teachers_above_required_degree",
+    "key_teachers",
+    "pe_art_teachers",
+    "certified_teachers",
+    "teaching_aux_area_m2",
+    "sports_area_m2",
+    "equipment_value_yuan",
+    "multimedia_classrooms",
+    "music_rooms",
+    "art_rooms",
+]
 KINDERGARTENS = [
     # 标识码, 名称, 性质, 普惠, 在园幼儿, 班级, 最大班额, 教职工, 专任, 保育员, 持证
     ("KG001", "贺兰县第一幼儿园", "公办", "是", 320, 10, 35, 42, 22, 10, 22),
     ("KG002", "贺兰县阳光幼儿园", "民办", "否", 150, 6, 30, 18, 9, 5, 8),
 ]
-KG_COLUMNS = ["kindergarten_id", "kindergarten_name", "ownership", "inclusive", "children",
-              "classes", "largest_class_size", "staff", "full_time_teachers", "caregivers",
-              "certified_teachers"]
+KG_COLUMNS = [
+    "kindergarten_id",
+    "kindergarten_name",
+    "ownership",
+    "inclusive",
+    "children",
+    "classes",
+    "largest_class_size",
+    "staff",
+    "full_time_teachers",
+    "caregivers",
+    "certified_teachers",
+]
 
 
 def _fill(blank: Path, out: Path) -> None:
     book = _book(blank)
     manifest = book[MANIFEST.zh]
-    values = {"区县代码": "640122", "区县名称": "贺兰县", "年度": 2024,
-              "统计截止日期": dt.datetime(2024, 9, 30), "填报单位": "贺兰县教育督导室"}
+    values = {
+        "区县代码": "640122",
+        "区县名称": "贺兰县",
+        "年度": 2024,
+        "统计截止日期": dt.datetime(2024, 9, 30),
+        "填报单位": "贺兰县教育督导室",
+    }
     for row in manifest.iter_rows(min_row=2):
         if row[0].value in values:
             row[1].value = values[row[0].value]
@@ -156,8 +250,9 @@ def _fill(blank: Path, out: Path) -> None:
     put("学校", "schools", SCHOOL_COLUMNS, SCHOOLS)
     put("幼儿园", "kindergartens", KG_COLUMNS, KINDERGARTENS)
     county = book["县域概况"]
-    for j, value in enumerate(["640122", "贺兰县", 13896, 634, 71, 17, 121480, 119360, 2716,
-                               2787, 2829, 0.9372], start=1):
+    for j, value in enumerate(
+        ["640122", "贺兰县", 13896, 634, 71, 17, 121480, 119360, 2716, 2787, 2829, 0.9372], start=1
+    ):
         county.cell(2, j).value = value
     book.save(out)
 
@@ -214,7 +309,8 @@ def test_ruleset_selects_only_the_tables_it_needs(tmp_path, capsys):
     book = _book(out)
     assert book.sheetnames == ["说明", "县域概况", "幼儿园", "幼儿园班级"]
     assert "national/preschool-2020" in " ".join(
-        str(c.value) for row in book["说明"].iter_rows() for c in row if c.value)
+        str(c.value) for row in book["说明"].iter_rows() for c in row if c.value
+    )
 
 
 def test_the_county_ruleset_needs_every_core_table():
@@ -271,8 +367,18 @@ def test_a_plugin_ruleset_brings_its_plugin_table(tmp_path, monkeypatch):
     root = Path(__file__).resolve().parents[1]
     monkeypatch.syspath_prepend(str(root / "plugins" / "supervise-rules-double-reduction" / "src"))
     out = tmp_path / "双减.xlsx"
-    assert run("template", "-o", str(out), "--plugin", "supervise_rules_double_reduction",
-               "--ruleset", "double-reduction-2021") == 0
+    assert (
+        run(
+            "template",
+            "-o",
+            str(out),
+            "--plugin",
+            "supervise_rules_double_reduction",
+            "--ruleset",
+            "double-reduction-2021",
+        )
+        == 0
+    )
     book = _book(out)
     # its validator reads its table without naming it: every known table is included
     assert book.sheetnames == ["说明", *(t.zh for t in CORE_TABLES.values()), "作业时长调查"]

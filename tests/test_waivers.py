@@ -24,22 +24,37 @@ def _waivers(tmp_path: Path, body: str) -> Path:
 
 
 def _one(tmp_path: Path, expires: str, rule: str = "BAL-21", subject: str = "2164000303/primary"):
-    return load_waivers(_waivers(tmp_path, f"""\
+    return load_waivers(
+        _waivers(
+            tmp_path,
+            f"""\
 waivers:
   - rule: {rule}
     subject: {subject}
     reason: 新校舍 2025 年春季投入使用
     approved_by: 县教育体育局 张某
     expires: {expires}
-"""))
+""",
+        )
+    )
 
 
 def _report(as_of=dt.date(2024, 9, 30)):
-    return make_report([
-        finding("BAL-21", SECTION, "fail", observed=52, op="<=", value=45, title="班额"),
-        finding("BAL-21", Subject(type="school", id="2164000232/primary", name="贺兰县第一小学"),
-                "pass", observed=45, op="<=", value=45, title="班额"),
-    ], as_of=as_of)
+    return make_report(
+        [
+            finding("BAL-21", SECTION, "fail", observed=52, op="<=", value=45, title="班额"),
+            finding(
+                "BAL-21",
+                Subject(type="school", id="2164000232/primary", name="贺兰县第一小学"),
+                "pass",
+                observed=45,
+                op="<=",
+                value=45,
+                title="班额",
+            ),
+        ],
+        as_of=as_of,
+    )
 
 
 # --- the file ------------------------------------------------------------------------------
@@ -55,15 +70,30 @@ def test_load_accepts_dates_and_numeric_ids(tmp_path):
 @pytest.mark.parametrize(
     ("body", "line", "text"),
     [
-        ("waivers:\n  - rule: BAL-21\n    subject: x\n    reason: r\n    approved_by: a\n"
-         "    expires: 2024-12-31\n    note: extra\n", 7, "unknown key 'note'"),
-        ("waivers:\n  - rule: BAL-21\n    subject: x\n    reason: r\n    expires: 2024-12-31\n",
-         2, "missing required key 'approved_by'"),
-        ("waivers:\n  - rule: BAL-21\n    subject: x\n    reason: r\n    approved_by: a\n"
-         "    expires: next spring\n", 6, "expires"),
-        ("waivers:\n  - rule: BAL-21\n    subject: x\n    reason: r\n    approved_by: a\n"
-         "    expires: 2024-12-31\n  - rule: BAL-21\n    subject: x\n    reason: r2\n"
-         "    approved_by: b\n    expires: 2025-01-31\n", 7, "duplicate waiver"),
+        (
+            "waivers:\n  - rule: BAL-21\n    subject: x\n    reason: r\n    approved_by: a\n"
+            "    expires: 2024-12-31\n    note: extra\n",
+            7,
+            "unknown key 'note'",
+        ),
+        (
+            "waivers:\n  - rule: BAL-21\n    subject: x\n    reason: r\n    expires: 2024-12-31\n",
+            2,
+            "missing required key 'approved_by'",
+        ),
+        (
+            "waivers:\n  - rule: BAL-21\n    subject: x\n    reason: r\n    approved_by: a\n"
+            "    expires: next spring\n",
+            6,
+            "expires",
+        ),
+        (
+            "waivers:\n  - rule: BAL-21\n    subject: x\n    reason: r\n    approved_by: a\n"
+            "    expires: 2024-12-31\n  - rule: BAL-21\n    subject: x\n    reason: r2\n"
+            "    approved_by: b\n    expires: 2025-01-31\n",
+            7,
+            "duplicate waiver",
+        ),
         ("waivers:\n  - rule: BAL-21\n    subject: !!python/object:os.system x\n", 3, "not allowed"),
         ("waivers: [\n", 2, "YAML syntax error"),
     ],
@@ -119,11 +149,16 @@ def test_explicit_today_overrides_as_of(tmp_path):
 
 
 def test_unused_waivers_are_reported(tmp_path):
-    waivers = load_waivers(_waivers(tmp_path, """\
+    waivers = load_waivers(
+        _waivers(
+            tmp_path,
+            """\
 waivers:
   - {rule: BAL-21, subject: 2164000232/primary, reason: r, approved_by: a, expires: 2025-01-01}
   - {rule: BAL-99, subject: "640122", reason: r, approved_by: a, expires: 2024-01-01}
-"""))
+""",
+        )
+    )
     report = apply_waivers(_report(), waivers)
     unused = {(u.rule, u.subject): u for u in report.waivers_unused}
     assert unused[("BAL-21", "2164000232/primary")].why == "not_failing"
@@ -150,7 +185,9 @@ def test_waived_failure_does_not_fail_the_run(tmp_path, capsys):
     assert main(base) == 1  # 贺兰县第三小学: largest class 52 > 45 (major)
     capsys.readouterr()
 
-    waivers = _waivers(tmp_path, """\
+    waivers = _waivers(
+        tmp_path,
+        """\
 waivers:
   - rule: TST-21
     subject: 2164000303/primary
@@ -162,19 +199,24 @@ waivers:
     reason: 已整改
     approved_by: 贺兰县教育体育局
     expires: 2025-03-01
-""")
+""",
+    )
     assert main([*base, "--waivers", str(waivers)]) == 0
     data = json.loads(capsys.readouterr().out)
     [waived] = [f for f in data["findings"] if f.get("waiver")]
     assert waived["outcome"] == "fail"
     assert waived["subject"]["id"] == "2164000303/primary"
-    assert waived["waiver"] == {"reason": "新校舍 2025 年春季投入使用，届时拆分大班",
-                                "approved_by": "贺兰县教育体育局", "expires": "2025-03-01",
-                                "status": "active"}
+    assert waived["waiver"] == {
+        "reason": "新校舍 2025 年春季投入使用，届时拆分大班",
+        "approved_by": "贺兰县教育体育局",
+        "expires": "2025-03-01",
+        "status": "active",
+    }
     assert data["summary"]["waived"] == 1
     assert data["summary"]["by_outcome"]["fail"] >= 1
     assert [(u["subject"], u["why"]) for u in data["waivers_unused"]] == [
-        ("2164000232/primary", "not_failing")]
+        ("2164000232/primary", "not_failing")
+    ]
 
     # the day after expiry the same waiver no longer applies
     assert main([*base, "--waivers", str(waivers), "--today", "2025-03-02"]) == 1
@@ -186,10 +228,13 @@ waivers:
 
 def test_waived_shows_in_the_table(tmp_path, capsys):
     ruleset = write_ruleset(tmp_path)
-    waivers = _waivers(tmp_path, """\
+    waivers = _waivers(
+        tmp_path,
+        """\
 waivers:
   - {rule: TST-21, subject: 2164000303/primary, reason: 新校舍, approved_by: 教体局, expires: 2025-03-01}
-""")
+""",
+    )
     assert main([str(EXAMPLE), "--ruleset", str(ruleset), "--waivers", str(waivers)]) == 0
     out = capsys.readouterr().out
     assert "已豁免" in out
@@ -197,20 +242,24 @@ waivers:
 
 # --- every problem of the file through the command: file:line: message, exit 2 --------------
 
-_ENTRY = ("waivers:\n  - rule: {rule}\n    subject: {subject}\n    reason: r\n    approved_by: a\n"
-          "    expires: {expires}\n")
+_ENTRY = (
+    "waivers:\n  - rule: {rule}\n    subject: {subject}\n    reason: r\n    approved_by: a\n"
+    "    expires: {expires}\n"
+)
 
 
 @pytest.mark.parametrize(
     ("body", "line", "text"),
     [
-        (_ENTRY.format(rule="TST-21", subject="x", expires="2025-02-30"), 6,
-         "waivers.0.expires: '2025-02-30' is not a date (YYYY-MM-DD): day value is outside"),
+        (
+            _ENTRY.format(rule="TST-21", subject="x", expires="2025-02-30"),
+            6,
+            "waivers.0.expires: '2025-02-30' is not a date (YYYY-MM-DD): day value is outside",
+        ),
         (_ENTRY.format(rule="TST-21", subject="x", expires="'2025-02-30'"), 6, "'2025-02-30' is not a date"),
         (_ENTRY.format(rule="TST-21", subject="x", expires="2024-13-01"), 6, "'2024-13-01' is not a date"),
         (_ENTRY.format(rule="TST-21", subject="x", expires="2025-02-30 10:00"), 6, "is not a date"),
-        (_ENTRY.format(rule="TST-21", subject="x", expires="2025-02-28T10:00:00"), 6,
-         "not a date and time"),
+        (_ENTRY.format(rule="TST-21", subject="x", expires="2025-02-28T10:00:00"), 6, "not a date and time"),
         (_ENTRY.format(rule="TST-21", subject="x", expires="0000-01-01"), 6, "year 0 is out of range"),
         # pydantic alone would take a number as seconds since 1970: 86400 is 1970-01-02
         (_ENTRY.format(rule="TST-21", subject="x", expires="86400"), 6, "86400 is a number, not a date"),
@@ -218,21 +267,44 @@ _ENTRY = ("waivers:\n  - rule: {rule}\n    subject: {subject}\n    reason: r\n  
         (_ENTRY.format(rule="TST-21", subject="x", expires=""), 6, "expires: must not be empty"),
         (_ENTRY.format(rule="TST-21", subject="x", expires="[2025-01-01]"), 6, "not a list"),
         # 0123 is the number 123 to YAML: the waiver would silently match nothing
-        (_ENTRY.format(rule="TST-21", subject="0123", expires="2025-01-01"), 3,
-         "YAML reads this as the number 123"),
+        (
+            _ENTRY.format(rule="TST-21", subject="0123", expires="2025-01-01"),
+            3,
+            "YAML reads this as the number 123",
+        ),
         (_ENTRY.format(rule="TST-21", subject="1.50", expires="2025-01-01"), 3, "write the id in quotes"),
-        (_ENTRY.format(rule="TST-21", subject="null", expires="2025-01-01"), 3,
-         "subject: must not be empty"),
+        (_ENTRY.format(rule="TST-21", subject="null", expires="2025-01-01"), 3, "subject: must not be empty"),
         (_ENTRY.format(rule="[TST-21]", subject="x", expires="2025-01-01"), 2, "must be a text, not a list"),
         ("waivers: 5\n", 1, "waivers: a list of waivers, not the number 5"),
         ("waivers:\n  - 1\n", 2, "each waiver is a mapping with the keys rule, subject"),
-        ("waivers:\n  - {rule: TST-21, subject: x, reason: r, approved_by: a, expires: 2025-01-01, "
-         "expires: 2025-01-02}\n", 2, "duplicate key"),
+        (
+            "waivers:\n  - {rule: TST-21, subject: x, reason: r, approved_by: a, expires: 2025-01-01, "
+            "expires: 2025-01-02}\n",
+            2,
+            "duplicate key",
+        ),
         ("# 豁免\nwaivers:\n  - rule: TST-21\n    reason: \xff\n", 4, "not UTF-8 text (byte 0xff)"),
     ],
-    ids=["feb-30", "feb-30-quoted", "month-13", "feb-30-time", "datetime", "year-0", "number",
-         "bool", "empty-date", "date-list", "zero-id", "float-id", "null-id", "list-rule",
-         "not-a-list", "entry-not-mapping", "duplicate-key", "not-utf8"],
+    ids=[
+        "feb-30",
+        "feb-30-quoted",
+        "month-13",
+        "feb-30-time",
+        "datetime",
+        "year-0",
+        "number",
+        "bool",
+        "empty-date",
+        "date-list",
+        "zero-id",
+        "float-id",
+        "null-id",
+        "list-rule",
+        "not-a-list",
+        "entry-not-mapping",
+        "duplicate-key",
+        "not-utf8",
+    ],
 )
 def test_cli_reports_every_waiver_file_error_at_its_line(tmp_path, capsys, body, line, text):
     ruleset = write_ruleset(tmp_path)
@@ -247,8 +319,10 @@ def test_cli_reports_every_waiver_file_error_at_its_line(tmp_path, capsys, body,
     assert first.startswith(f"{path}:{line}: "), err
     assert text in err
     assert path.read_bytes() == before  # never modified
-    for command in (["notices", str(EXAMPLE), "--output-dir", str(tmp_path / "n")],
-                    ["report", "selfcheck", str(EXAMPLE), "-o", str(tmp_path / "s.html")]):
+    for command in (
+        ["notices", str(EXAMPLE), "--output-dir", str(tmp_path / "n")],
+        ["report", "selfcheck", str(EXAMPLE), "-o", str(tmp_path / "s.html")],
+    ):
         assert main([*command, "--ruleset", str(ruleset), "--waivers", str(path)]) == 2
         assert f"{path}:{line}: " in capsys.readouterr().err
     assert not (tmp_path / "n").exists() and not (tmp_path / "s.html").exists()

@@ -42,8 +42,13 @@ from .tables import ColumnSpec, TableAliases, TableSpec, col, table_spec
 from .validators import RESULT_COLUMNS, EvidenceSpec, Params, Rows, RuleContext, RuleResult, Validator
 
 
-def load_submission(source: Any, *, host: PluginHost | None = None,
-                    follow_symlinks: bool = False, limits: Limits | None = None) -> Submission:
+def load_submission(
+    source: Any,
+    *,
+    host: PluginHost | None = None,
+    follow_symlinks: bool = False,
+    limits: Limits | None = None,
+) -> Submission:
     """Load a submission from a folder, workbook, JSON file or JSON-shaped dict
     (a folder's file linking outside the folder only with ``follow_symlinks``;
     every file within ``limits``, see :class:`Limits`)."""

@@ -115,8 +115,11 @@ def read_yaml_text(path: Path, encoding: str = "utf-8") -> str:
 
     size = path.stat().st_size
     if size > current_limits().max_yaml_bytes:
-        raise YamlLimitError(None, f"the file is {size:,} bytes, too large for a YAML file "
-                             f"({exceeded('max_yaml_bytes', size, unit='bytes')})")
+        raise YamlLimitError(
+            None,
+            f"the file is {size:,} bytes, too large for a YAML file "
+            f"({exceeded('max_yaml_bytes', size, unit='bytes')})",
+        )
     return path.read_text(encoding=encoding)
 
 
@@ -133,8 +136,11 @@ def load_bounded(yaml: Any, text: str) -> Any:
 
     limits = current_limits()
     if len(text) > limits.max_yaml_bytes:  # characters: at most as many as bytes
-        raise YamlLimitError(None, f"the text is {len(text):,} characters, too large for a "
-                             f"YAML file ({exceeded('max_yaml_bytes', len(text), unit='bytes')})")
+        raise YamlLimitError(
+            None,
+            f"the text is {len(text):,} characters, too large for a "
+            f"YAML file ({exceeded('max_yaml_bytes', len(text), unit='bytes')})",
+        )
     if getattr(yaml.Parser, "__module__", "").startswith("_ruamel_yaml"):
         yaml.Parser = Parser
     yaml.Composer = _bounded_composer(yaml.Composer)
@@ -168,17 +174,23 @@ def _bounded_composer(base: type) -> type:
             if isinstance(event, AliasEvent):
                 self._aliases += 1
                 if self._aliases > self._limits.max_yaml_aliases:
-                    raise YamlLimitError(line, f"more than {self._limits.max_yaml_aliases:,} "
-                                         f"aliases (*{event.anchor}) in one document "
-                                         f"({exceeded('max_yaml_aliases')})")
+                    raise YamlLimitError(
+                        line,
+                        f"more than {self._limits.max_yaml_aliases:,} "
+                        f"aliases (*{event.anchor}) in one document "
+                        f"({exceeded('max_yaml_aliases')})",
+                    )
                 node = super().compose_node(parent, index)
                 self._count(self._sizes.get(id(node), 1), line)
                 return node
             self._levels += 1
             if self._levels > self._limits.max_yaml_depth:
-                raise YamlLimitError(line, f"mappings and lists nested more than "
-                                     f"{self._limits.max_yaml_depth:,} levels deep "
-                                     f"({exceeded('max_yaml_depth')})")
+                raise YamlLimitError(
+                    line,
+                    f"mappings and lists nested more than "
+                    f"{self._limits.max_yaml_depth:,} levels deep "
+                    f"({exceeded('max_yaml_depth')})",
+                )
             before = self._values
             try:
                 node = super().compose_node(parent, index)
@@ -193,10 +205,12 @@ def _bounded_composer(base: type) -> type:
             self._values += n
             if self._values > self._limits.max_yaml_nodes:
                 raise YamlLimitError(
-                    line, f"the document holds more than {self._limits.max_yaml_nodes:,} "
+                    line,
+                    f"the document holds more than {self._limits.max_yaml_nodes:,} "
                     "values once its aliases (*name) are expanded; aliases that repeat "
                     "aliases grow exponentially (a 'billion laughs' file) "
-                    f"({exceeded('max_yaml_nodes')})")
+                    f"({exceeded('max_yaml_nodes')})",
+                )
 
     Composer.__name__ = Composer.__qualname__ = f"Bounded{base.__name__}"
     return Composer

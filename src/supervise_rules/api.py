@@ -73,19 +73,34 @@ def check(
     """
     from .engine import check as run_rules
 
-    report = run_rules(submission, ruleset, host=host, backend=backend, progress=progress,
-                       follow_symlinks=follow_symlinks, limits=limits, select=select,
-                       ignore=ignore, config=config)
-    report = follow_up(report, waivers=waivers, baseline=baseline, today=today,
-                       allow_ruleset_change=allow_ruleset_change)
+    report = run_rules(
+        submission,
+        ruleset,
+        host=host,
+        backend=backend,
+        progress=progress,
+        follow_symlinks=follow_symlinks,
+        limits=limits,
+        select=select,
+        ignore=ignore,
+        config=config,
+    )
+    report = follow_up(
+        report, waivers=waivers, baseline=baseline, today=today, allow_ruleset_change=allow_ruleset_change
+    )
     if include_passes:
         report.include_passes = True
     return report
 
 
-def follow_up(report: Report, *, waivers: Waivers | None = None,
-              baseline: BaselineSource | None = None, today: dt.date | None = None,
-              allow_ruleset_change: bool = False) -> Report:
+def follow_up(
+    report: Report,
+    *,
+    waivers: Waivers | None = None,
+    baseline: BaselineSource | None = None,
+    today: dt.date | None = None,
+    allow_ruleset_change: bool = False,
+) -> Report:
     """``report`` with waivers applied and the baseline diff made (either may be
     ``None``): the second half of :func:`check`, for a report made earlier."""
     if waivers is not None:
@@ -95,8 +110,7 @@ def follow_up(report: Report, *, waivers: Waivers | None = None,
     if baseline is not None:
         from .baseline import apply_baseline
 
-        report = apply_baseline(report, as_baseline(baseline),
-                                allow_ruleset_change=allow_ruleset_change)
+        report = apply_baseline(report, as_baseline(baseline), allow_ruleset_change=allow_ruleset_change)
     return report
 
 
@@ -149,19 +163,22 @@ class Checker:
     >>> report = checker.check("examples/helan-2024", baseline="last-round.json")  # doctest: +SKIP
     """
 
-    def __init__(self, ruleset: Ruleset | str | Path = "helan-2024", *,
-                 host: PluginHost | None = None, plugins: Sequence[str] = (),
-                 backend: str | Backend = "polars"):
+    def __init__(
+        self,
+        ruleset: Ruleset | str | Path = "helan-2024",
+        *,
+        host: PluginHost | None = None,
+        plugins: Sequence[str] = (),
+        backend: str | Backend = "polars",
+    ):
         from .plugins import get_plugin_host
         from .rulesets import Ruleset, load_ruleset
 
         self.host = host if host is not None else get_plugin_host(plugins)
-        self.ruleset = ruleset if isinstance(ruleset, Ruleset) else load_ruleset(
-            ruleset, host=self.host)
+        self.ruleset = ruleset if isinstance(ruleset, Ruleset) else load_ruleset(ruleset, host=self.host)
         self.backend = backend
 
-    def check(self, submission: Submission | str | Path | Mapping[str, Any], **options: Any
-              ) -> Report:
+    def check(self, submission: Submission | str | Path | Mapping[str, Any], **options: Any) -> Report:
         """:func:`check` with this checker's ruleset, host and backend."""
         options.setdefault("backend", self.backend)
         return check(submission, self.ruleset, host=self.host, **options)

@@ -82,8 +82,7 @@ class DuckDBBackend(Backend):
             try:
                 import duckdb
             except ImportError as exc:
-                raise BackendUnavailable(
-                    "the duckdb backend needs DuckDB: pip install duckdb") from exc
+                raise BackendUnavailable("the duckdb backend needs DuckDB: pip install duckdb") from exc
             self._connection = duckdb.connect()
         return self._connection
 
@@ -115,15 +114,16 @@ class SparkBackend(Backend):
 
             if importlib.util.find_spec("pyspark") is None:
                 raise BackendUnavailable(
-                    "the spark backend needs PySpark: pip install 'supervise-rules[spark]' "
-                    "(and Java 17)")
+                    "the spark backend needs PySpark: pip install 'supervise-rules[spark]' (and Java 17)"
+                )
             try:
                 self._session = local_spark_session()
             except Exception as exc:  # no Java, a port taken …: Spark's own words, briefly
                 first = (str(exc).strip().splitlines() or [type(exc).__name__])[0]
                 raise BackendUnavailable(
                     f"the spark backend could not start a local Spark session ({first}); "
-                    "Spark needs Java 17 (JAVA_HOME)") from exc
+                    "Spark needs Java 17 (JAVA_HOME)"
+                ) from exc
         return self._session
 
     def open(self) -> None:
@@ -146,12 +146,15 @@ def local_spark_session() -> Any:
     UI, shared by every run of the process (starting one costs seconds)."""
     from pyspark.sql import SparkSession
 
-    return (SparkSession.builder.master("local[*]").appName("supervise-rules")
-            .config("spark.ui.enabled", "false")
-            .config("spark.sql.shuffle.partitions", "4")
-            .config("spark.sql.execution.arrow.pyspark.enabled", "true")
-            .config("spark.sql.session.timeZone", "UTC")
-            .getOrCreate())
+    return (
+        SparkSession.builder.master("local[*]")
+        .appName("supervise-rules")
+        .config("spark.ui.enabled", "false")
+        .config("spark.sql.shuffle.partitions", "4")
+        .config("spark.sql.execution.arrow.pyspark.enabled", "true")
+        .config("spark.sql.session.timeZone", "UTC")
+        .getOrCreate()
+    )
 
 
 def make_backend(backend: str | Backend, registry: Mapping[str, type[Backend]]) -> Backend:

@@ -87,8 +87,10 @@ def load_baseline(path: str | Path) -> Baseline:
     try:
         size = path.stat().st_size
         if size > current_limits().max_json_bytes:
-            raise BaselineError(f"{name}: the file is {size:,} bytes, too large for a report "
-                                f"({exceeded('max_json_bytes', size, unit='bytes')})")
+            raise BaselineError(
+                f"{name}: the file is {size:,} bytes, too large for a report "
+                f"({exceeded('max_json_bytes', size, unit='bytes')})"
+            )
         text = path.read_text(encoding="utf-8")
         data = json.loads(text)
     except FileNotFoundError:
@@ -98,8 +100,9 @@ def load_baseline(path: str | Path) -> Baseline:
     except json.JSONDecodeError as exc:
         raise BaselineError(f"{name}:{exc.lineno}: not valid JSON: {exc.msg}") from None
     except RecursionError:
-        raise BaselineError(f"{name}: not valid JSON: nested too deeply "
-                            f"({exceeded('max_json_depth')})") from None
+        raise BaselineError(
+            f"{name}: not valid JSON: nested too deeply ({exceeded('max_json_depth')})"
+        ) from None
     return baseline_from_dict(data, source=name, text=text)
 
 
@@ -111,8 +114,8 @@ def baseline_from_dict(data: Any, *, source: str = "<baseline>", text: str | Non
 
     def bad(message: str) -> BaselineError:
         return BaselineError(
-            f"{source}: not a supervise-check JSON report ({message}); "
-            "give a file written with --format json")
+            f"{source}: not a supervise-check JSON report ({message}); give a file written with --format json"
+        )
 
     if not isinstance(data, dict):
         raise bad("the document is not an object")
@@ -122,7 +125,8 @@ def baseline_from_dict(data: Any, *, source: str = "<baseline>", text: str | Non
     if str(version).split(".")[0] not in _SUPPORTED_SCHEMAS:
         raise BaselineError(
             f"{source}: report schema_version {version!r} is not supported "
-            f"(this version reads schemas {' and '.join(_SUPPORTED_SCHEMAS)})")
+            f"(this version reads schemas {' and '.join(_SUPPORTED_SCHEMAS)})"
+        )
     findings = data["findings"]
     if not isinstance(findings, list):
         raise bad("'findings' is not a list")
@@ -151,8 +155,7 @@ def baseline_from_dict(data: Any, *, source: str = "<baseline>", text: str | Non
     try:
         ruleset = RulesetInfo.model_validate(data.get("ruleset"))
     except ValueError:
-        raise bad("no 'ruleset' with its id, version and title: which rules it checked is "
-                  "unknown") from None
+        raise bad("no 'ruleset' with its id, version and title: which rules it checked is unknown") from None
     submission = data.get("submission")
     submission = submission if isinstance(submission, dict) else {}
     rules = data.get("rules")
@@ -162,10 +165,15 @@ def baseline_from_dict(data: Any, *, source: str = "<baseline>", text: str | Non
         if not all(isinstance(x, str) for x in ids):
             raise bad("a 'rules' entry lacks its rule_id")
         rules_ran = frozenset(ids)
-    return Baseline(source=source, failures=failures, ruleset=ruleset,
-                    county_code=_text(submission.get("county_code")),
-                    region_code=_text(submission.get("region_code")),
-                    rules_ran=rules_ran, rules_seen=frozenset(seen))
+    return Baseline(
+        source=source,
+        failures=failures,
+        ruleset=ruleset,
+        county_code=_text(submission.get("county_code")),
+        region_code=_text(submission.get("region_code")),
+        rules_ran=rules_ran,
+        rules_seen=frozenset(seen),
+    )
 
 
 def _text(value: Any) -> str | None:
@@ -185,14 +193,17 @@ def check_comparable(report: Report, baseline: Baseline, *, allow_ruleset_change
         version, unless ``allow_ruleset_change`` (then the diff says what changed).
     """
     sub = report.submission
-    for what, before, now in (("county", baseline.county_code, sub.county_code),
-                              ("region", baseline.region_code, sub.region_code)):
+    for what, before, now in (
+        ("county", baseline.county_code, sub.county_code),
+        ("region", baseline.region_code, sub.region_code),
+    ):
         if before != now and not allow_ruleset_change:
             raise BaselineError(
                 f"{baseline.source}: the baseline is a report on {what} {before or '(none)'}, this "
                 f"run is on {what} {now or '(none)'}; a 回头看 compares two rounds of the same "
                 f"{what}: give that {what}'s previous report, or --baseline-allow-ruleset-change "
-                "to compare anyway")
+                "to compare anyway"
+            )
     rs = baseline.ruleset
     if rs is None or (rs.id, rs.version) == (report.ruleset.id, report.ruleset.version):
         return
@@ -202,7 +213,8 @@ def check_comparable(report: Report, baseline: Baseline, *, allow_ruleset_change
             f"{rs.version}, this run with {report.ruleset.id} version {report.ruleset.version}; "
             "their findings are not comparable (a rule that did not run would look fixed). Give "
             "the previous report of the same ruleset, or --baseline-allow-ruleset-change to "
-            "compare anyway (problems whose rule did not run are then 未检查, never 已整改)")
+            "compare anyway (problems whose rule did not run are then 未检查, never 已整改)"
+        )
 
 
 def _check_dates(data: dict[str, Any], source: str, text: str | None) -> None:
@@ -227,8 +239,10 @@ def _check_dates(data: dict[str, Any], source: str, text: str | None) -> None:
         except ValueError as exc:
             line = json_line(text, key, value) if text is not None else None
             at = f"{source}:{line}" if line else source
-            raise BaselineError(f"{at}: {where} is {value!r}, not a date (YYYY-MM-DD): {exc}; "
-                                "give a report written with --format json, unedited") from None
+            raise BaselineError(
+                f"{at}: {where} is {value!r}, not a date (YYYY-MM-DD): {exc}; "
+                "give a report written with --format json, unedited"
+            ) from None
 
 
 def json_line(text: str, key: str, value: Any = None) -> int | None:
@@ -236,8 +250,11 @@ def json_line(text: str, key: str, value: Any = None) -> int | None:
     as JSON encodes it; any value when ``None``), for a located message."""
     import re
 
-    shown = r'(?:"(?:[^"\\]|\\.)*"|[^,\s}\]]+)' if value is None else re.escape(
-        json.dumps(value, ensure_ascii=False))
+    shown = (
+        r'(?:"(?:[^"\\]|\\.)*"|[^,\s}\]]+)'
+        if value is None
+        else re.escape(json.dumps(value, ensure_ascii=False))
+    )
     match = re.search(rf'"{re.escape(key)}"\s*:\s*{shown}', text)
     if match is None and value is not None:  # written with \u escapes
         match = re.search(rf'"{re.escape(key)}"\s*:\s*{re.escape(json.dumps(value))}', text)
@@ -259,56 +276,73 @@ def apply_baseline(report: Report, baseline: Baseline, *, allow_ruleset_change: 
 
     check_comparable(report, baseline, allow_ruleset_change=allow_ruleset_change)
     ran_now = {r.rule_id for r in report.rules}
-    checked = {k: b for k, b in baseline.failures.items()
-               if k[0] in ran_now or _is_reader_code(k[0])}
+    checked = {k: b for k, b in baseline.failures.items() if k[0] in ran_now or _is_reader_code(k[0])}
     unchecked = [
         FixedFinding(rule_id=b.rule_id, subject=b.subject, title=b.title, now=None)
-        for key, b in sorted(baseline.failures.items()) if key not in checked
+        for key, b in sorted(baseline.failures.items())
+        if key not in checked
     ]
     keys = ["rule_id", "subject_id"]
-    before = pl.DataFrame({"rule_id": [k[0] for k in checked],
-                           "subject_id": [k[1] for k in checked]},
-                          schema={"rule_id": pl.String, "subject_id": pl.String})
+    before = pl.DataFrame(
+        {"rule_id": [k[0] for k in checked], "subject_id": [k[1] for k in checked]},
+        schema={"rule_id": pl.String, "subject_id": pl.String},
+    )
     listed = report.store.listed(False)
     failing = pl.col("outcome").is_in(list(_FAILING))
     failing_now = listed.filter(failing).select(keys).unique()
     fixed_keys = before.join(failing_now, on=keys, how="anti")
     was_failing = before.with_columns(_before=pl.lit(True))
     fixed_flag = fixed_keys.with_columns(_fixed=pl.lit(True))
-    marked = (listed.join(was_failing, on=keys, how="left", maintain_order="left")
-              .join(fixed_flag, on=keys, how="left", maintain_order="left"))
+    marked = listed.join(was_failing, on=keys, how="left", maintain_order="left").join(
+        fixed_flag, on=keys, how="left", maintain_order="left"
+    )
     annotated = marked.with_columns(
-        baseline=pl.when(failing & pl.col("_before").is_not_null()).then(pl.lit("persisting"))
-        .when(failing).then(pl.lit("new"))
-        .when(pl.col("_fixed").is_not_null()).then(pl.lit("fixed"))
+        baseline=pl.when(failing & pl.col("_before").is_not_null())
+        .then(pl.lit("persisting"))
+        .when(failing)
+        .then(pl.lit("new"))
+        .when(pl.col("_fixed").is_not_null())
+        .then(pl.lit("fixed"))
         .otherwise("baseline")
     ).drop("_before", "_fixed")
     counts = annotated.filter(failing).group_by("baseline").len("n")
     count = dict(counts.iter_rows())
     # this run's outcome of each fixed key: the first non-failing finding in report order
     now_rows = report.store.lookup(fixed_keys).filter(~failing)
-    now_outcome = {(r, s_): o for r, s_, o in now_rows.group_by(keys).agg(
-        pl.col("outcome").min()).iter_rows()}
+    now_outcome = {
+        (r, s_): o for r, s_, o in now_rows.group_by(keys).agg(pl.col("outcome").min()).iter_rows()
+    }
     fixed_set = set(fixed_keys.iter_rows())
     fixed = [
-        FixedFinding(rule_id=b.rule_id, subject=b.subject, title=b.title,
-                     now=now_outcome.get(key))
-        for key, b in sorted(checked.items()) if key in fixed_set
+        FixedFinding(rule_id=b.rule_id, subject=b.subject, title=b.title, now=now_outcome.get(key))
+        for key, b in sorted(checked.items())
+        if key in fixed_set
     ]
     ran_now_rules = {r for r in ran_now if not _is_reader_code(r)}
     ran_before = {r for r in baseline.ran if not _is_reader_code(r)}
-    other_county = baseline.county_code if baseline.county_code != report.submission.county_code \
-        else None
-    diff = BaselineDiff(source=baseline.source, county_code=other_county, new=count.get("new", 0),
-                        persisting=count.get("persisting", 0), fixed=len(fixed),
-                        fixed_findings=fixed, ruleset=baseline.ruleset,
-                        not_checked=len(unchecked), not_checked_findings=unchecked,
-                        rules_added=sorted(ran_now_rules - ran_before)
-                        if baseline.rules_ran is not None else None,
-                        rules_removed=sorted(ran_before - ran_now_rules))
+    other_county = baseline.county_code if baseline.county_code != report.submission.county_code else None
+    diff = BaselineDiff(
+        source=baseline.source,
+        county_code=other_county,
+        new=count.get("new", 0),
+        persisting=count.get("persisting", 0),
+        fixed=len(fixed),
+        fixed_findings=fixed,
+        ruleset=baseline.ruleset,
+        not_checked=len(unchecked),
+        not_checked_findings=unchecked,
+        rules_added=sorted(ran_now_rules - ran_before) if baseline.rules_ran is not None else None,
+        rules_removed=sorted(ran_before - ran_now_rules),
+    )
     pass_marks = fixed_keys.with_columns(baseline=pl.lit("fixed", dtype=pl.String))
     return report.replace(store=report.store.annotate(annotated, pass_marks), baseline=diff)
 
 
-__all__ = ["Baseline", "BaselineError", "apply_baseline", "baseline_from_dict", "check_comparable",
-           "load_baseline"]
+__all__ = [
+    "Baseline",
+    "BaselineError",
+    "apply_baseline",
+    "baseline_from_dict",
+    "check_comparable",
+    "load_baseline",
+]

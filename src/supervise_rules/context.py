@@ -62,26 +62,42 @@ def report_context(submission: Any, ruleset: Any) -> ReportContext:
         keys = [c for c in subject_id_columns(name) if c in frame.columns]
         if not keys or "township" not in frame.columns:
             continue
-        students = (pl.col("students").cast(pl.Float64, strict=False) if "students" in frame.columns
-                    else pl.lit(None, dtype=pl.Float64))
-        frames.append(frame.select(
-            subject_id=pl.concat_str([pl.col(k).cast(pl.String) for k in keys], separator="/"),
-            root_id=pl.col(keys[0]).cast(pl.String),
-            township=pl.col("township").cast(pl.String),
-            students=students,
-        ))
-    subjects = (pl.concat(frames) if frames else pl.DataFrame(
-        schema={"subject_id": pl.String, "root_id": pl.String, "township": pl.String,
-                "students": pl.Float64}))
+        students = (
+            pl.col("students").cast(pl.Float64, strict=False)
+            if "students" in frame.columns
+            else pl.lit(None, dtype=pl.Float64)
+        )
+        frames.append(
+            frame.select(
+                subject_id=pl.concat_str([pl.col(k).cast(pl.String) for k in keys], separator="/"),
+                root_id=pl.col(keys[0]).cast(pl.String),
+                township=pl.col("township").cast(pl.String),
+                students=students,
+            )
+        )
+    subjects = (
+        pl.concat(frames)
+        if frames
+        else pl.DataFrame(
+            schema={
+                "subject_id": pl.String,
+                "root_id": pl.String,
+                "township": pl.String,
+                "students": pl.Float64,
+            }
+        )
+    )
     rules = {}
     for resolved in ruleset.rules:
         params = resolved.params
         value = getattr(params, "value", None)
         weight = getattr(params, "weight", None)
         rules[resolved.rule.id] = RuleShape(
-            validator=resolved.rule.validator, table=getattr(params, "table", None),
+            validator=resolved.rule.validator,
+            table=getattr(params, "table", None),
             value=value if isinstance(value, str) else None,
-            weight=weight if isinstance(weight, str) else None)
+            weight=weight if isinstance(weight, str) else None,
+        )
     return ReportContext(subjects=subjects, rules=rules)
 
 

@@ -45,8 +45,12 @@ KINDS: dict[str, tuple[str, str, str]] = {
     "str": ("文本", "text", "any text"),
     "int": ("整数", "integer", "`1234`, `1,234`, `+12`, `12.0`"),
     "float": ("数值", "number", "`1234.5`, `1,234.5`, `1e3`"),
-    "ratio": ("比例", "ratio", "`0.9801` or `98.01%` (both read as 0.9801); a bare number above 1 "
-              "(`98.01`) is implausible unless the header says `（%）`"),
+    "ratio": (
+        "比例",
+        "ratio",
+        "`0.9801` or `98.01%` (both read as 0.9801); a bare number above 1 "
+        "(`98.01`) is implausible unless the header says `（%）`",
+    ),
     "bool": ("是/否", "yes/no", "是/否, Y/N, yes/no, true/false, 1/0, T/F (any case)"),
     "date": (
         "日期",
@@ -61,8 +65,7 @@ KINDS: dict[str, tuple[str, str, str]] = {
 MANIFEST_ZH: dict[str, str] = {
     "county_code": "6 位区县行政区划代码，如 640122；单个区县报送时填写",
     "county_name": "区县名称，如 贺兰县",
-    "region_code": "一批区县合并报送时填写（省 xx0000、地市 xxxx00、全国 000000），"
-    "此时不填区县代码",
+    "region_code": "一批区县合并报送时填写（省 xx0000、地市 xxxx00、全国 000000），此时不填区县代码",
     "region_name": "合并报送时的区划名称，如 银川市",
     "year": "报告年度，如 2024",
     "as_of": "统计截止日期：所有期限类规则以此日为“今天”，如 2024-09-30",
@@ -244,8 +247,7 @@ is absent is `not_applicable` (or `error` where the rule says the data is requir
 def units_section() -> str:
     rows = ["| unit | 中文 | in a header |", "| --- | --- | --- |"]
     for unit, (zh, _en) in UNITS.items():
-        shown = "— (written in the cell: 0.9372 or 93.72%)" if unit in UNITS_NOT_IN_HEADER \
-            else f"`…（{zh}）`"
+        shown = "— (written in the cell: 0.9372 or 93.72%)" if unit in UNITS_NOT_IN_HEADER else f"`…（{zh}）`"
         rows.append(f"| `{unit}` | {zh} | {shown} |")
     return "\n".join(rows)
 

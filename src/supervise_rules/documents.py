@@ -33,8 +33,7 @@ STATUS_ZH: dict[str, str] = {
     "waived": "未达标（已豁免）",
 }
 #: printed next to values so that pass/fail survives black-and-white printing
-STATUS_MARK: dict[str, str] = {"pass": "✓", "fail": "✗", "error": "?", "not_applicable": "—",
-                               "waived": "✗"}
+STATUS_MARK: dict[str, str] = {"pass": "✓", "fail": "✗", "error": "?", "not_applicable": "—", "waived": "✗"}
 
 
 @dataclass(frozen=True)
@@ -184,8 +183,11 @@ def render_html(doc: Document) -> str:
                 out.append(f'<div class="docno">{e(block.number)}</div>')
             out.append('<div class="rule"></div>')
             if block.marks:
-                out.append('<div class="marks">' + "".join(
-                    f'<span class="mark">{e(m)}</span>' for m in block.marks) + "</div>")
+                out.append(
+                    '<div class="marks">'
+                    + "".join(f'<span class="mark">{e(m)}</span>' for m in block.marks)
+                    + "</div>"
+                )
             out.append("</header>")
         elif isinstance(block, Title):
             out.append(f"<h1>{e(block.text)}</h1>")
@@ -202,8 +204,7 @@ def render_html(doc: Document) -> str:
             out.append(f"<table{ident}>")
             if block.caption:
                 out.append(f"<caption>{e(block.caption)}</caption>")
-            out.append("<thead><tr>" + "".join(f"<th>{e(c)}</th>" for c in block.columns)
-                       + "</tr></thead>")
+            out.append("<thead><tr>" + "".join(f"<th>{e(c)}</th>" for c in block.columns) + "</tr></thead>")
             out.append("<tbody>")
             for row in block.rows:
                 out.append("<tr>" + "".join(_td(c) for c in row) + "</tr>")
@@ -274,11 +275,19 @@ def render_markdown(doc: Document) -> str:
             if block.caption:
                 out += [f"**{_md(block.caption)}**", ""]
             out.append("| " + " | ".join(_md(c) for c in block.columns) + " |")
-            out.append("|" + "|".join("---:" if _is_right(block, i) else "---"
-                                      for i in range(len(block.columns))) + "|")
+            out.append(
+                "|"
+                + "|".join("---:" if _is_right(block, i) else "---" for i in range(len(block.columns)))
+                + "|"
+            )
             for row in block.rows:
-                out.append("| " + " | ".join(
-                    f"[{_md(c.text)}](<{_href(c.href)}>)" if c.href else _md(c.text) for c in row) + " |")
+                out.append(
+                    "| "
+                    + " | ".join(
+                        f"[{_md(c.text)}](<{_href(c.href)}>)" if c.href else _md(c.text) for c in row
+                    )
+                    + " |"
+                )
             out.append("")
         elif isinstance(block, Signature):
             for label, value in block.lines:
@@ -294,9 +303,13 @@ def _is_right(block: TableBlock, i: int) -> bool:
 # --- xlsx ----------------------------------------------------------------------------------
 
 
-def render_xlsx(doc: Document, *, sheet_name: str = "报告",
-                extra_sheets: list[tuple[str, TableBlock]] | None = None,
-                created: dt.date | None = None) -> bytes:
+def render_xlsx(
+    doc: Document,
+    *,
+    sheet_name: str = "报告",
+    extra_sheets: list[tuple[str, TableBlock]] | None = None,
+    created: dt.date | None = None,
+) -> bytes:
     """The document on one printable sheet (plus optional plain table sheets).
 
     ``created`` is the workbook's creation date (the data's as_of): without one,
@@ -304,8 +317,15 @@ def render_xlsx(doc: Document, *, sheet_name: str = "报告",
     import xlsxwriter
 
     buf = io.BytesIO()
-    wb = xlsxwriter.Workbook(buf, {"in_memory": True, "strings_to_formulas": False,
-                                   "strings_to_urls": False, "strings_to_numbers": False})
+    wb = xlsxwriter.Workbook(
+        buf,
+        {
+            "in_memory": True,
+            "strings_to_formulas": False,
+            "strings_to_urls": False,
+            "strings_to_numbers": False,
+        },
+    )
     stamp = dt.datetime(*(created or dt.date(2000, 1, 1)).timetuple()[:3], tzinfo=dt.UTC)
     wb.set_properties({"title": plain(doc.title), "author": "supervise-rules", "created": stamp})
     f = _Formats(wb)
@@ -368,15 +388,15 @@ class _Formats:
     def __init__(self, wb) -> None:
         base = {"font_name": "宋体", "font_size": 11, "valign": "top"}
         border = {**base, "border": 1, "text_wrap": True}
-        self.title = wb.add_format({**base, "bold": True, "font_size": 16, "align": "center",
-                                    "valign": "vcenter"})
+        self.title = wb.add_format(
+            {**base, "bold": True, "font_size": 16, "align": "center", "valign": "vcenter"}
+        )
         self.subtitle = wb.add_format({**base, "align": "center"})
         self.heading = wb.add_format({**base, "bold": True, "font_size": 13})
         self.caption = wb.add_format({**base, "bold": True})
         self.para = wb.add_format({**base, "text_wrap": True})
         self.para_em = wb.add_format({**base, "text_wrap": True, "bold": True})
-        self.header = wb.add_format({**border, "bold": True, "bg_color": "#EEEEEE",
-                                     "align": "center"})
+        self.header = wb.add_format({**border, "bold": True, "bg_color": "#EEEEEE", "align": "center"})
         self.sign_label = wb.add_format({**base, "align": "right", "valign": "bottom"})
         self.sign_line = wb.add_format({**base, "bottom": 1, "valign": "bottom"})
         self._cells: dict[tuple, object] = {}

@@ -123,8 +123,7 @@ def check(
     if not isinstance(submission, Submission):
         from .readers import load_submission
 
-        submission = load_submission(submission, host=host, follow_symlinks=follow_symlinks,
-                                     limits=limits)
+        submission = load_submission(submission, host=host, follow_symlinks=follow_symlinks, limits=limits)
 
     selection = chosen_rules(submission, select, ignore, config)
     rules = select_rules(ruleset.rules, selection, read_codes())
@@ -164,19 +163,18 @@ def check(
         def report(extra: list[Finding]) -> Report:
             made = Report.from_store(
                 tool=ToolInfo(version=_version(), plugins=used or None),
-                ruleset=RulesetInfo(id=ruleset.id, version=ruleset.version,
-                                    title=ruleset.title.zh),
+                ruleset=RulesetInfo(id=ruleset.id, version=ruleset.version, title=ruleset.title.zh),
                 submission=submission_info(submission),
                 rules_run=total,
-                store=FindingStore(parts + (parts_from_findings(extra) if extra else []),
-                                   engine, places_of(submission)),
+                store=FindingStore(
+                    parts + (parts_from_findings(extra) if extra else []), engine, places_of(submission)
+                ),
             )
             made.context = context
             return made
 
         finished = report(hook_problems)
-        late = call_run_hook(host, "run_finished", submission=submission, ruleset=ruleset,
-                             report=finished)
+        late = call_run_hook(host, "run_finished", submission=submission, ruleset=ruleset, report=finished)
         # a hook that failed on the finished report is in the report it returns
         return report(hook_problems + late) if late else finished
 
@@ -242,8 +240,7 @@ class _Run:
                     parts += parts_from_findings(self.findings, _meta(self.ctx.rule))
                 parts = [p for p in parts if p.stats is not None and p.stats.height]
                 # a rule that ran says so: never silently absent from the report
-                return parts or parts_from_findings([_nothing_to_check(self.ctx)],
-                                                    _meta(self.ctx.rule))
+                return parts or parts_from_findings([_nothing_to_check(self.ctx)], _meta(self.ctx.rule))
             except BaseException as exc:  # the frame of one rule must not abort the others
                 _reraise_users(exc)
                 self._fail(exc)
@@ -262,7 +259,8 @@ def _nothing_to_check(ctx: RuleContext) -> Finding:
         subject=ctx.submission_subject(),
         message=LocalizedText(
             zh="提交数据中没有本规则适用的对象，本规则没有检查结果",
-            en="The submission holds nothing this rule applies to, so it has no result"),
+            en="The submission holds nothing this rule applies to, so it has no result",
+        ),
         evidence=[Evidence(table=t, rows=None, columns=[]) for t in tables],
     )
 
@@ -375,12 +373,11 @@ def _collect_batch(runs: list[_Run], engine: Any) -> None:
         return
     i = 0
     for run, ts in zip(runs, targets, strict=True):
-        run.take(collected[i:i + len(ts)])
+        run.take(collected[i : i + len(ts)])
         i += len(ts)
 
 
-def _start(rule: ResolvedRule, submission: Submission, frames: FrameProvider,
-           host: PluginHost) -> _Run:
+def _start(rule: ResolvedRule, submission: Submission, frames: FrameProvider, host: PluginHost) -> _Run:
     validator_cls = host.validators[rule.rule.validator]
     plugin = host.plugin_of("validators", rule.rule.validator)
     ctx = RuleContext(rule, submission, frames, plugin=plugin)
@@ -388,9 +385,11 @@ def _start(rule: ResolvedRule, submission: Submission, frames: FrameProvider,
     refusal = frames.engine.cannot_run(rule.rule.validator)
     if refusal is not None:  # said as the rule's error, never a crash in the engine
         run.error = _plugin_error(
-            ctx, plugin,
+            ctx,
+            plugin,
             zh=f"规则 {rule.id} 无法在 {frames.backend} 后端上运行：{refusal}",
-            en=f"Rule {rule.id} cannot run on the {frames.backend} backend: {refusal}")
+            en=f"Rule {rule.id} cannot run on the {frames.backend} backend: {refusal}",
+        )
         return run
     try:
         out = validator_cls().check(ctx)
@@ -406,12 +405,14 @@ def _start(rule: ResolvedRule, submission: Submission, frames: FrameProvider,
             extra = sorted(set(item.values) - declared) if declared is not None else []
             if extra:  # what the ruleset's messages were checked against must be the truth
                 run.error = _plugin_error(
-                    ctx, plugin,
+                    ctx,
+                    plugin,
                     zh=f"规则 {rule.id} 的校验器 {rule.rule.validator!r}（插件 {plugin}）的结果带有"
                     f"未声明的消息值：{', '.join(extra)}",
                     en=f"Rule {rule.id}: validator {rule.rule.validator!r} from plugin {plugin} "
                     f"returned message values it does not declare in message_values: "
-                    f"{', '.join(extra)}")
+                    f"{', '.join(extra)}",
+                )
                 run.results, run.findings = [], []
                 break
             run.results.append(item)
@@ -425,7 +426,8 @@ def _start(rule: ResolvedRule, submission: Submission, frames: FrameProvider,
                 break
         else:
             run.error = _plugin_error(
-                ctx, plugin,
+                ctx,
+                plugin,
                 zh=f"规则 {rule.id} 的校验器（插件 {plugin}）返回了非 RuleResult/Finding 对象",
                 en=f"Rule {rule.id}: validator from plugin {plugin} returned "
                 f"{type(item).__name__}, not RuleResult or Finding",
@@ -469,8 +471,7 @@ def findings_of(ctx: RuleContext, result: RuleResult) -> list[Finding]:
     _collect_runs([run])
     if run.error is not None:
         raise ValueError(run.error.message.en)
-    return list(FindingStore(run.finish(), places=places_of(ctx.submission))
-                .findings(include_passes=True))
+    return list(FindingStore(run.finish(), places=places_of(ctx.submission)).findings(include_passes=True))
 
 
 def _crash(ctx: RuleContext, plugin: str | None, exc: BaseException, what: str) -> Finding:
@@ -480,7 +481,8 @@ def _crash(ctx: RuleContext, plugin: str | None, exc: BaseException, what: str) 
     rule = ctx.rule
     if what == "finding":  # returned, not raised: say what is wrong with it
         return _plugin_error(
-            ctx, plugin,
+            ctx,
+            plugin,
             zh=f"规则 {rule.id} 的校验器 {rule.rule.validator!r}（插件 {plugin}）返回了无效的"
             f"检查结果：{detail}",
             en=f"Rule {rule.id}: validator {rule.rule.validator!r} from plugin {plugin} "
@@ -488,15 +490,15 @@ def _crash(ctx: RuleContext, plugin: str | None, exc: BaseException, what: str) 
         )
     if what == "validator":
         return _plugin_error(
-            ctx, plugin,
+            ctx,
+            plugin,
             zh=f"规则 {rule.id} 的校验器 {rule.rule.validator!r}（插件 {plugin}）运行出错：{detail}",
-            en=f"Rule {rule.id}: validator {rule.rule.validator!r} from plugin {plugin} "
-            f"raised {detail}",
+            en=f"Rule {rule.id}: validator {rule.rule.validator!r} from plugin {plugin} raised {detail}",
         )
     return _plugin_error(
-        ctx, plugin,
-        zh=f"规则 {rule.id} 的校验器 {rule.rule.validator!r}（插件 {plugin}）返回的结果表无法使用："
-        f"{detail}",
+        ctx,
+        plugin,
+        zh=f"规则 {rule.id} 的校验器 {rule.rule.validator!r}（插件 {plugin}）返回的结果表无法使用：{detail}",
         en=f"Rule {rule.id}: the result frame of validator {rule.rule.validator!r} from plugin "
         f"{plugin} failed: {detail}",
     )
@@ -509,8 +511,7 @@ def _describe(exc: BaseException) -> str:
 
     if isinstance(exc, ValidationError):
         errors = exc.errors()
-        shown = "; ".join(f"{'.'.join(map(str, e['loc'])) or 'value'}: {e['msg']}"
-                          for e in errors[:3])
+        shown = "; ".join(f"{'.'.join(map(str, e['loc'])) or 'value'}: {e['msg']}" for e in errors[:3])
         more = f" (and {len(errors) - 3} more)" if len(errors) > 3 else ""
         return f"{type(exc).__name__}: {shown}{more}"
     text = str(exc).strip()
@@ -529,9 +530,14 @@ def _plugin_error(ctx: RuleContext, plugin: str | None, *, zh: str, en: str) -> 
 
 
 def _meta(rule: ResolvedRule) -> RuleMeta:
-    return RuleMeta(rule_id=rule.id, title=rule.title, severity=rule.severity,
-                    work_point=rule.rule.work_point, certainty=rule.rule.certainty,
-                    source=rule.rule.source)
+    return RuleMeta(
+        rule_id=rule.id,
+        title=rule.title,
+        severity=rule.severity,
+        work_point=rule.rule.work_point,
+        certainty=rule.rule.certainty,
+        source=rule.rule.source,
+    )
 
 
 # --- collecting -----------------------------------------------------------------------
@@ -580,8 +586,11 @@ def _pending(ctx: RuleContext, result: RuleResult, *, keep_passes: bool = False)
     def column(name: str, default: pl.Expr) -> pl.Expr:
         return pl.col(name) if name in schema else default
 
-    subject_type = pl.col("subject_type").cast(text).fill_null(stype) \
-        if "subject_type" in schema else pl.lit(stype, dtype=text)
+    subject_type = (
+        pl.col("subject_type").cast(text).fill_null(stype)
+        if "subject_type" in schema
+        else pl.lit(stype, dtype=text)
+    )
     subject_id = pl.col("subject_id").cast(text)
     subject_name = column("subject_name", pl.lit(None, dtype=text)).cast(text)
     if result.aggregate and stype == "county":
@@ -592,22 +601,36 @@ def _pending(ctx: RuleContext, result: RuleResult, *, keep_passes: bool = False)
     required = column("required", pl.lit(None))
     if result.threshold is not None:
         threshold = pl.lit(result.threshold)
-        required = threshold if required_type == pl.Null else pl.coalesce(
-            pl.col("required"), threshold.cast(required_type, strict=False))
+        required = (
+            threshold
+            if required_type == pl.Null
+            else pl.coalesce(pl.col("required"), threshold.cast(required_type, strict=False))
+        )
         if required_type == pl.Null:
-            required_type = pl.Float64 if isinstance(result.threshold, float) else \
-                pl.Int64 if isinstance(result.threshold, int) else pl.String
+            required_type = (
+                pl.Float64
+                if isinstance(result.threshold, float)
+                else pl.Int64
+                if isinstance(result.threshold, int)
+                else pl.String
+            )
     op = column("op", pl.lit(None, dtype=text)).cast(text)
     if result.op is not None:
         op = op.fill_null(result.op)
 
-    keep = [c for c in ("error_column", "error_kind", "message_zh", "message_en", "row", "rows",
-                        *result.values) if c in schema]
+    keep = [
+        c
+        for c in ("error_column", "error_kind", "message_zh", "message_en", "row", "rows", *result.values)
+        if c in schema
+    ]
     keep += [c for c in schema if c.startswith("_rows")]
 
     default_rows = "rows" if "rows" in schema else "row" if "row" in schema else None
-    specs = list(result.evidence) if result.evidence is not None else [
-        EvidenceSpec(result.table, list(result.columns), default_rows)]
+    specs = (
+        list(result.evidence)
+        if result.evidence is not None
+        else [EvidenceSpec(result.table, list(result.columns), default_rows)]
+    )
     evidence = []
     joins: list[tuple[pl.LazyFrame, list[str], str, str]] = []
     for i, e in enumerate(specs):
@@ -621,8 +644,7 @@ def _pending(ctx: RuleContext, result: RuleResult, *, keep_passes: bool = False)
             rows = name
         if e.lead is not None and e.lead in schema:
             keep.append(e.lead)
-        evidence.append(EvidenceColumn(e.table, tuple(e.columns), rows,
-                                       e.lead if e.lead in schema else None))
+        evidence.append(EvidenceColumn(e.table, tuple(e.columns), rows, e.lead if e.lead in schema else None))
     extra = []
     for i, e in enumerate(result.extra_evidence):
         name = None
@@ -648,8 +670,10 @@ def _pending(ctx: RuleContext, result: RuleResult, *, keep_passes: bool = False)
             column("observed", pl.lit(None)).alias("observed"),
             clean_expr(required, required_type).alias("required_value"),
             op.alias("required_op"),
-            *[pl.col(c).cast(text) if c.startswith(("error_", "message_")) else pl.col(c)
-              for c in dict.fromkeys(keep)],
+            *[
+                pl.col(c).cast(text) if c.startswith(("error_", "message_")) else pl.col(c)
+                for c in dict.fromkeys(keep)
+            ],
             *extra,
         )
 
@@ -662,17 +686,19 @@ def _pending(ctx: RuleContext, result: RuleResult, *, keep_passes: bool = False)
     shared = lf.cache()
     counts = shared.select(
         *stat_columns(schema, subject_id=subject_id),
-        (~pl.col("outcome").cast(text).is_in(sorted(_OUTCOMES))).fill_null(True).sum()
-        .alias(f"{STAT}bad"),
-        (~subject_type.is_in(sorted(_SUBJECT_TYPES))).fill_null(True).sum()
-        .alias(f"{STAT}badtype"),
+        (~pl.col("outcome").cast(text).is_in(sorted(_OUTCOMES))).fill_null(True).sum().alias(f"{STAT}bad"),
+        (~subject_type.is_in(sorted(_SUBJECT_TYPES))).fill_null(True).sum().alias(f"{STAT}badtype"),
         subject_id.is_null().sum().alias(f"{STAT}noid"),
     )
-    templates = result.messages or LocalizedText(zh=ctx.rule.rule.message.zh,
-                                                 en=ctx.rule.rule.message.en)
+    templates = result.messages or LocalizedText(zh=ctx.rule.rule.message.zh, en=ctx.rule.rule.message.en)
     part = Part(
-        rule=_meta(ctx.rule), frame=pl.DataFrame(), table=result.table, unit=result.unit,
-        evidence=tuple(evidence), templates=templates, values=tuple(result.values),
+        rule=_meta(ctx.rule),
+        frame=pl.DataFrame(),
+        table=result.table,
+        unit=result.unit,
+        evidence=tuple(evidence),
+        templates=templates,
+        values=tuple(result.values),
         column_zh={c: s.zh for c, s in spec.columns.items()} if spec else {},
         table_zh=spec.zh if spec else None,
         # another backend's passes are fetched again when listed, not kept
@@ -681,8 +707,12 @@ def _pending(ctx: RuleContext, result: RuleResult, *, keep_passes: bool = False)
         else (lambda: _pending(ctx, result, keep_passes=True).part.pass_frame()),
         stats=pl.DataFrame(),
     )
-    return _Pending(result=result, listed=store_columns(shared.filter(~passing.fill_null(False))),
-                    counts=counts, part=part)
+    return _Pending(
+        result=result,
+        listed=store_columns(shared.filter(~passing.fill_null(False))),
+        counts=counts,
+        part=part,
+    )
 
 
 def _finished(pending: _Pending) -> Part:
@@ -694,8 +724,9 @@ def _finished(pending: _Pending) -> Part:
     if first.get(f"{STAT}bad"):
         bad = listed.filter(~pl.col("outcome").is_in(sorted(_OUTCOMES)).fill_null(True))
         shown = bad["outcome"][0] if bad.height else None
-        raise ValueError(f"the result frame has outcome {shown!r}; expected one of "
-                         f"{', '.join(sorted(_OUTCOMES))}")
+        raise ValueError(
+            f"the result frame has outcome {shown!r}; expected one of {', '.join(sorted(_OUTCOMES))}"
+        )
     if first.get(f"{STAT}badtype"):
         bad = listed.filter(~pl.col("subject_type").is_in(sorted(_SUBJECT_TYPES)).fill_null(True))
         shown = bad["subject_type"][0] if bad.height else "?"
@@ -710,8 +741,19 @@ def _finished(pending: _Pending) -> Part:
 
 #: columns of a result frame that become one value of a finding, and so must
 #: hold scalars (text, numbers, dates), never lists, structs or Python objects
-_SCALAR_COLUMNS = ("outcome", "subject_type", "subject_id", "subject_name", "observed",
-                   "required", "op", "message_zh", "message_en", "error_column", "error_kind")
+_SCALAR_COLUMNS = (
+    "outcome",
+    "subject_type",
+    "subject_id",
+    "subject_name",
+    "observed",
+    "required",
+    "op",
+    "message_zh",
+    "message_en",
+    "error_column",
+    "error_kind",
+)
 
 
 def _check_dtypes(schema: Any) -> None:
@@ -722,11 +764,18 @@ def _check_dtypes(schema: Any) -> None:
         if dtype is None:
             continue
         text_only = name in ("outcome", "subject_type")
-        if dtype.is_nested() or dtype in (pl.Object, pl.Binary) or (text_only and not (
-                dtype in (pl.String, pl.Null, pl.Categorical) or isinstance(dtype, pl.Enum))):
+        if (
+            dtype.is_nested()
+            or dtype in (pl.Object, pl.Binary)
+            or (
+                text_only
+                and not (dtype in (pl.String, pl.Null, pl.Categorical) or isinstance(dtype, pl.Enum))
+            )
+        ):
             what = "text" if text_only else "a text, a number or a date"
-            raise ValueError(f"the result frame's column {name!r} is {dtype}; a finding's "
-                             f"{name} must be {what}")
+            raise ValueError(
+                f"the result frame's column {name!r} is {dtype}; a finding's {name} must be {what}"
+            )
 
 
 def submission_info(submission: Submission) -> SubmissionInfo:

@@ -15,10 +15,14 @@ if TYPE_CHECKING:
 
 _CERTAINTY = {
     "V": ("V — 已查阅官方原文", "V — read in the official document"),
-    "S": ("S — 多个二手来源一致，未查阅官方原文",
-          "S — several secondary sources agree; the official text was not read"),
-    "M": ("M — 广泛引用但未证实，该数值是可调参数",
-          "M — widely cited but UNCONFIRMED; the figure is a parameter"),
+    "S": (
+        "S — 多个二手来源一致，未查阅官方原文",
+        "S — several secondary sources agree; the official text was not read",
+    ),
+    "M": (
+        "M — 广泛引用但未证实，该数值是可调参数",
+        "M — widely cited but UNCONFIRMED; the figure is a parameter",
+    ),
     "seed": ("seed — 取自县 2024 年工作要点", "seed — from the county's 2024 work points"),
 }
 _SEVERITY = {"critical": "严重", "major": "重要", "minor": "一般", "info": "提示"}
@@ -42,8 +46,9 @@ _HEAD = {
 }
 
 
-def locate_rule(rule_id: str, ruleset: str | None, host: PluginHost,
-                default: str = "helan-2024") -> tuple[str, ResolvedRule]:
+def locate_rule(
+    rule_id: str, ruleset: str | None, host: PluginHost, default: str = "helan-2024"
+) -> tuple[str, ResolvedRule]:
     """``(ruleset id, rule)``: in ``ruleset`` when one is given, else in the first
     installed ruleset that has the rule — ``default`` first, then the others by id
     (national rules are found in the county set that extends them)."""
@@ -59,8 +64,9 @@ def locate_rule(rule_id: str, ruleset: str | None, host: PluginHost,
         if found is not None:
             return rs.id, found
         known += [r.id for r in rs.rules]
-    raise _no_rule(rule_id, known, f"any installed ruleset ({', '.join(ids)})",
-                   f"所有已安装的规则集（{'、'.join(ids)}）")
+    raise _no_rule(
+        rule_id, known, f"any installed ruleset ({', '.join(ids)})", f"所有已安装的规则集（{'、'.join(ids)}）"
+    )
 
 
 def find_rule(rule_id: str, ruleset: str, host: PluginHost) -> ResolvedRule:
@@ -70,7 +76,8 @@ def find_rule(rule_id: str, ruleset: str, host: PluginHost) -> ResolvedRule:
         return rule
     if rule_id.upper() in rs.disabled:
         raise SuperviseRulesError(
-            f"rule {rule_id} is disabled in {rs.id}: {rs.disabled[rule_id.upper()].reason}")
+            f"rule {rule_id} is disabled in {rs.id}: {rs.disabled[rule_id.upper()].reason}"
+        )
     raise _no_rule(rule_id, [r.id for r in rs.rules], f"ruleset {rs.id}", f"规则集 {rs.id} ")
 
 
@@ -79,11 +86,14 @@ def _no_rule(rule_id: str, ids: list[str], where_en: str, where_zh: str) -> Supe
     from .selection import did_you_mean
 
     hint = did_you_mean(rule_id.upper(), ids)
-    exc = SuperviseRulesError(f"no rule {rule_id!r} in {where_en}"
-                              f"{'; ' + hint if hint else ''} (see list-rules)")
-    exc.zh = (f"{where_zh}中{'都' if '所有' in where_zh else ''}没有规则 {rule_id!r}"  # type: ignore[attr-defined]
-              f"{'；' + did_you_mean(rule_id.upper(), ids, lang='zh') if hint else ''}"
-              "（见 list-rules）")
+    exc = SuperviseRulesError(
+        f"no rule {rule_id!r} in {where_en}{'; ' + hint if hint else ''} (see list-rules)"
+    )
+    exc.zh = (
+        f"{where_zh}中{'都' if '所有' in where_zh else ''}没有规则 {rule_id!r}"  # type: ignore[attr-defined]
+        f"{'；' + did_you_mean(rule_id.upper(), ids, lang='zh') if hint else ''}"
+        "（见 list-rules）"
+    )
     return exc
 
 
@@ -99,13 +109,16 @@ def explain_rule(rule_id: str, ruleset: str | None, *, host: PluginHost, lang: s
     validator = host.validators[rule.validator]
     params = json.dumps(r.params.model_dump(mode="json", exclude_none=True), ensure_ascii=False)
     en = lang == "en"
-    title = rule.title.en if en else (rule.title.zh if lang == "zh"
-                                      else f"{rule.title.zh} / {rule.title.en}")
+    title = rule.title.en if en else (rule.title.zh if lang == "zh" else f"{rule.title.zh} / {rule.title.en}")
     certainty = _CERTAINTY.get(rule.certainty or "", (rule.certainty or "—",) * 2)
     fields = [
         ("work_point", rule.work_point or "—"),
-        ("severity", rule.severity.value if en else
-         f"{_SEVERITY.get(rule.severity.value, rule.severity.value)}（{rule.severity.value}）"),
+        (
+            "severity",
+            rule.severity.value
+            if en
+            else f"{_SEVERITY.get(rule.severity.value, rule.severity.value)}（{rule.severity.value}）",
+        ),
         ("threshold", threshold_text(r, lang)),
         ("source", rule.source),
         ("certainty", _pick(certainty, lang)),
@@ -144,8 +157,16 @@ def _indent(text: str) -> str:
 # --- the threshold in words ----------------------------------------------------------------
 
 _OPS = {">=": "≥", ">": ">", "<=": "≤", "<": "<", "==": "=", "!=": "≠"}
-_FUNCS_ZH = {"ceil": "向上取整", "floor": "向下取整", "sum": "合计", "round": "四舍五入",
-             "min": "最小值", "max": "最大值", "mean": "平均值", "count": "计数"}
+_FUNCS_ZH = {
+    "ceil": "向上取整",
+    "floor": "向下取整",
+    "sum": "合计",
+    "round": "四舍五入",
+    "min": "最小值",
+    "max": "最大值",
+    "mean": "平均值",
+    "count": "计数",
+}
 _IDENT = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
 
 
@@ -167,7 +188,7 @@ def threshold_text(r: ResolvedRule, lang: str = "zh") -> str:
     if threshold is None and getattr(p, "min_rows", None) is not None:
         return f"≥ {p.min_rows}"
     if threshold is None and getattr(p, "min_met", None) is not None:
-        return (f"至少 {p.min_met} 项达标" if zh else f"at least {p.min_met} met")
+        return f"至少 {p.min_met} 项达标" if zh else f"at least {p.min_met} met"
     if threshold is None or op is None:
         return "—"
     sign = _OPS.get(op, op)
@@ -184,8 +205,12 @@ def threshold_text(r: ResolvedRule, lang: str = "zh") -> str:
         grouped: dict[Any, list[str]] = {}
         for key, value in values.items():
             grouped.setdefault(value, []).append(labels.get(key, key))
-        parts = [f"{format_value(v, unit)}（{'、'.join(k)}）" if zh else
-                 f"{format_value(v, unit)} ({', '.join(k)})" for v, k in grouped.items()]
+        parts = [
+            f"{format_value(v, unit)}（{'、'.join(k)}）"
+            if zh
+            else f"{format_value(v, unit)} ({', '.join(k)})"
+            for v, k in grouped.items()
+        ]
         return f"{sign} {' / '.join(parts)}{suffix}"
     return "—"
 

@@ -219,8 +219,12 @@ class _Parser:
         tok = self.take()
         if tok.kind == "number":
             value = float(tok.text)
-            return Literal(tok.pos, int(value) if value.is_integer() and "." not in tok.text
-                           and "e" not in tok.text.lower() else value)
+            return Literal(
+                tok.pos,
+                int(value)
+                if value.is_integer() and "." not in tok.text and "e" not in tok.text.lower()
+                else value,
+            )
         if tok.kind == "string":
             return Literal(tok.pos, tok.text[1:-1])
         if tok.kind == "quoted":
@@ -302,8 +306,9 @@ class Compiled:
         """True where any denominator of this expression is exactly zero."""
         if not self.denominators:
             return nw.lit(False)
-        return nw.any_horizontal(*[(d == 0).fill_null(False) for d, _ in self.denominators],
-                                 ignore_nulls=True)
+        return nw.any_horizontal(
+            *[(d == 0).fill_null(False) for d, _ in self.denominators], ignore_nulls=True
+        )
 
 
 Resolver = Callable[[str], str | None]
@@ -388,9 +393,7 @@ class _Compiler:
             # An unknown condition gives an unknown result (not the else branch),
             # so a missing value can never slip silently into a total.
             return (
-                nw.when(args[0].is_null()).then(nw.lit(None))
-                .when(args[0]).then(args[1])
-                .otherwise(args[2])
+                nw.when(args[0].is_null()).then(nw.lit(None)).when(args[0]).then(args[1]).otherwise(args[2])
             )
         if fn == "round":
             digits = node.args[1]
@@ -413,4 +416,4 @@ def _source_of(text: str, node: Node) -> str:
         return str(node.value)
     if isinstance(node, Call):
         return f"{node.function}(…)"
-    return text[node.pos:].strip() or text
+    return text[node.pos :].strip() or text

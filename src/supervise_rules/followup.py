@@ -37,25 +37,46 @@ def _date(text: str) -> dt.date:
 
 def add_followup_options(p: argparse.ArgumentParser, *, fail_on_new: bool = True) -> None:
     """Add ``--waivers``, ``--today``, ``--baseline`` (and ``--fail-on-new``) to a parser."""
-    p.add_argument("--waivers", type=Path, metavar="FILE",
-                   help="YAML file of approved waivers (rule, subject, reason, approved_by, expires)")
-    p.add_argument("--today", type=_date, metavar="YYYY-MM-DD",
-                   help="the day waivers are judged on (default: the submission's as_of)")
-    p.add_argument("--baseline", type=Path, metavar="PREVIOUS.json",
-                   help="previous JSON report: mark failures new / persisting / fixed (回头看)")
-    p.add_argument("--baseline-allow-ruleset-change", action="store_true",
-                   help="compare with a baseline checked with another ruleset id or version "
-                   "(refused by default); problems whose rule did not run are 未检查, not 已整改")
+    p.add_argument(
+        "--waivers",
+        type=Path,
+        metavar="FILE",
+        help="YAML file of approved waivers (rule, subject, reason, approved_by, expires)",
+    )
+    p.add_argument(
+        "--today",
+        type=_date,
+        metavar="YYYY-MM-DD",
+        help="the day waivers are judged on (default: the submission's as_of)",
+    )
+    p.add_argument(
+        "--baseline",
+        type=Path,
+        metavar="PREVIOUS.json",
+        help="previous JSON report: mark failures new / persisting / fixed (回头看)",
+    )
+    p.add_argument(
+        "--baseline-allow-ruleset-change",
+        action="store_true",
+        help="compare with a baseline checked with another ruleset id or version "
+        "(refused by default); problems whose rule did not run are 未检查, not 已整改",
+    )
     if fail_on_new:
-        p.add_argument("--fail-on-new", action="store_true",
-                       help="exit status 1 only for failures that are new since --baseline")
+        p.add_argument(
+            "--fail-on-new",
+            action="store_true",
+            help="exit status 1 only for failures that are new since --baseline",
+        )
 
 
 def add_symlink_option(p: argparse.ArgumentParser) -> None:
     """``--follow-symlinks``: read a folder's files that link to outside it."""
-    p.add_argument("--follow-symlinks", action="store_true",
-                   help="read a table file or manifest of the folder that is a symbolic link "
-                   "to outside the folder (refused by default)")
+    p.add_argument(
+        "--follow-symlinks",
+        action="store_true",
+        help="read a table file or manifest of the folder that is a symbolic link "
+        "to outside the folder (refused by default)",
+    )
 
 
 def apply_followup(report: Report, args: argparse.Namespace) -> Report:
@@ -66,8 +87,13 @@ def apply_followup(report: Report, args: argparse.Namespace) -> Report:
         raise SuperviseRulesError("--baseline-allow-ruleset-change needs --baseline PREVIOUS.json")
     from .api import follow_up  # what the library's check() does, so the two agree
 
-    report = follow_up(report, waivers=args.waivers, baseline=args.baseline, today=args.today,
-                       allow_ruleset_change=getattr(args, "baseline_allow_ruleset_change", False))
+    report = follow_up(
+        report,
+        waivers=args.waivers,
+        baseline=args.baseline,
+        today=args.today,
+        allow_ruleset_change=getattr(args, "baseline_allow_ruleset_change", False),
+    )
     if args.baseline is not None:
         _warn_baseline_changes(report)
     return report
@@ -87,19 +113,24 @@ def _warn_baseline_changes(report: Report) -> None:
 
     parts = []
     if diff.county_code is not None:
-        parts.append(f"it is a report on county {diff.county_code}, this run is on county "
-                     f"{report.submission.county_code}")
+        parts.append(
+            f"it is a report on county {diff.county_code}, this run is on county "
+            f"{report.submission.county_code}"
+        )
     rs = diff.ruleset
     if rs is not None and (rs.id, rs.version) != (report.ruleset.id, report.ruleset.version):
-        parts.append(f"it was checked with ruleset {rs.id} {rs.version}, this run with "
-                     f"{report.ruleset.id} {report.ruleset.version}")
+        parts.append(
+            f"it was checked with ruleset {rs.id} {rs.version}, this run with "
+            f"{report.ruleset.id} {report.ruleset.version}"
+        )
     if diff.rules_added:
         parts.append(f"rules added: {ids(diff.rules_added)}")
     if diff.rules_removed:
         parts.append(f"rules not run this time: {ids(diff.rules_removed)}")
     if diff.not_checked:
-        parts.append(f"{diff.not_checked} of its problems were not checked (未检查), "
-                     "none of them is counted as fixed")
+        parts.append(
+            f"{diff.not_checked} of its problems were not checked (未检查), none of them is counted as fixed"
+        )
     if parts:
         print(f"warning: baseline {diff.source}: " + "; ".join(parts), file=sys.stderr)
 
@@ -118,8 +149,12 @@ def rule_progress(enabled: bool | None = None) -> Iterator[ProgressCallback | No
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
     progress = Progress(
-        TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
-        console=Console(stderr=True), transient=True,
+        TextColumn("{task.description}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TimeElapsedColumn(),
+        console=Console(stderr=True),
+        transient=True,
     )
     task = progress.add_task("", total=None)
     started = time.monotonic()
@@ -230,8 +265,13 @@ def _source_options(p: argparse.ArgumentParser) -> None:
     p.add_argument("path", help="submission (folder, .xlsx, .json) or a JSON report of an earlier run")
     p.add_argument("--ruleset", default=None, help="ruleset id or YAML file (default: the manifest's)")
     p.add_argument("--backend", choices=("polars", "duckdb"), default="polars")
-    p.add_argument("--plugin", action="append", default=[], metavar="MODULE",
-                   help="load a local plugin module (repeatable)")
+    p.add_argument(
+        "--plugin",
+        action="append",
+        default=[],
+        metavar="MODULE",
+        help="load a local plugin module (repeatable)",
+    )
     add_symlink_option(p)
     from .limits import add_limit_option
 
@@ -242,8 +282,12 @@ def _protect_inputs(args: argparse.Namespace) -> None:
     """No output of the follow-up commands is written onto a file they read."""
     from .reporters import protect_inputs
 
-    protect_inputs(("the submission", args.path), ("the waivers file", args.waivers),
-                   ("the baseline", args.baseline), ("the ruleset file", args.ruleset))
+    protect_inputs(
+        ("the submission", args.path),
+        ("the waivers file", args.waivers),
+        ("the baseline", args.baseline),
+        ("the ruleset file", args.ruleset),
+    )
 
 
 def _emit(data: str | bytes, output: Path | None, what: str) -> None:
@@ -265,12 +309,18 @@ def cmd_report(argv: list[str]) -> int:
     """``supervise-check report selfcheck PATH``: the 核心指标自查报告."""
     from .cli import ExitCode, _Parser
 
-    p = _Parser(prog="supervise-check report",
-                description="Documents built from a check. Kinds: selfcheck (核心指标自查报告).")
+    p = _Parser(
+        prog="supervise-check report",
+        description="Documents built from a check. Kinds: selfcheck (核心指标自查报告).",
+    )
     p.add_argument("kind", choices=("selfcheck",))
     _source_options(p)
-    p.add_argument("--format", choices=("html", "xlsx", "pdf"), default=None,
-                   help="html (default; or from the --output suffix), xlsx or pdf")
+    p.add_argument(
+        "--format",
+        choices=("html", "xlsx", "pdf"),
+        default=None,
+        help="html (default; or from the --output suffix), xlsx or pdf",
+    )
     p.add_argument("--output", "-o", type=Path, help="write to this file (required for xlsx and pdf)")
     add_followup_options(p, fail_on_new=False)
     args = p.parse_args(argv)
@@ -302,33 +352,63 @@ def cmd_notices(argv: list[str]) -> int:
     """``supervise-check notices PATH --output-dir DIR``: one 督办单 per school."""
     from .cli import ExitCode, _Parser
 
-    p = _Parser(prog="supervise-check notices",
-                description="Write one rectification notice (督办单) per school with failing "
-                "findings, plus an index.")
+    p = _Parser(
+        prog="supervise-check notices",
+        description="Write one rectification notice (督办单) per school with failing "
+        "findings, plus an index.",
+    )
     _source_options(p)
     p.add_argument("--output-dir", type=Path, required=True, metavar="DIR")
     p.add_argument("--format", choices=("html", "markdown"), default="html")
-    p.add_argument("--pdf", action="store_true",
-                   help="also write a PDF (A4) of every HTML notice and of the index, next to it")
-    p.add_argument("--deadline", type=_date, metavar="YYYY-MM-DD",
-                   help="整改期限 printed on every notice (default: a blank to fill in)")
-    p.add_argument("--numbering", type=Path, metavar="FILE",
-                   help="the office's numbering state: notice numbers and the rounds each problem "
-                   "was raised in (default: numbering.json in --output-dir); read, then updated")
-    p.add_argument("--number-pattern", metavar="PATTERN",
-                   help="document number, with {year} and {n} (default 贺教督办〔{year}〕{n}号); "
-                   "kept in the numbering state")
-    p.add_argument("--issuer", metavar="OFFICE",
-                   help="issuing office in the masthead (default: the manifest's 填报单位, else "
-                   "<county>人民政府教育督导室); kept in the numbering state")
-    p.add_argument("--interview-after", type=int, metavar="N",
-                   help="list a unit for 约谈 when a problem has been raised N rounds in a row "
-                   "(default 3); kept in the numbering state")
-    p.add_argument("--round", metavar="LABEL",
-                   help="name of this round in the numbering state (default: the data's as_of)")
-    p.add_argument("--submission", type=Path, metavar="PATH",
-                   help="when PATH is a JSON report: the submission it was made from, read only to "
-                   "route dropout cases to their school")
+    p.add_argument(
+        "--pdf",
+        action="store_true",
+        help="also write a PDF (A4) of every HTML notice and of the index, next to it",
+    )
+    p.add_argument(
+        "--deadline",
+        type=_date,
+        metavar="YYYY-MM-DD",
+        help="整改期限 printed on every notice (default: a blank to fill in)",
+    )
+    p.add_argument(
+        "--numbering",
+        type=Path,
+        metavar="FILE",
+        help="the office's numbering state: notice numbers and the rounds each problem "
+        "was raised in (default: numbering.json in --output-dir); read, then updated",
+    )
+    p.add_argument(
+        "--number-pattern",
+        metavar="PATTERN",
+        help="document number, with {year} and {n} (default 贺教督办〔{year}〕{n}号); "
+        "kept in the numbering state",
+    )
+    p.add_argument(
+        "--issuer",
+        metavar="OFFICE",
+        help="issuing office in the masthead (default: the manifest's 填报单位, else "
+        "<county>人民政府教育督导室); kept in the numbering state",
+    )
+    p.add_argument(
+        "--interview-after",
+        type=int,
+        metavar="N",
+        help="list a unit for 约谈 when a problem has been raised N rounds in a row "
+        "(default 3); kept in the numbering state",
+    )
+    p.add_argument(
+        "--round",
+        metavar="LABEL",
+        help="name of this round in the numbering state (default: the data's as_of)",
+    )
+    p.add_argument(
+        "--submission",
+        type=Path,
+        metavar="PATH",
+        help="when PATH is a JSON report: the submission it was made from, read only to "
+        "route dropout cases to their school",
+    )
     add_followup_options(p, fail_on_new=False)
     args = p.parse_args(argv)
     _protect_inputs(args)
@@ -342,8 +422,13 @@ def cmd_notices(argv: list[str]) -> int:
 
     state = Path(args.numbering) if args.numbering is not None else Path(args.output_dir) / STATE_FILE
     # read before the run: a damaged state or a bad pattern is found before the work
-    numbering = Numbering.load(state, round_label=args.round, pattern=args.number_pattern,
-                               issuer=args.issuer, interview_after=args.interview_after)
+    numbering = Numbering.load(
+        state,
+        round_label=args.round,
+        pattern=args.number_pattern,
+        issuer=args.issuer,
+        interview_after=args.interview_after,
+    )
     report, submission = report_and_submission(args)
 
     from .notices import Routes, write_notices
@@ -352,22 +437,39 @@ def cmd_notices(argv: list[str]) -> int:
         from .cli import _host
         from .readers import load_submission
 
-        submission = load_submission(args.submission, host=_host(args.plugin),
-                                     follow_symlinks=args.follow_symlinks)
+        submission = load_submission(
+            args.submission, host=_host(args.plugin), follow_symlinks=args.follow_symlinks
+        )
     routes = Routes.from_submission(submission) if submission is not None else None
     issuer = numbering.settings.issuer or (
-        getattr(submission.manifest, "submitted_by", None) if submission is not None else None)
-    written = write_notices(report, args.output_dir, fmt=args.format, deadline=args.deadline,
-                            routes=routes, numbering=numbering, issuer=issuer)
+        getattr(submission.manifest, "submitted_by", None) if submission is not None else None
+    )
+    written = write_notices(
+        report,
+        args.output_dir,
+        fmt=args.format,
+        deadline=args.deadline,
+        routes=routes,
+        numbering=numbering,
+        issuer=issuer,
+    )
     if args.pdf:
         from .pdf import notices_to_pdf
 
         notices_to_pdf(written, created=report.submission.as_of)
     notices = len(written) - 2
-    print(f"{notices} notice(s), the office's internal list and an index written to "
-          f"{args.output_dir}{' (with PDFs)' if args.pdf else ''}; numbering state: {state}")
+    print(
+        f"{notices} notice(s), the office's internal list and an index written to "
+        f"{args.output_dir}{' (with PDFs)' if args.pdf else ''}; numbering state: {state}"
+    )
     return ExitCode.OK
 
 
-__all__ = ["add_followup_options", "add_symlink_option", "apply_followup", "cmd_notices", "cmd_report",
-           "rule_progress"]
+__all__ = [
+    "add_followup_options",
+    "add_symlink_option",
+    "apply_followup",
+    "cmd_notices",
+    "cmd_report",
+    "rule_progress",
+]

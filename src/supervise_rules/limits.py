@@ -33,70 +33,91 @@ class Limits(BaseModel):
     model_config = ConfigDict(frozen=True, extra="forbid")
 
     max_file_bytes: int = Field(
-        2 * GIB, gt=0,
+        2 * GIB,
+        gt=0,
         description="size of one table file (CSV, workbook, Parquet); bounds memory and time",
     )
     max_json_bytes: int = Field(
-        256 * MIB, gt=0,
+        256 * MIB,
+        gt=0,
         description="size of one JSON document (a submission or a baseline report): it is "
         "held in memory as Python objects, about ten times its size",
     )
     max_json_depth: int = Field(
-        100, gt=0, description="nesting of arrays and objects in a JSON document",
+        100,
+        gt=0,
+        description="nesting of arrays and objects in a JSON document",
     )
     max_yaml_bytes: int = Field(
-        10 * MIB, gt=0,
+        10 * MIB,
+        gt=0,
         description="size of one YAML file (manifest, ruleset, waivers)",
     )
     max_yaml_nodes: int = Field(
-        1_000_000, gt=0,
+        1_000_000,
+        gt=0,
         description="values in one YAML document once its aliases are expanded (a 1 KB "
         "'billion laughs' file expands to 10^9)",
     )
     max_yaml_aliases: int = Field(
-        100, gt=0, description="aliases (*name) in one YAML document",
+        100,
+        gt=0,
+        description="aliases (*name) in one YAML document",
     )
     max_yaml_depth: int = Field(
-        50, gt=0, description="nesting of mappings and lists in one YAML document",
+        50,
+        gt=0,
+        description="nesting of mappings and lists in one YAML document",
     )
     max_sheet_rows: int = Field(
-        1_100_000, gt=0,
+        1_100_000,
+        gt=0,
         description="rows of a sheet's used range (Excel itself stops at 1,048,576)",
     )
     max_columns: int = Field(
-        1_000, gt=0,
+        1_000,
+        gt=0,
         description="columns of a sheet's used range, and cells of a CSV line (a stray "
         "value in XFD1 makes a sheet 16,384 columns wide)",
     )
     max_cells: int = Field(
-        50_000_000, gt=0,
+        50_000_000,
+        gt=0,
         description="rows × columns of a sheet's used range, or of a CSV file read as wide "
         "as its widest line: the grid is held in memory whole (calamine: 32 bytes a cell)",
     )
     max_cell_chars: int = Field(
-        32_767, gt=0, description="characters in one cell (Excel's own limit)",
+        32_767,
+        gt=0,
+        description="characters in one cell (Excel's own limit)",
     )
     max_line_chars: int = Field(
-        1 * MIB, gt=0, description="characters in one CSV line (one record)",
+        1 * MIB,
+        gt=0,
+        description="characters in one CSV line (one record)",
     )
     max_shared_strings_bytes: int = Field(
-        512 * MIB, gt=0,
+        512 * MIB,
+        gt=0,
         description="size of a workbook's shared strings (xl/sharedStrings.xml, unpacked), "
         "held in memory whole",
     )
     max_unpacked_bytes: int = Field(
-        8 * GIB, gt=0,
-        description="size of a workbook's parts once unpacked (a 'zip bomb' unpacks a few "
-        "KB into many GB)",
+        8 * GIB,
+        gt=0,
+        description="size of a workbook's parts once unpacked (a 'zip bomb' unpacks a few KB into many GB)",
     )
     max_reader_memory_bytes: int = Field(
-        4 * GIB, gt=0,
+        4 * GIB,
+        gt=0,
         description="address space of the child process that reads an .xls, .xlsb or .ods "
         "workbook (their cells cannot be checked before reading: a stray value far out in "
         "a sheet would make the reader allocate hundreds of GB)",
     )
     max_reader_seconds: int = Field(
-        600, gt=0, description="time that child process may take",
+        600,
+        gt=0,
+        description="time that child process may take",
     )
 
     @classmethod
@@ -134,12 +155,10 @@ def parse_flag(flag: str) -> tuple[str, int]:
     if not sep:
         raise LimitFlagError(f"--limit takes NAME=VALUE, not {flag!r}")
     if name not in Limits.model_fields:
-        raise LimitFlagError(
-            f"--limit: no limit named {name!r} (limits: {', '.join(Limits.names())})")
+        raise LimitFlagError(f"--limit: no limit named {name!r} (limits: {', '.join(Limits.names())})")
     match = re.fullmatch(r"\s*(\d[\d_,]*)\s*([kmgKMG]?)(?:i?[bB])?\s*", text)
     if not match:
-        raise LimitFlagError(
-            f"--limit {name}: {text!r} is not a positive whole number (e.g. 2000000 or 20M)")
+        raise LimitFlagError(f"--limit {name}: {text!r} is not a positive whole number (e.g. 2000000 or 20M)")
     value = int(match.group(1).replace("_", "").replace(",", "")) * _SUFFIXES[match.group(2).lower()]
     if value <= 0:
         raise LimitFlagError(f"--limit {name}: the value must be at least 1")
@@ -148,7 +167,8 @@ def parse_flag(flag: str) -> tuple[str, int]:
 
 DEFAULT_LIMITS = Limits()
 _CURRENT: contextvars.ContextVar[Limits] = contextvars.ContextVar(
-    "supervise_rules_limits", default=DEFAULT_LIMITS)
+    "supervise_rules_limits", default=DEFAULT_LIMITS
+)
 
 
 def current_limits() -> Limits:
@@ -203,7 +223,11 @@ def flag_type(text: str) -> str:
 def add_limit_option(parser: object) -> None:
     """Add ``--limit NAME=VALUE`` (repeatable) to an argparse parser."""
     parser.add_argument(  # type: ignore[attr-defined]
-        "--limit", action="append", default=[], type=flag_type, metavar="NAME=VALUE",
+        "--limit",
+        action="append",
+        default=[],
+        type=flag_type,
+        metavar="NAME=VALUE",
         help="raise or lower a limit on the inputs, e.g. --limit max_sheet_rows=2000000 "
         f"(repeatable; limits: {', '.join(Limits.names())}; see docs/reliability.md)",
     )
@@ -217,8 +241,9 @@ def exceeded(name: str, actual: int | None = None, *, unit: str = "") -> str:
     if actual is not None and actual > limit:
         suggest = f"{_round_up(actual)}"
     unit = f" {unit}" if unit else ""
-    return (f"the limit is {name}={limit:,}{unit}; if the file is right, raise it with "
-            f"--limit {name}={suggest}")
+    return (
+        f"the limit is {name}={limit:,}{unit}; if the file is right, raise it with --limit {name}={suggest}"
+    )
 
 
 def exceeded_zh(name: str) -> str:

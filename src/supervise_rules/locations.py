@@ -58,8 +58,8 @@ class TablePlace:
         old = self.lines.get_column(ROW)
         new = self.lines.get_column(LINE)
         return rows.list.eval(
-            pl.element().replace_strict(old, new, default=pl.element() + self.offset,
-                                        return_dtype=pl.Int64))
+            pl.element().replace_strict(old, new, default=pl.element() + self.offset, return_dtype=pl.Int64)
+        )
 
     def sheet_row(self, row: pl.Expr) -> pl.Expr:
         """The row a spreadsheet program shows a data row on (one record a
@@ -70,17 +70,27 @@ class TablePlace:
         """The clerk's line of one row (a scalar column)."""
         if self.lines is None:
             return row + self.offset
-        return row.replace_strict(self.lines.get_column(ROW), self.lines.get_column(LINE),
-                                  default=row + self.offset, return_dtype=pl.Int64)
+        return row.replace_strict(
+            self.lines.get_column(ROW),
+            self.lines.get_column(LINE),
+            default=row + self.offset,
+            return_dtype=pl.Int64,
+        )
 
     def header_list(self, columns: list[str], lead: pl.Expr | None) -> pl.Expr:
         static = pl.lit([self.headers.get(c, c) for c in columns], dtype=_TEXTS)
         if lead is None:
             return static
-        shown = lead.replace_strict(dict(self.headers), default=lead, return_dtype=pl.String) \
-            if self.headers else lead
-        return pl.when(lead.is_null()).then(static).otherwise(
-            pl.concat_list([shown, static]).list.unique(maintain_order=True))
+        shown = (
+            lead.replace_strict(dict(self.headers), default=lead, return_dtype=pl.String)
+            if self.headers
+            else lead
+        )
+        return (
+            pl.when(lead.is_null())
+            .then(static)
+            .otherwise(pl.concat_list([shown, static]).list.unique(maintain_order=True))
+        )
 
     def cell_list(self, columns: list[str], lead: pl.Expr | None, line: pl.Expr) -> pl.Expr:
         """The cells (``H32``) of one row's columns; null unless ``line`` is set.
@@ -109,9 +119,15 @@ class TablePlace:
 
     # -- messages -------------------------------------------------------------
 
-    def where(self, line: pl.Expr, cells: pl.Expr, lang: str,
-              plural: pl.Expr | None = None, inline: bool = False,
-              sheet_row: pl.Expr | None = None) -> pl.Expr:
+    def where(
+        self,
+        line: pl.Expr,
+        cells: pl.Expr,
+        lang: str,
+        plural: pl.Expr | None = None,
+        inline: bool = False,
+        sheet_row: pl.Expr | None = None,
+    ) -> pl.Expr:
         """``学校.xlsx 工作表「学校」第 32 行（单元格 H32）``, column-wise;
         ``line`` is text or a number, ``plural`` says it lists several;
         ``inline`` words it for parentheses: ``…第 32 行，单元格 H32``;
@@ -124,8 +140,11 @@ class TablePlace:
         if self.locator == "record":
             if lang == "zh":
                 return pl.concat_str([pl.lit(_sp(zh_t) + "第 "), text, pl.lit(" 条记录")])
-            noun = pl.lit("record ") if plural is None else pl.when(plural).then(
-                pl.lit("records ")).otherwise(pl.lit("record "))
+            noun = (
+                pl.lit("record ")
+                if plural is None
+                else pl.when(plural).then(pl.lit("records ")).otherwise(pl.lit("record "))
+            )
             return pl.concat_str([pl.lit(f"{en_t}, "), noun, text])
         moved = None
         if sheet_row is not None and self.lines is not None and self.locator == "line":
@@ -137,13 +156,18 @@ class TablePlace:
             if moved is not None:
                 parts.insert(0, pl.concat_str([pl.lit("在 Excel 中为第 "), moved, pl.lit(" 行")]))
             inner = pl.concat_str(parts, separator=sep, ignore_nulls=True)
-            tail = pl.when(inner.str.len_chars() > 0).then(
-                pl.concat_str([pl.lit(before), inner, pl.lit(after)])).otherwise(pl.lit(""))
-            return pl.concat_str([pl.lit(_sp(zh_t) + "第 "), text, pl.lit(" 行"),
-                                  tail.fill_null("")])
+            tail = (
+                pl.when(inner.str.len_chars() > 0)
+                .then(pl.concat_str([pl.lit(before), inner, pl.lit(after)]))
+                .otherwise(pl.lit(""))
+            )
+            return pl.concat_str([pl.lit(_sp(zh_t) + "第 "), text, pl.lit(" 行"), tail.fill_null("")])
         word = "row" if self.locator == "row" else "line"
-        noun = pl.lit(f"{word} ") if plural is None else pl.when(plural).then(
-            pl.lit(f"{word}s ")).otherwise(pl.lit(f"{word} "))
+        noun = (
+            pl.lit(f"{word} ")
+            if plural is None
+            else pl.when(plural).then(pl.lit(f"{word}s ")).otherwise(pl.lit(f"{word} "))
+        )
         many = cells.list.len() > 1
         cell_noun = pl.when(many).then(pl.lit("cells ")).otherwise(pl.lit("cell "))
         ref = pl.when(has_cells).then(pl.concat_str([cell_noun, joined]))
@@ -152,8 +176,11 @@ class TablePlace:
             parts.insert(0, pl.concat_str([pl.lit("row "), moved, pl.lit(" in Excel")]))
         inner = pl.concat_str(parts, separator=", ", ignore_nulls=True)
         before, after = (", ", "") if inline else (" (", ")")
-        tail = pl.when(inner.str.len_chars() > 0).then(
-            pl.concat_str([pl.lit(before), inner, pl.lit(after)])).otherwise(pl.lit(""))
+        tail = (
+            pl.when(inner.str.len_chars() > 0)
+            .then(pl.concat_str([pl.lit(before), inner, pl.lit(after)]))
+            .otherwise(pl.lit(""))
+        )
         return pl.concat_str([pl.lit(f"{en_t}, "), noun, text, tail.fill_null("")])
 
     def where_text(self, row: int | None, column: str | None, lang: str) -> str:
@@ -167,15 +194,15 @@ class TablePlace:
         sheet_row = self.offset + row
         letter = self.letters.get(column or "")
         cells = [f"{letter}{sheet_row}"] if letter else []
-        return pl.select(self.where(pl.lit(line), pl.lit(cells, dtype=_TEXTS), lang,
-                                    sheet_row=pl.lit(sheet_row))).item()
+        return pl.select(
+            self.where(pl.lit(line), pl.lit(cells, dtype=_TEXTS), lang, sheet_row=pl.lit(sheet_row))
+        ).item()
 
     def raw_value(self, row: int | None, column: str | None) -> str | None:
         """The unreadable (or implausible) text a cell held, if it held one."""
         return self.cell_problem(row, column)[0]
 
-    def cell_problem(self, row: int | None, column: str | None
-                     ) -> tuple[str | None, str | None, str | None]:
+    def cell_problem(self, row: int | None, column: str | None) -> tuple[str | None, str | None, str | None]:
         """``(raw, why_zh, why_en)`` of a cell that held something unreadable
         (``why_*`` None) or implausible (``why_*``: what it should have been)."""
         if self.unreadable is None or row is None or column is None:
@@ -192,13 +219,20 @@ def unreadable_frame(table: Any) -> pl.DataFrame | None:
     cells = getattr(table, "unreadable", None) or {}
     if not cells:
         return None
-    return pl.concat([
-        f.select(pl.lit(column, dtype=pl.String).alias("column"), pl.col(ROW).cast(pl.Int64),
-                 pl.col("raw").cast(pl.String),
-                 *(pl.col(w).cast(pl.String) if w in f.columns
-                   else pl.lit(None, dtype=pl.String).alias(w) for w in (WHY_ZH, WHY_EN)))
-        for column, f in sorted(cells.items())
-    ])
+    return pl.concat(
+        [
+            f.select(
+                pl.lit(column, dtype=pl.String).alias("column"),
+                pl.col(ROW).cast(pl.Int64),
+                pl.col("raw").cast(pl.String),
+                *(
+                    pl.col(w).cast(pl.String) if w in f.columns else pl.lit(None, dtype=pl.String).alias(w)
+                    for w in (WHY_ZH, WHY_EN)
+                ),
+            )
+            for column, f in sorted(cells.items())
+        ]
+    )
 
 
 def value_wording(kind: pl.Expr, raw: pl.Expr, lang: str, why: pl.Expr | None = None) -> pl.Expr:
@@ -209,25 +243,43 @@ def value_wording(kind: pl.Expr, raw: pl.Expr, lang: str, why: pl.Expr | None = 
     why = pl.lit(None, dtype=pl.String) if why is None else why
     implausible = raw.is_not_null() & why.is_not_null()
     if lang == "zh":
-        return (pl.when(implausible)
-                .then(pl.concat_str([pl.lit("超出合理范围（原值「"), raw, pl.lit("」，"), why,
-                                     pl.lit("），无法计算本指标")]))
-                .when(raw.is_not_null())
-                .then(pl.concat_str([pl.lit("无法识别（原值「"), raw, pl.lit("」），无法计算本指标")]))
-                .when(kind == "zero").then(pl.lit("为 0，作为分母无法计算本指标"))
-                .otherwise(pl.lit("缺失，无法计算本指标")))
-    quoted = pl.concat_str([pl.lit("'"), raw.str.replace_all("'", "\\'", literal=True),
-                            pl.lit("'")])
-    return (pl.when(implausible)
-            .then(pl.concat_str([pl.lit(": the value "), quoted,
-                                 pl.lit(" is outside the plausible range ("), why,
-                                 pl.lit("); the indicator cannot be computed")]))
+        return (
+            pl.when(implausible)
+            .then(
+                pl.concat_str(
+                    [pl.lit("超出合理范围（原值「"), raw, pl.lit("」，"), why, pl.lit("），无法计算本指标")]
+                )
+            )
             .when(raw.is_not_null())
-            .then(pl.concat_str([pl.lit(": the value "), quoted,
-                                 pl.lit(" cannot be read; the indicator cannot be computed")]))
-            .when(kind == "zero").then(pl.lit(
-                ": the value is 0 and is a denominator; the indicator cannot be computed"))
-            .otherwise(pl.lit(": the value is missing; the indicator cannot be computed")))
+            .then(pl.concat_str([pl.lit("无法识别（原值「"), raw, pl.lit("」），无法计算本指标")]))
+            .when(kind == "zero")
+            .then(pl.lit("为 0，作为分母无法计算本指标"))
+            .otherwise(pl.lit("缺失，无法计算本指标"))
+        )
+    quoted = pl.concat_str([pl.lit("'"), raw.str.replace_all("'", "\\'", literal=True), pl.lit("'")])
+    return (
+        pl.when(implausible)
+        .then(
+            pl.concat_str(
+                [
+                    pl.lit(": the value "),
+                    quoted,
+                    pl.lit(" is outside the plausible range ("),
+                    why,
+                    pl.lit("); the indicator cannot be computed"),
+                ]
+            )
+        )
+        .when(raw.is_not_null())
+        .then(
+            pl.concat_str(
+                [pl.lit(": the value "), quoted, pl.lit(" cannot be read; the indicator cannot be computed")]
+            )
+        )
+        .when(kind == "zero")
+        .then(pl.lit(": the value is 0 and is a denominator; the indicator cannot be computed"))
+        .otherwise(pl.lit(": the value is missing; the indicator cannot be computed"))
+    )
 
 
 def _sp(zh: str) -> str:
@@ -243,7 +295,13 @@ def places_of(submission: Any) -> dict[str, TablePlace]:
         if getattr(table, "file", None) is None and getattr(table, "sheet", None) is None:
             continue
         out[name] = TablePlace(
-            file=table.file, sheet=table.sheet, locator=table.locator,
-            offset=table.header_line, lines=table.lines, letters=dict(table.letters),
-            headers=dict(table.headers), unreadable=unreadable_frame(table))
+            file=table.file,
+            sheet=table.sheet,
+            locator=table.locator,
+            offset=table.header_line,
+            lines=table.lines,
+            letters=dict(table.letters),
+            headers=dict(table.headers),
+            unreadable=unreadable_frame(table),
+        )
     return out

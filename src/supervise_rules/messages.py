@@ -27,8 +27,7 @@ MISSING = "—"
 
 #: Placeholders every template may use, whatever the validator.
 STANDARD_PLACEHOLDERS = frozenset(
-    {"observed", "required", "unit", "subject_id", "subject_name", "subject", "verdict",
-     "op_text"}
+    {"observed", "required", "unit", "subject_id", "subject_name", "subject", "verdict", "op_text"}
 )
 
 
@@ -46,9 +45,11 @@ OP_TEXT = {
 }
 #: ``{verdict}`` of an outcome, (zh, en); other outcomes render as "" (a template renders
 #: ``not_applicable`` only for a duty whose time has not come: a term not yet due)
-VERDICT = {"pass": ("达标", "meets the requirement"),
-           "fail": ("未达标", "does not meet the requirement"),
-           "not_applicable": ("尚未到期", "not due yet")}
+VERDICT = {
+    "pass": ("达标", "meets the requirement"),
+    "fail": ("未达标", "does not meet the requirement"),
+    "not_applicable": ("尚未到期", "not due yet"),
+}
 
 
 class Template:
@@ -82,9 +83,13 @@ class Template:
             out.append(MISSING if value is None else format_value(value, spec))
         return "".join(out)
 
-    def render_column(self, columns: Mapping[str, pl.Series | Any], height: int,
-                      formatted: dict[tuple[str, str], pl.Series] | None = None,
-                      shared: frozenset[str] = frozenset()) -> pl.Series:
+    def render_column(
+        self,
+        columns: Mapping[str, pl.Series | Any],
+        height: int,
+        formatted: dict[tuple[str, str], pl.Series] | None = None,
+        shared: frozenset[str] = frozenset(),
+    ) -> pl.Series:
         """The messages of ``height`` findings; ``columns`` maps each placeholder
         to a series of that height or to one scalar shared by every row. A name
         that is not given renders every row as the template with an error note,
@@ -119,8 +124,10 @@ class Template:
             return pl.Series([""] * height, dtype=pl.String)
         frame = pl.DataFrame({f"p{i}": p for i, p in enumerate(pieces) if len(p) == height})
         scalars = {f"p{i}": p[0] for i, p in enumerate(pieces) if len(p) != height}
-        exprs = [pl.col(f"p{i}") if f"p{i}" not in scalars else pl.lit(scalars[f"p{i}"])
-                 for i in range(len(pieces))]
+        exprs = [
+            pl.col(f"p{i}") if f"p{i}" not in scalars else pl.lit(scalars[f"p{i}"])
+            for i in range(len(pieces))
+        ]
         if frame.width == 0:
             frame = pl.DataFrame({"_": pl.Series([None] * height, dtype=pl.Null)})
         return frame.select(pl.concat_str(exprs).alias("message")).to_series()
@@ -144,8 +151,7 @@ def format_series(series: pl.Series, spec: str) -> pl.Series:
     texts = pl.Series([format_value(v, spec) for v in distinct.to_list()], dtype=pl.String)
     if len(distinct) == 0:
         return pl.Series([MISSING] * len(series), dtype=pl.String)
-    return series.replace_strict(distinct, texts, default=None, return_dtype=pl.String).fill_null(
-        MISSING)
+    return series.replace_strict(distinct, texts, default=None, return_dtype=pl.String).fill_null(MISSING)
 
 
 @functools.lru_cache(maxsize=4096)

@@ -133,20 +133,29 @@ class Routes:
             schools = _frame(submission, "schools", ["school_id", "school_name"])
             if schools is None:
                 schools = pl.DataFrame(schema={"school_id": pl.String, "school_name": pl.String})
-            frame = frame.join(schools.unique(subset=["school_id"], keep="first", maintain_order=True),
-                               on="school_id", how="left", maintain_order="left")
+            frame = frame.join(
+                schools.unique(subset=["school_id"], keep="first", maintain_order=True),
+                on="school_id",
+                how="left",
+                maintain_order="left",
+            )
             for student, school, township, name in frame.select(
-                    "student_id", "school_id", "township", "school_name").iter_rows():
+                "student_id", "school_id", "township", "school_name"
+            ).iter_rows():
                 if student is None:
                     continue
-                cases.setdefault(student, CaseRoute(school_id=school or None, school_name=name,
-                                                     township=township or None))
+                cases.setdefault(
+                    student, CaseRoute(school_id=school or None, school_name=name, township=township or None)
+                )
                 if school and name:
                     names.setdefault(school, name)
         kinder = _frame(submission, "kindergartens", ["kindergarten_id", "kindergarten_name"])
         if kinder is not None:
-            for k, v in kinder.drop_nulls().unique(subset=["kindergarten_id"], keep="first",
-                                                   maintain_order=True).iter_rows():
+            for k, v in (
+                kinder.drop_nulls()
+                .unique(subset=["kindergarten_id"], keep="first", maintain_order=True)
+                .iter_rows()
+            ):
                 names.setdefault(k, v)
         return cls(cases=cases, names=names)
 
@@ -364,15 +373,25 @@ def _problem_rows(notice: Notice, *, with_target: bool = True) -> tuple[list[str
         if with_target:
             row.append(cell(_target(f)))
         times = notice.times(f)
-        row += [cell(_observed(f), f.outcome.value, align="right"),
-                cell(_required(f), align="center"), cell(f.message.zh), cell(f.source or "—"),
-                cell(_mark(notice, f), "fail" if times >= 2 else None)]
+        row += [
+            cell(_observed(f), f.outcome.value, align="right"),
+            cell(_required(f), align="center"),
+            cell(f.message.zh),
+            cell(f.source or "—"),
+            cell(_mark(notice, f), "fail" if times >= 2 else None),
+        ]
         rows.append(row)
     return columns, rows
 
 
-def notice_document(report: Report, notice: Notice, number: str | None = None,
-                    deadline: dt.date | None = None, *, issuer: str | None = None) -> Document:
+def notice_document(
+    report: Report,
+    notice: Notice,
+    number: str | None = None,
+    deadline: dt.date | None = None,
+    *,
+    issuer: str | None = None,
+) -> Document:
     """One unit's 督办单 as a document (masthead, problems, the unit's table, 复查, seals)."""
     sub = report.submission
     sender = _sender(report, issuer)
@@ -386,64 +405,111 @@ def notice_document(report: Report, notice: Notice, number: str | None = None,
     doc.add(Masthead(sender, number=number, marks=tuple(marks)))
     doc.add(Title("督 办 单", subtitle=f"关于{notice.name}督导发现问题整改的督办通知"))
     doc.add(Paragraph(f"{notice.name}：", emphasis=True))
-    intro = (f"根据{report.ruleset.title}，经对{sub.county_name or '本县'}"
-             f"{'截至 ' + _date_zh(sub.as_of) + '的' if sub.as_of else ''}填报数据的核查，"
-             f"你单位有以下 {len(notice.findings)} 个问题未达到要求。请逐项制定整改措施、"
-             f"明确责任人和完成时间，于 {_date_zh(deadline)} 前整改到位，并将本督办单"
-             f"第二部分填写完整、加盖公章后报送{sender}。")
+    intro = (
+        f"根据{report.ruleset.title}，经对{sub.county_name or '本县'}"
+        f"{'截至 ' + _date_zh(sub.as_of) + '的' if sub.as_of else ''}填报数据的核查，"
+        f"你单位有以下 {len(notice.findings)} 个问题未达到要求。请逐项制定整改措施、"
+        f"明确责任人和完成时间，于 {_date_zh(deadline)} 前整改到位，并将本督办单"
+        f"第二部分填写完整、加盖公章后报送{sender}。"
+    )
     if notice.persisting:
-        intro += (f"其中 {notice.persisting} 个问题上一轮督导已经指出、至今仍未整改到位，"
-                  "此次为再次督办，请重点整改。")
+        intro += (
+            f"其中 {notice.persisting} 个问题上一轮督导已经指出、至今仍未整改到位，"
+            "此次为再次督办，请重点整改。"
+        )
     if notice.interviews:
-        intro += (f"{notice.interviews} 个问题已连续 {notice.interview_after} 轮以上未整改到位，"
-                  "你单位已列入约谈名单，请主要负责人按通知时间接受约谈。")
+        intro += (
+            f"{notice.interviews} 个问题已连续 {notice.interview_after} 轮以上未整改到位，"
+            "你单位已列入约谈名单，请主要负责人按通知时间接受约谈。"
+        )
     doc.add(Paragraph(intro))
-    doc.add(TableBlock(columns=["项目", "内容"], rows=[
-        [cell("受文单位"), cell(f"{notice.name}（{_KIND_ZH[notice.kind]}代码 {notice.unit_id}）"
-                                if notice.kind in ("school", "kindergarten") else notice.name)],
-        [cell("督办事项"), cell(f"{report.ruleset.title}督导核查发现问题的整改")],
-        [cell("数据截止日期"), cell(_date_zh(sub.as_of) if sub.as_of else "—")],
-        [cell("整改期限"), cell(_date_zh(deadline))],
-    ], id="head"))
+    doc.add(
+        TableBlock(
+            columns=["项目", "内容"],
+            rows=[
+                [
+                    cell("受文单位"),
+                    cell(
+                        f"{notice.name}（{_KIND_ZH[notice.kind]}代码 {notice.unit_id}）"
+                        if notice.kind in ("school", "kindergarten")
+                        else notice.name
+                    ),
+                ],
+                [cell("督办事项"), cell(f"{report.ruleset.title}督导核查发现问题的整改")],
+                [cell("数据截止日期"), cell(_date_zh(sub.as_of) if sub.as_of else "—")],
+                [cell("整改期限"), cell(_date_zh(deadline))],
+            ],
+            id="head",
+        )
+    )
     doc.add(Heading("一、督导发现的问题"))
     columns, rows = _problem_rows(notice)
     doc.add(TableBlock(columns=columns, rows=rows, id="findings"))
     doc.add(Heading("二、整改情况（由受文单位填写）"))
-    doc.add(TableBlock(
-        columns=["序号", "问题", "整改措施", "完成时间", "责任人"],
-        rows=[[cell(i, align="center"), cell(f"{f.title.zh}（{f.rule_id}）"), cell(""), cell(""), cell("")]
-              for i, f in enumerate(notice.findings, start=1)],
-        id="rectification"))
-    doc.add(Signature([
-        ("受文单位（盖章）：", ""),
-        ("主要负责人（签字）：", ""),
-        ("填报日期：", "        年    月    日"),
-        ("联系电话：", ""),
-    ]))
+    doc.add(
+        TableBlock(
+            columns=["序号", "问题", "整改措施", "完成时间", "责任人"],
+            rows=[
+                [cell(i, align="center"), cell(f"{f.title.zh}（{f.rule_id}）"), cell(""), cell(""), cell("")]
+                for i, f in enumerate(notice.findings, start=1)
+            ],
+            id="rectification",
+        )
+    )
+    doc.add(
+        Signature(
+            [
+                ("受文单位（盖章）：", ""),
+                ("主要负责人（签字）：", ""),
+                ("填报日期：", "        年    月    日"),
+                ("联系电话：", ""),
+            ]
+        )
+    )
     doc.add(Heading("三、复查意见（由督导室填写）"))
-    doc.add(TableBlock(
-        columns=["序号", "问题", "复查结论（已整改 / 基本整改 / 未整改到位）", "复查说明"],
-        rows=[[cell(i, align="center"), cell(f"{f.title.zh}（{f.rule_id}）"), cell(""), cell("")]
-              for i, f in enumerate(notice.findings, start=1)],
-        id="review"))
-    doc.add(Paragraph("未整改到位的问题转入下一轮督办（二次督办）；连续多轮未整改到位的，"
-                      "约谈单位主要负责人。"))
-    doc.add(Signature([
-        ("复查人（签字）：", ""),
-        ("复查日期：", "        年    月    日"),
-    ]))
-    doc.add(Signature([
-        ("督办单位（盖章）：", sender),
-        ("签发人：", ""),
-        ("签发日期：", "        年    月    日"),
-        ("受文单位签收人：", ""),
-        ("签收日期：", "        年    月    日"),
-    ]))
+    doc.add(
+        TableBlock(
+            columns=["序号", "问题", "复查结论（已整改 / 基本整改 / 未整改到位）", "复查说明"],
+            rows=[
+                [cell(i, align="center"), cell(f"{f.title.zh}（{f.rule_id}）"), cell(""), cell("")]
+                for i, f in enumerate(notice.findings, start=1)
+            ],
+            id="review",
+        )
+    )
+    doc.add(
+        Paragraph("未整改到位的问题转入下一轮督办（二次督办）；连续多轮未整改到位的，约谈单位主要负责人。")
+    )
+    doc.add(
+        Signature(
+            [
+                ("复查人（签字）：", ""),
+                ("复查日期：", "        年    月    日"),
+            ]
+        )
+    )
+    doc.add(
+        Signature(
+            [
+                ("督办单位（盖章）：", sender),
+                ("签发人：", ""),
+                ("签发日期：", "        年    月    日"),
+                ("受文单位签收人：", ""),
+                ("签收日期：", "        年    月    日"),
+            ]
+        )
+    )
     return doc
 
 
-def office_document(report: Report, office: Notice, deadline: dt.date | None, *,
-                    issuer: str | None = None, unrouted: bool = False) -> Document:
+def office_document(
+    report: Report,
+    office: Notice,
+    deadline: dt.date | None,
+    *,
+    issuer: str | None = None,
+    unrouted: bool = False,
+) -> Document:
     """The supervision office's internal list: what it answers for itself."""
     sub = report.submission
     sender = _sender(report, issuer)
@@ -451,12 +517,16 @@ def office_document(report: Report, office: Notice, deadline: dt.date | None, *,
     doc = Document(title, extra_css=NOTICE_CSS)
     doc.add(Masthead(sender, number=None, marks=("内部",)))
     doc.add(Title("内部督办清单", subtitle=f"{report.ruleset.title}　数据截至 {_date_zh(sub.as_of)}"))
-    text = (f"以下 {len(office.findings)} 个问题不向学校发督办单，由督导室自行整改或报县人民政府："
-            "督学履职、县级指标、填报数据问题，以及无法确定责任学校的控辍保学个案。"
-            f"整改期限：{_date_zh(deadline)}。")
+    text = (
+        f"以下 {len(office.findings)} 个问题不向学校发督办单，由督导室自行整改或报县人民政府："
+        "督学履职、县级指标、填报数据问题，以及无法确定责任学校的控辍保学个案。"
+        f"整改期限：{_date_zh(deadline)}。"
+    )
     if unrouted:
-        text += ("本次核查所用的是报告文件而非填报数据，控辍保学个案无法对应到学校，"
-                 "均列入本清单；请用 --submission 提供填报数据后重新生成。")
+        text += (
+            "本次核查所用的是报告文件而非填报数据，控辍保学个案无法对应到学校，"
+            "均列入本清单；请用 --submission 提供填报数据后重新生成。"
+        )
     doc.add(Paragraph(text))
     groups: dict[str, list[Finding]] = {}
     for f in office.findings:
@@ -468,8 +538,14 @@ def office_document(report: Report, office: Notice, deadline: dt.date | None, *,
             continue
         n += 1
         doc.add(Heading(f"{_NUMERAL[n - 1]}、{label}"))
-        part = Notice("office", office.unit_id, office.name, found, rounds=office.rounds,
-                      interview_after=office.interview_after)
+        part = Notice(
+            "office",
+            office.unit_id,
+            office.name,
+            found,
+            rounds=office.rounds,
+            interview_after=office.interview_after,
+        )
         columns, rows = _problem_rows(part)
         doc.add(TableBlock(columns=columns, rows=rows, id=f"office-{section}"))
     if not office.findings:
@@ -478,9 +554,16 @@ def office_document(report: Report, office: Notice, deadline: dt.date | None, *,
     return doc
 
 
-def index_document(report: Report, notices: list[Notice], files: list[str],
-                   numbers: list[str | None] | None = None, deadline: dt.date | None = None, *,
-                   office: Notice | None = None, office_file: str | None = None) -> Document:
+def index_document(
+    report: Report,
+    notices: list[Notice],
+    files: list[str],
+    numbers: list[str | None] | None = None,
+    deadline: dt.date | None = None,
+    *,
+    office: Notice | None = None,
+    office_file: str | None = None,
+) -> Document:
     sub = report.submission
     year = f" {sub.year} 年" if sub.year else ""
     title = f"{sub.county_name or ''}{year}督办单目录".strip()
@@ -489,8 +572,10 @@ def index_document(report: Report, notices: list[Notice], files: list[str],
     doc.add(Title(title, subtitle=f"{report.ruleset.title}　数据截至 {_date_zh(sub.as_of)}"))
     total = sum(len(n.findings) for n in notices)
     schools = sum(1 for n in notices if n.kind == "school")
-    text = (f"共发出督办单 {len(notices)} 份（其中学校 {schools} 所），涉及问题 {total} 个。"
-            f"整改期限：{_date_zh(deadline)}。")
+    text = (
+        f"共发出督办单 {len(notices)} 份（其中学校 {schools} 所），涉及问题 {total} 个。"
+        f"整改期限：{_date_zh(deadline)}。"
+    )
     persisting = sum(n.persisting for n in notices)
     if persisting or report.baseline is not None:
         text += f"其中上一轮已指出、仍未整改的问题 {persisting} 个（再次督办）。"
@@ -498,50 +583,96 @@ def index_document(report: Report, notices: list[Notice], files: list[str],
         text += f"督导室内部督办清单列问题 {len(office.findings)} 个。"
     doc.add(Paragraph(text))
     if report.baseline is not None and report.baseline.not_checked:
-        doc.add(Paragraph(f"回头看：上一轮的 {report.baseline.not_checked} 个问题本轮所用规则未检查"
-                          "（未检查），不计为已整改。", emphasis=True))
+        doc.add(
+            Paragraph(
+                f"回头看：上一轮的 {report.baseline.not_checked} 个问题本轮所用规则未检查"
+                "（未检查），不计为已整改。",
+                emphasis=True,
+            )
+        )
     columns = ["序号", "编号", "受文单位类型", "代码", "受文单位", "问题数", "再次督办", "约谈"]
     rows = []
     for i, (notice, file, number) in enumerate(zip(notices, files, numbers, strict=True), start=1):
-        rows.append([cell(i, align="center"), cell(number or "—"), cell(_KIND_ZH[notice.kind]),
-                     cell(notice.unit_id), cell(notice.name, href=file),
-                     cell(len(notice.findings), align="right"),
-                     cell(notice.persisting, "fail" if notice.persisting else None, align="right"),
-                     cell("是" if notice.interviews else "", "fail" if notice.interviews else None,
-                          align="center")])
+        rows.append(
+            [
+                cell(i, align="center"),
+                cell(number or "—"),
+                cell(_KIND_ZH[notice.kind]),
+                cell(notice.unit_id),
+                cell(notice.name, href=file),
+                cell(len(notice.findings), align="right"),
+                cell(notice.persisting, "fail" if notice.persisting else None, align="right"),
+                cell(
+                    "是" if notice.interviews else "", "fail" if notice.interviews else None, align="center"
+                ),
+            ]
+        )
     if office is not None and office_file is not None:
-        rows.append([cell(len(rows) + 1, align="center"), cell("（内部）"), cell("督导室"), cell("—"),
-                     cell(office.name, href=office_file), cell(len(office.findings), align="right"),
-                     cell(office.persisting, "fail" if office.persisting else None, align="right"),
-                     cell("")])
+        rows.append(
+            [
+                cell(len(rows) + 1, align="center"),
+                cell("（内部）"),
+                cell("督导室"),
+                cell("—"),
+                cell(office.name, href=office_file),
+                cell(len(office.findings), align="right"),
+                cell(office.persisting, "fail" if office.persisting else None, align="right"),
+                cell(""),
+            ]
+        )
     doc.add(TableBlock(columns=columns, rows=rows, id="index"))
     interview = [n for n in notices if n.interviews]
     doc.add(Heading("约谈名单"))
     if interview:
-        doc.add(TableBlock(
-            columns=["序号", "编号", "受文单位", "连续未整改的问题", "连续轮次"],
-            rows=[[cell(i, align="center"), cell(n.number or "—"), cell(n.name),
-                   cell("；".join(f"{f.title.zh}（{f.rule_id}）" for f in n.findings
-                                 if n.times(f) >= n.interview_after)),
-                   cell(n.round_no, align="right")]
-                  for i, n in enumerate(interview, start=1)],
-            id="interviews"))
+        doc.add(
+            TableBlock(
+                columns=["序号", "编号", "受文单位", "连续未整改的问题", "连续轮次"],
+                rows=[
+                    [
+                        cell(i, align="center"),
+                        cell(n.number or "—"),
+                        cell(n.name),
+                        cell(
+                            "；".join(
+                                f"{f.title.zh}（{f.rule_id}）"
+                                for f in n.findings
+                                if n.times(f) >= n.interview_after
+                            )
+                        ),
+                        cell(n.round_no, align="right"),
+                    ]
+                    for i, n in enumerate(interview, start=1)
+                ],
+                id="interviews",
+            )
+        )
     else:
-        doc.add(Paragraph(f"无（连续 {notices[0].interview_after if notices else 3} 轮未整改到位的"
-                          "问题列入约谈名单）。"))
+        doc.add(
+            Paragraph(
+                f"无（连续 {notices[0].interview_after if notices else 3} 轮未整改到位的问题列入约谈名单）。"
+            )
+        )
     return doc
 
 
-def notice_html(report: Report, notice: Notice, deadline: dt.date | None = None, *,
-                issuer: str | None = None) -> str:
+def notice_html(
+    report: Report, notice: Notice, deadline: dt.date | None = None, *, issuer: str | None = None
+) -> str:
     """One notice as a complete, self-contained HTML document with print CSS for
     A4 (what a PDF of the notice is made from)."""
     return render_html(notice_document(report, notice, deadline=deadline, issuer=issuer))
 
 
-def write_notices(report: Report, out_dir: str | Path, *, fmt: str = "html",
-                  deadline: dt.date | None = None, routes: Routes | None = None,
-                  numbering: Numbering | None = None, issuer: str | None = None) -> list[Path]:
+def write_notices(
+    report: Report,
+    out_dir: str | Path,
+    *,
+    fmt: str = "html",
+    deadline: dt.date | None = None,
+    routes: Routes | None = None,
+    numbering: Numbering | None = None,
+    issuer: str | None = None,
+) -> list[Path]:
     """Write one notice per unit, the office's internal list and an index into
     ``out_dir``, all or nothing; then the numbering state.
 
@@ -587,10 +718,13 @@ def write_notices(report: Report, out_dir: str | Path, *, fmt: str = "html",
     docs = [*names, office_name, index]
     state_path = numbering.path
     in_out = state_path is not None and (
-        Path(os.path.realpath(state_path.parent)) == Path(os.path.realpath(out)))
+        Path(os.path.realpath(state_path.parent)) == Path(os.path.realpath(out))
+    )
     if in_out and state_path is not None and state_path.name in docs:
-        raise _reporters._cannot_write(state_path, "the numbering state would be written over a "
-                                       "notice of this set; give --numbering another name")
+        raise _reporters._cannot_write(
+            state_path,
+            "the numbering state would be written over a notice of this set; give --numbering another name",
+        )
     state_inside = in_out
     ours = [*docs, state_path.name] if state_inside and state_path else docs
     modes = _check_destinations(out, ours)  # before anything is written
@@ -605,14 +739,29 @@ def write_notices(report: Report, out_dir: str | Path, *, fmt: str = "html",
     state_tmp: Path | None = None
     try:
         for notice, name in zip(notices, names, strict=True):
-            _write_new(staging / name, out / name,
-                       render(notice_document(report, notice, deadline=deadline, issuer=issuer)))
-        _write_new(staging / office_name, out / office_name,
-                   render(office_document(report, office, deadline, issuer=issuer,
-                                          unrouted=routes is None or not routes.known)))
-        _write_new(staging / index, out / index,
-                   render(index_document(report, notices, names, deadline=deadline,
-                                         office=office, office_file=office_name)))
+            _write_new(
+                staging / name,
+                out / name,
+                render(notice_document(report, notice, deadline=deadline, issuer=issuer)),
+            )
+        _write_new(
+            staging / office_name,
+            out / office_name,
+            render(
+                office_document(
+                    report, office, deadline, issuer=issuer, unrouted=routes is None or not routes.known
+                )
+            ),
+        )
+        _write_new(
+            staging / index,
+            out / index,
+            render(
+                index_document(
+                    report, notices, names, deadline=deadline, office=office, office_file=office_name
+                )
+            ),
+        )
         if state_path is not None:
             text = numbering.dumps()
             if state_inside:
@@ -692,10 +841,16 @@ def _check_destinations(out: Path, names: list[str]) -> dict[str, int]:
         except OSError as exc:
             raise _reporters._cannot_write(path, exc.strerror or str(exc)) from None
         if not stat.S_ISREG(st.st_mode):
-            what = "a symlink" if stat.S_ISLNK(st.st_mode) else (
-                "a directory" if stat.S_ISDIR(st.st_mode) else "not a regular file")
-            raise _reporters._cannot_write(path, f"it is {what}, which a notice is never written "
-                                           "over; move it away or give another --output-dir")
+            what = (
+                "a symlink"
+                if stat.S_ISLNK(st.st_mode)
+                else ("a directory" if stat.S_ISDIR(st.st_mode) else "not a regular file")
+            )
+            raise _reporters._cannot_write(
+                path,
+                f"it is {what}, which a notice is never written "
+                "over; move it away or give another --output-dir",
+            )
         _reporters._destination(path)  # an input of the run, a read-only file
         modes[name] = stat.S_IMODE(st.st_mode)
     return modes
@@ -715,6 +870,17 @@ def _write_new(path: Path, shown: Path, text: str) -> None:
 #: the name kept for callers of the school-only version
 SchoolNotice = Notice
 
-__all__ = ["CaseRoute", "Notice", "Routes", "SchoolNotice", "collect_notices", "index_document",
-           "notice_document", "notice_html", "office_document", "route", "safe_filename",
-           "write_notices"]
+__all__ = [
+    "CaseRoute",
+    "Notice",
+    "Routes",
+    "SchoolNotice",
+    "collect_notices",
+    "index_document",
+    "notice_document",
+    "notice_html",
+    "office_document",
+    "route",
+    "safe_filename",
+    "write_notices",
+]

@@ -56,16 +56,21 @@ def check_pattern(pattern: str) -> str:
     """A document number pattern: ``{n}`` (the sequence number, required) and
     ``{year}``, each with an optional format (``{n:03d}``); nothing else."""
     try:
-        fields = [(name, spec, conv) for _, name, spec, conv in string.Formatter().parse(pattern)
-                  if name is not None]
+        fields = [
+            (name, spec, conv)
+            for _, name, spec, conv in string.Formatter().parse(pattern)
+            if name is not None
+        ]
     except ValueError as exc:
-        raise ValueError(f"{pattern!r} is not a number pattern: {exc} (write a literal brace as "
-                         "{{ or }})") from None
+        raise ValueError(
+            f"{pattern!r} is not a number pattern: {exc} (write a literal brace as {{{{ or }}}})"
+        ) from None
     names = {name for name, _, _ in fields}
     unknown = names - {"n", "year"}
     if unknown:
-        raise ValueError(f"{pattern!r} uses {{{sorted(unknown)[0]}}}; a number pattern knows only "
-                         "{year} and {n}")
+        raise ValueError(
+            f"{pattern!r} uses {{{sorted(unknown)[0]}}}; a number pattern knows only {{year}} and {{n}}"
+        )
     if "n" not in names:
         raise ValueError(f"{pattern!r} has no {{n}}, the notice's sequence number")
     if any(conv for _, _, conv in fields):
@@ -138,8 +143,15 @@ class Numbering:
         return cls(NumberingFile(), path, round_label)
 
     @classmethod
-    def load(cls, path: str | Path, *, round_label: str | None = None, pattern: str | None = None,
-             issuer: str | None = None, interview_after: int | None = None) -> Numbering:
+    def load(
+        cls,
+        path: str | Path,
+        *,
+        round_label: str | None = None,
+        pattern: str | None = None,
+        issuer: str | None = None,
+        interview_after: int | None = None,
+    ) -> Numbering:
         """Read the state at ``path`` (a fresh one when there is no file yet) and
         apply the settings given (kept in the state from now on).
 
@@ -158,8 +170,10 @@ class Numbering:
             raise NumberingError(f"{path}: cannot be read: {exc.strerror or exc}") from None
         else:
             if size > current_limits().max_json_bytes:
-                raise NumberingError(f"{path}: the file is {size:,} bytes, too large for a numbering "
-                                     f"state ({exceeded('max_json_bytes', size, unit='bytes')})")
+                raise NumberingError(
+                    f"{path}: the file is {size:,} bytes, too large for a numbering "
+                    f"state ({exceeded('max_json_bytes', size, unit='bytes')})"
+                )
             try:
                 text = path.read_text(encoding="utf-8")
                 raw = json.loads(text)
@@ -181,8 +195,10 @@ class Numbering:
                 where = f"{path}:{line}" if line else str(path)
                 what = ".".join(str(p) for p in loc)
                 msg = str(err["msg"]).removeprefix("Value error, ")
-                raise NumberingError(f"{where}: not a notice numbering state ({what}: {msg}); give "
-                                     "the numbering.json an earlier notices run wrote") from None
+                raise NumberingError(
+                    f"{where}: not a notice numbering state ({what}: {msg}); give "
+                    "the numbering.json an earlier notices run wrote"
+                ) from None
             state = cls(data, path, round_label)
         try:
             updates: dict[str, Any] = {}
@@ -194,7 +210,8 @@ class Numbering:
                 updates["interview_after"] = interview_after
             if updates:
                 state.data.settings = NoticeSettings.model_validate(
-                    {**state.data.settings.model_dump(), **updates})
+                    {**state.data.settings.model_dump(), **updates}
+                )
         except (ValueError, ValidationError) as exc:
             msg = exc.errors()[0]["msg"] if isinstance(exc, ValidationError) else str(exc)
             raise NumberingError(str(msg).removeprefix("Value error, ")) from None
@@ -206,16 +223,19 @@ class Numbering:
         row it has been raised."""
         sub = report.submission
         data = self.data
-        label = self.round_label or (sub.as_of.isoformat() if sub.as_of else
-                                     str(sub.year) if sub.year else "round")
+        label = self.round_label or (
+            sub.as_of.isoformat() if sub.as_of else str(sub.year) if sub.year else "round"
+        )
         if label not in data.rounds:
             data.rounds.append(label)
         position = data.rounds.index(label)
         year = sub.year or (sub.as_of.year if sub.as_of else None)
         year_key = str(year) if year is not None else ""
         if year is None and "{year" in data.settings.pattern:
-            raise NumberingError("the document number pattern has {year}, but the submission gives "
-                                 "no year (year, as_of): give --number-pattern without {year}")
+            raise NumberingError(
+                "the document number pattern has {year}, but the submission gives "
+                "no year (year, as_of): give --number-pattern without {year}"
+            )
         used = [r.n for r in data.notices.values() if r.n is not None and r.year == year]
         next_n = max([data.next.get(year_key, 1), *(n + 1 for n in used)])
         present = set()
@@ -225,8 +245,12 @@ class Numbering:
                 if notice is office:
                     record = NoticeRecord(name=notice.name)
                 else:
-                    record = NoticeRecord(number=data.settings.pattern.format(n=next_n, year=year),
-                                          year=year, n=next_n, name=notice.name)
+                    record = NoticeRecord(
+                        number=data.settings.pattern.format(n=next_n, year=year),
+                        year=year,
+                        n=next_n,
+                        name=notice.name,
+                    )
                     next_n += 1
                 data.notices[notice.key] = record
             record.name = notice.name
@@ -260,5 +284,4 @@ class Numbering:
         return json.dumps(data, ensure_ascii=False, indent=2) + "\n"
 
 
-__all__ = ["DEFAULT_PATTERN", "Numbering", "NumberingError", "NumberingFile", "check_pattern",
-           "item_key"]
+__all__ = ["DEFAULT_PATTERN", "Numbering", "NumberingError", "NumberingFile", "check_pattern", "item_key"]

@@ -89,7 +89,8 @@ def html_to_pdf(html: str, *, created: dt.date | None = None, title: str | None 
         raise PdfUnavailable(
             "PDF output needs WeasyPrint and the pango library: pip install 'supervise-rules[pdf]' "
             f"(and on Debian: apt-get install libpango-1.0-0 fonts-noto-cjk) ({exc.__class__.__name__}: "
-            f"{str(exc)[:120]})") from None
+            f"{str(exc)[:120]})"
+        ) from None
     # WeasyPrint warns about CSS it does not know (screen-only properties) through
     # logging; with no handler, Python would print them to stderr as if something failed
     log = logging.getLogger("weasyprint")
@@ -97,8 +98,7 @@ def html_to_pdf(html: str, *, created: dt.date | None = None, title: str | None 
     log.propagate, log.level = False, logging.ERROR
     try:
         page = weasyprint.HTML(string=html, url_fetcher=_fetcher(weasyprint), base_url=None)
-        document = page.render(
-            stylesheets=[weasyprint.CSS(string=PRINT_CSS)])
+        document = page.render(stylesheets=[weasyprint.CSS(string=PRINT_CSS)])
         stamp = (created or dt.date(2000, 1, 1)).isoformat() + "T00:00:00Z"
         document.metadata.created = stamp
         document.metadata.modified = stamp
@@ -131,8 +131,10 @@ def notices_to_pdf(written: list[Path], *, created: dt.date | None = None) -> li
         except FileNotFoundError:
             st = None
         if st is not None and not stat.S_ISREG(st.st_mode):
-            raise SuperviseRulesError(f"{target}: cannot write the PDF notice: it exists and is not "
-                                      "a regular file; move it away or give another --output-dir")
+            raise SuperviseRulesError(
+                f"{target}: cannot write the PDF notice: it exists and is not "
+                "a regular file; move it away or give another --output-dir"
+            )
         pages.append((target, html_to_pdf(path.read_text(encoding="utf-8"), created=created)))
     for target, data in pages:
         write_atomically(target, data)

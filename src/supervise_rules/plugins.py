@@ -142,9 +142,12 @@ def plugins_used(host: Any, ruleset: Any, tables: Iterable[str]) -> list[Any]:
         note("tables", table)
     infos = {p.name: p for p in getattr(host, "plugins", [])}
     return [
-        PluginRef(name=name, distribution=infos[name].distribution if name in infos else None,
-                  version=infos[name].version if name in infos else None,
-                  used={kind: sorted(names) for kind, names in sorted(kinds.items())})
+        PluginRef(
+            name=name,
+            distribution=infos[name].distribution if name in infos else None,
+            version=infos[name].version if name in infos else None,
+            used={kind: sorted(names) for kind, names in sorted(kinds.items())},
+        )
         for name, kinds in sorted(used.items())
         if not (name in infos and infos[name].builtin)
     ]
@@ -175,8 +178,9 @@ def get_plugin_host(
         return _build_host(modules, entry_points, builtins)
 
 
-def _build_host(modules: Iterable[str | ModuleType | object], entry_points: bool,
-                builtins: bool) -> PluginHost:
+def _build_host(
+    modules: Iterable[str | ModuleType | object], entry_points: bool, builtins: bool
+) -> PluginHost:
     pm = new_plugin_manager()
     host = PluginHost(pm=pm)
     builtin_names: set[str] = set()
@@ -231,9 +235,7 @@ def _load_entry_points(host: PluginHost, distributions: dict) -> None:
         except BaseException as exc:  # a broken plugin must not take the others down
             if is_users(exc):
                 raise
-            host.load_errors.append(
-                PluginLoadError(ep.name, dist_name, f"import failed: {_describe(exc)}")
-            )
+            host.load_errors.append(PluginLoadError(ep.name, dist_name, f"import failed: {_describe(exc)}"))
             continue
         refusal = _api_refusal(plugin)
         if refusal:
@@ -308,7 +310,8 @@ def _collect(host: PluginHost, builtin_names: set[str], distributions: dict) -> 
                 if is_users(exc):  # ... unless it is the user's Ctrl-C
                     raise
                 host.load_errors.append(
-                    PluginLoadError(plugin_name, dist, f"{hook_name}() raised {_describe(exc)}"))
+                    PluginLoadError(plugin_name, dist, f"{hook_name}() raised {_describe(exc)}")
+                )
                 continue
             for item in items:
                 try:
@@ -316,9 +319,14 @@ def _collect(host: PluginHost, builtin_names: set[str], distributions: dict) -> 
                 except PluginError:
                     raise
                 except Exception as exc:  # not a contribution at all: skip it, say so
-                    host.load_errors.append(PluginLoadError(
-                        plugin_name, dist, f"{hook_name}() returned {_shown(item)}, which is "
-                        f"not a {kind[:-1]} ({_describe(exc)}); it was skipped"))
+                    host.load_errors.append(
+                        PluginLoadError(
+                            plugin_name,
+                            dist,
+                            f"{hook_name}() returned {_shown(item)}, which is "
+                            f"not a {kind[:-1]} ({_describe(exc)}); it was skipped",
+                        )
+                    )
                     continue
                 if plugin_name not in builtin_names:
                     _note_code(item, plugin_name)
@@ -353,14 +361,15 @@ def _add(host: PluginHost, kind: str, item: Any, plugin_name: str) -> str:
         key = getattr(item, "table", None)
         if key not in host.tables:
             raise PluginError(
-                plugin_name, f"aliases for table {key!r}, which is not a known table "
-                f"(tables: {', '.join(host.tables)})"
+                plugin_name,
+                f"aliases for table {key!r}, which is not a known table (tables: {', '.join(host.tables)})",
             )
         unknown = [c for c in item.columns if c not in host.tables[key].columns]
         if unknown:
             raise PluginError(
-                plugin_name, f"aliases for column(s) {', '.join(map(repr, unknown))} of "
-                f"table {key!r}, which has no such column"
+                plugin_name,
+                f"aliases for column(s) {', '.join(map(repr, unknown))} of "
+                f"table {key!r}, which has no such column",
             )
         host.aliases.append(item)
         registry_owner.setdefault(key, plugin_name)  # the first; several plugins may add more
@@ -420,10 +429,16 @@ _PLUGIN_CODE: dict[str, str] = {}
 
 
 def _note_code(item: object, plugin_name: str) -> None:
-    module = item.__name__ if isinstance(item, ModuleType) else getattr(
-        item if isinstance(item, type) else type(item), "__module__", None)
-    if isinstance(module, str) and not module.startswith(("supervise_rules.", "builtins")) \
-            and module != "supervise_rules":
+    module = (
+        item.__name__
+        if isinstance(item, ModuleType)
+        else getattr(item if isinstance(item, type) else type(item), "__module__", None)
+    )
+    if (
+        isinstance(module, str)
+        and not module.startswith(("supervise_rules.", "builtins"))
+        and module != "supervise_rules"
+    ):
         _PLUGIN_CODE.setdefault(module, plugin_name)
 
 
@@ -438,7 +453,8 @@ def plugin_in_traceback(exc: BaseException) -> tuple[str, str] | None:
     while tb is not None:
         module = tb.tb_frame.f_globals.get("__name__", "")
         owner = _PLUGIN_CODE.get(module) or next(
-            (p for m, p in _PLUGIN_CODE.items() if module.startswith(m + ".")), None)
+            (p for m, p in _PLUGIN_CODE.items() if module.startswith(m + ".")), None
+        )
         if owner is not None:
             found = (owner, f"{os.path.basename(tb.tb_frame.f_code.co_filename)}:{tb.tb_lineno}")
         tb = tb.tb_next

@@ -44,8 +44,14 @@ class _Line:
         )
 
         self.progress = Progress(
-            SpinnerColumn(), TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(),
-            TimeElapsedColumn(), console=Console(stderr=True), transient=True)
+            SpinnerColumn(),
+            TextColumn("{task.description}"),
+            BarColumn(),
+            MofNCompleteColumn(),
+            TimeElapsedColumn(),
+            console=Console(stderr=True),
+            transient=True,
+        )
         self.task = self.progress.add_task("", total=None)
         self.shown = False
         self.counting = False
@@ -77,8 +83,9 @@ class _Line:
         """The engine's progress callback: rule ``index`` of ``total`` starts."""
         if not self.counting:
             self._next("", total)
-        self.progress.update(self.task, total=total, completed=index,
-                             description=f"{rule.id} {rule.title.zh}")
+        self.progress.update(
+            self.task, total=total, completed=index, description=f"{rule.id} {rule.title.zh}"
+        )
 
     def stop(self) -> None:
         """Gone for good (before a report is drawn on the same terminal)."""

@@ -101,18 +101,27 @@ class Report:
             for outcome, n in entry["by_outcome"].items():
                 outcomes[outcome] = outcomes.get(outcome, 0) + n
             severities[meta.severity.value] += entry["by_outcome"].get("fail", 0)
-            entries.append(RuleEntry(
-                rule_id=rule_id, title=meta.title, work_point=meta.work_point,
-                severity=meta.severity, certainty=meta.certainty, source=meta.source,
-                unit=entry["unit"] if entry["numeric"] else None,
-                subjects=entry["n_subjects"], by_outcome=entry["by_outcome"],
-                observed=ObservedRange(min=entry["min"], max=entry["max"])
-                if entry["numeric"] else None,
-            ))
+            entries.append(
+                RuleEntry(
+                    rule_id=rule_id,
+                    title=meta.title,
+                    work_point=meta.work_point,
+                    severity=meta.severity,
+                    certainty=meta.certainty,
+                    source=meta.source,
+                    unit=entry["unit"] if entry["numeric"] else None,
+                    subjects=entry["n_subjects"],
+                    by_outcome=entry["by_outcome"],
+                    observed=ObservedRange(min=entry["min"], max=entry["max"]) if entry["numeric"] else None,
+                )
+            )
         return cls(
-            tool=tool, ruleset=ruleset, submission=submission,
+            tool=tool,
+            ruleset=ruleset,
+            submission=submission,
             summary=Summary(rules_run=rules_run, by_outcome=outcomes, by_severity=severities),
-            rules=entries, store=store,
+            rules=entries,
+            store=store,
         )
 
     @classmethod
@@ -126,8 +135,13 @@ class Report:
         findings: Sequence[Finding],
     ) -> Report:
         """A report of findings made as objects (tests, imported documents)."""
-        return cls.from_store(tool=tool, ruleset=ruleset, submission=submission,
-                              rules_run=rules_run, store=FindingStore(parts_from_findings(findings)))
+        return cls.from_store(
+            tool=tool,
+            ruleset=ruleset,
+            submission=submission,
+            rules_run=rules_run,
+            store=FindingStore(parts_from_findings(findings)),
+        )
 
     @classmethod
     def model_validate(cls, data: dict[str, Any]) -> Report:
@@ -142,15 +156,20 @@ class Report:
         )
         summary = Summary.model_validate(data["summary"])
         # a v2 document lists no passes: its rules entries hold their counts
-        rules = [RuleEntry.model_validate(r) for r in data["rules"]] \
-            if data.get("rules") is not None else report.rules
+        rules = (
+            [RuleEntry.model_validate(r) for r in data["rules"]]
+            if data.get("rules") is not None
+            else report.rules
+        )
         return report.replace(
             summary=summary,
             rules=rules,
             waivers_unused=[UnusedWaiver.model_validate(w) for w in data["waivers_unused"]]
-            if data.get("waivers_unused") is not None else None,
+            if data.get("waivers_unused") is not None
+            else None,
             baseline=BaselineDiff.model_validate(data["baseline"])
-            if data.get("baseline") is not None else None,
+            if data.get("baseline") is not None
+            else None,
         )
 
     @classmethod
@@ -159,9 +178,21 @@ class Report:
 
     def replace(self, **changes: Any) -> Report:
         """A copy with some header fields (or the store) replaced."""
-        fields = {k: getattr(self, k) for k in (
-            "tool", "ruleset", "submission", "summary", "rules", "store", "waivers_unused",
-            "baseline", "context", "include_passes")}
+        fields = {
+            k: getattr(self, k)
+            for k in (
+                "tool",
+                "ruleset",
+                "submission",
+                "summary",
+                "rules",
+                "store",
+                "waivers_unused",
+                "baseline",
+                "context",
+                "include_passes",
+            )
+        }
         fields.update(changes)
         return Report(**fields)
 
@@ -188,8 +219,7 @@ class Report:
     def _passes(self, include_passes: bool | None) -> bool:
         return self.include_passes if include_passes is None else include_passes
 
-    def frame(self, include_passes: bool = True, rules: Sequence[str] | None = None
-              ) -> pl.DataFrame:
+    def frame(self, include_passes: bool = True, rules: Sequence[str] | None = None) -> pl.DataFrame:
         """One row per finding as a polars DataFrame (see ``store.FRAME_COLUMNS``),
         for county systems that join findings with their own data. ``rules``
         keeps only those rules (their passes alone are made)."""
@@ -198,8 +228,11 @@ class Report:
     def _failing(self, at_least: Severity, new_only: bool) -> pl.DataFrame:
         ranks = [s.value for s in Severity if s.rank >= at_least.rank]
         listed = self.store.listed(False)
-        cond = (pl.col("outcome").is_in(_FAILING) & pl.col("severity").is_in(ranks)
-                & (pl.col("waiver_status").fill_null("") != "active"))
+        cond = (
+            pl.col("outcome").is_in(_FAILING)
+            & pl.col("severity").is_in(ranks)
+            & (pl.col("waiver_status").fill_null("") != "active")
+        )
         if new_only:
             cond = cond & (pl.col("baseline") == "new")
         return listed.filter(cond)
@@ -241,8 +274,7 @@ class Report:
 
     def to_json_dict(self, include_passes: bool | None = None) -> dict[str, Any]:
         """The JSON document as Python data."""
-        findings = [json.loads(line)
-                    for line in self.store.json_lines(self._passes(include_passes))]
+        findings = [json.loads(line) for line in self.store.json_lines(self._passes(include_passes))]
         return {**self._header(), "findings": findings, **self._tail()}
 
     def model_dump(self, *, mode: str = "json", include_passes: bool | None = None) -> dict[str, Any]:
@@ -275,9 +307,9 @@ class Report:
             out.write(b"\n    " if held is None else f"{held},\n    ".encode())
             last = len(lines) - 1
             for start in range(0, last, WRITE_LINES):
-                pl.DataFrame({"line": lines.slice(start, min(WRITE_LINES, last - start))}
-                             ).write_csv(out, include_header=False, quote_style="never",
-                                         line_terminator=",\n    ")
+                pl.DataFrame({"line": lines.slice(start, min(WRITE_LINES, last - start))}).write_csv(
+                    out, include_header=False, quote_style="never", line_terminator=",\n    "
+                )
             held = lines[-1]
         out.write(b"]" if held is None else f"{held}\n  ]".encode())
         for key, value in self._tail().items():
@@ -286,8 +318,10 @@ class Report:
         out.write(b"\n}\n")
 
     def __repr__(self) -> str:
-        return (f"Report(ruleset={self.ruleset.id!r}, rules_run={self.summary.rules_run}, "
-                f"by_outcome={self.summary.by_outcome})")
+        return (
+            f"Report(ruleset={self.ruleset.id!r}, rules_run={self.summary.rules_run}, "
+            f"by_outcome={self.summary.by_outcome})"
+        )
 
 
 __all__ = ["Part", "Report"]

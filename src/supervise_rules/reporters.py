@@ -174,6 +174,7 @@ def write_atomically(path: str | Path, data: str | bytes | Callable[[BinaryIO], 
 
         def write(fh: BinaryIO) -> None:
             fh.write(payload)
+
     target, st = _destination(shown)
     if st is not None and not stat.S_ISREG(st.st_mode):
         try:
@@ -233,8 +234,10 @@ def _destination(shown: Path) -> tuple[Path, os.stat_result | None]:
     if st is None:
         parent = target.parent
         if not parent.is_dir():
-            raise _cannot_write(shown, f"{parent} is not a directory" if parent.exists()
-                                else f"directory {parent} does not exist")
+            raise _cannot_write(
+                shown,
+                f"{parent} is not a directory" if parent.exists() else f"directory {parent} does not exist",
+            )
         _refuse_input(shown, target, None)
     elif stat.S_ISDIR(st.st_mode):
         raise _cannot_write(shown, "it is a directory")
@@ -262,7 +265,8 @@ class _Input:
 
 
 _INPUTS: contextvars.ContextVar[tuple[_Input, ...]] = contextvars.ContextVar(
-    "supervise_rules_inputs", default=())
+    "supervise_rules_inputs", default=()
+)
 
 #: files of a folder submission looked at to recognise a hard link to one of them
 MAX_FOLDER_FILES = 10_000
@@ -324,12 +328,16 @@ def _refuse_input(shown: Path, target: Path, st: os.stat_result | None) -> None:
     for item in _INPUTS.get():
         if item.folder and (target.is_relative_to(item.real) or ident in item.ids):
             where = "a file of" if st is not None else "inside"
-            raise _cannot_write(shown, f"it is {where} {item.what} {item.shown}, which this run "
-                                "reads; write the output outside that folder")
+            raise _cannot_write(
+                shown,
+                f"it is {where} {item.what} {item.shown}, which this run "
+                "reads; write the output outside that folder",
+            )
         if not item.folder and ident in item.ids:
             same = "" if target == item.real else f" ({item.shown})"
-            raise _cannot_write(shown, f"it is {item.what}{same}, which this run reads; give "
-                                "another output file")
+            raise _cannot_write(
+                shown, f"it is {item.what}{same}, which this run reads; give another output file"
+            )
 
 
 # --- running a reporter ---------------------------------------------------------------------
@@ -361,8 +369,7 @@ class _WatchedFile:
         return getattr(self._fh, name)
 
 
-def run_reporter(fmt: str, plugin: str | None, call: Callable[[], T],
-                 out: _WatchedFile | None = None) -> T:
+def run_reporter(fmt: str, plugin: str | None, call: Callable[[], T], out: _WatchedFile | None = None) -> T:
     """``call()`` — a reporter's ``render``, ``write`` or attribute — with the
     failure of a third-party plugin's reporter turned into a
     :class:`ReporterError` naming the format and the plugin. A built-in
@@ -376,17 +383,25 @@ def run_reporter(fmt: str, plugin: str | None, call: Callable[[], T],
 
         if out is not None and out.error is not None:
             raise out.error from None  # the disk, not the reporter: "cannot write …"
-        if plugin is None or plugin in BUILTIN_PLUGINS or is_users(exc) \
-                or isinstance(exc, ReporterError):
+        if plugin is None or plugin in BUILTIN_PLUGINS or is_users(exc) or isinstance(exc, ReporterError):
             raise
         text = str(exc).strip()
         first = f": {text.splitlines()[0]}" if text else ""
-        raise ReporterError(f"the {fmt!r} reporter from plugin {plugin!r} failed: "
-                            f"{type(exc).__name__}{first}; no report was written") from exc
+        raise ReporterError(
+            f"the {fmt!r} reporter from plugin {plugin!r} failed: "
+            f"{type(exc).__name__}{first}; no report was written"
+        ) from exc
 
 
-def write_report(path: str | Path, reporter: Reporter, report: Report, options: RenderOptions,
-                 *, fmt: str, plugin: str | None) -> None:
+def write_report(
+    path: str | Path,
+    reporter: Reporter,
+    report: Report,
+    options: RenderOptions,
+    *,
+    fmt: str,
+    plugin: str | None,
+) -> None:
     """Stream ``reporter``'s output into ``path`` atomically (see
     :func:`write_atomically` and :func:`run_reporter`): if the reporter fails,
     what was at ``path`` is left as it was and no temporary file remains."""
@@ -423,8 +438,11 @@ def check_output_dir(path: str | Path) -> None:
         raise _cannot_write(shown, "it exists and is not a directory")
     for item in _INPUTS.get():
         if item.folder and real.is_relative_to(item.real):
-            raise _cannot_write(shown, f"it is {item.what} {item.shown} (or inside it), which "
-                                "this run reads; give an output folder outside it")
+            raise _cannot_write(
+                shown,
+                f"it is {item.what} {item.shown} (or inside it), which "
+                "this run reads; give an output folder outside it",
+            )
     existing = real
     while not existing.exists():
         existing = existing.parent

@@ -215,8 +215,9 @@ class _Entry:
     message_loc: tuple[Any, ...] = ()
 
     def message_line(self, lang: str) -> tuple[str, int | None]:
-        doc, loc = (self.message_doc, self.message_loc) if self.message_doc else (
-            self.doc, (*self.loc, "message"))
+        doc, loc = (
+            (self.message_doc, self.message_loc) if self.message_doc else (self.doc, (*self.loc, "message"))
+        )
         return doc.path, doc.line((*loc, lang))
 
 
@@ -337,8 +338,11 @@ class _Loader:
             for rule_id in p_order:
                 if rule_id in entries:
                     self.problems.append(
-                        (origin[0], origin[1],
-                         f"rule {rule_id} comes from two parents; extend only one of them")
+                        (
+                            origin[0],
+                            origin[1],
+                            f"rule {rule_id} comes from two parents; extend only one of them",
+                        )
                     )
                     continue
                 entries[rule_id] = p_entries[rule_id]
@@ -351,15 +355,21 @@ class _Loader:
             if rule.id in entries:
                 first = entries[rule.id]
                 self.problems.append(
-                    (doc.path, doc.line((*loc, "id")),
-                     f"duplicate rule id {rule.id} (first defined at "
-                     f"{first.doc.path}:{first.doc.line(first.loc)}); "
-                     "to change an inherited rule use 'overrides'")
+                    (
+                        doc.path,
+                        doc.line((*loc, "id")),
+                        f"duplicate rule id {rule.id} (first defined at "
+                        f"{first.doc.path}:{first.doc.line(first.loc)}); "
+                        "to change an inherited rule use 'overrides'",
+                    )
                 )
                 continue
             entries[rule.id] = _Entry(
-                data=raw_rules[i], doc=doc, loc=loc,
-                params_doc=doc, params_loc=(*loc, "params"),
+                data=raw_rules[i],
+                doc=doc,
+                loc=loc,
+                params_doc=doc,
+                params_loc=(*loc, "params"),
             )
             order.append(rule.id)
 
@@ -381,15 +391,21 @@ class _Loader:
                     data[key] = value
                     if key == "message":
                         message_doc, message_loc = doc, (*loc, "message")
-            entries[rule_id] = _Entry(data, entry.doc, entry.loc, params_doc, params_loc,
-                                      message_doc, message_loc)
+            entries[rule_id] = _Entry(
+                data, entry.doc, entry.loc, params_doc, params_loc, message_doc, message_loc
+            )
 
         for point, rule_ids in head.work_points.items():
             for i, rule_id in enumerate(rule_ids):
                 entry = entries.get(rule_id)
                 if entry is None:
-                    self.problems.append((doc.path, doc.line(("work_points", point, i)),
-                                          f"work point {point}: unknown rule {rule_id}"))
+                    self.problems.append(
+                        (
+                            doc.path,
+                            doc.line(("work_points", point, i)),
+                            f"work point {point}: unknown rule {rule_id}",
+                        )
+                    )
                     continue
                 entry.data = {**entry.data, "work_point": point}
 
@@ -417,8 +433,11 @@ class _Loader:
             if validator is None:
                 known = ", ".join(sorted(self.host.validators)) or "none"
                 self.problems.append(
-                    (entry.doc.path, entry.doc.line((*entry.loc, "validator")),
-                     f"rule {rule.id}: unknown validator {rule.validator!r} (known: {known})")
+                    (
+                        entry.doc.path,
+                        entry.doc.line((*entry.loc, "validator")),
+                        f"rule {rule.id}: unknown validator {rule.validator!r} (known: {known})",
+                    )
                 )
                 continue
             try:
@@ -432,15 +451,21 @@ class _Loader:
                     elif err["type"] == "missing":
                         message = f"missing parameter {err['loc'][-1]!r}"
                     self.problems.append(
-                        (entry.params_doc.path, entry.params_doc.line(loc),
-                         f"rule {rule.id}: validator {rule.validator!r}: "
-                         f"params.{_format_loc(err['loc'])}: {message}")
+                        (
+                            entry.params_doc.path,
+                            entry.params_doc.line(loc),
+                            f"rule {rule.id}: validator {rule.validator!r}: "
+                            f"params.{_format_loc(err['loc'])}: {message}",
+                        )
                     )
                 continue
             except ValueError as exc:  # a validator's own semantic check of its params
                 self.problems.append(
-                    (entry.params_doc.path, entry.params_doc.line(entry.params_loc),
-                     f"rule {rule.id}: validator {rule.validator!r}: {exc}")
+                    (
+                        entry.params_doc.path,
+                        entry.params_doc.line(entry.params_loc),
+                        f"rule {rule.id}: validator {rule.validator!r}: {exc}",
+                    )
                 )
                 continue
             unknown = _unknown_placeholders(rule, validator, params)
@@ -477,9 +502,14 @@ def _unknown_placeholders(rule: Rule, validator: Any, params: Any) -> list[tuple
                 continue
             close = difflib.get_close_matches(name, sorted(known), n=1, cutoff=0.6)
             hint = f"; did you mean {{{close[0]}}}?" if close else ""
-            out.append((lang, f"placeholder {{{name}}} is not a value of validator "
-                              f"{rule.validator!r} (its values: "
-                              f"{', '.join('{' + k + '}' for k in sorted(known))}){hint}"))
+            out.append(
+                (
+                    lang,
+                    f"placeholder {{{name}}} is not a value of validator "
+                    f"{rule.validator!r} (its values: "
+                    f"{', '.join('{' + k + '}' for k in sorted(known))}){hint}",
+                )
+            )
     return out
 
 
@@ -533,8 +563,11 @@ class _FileCache:
                     return None
                 header, _, payload = fh.read().partition(b"\n")
             meta = json.loads(header)
-            if (meta.get("format") != _CACHE_FORMAT or meta.get("key") != key
-                    or meta.get("sha256") != hashlib.sha256(payload).hexdigest()):
+            if (
+                meta.get("format") != _CACHE_FORMAT
+                or meta.get("key") != key
+                or meta.get("sha256") != hashlib.sha256(payload).hexdigest()
+            ):
                 return None
             data = json.loads(payload, object_hook=_decode)
         except (OSError, ValueError, TypeError, AttributeError, RecursionError):
@@ -545,14 +578,16 @@ class _FileCache:
     def serialize(data: dict[str, Any]) -> bytes | None:
         """The entry's payload, or ``None`` when JSON cannot carry ``data`` exactly."""
         try:
-            return json.dumps(_encode(data), ensure_ascii=False, separators=(",", ":"),
-                              allow_nan=True).encode("utf-8")
+            return json.dumps(
+                _encode(data), ensure_ascii=False, separators=(",", ":"), allow_nan=True
+            ).encode("utf-8")
         except (_Uncacheable, RecursionError):
             return None
 
     def put(self, key: str, payload: bytes) -> None:
-        header = json.dumps({"format": _CACHE_FORMAT, "key": key,
-                             "sha256": hashlib.sha256(payload).hexdigest()}).encode()
+        header = json.dumps(
+            {"format": _CACHE_FORMAT, "key": key, "sha256": hashlib.sha256(payload).hexdigest()}
+        ).encode()
         tmp = None
         try:
             self.directory.mkdir(mode=0o700, parents=True, exist_ok=True)
@@ -563,7 +598,6 @@ class _FileCache:
         except OSError:  # a read-only home or a full disk only costs the next run a parse
             if tmp is not None:
                 Path(tmp).unlink(missing_ok=True)
-
 
     def prune(self, max_age_days: int = 90) -> None:
         """Forget entries not written for ``max_age_days`` (old versions, edited files)."""

@@ -74,14 +74,14 @@ def parse_selectors(value: str | Iterable[str] | None, where: str = "") -> tuple
     elif isinstance(value, Iterable):
         items = list(value)
     else:
-        raise SuperviseRulesError(f"{where}: selectors must be a list of rule ids or prefixes, "
-                                  f"not {type(value).__name__}")
+        raise SuperviseRulesError(
+            f"{where}: selectors must be a list of rule ids or prefixes, not {type(value).__name__}"
+        )
     out: list[str] = []
     for item in items:
         if not isinstance(item, str):
             raise SuperviseRulesError(f"{where}: selector {item!r} is not text")
-        out += [_normal(part.strip().strip("'\"")) for part in item.split(",")
-                if part.strip().strip("'\"")]
+        out += [_normal(part.strip().strip("'\"")) for part in item.split(",") if part.strip().strip("'\"")]
     return tuple(out)
 
 
@@ -108,10 +108,11 @@ def merge(*sources: Selection) -> Selection:
     """The selection in force: each key from the first source that sets it."""
     select = next((s for s in sources if s.select is not None), None)
     ignore = next((s for s in sources if s.ignore is not None), None)
-    return Selection(select=select.select if select else None,
-                     ignore=ignore.ignore if ignore else None,
-                     origin=", ".join(dict.fromkeys(
-                         s.origin for s in (select, ignore) if s is not None and s.origin)))
+    return Selection(
+        select=select.select if select else None,
+        ignore=ignore.ignore if ignore else None,
+        origin=", ".join(dict.fromkeys(s.origin for s in (select, ignore) if s is not None and s.origin)),
+    )
 
 
 def is_selected(rule: RuleKey, selection: Selection) -> bool:
@@ -130,8 +131,9 @@ def check_selectors(selection: Selection, known: Sequence[RuleKey]) -> None:
         if any(matches(selector, k) for k in known):
             continue
         if selector.startswith("wp:"):
-            points = ", ".join(sorted({k.work_point for k in known if k.work_point},
-                                      key=lambda p: (len(p), p)))
+            points = ", ".join(
+                sorted({k.work_point for k in known if k.work_point}, key=lambda p: (len(p), p))
+            )
             hint, hint_zh = f"work points: {points}", f"已有的工作要点：{points}"
         else:
             prefixes = sorted({i.split("-")[0] for i in ids})
@@ -155,8 +157,9 @@ def did_you_mean(word: str, choices: Iterable[str], *, lang: str = "en") -> str:
     return f"是不是要输入 {shown}？" if lang == "zh" else f"did you mean {shown}?"
 
 
-def select_rules(rules: Sequence[Any], selection: Selection,
-                 extra_known: Sequence[RuleKey] = ()) -> list[Any]:
+def select_rules(
+    rules: Sequence[Any], selection: Selection, extra_known: Sequence[RuleKey] = ()
+) -> list[Any]:
     """The rules of ``rules`` (resolved rules or anything with ``rule_key``-able
     fields) that ``selection`` checks, in their order. Selectors are checked
     against ``rules`` and ``extra_known`` (the READ-xx codes)."""
@@ -171,9 +174,11 @@ def rule_key(rule: Any) -> RuleKey:
     """The :class:`RuleKey` of a resolved rule, a ``Rule`` or a finding."""
     inner = getattr(rule, "rule", rule)
     severity = getattr(inner, "severity", None)
-    return RuleKey(id=getattr(rule, "id", None) or rule.rule_id,
-                   severity=getattr(severity, "value", severity) or "",
-                   work_point=getattr(inner, "work_point", None))
+    return RuleKey(
+        id=getattr(rule, "id", None) or rule.rule_id,
+        severity=getattr(severity, "value", severity) or "",
+        work_point=getattr(inner, "work_point", None),
+    )
 
 
 def read_codes() -> list[RuleKey]:
@@ -191,8 +196,11 @@ def from_mapping(data: Any, origin: str) -> Selection:
     if data is None:
         return Selection(origin=origin)
     get = data.get if isinstance(data, dict) else (lambda k: getattr(data, k, None))
-    return Selection(select=parse_selectors(get("select"), origin),
-                     ignore=parse_selectors(get("ignore"), origin), origin=origin)
+    return Selection(
+        select=parse_selectors(get("select"), origin),
+        ignore=parse_selectors(get("ignore"), origin),
+        origin=origin,
+    )
 
 
 def from_manifest(manifest: Any) -> Selection:
@@ -220,8 +228,9 @@ def _read_toml(path: Path) -> dict[str, Any]:
 
     try:
         if path.stat().st_size > MAX_CONFIG_BYTES:
-            raise SuperviseRulesError(f"{path}: larger than {MAX_CONFIG_BYTES:,} bytes; "
-                                      "a config file is a few lines")
+            raise SuperviseRulesError(
+                f"{path}: larger than {MAX_CONFIG_BYTES:,} bytes; a config file is a few lines"
+            )
         return tomllib.loads(path.read_text(encoding="utf-8"))
     except tomllib.TOMLDecodeError as exc:
         raise SuperviseRulesError(f"{path}: not valid TOML: {exc}") from None
@@ -250,20 +259,26 @@ def project_config(start: str | os.PathLike[str] | None = None) -> Selection:
     unknown = sorted(set(data) - {"select", "ignore"})
     if unknown:
         hint = did_you_mean(unknown[0], ["select", "ignore"])
-        raise SuperviseRulesError(f"{origin}: unknown setting {unknown[0]!r} (known: select, "
-                                  f"ignore){'; ' + hint if hint else ''}")
+        raise SuperviseRulesError(
+            f"{origin}: unknown setting {unknown[0]!r} (known: select, ignore){'; ' + hint if hint else ''}"
+        )
     return from_mapping(data, origin)
 
 
-def chosen_rules(submission: Any, select: str | Sequence[str] | None = None,
-                 ignore: str | Sequence[str] | None = None,
-                 config: bool | str | os.PathLike[str] | None = None,
-                 origin: tuple[str, str] = ("select", "ignore")) -> Selection:
+def chosen_rules(
+    submission: Any,
+    select: str | Sequence[str] | None = None,
+    ignore: str | Sequence[str] | None = None,
+    config: bool | str | os.PathLike[str] | None = None,
+    origin: tuple[str, str] = ("select", "ignore"),
+) -> Selection:
     """The selection in force for ``submission``: ``select``/``ignore`` given by
     the caller, then its manifest's, then the project config's (only when
     ``config`` is true or a folder)."""
-    given = merge(Selection(select=parse_selectors(select, origin[0]), origin=origin[0]),
-                  Selection(ignore=parse_selectors(ignore, origin[1]), origin=origin[1]))
+    given = merge(
+        Selection(select=parse_selectors(select, origin[0]), origin=origin[0]),
+        Selection(ignore=parse_selectors(ignore, origin[1]), origin=origin[1]),
+    )
     manifest = from_manifest(getattr(submission, "manifest", None))
     project = Selection()
     if config:

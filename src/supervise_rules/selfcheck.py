@@ -110,8 +110,17 @@ class Layout:
 
     @property
     def all_rules(self) -> list[str]:
-        ids = [i.rule_id for i in (*self.resource, *(c for c, _ in self.cv), *self.school,
-                                   *self.county, *self.quality, *self.recognition)]
+        ids = [
+            i.rule_id
+            for i in (
+                *self.resource,
+                *(c for c, _ in self.cv),
+                *self.school,
+                *self.county,
+                *self.quality,
+                *self.recognition,
+            )
+        ]
         return ids + ([self.bal08] if self.bal08 else [])
 
 
@@ -126,17 +135,25 @@ def _catalogue() -> Layout:
         Indicator("BAL-06", "生均教学仪器设备值", "元", 0),
         Indicator("BAL-07", "每百名学生拥有网络多媒体教室数", "间", 2),
     ]
-    cv = [(Indicator(f"BAL-1{i}", f"{ind.name}差异系数", "", 4, op="<=", percent=False), ind)
-          for i, ind in enumerate(resource, start=1)]
+    cv = [
+        (Indicator(f"BAL-1{i}", f"{ind.name}差异系数", "", 4, op="<=", percent=False), ind)
+        for i, ind in enumerate(resource, start=1)
+    ]
     return Layout(
-        resource=resource, bal08="BAL-08", cv=cv,
-        school=[Indicator("BAL-21", "班额", "人", 0, op="<="),
-                Indicator("BAL-22", "学校规模", "人", 0, op="<="),
-                Indicator("BAL-23", "音乐、美术专用教室", "间", 0)],
-        county=[Indicator("BAL-24", "专任教师持证上岗率", "", 2, op="==", ratio=True),
-                Indicator("BAL-25", "县域内义务教育学校教师交流轮岗比例", "", 2, ratio=True),
-                Indicator("BAL-26", "交流轮岗教师中骨干教师比例", "", 2, ratio=True),
-                Indicator("BAL-27", "教师平均工资收入水平不低于当地公务员平均工资收入水平", "元", 0)],
+        resource=resource,
+        bal08="BAL-08",
+        cv=cv,
+        school=[
+            Indicator("BAL-21", "班额", "人", 0, op="<="),
+            Indicator("BAL-22", "学校规模", "人", 0, op="<="),
+            Indicator("BAL-23", "音乐、美术专用教室", "间", 0),
+        ],
+        county=[
+            Indicator("BAL-24", "专任教师持证上岗率", "", 2, op="==", ratio=True),
+            Indicator("BAL-25", "县域内义务教育学校教师交流轮岗比例", "", 2, ratio=True),
+            Indicator("BAL-26", "交流轮岗教师中骨干教师比例", "", 2, ratio=True),
+            Indicator("BAL-27", "教师平均工资收入水平不低于当地公务员平均工资收入水平", "元", 0),
+        ],
         quality=[Indicator("BAL-31", "初中三年巩固率", "", 2, ratio=True)],
         recognition=[Indicator("BAL-41", "社会认可度", "", 2, ratio=True)],
     )
@@ -178,8 +195,7 @@ def _indicator(resolved: Any, *, name: str | None = None) -> Indicator:
     standard = None
     by = getattr(threshold, "by", None)
     if isinstance(threshold, int | float) and not isinstance(threshold, bool):
-        thresholds = {"county": float(threshold), "primary": float(threshold),
-                      "junior": float(threshold)}
+        thresholds = {"county": float(threshold), "primary": float(threshold), "junior": float(threshold)}
     elif by == "level":
         thresholds = {k: float(v) for k, v in threshold.values.items()}
     elif by is not None:  # by school type …: the most common value, then the others
@@ -192,15 +208,29 @@ def _indicator(resolved: Any, *, name: str | None = None) -> Indicator:
                 others[v].append(SCHOOL_TYPE.get(key, key))
         standard = f"{sign} {_plain_number(common)} {unit}".rstrip()
         if others:
-            standard += "（" + "；".join(f"{'、'.join(k)} {sign} {_plain_number(v)} {unit}".rstrip()
-                                        for v, k in sorted(others.items())) + "）"
+            standard += (
+                "（"
+                + "；".join(
+                    f"{'、'.join(k)} {sign} {_plain_number(v)} {unit}".rstrip()
+                    for v, k in sorted(others.items())
+                )
+                + "）"
+            )
     elif isinstance(threshold, str):
         standard = f"{_OP.get(op, op)} {_zh_expression(threshold, table)}"
     where = getattr(params, "where", None)
     return Indicator(
-        rule_id=rule.id, name=name or rule.title.zh, unit=unit, decimals=decimals,
-        thresholds=thresholds, op=op, percent=unit_en != "coefficient", standard=standard,
-        scope=_zh_expression(where, table) if where else None, ratio=unit_en == "ratio")
+        rule_id=rule.id,
+        name=name or rule.title.zh,
+        unit=unit,
+        decimals=decimals,
+        thresholds=thresholds,
+        op=op,
+        percent=unit_en != "coefficient",
+        standard=standard,
+        scope=_zh_expression(where, table) if where else None,
+        ratio=unit_en == "ratio",
+    )
 
 
 def _plain_number(value: float) -> str:
@@ -214,13 +244,18 @@ def layout_from_ruleset(ruleset: Any) -> Layout:
     ``government`` rules on the schools table per school, the others county-wide,
     ``quality`` and ``recognition`` the last part."""
     rules = [r for r in ruleset.rules if "self-check" in r.rule.tags]
-    resource = [_indicator(r) for r in rules
-                if "resources" in r.rule.tags and r.rule.validator == "metric"]
-    by_value = {getattr(r.params, "value", None): ind for r, ind in zip(
-        [r for r in rules if "resources" in r.rule.tags and r.rule.validator == "metric"],
-        resource, strict=True)}
-    bal08 = next((r.rule.id for r in rules
-                  if "resources" in r.rule.tags and r.rule.validator == "k_of_n"), None)
+    resource = [_indicator(r) for r in rules if "resources" in r.rule.tags and r.rule.validator == "metric"]
+    by_value = {
+        getattr(r.params, "value", None): ind
+        for r, ind in zip(
+            [r for r in rules if "resources" in r.rule.tags and r.rule.validator == "metric"],
+            resource,
+            strict=True,
+        )
+    }
+    bal08 = next(
+        (r.rule.id for r in rules if "resources" in r.rule.tags and r.rule.validator == "k_of_n"), None
+    )
     cv = []
     for r in rules:
         if r.rule.validator != "weighted_cv":
@@ -242,8 +277,16 @@ def layout_from_ruleset(ruleset: Any) -> Layout:
     k_of_n = next((r for r in rules if r.rule.id == bal08), None)
     if k_of_n is not None and getattr(k_of_n.params, "min_met", None) is not None:
         terms = (int(k_of_n.params.min_met), float(getattr(k_of_n.params, "floor", None) or 0.0))
-    return Layout(resource=resource, bal08=bal08, cv=cv, school=school, county=county,
-                  quality=quality, recognition=recognition, bal08_terms=terms)
+    return Layout(
+        resource=resource,
+        bal08=bal08,
+        cv=cv,
+        school=school,
+        county=county,
+        quality=quality,
+        recognition=recognition,
+        bal08_terms=terms,
+    )
 
 
 def _bal08_rule_text(lay: Layout) -> str:
@@ -255,6 +298,8 @@ def _bal08_rule_text(lay: Layout) -> str:
     if floor:
         text += f"，其余不低于标准的 {floor * 100:g}%"
     return text
+
+
 #: the catalogue's rule ids (a report's rules are filtered to the layout's own)
 ALL_RULES = CATALOGUE.all_rules
 BAL08 = "BAL-08"
@@ -334,29 +379,60 @@ def _parsed(text: str | None) -> float | int | str | None:
         return text
 
 
-_COLUMNS = ("rule_id", "outcome", "subject_type", "subject_id", "subject_name", "observed",
-            "observed_text", "required_op", "required_value", "unit", "message_zh", "message_en",
-            "waiver_status")
+_COLUMNS = (
+    "rule_id",
+    "outcome",
+    "subject_type",
+    "subject_id",
+    "subject_name",
+    "observed",
+    "observed_text",
+    "required_op",
+    "required_value",
+    "unit",
+    "message_zh",
+    "message_en",
+    "waiver_status",
+)
 
 
 def read_values(frame: pl.DataFrame, titles: dict[str, _Text], rule_ids: list[str]) -> list[Value]:
     """Every finding of ``rule_ids`` in ``frame`` (``report.frame()``), in its order."""
     values = []
     rows = frame.filter(pl.col("rule_id").is_in(rule_ids)).select(_COLUMNS).iter_rows()
-    for (rule_id, outcome, s_type, s_id, s_name, observed, observed_text, op, required, unit,
-         zh, en, waiver) in rows:
-        values.append(Value(
-            rule_id=rule_id, title=titles.get(rule_id, _Text(rule_id, rule_id)),
-            outcome=Outcome(outcome), subject=_Subject(s_type, s_id, s_name),
-            observed=_typed(observed, observed_text), observed_text=observed_text,
-            required=_Required(op, _parsed(required)) if op is not None else None,
-            unit=unit, message=_Text(zh or "", en or ""), waiver_status=waiver,
-        ))
+    for (
+        rule_id,
+        outcome,
+        s_type,
+        s_id,
+        s_name,
+        observed,
+        observed_text,
+        op,
+        required,
+        unit,
+        zh,
+        en,
+        waiver,
+    ) in rows:
+        values.append(
+            Value(
+                rule_id=rule_id,
+                title=titles.get(rule_id, _Text(rule_id, rule_id)),
+                outcome=Outcome(outcome),
+                subject=_Subject(s_type, s_id, s_name),
+                observed=_typed(observed, observed_text),
+                observed_text=observed_text,
+                required=_Required(op, _parsed(required)) if op is not None else None,
+                unit=unit,
+                message=_Text(zh or "", en or ""),
+                waiver_status=waiver,
+            )
+        )
     return values
 
 
-def missing_passes(report: Report, frame: pl.DataFrame,
-                   rules: Iterable[str] | None = None) -> int:
+def missing_passes(report: Report, frame: pl.DataFrame, rules: Iterable[str] | None = None) -> int:
     """Passes the summary counts but ``frame`` (``report.frame(include_passes=True)``,
     filtered to ``rules`` when given) does not hold: a report read back from a
     JSON document written without ``--include-passes``. With ``rules``, only
@@ -491,18 +567,21 @@ def build_selfcheck(report: Report, ruleset: Any = None) -> SelfCheck:
     for row in rows.values():
         if not row.assessed and row.reason is None:
             row.reason = _excluded_reason(enrollment.get(row.school_id), scope)
-    names = {f.subject.id.split("/")[0]: f.subject.name for f in values
-             if f.subject.type == "school" and f.subject.name}
+    names = {
+        f.subject.id.split("/")[0]: f.subject.name
+        for f in values
+        if f.subject.type == "school" and f.subject.name
+    }
     for row in rows.values():
         if row.name == row.school_id and row.school_id in names:
             row.name = names[row.school_id]
     sections: dict[str, list[SectionRow]] = {}
-    for row in sorted(rows.values(), key=lambda r: (LEVELS.index(r.level) if r.level in LEVELS else 9,
-                                                     r.school_id)):
+    for row in sorted(
+        rows.values(), key=lambda r: (LEVELS.index(r.level) if r.level in LEVELS else 9, r.school_id)
+    ):
         sections.setdefault(row.level, []).append(row)
     # failures are always listed: no pass needs to be made for these
-    other = [f for f in report.iter_findings()
-             if f.is_failure and f.rule_id.startswith("CON-")]
+    other = [f for f in report.iter_findings() if f.is_failure and f.rule_id.startswith("CON-")]
     return SelfCheck(
         report=report,
         sections=sections,
@@ -605,8 +684,9 @@ def _value_cell(f: Value | None, ind: Indicator) -> Cell:
     text = f"{_num(f.observed, ind, f.unit)} {mark}"
     if isinstance(f.observed, int | float) and not isinstance(f.observed, bool):
         # a number in xlsx, shown rounded with its mark by the number format
-        return Cell(text, status, number=float(f.observed), num_format=_num_format(ind, f.unit, mark),
-                    align="right")
+        return Cell(
+            text, status, number=float(f.observed), num_format=_num_format(ind, f.unit, mark), align="right"
+        )
     return cell(text, status, align="right")
 
 
@@ -666,55 +746,86 @@ def build_document(sc: SelfCheck) -> Document:
     in_scope = f"{n_primary + n_junior} 个，其中小学 {n_primary} 个、初中 {n_junior} 个"
     if excluded:
         in_scope += f"；另有 {len(excluded)} 个不纳入评估（见表 2、表 3 备注）"
-    doc.add(TableBlock(
-        columns=["项目", "内容"],
-        rows=[
-            [cell("县（区）"), cell(" ".join(x for x in (sub.county_name, sub.county_code) if x) or "—")],
-            [cell("年度"), cell(sub.year or "—")],
-            [cell("数据截止日期"), cell(_date_zh(sub.as_of))],
-            [cell("纳入评估的学校（学段）数"), cell(in_scope)],
-            [cell("评估依据"), cell("《县域义务教育优质均衡发展督导评估办法》（教督〔2017〕6号）")],
-            [cell("检查规则集"), cell(f"{r.ruleset.title}（{r.ruleset.id} {r.ruleset.version}）")],
-            [cell("数据来源"), cell(_data_source(sc))],
-        ],
-        id="basic",
-    ))
+    doc.add(
+        TableBlock(
+            columns=["项目", "内容"],
+            rows=[
+                [cell("县（区）"), cell(" ".join(x for x in (sub.county_name, sub.county_code) if x) or "—")],
+                [cell("年度"), cell(sub.year or "—")],
+                [cell("数据截止日期"), cell(_date_zh(sub.as_of))],
+                [cell("纳入评估的学校（学段）数"), cell(in_scope)],
+                [cell("评估依据"), cell("《县域义务教育优质均衡发展督导评估办法》（教督〔2017〕6号）")],
+                [cell("检查规则集"), cell(f"{r.ruleset.title}（{r.ruleset.id} {r.ruleset.version}）")],
+                [cell("数据来源"), cell(_data_source(sc))],
+            ],
+            id="basic",
+        )
+    )
     if sub.files:  # ties the sealed report to the exact files it was computed from
-        doc.add(TableBlock(
-            columns=["文件", "SHA-256", "字节数"],
-            rows=[[cell(f.path), cell(f.sha256), Cell(f"{f.bytes:,}", number=f.bytes,
-                                                      num_format="#,##0", align="right")]
-                  for f in sub.files],
-            caption="数据文件及其 SHA-256", id="files"))
+        doc.add(
+            TableBlock(
+                columns=["文件", "SHA-256", "字节数"],
+                rows=[
+                    [
+                        cell(f.path),
+                        cell(f.sha256),
+                        Cell(f"{f.bytes:,}", number=f.bytes, num_format="#,##0", align="right"),
+                    ]
+                    for f in sub.files
+                ],
+                caption="数据文件及其 SHA-256",
+                id="files",
+            )
+        )
 
     doc.add(Heading(f"二、资源配置（{len(lay.resource)} 项指标）"))
-    doc.add(Paragraph(f"每所学校（学段）{len(lay.resource)} 项指标均须达到标准；{_bal08_rule_text(lay)}，"
-                      f"视为该校资源配置达标（{lay.bal08 or '—'}）。数值后 ✓ 为达标，✗ 为未达标。"))
+    doc.add(
+        Paragraph(
+            f"每所学校（学段）{len(lay.resource)} 项指标均须达到标准；{_bal08_rule_text(lay)}，"
+            f"视为该校资源配置达标（{lay.bal08 or '—'}）。数值后 ✓ 为达标，✗ 为未达标。"
+        )
+    )
     summary_rows = []
     for ind in lay.resource:
-        row_cells = [cell(f"{ind.name}（{ind.unit}）" if ind.unit else ind.name),
-                     cell(ind.rule_id, align="center")]
+        row_cells = [
+            cell(f"{ind.name}（{ind.unit}）" if ind.unit else ind.name),
+            cell(ind.rule_id, align="center"),
+        ]
         for level in LEVELS:
             rows = assessed.get(level, [])
-            sample = next((row.findings.get(ind.rule_id) for row in rows
-                           if row.findings.get(ind.rule_id) is not None), None)
-            met = sum(1 for row in rows if (f := row.findings.get(ind.rule_id)) is not None
-                      and f.outcome is Outcome.passed)
-            row_cells += [cell(_required(sample, ind, level), align="center"),
-                          cell(f"{met} / {len(rows)}" if rows else "—", align="center")]
+            sample = next(
+                (row.findings.get(ind.rule_id) for row in rows if row.findings.get(ind.rule_id) is not None),
+                None,
+            )
+            met = sum(
+                1
+                for row in rows
+                if (f := row.findings.get(ind.rule_id)) is not None and f.outcome is Outcome.passed
+            )
+            row_cells += [
+                cell(_required(sample, ind, level), align="center"),
+                cell(f"{met} / {len(rows)}" if rows else "—", align="center"),
+            ]
         summary_rows.append(row_cells)
     if lay.bal08:
         bal08 = {lvl: [row.findings.get(lay.bal08) for row in rows] for lvl, rows in assessed.items()}
-        bal08_cells = [cell(f"学校资源配置达标（{_bal08_rule_text(lay)}）"),
-                       cell(lay.bal08, align="center")]
+        bal08_cells = [cell(f"学校资源配置达标（{_bal08_rule_text(lay)}）"), cell(lay.bal08, align="center")]
         for level in LEVELS:
             found = [f for f in bal08.get(level, []) if f is not None]
             met = sum(1 for f in found if f.outcome is Outcome.passed)
-            bal08_cells += [cell("—", align="center"),
-                            cell(f"{met} / {len(found)}" if found else "—", align="center")]
+            bal08_cells += [
+                cell("—", align="center"),
+                cell(f"{met} / {len(found)}" if found else "—", align="center"),
+            ]
         summary_rows.append(bal08_cells)
-    doc.add(TableBlock(columns=["指标", "编号", "小学标准", "小学达标校数", "初中标准", "初中达标校数"],
-                       rows=summary_rows, caption="表 1 资源配置指标标准及达标情况", id="resource-summary"))
+    doc.add(
+        TableBlock(
+            columns=["指标", "编号", "小学标准", "小学达标校数", "初中标准", "初中达标校数"],
+            rows=summary_rows,
+            caption="表 1 资源配置指标标准及达标情况",
+            id="resource-summary",
+        )
+    )
 
     table_no = 2
     for level in LEVELS:
@@ -723,22 +834,34 @@ def build_document(sc: SelfCheck) -> Document:
             continue
         columns = ["学校", "学校代码"]
         for ind in lay.resource:
-            sample = next((row.findings.get(ind.rule_id) for row in rows
-                           if row.findings.get(ind.rule_id) is not None), None)
+            sample = next(
+                (row.findings.get(ind.rule_id) for row in rows if row.findings.get(ind.rule_id) is not None),
+                None,
+            )
             columns.append(f"{ind.name}（{_required(sample, ind, level)}）")
         columns += [f"资源配置达标（{lay.bal08 or '—'}）", "备注"]
         body = []
         for row in rows:
             cells = [cell(row.name), cell(row.school_id)]
-            cells += [_value_cell(row.findings.get(ind.rule_id), ind) if row.assessed
-                      else cell("—", "not_applicable", align="center") for ind in lay.resource]
+            cells += [
+                _value_cell(row.findings.get(ind.rule_id), ind)
+                if row.assessed
+                else cell("—", "not_applicable", align="center")
+                for ind in lay.resource
+            ]
             if row.assessed:
                 cells += [_verdict(row.findings.get(lay.bal08)) if lay.bal08 else cell("—"), cell("")]
             else:
                 cells += [cell("不纳入评估", "not_applicable", align="center"), cell(row.reason or "")]
             body.append(cells)
-        doc.add(TableBlock(columns=columns, rows=body, id=f"resource-{level}",
-                           caption=f"表 {table_no} {LEVEL_ZH[level]}资源配置指标（按学校）"))
+        doc.add(
+            TableBlock(
+                columns=columns,
+                rows=body,
+                id=f"resource-{level}",
+                caption=f"表 {table_no} {LEVEL_ZH[level]}资源配置指标（按学校）",
+            )
+        )
         table_no += 1
     if "?" in sc.sections:
         doc.add(Paragraph("另有学段不明的学校记录，未列入上表，请核对学段填报。"))
@@ -758,10 +881,23 @@ def build_document(sc: SelfCheck) -> Document:
             f = sc.cv.get(ind.rule_id, {}).get(level)
             cells += [_value_cell(f, ind), cell(_required(f, ind, level), align="center"), _verdict(f)]
         cv_rows.append(cells)
-    doc.add(TableBlock(
-        columns=["指标", "编号", "小学差异系数", "小学标准", "小学结论",
-                 "初中差异系数", "初中标准", "初中结论"],
-        rows=cv_rows, caption=f"表 {table_no} 校际差异系数", id="cv"))
+    doc.add(
+        TableBlock(
+            columns=[
+                "指标",
+                "编号",
+                "小学差异系数",
+                "小学标准",
+                "小学结论",
+                "初中差异系数",
+                "初中标准",
+                "初中结论",
+            ],
+            rows=cv_rows,
+            caption=f"表 {table_no} 校际差异系数",
+            id="cv",
+        )
+    )
     table_no += 1
 
     doc.add(Heading("四、政府保障程度"))
@@ -772,62 +908,115 @@ def build_document(sc: SelfCheck) -> Document:
         failing = [f for f in checked if f.is_failure]
         status = None if not checked else ("fail" if failing else "pass")
         if any(f.outcome is Outcome.error for f in failing) and not any(
-                f.outcome is Outcome.fail for f in failing):
+            f.outcome is Outcome.fail for f in failing
+        ):
             status = "error"
         value = f"{len(checked) - len(failing)} / {len(checked)} 所（学段）达标" if checked else "—"
-        gov_rows.append([cell(ind.name), cell(ind.rule_id, align="center"), cell(value, align="right"),
-                         cell(_level_standard(ind, found)), _verdict_status(status)])
+        gov_rows.append(
+            [
+                cell(ind.name),
+                cell(ind.rule_id, align="center"),
+                cell(value, align="right"),
+                cell(_level_standard(ind, found)),
+                _verdict_status(status),
+            ]
+        )
     for ind in lay.county:
         f = sc.county.get(ind.rule_id)
-        gov_rows.append([cell(ind.name), cell(ind.rule_id, align="center"), _value_cell(f, ind),
-                         cell(_required(f, ind, "county"), align="center"), _verdict(f)])
-    doc.add(TableBlock(columns=["指标", "编号", "全县情况", "标准", "结论"], rows=gov_rows,
-                       caption=f"表 {table_no} 政府保障程度指标", id="guarantee"))
+        gov_rows.append(
+            [
+                cell(ind.name),
+                cell(ind.rule_id, align="center"),
+                _value_cell(f, ind),
+                cell(_required(f, ind, "county"), align="center"),
+                _verdict(f),
+            ]
+        )
+    doc.add(
+        TableBlock(
+            columns=["指标", "编号", "全县情况", "标准", "结论"],
+            rows=gov_rows,
+            caption=f"表 {table_no} 政府保障程度指标",
+            id="guarantee",
+        )
+    )
     table_no += 1
-    school_failures = [f for ind in lay.school for f in sc.school_rules.get(ind.rule_id, [])
-                       if f.is_failure]
+    school_failures = [f for ind in lay.school for f in sc.school_rules.get(ind.rule_id, []) if f.is_failure]
     if school_failures:
         names = {i.rule_id: i for i in lay.school}
-        doc.add(TableBlock(
-            columns=["学校", "学段", "指标", "数值", "标准", "说明"],
-            rows=[[cell(f.subject.name or f.subject.id), cell(LEVEL_ZH.get(level_of(f) or "", "—")),
-                   cell(names[f.rule_id].name), _value_cell(f, names[f.rule_id]),
-                   cell(_required(f, names[f.rule_id], level_of(f) or ""), align="center"),
-                   cell(f.message.zh)] for f in school_failures],
-            caption=f"表 {table_no} 政府保障程度未达标学校", id="guarantee-schools"))
+        doc.add(
+            TableBlock(
+                columns=["学校", "学段", "指标", "数值", "标准", "说明"],
+                rows=[
+                    [
+                        cell(f.subject.name or f.subject.id),
+                        cell(LEVEL_ZH.get(level_of(f) or "", "—")),
+                        cell(names[f.rule_id].name),
+                        _value_cell(f, names[f.rule_id]),
+                        cell(_required(f, names[f.rule_id], level_of(f) or ""), align="center"),
+                        cell(f.message.zh),
+                    ]
+                    for f in school_failures
+                ],
+                caption=f"表 {table_no} 政府保障程度未达标学校",
+                id="guarantee-schools",
+            )
+        )
         table_no += 1
 
     doc.add(Heading("五、教育质量与社会认可度"))
     qr_rows = []
     for ind in (*lay.quality, *lay.recognition):
         f = sc.county.get(ind.rule_id)
-        qr_rows.append([cell(ind.name), cell(ind.rule_id, align="center"), _value_cell(f, ind),
-                        cell(_required(f, ind, "county"), align="center"), _verdict(f)])
-    doc.add(TableBlock(columns=["指标", "编号", "全县情况", "标准", "结论"], rows=qr_rows,
-                       caption=f"表 {table_no} 教育质量与社会认可度", id="quality"))
+        qr_rows.append(
+            [
+                cell(ind.name),
+                cell(ind.rule_id, align="center"),
+                _value_cell(f, ind),
+                cell(_required(f, ind, "county"), align="center"),
+                _verdict(f),
+            ]
+        )
+    doc.add(
+        TableBlock(
+            columns=["指标", "编号", "全县情况", "标准", "结论"],
+            rows=qr_rows,
+            caption=f"表 {table_no} 教育质量与社会认可度",
+            id="quality",
+        )
+    )
 
     doc.add(Heading("六、自查结论"))
     for i, text in enumerate(conclusion(sc)):
         doc.add(Paragraph(text, emphasis=i == 0))
 
-    doc.add(Paragraph(
-        f"本报告由 supervise-rules {r.tool.version} 根据填报数据自动计算生成；"
-        "数据的真实性、有效性以实地核查为准。"))
-    doc.add(Signature([
-        ("填报单位（盖章）：", ""),
-        ("单位负责人（签字）：", ""),
-        ("填 报 人：", ""),
-        ("联系电话：", ""),
-        ("报送日期：", "        年    月    日"),
-    ]))
+    doc.add(
+        Paragraph(
+            f"本报告由 supervise-rules {r.tool.version} 根据填报数据自动计算生成；"
+            "数据的真实性、有效性以实地核查为准。"
+        )
+    )
+    doc.add(
+        Signature(
+            [
+                ("填报单位（盖章）：", ""),
+                ("单位负责人（签字）：", ""),
+                ("填 报 人：", ""),
+                ("联系电话：", ""),
+                ("报送日期：", "        年    月    日"),
+            ]
+        )
+    )
     return doc
 
 
 #: said at the top and as the conclusion when the passes are missing: the tables
 #: then hold only the failing schools, and a count of "达标" would be wrong
-INCOMPLETE = ("注意：本报告依据的检查结果未列出通过项（共 {n:,} 项；JSON 结果生成时未加 "
-              "--include-passes），达标学校的数值缺失，以下各表不完整。请直接对填报数据生成自查报告，"
-              "或用 --include-passes 重新输出 JSON 结果后再生成。")
+INCOMPLETE = (
+    "注意：本报告依据的检查结果未列出通过项（共 {n:,} 项；JSON 结果生成时未加 "
+    "--include-passes），达标学校的数值缺失，以下各表不完整。请直接对填报数据生成自查报告，"
+    "或用 --include-passes 重新输出 JSON 结果后再生成。"
+)
 
 
 def _verdict_status(status: str | None) -> Cell:
@@ -861,15 +1050,24 @@ def conclusion(sc: SelfCheck) -> list[str]:
         for ind in lay.resource:
             f = row.findings.get(ind.rule_id)
             if f is not None and f.outcome is Outcome.fail:
-                misses.append(_failure_text(f, ind, row.level,
-                                            f"{row.name}（{LEVEL_ZH.get(row.level, row.level)}）"))
+                misses.append(
+                    _failure_text(f, ind, row.level, f"{row.name}（{LEVEL_ZH.get(row.level, row.level)}）")
+                )
     if assessed:
-        text = (f"资源配置：纳入评估的学校（学段）{len(assessed)} 个，"
-                f"资源配置达标 {len(bal08) - len(bal08_fail)} 个、未达标 {len(bal08_fail)} 个")
+        text = (
+            f"资源配置：纳入评估的学校（学段）{len(assessed)} 个，"
+            f"资源配置达标 {len(bal08) - len(bal08_fail)} 个、未达标 {len(bal08_fail)} 个"
+        )
         if bal08_fail:
-            text += "（" + "、".join(f"{row.name}（{LEVEL_ZH.get(row.level, row.level)}）"
-                                    f"{_num(row.findings[lay.bal08].observed, _COUNT)} 项达标"
-                                    for row in bal08_fail) + "）"
+            text += (
+                "（"
+                + "、".join(
+                    f"{row.name}（{LEVEL_ZH.get(row.level, row.level)}）"
+                    f"{_num(row.findings[lay.bal08].observed, _COUNT)} 项达标"
+                    for row in bal08_fail
+                )
+                + "）"
+            )
             problems.append(f"{len(bal08_fail)} 个学校（学段）资源配置未达标")
         text += "。"
         if misses:
@@ -877,21 +1075,32 @@ def conclusion(sc: SelfCheck) -> list[str]:
         else:
             text += f"各校 {len(lay.resource)} 项指标均达到标准。"
         if excluded:
-            text += (f"不纳入评估的学校（学段）{len(excluded)} 个："
-                     + "；".join(f"{row.name}（{LEVEL_ZH.get(row.level, row.level)}，{row.reason}）"
-                                for row in excluded) + "。")
+            text += (
+                f"不纳入评估的学校（学段）{len(excluded)} 个："
+                + "；".join(
+                    f"{row.name}（{LEVEL_ZH.get(row.level, row.level)}，{row.reason}）" for row in excluded
+                )
+                + "。"
+            )
         paragraphs.append(text)
     else:
         paragraphs.append("资源配置：本次检查未产生学校资源配置指标结果，无法评价。")
 
     cv_all = [f for by_level in sc.cv.values() for f in by_level.values()]
-    cv_fail = [(ind, base, level, f) for ind, base in lay.cv
-               for level, f in sc.cv.get(ind.rule_id, {}).items() if f.is_failure]
+    cv_fail = [
+        (ind, base, level, f)
+        for ind, base in lay.cv
+        for level, f in sc.cv.get(ind.rule_id, {}).items()
+        if f.is_failure
+    ]
     if cv_all:
         text = f"校际差异系数：共 {len(cv_all)} 项，达标 {len(cv_all) - len(cv_fail)} 项"
         if cv_fail:
-            parts = [f"{LEVEL_ZH.get(level, level)}{base.name}差异系数 {_num(f.observed, ind)}"
-                     f"（标准 {_required(f, ind, level)}）" for ind, base, level, f in cv_fail]
+            parts = [
+                f"{LEVEL_ZH.get(level, level)}{base.name}差异系数 {_num(f.observed, ind)}"
+                f"（标准 {_required(f, ind, level)}）"
+                for ind, base, level, f in cv_fail
+            ]
             text += f"，未达标 {len(cv_fail)} 项：" + "；".join(parts)
             problems.append(f"{len(cv_fail)} 项校际差异系数超标")
         paragraphs.append(text + "。")
@@ -900,18 +1109,27 @@ def conclusion(sc: SelfCheck) -> list[str]:
     for ind in lay.school:
         fails = [f for f in sc.school_rules.get(ind.rule_id, []) if f.is_failure]
         if fails:
-            gov_fail.append(f"{ind.name}（" + "、".join(
-                f"{f.subject.name or f.subject.id}"
-                + (f"（{LEVEL_ZH[lv]}）" if (lv := level_of(f)) in LEVEL_ZH else "")
-                + (f"{_with_unit(f.observed, ind, f.unit)}，标准 {_required(f, ind, lv or '')}"
-                   if f.outcome is Outcome.fail else " 数据有误")
-                for f in fails) + "）")
+            gov_fail.append(
+                f"{ind.name}（"
+                + "、".join(
+                    f"{f.subject.name or f.subject.id}"
+                    + (f"（{LEVEL_ZH[lv]}）" if (lv := level_of(f)) in LEVEL_ZH else "")
+                    + (
+                        f"{_with_unit(f.observed, ind, f.unit)}，标准 {_required(f, ind, lv or '')}"
+                        if f.outcome is Outcome.fail
+                        else " 数据有误"
+                    )
+                    for f in fails
+                )
+                + "）"
+            )
     for ind in lay.county:
         f = sc.county.get(ind.rule_id)
         if f is not None and f.is_failure:
             gov_fail.append(_failure_text(f, ind, "county"))
     gov_checked = sum(1 for ind in lay.school if sc.school_rules.get(ind.rule_id)) + sum(
-        1 for ind in lay.county if ind.rule_id in sc.county)
+        1 for ind in lay.county if ind.rule_id in sc.county
+    )
     if gov_checked:
         text = f"政府保障程度：已检查 {gov_checked} 项"
         if gov_fail:
@@ -939,25 +1157,40 @@ def conclusion(sc: SelfCheck) -> list[str]:
         paragraphs.append(f"另有 {len(errors)} 项指标因填报数据缺失或有误无法计算，须核实数据后重新自查。")
         problems.append(f"{len(errors)} 项指标无法计算")
     if sc.other_failures:
-        paragraphs.append(f"数据真实性、有效性核查（CON）发现 {len(sc.other_failures)} 处问题，"
-                          "涉及的数据须在上报前核实更正。")
+        paragraphs.append(
+            f"数据真实性、有效性核查（CON）发现 {len(sc.other_failures)} 处问题，"
+            "涉及的数据须在上报前核实更正。"
+        )
     if sc.missing:
-        paragraphs.append("本次检查未包含以下指标（规则集未配置或缺少数据表），本报告不作评价："
-                          + "、".join(sc.missing) + "。")
+        paragraphs.append(
+            "本次检查未包含以下指标（规则集未配置或缺少数据表），本报告不作评价："
+            + "、".join(sc.missing)
+            + "。"
+        )
 
     county = sc.county_name
     if sc.passes_missing:
-        return ["自查结论：所依据的检查结果不完整（未列出通过项），无法形成自查结论。"
-                + INCOMPLETE.format(n=sc.passes_missing), *paragraphs]
+        return [
+            "自查结论：所依据的检查结果不完整（未列出通过项），无法形成自查结论。"
+            + INCOMPLETE.format(n=sc.passes_missing),
+            *paragraphs,
+        ]
     if not lay.all_rules or len(sc.missing) == len(lay.all_rules):
-        return ["自查结论：本次检查的规则集不含义务教育优质均衡发展核心指标（BAL 规则），无法形成自查结论。"
-                "请使用含 BAL 规则的规则集重新检查。", *paragraphs]
+        return [
+            "自查结论：本次检查的规则集不含义务教育优质均衡发展核心指标（BAL 规则），无法形成自查结论。"
+            "请使用含 BAL 规则的规则集重新检查。",
+            *paragraphs,
+        ]
     if problems:
-        verdict = (f"自查结论：按本次填报数据，{county}义务教育优质均衡发展核心指标尚未全部达到标准，"
-                   "主要问题是：" + "；".join(problems) + "。须逐项整改，整改后重新自查。")
+        verdict = (
+            f"自查结论：按本次填报数据，{county}义务教育优质均衡发展核心指标尚未全部达到标准，"
+            "主要问题是：" + "；".join(problems) + "。须逐项整改，整改后重新自查。"
+        )
     elif sc.missing:
-        verdict = (f"自查结论：按本次填报数据，{county}已检查的义务教育优质均衡发展核心指标均达到标准；"
-                   "未检查的指标须另行核实。")
+        verdict = (
+            f"自查结论：按本次填报数据，{county}已检查的义务教育优质均衡发展核心指标均达到标准；"
+            "未检查的指标须另行核实。"
+        )
     else:
         verdict = f"自查结论：按本次填报数据，{county}义务教育优质均衡发展核心指标均达到标准。"
     return [verdict, *paragraphs]
@@ -965,35 +1198,63 @@ def conclusion(sc: SelfCheck) -> list[str]:
 
 def _indicators(sc: SelfCheck) -> dict[str, Indicator]:
     lay = sc.layout
-    return {i.rule_id: i for i in (*lay.resource, *(c for c, _ in lay.cv), *lay.school, *lay.county,
-                                   *lay.quality, *lay.recognition)}
+    return {
+        i.rule_id: i
+        for i in (
+            *lay.resource,
+            *(c for c, _ in lay.cv),
+            *lay.school,
+            *lay.county,
+            *lay.quality,
+            *lay.recognition,
+        )
+    }
 
 
 def _detail_table(sc: SelfCheck) -> TableBlock:
     indicators = _indicators(sc)
     rows = []
     for f in sc.values:
-        ind = indicators.get(f.rule_id, Indicator(f.rule_id, f.title.zh, "", 0 if f.rule_id == sc.layout.bal08
-                                                  else 4))
+        ind = indicators.get(
+            f.rule_id, Indicator(f.rule_id, f.title.zh, "", 0 if f.rule_id == sc.layout.bal08 else 4)
+        )
         req = f.required
         number = isinstance(f.observed, int | float) and not isinstance(f.observed, bool)
-        req_number = req is not None and isinstance(req.value, int | float) \
-            and not isinstance(req.value, bool)
-        rows.append([
-            cell(f.rule_id), cell(f.title.zh), cell(f.subject.id), cell(f.subject.name or ""),
-            Cell(_num(f.observed, ind, f.unit), number=float(f.observed),
-                 num_format=_num_format(ind, f.unit), align="right")
-            if number else cell("" if f.observed is None else f.observed),
-            cell(_OP.get(req.op, req.op) if req is not None else "", align="center"),
-            Cell(_threshold(req.value, ind, f.unit), number=float(req.value),
-                 num_format=_num_format(ind, f.unit), align="right")
-            if req_number else cell("" if req is None or req.value is None else req.value),
-            cell(ind.unit if not _as_percent(ind, f.unit) else "%"),
-            cell(STATUS_ZH.get(_status(f) or "", f.outcome.value), _status(f)),
-            cell(f.message.zh),
-        ])
-    return TableBlock(columns=["规则", "指标", "对象代码", "对象名称", "数值", "要求", "标准值", "单位",
-                               "结论", "说明"], rows=rows)
+        req_number = (
+            req is not None and isinstance(req.value, int | float) and not isinstance(req.value, bool)
+        )
+        rows.append(
+            [
+                cell(f.rule_id),
+                cell(f.title.zh),
+                cell(f.subject.id),
+                cell(f.subject.name or ""),
+                Cell(
+                    _num(f.observed, ind, f.unit),
+                    number=float(f.observed),
+                    num_format=_num_format(ind, f.unit),
+                    align="right",
+                )
+                if number
+                else cell("" if f.observed is None else f.observed),
+                cell(_OP.get(req.op, req.op) if req is not None else "", align="center"),
+                Cell(
+                    _threshold(req.value, ind, f.unit),
+                    number=float(req.value),
+                    num_format=_num_format(ind, f.unit),
+                    align="right",
+                )
+                if req_number
+                else cell("" if req is None or req.value is None else req.value),
+                cell(ind.unit if not _as_percent(ind, f.unit) else "%"),
+                cell(STATUS_ZH.get(_status(f) or "", f.outcome.value), _status(f)),
+                cell(f.message.zh),
+            ]
+        )
+    return TableBlock(
+        columns=["规则", "指标", "对象代码", "对象名称", "数值", "要求", "标准值", "单位", "结论", "说明"],
+        rows=rows,
+    )
 
 
 def render_html(sc: SelfCheck) -> str:
@@ -1006,13 +1267,17 @@ def render_xlsx(sc: SelfCheck) -> bytes:
     of its rules; the same bytes for the same report (created = the data's as_of)."""
     doc = build_document(sc)
     # the per-school tables again as plain sheets (frozen header, filter): for sorting
-    tables = [(f"{LEVEL_ZH[b.id.split('-')[1]]}资源配置", b) for b in doc.blocks
-              if isinstance(b, TableBlock) and b.id in ("resource-primary", "resource-junior")]
-    return _render_xlsx(doc, sheet_name="核心指标自查报告",
-                        extra_sheets=[*tables, ("指标明细", _detail_table(sc))],
-                        created=sc.report.submission.as_of)
-
-
+    tables = [
+        (f"{LEVEL_ZH[b.id.split('-')[1]]}资源配置", b)
+        for b in doc.blocks
+        if isinstance(b, TableBlock) and b.id in ("resource-primary", "resource-junior")
+    ]
+    return _render_xlsx(
+        doc,
+        sheet_name="核心指标自查报告",
+        extra_sheets=[*tables, ("指标明细", _detail_table(sc))],
+        created=sc.report.submission.as_of,
+    )
 
 
 def ruleset_for(report: Report, ref: str | None = None, host: Any = None) -> Any:
@@ -1033,5 +1298,15 @@ def ruleset_for(report: Report, ref: str | None = None, host: Any = None) -> Any
     return ruleset
 
 
-__all__ = ["CATALOGUE", "Layout", "SelfCheck", "build_document", "build_selfcheck", "conclusion",
-           "layout_from_ruleset", "render_html", "render_xlsx", "ruleset_for"]
+__all__ = [
+    "CATALOGUE",
+    "Layout",
+    "SelfCheck",
+    "build_document",
+    "build_selfcheck",
+    "conclusion",
+    "layout_from_ruleset",
+    "render_html",
+    "render_xlsx",
+    "ruleset_for",
+]

@@ -44,18 +44,45 @@ SORT_KEYS = ("rule_id", "subject_id", "outcome", "message_en", "message_zh")
 
 #: Columns of :meth:`FindingStore.frame`, in order.
 FRAME_COLUMNS = (
-    "rule_id", "severity", "certainty", "work_point", "outcome", "subject_type", "subject_id",
-    "subject_name", "observed", "observed_text", "required_op", "required_value", "unit",
-    "message_zh", "message_en", "table", "rows", "plugin", "waiver_status", "baseline",
+    "rule_id",
+    "severity",
+    "certainty",
+    "work_point",
+    "outcome",
+    "subject_type",
+    "subject_id",
+    "subject_name",
+    "observed",
+    "observed_text",
+    "required_op",
+    "required_value",
+    "unit",
+    "message_zh",
+    "message_en",
+    "table",
+    "rows",
+    "plugin",
+    "waiver_status",
+    "baseline",
 )
 #: the listed frame's further columns: the finding's JSON around its message
 _JSON_PARTS = ("waiver_json", "json")
 
-_EVIDENCE_DTYPE = pl.List(pl.Struct({
-    "table": pl.String, "rows": pl.List(pl.Int64), "columns": pl.List(pl.String),
-    # where the clerk finds it (see supervise_rules.locations)
-    "file": pl.String, "sheet": pl.String, "lines": pl.List(pl.Int64),
-    "headers": pl.List(pl.String), "cells": pl.List(pl.String)}))
+_EVIDENCE_DTYPE = pl.List(
+    pl.Struct(
+        {
+            "table": pl.String,
+            "rows": pl.List(pl.Int64),
+            "columns": pl.List(pl.String),
+            # where the clerk finds it (see supervise_rules.locations)
+            "file": pl.String,
+            "sheet": pl.String,
+            "lines": pl.List(pl.Int64),
+            "headers": pl.List(pl.String),
+            "cells": pl.List(pl.String),
+        }
+    )
+)
 _EVIDENCE_WHERE = ("file", "sheet", "lines", "headers", "cells")
 #: an unset one of those in a finding's JSON text (never inside a JSON string,
 #: where a quote is escaped)
@@ -67,6 +94,7 @@ _LINE, _LINES, _ONE, _CELLS = "_loc_line", "_loc_lines", "_loc_one", "_loc_cells
 _SHEET_ROW = "_loc_sheet_row"
 _ROWS_DTYPE = pl.List(pl.Int64)
 _SHOWN_ROWS = 10
+
 
 @dataclass(frozen=True)
 class RuleMeta:
@@ -82,8 +110,9 @@ class RuleMeta:
     def json_fields(self) -> dict[str, pl.Expr]:
         return {
             "rule_id": pl.lit(self.rule_id, dtype=pl.String),
-            "title": pl.struct(zh=pl.lit(self.title.zh, dtype=pl.String),
-                               en=pl.lit(self.title.en, dtype=pl.String)),
+            "title": pl.struct(
+                zh=pl.lit(self.title.zh, dtype=pl.String), en=pl.lit(self.title.en, dtype=pl.String)
+            ),
             "work_point": pl.lit(self.work_point, dtype=pl.String),
             "severity": pl.lit(self.severity.value, dtype=pl.String),
             "certainty": pl.lit(self.certainty, dtype=pl.String),
@@ -133,8 +162,9 @@ class Part:
     def __post_init__(self) -> None:
         if self.stats is None:  # a part made eagerly (API-1 findings): split it here
             full = self.frame
-            self.stats = stats_of(full.lazy().with_columns(
-                stat_columns(full.schema)).head(1).collect(engine="in-memory"))
+            self.stats = stats_of(
+                full.lazy().with_columns(stat_columns(full.schema)).head(1).collect(engine="in-memory")
+            )
             self.frame = full.filter(pl.col("outcome") != "pass")
             self.passes = full.filter(pl.col("outcome") == "pass").lazy()
 
@@ -145,8 +175,7 @@ class Part:
 
     # -- rendering --------------------------------------------------------------
 
-    def render(self, frame: pl.DataFrame,
-               places: Mapping[str, TablePlace] | None = None) -> pl.DataFrame:
+    def render(self, frame: pl.DataFrame, places: Mapping[str, TablePlace] | None = None) -> pl.DataFrame:
         """The listed form of ``frame`` (rows of this part): sort keys, the
         finding's JSON text and the columns of :meth:`FindingStore.frame`;
         ``places`` says where the clerk finds each table's rows."""
@@ -160,8 +189,7 @@ class Part:
         evidence = self._evidence_expr(frame, places)
         observed = _clean(frame["observed"])
         required_value = frame["required_value"]
-        subject = pl.struct(type=pl.col("subject_type"), id=pl.col("subject_id"),
-                            name=pl.col("subject_name"))
+        subject = pl.struct(type=pl.col("subject_type"), id=pl.col("subject_id"), name=pl.col("subject_name"))
         fields = self.rule.json_fields()
         finding = pl.struct(
             fields["rule_id"].alias("rule_id"),
@@ -182,8 +210,7 @@ class Part:
         ).struct.json_encode()
         # unset, they are left out (as in the models): one pass for the five keys
         finding = finding.str.replace_all(_UNSET_WHERE, "")
-        plugin = frame["plugin"] if "plugin" in frame.columns else pl.Series(
-            [None] * n, dtype=pl.String)
+        plugin = frame["plugin"] if "plugin" in frame.columns else pl.Series([None] * n, dtype=pl.String)
         first_table = self.evidence[0].table if self.evidence else None
         first_rows = self.evidence[0].rows if self.evidence else None
         out = frame.select(
@@ -191,19 +218,24 @@ class Part:
             pl.lit(self.rule.severity.value, dtype=pl.String).alias("severity"),
             pl.lit(self.rule.certainty, dtype=pl.String).alias("certainty"),
             pl.lit(self.rule.work_point, dtype=pl.String).alias("work_point"),
-            "outcome", "subject_type", "subject_id", "subject_name",
+            "outcome",
+            "subject_type",
+            "subject_id",
+            "subject_name",
             pl.lit(_numeric(observed)).alias("observed"),
             pl.lit(_as_text(observed)).alias("observed_text"),
             "required_op",
             pl.lit(_as_text(required_value)).alias("required_value"),
             pl.lit(self.unit, dtype=pl.String).alias("unit"),
-            "message_zh", "message_en",
+            "message_zh",
+            "message_en",
             pl.lit(first_table, dtype=pl.String).alias("table"),
-            (_rows_list(frame, first_rows) if first_rows else pl.lit(None, dtype=_ROWS_DTYPE))
-            .alias("rows"),
+            (_rows_list(frame, first_rows) if first_rows else pl.lit(None, dtype=_ROWS_DTYPE)).alias("rows"),
             pl.lit(plugin).alias("plugin"),
-            *(pl.col(c) if c in frame.columns else pl.lit(None, dtype=pl.String).alias(c)
-              for c in ("waiver_status", "waiver_json", "baseline")),
+            *(
+                pl.col(c) if c in frame.columns else pl.lit(None, dtype=pl.String).alias(c)
+                for c in ("waiver_status", "waiver_json", "baseline")
+            ),
             finding.alias("json"),
         )
         return out
@@ -232,28 +264,32 @@ class Part:
             frame = frame.with_columns(
                 pl.when(count == 1).then(pl.col(_LINES).list.first()).alias(_ONE),
                 place.sheet_row(single).alias(_SHEET_ROW),
-                pl.when(about_rows & (count >= 1) & (count <= _SHOWN_ROWS)).then(pl.col(_LINES))
-                .alias(_LINE))
+                pl.when(about_rows & (count >= 1) & (count <= _SHOWN_ROWS)).then(pl.col(_LINES)).alias(_LINE),
+            )
         else:  # one row per finding, the usual case: no lists until the evidence
             row = pl.col(first.rows).cast(pl.Int64)
-            frame = frame.with_columns(place.line_of(row).alias(_ONE),
-                                       place.sheet_row(row).alias(_SHEET_ROW))
+            frame = frame.with_columns(place.line_of(row).alias(_ONE), place.sheet_row(row).alias(_SHEET_ROW))
             one = pl.col(_ONE)
             frame = frame.with_columns(
                 pl.when(one.is_not_null()).then(pl.concat_list([one])).alias(_LINES),
-                pl.when(about_rows & one.is_not_null()).then(pl.concat_list([one])).alias(_LINE))
+                pl.when(about_rows & one.is_not_null()).then(pl.concat_list([one])).alias(_LINE),
+            )
         # a cell is a spreadsheet's: on the row a spreadsheet shows the line on
         return frame.with_columns(
-            place.cell_list(list(first.columns), lead, pl.col(_SHEET_ROW)).alias(_CELLS))
+            place.cell_list(list(first.columns), lead, pl.col(_SHEET_ROW)).alias(_CELLS)
+        )
 
-    def _messages(self, frame: pl.DataFrame, place: TablePlace | None = None
-                  ) -> tuple[pl.Series, pl.Series]:
+    def _messages(self, frame: pl.DataFrame, place: TablePlace | None = None) -> tuple[pl.Series, pl.Series]:
         """Each finding's message: the one written in the frame, else the data
         error's, else the templates' — each rendered only for the rows that need
         it; then where the clerk finds the row, when the finding is about rows."""
         n = frame.height
-        out = {lang: frame[f"message_{lang}"] if f"message_{lang}" in frame.columns
-               else pl.Series([None] * n, dtype=pl.String) for lang in ("zh", "en")}
+        out = {
+            lang: frame[f"message_{lang}"]
+            if f"message_{lang}" in frame.columns
+            else pl.Series([None] * n, dtype=pl.String)
+            for lang in ("zh", "en")
+        }
         errors: dict[str, pl.Series | None] = {}
         for lang in ("zh", "en"):
             errors[lang] = self._error_messages(frame, lang, place)
@@ -268,9 +304,11 @@ class Part:
             subset = frame if every else frame.filter(need)
             formatted: dict[tuple[str, str], pl.Series] = {}  # shared by both languages
             for lang in ("zh", "en"):
-                texts = self._template_messages(subset, lang, formatted) \
-                    if self.templates is not None else pl.Series([""] * subset.height,
-                                                                 dtype=pl.String)
+                texts = (
+                    self._template_messages(subset, lang, formatted)
+                    if self.templates is not None
+                    else pl.Series([""] * subset.height, dtype=pl.String)
+                )
                 if rows is None:
                     out[lang] = out[lang].fill_null(texts)
                     continue
@@ -282,8 +320,9 @@ class Part:
         return out["zh"].alias("message_zh"), out["en"].alias("message_en")
 
     @staticmethod
-    def _located(frame: pl.DataFrame, messages: pl.Series, errors: pl.Series | None,
-                 place: TablePlace, lang: str) -> pl.Series:
+    def _located(
+        frame: pl.DataFrame, messages: pl.Series, errors: pl.Series | None, place: TablePlace, lang: str
+    ) -> pl.Series:
         """``messages`` followed by where the clerk finds the finding's rows
         (data errors already say where they are)."""
         lines = pl.col(_LINE)
@@ -295,35 +334,49 @@ class Part:
         several = frame.select((lines.list.len() > 1).any()).item()
         if several:  # duplicates: their lines joined; worded only when there are any
             many: pl.Expr | None = lines.list.len() > 1
-            shown = pl.when(many).then(
-                lines.list.eval(pl.element().cast(pl.String)).list.join(
-                    "、" if lang == "zh" else ", ")
-            ).otherwise(pl.col(_ONE).cast(pl.String))
+            shown = (
+                pl.when(many)
+                .then(lines.list.eval(pl.element().cast(pl.String)).list.join("、" if lang == "zh" else ", "))
+                .otherwise(pl.col(_ONE).cast(pl.String))
+            )
         else:
             many, shown = None, pl.col(_ONE)
         # the message names the rule's own column; the evidence has every cell
-        where = place.where(shown, pl.col(_CELLS).list.head(1), lang, plural=many, inline=True,
-                            sheet_row=None if several else pl.col(_SHEET_ROW))
-        suffix = pl.concat_str([pl.lit("（" if lang == "zh" else " ("), where,
-                                pl.lit("）" if lang == "zh" else ")")])
-        return frame.with_columns(_m=pl.lit(messages)).select(
-            pl.when(located).then(pl.concat_str([pl.col("_m"), suffix])).otherwise(pl.col("_m"))
-        ).to_series()
+        where = place.where(
+            shown,
+            pl.col(_CELLS).list.head(1),
+            lang,
+            plural=many,
+            inline=True,
+            sheet_row=None if several else pl.col(_SHEET_ROW),
+        )
+        suffix = pl.concat_str(
+            [pl.lit("（" if lang == "zh" else " ("), where, pl.lit("）" if lang == "zh" else ")")]
+        )
+        return (
+            frame.with_columns(_m=pl.lit(messages))
+            .select(pl.when(located).then(pl.concat_str([pl.col("_m"), suffix])).otherwise(pl.col("_m")))
+            .to_series()
+        )
 
-    def _template_messages(self, frame: pl.DataFrame, lang: str,
-                           formatted: dict[tuple[str, str], pl.Series]) -> pl.Series:
+    def _template_messages(
+        self, frame: pl.DataFrame, lang: str, formatted: dict[tuple[str, str], pl.Series]
+    ) -> pl.Series:
         assert self.templates is not None
         template_text = getattr(self.templates, lang)
         try:
             template: Template = parse_template(template_text)
         except ValueError as exc:
-            return pl.Series([f"{template_text} [message template error: {exc}]"] * frame.height,
-                             dtype=pl.String)
+            return pl.Series(
+                [f"{template_text} [message template error: {exc}]"] * frame.height, dtype=pl.String
+            )
         idx = 0 if lang == "zh" else 1
         verdict = frame["outcome"].replace_strict(
-            {k: v[idx] for k, v in VERDICT.items()}, default="", return_dtype=pl.String)
+            {k: v[idx] for k, v in VERDICT.items()}, default="", return_dtype=pl.String
+        )
         op_text = frame["required_op"].replace_strict(
-            {k: v[idx] for k, v in OP_TEXT.items()}, default="", return_dtype=pl.String)
+            {k: v[idx] for k, v in OP_TEXT.items()}, default="", return_dtype=pl.String
+        )
         columns: dict[str, Any] = {
             "observed": frame["observed"],
             "required": frame["required_value"],
@@ -332,30 +385,44 @@ class Part:
             "subject_name": frame.select(pl.coalesce("subject_name", "subject_id")).to_series(),
             # "name（id）", or the id alone when the data names no one: never "id（id）"
             "subject": frame.select(
-                pl.when(pl.col("subject_name").is_not_null()
-                        & (pl.col("subject_name") != pl.col("subject_id")))
-                .then(pl.concat_str([pl.col("subject_name"),
-                                     pl.lit("（" if lang == "zh" else " ("), pl.col("subject_id"),
-                                     pl.lit("）" if lang == "zh" else ")")]))
-                .otherwise(pl.col("subject_id"))).to_series(),
+                pl.when(
+                    pl.col("subject_name").is_not_null() & (pl.col("subject_name") != pl.col("subject_id"))
+                )
+                .then(
+                    pl.concat_str(
+                        [
+                            pl.col("subject_name"),
+                            pl.lit("（" if lang == "zh" else " ("),
+                            pl.col("subject_id"),
+                            pl.lit("）" if lang == "zh" else ")"),
+                        ]
+                    )
+                )
+                .otherwise(pl.col("subject_id"))
+            ).to_series(),
             "verdict": verdict,
             "op_text": op_text,
         }
         for name in self.values:
             if name in frame.columns:
                 columns[name] = frame[name]
-        return template.render_column(columns, frame.height, formatted,
-                                      shared=frozenset({"verdict", "op_text", "subject"}))
+        return template.render_column(
+            columns, frame.height, formatted, shared=frozenset({"verdict", "op_text", "subject"})
+        )
 
-    def _error_messages(self, frame: pl.DataFrame, lang: str,
-                        place: TablePlace | None = None) -> pl.Series | None:
+    def _error_messages(
+        self, frame: pl.DataFrame, lang: str, place: TablePlace | None = None
+    ) -> pl.Series | None:
         """Why a value could not be computed: where (the clerk's file, sheet,
         row and cell when known), which column, and every row when there are
         several (a data error is never a silent pass)."""
         if "error_kind" not in frame.columns:
             return None
-        errors = frame.select((pl.col("outcome") == "error") & pl.col("error_kind").is_not_null()
-                              ).to_series().fill_null(False)
+        errors = (
+            frame.select((pl.col("outcome") == "error") & pl.col("error_kind").is_not_null())
+            .to_series()
+            .fill_null(False)
+        )
         if not errors.any():  # the usual case: a result frame that can hold errors has none
             return None
         if not errors.all():  # worded for the error rows only, then put in place
@@ -364,8 +431,11 @@ class Part:
             assert texts is not None
             return pl.Series([None] * frame.height, dtype=pl.String).scatter(at, texts)
         table = self.table or "?"
-        rows = (_rows_list(frame, self.evidence[0].rows) if self.evidence and self.evidence[0].rows
-                else pl.lit(None, dtype=_ROWS_DTYPE))
+        rows = (
+            _rows_list(frame, self.evidence[0].rows)
+            if self.evidence and self.evidence[0].rows
+            else pl.lit(None, dtype=_ROWS_DTYPE)
+        )
         column = pl.col("error_column").fill_null("?")
         # the rows and their lines computed once: the wording below uses each
         # several times, and a list expression repeated is evaluated again
@@ -373,64 +443,99 @@ class Part:
         rows = pl.col("_err_rows")
         frame = frame.with_columns(
             (place.line_list(rows) if place is not None else rows).alias("_err_lines"),
-            (place.sheet_row(rows.list.first()) if place is not None
-             else pl.lit(None, dtype=pl.Int64)).alias("_err_sheet_row"))
+            (place.sheet_row(rows.list.first()) if place is not None else pl.lit(None, dtype=pl.Int64)).alias(
+                "_err_sheet_row"
+            ),
+        )
         shown_rows = pl.col("_err_lines")
         first = shown_rows.list.first().cast(pl.String)
         count = rows.list.len().fill_null(0)
-        shown = shown_rows.list.head(_SHOWN_ROWS).cast(pl.List(pl.String)).list.join(", ") + \
-            pl.when(count > _SHOWN_ROWS).then(pl.lit("…")).otherwise(pl.lit(""))
+        shown = shown_rows.list.head(_SHOWN_ROWS).cast(pl.List(pl.String)).list.join(", ") + pl.when(
+            count > _SHOWN_ROWS
+        ).then(pl.lit("…")).otherwise(pl.lit(""))
         raw = why = pl.lit(None, dtype=pl.String)
         if place is not None and place.unreadable is not None:
             # the value the cell held, when it held one that could not be read
             # (or one that was implausible: then also what it should have been)
-            cells = frame.select(column=pl.col("error_column").cast(pl.String),
-                                 **{ROW: _rows_list(frame, self.evidence[0].rows).list.first()
-                                    if self.evidence and self.evidence[0].rows
-                                    else pl.lit(None, dtype=pl.Int64)})
-            held = cells.join(place.unreadable, on=["column", ROW], how="left",
-                              maintain_order="left")
+            cells = frame.select(
+                column=pl.col("error_column").cast(pl.String),
+                **{
+                    ROW: _rows_list(frame, self.evidence[0].rows).list.first()
+                    if self.evidence and self.evidence[0].rows
+                    else pl.lit(None, dtype=pl.Int64)
+                },
+            )
+            held = cells.join(place.unreadable, on=["column", ROW], how="left", maintain_order="left")
             raw = pl.lit(held.get_column("raw"))
             why = pl.lit(held.get_column(WHY_ZH if lang == "zh" else WHY_EN))
         what = value_wording(pl.col("error_kind"), raw, lang, why)
         if place is not None:
-            letter = column.replace_strict(dict(place.letters), default=None,
-                                           return_dtype=pl.String) if place.letters else \
-                pl.lit(None, dtype=pl.String)
+            letter = (
+                column.replace_strict(dict(place.letters), default=None, return_dtype=pl.String)
+                if place.letters
+                else pl.lit(None, dtype=pl.String)
+            )
             sheet_row = pl.col("_err_sheet_row")
-            frame = frame.with_columns(pl.when(letter.is_not_null() & first.is_not_null()).then(
-                pl.concat_list([pl.concat_str([letter, sheet_row.cast(pl.String)])]))
-                .alias("_err_cell"))
+            frame = frame.with_columns(
+                pl.when(letter.is_not_null() & first.is_not_null())
+                .then(pl.concat_list([pl.concat_str([letter, sheet_row.cast(pl.String)])]))
+                .alias("_err_cell")
+            )
             cell = pl.col("_err_cell")
             table_only = place.place.table()[0 if lang == "zh" else 1]
-            where = pl.when(first.is_not_null()).then(
-                place.where(first, cell, lang, sheet_row=sheet_row)).otherwise(pl.lit(table_only))
+            where = (
+                pl.when(first.is_not_null())
+                .then(place.where(first, cell, lang, sheet_row=sheet_row))
+                .otherwise(pl.lit(table_only))
+            )
         elif lang == "zh":
-            where = pl.concat_str([pl.lit(f"「{self.table_zh or table}」表"),
-                                   pl.when(first.is_not_null()).then(
-                                       pl.concat_str([pl.lit("第 "), first, pl.lit(" 行")]))
-                                   .otherwise(pl.lit(""))])
+            where = pl.concat_str(
+                [
+                    pl.lit(f"「{self.table_zh or table}」表"),
+                    pl.when(first.is_not_null())
+                    .then(pl.concat_str([pl.lit("第 "), first, pl.lit(" 行")]))
+                    .otherwise(pl.lit("")),
+                ]
+            )
         else:
-            where = pl.concat_str([pl.lit(f"table {table}"),
-                                   pl.when(first.is_not_null()).then(
-                                       pl.concat_str([pl.lit(", row "), first]))
-                                   .otherwise(pl.lit(""))])
+            where = pl.concat_str(
+                [
+                    pl.lit(f"table {table}"),
+                    pl.when(first.is_not_null())
+                    .then(pl.concat_str([pl.lit(", row "), first]))
+                    .otherwise(pl.lit("")),
+                ]
+            )
         if lang == "zh":
-            col_zh = column.replace_strict(self.column_zh, default=column, return_dtype=pl.String) \
-                if self.column_zh else column
-            note = pl.when(count > 1).then(pl.concat_str(
-                [pl.lit("（共 "), count.cast(pl.String), pl.lit(" 行："), shown, pl.lit("）")])
-            ).otherwise(pl.lit(""))
+            col_zh = (
+                column.replace_strict(self.column_zh, default=column, return_dtype=pl.String)
+                if self.column_zh
+                else column
+            )
+            note = (
+                pl.when(count > 1)
+                .then(
+                    pl.concat_str(
+                        [pl.lit("（共 "), count.cast(pl.String), pl.lit(" 行："), shown, pl.lit("）")]
+                    )
+                )
+                .otherwise(pl.lit(""))
+            )
             text = pl.concat_str([where, pl.lit("「"), col_zh, pl.lit("」"), what, note])
         else:
-            note = pl.when(count > 1).then(pl.concat_str(
-                [pl.lit(" ("), count.cast(pl.String), pl.lit(" rows: "), shown, pl.lit(")")])
-            ).otherwise(pl.lit(""))
+            note = (
+                pl.when(count > 1)
+                .then(
+                    pl.concat_str(
+                        [pl.lit(" ("), count.cast(pl.String), pl.lit(" rows: "), shown, pl.lit(")")]
+                    )
+                )
+                .otherwise(pl.lit(""))
+            )
             text = pl.concat_str([where, pl.lit(", column "), column, what, note])
         return frame.select(text).to_series()
 
-    def _evidence_expr(self, frame: pl.DataFrame,
-                       places: Mapping[str, TablePlace] | None = None) -> pl.Expr:
+    def _evidence_expr(self, frame: pl.DataFrame, places: Mapping[str, TablePlace] | None = None) -> pl.Expr:
         if "evidence" in frame.columns:
             return pl.col("evidence").cast(_EVIDENCE_DTYPE)
         if not self.evidence:
@@ -443,10 +548,12 @@ class Part:
             lead = pl.col(e.lead).cast(pl.String) if e.lead else None
             if place is None:
                 where: dict[str, pl.Expr] = {
-                    "file": pl.lit(None, dtype=pl.String), "sheet": pl.lit(None, dtype=pl.String),
+                    "file": pl.lit(None, dtype=pl.String),
+                    "sheet": pl.lit(None, dtype=pl.String),
                     "lines": pl.lit(None, dtype=_ROWS_DTYPE),
                     "headers": pl.lit(None, dtype=pl.List(pl.String)),
-                    "cells": pl.lit(None, dtype=pl.List(pl.String))}
+                    "cells": pl.lit(None, dtype=pl.List(pl.String)),
+                }
             else:
                 if i == 0 and _LINES in frame.columns:  # worked out for the messages
                     lines, cells = pl.col(_LINES), pl.col(_CELLS)
@@ -460,14 +567,15 @@ class Part:
                 where = {
                     "file": pl.lit(place.file, dtype=pl.String),
                     "sheet": pl.lit(place.sheet, dtype=pl.String),
-                    "lines": lines if place.locator != "record" else pl.lit(None,
-                                                                            dtype=_ROWS_DTYPE),
+                    "lines": lines if place.locator != "record" else pl.lit(None, dtype=_ROWS_DTYPE),
                     "headers": place.header_list(list(e.columns), lead),
                     "cells": cells,
                 }
-            entries.append(pl.struct(
-                table=pl.lit(e.table, dtype=pl.String), rows=rows, columns=_columns_list(e),
-                **where))
+            entries.append(
+                pl.struct(
+                    table=pl.lit(e.table, dtype=pl.String), rows=rows, columns=_columns_list(e), **where
+                )
+            )
         return pl.concat_list(entries)
 
 
@@ -476,8 +584,11 @@ def _columns_list(entry: EvidenceColumn) -> pl.Expr:
     if entry.lead is None:
         return static
     lead = pl.col(entry.lead).cast(pl.String)
-    return pl.when(lead.is_null()).then(static).otherwise(
-        pl.concat_list([lead, static]).list.unique(maintain_order=True))
+    return (
+        pl.when(lead.is_null())
+        .then(static)
+        .otherwise(pl.concat_list([lead, static]).list.unique(maintain_order=True))
+    )
 
 
 def _rows_list(frame: pl.DataFrame, column: str) -> pl.Expr:
@@ -490,14 +601,12 @@ def _rows_list(frame: pl.DataFrame, column: str) -> pl.Expr:
     if dtype == pl.Null:
         return pl.lit(None, dtype=_ROWS_DTYPE)
     row = pl.col(column).cast(pl.Int64)
-    return pl.when(row.is_not_null()).then(pl.concat_list([row])).otherwise(
-        pl.lit(None, dtype=_ROWS_DTYPE))
+    return pl.when(row.is_not_null()).then(pl.concat_list([row])).otherwise(pl.lit(None, dtype=_ROWS_DTYPE))
 
 
 def _clean(series: pl.Series) -> pl.Series:
     """:func:`clean_expr` of a series."""
-    return series.to_frame("v").select(clean_expr(pl.col("v"), series.dtype)).to_series() \
-        .alias(series.name)
+    return series.to_frame("v").select(clean_expr(pl.col("v"), series.dtype)).to_series().alias(series.name)
 
 
 def _numeric(series: pl.Series) -> pl.Series:
@@ -529,8 +638,9 @@ class FindingStore:
     applied to that frame by key, column-wise.
     """
 
-    def __init__(self, parts: Sequence[Part], engine: Any = "auto",
-                 places: Mapping[str, TablePlace] | None = None):
+    def __init__(
+        self, parts: Sequence[Part], engine: Any = "auto", places: Mapping[str, TablePlace] | None = None
+    ):
         self.parts = list(parts)
         #: where the clerk finds each table's rows (see supervise_rules.locations)
         self.places = dict(places or {})
@@ -545,14 +655,21 @@ class FindingStore:
         """Per rule: subjects checked, counts by outcome, observed min/max."""
         stats: dict[str, dict[str, Any]] = {}
         for p in self.parts:
-            entry = stats.setdefault(p.rule.rule_id, {
-                "meta": p.rule, "n_subjects": 0, "unit": p.unit,
-                "by_outcome": dict.fromkeys((o.value for o in Outcome), 0),
-                "min": None, "max": None, "numeric": False})
+            entry = stats.setdefault(
+                p.rule.rule_id,
+                {
+                    "meta": p.rule,
+                    "n_subjects": 0,
+                    "unit": p.unit,
+                    "by_outcome": dict.fromkeys((o.value for o in Outcome), 0),
+                    "min": None,
+                    "max": None,
+                    "numeric": False,
+                },
+            )
             assert p.stats is not None
             for rec in p.stats.iter_rows(named=True):
-                entry["by_outcome"][rec["outcome"]] = entry["by_outcome"].get(rec["outcome"], 0) \
-                    + rec["n"]
+                entry["by_outcome"][rec["outcome"]] = entry["by_outcome"].get(rec["outcome"], 0) + rec["n"]
                 entry["n_subjects"] += rec.get("subjects") or 0
                 for key, pick in (("min", min), ("max", max)):
                     value = rec.get(key)
@@ -571,8 +688,7 @@ class FindingStore:
                 collected = collect_all([f for _, f in lazy], self.engine) if lazy else []
                 items = [(p, f) for (p, _), f in zip(lazy, collected, strict=True) if f.height]
                 del lazy, collected  # the raw passes go as soon as they are rendered
-                frames = [self._failures(), *(self._marked(r) for r in _render_all(
-                    items, self.places))]
+                frames = [self._failures(), *(self._marked(r) for r in _render_all(items, self.places))]
                 del items
                 self._listed[True] = _sorted(frames)
             else:
@@ -584,16 +700,19 @@ class FindingStore:
         if self._pass_marks is None:
             return passes
         marks = self._pass_marks.rename({"baseline": "_mark"})
-        return (passes.join(marks, on=["rule_id", "subject_id"], how="left",
-                            maintain_order="left")
-                .with_columns(baseline=pl.coalesce("_mark", "baseline")).drop("_mark"))
+        return (
+            passes.join(marks, on=["rule_id", "subject_id"], how="left", maintain_order="left")
+            .with_columns(baseline=pl.coalesce("_mark", "baseline"))
+            .drop("_mark")
+        )
 
     def _failures(self) -> pl.DataFrame:
         """The listed findings that are not passes, rendered once."""
         if False in self._listed:
             return self._listed[False]
-        self._listed[False] = _sorted(_render_all(
-            [(p, p.frame) for p in self.parts if p.frame.height], self.places))
+        self._listed[False] = _sorted(
+            _render_all([(p, p.frame) for p in self.parts if p.frame.height], self.places)
+        )
         return self._listed[False]
 
     def lookup(self, keys: pl.DataFrame) -> pl.DataFrame:
@@ -606,17 +725,19 @@ class FindingStore:
                 continue
             for frame in (p.frame.lazy(), p.pass_frame() if p.passes is not None else None):
                 if frame is not None:
-                    found.append(frame.filter(pl.col("subject_id").is_in(wanted.implode()))
-                                 .select(rule_id=pl.lit(p.rule.rule_id, dtype=pl.String),
-                                         subject_id="subject_id", outcome="outcome"))
+                    found.append(
+                        frame.filter(pl.col("subject_id").is_in(wanted.implode())).select(
+                            rule_id=pl.lit(p.rule.rule_id, dtype=pl.String),
+                            subject_id="subject_id",
+                            outcome="outcome",
+                        )
+                    )
         found = [f for f in collect_all(found, self.engine) if f.height] if found else []
         if not found:
-            return pl.DataFrame(schema={"rule_id": pl.String, "subject_id": pl.String,
-                                        "outcome": pl.String})
+            return pl.DataFrame(schema={"rule_id": pl.String, "subject_id": pl.String, "outcome": pl.String})
         return pl.concat(found)
 
-    def annotate(self, annotated: pl.DataFrame, pass_marks: pl.DataFrame | None = None
-                 ) -> FindingStore:
+    def annotate(self, annotated: pl.DataFrame, pass_marks: pl.DataFrame | None = None) -> FindingStore:
         """A store whose listed findings are ``annotated`` (the listed frame with
         waiver or baseline columns set); ``pass_marks`` (``rule_id, subject_id,
         baseline``) marks passes when they are listed. Waivers and baseline marks
@@ -661,12 +782,16 @@ class FindingStore:
             by_rule.setdefault(part.rule.rule_id, []).append(part)
         for rule in sorted(set(by_rule) | set(failures)):
             parts = by_rule.get(rule, [])
-            frames = [failures.pop(rule)] if rule in failures else _render_all(
-                [(p, p.frame) for p in parts if p.frame.height], self.places)
+            frames = (
+                [failures.pop(rule)]
+                if rule in failures
+                else _render_all([(p, p.frame) for p in parts if p.frame.height], self.places)
+            )
             if include_passes:
                 with_passes = [p for p in parts if p.passes is not None]
-                collected = collect_all([p.pass_frame() for p in with_passes], self.engine) \
-                    if with_passes else []
+                collected = (
+                    collect_all([p.pass_frame() for p in with_passes], self.engine) if with_passes else []
+                )
                 items = [(p, f) for p, f in zip(with_passes, collected, strict=True) if f.height]
                 del collected
                 frames += [self._marked(r) for r in _render_all(items, self.places)]
@@ -684,8 +809,7 @@ class FindingStore:
         for line in self.json_lines(include_passes):
             yield validate(line)
 
-    def frame(self, include_passes: bool = True, rules: Sequence[str] | None = None
-              ) -> pl.DataFrame:
+    def frame(self, include_passes: bool = True, rules: Sequence[str] | None = None) -> pl.DataFrame:
         """One row per finding, for systems that join findings with their own data;
         with ``rules``, only those rules' findings (their passes alone are rendered)."""
         if rules is None:
@@ -696,18 +820,17 @@ class FindingStore:
             return listed.select(FRAME_COLUMNS)
         parts = [p for p in self.parts if p.rule.rule_id in wanted and p.passes is not None]
         collected = collect_all([p.pass_frame() for p in parts], self.engine) if parts else []
-        passes = _render_all([(p, f) for p, f in zip(parts, collected, strict=True)
-                              if f.height], self.places)
-        return self._marked(_sorted([listed, *passes]) if passes else listed).select(
-            FRAME_COLUMNS)
+        passes = _render_all([(p, f) for p, f in zip(parts, collected, strict=True) if f.height], self.places)
+        return self._marked(_sorted([listed, *passes]) if passes else listed).select(FRAME_COLUMNS)
 
 
 #: threads that render parts side by side
 RENDER_THREADS = 2
 
 
-def _render_all(items: Sequence[tuple[Part, pl.DataFrame]],
-                places: Mapping[str, TablePlace]) -> list[pl.DataFrame]:
+def _render_all(
+    items: Sequence[tuple[Part, pl.DataFrame]], places: Mapping[str, TablePlace]
+) -> list[pl.DataFrame]:
     """``part.render(frame)`` of every item, in order. A part's rendering is a
     few dozen small polars queries, and polars releases the GIL while each
     runs: two threads keep both cores busy instead of waiting on one query
@@ -733,14 +856,12 @@ def stat_columns(schema: Any, *, subject_id: pl.Expr | None = None) -> list[pl.E
     outcome = pl.col("outcome").cast(pl.String)
     observed = schema.get("observed")
     numeric = observed is not None and observed.is_numeric() and observed != pl.Boolean
-    value = clean_expr(pl.col("observed"), observed) if numeric else \
-        pl.lit(None, dtype=pl.Float64)
+    value = clean_expr(pl.col("observed"), observed) if numeric else pl.lit(None, dtype=pl.Float64)
     return [
         *((outcome == o.value).sum().alias(f"{STAT}{o.value}") for o in Outcome),
         value.min().alias(f"{STAT}min"),
         value.max().alias(f"{STAT}max"),
-        (subject_id if subject_id is not None else pl.col("subject_id")).n_unique()
-        .alias(f"{STAT}subjects"),
+        (subject_id if subject_id is not None else pl.col("subject_id")).n_unique().alias(f"{STAT}subjects"),
     ]
 
 
@@ -753,13 +874,15 @@ def stats_of(frame: pl.DataFrame) -> pl.DataFrame:
     if not rows:
         return pl.DataFrame(schema={"outcome": pl.String, "n": pl.UInt32})
     pad = [None] * (len(rows) - 1)
-    return pl.DataFrame({
-        "outcome": [o for o, _ in rows],
-        "n": pl.Series([n for _, n in rows], dtype=pl.UInt32),
-        "min": pl.Series([first[f"{STAT}min"], *pad], dtype=frame.schema[f"{STAT}min"]),
-        "max": pl.Series([first[f"{STAT}max"], *pad], dtype=frame.schema[f"{STAT}max"]),
-        "subjects": pl.Series([first[f"{STAT}subjects"], *[0] * len(pad)], dtype=pl.UInt32),
-    })
+    return pl.DataFrame(
+        {
+            "outcome": [o for o, _ in rows],
+            "n": pl.Series([n for _, n in rows], dtype=pl.UInt32),
+            "min": pl.Series([first[f"{STAT}min"], *pad], dtype=frame.schema[f"{STAT}min"]),
+            "max": pl.Series([first[f"{STAT}max"], *pad], dtype=frame.schema[f"{STAT}max"]),
+            "subjects": pl.Series([first[f"{STAT}subjects"], *[0] * len(pad)], dtype=pl.UInt32),
+        }
+    )
 
 
 def clean_expr(expr: pl.Expr, dtype: Any) -> pl.Expr:
@@ -794,8 +917,9 @@ def _sorted(frames: list[pl.DataFrame]) -> pl.DataFrame:
         del pieces
         # Findings equal in the sort keys are told apart by a hash of their JSON: a
         # total, deterministic order without sorting on the long texts themselves.
-        out.append(group.with_columns(_tie=pl.col("json").hash(seed=0))
-                   .sort([*SORT_KEYS, "_tie"]).drop("_tie"))
+        out.append(
+            group.with_columns(_tie=pl.col("json").hash(seed=0)).sort([*SORT_KEYS, "_tie"]).drop("_tie")
+        )
         del group
     return pl.concat(out, how="vertical_relaxed", rechunk=False) if len(out) > 1 else out[0]
 
@@ -848,8 +972,9 @@ def with_optional_keys(listed: pl.DataFrame) -> pl.DataFrame:
         else:
             value = pl.col(key)
             encoded = pl.struct(value.alias(key)).struct.json_encode().str.slice(1).str.head(-1)
-        pieces.append(pl.when(value.is_not_null()).then(pl.concat_str([pl.lit(","), encoded]))
-                      .otherwise(pl.lit("")))
+        pieces.append(
+            pl.when(value.is_not_null()).then(pl.concat_str([pl.lit(","), encoded])).otherwise(pl.lit(""))
+        )
     if len(pieces) == 1:
         return listed
     pieces.append(pl.lit("}"))
@@ -862,28 +987,38 @@ def with_optional_keys(listed: pl.DataFrame) -> pl.DataFrame:
 def part_from_findings(findings: Sequence[Finding], rule: RuleMeta | None = None) -> Part:
     """A part holding findings made as objects (API-1 validators, reader problems)."""
     first = findings[0]
-    meta = rule or RuleMeta(rule_id=first.rule_id, title=first.title, severity=first.severity,
-                            work_point=first.work_point, certainty=first.certainty,
-                            source=first.source)
-    frame = pl.DataFrame({
-        "outcome": [f.outcome.value for f in findings],
-        "subject_type": [f.subject.type for f in findings],
-        "subject_id": [f.subject.id for f in findings],
-        "subject_name": pl.Series([f.subject.name for f in findings], dtype=pl.String),
-        "observed": _series([f.observed for f in findings]),
-        "required_op": pl.Series([f.required.op if f.required else None for f in findings],
-                                 dtype=pl.String),
-        "required_value": _series([f.required.value if f.required else None for f in findings]),
-        "message_zh": [f.message.zh for f in findings],
-        "message_en": [f.message.en for f in findings],
-        "plugin": pl.Series([f.plugin for f in findings], dtype=pl.String),
-    }).with_columns(evidence=_evidence_column(findings))
+    meta = rule or RuleMeta(
+        rule_id=first.rule_id,
+        title=first.title,
+        severity=first.severity,
+        work_point=first.work_point,
+        certainty=first.certainty,
+        source=first.source,
+    )
+    frame = pl.DataFrame(
+        {
+            "outcome": [f.outcome.value for f in findings],
+            "subject_type": [f.subject.type for f in findings],
+            "subject_id": [f.subject.id for f in findings],
+            "subject_name": pl.Series([f.subject.name for f in findings], dtype=pl.String),
+            "observed": _series([f.observed for f in findings]),
+            "required_op": pl.Series(
+                [f.required.op if f.required else None for f in findings], dtype=pl.String
+            ),
+            "required_value": _series([f.required.value if f.required else None for f in findings]),
+            "message_zh": [f.message.zh for f in findings],
+            "message_en": [f.message.en for f in findings],
+            "plugin": pl.Series([f.plugin for f in findings], dtype=pl.String),
+        }
+    ).with_columns(evidence=_evidence_column(findings))
     if any(f.waiver is not None or f.baseline is not None for f in findings):
         frame = frame.with_columns(
-            waiver_status=pl.Series([f.waiver.status if f.waiver else None for f in findings],
-                                    dtype=pl.String),
-            waiver_json=pl.Series([f.waiver.model_dump_json() if f.waiver else None
-                                   for f in findings], dtype=pl.String),
+            waiver_status=pl.Series(
+                [f.waiver.status if f.waiver else None for f in findings], dtype=pl.String
+            ),
+            waiver_json=pl.Series(
+                [f.waiver.model_dump_json() if f.waiver else None for f in findings], dtype=pl.String
+            ),
             baseline=pl.Series([f.baseline for f in findings], dtype=pl.String),
         )
     return Part(rule=meta, frame=frame, unit=first.unit)
@@ -927,39 +1062,55 @@ def _evidence_column(findings: Sequence[Finding]) -> pl.Series:
             cells.append(e.cells)
 
     def lists(entry: list[int], values: list[int], name: str) -> pl.DataFrame:
-        return pl.DataFrame({"k": pl.Series(entry, dtype=pl.UInt32),
-                             name: pl.Series(values, dtype=pl.Int64)}
-                            ).group_by("k").agg(pl.col(name))
+        return (
+            pl.DataFrame({"k": pl.Series(entry, dtype=pl.UInt32), name: pl.Series(values, dtype=pl.Int64)})
+            .group_by("k")
+            .agg(pl.col(name))
+        )
 
-    sets = pl.DataFrame({"c": pl.Series(list(column_sets.values()), dtype=pl.UInt32),
-                         "columns": pl.Series([list(c) for c in column_sets],
-                                              dtype=pl.List(pl.String))})
+    sets = pl.DataFrame(
+        {
+            "c": pl.Series(list(column_sets.values()), dtype=pl.UInt32),
+            "columns": pl.Series([list(c) for c in column_sets], dtype=pl.List(pl.String)),
+        }
+    )
     empty = pl.lit([], dtype=_ROWS_DTYPE)
     entries = (
-        pl.DataFrame({"i": pl.Series(entry_of, dtype=pl.UInt32),
-                      "table": pl.Series(tables, dtype=pl.String),
-                      "c": pl.Series(column_ids, dtype=pl.UInt32),
-                      "has_rows": pl.Series(has_rows, dtype=pl.Boolean),
-                      "file": pl.Series(files, dtype=pl.String),
-                      "sheet": pl.Series(sheets, dtype=pl.String),
-                      "has_lines": pl.Series(has_lines, dtype=pl.Boolean),
-                      "headers": pl.Series(headers, dtype=pl.List(pl.String)),
-                      "cells": pl.Series(cells, dtype=pl.List(pl.String))})
+        pl.DataFrame(
+            {
+                "i": pl.Series(entry_of, dtype=pl.UInt32),
+                "table": pl.Series(tables, dtype=pl.String),
+                "c": pl.Series(column_ids, dtype=pl.UInt32),
+                "has_rows": pl.Series(has_rows, dtype=pl.Boolean),
+                "file": pl.Series(files, dtype=pl.String),
+                "sheet": pl.Series(sheets, dtype=pl.String),
+                "has_lines": pl.Series(has_lines, dtype=pl.Boolean),
+                "headers": pl.Series(headers, dtype=pl.List(pl.String)),
+                "cells": pl.Series(cells, dtype=pl.List(pl.String)),
+            }
+        )
         .with_row_index("k")
         .join(lists(row_entry, row_values, "rows"), on="k", how="left", maintain_order="left")
-        .join(lists(line_entry, line_values, "lines"), on="k", how="left",
-              maintain_order="left")
+        .join(lists(line_entry, line_values, "lines"), on="k", how="left", maintain_order="left")
         .join(sets, on="c", how="left", maintain_order="left")
-        .with_columns(rows=pl.when("has_rows").then(pl.col("rows").fill_null(empty)),
-                      lines=pl.when("has_lines").then(pl.col("lines").fill_null(empty)))
+        .with_columns(
+            rows=pl.when("has_rows").then(pl.col("rows").fill_null(empty)),
+            lines=pl.when("has_lines").then(pl.col("lines").fill_null(empty)),
+        )
         .group_by("i", maintain_order=True)
-        .agg(pl.struct("table", "rows", "columns", "file", "sheet", "lines", "headers",
-                       "cells").alias("evidence"))
+        .agg(
+            pl.struct("table", "rows", "columns", "file", "sheet", "lines", "headers", "cells").alias(
+                "evidence"
+            )
+        )
     )
-    return (pl.DataFrame({"i": pl.Series(range(len(findings)), dtype=pl.UInt32)})
-            .join(entries, on="i", how="left", maintain_order="left")
-            .select(pl.col("evidence").fill_null(pl.lit([], dtype=_EVIDENCE_DTYPE)))
-            .to_series().cast(_EVIDENCE_DTYPE))
+    return (
+        pl.DataFrame({"i": pl.Series(range(len(findings)), dtype=pl.UInt32)})
+        .join(entries, on="i", how="left", maintain_order="left")
+        .select(pl.col("evidence").fill_null(pl.lit([], dtype=_EVIDENCE_DTYPE)))
+        .to_series()
+        .cast(_EVIDENCE_DTYPE)
+    )
 
 
 def _series(values: list[Any]) -> pl.Series:

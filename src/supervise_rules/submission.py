@@ -74,9 +74,7 @@ class Submission(BaseModel):
     manifest: Manifest = Field(default_factory=Manifest)
     tables: dict[str, Table] = Field(default_factory=dict)
     source: str | None = None
-    encodings: dict[str, str] = Field(
-        default_factory=dict, description="file -> detected text encoding"
-    )
+    encodings: dict[str, str] = Field(default_factory=dict, description="file -> detected text encoding")
     files: list[InputFile] = Field(
         default_factory=list,
         description="every file read (path relative to the submission, SHA-256, size), by path",

@@ -114,11 +114,11 @@ def _bound(zh: str, kind: str, which: str, value: Any) -> float | dt.date | None
         raise ValueError(f"column {zh}: {which} of a date column must be a date, not {value!r}")
     if kind in _NUMBER_KINDS:
         if isinstance(value, bool) or not isinstance(value, int | float):
-            raise ValueError(f"column {zh}: {which} of a {kind} column must be a number, "
-                             f"not {value!r}")
+            raise ValueError(f"column {zh}: {which} of a {kind} column must be a number, not {value!r}")
         return value
-    raise ValueError(f"column {zh}: {which} applies to numbers and dates, not to a {kind} column "
-                     "(its domain is its kind)")
+    raise ValueError(
+        f"column {zh}: {which} applies to numbers and dates, not to a {kind} column (its domain is its kind)"
+    )
 
 
 class _Row(BaseModel):
@@ -151,18 +151,26 @@ class Manifest(BaseModel):
 
     model_config = ConfigDict(extra="allow", frozen=True)
 
-    county_code: str | None = col("区县代码", "str", aliases=["县区代码", "区县行政区划代码"],
-                                   description="6-digit county code, e.g. 640122")
+    county_code: str | None = col(
+        "区县代码",
+        "str",
+        aliases=["县区代码", "区县行政区划代码"],
+        description="6-digit county code, e.g. 640122",
+    )
     county_name: str | None = col("区县名称", "str")
     region_code: str | None = col(
-        "区划代码", "str",
+        "区划代码",
+        "str",
         description="a batch of counties instead of one: a GB/T 2260 province (xx0000), "
-        "prefecture (xxxx00) or 000000 for the whole country")
+        "prefecture (xxxx00) or 000000 for the whole country",
+    )
     region_name: str | None = col("区划名称", "str")
-    year: int | None = col("年度", "int", aliases=["统计年度", "报告年度", "年份"],
-                            description="reporting year")
-    as_of: dt.date | None = col("统计截止日期", "date", aliases=["截止日期", "统计时点"],
-                                description="the 'today' of deadline rules")
+    year: int | None = col(
+        "年度", "int", aliases=["统计年度", "报告年度", "年份"], description="reporting year"
+    )
+    as_of: dt.date | None = col(
+        "统计截止日期", "date", aliases=["截止日期", "统计时点"], description="the 'today' of deadline rules"
+    )
     submitted_by: str | None = col("填报单位", "str", aliases=["报送单位", "填表单位"])
 
     @property
@@ -196,71 +204,128 @@ class CountyRow(_Row):
 
     county_code: str = col("区县代码", "str", key=True, aliases=["县区代码", "行政区划代码"])
     county_name: str = col("区县名称", "str", aliases=["县区名称", "区县"])
-    population_age_3_5: int = col("3-5岁适龄人口数", "int", min=0, unit="persons",
-                                 aliases=["3-5周岁适龄人口数", "3至5岁适龄人口数", "学前教育适龄人口数"])
-    teachers_eligible_for_exchange: int = col("符合交流条件教师数", "int", min=0, unit="persons",
-                                             aliases=["符合交流轮岗条件教师数", "应交流教师数"])
-    exchanged_teachers: int = col("交流轮岗教师数", "int", min=0, unit="persons",
-                                  aliases=["交流教师数", "实际交流轮岗教师数"])
-    exchanged_key_teachers: int = col("交流轮岗骨干教师数", "int", min=0, unit="persons",
-                                      aliases=["交流骨干教师数", "交流轮岗的骨干教师数"])
-    avg_teacher_salary: float = col("教师年平均工资收入", "float", min=0, unit="yuan",
-                                   aliases=["教师平均工资收入", "义务教育教师年平均工资收入"])
-    avg_civil_servant_salary: float = col("当地公务员年平均工资收入", "float", min=0, unit="yuan",
-                                         aliases=["公务员年平均工资收入", "当地公务员平均工资收入"])
-    grade9_enrollment_now: int = col("当前初三在校人数", "int", min=0, unit="persons",
-                                    aliases=["初三在校人数", "九年级在校生数"])
-    grade7_enrollment_of_cohort: int = col("该届初三学生初一入学人数", "int", min=0, unit="persons",
-                                          aliases=["初一入学人数", "七年级入学人数"])
-    grade1_enrollment_of_cohort: int = col("该届初三学生小学一年级入学人数", "int", min=0, unit="persons",
-                                          aliases=["小学一年级入学人数", "一年级入学人数"])
-    social_recognition_rate: float = col("社会认可度", "ratio", min=0, max=1, unit="ratio",
-                                      aliases=["社会认可度调查结果", "社会认可率"])
+    population_age_3_5: int = col(
+        "3-5岁适龄人口数",
+        "int",
+        min=0,
+        unit="persons",
+        aliases=["3-5周岁适龄人口数", "3至5岁适龄人口数", "学前教育适龄人口数"],
+    )
+    teachers_eligible_for_exchange: int = col(
+        "符合交流条件教师数", "int", min=0, unit="persons", aliases=["符合交流轮岗条件教师数", "应交流教师数"]
+    )
+    exchanged_teachers: int = col(
+        "交流轮岗教师数", "int", min=0, unit="persons", aliases=["交流教师数", "实际交流轮岗教师数"]
+    )
+    exchanged_key_teachers: int = col(
+        "交流轮岗骨干教师数", "int", min=0, unit="persons", aliases=["交流骨干教师数", "交流轮岗的骨干教师数"]
+    )
+    avg_teacher_salary: float = col(
+        "教师年平均工资收入",
+        "float",
+        min=0,
+        unit="yuan",
+        aliases=["教师平均工资收入", "义务教育教师年平均工资收入"],
+    )
+    avg_civil_servant_salary: float = col(
+        "当地公务员年平均工资收入",
+        "float",
+        min=0,
+        unit="yuan",
+        aliases=["公务员年平均工资收入", "当地公务员平均工资收入"],
+    )
+    grade9_enrollment_now: int = col(
+        "当前初三在校人数", "int", min=0, unit="persons", aliases=["初三在校人数", "九年级在校生数"]
+    )
+    grade7_enrollment_of_cohort: int = col(
+        "该届初三学生初一入学人数", "int", min=0, unit="persons", aliases=["初一入学人数", "七年级入学人数"]
+    )
+    grade1_enrollment_of_cohort: int = col(
+        "该届初三学生小学一年级入学人数",
+        "int",
+        min=0,
+        unit="persons",
+        aliases=["小学一年级入学人数", "一年级入学人数"],
+    )
+    social_recognition_rate: float = col(
+        "社会认可度", "ratio", min=0, max=1, unit="ratio", aliases=["社会认可度调查结果", "社会认可率"]
+    )
 
 
 class SchoolRow(_Row):
     """学校: one row per school **and** section; a nine-year school has two rows."""
 
-    school_id: str = col("学校标识码", "str", key=True, aliases=[
-        "学校（机构）标识码", "学校代码", "学校识别码", "学校编码"],
-                          description="10-digit national school code")
+    school_id: str = col(
+        "学校标识码",
+        "str",
+        key=True,
+        aliases=["学校（机构）标识码", "学校代码", "学校识别码", "学校编码"],
+        description="10-digit national school code",
+    )
     school_name: str = col("学校名称", "str", aliases=["学校（机构）名称", "学校全称", "校名"])
     county_code: str = col("区县代码", "str", aliases=["所属区县代码", "县区代码"])
     township: str = col("乡镇", "str", aliases=["所在乡镇", "所属乡镇", "乡镇（街道）", "乡镇街道"])
     level: str = col("学段", "enum", labels=LEVEL, key=True, aliases=["办学层次"])
     school_type: str = col("学校类型", "enum", labels=SCHOOL_TYPE, aliases=["办学类型"])
     ownership: str = col("办学性质", "enum", labels=OWNERSHIP, aliases=["办别", "学校办别", "学校性质"])
-    students: int = col("在校生数", "int", min=0, unit="persons",
-                        aliases=["学生数", "在校学生数", "在籍学生数"])
+    students: int = col(
+        "在校生数", "int", min=0, unit="persons", aliases=["学生数", "在校学生数", "在籍学生数"]
+    )
     classes: int = col("班级数", "int", min=0, aliases=["班数", "教学班数"])
     largest_class_size: int = col("最大班额", "int", min=0, unit="persons", aliases=["最大班级人数"])
     full_time_teachers: int = col("专任教师数", "int", min=0, unit="persons", aliases=["专任教师"])
-    teachers_above_required_degree: int = col("高于规定学历教师数", "int", min=0, unit="persons",
-                                             aliases=["高于规定学历专任教师数", "学历高于规定教师数"])
-    key_teachers: int = col("县级以上骨干教师数", "int", min=0, unit="persons",
-                                aliases=["县级及以上骨干教师数", "骨干教师数"])
-    pe_art_teachers: int = col("体育艺术专任教师数", "int", min=0, unit="persons",
-                                   aliases=["体艺专任教师数", "体育艺术教师数"])
-    certified_teachers: int = col("持证专任教师数", "int", min=0, unit="persons",
-                                   aliases=["持有教师资格证专任教师数", "持证教师数"])
-    teaching_aux_area_m2: float = col("教学及辅助用房面积", "float", min=0, unit="m2",
-                                       aliases=["教学及辅助用房建筑面积", "教学辅助用房面积"])
-    sports_area_m2: float = col("体育运动场馆面积", "float", min=0, unit="m2",
-                                  aliases=["体育运动场（馆）面积", "体育场馆面积", "运动场馆面积"])
-    equipment_value_yuan: float = col("教学仪器设备值", "float", min=0, unit="yuan", aliases=[
-        "教学仪器设备总值", "教学仪器设备资产值", "教学仪器设备资产总值"])
-    multimedia_classrooms: int = col("网络多媒体教室数", "int", min=0, unit="rooms",
-                                     aliases=["多媒体教室数", "网络多媒体教室"])
-    music_rooms: int = col("音乐专用教室数", "int", min=0, unit="rooms",
-                           aliases=["音乐教室数", "音乐专用教室"])
+    teachers_above_required_degree: int = col(
+        "高于规定学历教师数",
+        "int",
+        min=0,
+        unit="persons",
+        aliases=["高于规定学历专任教师数", "学历高于规定教师数"],
+    )
+    key_teachers: int = col(
+        "县级以上骨干教师数", "int", min=0, unit="persons", aliases=["县级及以上骨干教师数", "骨干教师数"]
+    )
+    pe_art_teachers: int = col(
+        "体育艺术专任教师数", "int", min=0, unit="persons", aliases=["体艺专任教师数", "体育艺术教师数"]
+    )
+    certified_teachers: int = col(
+        "持证专任教师数", "int", min=0, unit="persons", aliases=["持有教师资格证专任教师数", "持证教师数"]
+    )
+    teaching_aux_area_m2: float = col(
+        "教学及辅助用房面积",
+        "float",
+        min=0,
+        unit="m2",
+        aliases=["教学及辅助用房建筑面积", "教学辅助用房面积"],
+    )
+    sports_area_m2: float = col(
+        "体育运动场馆面积",
+        "float",
+        min=0,
+        unit="m2",
+        aliases=["体育运动场（馆）面积", "体育场馆面积", "运动场馆面积"],
+    )
+    equipment_value_yuan: float = col(
+        "教学仪器设备值",
+        "float",
+        min=0,
+        unit="yuan",
+        aliases=["教学仪器设备总值", "教学仪器设备资产值", "教学仪器设备资产总值"],
+    )
+    multimedia_classrooms: int = col(
+        "网络多媒体教室数", "int", min=0, unit="rooms", aliases=["多媒体教室数", "网络多媒体教室"]
+    )
+    music_rooms: int = col(
+        "音乐专用教室数", "int", min=0, unit="rooms", aliases=["音乐教室数", "音乐专用教室"]
+    )
     art_rooms: int = col("美术专用教室数", "int", min=0, unit="rooms", aliases=["美术教室数", "美术专用教室"])
 
 
 class KindergartenRow(_Row):
     """幼儿园. Public kindergartens count as inclusive whatever ``inclusive`` says."""
 
-    kindergarten_id: str = col("幼儿园标识码", "str", key=True, aliases=[
-        "学校（机构）标识码", "幼儿园代码", "学校标识码"])
+    kindergarten_id: str = col(
+        "幼儿园标识码", "str", key=True, aliases=["学校（机构）标识码", "幼儿园代码", "学校标识码"]
+    )
     kindergarten_name: str = col("幼儿园名称", "str", aliases=["学校（机构）名称", "幼儿园全称", "园名"])
     county_code: str = col("区县代码", "str", aliases=["所属区县代码", "县区代码"])
     ownership: str = col("办学性质", "enum", labels=OWNERSHIP, aliases=["办别", "学校办别", "幼儿园性质"])
@@ -271,8 +336,9 @@ class KindergartenRow(_Row):
     staff: int = col("教职工数", "int", min=0, unit="persons", aliases=["教职工"])
     full_time_teachers: int = col("专任教师数", "int", min=0, unit="persons", aliases=["专任教师"])
     caregivers: int = col("保育员数", "int", min=0, unit="persons", aliases=["保育员"])
-    certified_teachers: int = col("持证专任教师数", "int", min=0, unit="persons",
-                                   aliases=["持有教师资格证专任教师数", "持证教师数"])
+    certified_teachers: int = col(
+        "持证专任教师数", "int", min=0, unit="persons", aliases=["持有教师资格证专任教师数", "持证教师数"]
+    )
 
 
 class KindergartenClassRow(_Row):
@@ -290,8 +356,9 @@ class InspectorRow(_Row):
     inspector_id: str = col("督学编号", "str", key=True, aliases=["督学证号", "督学证编号"])
     inspector_name: str = col("姓名", "str", aliases=["督学姓名"])
     role: str = col("类别", "enum", labels=ROLE, aliases=["督学类别", "专兼职"])
-    training_hours: float = col("年度培训学时", "float", min=0, unit="hours",
-                                aliases=["培训学时", "年培训学时"])
+    training_hours: float = col(
+        "年度培训学时", "float", min=0, unit="hours", aliases=["培训学时", "年培训学时"]
+    )
 
 
 class AssignmentRow(_Row):
@@ -330,8 +397,9 @@ class DropoutCaseRow(_Row):
     identified_date: dt.date = col("发现日期", "date", not_after_as_of=True, aliases=["发现时间"])
     reason: str = col("原因", "str", aliases=["辍学原因", "失学辍学原因"])
     status: str = col("状态", "enum", labels=CASE_STATUS, aliases=["劝返状态", "处置状态"])
-    resolved_date: dt.date = col("办结日期", "date", not_after_as_of=True, aliases=["办结时间"],
-                                 description="blank while open")
+    resolved_date: dt.date = col(
+        "办结日期", "date", not_after_as_of=True, aliases=["办结时间"], description="blank while open"
+    )
     responsible_person: str = col("包保责任人", "str", aliases=["责任人", "包保人"])
 
 
@@ -339,8 +407,9 @@ class ResponsibilityLetterRow(_Row):
     """控辍保学责任书."""
 
     party_type: str = col("签订层级", "enum", labels=PARTY_TYPE, aliases=["层级", "签订对象类型"])
-    party_id: str = col("单位或人员编号", "str", aliases=["签订对象编号"],
-                        description="school_id for schools")
+    party_id: str = col(
+        "单位或人员编号", "str", aliases=["签订对象编号"], description="school_id for schools"
+    )
     signed_date: dt.date = col("签订日期", "date", not_after_as_of=True, aliases=["签订时间"])
 
 
@@ -434,15 +503,18 @@ def spec_problems(spec: TableSpec) -> list[str]:
 
     problems = []
     if spec.subject_type not in SUBJECT_TYPES:
-        problems.append(f"subject_type {spec.subject_type!r} is not one of "
-                        f"{', '.join(SUBJECT_TYPES)}")
+        problems.append(f"subject_type {spec.subject_type!r} is not one of {', '.join(SUBJECT_TYPES)}")
     named = [("subject column", c) for c in spec.subject_columns or ()]
-    named += [(what, c) for what, c in (("name_column", spec.name_column),
-                                        ("unit_column", spec.unit_column)) if c is not None]
+    named += [
+        (what, c)
+        for what, c in (("name_column", spec.name_column), ("unit_column", spec.unit_column))
+        if c is not None
+    ]
     for what, column in named:
         if column not in spec.columns:
-            problems.append(f"{what} {column!r} is not a column of the table "
-                            f"(columns: {', '.join(spec.columns)})")
+            problems.append(
+                f"{what} {column!r} is not a column of the table (columns: {', '.join(spec.columns)})"
+            )
     return problems
 
 
@@ -458,8 +530,14 @@ def _spec_bound(value: Any, kind: Any) -> float | dt.date | None:
 
 
 def _spec_from_model(
-    name: str, zh: str, model: type[BaseModel], subject_type: str, aliases: tuple[str, ...] = (),
-    *, subject_columns: tuple[str, ...] | None = None, name_column: str | None = None,
+    name: str,
+    zh: str,
+    model: type[BaseModel],
+    subject_type: str,
+    aliases: tuple[str, ...] = (),
+    *,
+    subject_columns: tuple[str, ...] | None = None,
+    name_column: str | None = None,
     unit_column: str | None = None,
 ) -> TableSpec:
     columns = {}
@@ -481,41 +559,88 @@ def _spec_from_model(
             percent=bool(extra.get("percent")),
             not_after_as_of=bool(extra.get("not_after_as_of")),
         )
-    return TableSpec(name=name, zh=zh, model=model, subject_type=subject_type, columns=columns,
-                     aliases=tuple(aliases), subject_columns=subject_columns,
-                     name_column=name_column, unit_column=unit_column)
+    return TableSpec(
+        name=name,
+        zh=zh,
+        model=model,
+        subject_type=subject_type,
+        columns=columns,
+        aliases=tuple(aliases),
+        subject_columns=subject_columns,
+        name_column=name_column,
+        unit_column=unit_column,
+    )
 
 
 _CORE_TABLES: dict[str, TableSpec] = {
     spec.name: spec
     for spec in (
-        _spec_from_model("county", "县域概况", CountyRow, "county",
-                         ("县域", "区县概况", "县区概况"),
-                         subject_columns=("county_code",), name_column="county_name"),
-        _spec_from_model("schools", "学校", SchoolRow, "school",
-                         ("中小学校", "中小学", "义务教育学校"),
-                         subject_columns=("school_id", "level"), name_column="school_name",
-                         unit_column="school_id"),
-        _spec_from_model("kindergartens", "幼儿园", KindergartenRow, "kindergarten",
-                         subject_columns=("kindergarten_id",), name_column="kindergarten_name",
-                         unit_column="kindergarten_id"),
-        _spec_from_model("kindergarten_classes", "幼儿园班级", KindergartenClassRow, "kindergarten",
-                         subject_columns=("kindergarten_id", "class_name"),
-                         name_column="class_name", unit_column="kindergarten_id"),
-        _spec_from_model("inspectors", "督学", InspectorRow, "inspector", ("责任督学",),
-                         subject_columns=("inspector_id",), name_column="inspector_name"),
-        _spec_from_model("assignments", "挂牌督导", AssignmentRow, "inspector",
-                         ("挂牌督导关系", "责任督学挂牌督导")),
-        _spec_from_model("visits", "督导记录", VisitRow, "inspector",
-                         ("督导检查记录", "挂牌督导记录", "督导日志")),
-        _spec_from_model("enrollment_checks", "开学摸排", EnrollmentCheckRow, "school",
-                         ("开学摸排记录", "入学摸排")),
-        _spec_from_model("dropout_cases", "控辍保学台账", DropoutCaseRow, "case",
-                         ("控辍保学", "辍学台账", "失学辍学台账"),
-                         subject_columns=("student_id",), unit_column="school_id"),
         _spec_from_model(
-            "responsibility_letters", "控辍保学责任书", ResponsibilityLetterRow, "submission",
-            ("责任书",)
+            "county",
+            "县域概况",
+            CountyRow,
+            "county",
+            ("县域", "区县概况", "县区概况"),
+            subject_columns=("county_code",),
+            name_column="county_name",
+        ),
+        _spec_from_model(
+            "schools",
+            "学校",
+            SchoolRow,
+            "school",
+            ("中小学校", "中小学", "义务教育学校"),
+            subject_columns=("school_id", "level"),
+            name_column="school_name",
+            unit_column="school_id",
+        ),
+        _spec_from_model(
+            "kindergartens",
+            "幼儿园",
+            KindergartenRow,
+            "kindergarten",
+            subject_columns=("kindergarten_id",),
+            name_column="kindergarten_name",
+            unit_column="kindergarten_id",
+        ),
+        _spec_from_model(
+            "kindergarten_classes",
+            "幼儿园班级",
+            KindergartenClassRow,
+            "kindergarten",
+            subject_columns=("kindergarten_id", "class_name"),
+            name_column="class_name",
+            unit_column="kindergarten_id",
+        ),
+        _spec_from_model(
+            "inspectors",
+            "督学",
+            InspectorRow,
+            "inspector",
+            ("责任督学",),
+            subject_columns=("inspector_id",),
+            name_column="inspector_name",
+        ),
+        _spec_from_model(
+            "assignments", "挂牌督导", AssignmentRow, "inspector", ("挂牌督导关系", "责任督学挂牌督导")
+        ),
+        _spec_from_model(
+            "visits", "督导记录", VisitRow, "inspector", ("督导检查记录", "挂牌督导记录", "督导日志")
+        ),
+        _spec_from_model(
+            "enrollment_checks", "开学摸排", EnrollmentCheckRow, "school", ("开学摸排记录", "入学摸排")
+        ),
+        _spec_from_model(
+            "dropout_cases",
+            "控辍保学台账",
+            DropoutCaseRow,
+            "case",
+            ("控辍保学", "辍学台账", "失学辍学台账"),
+            subject_columns=("student_id",),
+            unit_column="school_id",
+        ),
+        _spec_from_model(
+            "responsibility_letters", "控辍保学责任书", ResponsibilityLetterRow, "submission", ("责任书",)
         ),
     )
 }
@@ -606,9 +731,15 @@ def table_spec(
         to load, with an error naming it).
     """
     return _spec_from_model(
-        name, zh, model, subject_type, tuple(aliases),
+        name,
+        zh,
+        model,
+        subject_type,
+        tuple(aliases),
         subject_columns=tuple(subject_columns) if subject_columns is not None else None,
-        name_column=name_column, unit_column=unit_column)
+        name_column=name_column,
+        unit_column=unit_column,
+    )
 
 
 MANIFEST = _spec_from_model("manifest", "说明", Manifest, "submission")
@@ -656,8 +787,7 @@ def with_aliases(spec: TableSpec, extra: Iterable[TableAliases]) -> TableSpec:
         for column, aliases in item.columns.items():
             if column not in columns:
                 raise ValueError(
-                    f"table {spec.name!r} has no column {column!r} "
-                    f"(columns: {', '.join(spec.columns)})"
+                    f"table {spec.name!r} has no column {column!r} (columns: {', '.join(spec.columns)})"
                 )
             columns[column] += [a for a in aliases if a not in columns[column]]
     return replace(

@@ -75,14 +75,20 @@ class TemplatePlan:
         names_zh = "、".join(t.zh for t in self.tables)
         names_en = ", ".join(t.name for t in self.tables)
         if self.ruleset is None:
-            return (f"未指定规则集，包含数据规范的全部核心表：{names_zh}",
-                    f"no ruleset given: every core table of the data contract ({names_en})")
+            return (
+                f"未指定规则集，包含数据规范的全部核心表：{names_zh}",
+                f"no ruleset given: every core table of the data contract ({names_en})",
+            )
         if self.fallback:
-            return (f"规则集 {self.ruleset} 中有规则未注明所用的表，因此包含全部表：{names_zh}",
-                    f"ruleset {self.ruleset}: some rules do not name their tables, so every "
-                    f"known table is included ({names_en})")
-        return (f"按规则集 {self.ruleset} 生成，包含其规则用到的表：{names_zh}",
-                f"the tables the rules of ruleset {self.ruleset} use ({names_en})")
+            return (
+                f"规则集 {self.ruleset} 中有规则未注明所用的表，因此包含全部表：{names_zh}",
+                f"ruleset {self.ruleset}: some rules do not name their tables, so every "
+                f"known table is included ({names_en})",
+            )
+        return (
+            f"按规则集 {self.ruleset} 生成，包含其规则用到的表：{names_zh}",
+            f"the tables the rules of ruleset {self.ruleset} use ({names_en})",
+        )
 
 
 def ruleset_tables(ruleset: Any, tables: Mapping[str, TableSpec] | None = None) -> tuple[list[str], bool]:
@@ -158,9 +164,7 @@ def _validation(column: ColumnSpec) -> dict[str, Any] | None:
     """The data validation of a column's cells, or ``None``."""
     if column.kind in ("enum", "bool"):
         choices = list(column.labels.values()) if column.kind == "enum" else ["是", "否"]
-        if not choices or sum(len(c) + 1 for c in choices) > MAX_LIST_CHARS or any(
-            "," in c for c in choices
-        ):
+        if not choices or sum(len(c) + 1 for c in choices) > MAX_LIST_CHARS or any("," in c for c in choices):
             return None  # Excel cannot show it inline; the note lists the choices
         return {
             "validate": "list",
@@ -171,18 +175,39 @@ def _validation(column: ColumnSpec) -> dict[str, Any] | None:
     common = {"error_type": "warning", "error_title": column.zh}
     match column.kind:
         case "int":
-            return {"validate": "integer", "criteria": ">=", "value": 0,
-                    "error_message": "应为不小于 0 的整数", **common}
+            return {
+                "validate": "integer",
+                "criteria": ">=",
+                "value": 0,
+                "error_message": "应为不小于 0 的整数",
+                **common,
+            }
         case "float":
-            return {"validate": "decimal", "criteria": ">=", "value": 0,
-                    "error_message": "应为不小于 0 的数值", **common}
+            return {
+                "validate": "decimal",
+                "criteria": ">=",
+                "value": 0,
+                "error_message": "应为不小于 0 的数值",
+                **common,
+            }
         case "ratio":
-            return {"validate": "decimal", "criteria": "between", "minimum": 0, "maximum": 1,
-                    "error_message": "应为 0 到 1 之间的比例（如 93.72%）", **common}
+            return {
+                "validate": "decimal",
+                "criteria": "between",
+                "minimum": 0,
+                "maximum": 1,
+                "error_message": "应为 0 到 1 之间的比例（如 93.72%）",
+                **common,
+            }
         case "date":
-            return {"validate": "date", "criteria": "between",
-                    "minimum": dt.date(1900, 1, 1), "maximum": dt.date(2100, 12, 31),
-                    "error_message": "应为日期，如 2024-09-30", **common}
+            return {
+                "validate": "date",
+                "criteria": "between",
+                "minimum": dt.date(1900, 1, 1),
+                "maximum": dt.date(2100, 12, 31),
+                "error_message": "应为日期，如 2024-09-30",
+                **common,
+            }
     return None
 
 
@@ -191,7 +216,8 @@ class _Formats:
         border = {"border": 1, "valign": "vcenter", "text_wrap": True}
         self.head = book.add_format({"bold": True, "bg_color": "#DDEBF7", **border})
         self.head_required = book.add_format(
-            {"bold": True, "bg_color": "#DDEBF7", "font_color": "#C00000", **border})
+            {"bold": True, "bg_color": "#DDEBF7", "font_color": "#C00000", **border}
+        )
         self.note = book.add_format({"text_wrap": True, "valign": "top"})
         self.notes_title = book.add_format({"bold": True})
         self.cell = {
@@ -243,11 +269,16 @@ def _table_sheet(book: Any, fmt: _Formats, spec: TableSpec) -> None:
         header = header_with_unit(column)
         sheet.write_string(0, j, header, fmt.head_required if column.required else fmt.head)
         note = column_note(column)
-        sheet.write_comment(0, j, note, {
-            "author": "supervise-check",
-            "width": 300,
-            "height": 22 + 17 * (note.count("\n") + 1 + sum(_width(x) // 40 for x in note.split("\n"))),
-        })
+        sheet.write_comment(
+            0,
+            j,
+            note,
+            {
+                "author": "supervise-check",
+                "width": 300,
+                "height": 22 + 17 * (note.count("\n") + 1 + sum(_width(x) // 40 for x in note.split("\n"))),
+            },
+        )
         sheet.set_column(j, j, min(max(10, _width(header) + 4), 40), fmt.of(column))
         if (check := _validation(column)) is not None:
             sheet.data_validation(1, j, LAST_ROW, j, check)
@@ -263,12 +294,14 @@ def workbook_bytes(the_plan: TemplatePlan) -> bytes:
 
     out = io.BytesIO()
     book = xlsxwriter.Workbook(out, {"in_memory": True})
-    book.set_properties({
-        "title": "教育督导数据填报模板",
-        "subject": the_plan.describe()[1],
-        "author": "supervise-check",
-        "created": CREATED,
-    })
+    book.set_properties(
+        {
+            "title": "教育督导数据填报模板",
+            "subject": the_plan.describe()[1],
+            "author": "supervise-check",
+            "created": CREATED,
+        }
+    )
     fmt = _Formats(book)
     _manifest_sheet(book, fmt, the_plan)
     for spec in the_plan.tables:
@@ -291,7 +324,8 @@ def check_template_path(path: str | os.PathLike[str]) -> None:
         what = "a directory" if stat.S_ISDIR(st.st_mode) else "not a regular file"
         raise SuperviseRulesError(
             f"cannot write {shown}: it exists and is {what}; give the path of a new or an "
-            "existing regular .xlsx file")
+            "existing regular .xlsx file"
+        )
 
 
 def write_template(path: str | os.PathLike[str], the_plan: TemplatePlan) -> None:

@@ -84,8 +84,8 @@ class Validator:
 
 #: the values the engine gives every message: the finding's own fields
 ENGINE_VALUES = frozenset(
-    {"observed", "required", "unit", "subject", "subject_id", "subject_name", "verdict",
-     "op_text"})
+    {"observed", "required", "unit", "subject", "subject_id", "subject_name", "verdict", "op_text"}
+)
 
 
 # --- result frames -----------------------------------------------------------------
@@ -167,6 +167,7 @@ class RuleResult:
     messages: LocalizedText | None = None
     aggregate: bool = False
 
+
 class RuleContext:
     """Everything a validator may use to evaluate one rule.
 
@@ -214,10 +215,11 @@ class RuleContext:
         cells = (getattr(table, "unreadable", None) or {}).get(column) if table else None
         if cells is None or cells.height == 0:
             return None
-        whys = [pl.col(w).cast(pl.String) if w in cells.columns
-                else pl.lit(None, dtype=pl.String).alias(w) for w in ("why_zh", "why_en")]
-        return self._frames.convert(cells.select(pl.col(ROW), pl.col("raw").cast(pl.String),
-                                                 *whys))
+        whys = [
+            pl.col(w).cast(pl.String) if w in cells.columns else pl.lit(None, dtype=pl.String).alias(w)
+            for w in ("why_zh", "why_en")
+        ]
+        return self._frames.convert(cells.select(pl.col(ROW), pl.col("raw").cast(pl.String), *whys))
 
     def columns(self, name: str) -> list[str]:
         """The columns the table has (contract names; ``[]`` when it is absent)."""
@@ -292,16 +294,17 @@ class RuleContext:
         # a column missing from a submitted table is an error: the rule would
         # otherwise vanish from the report because a header was written differently
         missing_columns = any(c is not None for c in gaps.values())
-        outcome = (
-            Outcome.error if self.rule.rule.requires_data or missing_columns
-            else Outcome.not_applicable
-        )
-        return [self.note(
-            outcome,
-            LocalizedText(zh="；".join(zh_parts) + "，无法检查本规则",
-                          en=en[0].upper() + en[1:] + ", so this rule cannot be checked"),
-            evidence=evidence,
-        )]
+        outcome = Outcome.error if self.rule.rule.requires_data or missing_columns else Outcome.not_applicable
+        return [
+            self.note(
+                outcome,
+                LocalizedText(
+                    zh="；".join(zh_parts) + "，无法检查本规则",
+                    en=en[0].upper() + en[1:] + ", so this rule cannot be checked",
+                ),
+                evidence=evidence,
+            )
+        ]
 
     def nearest_header(self, table: str, column: str) -> str | None:
         """Among the headers of ``table`` that name no column (kept as text),
@@ -346,8 +349,7 @@ class RuleContext:
         for i, e in enumerate(evidence):
             if e.rows is not None:
                 columns[f"_rows{i}"] = pl.Series([list(e.rows)], dtype=pl.List(pl.Int64))
-            specs.append(EvidenceSpec(e.table, list(e.columns),
-                                      f"_rows{i}" if e.rows is not None else None))
+            specs.append(EvidenceSpec(e.table, list(e.columns), f"_rows{i}" if e.rows is not None else None))
         first = evidence[0].table if evidence else "submission"
         return RuleResult(frame=pl.DataFrame(columns), table=first, unit=unit, evidence=specs)
 
@@ -468,10 +470,12 @@ class RuleContext:
         subject_zh = f"{subject.name}（{subject.id}）" if named else subject.id
         subject_en = f"{subject.name} ({subject.id})" if named else subject.id
         return _new_text(
-            zh=render_message(templates.zh, {**base, "verdict": verdict_zh, "op_text": op_zh,
-                                             "subject": subject_zh}),
-            en=render_message(templates.en, {**base, "verdict": verdict_en, "op_text": op_en,
-                                             "subject": subject_en}),
+            zh=render_message(
+                templates.zh, {**base, "verdict": verdict_zh, "op_text": op_zh, "subject": subject_zh}
+            ),
+            en=render_message(
+                templates.en, {**base, "verdict": verdict_en, "op_text": op_en, "subject": subject_en}
+            ),
         )
 
     def findings_from(
@@ -494,10 +498,21 @@ class RuleContext:
         the :class:`RuleResult` instead and lets the engine do this."""
         from .engine import findings_of
 
-        return findings_of(self, RuleResult(
-            frame=result, table=table, subject_type=subject_type, op=op, unit=unit,
-            columns=columns, threshold=threshold, values=values,
-            extra_evidence=tuple(extra_evidence or ()), aggregate=aggregate))
+        return findings_of(
+            self,
+            RuleResult(
+                frame=result,
+                table=table,
+                subject_type=subject_type,
+                op=op,
+                unit=unit,
+                columns=columns,
+                threshold=threshold,
+                values=values,
+                extra_evidence=tuple(extra_evidence or ()),
+                aggregate=aggregate,
+            ),
+        )
 
     def data_error_message(
         self, table: str, tbl: Table | None, row: int | None, column: str | None, kind: str | None
@@ -511,29 +526,37 @@ class RuleContext:
         en_col = column or "?"
         zh_col = spec.columns[column].zh if spec and column in spec.columns else en_col
         place = places_of(self.submission).get(table)
-        raw, why_zh, why_en = (place.cell_problem(row, column) if place is not None
-                               else (None, None, None))
+        raw, why_zh, why_en = place.cell_problem(row, column) if place is not None else (None, None, None)
         whys = {"zh": why_zh, "en": why_en}
-        what = {lang: pl.select(value_wording(pl.lit(kind, dtype=pl.String),
-                                              pl.lit(raw, dtype=pl.String), lang,
-                                              pl.lit(whys[lang], dtype=pl.String))).item()
-                for lang in ("zh", "en")}
+        what = {
+            lang: pl.select(
+                value_wording(
+                    pl.lit(kind, dtype=pl.String),
+                    pl.lit(raw, dtype=pl.String),
+                    lang,
+                    pl.lit(whys[lang], dtype=pl.String),
+                )
+            ).item()
+            for lang in ("zh", "en")
+        }
         if place is not None:
             where_zh, where_en = (place.where_text(row, column, lang) for lang in ("zh", "en"))
         else:
             zh_table = spec.zh if spec else table
             where_zh = f"「{zh_table}」表" + (f"第 {row} 行" if row is not None else "")
             where_en = f"table {table}" + (f", row {row}" if row is not None else "")
-        return LocalizedText(zh=f"{where_zh}「{zh_col}」{what['zh']}",
-                             en=f"{where_en}, column {en_col}{what['en']}")
+        return LocalizedText(
+            zh=f"{where_zh}「{zh_col}」{what['zh']}", en=f"{where_en}, column {en_col}{what['en']}"
+        )
 
 
 class FrameProvider:
     """Gives validators each table as a narwhals LazyFrame on one backend,
     converting (and caching) the submission's polars frames when needed."""
 
-    def __init__(self, submission: Submission, backend: Any = "polars",
-                 registry: Mapping[str, type] | None = None):
+    def __init__(
+        self, submission: Submission, backend: Any = "polars", registry: Mapping[str, type] | None = None
+    ):
         from .backends import BUILTIN_BACKENDS, make_backend
 
         known = registry if registry else {b.name: b for b in BUILTIN_BACKENDS}

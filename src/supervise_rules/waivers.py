@@ -139,8 +139,9 @@ def load_waivers(path: str | Path) -> list[LoadedWaiver]:
         raise WaiversError([(name, None, "no such waivers file")]) from None
     except UnicodeDecodeError as exc:
         line = _byte_line(path, exc.start)
-        raise WaiversError([(name, line, "not UTF-8 text (byte "
-                             f"0x{exc.object[exc.start]:02x}); save the file as UTF-8")]) from None
+        raise WaiversError(
+            [(name, line, f"not UTF-8 text (byte 0x{exc.object[exc.start]:02x}); save the file as UTF-8")]
+        ) from None
     except OSError as exc:
         raise WaiversError([(name, None, f"cannot be read: {exc.strerror or exc}")]) from None
     try:
@@ -187,8 +188,10 @@ def load_waivers(path: str | Path) -> list[LoadedWaiver]:
                 why = msg.partition(", ")[2]
                 msg = f"{err['input']!r} is not a date (YYYY-MM-DD)" + (f": {why}" if why else "")
             elif err["type"] in ("model_type", "dict_type"):
-                msg = ("each waiver is a mapping with the keys rule, subject, reason, "
-                       f"approved_by, expires, not {_kind(err.get('input'))}")
+                msg = (
+                    "each waiver is a mapping with the keys rule, subject, reason, "
+                    f"approved_by, expires, not {_kind(err.get('input'))}"
+                )
                 if len(loc) == 1:
                     msg = f"a list of waivers, not {_kind(err.get('input'))}"
             elif err["type"] == "list_type":
@@ -204,9 +207,14 @@ def load_waivers(path: str | Path) -> list[LoadedWaiver]:
     for i, entry in enumerate(parsed.waivers):
         waiver = LoadedWaiver(entry, name, _line(data, ("waivers", i)))
         if waiver.key in seen:
-            problems.append((name, waiver.line,
-                             f"duplicate waiver for {entry.rule} {entry.subject} "
-                             f"(first at line {seen[waiver.key].line})"))
+            problems.append(
+                (
+                    name,
+                    waiver.line,
+                    f"duplicate waiver for {entry.rule} {entry.subject} "
+                    f"(first at line {seen[waiver.key].line})",
+                )
+            )
             continue
         seen[waiver.key] = waiver
         loaded.append(waiver)
@@ -233,29 +241,43 @@ def apply_waivers(report: Report, waivers: list[LoadedWaiver], today: dt.date | 
 
     if today is None:
         today = report.submission.as_of or dt.date.today()
-    table = pl.DataFrame({
-        "rule_id": [w.entry.rule for w in waivers],
-        "subject_id": [w.entry.subject for w in waivers],
-        "_status": [w.status(today) for w in waivers],
-        "_waiver": [Waiver(reason=w.entry.reason, approved_by=w.entry.approved_by,
-                           expires=w.entry.expires, status=w.status(today)).model_dump_json()
-                    for w in waivers],
-        "_note_zh": [_expired_message(LocalizedText(zh="", en=""), w).zh for w in waivers],
-        "_note_en": [_expired_message(LocalizedText(zh="", en=""), w).en for w in waivers],
-    }, schema={"rule_id": pl.String, "subject_id": pl.String, "_status": pl.String,
-               "_waiver": pl.String, "_note_zh": pl.String, "_note_en": pl.String})
-    listed = report.store.listed(False).join(table, on=["rule_id", "subject_id"], how="left",
-                                             maintain_order="left")
+    table = pl.DataFrame(
+        {
+            "rule_id": [w.entry.rule for w in waivers],
+            "subject_id": [w.entry.subject for w in waivers],
+            "_status": [w.status(today) for w in waivers],
+            "_waiver": [
+                Waiver(
+                    reason=w.entry.reason,
+                    approved_by=w.entry.approved_by,
+                    expires=w.entry.expires,
+                    status=w.status(today),
+                ).model_dump_json()
+                for w in waivers
+            ],
+            "_note_zh": [_expired_message(LocalizedText(zh="", en=""), w).zh for w in waivers],
+            "_note_en": [_expired_message(LocalizedText(zh="", en=""), w).en for w in waivers],
+        },
+        schema={
+            "rule_id": pl.String,
+            "subject_id": pl.String,
+            "_status": pl.String,
+            "_waiver": pl.String,
+            "_note_zh": pl.String,
+            "_note_en": pl.String,
+        },
+    )
+    listed = report.store.listed(False).join(
+        table, on=["rule_id", "subject_id"], how="left", maintain_order="left"
+    )
     waived_row = (pl.col("outcome") == Outcome.fail.value) & pl.col("_status").is_not_null()
     expired_row = waived_row & (pl.col("_status") == "expired")
     annotated = listed.with_columns(
         waiver_status=pl.when(waived_row).then("_status").otherwise("waiver_status"),
         waiver_json=pl.when(waived_row).then("_waiver").otherwise("waiver_json"),
         _old=message_json().struct.json_encode(),
-        message_zh=pl.when(expired_row).then(pl.concat_str("message_zh", "_note_zh"))
-        .otherwise("message_zh"),
-        message_en=pl.when(expired_row).then(pl.concat_str("message_en", "_note_en"))
-        .otherwise("message_en"),
+        message_zh=pl.when(expired_row).then(pl.concat_str("message_zh", "_note_zh")).otherwise("message_zh"),
+        message_en=pl.when(expired_row).then(pl.concat_str("message_en", "_note_en")).otherwise("message_en"),
     )
     expired_at = annotated.select(expired_row.arg_true()).to_series()
     if len(expired_at):
@@ -263,31 +285,40 @@ def apply_waivers(report: Report, waivers: list[LoadedWaiver], today: dt.date | 
         # Only the findings of expired waivers, a handful (polars has no
         # per-row literal replace).
         rows = annotated[expired_at].with_columns(_new=message_json().struct.json_encode())
-        texts = [text.replace(old, new, 1) for text, old, new in
-                 rows.select("json", "_old", "_new").iter_rows()]
+        texts = [
+            text.replace(old, new, 1) for text, old, new in rows.select("json", "_old", "_new").iter_rows()
+        ]
         annotated = annotated.with_columns(
-            annotated["json"].scatter(expired_at, pl.Series(texts, dtype=pl.String)))
+            annotated["json"].scatter(expired_at, pl.Series(texts, dtype=pl.String))
+        )
     annotated = annotated.drop("_old")
     counts = annotated.select(
-        waived=(waived_row & (pl.col("_status") == "active")).sum(),
-        expired=expired_row.sum())
+        waived=(waived_row & (pl.col("_status") == "active")).sum(), expired=expired_row.sum()
+    )
     used = set(annotated.filter(waived_row).select("rule_id", "subject_id").iter_rows())
-    present = set(report.store.lookup(table.select("rule_id", "subject_id"))
-                  .select("rule_id", "subject_id").iter_rows())
+    present = set(
+        report.store.lookup(table.select("rule_id", "subject_id")).select("rule_id", "subject_id").iter_rows()
+    )
     annotated = annotated.drop("_status", "_waiver", "_note_zh", "_note_en")
 
     unused = [
         UnusedWaiver(
-            rule=w.entry.rule, subject=w.entry.subject, reason=w.entry.reason,
-            approved_by=w.entry.approved_by, expires=w.entry.expires, status=w.status(today),
-            why="not_failing" if w.key in present else "no_finding", where=w.where,
+            rule=w.entry.rule,
+            subject=w.entry.subject,
+            reason=w.entry.reason,
+            approved_by=w.entry.approved_by,
+            expires=w.entry.expires,
+            status=w.status(today),
+            why="not_failing" if w.key in present else "no_finding",
+            where=w.where,
         )
-        for w in waivers if w.key not in used
+        for w in waivers
+        if w.key not in used
     ]
-    summary = report.summary.model_copy(update={"waived": int(counts["waived"][0]),
-                                                "waivers_expired": int(counts["expired"][0])})
-    return report.replace(store=report.store.annotate(annotated), summary=summary,
-                          waivers_unused=unused)
+    summary = report.summary.model_copy(
+        update={"waived": int(counts["waived"][0]), "waivers_expired": int(counts["expired"][0])}
+    )
+    return report.replace(store=report.store.annotate(annotated), summary=summary, waivers_unused=unused)
 
 
 def _expired_message(message: LocalizedText, w: LoadedWaiver) -> LocalizedText:
@@ -335,10 +366,14 @@ def _misread_numbers(data: Any) -> list[tuple[int | None, str]]:
         for key in ("rule", "subject"):
             value = entry.get(key)
             if isinstance(value, ScalarInt | ScalarFloat | float):
-                found.append((_line(data, ("waivers", i, key)),
-                              f"waivers.{i}.{key}: YAML reads this as the number {value!r}, not "
-                              "the id as written; write the id in quotes (e.g. subject: "
-                              "\"0123\")"))
+                found.append(
+                    (
+                        _line(data, ("waivers", i, key)),
+                        f"waivers.{i}.{key}: YAML reads this as the number {value!r}, not "
+                        "the id as written; write the id in quotes (e.g. subject: "
+                        '"0123")',
+                    )
+                )
     return found
 
 

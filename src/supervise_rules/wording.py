@@ -9,9 +9,19 @@ import re
 
 from .tables import TABLES
 
-_FUNCS_ZH = {"ceil": "向上取整", "floor": "向下取整", "sum": "合计", "round": "四舍五入",
-             "min": "最小值", "max": "最大值", "mean": "平均值", "count": "计数",
-             "if": "如果", "is_null": "为空", "abs": "绝对值"}
+_FUNCS_ZH = {
+    "ceil": "向上取整",
+    "floor": "向下取整",
+    "sum": "合计",
+    "round": "四舍五入",
+    "min": "最小值",
+    "max": "最大值",
+    "mean": "平均值",
+    "count": "计数",
+    "if": "如果",
+    "is_null": "为空",
+    "abs": "绝对值",
+}
 _WORDS_ZH = {"and": "且", "or": "或", "not": "非", "as_of": "统计截止日期"}
 _IDENT = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
 
@@ -38,6 +48,7 @@ def column_zh(table: str | None, column: str) -> str:
 
 def expression_zh(expr: str, table: str | None = None) -> str:
     """A formula with Chinese headers: ``ceil(classes / 12)`` -> ``向上取整(班级数 ÷ 12)``."""
+
     def name(m: re.Match[str]) -> str:
         word = m.group(0)
         if word in _FUNCS_ZH:

@@ -6,26 +6,35 @@ import pytest
 
 import supervise_rules as sr
 
-SCHOOL = {"level": "primary", "school_type": "standalone", "ownership": "public",
-          "students": 500, "classes": 12}
+SCHOOL = {
+    "level": "primary",
+    "school_type": "standalone",
+    "ownership": "public",
+    "students": 500,
+    "classes": 12,
+}
 
 
 def _doc(manifest: dict, codes: list[str]) -> dict:
-    schools = [{**SCHOOL, "school_id": f"2{code[2:6]}{i:05d}"[:10].ljust(10, "0"),
-                "school_name": f"{code} 学校 {i}", "county_code": code}
-               for i, code in enumerate(codes)]
+    schools = [
+        {
+            **SCHOOL,
+            "school_id": f"2{code[2:6]}{i:05d}"[:10].ljust(10, "0"),
+            "school_name": f"{code} 学校 {i}",
+            "county_code": code,
+        }
+        for i, code in enumerate(codes)
+    ]
     return {"manifest": {"year": 2024, "as_of": "2024-09-30", **manifest}, "schools": schools}
 
 
 def _con01(report: sr.Report) -> list[sr.Finding]:
     # the tables this document lacks are not applicable; the rest must hold
-    return [f for f in report.findings
-            if f.rule_id == "CON-01" and f.outcome.value != "not_applicable"]
+    return [f for f in report.findings if f.rule_id == "CON-01" and f.outcome.value != "not_applicable"]
 
 
 def test_counties_of_the_region_are_not_foreign():
-    doc = _doc({"region_code": "640000", "region_name": "宁夏回族自治区"},
-               ["640122", "640181", "640122"])
+    doc = _doc({"region_code": "640000", "region_name": "宁夏回族自治区"}, ["640122", "640181", "640122"])
     report = sr.check(doc, "national/data-quality")
     assert report.submission.region_code == "640000"
     assert report.submission.region_name == "宁夏回族自治区"
@@ -38,8 +47,7 @@ def test_counties_of_the_region_are_not_foreign():
 
 def test_a_county_outside_the_region_fails_naming_the_region():
     doc = _doc({"region_code": "640100", "region_name": "银川市"}, ["640122", "640205", "110101"])
-    fails = [f for f in _con01(sr.check(doc, "national/data-quality"))
-             if f.outcome.value == "fail"]
+    fails = [f for f in _con01(sr.check(doc, "national/data-quality")) if f.outcome.value == "fail"]
     assert len(fails) == 2  # 640205 is in 石嘴山市 (6402), 110101 in Beijing
     assert all("640100" in f.message.zh and "640100" in f.message.en for f in fails)
     assert sorted(f.evidence[0].rows for f in fails) == [[2], [3]]
@@ -56,11 +64,14 @@ def test_a_single_county_submission_behaves_as_before():
     assert len(fails) == 1 and "与清单的 640122 不一致" in fails[0].message.zh
 
 
-@pytest.mark.parametrize(("manifest", "message"), [
-    ({"region_code": "640122"}, "not a region code"),
-    ({"region_code": "64000"}, "not a region code"),
-    ({"region_code": "640000", "county_code": "640122"}, "not both"),
-])
+@pytest.mark.parametrize(
+    ("manifest", "message"),
+    [
+        ({"region_code": "640122"}, "not a region code"),
+        ({"region_code": "64000"}, "not a region code"),
+        ({"region_code": "640000", "county_code": "640122"}, "not both"),
+    ],
+)
 def test_bad_region_codes_are_clear_errors(manifest, message):
     with pytest.raises(sr.SubmissionError, match=message):
         sr.load_submission(_doc(manifest, ["640122"]))
@@ -73,8 +84,10 @@ def test_the_two_county_example_is_judged_county_by_county(tmp_path):
 
     example = Path(__file__).resolve().parents[2] / "examples" / "yinchuan-2024-batch"
     out = tmp_path / "report.json"
-    assert main([str(example), "--format", "json", "-o", str(out), "--fail-on", "never",
-                 "--include-passes"]) == 0
+    assert (
+        main([str(example), "--format", "json", "-o", str(out), "--fail-on", "never", "--include-passes"])
+        == 0
+    )
     import json
 
     report = json.loads(out.read_text(encoding="utf-8"))
@@ -86,13 +99,19 @@ def test_the_two_county_example_is_judged_county_by_county(tmp_path):
 
     pre01 = findings("PRE-01")
     assert {k: (f["subject"]["name"], f["outcome"]) for k, f in pre01.items()} == {
-        "640122": ("贺兰县", "pass"), "640181": ("灵武市", "fail")}
+        "640122": ("贺兰县", "pass"),
+        "640181": ("灵武市", "fail"),
+    }
     assert round(pre01["640122"]["observed"], 4) == 0.9801
     assert round(pre01["640181"]["observed"], 4) == 0.7782
     assert set(findings("INS-03")) == {"640122", "640181"}
     assert set(findings("PRE-06")) == {"640122", "640181"}
     assert {f["subject"]["name"] for f in findings("BAL-16").values()} == {
-        "贺兰县 小学", "贺兰县 初中", "灵武市 小学", "灵武市 初中"}
+        "贺兰县 小学",
+        "贺兰县 初中",
+        "灵武市 小学",
+        "灵武市 初中",
+    }
     # every county code lies within 6401: no CON-01 failure
     assert {f["outcome"] for f in report["findings"] if f["rule_id"] == "CON-01"} == {"pass"}
     rules = {r["rule_id"]: r for r in report["rules"]}

@@ -47,14 +47,30 @@ def no_config(tmp_path, monkeypatch):
 # --- 1. rule selection ---------------------------------------------------------------------
 
 
-@pytest.mark.parametrize(("select", "expected"), [
-    (["BAL-05"], {"BAL-05"}),
-    (["INS-0"], {f"INS-0{i}" for i in range(1, 7)}),
-    (["wp:4"], {"INS-01", "INS-02", "INS-03"}),
-    (["DRP", "--ignore", "DRP-0"], set()),
-    (["BAL-2", "--select", "wp:4"], {"BAL-21", "BAL-22", "BAL-23", "BAL-24", "BAL-25",
-                                     "BAL-26", "BAL-27", "INS-01", "INS-02", "INS-03"}),
-])
+@pytest.mark.parametrize(
+    ("select", "expected"),
+    [
+        (["BAL-05"], {"BAL-05"}),
+        (["INS-0"], {f"INS-0{i}" for i in range(1, 7)}),
+        (["wp:4"], {"INS-01", "INS-02", "INS-03"}),
+        (["DRP", "--ignore", "DRP-0"], set()),
+        (
+            ["BAL-2", "--select", "wp:4"],
+            {
+                "BAL-21",
+                "BAL-22",
+                "BAL-23",
+                "BAL-24",
+                "BAL-25",
+                "BAL-26",
+                "BAL-27",
+                "INS-01",
+                "INS-02",
+                "INS-03",
+            },
+        ),
+    ],
+)
 def test_select_by_id_prefix_and_work_point(capsys, helan, no_config, select, expected):
     code, out, _ = run(capsys, helan, "--format", "json", "--select", *select)
     assert code in (0, 1)
@@ -82,8 +98,7 @@ def test_a_selector_that_matches_nothing_is_exit_2_with_did_you_mean(capsys, hel
 def test_project_config_and_pyproject_with_cli_winning(capsys, helan, tmp_path, monkeypatch):
     project = tmp_path / "project"
     (project / "sub").mkdir(parents=True)
-    (project / "supervise-rules.toml").write_text('select = ["INS"]\nignore = ["INS-05"]\n',
-                                                  encoding="utf-8")
+    (project / "supervise-rules.toml").write_text('select = ["INS"]\nignore = ["INS-05"]\n', encoding="utf-8")
     monkeypatch.chdir(project / "sub")  # found in a parent folder, as ruff does
     _, out, _ = run(capsys, helan, "--format", "json")
     assert rule_ids(out) == {"INS-01", "INS-02", "INS-03", "INS-04", "INS-06"}
@@ -94,8 +109,8 @@ def test_project_config_and_pyproject_with_cli_winning(capsys, helan, tmp_path, 
 
     (project / "supervise-rules.toml").unlink()
     (project / "pyproject.toml").write_text(
-        '[project]\nname = "x"\n\n[tool.supervise-rules]\nselect = "DRP-01, wp:4"\n',
-        encoding="utf-8")
+        '[project]\nname = "x"\n\n[tool.supervise-rules]\nselect = "DRP-01, wp:4"\n', encoding="utf-8"
+    )
     _, out, _ = run(capsys, helan, "--format", "json")
     assert rule_ids(out) == {"DRP-01", "INS-01", "INS-02", "INS-03"}
     # list-rules and explain honour the config too
@@ -106,8 +121,7 @@ def test_project_config_and_pyproject_with_cli_winning(capsys, helan, tmp_path, 
     code, out, _ = run(capsys, "explain", "BAL-05", "--no-config")
     assert code == 0 and "BAL-05" in out
 
-    (project / "pyproject.toml").write_text('[tool.supervise-rules]\nselct = ["BAL"]\n',
-                                            encoding="utf-8")
+    (project / "pyproject.toml").write_text('[tool.supervise-rules]\nselct = ["BAL"]\n', encoding="utf-8")
     code, _, err = run(capsys, helan)
     assert code == 2 and "unknown setting 'selct'" in err and "'select'" in err
 
@@ -145,8 +159,10 @@ def test_list_rules_selection_and_columns(capsys, no_config):
     assert [r["id"] for r in rows] == [f"BAL-0{i}" for i in range(1, 9)]
     bal05 = rows[4]
     assert set(bal05) >= {"id", "title", "severity", "work_point", "threshold", "certainty"}
-    assert bal05["threshold"] == {"zh": "≥ 7.5（小学） / 10.2（初中） 平方米/生",
-                                  "en": "≥ 7.5 (primary) / 10.2 (junior) m2 per student"}
+    assert bal05["threshold"] == {
+        "zh": "≥ 7.5（小学） / 10.2（初中） 平方米/生",
+        "en": "≥ 7.5 (primary) / 10.2 (junior) m2 per student",
+    }
     assert bal05["title"]["zh"] == "生均体育运动场馆面积"
 
 
@@ -160,8 +176,12 @@ def test_list_rules_piped_shows_whole_titles_and_thresholds(capsys, no_config, m
         assert header in out
     flat = re.sub(r"\s+", "", out)
     # the four BAL titles that used to read "每百名学生拥 …"
-    for title in ("每百名学生拥有高于规定学历教师数", "每百名学生拥有县级以上骨干教师数",
-                  "每百名学生拥有体育、艺术专任教师数", "每百名学生拥有网络多媒体教室数"):
+    for title in (
+        "每百名学生拥有高于规定学历教师数",
+        "每百名学生拥有县级以上骨干教师数",
+        "每百名学生拥有体育、艺术专任教师数",
+        "每百名学生拥有网络多媒体教室数",
+    ):
         assert title in flat
     assert "…" not in out and "≥85%" in flat
     _, out, _ = run(capsys, "list-rules", "--lang", "en")
@@ -176,32 +196,39 @@ def test_default_view_ends_with_per_rule_summary_and_totals(capsys, helan, no_co
     assert code == 1
     lines = out.rstrip("\n").split("\n")
     assert lines[-1] == "共 53 条规则：不通过 18 项，通过 1,307 项（重要 9，一般 7，提示 2）"
-    summary = lines[lines.index("不通过的规则（不通过/已检查）") + 1:-1]
+    summary = lines[lines.index("不通过的规则（不通过/已检查）") + 1 : -1]
     assert [line.split()[0] for line in summary][:3] == ["BAL-05", "BAL-16", "BAL-21"]
     assert re.match(r"INS-06\s+一般\s+3/27\s+问题整改（督办）$", summary[13])
     _, out, _ = run(capsys, helan, "--lang", "en")
-    assert out.rstrip().split("\n")[-1] == ("53 rules: 18 failed, 1,307 passed "
-                                            "(major 9, minor 7, info 2)")
+    assert out.rstrip().split("\n")[-1] == ("53 rules: 18 failed, 1,307 passed (major 9, minor 7, info 2)")
 
 
 @pytest.fixture(scope="module")
 def batch10k(tmp_path_factory) -> Path:
     folder = tmp_path_factory.mktemp("gen") / "n10000"
-    subprocess.run([sys.executable, str(ROOT / "benchmarks" / "generate.py"), "10000",
-                    str(folder)], check=True, capture_output=True)
+    subprocess.run(
+        [sys.executable, str(ROOT / "benchmarks" / "generate.py"), "10000", str(folder)],
+        check=True,
+        capture_output=True,
+    )
     return folder
 
 
 def test_generated_10k_batch_ends_with_summary_and_caps(batch10k, tmp_path):
     env = {**os.environ, "COLUMNS": "120", "SUPERVISE_RULES_CACHE_DIR": str(tmp_path)}
-    proc = subprocess.run([sys.executable, "-m", "supervise_rules", str(batch10k), "--lang",
-                           "en"], capture_output=True, text=True, env=env, check=False)
+    proc = subprocess.run(
+        [sys.executable, "-m", "supervise_rules", str(batch10k), "--lang", "en"],
+        capture_output=True,
+        text=True,
+        env=env,
+        check=False,
+    )
     assert proc.returncode == 1, proc.stderr
     out = proc.stdout
     lines = out.rstrip("\n").split("\n")
     assert re.match(r"^53 rules: [\d,]+ failed, [\d,]+ passed, [\d,]+ errors", lines[-1])
     head = lines.index("Failing rules (failed/checked)")
-    summary = lines[head + 1:-1]
+    summary = lines[head + 1 : -1]
     assert summary and all(re.match(r"^[A-Z]+-\d+\s", line) for line in summary)
     ins05 = next(line for line in summary if line.startswith("INS-05"))
     assert re.search(r"\s8,616/8,616\s", ins05)
@@ -209,9 +236,13 @@ def test_generated_10k_batch_ends_with_summary_and_caps(batch10k, tmp_path):
     assert "… and 8,596 more (see --format json, or --max-per-rule 0)" in out
     assert len(lines) < 5000  # was 82,382 lines
     # every cap line names a count that adds up with the listed rows
-    quiet = subprocess.run([sys.executable, "-m", "supervise_rules", str(batch10k), "-q",
-                            "--lang", "en"], capture_output=True, text=True, env=env,
-                           check=False)
+    quiet = subprocess.run(
+        [sys.executable, "-m", "supervise_rules", str(batch10k), "-q", "--lang", "en"],
+        capture_output=True,
+        text=True,
+        env=env,
+        check=False,
+    )
     assert quiet.stdout == lines[-1] + "\n"
 
 
@@ -243,8 +274,10 @@ def test_statistics_and_quiet(capsys, helan, no_config):
     assert code == 2 and "not allowed with" in err
 
 
-CONCISE = re.compile(r"^(?P<where>[^ ]+): (?P<rule>[A-Z]+-\d+) \[(?P<sev>critical|major|minor|info)"
-                     r"(?: waived| error)?\] (?P<message>.+)$")
+CONCISE = re.compile(
+    r"^(?P<where>[^ ]+): (?P<rule>[A-Z]+-\d+) \[(?P<sev>critical|major|minor|info)"
+    r"(?: waived| error)?\] (?P<message>.+)$"
+)
 
 
 def test_concise_format(capsys, helan, examples, no_config):
@@ -288,8 +321,7 @@ def test_version(capsys):
 def test_help_lists_commands_examples_and_exit_codes(capsys, args):
     code, out, _ = run(capsys, *args, "--lang", "en")
     assert code == 0
-    for command in ("list-rules", "explain", "plugins", "schema", "template", "report",
-                    "notices", "help"):
+    for command in ("list-rules", "explain", "plugins", "schema", "template", "report", "notices", "help"):
         assert re.search(rf"^  {command}\s+\S", out, re.M), command
     assert "examples:" in out and "supervise-check examples/helan-2024" in out
     assert "exit codes:" in out and re.search(r"^\s+2\s+usage", out, re.M)
@@ -305,8 +337,10 @@ def test_help_of_a_command(capsys):
     assert code == 2 and "did you mean 'list-rules'" in err
 
 
-@pytest.mark.parametrize(("word", "meant"), [("list-rule", "list-rules"), ("explian", "explain"),
-                                             ("plugin", "plugins"), ("notice", "notices")])
+@pytest.mark.parametrize(
+    ("word", "meant"),
+    [("list-rule", "list-rules"), ("explian", "explain"), ("plugin", "plugins"), ("notice", "notices")],
+)
 def test_mistyped_command_is_exit_2_with_did_you_mean(capsys, no_config, word, meant):
     code, out, err = run(capsys, word, "--lang", "en")
     assert code == 2 and out == ""
@@ -327,8 +361,10 @@ def test_format_is_case_insensitive_and_typos_suggest(capsys, helan, no_config):
     assert code == 2 and out == ""
     assert "unknown format 'jsn'; did you mean 'json'" in err and "concise" in err
     code, out, _ = run(capsys, "--help", "--lang", "en")
-    assert ("output format, any case: table, json, jsonl, sarif, junit, markdown, html, xlsx, pdf, "
-            "concise, github") in re.sub(r"\s+", " ", out)
+    assert (
+        "output format, any case: table, json, jsonl, sarif, junit, markdown, html, xlsx, pdf, "
+        "concise, github"
+    ) in re.sub(r"\s+", " ", out)
 
 
 def test_mistyped_ruleset_and_rule_id(capsys, helan, no_config):
@@ -374,10 +410,17 @@ def test_color_flag_and_environment(capsys, helan, no_config, monkeypatch):
     assert "\x1b[" not in out
     monkeypatch.delenv("FORCE_COLOR")
     monkeypatch.setenv("NO_COLOR", "1")
-    proc = subprocess.run(["script", "-qec", f"{sys.executable} -m supervise_rules {helan}",
-                           "/dev/null"], capture_output=True, text=True, check=False,
-                          env={**os.environ, "NO_COLOR": "1", "PYTHONPATH": os.environ.get(
-                              "PYTHONPATH", "")}) if shutil.which("script") else None
+    proc = (
+        subprocess.run(
+            ["script", "-qec", f"{sys.executable} -m supervise_rules {helan}", "/dev/null"],
+            capture_output=True,
+            text=True,
+            check=False,
+            env={**os.environ, "NO_COLOR": "1", "PYTHONPATH": os.environ.get("PYTHONPATH", "")},
+        )
+        if shutil.which("script")
+        else None
+    )
     if proc is not None:  # a real terminal: NO_COLOR still wins
         assert "共 53 条规则" in proc.stdout and "\x1b[31m" not in proc.stdout
 
@@ -406,14 +449,17 @@ def test_cli_errors_and_help_in_chinese(capsys, helan, no_config):
     assert code == 0 and "用法：" in out and "列出规则集的规则" in out
 
 
-@pytest.mark.parametrize(("env", "report", "messages"), [
-    ({"LANG": "zh_CN.UTF-8"}, "zh", "zh"),
-    ({"LC_ALL": "zh_TW.UTF-8", "LANG": "en_US.UTF-8"}, "zh", "zh"),
-    ({"LANG": "en_US.UTF-8"}, "en", "en"),
-    ({"LC_MESSAGES": "de_DE.UTF-8"}, "en", "en"),
-    ({"LANG": "C.UTF-8"}, "zh", "en"),
-    ({}, "zh", "en"),
-])
+@pytest.mark.parametrize(
+    ("env", "report", "messages"),
+    [
+        ({"LANG": "zh_CN.UTF-8"}, "zh", "zh"),
+        ({"LC_ALL": "zh_TW.UTF-8", "LANG": "en_US.UTF-8"}, "zh", "zh"),
+        ({"LANG": "en_US.UTF-8"}, "en", "en"),
+        ({"LC_MESSAGES": "de_DE.UTF-8"}, "en", "en"),
+        ({"LANG": "C.UTF-8"}, "zh", "en"),
+        ({}, "zh", "en"),
+    ],
+)
 def test_default_language_follows_the_locale(env, report, messages):
     assert default_lang(env) == report and message_lang(env) == messages
 

@@ -47,6 +47,7 @@ def normalized(report: sr.Report) -> str:
 
 def test_findings_say_where_the_clerk_finds_them(host, bare):
     """…and where differs: the workbook's sheet row, the CSV's line, the JSON's record."""
+
     def where(variant):
         report = sr.check(bare(variant), "helan-2024", host=host)
         f = next(f for f in report.findings if f.rule_id == "BAL-05")
@@ -60,8 +61,9 @@ def test_findings_say_where_the_clerk_finds_them(host, bare):
     assert (csv_e.file, csv_e.sheet, csv_e.lines) == ("schools.csv", None, [csv_e.rows[0] + 1])
     assert (xlsx_e.file, xlsx_e.sheet) == ("helan-2024.xlsx", "学校")
     assert xlsx_e.lines == [xlsx_e.rows[0] + 2]  # a merged title row above the header
-    assert xlsx_zh.endswith(f"（helan-2024.xlsx 工作表「学校」第 {xlsx_e.lines[0]} 行，"
-                            f"单元格 {xlsx_e.cells[0]}）")
+    assert xlsx_zh.endswith(
+        f"（helan-2024.xlsx 工作表「学校」第 {xlsx_e.lines[0]} 行，单元格 {xlsx_e.cells[0]}）"
+    )
     assert json_e.lines is None and json_zh.endswith(f"第 {json_e.rows[0]} 条记录）")
 
 
@@ -99,7 +101,8 @@ def test_the_readme_of_a_folder_is_one_info_notice(host, bare):
     without = sr.check(bare("helan-2024"), "helan-2024", host=host)
     extra = [f for f in with_readme.findings if f not in without.findings]
     assert [(f.rule_id, f.severity.value, f.evidence[0].table) for f in extra] == [
-        ("READ-14", "info", "README.md")]
+        ("READ-14", "info", "README.md")
+    ]
     assert len(with_readme.findings) == len(without.findings) + 1
 
 

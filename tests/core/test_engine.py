@@ -17,8 +17,15 @@ def submission(**tables):
 
 
 def kg(kid, ownership, inclusive, children, **extra):
-    return {"kindergarten_id": kid, "kindergarten_name": f"园{kid}", "county_code": "640122",
-            "ownership": ownership, "inclusive": inclusive, "children": children, **extra}
+    return {
+        "kindergarten_id": kid,
+        "kindergarten_name": f"园{kid}",
+        "county_code": "640122",
+        "ownership": ownership,
+        "inclusive": inclusive,
+        "children": children,
+        **extra,
+    }
 
 
 @pytest.fixture(scope="module")
@@ -47,8 +54,13 @@ def test_zero_denominator_is_an_error_not_a_pass(host, ruleset):
 def test_missing_value_is_an_error_naming_table_row_and_column(host, ruleset):
     # a public kindergarten's missing `inclusive` does not matter (public counts as
     # inclusive); a private one's does, and so does a missing `children`
-    sub = submission(kindergartens=[kg("K1", "public", None, 10), kg("K2", "private", True, None),
-                                    kg("K3", "private", None, 5)])
+    sub = submission(
+        kindergartens=[
+            kg("K1", "public", None, 10),
+            kg("K2", "private", True, None),
+            kg("K3", "private", None, 5),
+        ]
+    )
     report = sr.check(sub, ruleset, host=host)
     errors = by_rule(report, "PRE-02")
     assert [f.outcome for f in errors] == [Outcome.error, Outcome.error]
@@ -85,10 +97,10 @@ def test_required_data_missing_is_an_error(host, ruleset, tmp_path):
     child.write_text(
         "id: strict\nversion: '1'\ntitle: {zh: 严, en: Strict}\n"
         "extends: [national/preschool-2020]\noverrides:\n  PRE-01: {requires_data: true}\n",
-        encoding="utf-8")
+        encoding="utf-8",
+    )
     rs = sr.load_ruleset(child, host=host)
-    (f,) = by_rule(sr.check(submission(kindergartens=[kg("K1", "public", True, 1)]), rs, host=host),
-                   "PRE-01")
+    (f,) = by_rule(sr.check(submission(kindergartens=[kg("K1", "public", True, 1)]), rs, host=host), "PRE-01")
     assert f.outcome is Outcome.error
 
 
@@ -127,7 +139,9 @@ def test_crashing_validator_gives_an_error_finding_and_the_run_continues(tmp_pat
         "extends: [national/preschool-2020]\nrules:\n"
         "  - id: X-01\n    title: {zh: 崩, en: Crash}\n    severity: major\n    source: t\n"
         "    certainty: V\n    validator: boom\n    message: {zh: x, en: x}\n"
-        "    docs: {checks: c, why: w, example: e}\n", encoding="utf-8")
+        "    docs: {checks: c, why: w, example: e}\n",
+        encoding="utf-8",
+    )
     rs = sr.load_ruleset(path, host=host)
     report = sr.check(submission(kindergartens=[kg("K1", "public", True, 10)]), rs, host=host)
     (crash,) = by_rule(report, "X-01")
@@ -143,8 +157,9 @@ def test_findings_are_sorted_and_summary_counts(host):
     report = sr.check("examples/helan-2024-preschool", "helan-2024", host=host)
     keys = [(f.rule_id, f.subject.id) for f in report.findings]
     assert keys == sorted(keys)
-    assert report.summary.rules_run == len({f.rule_id for f in report.findings if
-                                            not f.rule_id.startswith("READ-")})
+    assert report.summary.rules_run == len(
+        {f.rule_id for f in report.findings if not f.rule_id.startswith("READ-")}
+    )
     assert sum(report.summary.by_outcome.values()) == len(report.findings)
 
 

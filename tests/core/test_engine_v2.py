@@ -76,15 +76,18 @@ def write_ruleset(path: Path, rules: list[tuple[str, str, dict]]) -> Path:
     return path
 
 
-SCHOOLS = [{"school_id": str(2164000000 + i), "level": "primary", "school_name": f"学校{i}",
-            "students": 100 + i} for i in range(5)]
+SCHOOLS = [
+    {"school_id": str(2164000000 + i), "level": "primary", "school_name": f"学校{i}", "students": 100 + i}
+    for i in range(5)
+]
 
 
 def _frame_of(ctx, expr: nw.Expr) -> sr.RuleResult:
     lf = ctx.frame("schools")
-    return sr.RuleResult(frame=lf.select(subject_id=ctx.subject_id_expr("schools"),
-                                         observed=expr, outcome=nw.lit("pass")),
-                         table="schools")
+    return sr.RuleResult(
+        frame=lf.select(subject_id=ctx.subject_id_expr("schools"), observed=expr, outcome=nw.lit("pass")),
+        table="schools",
+    )
 
 
 def test_a_frame_that_fails_at_collect_time_is_one_error_and_the_batch_goes_on(tmp_path):
@@ -92,10 +95,15 @@ def test_a_frame_that_fails_at_collect_time_is_one_error_and_the_batch_goes_on(t
     bad = validator("bad_cast", lambda ctx: _frame_of(ctx, nw.col("school_name").cast(nw.Int64)))
     good = validator("good", lambda ctx: _frame_of(ctx, nw.col("students")))
     host = sr.get_plugin_host([plugin("flaky_plugin", [bad, good])], entry_points=False)
-    ruleset = write_ruleset(tmp_path / "r.yaml", [
-        ("T-01", "good", {}), ("T-02", "bad_cast", {}), ("T-03", "good", {}),
-        ("T-04", "metric", {"table": "schools", "value": "students", "op": ">=", "threshold": 103}),
-    ])
+    ruleset = write_ruleset(
+        tmp_path / "r.yaml",
+        [
+            ("T-01", "good", {}),
+            ("T-02", "bad_cast", {}),
+            ("T-03", "good", {}),
+            ("T-04", "metric", {"table": "schools", "value": "students", "op": ">=", "threshold": 103}),
+        ],
+    )
     report = sr.check({"manifest": MANIFEST, "schools": SCHOOLS}, ruleset, host=host)
     by_rule: dict[str, list] = {}
     for f in report.findings:
@@ -110,24 +118,43 @@ def test_a_frame_that_fails_at_collect_time_is_one_error_and_the_batch_goes_on(t
     assert report.summary.by_outcome["error"] == 1
 
 
-@pytest.mark.parametrize(("name", "make"), [
-    ("no_outcome", lambda ctx: sr.RuleResult(
-        frame=ctx.frame("schools").select(subject_id=nw.col("school_id")), table="schools")),
-    ("bad_outcome", lambda ctx: sr.RuleResult(
-        frame=ctx.frame("schools").select(subject_id=nw.col("school_id"),
-                                          outcome=nw.lit("maybe")), table="schools")),
-    ("bad_subject_type", lambda ctx: sr.RuleResult(
-        frame=ctx.frame("schools").select(subject_id=nw.col("school_id"), outcome=nw.lit("pass")),
-        table="schools", subject_type="planet")),
-    ("not_a_result", lambda ctx: ["a string is not a finding"]),
-    ("raises", lambda ctx: 1 / 0),
-])
+@pytest.mark.parametrize(
+    ("name", "make"),
+    [
+        (
+            "no_outcome",
+            lambda ctx: sr.RuleResult(
+                frame=ctx.frame("schools").select(subject_id=nw.col("school_id")), table="schools"
+            ),
+        ),
+        (
+            "bad_outcome",
+            lambda ctx: sr.RuleResult(
+                frame=ctx.frame("schools").select(subject_id=nw.col("school_id"), outcome=nw.lit("maybe")),
+                table="schools",
+            ),
+        ),
+        (
+            "bad_subject_type",
+            lambda ctx: sr.RuleResult(
+                frame=ctx.frame("schools").select(subject_id=nw.col("school_id"), outcome=nw.lit("pass")),
+                table="schools",
+                subject_type="planet",
+            ),
+        ),
+        ("not_a_result", lambda ctx: ["a string is not a finding"]),
+        ("raises", lambda ctx: 1 / 0),
+    ],
+)
 def test_a_result_that_breaks_the_contract_is_an_error_naming_the_plugin(tmp_path, name, make):
     host = sr.get_plugin_host([plugin("odd_plugin", [validator(name, make)])], entry_points=False)
-    ruleset = write_ruleset(tmp_path / "r.yaml", [
-        ("T-01", name, {}),
-        ("T-02", "metric", {"table": "schools", "value": "students", "op": ">=", "threshold": 1}),
-    ])
+    ruleset = write_ruleset(
+        tmp_path / "r.yaml",
+        [
+            ("T-01", name, {}),
+            ("T-02", "metric", {"table": "schools", "value": "students", "op": ">=", "threshold": 1}),
+        ],
+    )
     report = sr.check({"manifest": MANIFEST, "schools": SCHOOLS}, ruleset, host=host)
     (error,) = [f for f in report.findings if f.rule_id == "T-01"]
     assert error.outcome is Outcome.error and error.plugin == "odd_plugin"
@@ -168,9 +195,17 @@ def _api1_findings(ctx: sr.RuleContext, results) -> list[sr.Finding]:
         df = collected[id(r.frame)]
         if isinstance(df, BaseException):
             raise df
-        specs = list(r.evidence) if r.evidence is not None else [
-            sr.EvidenceSpec(r.table, list(r.columns),
-                            "rows" if "rows" in df.columns else "row" if "row" in df.columns else None)]
+        specs = (
+            list(r.evidence)
+            if r.evidence is not None
+            else [
+                sr.EvidenceSpec(
+                    r.table,
+                    list(r.columns),
+                    "rows" if "rows" in df.columns else "row" if "row" in df.columns else None,
+                )
+            ]
+        )
         long_rows = []
         for spec in specs:
             if isinstance(spec.rows, sr.Rows):
@@ -203,8 +238,9 @@ def _api1_findings(ctx: sr.RuleContext, results) -> list[sr.Finding]:
                 if spec.lead is not None and rec.get(spec.lead) is not None:
                     columns = list(dict.fromkeys([rec[spec.lead], *columns]))
                 evidence.append(Evidence(table=spec.table, rows=rows, columns=columns))
-            evidence += [Evidence(table=e.table, rows=e.rows, columns=list(e.columns))
-                         for e in r.extra_evidence]
+            evidence += [
+                Evidence(table=e.table, rows=e.rows, columns=list(e.columns)) for e in r.extra_evidence
+            ]
             op = rec.get("op") or r.op
             value = rec.get("required")
             if value is None:
@@ -215,27 +251,46 @@ def _api1_findings(ctx: sr.RuleContext, results) -> list[sr.Finding]:
                 message = LocalizedText(zh=rec["message_zh"], en=rec["message_en"])
             elif rec["outcome"] == "error" and rec.get("error_kind"):
                 rows = evidence[0].rows if evidence else None
-                message = ctx.data_error_message(r.table, ctx.table(r.table), rows[0] if rows else None,
-                                                 rec.get("error_column"), rec["error_kind"])
+                message = ctx.data_error_message(
+                    r.table,
+                    ctx.table(r.table),
+                    rows[0] if rows else None,
+                    rec.get("error_column"),
+                    rec["error_kind"],
+                )
                 if rows and len(rows) > 1:
                     shown = ", ".join(str(x) for x in rows[:10]) + ("…" if len(rows) > 10 else "")
-                    message = LocalizedText(zh=message.zh + f"（共 {len(rows)} 行：{shown}）",
-                                            en=message.en + f" ({len(rows)} rows: {shown})")
+                    message = LocalizedText(
+                        zh=message.zh + f"（共 {len(rows)} 行：{shown}）",
+                        en=message.en + f" ({len(rows)} rows: {shown})",
+                    )
             elif r.messages is not None:
-                base = {"observed": rec.get("observed"), "required": required.value if required else None,
-                        "unit": r.unit or "", "subject_id": subject.id,
-                        "subject_name": subject.name or subject.id,
-                        **{k: rec.get(k) for k in r.values}}
+                base = {
+                    "observed": rec.get("observed"),
+                    "required": required.value if required else None,
+                    "unit": r.unit or "",
+                    "subject_id": subject.id,
+                    "subject_name": subject.name or subject.id,
+                    **{k: rec.get(k) for k in r.values},
+                }
                 zh_op, en_op = OP_TEXT.get(op or "", ("", ""))
                 zh_v, en_v = VERDICT.get(rec["outcome"], ("", ""))
                 message = LocalizedText(
                     zh=render_message(r.messages.zh, {**base, "verdict": zh_v, "op_text": zh_op}),
-                    en=render_message(r.messages.en, {**base, "verdict": en_v, "op_text": en_op}))
-            out.append(ctx.finding(
-                outcome=Outcome(rec["outcome"]), subject=subject, message=message,
-                observed=rec.get("observed"), required=required, unit=r.unit, evidence=evidence,
-                values={k: rec.get(k) for k in r.values},
-            ))
+                    en=render_message(r.messages.en, {**base, "verdict": en_v, "op_text": en_op}),
+                )
+            out.append(
+                ctx.finding(
+                    outcome=Outcome(rec["outcome"]),
+                    subject=subject,
+                    message=message,
+                    observed=rec.get("observed"),
+                    required=required,
+                    unit=r.unit,
+                    evidence=evidence,
+                    values={k: rec.get(k) for k in r.values},
+                )
+            )
     return out
 
 
@@ -261,10 +316,19 @@ _WHERE_EN = re.compile(r" \('[^()]*', records? [0-9, ]+\)$")
 def _key(f: sr.Finding) -> tuple:
     observed = round(f.observed, 9) if isinstance(f.observed, float) else f.observed
     zh, en = _WHERE_ZH.sub("", f.message.zh), _WHERE_EN.sub("", f.message.en)
-    return (f.rule_id, f.subject.type, f.subject.id, f.subject.name, f.outcome.value, observed,
-            f.required.op if f.required else None, f.unit, zh, en,
-            tuple((e.table, tuple(e.rows) if e.rows is not None else None, tuple(e.columns))
-                  for e in f.evidence))
+    return (
+        f.rule_id,
+        f.subject.type,
+        f.subject.id,
+        f.subject.name,
+        f.outcome.value,
+        observed,
+        f.required.op if f.required else None,
+        f.unit,
+        zh,
+        en,
+        tuple((e.table, tuple(e.rows) if e.rows is not None else None, tuple(e.columns)) for e in f.evidence),
+    )
 
 
 @pytest.fixture(scope="module")
@@ -312,8 +376,9 @@ def test_report_frame_is_one_row_per_finding_and_passes_only_on_request():
     # one rule's findings alone
     only = report.frame(include_passes=True, rules=["BAL-05"])
     assert set(only["rule_id"]) == {"BAL-05"}
-    assert only.height == sum(e.by_outcome[o] for e in report.rules if e.rule_id == "BAL-05"
-                              for o in e.by_outcome)
+    assert only.height == sum(
+        e.by_outcome[o] for e in report.rules if e.rule_id == "BAL-05" for o in e.by_outcome
+    )
 
 
 def test_passes_are_not_collected_until_they_are_listed():

@@ -15,8 +15,7 @@ from supervise_rules.models import Outcome
 from supervise_rules.tables import TABLES, subject_id_columns
 
 EXAMPLE = Path(__file__).resolve().parents[2] / "examples" / "helan-2024"
-MANIFEST = {"county_code": "640122", "county_name": "贺兰县", "year": 2024,
-            "as_of": "2024-09-30"}
+MANIFEST = {"county_code": "640122", "county_name": "贺兰县", "year": 2024, "as_of": "2024-09-30"}
 
 
 @pytest.fixture(scope="module")
@@ -43,16 +42,23 @@ def _scenarios():
     for table in TABLES:
         keys = subject_id_columns(table)
         if keys:
+
             def drop(t, rows, table=table, keys=keys):
                 if t != table:
                     return rows
                 return [{k: v for k, v in r.items() if k not in keys} for r in rows]
+
             yield f"{table} without its key columns", drop
 
 
 SCENARIOS = list(_scenarios())
-RULESETS = ["national/balanced-2017", "national/data-quality", "national/dropout",
-            "national/inspection", "national/preschool-2020"]
+RULESETS = [
+    "national/balanced-2017",
+    "national/data-quality",
+    "national/dropout",
+    "national/inspection",
+    "national/preschool-2020",
+]
 
 
 def _no_keys(t, rows):
@@ -63,8 +69,10 @@ def _no_keys(t, rows):
 #: every scenario on the county's ruleset; the national ones (the same
 #: validators, other parameters) on the three that differ most
 CASES = [("helan-2024", n, e) for n, e in SCENARIOS] + [
-    (r, n, e) for r in RULESETS
-    for n, e in (SCENARIOS[0], SCENARIOS[1], ("no table has its key columns", _no_keys))]
+    (r, n, e)
+    for r in RULESETS
+    for n, e in (SCENARIOS[0], SCENARIOS[1], ("no table has its key columns", _no_keys))
+]
 
 
 def _crashed(finding: sr.Finding) -> bool:
@@ -85,16 +93,22 @@ def test_every_rule_yields_a_finding(host, records, ruleset_id, name, edit):
     assert not crashed, f"{name}: validators raised: {crashed}"
 
 
-@pytest.mark.parametrize("table", [t for t in ("schools", "kindergartens", "dropout_cases",
-                                               "county", "inspectors")])
+@pytest.mark.parametrize(
+    "table", [t for t in ("schools", "kindergartens", "dropout_cases", "county", "inspectors")]
+)
 def test_a_missing_key_column_is_an_error_naming_it(host, records, table):
     keys = subject_id_columns(table)
-    document = _document(records, lambda t, rows: [
-        {k: v for k, v in r.items() if k not in keys} for r in rows] if t == table else rows)
+    document = _document(
+        records,
+        lambda t, rows: [{k: v for k, v in r.items() if k not in keys} for r in rows] if t == table else rows,
+    )
     report = sr.check(document, "helan-2024", host=host)
-    about = [f for f in report.iter_findings()
-             if f.rule_id[:4] != "READ" and any(e.table == table and set(keys) & set(e.columns)
-                                                for e in f.evidence)]
+    about = [
+        f
+        for f in report.iter_findings()
+        if f.rule_id[:4] != "READ"
+        and any(e.table == table and set(keys) & set(e.columns) for e in f.evidence)
+    ]
     assert about, f"no rule finding names the missing key of {table}"
     for f in about:
         assert f.outcome is Outcome.error

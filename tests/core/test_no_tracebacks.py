@@ -44,7 +44,7 @@ def run(capsys, *args) -> tuple[int, str, str]:
 
 def one_sentence(err: str) -> str:
     """The error as printed: one line, no traceback."""
-    assert "Traceback" not in err and "File \"" not in err, err
+    assert "Traceback" not in err and 'File "' not in err, err
     lines = err.strip().splitlines()
     assert len(lines) == 1, err
     return lines[0]
@@ -102,9 +102,15 @@ def test_impossible_date_in_the_manifest_sheet_names_its_row(tmp_path, capsys):
 
 def test_impossible_date_in_a_json_manifest(tmp_path, capsys):
     doc = tmp_path / "d.json"
-    doc.write_text(json.dumps({"manifest": {"county_code": "640122", "as_of": "2024-02-30"},
-                               "schools": [{"school_id": "6401220001", "level": "primary"}]}),
-                   encoding="utf-8")
+    doc.write_text(
+        json.dumps(
+            {
+                "manifest": {"county_code": "640122", "as_of": "2024-02-30"},
+                "schools": [{"school_id": "6401220001", "level": "primary"}],
+            }
+        ),
+        encoding="utf-8",
+    )
     code, _, err = run(capsys, doc)
     assert code == 2
     assert "manifest entry 'as_of' is '2024-02-30', not a date" in one_sentence(err)
@@ -123,8 +129,10 @@ def test_impossible_date_in_a_waiver_file_is_file_line(sub, tmp_path, capsys, ex
 
 def test_a_reason_that_looks_like_an_impossible_date_is_text(sub, tmp_path, capsys):
     waivers = tmp_path / "w.yaml"
-    waivers.write_text(WAIVER.format(expires="2099-01-01").replace(
-        "reason: 新校舍 2025 年投入使用", "reason: 2024-02-30"), encoding="utf-8")
+    waivers.write_text(
+        WAIVER.format(expires="2099-01-01").replace("reason: 新校舍 2025 年投入使用", "reason: 2024-02-30"),
+        encoding="utf-8",
+    )
     code, _, err = run(capsys, sub, "--waivers", waivers, "--format", "json")
     assert code in (0, 1) and "Traceback" not in err
 
@@ -133,10 +141,12 @@ def test_impossible_date_in_a_ruleset_is_file_line(sub, tmp_path, capsys):
     ruleset = tmp_path / "rs.yaml"
     text = (ROOT / "rulesets" / "helan-2024.yaml").read_text(encoding="utf-8")
     assert "period_start: 2024-01-01" in text
-    ruleset.write_text(text.replace("period_start: 2024-01-01", "period_start: 2024-02-30"),
-                       encoding="utf-8")
-    line_no = next(i for i, line in enumerate(ruleset.read_text(encoding="utf-8").splitlines(), 1)
-                   if "2024-02-30" in line)
+    ruleset.write_text(text.replace("period_start: 2024-01-01", "period_start: 2024-02-30"), encoding="utf-8")
+    line_no = next(
+        i
+        for i, line in enumerate(ruleset.read_text(encoding="utf-8").splitlines(), 1)
+        if "2024-02-30" in line
+    )
     code, _, err = run(capsys, sub, "--ruleset", ruleset)
     assert code == 2
     assert one_sentence(err).startswith(f"error: {ruleset}:{line_no}: rule INS-05")
@@ -154,13 +164,15 @@ def test_impossible_date_in_a_baseline_is_file_line(sub, baseline, capsys):
     data = json.loads(baseline.read_text(encoding="utf-8"))
     data["submission"]["as_of"] = "2024-02-30"
     baseline.write_text(json.dumps(data, ensure_ascii=False, indent=2), encoding="utf-8")
-    line_no = next(i for i, line in enumerate(baseline.read_text(encoding="utf-8").splitlines(), 1)
-                   if "2024-02-30" in line)
+    line_no = next(
+        i
+        for i, line in enumerate(baseline.read_text(encoding="utf-8").splitlines(), 1)
+        if "2024-02-30" in line
+    )
     code, _, err = run(capsys, sub, "--baseline", baseline)
     assert code == 2
     line = one_sentence(err)
-    assert line.startswith(f"error: {baseline}:{line_no}: submission.as_of is '2024-02-30', "
-                           "not a date")
+    assert line.startswith(f"error: {baseline}:{line_no}: submission.as_of is '2024-02-30', not a date")
     # the same file given to the follow-up commands
     code, _, err = run(capsys, "report", "selfcheck", baseline, "-o", baseline.with_suffix(".html"))
     assert code == 2
@@ -172,8 +184,9 @@ def test_impossible_date_in_a_baseline_is_file_line(sub, baseline, capsys):
 
 
 def no_temp_files(folder: Path) -> None:
-    assert not [p.name for p in folder.iterdir() if p.name.startswith(".") and
-                p.name.endswith(".tmp")], list(folder.iterdir())
+    assert not [p.name for p in folder.iterdir() if p.name.startswith(".") and p.name.endswith(".tmp")], list(
+        folder.iterdir()
+    )
 
 
 def workbook(path: Path) -> Path:
@@ -204,8 +217,12 @@ def test_output_onto_the_workbook_being_checked_is_refused(tmp_path, capsys):
 @pytest.mark.parametrize("how", ["same", "relative", "symlink", "hardlink"])
 def test_output_onto_an_input_under_another_name_is_refused(tmp_path, capsys, monkeypatch, how):
     book = workbook(tmp_path / "sub.xlsx")
-    target = {"same": book, "relative": Path("sub.xlsx"), "symlink": tmp_path / "link.xlsx",
-              "hardlink": tmp_path / "hard.xlsx"}[how]
+    target = {
+        "same": book,
+        "relative": Path("sub.xlsx"),
+        "symlink": tmp_path / "link.xlsx",
+        "hardlink": tmp_path / "hard.xlsx",
+    }[how]
     if how == "symlink":
         target.symlink_to(book)
     elif how == "hardlink":
@@ -228,17 +245,17 @@ def test_output_into_a_folder_submission_is_refused(sub, capsys, name):
     assert snapshot(sub) == before
 
 
-def test_output_onto_the_waivers_baseline_or_ruleset_file_is_refused(sub, tmp_path, baseline,
-                                                                     capsys):
+def test_output_onto_the_waivers_baseline_or_ruleset_file_is_refused(sub, tmp_path, baseline, capsys):
     waivers = tmp_path / "w.yaml"
     waivers.write_text(WAIVER.format(expires="2099-01-01"), encoding="utf-8")
     ruleset = tmp_path / "rs.yaml"
-    ruleset.write_text((ROOT / "rulesets" / "helan-2024.yaml").read_text(encoding="utf-8"),
-                       encoding="utf-8")
+    ruleset.write_text((ROOT / "rulesets" / "helan-2024.yaml").read_text(encoding="utf-8"), encoding="utf-8")
     before = snapshot(tmp_path)
-    for option, path, what in [("--waivers", waivers, "the waivers file"),
-                               ("--baseline", baseline, "the baseline"),
-                               ("--ruleset", ruleset, "the ruleset file")]:
+    for option, path, what in [
+        ("--waivers", waivers, "the waivers file"),
+        ("--baseline", baseline, "the baseline"),
+        ("--ruleset", ruleset, "the ruleset file"),
+    ]:
         code, _, err = run(capsys, sub, option, path, "--format", "json", "-o", path)
         assert code == 2, option
         assert f"cannot write {path}: it is {what}, which this run reads" in one_sentence(err)
@@ -257,11 +274,13 @@ def test_output_onto_the_waivers_baseline_or_ruleset_file_is_refused(sub, tmp_pa
 def test_output_under_a_regular_file_is_one_sentence(sub, tmp_path, capsys):
     plain = tmp_path / "plain"
     plain.write_text("keep me", encoding="utf-8")
-    for argv in ([sub, "--format", "json", "-o", plain / "r.json"],
-                 ["report", "selfcheck", sub, "-o", plain / "r.html"],
-                 ["notices", sub, "--output-dir", plain / "notices"],
-                 ["notices", sub, "--output-dir", plain],
-                 ["template", "-o", plain / "t.xlsx"]):
+    for argv in (
+        [sub, "--format", "json", "-o", plain / "r.json"],
+        ["report", "selfcheck", sub, "-o", plain / "r.html"],
+        ["notices", sub, "--output-dir", plain / "notices"],
+        ["notices", sub, "--output-dir", plain],
+        ["template", "-o", plain / "t.xlsx"],
+    ):
         code, _, err = run(capsys, *argv)
         assert code == 2, argv
         line = one_sentence(err)
@@ -272,26 +291,29 @@ def test_output_under_a_regular_file_is_one_sentence(sub, tmp_path, capsys):
 def test_output_onto_a_directory_is_one_sentence(sub, tmp_path, capsys):
     folder = tmp_path / "reports"
     folder.mkdir()
-    for argv in ([sub, "--format", "json", "-o", folder],
-                 ["report", "selfcheck", sub, "-o", folder],
-                 ["template", "-o", folder]):
+    for argv in (
+        [sub, "--format", "json", "-o", folder],
+        ["report", "selfcheck", sub, "-o", folder],
+        ["template", "-o", folder],
+    ):
         code, _, err = run(capsys, *argv)
         assert code == 2, argv
         assert f"cannot write {folder}: it" in one_sentence(err) and "directory" in err
     assert list(folder.iterdir()) == []
 
 
-@pytest.mark.skipif(hasattr(os, "geteuid") and os.geteuid() == 0,
-                    reason="root ignores directory permissions")
+@pytest.mark.skipif(hasattr(os, "geteuid") and os.geteuid() == 0, reason="root ignores directory permissions")
 def test_output_into_a_read_only_directory_is_one_sentence(sub, tmp_path, capsys):
     locked = tmp_path / "locked"
     locked.mkdir()
     locked.chmod(0o555)
     try:
-        for argv in ([sub, "--format", "json", "-o", locked / "r.json"],
-                     ["report", "selfcheck", sub, "-o", locked / "r.html"],
-                     ["notices", sub, "--output-dir", locked / "notices"],
-                     ["template", "-o", locked / "t.xlsx"]):
+        for argv in (
+            [sub, "--format", "json", "-o", locked / "r.json"],
+            ["report", "selfcheck", sub, "-o", locked / "r.html"],
+            ["notices", sub, "--output-dir", locked / "notices"],
+            ["template", "-o", locked / "t.xlsx"],
+        ):
             code, _, err = run(capsys, *argv)
             assert code == 2, argv
             assert "ermission denied" in one_sentence(err)
@@ -311,7 +333,7 @@ class FullDisk(io.RawIOBase):
 
     def write(self, data) -> int:
         if len(data) > self.room:
-            self.fh.write(bytes(data[:self.room]))  # what fitted is on disk, half a report
+            self.fh.write(bytes(data[: self.room]))  # what fitted is on disk, half a report
             self.room = 0
             raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC))
         self.room -= len(data)
@@ -368,8 +390,7 @@ def bug(monkeypatch):
     monkeypatch.setattr(engine, "check", broken)
 
 
-def test_an_internal_error_points_to_a_log_with_the_traceback(sub, tmp_path, capsys, monkeypatch,
-                                                               bug):
+def test_an_internal_error_points_to_a_log_with_the_traceback(sub, tmp_path, capsys, monkeypatch, bug):
     monkeypatch.setenv("XDG_STATE_HOME", str(tmp_path / "state"))
     out_dir = tmp_path / "out"
     out_dir.mkdir()
@@ -377,8 +398,10 @@ def test_an_internal_error_points_to_a_log_with_the_traceback(sub, tmp_path, cap
     assert code == 3 and out == ""
     line = one_sentence(err)
     (log,) = (tmp_path / "state" / "supervise-rules").glob("supervise-rules-*.log")
-    assert line == (f"error: internal error: RuntimeError: a bug [/] [bold red]here[/] — the "
-                    f"traceback is in {log}; please report it with that file")
+    assert line == (
+        f"error: internal error: RuntimeError: a bug [/] [bold red]here[/] — the "
+        f"traceback is in {log}; please report it with that file"
+    )
     text = log.read_text(encoding="utf-8")
     assert "Traceback (most recent call last)" in text and "second line" in text
     assert "in broken" in text and "supervise-rules" in text.splitlines()[0]
@@ -406,8 +429,7 @@ def test_with_no_log_anywhere_the_traceback_is_printed(sub, tmp_path, capsys, mo
     (tmp_path / "blocked").write_text("", encoding="utf-8")
     code, _, err = run(capsys, sub)
     assert code == 3
-    assert err.startswith("error: internal error: RuntimeError: a bug [/] [bold red]here[/] "
-                          "(no log file:")
+    assert err.startswith("error: internal error: RuntimeError: a bug [/] [bold red]here[/] (no log file:")
     assert "Traceback" in err  # the last resort: better printed than lost
 
 

@@ -24,8 +24,7 @@ pytestmark = pytest.mark.skipif(not hasattr(os, "mkfifo"), reason="POSIX only")
 
 
 def check(examples, *args):
-    return main([str(examples / "helan-2024"), "--format", "json", "--fail-on", "never",
-                 *map(str, args)])
+    return main([str(examples / "helan-2024"), "--format", "json", "--fail-on", "never", *map(str, args)])
 
 
 class FifoReader:
@@ -94,8 +93,7 @@ def test_parent_that_is_a_file_is_exit_2(tmp_path, examples, capsys):
     assert (tmp_path / "plain").read_text() == "keep me"
 
 
-@pytest.mark.skipif(hasattr(os, "geteuid") and os.geteuid() == 0,
-                    reason="root ignores directory permissions")
+@pytest.mark.skipif(hasattr(os, "geteuid") and os.geteuid() == 0, reason="root ignores directory permissions")
 def test_read_only_directory_is_exit_2(tmp_path, examples, capsys):
     locked = tmp_path / "locked"
     locked.mkdir()
@@ -109,8 +107,7 @@ def test_read_only_directory_is_exit_2(tmp_path, examples, capsys):
         locked.chmod(0o755)
 
 
-@pytest.mark.skipif(hasattr(os, "geteuid") and os.geteuid() == 0,
-                    reason="root ignores file permissions")
+@pytest.mark.skipif(hasattr(os, "geteuid") and os.geteuid() == 0, reason="root ignores file permissions")
 def test_read_only_file_is_not_replaced(tmp_path):
     target = tmp_path / "r.json"
     target.write_text("old")

@@ -34,8 +34,9 @@ def write(path: Path, text: str) -> Path:
 
 def base(tmp_path: Path, *rules: tuple[str, float]) -> Path:
     body = "".join(RULE.format(id=i, threshold=t) for i, t in rules)
-    return write(tmp_path / "base.yaml", f"id: base\nversion: '1'\ntitle: {{zh: 基, en: Base}}\n"
-                                         f"rules:\n{body}")
+    return write(
+        tmp_path / "base.yaml", f"id: base\nversion: '1'\ntitle: {{zh: 基, en: Base}}\nrules:\n{body}"
+    )
 
 
 @pytest.fixture(scope="module")
@@ -57,7 +58,9 @@ def test_loads_a_valid_ruleset(tmp_path, host):
 
 def test_extends_overrides_disables_and_adds(tmp_path, host):
     base(tmp_path, ("T-01", 1), ("T-02", 2), ("T-03", 3))
-    child = write(tmp_path / "child.yaml", textwrap.dedent("""\
+    child = write(
+        tmp_path / "child.yaml",
+        textwrap.dedent("""\
         id: child
         version: '2'
         title: {zh: 子, en: Child}
@@ -71,7 +74,9 @@ def test_extends_overrides_disables_and_adds(tmp_path, host):
         work_points:
           7: [T-03]
         rules:
-        """) + RULE.format(id="T-09", threshold=9))
+        """)
+        + RULE.format(id="T-09", threshold=9),
+    )
     rs = load_ruleset(child, host=host)
     assert [r.id for r in rs.rules] == ["T-01", "T-03", "T-09"]
     t1 = rs.rule("T-01")
@@ -135,7 +140,9 @@ def test_bad_expression_in_parameter_has_line(tmp_path, host):
 
 def test_bad_override_parameter_points_at_the_override(tmp_path, host):
     base(tmp_path, ("T-01", 1))
-    child = write(tmp_path / "child.yaml", """\
+    child = write(
+        tmp_path / "child.yaml",
+        """\
         id: child
         version: '1'
         title: {zh: 子, en: Child}
@@ -143,7 +150,8 @@ def test_bad_override_parameter_points_at_the_override(tmp_path, host):
         overrides:
           T-01:
             params: {threshold: lots}
-        """)
+        """,
+    )
     (line,) = problems(child, host)
     assert line.startswith(f"{child}:7: rule T-01: validator 'aggregate': params.threshold:")
 
@@ -156,9 +164,11 @@ def test_duplicate_rule_id_has_line(tmp_path, host):
 
 def test_child_redefining_a_parent_rule_is_an_error(tmp_path, host):
     base(tmp_path, ("T-01", 1))
-    child = write(tmp_path / "child.yaml",
-                  "id: c\nversion: '1'\ntitle: {zh: 子, en: C}\nextends: [base.yaml]\nrules:\n"
-                  + RULE.format(id="T-01", threshold=5))
+    child = write(
+        tmp_path / "child.yaml",
+        "id: c\nversion: '1'\ntitle: {zh: 子, en: C}\nextends: [base.yaml]\nrules:\n"
+        + RULE.format(id="T-01", threshold=5),
+    )
     (line,) = problems(child, host)
     assert "duplicate rule id T-01" in line and "use 'overrides'" in line
 
@@ -172,7 +182,9 @@ def test_extends_cycle_has_line(tmp_path, host):
 
 def test_unknown_parent_override_and_disable(tmp_path, host):
     base(tmp_path, ("T-01", 1))
-    child = write(tmp_path / "child.yaml", """\
+    child = write(
+        tmp_path / "child.yaml",
+        """\
         id: child
         version: '1'
         title: {zh: 子, en: Child}
@@ -181,7 +193,8 @@ def test_unknown_parent_override_and_disable(tmp_path, host):
           T-77: {severity: minor}
         disable:
           T-88: {reason: x}
-        """)
+        """,
+    )
     lines = problems(child, host)
     assert lines == [
         f"{child}:6: override of unknown rule T-77",
@@ -191,14 +204,17 @@ def test_unknown_parent_override_and_disable(tmp_path, host):
 
 def test_disable_needs_a_reason(tmp_path, host):
     base(tmp_path, ("T-01", 1))
-    child = write(tmp_path / "child.yaml", """\
+    child = write(
+        tmp_path / "child.yaml",
+        """\
         id: child
         version: '1'
         title: {zh: 子, en: Child}
         extends: [base.yaml]
         disable:
           T-01: {}
-        """)
+        """,
+    )
     (line,) = problems(child, host)
     assert line == f"{child}:6: disable.T-01.reason: missing required key 'reason'"
 
@@ -209,9 +225,10 @@ def test_unknown_ruleset_id(host):
 
 
 def test_python_tags_are_refused(tmp_path, host):
-    path = write(tmp_path / "evil.yaml",
-                 "id: !!python/object/apply:os.system ['echo pwned']\nversion: '1'\n"
-                 "title: {zh: a, en: b}\n")
+    path = write(
+        tmp_path / "evil.yaml",
+        "id: !!python/object/apply:os.system ['echo pwned']\nversion: '1'\ntitle: {zh: a, en: b}\n",
+    )
     (line,) = problems(path, host)
     assert "tag" in line and "not allowed" in line
 
@@ -240,14 +257,18 @@ def test_a_misspelt_placeholder_is_refused_at_its_line(tmp_path, host):
     path = base(tmp_path, ("T-01", 1))
     path.write_text(path.read_text().replace('zh: "{observed}"', 'zh: "{observd} 与 {numerator}"'))
     (line,) = problems(path, host)
-    assert line.startswith(f"{path}:15: rule T-01: message.zh: placeholder {{observd}} is not a "
-                           "value of validator 'aggregate' (its values: {denominator}, ")
+    assert line.startswith(
+        f"{path}:15: rule T-01: message.zh: placeholder {{observd}} is not a "
+        "value of validator 'aggregate' (its values: {denominator}, "
+    )
     assert line.endswith("; did you mean {observed}?")
 
 
 def test_a_placeholder_typo_in_an_override_names_the_override(tmp_path, host):
     base(tmp_path, ("T-01", 1))
-    child = write(tmp_path / "child.yaml", """\
+    child = write(
+        tmp_path / "child.yaml",
+        """\
         id: child
         version: '1'
         title: {zh: 子, en: Child}
@@ -257,7 +278,8 @@ def test_a_placeholder_typo_in_an_override_names_the_override(tmp_path, host):
             message:
               zh: "{observed}"
               en: "{participatng} took part"
-        """)
+        """,
+    )
     (line,) = problems(child, host)
     assert line.startswith(f"{child}:9: rule T-01: message.en: placeholder {{participatng}}")
 
@@ -296,7 +318,9 @@ def test_placeholders_follow_the_params(tmp_path, host):
 
 def test_every_builtin_validator_declares_its_message_values(host):
     """A built-in declares its placeholders, so its rules' messages are checked."""
-    undeclared = [name for name, cls in host.validators.items()
-                  if host.plugin_of("validators", name).startswith("supervise_rules.")
-                  and cls.message_values is None]
+    undeclared = [
+        name
+        for name, cls in host.validators.items()
+        if host.plugin_of("validators", name).startswith("supervise_rules.") and cls.message_values is None
+    ]
     assert undeclared == []

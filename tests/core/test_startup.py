@@ -40,21 +40,32 @@ def test_json_run_to_a_file_imports_no_unused_library(tmp_path, examples):
         print(json.dumps([code, sorted(sys.modules)]))
     """)
     env = {**os.environ, "SUPERVISE_RULES_CACHE_DIR": str(tmp_path / "cache")}
-    proc = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True,
-                          env=env, check=True)
+    proc = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, env=env, check=True)
     code, modules = json.loads(proc.stdout.splitlines()[-1])
     assert code == 0
     assert not [m for m in modules if m.split(".")[0] in HEAVY]
-    formats = {m.rsplit(".", 1)[1] for m in modules
-               if m.startswith("supervise_rules.builtin.report_formats.")}
+    formats = {
+        m.rsplit(".", 1)[1] for m in modules if m.startswith("supervise_rules.builtin.report_formats.")
+    }
     assert {f for f in formats if not f.startswith("_")} == {"json"}  # shared helpers may load
     assert (tmp_path / "r.json").is_file()
 
 
 def test_builtin_reporters_are_lazy_and_complete():
     host = get_plugin_host(entry_points=False)
-    names = ["table", "json", "jsonl", "sarif", "junit", "markdown", "html", "xlsx", "pdf",
-             "concise", "github"]
+    names = [
+        "table",
+        "json",
+        "jsonl",
+        "sarif",
+        "junit",
+        "markdown",
+        "html",
+        "xlsx",
+        "pdf",
+        "concise",
+        "github",
+    ]
     assert list(host.reporters) == names
     assert all(isinstance(r, LazyReporter) for r in host.reporters.values())
     from supervise_rules.builtin.report_formats import BUILTIN_REPORTERS
@@ -62,7 +73,11 @@ def test_builtin_reporters_are_lazy_and_complete():
     for cls in BUILTIN_REPORTERS:  # everything but the name comes from the real class
         lazy = host.reporters[cls.name]
         assert (lazy.summary, lazy.suffix, lazy.binary, lazy.human) == (
-            cls.summary, cls.suffix, cls.binary, cls.human)
+            cls.summary,
+            cls.suffix,
+            cls.binary,
+            cls.human,
+        )
         assert isinstance(lazy.load(), cls)
 
 
@@ -84,8 +99,14 @@ def test_old_import_paths_still_work():
 
 
 def snapshot(ruleset):
-    return (ruleset.id, ruleset.version, ruleset.title, ruleset.files, ruleset.disabled,
-            [(r.rule, type(r.params), r.params, r.defined_in) for r in ruleset.rules])
+    return (
+        ruleset.id,
+        ruleset.version,
+        ruleset.title,
+        ruleset.files,
+        ruleset.disabled,
+        [(r.rule, type(r.params), r.params, r.defined_in) for r in ruleset.rules],
+    )
 
 
 def uncached(ref, host, monkeypatch):
@@ -219,8 +240,9 @@ def test_errors_are_worded_as_without_the_cache_and_never_cached(cache, tmp_path
 def test_a_provided_ruleset_with_an_error_leaves_no_entry(cache, tmp_path):
     folder = tmp_path / "provided"
     folder.mkdir()
-    (folder / "bad.yaml").write_text("id: bad\nversion: '1'\ntitle: {zh: 坏, en: Bad}\nnonsense: 1\n",
-                                     encoding="utf-8")
+    (folder / "bad.yaml").write_text(
+        "id: bad\nversion: '1'\ntitle: {zh: 坏, en: Bad}\nnonsense: 1\n", encoding="utf-8"
+    )
     host = get_plugin_host([provider(folder)], entry_points=False)
     with pytest.raises(RulesetError, match=r"bad\.yaml:4: nonsense: unknown key 'nonsense'"):
         load_ruleset("bad", host=host)
@@ -234,7 +256,8 @@ def test_unwritable_cache_directory_is_not_an_error(tmp_path, monkeypatch):
     monkeypatch.delenv("SUPERVISE_RULES_NO_CACHE", raising=False)
     host = get_plugin_host(entry_points=False)
     assert snapshot(load_ruleset("helan-2024", host=host)) == snapshot(
-        uncached("helan-2024", host, monkeypatch))
+        uncached("helan-2024", host, monkeypatch)
+    )
 
 
 def test_cache_location_follows_the_environment(monkeypatch, tmp_path):

@@ -77,7 +77,11 @@ def test_rule_by_rule_sort_is_the_global_sort(county):
     pieces = [shuffled.slice(i, 97) for i in range(0, shuffled.height, 97)]
     got = _sorted(pieces)
     assert pieces == []  # consumed
-    expected = (listed.select(columns).with_columns(_tie=pl.col("json").hash(seed=0))
-                .sort([*SORT_KEYS, "_tie"]).drop("_tie"))
+    expected = (
+        listed.select(columns)
+        .with_columns(_tie=pl.col("json").hash(seed=0))
+        .sort([*SORT_KEYS, "_tie"])
+        .drop("_tie")
+    )
     assert got.equals(expected)
     assert got["rule_id"].n_unique() > 20

@@ -61,7 +61,7 @@ def write_xlsx(path: Path, sheets: dict[str, list[list]], *, start: str = "A1") 
 
 def _cell(start: str, down: int) -> str:
     letters = "".join(ch for ch in start if ch.isalpha())
-    return f"{letters}{int(start[len(letters):]) + down}"
+    return f"{letters}{int(start[len(letters) :]) + down}"
 
 
 @pytest.fixture

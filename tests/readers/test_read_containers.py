@@ -23,9 +23,7 @@ SCHOOLS_ZH = [
     ["2164000232", "贺兰县第一小学", "小学", "公办", 1862, 10635.7],
     ["2164000266", "贺兰县第二小学", "小学", "民办", 1647, 9365.7],
 ]
-MANIFEST = Manifest(
-    county_code="640122", county_name="贺兰县", year=2024, as_of=dt.date(2024, 9, 30)
-)
+MANIFEST = Manifest(county_code="640122", county_name="贺兰县", year=2024, as_of=dt.date(2024, 9, 30))
 
 
 @pytest.fixture
@@ -251,8 +249,7 @@ def test_default_host_has_the_builtin_readers(folder):
 # -- in-memory tables in every form a program holds them (issue 13, item 1) ---------------
 
 _MANIFEST = {"county_code": "640122", "year": 2024, "as_of": "2024-09-30"}
-_COLUMNS = {"school_id": ["2164000001", "2164000002"], "level": ["primary", "junior"],
-            "students": [100, 200]}
+_COLUMNS = {"school_id": ["2164000001", "2164000002"], "level": ["primary", "junior"], "students": [100, 200]}
 
 
 def _forms():
@@ -260,13 +257,15 @@ def _forms():
     import polars as pl
     import pyarrow as pa
 
-    rows = [dict(zip(_COLUMNS, values, strict=True)) for values in zip(*_COLUMNS.values(),
-                                                                         strict=True)]
+    rows = [dict(zip(_COLUMNS, values, strict=True)) for values in zip(*_COLUMNS.values(), strict=True)]
     return {
         "records": rows,
         "columns": _COLUMNS,
-        "columns, Chinese headers": {"学校标识码": _COLUMNS["school_id"], "学段": _COLUMNS["level"],
-                                     "在校生数": _COLUMNS["students"]},
+        "columns, Chinese headers": {
+            "学校标识码": _COLUMNS["school_id"],
+            "学段": _COLUMNS["level"],
+            "在校生数": _COLUMNS["students"],
+        },
         "columns as arrays": {k: pa.array(v) for k, v in _COLUMNS.items()},
         "polars": pl.DataFrame(_COLUMNS),
         "polars lazy": pl.DataFrame(_COLUMNS).lazy(),
@@ -282,14 +281,18 @@ def test_a_table_in_memory_reads_the_same_in_every_form(form):
     sub = load_submission({"manifest": _MANIFEST, "schools": _forms()[form]})
     frame = sub.table("schools").frame
     assert frame.select("school_id", "level", "students").rows() == [
-        ("2164000001", "primary", 100), ("2164000002", "junior", 200)]
+        ("2164000001", "primary", 100),
+        ("2164000002", "junior", 200),
+    ]
     assert [p.rule_id for p in sub.problems] == []
 
 
 def test_columns_of_different_lengths_are_refused_naming_them():
     from supervise_rules import SubmissionError, load_submission
 
-    with pytest.raises(SubmissionError, match=r"'schools': the columns have different numbers of "
-                                              r"values \(school_id: 2, students: 1\)"):
-        load_submission({"manifest": _MANIFEST,
-                         "schools": {"school_id": ["1", "2"], "students": [1]}})
+    with pytest.raises(
+        SubmissionError,
+        match=r"'schools': the columns have different numbers of "
+        r"values \(school_id: 2, students: 1\)",
+    ):
+        load_submission({"manifest": _MANIFEST, "schools": {"school_id": ["1", "2"], "students": [1]}})

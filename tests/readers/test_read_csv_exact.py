@@ -28,8 +28,9 @@ def findings(folder: Path, capsys, code: str | None = None) -> list[dict]:
     return [f for f in report["findings"] if code is None or f["rule_id"] == code]
 
 
-def write(folder: Path, lines: list[str], *, name: str = "schools.csv", end: str = "\n",
-          encoding: str = "utf-8") -> Path:
+def write(
+    folder: Path, lines: list[str], *, name: str = "schools.csv", end: str = "\n", encoding: str = "utf-8"
+) -> Path:
     path = folder / name
     path.write_bytes(end.join(lines).encode(encoding) + end.encode(encoding))
     return path
@@ -43,10 +44,12 @@ def test_a_wider_line_after_the_sniffed_lines_keeps_its_cells(folder, load, caps
     assert f["severity"] == "major" and f["outcome"] == "error"
     assert f["message"]["zh"] == (
         "schools.csv 第 61 行有 6 个单元格，而表头（第 1 行）有 4 个：多出的单元格 E61「备注一」、"
-        "F61「多余」没有表头，已按无表头的列保留（请检查是否多了分隔符或填错了列）")
+        "F61「多余」没有表头，已按无表头的列保留（请检查是否多了分隔符或填错了列）"
+    )
     assert f["message"]["en"].startswith(
         "schools.csv, line 61 has 6 cells where the header (line 1) has 4: the extra cells "
-        "E61 '备注一', F61 '多余' have no header")
+        "E61 '备注一', F61 '多余' have no header"
+    )
     assert f["evidence"][0]["lines"] == [61] and f["evidence"][0]["cells"] == ["E61", "F61"]
     # nothing dropped: the cells are columns of the table, kept as text (READ-03)
     table = load(folder.path).tables["schools"]
@@ -64,7 +67,8 @@ def test_a_narrower_line_names_the_missing_cells(folder, load, capsys):
     assert f["severity"] == "minor" and f["outcome"] == "error"
     assert f["message"]["zh"] == (
         "schools.csv 第 4 行有 2 个单元格，而表头（第 1 行）有 4 个：缺少单元格 C4「level」、"
-        "D4「students」，已按空白读取（若是中间漏填了一格，其后各列的值都会错位）")
+        "D4「students」，已按空白读取（若是中间漏填了一格，其后各列的值都会错位）"
+    )
     assert f["evidence"][0]["cells"] == ["C4", "D4"]
     assert f["evidence"][0]["headers"] == ["level", "students"]
     frame = load(folder.path).tables["schools"].frame
@@ -82,8 +86,13 @@ def test_padding_blank_lines_and_footers_are_not_reported(folder, capsys):
 
 def test_separators_inside_quoted_cells_are_not_cells(folder, load, capsys):
     # the last column has blanks, so the widths are counted from the separators
-    lines = [HEADER, '2164000001,"学校,一",primary,', '2164000002,"a,b,c",primary,5',
-             '2164000003,"x\ny,z",primary,', "2164000004,学校4,primary,7,extra"]
+    lines = [
+        HEADER,
+        '2164000001,"学校,一",primary,',
+        '2164000002,"a,b,c",primary,5',
+        '2164000003,"x\ny,z",primary,',
+        "2164000004,学校4,primary,7,extra",
+    ]
     write(folder.path, lines)
     (f,) = findings(folder.path, capsys, "READ-15")
     assert f["evidence"][0]["lines"] == [6]  # the quoted line break moves it down one line
@@ -99,7 +108,8 @@ def test_many_uneven_lines_are_summed_up(folder, capsys):
     found = findings(folder.path, capsys, "READ-15")
     assert len(found) == 21
     assert found[-1]["message"]["en"] == (
-        "schools.csv: 10 more lines have more or fewer cells than the header (4): lines 22–31")
+        "schools.csv: 10 more lines have more or fewer cells than the header (4): lines 22–31"
+    )
     assert found[-1]["evidence"][0]["lines"] == list(range(22, 32))
 
 
@@ -124,7 +134,8 @@ def test_multi_line_cells_give_the_spreadsheet_row_in_cell_messages(folder, caps
     write(folder.path, lines)
     (f,) = findings(folder.path, capsys, "READ-01")
     assert f["message"]["zh"].startswith(
-        "schools.csv 第 4 行（在 Excel 中为第 3 行，单元格 D3）「students」列的值「三十」")
+        "schools.csv 第 4 行（在 Excel 中为第 3 行，单元格 D3）「students」列的值「三十」"
+    )
     assert f["evidence"][0]["lines"] == [4]
 
 
@@ -136,15 +147,18 @@ def test_cr_only_line_ends_are_read(folder, load):
     write(folder.path, lines, end="\r")
     table = load(folder.path).tables["schools"]
     assert table.frame.get_column("school_id").to_list() == [
-        "2164000001", "2164000002", "2164000003", "2164000009"]
+        "2164000001",
+        "2164000002",
+        "2164000003",
+        "2164000009",
+    ]
     assert table.frame.get_column("school_name").to_list()[-1] == "old\rmac"
     assert table.frame.get_column("students").to_list() == [101, 102, 103, 9]
 
 
 @pytest.mark.parametrize("encoding", ["utf-16-le", "utf-16-be"])
 def test_utf16_without_byte_order_mark_is_read(folder, load, encoding):
-    write(folder.path, ["学校标识码,学校名称,学段", "2164000232,贺兰县第一小学,小学"],
-          encoding=encoding)
+    write(folder.path, ["学校标识码,学校名称,学段", "2164000232,贺兰县第一小学,小学"], encoding=encoding)
     sub = load(folder.path)
     assert sub.encodings == {"schools.csv": encoding}
     assert sub.tables["schools"].frame.get_column("school_name").to_list() == ["贺兰县第一小学"]
@@ -176,8 +190,7 @@ def test_a_bad_byte_through_the_cli_is_exit_2(folder, capsys):
     assert "第 2 行" in err and "Traceback" not in err
 
 
-@pytest.mark.parametrize(("end", "inside"), [("\r\n", "\r\n"), ("\n", "\r"), ("\r", "\n"),
-                                             ("\r", "\r")])
+@pytest.mark.parametrize(("end", "inside"), [("\r\n", "\r\n"), ("\n", "\r"), ("\r", "\n"), ("\r", "\r")])
 def test_line_breaks_in_cells_are_found_whatever_the_line_ends(folder, capsys, end, inside):
     # the line ends counted with the encoding decide whether cells are searched
     lines = [HEADER, f'2164000001,"第一{inside}小学",primary,1', "2164000002,学校2,primary,三十"]

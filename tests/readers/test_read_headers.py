@@ -17,8 +17,7 @@ from supervise_rules.cli import main
 from supervise_rules.readers.headers import resolve_headers, resolve_table
 from supervise_rules.tables import CORE_TABLES, TABLES
 
-MANIFEST = [["区县代码", "640122"], ["区县名称", "贺兰县"], ["年度", 2024],
-            ["统计截止日期", "2024-09-30"]]
+MANIFEST = [["区县代码", "640122"], ["区县名称", "贺兰县"], ["年度", 2024], ["统计截止日期", "2024-09-30"]]
 
 
 def school_rows(header: list[str], *rows: list) -> list[list]:
@@ -55,38 +54,49 @@ def workbook(tmp_path, sheets, name="贺兰县2024.xlsx"):
 
 def test_renshu_for_shu_and_a_unit_in_brackets_is_read_with_a_minor_finding(tmp_path, capsys):
     # CON-02: 县级以上骨干教师数 6 > 专任教师数 5 must fail, not vanish as not_applicable
-    book = workbook(tmp_path, {"学校": school_rows(
-        [*KEYS, "专任教师人数（人）", "县级以上骨干教师数"],
-        [*SCHOOL_1, 5, 6], [*SCHOOL_2, 10, 2])})
+    book = workbook(
+        tmp_path,
+        {
+            "学校": school_rows(
+                [*KEYS, "专任教师人数（人）", "县级以上骨干教师数"], [*SCHOOL_1, 5, 6], [*SCHOOL_2, 10, 2]
+            )
+        },
+    )
     code, report, _ = check(capsys, book)
     assert code == 1
     (read09,) = findings(report, "READ-09")
     assert read09["severity"] == "minor" and read09["outcome"] == "fail"
     assert "「专任教师人数（人）」按「专任教师数」（full_time_teachers）读取" in read09["message"]["zh"]
-    assert "'专任教师人数（人）' was read as '专任教师数' (full_time_teachers)" in \
-        read09["message"]["en"]
+    assert "'专任教师人数（人）' was read as '专任教师数' (full_time_teachers)" in read09["message"]["en"]
     evidence = read09["evidence"][0]
     assert (evidence["columns"], evidence["headers"], evidence["cells"]) == (
-        ["full_time_teachers"], ["专任教师人数（人）"], ["F1"])  # the header cell
+        ["full_time_teachers"],
+        ["专任教师人数（人）"],
+        ["F1"],
+    )  # the header cell
     assert (evidence["file"], evidence["sheet"]) == ("贺兰县2024.xlsx", "学校")
     assert "工作表「学校」第 1 行表头（单元格 F1）" in read09["message"]["zh"]
     assert not findings(report, "READ-03")
     con02 = [f for f in findings(report, "CON-02") if f["outcome"] == "fail"]
     assert [(f["subject"]["id"], f["observed"], f["required"]["value"]) for f in con02] == [
-        ("6401220001/primary", 6, 5)]
+        ("6401220001/primary", 6, 5)
+    ]
 
 
-@pytest.mark.parametrize(("header", "reported"), [
-    ("在校生数（人）", False),   # the contract's unit in brackets: exact
-    ("在校生数(人)", False),
-    ("在校生数[人]", False),
-    ("在校生数【人】", False),
-    ("在校生数（单位：人）", False),
-    ("在校生数/人", False),
-    ("*在校生数", False),        # a required-marker
-    ("在校生数人", True),        # a unit straight after the name: a variant
-    ("在校生人数", True),        # 人数 for 数
-])
+@pytest.mark.parametrize(
+    ("header", "reported"),
+    [
+        ("在校生数（人）", False),  # the contract's unit in brackets: exact
+        ("在校生数(人)", False),
+        ("在校生数[人]", False),
+        ("在校生数【人】", False),
+        ("在校生数（单位：人）", False),
+        ("在校生数/人", False),
+        ("*在校生数", False),  # a required-marker
+        ("在校生数人", True),  # a unit straight after the name: a variant
+        ("在校生人数", True),  # 人数 for 数
+    ],
+)
 def test_unit_suffix_variants(folder, capsys, header, reported):
     folder.add("schools.csv", f"学校标识码,学段,{header}\n6401220001,小学,480\n")
     code, report, _ = check(capsys, folder.path, "--include-passes")
@@ -100,9 +110,15 @@ def test_unit_suffix_variants(folder, capsys, header, reported):
 
 
 def test_traditional_characters_in_headers_and_sheet_names(tmp_path, capsys):
-    book = workbook(tmp_path, {"學校": school_rows(
-        ["學校標識碼", "學段", "學校類型", "在校生數", "體育運動場館面積"],
-        ["6401220001", "小學", "standalone", 1000, 7000])})
+    book = workbook(
+        tmp_path,
+        {
+            "學校": school_rows(
+                ["學校標識碼", "學段", "學校類型", "在校生數", "體育運動場館面積"],
+                ["6401220001", "小學", "standalone", 1000, 7000],
+            )
+        },
+    )
     _, report, _ = check(capsys, book, "--include-passes")
     read09 = messages(report, "READ-09")
     assert any("「學校」按「学校」表（schools）读取" in m for m in read09)
@@ -113,17 +129,24 @@ def test_traditional_characters_in_headers_and_sheet_names(tmp_path, capsys):
 
 
 def test_a_manifest_sheet_in_traditional_characters(tmp_path):
-    book = write_xlsx(tmp_path / "b.xlsx", {
-        "說明": [["區縣代碼", "640122"], ["統計截止日期", "2024-09-30"]],
-        "學校": [["學校標識碼", "學段"], ["6401220001", "初中"]]})
+    book = write_xlsx(
+        tmp_path / "b.xlsx",
+        {
+            "說明": [["區縣代碼", "640122"], ["統計截止日期", "2024-09-30"]],
+            "學校": [["學校標識碼", "學段"], ["6401220001", "初中"]],
+        },
+    )
     sub = sr.load_submission(book)
     assert (sub.manifest.county_code, str(sub.manifest.as_of)) == ("640122", "2024-09-30")
     assert "READ-06" not in {p.rule_id for p in sub.problems}
 
 
 def test_a_close_header_is_read_with_a_minor_finding_and_a_far_one_is_unknown(folder, capsys):
-    folder.add("schools.csv", "学校标识码,学段,学校类型,在校生数,教学仪器设备价值,校长姓名\n"
-                              "6401220001,小学,独立设置,1000,1500000,张三\n")
+    folder.add(
+        "schools.csv",
+        "学校标识码,学段,学校类型,在校生数,教学仪器设备价值,校长姓名\n"
+        "6401220001,小学,独立设置,1000,1500000,张三\n",
+    )
     _, report, _ = check(capsys, folder.path)
     (read09,) = messages(report, "READ-09")
     assert "「教学仪器设备价值」按「教学仪器设备值」（equipment_value_yuan）读取（名称与规范相近）" in read09
@@ -134,11 +157,14 @@ def test_a_close_header_is_read_with_a_minor_finding_and_a_far_one_is_unknown(fo
 
 
 def test_an_alias_is_silent(folder, capsys):
-    folder.add("schools.csv", "学校（机构）标识码,学段,办学类型,学生数,教学仪器设备总值\n"
-                              "6401220001,初中,独立设置,100,300000\n")
+    folder.add(
+        "schools.csv",
+        "学校（机构）标识码,学段,办学类型,学生数,教学仪器设备总值\n6401220001,初中,独立设置,100,300000\n",
+    )
     _, report, _ = check(capsys, folder.path, "--include-passes")
-    assert not [f for f in report["findings"] if f["rule_id"].startswith("READ-")
-                and f["rule_id"] != "READ-06"]
+    assert not [
+        f for f in report["findings"] if f["rule_id"].startswith("READ-") and f["rule_id"] != "READ-06"
+    ]
     (bal06,) = findings(report, "BAL-06")
     assert (bal06["outcome"], bal06["observed"]) == ("pass", 3000.0)
 
@@ -147,28 +173,43 @@ def test_an_alias_is_silent(folder, capsys):
 
 
 def test_sheet_named_school_basic_information(tmp_path, capsys):
-    book = workbook(tmp_path, {"学校基本情况": school_rows(
-        [*KEYS, "在校生数", "专任教师数", "持证专任教师数"], [*SCHOOL_1, 100, 5, 6])})
+    book = workbook(
+        tmp_path,
+        {
+            "学校基本情况": school_rows(
+                [*KEYS, "在校生数", "专任教师数", "持证专任教师数"], [*SCHOOL_1, 100, 5, 6]
+            )
+        },
+    )
     _, report, _ = check(capsys, book)
     (read09,) = findings(report, "READ-09")
     assert "工作表「学校基本情况」：「学校基本情况」按「学校」表（schools）读取" in read09["message"]["zh"]
     assert "was read as table schools (学校)" in read09["message"]["en"]
     assert read09["evidence"][0]["table"] == "schools"
     assert [f["subject"]["id"] for f in findings(report, "CON-02") if f["outcome"] == "fail"] == [
-        "6401220001/primary"]
+        "6401220001/primary"
+    ]
 
 
-@pytest.mark.parametrize(("name", "table"), [
-    ("school.csv", "schools"),
-    ("Schools.csv", None),  # the same name in another case: exact, silent
-    ("kindergarten.csv", "kindergartens"),
-    ("幼儿园基本情况.csv", "kindergartens"),
-    ("贺兰县2024年督学名单.csv", "inspectors"),
-    ("dropout-cases.csv", "dropout_cases"),
-])
+@pytest.mark.parametrize(
+    ("name", "table"),
+    [
+        ("school.csv", "schools"),
+        ("Schools.csv", None),  # the same name in another case: exact, silent
+        ("kindergarten.csv", "kindergartens"),
+        ("幼儿园基本情况.csv", "kindergartens"),
+        ("贺兰县2024年督学名单.csv", "inspectors"),
+        ("dropout-cases.csv", "dropout_cases"),
+    ],
+)
 def test_file_names_written_differently(folder, capsys, name, table):
-    header = {"schools": "学校标识码,学段", "kindergartens": "幼儿园标识码",
-              "inspectors": "督学编号", "dropout_cases": "学籍号", None: "学校标识码,学段"}[table]
+    header = {
+        "schools": "学校标识码,学段",
+        "kindergartens": "幼儿园标识码",
+        "inspectors": "督学编号",
+        "dropout_cases": "学籍号",
+        None: "学校标识码,学段",
+    }[table]
     folder.add(name, f"{header}\nX1{',小学' if ',' in header else ''}\n")
     code, report, _ = check(capsys, folder.path)
     assert code in (0, 1)
@@ -198,10 +239,14 @@ def test_ambiguous_header_is_an_error_saying_did_you_mean(folder, capsys):
     assert code == 1
     (read10,) = findings(report, "READ-10")
     assert (read10["severity"], read10["outcome"]) == ("major", "error")
-    assert ("无法确定「音乐美术专用教室数」是哪个字段：是「音乐专用教室数」（music_rooms）还是"
-            "「美术专用教室数」（art_rooms）？") in read10["message"]["zh"]
-    assert "did you mean '音乐专用教室数' (music_rooms) or '美术专用教室数' (art_rooms)?" in \
-        read10["message"]["en"]
+    assert (
+        "无法确定「音乐美术专用教室数」是哪个字段：是「音乐专用教室数」（music_rooms）还是"
+        "「美术专用教室数」（art_rooms）？"
+    ) in read10["message"]["zh"]
+    assert (
+        "did you mean '音乐专用教室数' (music_rooms) or '美术专用教室数' (art_rooms)?"
+        in read10["message"]["en"]
+    )
     assert not findings(report, "READ-03")  # said once, by READ-10
     # the column is not used: BAL-23 cannot be checked on data that was submitted
     (bal23,) = findings(report, "BAL-23")
@@ -226,12 +271,19 @@ def test_an_exact_header_wins_over_a_variant_of_it():
 
 
 def test_ambiguous_sheet_name_is_an_error(tmp_path, capsys):
-    book = workbook(tmp_path, {"学校": school_rows([*KEYS], SCHOOL_1),
-                               "幼儿园班": [["幼儿园标识码", "班级名称"], ["K1", "小一班"]]})
+    book = workbook(
+        tmp_path,
+        {
+            "学校": school_rows([*KEYS], SCHOOL_1),
+            "幼儿园班": [["幼儿园标识码", "班级名称"], ["K1", "小一班"]],
+        },
+    )
     _, report, _ = check(capsys, book)
     (read10,) = findings(report, "READ-10")
-    assert "无法确定「幼儿园班」是哪张表：是「幼儿园」（kindergartens）还是「幼儿园班级」" in \
-        read10["message"]["zh"]
+    assert (
+        "无法确定「幼儿园班」是哪张表：是「幼儿园」（kindergartens）还是「幼儿园班级」"
+        in read10["message"]["zh"]
+    )
     assert not findings(report, "READ-05")
 
 
@@ -240,13 +292,20 @@ def test_ambiguous_sheet_name_is_an_error(tmp_path, capsys):
 
 def test_missing_columns_make_the_rules_that_need_them_errors(folder, capsys):
     # the vanished failures: BAL-05, BAL-16, BAL-23, CON-02 need columns this file lacks
-    folder.add("schools.csv", "学校标识码,学校名称,区县代码,学段,学校类型,在校生数\n"
-                              "6401220001,甲小学,640122,小学,独立设置,1000\n"
-                              "6401220002,乙小学,640122,小学,独立设置,800\n")
+    folder.add(
+        "schools.csv",
+        "学校标识码,学校名称,区县代码,学段,学校类型,在校生数\n"
+        "6401220001,甲小学,640122,小学,独立设置,1000\n"
+        "6401220002,乙小学,640122,小学,独立设置,800\n",
+    )
     code, report, _ = check(capsys, folder.path)
     assert code == 1
-    for rule_id, column in [("BAL-05", "sports_area_m2"), ("BAL-16", "equipment_value_yuan"),
-                            ("BAL-23", "music_rooms"), ("CON-02", "full_time_teachers")]:
+    for rule_id, column in [
+        ("BAL-05", "sports_area_m2"),
+        ("BAL-16", "equipment_value_yuan"),
+        ("BAL-23", "music_rooms"),
+        ("CON-02", "full_time_teachers"),
+    ]:
         (f,) = findings(report, rule_id)
         assert f["outcome"] == "error", rule_id
         assert column in f["message"]["en"], rule_id
@@ -281,8 +340,10 @@ def test_a_workbook_without_a_contract_sheet_exits_2(tmp_path, capsys):
 
 def test_a_json_document_without_a_contract_key_exits_2(tmp_path, capsys):
     path = tmp_path / "sub.json"
-    path.write_text(json.dumps({"manifest": {"county_code": "640122"}, "学生": [{"a": 1}]},
-                               ensure_ascii=False), encoding="utf-8")
+    path.write_text(
+        json.dumps({"manifest": {"county_code": "640122"}, "学生": [{"a": 1}]}, ensure_ascii=False),
+        encoding="utf-8",
+    )
     code, _, err = check(capsys, path)
     assert code == 2 and "'学生'" in err
 
@@ -298,16 +359,19 @@ def _alias_plugin(**hooks) -> types.ModuleType:
 
 
 def test_hook_register_aliases(tmp_path):
-    plugin = _alias_plugin(register_aliases=lambda: [
-        sr.TableAliases("schools", names=["义教学校统计"], columns={"students": ["在籍生"]}),
-        sr.TableAliases("schools", columns={"students": ["在籍学生"]}),
-    ])
+    plugin = _alias_plugin(
+        register_aliases=lambda: [
+            sr.TableAliases("schools", names=["义教学校统计"], columns={"students": ["在籍生"]}),
+            sr.TableAliases("schools", columns={"students": ["在籍学生"]}),
+        ]
+    )
     host = sr.get_plugin_host([plugin], entry_points=False)
     assert host.plugin_of("aliases", "schools") == "alias_plugin"
     assert "在籍生" in host.tables["schools"].columns["students"].aliases
     assert "在籍生" not in CORE_TABLES["schools"].columns["students"].aliases  # a copy
-    book = write_xlsx(tmp_path / "b.xlsx", {"义教学校统计": [["学校标识码", "学段", "在籍生"],
-                                                         ["6401220001", "小学", 12]]})
+    book = write_xlsx(
+        tmp_path / "b.xlsx", {"义教学校统计": [["学校标识码", "学段", "在籍生"], ["6401220001", "小学", 12]]}
+    )
     sub = sr.load_submission(book, host=host)
     assert sub.table("schools").frame["students"].to_list() == [12]
     assert [p.rule_id for p in sub.problems] == ["READ-06"]  # aliases are silent
@@ -323,7 +387,8 @@ def test_aliases_for_an_unknown_table_or_column_are_a_plugin_error():
     bad_table = _alias_plugin(register_aliases=lambda: [sr.TableAliases("pupils")])
     with pytest.raises(sr.PluginError, match="'pupils', which is not a known table"):
         sr.get_plugin_host([bad_table], entry_points=False)
-    bad_column = _alias_plugin(register_aliases=lambda: [
-        sr.TableAliases("schools", columns={"pupils": ["学生"]})])
+    bad_column = _alias_plugin(
+        register_aliases=lambda: [sr.TableAliases("schools", columns={"pupils": ["学生"]})]
+    )
     with pytest.raises(sr.PluginError, match="'pupils' of table 'schools'"):
         sr.get_plugin_host([bad_column], entry_points=False)

@@ -14,8 +14,13 @@ import pytest
 from supervise_rules.cli import main
 
 EXAMPLE = Path(__file__).resolve().parents[2] / "examples" / "helan-2024"
-MANIFEST_ROWS = [["项目", "内容"], ["区县代码", "640122"], ["区县名称", "贺兰县"], ["年度", 2024],
-                 ["统计截止日期", "2024-09-30"]]
+MANIFEST_ROWS = [
+    ["项目", "内容"],
+    ["区县代码", "640122"],
+    ["区县名称", "贺兰县"],
+    ["年度", 2024],
+    ["统计截止日期", "2024-09-30"],
+]
 
 
 def readable() -> str:
@@ -59,8 +64,13 @@ def csv_rows(path: Path) -> list[list[str]]:
         return list(csv.reader(fh))
 
 
-def workbook(path: Path, sheets: dict[str, list[list]], *, hidden: tuple[str, ...] = (),
-             very_hidden: tuple[str, ...] = ()) -> Path:
+def workbook(
+    path: Path,
+    sheets: dict[str, list[list]],
+    *,
+    hidden: tuple[str, ...] = (),
+    very_hidden: tuple[str, ...] = (),
+) -> Path:
     """A workbook with one sheet per entry, some of them hidden (xlsxwriter's
     ``hide()``) or very hidden (set afterwards with openpyxl, which xlsxwriter
     cannot do)."""
@@ -107,28 +117,38 @@ def test_hidden_schools_sheet_is_read_and_flagged(tmp_path, capsys, reference):
     )
     openpyxl = pytest.importorskip("openpyxl")
     assert [s.sheet_state for s in openpyxl.load_workbook(book).worksheets] == [
-        "visible", "hidden", "veryHidden", "visible"]
+        "visible",
+        "hidden",
+        "veryHidden",
+        "visible",
+    ]
 
     code, report = check(capsys, folder)
     assert code == 1  # the example's major failures, found in the hidden sheet
     assert notices(report, "READ-13") == [
-        ("schools", "info", "贺兰县2024.xlsx 工作表「学校」是隐藏工作表，已作为「学校」表读取并检查",
-         "贺兰县2024.xlsx, sheet '学校' is a hidden sheet; it was read and checked as table "
-         "schools"),
-        ("下拉选项", "info",
-         "贺兰县2024.xlsx 工作表「下拉选项」是深度隐藏工作表（veryHidden，Excel 的“取消隐藏”中不列出），"
-         "不是数据规范中的表，未读取（可用的表：" + "、".join(_tables_zh()) + "）",
-         "贺兰县2024.xlsx, sheet '下拉选项' is a very hidden sheet (veryHidden: Excel's Unhide does "
-         "not list it) and not a table of the data contract; it was not read (tables: "
-         + ", ".join(_tables_en()) + ")"),
+        (
+            "schools",
+            "info",
+            "贺兰县2024.xlsx 工作表「学校」是隐藏工作表，已作为「学校」表读取并检查",
+            "贺兰县2024.xlsx, sheet '学校' is a hidden sheet; it was read and checked as table schools",
+        ),
+        (
+            "下拉选项",
+            "info",
+            "贺兰县2024.xlsx 工作表「下拉选项」是深度隐藏工作表（veryHidden，Excel 的“取消隐藏”中不列出），"
+            "不是数据规范中的表，未读取（可用的表：" + "、".join(_tables_zh()) + "）",
+            "贺兰县2024.xlsx, sheet '下拉选项' is a very hidden sheet (veryHidden: Excel's Unhide does "
+            "not list it) and not a table of the data contract; it was not read (tables: "
+            + ", ".join(_tables_en())
+            + ")",
+        ),
     ]
     # the schools' rules ran on the hidden sheet exactly as on schools.csv:
     # BAL-21 (贺兰县第三小学's class of 52), BAL-05, INS-01 ... as the README lists
     assert outcomes(report) == outcomes(reference)
     assert ("BAL-21", "2164000303/primary", "fail") in outcomes(report)
     # the empty Sheet3 holds nothing and is not mentioned; nothing else is reported
-    assert {f["rule_id"] for f in report["findings"] if f["rule_id"].startswith("READ-")} == {
-        "READ-13"}
+    assert {f["rule_id"] for f in report["findings"] if f["rule_id"].startswith("READ-")} == {"READ-13"}
     assert "Sheet3" not in json.dumps(report, ensure_ascii=False)
     rules = {r["rule_id"]: r for r in report["rules"]}
     assert rules["READ-13"]["by_outcome"]["fail"] == 2 and rules["READ-13"]["severity"] == "info"
@@ -136,15 +156,19 @@ def test_hidden_schools_sheet_is_read_and_flagged(tmp_path, capsys, reference):
 
 def test_hidden_manifest_sheet_is_read(tmp_path, capsys):
     rows = csv_rows(EXAMPLE / "county.csv")
-    book = workbook(tmp_path / "贺兰县.xlsx", {"县域概况": rows, "说明": MANIFEST_ROWS},
-                    hidden=("说明",))
+    book = workbook(tmp_path / "贺兰县.xlsx", {"县域概况": rows, "说明": MANIFEST_ROWS}, hidden=("说明",))
     code, report = check(capsys, book, "--fail-on", "never")
     assert code == 0
     assert report["submission"]["county_name"] == "贺兰县"
     assert report["submission"]["as_of"] == "2024-09-30"
     assert notices(report, "READ-13") == [
-        ("manifest", "info", "贺兰县.xlsx 工作表「说明」是隐藏工作表，已作为清单（说明）读取",
-         "贺兰县.xlsx, sheet '说明' is a hidden sheet; it was read as the manifest")]
+        (
+            "manifest",
+            "info",
+            "贺兰县.xlsx 工作表「说明」是隐藏工作表，已作为清单（说明）读取",
+            "贺兰县.xlsx, sheet '说明' is a hidden sheet; it was read as the manifest",
+        )
+    ]
     assert notices(report, "READ-06") == []  # the manifest was found
 
 
@@ -152,9 +176,11 @@ def test_hidden_helper_sheet_does_not_change_which_sheet_a_table_file_is(tmp_pat
     """学校.xlsx with one visible sheet is the schools table, whatever its sheet's
     name, also when a hidden sheet (drop-down lists) sits next to it."""
     folder = example_copy(tmp_path / "helan", "schools.csv")
-    workbook(folder / "学校.xlsx",
-             {"Sheet1": csv_rows(EXAMPLE / "schools.csv"), "lists": [["level"], ["primary"]]},
-             hidden=("lists",))
+    workbook(
+        folder / "学校.xlsx",
+        {"Sheet1": csv_rows(EXAMPLE / "schools.csv"), "lists": [["level"], ["primary"]]},
+        hidden=("lists",),
+    )
     code, report = check(capsys, folder)
     assert code == 1
     assert ("BAL-21", "2164000303/primary", "fail") in outcomes(report)
@@ -165,8 +191,9 @@ def test_hidden_helper_sheet_does_not_change_which_sheet_a_table_file_is(tmp_pat
 
 def test_hidden_sheet_given_a_table_twice_is_refused(tmp_path, capsys):
     schools = csv_rows(EXAMPLE / "schools.csv")
-    book = workbook(tmp_path / "b.xlsx", {"说明": MANIFEST_ROWS, "schools": schools,
-                                          "学校": schools}, hidden=("学校",))
+    book = workbook(
+        tmp_path / "b.xlsx", {"说明": MANIFEST_ROWS, "schools": schools, "学校": schools}, hidden=("学校",)
+    )
     assert main([str(book)]) == 2
     assert "given twice" in capsys.readouterr().err
 
@@ -190,25 +217,47 @@ def test_files_not_read_are_listed(tmp_path, capsys):
     known = readable()
     assert ".csv, .json" in known and ".xlsx" in known
     assert notices(report, "READ-14") == [
-        ("LICENSE", "info", f"「LICENSE」未读取：没有扩展名，无法判断格式（可读取：{_zh(known)}）",
-         f"LICENSE was not read: it has no suffix, so its format is unknown (readable: {known})"),
-        ("README.md", "info", f"「README.md」未读取：没有读取 .md 文件的读取器（可读取：{_zh(known)}）",
-         f"README.md was not read: no reader reads '.md' files (readable: {known})"),
-        ("data.txt", "info", f"「data.txt」未读取：没有读取 .txt 文件的读取器（可读取：{_zh(known)}）",
-         f"data.txt was not read: no reader reads '.txt' files (readable: {known})"),
-        ("notes.docx", "info",
-         f"「notes.docx」未读取：没有读取 .docx 文件的读取器（可读取：{_zh(known)}）",
-         f"notes.docx was not read: no reader reads '.docx' files (readable: {known})"),
-        ("submission.yml", "info", "「submission.yml」未读取：是第二份清单（已读取 submission.yaml）",
-         "submission.yml was not read: it is a second manifest (submission.yaml was read)"),
-        ("附件", "info", "「附件」未读取：是文件夹（子文件夹中的文件不读取）",
-         "附件 was not read: it is a folder (files in subfolders are not read)"),
+        (
+            "LICENSE",
+            "info",
+            f"「LICENSE」未读取：没有扩展名，无法判断格式（可读取：{_zh(known)}）",
+            f"LICENSE was not read: it has no suffix, so its format is unknown (readable: {known})",
+        ),
+        (
+            "README.md",
+            "info",
+            f"「README.md」未读取：没有读取 .md 文件的读取器（可读取：{_zh(known)}）",
+            f"README.md was not read: no reader reads '.md' files (readable: {known})",
+        ),
+        (
+            "data.txt",
+            "info",
+            f"「data.txt」未读取：没有读取 .txt 文件的读取器（可读取：{_zh(known)}）",
+            f"data.txt was not read: no reader reads '.txt' files (readable: {known})",
+        ),
+        (
+            "notes.docx",
+            "info",
+            f"「notes.docx」未读取：没有读取 .docx 文件的读取器（可读取：{_zh(known)}）",
+            f"notes.docx was not read: no reader reads '.docx' files (readable: {known})",
+        ),
+        (
+            "submission.yml",
+            "info",
+            "「submission.yml」未读取：是第二份清单（已读取 submission.yaml）",
+            "submission.yml was not read: it is a second manifest (submission.yaml was read)",
+        ),
+        (
+            "附件",
+            "info",
+            "「附件」未读取：是文件夹（子文件夹中的文件不读取）",
+            "附件 was not read: it is a folder (files in subfolders are not read)",
+        ),
     ]
     text = json.dumps(report, ensure_ascii=False)
     for silent in ("~$schools.xlsx", ".DS_Store", "Thumbs.db", "照片.jpg"):
         assert silent not in text
-    assert {f["rule_id"] for f in report["findings"] if f["rule_id"].startswith("READ-")} == {
-        "READ-14"}
+    assert {f["rule_id"] for f in report["findings"] if f["rule_id"].startswith("READ-")} == {"READ-14"}
 
 
 def test_a_known_suffix_that_is_not_a_table_stays_read_05(tmp_path, capsys):

@@ -40,8 +40,11 @@ def sub(tmp_path: Path) -> Path:
 def run(*args: object, capsys) -> tuple[int, str]:
     """``supervise-check ARGS`` in-process: (exit code, stderr)."""
     capsys.readouterr()
-    code = main([str(a) for a in args] + ["--format", "json", "--fail-on", "never"]
-                if args and str(args[0]) not in ("report", "notices") else [str(a) for a in args])
+    code = main(
+        [str(a) for a in args] + ["--format", "json", "--fail-on", "never"]
+        if args and str(args[0]) not in ("report", "notices")
+        else [str(a) for a in args]
+    )
     return code, capsys.readouterr().err
 
 
@@ -54,8 +57,12 @@ def isolated(*args: object, timeout: float = 60, memory: int = 3 << 30):
         resource.setrlimit(resource.RLIMIT_AS, (memory, memory))
 
     started = time.monotonic()
-    proc = subprocess.Popen([sys.executable, "-m", "supervise_rules", *map(str, args)],
-                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, preexec_fn=bound)
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "supervise_rules", *map(str, args)],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        preexec_fn=bound,
+    )
     try:
         _, err = proc.communicate(timeout=timeout)
     except subprocess.TimeoutExpired:
@@ -110,8 +117,9 @@ def test_every_limit_has_a_documented_default_and_a_flag():
     assert parse_flag("max_cells=1_000") == ("max_cells", 1000)
 
 
-@pytest.mark.parametrize("flag", ["max_nothing=3", "max_columns", "max_columns=-1",
-                                  "max_columns=0", "max_columns=many"])
+@pytest.mark.parametrize(
+    "flag", ["max_nothing=3", "max_columns", "max_columns=-1", "max_columns=0", "max_columns=many"]
+)
 def test_a_bad_limit_flag_is_a_usage_error(sub, capsys, flag):
     (sub / "schools.csv").write_text(SCHOOLS, encoding="utf-8")
     code, err = run(sub, "--limit", flag, capsys=capsys)
@@ -157,8 +165,11 @@ def test_a_stray_value_in_xfd1048576_is_refused_before_calamine_allocates(sub):
 def test_a_far_cell_behind_a_false_dimension_is_still_found(sub):
     # the <dimension> element is only a hint: calamine sizes the grid by the cells
     path = workbook(sub / "学校.xlsx", {"XFD1048576": "x"})
-    rewrite_part(path, "xl/worksheets/sheet1.xml",
-                 lambda d: re.sub(rb'<dimension ref="[^"]*"/>', b'<dimension ref="A1:D2"/>', d))
+    rewrite_part(
+        path,
+        "xl/worksheets/sheet1.xml",
+        lambda d: re.sub(rb'<dimension ref="[^"]*"/>', b'<dimension ref="A1:D2"/>', d),
+    )
     code, err, _, _ = isolated(sub)
     assert code == 2 and "XFD1048576" in err, err
 
@@ -166,8 +177,11 @@ def test_a_far_cell_behind_a_false_dimension_is_still_found(sub):
 def test_a_far_cell_with_no_value_is_nothing(sub, capsys):
     # a cell that only carries a format holds nothing; calamine does not place it
     path = workbook(sub / "学校.xlsx", {"XFD1048576": "x"})
-    rewrite_part(path, "xl/worksheets/sheet1.xml",
-                 lambda d: re.sub(rb'<c r="XFD1048576"[^>]*>.*?</c>', b'<c r="XFD1048576" s="0"/>', d))
+    rewrite_part(
+        path,
+        "xl/worksheets/sheet1.xml",
+        lambda d: re.sub(rb'<c r="XFD1048576"[^>]*>.*?</c>', b'<c r="XFD1048576" s="0"/>', d),
+    )
     assert run(sub, capsys=capsys)[0] == 0
 
 
@@ -184,12 +198,24 @@ def test_cells_without_references_are_placed_as_calamine_places_them(sub, capsys
 @pytest.mark.parametrize(
     ("cells", "flag", "raised", "words"),
     [
-        ({"AX5": "stray"}, "max_columns=40", "max_columns=60",
-         "its cells reach column AX (50 columns, cell AX5)"),
-        ({"A2000": "stray"}, "max_sheet_rows=1000", "max_sheet_rows=5000",
-         "its cells reach row 2,000 (cell A2000)"),
-        ({"AD100": "stray"}, "max_cells=1000", "max_cells=5000",
-         "its cells reach AD100, a range of 100 rows × 30 columns = 3,000 cells"),
+        (
+            {"AX5": "stray"},
+            "max_columns=40",
+            "max_columns=60",
+            "its cells reach column AX (50 columns, cell AX5)",
+        ),
+        (
+            {"A2000": "stray"},
+            "max_sheet_rows=1000",
+            "max_sheet_rows=5000",
+            "its cells reach row 2,000 (cell A2000)",
+        ),
+        (
+            {"AD100": "stray"},
+            "max_cells=1000",
+            "max_cells=5000",
+            "its cells reach AD100, a range of 100 rows × 30 columns = 3,000 cells",
+        ),
     ],
 )
 def test_used_range_limits_are_adjustable(sub, capsys, cells, flag, raised, words):
@@ -204,8 +230,7 @@ def test_used_range_limits_are_adjustable(sub, capsys, cells, flag, raised, word
 
 def test_a_cell_longer_than_excel_allows(sub, capsys):
     path = workbook(sub / "学校.xlsx", {"B2": "PLACEHOLDER"})
-    rewrite_part(path, "xl/sharedStrings.xml",
-                 lambda d: d.replace(b"PLACEHOLDER", "长" .encode() * 40_000))
+    rewrite_part(path, "xl/sharedStrings.xml", lambda d: d.replace(b"PLACEHOLDER", "长".encode() * 40_000))
     code, err = run(sub, capsys=capsys)
     assert code == 2
     assert "学校.xlsx, sheet '学校', cell B2 holds 40,000 characters" in err
@@ -227,8 +252,9 @@ def test_shared_strings_and_unpacked_size(sub, capsys):
 def test_a_false_shared_string_count_is_a_damaged_workbook(sub):
     # calamine reserves room for uniqueCount strings: 4 billion of them abort it
     path = workbook(sub / "学校.xlsx", {})
-    rewrite_part(path, "xl/sharedStrings.xml",
-                 lambda d: re.sub(rb'uniqueCount="\d+"', b'uniqueCount="4000000000"', d))
+    rewrite_part(
+        path, "xl/sharedStrings.xml", lambda d: re.sub(rb'uniqueCount="\d+"', b'uniqueCount="4000000000"', d)
+    )
     code, err, _, _ = isolated(sub)
     assert code == 2, err
     assert "学校.xlsx is not a readable Excel workbook" in err and "已损坏" in err
@@ -247,10 +273,13 @@ def test_an_encrypted_workbook_is_named_as_such(sub, capsys):
     assert "学校.xlsx is an encrypted workbook" in err
 
 
-@pytest.mark.parametrize("damage", [
-    lambda data: data[: len(data) // 2],  # cut short in transit
-    lambda data: b"PK\x03\x04" + b"\x00" * 200,  # a zip header and nothing else
-])
+@pytest.mark.parametrize(
+    "damage",
+    [
+        lambda data: data[: len(data) // 2],  # cut short in transit
+        lambda data: b"PK\x03\x04" + b"\x00" * 200,  # a zip header and nothing else
+    ],
+)
 def test_a_damaged_workbook_is_named_as_such(sub, capsys, damage):
     path = workbook(sub / "学校.xlsx", {})
     path.write_bytes(damage(path.read_bytes()))
@@ -271,8 +300,9 @@ def test_a_file_larger_than_allowed(sub, capsys):
 
 
 def test_a_csv_cell_larger_than_the_limit(sub, capsys):
-    (sub / "schools.csv").write_text(SCHOOLS + "2164000233," + "长" * 40_000 + ",primary,1\n",
-                                     encoding="utf-8")
+    (sub / "schools.csv").write_text(
+        SCHOOLS + "2164000233," + "长" * 40_000 + ",primary,1\n", encoding="utf-8"
+    )
     code, err = run(sub, capsys=capsys)
     assert code == 2
     assert "schools.csv: line 3, cell B3 holds 40,000 characters" in err
@@ -282,8 +312,7 @@ def test_a_csv_cell_larger_than_the_limit(sub, capsys):
 
 
 def test_a_csv_line_longer_than_the_limit(sub, capsys):
-    (sub / "schools.csv").write_text(SCHOOLS + "2164000233," + "x" * 300 + ",primary,1\n",
-                                     encoding="utf-8")
+    (sub / "schools.csv").write_text(SCHOOLS + "2164000233," + "x" * 300 + ",primary,1\n", encoding="utf-8")
     code, err = run(sub, "--limit", "max_line_chars=200", capsys=capsys)
     assert code == 2 and "schools.csv: line 3 holds 321 characters" in err
     says_limit(err, "max_line_chars")
@@ -292,8 +321,7 @@ def test_a_csv_line_longer_than_the_limit(sub, capsys):
 
 def test_a_csv_line_wider_than_any_table(sub, capsys):
     wide = "2164000233,学校,primary,1" + ",x" * 1200 + "\n"
-    (sub / "schools.csv").write_text(SCHOOLS + SCHOOLS.split("\n")[1] + "\n" * 60 + wide,
-                                     encoding="utf-8")
+    (sub / "schools.csv").write_text(SCHOOLS + SCHOOLS.split("\n")[1] + "\n" * 60 + wide, encoding="utf-8")
     code, err = run(sub, capsys=capsys)
     assert code == 2
     assert "schools.csv: line 63 has 1,204 cells" in err
@@ -319,8 +347,11 @@ def _nested(depth: int) -> str:
 
 def test_json_nested_too_deep(tmp_path, capsys):
     doc = tmp_path / "sub.json"
-    doc.write_text('{"manifest": {"county_code": "640122", "year": 2024}, "schools": '
-                   f'[{{"school_id": "1", "note": {_nested(150)}}}]}}', encoding="utf-8")
+    doc.write_text(
+        '{"manifest": {"county_code": "640122", "year": 2024}, "schools": '
+        f'[{{"school_id": "1", "note": {_nested(150)}}}]}}',
+        encoding="utf-8",
+    )
     code, err = run(doc, capsys=capsys)
     assert code == 2 and "sub.json" in err and "nested more than 100 levels" in err
     says_limit(err, "max_json_depth")
@@ -428,8 +459,7 @@ def test_yaml_nested_far_too_deep_is_no_recursion_error(sub, capsys, tmp_path):
 
 def test_a_huge_yaml_file_is_refused_before_it_is_read(sub, capsys):
     (sub / "schools.csv").write_text(SCHOOLS, encoding="utf-8")
-    (sub / "submission.yaml").write_text(MANIFEST + "# " + "x" * (11 << 20) + "\n",
-                                         encoding="utf-8")
+    (sub / "submission.yaml").write_text(MANIFEST + "# " + "x" * (11 << 20) + "\n", encoding="utf-8")
     started = time.monotonic()
     code, err = run(sub, capsys=capsys)
     assert code == 2 and "submission.yaml: the file is" in err
@@ -446,12 +476,14 @@ def test_a_huge_yaml_file_is_refused_before_it_is_read(sub, capsys):
 
 def test_report_and_notices_take_limits(sub, capsys, tmp_path):
     (sub / "schools.csv").write_text(SCHOOLS, encoding="utf-8")
-    code, err = run("report", "selfcheck", sub, "-o", tmp_path / "r.html",
-                    "--limit", "max_columns=2", capsys=capsys)
+    code, err = run(
+        "report", "selfcheck", sub, "-o", tmp_path / "r.html", "--limit", "max_columns=2", capsys=capsys
+    )
     assert code == 2
     says_limit(err, "max_columns")
-    code, err = run("notices", sub, "--output-dir", tmp_path / "notices",
-                    "--limit", "max_columns=2", capsys=capsys)
+    code, err = run(
+        "notices", sub, "--output-dir", tmp_path / "notices", "--limit", "max_columns=2", capsys=capsys
+    )
     assert code == 2
     says_limit(err, "max_columns")
     assert run("report", "selfcheck", sub, "-o", tmp_path / "r.html", capsys=capsys)[0] == 0

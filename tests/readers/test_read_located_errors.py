@@ -23,8 +23,7 @@ def test_bad_cell_in_csv_is_located_and_loading_continues(folder, load, located)
     # the user sees line 4 of 学校.csv (title, header, two data rows before it)
     # the cell as a spreadsheet program shows the file: column C
     assert problem.message.zh == "学校.csv 第 4 行（单元格 C4）「在校生数」列的值「十二」无法识别，应为整数"
-    assert problem.message.en == (
-        "学校.csv, line 4 (cell C4), column '在校生数': '十二' is not an integer")
+    assert problem.message.en == ("学校.csv, line 4 (cell C4), column '在校生数': '十二' is not an integer")
     assert (problem.evidence[0].lines, problem.evidence[0].cells) == ([4], ["C4"])
     frame = sub.tables["schools"].frame
     assert frame.get_column("students").to_list() == [1862, None, 5]
@@ -113,8 +112,10 @@ def test_duplicate_column(folder, load, located):
 
 
 def test_unknown_sheet_is_reported_and_ignored(tmp_path, load, located, xlsx):
-    book = xlsx(tmp_path / "w.xlsx", {"manifest": [["year", 2024]], "汇总": [["a"], [1]],
-                                      "督学": [["督学编号"], ["D01"]]})
+    book = xlsx(
+        tmp_path / "w.xlsx",
+        {"manifest": [["year", 2024]], "汇总": [["a"], [1]], "督学": [["督学编号"], ["D01"]]},
+    )
     sub = load(book)
     assert located(sub) == [("READ-05", "汇总", None, [])]
     assert list(sub.tables) == ["inspectors"]  # a workbook with no table at all: exit 2

@@ -43,8 +43,7 @@ def _json(capsys, folder: Path) -> dict:
 
 
 def _by(report: dict, rule: str, row: int) -> dict:
-    return next(f for f in report["findings"]
-                if f["rule_id"] == rule and f["evidence"][0]["rows"] == [row])
+    return next(f for f in report["findings"] if f["rule_id"] == rule and f["evidence"][0]["rows"] == [row])
 
 
 @pytest.fixture
@@ -74,9 +73,11 @@ def test_csv_lines_count_multi_line_cells_and_messages_say_what_happened(csv_fol
     assert read01["evidence"][0]["cells"] == [f"{letter}6"]  # the spreadsheet's cell
     # and the row a spreadsheet program shows it on (one record a row): row 6
     assert read01["message"]["zh"].startswith(
-        f"schools.csv 第 7 行（在 Excel 中为第 6 行，单元格 {letter}6）「students」列")
+        f"schools.csv 第 7 行（在 Excel 中为第 6 行，单元格 {letter}6）「students」列"
+    )
     assert read01["message"]["en"].startswith(
-        f"schools.csv, line 7 (row 6 in Excel, cell {letter}6), column 'students'")
+        f"schools.csv, line 7 (row 6 in Excel, cell {letter}6), column 'students'"
+    )
     # the rule that needed the value: the same line and cell, and what the cell held
     unreadable = _by(report, "BAL-05", 5)
     assert unreadable["outcome"] == "error"
@@ -84,30 +85,45 @@ def test_csv_lines_count_multi_line_cells_and_messages_say_what_happened(csv_fol
     assert f"{letter}6" in unreadable["evidence"][0]["cells"]
     assert unreadable["message"]["zh"] == (
         f"schools.csv 第 7 行（在 Excel 中为第 6 行，单元格 {letter}6）「在校生数」无法识别"
-        "（原值「三十」），无法计算本指标")
+        "（原值「三十」），无法计算本指标"
+    )
     assert unreadable["message"]["en"] == (
         f"schools.csv, line 7 (row 6 in Excel, cell {letter}6), column students: the value "
-        "'三十' cannot be read; the indicator cannot be computed")
+        "'三十' cannot be read; the indicator cannot be computed"
+    )
     blank = _by(report, "BAL-05", 6)
     assert blank["message"]["zh"] == (
-        f"schools.csv 第 8 行（在 Excel 中为第 7 行，单元格 {letter}7）「在校生数」缺失，无法计算本指标")
+        f"schools.csv 第 8 行（在 Excel 中为第 7 行，单元格 {letter}7）「在校生数」缺失，无法计算本指标"
+    )
     zero = _by(report, "BAL-05", 7)
     assert zero["message"]["zh"] == (
         f"schools.csv 第 9 行（在 Excel 中为第 8 行，单元格 {letter}8）「在校生数」为 0，"
-        "作为分母无法计算本指标")
+        "作为分母无法计算本指标"
+    )
     # a failing row after the multi-line cell: its line, its Excel row and cell
-    failing = next(f for f in report["findings"] if f["outcome"] == "fail"
-                   and f["evidence"] and f["evidence"][0]["table"] == "schools"
-                   and (f["evidence"][0]["rows"] or [0])[0] > 3
-                   and len(f["evidence"][0]["rows"]) == 1)
+    failing = next(
+        f
+        for f in report["findings"]
+        if f["outcome"] == "fail"
+        and f["evidence"]
+        and f["evidence"][0]["table"] == "schools"
+        and (f["evidence"][0]["rows"] or [0])[0] > 3
+        and len(f["evidence"][0]["rows"]) == 1
+    )
     row = failing["evidence"][0]["rows"][0]
     assert failing["message"]["zh"].endswith(
-        f"第 {row + 2} 行，在 Excel 中为第 {row + 1} 行，单元格 {failing['evidence'][0]['cells'][0]}）")
+        f"第 {row + 2} 行，在 Excel 中为第 {row + 1} 行，单元格 {failing['evidence'][0]['cells'][0]}）"
+    )
     assert failing["evidence"][0]["cells"][0].endswith(str(row + 1))
     # every row finding after the multi-line cell names its own line: one down
-    after = [f["evidence"][0] for f in report["findings"]
-             if f["evidence"] and f["evidence"][0]["table"] == "schools"
-             and len(f["evidence"][0]["rows"] or []) == 1 and f["evidence"][0]["rows"][0] > 3]
+    after = [
+        f["evidence"][0]
+        for f in report["findings"]
+        if f["evidence"]
+        and f["evidence"][0]["table"] == "schools"
+        and len(f["evidence"][0]["rows"] or []) == 1
+        and f["evidence"][0]["rows"][0] > 3
+    ]
     assert after and all(e["lines"] == [e["rows"][0] + 2] for e in after)
 
 
@@ -166,21 +182,27 @@ def test_workbook_rows_cells_and_headers(tmp_path, capsys):
     (read01,) = [f for f in report["findings"] if f["rule_id"] == "READ-01"]
     ev = read01["evidence"][0]
     assert (ev["file"], ev["sheet"], ev["rows"], ev["lines"], ev["cells"]) == (
-        "学校.xlsx", "学校", [4], [7], [f"{letter}7"])
+        "学校.xlsx",
+        "学校",
+        [4],
+        [7],
+        [f"{letter}7"],
+    )
     assert read01["message"]["zh"].startswith(f"学校.xlsx 工作表「学校」第 7 行（单元格 {letter}7）")
     rule = _by(report, "BAL-05", 4)
     assert rule["evidence"][0]["lines"] == [7]
     assert rule["message"]["zh"].startswith(f"学校.xlsx 工作表「学校」第 7 行（单元格 {letter}7）")
     assert "无法识别（原值「两」）" in rule["message"]["zh"]
     # a failing school: the message ends with its sheet row and cell
-    failing = next(f for f in report["findings"]
-                   if f["rule_id"] == "BAL-05" and f["outcome"] == "fail")
+    failing = next(f for f in report["findings"] if f["rule_id"] == "BAL-05" and f["outcome"] == "fail")
     line = failing["evidence"][0]["lines"][0]
     assert line == failing["evidence"][0]["rows"][0] + 3
-    assert failing["message"]["zh"].endswith(f"（学校.xlsx 工作表「学校」第 {line} 行，单元格 "
-                                             f"{failing['evidence'][0]['cells'][0]}）")
-    assert failing["message"]["en"].endswith(f"(学校.xlsx, sheet '学校', row {line}, cell "
-                                             f"{failing['evidence'][0]['cells'][0]})")
+    assert failing["message"]["zh"].endswith(
+        f"（学校.xlsx 工作表「学校」第 {line} 行，单元格 {failing['evidence'][0]['cells'][0]}）"
+    )
+    assert failing["message"]["en"].endswith(
+        f"(学校.xlsx, sheet '学校', row {line}, cell {failing['evidence'][0]['cells'][0]})"
+    )
     assert failing["evidence"][0]["headers"][:2] == ["sports_area_m2", "在校生数"]
 
     # the xlsx report: file and sheet, sheet rows, cells, and the clerk's headers
@@ -208,8 +230,11 @@ def test_an_unreadable_key_is_not_called_missing(tmp_path, capsys):
     csv.writer(buf, lineterminator="\n").writerows([header, *rows])
     (folder / "schools.csv").write_text(buf.getvalue(), encoding="utf-8")
     report = _json(capsys, folder)
-    con01 = {f["evidence"][0]["rows"][0]: f for f in report["findings"]
-             if f["rule_id"] == "CON-01" and f["evidence"][0]["rows"]}
+    con01 = {
+        f["evidence"][0]["rows"][0]: f
+        for f in report["findings"]
+        if f["rule_id"] == "CON-01" and f["evidence"][0]["rows"]
+    }
     assert con01[2]["message"]["zh"].startswith("关键字段「学段」无法识别（原值「高中」）")
     assert "key column level: the value '高中' cannot be read" in con01[2]["message"]["en"]
     assert con01[2]["message"]["zh"].endswith(f"（schools.csv 第 3 行，单元格 {chr(65 + level)}3）")

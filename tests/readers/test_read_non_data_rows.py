@@ -35,8 +35,9 @@ def _folder(tmp_path: Path) -> Path:
     return folder
 
 
-def _totals_row(header: list[str], rows: list[list[str]], label: str = "全县合计",
-                wrong: dict[str, int] | None = None) -> list:
+def _totals_row(
+    header: list[str], rows: list[list[str]], label: str = "全县合计", wrong: dict[str, int] | None = None
+) -> list:
     out: list = [""] * len(header)
     out[header.index("school_name")] = label
     for name in SUMMED:
@@ -60,8 +61,13 @@ def write_xlsx(path: Path, sheets: dict[str, list[list]]) -> Path:
 def _workbook(folder: Path, header, rows, *, totals, footer=True) -> Path:
     """学校.xlsx as a platform exports it: two title rows, the header on row 3."""
     sheet: list[list] = [["贺兰县义务教育学校基本情况统计表"], ["填报单位：贺兰县教育局"], header]
-    sheet += [[int(c) if c.isdigit() and h != "school_id" and h != "county_code" else c
-               for h, c in zip(header, r, strict=True)] for r in rows]
+    sheet += [
+        [
+            int(c) if c.isdigit() and h != "school_id" and h != "county_code" else c
+            for h, c in zip(header, r, strict=True)
+        ]
+        for r in rows
+    ]
     sheet.append(totals)
     if footer:
         sheet.append(["填表人：王芳", "", "联系电话：0951-8012345", "", "填报日期：2024年10月8日"])
@@ -109,8 +115,13 @@ def test_totals_row_and_footer_are_not_schools(tmp_path, capsys):
 def test_totals_row_disagreeing_with_the_rows_is_a_finding(tmp_path, capsys):
     header, rows = _schools()
     folder = _folder(tmp_path)
-    _workbook(folder, header, rows, footer=False,
-              totals=_totals_row(header, rows, label="合计", wrong={"students": 45}))
+    _workbook(
+        folder,
+        header,
+        rows,
+        footer=False,
+        totals=_totals_row(header, rows, label="合计", wrong={"students": 45}),
+    )
     report = _report(capsys, folder)
     mismatches = [f for f in report["findings"] if f["rule_id"] == "READ-08"]
     assert len(mismatches) == 1
@@ -153,8 +164,11 @@ def test_notices_are_not_written_for_totals_rows(tmp_path, capsys):
     assert code == 0
     names = [p.name for p in out.rglob("*") if p.is_file()]
     assert names and not any("合计" in n or "0951" in n for n in names)
-    text = "".join(p.read_text(encoding="utf-8", errors="ignore")
-                   for p in out.rglob("*") if p.suffix in (".md", ".html", ".txt", ".csv"))
+    text = "".join(
+        p.read_text(encoding="utf-8", errors="ignore")
+        for p in out.rglob("*")
+        if p.suffix in (".md", ".html", ".txt", ".csv")
+    )
     assert "0951-8012345" not in text
 
 

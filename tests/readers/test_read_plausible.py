@@ -54,8 +54,11 @@ def _check(folder: Path, capsys, *args: str) -> dict:
 
 
 def _of(report: dict, rule: str, column: str | None = None) -> list[dict]:
-    return [f for f in report["findings"] if f["rule_id"] == rule
-            and (column is None or f["evidence"][0]["columns"] == [column])]
+    return [
+        f
+        for f in report["findings"]
+        if f["rule_id"] == rule and (column is None or f["evidence"][0]["columns"] == [column])
+    ]
 
 
 def _set_rate(value: str) -> tuple[str, str, str]:
@@ -84,48 +87,58 @@ def test_a_rate_of_137_percent_is_implausible_and_bal41_is_an_error(edited):
     assert read["outcome"] == "error" and read["severity"] == "major"
     assert read["message"]["zh"] == (
         "county.csv 第 2 行（单元格 K2）「social_recognition_rate」列的值「137%」超出合理范围，"
-        "应在 0–100% 之间")
+        "应在 0–100% 之间"
+    )
     assert read["message"]["en"] == (
         "county.csv, line 2 (cell K2), column 'social_recognition_rate': '137%' is outside the "
-        "plausible range (0–100%)")
+        "plausible range (0–100%)"
+    )
     assert read["observed"] == "137%"
     ev = read["evidence"][0]
-    assert (ev["table"], ev["rows"], ev["columns"], ev["file"], ev["lines"], ev["cells"],
-            ev["headers"]) == ("county", [1], ["social_recognition_rate"], "county.csv", [2],
-                               ["K2"], ["social_recognition_rate"])
+    assert (ev["table"], ev["rows"], ev["columns"], ev["file"], ev["lines"], ev["cells"], ev["headers"]) == (
+        "county",
+        [1],
+        ["social_recognition_rate"],
+        "county.csv",
+        [2],
+        ["K2"],
+        ["social_recognition_rate"],
+    )
     assert read["subject"]["id"] == "640122"
     (bal,) = _of(edited, "BAL-41")
     assert bal["outcome"] == "error"
     assert bal["message"]["zh"] == (
         "county.csv 第 2 行（单元格 K2）「社会认可度」超出合理范围（原值「137%」，应在 0–100% 之间），"
-        "无法计算本指标")
+        "无法计算本指标"
+    )
     assert bal["message"]["en"] == (
         "county.csv, line 2 (cell K2), column social_recognition_rate: the value '137%' is "
-        "outside the plausible range (0–100%); the indicator cannot be computed")
+        "outside the plausible range (0–100%); the indicator cannot be computed"
+    )
 
 
 def test_a_bare_number_above_1_in_a_ratio_is_not_read_as_a_percentage(tmp_path, capsys):
     report = _check(_copy(tmp_path, _set_rate("93.72")), capsys)
     (read,) = _of(report, "READ-16")
     assert read["message"]["zh"].endswith(
-        "的值「93.72」超出合理范围，应为 0–1 之间的比例或带 % 的百分数，如 0.9372 或 93.72%")
-    assert "a ratio between 0 and 1 or a percentage with %, such as 0.9372 or 93.72%" in \
-        read["message"]["en"]
+        "的值「93.72」超出合理范围，应为 0–1 之间的比例或带 % 的百分数，如 0.9372 或 93.72%"
+    )
+    assert "a ratio between 0 and 1 or a percentage with %, such as 0.9372 or 93.72%" in read["message"]["en"]
     (bal,) = _of(report, "BAL-41")
     assert bal["outcome"] == "error"  # 9372 % is never 达标
     assert "超出合理范围（原值「93.72」，应为 0–1 之间的比例" in bal["message"]["zh"]
 
 
 def test_a_percent_header_reads_bare_numbers_as_percentages(tmp_path, capsys):
-    folder = _copy(tmp_path, _set_rate("93.72"),
-                   ("county.csv", "social_recognition_rate", "社会认可度（%）"))
+    folder = _copy(tmp_path, _set_rate("93.72"), ("county.csv", "social_recognition_rate", "社会认可度（%）"))
     report = _check(folder, capsys)
     assert _of(report, "READ-16") == []
     (bal,) = _of(report, "BAL-41")
     assert bal["outcome"] == "pass" and bal["observed"] == pytest.approx(0.9372)
     # and a percentage above 100 under that header is implausible, worded in percent
-    folder = _copy(tmp_path / "2", _set_rate("137"),
-                   ("county.csv", "social_recognition_rate", "社会认可度（%）"))
+    folder = _copy(
+        tmp_path / "2", _set_rate("137"), ("county.csv", "social_recognition_rate", "社会认可度（%）")
+    )
     report = _check(folder, capsys)
     (read,) = _of(report, "READ-16")
     assert read["message"]["zh"].endswith("「社会认可度（%）」列的值「137」超出合理范围，应在 0–100% 之间")
@@ -135,8 +148,11 @@ def test_a_percent_header_reads_bare_numbers_as_percentages(tmp_path, capsys):
 def test_negative_issue_counts_make_con06_and_ins06_errors(edited):
     reads = [r for r in _of(edited, "READ-16") if r["evidence"][0]["table"] == "visits"]
     assert sorted((r["evidence"][0]["columns"], r["evidence"][0]["cells"]) for r in reads) == [
-        (["issues_found"], ["D2"]), (["issues_rectified"], ["E2"]), (["visit_date"], ["C3"]),
-        (["visit_date"], ["C4"])]
+        (["issues_found"], ["D2"]),
+        (["issues_rectified"], ["E2"]),
+        (["visit_date"], ["C3"]),
+        (["visit_date"], ["C4"]),
+    ]
     (found,) = _of(edited, "READ-16", "issues_found")
     assert found["message"]["zh"].endswith("「issues_found」列的值「-3」超出合理范围，应不小于 0")
     assert found["message"]["en"].endswith("'-3' is outside the plausible range (at least 0)")
@@ -159,7 +175,8 @@ def test_a_class_of_minus_25_children_makes_pre06_an_error(edited):
     error = [f for f in pre if f["outcome"] == "error"]
     assert [f["message"]["zh"] for f in error] == [
         "kindergarten_classes.csv 第 2 行（单元格 D2）「幼儿数」超出合理范围（原值「-25」，应不小于 0），"
-        "无法计算本指标"]
+        "无法计算本指标"
+    ]
 
 
 def test_a_non_integral_count_is_refused_by_the_reader(edited):
@@ -171,7 +188,8 @@ def test_a_non_integral_count_is_refused_by_the_reader(edited):
 def test_a_visit_in_1900_is_implausible(edited):
     read, _after_as_of = _of(edited, "READ-16", "visit_date")
     assert read["message"]["zh"].endswith(
-        "「visit_date」列的值「1900-03-12」超出合理范围，应在 1949-10-01 至 2100-12-31 之间")
+        "「visit_date」列的值「1900-03-12」超出合理范围，应在 1949-10-01 至 2100-12-31 之间"
+    )
     errors = [f for f in _of(edited, "INS-05") if f["outcome"] == "error"]
     assert errors and "原值「1900-03-12」" in errors[0]["message"]["zh"]
 
@@ -183,7 +201,8 @@ def test_a_date_after_as_of_is_implausible_and_left_out(edited):
     reads = _of(edited, "READ-16", "visit_date")
     assert [r["evidence"][0]["rows"] for r in reads] == [[2], [3]]
     assert reads[1]["message"]["zh"].endswith(
-        "「visit_date」列的值「2024-10-08」超出合理范围，应不晚于统计截止日期 2024-09-30")
+        "「visit_date」列的值「2024-10-08」超出合理范围，应不晚于统计截止日期 2024-09-30"
+    )
     assert reads[1]["message"]["en"].endswith("(not after the as-of date 2024-09-30)")
     # INS-05's one error lists both excluded visits (lines 3 and 4), not a count
     (error,) = [f for f in _of(edited, "INS-05") if f["outcome"] == "error"]
@@ -207,7 +226,9 @@ def test_deadline_rules_are_never_computed_on_a_date_after_as_of(tmp_path, capsy
     term = [f for f in _of(report, "DRP-02") if f["subject"]["id"] == "2164000232"]
     assert "pass" not in [f["outcome"] for f in term if "秋季" in f["message"]["zh"]]
     assert {tuple(f["evidence"][0]["columns"]) for f in _of(report, "READ-16")} == {
-        ("identified_date",), ("check_date",)}
+        ("identified_date",),
+        ("check_date",),
+    }
 
 
 def _visits_workbook(path: Path, manifest_last: bool) -> None:
@@ -216,13 +237,19 @@ def _visits_workbook(path: Path, manifest_last: bool) -> None:
     wb = Workbook()
     visits = wb.active
     visits.title = "督导记录"
-    for row in (["督学编号", "学校标识码", "督导日期", "发现问题数", "已整改问题数"],
-                ["HLDX01", "2164000232", dt.date(2024, 9, 12), 1, 1],
-                ["HLDX01", "2164000232", dt.date(2024, 10, 8), 1, 1]):
+    for row in (
+        ["督学编号", "学校标识码", "督导日期", "发现问题数", "已整改问题数"],
+        ["HLDX01", "2164000232", dt.date(2024, 9, 12), 1, 1],
+        ["HLDX01", "2164000232", dt.date(2024, 10, 8), 1, 1],
+    ):
         visits.append(row)
     manifest = wb.create_sheet("说明", index=None if manifest_last else 0)
-    for row in (["项目", "内容"], ["区县代码", "640122"], ["年度", 2024],
-                ["统计截止日期", dt.date(2024, 9, 30)]):
+    for row in (
+        ["项目", "内容"],
+        ["区县代码", "640122"],
+        ["年度", 2024],
+        ["统计截止日期", dt.date(2024, 9, 30)],
+    ):
         manifest.append(row)
     wb.save(path)
 
@@ -233,10 +260,11 @@ def test_as_of_bounds_dates_wherever_the_manifest_sheet_is(tmp_path, manifest_la
     _visits_workbook(path, manifest_last)
     sub = load_submission(path)
     (read,) = [p for p in sub.problems if p.rule_id == "READ-16"]
-    assert read.message.zh == ("helan.xlsx 工作表「督导记录」第 3 行（单元格 C3）「督导日期」列的值"
-                               "「2024-10-08」超出合理范围，应不晚于统计截止日期 2024-09-30")
-    assert sub.tables["visits"].frame.get_column("visit_date").to_list() == [
-        dt.date(2024, 9, 12), None]
+    assert read.message.zh == (
+        "helan.xlsx 工作表「督导记录」第 3 行（单元格 C3）「督导日期」列的值"
+        "「2024-10-08」超出合理范围，应不晚于统计截止日期 2024-09-30"
+    )
+    assert sub.tables["visits"].frame.get_column("visit_date").to_list() == [dt.date(2024, 9, 12), None]
 
 
 def test_as_of_bounds_a_table_read_before_the_manifest_file(tmp_path):
@@ -247,7 +275,8 @@ def test_as_of_bounds_a_table_read_before_the_manifest_file(tmp_path):
     (folder / "visits.csv").write_text(
         "inspector_id,school_id,visit_date,issues_found,issues_rectified\n"
         "HLDX01,2164000232,2024-09-12,1,1\nHLDX01,2164000232,2024-10-08,1,1\n",
-        encoding="utf-8")
+        encoding="utf-8",
+    )
     from openpyxl import Workbook
 
     wb = Workbook()
@@ -274,8 +303,7 @@ def test_many_implausible_cells_are_summed_up_after_the_cap(tmp_path, capsys):
     assert len(reads) == MAX_CELL_FINDINGS + 1
     summary = reads[-1]
     assert summary["evidence"][0]["rows"] == list(range(MAX_CELL_FINDINGS + 1, n + 1))
-    assert f"另有 {n - MAX_CELL_FINDINGS} 个单元格的值超出合理范围（应不小于 0）" in \
-        summary["message"]["zh"]
+    assert f"另有 {n - MAX_CELL_FINDINGS} 个单元格的值超出合理范围（应不小于 0）" in summary["message"]["zh"]
     assert all(f["outcome"] != "pass" for f in _of(report, "PRE-06"))
 
 
@@ -294,7 +322,7 @@ def test_the_selfcheck_report_does_not_certify_an_implausible_rate(tmp_path, cap
     text = re.sub(r"\s+", " ", re.sub(r"<[^>]+>", " ", html))
     # a full ruleset's CON/INS/DRP passes are not "missing passes": a conclusion is formed
     assert "未列出通过项" not in text
-    verdict = text[text.index("自查结论："):]
+    verdict = text[text.index("自查结论：") :]
     assert "1 项指标无法计算" in verdict and "社会认可度未达标" not in verdict
     assert "社会认可度 —，数据有误" in verdict
 
@@ -315,7 +343,8 @@ def test_a_negative_number_in_a_workbook_is_located_to_its_cell(tmp_path, capsys
     (read,) = _of(report, "READ-16")
     assert read["message"]["zh"] == (
         "kindergarten_classes.xlsx 工作表「幼儿园班级」第 4 行（单元格 D4）「幼儿数（人）」列的值「-25」"
-        "超出合理范围，应不小于 0")
+        "超出合理范围，应不小于 0"
+    )
     assert read["evidence"][0]["sheet"] == "幼儿园班级"
 
 
@@ -324,11 +353,14 @@ def test_a_line_moved_by_a_multi_line_cell_is_also_given_as_its_excel_row(tmp_pa
     (tmp_path / "submission.yaml").write_text("year: 2024\n", encoding="utf-8")
     (tmp_path / "kindergarten_classes.csv").write_text(
         'kindergarten_id,class_name,grade,children\nK1,"小一\n班",small,20\nK1,小二班,small,-1\n',
-        encoding="utf-8")
+        encoding="utf-8",
+    )
     sub = load_submission(tmp_path, host=SimpleNamespace(readers=register_readers()))
     (read,) = [p for p in sub.problems if p.rule_id == "READ-16"]
-    assert read.message.zh == ("kindergarten_classes.csv 第 4 行（在 Excel 中为第 3 行，单元格 D3）"
-                               "「children」列的值「-1」超出合理范围，应不小于 0")
+    assert read.message.zh == (
+        "kindergarten_classes.csv 第 4 行（在 Excel 中为第 3 行，单元格 D3）"
+        "「children」列的值「-1」超出合理范围，应不小于 0"
+    )
     assert read.evidence[0].lines == [4]
 
 
@@ -341,32 +373,44 @@ def host():
 
 
 def test_an_implausible_cell_is_null_and_kept_with_its_reason(host):
-    sub = load_submission({"manifest": {"year": 2024}, "county": [
-        {"county_code": "640122", "social_recognition_rate": "137%", "exchanged_teachers": "x"},
-        {"county_code": "640121", "social_recognition_rate": 0.9, "exchanged_teachers": -2},
-    ]}, host=host)
+    sub = load_submission(
+        {
+            "manifest": {"year": 2024},
+            "county": [
+                {"county_code": "640122", "social_recognition_rate": "137%", "exchanged_teachers": "x"},
+                {"county_code": "640121", "social_recognition_rate": 0.9, "exchanged_teachers": -2},
+            ],
+        },
+        host=host,
+    )
     table = sub.tables["county"]
     assert table.frame.get_column("social_recognition_rate").to_list() == [None, 0.9]
     assert table.frame.get_column("exchanged_teachers").to_list() == [None, None]
     rate = table.unreadable["social_recognition_rate"]
-    assert rate.to_dicts() == [{"__row__": 1, "raw": "137%", "why_zh": "应在 0–100% 之间",
-                                "why_en": "0–100%"}]
+    assert rate.to_dicts() == [
+        {"__row__": 1, "raw": "137%", "why_zh": "应在 0–100% 之间", "why_en": "0–100%"}
+    ]
     # one column may hold an unreadable cell (READ-01) and an implausible one (READ-16)
     teachers = table.unreadable["exchanged_teachers"]
     assert teachers.to_dicts() == [
         {"__row__": 1, "raw": "x", "why_zh": None, "why_en": None},
         {"__row__": 2, "raw": "-2", "why_zh": "应不小于 0", "why_en": "at least 0"},
     ]
-    assert sorted(p.rule_id for p in sub.problems if p.rule_id.startswith("READ-1")) == [
-        "READ-16", "READ-16"]
+    assert sorted(p.rule_id for p in sub.problems if p.rule_id.startswith("READ-1")) == ["READ-16", "READ-16"]
 
 
 def test_non_data_rows_are_excluded_before_plausibility(host):
     """A totals row is not data: its figures are never judged (or used)."""
-    sub = load_submission({"manifest": {"year": 2024}, "kindergarten_classes": [
-        {"kindergarten_id": "K1", "class_name": "小一班", "grade": "small", "children": 20},
-        {"kindergarten_id": "合计", "class_name": None, "grade": None, "children": -20},
-    ]}, host=host)
+    sub = load_submission(
+        {
+            "manifest": {"year": 2024},
+            "kindergarten_classes": [
+                {"kindergarten_id": "K1", "class_name": "小一班", "grade": "small", "children": 20},
+                {"kindergarten_id": "合计", "class_name": None, "grade": None, "children": -20},
+            ],
+        },
+        host=host,
+    )
     assert not [p for p in sub.problems if p.rule_id == "READ-16"]
     assert sub.tables["kindergarten_classes"].frame.height == 1
 
@@ -384,10 +428,16 @@ def test_a_plugin_declares_its_ranges_with_col():
     assert spec.columns["minutes"].bounds == (0, 1440)
     assert spec.columns["surveyed_on"].bounds == (dt.date(2021, 7, 24), None)
     plugin_host = SimpleNamespace(readers=register_readers(), tables={spec.name: spec})
-    sub = load_submission({"manifest": {"year": 2024}, "homework_surveys": [
-        {"school_id": "1", "minutes": 1500, "rate": "93.72", "surveyed_on": "2021-07-23"},
-        {"school_id": "2", "minutes": 90, "rate": "101", "surveyed_on": "2024-03-01"},
-    ]}, host=plugin_host)
+    sub = load_submission(
+        {
+            "manifest": {"year": 2024},
+            "homework_surveys": [
+                {"school_id": "1", "minutes": 1500, "rate": "93.72", "surveyed_on": "2021-07-23"},
+                {"school_id": "2", "minutes": 90, "rate": "101", "surveyed_on": "2024-03-01"},
+            ],
+        },
+        host=plugin_host,
+    )
     frame = sub.tables["homework_surveys"].frame
     assert frame.get_column("minutes").to_list() == [None, 90.0]
     # percent=True: a bare number is a percentage (93.72 is 0.9372), 101 is too many
@@ -399,13 +449,16 @@ def test_a_plugin_declares_its_ranges_with_col():
     assert any(m.endswith("的值「2021-07-23」超出合理范围，应不早于 2021-07-24") for m in messages)
 
 
-@pytest.mark.parametrize("kwargs, words", [
-    ({"kind": "str", "min": 0}, "applies to numbers and dates"),
-    ({"kind": "int", "min": 5, "max": 1}, "is above max"),
-    ({"kind": "date", "min": "2024-02-30"}, "is not a date"),
-    ({"kind": "int", "min": "0"}, "must be a number"),
-    ({"kind": "float", "percent": True}, "needs kind 'ratio'"),
-])
+@pytest.mark.parametrize(
+    "kwargs, words",
+    [
+        ({"kind": "str", "min": 0}, "applies to numbers and dates"),
+        ({"kind": "int", "min": 5, "max": 1}, "is above max"),
+        ({"kind": "date", "min": "2024-02-30"}, "is not a date"),
+        ({"kind": "int", "min": "0"}, "must be a number"),
+        ({"kind": "float", "percent": True}, "needs kind 'ratio'"),
+    ],
+)
 def test_col_refuses_a_range_that_does_not_fit_the_kind(kwargs, words):
     kind = kwargs.pop("kind")
     with pytest.raises(ValueError, match=words):
@@ -459,8 +512,7 @@ def _cases(column: ColumnSpec) -> tuple[list[object], list[object]]:
         outside += ["-0.0001", "1.0001", "100.01%", "93.72", "-1%"]
     elif column.kind == "date":
         inside += [lo.isoformat(), hi.isoformat(), "2024/3/1"]
-        outside += [(lo - dt.timedelta(days=1)).isoformat(),
-                    (hi + dt.timedelta(days=1)).isoformat()]
+        outside += [(lo - dt.timedelta(days=1)).isoformat(), (hi + dt.timedelta(days=1)).isoformat()]
     elif column.kind == "enum":
         inside += list(column.labels) + list(column.labels.values())
         outside.append("不是代码")
@@ -473,8 +525,7 @@ def _cases(column: ColumnSpec) -> tuple[list[object], list[object]]:
 
 
 @pytest.mark.parametrize("table, column", COLUMNS, ids=[f"{t}.{c.name}" for t, c in COLUMNS])
-def test_each_column_accepts_values_just_inside_and_refuses_values_just_outside(
-        host, table, column):
+def test_each_column_accepts_values_just_inside_and_refuses_values_just_outside(host, table, column):
     inside, outside = _cases(column)
     values = [*inside, *outside]
     rows = [{column.name: v} for v in values]
@@ -482,19 +533,24 @@ def test_each_column_accepts_values_just_inside_and_refuses_values_just_outside(
         rows = [{"school_id": f"A{i}", **r} for i, r in enumerate(rows)]
     sub = load_submission({"manifest": {"year": 2024}, table: rows}, host=host)
     frame = sub.tables[table].frame
-    got = dict(zip(frame.get_column("__row__").to_list(),
-                   frame.get_column(column.name).to_list(), strict=True))
+    got = dict(
+        zip(frame.get_column("__row__").to_list(), frame.get_column(column.name).to_list(), strict=True)
+    )
     refused = {
-        row for p in sub.problems if p.rule_id in ("READ-01", "READ-16")
-        and p.evidence[0].columns == [column.name] for row in p.evidence[0].rows or ()
+        row
+        for p in sub.problems
+        if p.rule_id in ("READ-01", "READ-16") and p.evidence[0].columns == [column.name]
+        for row in p.evidence[0].rows or ()
     }
     for i, value in enumerate(values, start=1):
         if i <= len(inside):
-            assert got.get(i) is not None and i not in refused, \
+            assert got.get(i) is not None and i not in refused, (
                 f"{table}.{column.name}: {value!r} is within {range_text(column)}"
+            )
         else:
-            assert got.get(i) is None and i in refused, \
+            assert got.get(i) is None and i in refused, (
                 f"{table}.{column.name}: {value!r} is outside {range_text(column)}"
+            )
     lo, hi = column.bounds
     typed = pl.Series([v for v in got.values() if v is not None])
     if lo is not None:

@@ -101,8 +101,11 @@ def test_follow_symlinks_reads_it(sub, outside, tmp_path, capsys, command):
         assert files["schools.csv"]["sha256"] == _sha(outside)
         assert files["schools.csv"]["bytes"] == outside.stat().st_size
         return
-    args = (["report", "selfcheck", str(sub), "-o", str(tmp_path / "sc.html")] if command == "report"
-            else ["notices", str(sub), "--output-dir", str(tmp_path / "notices")])
+    args = (
+        ["report", "selfcheck", str(sub), "-o", str(tmp_path / "sc.html")]
+        if command == "report"
+        else ["notices", str(sub), "--output-dir", str(tmp_path / "notices")]
+    )
     capsys.readouterr()
     assert main(args) == 2
     assert "--follow-symlinks" in capsys.readouterr().err
@@ -163,9 +166,13 @@ def test_the_output_is_deterministic(sub, tmp_path, capsys):
 def test_a_single_file_submission_lists_that_file(sub, tmp_path, capsys):
     code, doc, err = _json_report([str(sub / "schools.csv")], tmp_path, capsys)
     assert code in (0, 1), err
-    assert doc["submission"]["files"] == [{
-        "path": "schools.csv", "sha256": _sha(sub / "schools.csv"),
-        "bytes": (sub / "schools.csv").stat().st_size}]
+    assert doc["submission"]["files"] == [
+        {
+            "path": "schools.csv",
+            "sha256": _sha(sub / "schools.csv"),
+            "bytes": (sub / "schools.csv").stat().st_size,
+        }
+    ]
 
 
 def test_a_workbook_lists_the_workbook(tmp_path, capsys):
@@ -176,12 +183,18 @@ def test_a_workbook_lists_the_workbook(tmp_path, capsys):
     code, doc, err = _json_report([str(books[0])], tmp_path, capsys)
     assert code in (0, 1), err
     assert doc["submission"]["files"] == [
-        {"path": books[0].name, "sha256": _sha(books[0]), "bytes": books[0].stat().st_size}]
+        {"path": books[0].name, "sha256": _sha(books[0]), "bytes": books[0].stat().st_size}
+    ]
 
 
 def test_a_submission_from_memory_has_no_files():
-    report = sr.check({"manifest": {"county_code": "640122", "as_of": "2024-09-30"},
-                       "schools": [{"school_id": "6401220001", "level": "primary"}]}, "helan-2024")
+    report = sr.check(
+        {
+            "manifest": {"county_code": "640122", "as_of": "2024-09-30"},
+            "schools": [{"school_id": "6401220001", "level": "primary"}],
+        },
+        "helan-2024",
+    )
     assert report.submission.files is None
     assert "files" not in json.loads(report.to_json_bytes())["submission"]
 
@@ -219,8 +232,7 @@ def test_the_human_reports_show_the_digests(sub, tmp_path, capsys):
         out = tmp_path / f"r{suffix}"
         assert main([str(sub), "--format", fmt, "-o", str(out), "--fail-on", "never"]) == 0
         if fmt == "xlsx":
-            values = [c.value for row in openpyxl.load_workbook(out).worksheets[0].iter_rows()
-                      for c in row]
+            values = [c.value for row in openpyxl.load_workbook(out).worksheets[0].iter_rows() for c in row]
             assert "数据文件及其 SHA-256" in values and digest in values and "schools.csv" in values
         elif fmt == "sarif":
             artifacts = json.loads(out.read_text(encoding="utf-8"))["runs"][0]["artifacts"]

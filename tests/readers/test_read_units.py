@@ -17,8 +17,7 @@ from supervise_rules.cli import main
 from supervise_rules.readers.headers import conversion, header_unit
 from supervise_rules.tables import CORE_TABLES
 
-MANIFEST = [["区县代码", "640122"], ["区县名称", "贺兰县"], ["年度", 2024],
-            ["统计截止日期", "2024-09-30"]]
+MANIFEST = [["区县代码", "640122"], ["区县名称", "贺兰县"], ["年度", 2024], ["统计截止日期", "2024-09-30"]]
 HEAD = "学校标识码,学校名称,区县代码,学段,学校类型,在校生数"
 
 
@@ -34,12 +33,29 @@ def findings(report, rule_id):
 
 def test_wan_yuan_is_times_10000_said_once_and_the_rule_sees_yuan(tmp_path, capsys):
     # the issue: 教学仪器设备值（万元） read as yuan gave 生均 0.34 元 and a failure per school
-    rows = [["6401220001", "甲小学", "640122", "小学", "独立设置", 1000, 250],
-            ["6401220002", "乙小学", "640122", "小学", "独立设置", 1000, 150],
-            ["6401220003", "丙中学", "640122", "初中", "独立设置", 1000, 0.34]]
-    book = write_xlsx(tmp_path / "贺兰县.xlsx", {"说明": MANIFEST, "学校": [
-        ["学校标识码", "学校名称", "区县代码", "学段", "学校类型", "在校生数", "教学仪器设备值（万元）"],
-        *rows]})
+    rows = [
+        ["6401220001", "甲小学", "640122", "小学", "独立设置", 1000, 250],
+        ["6401220002", "乙小学", "640122", "小学", "独立设置", 1000, 150],
+        ["6401220003", "丙中学", "640122", "初中", "独立设置", 1000, 0.34],
+    ]
+    book = write_xlsx(
+        tmp_path / "贺兰县.xlsx",
+        {
+            "说明": MANIFEST,
+            "学校": [
+                [
+                    "学校标识码",
+                    "学校名称",
+                    "区县代码",
+                    "学段",
+                    "学校类型",
+                    "在校生数",
+                    "教学仪器设备值（万元）",
+                ],
+                *rows,
+            ],
+        },
+    )
     _, report, _ = check(capsys, book, "--include-passes")
     (read11,) = findings(report, "READ-11")  # once for the column, not once per cell
     assert (read11["severity"], read11["outcome"]) == ("info", "fail")
@@ -47,18 +63,25 @@ def test_wan_yuan_is_times_10000_said_once_and_the_rule_sees_yuan(tmp_path, caps
     assert "is in 万元; its values were converted to yuan (×10,000)" in read11["message"]["en"]
     assert read11["evidence"][0]["columns"] == ["equipment_value_yuan"]
     bal06 = {f["subject"]["id"]: (f["outcome"], f["observed"]) for f in findings(report, "BAL-06")}
-    assert bal06 == {"6401220001/primary": ("pass", 2500.0), "6401220002/primary": ("fail", 1500.0),
-                     "6401220003/junior": ("fail", 3.4)}
+    assert bal06 == {
+        "6401220001/primary": ("pass", 2500.0),
+        "6401220002/primary": ("fail", 1500.0),
+        "6401220003/junior": ("fail", 3.4),
+    }
     frame = sr.load_submission(book).table("schools").frame
     assert frame["equipment_value_yuan"].to_list() == [2_500_000.0, 1_500_000.0, 3400.0]
 
 
-@pytest.mark.parametrize(("cells", "expected"), [
-    (["0.34", "0.07", "12.345", "1,234.5678"], [3400.0, 700.0, 123450.0, 12345678.0]),
-])
+@pytest.mark.parametrize(
+    ("cells", "expected"),
+    [
+        (["0.34", "0.07", "12.345", "1,234.5678"], [3400.0, 700.0, 123450.0, 12345678.0]),
+    ],
+)
 def test_conversion_is_exact_on_decimals(folder, cells, expected):
-    body = "".join(f"64012200{i:02d},小学,{c if ',' not in c else chr(34) + c + chr(34)}\n"
-                   for i, c in enumerate(cells))
+    body = "".join(
+        f"64012200{i:02d},小学,{c if ',' not in c else chr(34) + c + chr(34)}\n" for i, c in enumerate(cells)
+    )
     folder.add("schools.csv", "学校标识码,学段,教学仪器设备值(万元)\n" + body)
     frame = sr.load_submission(folder.path).table("schools").frame
     assert frame["equipment_value_yuan"].to_list() == expected
@@ -66,11 +89,22 @@ def test_conversion_is_exact_on_decimals(folder, cells, expected):
 
 def test_thousand_yuan_and_a_json_document_of_numbers(tmp_path):
     path = tmp_path / "sub.json"
-    path.write_text(json.dumps({
-        "manifest": {"county_code": "640122"},
-        "county": [{"区县代码": "640122", "教师年平均工资收入（千元）": 98.5,
-                    "3-5岁适龄人口数（万人）": 0.52}],
-    }, ensure_ascii=False), encoding="utf-8")
+    path.write_text(
+        json.dumps(
+            {
+                "manifest": {"county_code": "640122"},
+                "county": [
+                    {
+                        "区县代码": "640122",
+                        "教师年平均工资收入（千元）": 98.5,
+                        "3-5岁适龄人口数（万人）": 0.52,
+                    }
+                ],
+            },
+            ensure_ascii=False,
+        ),
+        encoding="utf-8",
+    )
     sub = sr.load_submission(path)
     frame = sub.table("county").frame
     assert frame["avg_teacher_salary"].to_list() == [98500.0]
@@ -103,8 +137,10 @@ def test_percent_header_and_percent_cells_are_not_divided_twice(folder):
 
 def test_per_mille_and_hectares(folder):
     folder.add("county.csv", "区县代码,社会认可度（‰）\n640122,980.1\n")
-    folder.add("schools.csv", "学校标识码,学段,体育运动场馆面积（公顷）,教学及辅助用房面积(㎡)\n"
-                              "6401220001,小学,1.25,3000\n")
+    folder.add(
+        "schools.csv",
+        "学校标识码,学段,体育运动场馆面积（公顷）,教学及辅助用房面积(㎡)\n6401220001,小学,1.25,3000\n",
+    )
     sub = sr.load_submission(folder.path)
     assert sub.table("county").frame["social_recognition_rate"].to_list() == [0.9801]
     assert sub.table("schools").frame["sports_area_m2"].to_list() == [12500.0]
@@ -114,8 +150,9 @@ def test_per_mille_and_hectares(folder):
 
 
 def test_mu_is_refused_asking_for_square_metres(folder, capsys):
-    folder.add("schools.csv", f"{HEAD},体育运动场馆面积（亩）\n"
-                              "6401220001,甲小学,640122,小学,独立设置,1000,11\n")
+    folder.add(
+        "schools.csv", f"{HEAD},体育运动场馆面积（亩）\n6401220001,甲小学,640122,小学,独立设置,1000,11\n"
+    )
     code, report, _ = check(capsys, folder.path)
     assert code == 1
     (read12,) = findings(report, "READ-12")
@@ -130,11 +167,14 @@ def test_mu_is_refused_asking_for_square_metres(folder, capsys):
     assert "did you mean '体育运动场馆面积（亩）'?" in bal05["message"]["en"]
 
 
-@pytest.mark.parametrize(("header", "field"), [
-    ("教学仪器设备值（台）", "教学仪器设备值"),  # a count of devices for an amount
-    ("在校生数（元）", "在校生数"),            # money for persons
-    ("网络多媒体教室数（平方米）", "网络多媒体教室数"),
-])
+@pytest.mark.parametrize(
+    ("header", "field"),
+    [
+        ("教学仪器设备值（台）", "教学仪器设备值"),  # a count of devices for an amount
+        ("在校生数（元）", "在校生数"),  # money for persons
+        ("网络多媒体教室数（平方米）", "网络多媒体教室数"),
+    ],
+)
 def test_an_incompatible_unit_is_an_error_naming_the_header(folder, capsys, header, field):
     folder.add("schools.csv", f"学校标识码,学段,{header}\n6401220001,小学,3\n")
     _, report, _ = check(capsys, folder.path)
@@ -148,11 +188,20 @@ def test_an_incompatible_unit_is_an_error_naming_the_header(folder, capsys, head
     assert sub.table("schools").frame[header].to_list() == ["3"]  # kept as text
 
 
-@pytest.mark.parametrize("header", [
-    "在校生数（人）", "在校生数(名)", "教学仪器设备值（元）", "体育运动场馆面积（平方米）",
-    "体育运动场馆面积（m²）", "体育运动场馆面积(㎡)", "网络多媒体教室数（间）", "网络多媒体教室数（个）",
-    "班级数（个）",
-])
+@pytest.mark.parametrize(
+    "header",
+    [
+        "在校生数（人）",
+        "在校生数(名)",
+        "教学仪器设备值（元）",
+        "体育运动场馆面积（平方米）",
+        "体育运动场馆面积（m²）",
+        "体育运动场馆面积(㎡)",
+        "网络多媒体教室数（间）",
+        "网络多媒体教室数（个）",
+        "班级数（个）",
+    ],
+)
 def test_the_contracts_own_unit_says_nothing(folder, header):
     folder.add("schools.csv", f"学校标识码,学段,{header}\n6401220001,小学,3\n")
     sub = sr.load_submission(folder.path)

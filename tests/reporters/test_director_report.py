@@ -70,9 +70,19 @@ def _schools() -> list[dict[str, str]]:
 
 
 def test_the_page_opens_on_the_overview_and_passes_are_on_demand(page):
-    order = [page.index(f'id="{i}"') for i in ("summary", "overview", "rule-overview",
-                                               "work-point-rollup", "township-rollup", "charts",
-                                               "by-work-point", "all")]
+    order = [
+        page.index(f'id="{i}"')
+        for i in (
+            "summary",
+            "overview",
+            "rule-overview",
+            "work-point-rollup",
+            "township-rollup",
+            "charts",
+            "by-work-point",
+            "all",
+        )
+    ]
     assert order == sorted(order)
     # the full list (passes with --include-passes) is folded away until asked for
     assert re.search(r'<details id="all-details"><summary>[^<]+</summary>\s*<div class="filter">', page)
@@ -82,8 +92,9 @@ def test_the_page_opens_on_the_overview_and_passes_are_on_demand(page):
 def test_every_rule_has_a_bar_of_its_checked_findings(page):
     rows = rows_of(page, "rule-overview")
     assert len(rows) == 54  # 53 rules and the reader's READ-14
-    assert all("<svg" in page.split(f'<tr data-rule="{tr["data-rule"]}">')[1].split("</tr>")[0]
-               for tr, _, _ in rows)
+    assert all(
+        "<svg" in page.split(f'<tr data-rule="{tr["data-rule"]}">')[1].split("</tr>")[0] for tr, _, _ in rows
+    )
     bal05 = re.search(r'<tr data-rule="BAL-05">.*?</tr>', page).group(0)
     assert 'aria-label="通过 34，不通过 1，错误 0，不适用 0"' in bal05
     assert bal05.count("<rect ") == 2  # passed and failed
@@ -95,8 +106,10 @@ def test_roll_ups_by_work_point_and_township(page):
     assert wp["工作要点 9"][1:6] == ["24", "400", "396", "4", "0"]
     towns = {cells[0]: cells for _, cells, _ in rows_of(page, "township-rollup")}
     schools = _schools()
-    expected = {t: len({r["school_id"] for r in schools if r["township"] == t})
-                for t in {r["township"] for r in schools}}
+    expected = {
+        t: len({r["school_id"] for r in schools if r["township"] == t})
+        for t in {r["township"] for r in schools}
+    }
     assert {t: int(towns[t][1]) for t in expected} == expected  # schools per township, from the data
     # 立岗镇: 立岗镇兰光小学 (no music room) and one more school with a failure
     assert int(towns["立岗镇"][2]) >= 1
@@ -108,8 +121,9 @@ def test_a_strip_plot_per_coefficient_sized_by_enrollment_with_mean_and_limit(pa
     assert sorted(k for k in figs if k.startswith("cv-")) == [f"cv-BAL-1{i}" for i in range(1, 8)]
     bal15 = figs["cv-BAL-15"]  # sports area per student
     circles = [a for tag, a, _ in bal15 if tag == "circle"]
-    schools = [r for r in _schools() if not (r["school_type"] == "teaching_point"
-                                             and int(r["students"]) < 50)]
+    schools = [
+        r for r in _schools() if not (r["school_type"] == "teaching_point" and int(r["students"]) < 50)
+    ]
     assert len(circles) == len(schools)  # one dot per assessed school section
     radii = {float(a["r"]) for a in circles}
     assert len(radii) > 10  # sized by enrollment, not all alike
@@ -171,7 +185,9 @@ def test_an_expired_waiver_is_said_on_the_badge(tmp_path):
     waivers = tmp_path / "waivers.yaml"
     waivers.write_text(
         "waivers:\n  - rule: BAL-05\n    subject: 2164000232/primary\n    reason: 扩建中\n"
-        "    approved_by: 县教育局\n    expires: 2024-06-30\n", encoding="utf-8")
+        "    approved_by: 县教育局\n    expires: 2024-06-30\n",
+        encoding="utf-8",
+    )
     html = _html(tmp_path, "--waivers", str(waivers), "--today", "2024-10-01")
     row = next(cells for tr, cells, _ in rows_of(html, "all-findings") if tr["data-rule"] == "BAL-05")
     assert row[0].startswith("不通过 豁免已过期")
@@ -184,8 +200,9 @@ def test_a_report_from_json_says_what_the_charts_need(tmp_path):
     from supervise_rules.models import Report
     from supervise_rules.reporters import RenderOptions
 
-    html = HtmlReporter().render(Report.model_validate_json(report.read_text(encoding="utf-8")),
-                                 RenderOptions())
+    html = HtmlReporter().render(
+        Report.model_validate_json(report.read_text(encoding="utf-8")), RenderOptions()
+    )
     assert "图表和乡镇汇总需要填报数据本身" in html
     assert 'id="cv-BAL-15"' not in html and 'id="rule-overview"' in html
 
@@ -216,8 +233,14 @@ def chromium() -> str:
 def test_fits_1280_px_with_the_overview_above_the_fold(chromium, page, tmp_path):
     probe = tmp_path / "probe.html"
     probe.write_text(page.replace("</body>", PROBE + "</body>"), encoding="utf-8")
-    dom = _run_chromium(chromium, tmp_path / "profile-1", "--window-size=1280,800",
-                        "--virtual-time-budget=5000", "--dump-dom", probe.as_uri())
+    dom = _run_chromium(
+        chromium,
+        tmp_path / "profile-1",
+        "--window-size=1280,800",
+        "--virtual-time-budget=5000",
+        "--dump-dom",
+        probe.as_uri(),
+    )
     assert dom.returncode == 0, dom.stderr[-2000:]
     found = re.search(r'data-probe="([^"]+)"', dom.stdout)
     assert found, "the probe did not run"
@@ -228,8 +251,14 @@ def test_fits_1280_px_with_the_overview_above_the_fold(chromium, page, tmp_path)
     plain_page = tmp_path / "page.html"
     plain_page.write_text(page, encoding="utf-8")
     shot = tmp_path / "report.png"
-    done = _run_chromium(chromium, tmp_path / "profile-2", f"--screenshot={shot}",
-                         "--window-size=1280,800", "--hide-scrollbars", plain_page.as_uri())
+    done = _run_chromium(
+        chromium,
+        tmp_path / "profile-2",
+        f"--screenshot={shot}",
+        "--window-size=1280,800",
+        "--hide-scrollbars",
+        plain_page.as_uri(),
+    )
     assert shot.exists(), done.stderr[-2000:]
     from PIL import Image, ImageChops
 
@@ -237,9 +266,12 @@ def test_fits_1280_px_with_the_overview_above_the_fold(chromium, page, tmp_path)
     assert image.size == (1280, 800)
     # the overview's green pass bars (#1a7f37) are in the first screen
     r, g, b = image.split()
-    mask = ImageChops.multiply(ImageChops.multiply(r.point(lambda v: 255 if v < 60 else 0),
-                                                   g.point(lambda v: 255 if v > 110 else 0)),
-                               b.point(lambda v: 255 if v < 80 else 0))
+    mask = ImageChops.multiply(
+        ImageChops.multiply(
+            r.point(lambda v: 255 if v < 60 else 0), g.point(lambda v: 255 if v > 110 else 0)
+        ),
+        b.point(lambda v: 255 if v < 80 else 0),
+    )
     assert mask.histogram()[255] > 500
 
 
@@ -260,7 +292,8 @@ def test_a_large_level_is_thinned_but_every_miss_is_drawn(monkeypatch):
     assert len(dots) < len([1 for tag, _, _ in full if tag == "circle"])
     assert any(t.startswith("贺兰县第一小学:") for t in dots)  # the miss is kept
     # the mean is still over every school: the same line as unthinned
-    assert [t for tag, a, t in thin if a.get("class") == "mean"] == \
-        [t for tag, a, t in full if a.get("class") == "mean"]
+    assert [t for tag, a, t in thin if a.get("class") == "mean"] == [
+        t for tag, a, t in full if a.get("class") == "mean"
+    ]
     caption = re.search(r'id="cv-BAL-15".*?<figcaption>(.*?)</figcaption>', html, re.S).group(1)
     assert "小学共 23 所，图中画出" in caption

@@ -20,8 +20,14 @@ def outputs(tmp_path_factory) -> dict[str, Path]:
         pytest.skip(f"{EXAMPLE} is missing")
     out = tmp_path_factory.mktemp("formats")
     paths = {}
-    for name, suffix in (("sarif", ".sarif"), ("junit", ".xml"), ("markdown", ".md"),
-                         ("html", ".html"), ("xlsx", ".xlsx"), ("jsonl", ".jsonl")):
+    for name, suffix in (
+        ("sarif", ".sarif"),
+        ("junit", ".xml"),
+        ("markdown", ".md"),
+        ("html", ".html"),
+        ("xlsx", ".xlsx"),
+        ("jsonl", ".jsonl"),
+    ):
         path = out / f"report{suffix}"
         code = main([str(EXAMPLE), "--format", name, "--output", str(path), "--fail-on", "never"])
         assert code == 0, name
@@ -91,21 +97,18 @@ def test_every_format_renders_the_full_example(helan_report, reporters, show_pas
     total = sum(by_outcome.values())
     listed = total if show_passes else total - by_outcome["pass"]
     assert by_outcome["pass"] > 0  # the example has passes, so the two modes differ
-    out = {name: r.render(report, RenderOptions(show_passes=show_passes))
-           for name, r in reporters.items()}
+    out = {name: r.render(report, RenderOptions(show_passes=show_passes)) for name, r in reporters.items()}
 
     sarif = json.loads(out["sarif"])
     jsonschema.Draft4Validator(SCHEMA).validate(sarif)
     assert len(sarif["runs"][0]["results"]) == listed
-    assert [r["id"] for r in sarif["runs"][0]["tool"]["driver"]["rules"]] == [
-        r.rule_id for r in report.rules]
+    assert [r["id"] for r in sarif["runs"][0]["tool"]["driver"]["rules"]] == [r.rule_id for r in report.rules]
     root = ET.fromstring(out["junit"].encode("utf-8"))
     with_passes = sum(1 for r in report.rules if r.by_outcome["pass"])
     assert int(root.get("tests")) == (total if show_passes else listed + with_passes)
     assert len(out["jsonl"].splitlines()) == listed
     assert len(json.loads(out["json"])["findings"]) == listed
-    assert json.loads(out["json"])["summary"] == report.summary.model_dump(mode="json",
-                                                                           exclude_none=True)
+    assert json.loads(out["json"])["summary"] == report.summary.model_dump(mode="json", exclude_none=True)
 
     counts = dict(re.findall(r'id="(summary-[a-z-]+)" data-count="(\d+)"', out["html"]))
     waived = [f for f in report.iter_findings() if f.is_waived]
@@ -115,7 +118,7 @@ def test_every_format_renders_the_full_example(helan_report, reporters, show_pas
     assert int(counts["summary-waived"]) == len(waived)
     overview = re.findall(r'data-outcome="([a-z_]+)" data-sort="(\d+)"', out["html"])
     assert {k: sum(int(n) for o, n in overview if o == k) for k in by_outcome} == by_outcome
-    assert len(re.findall(r'<tr data-status=', out["html"].split('id="all"')[1])) == listed
+    assert len(re.findall(r"<tr data-status=", out["html"].split('id="all"')[1])) == listed
 
     wb = openpyxl.load_workbook(io.BytesIO(out["xlsx"]))
     assert wb.worksheets[2].max_row == 1 + listed
@@ -140,8 +143,9 @@ def test_the_contract_example_in_the_docs_is_a_consistent_v2_document():
     Report.model_validate(doc)
     by_outcome = doc["summary"]["by_outcome"]
     # READ-xx entries are the reader's notices, not rules that ran
-    assert len([r for r in doc["rules"] if not r["rule_id"].startswith("READ-")]) == doc[
-        "summary"]["rules_run"]
+    assert (
+        len([r for r in doc["rules"] if not r["rule_id"].startswith("READ-")]) == doc["summary"]["rules_run"]
+    )
     assert [r["rule_id"] for r in doc["rules"]] == sorted(r["rule_id"] for r in doc["rules"])
     # the summary and the rules entries count the passes the findings do not list
     assert {k: sum(r["by_outcome"][k] for r in doc["rules"]) for k in by_outcome} == by_outcome
@@ -158,11 +162,26 @@ def test_the_docs_example_has_the_shape_the_command_writes(tmp_path):
         pytest.skip(f"{EXAMPLE} is missing")
     _, doc = _docs_example()
     out = tmp_path / "report.json"
-    assert main([str(EXAMPLE), "--ruleset", "national/preschool-2020", "--format", "json",
-                 "--output", str(out), "--fail-on", "never"]) == 0
+    assert (
+        main(
+            [
+                str(EXAMPLE),
+                "--ruleset",
+                "national/preschool-2020",
+                "--format",
+                "json",
+                "--output",
+                str(out),
+                "--fail-on",
+                "never",
+            ]
+        )
+        == 0
+    )
     fresh = json.loads(out.read_text(encoding="utf-8"))
     assert list(fresh) == list(doc)
     assert list(fresh["summary"]) == list(doc["summary"])
     assert [(r["rule_id"], list(r)) for r in fresh["rules"]] == [
-        (r["rule_id"], list(r)) for r in doc["rules"]]
+        (r["rule_id"], list(r)) for r in doc["rules"]
+    ]
     assert {tuple(f) for f in fresh["findings"]} == {tuple(f) for f in doc["findings"]}

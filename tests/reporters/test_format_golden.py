@@ -20,12 +20,22 @@ GOLDEN = HERE / "golden"
 UPDATE = os.environ.get("UPDATE_GOLDEN") == "1"
 
 CASES = [
-    ("table", "zh"), ("table", "en"), ("table", "both"),
-    ("json", "zh"), ("jsonl", "zh"), ("sarif", "zh"), ("junit", "zh"),
-    ("markdown", "zh"), ("markdown", "en"), ("markdown", "both"),
-    ("html", "zh"), ("html", "en"),
+    ("table", "zh"),
+    ("table", "en"),
+    ("table", "both"),
+    ("json", "zh"),
+    ("jsonl", "zh"),
+    ("sarif", "zh"),
+    ("junit", "zh"),
+    ("markdown", "zh"),
+    ("markdown", "en"),
+    ("markdown", "both"),
+    ("html", "zh"),
+    ("html", "en"),
     ("xlsx", "zh"),
-    ("concise", "zh"), ("concise", "en"), ("github", "zh"),
+    ("concise", "zh"),
+    ("concise", "en"),
+    ("github", "zh"),
 ]
 
 

@@ -73,10 +73,19 @@ def parse(html: str) -> _Collect:
 
 
 EXPECTED = {
-    "summary-rules": 19, "summary-pass": 6, "summary-fail": 15, "summary-waived": 1,
-    "summary-error": 1, "summary-not-applicable": 1,
-    "summary-severity-critical": 1, "summary-severity-major": 7, "summary-severity-minor": 5,
-    "summary-severity-info": 2, "summary-new": 9, "summary-persisting": 6, "summary-fixed": 2,
+    "summary-rules": 19,
+    "summary-pass": 6,
+    "summary-fail": 15,
+    "summary-waived": 1,
+    "summary-error": 1,
+    "summary-not-applicable": 1,
+    "summary-severity-critical": 1,
+    "summary-severity-major": 7,
+    "summary-severity-minor": 5,
+    "summary-severity-info": 2,
+    "summary-new": 9,
+    "summary-persisting": 6,
+    "summary-fixed": 2,
 }
 
 
@@ -173,14 +182,24 @@ def test_self_contained(report, render):
 
 
 def test_every_string_is_escaped():
-    nasty = '<script>alert("x")</script> & <b onmouseover=\'y\'>'
-    f = Finding(rule_id="X<1>", title=LocalizedText(zh=nasty, en=nasty), severity=Severity.major,
-                outcome=Outcome.fail, subject=Subject(type="school", id='a"b/primary', name=nasty),
-                observed=nasty, message=LocalizedText(zh=nasty, en=nasty), source=nasty)
-    report = Report.build(tool=ToolInfo(version="0"),
-                          ruleset=RulesetInfo(id=nasty, version=nasty, title=nasty),
-                          submission=SubmissionInfo(county_name=nasty, source=nasty),
-                          rules_run=1, findings=[f])
+    nasty = "<script>alert(\"x\")</script> & <b onmouseover='y'>"
+    f = Finding(
+        rule_id="X<1>",
+        title=LocalizedText(zh=nasty, en=nasty),
+        severity=Severity.major,
+        outcome=Outcome.fail,
+        subject=Subject(type="school", id='a"b/primary', name=nasty),
+        observed=nasty,
+        message=LocalizedText(zh=nasty, en=nasty),
+        source=nasty,
+    )
+    report = Report.build(
+        tool=ToolInfo(version="0"),
+        ruleset=RulesetInfo(id=nasty, version=nasty, title=nasty),
+        submission=SubmissionInfo(county_name=nasty, source=nasty),
+        rules_run=1,
+        findings=[f],
+    )
     from supervise_rules.builtin.report_formats.html import HtmlReporter
     from supervise_rules.reporters import RenderOptions
 
@@ -196,16 +215,28 @@ def test_every_string_is_escaped():
 def chromium() -> str:
     path = find_chromium()
     if path is None:
-        pytest.skip("no Chromium found (looked for chromium, chromium-browser, google-chrome and "
-                    "$CHROMIUM): install Debian's `chromium` package to run the browser test")
+        pytest.skip(
+            "no Chromium found (looked for chromium, chromium-browser, google-chrome and "
+            "$CHROMIUM): install Debian's `chromium` package to run the browser test"
+        )
     return path
 
 
 def _run_chromium(chromium: str, profile: Path, *args: str) -> subprocess.CompletedProcess:
-    cmd = [chromium, "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-           "--disable-background-networking", "--disable-component-update", "--disable-sync",
-           "--disable-dev-shm-usage",
-           f"--user-data-dir={profile}", *args]
+    cmd = [
+        chromium,
+        "--headless",
+        "--no-sandbox",
+        "--disable-gpu",
+        "--disable-quic",
+        "--no-first-run",
+        "--disable-background-networking",
+        "--disable-component-update",
+        "--disable-sync",
+        "--disable-dev-shm-usage",
+        f"--user-data-dir={profile}",
+        *args,
+    ]
     return subprocess.run(cmd, capture_output=True, text=True, timeout=120, check=False)
 
 
@@ -214,8 +245,9 @@ def test_opens_in_headless_chromium(chromium, report, render, tmp_path):
     page.write_text(render("html", report), encoding="utf-8")
     shot = tmp_path / "report.png"
 
-    done = _run_chromium(chromium, tmp_path / "profile-1", f"--screenshot={shot}",
-                         "--window-size=1280,2000", page.as_uri())
+    done = _run_chromium(
+        chromium, tmp_path / "profile-1", f"--screenshot={shot}", "--window-size=1280,2000", page.as_uri()
+    )
     assert shot.exists(), f"no screenshot: {done.stderr[-2000:]}"
     png = shot.read_bytes()
     assert png.startswith(b"\x89PNG\r\n\x1a\n") and len(png) > 20_000  # a rendered page, not blank

@@ -41,7 +41,11 @@ def test_driver_rules(sarif, report):
     # every rule that ran, also those with passes only (PRE-01), with all its counts
     assert list(rules) == [r.rule_id for r in report.rules]
     assert rules["PRE-01"]["properties"]["by_outcome"] == {
-        "pass": 1, "fail": 0, "not_applicable": 0, "error": 0}
+        "pass": 1,
+        "fail": 0,
+        "not_applicable": 0,
+        "error": 0,
+    }
     assert rules["BAL-01"]["properties"]["subjects"] == 3
     assert rules["BAL-05"]["properties"]["observed"] == {"min": 6.8, "max": 9.86}
     pre = rules["PRE-11"]
@@ -60,8 +64,11 @@ def test_one_result_per_listed_finding_with_kind_and_level(report, render, show_
     validate(doc)
     results = doc["runs"][0]["results"]
     listed = list(report.iter_findings(show_passes))
-    assert len(results) == (sum(report.summary.by_outcome.values()) if show_passes
-                            else sum(n for k, n in report.summary.by_outcome.items() if k != "pass"))
+    assert len(results) == (
+        sum(report.summary.by_outcome.values())
+        if show_passes
+        else sum(n for k, n in report.summary.by_outcome.items() if k != "pass")
+    )
     assert any(r["kind"] == "pass" for r in results) is show_passes
     expected_level = {"critical": "error", "major": "error", "minor": "warning", "info": "note"}
     for f, r in zip(listed, results, strict=True):
@@ -79,8 +86,11 @@ def test_one_result_per_listed_finding_with_kind_and_level(report, render, show_
 
 
 def _result(sarif, rule_id, subject_id):
-    (r,) = [r for r in sarif["runs"][0]["results"]
-            if r["ruleId"] == rule_id and r["properties"]["subject"]["id"] == subject_id]
+    (r,) = [
+        r
+        for r in sarif["runs"][0]["results"]
+        if r["ruleId"] == rule_id and r["properties"]["subject"]["id"] == subject_id
+    ]
     return r
 
 
@@ -112,7 +122,8 @@ def test_whole_table_finding_has_no_region(sarif):
 def test_fingerprints_key_on_rule_and_subject(sarif):
     for r in sarif["runs"][0]["results"]:
         assert r["partialFingerprints"] == {
-            "ruleSubject/v1": f"{r['ruleId']}|{r['properties']['subject']['id']}"}
+            "ruleSubject/v1": f"{r['ruleId']}|{r['properties']['subject']['id']}"
+        }
 
 
 def test_waivers_are_suppressions_and_baseline_is_baseline_state(sarif):
@@ -148,18 +159,32 @@ def test_no_machine_paths_or_timestamps(report, render):
 def _minimal(source: str | None, evidence: list[Evidence]) -> Report:
     from supervise_rules.models import RulesetInfo, SubmissionInfo, ToolInfo
 
-    f = Finding(rule_id="X-01", title=LocalizedText(zh="标题", en="Title"), severity=Severity.major,
-                outcome=Outcome.fail, subject=Subject(type="submission", id="s"),
-                message=LocalizedText(zh="信息", en="message"), evidence=evidence)
-    return Report.build(tool=ToolInfo(version="0"), ruleset=RulesetInfo(id="r", version="1", title="t"),
-                        submission=SubmissionInfo(source=source), rules_run=1, findings=[f])
+    f = Finding(
+        rule_id="X-01",
+        title=LocalizedText(zh="标题", en="Title"),
+        severity=Severity.major,
+        outcome=Outcome.fail,
+        subject=Subject(type="submission", id="s"),
+        message=LocalizedText(zh="信息", en="message"),
+        evidence=evidence,
+    )
+    return Report.build(
+        tool=ToolInfo(version="0"),
+        ruleset=RulesetInfo(id="r", version="1", title="t"),
+        submission=SubmissionInfo(source=source),
+        rules_run=1,
+        findings=[f],
+    )
 
 
-@pytest.mark.parametrize(("source", "uri"), [
-    ("county.xlsx", "county.xlsx"),   # one workbook: the workbook is the artifact
-    ("folder", "folder"),             # table file unknown: the source
-    (None, None),                     # in-memory submission: no physical location
-])
+@pytest.mark.parametrize(
+    ("source", "uri"),
+    [
+        ("county.xlsx", "county.xlsx"),  # one workbook: the workbook is the artifact
+        ("folder", "folder"),  # table file unknown: the source
+        (None, None),  # in-memory submission: no physical location
+    ],
+)
 def test_artifact_when_the_table_file_is_unknown(render, source, uri):
     doc = json.loads(render("sarif", _minimal(source, [Evidence(table="schools", rows=[2])])))
     validate(doc)

@@ -39,8 +39,9 @@ def test_jsonl_is_the_json_findings_one_per_line(report, render):
     assert {f["outcome"] for f in document["findings"]} <= {"fail", "error", "not_applicable"}
     everything = render("jsonl", report, show_passes=True).splitlines()
     assert len(everything) == sum(report.summary.by_outcome.values())
-    assert [json.loads(line) for line in everything] == json.loads(
-        render("json", report, show_passes=True))["findings"]
+    assert [json.loads(line) for line in everything] == json.loads(render("json", report, show_passes=True))[
+        "findings"
+    ]
 
 
 def test_json_is_the_contract_document(report, render):
@@ -69,7 +70,8 @@ def test_table_hides_passes_unless_asked(report, render):
 
 _OVERVIEW_ROW = re.compile(
     r"^(?P<rule>\S+)\s.*?\s(?P<certainty>V|S|M|seed|—)\s+(?P<subjects>\d+)\s+(?P<pass>\d+)\s+"
-    r"(?P<fail>\d+)(?: \(已豁免 \d+\))?\s+(?P<error>\d+)\s+(?P<not_applicable>\d+)\s+(?P<range>.+)$")
+    r"(?P<fail>\d+)(?: \(已豁免 \d+\))?\s+(?P<error>\d+)\s+(?P<not_applicable>\d+)\s+(?P<range>.+)$"
+)
 
 
 def _overview_rows(text: str) -> dict[str, dict[str, str]]:
@@ -82,8 +84,9 @@ def test_table_rules_overview_counts_every_finding(report, render):
     for show_passes in (False, True):
         rows = _overview_rows(render("table", report, show_passes=show_passes, width=200))
         assert list(rows) == [r.rule_id for r in report.rules]
-        totals = {k: sum(int(r[k]) for r in rows.values())
-                  for k in ("pass", "fail", "error", "not_applicable")}
+        totals = {
+            k: sum(int(r[k]) for r in rows.values()) for k in ("pass", "fail", "error", "not_applicable")
+        }
         assert totals == report.summary.by_outcome
     assert rows["INS-04"]["certainty"] == "seed" and rows["INS-04"]["range"] == "0 – 12 学时"
     assert rows["BAL-01"]["subjects"] == "3" and rows["BAL-01"]["pass"] == "2"
@@ -114,8 +117,10 @@ def test_markdown_rules_overview_counts_every_finding(report, render):
     for show_passes in (False, True):
         rows = _md_table(render("markdown", report, show_passes=show_passes), "规则一览")
         assert [r[0] for r in rows] == [r.rule_id for r in report.rules]
-        totals = {k: sum(int(r[i].split()[0]) for r in rows)
-                  for k, i in (("pass", 6), ("fail", 7), ("error", 8), ("not_applicable", 9))}
+        totals = {
+            k: sum(int(r[i].split()[0]) for r in rows)
+            for k, i in (("pass", 6), ("fail", 7), ("error", 8), ("not_applicable", 9))
+        }
         assert totals == report.summary.by_outcome
     by_id = {r[0]: r for r in rows}
     assert by_id["BAL-21"][7] == "1 (已豁免 1)"
@@ -138,11 +143,21 @@ def test_markdown_lists_passes_only_when_asked(report, render):
 
 
 def _one(message: str) -> Report:
-    f = Finding(rule_id="X-01", title=LocalizedText(zh="t", en="t"), severity=Severity.major,
-                outcome=Outcome.fail, subject=Subject(type="school", id="1/primary"),
-                message=LocalizedText(zh=message, en=message))
-    return Report.build(tool=ToolInfo(version="0"), ruleset=RulesetInfo(id="r", version="1", title="t"),
-                        submission=SubmissionInfo(), rules_run=1, findings=[f])
+    f = Finding(
+        rule_id="X-01",
+        title=LocalizedText(zh="t", en="t"),
+        severity=Severity.major,
+        outcome=Outcome.fail,
+        subject=Subject(type="school", id="1/primary"),
+        message=LocalizedText(zh=message, en=message),
+    )
+    return Report.build(
+        tool=ToolInfo(version="0"),
+        ruleset=RulesetInfo(id="r", version="1", title="t"),
+        submission=SubmissionInfo(),
+        rules_run=1,
+        findings=[f],
+    )
 
 
 def test_markdown_cells_cannot_break_the_table(render):
@@ -155,16 +170,32 @@ def test_markdown_cells_cannot_break_the_table(render):
 def test_markdown_groups_by_work_point_in_numeric_order(report, render):
     md = render("markdown", report)
     order = [line for line in md.splitlines() if line.startswith("### ")]
-    assert order == ["### 工作要点 1", "### 工作要点 3", "### 工作要点 5", "### 工作要点 7",
-                     "### 工作要点 11", "### 其他"]
+    assert order == [
+        "### 工作要点 1",
+        "### 工作要点 3",
+        "### 工作要点 5",
+        "### 工作要点 7",
+        "### 工作要点 11",
+        "### 其他",
+    ]
 
 
 def test_no_failures(render):
-    f = Finding(rule_id="X-01", title=LocalizedText(zh="t", en="t"), severity=Severity.major,
-                outcome=Outcome.passed, subject=Subject(type="county", id="1"),
-                message=LocalizedText(zh="好", en="ok"))
-    report = Report.build(tool=ToolInfo(version="0"), ruleset=RulesetInfo(id="r", version="1", title="t"),
-                          submission=SubmissionInfo(), rules_run=1, findings=[f])
+    f = Finding(
+        rule_id="X-01",
+        title=LocalizedText(zh="t", en="t"),
+        severity=Severity.major,
+        outcome=Outcome.passed,
+        subject=Subject(type="county", id="1"),
+        message=LocalizedText(zh="好", en="ok"),
+    )
+    report = Report.build(
+        tool=ToolInfo(version="0"),
+        ruleset=RulesetInfo(id="r", version="1", title="t"),
+        submission=SubmissionInfo(),
+        rules_run=1,
+        findings=[f],
+    )
     assert "没有不通过的项目。" in render("markdown", report)
     assert "No failures." in render("table", report, lang="en")
     assert "没有不通过的项目。" in render("html", report)

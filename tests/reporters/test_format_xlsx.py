@@ -19,12 +19,47 @@ from supervise_rules.models import (
     ToolInfo,
 )
 
-HEADERS = ["规则编号", "规则名称", "工作要点", "严重程度", "可信度", "结果", "对象类型", "对象编号",
-           "对象名称", "实际值", "要求", "单位", "说明", "数据表", "文件及工作表", "数据行", "表中行号",
-           "单元格", "列（表头）",
-           "依据", "豁免", "回头看"]
-RULE_HEADERS = ["规则编号", "规则名称", "工作要点", "严重程度", "可信度", "对象数", "通过", "不通过",
-                "已豁免", "错误", "不适用", "实际值最小", "实际值最大", "单位", "依据"]
+HEADERS = [
+    "规则编号",
+    "规则名称",
+    "工作要点",
+    "严重程度",
+    "可信度",
+    "结果",
+    "对象类型",
+    "对象编号",
+    "对象名称",
+    "实际值",
+    "要求",
+    "单位",
+    "说明",
+    "数据表",
+    "文件及工作表",
+    "数据行",
+    "表中行号",
+    "单元格",
+    "列（表头）",
+    "依据",
+    "豁免",
+    "回头看",
+]
+RULE_HEADERS = [
+    "规则编号",
+    "规则名称",
+    "工作要点",
+    "严重程度",
+    "可信度",
+    "对象数",
+    "通过",
+    "不通过",
+    "已豁免",
+    "错误",
+    "不适用",
+    "实际值最小",
+    "实际值最大",
+    "单位",
+    "依据",
+]
 LISTED = "结果清单（不含通过项）"
 
 
@@ -39,8 +74,7 @@ def workbook(report, render):
 
 def test_sheets(workbook, report):
     points = sorted({f.work_point for f in report.iter_findings() if f.work_point}, key=int)
-    assert workbook.sheetnames == ["概况", "规则一览", LISTED, *(f"工作要点 {p}" for p in points),
-                                   "其他"]
+    assert workbook.sheetnames == ["概况", "规则一览", LISTED, *(f"工作要点 {p}" for p in points), "其他"]
 
 
 def test_listed_findings_sheet(workbook, report):
@@ -79,8 +113,10 @@ def test_rules_sheet_counts_every_finding(workbook, report):
     rows = list(ws.iter_rows(values_only=True))
     assert list(rows[0]) == RULE_HEADERS
     assert [r[0] for r in rows[1:]] == [r.rule_id for r in report.rules]
-    totals = {k: sum(r[i] for r in rows[1:]) for k, i in (
-        ("pass", 6), ("fail", 7), ("error", 9), ("not_applicable", 10))}
+    totals = {
+        k: sum(r[i] for r in rows[1:])
+        for k, i in (("pass", 6), ("fail", 7), ("error", 9), ("not_applicable", 10))
+    }
     assert totals == report.summary.by_outcome
     by_id = {r[0]: r for r in rows[1:]}
     assert by_id["BAL-21"][7:9] == (1, 1)  # one failure, and it is waived
@@ -105,25 +141,51 @@ def test_summary_sheet_numbers(workbook):
     values = {r[0]: r[1] for r in rows if r[0]}
     assert values["规则数"] == 19
     assert (values["通过"], values["不通过"], values["已豁免"], values["错误"], values["不适用"]) == (
-        6, 15, 1, 1, 1)
-    notes = [r[1] for r in rows[[r[0] for r in rows].index("说明"):]]
+        6,
+        15,
+        1,
+        1,
+        1,
+    )
+    notes = [r[1] for r in rows[[r[0] for r in rows].index("说明") :]]
     assert notes[0].startswith("通过 6 项已计入概况和规则一览，未逐项列出")
     assert any(n.startswith("可信度为 M 或 seed 的不通过项") for n in notes)
 
 
 def _report_with(messages: list[str]) -> Report:
     findings = [
-        Finding(rule_id=f"X-{i:02d}", title=LocalizedText(zh=m, en=m), severity=Severity.major,
-                outcome=Outcome.fail, subject=Subject(type="school", id=m, name=m), observed=m,
-                message=LocalizedText(zh=m, en=m), source=m)
+        Finding(
+            rule_id=f"X-{i:02d}",
+            title=LocalizedText(zh=m, en=m),
+            severity=Severity.major,
+            outcome=Outcome.fail,
+            subject=Subject(type="school", id=m, name=m),
+            observed=m,
+            message=LocalizedText(zh=m, en=m),
+            source=m,
+        )
         for i, m in enumerate(messages)
     ]
-    return Report.build(tool=ToolInfo(version="0"), ruleset=RulesetInfo(id="r", version="1", title="t"),
-                        submission=SubmissionInfo(), rules_run=len(findings), findings=findings)
+    return Report.build(
+        tool=ToolInfo(version="0"),
+        ruleset=RulesetInfo(id="r", version="1", title="t"),
+        submission=SubmissionInfo(),
+        rules_run=len(findings),
+        findings=findings,
+    )
 
 
-INJECTION = ['=HYPERLINK("http://example.invalid","x")', "=1+1", "+1+1", "-1+1", "@SUM(A1:A2)",
-             "=cmd|' /C calc'!A0", "http://example.invalid/x", "0123", "1e5"]
+INJECTION = [
+    '=HYPERLINK("http://example.invalid","x")',
+    "=1+1",
+    "+1+1",
+    "-1+1",
+    "@SUM(A1:A2)",
+    "=cmd|' /C calc'!A0",
+    "http://example.invalid/x",
+    "0123",
+    "1e5",
+]
 
 
 def test_formula_like_strings_stay_text(render):
@@ -160,4 +222,9 @@ def test_english_headers(report, render):
     assert wb.sheetnames[:3] == ["Summary", "Rules", "Findings (passes not listed)"]
     ws = wb["Findings (passes not listed)"]
     assert next(ws.iter_rows(values_only=True))[:5] == (
-        "Rule", "Title", "Work point", "Severity", "Certainty")
+        "Rule",
+        "Title",
+        "Work point",
+        "Severity",
+        "Certainty",
+    )

@@ -56,14 +56,16 @@ def computed(rows: list[dict], rule: str, backend: str = "polars") -> dict[str, 
     return {f.subject.id: f for f in findings}
 
 
-school = st.fixed_dictionaries({
-    "county_code": st.sampled_from(["640122", "640121"]),
-    "level": st.sampled_from(["primary", "junior"]),
-    "school_type": st.sampled_from(["standalone", "nine_year", "teaching_point"]),
-    "students": st.integers(min_value=1, max_value=3000),
-    # sports area in m², one decimal as a county platform exports it
-    "sports_area_m2": st.integers(min_value=1, max_value=600_000).map(lambda v: v / 10),
-})
+school = st.fixed_dictionaries(
+    {
+        "county_code": st.sampled_from(["640122", "640121"]),
+        "level": st.sampled_from(["primary", "junior"]),
+        "school_type": st.sampled_from(["standalone", "nine_year", "teaching_point"]),
+        "students": st.integers(min_value=1, max_value=3000),
+        # sports area in m², one decimal as a county platform exports it
+        "sports_area_m2": st.integers(min_value=1, max_value=600_000).map(lambda v: v / 10),
+    }
+)
 
 
 @settings(max_examples=40, deadline=None)
@@ -89,10 +91,14 @@ def test_cv_same_on_duckdb(seed):
     pytest.importorskip("duckdb")
     rng = random.Random(seed)
     rows = [
-        {"school_id": f"64012{i:05d}", "county_code": rng.choice(["640122", "640121"]),
-         "level": rng.choice(["primary", "junior"]), "school_type": "standalone",
-         "students": rng.randint(50, 3000),
-         "equipment_value_yuan": round(rng.uniform(1e5, 3e7), 2)}
+        {
+            "school_id": f"64012{i:05d}",
+            "county_code": rng.choice(["640122", "640121"]),
+            "level": rng.choice(["primary", "junior"]),
+            "school_type": "standalone",
+            "students": rng.randint(50, 3000),
+            "equipment_value_yuan": round(rng.uniform(1e5, 3e7), 2),
+        }
         for i in range(rng.randint(2, 30))
     ]
     expected = reference(rows, "equipment_value_yuan")
@@ -107,8 +113,7 @@ def test_example_county_junior_equipment_cv():
     """BAL-16 on examples/helan-2024: junior CV 0.5221 (README), computed independently."""
     with (EXAMPLE / "schools.csv").open(encoding="utf-8") as fh:
         rows = [
-            {**r, "students": int(r["students"]),
-             "equipment_value_yuan": float(r["equipment_value_yuan"])}
+            {**r, "students": int(r["students"]), "equipment_value_yuan": float(r["equipment_value_yuan"])}
             for r in csv.DictReader(fh)
         ]
     expected = reference(rows, "equipment_value_yuan")

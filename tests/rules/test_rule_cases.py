@@ -56,4 +56,5 @@ def test_every_catalogue_rule_has_cases_and_docs(rule_id):
         assert section.strip(), f"{rule_id}: empty docs section"
     if rule.rule.certainty == "M":
         assert "unconfirmed" in (rule.rule.docs.notes or "").lower(), (
-            f"{rule_id}: a figure marked M must say 'unconfirmed' in its docs notes")
+            f"{rule_id}: a figure marked M must say 'unconfirmed' in its docs notes"
+        )

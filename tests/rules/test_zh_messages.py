@@ -63,27 +63,33 @@ def test_zh_messages_read_as_chinese(case, host):
     assert not bad, "\n".join(f"{msg!r}: {'; '.join(why)}" for msg, why in bad.items())
 
 
-@pytest.mark.parametrize(("text", "caught"), [
-    ("区县代码 应符合 \\d{6}", "regular expression"),
-    ("县级以上骨干教师数（key_teachers）6 人", "contract identifiers"),
-    ("学校 submission 未达标", "placeholder"),
-    ("? ? (?/?)", "placeholder"),
-    ("要求 ≥ —", "placeholder"),
-    ("开学摸排日期 —，未达标", "placeholder"),
-    ("低于标准 85% 的：—）", "placeholder"),
-    ("2164000001（2164000001）督导发现问题", "placeholder"),
-    (" → （D01/2164000001）：督导 0 次", "placeholder"),
-    ("督学 {subject_name} 未达标", "placeholder"),
-])
+@pytest.mark.parametrize(
+    ("text", "caught"),
+    [
+        ("区县代码 应符合 \\d{6}", "regular expression"),
+        ("县级以上骨干教师数（key_teachers）6 人", "contract identifiers"),
+        ("学校 submission 未达标", "placeholder"),
+        ("? ? (?/?)", "placeholder"),
+        ("要求 ≥ —", "placeholder"),
+        ("开学摸排日期 —，未达标", "placeholder"),
+        ("低于标准 85% 的：—）", "placeholder"),
+        ("2164000001（2164000001）督导发现问题", "placeholder"),
+        (" → （D01/2164000001）：督导 0 次", "placeholder"),
+        ("督学 {subject_name} 未达标", "placeholder"),
+    ],
+)
 def test_the_lint_catches_what_it_is_for(text, caught):
     assert any(p.startswith(caught) for p in lint(text)), lint(text)
 
 
-@pytest.mark.parametrize("text", [
-    "生均体育运动场馆面积 6.80 平方米，未达标（schools.csv 第 2 行，单元格 Q2）",
-    "区县代码应为 6 位数字代码（county.csv 第 3 行）",
-    "「README.md」未读取：没有读取 .md 文件的读取器",
-    "马志刚 → 贺兰县第六小学（HLDX01/2164000409）：督导 3 次",
-])
+@pytest.mark.parametrize(
+    "text",
+    [
+        "生均体育运动场馆面积 6.80 平方米，未达标（schools.csv 第 2 行，单元格 Q2）",
+        "区县代码应为 6 位数字代码（county.csv 第 3 行）",
+        "「README.md」未读取：没有读取 .md 文件的读取器",
+        "马志刚 → 贺兰县第六小学（HLDX01/2164000409）：督导 3 次",
+    ],
+)
 def test_the_lint_lets_plain_chinese_through(text):
     assert lint(text) == []

@@ -34,8 +34,9 @@ def test_contributions(supervise_host):
 
 def test_example_submission_with_chinese_headers(supervise_host):
     report = sr.check(EXAMPLE, "double-reduction-2021", host=supervise_host)
-    bad = sorted((f.rule_id, f.subject.name, f.outcome.value)
-                 for f in report.findings if f.outcome.value != "pass")
+    bad = sorted(
+        (f.rule_id, f.subject.name, f.outcome.value) for f in report.findings if f.outcome.value != "pass"
+    )
     assert bad == [
         ("DR-01", "二年级1班", "fail"),
         ("DR-02", "六年级1班", "fail"),
@@ -74,9 +75,13 @@ def test_the_report_names_the_plugin_it_used(supervise_host):
     report = sr.check(EXAMPLE, "double-reduction-2021", host=supervise_host)
     (ref,) = report.tool.plugins
     assert ref.name == "supervise_rules_double_reduction"
-    assert ref.used == {"rulesets": ["double-reduction-2021"], "tables": ["homework_surveys"],
-                        "validators": ["homework_minutes"]}
+    assert ref.used == {
+        "rulesets": ["double-reduction-2021"],
+        "tables": ["homework_surveys"],
+        "validators": ["homework_minutes"],
+    }
     assert report.to_json_dict()["tool"]["plugins"][0]["used"]["validators"] == ["homework_minutes"]
-    plain = sr.check(Path(__file__).resolve().parents[3] / "examples" / "helan-2024", "helan-2024",
-                     host=supervise_host)
+    plain = sr.check(
+        Path(__file__).resolve().parents[3] / "examples" / "helan-2024", "helan-2024", host=supervise_host
+    )
     assert plain.tool.plugins is None and "plugins" not in plain.to_json_dict()["tool"]

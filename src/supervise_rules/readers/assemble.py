@@ -38,6 +38,7 @@ from .widths import width_findings
 #: above it are skipped)
 HEADER_SCAN = 20
 
+
 @dataclass
 class _Columns:
     """The frame columns chosen from the raw table, and what was reported."""
@@ -50,8 +51,9 @@ class _Columns:
     problems: list[Finding] = field(default_factory=list)
 
 
-def build_table(raw: RawTable, spec: TableSpec, place: Place, as_of: _dt.date | None = None
-                ) -> tuple[Table, list[Finding]]:
+def build_table(
+    raw: RawTable, spec: TableSpec, place: Place, as_of: _dt.date | None = None
+) -> tuple[Table, list[Finding]]:
     """Type one table; problems are READ-xx findings, never exceptions, except
     when no header row can be found at all (then :class:`SubmissionError`).
     ``as_of`` (the manifest's) makes a later date in a ``not_after_as_of``
@@ -67,8 +69,12 @@ def build_table(raw: RawTable, spec: TableSpec, place: Place, as_of: _dt.date | 
     else:
         header, data, header_line = list(raw.header), raw.frame, 0
     data = data.with_row_index(ROW, offset=1).with_columns(pl.col(ROW).cast(pl.Int64))
-    lines = Lines(header_line, None if grid_lines is None else pl.DataFrame(
-        {ROW: data.get_column(ROW), LINE: grid_lines.cast(pl.Int64)}))
+    lines = Lines(
+        header_line,
+        None
+        if grid_lines is None
+        else pl.DataFrame({ROW: data.get_column(ROW), LINE: grid_lines.cast(pl.Int64)}),
+    )
     cols = _choose_columns(raw, data, header, spec, place, header_line)
     data = data.select(ROW, *[pl.col(c).alias(n) for c, n in cols.select.items()])
     skipped = non_data_rows(data, cols.specs, cols.headers)
@@ -76,16 +82,15 @@ def build_table(raw: RawTable, spec: TableSpec, place: Place, as_of: _dt.date | 
     typed, bad = normalize_columns(data, cols.specs, drop_blank_rows=True, scales=scales)
     problems = cols.problems
     if raw.widths is not None:  # a text file whose lines are not all as wide (READ-15)
-        problems += width_findings(raw, data.height, header, cols.select, skipped.rows,
-                                   spec.name, place, lines.of, lines.offset)
+        problems += width_findings(
+            raw, data.height, header, cols.select, skipped.rows, spec.name, place, lines.of, lines.offset
+        )
     if skipped.frame.height:
         problems += _non_data_findings(skipped, spec, place, lines)
-        problems += _totals_findings(
-            totals_mismatches(typed, skipped, cols.specs), spec, cols, place, lines)
+        problems += _totals_findings(totals_mismatches(typed, skipped, cols.specs), spec, cols, place, lines)
         out = skipped.rows.implode()
         typed = typed.filter(~pl.col(ROW).is_in(out))
-        bad = [BadCells(b.column, f) for b in bad
-               if (f := b.frame.filter(~pl.col(ROW).is_in(out))).height]
+        bad = [BadCells(b.column, f) for b in bad if (f := b.frame.filter(~pl.col(ROW).is_in(out))).height]
     contract = [c for c in spec.columns if c in cols.specs]
     unknown = [c for c, s in cols.specs.items() if s is None]
     typed = typed.select(*contract, *unknown, ROW)
@@ -94,9 +99,16 @@ def build_table(raw: RawTable, spec: TableSpec, place: Place, as_of: _dt.date | 
     if header:  # an empty list of records has no columns to miss
         problems += _missing_keys(spec, cols, place, header_line)
     problems += _cell_findings(bad, typed, spec, cols, place, lines)
-    problems += range_findings(implausible, spec, place, cols.headers, cols.letters, lines.of,
-                               _row_subjects(implausible, typed, spec),
-                               (lambda row: lines.offset + row) if lines.frame is not None else None)
+    problems += range_findings(
+        implausible,
+        spec,
+        place,
+        cols.headers,
+        cols.letters,
+        lines.of,
+        _row_subjects(implausible, typed, spec),
+        (lambda row: lines.offset + row) if lines.frame is not None else None,
+    )
     table = Table(
         name=spec.name,
         frame=typed,
@@ -108,8 +120,7 @@ def build_table(raw: RawTable, spec: TableSpec, place: Place, as_of: _dt.date | 
         locator=place.locator,
         lines=lines.frame,
         letters=dict(cols.letters),
-        unreadable=merge_unreadable(
-            {b.column: b.frame.rename({b.column: "raw"}) for b in bad}, implausible),
+        unreadable=merge_unreadable({b.column: b.frame.rename({b.column: "raw"}) for b in bad}, implausible),
     )
     return table, problems
 
@@ -152,9 +163,7 @@ def _ranges(lines: list[int]) -> str:
     return ", ".join(parts)
 
 
-def _non_data_findings(
-    skipped: NonDataRows, spec: TableSpec, place: Place, lines: Lines
-) -> list[Finding]:
+def _non_data_findings(skipped: NonDataRows, spec: TableSpec, place: Place, lines: Lines) -> list[Finding]:
     """One READ-07 per table: which rows were not checked, and why."""
     zh_t, en_t = place.table()
     noun_zh, noun_en = place.row_nouns()
@@ -166,15 +175,17 @@ def _non_data_findings(
             zh_parts.append(f"{kind_zh}（第 {shown} {noun_zh}）")
             en_parts.append(f"{kind_en} ({noun_en} {shown})")
     rows = skipped.rows.to_list()
-    return [read_finding(
-        "READ-07",
-        zh=f"{zh_t}：以下行不是数据，未参与检查：{'；'.join(zh_parts)}",
-        en=f"{en_t}: rows that are not data were not checked: {'; '.join(en_parts)}",
-        table=spec.name,
-        rows=rows,
-        place=place,
-        lines=lines.of(rows),
-    )]
+    return [
+        read_finding(
+            "READ-07",
+            zh=f"{zh_t}：以下行不是数据，未参与检查：{'；'.join(zh_parts)}",
+            en=f"{en_t}: rows that are not data were not checked: {'; '.join(en_parts)}",
+            table=spec.name,
+            rows=rows,
+            place=place,
+            lines=lines.of(rows),
+        )
+    ]
 
 
 def _totals_findings(
@@ -189,21 +200,22 @@ def _totals_findings(
         where_zh, where_en = place.cell(line, header, letter)
         written, computed = _number(m.written), _number(m.computed)
         diff = _number(m.written - m.computed)
-        out.append(read_finding(
-            "READ-08",
-            zh=f"{where_zh}（合计行）为 {written}，各数据行合计为 {computed}（相差 {diff}），"
-            "请核对",
-            en=f"{where_en} (totals row) is {written}, but the data rows add up to {computed} "
-            f"(difference {diff}); please check",
-            table=spec.name,
-            rows=[m.row],
-            columns=[m.column],
-            observed=m.written,
-            place=place,
-            lines=[line],
-            headers=[header],
-            cells=[f"{letter}{line}"] if letter else None,
-        ))
+        out.append(
+            read_finding(
+                "READ-08",
+                zh=f"{where_zh}（合计行）为 {written}，各数据行合计为 {computed}（相差 {diff}），请核对",
+                en=f"{where_en} (totals row) is {written}, but the data rows add up to {computed} "
+                f"(difference {diff}); please check",
+                table=spec.name,
+                rows=[m.row],
+                columns=[m.column],
+                observed=m.written,
+                place=place,
+                lines=[line],
+                headers=[header],
+                cells=[f"{letter}{line}"] if letter else None,
+            )
+        )
     return out
 
 
@@ -276,8 +288,7 @@ def _choose_columns(
             cols.problems.append(
                 read_finding(
                     "READ-04",
-                    zh=f"{table_zh}：「{written}」与「{cols.headers[name]}」是同一字段 "
-                    f"{name}，只采用第一列",
+                    zh=f"{table_zh}：「{written}」与「{cols.headers[name]}」是同一字段 {name}，只采用第一列",
                     en=f"{table_en}: column '{written}' repeats '{cols.headers[name]}' "
                     f"({name}); only the first is used",
                     table=spec.name,
@@ -311,8 +322,10 @@ def _choose_columns(
                 cols.scales[name] = conv.factor
         where = (table_zh, table_en)
         if letter and header_line:
-            where = (f"{table_zh}（单元格 {letter}{header_line}）",
-                     f"{table_en} (cell {letter}{header_line})")
+            where = (
+                f"{table_zh}（单元格 {letter}{header_line}）",
+                f"{table_en} (cell {letter}{header_line})",
+            )
         cell = f"{letter}{header_line}" if letter and header_line else None
         cols.problems += header_findings(spec, match, conv, name, where, place=place, cell=cell)
         cols.select[raw_name] = name
@@ -329,9 +342,7 @@ def _empty_columns(data: pl.DataFrame, names: list[str]) -> set[str]:
     return {n for n, c in zip(names, counts, strict=True) if c == 0}
 
 
-def _missing_keys(
-    spec: TableSpec, cols: _Columns, place: Place, header_line: int
-) -> list[Finding]:
+def _missing_keys(spec: TableSpec, cols: _Columns, place: Place, header_line: int) -> list[Finding]:
     zh_t, en_t = place.header_line(header_line) if header_line else place.table()
     return [
         read_finding(
@@ -362,8 +373,12 @@ def _cell_findings(
         want_zh, want_en = expected(column)
         header = cols.headers[cells.column]
         problems += cell_findings(
-            "READ-01", table=spec.name, column=cells.column, header=header,
-            letter=cols.letters.get(cells.column), place=place,
+            "READ-01",
+            table=spec.name,
+            column=cells.column,
+            header=header,
+            letter=cols.letters.get(cells.column),
+            place=place,
             rows=cells.frame.get_column(ROW).to_list(),
             raws=[str(v) for v in cells.frame.get_column(cells.column).head(MAX_CELL_FINDINGS)],
             lines_of=lines.of,
@@ -371,16 +386,20 @@ def _cell_findings(
             record_of=(lambda row: lines.offset + row) if lines.frame is not None else None,
             subjects=subjects,
             one=lambda wz, we, raw, i, wzh=want_zh, wen=want_en: (
-                f"{wz}的值「{raw}」无法识别，应为{wzh}", f"{we}: {raw!r} is not {wen}"),
+                f"{wz}的值「{raw}」无法识别，应为{wzh}",
+                f"{we}: {raw!r} is not {wen}",
+            ),
             rest=lambda zt, et, n, h=header, wzh=want_zh, wen=want_en: (
                 f"{zt}「{h}」列另有 {n} 个单元格无法识别（应为{wzh}）",
-                f"{et}: {n} more cells of column '{h}' are not {wen}"),
+                f"{et}: {n} more cells of column '{h}' are not {wen}",
+            ),
         )
     return problems
 
 
-def _row_subjects(bad: Sequence[BadCells | Implausible], typed: pl.DataFrame, spec: TableSpec
-                  ) -> dict[int, Subject]:
+def _row_subjects(
+    bad: Sequence[BadCells | Implausible], typed: pl.DataFrame, spec: TableSpec
+) -> dict[int, Subject]:
     keys = subject_id_columns(spec.name)
     if not bad or not keys or not all(k in typed.columns for k in keys):
         return {}
@@ -410,10 +429,14 @@ def build_manifest(raw: RawTable, place: Place) -> Manifest:
     if frame.width < 2:
         en = place.table()[1]
         raise SubmissionError(f"{en}: the manifest needs a column of keys and one of values.")
-    pairs = frame.select(
-        pl.col(frame.columns[0]).cast(pl.String).alias("key"),
-        pl.col(frame.columns[1]).alias("value"),
-    ).with_row_index("index").filter(pl.col("key").is_not_null())
+    pairs = (
+        frame.select(
+            pl.col(frame.columns[0]).cast(pl.String).alias("key"),
+            pl.col(frame.columns[1]).alias("value"),
+        )
+        .with_row_index("index")
+        .filter(pl.col("key").is_not_null())
+    )
     known: dict[str, tuple[str, object]] = {}
     extra: dict[str, object] = {}
     where: dict[str, int] = {}  # manifest field -> sheet row of its entry
@@ -427,15 +450,14 @@ def build_manifest(raw: RawTable, place: Place) -> Manifest:
         elif name not in known:
             known[name] = (key.strip(), value)
             if raw.header is None:
-                where[name] = int(raw.lines[index]) if raw.lines is not None \
-                    else raw.first_line + index
+                where[name] = int(raw.lines[index]) if raw.lines is not None else raw.first_line + index
         elif value is not None and str(value).strip():
             # two entries for one field (as_of, then 截止日期): which is meant?
             first = known[name][0]
             en = _entry_place(raw, place, key.strip(), None)
             raise SubmissionError(
-                f"{en}: manifest entry '{key.strip()}' gives {name} again, after '{first}'; "
-                "give it once.")
+                f"{en}: manifest entry '{key.strip()}' gives {name} again, after '{first}'; give it once."
+            )
     if not known:
         return Manifest(**extra)
     one_row = pl.DataFrame(
@@ -458,7 +480,8 @@ def build_manifest(raw: RawTable, place: Place) -> Manifest:
         en = _entry_place(raw, place, written, where.get("as_of"))
         raise SubmissionError(
             f"{en}: manifest entry '{written}' is {as_of.isoformat()}, outside "
-            f"{_AS_OF_WINDOW[0].isoformat()}..{_AS_OF_WINDOW[1].isoformat()}.")
+            f"{_AS_OF_WINDOW[0].isoformat()}..{_AS_OF_WINDOW[1].isoformat()}."
+        )
     _check_codes(values, known, place)
     return Manifest(**values, **extra)
 
@@ -487,8 +510,10 @@ def _check_codes(values: dict[str, object], known: dict[str, tuple[str, object]]
         raise SubmissionError(
             f"{en}: manifest entry '{written}' is {text!r}, not a region code: a province "
             "(xx0000), a prefecture (xxxx00) or 000000 for the whole country. A single county "
-            "gives county_code (区县代码) instead.")
+            "gives county_code (区县代码) instead."
+        )
     if values.get("county_code") is not None:
         raise SubmissionError(
             f"{en}: the manifest gives both county_code and '{written}': give county_code for "
-            "one county, or region_code for a batch of counties, not both.")
+            "one county, or region_code for a batch of counties, not both."
+        )

@@ -27,8 +27,13 @@ def check_file_size(path: Path, display: str, name: str = "max_file_bytes") -> i
     """Refuse a file larger than the limit ``name``, before reading it; its size."""
     size = path.stat().st_size
     if size > getattr(current_limits(), name):
-        raise refuse(f"{display} is {size:,} bytes, too large to read",
-                     f"{display} 有 {size:,} 字节，太大，未读取", name, size, "bytes")
+        raise refuse(
+            f"{display} is {size:,} bytes, too large to read",
+            f"{display} 有 {size:,} 字节，太大，未读取",
+            name,
+            size,
+            "bytes",
+        )
     return size
 
 
@@ -52,13 +57,15 @@ def check_cells(raw: RawTable, display: str) -> None:
             i = int(over[0])
             en, zh = _cell(raw, display, i, frame.columns.index(column))
             zh += " " if zh[-1:].isascii() else ""
-            raise refuse(f"{en} holds {int(chars[i]):,} characters, more than a cell may",
-                         f"{zh}有 {int(chars[i]):,} 个字符，超过单元格的上限",
-                         "max_cell_chars", int(chars[i]))
+            raise refuse(
+                f"{en} holds {int(chars[i]):,} characters, more than a cell may",
+                f"{zh}有 {int(chars[i]):,} 个字符，超过单元格的上限",
+                "max_cell_chars",
+                int(chars[i]),
+            )
     if raw.locator == "line" and sum(s or 0 for s in longest) + frame.width > limits.max_line_chars:
         # the cells' characters and the separators between them
-        cells = raw.widths if raw.widths is not None else pl.repeat(frame.width, frame.height,
-                                                                     eager=True)
+        cells = raw.widths if raw.widths is not None else pl.repeat(frame.width, frame.height, eager=True)
         lengths = frame.select(
             pl.sum_horizontal(pl.col(strings).str.len_chars().fill_null(0)).alias("n")
         ).to_series() + (cells.cast(pl.Int64) - 1).clip(lower_bound=0)
@@ -66,9 +73,12 @@ def check_cells(raw: RawTable, display: str) -> None:
         if len(over):
             i = int(over[0])
             line = _line(raw, i)
-            raise refuse(f"{display}: line {line:,} holds {int(lengths[i]):,} characters",
-                         f"{display} 第 {line:,} 行有 {int(lengths[i]):,} 个字符，超过一行的上限",
-                         "max_line_chars", int(lengths[i]))
+            raise refuse(
+                f"{display}: line {line:,} holds {int(lengths[i]):,} characters",
+                f"{display} 第 {line:,} 行有 {int(lengths[i]):,} 个字符，超过一行的上限",
+                "max_line_chars",
+                int(lengths[i]),
+            )
 
 
 def _line(raw: RawTable, i: int) -> int:
@@ -83,13 +93,17 @@ def _cell(raw: RawTable, display: str, i: int, j: int) -> tuple[str, str]:
         field = raw.header[j] if j < len(raw.header) else str(j + 1)
         part_en = f", '{raw.name}'" if raw.name else ""
         part_zh = f"「{raw.name}」" if raw.name else ""
-        return (f"{display}{part_en}, record {i + 1}, field '{field}'",
-                f"{display}{part_zh}第 {i + 1} 条记录的「{field}」字段")
+        return (
+            f"{display}{part_en}, record {i + 1}, field '{field}'",
+            f"{display}{part_zh}第 {i + 1} 条记录的「{field}」字段",
+        )
     line = _line(raw, i)
     letter = column_letter(raw.sheet_columns[j] if raw.sheet_columns else j)
     if raw.locator == "row":
         sheet_en = f", sheet '{raw.name}'" if raw.name else ""
         sheet_zh = f" 工作表「{raw.name}」" if raw.name else ""
         return f"{display}{sheet_en}, cell {letter}{line}", f"{display}{sheet_zh}单元格 {letter}{line}"
-    return (f"{display}: line {line:,}, cell {letter}{line}",
-            f"{display} 第 {line:,} 行单元格 {letter}{line}")
+    return (
+        f"{display}: line {line:,}, cell {letter}{line}",
+        f"{display} 第 {line:,} 行单元格 {letter}{line}",
+    )

@@ -70,14 +70,19 @@ class CsvReader(Reader):
         # a cell's line breaks push later lines down: looked for only where the
         # file's line ends say some cell holds one
         multi = ends.last is None or ends.breaks_in_cells(frame.height, eol)
-        raw = RawTable(frame=frame, locator="line", first_line=1, encoding=encoding,
-                       sheet_columns=list(range(frame.width)),
-                       lines=_lines(frame) if multi else None, widths=widths)
+        raw = RawTable(
+            frame=frame,
+            locator="line",
+            first_line=1,
+            encoding=encoding,
+            sheet_columns=list(range(frame.width)),
+            lines=_lines(frame) if multi else None,
+            widths=widths,
+        )
         check_cells(raw, display)
         return [raw]
 
-    def _read(self, utf8: Path, width: int, eol: str, display: str, *,
-              strict: bool) -> pl.DataFrame | None:
+    def _read(self, utf8: Path, width: int, eol: str, display: str, *, strict: bool) -> pl.DataFrame | None:
         """The grid at ``width`` columns; ``None`` when ``strict`` and a line is wider."""
         schema = {f"column_{i + 1}": pl.String for i in range(width)}
         try:
@@ -156,8 +161,13 @@ class _Widths:
     def read(self) -> tuple[pl.DataFrame, pl.Series | None]:
         try:
             lines = pl.read_csv(
-                self.utf8, has_header=False, separator="\x00", quote_char=None,
-                eol_char=self.eol, schema={"line": pl.String}, truncate_ragged_lines=False,
+                self.utf8,
+                has_header=False,
+                separator="\x00",
+                quote_char=None,
+                eol_char=self.eol,
+                schema={"line": pl.String},
+                truncate_ragged_lines=False,
                 encoding="utf8",
             ).get_column("line")
         except pl.exceptions.PolarsError:
@@ -196,9 +206,11 @@ class _Widths:
                         self._check(width, widest, None)
                     start = rows.line_num + 1
             except csv.Error as exc:
-                raise refuse(f"{self.display}: line {start:,} cannot be read as CSV ({exc})",
-                             f"{self.display} 第 {start:,} 行无法按 CSV 读取",
-                             "max_line_chars") from None
+                raise refuse(
+                    f"{self.display}: line {start:,} cannot be read as CSV ({exc})",
+                    f"{self.display} 第 {start:,} 行无法按 CSV 读取",
+                    "max_line_chars",
+                ) from None
         self._check(width, widest, len(counted))
         frame = self.reader._read(self.utf8, width, self.eol, self.display, strict=False)
         assert frame is not None
@@ -225,9 +237,9 @@ def _eol(head: str) -> str:
 def _count_in_cells(frame: pl.DataFrame, text: str) -> pl.Series:
     """How often ``text`` occurs in each row's cells."""
     return frame.select(
-        pl.sum_horizontal(
-            pl.col(c).str.count_matches(text, literal=True).fill_null(0) for c in frame.columns
-        ).cast(pl.Int64).alias("n")
+        pl.sum_horizontal(pl.col(c).str.count_matches(text, literal=True).fill_null(0) for c in frame.columns)
+        .cast(pl.Int64)
+        .alias("n")
     ).to_series()
 
 
@@ -245,29 +257,33 @@ def _trim(frame: pl.DataFrame, width: int) -> pl.DataFrame:
 
 
 def _too_wide(display: str, line: int, width: int) -> SubmissionError:
-    return refuse(f"{display}: line {line:,} has {width:,} cells, more than a table may have",
-                  f"{display} 第 {line:,} 行有 {width:,} 个单元格，超过表格列数的上限",
-                  "max_columns", width)
+    return refuse(
+        f"{display}: line {line:,} has {width:,} cells, more than a table may have",
+        f"{display} 第 {line:,} 行有 {width:,} 个单元格，超过表格列数的上限",
+        "max_columns",
+        width,
+    )
 
 
-def _too_many_cells(display: str, rows: int, width: int, *, about: bool = False,
-                    widest: int | None = None) -> SubmissionError:
+def _too_many_cells(
+    display: str, rows: int, width: int, *, about: bool = False, widest: int | None = None
+) -> SubmissionError:
     how = f"about {rows:,}" if about else f"{rows:,}"
     wide = f" (line {widest:,} is that wide)" if widest else ""
     return refuse(
         f"{display}: {how} lines of {width:,} cells{wide} make {rows * width:,} cells, "
         "more than one table may hold in memory",
         f"{display} 约 {rows:,} 行 × {width:,} 列，共 {rows * width:,} 个单元格，超过上限",
-        "max_cells", rows * width)
+        "max_cells",
+        rows * width,
+    )
 
 
 def _lines(frame: pl.DataFrame) -> pl.Series | None:
     """Each row's first file line, when some quoted cell spans lines; else ``None``."""
     if frame.height == 0 or frame.width == 0:
         return None
-    breaks = pl.sum_horizontal(
-        pl.col(c).str.count_matches(r"\r\n|\r|\n").fill_null(0) for c in frame.columns
-    )
+    breaks = pl.sum_horizontal(pl.col(c).str.count_matches(r"\r\n|\r|\n").fill_null(0) for c in frame.columns)
     extra = frame.select(breaks.cast(pl.Int64).alias("n")).to_series()
     if not (extra > 0).any():
         return None

@@ -76,9 +76,12 @@ class ExcelReader(Reader):
             if frame.height == 0:
                 continue
             if frame.height > limits.max_sheet_rows:  # .xls, .xlsb, .ods: no preflight
-                raise refuse(f"{display}, sheet '{sheet_name}' has {frame.height:,} rows",
-                             f"{display} 工作表「{sheet_name}」有 {frame.height:,} 行，超过上限",
-                             "max_sheet_rows", frame.height)
+                raise refuse(
+                    f"{display}, sheet '{sheet_name}' has {frame.height:,} rows",
+                    f"{display} 工作表「{sheet_name}」有 {frame.height:,} 行，超过上限",
+                    "max_sheet_rows",
+                    frame.height,
+                )
             frame = frame.rename({c: f"column_{i + 1}" for i, c in enumerate(frame.columns)})
             raw = RawTable(
                 frame=_dates_as_shown(frame.cast(pl.String)),
@@ -99,6 +102,7 @@ Sheet = tuple[str, str, list[int], pl.DataFrame]
 def _dates_as_shown(frame: pl.DataFrame) -> pl.DataFrame:
     """A date cell as Excel shows it (``2024-10-08``), not as calamine writes
     its datetime (``2024-10-08 00:00:00``): the text every finding quotes."""
+
     def shown(c: pl.Expr) -> pl.Expr:
         midnight = c.str.ends_with(" 00:00:00") & (c.str.len_bytes() == 19)
         return pl.when(midnight).then(c.str.head(10)).otherwise(c)
@@ -180,11 +184,19 @@ def _load_isolated(data: bytes, display: str) -> list[Sheet]:
         try:
             done = subprocess.run(
                 [sys.executable, "-c", _CHILD, str(book), tmp, str(memory), display],
-                capture_output=True, text=True, timeout=seconds, check=False)
+                capture_output=True,
+                text=True,
+                timeout=seconds,
+                check=False,
+            )
         except subprocess.TimeoutExpired:
-            raise refuse(f"{display} was not read within {seconds:,} seconds",
-                         f"{display} 未能在 {seconds:,} 秒内读完",
-                         "max_reader_seconds", seconds, "seconds") from None
+            raise refuse(
+                f"{display} was not read within {seconds:,} seconds",
+                f"{display} 未能在 {seconds:,} 秒内读完",
+                "max_reader_seconds",
+                seconds,
+                "seconds",
+            ) from None
         answer = None
         if done.returncode == 0 and done.stdout.strip():
             try:
@@ -198,13 +210,17 @@ def _load_isolated(data: bytes, display: str) -> list[Sheet]:
                 "far out in a sheet, such as cell XFD1048576, makes the reader ask for more)",
                 f"{display} 无法在允许的内存内读取（工作表中远处的单元格有值，如 XFD1048576，"
                 "会使读取所需内存过大）",
-                "max_reader_memory_bytes", memory, "bytes")
+                "max_reader_memory_bytes",
+                memory,
+                "bytes",
+            )
         if "error" in answer:
             raise SubmissionError(answer["error"])
         # read into memory: the files go with the temporary directory
-        return [(name, visible, columns,
-                 pl.read_ipc(io.BytesIO((Path(tmp) / f"{i}.arrow").read_bytes())))
-                for i, (name, visible, columns) in enumerate(answer["sheets"])]
+        return [
+            (name, visible, columns, pl.read_ipc(io.BytesIO((Path(tmp) / f"{i}.arrow").read_bytes())))
+            for i, (name, visible, columns) in enumerate(answer["sheets"])
+        ]
 
 
 def _first_line(exc: BaseException) -> str:
@@ -214,8 +230,7 @@ def _first_line(exc: BaseException) -> str:
 def _encrypted(data: bytes) -> bool:
     """An OLE2 container holding an encrypted OOXML package (Excel's "Encrypt
     with password"): its directory names the streams in UTF-16."""
-    return "EncryptedPackage".encode("utf-16-le") in data or (
-        "EncryptionInfo".encode("utf-16-le") in data)
+    return "EncryptedPackage".encode("utf-16-le") in data or ("EncryptionInfo".encode("utf-16-le") in data)
 
 
 def _says_password(exc: BaseException) -> bool:
@@ -246,8 +261,8 @@ _FAR = r' r="(?:[A-Z]{2,}\d+|[A-Z]\d{7,})"[^>/]*>'
 _FAR_REFS = re.compile(rb' r="([A-Z]{2,}\d+|[A-Z]\d{7,})"[^>/]*>')
 #: a cell whose position is implied (no r="..." first): the sheet is then counted
 #: exactly, in Python; so is a sheet whose elements carry a namespace prefix (<x:c>)
-_IMPLIED = r'<c(?:>| [^r>])'
-_PREFIXED = re.compile(rb'<[A-Za-z]\w*:sheetData\b')
+_IMPLIED = r"<c(?:>| [^r>])"
+_PREFIXED = re.compile(rb"<[A-Za-z]\w*:sheetData\b")
 #: bytes of a sheet scanned by polars at once
 BATCH = 16 << 20
 
@@ -273,12 +288,15 @@ def _scan(chunks: list[bytes]) -> tuple[bool, tuple[int, int], tuple[int, int]]:
     return bool(frame.get_column("implied")[0]), down, right
 
 
-def _farther(down: tuple[int, int], right: tuple[int, int], pos: tuple[int, int]
-             ) -> tuple[tuple[int, int], tuple[int, int]]:
+def _farther(
+    down: tuple[int, int], right: tuple[int, int], pos: tuple[int, int]
+) -> tuple[tuple[int, int], tuple[int, int]]:
     """The cells farthest down and farthest right, with ``pos`` seen."""
     return (pos if pos[0] > down[0] else down), (pos if pos[1] > right[1] else right)
-_REF = re.compile(r'([A-Z]+)(\d+)')
-_TAG = re.compile(rb'<(?:[A-Za-z]+:)?(row|c)(?=[\s>/])([^>]*?)(/?)>')
+
+
+_REF = re.compile(r"([A-Z]+)(\d+)")
+_TAG = re.compile(rb"<(?:[A-Za-z]+:)?(row|c)(?=[\s>/])([^>]*?)(/?)>")
 _ATTR_R = re.compile(rb'\sr="([^"]*)"')
 
 
@@ -310,9 +328,13 @@ class _Preflight:
             raise _damaged(self.display, f"not a valid zip file: {exc}") from None
         unpacked = sum(i.file_size for i in infos)
         if unpacked > self.limits.max_unpacked_bytes:
-            raise refuse(f"{self.display} unpacks to {unpacked:,} bytes",
-                         f"{self.display} 解压后有 {unpacked:,} 字节，超过上限",
-                         "max_unpacked_bytes", unpacked, "bytes")
+            raise refuse(
+                f"{self.display} unpacks to {unpacked:,} bytes",
+                f"{self.display} 解压后有 {unpacked:,} 字节，超过上限",
+                "max_unpacked_bytes",
+                unpacked,
+                "bytes",
+            )
         names = {i.filename: i for i in infos}
         if "xl/sharedStrings.xml" in names:
             self._shared_strings(zf, names["xl/sharedStrings.xml"])
@@ -329,8 +351,7 @@ class _Preflight:
 
     def _sheets(self, zf: zipfile.ZipFile, names: dict[str, zipfile.ZipInfo]) -> dict[str, str]:
         """Worksheet part -> sheet name (from the workbook and its relationships)."""
-        parts = {n: Path(n).stem for n in names
-                 if n.startswith("xl/worksheets/") and n.endswith(".xml")}
+        parts = {n: Path(n).stem for n in names if n.startswith("xl/worksheets/") and n.endswith(".xml")}
         try:
             book = self._small(zf, names["xl/workbook.xml"]).decode("utf-8", "replace")
             rels = self._small(zf, names["xl/_rels/workbook.xml.rels"]).decode("utf-8", "replace")
@@ -357,7 +378,10 @@ class _Preflight:
                 f"{info.file_size:,} bytes",
                 f"{self.display} 的共享字符串（xl/sharedStrings.xml）解压后有 "
                 f"{info.file_size:,} 字节，超过上限",
-                "max_shared_strings_bytes", info.file_size, "bytes")
+                "max_shared_strings_bytes",
+                info.file_size,
+                "bytes",
+            )
         with zf.open(info) as fh:
             head = fh.read(4096)
         # calamine reserves room for the strings the file declares: a false count aborts it
@@ -365,8 +389,9 @@ class _Preflight:
             declared = int(value)
             if declared > info.file_size // 5 + 16:  # <si/> takes 5 bytes at least
                 raise _damaged(
-                    self.display, f"xl/sharedStrings.xml declares {declared:,} strings but "
-                    f"holds {info.file_size:,} bytes")
+                    self.display,
+                    f"xl/sharedStrings.xml declares {declared:,} strings but holds {info.file_size:,} bytes",
+                )
 
     def _sheet(self, zf: zipfile.ZipFile, part: str, sheet: str) -> None:
         down = right = (0, 0)
@@ -403,8 +428,15 @@ class _Preflight:
             down, right = self._exact(zf, part)
             self._fits(down[0], right[1], sheet=sheet, down=down, right=right)
 
-    def _fits(self, rows: int, cols: int, *, sheet: str | None = None,
-              down: tuple[int, int] = (0, 0), right: tuple[int, int] = (0, 0)) -> bool:
+    def _fits(
+        self,
+        rows: int,
+        cols: int,
+        *,
+        sheet: str | None = None,
+        down: tuple[int, int] = (0, 0),
+        right: tuple[int, int] = (0, 0),
+    ) -> bool:
         """Whether a sheet reaching (rows, cols) is within the limits; given the
         ``sheet`` and its cells farthest down and right, refuse it when not."""
         lim = self.limits
@@ -432,14 +464,15 @@ class _Preflight:
         else:
             reach = f"reach {low}" if low == far else f"reach down to {low} and right to {far}"
             en = f"its cells {reach}, a range of {rows:,} rows × {cols:,} columns = {rows * cols:,} cells"
-            zh = (f"单元格最下到 {low}、最右到 {far}（{rows:,} 行 × {cols:,} 列，"
-                  f"共 {rows * cols:,} 个单元格）")
+            zh = f"单元格最下到 {low}、最右到 {far}（{rows:,} 行 × {cols:,} 列，共 {rows * cols:,} 个单元格）"
             actual = rows * cols
         raise refuse(
             f"{self.display}, sheet '{sheet}': {en}, too many to read (a stray value far to "
             "the right or far down? delete it and save again)",
             f"{self.display} 工作表「{sheet}」的{zh}，超过上限；若远处有多余的值，请删除后重新保存",
-            over, actual)
+            over,
+            actual,
+        )
 
     def _exact(self, zf: zipfile.ZipFile, part: str) -> tuple[tuple[int, int], tuple[int, int]]:
         """The cells holding a value farthest down and farthest right, counting

@@ -51,9 +51,7 @@ _TRADITIONAL_PAIRS = (
     "運运適适鎮镇長长門门問问際际題题額额館馆齡龄數数學学師师實实兒儿碼码萬万畝亩頃顷間间個个總总經经費费億亿齊齐綜综畫画課课強强參参與与據据聯联繫系電电話话語语國国"
     "礎础雙双農农讀读離离擴扩護护戶户線线產产養养勞劳組组織织負负齒齿遷迁"
 )
-TRADITIONAL = {
-    ord(t): s for t, s in zip(_TRADITIONAL_PAIRS[::2], _TRADITIONAL_PAIRS[1::2], strict=True)
-}
+TRADITIONAL = {ord(t): s for t, s in zip(_TRADITIONAL_PAIRS[::2], _TRADITIONAL_PAIRS[1::2], strict=True)}
 
 #: inside a header, these say nothing: 体育、艺术专任教师数, 学校(机构)标识码
 _PUNCTUATION = re.compile(r"[\s_\-·・、,，/\\()\[\]【】<>《》\"'“”‘’:：;；.。]+")
@@ -121,18 +119,28 @@ def _units(dimension: str, entries: dict[str, Fraction | int]) -> dict[str, tupl
 
 #: units a header may carry (folded: NFKC turns ㎡ and m² into m2, ％ into %)
 HEADER_UNITS: dict[str, tuple[str, Fraction]] = {
-    **_units("money", {"元": 1, "人民币元": 1, "yuan": 1, "千元": 1000, "万元": 10000,
-                       "亿元": 100_000_000}),
-    **_units("area", {"平方米": 1, "平米": 1, "m2": 1, "sqm": 1, "万平方米": 10000,
-                      "公顷": 10000, "ha": 10000, "平方公里": 1_000_000,
-                      "亩": Fraction(2000, 3)}),
+    **_units("money", {"元": 1, "人民币元": 1, "yuan": 1, "千元": 1000, "万元": 10000, "亿元": 100_000_000}),
+    **_units(
+        "area",
+        {
+            "平方米": 1,
+            "平米": 1,
+            "m2": 1,
+            "sqm": 1,
+            "万平方米": 10000,
+            "公顷": 10000,
+            "ha": 10000,
+            "平方公里": 1_000_000,
+            "亩": Fraction(2000, 3),
+        },
+    ),
     **_units("persons", {"人": 1, "名": 1, "人数": 1, "万人": 10000}),
-    **_units("count", {"个": 1, "间": 1, "室": 1, "项": 1, "次": 1, "条": 1, "所": 1, "班": 1,
-                       "件": 1, "处": 1}),
+    **_units(
+        "count", {"个": 1, "间": 1, "室": 1, "项": 1, "次": 1, "条": 1, "所": 1, "班": 1, "件": 1, "处": 1}
+    ),
     **_units("items", {"台": 1, "套": 1}),
     **_units("time", {"分钟": 1, "min": 1, "学时": 60, "课时": 60, "小时": 60, "h": 60}),
-    **_units("ratio", {"%": Fraction(1, 100), "百分比": Fraction(1, 100),
-                       "‰": Fraction(1, 1000)}),
+    **_units("ratio", {"%": Fraction(1, 100), "百分比": Fraction(1, 100), "‰": Fraction(1, 1000)}),
 }
 
 #: the contract's units (``ColumnSpec.unit``) in the same terms
@@ -159,8 +167,9 @@ UNIT_NAMES: dict[str, tuple[str, str]] = {
 }
 
 #: bare units recognised at the end of a header without brackets, longest first
-_BARE_UNITS = tuple(sorted((k for k in HEADER_UNITS if not k.isascii() or k in ("%", "m2")),
-                           key=len, reverse=True))
+_BARE_UNITS = tuple(
+    sorted((k for k in HEADER_UNITS if not k.isascii() or k in ("%", "m2")), key=len, reverse=True)
+)
 _BRACKETED = re.compile(r"^(.*?)\s*[(\[【]\s*(?:单位\s*[:：]\s*)?([^()\[\]【】]*?)\s*[)\]】]\s*$")
 _SLASHED = re.compile(r"^(.*?)\s*/\s*([^/]+?)\s*$")
 
@@ -200,20 +209,27 @@ def conversion(column: ColumnSpec, unit: Unit | None) -> Conversion | None:
         return None
     unit_zh, unit_en = UNIT_NAMES.get(column.unit, (column.unit, column.unit))
     if unit.dimension != want[0]:
-        return Conversion(unit, refused=(
-            f"单位「{unit.text}」与该字段的单位（{unit_zh}）不符",
-            f"its unit '{unit.text}' does not fit the field's unit ({unit_en})",
-        ))
+        return Conversion(
+            unit,
+            refused=(
+                f"单位「{unit.text}」与该字段的单位（{unit_zh}）不符",
+                f"its unit '{unit.text}' does not fit the field's unit ({unit_en})",
+            ),
+        )
     factor = unit.factor / want[1]
     if factor == 1:
         return None
     if not _decimal(factor) or (column.kind == "int" and factor.denominator != 1):
-        return Conversion(unit, factor, refused=(
-            f"单位「{unit.text}」无法精确换算为{unit_zh}（1 {unit.text} = {_fraction(factor)} "
-            f"{unit_zh}），请按{unit_zh}填报",
-            f"'{unit.text}' cannot be converted exactly to {unit_en} (1 {unit.text} = "
-            f"{_fraction(factor)} {unit_en}); give the values in {unit_en}",
-        ))
+        return Conversion(
+            unit,
+            factor,
+            refused=(
+                f"单位「{unit.text}」无法精确换算为{unit_zh}（1 {unit.text} = {_fraction(factor)} "
+                f"{unit_zh}），请按{unit_zh}填报",
+                f"'{unit.text}' cannot be converted exactly to {unit_en} (1 {unit.text} = "
+                f"{_fraction(factor)} {unit_en}); give the values in {unit_en}",
+            ),
+        )
     return Conversion(unit, factor)
 
 
@@ -415,8 +431,7 @@ def resolve_headers(spec: TableSpec, headers: Sequence[str]) -> list[HeaderMatch
         claims: dict[int, HeaderMatch] = {}
         for i in later:
             found = (
-                _lookup(index, headers[i], taken) if step == "variant"
-                else _close(index, headers[i], taken)
+                _lookup(index, headers[i], taken) if step == "variant" else _close(index, headers[i], taken)
             )
             if found is not None and found.how == step:
                 claims[i] = found
@@ -427,9 +442,14 @@ def resolve_headers(spec: TableSpec, headers: Sequence[str]) -> list[HeaderMatch
         for i, found in claims.items():
             rivals = by_column.get(found.column or "", [i])
             if len(rivals) > 1:
-                out[i] = HeaderMatch(headers[i], None, step, found.unit,
-                                     candidates=(found.column or "",),
-                                     rivals=tuple(headers[j] for j in rivals if j != i))
+                out[i] = HeaderMatch(
+                    headers[i],
+                    None,
+                    step,
+                    found.unit,
+                    candidates=(found.column or "",),
+                    rivals=tuple(headers[j] for j in rivals if j != i),
+                )
             else:
                 out[i] = found
         taken.update(by_column)  # refused rivals leave the column to nobody else either
@@ -494,59 +514,80 @@ def header_findings(
     out: list[Finding] = []
 
     read_finding = functools.partial(
-        _read_finding, place=place, headers=[written], cells=[cell] if cell else None)
+        _read_finding, place=place, headers=[written], cells=[cell] if cell else None
+    )
     if match.ambiguous:
         if match.rivals:
             c = spec.columns[match.candidates[0]]
             rivals_zh = "、".join(f"「{r}」" for r in match.rivals)
             rivals_en = ", ".join(f"'{r}'" for r in match.rivals)
-            zh = (f"{zh_w}：「{written}」与{rivals_zh}都像「{c.zh}」（{c.name}），无法确定采用哪一列，"
-                  f"均未使用（按文本保留）；请把其中一列改为「{c.zh}」")
-            en = (f"{en_w}: column '{written}' and {rivals_en} all look like '{c.zh}' ({c.name}), "
-                  f"so none is used (kept as text); rename one of them to '{c.zh}'")
+            zh = (
+                f"{zh_w}：「{written}」与{rivals_zh}都像「{c.zh}」（{c.name}），无法确定采用哪一列，"
+                f"均未使用（按文本保留）；请把其中一列改为「{c.zh}」"
+            )
+            en = (
+                f"{en_w}: column '{written}' and {rivals_en} all look like '{c.zh}' ({c.name}), "
+                f"so none is used (kept as text); rename one of them to '{c.zh}'"
+            )
         else:
             options = [spec.columns[n] for n in match.candidates]
-            zh = (f"{zh_w}：无法确定「{written}」是哪个字段：是"
-                  + "还是".join(f"「{c.zh}」（{c.name}）" for c in options)
-                  + "？该列未使用（按文本保留），请改用规范表头")
-            en = (f"{en_w}: column '{written}' is ambiguous: did you mean "
-                  + " or ".join(f"'{c.zh}' ({c.name})" for c in options)
-                  + "? It is not used (kept as text); rename it to the contract's header")
+            zh = (
+                f"{zh_w}：无法确定「{written}」是哪个字段：是"
+                + "还是".join(f"「{c.zh}」（{c.name}）" for c in options)
+                + "？该列未使用（按文本保留），请改用规范表头"
+            )
+            en = (
+                f"{en_w}: column '{written}' is ambiguous: did you mean "
+                + " or ".join(f"'{c.zh}' ({c.name})" for c in options)
+                + "? It is not used (kept as text); rename it to the contract's header"
+            )
         return [read_finding("READ-10", zh=zh, en=en, table=spec.name, columns=[column])]
     if match.column is None:
         return out
     c = spec.columns[match.column]
     if conv is not None and conv.refused:
         why_zh, why_en = conv.refused
-        out.append(read_finding(
-            "READ-12",
-            zh=f"{zh_w}：「{written}」是「{c.zh}」（{c.name}），但{why_zh}；该列未使用（按文本保留）",
-            en=f"{en_w}: column '{written}' names '{c.zh}' ({c.name}), but {why_en}; the column "
-            "is not used (kept as text)",
-            table=spec.name, columns=[column],
-        ))
+        out.append(
+            read_finding(
+                "READ-12",
+                zh=f"{zh_w}：「{written}」是「{c.zh}」（{c.name}），但{why_zh}；该列未使用（按文本保留）",
+                en=f"{en_w}: column '{written}' names '{c.zh}' ({c.name}), but {why_en}; the column "
+                "is not used (kept as text)",
+                table=spec.name,
+                columns=[column],
+            )
+        )
         return out
     if match.how in ("variant", "close"):
-        how_zh, how_en = (("写法与规范不同", "written differently") if match.how == "variant"
-                          else ("名称与规范相近", "a close match"))
-        out.append(read_finding(
-            "READ-09",
-            zh=f"{zh_w}：「{written}」按「{c.zh}」（{c.name}）读取（{how_zh}），请核对；"
-            f"规范表头为「{c.zh}」",
-            en=f"{en_w}: column '{written}' was read as '{c.zh}' ({c.name}) ({how_en}); "
-            f"please check it: the contract's header is '{c.zh}'",
-            table=spec.name, columns=[column],
-        ))
+        how_zh, how_en = (
+            ("写法与规范不同", "written differently")
+            if match.how == "variant"
+            else ("名称与规范相近", "a close match")
+        )
+        out.append(
+            read_finding(
+                "READ-09",
+                zh=f"{zh_w}：「{written}」按「{c.zh}」（{c.name}）读取（{how_zh}），请核对；"
+                f"规范表头为「{c.zh}」",
+                en=f"{en_w}: column '{written}' was read as '{c.zh}' ({c.name}) ({how_en}); "
+                f"please check it: the contract's header is '{c.zh}'",
+                table=spec.name,
+                columns=[column],
+            )
+        )
     if conv is not None and conv.converts:
         unit_zh, unit_en = UNIT_NAMES.get(c.unit, (c.unit, c.unit))
         factor = factor_text(conv.factor)
-        out.append(read_finding(
-            "READ-11",
-            zh=f"{zh_w}：「{written}」的单位为{conv.unit.text}，数值已换算为{unit_zh}（{factor}）",
-            en=f"{en_w}: column '{written}' is in {conv.unit.text}; its values were converted "
-            f"to {unit_en} ({factor})",
-            table=spec.name, columns=[column],
-        ))
+        out.append(
+            read_finding(
+                "READ-11",
+                zh=f"{zh_w}：「{written}」的单位为{conv.unit.text}，数值已换算为{unit_zh}（{factor}）",
+                en=f"{en_w}: column '{written}' is in {conv.unit.text}; its values were converted "
+                f"to {unit_en} ({factor})",
+                table=spec.name,
+                columns=[column],
+            )
+        )
     return out
 
 
@@ -574,9 +615,32 @@ def nearest_header(spec: TableSpec, column: str, headers: Iterable[str]) -> str 
 
 #: words a sheet or file name adds to a table's name: 学校基本情况, 督学名单表
 _NAME_SUFFIXES = (
-    "基本情况统计表", "基本情况表", "基本信息表", "基本情况", "基本信息", "情况统计表", "信息统计表",
-    "情况表", "信息表", "统计表", "汇总表", "明细表", "一览表", "登记表", "情况", "信息", "数据",
-    "名单", "名册", "明细", "汇总", "统计", "一览", "列表", "清单", "表",
+    "基本情况统计表",
+    "基本情况表",
+    "基本信息表",
+    "基本情况",
+    "基本信息",
+    "情况统计表",
+    "信息统计表",
+    "情况表",
+    "信息表",
+    "统计表",
+    "汇总表",
+    "明细表",
+    "一览表",
+    "登记表",
+    "情况",
+    "信息",
+    "数据",
+    "名单",
+    "名册",
+    "明细",
+    "汇总",
+    "统计",
+    "一览",
+    "列表",
+    "清单",
+    "表",
 )
 #: a year or a place before the name: 2024年学校, 贺兰县学校基本情况
 _YEAR = r"(?:\d{4}(?:年度?|学年)?)?"
@@ -642,12 +706,14 @@ def resolve_table(label: str, tables: Iterable[TableSpec] | None = None) -> Tabl
             return TableMatch(label, spec.name, "exact")
     found = [s.name for s in specs if folded in {fold(a) for a in s.aliases}]
     if found:
-        return TableMatch(label, found[0], "alias") if len(found) == 1 else TableMatch(
-            label, None, "alias", tuple(found))
+        return (
+            TableMatch(label, found[0], "alias")
+            if len(found) == 1
+            else TableMatch(label, None, "alias", tuple(found))
+        )
     names = [(variant_key(n), s.name) for s in specs for n in _table_names(s)]
     for key in _name_variants(label):
-        found = list(dict.fromkeys(
-            t for n, t in names if n and n in _english_variants(key)))
+        found = list(dict.fromkeys(t for n, t in names if n and n in _english_variants(key)))
         if len(found) == 1:
             return TableMatch(label, found[0], "variant")
         if found:
@@ -677,28 +743,35 @@ def table_name_findings(match: TableMatch, place: Place) -> list[Finding]:
     read_finding = functools.partial(_read_finding, place=place)
     if match.table is not None and match.how in ("variant", "close"):
         spec = TABLES[match.table]
-        how_zh, how_en = (("写法与规范不同", "written differently") if match.how == "variant"
-                          else ("名称与规范相近", "a close match"))
-        return [read_finding(
-            "READ-09",
-            zh=f"{zh_t}：「{label}」按「{spec.zh}」表（{spec.name}）读取（{how_zh}），请核对；"
-            f"规范名称为「{spec.zh}」或 {spec.name}",
-            en=f"{en_t}: '{label}' was read as table {spec.name} ({spec.zh}) ({how_en}); please "
-            f"check it: the contract's name is {spec.name} or {spec.zh}",
-            table=spec.name,
-        )]
+        how_zh, how_en = (
+            ("写法与规范不同", "written differently")
+            if match.how == "variant"
+            else ("名称与规范相近", "a close match")
+        )
+        return [
+            read_finding(
+                "READ-09",
+                zh=f"{zh_t}：「{label}」按「{spec.zh}」表（{spec.name}）读取（{how_zh}），请核对；"
+                f"规范名称为「{spec.zh}」或 {spec.name}",
+                en=f"{en_t}: '{label}' was read as table {spec.name} ({spec.zh}) ({how_en}); please "
+                f"check it: the contract's name is {spec.name} or {spec.zh}",
+                table=spec.name,
+            )
+        ]
     if match.table is None and match.candidates:
         options = [TABLES[n] for n in match.candidates]
-        return [read_finding(
-            "READ-10",
-            zh=f"{zh_t}：无法确定「{label}」是哪张表：是"
-            + "还是".join(f"「{s.zh}」（{s.name}）" for s in options)
-            + "？未读取，请改用规范表名",
-            en=f"{en_t}: '{label}' is ambiguous: did you mean "
-            + " or ".join(f"table {s.name} ({s.zh})" for s in options)
-            + "? It was not read; rename it to the contract's name",
-            table=label,
-        )]
+        return [
+            read_finding(
+                "READ-10",
+                zh=f"{zh_t}：无法确定「{label}」是哪张表：是"
+                + "还是".join(f"「{s.zh}」（{s.name}）" for s in options)
+                + "？未读取，请改用规范表名",
+                en=f"{en_t}: '{label}' is ambiguous: did you mean "
+                + " or ".join(f"table {s.name} ({s.zh})" for s in options)
+                + "? It was not read; rename it to the contract's name",
+                table=label,
+            )
+        ]
     return []
 
 

@@ -40,8 +40,13 @@ def _is_manifest(label: str) -> bool:
     return variant_key(label) in {variant_key(n) for n in MANIFEST_NAMES}
 
 
-def load_submission(source: str | os.PathLike[str] | Mapping[str, Any], *, host: Any = None,
-                    follow_symlinks: bool = False, limits: Limits | None = None) -> Submission:
+def load_submission(
+    source: str | os.PathLike[str] | Mapping[str, Any],
+    *,
+    host: Any = None,
+    follow_symlinks: bool = False,
+    limits: Limits | None = None,
+) -> Submission:
     """Read a submission from a folder, a workbook, a JSON document, any single
     table file, or an in-memory mapping ``{"manifest": {...}, "schools": [...]}``
     whose tables are lists of records or data frames (polars, pandas ...).
@@ -68,8 +73,9 @@ def load_submission(source: str | os.PathLike[str] | Mapping[str, Any], *, host:
         return _load_submission(source, host, follow_symlinks)
 
 
-def _load_submission(source: str | os.PathLike[str] | Mapping[str, Any], host: Any,
-                     follow_symlinks: bool = False) -> Submission:
+def _load_submission(
+    source: str | os.PathLike[str] | Mapping[str, Any], host: Any, follow_symlinks: bool = False
+) -> Submission:
     if isinstance(source, Mapping):
         builder = _Builder(source=None)
         builder.add_document(source)
@@ -90,8 +96,9 @@ def _load_submission(source: str | os.PathLike[str] | Mapping[str, Any], host: A
     return builder.finish()
 
 
-def _load_folder(folder: Path, readers: dict[str, Reader], builder: _Builder,
-                 follow_symlinks: bool = False) -> None:
+def _load_folder(
+    folder: Path, readers: dict[str, Reader], builder: _Builder, follow_symlinks: bool = False
+) -> None:
     root = folder.resolve()
     manifest = None
     for name in MANIFEST_FILES:
@@ -303,8 +310,9 @@ class _Builder:
             )
             return
         self.problems.append(
-            read_finding("READ-13", zh=f"{zh}是{kind_zh}，{read_zh}", en=f"{en} is {kind_en}; "
-                         f"{read_en}", table=table)
+            read_finding(
+                "READ-13", zh=f"{zh}是{kind_zh}，{read_zh}", en=f"{en} is {kind_en}; {read_en}", table=table
+            )
         )
         self.add_named(raw, label, place)
 
@@ -312,7 +320,9 @@ class _Builder:
         """A file or folder of a submission folder that is not read (READ-14)."""
         self.problems.append(
             read_finding(
-                "READ-14", zh=f"「{name}」未读取：{why_zh}", en=f"{name} was not read: {why_en}",
+                "READ-14",
+                zh=f"「{name}」未读取：{why_zh}",
+                en=f"{name} was not read: {why_en}",
                 table=name,
             )
         )
@@ -346,8 +356,7 @@ class _Builder:
         en = place.table()[1]
         if table in self.origin:
             raise SubmissionError(
-                f"table {table} ({TABLES[table].zh}) is given twice: in {self.origin[table]} "
-                f"and in {en}."
+                f"table {table} ({TABLES[table].zh}) is given twice: in {self.origin[table]} and in {en}."
             )
         self.origin[table] = en
         if self.manifest is None:  # a manifest may still come (a later file or sheet)
@@ -368,9 +377,7 @@ class _Builder:
     def add_manifest(self, raw: RawTable, place: Place) -> None:
         en = place.table()[1]
         if self.manifest is not None:
-            raise SubmissionError(
-                f"the manifest is given twice: in {self.manifest_origin} and in {en}."
-            )
+            raise SubmissionError(f"the manifest is given twice: in {self.manifest_origin} and in {en}.")
         self.manifest = build_manifest(raw, place)
         self.manifest_origin = en
 
@@ -384,8 +391,7 @@ class _Builder:
             problems.append(
                 read_finding(
                     "READ-06",
-                    zh=f"{where} 没有清单（submission.yaml 或「说明」工作表），"
-                    "区县、年度和统计截止日期未知",
+                    zh=f"{where} 没有清单（submission.yaml 或「说明」工作表），区县、年度和统计截止日期未知",
                     en=f"{where} has no manifest (submission.yaml or a 'manifest' sheet); "
                     "county, year and as-of date are unknown",
                     table="manifest",
@@ -400,7 +406,6 @@ class _Builder:
             problems=problems,
         )
 
-
     def nothing_recognised(self) -> str:
         """The usage error of a folder or file in which no table of the contract
         is recognised: what was found, what was expected. (An in-memory mapping
@@ -408,7 +413,8 @@ class _Builder:
         where = self.source or "the submission"
         found = list(self.unrecognised)
         found += [
-            f"{p.evidence[0].table} (not read)" for p in self.problems
+            f"{p.evidence[0].table} (not read)"
+            for p in self.problems
             if p.rule_id in ("READ-13", "READ-14") and p.evidence
         ]
         if self.manifest_origin:

@@ -60,8 +60,7 @@ _TIME_OF_DAY = r"^(\S+?)[ T]\d{1,2}:\d{2}(:\d{2}(\.\d+)?)?$"
 
 #: full-width digits and Latin letters and the ideographic space, half-width
 _FULL_WIDTH_ALNUM = {
-    chr(c): chr(c - 0xFEE0)
-    for c in (*range(0xFF10, 0xFF1A), *range(0xFF21, 0xFF3B), *range(0xFF41, 0xFF5B))
+    chr(c): chr(c - 0xFEE0) for c in (*range(0xFF10, 0xFF1A), *range(0xFF21, 0xFF3B), *range(0xFF41, 0xFF5B))
 } | {"\u3000": " "}
 
 
@@ -94,8 +93,11 @@ def as_text(column: pl.Expr, dtype: pl.DataType) -> pl.Expr:
         return column.cast(pl.String)
     if isinstance(dtype, pl.Datetime):  # a workbook's date cell: as Excel shows it
         midnight = column.dt.time() == pl.time(0)
-        return (pl.when(midnight).then(column.dt.to_string("%Y-%m-%d"))
-                .otherwise(column.dt.to_string("%Y-%m-%d %H:%M:%S")))
+        return (
+            pl.when(midnight)
+            .then(column.dt.to_string("%Y-%m-%d"))
+            .otherwise(column.dt.to_string("%Y-%m-%d %H:%M:%S"))
+        )
     if dtype.is_numeric() or dtype in (pl.Boolean, pl.Date):
         return column.cast(pl.String)
     return column.map_elements(_any_text, return_dtype=pl.String)
@@ -111,11 +113,7 @@ def _plain(s: pl.Expr, commas: bool) -> pl.Expr:
     """Thousands separators removed where they are well placed (``1,234``)."""
     if not commas:  # the column has no comma at all: spare a pass over it
         return s
-    return (
-        pl.when(s.str.contains(_THOUSANDS))
-        .then(s.str.replace_all(",", "", literal=True))
-        .otherwise(s)
-    )
+    return pl.when(s.str.contains(_THOUSANDS)).then(s.str.replace_all(",", "", literal=True)).otherwise(s)
 
 
 def number(s: pl.Expr, *, commas: bool = True) -> pl.Expr:
@@ -309,9 +307,7 @@ class BadCells:
 
 #: a cell that ``clean(fold=False)`` would change: blank, edge whitespace, a
 #: zero-width character, a full-width digit or Latin letter, an ideographic space
-_TEXT_NEEDS_CLEANING = (
-    r"^$|^\s|\s$|[\u200b\u200c\u200d\ufeff\u3000\uff10-\uff19\uff21-\uff3a\uff41-\uff5a]"
-)
+_TEXT_NEEDS_CLEANING = r"^$|^\s|\s$|[\u200b\u200c\u200d\ufeff\u3000\uff10-\uff19\uff21-\uff3a\uff41-\uff5a]"
 
 
 def _fast_number(text: pl.Expr) -> pl.Expr:
@@ -342,9 +338,7 @@ def _exact_values(kind: str, candidates: list[str], labels: dict[str, str]) -> d
 
 @functools.cache
 def _bool_values() -> dict[str, object]:
-    return _exact_values(
-        "bool", [f(k) for k in BOOLEANS for f in (str, str.upper, str.title)], {}
-    )
+    return _exact_values("bool", [f(k) for k in BOOLEANS for f in (str, str.upper, str.title)], {})
 
 
 @functools.cache
@@ -425,9 +419,7 @@ def normalize_columns(
             outputs.append(_fast(text, spec).cast(DTYPES[spec.kind]).alias(name))
             flags.append(text.is_not_null().alias(_SLOW + name))
             typed_flags.append((pl.col(_SLOW + name) & pl.col(name).is_null()).alias(_SLOW + name))
-    out = (
-        frame.lazy().select(pl.col(ROW), *outputs, *flags).with_columns(typed_flags).collect()
-    )
+    out = frame.lazy().select(pl.col(ROW), *outputs, *flags).with_columns(typed_flags).collect()
     slow = out.select(pl.col(_SLOW + n).any() for n in texts).row(0) if texts else ()
     # the full path, on the flagged cells of each column only (all columns at once)
     jobs: list[tuple[str, pl.Series, pl.LazyFrame]] = []
@@ -469,9 +461,5 @@ def normalize_columns(
         keep = out.select(filled).to_series()
         if not keep.all():
             out = out.filter(keep)
-    bad = [
-        BadCells(name, frame.select(ROW, name)[bad_rows[name]])
-        for name in columns
-        if name in bad_rows
-    ]
+    bad = [BadCells(name, frame.select(ROW, name)[bad_rows[name]]) for name in columns if name in bad_rows]
     return out, bad

@@ -160,14 +160,22 @@ def check_ranges(
     if not strays:
         return typed, []
     masks = {name: _outside(pl.col(name), *limits[name]) for name in strays}
-    found = pl.collect_all([
-        typed.lazy().filter(masks[name]).select(ROW, pl.col(name).alias("value"))
-        .join(data.lazy().select(ROW, as_text(pl.col(name), data.schema[name]).alias("raw")),
-              on=ROW, how="left", maintain_order="left")
-        .with_columns(_why(columns[name], name in scales, as_of))  # type: ignore[arg-type]
-        .select(ROW, "raw", WHY_ZH, WHY_EN)
-        for name in strays
-    ])
+    found = pl.collect_all(
+        [
+            typed.lazy()
+            .filter(masks[name])
+            .select(ROW, pl.col(name).alias("value"))
+            .join(
+                data.lazy().select(ROW, as_text(pl.col(name), data.schema[name]).alias("raw")),
+                on=ROW,
+                how="left",
+                maintain_order="left",
+            )
+            .with_columns(_why(columns[name], name in scales, as_of))  # type: ignore[arg-type]
+            .select(ROW, "raw", WHY_ZH, WHY_EN)
+            for name in strays
+        ]
+    )
     typed = typed.with_columns(
         pl.when(masks[name]).then(None).otherwise(pl.col(name)).alias(name) for name in strays
     )
@@ -183,8 +191,7 @@ def _limits(spec: ColumnSpec, as_of: dt.date | None) -> tuple[object, object]:
 
 def as_of_expectation(as_of: dt.date) -> tuple[str, str]:
     """What a ``not_after_as_of`` date must be, ``(zh, en)``."""
-    return (f"应不晚于统计截止日期 {as_of.isoformat()}",
-            f"not after the as-of date {as_of.isoformat()}")
+    return (f"应不晚于统计截止日期 {as_of.isoformat()}", f"not after the as-of date {as_of.isoformat()}")
 
 
 def _why(column: ColumnSpec, scaled: bool, as_of: dt.date | None = None) -> list[pl.Expr]:
@@ -196,8 +203,10 @@ def _why(column: ColumnSpec, scaled: bool, as_of: dt.date | None = None) -> list
         late = pl.col("value") > pl.lit(as_of)
         if column.bounds[1] is not None:
             late = late & (pl.col("value") <= pl.lit(column.bounds[1]))
-        return [pl.when(late).then(pl.lit(late_zh)).otherwise(pl.lit(zh)).alias(WHY_ZH),
-                pl.when(late).then(pl.lit(late_en)).otherwise(pl.lit(en)).alias(WHY_EN)]
+        return [
+            pl.when(late).then(pl.lit(late_zh)).otherwise(pl.lit(zh)).alias(WHY_ZH),
+            pl.when(late).then(pl.lit(late_en)).otherwise(pl.lit(en)).alias(WHY_EN),
+        ]
     if column.kind != "ratio":
         zh, en = expectation(column)
         return [pl.lit(zh).alias(WHY_ZH), pl.lit(en).alias(WHY_EN)]
@@ -210,21 +219,30 @@ def _why(column: ColumnSpec, scaled: bool, as_of: dt.date | None = None) -> list
     value = pl.col("value")
     bare = ~marked & (value > 1)
     shown = pl.col("raw").str.strip_chars()
-    example = pl.when(bare & (value <= 100)).then(
-        pl.concat_str([(value / 100).round(10).cast(pl.String), pl.lit(" 或 "), shown,
-                       pl.lit("%")])).otherwise(pl.lit("0.98 或 98%"))
-    example_en = pl.when(bare & (value <= 100)).then(
-        pl.concat_str([(value / 100).round(10).cast(pl.String), pl.lit(" or "), shown,
-                       pl.lit("%")])).otherwise(pl.lit("0.98 or 98%"))
+    example = (
+        pl.when(bare & (value <= 100))
+        .then(pl.concat_str([(value / 100).round(10).cast(pl.String), pl.lit(" 或 "), shown, pl.lit("%")]))
+        .otherwise(pl.lit("0.98 或 98%"))
+    )
+    example_en = (
+        pl.when(bare & (value <= 100))
+        .then(pl.concat_str([(value / 100).round(10).cast(pl.String), pl.lit(" or "), shown, pl.lit("%")]))
+        .otherwise(pl.lit("0.98 or 98%"))
+    )
     lo, hi = (_number(b) for b in column.bounds)  # type: ignore[arg-type]
     return [
-        pl.when(bare).then(pl.concat_str([
-            pl.lit(f"应为 {lo}–{hi} 之间的比例或带 % 的百分数，如 "), example]))
-        .otherwise(pl.lit(pzh)).alias(WHY_ZH),
-        pl.when(bare).then(pl.concat_str([
-            pl.lit(f"a ratio between {lo} and {hi} or a percentage with %, such as "),
-            example_en]))
-        .otherwise(pl.lit(pen)).alias(WHY_EN),
+        pl.when(bare)
+        .then(pl.concat_str([pl.lit(f"应为 {lo}–{hi} 之间的比例或带 % 的百分数，如 "), example]))
+        .otherwise(pl.lit(pzh))
+        .alias(WHY_ZH),
+        pl.when(bare)
+        .then(
+            pl.concat_str(
+                [pl.lit(f"a ratio between {lo} and {hi} or a percentage with %, such as "), example_en]
+            )
+        )
+        .otherwise(pl.lit(pen))
+        .alias(WHY_EN),
     ]
 
 
@@ -248,20 +266,28 @@ def range_findings(
         column = spec.columns[stray.column]
         header = headers.get(stray.column, stray.column)
         first = stray.frame.head(MAX_CELL_FINDINGS)
-        whys = list(zip(first.get_column(WHY_ZH).to_list(), first.get_column(WHY_EN).to_list(),
-                        strict=True))
+        whys = list(zip(first.get_column(WHY_ZH).to_list(), first.get_column(WHY_EN).to_list(), strict=True))
         want_zh, want_en = column_expectation(column)
         problems += cell_findings(
-            "READ-16", table=spec.name, column=stray.column, header=header,
-            letter=letters.get(stray.column), place=place,
-            rows=stray.frame.get_column(ROW).to_list(), raws=first.get_column("raw").to_list(),
-            lines_of=lines_of, record_of=record_of, subjects=subjects,
+            "READ-16",
+            table=spec.name,
+            column=stray.column,
+            header=header,
+            letter=letters.get(stray.column),
+            place=place,
+            rows=stray.frame.get_column(ROW).to_list(),
+            raws=first.get_column("raw").to_list(),
+            lines_of=lines_of,
+            record_of=record_of,
+            subjects=subjects,
             one=lambda wz, we, raw, i, whys=whys: (
                 f"{wz}的值「{raw}」超出合理范围，{whys[i][0]}",
-                f"{we}: {raw!r} is outside the plausible range ({whys[i][1]})"),
+                f"{we}: {raw!r} is outside the plausible range ({whys[i][1]})",
+            ),
             rest=lambda zt, et, n, h=header, wz=want_zh, we=want_en: (
                 f"{zt}「{h}」列另有 {n} 个单元格的值超出合理范围（{wz}）",
-                f"{et}: {n} more cells of column '{h}' are outside the plausible range ({we})"),
+                f"{et}: {n} more cells of column '{h}' are outside the plausible range ({we})",
+            ),
         )
     return problems
 
@@ -278,9 +304,12 @@ def merge_unreadable(
         if old is None:
             out[stray.column] = stray.frame
             continue
-        old = old.select(ROW, pl.col("raw").cast(pl.String),
-                         pl.lit(None, dtype=pl.String).alias(WHY_ZH),
-                         pl.lit(None, dtype=pl.String).alias(WHY_EN))
+        old = old.select(
+            ROW,
+            pl.col("raw").cast(pl.String),
+            pl.lit(None, dtype=pl.String).alias(WHY_ZH),
+            pl.lit(None, dtype=pl.String).alias(WHY_EN),
+        )
         out[stray.column] = pl.concat([old, stray.frame]).sort(ROW)
     return out
 

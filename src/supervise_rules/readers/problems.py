@@ -24,11 +24,9 @@ CODES: dict[str, tuple[str, str, Severity, Outcome]] = {
     "READ-06": ("缺少清单", "Manifest missing", Severity.minor, Outcome.error),
     # non-data rows: totals, notes and signature footers, repeated headers
     "READ-07": ("非数据行（未参与检查）", "Non-data rows not checked", Severity.info, Outcome.fail),
-    "READ-08": ("合计行与明细不符", "Totals row disagrees with the rows", Severity.major,
-                Outcome.fail),
+    "READ-08": ("合计行与明细不符", "Totals row disagrees with the rows", Severity.major, Outcome.fail),
     # headers written differently from the contract
-    "READ-09": ("表头按近似名称识别", "Header matched by a variant", Severity.minor,
-                Outcome.fail),
+    "READ-09": ("表头按近似名称识别", "Header matched by a variant", Severity.minor, Outcome.fail),
     "READ-10": ("表头无法确定", "Header ambiguous", Severity.major, Outcome.error),
     # units in headers
     "READ-11": ("单位已换算", "Unit converted", Severity.info, Outcome.fail),
@@ -38,8 +36,12 @@ CODES: dict[str, tuple[str, str, Severity, Outcome]] = {
     "READ-14": ("未读取的文件", "File not read", Severity.info, Outcome.fail),
     # a line of a text file wider or narrower than its header (readers/widths.py);
     # a narrower one is minor: its cells are read as blank
-    "READ-15": ("行的单元格数与表头不符", "Line wider or narrower than the header",
-                Severity.major, Outcome.error),
+    "READ-15": (
+        "行的单元格数与表头不符",
+        "Line wider or narrower than the header",
+        Severity.major,
+        Outcome.error,
+    ),
     # values outside the range or domain the table spec declares (readers/plausible.py)
     "READ-16": ("值不合理", "Implausible value", Severity.major, Outcome.error),
 }
@@ -71,13 +73,18 @@ def read_finding(
         subject=subject or Subject(type="submission", id=table),
         observed=observed,
         message=LocalizedText(zh=zh, en=en),
-        evidence=[Evidence(
-            table=table, rows=rows, columns=columns or [],
-            file=place.file if place else None,
-            sheet=place.part if place else None,
-            lines=lines if place and place.locator != "record" else None,
-            headers=headers, cells=cells,
-        )],
+        evidence=[
+            Evidence(
+                table=table,
+                rows=rows,
+                columns=columns or [],
+                file=place.file if place else None,
+                sheet=place.part if place else None,
+                lines=lines if place and place.locator != "record" else None,
+                headers=headers,
+                cells=cells,
+            )
+        ],
     )
 
 
@@ -105,8 +112,9 @@ class Place:
             return f"「{table_zh(self.part)}」表", f"'{self.part}'"
         return f"{file}「{self.part}」", f"{file}, '{self.part}'"
 
-    def cell(self, line: int, header: str, column_letter: str | None,
-             record: int | None = None) -> tuple[str, str]:
+    def cell(
+        self, line: int, header: str, column_letter: str | None, record: int | None = None
+    ) -> tuple[str, str]:
         """One cell: line/row (and cell reference) plus the header as written.
 
         ``record``: the row a spreadsheet program shows a text file's line on,
@@ -138,8 +146,10 @@ class Place:
         zh_t, en_t = self.table()
         noun_en = "row" if self.locator == "row" else "line"
         if record is not None and record != line and self.locator == "line":
-            return (f"{_sp(zh_t)}第 {line} 行（在 Excel 中为第 {record} 行）",
-                    f"{en_t}, line {line} (row {record} in Excel)")
+            return (
+                f"{_sp(zh_t)}第 {line} 行（在 Excel 中为第 {record} 行）",
+                f"{en_t}, line {line} (row {record} in Excel)",
+            )
         return f"{_sp(zh_t)}第 {line} 行", f"{en_t}, {noun_en} {line}"
 
     def row_nouns(self) -> tuple[str, str]:
@@ -205,18 +215,37 @@ def cell_findings(
         record = record_of(row) if record_of is not None else None
         where_zh, where_en = place.cell(line, header, letter, record)
         zh, en = one(where_zh, where_en, raw, i)
-        problems.append(read_finding(
-            code, zh=zh, en=en, table=table, rows=[row], columns=[column],
-            subject=subjects.get(row), observed=raw, place=place, lines=[line],
-            headers=[header],
-            # a cell is a spreadsheet's: on the row it shows the line on
-            cells=[f"{letter}{record or line}"] if letter else None,
-        ))
+        problems.append(
+            read_finding(
+                code,
+                zh=zh,
+                en=en,
+                table=table,
+                rows=[row],
+                columns=[column],
+                subject=subjects.get(row),
+                observed=raw,
+                place=place,
+                lines=[line],
+                headers=[header],
+                # a cell is a spreadsheet's: on the row it shows the line on
+                cells=[f"{letter}{record or line}"] if letter else None,
+            )
+        )
     if len(rows) > MAX_CELL_FINDINGS:
         left = rows[MAX_CELL_FINDINGS:]
         zh, en = rest(*place.table(), len(left))
-        problems.append(read_finding(
-            code, zh=zh, en=en, table=table, rows=left, columns=[column], place=place,
-            lines=lines_of(left), headers=[header],
-        ))
+        problems.append(
+            read_finding(
+                code,
+                zh=zh,
+                en=en,
+                table=table,
+                rows=left,
+                columns=[column],
+                place=place,
+                lines=lines_of(left),
+                headers=[header],
+            )
+        )
     return problems

@@ -31,8 +31,7 @@ def _too_deep(value: Any, levels: int) -> bool:
             if depth > levels:
                 return True
             children = node.values() if isinstance(node, Mapping) else node
-            stack.extend((child, depth + 1) for child in children
-                         if isinstance(child, Mapping | list))
+            stack.extend((child, depth + 1) for child in children if isinstance(child, Mapping | list))
     return False
 
 
@@ -60,7 +59,9 @@ def cell_text(value: Any) -> str | None:
     if isinstance(value, Mapping | list) and _too_deep(value, max(limit - _CELL_DEPTH, 1)):
         raise refuse(
             f"a cell holds arrays and objects nested more than {limit:,} levels deep",
-            f"某个单元格中的数组和对象嵌套超过 {limit:,} 层", "max_json_depth")
+            f"某个单元格中的数组和对象嵌套超过 {limit:,} 层",
+            "max_json_depth",
+        )
     return json.dumps(value, ensure_ascii=False, default=str)
 
 
@@ -100,10 +101,15 @@ def _is_columns(mapping: Mapping) -> bool:
     cells (a list, tuple, polars Series, NumPy or Arrow array), none a scalar."""
     if not mapping:
         return False
-    return all(isinstance(v, list | tuple | pl.Series) or (
-        hasattr(v, "__len__") and not isinstance(v, str | bytes | Mapping)
-        and (hasattr(v, "dtype") or hasattr(v, "to_pylist")))  # NumPy, pandas, Arrow
-        for v in mapping.values())
+    return all(
+        isinstance(v, list | tuple | pl.Series)
+        or (
+            hasattr(v, "__len__")
+            and not isinstance(v, str | bytes | Mapping)
+            and (hasattr(v, "dtype") or hasattr(v, "to_pylist"))
+        )  # NumPy, pandas, Arrow
+        for v in mapping.values()
+    )
 
 
 def columns_table(columns: Mapping, *, name: str, where: str) -> RawTable:
@@ -114,7 +120,8 @@ def columns_table(columns: Mapping, *, name: str, where: str) -> RawTable:
         shown = ", ".join(f"{k}: {n}" for k, n in lengths.items())
         raise SubmissionError(
             f"{where}: the columns have different numbers of values ({shown}); a table "
-            "given as columns needs one value per row in every column.")
+            "given as columns needs one value per row in every column."
+        )
     data = {}
     for key, values in columns.items():
         if isinstance(values, list | tuple):
@@ -154,9 +161,7 @@ def document_tables(document: Any, *, where: str, stem_table: bool) -> list[RawT
     if isinstance(document, list) and stem_table:
         return [records_table(document, name=None, where=where)]
     if not isinstance(document, Mapping):
-        raise SubmissionError(
-            f"{where} must be an object with one entry per table, or a list of records."
-        )
+        raise SubmissionError(f"{where} must be an object with one entry per table, or a list of records.")
     tables = []
     for key, value in document.items():
         part = f"{where}: {key!r}"
@@ -192,9 +197,11 @@ class JsonReader(Reader):
                 f"{path.name} is not valid JSON (line {exc.lineno}, column {exc.colno}: {exc.msg})."
             ) from exc
         except RecursionError:  # deeper than the decoder goes: deeper than the limit too
-            raise refuse(f"{path.name} nests arrays and objects more than {limit:,} levels deep",
-                         f"{path.name} 中的数组和对象嵌套超过 {limit:,} 层",
-                         "max_json_depth") from None
+            raise refuse(
+                f"{path.name} nests arrays and objects more than {limit:,} levels deep",
+                f"{path.name} 中的数组和对象嵌套超过 {limit:,} 层",
+                "max_json_depth",
+            ) from None
         if may_hold_surrogates(text):  # "\ud83d\ude00", or a lone "\udc00"
             document = without_surrogates(document)
         del text

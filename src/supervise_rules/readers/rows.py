@@ -93,11 +93,16 @@ def non_data_rows(
     blank = first.is_null()
     repeated = _repeated_header(texts, specs, forms)
     kind = (
-        pl.when(blank).then(pl.lit("blank"))
-        .when(repeated).then(pl.lit("header"))
-        .when(subtotal).then(pl.lit("subtotal"))
-        .when(total).then(pl.lit("total"))
-        .when(footer).then(pl.lit("footer"))
+        pl.when(blank)
+        .then(pl.lit("blank"))
+        .when(repeated)
+        .then(pl.lit("header"))
+        .when(subtotal)
+        .then(pl.lit("subtotal"))
+        .when(total)
+        .then(pl.lit("total"))
+        .when(footer)
+        .then(pl.lit("footer"))
         .otherwise(pl.lit(None, dtype=pl.String))
     )
     found = subset.select(ROW, kind.alias(KIND)).filter(pl.col(KIND).is_not_null())
@@ -113,14 +118,10 @@ def non_data_rows(
 
 
 #: what a non-data row's text must contain somewhere (a superset of the patterns)
-_PREFILTER = (
-    r"合|总|小计|填|审|注|备|说明|联系|电话|手机|日期|负责|制表|盖章|来源|统计|单位|(?i:total|sum)"
-)
+_PREFILTER = r"合|总|小计|填|审|注|备|说明|联系|电话|手机|日期|负责|制表|盖章|来源|统计|单位|(?i:total|sum)"
 
 
-def _header_forms(
-    specs: dict[str, ColumnSpec | None], headers: dict[str, str]
-) -> dict[str, list[str]]:
+def _header_forms(specs: dict[str, ColumnSpec | None], headers: dict[str, str]) -> dict[str, list[str]]:
     """Per column, the texts a repeated header row holds in it (folded)."""
     out = {}
     for name, spec in specs.items():
@@ -148,8 +149,7 @@ def _repeated_header(
     named = sum(1 for s in specs.values() if s is not None)
     if named < 2:
         return pl.lit(False)
-    checks = [t.str.to_lowercase().is_in(forms[n]).fill_null(False).cast(pl.Int32)
-              for n, t in texts.items()]
+    checks = [t.str.to_lowercase().is_in(forms[n]).fill_null(False).cast(pl.Int32) for n, t in texts.items()]
     return pl.sum_horizontal(checks) >= max(2, (named + 1) // 2)
 
 
@@ -175,7 +175,8 @@ def totals_mismatches(
     keys or dates) are compared, and only where the totals row has a value."""
     totals = rows.of("total")
     summed = [
-        n for n, s in specs.items()
+        n
+        for n, s in specs.items()
         if s is not None and s.kind in ("int", "float") and not s.key and n in typed.columns
     ]
     if totals.is_empty() or not summed:

@@ -31,9 +31,17 @@ MAX_ROW_FINDINGS = 20
 MAX_CELLS_SHOWN = 8
 
 
-def width_findings(raw: RawTable, data_height: int, header: list[Any], select: dict[str, str],
-                   skipped: pl.Series, table: str, place: Place, line_of: Any,
-                   offset: int) -> list[Finding]:
+def width_findings(
+    raw: RawTable,
+    data_height: int,
+    header: list[Any],
+    select: dict[str, str],
+    skipped: pl.Series,
+    table: str,
+    place: Place,
+    line_of: Any,
+    offset: int,
+) -> list[Finding]:
     """READ-15 findings of a grid whose ``raw.widths`` are known.
 
     :param data_height: rows under the header (the header is grid row
@@ -51,21 +59,21 @@ def width_findings(raw: RawTable, data_height: int, header: list[Any], select: d
     names = raw.frame.columns
     named = [j for j in range(len(names)) if j < len(header) and _text(header[j])]
     last_named = max(named, default=-1)
-    grid = raw.frame.slice(h + 1).with_row_index(ROW, offset=1).with_columns(
-        pl.col(ROW).cast(pl.Int64), raw.widths.slice(h + 1).alias("__cells__"))
-    grid = grid.filter(
-        (pl.col("__cells__") != expected) & ~pl.col(ROW).is_in(skipped.implode())
+    grid = (
+        raw.frame.slice(h + 1)
+        .with_row_index(ROW, offset=1)
+        .with_columns(pl.col(ROW).cast(pl.Int64), raw.widths.slice(h + 1).alias("__cells__"))
     )
+    grid = grid.filter((pl.col("__cells__") != expected) & ~pl.col(ROW).is_in(skipped.implode()))
     if grid.height == 0:
         return []
     blank = {c: pl.col(c).is_null() | (pl.col(c).str.strip_chars() == "") for c in names}
     # wider: a filled cell beyond the header; narrower: a missing cell under a named header
-    wide = pl.any_horizontal([~blank[names[j]] for j in range(expected, len(names))] or
-                             [pl.lit(False)])
+    wide = pl.any_horizontal([~blank[names[j]] for j in range(expected, len(names))] or [pl.lit(False)])
     short = pl.col("__cells__") <= last_named
     grid = grid.filter(
-        ~pl.all_horizontal(list(blank.values())) & ((pl.col("__cells__") > expected) & wide
-                                                    | (pl.col("__cells__") < expected) & short)
+        ~pl.all_horizontal(list(blank.values()))
+        & ((pl.col("__cells__") > expected) & wide | (pl.col("__cells__") < expected) & short)
     )
     if grid.height == 0:
         return []
@@ -80,16 +88,20 @@ def width_findings(raw: RawTable, data_height: int, header: list[Any], select: d
         excel = offset + row if offset + row != line else None
         where_zh, where_en = place.line(line, excel)
         base_zh = f"{where_zh}有 {cells} 个单元格，而表头（第 {header_line} 行）有 {expected} 个"
-        base_en = (f"{where_en} has {cells} cells where the header (line {header_line}) "
-                   f"has {expected}")
+        base_en = f"{where_en} has {cells} cells where the header (line {header_line}) has {expected}"
         if cells > expected:
-            extra = [(j, record[names[j]]) for j in range(expected, min(cells, len(names)))
-                     if _text(record[names[j]])]
+            extra = [
+                (j, record[names[j]])
+                for j in range(expected, min(cells, len(names)))
+                if _text(record[names[j]])
+            ]
             refs = [f"{column_letter(_sheet(raw, j))}{excel or line}" for j, _ in extra]
-            shown_zh = "、".join(f"{ref}「{value}」" for ref, (_, value) in
-                                zip(refs[:MAX_CELLS_SHOWN], extra, strict=False))
-            shown_en = ", ".join(f"{ref} {value!r}" for ref, (_, value) in
-                                 zip(refs[:MAX_CELLS_SHOWN], extra, strict=False))
+            shown_zh = "、".join(
+                f"{ref}「{value}」" for ref, (_, value) in zip(refs[:MAX_CELLS_SHOWN], extra, strict=False)
+            )
+            shown_en = ", ".join(
+                f"{ref} {value!r}" for ref, (_, value) in zip(refs[:MAX_CELLS_SHOWN], extra, strict=False)
+            )
             more = len(extra) - MAX_CELLS_SHOWN
             shown_zh += f" 等 {len(extra)} 个" if more > 0 else ""
             shown_en += f" and {more} more" if more > 0 else ""
@@ -100,17 +112,24 @@ def width_findings(raw: RawTable, data_height: int, header: list[Any], select: d
                 "（请检查是否多了分隔符或填错了列）",
                 en=f"{base_en}: the extra cells {shown_en} have no header; they are kept as "
                 "columns without a header (a separator too many, or a value one cell too far?)",
-                table=table, rows=[row], columns=kept, place=place, lines=[line],
-                observed=cells, cells=refs,
+                table=table,
+                rows=[row],
+                columns=kept,
+                place=place,
+                lines=[line],
+                observed=cells,
+                cells=refs,
             )
         else:
             missing = [j for j in range(cells, expected) if j < len(header) and _text(header[j])]
             refs = [f"{column_letter(_sheet(raw, j))}{excel or line}" for j in missing]
             heads = [str(header[j]).strip() for j in missing]
-            shown_zh = "、".join(f"{ref}「{head}」" for ref, head in
-                                zip(refs[:MAX_CELLS_SHOWN], heads, strict=False))
-            shown_en = ", ".join(f"{ref} ('{head}')" for ref, head in
-                                 zip(refs[:MAX_CELLS_SHOWN], heads, strict=False))
+            shown_zh = "、".join(
+                f"{ref}「{head}」" for ref, head in zip(refs[:MAX_CELLS_SHOWN], heads, strict=False)
+            )
+            shown_en = ", ".join(
+                f"{ref} ('{head}')" for ref, head in zip(refs[:MAX_CELLS_SHOWN], heads, strict=False)
+            )
             more = len(missing) - MAX_CELLS_SHOWN
             shown_zh += f" 等 {len(missing)} 个" if more > 0 else ""
             shown_en += f" and {more} more" if more > 0 else ""
@@ -120,23 +139,33 @@ def width_findings(raw: RawTable, data_height: int, header: list[Any], select: d
                 "（若是中间漏填了一格，其后各列的值都会错位）",
                 en=f"{base_en}: cells {shown_en} are missing and were read as blank (if a "
                 "cell was left out in the middle, every later value is one column off)",
-                table=table, rows=[row], columns=[select[names[j]] for j in missing
-                                                  if names[j] in select],
-                place=place, lines=[line], observed=cells, headers=heads, cells=refs,
+                table=table,
+                rows=[row],
+                columns=[select[names[j]] for j in missing if names[j] in select],
+                place=place,
+                lines=[line],
+                observed=cells,
+                headers=heads,
+                cells=refs,
             )
             # nothing is lost nor moved, unless a cell was left out in the middle
             finding = finding.model_copy(update={"severity": Severity.minor})
         findings.append(finding)
     if len(rows) > MAX_ROW_FINDINGS:
         rest, rest_lines = rows[MAX_ROW_FINDINGS:], lines[MAX_ROW_FINDINGS:]
-        findings.append(read_finding(
-            "READ-15",
-            zh=f"{zh_t}另有 {len(rest)} 行的单元格数与表头（{expected} 个）不符"
-            f"（第 {_ranges(rest_lines)} 行）",
-            en=f"{en_t}: {len(rest)} more lines have more or fewer cells than the header "
-            f"({expected}): lines {_ranges(rest_lines)}",
-            table=table, rows=rest, place=place, lines=rest_lines,
-        ))
+        findings.append(
+            read_finding(
+                "READ-15",
+                zh=f"{zh_t}另有 {len(rest)} 行的单元格数与表头（{expected} 个）不符"
+                f"（第 {_ranges(rest_lines)} 行）",
+                en=f"{en_t}: {len(rest)} more lines have more or fewer cells than the header "
+                f"({expected}): lines {_ranges(rest_lines)}",
+                table=table,
+                rows=rest,
+                place=place,
+                lines=rest_lines,
+            )
+        )
     return findings
 
 

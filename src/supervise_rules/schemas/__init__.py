@@ -56,10 +56,12 @@ def ruleset_schema(host: PluginHost | None = None) -> dict[str, Any]:
         defs.update(params_schema.pop("$defs", {}))
         key = f"params_{name}"
         defs[key] = params_schema
-        branches.append({
-            "if": {"properties": {"validator": {"const": name}}, "required": ["validator"]},
-            "then": {"properties": {"params": {"$ref": f"#/$defs/{key}"}}},
-        })
+        branches.append(
+            {
+                "if": {"properties": {"validator": {"const": name}}, "required": ["validator"]},
+                "then": {"properties": {"params": {"$ref": f"#/$defs/{key}"}}},
+            }
+        )
     rule = defs.get("Rule")
     if rule is not None and branches:
         rule["allOf"] = branches
@@ -85,8 +87,7 @@ def _value_schema(column: Any, *, nullable: bool) -> dict[str, Any]:
 
     match column.kind:
         case "int":
-            branches: list[dict[str, Any]] = [
-                {"type": "integer"}, {"type": "string", "pattern": _INT_TEXT}]
+            branches: list[dict[str, Any]] = [{"type": "integer"}, {"type": "string", "pattern": _INT_TEXT}]
         case "float":
             branches = [{"type": "number"}, {"type": "string", "pattern": _NUMBER_TEXT}]
         case "ratio":
@@ -155,8 +156,7 @@ def submission_schema(host: PluginHost | None = None) -> dict[str, Any]:
     }
     defs["manifest"] = {
         "title": f"{MANIFEST.zh} (manifest)",
-        "description": "Who submitted what, and the 'today' of every deadline rule. Other "
-        "keys are kept.",
+        "description": "Who submitted what, and the 'today' of every deadline rule. Other keys are kept.",
         "type": "object",
         "properties": manifest_props,
         "not": {"required": ["county_code", "region_code"]},
@@ -203,5 +203,4 @@ def write_shipped() -> Path:
     return RULESET_SCHEMA
 
 
-__all__ = ["RULESET_SCHEMA", "SCHEMAS", "render", "ruleset_schema", "submission_schema",
-           "write_shipped"]
+__all__ = ["RULESET_SCHEMA", "SCHEMAS", "render", "ruleset_schema", "submission_schema", "write_shipped"]

@@ -19,10 +19,19 @@ if TYPE_CHECKING:
     from ..plugins import PluginHost
 
 DEFAULT_RULESET = "helan-2024"
-DEFAULT_MANIFEST = {"county_code": "640122", "county_name": "贺兰县", "year": 2024,
-                    "as_of": "2024-09-30"}
-_EXPECT_KEYS = {"outcome", "subject", "subject_type", "observed", "tolerance", "required", "rows",
-                "columns", "severity", "message_contains"}
+DEFAULT_MANIFEST = {"county_code": "640122", "county_name": "贺兰县", "year": 2024, "as_of": "2024-09-30"}
+_EXPECT_KEYS = {
+    "outcome",
+    "subject",
+    "subject_type",
+    "observed",
+    "tolerance",
+    "required",
+    "rows",
+    "columns",
+    "severity",
+    "message_contains",
+}
 
 
 class CaseFailure(AssertionError):
@@ -64,12 +73,19 @@ def load_case_file(path: str | Path) -> list[RuleCase]:
             bad = set(exp) - _EXPECT_KEYS
             if bad:
                 raise SuperviseRulesError(f"{path}: case {name!r}: unknown expect keys {sorted(bad)}")
-        cases.append(RuleCase(
-            file=path, rule=str(data["rule"]), name=str(name), ruleset=ruleset,
-            description=str(raw.get("description") or ""),
-            manifest=dict(raw.get("manifest") or {}), params=raw.get("params"),
-            tables=dict(raw.get("tables") or {}), expect=list(raw.get("expect") or []),
-        ))
+        cases.append(
+            RuleCase(
+                file=path,
+                rule=str(data["rule"]),
+                name=str(name),
+                ruleset=ruleset,
+                description=str(raw.get("description") or ""),
+                manifest=dict(raw.get("manifest") or {}),
+                params=raw.get("params"),
+                tables=dict(raw.get("tables") or {}),
+                expect=list(raw.get("expect") or []),
+            )
+        )
     return cases
 
 
@@ -190,8 +206,10 @@ def check_case(case: RuleCase, host: PluginHost | None = None, backend: str = "p
             problems.append(f"finding {i + 1}: {why}")
     if problems:
         raise CaseFailure(
-            f"{case.file} :: {case.name}\n  " + "\n  ".join(problems)
-            + "\nActual findings:\n" + findings_as_yaml(findings)
+            f"{case.file} :: {case.name}\n  "
+            + "\n  ".join(problems)
+            + "\nActual findings:\n"
+            + findings_as_yaml(findings)
         )
 
 

@@ -38,8 +38,7 @@ class DashboardOptions(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
 
-    delimiter: Literal[",", ";", "\t", "|"] = Field(
-        default=",", description="the field separator of the CSV")
+    delimiter: Literal[",", ";", "\t", "|"] = Field(default=",", description="the field separator of the CSV")
 
 
 class DashboardCsvReporter(sr.Reporter):
@@ -54,19 +53,23 @@ class DashboardCsvReporter(sr.Reporter):
     Options = DashboardOptions
 
     def render(self, report: sr.Report, options: sr.RenderOptions) -> str:
-        chosen = options.extra if isinstance(options.extra, DashboardOptions) else \
-            DashboardOptions()
+        chosen = options.extra if isinstance(options.extra, DashboardOptions) else DashboardOptions()
         out = io.StringIO()
         writer = csv.writer(out, lineterminator="\n", delimiter=chosen.delimiter)
-        writer.writerow(["rule_id", "title", "work_point", "severity", "certainty", "subjects",
-                         *OUTCOMES])
+        writer.writerow(["rule_id", "title", "work_point", "severity", "certainty", "subjects", *OUTCOMES])
         for rule in report.rules:
             title = rule.title.zh if options.lang == "zh" else rule.title.en
-            writer.writerow([
-                rule.rule_id, _inert(title), rule.work_point or "", _code(rule.severity),
-                _code(rule.certainty), rule.subjects,
-                *(rule.by_outcome.get(o, 0) for o in OUTCOMES),
-            ])
+            writer.writerow(
+                [
+                    rule.rule_id,
+                    _inert(title),
+                    rule.work_point or "",
+                    _code(rule.severity),
+                    _code(rule.certainty),
+                    rule.subjects,
+                    *(rule.by_outcome.get(o, 0) for o in OUTCOMES),
+                ]
+            )
         return out.getvalue()
 
 
@@ -105,8 +108,10 @@ def run_finished(report: sr.Report) -> None:
         return
     sub = report.submission
     who = sub.county_code or getattr(sub, "region_code", None) or "unknown"
-    name = "-".join(re.sub(r"[^0-9A-Za-z.-]+", "_", str(part))
-                    for part in (who, sub.as_of or "no-date", report.ruleset.id))
+    name = "-".join(
+        re.sub(r"[^0-9A-Za-z.-]+", "_", str(part))
+        for part in (who, sub.as_of or "no-date", report.ruleset.id)
+    )
     feed = {
         "ruleset": {"id": report.ruleset.id, "version": report.ruleset.version},
         "submission": {"county_code": sub.county_code, "as_of": str(sub.as_of or "")},

@@ -12,9 +12,7 @@ MINUTES = "avg_written_homework_minutes"
 
 
 class HomeworkMinutesParams(Params):
-    grades: list[int] = Field(
-        min_length=1, description="the grades (1-9) whose classes the limit applies to"
-    )
+    grades: list[int] = Field(min_length=1, description="the grades (1-9) whose classes the limit applies to")
     max_minutes: float = Field(
         ge=0, description="the most average daily written homework allowed, in minutes"
     )
@@ -55,22 +53,31 @@ class HomeworkMinutesValidator(Validator):
         minutes = nw.col(MINUTES).cast(nw.Float64)
         has_name = "class_name" in ctx.columns(TABLE)
         name = nw.col("class_name").cast(nw.String) if has_name else nw.lit(None, dtype=nw.String)
-        result = (
-            lf.filter(nw.col("grade").is_in(p.grades))
-            .select(
-                subject_id=ctx.subject_id_expr(TABLE),
-                subject_name=name,
-                observed=minutes,
-                required=nw.lit(float(p.max_minutes)),
-                row=nw.col(ROW),
-                error_column=nw.when(minutes.is_null()).then(nw.lit(MINUTES))
-                .otherwise(nw.lit(None, dtype=nw.String)),
-                error_kind=nw.when(minutes.is_null()).then(nw.lit("missing"))
-                .otherwise(nw.lit(None, dtype=nw.String)),
-                outcome=nw.when(minutes.is_null()).then(nw.lit("error"))
-                .when(minutes <= p.max_minutes + 1e-9).then(nw.lit("pass"))
-                .otherwise(nw.lit("fail")),
-            )
+        result = lf.filter(nw.col("grade").is_in(p.grades)).select(
+            subject_id=ctx.subject_id_expr(TABLE),
+            subject_name=name,
+            observed=minutes,
+            required=nw.lit(float(p.max_minutes)),
+            row=nw.col(ROW),
+            error_column=nw.when(minutes.is_null())
+            .then(nw.lit(MINUTES))
+            .otherwise(nw.lit(None, dtype=nw.String)),
+            error_kind=nw.when(minutes.is_null())
+            .then(nw.lit("missing"))
+            .otherwise(nw.lit(None, dtype=nw.String)),
+            outcome=nw.when(minutes.is_null())
+            .then(nw.lit("error"))
+            .when(minutes <= p.max_minutes + 1e-9)
+            .then(nw.lit("pass"))
+            .otherwise(nw.lit("fail")),
         )
-        return [RuleResult(frame=result, table=TABLE, op="<=", unit="minutes",
-                           columns=["grade", MINUTES], threshold=float(p.max_minutes))]
+        return [
+            RuleResult(
+                frame=result,
+                table=TABLE,
+                op="<=",
+                unit="minutes",
+                columns=["grade", MINUTES],
+                threshold=float(p.max_minutes),
+            )
+        ]

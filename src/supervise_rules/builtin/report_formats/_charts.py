@@ -26,8 +26,15 @@ from ...models import Report
 from ...safetext import plain
 from ._common import pick
 
-PASS, FAIL, ERROR, NA, INK, MUTED, GRID = ("#1a7f37", "#cf222e", "#8250df", "#d0d7de", "#1f2328",
-                                           "#59636e", "#d8dee4")
+PASS, FAIL, ERROR, NA, INK, MUTED, GRID = (
+    "#1a7f37",
+    "#cf222e",
+    "#8250df",
+    "#d0d7de",
+    "#1f2328",
+    "#59636e",
+    "#d8dee4",
+)
 LEVEL_ZH = {"primary": ("小学", "primary"), "junior": ("初中", "junior")}
 #: a near miss: within this share of the threshold, passing or failing
 NEAR = 0.05
@@ -79,12 +86,22 @@ def bar(counts: dict[str, int], lang: str, width: int = 110) -> str:
     """A stacked bar of checked findings: passed, failed (with errors), not applicable."""
     parts = [("pass", PASS), ("fail", FAIL), ("error", ERROR), ("not_applicable", NA)]
     total = sum(counts.get(k, 0) for k, _ in parts)
-    label = pick(("通过 {p}，不通过 {f}，错误 {x}，不适用 {n}",
-                  "passed {p}, failed {f}, errors {x}, not applicable {n}"), lang).format(
-        p=counts.get("pass", 0), f=counts.get("fail", 0), x=counts.get("error", 0),
-        n=counts.get("not_applicable", 0))
-    out = [f'<svg class="bar" width="{width}" height="10" viewBox="0 0 {width} 10" role="img" '
-           f'aria-label="{e(label)}"><title>{e(label)}</title>']
+    label = pick(
+        (
+            "通过 {p}，不通过 {f}，错误 {x}，不适用 {n}",
+            "passed {p}, failed {f}, errors {x}, not applicable {n}",
+        ),
+        lang,
+    ).format(
+        p=counts.get("pass", 0),
+        f=counts.get("fail", 0),
+        x=counts.get("error", 0),
+        n=counts.get("not_applicable", 0),
+    )
+    out = [
+        f'<svg class="bar" width="{width}" height="10" viewBox="0 0 {width} 10" role="img" '
+        f'aria-label="{e(label)}"><title>{e(label)}</title>'
+    ]
     if total == 0:
         out.append(f'<rect width="{width}" height="10" fill="{NA}"/>')
     x = 0.0
@@ -128,37 +145,59 @@ def cv_strips(report: Report) -> list[tuple[str, str, str, list[Strip], bool]]:
     for rule_id, shape in shapes.items():
         if shape.validator != "weighted_cv" or rule_id not in titles:
             continue
-        base = next((rid for rid, s in shapes.items() if s.validator == "metric"
-                     and s.value == shape.value and s.table == shape.table and rid in titles), None)
+        base = next(
+            (
+                rid
+                for rid, s in shapes.items()
+                if s.validator == "metric"
+                and s.value == shape.value
+                and s.table == shape.table
+                and rid in titles
+            ),
+            None,
+        )
         if base is not None:
             pairs.append((rule_id, base, shape.weight))
     if not pairs:
         return []
     wanted = sorted({r for p in pairs for r in p[:2]})
     frame = report.frame(include_passes=True, rules=wanted).select(
-        "rule_id", "subject_id", "subject_name", "outcome", "observed", "required_op",
-        pl.col("required_value").cast(pl.Float64, strict=False).alias("required"))
+        "rule_id",
+        "subject_id",
+        "subject_name",
+        "outcome",
+        "observed",
+        "required_op",
+        pl.col("required_value").cast(pl.Float64, strict=False).alias("required"),
+    )
     frame = frame.with_columns(level=pl.col("subject_id").str.split("/").list.last())
     weights = ctx.subjects.select("subject_id", pl.col("students").alias("w"))
     out = []
     for cv_rule, base, weight in sorted(pairs):
-        points = (frame.filter((pl.col("rule_id") == base) & pl.col("observed").is_not_null()
-                               & pl.col("outcome").is_in(["pass", "fail"]))
-                  .join(weights, on="subject_id", how="left"))
+        points = frame.filter(
+            (pl.col("rule_id") == base)
+            & pl.col("observed").is_not_null()
+            & pl.col("outcome").is_in(["pass", "fail"])
+        ).join(weights, on="subject_id", how="left")
         sized = weight == "students" and points["w"].null_count() < points.height
         cvs = frame.filter(pl.col("rule_id") == cv_rule)
         strips = []
         order = list(LEVEL_ZH)
-        for level in sorted(set(points["level"].to_list()),
-                            key=lambda lv: (order.index(lv) if lv in order else len(order), lv)):
+        for level in sorted(
+            set(points["level"].to_list()),
+            key=lambda lv: (order.index(lv) if lv in order else len(order), lv),
+        ):
             pts = points.filter(pl.col("level") == level).sort("observed", "subject_id")
             mean = None
             if sized:
                 w = pts["w"].fill_null(0.0)
                 total = float(w.sum())
                 mean = float((pts["observed"] * w).sum()) / total if total > 0 else None
-            limit = pts["required"].drop_nulls().mode().sort().first() if pts["required"].null_count() \
-                < pts.height else None
+            limit = (
+                pts["required"].drop_nulls().mode().sort().first()
+                if pts["required"].null_count() < pts.height
+                else None
+            )
             op = pts["required_op"].drop_nulls().first() if pts.height else None
             cv_row = cvs.filter(pl.col("level") == level)
             cv = cv_limit = cv_outcome = None
@@ -169,19 +208,30 @@ def cv_strips(report: Report) -> list[tuple[str, str, str, list[Strip], bool]]:
             total_n = pts.height
             if total_n > MAX_DOTS:
                 step = -(-total_n // MAX_DOTS)
-                pts = (pts.with_row_index("_i")
-                       .filter((pl.col("outcome") == "fail") | (pl.col("_i") % step == 0))
-                       .drop("_i"))
-            strips.append(Strip(level, pts.select("subject_id", "subject_name",
-                                                  pl.col("observed").alias("x"), "w", "outcome"),
-                                mean, limit, op, cv, cv_limit, cv_outcome, total_n))
+                pts = (
+                    pts.with_row_index("_i")
+                    .filter((pl.col("outcome") == "fail") | (pl.col("_i") % step == 0))
+                    .drop("_i")
+                )
+            strips.append(
+                Strip(
+                    level,
+                    pts.select("subject_id", "subject_name", pl.col("observed").alias("x"), "w", "outcome"),
+                    mean,
+                    limit,
+                    op,
+                    cv,
+                    cv_limit,
+                    cv_outcome,
+                    total_n,
+                )
+            )
         if strips:
             out.append((cv_rule, titles[base].get("zh"), base, strips, sized))
     return out
 
 
-def strip_svg(strips: list[Strip], sized: bool, unit: str | None, lang: str,
-              width: int = 560) -> str:
+def strip_svg(strips: list[Strip], sized: bool, unit: str | None, lang: str, width: int = 560) -> str:
     """One indicator: a row per level, a dot per school section (area ∝ enrollment),
     the enrollment-weighted mean (solid) and the standard (dashed)."""
     left, right, row_h, top = 52, 16, 54, 8
@@ -196,13 +246,16 @@ def strip_svg(strips: list[Strip], sized: bool, unit: str | None, lang: str,
         return left + (width - left - right) * (v - lo) / (hi - lo)
 
     wmax = max((s.points["w"].max() or 0.0) for s in strips) if sized else 0.0
-    out = [f'<svg class="chart" width="{width}" height="{height}" viewBox="0 0 {width} {height}" '
-           f'role="img" font-size="11" font-family="inherit">']
+    out = [
+        f'<svg class="chart" width="{width}" height="{height}" viewBox="0 0 {width} {height}" '
+        f'role="img" font-size="11" font-family="inherit">'
+    ]
     for t in _ticks(lo, hi):
         x = sx(t)
         out.append(f'<line x1="{_n(x)}" x2="{_n(x)}" y1="{top}" y2="{height - 18}" stroke="{GRID}"/>')
-        out.append(f'<text x="{_n(x)}" y="{height - 5}" text-anchor="middle" fill="{MUTED}">'
-                   f"{e(_fmt(t))}</text>")
+        out.append(
+            f'<text x="{_n(x)}" y="{height - 5}" text-anchor="middle" fill="{MUTED}">{e(_fmt(t))}</text>'
+        )
     for i, s in enumerate(strips):
         y0 = top + i * row_h
         mid = y0 + row_h / 2
@@ -217,23 +270,31 @@ def strip_svg(strips: list[Strip], sized: bool, unit: str | None, lang: str,
             tip = f"{p['subject_name'] or p['subject_id']}: {_fmt(p['x'])}"
             if sized and p["w"]:
                 tip += pick(("（在校生 {n:,.0f} 人）", " ({n:,.0f} students)"), lang).format(n=p["w"])
-            out.append(f'<circle cx="{_n(sx(p["x"]))}" cy="{_n(mid + dy)}" r="{_n(r)}" fill="{colour}" '
-                       f'fill-opacity="0.45" stroke="{colour}" stroke-width="0.8"><title>{e(tip)}</title>'
-                       "</circle>")
+            out.append(
+                f'<circle cx="{_n(sx(p["x"]))}" cy="{_n(mid + dy)}" r="{_n(r)}" fill="{colour}" '
+                f'fill-opacity="0.45" stroke="{colour}" stroke-width="0.8"><title>{e(tip)}</title>'
+                "</circle>"
+            )
         if s.mean is not None:
             x = sx(s.mean)
-            out.append(f'<line class="mean" x1="{_n(x)}" x2="{_n(x)}" y1="{_n(y0 + 6)}" '
-                       f'y2="{_n(y0 + row_h - 6)}" stroke="{INK}" stroke-width="2">'
-                       f"<title>{e(pick(('加权平均', 'weighted mean'), lang))} {e(_fmt(s.mean))}"
-                       "</title></line>")
+            out.append(
+                f'<line class="mean" x1="{_n(x)}" x2="{_n(x)}" y1="{_n(y0 + 6)}" '
+                f'y2="{_n(y0 + row_h - 6)}" stroke="{INK}" stroke-width="2">'
+                f"<title>{e(pick(('加权平均', 'weighted mean'), lang))} {e(_fmt(s.mean))}"
+                "</title></line>"
+            )
         if s.limit is not None:
             x = sx(s.limit)
-            out.append(f'<line class="limit" x1="{_n(x)}" x2="{_n(x)}" y1="{_n(y0 + 4)}" '
-                       f'y2="{_n(y0 + row_h - 4)}" stroke="{FAIL}" stroke-width="1.5" '
-                       f'stroke-dasharray="4 3"><title>{e(pick(("标准", "standard"), lang))} '
-                       f"{e(OP_SIGN.get(s.op or '', s.op or ''))} {e(_fmt(s.limit))}</title></line>")
-            out.append(f'<text x="{_n(x + 3)}" y="{_n(y0 + 12)}" fill="{FAIL}">'
-                       f"{e(pick(('标准', 'std'), lang))} {e(_fmt(s.limit))}</text>")
+            out.append(
+                f'<line class="limit" x1="{_n(x)}" x2="{_n(x)}" y1="{_n(y0 + 4)}" '
+                f'y2="{_n(y0 + row_h - 4)}" stroke="{FAIL}" stroke-width="1.5" '
+                f'stroke-dasharray="4 3"><title>{e(pick(("标准", "standard"), lang))} '
+                f"{e(OP_SIGN.get(s.op or '', s.op or ''))} {e(_fmt(s.limit))}</title></line>"
+            )
+            out.append(
+                f'<text x="{_n(x + 3)}" y="{_n(y0 + 12)}" fill="{FAIL}">'
+                f"{e(pick(('标准', 'std'), lang))} {e(_fmt(s.limit))}</text>"
+            )
     out.append("</svg>")
     return "".join(out)
 
@@ -250,27 +311,47 @@ def near_misses(report: Report, frame: pl.DataFrame | None = None) -> pl.DataFra
     if frame is None:
         frame = report.frame(include_passes=True)
     req = pl.col("required_value").cast(pl.Float64, strict=False)
-    sign = (pl.when(pl.col("required_op").is_in([">=", ">"])).then(1.0)
-            .when(pl.col("required_op").is_in(["<=", "<"])).then(-1.0).otherwise(None))
-    return (frame
-            .filter(pl.col("outcome").is_in(["pass", "fail"]) & pl.col("observed").is_not_null())
-            .with_columns(required=req, sign=sign)
-            .filter(pl.col("required").is_not_null() & (pl.col("required") != 0)
-                    & pl.col("sign").is_not_null())
-            .with_columns(margin=pl.col("sign") * (pl.col("observed") - pl.col("required"))
-                          / pl.col("required").abs())
-            .filter(pl.col("margin").abs() <= NEAR)
-            # a count (1 督学 for ≥ 1) met exactly is no near miss: the 5 % band must
-            # hold another whole value, else only a measured value can be near
-            .filter((pl.col("required").abs() * NEAR >= 1)
-                    | (pl.col("observed") != pl.col("observed").round(0))
-                    | (pl.col("required") != pl.col("required").round(0)))
-            # the misses first, then the passes that are closest to missing
-            .with_columns(margin=pl.when(pl.col("margin") == 0).then(0.0)  # no -0.0
-                          .otherwise(pl.col("margin")))
-            .sort([pl.col("outcome") != "fail", pl.col("margin").abs(), "rule_id", "subject_id"])
-            .select("rule_id", "subject_id", "subject_name", "observed", "required_op", "required",
-                    "unit", "outcome", "margin"))
+    sign = (
+        pl.when(pl.col("required_op").is_in([">=", ">"]))
+        .then(1.0)
+        .when(pl.col("required_op").is_in(["<=", "<"]))
+        .then(-1.0)
+        .otherwise(None)
+    )
+    return (
+        frame.filter(pl.col("outcome").is_in(["pass", "fail"]) & pl.col("observed").is_not_null())
+        .with_columns(required=req, sign=sign)
+        .filter(pl.col("required").is_not_null() & (pl.col("required") != 0) & pl.col("sign").is_not_null())
+        .with_columns(
+            margin=pl.col("sign") * (pl.col("observed") - pl.col("required")) / pl.col("required").abs()
+        )
+        .filter(pl.col("margin").abs() <= NEAR)
+        # a count (1 督学 for ≥ 1) met exactly is no near miss: the 5 % band must
+        # hold another whole value, else only a measured value can be near
+        .filter(
+            (pl.col("required").abs() * NEAR >= 1)
+            | (pl.col("observed") != pl.col("observed").round(0))
+            | (pl.col("required") != pl.col("required").round(0))
+        )
+        # the misses first, then the passes that are closest to missing
+        .with_columns(
+            margin=pl.when(pl.col("margin") == 0)
+            .then(0.0)  # no -0.0
+            .otherwise(pl.col("margin"))
+        )
+        .sort([pl.col("outcome") != "fail", pl.col("margin").abs(), "rule_id", "subject_id"])
+        .select(
+            "rule_id",
+            "subject_id",
+            "subject_name",
+            "observed",
+            "required_op",
+            "required",
+            "unit",
+            "outcome",
+            "margin",
+        )
+    )
 
 
 def margin_svg(rows: pl.DataFrame, lang: str, width: int = 560) -> str:
@@ -279,13 +360,15 @@ def margin_svg(rows: pl.DataFrame, lang: str, width: int = 560) -> str:
     height = top + row_h * rows.height + 8
     mid = left + (width - left - 10) / 2
     half = (width - left - 10) / 2
-    out = [f'<svg class="chart" width="{width}" height="{height}" viewBox="0 0 {width} {height}" '
-           f'role="img" font-size="11" font-family="inherit">',
-           f'<text x="{_n(mid - half)}" y="11" fill="{FAIL}">−5%</text>',
-           f'<text x="{_n(mid + half)}" y="11" text-anchor="end" fill="{PASS}">+5%</text>',
-           f'<text x="{_n(mid)}" y="11" text-anchor="middle" fill="{MUTED}">'
-           f"{e(pick(('标准', 'standard'), lang))}</text>",
-           f'<line x1="{_n(mid)}" x2="{_n(mid)}" y1="{top - 4}" y2="{height - 4}" stroke="{INK}"/>']
+    out = [
+        f'<svg class="chart" width="{width}" height="{height}" viewBox="0 0 {width} {height}" '
+        f'role="img" font-size="11" font-family="inherit">',
+        f'<text x="{_n(mid - half)}" y="11" fill="{FAIL}">−5%</text>',
+        f'<text x="{_n(mid + half)}" y="11" text-anchor="end" fill="{PASS}">+5%</text>',
+        f'<text x="{_n(mid)}" y="11" text-anchor="middle" fill="{MUTED}">'
+        f"{e(pick(('标准', 'standard'), lang))}</text>",
+        f'<line x1="{_n(mid)}" x2="{_n(mid)}" y1="{top - 4}" y2="{height - 4}" stroke="{INK}"/>',
+    ]
     for i, r in enumerate(rows.iter_rows(named=True)):
         y = top + i * row_h
         w = half * abs(r["margin"]) / NEAR
@@ -296,11 +379,13 @@ def margin_svg(rows: pl.DataFrame, lang: str, width: int = 560) -> str:
         if len(name) > 22:
             name = name[:21] + "…"
         out.append(f'<text x="{left - 6}" y="{_n(y + 12)}" text-anchor="end" fill="{INK}">{e(name)}</text>')
-        out.append(f'<rect x="{_n(x)}" y="{_n(y + 3)}" width="{_n(max(w, 1.0))}" height="12" '
-                   f'fill="{colour}"><title>{e(r["rule_id"])} {e(r["subject_id"])}: '
-                   f"{e(_fmt(r['observed']))} {e(OP_SIGN.get(r['required_op'], r['required_op']))} "
-                   f"{e(_fmt(r['required']))} "
-                   f"({r['margin']:+.1%})</title></rect>")
+        out.append(
+            f'<rect x="{_n(x)}" y="{_n(y + 3)}" width="{_n(max(w, 1.0))}" height="12" '
+            f'fill="{colour}"><title>{e(r["rule_id"])} {e(r["subject_id"])}: '
+            f"{e(_fmt(r['observed']))} {e(OP_SIGN.get(r['required_op'], r['required_op']))} "
+            f"{e(_fmt(r['required']))} "
+            f"({r['margin']:+.1%})</title></rect>"
+        )
     out.append("</svg>")
     return "".join(out)
 
@@ -312,9 +397,12 @@ def trend(report: Report) -> list[tuple[str, int, int, int]]:
     """Per rule: (rule id, 新增, 仍存在, 已整改) against the baseline, rules with none left out."""
     if report.baseline is None:
         return []
-    marks = (report.frame(include_passes=False)
-             .filter(pl.col("baseline").is_in(["new", "persisting"]))
-             .group_by("rule_id", "baseline").len("n"))
+    marks = (
+        report.frame(include_passes=False)
+        .filter(pl.col("baseline").is_in(["new", "persisting"]))
+        .group_by("rule_id", "baseline")
+        .len("n")
+    )
     counts: dict[str, list[int]] = {}
     for rule_id, mark, n in marks.iter_rows():
         counts.setdefault(rule_id, [0, 0, 0])[0 if mark == "new" else 1] += n
@@ -330,12 +418,16 @@ def trend_svg(rows: list[tuple[str, int, int, int]], lang: str, width: int = 560
     scale = (width - left - 40) / most
     colours = (FAIL, "#bc4c00", PASS)
     names = (("新增", "new"), ("仍存在", "persisting"), ("已整改", "fixed"))
-    out = [f'<svg class="chart" width="{width}" height="{height}" viewBox="0 0 {width} {height}" '
-           f'role="img" font-size="11" font-family="inherit">']
+    out = [
+        f'<svg class="chart" width="{width}" height="{height}" viewBox="0 0 {width} {height}" '
+        f'role="img" font-size="11" font-family="inherit">'
+    ]
     x = left
-    for (zh_en, colour) in zip(names, colours, strict=True):
-        out.append(f'<rect x="{x}" y="4" width="10" height="10" fill="{colour}"/>'
-                   f'<text x="{x + 14}" y="13" fill="{INK}">{e(pick(zh_en, lang))}</text>')
+    for zh_en, colour in zip(names, colours, strict=True):
+        out.append(
+            f'<rect x="{x}" y="4" width="10" height="10" fill="{colour}"/>'
+            f'<text x="{x + 14}" y="13" fill="{INK}">{e(pick(zh_en, lang))}</text>'
+        )
         x += 80
     for i, (rule_id, *ns) in enumerate(rows):
         y = top + i * row_h
@@ -345,13 +437,25 @@ def trend_svg(rows: list[tuple[str, int, int, int]], lang: str, width: int = 560
             if not n:
                 continue
             w = n * scale
-            out.append(f'<rect x="{_n(x0)}" y="{y + 3}" width="{_n(w)}" height="12" fill="{colour}">'
-                       f"<title>{e(rule_id)} {e(pick(zh_en, lang))} {n}</title></rect>")
+            out.append(
+                f'<rect x="{_n(x0)}" y="{y + 3}" width="{_n(w)}" height="12" fill="{colour}">'
+                f"<title>{e(rule_id)} {e(pick(zh_en, lang))} {n}</title></rect>"
+            )
             x0 += w
         out.append(f'<text x="{_n(x0 + 4)}" y="{y + 12}" fill="{MUTED}">{sum(ns)}</text>')
     out.append("</svg>")
     return "".join(out)
 
 
-__all__ = ["MAX_DOTS", "NEAR", "OP_SIGN", "bar", "cv_strips", "margin_svg", "near_misses", "strip_svg",
-           "trend", "trend_svg"]
+__all__ = [
+    "MAX_DOTS",
+    "NEAR",
+    "OP_SIGN",
+    "bar",
+    "cv_strips",
+    "margin_svg",
+    "near_misses",
+    "strip_svg",
+    "trend",
+    "trend_svg",
+]

@@ -142,8 +142,7 @@ UNCONFIRMED_NOTE = (
 )
 CERTAINTY_LEGEND = (
     "可信度：V 官方原文；S 多方印证，未见原文；M 未证实；seed 县工作要点。",
-    "Certainty: V official text read; S secondary sources agree; M unconfirmed; "
-    "seed county work points.",
+    "Certainty: V official text read; S secondary sources agree; M unconfirmed; seed county work points.",
 )
 
 OUTCOME_ORDER = ("pass", "fail", "waived", "error", "not_applicable")
@@ -207,11 +206,14 @@ def mark(f: Finding) -> str:
 
 def passes_note(n: int, lang: str) -> str:
     """Why the passes are not in the list, and how to get them."""
-    return pick((
-        f"通过 {n:,} 项已计入概况和规则一览，未逐项列出（检查时加 --include-passes 可列出）。",
-        f"{n:,} passes are counted in the summary and the rules overview but not listed "
-        "(check with --include-passes to list them).",
-    ), lang)
+    return pick(
+        (
+            f"通过 {n:,} 项已计入概况和规则一览，未逐项列出（检查时加 --include-passes 可列出）。",
+            f"{n:,} passes are counted in the summary and the rules overview but not listed "
+            "(check with --include-passes to list them).",
+        ),
+        lang,
+    )
 
 
 def colon(lang: str) -> str:
@@ -267,13 +269,21 @@ def _annotated(report: Report) -> bool:
     store = getattr(report, "store", None)
     if store is None or store.is_listed():
         return True
-    return any("waiver_status" in p.frame.columns or "baseline" in p.frame.columns
-               for p in getattr(store, "parts", ()))
+    return any(
+        "waiver_status" in p.frame.columns or "baseline" in p.frame.columns
+        for p in getattr(store, "parts", ())
+    )
 
 
-_NO_MARKS = pl.DataFrame(schema={"rule_id": pl.String, "outcome": pl.String,
-                                 "severity": pl.String, "waiver_status": pl.String,
-                                 "baseline": pl.String})
+_NO_MARKS = pl.DataFrame(
+    schema={
+        "rule_id": pl.String,
+        "outcome": pl.String,
+        "severity": pl.String,
+        "waiver_status": pl.String,
+        "baseline": pl.String,
+    }
+)
 
 
 def _marks_frame(report: Report) -> pl.DataFrame:
@@ -281,16 +291,14 @@ def _marks_frame(report: Report) -> pl.DataFrame:
 
 
 def _waived_rows(listed: pl.DataFrame) -> pl.DataFrame:
-    return listed.filter((pl.col("waiver_status") == "active")
-                         & pl.col("outcome").is_in(["fail", "error"]))
+    return listed.filter((pl.col("waiver_status") == "active") & pl.col("outcome").is_in(["fail", "error"]))
 
 
 def counts(report: Report) -> Counts:
     listed = _marks_frame(report)
     waived = _waived_rows(listed)
     waived_by_outcome = dict(waived.group_by("outcome").len("n").iter_rows())
-    waived_fails = dict(waived.filter(pl.col("outcome") == "fail")
-                        .group_by("severity").len("n").iter_rows())
+    waived_fails = dict(waived.filter(pl.col("outcome") == "fail").group_by("severity").len("n").iter_rows())
     by_outcome = report.summary.by_outcome
     by_status = {
         "pass": by_outcome.get("pass", 0),
@@ -299,8 +307,7 @@ def counts(report: Report) -> Counts:
         "error": by_outcome.get("error", 0) - waived_by_outcome.get("error", 0),
         "not_applicable": by_outcome.get("not_applicable", 0),
     }
-    by_severity = {k: report.summary.by_severity.get(k, 0) - waived_fails.get(k, 0)
-                   for k in SEVERITY_ORDER}
+    by_severity = {k: report.summary.by_severity.get(k, 0) - waived_fails.get(k, 0) for k in SEVERITY_ORDER}
     baseline = None
     if report.baseline is not None:
         b = report.baseline
@@ -327,8 +334,12 @@ def _trim(number: str) -> str:
 #: how the rule messages write a value of these units; the observed column and the
 #: observed range write it the same way (``0.5221``, ``5,087``), so that the two
 #: never disagree on a figure
-_SPEC_BY_UNIT = {"coefficient": ".4f", "yuan": ",.0f", "yuan per student": ",.0f",
-                 "students per class": ",.0f"}  # as the rules' messages write them
+_SPEC_BY_UNIT = {
+    "coefficient": ".4f",
+    "yuan": ",.0f",
+    "yuan per student": ",.0f",
+    "students per class": ",.0f",
+}  # as the rules' messages write them
 
 
 def format_value(value: object, unit: str | None) -> str:
@@ -412,7 +423,8 @@ def required_text(f: Finding, lang: str) -> str:
     if req.op == "within_days":
         days = format_value(req.value, None)
         return {"zh": f"≤ {days} 天", "en": f"within {days} days"}.get(
-            lang, f"≤ {days} 天 / within {days} days")
+            lang, f"≤ {days} 天 / within {days} days"
+        )
     if req.op == "in":
         values = req.value if isinstance(req.value, list | tuple) else [req.value]
         return "∈ {" + ", ".join(threshold_value(v, f.unit) for v in values) + "}"
@@ -500,7 +512,7 @@ def table_uri(report: Report, table: str | None) -> str | None:
     if src.suffix:
         return src.as_posix()
     if table:
-        for name in (report.submission.encoding or {}):
+        for name in report.submission.encoding or {}:
             if PurePosixPath(name).stem == table:
                 return (src / name).as_posix()
     return src.as_posix()
@@ -593,9 +605,15 @@ def rules_of(report: Report, listed: Iterable[Finding] = ()) -> list[RuleEntry]:
         for f in findings:
             by_outcome[f.outcome.value] += 1
         entries[rule_id] = RuleEntry(
-            rule_id=rule_id, title=first.title, work_point=first.work_point,
-            severity=first.severity, certainty=first.certainty, source=first.source,
-            subjects=len({f.subject.id for f in findings}), by_outcome=by_outcome)
+            rule_id=rule_id,
+            title=first.title,
+            work_point=first.work_point,
+            severity=first.severity,
+            certainty=first.certainty,
+            source=first.source,
+            subjects=len({f.subject.id for f in findings}),
+            by_outcome=by_outcome,
+        )
     return [entries[k] for k in sorted(entries)]
 
 
@@ -673,8 +691,11 @@ def shown_findings(report: Report, show_passes: bool, cap: int = 0) -> Shown:
 
     store = getattr(report, "store", None)
     if store is None:  # a report put together without a store
-        listed = [f for f in report.iter_findings(show_passes)
-                  if show_passes or f.outcome in (Outcome.fail, Outcome.error)]
+        listed = [
+            f
+            for f in report.iter_findings(show_passes)
+            if show_passes or f.outcome in (Outcome.fail, Outcome.error)
+        ]
         return _cap_objects(listed, cap)
     frame = store.listed(show_passes)
     if not show_passes:
@@ -703,14 +724,18 @@ def _cap_objects(listed: list[Finding], cap: int) -> Shown:
 
 def more_text(n: int, lang: str) -> str:
     """The line that ends a rule's capped list."""
-    return pick((f"… 另有 {n:,} 项未列出（全部结果见 --format json，或加 --max-per-rule 0）",
-                 f"… and {n:,} more (see --format json, or --max-per-rule 0)"), lang)
+    return pick(
+        (
+            f"… 另有 {n:,} 项未列出（全部结果见 --format json，或加 --max-per-rule 0）",
+            f"… and {n:,} more (see --format json, or --max-per-rule 0)",
+        ),
+        lang,
+    )
 
 
 def failed_rules(report: Report) -> list[RuleEntry]:
     """The rules with a failure or an error, in rule id order: the per-rule summary."""
-    return [r for r in rules_of(report)
-            if r.by_outcome.get("fail", 0) + r.by_outcome.get("error", 0)]
+    return [r for r in rules_of(report) if r.by_outcome.get("fail", 0) + r.by_outcome.get("error", 0)]
 
 
 def checked(entry: RuleEntry) -> int:
@@ -776,8 +801,7 @@ _CONTROLS = "[\x00-\x08\x0b-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069]"
 
 
 def one_line(expr: pl.Expr) -> pl.Expr:
-    return (expr.str.replace_all(_BREAKS, " ").str.replace_all(_CONTROLS, "\ufffd")
-            .str.strip_chars())
+    return expr.str.replace_all(_BREAKS, " ").str.replace_all(_CONTROLS, "\ufffd").str.strip_chars()
 
 
 def message_expr(lang: str) -> pl.Expr:
@@ -800,9 +824,10 @@ def place_columns(report: Report, frame: pl.DataFrame) -> pl.DataFrame:
     frame = frame.with_columns(
         _evfile=js.str.json_path_match(f"{ev}.file"),
         _sheet=js.str.json_path_match(f"{ev}.sheet"),
-        _line=pl.coalesce(js.str.json_path_match(f"{ev}.lines[0]").cast(pl.Int64, strict=False),
-                          js.str.json_path_match(f"{ev}.rows[0]").cast(pl.Int64, strict=False)
-                          + 1),
+        _line=pl.coalesce(
+            js.str.json_path_match(f"{ev}.lines[0]").cast(pl.Int64, strict=False),
+            js.str.json_path_match(f"{ev}.rows[0]").cast(pl.Int64, strict=False) + 1,
+        ),
         _cell=js.str.json_path_match(f"{ev}.cells[0]"),
         _table=js.str.json_path_match(f"{ev}.table"),
     )
@@ -812,8 +837,10 @@ def place_columns(report: Report, frame: pl.DataFrame) -> pl.DataFrame:
     if src is not None and src.suffix:  # one workbook or document: every finding is in it
         file_expr = pl.lit(src.as_posix())
     else:
-        joined = (pl.lit(src.as_posix() + "/") + pl.col("_evfile")) if src is not None \
-            else pl.col("_evfile")
-        file_expr = pl.coalesce(joined, pl.col("_table").replace_strict(
-            by_table, default=None, return_dtype=pl.String), pl.lit(fallback))
+        joined = (pl.lit(src.as_posix() + "/") + pl.col("_evfile")) if src is not None else pl.col("_evfile")
+        file_expr = pl.coalesce(
+            joined,
+            pl.col("_table").replace_strict(by_table, default=None, return_dtype=pl.String),
+            pl.lit(fallback),
+        )
     return frame.with_columns(_file=file_expr).drop("_evfile", "_table")

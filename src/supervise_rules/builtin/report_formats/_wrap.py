@@ -65,11 +65,20 @@ def break_offsets(text: str, width: int) -> list[int]:
 class WrapText(Text):
     """A :class:`~rich.text.Text` wrapped by :func:`break_offsets`."""
 
-    def wrap(self, console: Console, width: int, *, justify=None, overflow=None,
-             tab_size: int = 8, no_wrap: bool | None = None) -> Lines:
+    def wrap(
+        self,
+        console: Console,
+        width: int,
+        *,
+        justify=None,
+        overflow=None,
+        tab_size: int = 8,
+        no_wrap: bool | None = None,
+    ) -> Lines:
         if no_wrap or self.no_wrap:
-            return super().wrap(console, width, justify=justify, overflow=overflow,
-                                tab_size=tab_size, no_wrap=no_wrap)
+            return super().wrap(
+                console, width, justify=justify, overflow=overflow, tab_size=tab_size, no_wrap=no_wrap
+            )
         lines = Lines()
         for line in self.split(allow_blank=True):
             if "\t" in line:
@@ -97,8 +106,17 @@ def wrappable(text: Text) -> WrapText:
 # --- a plain grid for long lists ----------------------------------------------------------
 
 #: the styles the grid uses, as SGR codes (rich's names)
-_SGR = {"bold": "1", "dim": "2", "red": "31", "green": "32", "yellow": "33", "magenta": "35",
-        "bold red": "1;31", "bold green": "1;32", "bold yellow": "1;33"}
+_SGR = {
+    "bold": "1",
+    "dim": "2",
+    "red": "31",
+    "green": "32",
+    "yellow": "33",
+    "magenta": "35",
+    "bold red": "1;31",
+    "bold green": "1;32",
+    "bold yellow": "1;33",
+}
 
 #: a cell: its lines, each ``(text, style)``; the texts are already safe (see safetext.plain)
 Cell = list[tuple[str, str]]
@@ -112,11 +130,11 @@ def wrap_lines(text: str, width: int) -> list[str]:
     return [text[a:b].rstrip() for a, b in itertools.pairwise(offsets) if a < b]
 
 
-def grid(heads: list[str], rows: list[list[Cell]], widths: list[int], right: set[int],
-         colour: bool) -> str:
+def grid(heads: list[str], rows: list[list[Cell]], widths: list[int], right: set[int], colour: bool) -> str:
     """A table as rich draws one with ``box=None, pad_edge=False`` (two spaces
     between columns, a bold header), made without rich's per-cell measuring and
     rendering: a national report's failure lists come out in a fraction of the time."""
+
     def paint(text: str, style: str) -> str:
         code = _SGR.get(style) if colour and style else None
         return f"\x1b[{code}m{text}\x1b[0m" if code and text else text

@@ -51,22 +51,34 @@ def concise_lines(report: Report, options: RenderOptions) -> pl.Series:
         return pl.Series([], dtype=pl.String)
     frame = place_columns(report, frame)
     line = pl.col("_line").cast(pl.String)
-    where = (pl.when(pl.col("_sheet").is_not_null() & pl.col("_cell").is_not_null())
-             .then(pl.concat_str([pl.col("_file"), pl.lit(":"), pl.col("_sheet"), pl.lit("!"),
-                                  pl.col("_cell")]))
-             .when(pl.col("_sheet").is_not_null() & line.is_not_null())
-             .then(pl.concat_str([pl.col("_file"), pl.lit(":"), pl.col("_sheet"), pl.lit(":"),
-                                  line]))
-             .when(line.is_not_null())
-             .then(pl.concat_str([pl.col("_file"), pl.lit(":"), line]))
-             .otherwise(pl.col("_file")))
-    status = (pl.when(pl.col("waiver_status") == "active").then(pl.lit(" waived"))
-              .when(pl.col("outcome").is_in(["fail", "error"]).not_())
-              .then(pl.lit(" ") + pl.col("outcome"))
-              .when(pl.col("outcome") == "error").then(pl.lit(" error"))
-              .otherwise(pl.lit("")))
-    text = pl.concat_str([
-        one_line(where), pl.lit(": "), pl.col("rule_id"), pl.lit(" ["), pl.col("severity"),
-        status, pl.lit("] "), one_line(message_expr(options.lang)),
-    ])
+    where = (
+        pl.when(pl.col("_sheet").is_not_null() & pl.col("_cell").is_not_null())
+        .then(pl.concat_str([pl.col("_file"), pl.lit(":"), pl.col("_sheet"), pl.lit("!"), pl.col("_cell")]))
+        .when(pl.col("_sheet").is_not_null() & line.is_not_null())
+        .then(pl.concat_str([pl.col("_file"), pl.lit(":"), pl.col("_sheet"), pl.lit(":"), line]))
+        .when(line.is_not_null())
+        .then(pl.concat_str([pl.col("_file"), pl.lit(":"), line]))
+        .otherwise(pl.col("_file"))
+    )
+    status = (
+        pl.when(pl.col("waiver_status") == "active")
+        .then(pl.lit(" waived"))
+        .when(pl.col("outcome").is_in(["fail", "error"]).not_())
+        .then(pl.lit(" ") + pl.col("outcome"))
+        .when(pl.col("outcome") == "error")
+        .then(pl.lit(" error"))
+        .otherwise(pl.lit(""))
+    )
+    text = pl.concat_str(
+        [
+            one_line(where),
+            pl.lit(": "),
+            pl.col("rule_id"),
+            pl.lit(" ["),
+            pl.col("severity"),
+            status,
+            pl.lit("] "),
+            one_line(message_expr(options.lang)),
+        ]
+    )
     return frame.select(text.alias("line")).to_series()

@@ -21,13 +21,17 @@ LEVEL = {"critical": "error", "major": "error", "minor": "warning", "info": "not
 
 
 def _escape_data(expr: pl.Expr) -> pl.Expr:
-    return (expr.str.replace_all("%", "%25", literal=True)
-            .str.replace_all("\r", "%0D", literal=True).str.replace_all("\n", "%0A", literal=True))
+    return (
+        expr.str.replace_all("%", "%25", literal=True)
+        .str.replace_all("\r", "%0D", literal=True)
+        .str.replace_all("\n", "%0A", literal=True)
+    )
 
 
 def _escape_property(expr: pl.Expr) -> pl.Expr:
-    return (_escape_data(expr).str.replace_all(":", "%3A", literal=True)
-            .str.replace_all(",", "%2C", literal=True))
+    return (
+        _escape_data(expr).str.replace_all(":", "%3A", literal=True).str.replace_all(",", "%2C", literal=True)
+    )
 
 
 class GithubReporter(Reporter):
@@ -43,15 +47,29 @@ class GithubReporter(Reporter):
         if not frame.height:
             return tail
         frame = place_columns(report, frame)
-        level = (pl.when(pl.col("outcome") == "error").then(pl.lit("error"))
-                 .otherwise(pl.col("severity").replace_strict(LEVEL, default="error")))
-        line = pl.when(pl.col("_line").is_not_null()).then(
-            pl.lit(",line=") + pl.col("_line").cast(pl.String)).otherwise(pl.lit(""))
+        level = (
+            pl.when(pl.col("outcome") == "error")
+            .then(pl.lit("error"))
+            .otherwise(pl.col("severity").replace_strict(LEVEL, default="error"))
+        )
+        line = (
+            pl.when(pl.col("_line").is_not_null())
+            .then(pl.lit(",line=") + pl.col("_line").cast(pl.String))
+            .otherwise(pl.lit(""))
+        )
         title = pl.concat_str([pl.col("rule_id"), pl.lit(" "), pl.col("severity")])
-        text = pl.concat_str([
-            pl.lit("::"), level, pl.lit(" file="), _escape_property(one_line(pl.col("_file"))),
-            line, pl.lit(",title="), _escape_property(title), pl.lit("::"),
-            _escape_data(one_line(message_expr(options.lang))),
-        ])
+        text = pl.concat_str(
+            [
+                pl.lit("::"),
+                level,
+                pl.lit(" file="),
+                _escape_property(one_line(pl.col("_file"))),
+                line,
+                pl.lit(",title="),
+                _escape_property(title),
+                pl.lit("::"),
+                _escape_data(one_line(message_expr(options.lang))),
+            ]
+        )
         lines = frame.select(text.alias("l")).to_series()
         return "\n".join(lines) + "\n" + tail

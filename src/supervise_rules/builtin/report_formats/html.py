@@ -92,35 +92,46 @@ LOCAL_LABELS = {
     "near_misses": ("临界值：距标准 5% 以内", "Near misses: within 5 % of the standard"),
     "trend": ("与上一轮比较（按规则）", "Against the previous round (by rule)"),
     "margin": ("距标准", "Margin"),
-    "no_context": ("图表和乡镇汇总需要填报数据本身：对填报数据运行检查生成本报告（由 JSON 结果生成时没有）。",
-                   "The charts and the township roll-up need the submission itself: run the check on "
-                   "the submission (a report made from a JSON result has none)."),
-    "cv_legend": ("每个点是一所学校（学段），面积与在校生数成正比；红点未达单项标准。"
-                  "实线为按在校生加权的平均值，"
-                  "红色虚线为该指标的标准。差异系数衡量各点离加权平均值的远近。",
-                  "One dot per school section, its area proportional to enrollment; red dots miss the "
-                  "indicator's standard. The solid line is the enrollment-weighted mean, the dashed red "
-                  "line the standard. The coefficient of variation measures how far the dots lie "
-                  "from the weighted mean."),
-    "cv_unsized": ("（没有在校生数：各点同样大小，不画加权平均值）",
-                   "(no enrollment: dots of one size, no weighted mean)"),
-    "near_legend": ("未达标但差距不足 5%（红色，向左）或达标但距标准不足 5%"
-                    "（绿色，向右；恰好等于标准为棕色）的结果，"
-                    "未达标的在前，再按距标准由近到远；"
-                    "最多列出 {n} 项，共 {total} 项。",
-                    "Results that miss the standard by less than 5 % (red, left) or meet it by less "
-                    "than 5 % (green, right; exactly at it: brown), misses first, then closest "
-                    "first; at most {n} shown of {total}."),
+    "no_context": (
+        "图表和乡镇汇总需要填报数据本身：对填报数据运行检查生成本报告（由 JSON 结果生成时没有）。",
+        "The charts and the township roll-up need the submission itself: run the check on "
+        "the submission (a report made from a JSON result has none).",
+    ),
+    "cv_legend": (
+        "每个点是一所学校（学段），面积与在校生数成正比；红点未达单项标准。"
+        "实线为按在校生加权的平均值，"
+        "红色虚线为该指标的标准。差异系数衡量各点离加权平均值的远近。",
+        "One dot per school section, its area proportional to enrollment; red dots miss the "
+        "indicator's standard. The solid line is the enrollment-weighted mean, the dashed red "
+        "line the standard. The coefficient of variation measures how far the dots lie "
+        "from the weighted mean.",
+    ),
+    "cv_unsized": (
+        "（没有在校生数：各点同样大小，不画加权平均值）",
+        "(no enrollment: dots of one size, no weighted mean)",
+    ),
+    "near_legend": (
+        "未达标但差距不足 5%（红色，向左）或达标但距标准不足 5%"
+        "（绿色，向右；恰好等于标准为棕色）的结果，"
+        "未达标的在前，再按距标准由近到远；"
+        "最多列出 {n} 项，共 {total} 项。",
+        "Results that miss the standard by less than 5 % (red, left) or meet it by less "
+        "than 5 % (green, right; exactly at it: brown), misses first, then closest "
+        "first; at most {n} shown of {total}.",
+    ),
     "no_near": ("没有距标准 5% 以内的结果。", "No result within 5 % of its standard."),
-    "trend_legend": ("新增：本轮新出现的问题；仍存在：上一轮已有、本轮仍未整改；"
-                     "已整改：上一轮的问题本轮已通过。",
-                     "New: appeared this round; persisting: already there last round; fixed: last "
-                     "round's problem now passes."),
+    "trend_legend": (
+        "新增：本轮新出现的问题；仍存在：上一轮已有、本轮仍未整改；已整改：上一轮的问题本轮已通过。",
+        "New: appeared this round; persisting: already there last round; fixed: last "
+        "round's problem now passes.",
+    ),
     "show_all": ("展开全部结果列表", "Show the full list of results"),
     "waiver_expired_badge": ("豁免已过期", "waiver expired"),
     "coefficient": ("差异系数", "coefficient"),
-    "thinned": ("{level}共 {total} 所，图中画出 {shown} 所（未达标的全部画出，其余按数值等距选取）",
-                "{level}: {shown} of {total} drawn (every miss, the others evenly spaced by value)"),
+    "thinned": (
+        "{level}共 {total} 所，图中画出 {shown} 所（未达标的全部画出，其余按数值等距选取）",
+        "{level}: {shown} of {total} drawn (every miss, the others evenly spaced by value)",
+    ),
 }
 
 
@@ -315,9 +326,14 @@ class HtmlReporter(Reporter):
 
 
 def _nav(report: Report, lang: str, show_passes: bool) -> str:
-    links = [("summary", "summary"), ("rules", "all_rules"), ("rollups", "rollups"),
-             ("charts", "charts"),
-             ("by-work-point", "failures_by_work_point"), ("by-school", "failures_by_school")]
+    links = [
+        ("summary", "summary"),
+        ("rules", "all_rules"),
+        ("rollups", "rollups"),
+        ("charts", "charts"),
+        ("by-work-point", "failures_by_work_point"),
+        ("by-school", "failures_by_school"),
+    ]
     if report.baseline is not None and report.baseline.fixed_findings:
         links.append(("fixed", "fixed_since"))
     if report.waivers_unused:
@@ -327,8 +343,10 @@ def _nav(report: Report, lang: str, show_passes: bool) -> str:
 
 
 def _card(id_: str, css: str, n: int, text: str) -> str:
-    return (f'<div class="card {css}"><span class="num" id="{id_}" data-count="{n}">{n}</span>'
-            f'<span class="lbl">{e(text)}</span></div>')
+    return (
+        f'<div class="card {css}"><span class="num" id="{id_}" data-count="{n}">{n}</span>'
+        f'<span class="lbl">{e(text)}</span></div>'
+    )
 
 
 def _summary(report: Report, lang: str, show_passes: bool) -> str:
@@ -353,8 +371,9 @@ def _summary(report: Report, lang: str, show_passes: bool) -> str:
             f'<span id="summary-{k}" data-count="{v}">{v}</span>'
             for k, v in c.baseline.items()
         )
-        out.append(f"<p>{e(label('baseline_diff', lang))}"
-                   f"{f' ({e(src)})' if src else ''}{colon(lang)}{marks}</p>")
+        out.append(
+            f"<p>{e(label('baseline_diff', lang))}{f' ({e(src)})' if src else ''}{colon(lang)}{marks}</p>"
+        )
     if c.by_status["pass"] and not show_passes:
         out.append(f'<p class="muted">{e(passes_note(c.by_status["pass"], lang))}</p>')
     out.append(_files(report, lang))
@@ -368,11 +387,16 @@ def _files(report: Report, lang: str) -> str:
     if not files:
         return ""
     head = "".join(f'<th scope="col">{e(label(h, lang))}</th>' for h in ("file_path", "sha256", "bytes"))
-    rows = "\n".join(f'<tr><td class="id">{e(f.path)}</td><td class="id"><code>{e(f.sha256)}</code></td>'
-                     f'<td class="num">{f.bytes:,}</td></tr>' for f in files)
-    return (f'<details id="input-files"><summary>{e(label("input_files", lang))} ({len(files)})'
-            f'</summary><div class="wrap"><table><thead><tr>{head}</tr></thead>\n<tbody>\n'
-            f"{rows}\n</tbody></table></div></details>")
+    rows = "\n".join(
+        f'<tr><td class="id">{e(f.path)}</td><td class="id"><code>{e(f.sha256)}</code></td>'
+        f'<td class="num">{f.bytes:,}</td></tr>'
+        for f in files
+    )
+    return (
+        f'<details id="input-files"><summary>{e(label("input_files", lang))} ({len(files)})'
+        f'</summary><div class="wrap"><table><thead><tr>{head}</tr></thead>\n<tbody>\n'
+        f"{rows}\n</tbody></table></div></details>"
+    )
 
 
 def _rules(report: Report, listed: list[Finding], lang: str) -> str:
@@ -381,20 +405,38 @@ def _rules(report: Report, listed: list[Finding], lang: str) -> str:
     units = rule_units(report)
     waived = waived_by_rule(report)
     with_failures = {f.rule_id for f in failing(listed)}
-    columns = ("rule_id", "rule_title", "work_point", "severity", "certainty", "subjects",
-               *OVERVIEW_OUTCOMES, "checked_bar", "observed_range")
+    columns = (
+        "rule_id",
+        "rule_title",
+        "work_point",
+        "severity",
+        "certainty",
+        "subjects",
+        *OVERVIEW_OUTCOMES,
+        "checked_bar",
+        "observed_range",
+    )
     head = "".join(f'<th scope="col">{e(lbl(h, lang))}</th>' for h in columns)
     rows = []
     for r in rules:
-        rule_id = (f'<a href="#rule-{e(r.rule_id)}">{e(r.rule_id)}</a>'
-                   if r.rule_id in with_failures else e(r.rule_id))
-        sure = (f'<td title="{e(certainty_text(r.certainty, lang))}">{e(r.certainty)}</td>'
-                if r.certainty in CERTAINTY else f"<td>{e(r.certainty or '—')}</td>")
-        cells = [f'<td class="id">{rule_id}</td>', f"<td>{e(r.title.get(lang))}</td>",
-                 f'<td data-sort="{e(r.work_point or "")}">{e(r.work_point or "—")}</td>',
-                 f'<td data-sort="{_SEVERITY_RANK[r.severity.value]}">'
-                 f"{e(label(r.severity.value, lang))}</td>",
-                 sure, f'<td class="num" data-sort="{r.subjects}">{r.subjects:,}</td>']
+        rule_id = (
+            f'<a href="#rule-{e(r.rule_id)}">{e(r.rule_id)}</a>'
+            if r.rule_id in with_failures
+            else e(r.rule_id)
+        )
+        sure = (
+            f'<td title="{e(certainty_text(r.certainty, lang))}">{e(r.certainty)}</td>'
+            if r.certainty in CERTAINTY
+            else f"<td>{e(r.certainty or '—')}</td>"
+        )
+        cells = [
+            f'<td class="id">{rule_id}</td>',
+            f"<td>{e(r.title.get(lang))}</td>",
+            f'<td data-sort="{e(r.work_point or "")}">{e(r.work_point or "—")}</td>',
+            f'<td data-sort="{_SEVERITY_RANK[r.severity.value]}">{e(label(r.severity.value, lang))}</td>',
+            sure,
+            f'<td class="num" data-sort="{r.subjects}">{r.subjects:,}</td>',
+        ]
         for key in OVERVIEW_OUTCOMES:
             n = r.by_outcome.get(key, 0)
             text = fail_count_text(r, waived.get(r.rule_id, 0), lang) if key == "fail" else f"{n:,}"
@@ -404,15 +446,17 @@ def _rules(report: Report, listed: list[Finding], lang: str) -> str:
         cells.append(f'<td data-sort="{share:.6f}">{bar(r.by_outcome, lang)}</td>')
         low = r.observed.min if r.observed is not None else None
         sort = f' data-sort="{e(low)}"' if isinstance(low, int | float) else ""
-        cells.append(f'<td class="num"{sort}>'
-                     f"{e(observed_range_text(r, units.get(r.rule_id), lang))}</td>")
+        cells.append(f'<td class="num"{sort}>{e(observed_range_text(r, units.get(r.rule_id), lang))}</td>')
         rows.append(f'<tr data-rule="{e(r.rule_id)}">{"".join(cells)}</tr>')
-    return "\n".join([
-        '<section id="rules">', f"<h2>{e(label('all_rules', lang))}</h2>",
-        _sortable(head, rows, "rule-overview"),
-        f'<p class="muted">{e(pick(CERTAINTY_LEGEND, lang))}</p>',
-        "</section>",
-    ])
+    return "\n".join(
+        [
+            '<section id="rules">',
+            f"<h2>{e(label('all_rules', lang))}</h2>",
+            _sortable(head, rows, "rule-overview"),
+            f'<p class="muted">{e(pick(CERTAINTY_LEGEND, lang))}</p>',
+            "</section>",
+        ]
+    )
 
 
 def _badges(f: Finding, lang: str) -> str:
@@ -423,8 +467,10 @@ def _badges(f: Finding, lang: str) -> str:
         text += f' <span class="badge expired">{e(lbl("waiver_expired_badge", lang))}</span>'
     if unconfirmed(f):
         # kept on the badge's line: the mark belongs to the outcome, not to the baseline
-        text = (f'<span class="nowrap">{text} <span class="mark" '
-                f'title="{e(certainty_text(f.certainty, lang))}">{MARK}</span></span>')
+        text = (
+            f'<span class="nowrap">{text} <span class="mark" '
+            f'title="{e(certainty_text(f.certainty, lang))}">{MARK}</span></span>'
+        )
     if f.baseline:
         text += f' <span class="badge {f.baseline}">{e(label(f.baseline, lang))}</span>'
     return text
@@ -448,18 +494,49 @@ def _status_cell(f: Finding, lang: str) -> str:
 
 def _sortable(header: str, rows: list[str], table_id: str | None = None) -> str:
     id_attr = f' id="{table_id}"' if table_id else ""
-    return (f'<div class="wrap"><table class="sortable"{id_attr}><thead><tr>{header}</tr></thead>\n'
-            "<tbody>\n" + "\n".join(rows) + "\n</tbody></table></div>")
+    return (
+        f'<div class="wrap"><table class="sortable"{id_attr}><thead><tr>{header}</tr></thead>\n'
+        "<tbody>\n" + "\n".join(rows) + "\n</tbody></table></div>"
+    )
 
 
 #: the columns of a findings table, per place in the page
-RULE_COLUMNS = ("outcome", "subject_type", "subject_id", "subject_name", "observed", "required",
-                "message", "location")
-SCHOOL_COLUMNS = ("outcome", "rule_id", "rule_title", "severity", "subject_id", "observed", "required",
-                  "message", "location")
-ALL_COLUMNS = ("outcome", "rule_id", "rule_title", "work_point", "severity", "certainty",
-               "subject_type", "subject_id", "subject_name", "observed", "required", "message",
-               "location")
+RULE_COLUMNS = (
+    "outcome",
+    "subject_type",
+    "subject_id",
+    "subject_name",
+    "observed",
+    "required",
+    "message",
+    "location",
+)
+SCHOOL_COLUMNS = (
+    "outcome",
+    "rule_id",
+    "rule_title",
+    "severity",
+    "subject_id",
+    "observed",
+    "required",
+    "message",
+    "location",
+)
+ALL_COLUMNS = (
+    "outcome",
+    "rule_id",
+    "rule_title",
+    "work_point",
+    "severity",
+    "certainty",
+    "subject_type",
+    "subject_id",
+    "subject_name",
+    "observed",
+    "required",
+    "message",
+    "location",
+)
 
 
 def _cell(column: str, f: Finding, lang: str) -> str:
@@ -491,14 +568,17 @@ def _cell(column: str, f: Finding, lang: str) -> str:
     return f"<td{css}>{e(text)}</td>"
 
 
-def _findings_table(findings: list[Finding], lang: str, columns: tuple[str, ...],
-                    table_id: str | None = None) -> str:
+def _findings_table(
+    findings: list[Finding], lang: str, columns: tuple[str, ...], table_id: str | None = None
+) -> str:
     rows = []
     for f in findings:
         cells = "".join(_cell(c, f, lang) for c in columns)
         failing_flag = "1" if f.is_failure else "0"
-        rows.append(f'<tr data-status="{status(f)}" data-rule="{e(f.rule_id)}" '
-                    f'data-failing="{failing_flag}">{cells}</tr>')
+        rows.append(
+            f'<tr data-status="{status(f)}" data-rule="{e(f.rule_id)}" '
+            f'data-failing="{failing_flag}">{cells}</tr>'
+        )
     header = "".join(f'<th scope="col">{e(label(h, lang))}</th>' for h in columns)
     return _sortable(header, rows, table_id)
 
@@ -510,19 +590,27 @@ def _by_work_point(listed: list[Finding], lang: str) -> str:
         out.append(f"<p>{e(label('no_failures', lang))}</p>")
     for wp, findings in group_by_work_point(shown):
         anchor = f"wp-{wp}" if wp is not None else "wp-other"
-        out.append(f'<h3 id="{e(anchor)}">{e(work_point_title(wp, lang))} '
-                   f'<span class="muted">({len(findings)})</span></h3>')
+        out.append(
+            f'<h3 id="{e(anchor)}">{e(work_point_title(wp, lang))} '
+            f'<span class="muted">({len(findings)})</span></h3>'
+        )
         for rule_id, group in group_by_rule(findings):
             first = group[0]
             source = ""
             if first.source:
-                source = (f'<br><span class="muted">{e(label("source", lang))}{colon(lang)}'
-                          f"{e(first.source)}</span>")
-            sure = (f" · {e(label('certainty', lang))} {e(certainty_text(first.certainty, lang))}"
-                    if first.certainty else "")
-            out.append(f'<h4 id="rule-{e(rule_id)}">{e(rule_id)} {e(first.title.get(lang))} '
-                       f'<span class="muted">· {e(label(first.severity.value, lang))}{sure}</span>'
-                       f"{source}</h4>")
+                source = (
+                    f'<br><span class="muted">{e(label("source", lang))}{colon(lang)}{e(first.source)}</span>'
+                )
+            sure = (
+                f" · {e(label('certainty', lang))} {e(certainty_text(first.certainty, lang))}"
+                if first.certainty
+                else ""
+            )
+            out.append(
+                f'<h4 id="rule-{e(rule_id)}">{e(rule_id)} {e(first.title.get(lang))} '
+                f'<span class="muted">· {e(label(first.severity.value, lang))}{sure}</span>'
+                f"{source}</h4>"
+            )
             out.append(_findings_table(group, lang, RULE_COLUMNS))
     if any(unconfirmed(f) for f in shown):
         out.append(f'<p class="note" id="unconfirmed-legend">{e(pick(UNCONFIRMED_LEGEND, lang))}</p>')
@@ -537,19 +625,25 @@ def _by_school(listed: list[Finding], lang: str) -> str:
         out.append(f"<p>{e(label('no_failures', lang))}</p>")
         out.append("</section>")
         return "\n".join(out)
-    head = "".join(f'<th scope="col">{e(label(h, lang))}</th>'
-                   for h in ("school_col", "subject_id", "subject_type", "failures", "rules"))
+    head = "".join(
+        f'<th scope="col">{e(label(h, lang))}</th>'
+        for h in ("school_col", "subject_id", "subject_type", "failures", "rules")
+    )
     rows = []
     for key, findings in groups:
         n_fail = sum(1 for f in findings if not f.is_waived)
         rules = ", ".join(sorted({f.rule_id for f in findings}))
-        rows.append(f'<tr><td><a href="#school-{e(key.id)}">{e(key.name or key.id)}</a></td>'
-                    f"<td>{e(key.id)}</td><td>{e(label(key.type, lang))}</td>"
-                    f'<td class="num" data-sort="{n_fail}">{n_fail}</td><td>{e(rules)}</td></tr>')
+        rows.append(
+            f'<tr><td><a href="#school-{e(key.id)}">{e(key.name or key.id)}</a></td>'
+            f"<td>{e(key.id)}</td><td>{e(label(key.type, lang))}</td>"
+            f'<td class="num" data-sort="{n_fail}">{n_fail}</td><td>{e(rules)}</td></tr>'
+        )
     out.append(_sortable(head, rows, "school-overview"))
     for key, findings in groups:
-        out.append(f'<details id="school-{e(key.id)}"><summary><strong>{e(key.name or key.id)}'
-                   f"</strong> ({e(key.id)}) — {len(findings)}</summary>")
+        out.append(
+            f'<details id="school-{e(key.id)}"><summary><strong>{e(key.name or key.id)}'
+            f"</strong> ({e(key.id)}) — {len(findings)}</summary>"
+        )
         out.append(_findings_table(findings, lang, SCHOOL_COLUMNS))
         out.append("</details>")
     out.append("</section>")
@@ -559,78 +653,104 @@ def _by_school(listed: list[Finding], lang: str) -> str:
 def _fixed(report: Report, lang: str) -> str:
     if report.baseline is None or not report.baseline.fixed_findings:
         return ""
-    head = "".join(f'<th scope="col">{e(label(h, lang))}</th>'
-                   for h in ("rule_id", "rule_title", "subject_id", "subject_name", "now"))
+    head = "".join(
+        f'<th scope="col">{e(label(h, lang))}</th>'
+        for h in ("rule_id", "rule_title", "subject_id", "subject_name", "now")
+    )
     rows = []
     for fx in report.baseline.fixed_findings:
         now = label(fx.now, lang) if fx.now else "—"
-        rows.append(f"<tr><td>{e(fx.rule_id)}</td><td>{e(fx.title.get(lang) if fx.title else '')}</td>"
-                    f"<td>{e(fx.subject.id)}</td><td>{e(fx.subject.name or '')}</td>"
-                    f"<td>{e(now)}</td></tr>")
-    return "\n".join([
-        '<section id="fixed">', f"<h2>{e(label('fixed_since', lang))}</h2>",
-        _sortable(head, rows), "</section>",
-    ])
+        rows.append(
+            f"<tr><td>{e(fx.rule_id)}</td><td>{e(fx.title.get(lang) if fx.title else '')}</td>"
+            f"<td>{e(fx.subject.id)}</td><td>{e(fx.subject.name or '')}</td>"
+            f"<td>{e(now)}</td></tr>"
+        )
+    return "\n".join(
+        [
+            '<section id="fixed">',
+            f"<h2>{e(label('fixed_since', lang))}</h2>",
+            _sortable(head, rows),
+            "</section>",
+        ]
+    )
 
 
 def _unused(report: Report, lang: str) -> str:
     if not report.waivers_unused:
         return ""
-    head = "".join(f'<th scope="col">{e(label(h, lang))}</th>'
-                   for h in ("rule_id", "subject_id", "waiver", "message"))
+    head = "".join(
+        f'<th scope="col">{e(label(h, lang))}</th>' for h in ("rule_id", "subject_id", "waiver", "message")
+    )
     rows = []
     for w in report.waivers_unused:
         why = label("why_no_finding" if w.why == "no_finding" else "why_not_failing", lang)
         where = f" ({w.where})" if w.where else ""
         waiver = waiver_fields_text(w.status, w.reason, w.approved_by, w.expires.isoformat(), lang)
-        rows.append(f"<tr><td>{e(w.rule)}</td><td>{e(w.subject)}</td><td>{e(waiver)}</td>"
-                    f"<td>{e(why + where)}</td></tr>")
-    return "\n".join([
-        '<section id="waivers-unused">', f"<h2>{e(label('waivers_unused', lang))}</h2>",
-        _sortable(head, rows), "</section>",
-    ])
+        rows.append(
+            f"<tr><td>{e(w.rule)}</td><td>{e(w.subject)}</td><td>{e(waiver)}</td>"
+            f"<td>{e(why + where)}</td></tr>"
+        )
+    return "\n".join(
+        [
+            '<section id="waivers-unused">',
+            f"<h2>{e(label('waivers_unused', lang))}</h2>",
+            _sortable(head, rows),
+            "</section>",
+        ]
+    )
 
 
 def _all(listed: list[Finding], lang: str, show_passes: bool) -> str:
     n = len(listed)
     only = {"zh": "只看不通过和错误", "en": "failures and errors only"}.get(
-        lang, "只看不通过和错误 / failures and errors only")
+        lang, "只看不通过和错误 / failures and errors only"
+    )
     table = _findings_table(listed, lang, ALL_COLUMNS, "all-findings")
     title = label("all_findings" if show_passes else "listed_findings", lang)
     # printed only when the passes were asked for: otherwise it repeats the failures
     css = "" if show_passes else ' class="screen-only"'
-    return "\n".join([
-        f'<section id="all"{css}>',
-        f"<h2>{e(title)} "
-        f'<span class="muted">(<span id="all-shown">{n}</span> / {n})</span></h2>',
-        f'<details id="all-details"><summary>{e(lbl("show_all", lang))}</summary>',
-        f'<div class="filter"><label>{e(label("filter", lang))} '
-        f'<input id="all-filter" type="search" autocomplete="off"></label>'
-        f'<label><input id="all-only-failures" type="checkbox"> {e(only)}</label></div>',
-        table,
-        "</details>",
-        f'<p class="muted">{e(pick(CERTAINTY_LEGEND, lang))}</p>',
-        "</section>",
-    ])
+    return "\n".join(
+        [
+            f'<section id="all"{css}>',
+            f'<h2>{e(title)} <span class="muted">(<span id="all-shown">{n}</span> / {n})</span></h2>',
+            f'<details id="all-details"><summary>{e(lbl("show_all", lang))}</summary>',
+            f'<div class="filter"><label>{e(label("filter", lang))} '
+            f'<input id="all-filter" type="search" autocomplete="off"></label>'
+            f'<label><input id="all-only-failures" type="checkbox"> {e(only)}</label></div>',
+            table,
+            "</details>",
+            f'<p class="muted">{e(pick(CERTAINTY_LEGEND, lang))}</p>',
+            "</section>",
+        ]
+    )
 
 
 # --- the overview's roll-ups and the charts ----------------------------------------------------
 
 
-def _rollup_table(table_id: str, first: str, rows: list[tuple[str, list[str], dict[str, int]]],
-                  extra: tuple[str, ...], lang: str) -> str:
-    head = "".join(f'<th scope="col">{e(lbl(h, lang))}</th>'
-                   for h in (first, *extra, "checked", "passed", "failed", "errors", "checked_bar"))
+def _rollup_table(
+    table_id: str,
+    first: str,
+    rows: list[tuple[str, list[str], dict[str, int]]],
+    extra: tuple[str, ...],
+    lang: str,
+) -> str:
+    head = "".join(
+        f'<th scope="col">{e(lbl(h, lang))}</th>'
+        for h in (first, *extra, "checked", "passed", "failed", "errors", "checked_bar")
+    )
     body = []
     for key, extra_cells, c in rows:
         checked = c.get("pass", 0) + c.get("fail", 0) + c.get("error", 0)
-        cells = [f"<td>{e(key)}</td>", *(f'<td class="num">{x}</td>' for x in extra_cells),
-                 f'<td class="num" data-sort="{checked}">{checked:,}</td>',
-                 f'<td class="num" data-sort="{c.get("pass", 0)}">{c.get("pass", 0):,}</td>',
-                 f'<td class="num" data-col="fail" data-sort="{c.get("fail", 0)}">'
-                 f'{c.get("fail", 0):,}</td>',
-                 f'<td class="num" data-sort="{c.get("error", 0)}">{c.get("error", 0):,}</td>',
-                 f"<td>{bar(c, lang)}</td>"]
+        cells = [
+            f"<td>{e(key)}</td>",
+            *(f'<td class="num">{x}</td>' for x in extra_cells),
+            f'<td class="num" data-sort="{checked}">{checked:,}</td>',
+            f'<td class="num" data-sort="{c.get("pass", 0)}">{c.get("pass", 0):,}</td>',
+            f'<td class="num" data-col="fail" data-sort="{c.get("fail", 0)}">{c.get("fail", 0):,}</td>',
+            f'<td class="num" data-sort="{c.get("error", 0)}">{c.get("error", 0):,}</td>',
+            f"<td>{bar(c, lang)}</td>",
+        ]
         body.append(f'<tr data-key="{e(key)}">{"".join(cells)}</tr>')
     return _sortable(head, body, table_id)
 
@@ -640,40 +760,54 @@ def _rollups(report: Report, lang: str, every: Any) -> str:
     (the findings joined with the subjects' townships, as polars frames)."""
     import polars as pl
 
-    out = ['<div id="rollups" class="rollups">',
-           f'<div><h3>{e(lbl("by_work_point_rollup", lang))}</h3>']
+    out = ['<div id="rollups" class="rollups">', f"<div><h3>{e(lbl('by_work_point_rollup', lang))}</h3>"]
     by_wp: dict[str | None, tuple[int, dict[str, int]]] = {}
     for r in report.rules:
         n, c = by_wp.get(r.work_point, (0, {}))
         for k, v in r.by_outcome.items():
             c[k] = c.get(k, 0) + v
         by_wp[r.work_point] = (n + 1, c)
-    order = sorted(by_wp, key=lambda wp: (wp is None, int(wp) if wp and wp.isdigit() else 10**6,
-                                          wp or ""))
-    out.append(_rollup_table("work-point-rollup", "work_point",
-                             [(work_point_title(wp, lang), [f"{by_wp[wp][0]}"], by_wp[wp][1])
-                              for wp in order],
-                             ("rules_n",), lang))
+    order = sorted(by_wp, key=lambda wp: (wp is None, int(wp) if wp and wp.isdigit() else 10**6, wp or ""))
+    out.append(
+        _rollup_table(
+            "work-point-rollup",
+            "work_point",
+            [(work_point_title(wp, lang), [f"{by_wp[wp][0]}"], by_wp[wp][1]) for wp in order],
+            ("rules_n",),
+            lang,
+        )
+    )
     out.append("</div>")
     ctx = report.context
-    out.append(f'<div><h3>{e(lbl("by_township_rollup", lang))}</h3>')
+    out.append(f"<div><h3>{e(lbl('by_township_rollup', lang))}</h3>")
     if ctx is None or ctx.subjects.is_empty():
         out.append(f'<p class="muted">{e(lbl("no_context", lang))}</p>')
     else:
         places = ctx.townships()
         frame = every.select("subject_id", "subject_type", "outcome")
         root = pl.col("subject_id").str.split("/").list.first()
-        joined = (frame.join(places, on="subject_id", how="left")
-                  .join(places.rename({"subject_id": "_root", "township": "_t"}),
-                        left_on=root, right_on="_root", how="left")
-                  .with_columns(township=pl.coalesce(
-                      "township", "_t",
-                      pl.when(pl.col("subject_type") == "township").then(pl.col("subject_id"))))
-                  .filter(pl.col("township").is_not_null())
-                  .with_columns(school=pl.when(pl.col("subject_type") == "school").then(root)))
+        joined = (
+            frame.join(places, on="subject_id", how="left")
+            .join(
+                places.rename({"subject_id": "_root", "township": "_t"}),
+                left_on=root,
+                right_on="_root",
+                how="left",
+            )
+            .with_columns(
+                township=pl.coalesce(
+                    "township", "_t", pl.when(pl.col("subject_type") == "township").then(pl.col("subject_id"))
+                )
+            )
+            .filter(pl.col("township").is_not_null())
+            .with_columns(school=pl.when(pl.col("subject_type") == "school").then(root))
+        )
         counts = joined.group_by("township", "outcome").len("n")
-        failing = (joined.filter(pl.col("outcome").is_in(["fail", "error"]) & pl.col("school").is_not_null())
-                   .group_by("township").agg(pl.col("school").n_unique().alias("n")))
+        failing = (
+            joined.filter(pl.col("outcome").is_in(["fail", "error"]) & pl.col("school").is_not_null())
+            .group_by("township")
+            .agg(pl.col("school").n_unique().alias("n"))
+        )
         schools = ctx.subjects.group_by("township").agg(pl.col("root_id").n_unique().alias("n"))
         by_t: dict[str, dict[str, int]] = {}
         for t, outcome, n in counts.iter_rows():
@@ -710,13 +844,16 @@ def _charts(report: Report, lang: str, every: Any) -> str:
             for s in level_strips:
                 if s.points.height < s.total:
                     name = pick(LEVEL_NAMES.get(s.level, (s.level, s.level)), lang)
-                    caption += "。" + lbl("thinned", lang).format(level=name, total=f"{s.total:,}",
-                                                                  shown=f"{s.points.height:,}")
+                    caption += "。" + lbl("thinned", lang).format(
+                        level=name, total=f"{s.total:,}", shown=f"{s.points.height:,}"
+                    )
             if not sized:
                 caption += " " + lbl("cv_unsized", lang)
-            out.append(f'<figure class="chart-box" id="cv-{e(cv_rule)}" data-rule="{e(cv_rule)}">'
-                       f"{strip_svg(level_strips, sized, None, lang)}"
-                       f"<figcaption>{e(caption)}</figcaption></figure>")
+            out.append(
+                f'<figure class="chart-box" id="cv-{e(cv_rule)}" data-rule="{e(cv_rule)}">'
+                f"{strip_svg(level_strips, sized, None, lang)}"
+                f"<figcaption>{e(caption)}</figcaption></figure>"
+            )
         out.append("</div>")
     near = near_misses(report, every)
     out.append(f'<h3 id="near-misses">{e(lbl("near_misses", lang))}</h3>')
@@ -727,30 +864,46 @@ def _charts(report: Report, lang: str, every: Any) -> str:
         legend = lbl("near_legend", lang).format(n=NEAR_SHOWN, total=near.height)
         out.append(f'<p class="muted">{e(legend)}</p>')
         out.append(f'<div class="charts"><figure class="chart-box">{margin_svg(shown, lang)}</figure>')
-        head = "".join(f'<th scope="col">{e(lbl(h, lang))}</th>'
-                       for h in ("rule_id", "subject_name", "observed", "required", "margin"))
+        head = "".join(
+            f'<th scope="col">{e(lbl(h, lang))}</th>'
+            for h in ("rule_id", "subject_name", "observed", "required", "margin")
+        )
         rows = []
         for r in shown.iter_rows(named=True):
             sign = OP_SIGN.get(r["required_op"], r["required_op"])
-            rows.append(f'<tr data-rule="{e(r["rule_id"])}" data-status="{e(r["outcome"])}">'
-                        f'<td class="id">{e(r["rule_id"])}</td>'
-                        f'<td>{e(r["subject_name"] or r["subject_id"])}</td>'
-                        f'<td class="num">{e(with_unit(r["observed"], r["unit"], lang))}</td>'
-                        f'<td class="num">{e(sign)} {e(with_unit(r["required"], r["unit"], lang))}</td>'
-                        f'<td class="num" data-sort="{r["margin"]:.6f}">{r["margin"]:+.1%}</td></tr>')
+            rows.append(
+                f'<tr data-rule="{e(r["rule_id"])}" data-status="{e(r["outcome"])}">'
+                f'<td class="id">{e(r["rule_id"])}</td>'
+                f"<td>{e(r['subject_name'] or r['subject_id'])}</td>"
+                f'<td class="num">{e(with_unit(r["observed"], r["unit"], lang))}</td>'
+                f'<td class="num">{e(sign)} {e(with_unit(r["required"], r["unit"], lang))}</td>'
+                f'<td class="num" data-sort="{r["margin"]:.6f}">{r["margin"]:+.1%}</td></tr>'
+            )
         out.append(f'<div class="near-table">{_sortable(head, rows, "near-miss-table")}</div></div>')
     rows_t = trend(report)
     if report.baseline is not None:
         out.append(f'<h3 id="trend">{e(lbl("trend", lang))}</h3>')
         out.append(f'<p class="muted">{e(lbl("trend_legend", lang))}</p>')
         if rows_t:
-            head = "".join(f'<th scope="col">{e(h)}</th>' for h in (
-                label("rule_id", lang), label("new", lang), label("persisting", lang), label("fixed", lang)))
-            body = [f'<tr data-rule="{e(rid)}"><td class="id">{e(rid)}</td>'
-                    f'<td class="num" data-trend="new">{a}</td>'
-                    f'<td class="num" data-trend="persisting">{b}</td>'
-                    f'<td class="num" data-trend="fixed">{c}</td></tr>' for rid, a, b, c in rows_t]
-            out.append(f'<div class="charts"><figure class="chart-box">{trend_svg(rows_t, lang)}</figure>'
-                       f'<div class="near-table">{_sortable(head, body, "trend-table")}</div></div>')
+            head = "".join(
+                f'<th scope="col">{e(h)}</th>'
+                for h in (
+                    label("rule_id", lang),
+                    label("new", lang),
+                    label("persisting", lang),
+                    label("fixed", lang),
+                )
+            )
+            body = [
+                f'<tr data-rule="{e(rid)}"><td class="id">{e(rid)}</td>'
+                f'<td class="num" data-trend="new">{a}</td>'
+                f'<td class="num" data-trend="persisting">{b}</td>'
+                f'<td class="num" data-trend="fixed">{c}</td></tr>'
+                for rid, a, b, c in rows_t
+            ]
+            out.append(
+                f'<div class="charts"><figure class="chart-box">{trend_svg(rows_t, lang)}</figure>'
+                f'<div class="near-table">{_sortable(head, body, "trend-table")}</div></div>'
+            )
     out.append("</section>")
     return "\n".join(out)

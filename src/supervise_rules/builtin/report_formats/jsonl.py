@@ -31,5 +31,4 @@ class JsonlReporter(Reporter):
     def write(self, report: Report, options: RenderOptions, out: BinaryIO) -> None:
         # a rule at a time (see FindingStore.json_groups): never the whole text at once
         for lines in report.store.json_groups(options.show_passes):
-            pl.DataFrame({"line": lines}).write_csv(out, include_header=False,
-                                                    quote_style="never")
+            pl.DataFrame({"line": lines}).write_csv(out, include_header=False, quote_style="never")

@@ -44,6 +44,7 @@ from ._common import (
 #: ``name`` of the case that stands for a rule's passes when they are not listed
 PASSES_CASE = "(passes)"
 
+
 def _x(text: object) -> str:
     """Text XML 1.0 can hold, without control characters (the writer escapes ``<&"``)."""
     return xml_text(text)
@@ -84,27 +85,37 @@ def junit_tree(report: Report, lang: str = "zh", *, include_passes: bool = False
         tests = len(findings) + stand_in
         total.update(kinds)
         total["tests"] += tests
-        suite = ET.SubElement(root, "testsuite", {
-            "name": _x(f"{entry.rule_id} {entry.title.get(lang)}"),
-            "tests": str(tests),
-            "failures": str(kinds["failure"]),
-            "errors": str(kinds["error"]),
-            "skipped": str(kinds["skipped"]),
-            "time": "0",
-        })
+        suite = ET.SubElement(
+            root,
+            "testsuite",
+            {
+                "name": _x(f"{entry.rule_id} {entry.title.get(lang)}"),
+                "tests": str(tests),
+                "failures": str(kinds["failure"]),
+                "errors": str(kinds["error"]),
+                "skipped": str(kinds["skipped"]),
+                "time": "0",
+            },
+        )
         props = ET.SubElement(suite, "properties")
-        for name, value in (("severity", entry.severity.value), ("certainty", entry.certainty),
-                            ("work_point", entry.work_point), ("source", entry.source),
-                            ("ruleset", report.ruleset.id),
-                            ("ruleset_version", report.ruleset.version),
-                            ("subjects", entry.subjects), ("passes", passes)):
+        for name, value in (
+            ("severity", entry.severity.value),
+            ("certainty", entry.certainty),
+            ("work_point", entry.work_point),
+            ("source", entry.source),
+            ("ruleset", report.ruleset.id),
+            ("ruleset_version", report.ruleset.version),
+            ("subjects", entry.subjects),
+            ("passes", passes),
+        ):
             if value is not None:
                 ET.SubElement(props, "property", {"name": name, "value": _x(value)})
         for f in findings:
             _testcase(suite, f, lang)
         if stand_in:
-            case = ET.SubElement(suite, "testcase", {
-                "classname": _x(entry.rule_id), "name": PASSES_CASE, "time": "0"})
+            case = ET.SubElement(
+                suite, "testcase", {"classname": _x(entry.rule_id), "name": PASSES_CASE, "time": "0"}
+            )
             ET.SubElement(case, "system-out").text = _x(passes_note(passes, lang))
     for key in ("tests", "failure", "error", "skipped"):
         attr = {"failure": "failures", "error": "errors"}.get(key, key)
@@ -114,9 +125,15 @@ def junit_tree(report: Report, lang: str = "zh", *, include_passes: bool = False
 
 
 def _testcase(suite: ET.Element, f: Finding, lang: str) -> None:
-    case = ET.SubElement(suite, "testcase", {
-        "classname": _x(f.rule_id), "name": _x(f.subject.id), "time": "0",
-    })
+    case = ET.SubElement(
+        suite,
+        "testcase",
+        {
+            "classname": _x(f.rule_id),
+            "name": _x(f.subject.id),
+            "time": "0",
+        },
+    )
     kind = _kind(f)
     if kind == "pass":
         return

@@ -99,19 +99,28 @@ def _summary(report: Report, lang: str, show_passes: bool) -> list[str]:
     header = [label("rules_run", lang), *(label(k, lang) for k in c.by_status)]
     out = [f"## {label('summary', lang)}", ""]
     out += _table(header, [[c.rules_run, *c.by_status.values()]])
-    out += ["", f"{label('failures_by_severity', lang)}{colon(lang)}"
-            + comma(lang).join(f"{label(k, lang)} {v}" for k, v in c.by_severity.items()), ""]
+    out += [
+        "",
+        f"{label('failures_by_severity', lang)}{colon(lang)}"
+        + comma(lang).join(f"{label(k, lang)} {v}" for k, v in c.by_severity.items()),
+        "",
+    ]
     if c.baseline is not None:
         source = f" ({cell(report.baseline.source)})" if report.baseline and report.baseline.source else ""
-        out += [f"{label('baseline_diff', lang)}{source}{colon(lang)}"
-                + comma(lang).join(f"{label(k, lang)} {v}" for k, v in c.baseline.items()), ""]
+        out += [
+            f"{label('baseline_diff', lang)}{source}{colon(lang)}"
+            + comma(lang).join(f"{label(k, lang)} {v}" for k, v in c.baseline.items()),
+            "",
+        ]
     if c.by_status["pass"] and not show_passes:
         out += [cell(passes_note(c.by_status["pass"], lang)), ""]
     files = report.submission.files
     if files:  # what ties the report to the data it checked
         out += [f"{label('input_files', lang)}{colon(lang)}", ""]
-        out += _table([label(k, lang) for k in ("file_path", "sha256", "bytes")],
-                      [[f.path, _Markdown(f"`{f.sha256}`"), f"{f.bytes:,}"] for f in files])
+        out += _table(
+            [label(k, lang) for k in ("file_path", "sha256", "bytes")],
+            [[f.path, _Markdown(f"`{f.sha256}`"), f"{f.bytes:,}"] for f in files],
+        )
         out += [""]
     return out
 
@@ -136,10 +145,15 @@ def _others(listed: list[Finding], lang: str, show_passes: bool) -> list[str]:
     others = [f for f in listed if not f.is_failure]
     if not others:
         return []
-    which = ", ".join(label(k, lang) for k in (("pass", "not_applicable") if show_passes
-                                               else ("not_applicable",)))
-    out = [f"## {label('other_findings', lang)}（{which}）" if lang == "zh"
-           else f"## {label('other_findings', lang)} ({which})", ""]
+    which = ", ".join(
+        label(k, lang) for k in (("pass", "not_applicable") if show_passes else ("not_applicable",))
+    )
+    out = [
+        f"## {label('other_findings', lang)}（{which}）"
+        if lang == "zh"
+        else f"## {label('other_findings', lang)} ({which})",
+        "",
+    ]
     for rule_id, group in group_by_rule(others):
         out += _rule_section(rule_id, group, lang)
     return out
@@ -153,8 +167,7 @@ def _rule_section(rule_id: str, findings: list[Finding], lang: str) -> list[str]
     out = [head, ""]
     if first.source:
         out += [f"{label('source', lang)}{colon(lang)}{cell(first.source)}", ""]
-    header = [label(k, lang) for k in ("outcome", "subject", "observed", "required", "message",
-                                       "location")]
+    header = [label(k, lang) for k in ("outcome", "subject", "observed", "required", "message", "location")]
     rows = []
     for f in findings:
         outcome = cell(status_text(f, lang) + mark(f))
@@ -163,36 +176,53 @@ def _rule_section(rule_id: str, findings: list[Finding], lang: str) -> list[str]
         message = f.message.get(lang)
         if f.waiver is not None:
             message += f"\n{waiver_text(f, lang)}"
-        rows.append([_Markdown(outcome), subject_text(f), with_unit(f.observed, f.unit, lang),
-                     required_text(f, lang), message, location_text(f, lang)])
+        rows.append(
+            [
+                _Markdown(outcome),
+                subject_text(f),
+                with_unit(f.observed, f.unit, lang),
+                required_text(f, lang),
+                message,
+                location_text(f, lang),
+            ]
+        )
     return [*out, *_table(header, rows), ""]
 
 
 def _fixed(report: Report, lang: str) -> list[str]:
     if report.baseline is None or not report.baseline.fixed_findings:
         return []
-    header = [label("rule_id", lang), label("rule_title", lang), label("subject", lang),
-              label("now", lang)]
+    header = [label("rule_id", lang), label("rule_title", lang), label("subject", lang), label("now", lang)]
     rows = []
     for fx in report.baseline.fixed_findings:
         subject = f"{fx.subject.name} ({fx.subject.id})" if fx.subject.name else fx.subject.id
-        rows.append([fx.rule_id, fx.title.get(lang) if fx.title else "", subject,
-                     label(fx.now, lang) if fx.now else "—"])
+        rows.append(
+            [
+                fx.rule_id,
+                fx.title.get(lang) if fx.title else "",
+                subject,
+                label(fx.now, lang) if fx.now else "—",
+            ]
+        )
     return [f"## {label('fixed_since', lang)}", "", *_table(header, rows), ""]
 
 
 def _unused(report: Report, lang: str) -> list[str]:
     if not report.waivers_unused:
         return []
-    header = [label("rule_id", lang), label("subject", lang), label("waiver", lang),
-              label("message", lang)]
+    header = [label("rule_id", lang), label("subject", lang), label("waiver", lang), label("message", lang)]
     rows = []
     for w in report.waivers_unused:
         why = label("why_no_finding" if w.why == "no_finding" else "why_not_failing", lang)
         where = f" ({w.where})" if w.where else ""
-        rows.append([w.rule, w.subject,
-                     waiver_fields_text(w.status, w.reason, w.approved_by, w.expires.isoformat(), lang),
-                     why + where])
+        rows.append(
+            [
+                w.rule,
+                w.subject,
+                waiver_fields_text(w.status, w.reason, w.approved_by, w.expires.isoformat(), lang),
+                why + where,
+            ]
+        )
     return [f"## {label('waivers_unused', lang)}", "", *_table(header, rows), ""]
 
 
@@ -204,15 +234,44 @@ def _all_rules(report: Report, listed: list[Finding], lang: str) -> list[str]:
         return []
     units = rule_units(report)
     waived = waived_by_rule(report)
-    header = [label(k, lang) for k in ("rule_id", "rule_title", "work_point", "severity",
-                                       "certainty", "subjects", *OVERVIEW_OUTCOMES,
-                                       "observed_range")]
+    header = [
+        label(k, lang)
+        for k in (
+            "rule_id",
+            "rule_title",
+            "work_point",
+            "severity",
+            "certainty",
+            "subjects",
+            *OVERVIEW_OUTCOMES,
+            "observed_range",
+        )
+    ]
     rows = []
     for r in rules:
-        counts_ = [fail_count_text(r, waived.get(r.rule_id, 0), lang) if k == "fail"
-                   else f"{r.by_outcome.get(k, 0):,}" for k in OVERVIEW_OUTCOMES]
-        rows.append([r.rule_id, r.title.get(lang), r.work_point or "—", label(r.severity.value, lang),
-                     r.certainty or "—", f"{r.subjects:,}", *counts_,
-                     observed_range_text(r, units.get(r.rule_id), lang)])
-    return [f"## {label('all_rules', lang)}", "", *_table(header, rows), "",
-            cell(pick(CERTAINTY_LEGEND, lang)), ""]
+        counts_ = [
+            fail_count_text(r, waived.get(r.rule_id, 0), lang)
+            if k == "fail"
+            else f"{r.by_outcome.get(k, 0):,}"
+            for k in OVERVIEW_OUTCOMES
+        ]
+        rows.append(
+            [
+                r.rule_id,
+                r.title.get(lang),
+                r.work_point or "—",
+                label(r.severity.value, lang),
+                r.certainty or "—",
+                f"{r.subjects:,}",
+                *counts_,
+                observed_range_text(r, units.get(r.rule_id), lang),
+            ]
+        )
+    return [
+        f"## {label('all_rules', lang)}",
+        "",
+        *_table(header, rows),
+        "",
+        cell(pick(CERTAINTY_LEGEND, lang)),
+        "",
+    ]

@@ -23,5 +23,4 @@ class PdfReporter(Reporter):
         from .html import HtmlReporter
 
         page = HtmlReporter().render(report, options)
-        return html_to_pdf(page, created=report.submission.as_of,
-                           title=f"{report.ruleset.title}")
+        return html_to_pdf(page, created=report.submission.as_of, title=f"{report.ruleset.title}")

@@ -64,8 +64,7 @@ class SarifReporter(Reporter):
         return json.dumps(doc, ensure_ascii=False, indent=2) + "\n"
 
 
-def sarif_document(report: Report, lang: str = "zh", *, include_passes: bool = False
-                   ) -> dict[str, Any]:
+def sarif_document(report: Report, lang: str = "zh", *, include_passes: bool = False) -> dict[str, Any]:
     listed = list(report.iter_findings(include_passes))
     rules = rules_of(report, listed)
     index = {r.rule_id: i for i, r in enumerate(rules)}
@@ -82,16 +81,19 @@ def sarif_document(report: Report, lang: str = "zh", *, include_passes: bool = F
     }
     run: dict[str, Any] = {
         "tool": {"driver": driver},
-        "automationDetails": {"id": f"{report.ruleset.id}/{report.submission.county_code or ''}"
-                                    f"/{report.submission.year or ''}"},
+        "automationDetails": {
+            "id": f"{report.ruleset.id}/{report.submission.county_code or ''}/{report.submission.year or ''}"
+        },
         "columnKind": "unicodeCodePoints",
         "results": [_result(f, index[f.rule_id], report, lang) for f in listed],
-        "properties": _clean({
-            "schema_version": report.schema_version,
-            "ruleset": report.ruleset.model_dump(mode="json"),
-            "submission": report.submission.model_dump(mode="json"),
-            "summary": report.summary.model_dump(mode="json"),
-        }),
+        "properties": _clean(
+            {
+                "schema_version": report.schema_version,
+                "ruleset": report.ruleset.model_dump(mode="json"),
+                "submission": report.submission.model_dump(mode="json"),
+                "summary": report.summary.model_dump(mode="json"),
+            }
+        ),
     }
     read = _read_files(report)
     uris = sorted({u for f in listed for u in _uris(f, report)} | set(read))
@@ -136,19 +138,21 @@ def _rule(r: RuleEntry, plugin: str | None, lang: str) -> dict[str, Any]:
         "shortDescription": {"text": _text(_pick(r.title.zh, r.title.en, lang))},
         "fullDescription": {"text": _full_description(r, lang)},
         "defaultConfiguration": {"level": SEVERITY_LEVEL[r.severity.value]},
-        "properties": _clean({
-            "severity": r.severity.value,
-            "certainty": r.certainty,
-            "work_point": r.work_point,
-            "source": r.source,
-            "title": r.title.model_dump(mode="json"),
-            "plugin": plugin,
-            # every finding of the rule, passes included, listed or not
-            "subjects": r.subjects,
-            "by_outcome": r.by_outcome,
-            "observed": observed,
-            "tags": ["unconfirmed"] if r.certainty in UNCONFIRMED else None,
-        }),
+        "properties": _clean(
+            {
+                "severity": r.severity.value,
+                "certainty": r.certainty,
+                "work_point": r.work_point,
+                "source": r.source,
+                "title": r.title.model_dump(mode="json"),
+                "plugin": plugin,
+                # every finding of the rule, passes included, listed or not
+                "subjects": r.subjects,
+                "by_outcome": r.by_outcome,
+                "observed": observed,
+                "tags": ["unconfirmed"] if r.certainty in UNCONFIRMED else None,
+            }
+        ),
     }
 
 
@@ -219,30 +223,34 @@ def _result(f: Finding, rule_index: int, report: Report, lang: str) -> dict[str,
     result["partialFingerprints"] = {FINGERPRINT: f"{f.rule_id}|{f.subject.id}"}
     if f.waiver is not None:
         w = f.waiver
-        result["suppressions"] = [{
-            "kind": "external",
-            "status": "accepted" if w.status == "active" else "rejected",
-            "justification": w.reason,
-            "properties": {"approved_by": w.approved_by, "expires": w.expires.isoformat()},
-        }]
+        result["suppressions"] = [
+            {
+                "kind": "external",
+                "status": "accepted" if w.status == "active" else "rejected",
+                "justification": w.reason,
+                "properties": {"approved_by": w.approved_by, "expires": w.expires.isoformat()},
+            }
+        ]
     if f.baseline:
         result["baselineState"] = BASELINE_STATE[f.baseline]
-    result["properties"] = _clean({
-        "outcome": f.outcome.value,
-        "severity": f.severity.value,
-        "certainty": f.certainty,
-        "work_point": f.work_point,
-        "subject": f.subject.model_dump(mode="json", exclude_none=True),
-        "observed": f.observed,
-        "observed_text": with_unit(f.observed, f.unit, lang) if f.observed is not None else None,
-        "required": f.required.model_dump(mode="json") if f.required else None,
-        "required_text": required_text(f, lang) or None,
-        "unit": f.unit,
-        "message": f.message.model_dump(mode="json"),
-        "source": f.source,
-        "plugin": f.plugin,
-        "tags": ["unconfirmed"] if unconfirmed(f) else None,
-    })
+    result["properties"] = _clean(
+        {
+            "outcome": f.outcome.value,
+            "severity": f.severity.value,
+            "certainty": f.certainty,
+            "work_point": f.work_point,
+            "subject": f.subject.model_dump(mode="json", exclude_none=True),
+            "observed": f.observed,
+            "observed_text": with_unit(f.observed, f.unit, lang) if f.observed is not None else None,
+            "required": f.required.model_dump(mode="json") if f.required else None,
+            "required_text": required_text(f, lang) or None,
+            "unit": f.unit,
+            "message": f.message.model_dump(mode="json"),
+            "source": f.source,
+            "plugin": f.plugin,
+            "tags": ["unconfirmed"] if unconfirmed(f) else None,
+        }
+    )
     return result
 
 
@@ -269,25 +277,27 @@ def _related(f: Finding, report: Report) -> list[dict[str, Any]]:
         uri = _uri(report, ev)
         if not uri or not ev.rows or len(ev.rows) < 2:
             continue
-        for i, row in enumerate(ev.rows[1:MAX_RELATED + 1], start=1):
-            related.append({
-                "id": len(related) + 1,
-                "physicalLocation": _physical(uri, _line(ev, i), ev, cells=False),
-                "message": {"text": f"{ev.table}[{row}]"},
-            })
+        for i, row in enumerate(ev.rows[1 : MAX_RELATED + 1], start=1):
+            related.append(
+                {
+                    "id": len(related) + 1,
+                    "physicalLocation": _physical(uri, _line(ev, i), ev, cells=False),
+                    "message": {"text": f"{ev.table}[{row}]"},
+                }
+            )
     return related
 
 
-def _physical(uri: str, line: int | None, ev: Evidence | None = None, *, cells: bool = True
-              ) -> dict[str, Any]:
+def _physical(
+    uri: str, line: int | None, ev: Evidence | None = None, *, cells: bool = True
+) -> dict[str, Any]:
     """The file and the line (a text file's line, a sheet's own row number —
     the numbers the messages and READ findings use); the sheet and cells of a
     workbook in the region's properties."""
     physical: dict[str, Any] = {"artifactLocation": {"uri": uri}}
     if line is not None:
         region: dict[str, Any] = {"startLine": line}
-        extra = _clean({"sheet": ev.sheet if ev else None,
-                        "cells": ev.cells if ev and cells else None})
+        extra = _clean({"sheet": ev.sheet if ev else None, "cells": ev.cells if ev and cells else None})
         if extra:
             region["properties"] = extra
         physical["region"] = region

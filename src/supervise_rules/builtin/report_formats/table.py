@@ -63,9 +63,14 @@ BASELINE_STYLE = {"new": "bold red", "persisting": "red", "fixed": "green"}
 
 def _console(file: TextIO, options: RenderOptions) -> Console:
     return Console(
-        file=file, force_terminal=options.color, no_color=not options.color,
-        width=options.width, highlight=False, legacy_windows=False,
-        markup=False, emoji=False,  # belt and braces: every text is a Text already
+        file=file,
+        force_terminal=options.color,
+        no_color=not options.color,
+        width=options.width,
+        highlight=False,
+        legacy_windows=False,
+        markup=False,
+        emoji=False,  # belt and braces: every text is a Text already
     )
 
 
@@ -130,13 +135,20 @@ def _print_summary(report: Report, console: Console, lang: str) -> None:
     failed/checked count (like pytest's short summary), then the totals line."""
     rules = failed_rules(report)
     if rules:
-        console.print(_t(pick(("不通过的规则（不通过/已检查）", "Failing rules (failed/checked)"),
-                              lang), "bold"))
+        console.print(
+            _t(pick(("不通过的规则（不通过/已检查）", "Failing rules (failed/checked)"), lang), "bold")
+        )
         rows: list[list[Cell]] = []
         for r in rules:
             title = r.title.zh if lang == "both" else r.title.get(lang)
-            rows.append([[(plain(r.rule_id), "bold")], [(plain(label(r.severity.value, lang)), "")],
-                         [(f"{failed(r):,}/{checked(r):,}", "red")], [(plain(title), "")]])
+            rows.append(
+                [
+                    [(plain(r.rule_id), "bold")],
+                    [(plain(label(r.severity.value, lang)), "")],
+                    [(f"{failed(r):,}/{checked(r):,}", "red")],
+                    [(plain(title), "")],
+                ]
+            )
         widths = [max(cell_len(row[i][0][0]) for row in rows) for i in range(3)]
         widths.append(max(10, console.width - sum(widths) - 6))
         console.file.write(grid([], rows, widths, {2}, console.is_terminal and not console.no_color))
@@ -147,8 +159,7 @@ def _print_summary(report: Report, console: Console, lang: str) -> None:
 def _print_head(report: Report, console: Console, lang: str) -> None:
     sub = report.submission
     head = Text()
-    head.append_text(_t(f"{report.ruleset.title} ({report.ruleset.id} {report.ruleset.version})",
-                        "bold"))
+    head.append_text(_t(f"{report.ruleset.title} ({report.ruleset.id} {report.ruleset.version})", "bold"))
     who = " ".join(str(x) for x in (sub.county_name, sub.county_code, sub.year) if x)
     if who:
         head.append_text(_t(f"  ·  {who}"))
@@ -188,53 +199,87 @@ def _print_rules(report: Report, listed: list[Finding], console: Console, lang: 
         # both languages one above the other: side by side the columns would not fit
         return label(key, lang) if lang != "both" else f"{label(key, 'zh')}\n{label(key, 'en')}"
 
-    keys = ["rule_id", "rule_title", "severity", "certainty", "subjects", *OVERVIEW_OUTCOMES,
-            "observed_range"]
+    keys = [
+        "rule_id",
+        "rule_title",
+        "severity",
+        "certainty",
+        "subjects",
+        *OVERVIEW_OUTCOMES,
+        "observed_range",
+    ]
     rows = []
     for r in rules:
         # in both languages the Chinese title: the English one is in the failure list
         title = r.title.zh if lang == "both" else r.title.get(lang)
-        counts_ = [[(f"{r.by_outcome.get(k, 0):,}",
-                     STATUS_STYLE[k] if r.by_outcome.get(k, 0) and k != "pass" else "")]
-                   for k in OVERVIEW_OUTCOMES]
-        rows.append([[(plain(r.rule_id), "")], [(plain(title), "")],
-                     [(plain(label(r.severity.value, lang)), "")], [(plain(r.certainty or "—"), "")],
-                     [(f"{r.subjects:,}", "")], *counts_,
-                     [(plain(observed_range_text(r, units.get(r.rule_id), lang)), "")]])
+        counts_ = [
+            [
+                (
+                    f"{r.by_outcome.get(k, 0):,}",
+                    STATUS_STYLE[k] if r.by_outcome.get(k, 0) and k != "pass" else "",
+                )
+            ]
+            for k in OVERVIEW_OUTCOMES
+        ]
+        rows.append(
+            [
+                [(plain(r.rule_id), "")],
+                [(plain(title), "")],
+                [(plain(label(r.severity.value, lang)), "")],
+                [(plain(r.certainty or "—"), "")],
+                [(f"{r.subjects:,}", "")],
+                *counts_,
+                [(plain(observed_range_text(r, units.get(r.rule_id), lang)), "")],
+            ]
+        )
     heads = [head(k) for k in keys]
     # a narrow terminal drops the columns it can do without (subjects, certainty, then the
     # range) rather than cut a number or an id; the title wraps
-    for drop in ([], ["subjects"], ["subjects", "certainty"],
-                 ["subjects", "certainty", "observed_range"]):
+    for drop in ([], ["subjects"], ["subjects", "certainty"], ["subjects", "certainty", "observed_range"]):
         kept = [i for i, k in enumerate(keys) if k not in drop]
-        widths = [max(cell_len(line) for t in (heads[i], *(text for r in rows for text, _ in r[i]))
-                      for line in t.split("\n")) for i in kept]
+        widths = [
+            max(
+                cell_len(line)
+                for t in (heads[i], *(text for r in rows for text, _ in r[i]))
+                for line in t.split("\n")
+            )
+            for i in kept
+        ]
         title_at = kept.index(1)
         room = console.width - 2 * (len(kept) - 1) - (sum(widths) - widths[title_at])
-        if room >= min(widths[title_at], 12) or drop == ["subjects", "certainty",
-                                                          "observed_range"]:
+        if room >= min(widths[title_at], 12) or drop == ["subjects", "certainty", "observed_range"]:
             widths[title_at] = max(8, min(widths[title_at], room))
             break
-    right = {kept.index(i) for i, k in enumerate(keys) if i in kept
-             and (k in OVERVIEW_OUTCOMES or k in ("subjects", "observed_range"))}
-    console.file.write(grid([heads[i] for i in kept], [[r[i] for i in kept] for r in rows],
-                            widths, right, console.is_terminal and not console.no_color))
+    right = {
+        kept.index(i)
+        for i, k in enumerate(keys)
+        if i in kept and (k in OVERVIEW_OUTCOMES or k in ("subjects", "observed_range"))
+    }
+    console.file.write(
+        grid(
+            [heads[i] for i in kept],
+            [[r[i] for i in kept] for r in rows],
+            widths,
+            right,
+            console.is_terminal and not console.no_color,
+        )
+    )
     console.print(_t(pick(CERTAINTY_LEGEND, lang), "dim"))
 
 
-def _print_rule(rule_id: str, findings: list[Finding], console: Console, lang: str,
-                hidden: int = 0) -> None:
+def _print_rule(rule_id: str, findings: list[Finding], console: Console, lang: str, hidden: int = 0) -> None:
     first = findings[0]
     console.print()
     where = f" · {work_point_title(first.work_point, lang)}" if first.work_point else ""
-    sure = (f" · {label('certainty', lang)} {certainty_text(first.certainty, lang)}"
-            if first.certainty else "")
-    console.print(Text.assemble(
-        _t(f"{rule_id} ", "bold"), _t(first.title.get(lang)),
-        _t(f"  [{label(first.severity.value, lang)}{where}{sure}]", "dim"),
-    ))
-    heads = [plain(label(k, lang)) for k in ("outcome", "subject", "observed", "required",
-                                               "message")]
+    sure = f" · {label('certainty', lang)} {certainty_text(first.certainty, lang)}" if first.certainty else ""
+    console.print(
+        Text.assemble(
+            _t(f"{rule_id} ", "bold"),
+            _t(first.title.get(lang)),
+            _t(f"  [{label(first.severity.value, lang)}{where}{sure}]", "dim"),
+        )
+    )
+    heads = [plain(label(k, lang)) for k in ("outcome", "subject", "observed", "required", "message")]
     rows = []
     for f in findings:
         outcome = status_text(f, lang) + mark(f)
@@ -243,13 +288,26 @@ def _print_rule(rule_id: str, findings: list[Finding], console: Console, lang: s
         message = [(plain(line), "") for line in f.message.get(lang).split("\n")]
         if f.waiver is not None:
             message += [(plain(line), "yellow") for line in waiver_text(f, lang).split("\n")]
-        rows.append([[(plain(outcome), STATUS_STYLE[status(f)])], [(plain(subject_text(f)), "")],
-                     [(plain(with_unit(f.observed, f.unit, lang)), "")],
-                     [(plain(required_text(f, lang)), "")], message])
+        rows.append(
+            [
+                [(plain(outcome), STATUS_STYLE[status(f)])],
+                [(plain(subject_text(f)), "")],
+                [(plain(with_unit(f.observed, f.unit, lang)), "")],
+                [(plain(required_text(f, lang)), "")],
+                message,
+            ]
+        )
     # a plain grid, not a rich Table: rich measures and renders every cell several
     # times over, seconds for the failure lists of 10,000 schools
-    console.file.write(grid(heads, rows, _widths(heads, rows, console.width), {2, 3},
-                            console.is_terminal and not console.no_color))
+    console.file.write(
+        grid(
+            heads,
+            rows,
+            _widths(heads, rows, console.width),
+            {2, 3},
+            console.is_terminal and not console.no_color,
+        )
+    )
     if hidden:
         console.print(_t(more_text(hidden, lang), "dim"))
 
@@ -258,6 +316,7 @@ def _widths(heads: list[str], rows: list[list[Cell]], total: int) -> list[int]:
     """Column widths of a rule's failure list: the short columns as wide as their
     widest text (the subject at most a third of the line, wrapped), the message
     the rest."""
+
     def texts(i: int) -> list[str]:
         return [heads[i], *(text for r in rows for text, _ in r[i])]
 
@@ -284,8 +343,7 @@ def _print_fixed(report: Report, console: Console, lang: str) -> None:
         subject = f"{fx.subject.name} ({fx.subject.id})" if fx.subject.name else fx.subject.id
         title = f" {fx.title.get(lang)}" if fx.title else ""
         now = f"  [{label('now', lang)}{colon(lang)}{label(fx.now, lang)}]" if fx.now else ""
-        console.print(Text.assemble(_t(fx.rule_id, "bold"), _t(title), _t(f"  {subject}"),
-                                    _t(now, "dim")))
+        console.print(Text.assemble(_t(fx.rule_id, "bold"), _t(title), _t(f"  {subject}"), _t(now, "dim")))
 
 
 def _print_unused_waivers(report: Report, console: Console, lang: str) -> None:

@@ -121,29 +121,40 @@ class XlsxReporter(Reporter):
 
         lang = options.lang
         buf = io.BytesIO()
-        wb = xlsxwriter.Workbook(buf, {
-            "in_memory": True,
-            # belt and braces: nothing a string holds is ever turned into a formula, URL or number
-            "strings_to_formulas": False,
-            "strings_to_urls": False,
-            "strings_to_numbers": False,
-        })
+        wb = xlsxwriter.Workbook(
+            buf,
+            {
+                "in_memory": True,
+                # belt and braces: nothing a string holds is ever turned into a formula, URL or number
+                "strings_to_formulas": False,
+                "strings_to_urls": False,
+                "strings_to_numbers": False,
+            },
+        )
         created = report.submission.as_of or FALLBACK_DATE
-        wb.set_properties({
-            "title": plain(f"{report.ruleset.title} — {label('report', lang)}"),
-            "subject": plain(submission_line(report, lang)),
-            "author": report.tool.name,
-            "comments": f"{report.tool.name} {report.tool.version}",
-            "created": dt.datetime(created.year, created.month, created.day),
-        })
+        wb.set_properties(
+            {
+                "title": plain(f"{report.ruleset.title} — {label('report', lang)}"),
+                "subject": plain(submission_line(report, lang)),
+                "author": report.tool.name,
+                "comments": f"{report.tool.name} {report.tool.version}",
+                "created": dt.datetime(created.year, created.month, created.day),
+            }
+        )
         fmt = _Formats(wb)
         taken: set[str] = set()
         listed = list(report.iter_findings(options.show_passes))
-        _summary_sheet(wb.add_worksheet(_sheet_name(label("summary", lang if lang == "en" else "zh"),
-                                                    taken)), report, listed, lang, fmt,
-                       options.show_passes)
-        _rules_sheet(wb.add_worksheet(_sheet_name(_header("all_rules", lang), taken)),
-                     report, listed, lang, fmt)
+        _summary_sheet(
+            wb.add_worksheet(_sheet_name(label("summary", lang if lang == "en" else "zh"), taken)),
+            report,
+            listed,
+            lang,
+            fmt,
+            options.show_passes,
+        )
+        _rules_sheet(
+            wb.add_worksheet(_sheet_name(_header("all_rules", lang), taken)), report, listed, lang, fmt
+        )
         findings_title = _header("all_findings" if options.show_passes else "listed_findings", lang)
         _findings_sheet(wb.add_worksheet(_sheet_name(findings_title, taken)), listed, lang, fmt)
         for wp, findings in group_by_work_point(listed):
@@ -155,8 +166,9 @@ class XlsxReporter(Reporter):
 
 class _Formats:
     def __init__(self, wb: Any):
-        self.header = wb.add_format({"bold": True, "bg_color": "#F2F2F2", "border": 1,
-                                     "text_wrap": True, "valign": "top"})
+        self.header = wb.add_format(
+            {"bold": True, "bg_color": "#F2F2F2", "border": 1, "text_wrap": True, "valign": "top"}
+        )
         self.text = wb.add_format({"valign": "top", "text_wrap": True})
         self.percent = wb.add_format({"valign": "top", "num_format": "0.00%"})
         self.number = wb.add_format({"valign": "top"})
@@ -197,10 +209,13 @@ def _cells(f: Finding, lang: str) -> list[tuple[object, str | None]]:
     lines = "; ".join(compact_rows(ev.lines) for ev in f.evidence if ev.lines)
     cells = ", ".join(c for ev in f.evidence for c in ev.cells or ())
     # the contract's name and, where it differs, the header the clerk wrote
-    columns = ", ".join(dict.fromkeys(
-        c if not ev.headers or i >= len(ev.headers) or ev.headers[i] == c
-        else f"{c}（{ev.headers[i]}）"
-        for ev in f.evidence for i, c in enumerate(ev.columns)))
+    columns = ", ".join(
+        dict.fromkeys(
+            c if not ev.headers or i >= len(ev.headers) or ev.headers[i] == c else f"{c}（{ev.headers[i]}）"
+            for ev in f.evidence
+            for i, c in enumerate(ev.columns)
+        )
+    )
     required = f.required.value if f.required and f.required.op in (">=", ">", "<=", "<") else None
     return [
         (f.rule_id, None),
@@ -240,8 +255,7 @@ def _findings_sheet(ws: Any, findings: list[Finding], lang: str, fmt: _Formats) 
     ws.autofilter(0, 0, max(len(findings), 1), len(COLUMNS) - 1)
 
 
-def _rules_sheet(ws: Any, report: Report, listed: list[Finding], lang: str,
-                 fmt: _Formats) -> None:
+def _rules_sheet(ws: Any, report: Report, listed: list[Finding], lang: str, fmt: _Formats) -> None:
     """One row per rule that ran; its counts include the passes, listed or not."""
     units = rule_units(report)
     waived = waived_by_rule(report)
@@ -275,8 +289,9 @@ def _rules_sheet(ws: Any, report: Report, listed: list[Finding], lang: str,
     ws.autofilter(0, 0, max(len(rules), 1), len(RULE_COLUMNS) - 1)
 
 
-def _summary_sheet(ws: Any, report: Report, listed: list[Finding], lang: str, fmt: _Formats,
-                   show_passes: bool) -> None:
+def _summary_sheet(
+    ws: Any, report: Report, listed: list[Finding], lang: str, fmt: _Formats, show_passes: bool
+) -> None:
     c = counts(report)
     r = report.ruleset
     ws.set_column(0, 0, 24)
@@ -294,8 +309,13 @@ def _summary_sheet(ws: Any, report: Report, listed: list[Finding], lang: str, fm
         *((label(k, lang), v) for k, v in c.by_severity.items()),
     ]
     if c.baseline is not None:
-        rows += [("", ""), (label("baseline_diff", lang), report.baseline.source
-                            if report.baseline and report.baseline.source else "")]
+        rows += [
+            ("", ""),
+            (
+                label("baseline_diff", lang),
+                report.baseline.source if report.baseline and report.baseline.source else "",
+            ),
+        ]
         rows += [(label(k, lang), v) for k, v in c.baseline.items()]
     # the notes a reader of the findings sheets needs, in the sheet they open first
     notes = []

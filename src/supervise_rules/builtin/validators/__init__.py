@@ -18,9 +18,22 @@ from .share import RowShareValidator
 
 @hookimpl(trylast=True)
 def register_validators() -> list[type]:
-    return [MetricValidator, AggregateValidator, WeightedCVValidator, GroupAggregateValidator,
-            KOfNValidator, RowShareValidator,
-            # INS, DRP and CON families
-            CoverageValidator, ReferencesValidator, KeyChecksValidator, RowChecksValidator,
-            GroupCompareValidator, CountRatioValidator, TermChecksValidator, OverdueValidator,
-            PeriodicValidator, MatchedCountValidator]
+    return [
+        MetricValidator,
+        AggregateValidator,
+        WeightedCVValidator,
+        GroupAggregateValidator,
+        KOfNValidator,
+        RowShareValidator,
+        # INS, DRP and CON families
+        CoverageValidator,
+        ReferencesValidator,
+        KeyChecksValidator,
+        RowChecksValidator,
+        GroupCompareValidator,
+        CountRatioValidator,
+        TermChecksValidator,
+        OverdueValidator,
+        PeriodicValidator,
+        MatchedCountValidator,
+    ]

@@ -52,8 +52,7 @@ def threshold_expr(threshold: Threshold | Compiled) -> nw.Expr:
         expr: Any = None
         for key, value in threshold.values.items():
             cond = nw.col(threshold.by) == key
-            expr = nw.when(cond).then(nw.lit(value)) if expr is None else expr.when(cond).then(
-                nw.lit(value))
+            expr = nw.when(cond).then(nw.lit(value)) if expr is None else expr.when(cond).then(nw.lit(value))
         return expr.otherwise(nw.lit(None, dtype=nw.Float64)) if expr is not None else nw.lit(None)
     if isinstance(threshold, Compiled):
         return threshold.expr.cast(nw.Float64)
@@ -105,8 +104,7 @@ def first_zero_denominator(compiled: Compiled) -> nw.Expr:
     expr: Any = None
     for den, text in compiled.denominators:
         cond = (den == 0).fill_null(False)
-        expr = nw.when(cond).then(nw.lit(text)) if expr is None else expr.when(cond).then(
-            nw.lit(text))
+        expr = nw.when(cond).then(nw.lit(text)) if expr is None else expr.when(cond).then(nw.lit(text))
     if expr is None:
         return nw.lit(None, dtype=nw.String)
     return expr.otherwise(nw.lit(None, dtype=nw.String))
@@ -155,8 +153,10 @@ def error_exprs(columns: list[str], compiled: list[Compiled]) -> tuple[nw.Expr, 
     if zeros:
         zero_col = zeros[0] if len(zeros) == 1 else nw.coalesce(*zeros)
     kind = (
-        nw.when(~null_col.is_null()).then(nw.lit("missing"))
-        .when(~zero_col.is_null()).then(nw.lit("zero"))
+        nw.when(~null_col.is_null())
+        .then(nw.lit("missing"))
+        .when(~zero_col.is_null())
+        .then(nw.lit("zero"))
         .otherwise(nw.lit(None, dtype=nw.String))
     )
     return nw.coalesce(null_col, zero_col), kind

@@ -29,15 +29,20 @@ def group_subject_exprs(ctx: RuleContext, table: str, keys: list[str]) -> tuple[
         if k == "county_code" and manifest.is_batch:
             counties = _county_names(ctx)
             if counties:
-                name = text.replace_strict(list(counties), list(counties.values()), default=text,
-                                           return_dtype=nw.String)
+                name = text.replace_strict(
+                    list(counties), list(counties.values()), default=text, return_dtype=nw.String
+                )
         elif k == "county_code" and manifest.county_code and manifest.county_name:
-            name = nw.when(text == manifest.county_code).then(
-                nw.lit(manifest.county_name, dtype=nw.String)).otherwise(text)
+            name = (
+                nw.when(text == manifest.county_code)
+                .then(nw.lit(manifest.county_name, dtype=nw.String))
+                .otherwise(text)
+            )
         elif spec is not None and k in spec.columns and spec.columns[k].labels:
             labels = spec.columns[k].labels
-            name = text.replace_strict(list(labels), list(labels.values()), default=text,
-                                       return_dtype=nw.String)
+            name = text.replace_strict(
+                list(labels), list(labels.values()), default=text, return_dtype=nw.String
+            )
         names.append(name.fill_null("?"))
     ident = ids[0] if len(ids) == 1 else nw.concat_str(ids, separator="/")
     label = names[0] if len(names) == 1 else nw.concat_str(names, separator=" ")
@@ -60,9 +65,11 @@ def joined_rows(lf: nw.LazyFrame, keys: list[str], row: str, alias: str) -> nw.L
     """
     native = nw.to_native(lf)
     if isinstance(native, pl.LazyFrame):
-        return nw.from_native(native.group_by(keys).agg(
-            pl.col(row).sort().cast(pl.String).str.join(", ").alias(alias)))
+        return nw.from_native(
+            native.group_by(keys).agg(pl.col(row).sort().cast(pl.String).str.join(", ").alias(alias))
+        )
     if type(native).__name__ == "DuckDBPyRelation":
+
         def quote(name: str) -> str:
             return '"' + name.replace('"', '""') + '"'
 

@@ -112,14 +112,16 @@ def as_of_results(ctx: RuleContext) -> list[RuleResult]:
     """An ``error`` result when the manifest has no ``as_of`` date, else ``[]``."""
     if ctx.as_of is not None:
         return []
-    return [ctx.note(
-        Outcome.error,
-        LocalizedText(
-            zh="清单（manifest）缺少统计截止日期（as_of），无法检查本规则的期限",
-            en="The manifest has no as_of date, so this rule's deadlines cannot be checked",
-        ),
-        evidence=[Evidence(table="manifest", rows=None, columns=["as_of"])],
-    )]
+    return [
+        ctx.note(
+            Outcome.error,
+            LocalizedText(
+                zh="清单（manifest）缺少统计截止日期（as_of），无法检查本规则的期限",
+                en="The manifest has no as_of date, so this rule's deadlines cannot be checked",
+            ),
+            evidence=[Evidence(table="manifest", rows=None, columns=["as_of"])],
+        )
+    ]
 
 
 def reporting_year(ctx: RuleContext) -> int | None:
@@ -145,18 +147,21 @@ def absent_tables_result(ctx: RuleContext, problems: dict[str, list[str] | None]
             en_parts.append(f"no {table} table")
         else:
             hints = {c: h for c in cols if (h := ctx.nearest_header(table, c))}
-            zh_parts.append(f"「{table_zh(table)}」表缺少列" + "、".join(
-                f"「{column_zh(table, c)}」"
-                + (f"（最接近的表头是「{hints[c]}」，是否就是它？）" if c in hints else "")
-                for c in cols))
-            en_parts.append(f"table {table} lacks " + ", ".join(
-                c + (f" (did you mean '{hints[c]}'?)" if c in hints else "") for c in cols))
+            zh_parts.append(
+                f"「{table_zh(table)}」表缺少列"
+                + "、".join(
+                    f"「{column_zh(table, c)}」"
+                    + (f"（最接近的表头是「{hints[c]}」，是否就是它？）" if c in hints else "")
+                    for c in cols
+                )
+            )
+            en_parts.append(
+                f"table {table} lacks "
+                + ", ".join(c + (f" (did you mean '{hints[c]}'?)" if c in hints else "") for c in cols)
+            )
         evidence.append(Evidence(table=table, rows=None, columns=cols or []))
     missing_columns = any(cols is not None for cols in problems.values())
-    outcome = (
-        Outcome.error if ctx.rule.rule.requires_data or missing_columns
-        else Outcome.not_applicable
-    )
+    outcome = Outcome.error if ctx.rule.rule.requires_data or missing_columns else Outcome.not_applicable
     return ctx.note(
         outcome,
         LocalizedText(
@@ -221,15 +226,28 @@ def error_results(
         subject_type = subject_type or subject.type
     group = [*keys, "error_column", "error_kind"]
     rows = errors.filter(nw.col("error_column").is_in(list(dict.fromkeys(error_columns))))
-    frame = rows.group_by(*group).agg(nw.col(row).min().alias("row_first")).with_columns(
-        outcome=nw.lit("error", dtype=nw.String),
+    frame = (
+        rows.group_by(*group)
+        .agg(nw.col(row).min().alias("row_first"))
+        .with_columns(
+            outcome=nw.lit("error", dtype=nw.String),
+        )
     )
     # one result for every column: each finding's evidence leads with its column
-    evidence = EvidenceSpec(table, list(columns),
-                            Rows(rows.select(*group, row), on=tuple(group), row=row),
-                            lead="error_column")
-    return [RuleResult(frame=frame, table=table, subject_type=subject_type, op=op,
-                       threshold=threshold, unit=unit, evidence=[evidence])]
+    evidence = EvidenceSpec(
+        table, list(columns), Rows(rows.select(*group, row), on=tuple(group), row=row), lead="error_column"
+    )
+    return [
+        RuleResult(
+            frame=frame,
+            table=table,
+            subject_type=subject_type,
+            op=op,
+            threshold=threshold,
+            unit=unit,
+            evidence=[evidence],
+        )
+    ]
 
 
 def missing_value_results(
@@ -255,8 +273,9 @@ def missing_value_results(
             error_column=nw.lit(c, dtype=nw.String),
             error_kind=nw.lit("missing", dtype=nw.String),
         )
-        out += error_results(ctx, errors, table, [c], subject=subject, op=op,
-                             threshold=threshold, unit=unit, columns=())
+        out += error_results(
+            ctx, errors, table, [c], subject=subject, op=op, threshold=threshold, unit=unit, columns=()
+        )
     return out
 
 
@@ -279,15 +298,15 @@ def name_frame(ctx: RuleContext, subject_type: str) -> nw.LazyFrame | None:
     )
 
 
-def with_names(ctx: RuleContext, frame: nw.LazyFrame, subject_type: str,
-               key: str = "subject_id") -> nw.LazyFrame:
+def with_names(
+    ctx: RuleContext, frame: nw.LazyFrame, subject_type: str, key: str = "subject_id"
+) -> nw.LazyFrame:
     """``frame`` with ``subject_name`` joined from the subject's own table (null
     where it has none)."""
     names = name_frame(ctx, subject_type)
     if names is None:
         return frame.with_columns(subject_name=nw.lit(None, dtype=nw.String))
-    return frame.join(names, left_on=key, right_on="_key", how="left").rename(
-        {"_name": "subject_name"})
+    return frame.join(names, left_on=key, right_on="_key", how="left").rename({"_name": "subject_name"})
 
 
 # --- batches of counties -------------------------------------------------------------------
@@ -308,23 +327,28 @@ def with_county(ctx: RuleContext, table: str, lf: nw.LazyFrame) -> nw.LazyFrame 
             owners = ctx.frame(owner)
             assert owners is not None
             counties = owners.group_by(nw.col(key).cast(nw.String).alias("_key")).agg(
-                nw.col("county_code").cast(nw.String).min().alias("_county"))
-            return lf.with_columns(_key=nw.col(key).cast(nw.String)).join(
-                counties, on="_key", how="left").drop("_key")
+                nw.col("county_code").cast(nw.String).min().alias("_county")
+            )
+            return (
+                lf.with_columns(_key=nw.col(key).cast(nw.String))
+                .join(counties, on="_key", how="left")
+                .drop("_key")
+            )
     return None
 
 
 def county_name_frame(ctx: RuleContext) -> nw.LazyFrame | None:
     """``(_code, subject_name)``: each county's name from the county table, or
     ``None`` when the county table does not name its counties."""
-    if ctx.table("county") is None or not {"county_code", "county_name"} <= set(
-            ctx.columns("county")):
+    if ctx.table("county") is None or not {"county_code", "county_name"} <= set(ctx.columns("county")):
         return None
     county = ctx.frame("county")
     assert county is not None
-    return county.filter(~nw.col("county_name").is_null()).group_by(
-        nw.col("county_code").cast(nw.String).alias("_code")).agg(
-        nw.col("county_name").cast(nw.String).min().alias("subject_name"))
+    return (
+        county.filter(~nw.col("county_name").is_null())
+        .group_by(nw.col("county_code").cast(nw.String).alias("_code"))
+        .agg(nw.col("county_name").cast(nw.String).min().alias("subject_name"))
+    )
 
 
 def county_names(ctx: RuleContext, frame: nw.LazyFrame, key: str = "subject_id") -> nw.LazyFrame:

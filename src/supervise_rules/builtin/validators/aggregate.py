@@ -24,21 +24,21 @@ class Side(Params):
     table: str = Field(description="The table aggregated, e.g. `kindergartens`.")
     expr: Expression = Field(description="An aggregate expression over it, e.g. `sum(children)`.")
     where: Expression | None = Field(
-        default=None, description="Rows included (row-level expression); all rows when absent.")
+        default=None, description="Rows included (row-level expression); all rows when absent."
+    )
 
     @model_validator(mode="after")
     def _must_aggregate(self) -> Side:
         if not compile_expression(self.expr).aggregate:
-            raise ValueError(
-                f"{self.expr!r} must aggregate the table (use sum, count, mean, min or max)"
-            )
+            raise ValueError(f"{self.expr!r} must aggregate the table (use sum, count, mean, min or max)")
         return self
 
 
 class AggregateParams(Params):
     numerator: Side = Field(description="The aggregate (or the numerator of the ratio).")
     denominator: Side | None = Field(
-        default=None, description="When given, the figure is numerator / denominator.")
+        default=None, description="When given, the figure is numerator / denominator."
+    )
     op: Comparison = Field(description="Comparison of the figure with threshold.")
     threshold: float = Field(description="The required value.")
     unit: str | None = Field(default=None, description="Unit of the figure, e.g. `ratio`.")
@@ -94,16 +94,20 @@ class AggregateValidator(Validator):
             lf = ctx.frame(side.table)
             assert lf is not None
             scoped.append(in_scope(lf, where))
-        placed = [with_county(ctx, side.table, lf) for (side, *_), lf in
-                  zip(compiled, scoped, strict=True)] if ctx.submission.manifest.is_batch else []
+        placed = (
+            [with_county(ctx, side.table, lf) for (side, *_), lf in zip(compiled, scoped, strict=True)]
+            if ctx.submission.manifest.is_batch
+            else []
+        )
         per_county = bool(placed) and all(lf is not None for lf in placed)
         if per_county:
             scoped = placed  # type: ignore[assignment]
         results: list[RuleResult] = []
         values: list[nw.LazyFrame] = []
         flagged: list[tuple[str, nw.LazyFrame, dict[str, tuple[str, ...]]]] = []
-        for (side, expr, _, cols), lf, name in zip(compiled, scoped, ("numerator", "denominator"),
-                                                   strict=False):
+        for (side, expr, _, cols), lf, name in zip(
+            compiled, scoped, ("numerator", "denominator"), strict=False
+        ):
             value = expr.expr.cast(nw.Float64).alias(name)
             values.append(lf.group_by(_COUNTY).agg(value) if per_county else lf.select(value))
             if not cols:
@@ -113,43 +117,59 @@ class AggregateValidator(Validator):
                 rows = self._without_repeats(rows, evidence_of, *flagged[0][1:])
             flagged.append((side.table, rows, evidence_of))
             subject = None if per_county else county
-            errors = county_names(ctx, rows.with_columns(subject_id=nw.col(_COUNTY))) \
-                if per_county else rows
+            errors = county_names(ctx, rows.with_columns(subject_id=nw.col(_COUNTY))) if per_county else rows
             for column, columns in evidence_of.items():
-                for result in error_results(ctx, errors, side.table, [column], subject=subject,
-                                            subject_type="county" if per_county else None):
+                for result in error_results(
+                    ctx,
+                    errors,
+                    side.table,
+                    [column],
+                    subject=subject,
+                    subject_type="county" if per_county else None,
+                ):
                     # evidence names the column missing, or every column when no
                     # single one is to blame
-                    results.append(replace(result, evidence=[
-                        replace(e, columns=list(columns)) for e in result.evidence or ()]))
+                    results.append(
+                        replace(
+                            result,
+                            evidence=[replace(e, columns=list(columns)) for e in result.evidence or ()],
+                        )
+                    )
 
         frame = values[0]
         for other in values[1:]:
-            frame = frame.join(other, on=_COUNTY, how="full", suffix="_den").with_columns(
-                nw.coalesce(nw.col(_COUNTY), nw.col(f"{_COUNTY}_den")).alias(_COUNTY)
-            ).drop(f"{_COUNTY}_den") if per_county else frame.join(other, how="cross")
+            frame = (
+                frame.join(other, on=_COUNTY, how="full", suffix="_den")
+                .with_columns(nw.coalesce(nw.col(_COUNTY), nw.col(f"{_COUNTY}_den")).alias(_COUNTY))
+                .drop(f"{_COUNTY}_den")
+                if per_county
+                else frame.join(other, how="cross")
+            )
         if len(values) == 1:
             frame = frame.with_columns(denominator=nw.lit(None, dtype=nw.Float64))
         for i, (_, rows, _) in enumerate(flagged):
             if per_county:
                 counts = rows.group_by(_COUNTY).agg(nw.len().alias(f"_errors{i}"))
                 frame = frame.join(counts, on=_COUNTY, how="left").with_columns(
-                    nw.col(f"_errors{i}").fill_null(0))
+                    nw.col(f"_errors{i}").fill_null(0)
+                )
             else:
                 frame = frame.join(rows.select(nw.len().alias(f"_errors{i}")), how="cross")
         # a missing value anywhere leaves only its error findings
-        clean = nw.all_horizontal(*[nw.col(f"_errors{i}") == 0 for i in range(len(flagged))],
-                                  nw.lit(True), ignore_nulls=False)
+        clean = nw.all_horizontal(
+            *[nw.col(f"_errors{i}") == 0 for i in range(len(flagged))], nw.lit(True), ignore_nulls=False
+        )
         num, den = nw.col("numerator"), nw.col("denominator")
         if p.denominator is not None:
             zero = den.is_null() | (den == 0)
             observed = nw.when(~zero & ~num.is_null()).then(num / den)
             spec = TABLES.get(p.denominator.table)
             zh_table = spec.zh if spec else p.denominator.table
-            zero_zh = (f"「{zh_table}」表的{expression_zh(p.denominator.expr, p.denominator.table)}"
-                       "为 0，无法计算本指标")
-            zero_en = (f"table {p.denominator.table}: {p.denominator.expr} is 0; "
-                       "the ratio cannot be computed")
+            zero_zh = (
+                f"「{zh_table}」表的{expression_zh(p.denominator.expr, p.denominator.table)}"
+                "为 0，无法计算本指标"
+            )
+            zero_en = f"table {p.denominator.table}: {p.denominator.expr} is 0; the ratio cannot be computed"
         else:
             zero = nw.lit(False)
             observed = num
@@ -157,26 +177,41 @@ class AggregateValidator(Validator):
         if per_county:
             frame = county_names(ctx, frame.with_columns(subject_id=nw.col(_COUNTY)))
         else:
-            frame = frame.with_columns(subject_id=nw.lit(county.id, dtype=nw.String),
-                                       subject_name=nw.lit(county.name, dtype=nw.String))
-        frame = frame.filter(clean).with_columns(observed=observed).with_columns(
-            outcome=nw.when(zero | nw.col("observed").is_null()).then(nw.lit("error"))
-            .when(compare(nw.col("observed"), p.op, nw.lit(p.threshold))).then(nw.lit("pass"))
-            .otherwise(nw.lit("fail")),
-            message_zh=nw.when(zero).then(nw.lit(zero_zh)).otherwise(nw.lit(None, dtype=nw.String)),
-            message_en=nw.when(zero).then(nw.lit(zero_en)).otherwise(nw.lit(None, dtype=nw.String)),
+            frame = frame.with_columns(
+                subject_id=nw.lit(county.id, dtype=nw.String),
+                subject_name=nw.lit(county.name, dtype=nw.String),
+            )
+        frame = (
+            frame.filter(clean)
+            .with_columns(observed=observed)
+            .with_columns(
+                outcome=nw.when(zero | nw.col("observed").is_null())
+                .then(nw.lit("error"))
+                .when(compare(nw.col("observed"), p.op, nw.lit(p.threshold)))
+                .then(nw.lit("pass"))
+                .otherwise(nw.lit("fail")),
+                message_zh=nw.when(zero).then(nw.lit(zero_zh)).otherwise(nw.lit(None, dtype=nw.String)),
+                message_en=nw.when(zero).then(nw.lit(zero_en)).otherwise(nw.lit(None, dtype=nw.String)),
+            )
         )
-        results.append(RuleResult(
-            frame=frame, table=p.numerator.table,
-            subject_type="county" if per_county else county.type, op=p.op, unit=p.unit,
-            threshold=p.threshold, values=self.message_values,
-            evidence=[EvidenceSpec(t, c, None) for t, c in per_table.items()],
-        ))
+        results.append(
+            RuleResult(
+                frame=frame,
+                table=p.numerator.table,
+                subject_type="county" if per_county else county.type,
+                op=p.op,
+                unit=p.unit,
+                threshold=p.threshold,
+                values=self.message_values,
+                evidence=[EvidenceSpec(t, c, None) for t, c in per_table.items()],
+            )
+        )
         return results
 
     @staticmethod
-    def _missing_rows(lf: nw.LazyFrame, expr: Compiled, cols: list[str], per_county: bool
-                      ) -> tuple[nw.LazyFrame, dict[str, tuple[str, ...]]]:
+    def _missing_rows(
+        lf: nw.LazyFrame, expr: Compiled, cols: list[str], per_county: bool
+    ) -> tuple[nw.LazyFrame, dict[str, tuple[str, ...]]]:
         """The rows whose missing values leave them out of the aggregate, each
         with the column to blame (the expression's text when none is null), and
         the evidence columns of each such finding."""
@@ -189,9 +224,12 @@ class AggregateValidator(Validator):
         return rows, {**{c: (c,) for c in cols}, expr.text: tuple(cols)}
 
     @staticmethod
-    def _without_repeats(rows: nw.LazyFrame, evidence_of: dict[str, tuple[str, ...]],
-                         first: nw.LazyFrame, first_evidence: dict[str, tuple[str, ...]]
-                         ) -> nw.LazyFrame:
+    def _without_repeats(
+        rows: nw.LazyFrame,
+        evidence_of: dict[str, tuple[str, ...]],
+        first: nw.LazyFrame,
+        first_evidence: dict[str, tuple[str, ...]],
+    ) -> nw.LazyFrame:
         """``rows`` without the findings that the other side of a ratio over the
         same table already makes: the same evidence columns and the same rows."""
         for column, columns in evidence_of.items():
@@ -202,11 +240,14 @@ class AggregateValidator(Validator):
                 same = (
                     mine.select(nw.len().alias("_mine"))
                     .join(theirs.select(nw.len().alias("_theirs")), how="cross")
-                    .join(mine.join(theirs, on=ROW, how="inner").select(nw.len().alias("_both")),
-                          how="cross")
-                    .select(_repeat=(nw.col("_mine") == nw.col("_theirs"))
-                            & (nw.col("_mine") == nw.col("_both")))
+                    .join(mine.join(theirs, on=ROW, how="inner").select(nw.len().alias("_both")), how="cross")
+                    .select(
+                        _repeat=(nw.col("_mine") == nw.col("_theirs")) & (nw.col("_mine") == nw.col("_both"))
+                    )
                 )
-                rows = rows.join(same, how="cross").filter(
-                    (nw.col("error_column") != column) | ~nw.col("_repeat")).drop("_repeat")
+                rows = (
+                    rows.join(same, how="cross")
+                    .filter((nw.col("error_column") != column) | ~nw.col("_repeat"))
+                    .drop("_repeat")
+                )
         return rows

@@ -75,9 +75,13 @@ def _plain_text(expr: nw.Expr, dtype: Any) -> nw.Expr:
         # Int64 holds every integral float below 1e15 exactly; counts and codes
         # are far below that.
         integral = (f == f.round(0)) & (f.abs() < 1e15)
-        return (nw.when(f.is_nan()).then(_lit("nan"))
-                .when(integral).then(f.cast(nw.Int64).cast(nw.String))
-                .otherwise(f.cast(nw.String)))
+        return (
+            nw.when(f.is_nan())
+            .then(_lit("nan"))
+            .when(integral)
+            .then(f.cast(nw.Int64).cast(nw.String))
+            .otherwise(f.cast(nw.String))
+        )
     return expr.cast(nw.String)
 
 
@@ -101,10 +105,12 @@ class KeySpec(Params):
     patterns: dict[str, str] = Field(
         default_factory=dict,
         description="column -> regular expression the whole value must match, e.g. "
-        "{school_id: '\\d{10}'}; missing values are not checked here")
+        "{school_id: '\\d{10}'}; missing values are not checked here",
+    )
     equals_manifest: dict[str, str] = Field(
         default_factory=dict,
-        description="column -> manifest field it must equal, e.g. {county_code: county_code}")
+        description="column -> manifest field it must equal, e.g. {county_code: county_code}",
+    )
 
     @field_validator("patterns")
     @classmethod
@@ -118,7 +124,8 @@ class KeyChecksParams(Params):
     tables: list[KeySpec] = Field(min_length=1, description="the tables whose keys to check")
     manifest_patterns: dict[str, str] = Field(
         default_factory=dict,
-        description="manifest field -> regular expression it must match, e.g. county_code")
+        description="manifest field -> regular expression it must match, e.g. county_code",
+    )
 
     @field_validator("manifest_patterns")
     @classmethod
@@ -161,8 +168,10 @@ class KeyChecksValidator(Validator):
 
     def check(self, ctx: RuleContext) -> list[RuleResult]:
         p: KeyChecksParams = ctx.params  # type: ignore[assignment]
-        results = [self._manifest_field(ctx, field_name, pattern)
-                   for field_name, pattern in p.manifest_patterns.items()]
+        results = [
+            self._manifest_field(ctx, field_name, pattern)
+            for field_name, pattern in p.manifest_patterns.items()
+        ]
         skipped: dict[str, list[str] | None] = {}
         for spec in p.tables:
             cols = [*spec.key, *spec.patterns, *spec.equals_manifest]
@@ -186,19 +195,31 @@ class KeyChecksValidator(Validator):
         value = getattr(manifest, field_name, None)
         ok = value is not None and re.fullmatch(pattern, str(value)) is not None
         subject = ctx.submission_subject()
-        frame = pl.DataFrame({
-            "outcome": ["pass" if ok else "fail"],
-            "subject_id": [subject.id],
-            "subject_name": pl.Series([subject.name], dtype=pl.String),
-            "observed": pl.Series([None if value is None else str(value)], dtype=pl.String),
-            "detail_zh": [f"清单中的「{column_zh('manifest', field_name)}」{text(value)} "
-                          + ("格式正确" if ok else f"格式不符（应为 {pattern_zh(pattern)}）")],
-            "detail_en": [f"manifest {field_name} = {text(value)}"
-                          + (" is well formed" if ok else f" must match {pattern}")],
-        })
-        return RuleResult(frame=frame, table="manifest", subject_type=subject.type, op="==",
-                          threshold=pattern, values=_KEY_VALUES,
-                          evidence=[EvidenceSpec("manifest", [field_name], None)])
+        frame = pl.DataFrame(
+            {
+                "outcome": ["pass" if ok else "fail"],
+                "subject_id": [subject.id],
+                "subject_name": pl.Series([subject.name], dtype=pl.String),
+                "observed": pl.Series([None if value is None else str(value)], dtype=pl.String),
+                "detail_zh": [
+                    f"清单中的「{column_zh('manifest', field_name)}」{text(value)} "
+                    + ("格式正确" if ok else f"格式不符（应为 {pattern_zh(pattern)}）")
+                ],
+                "detail_en": [
+                    f"manifest {field_name} = {text(value)}"
+                    + (" is well formed" if ok else f" must match {pattern}")
+                ],
+            }
+        )
+        return RuleResult(
+            frame=frame,
+            table="manifest",
+            subject_type=subject.type,
+            op="==",
+            threshold=pattern,
+            values=_KEY_VALUES,
+            evidence=[EvidenceSpec("manifest", [field_name], None)],
+        )
 
     def _table(self, ctx: RuleContext, spec: KeySpec) -> list[RuleResult]:
         lf = ctx.frame(spec.table)
@@ -212,10 +233,18 @@ class KeyChecksValidator(Validator):
         )
         # where the row is (file, sheet row, cell) the report adds, as the clerk numbers it
 
-        def row_fails(bad: nw.LazyFrame, column: str, op: str, required: nw.Expr | str,
-                      observed: nw.Expr | None, zh: nw.Expr, en: nw.Expr) -> RuleResult:
+        def row_fails(
+            bad: nw.LazyFrame,
+            column: str,
+            op: str,
+            required: nw.Expr | str,
+            observed: nw.Expr | None,
+            zh: nw.Expr,
+            en: nw.Expr,
+        ) -> RuleResult:
             frame = bad.select(
-                "subject_id", "subject_name",
+                "subject_id",
+                "subject_name",
                 row=nw.col(ROW),
                 outcome=_lit("fail"),
                 observed=observed if observed is not None else _lit(None),
@@ -223,8 +252,9 @@ class KeyChecksValidator(Validator):
                 detail_zh=zh,
                 detail_en=en,
             )
-            return RuleResult(frame=frame, table=spec.table, subject_type=stype, op=op,
-                              columns=[column], values=_KEY_VALUES)
+            return RuleResult(
+                frame=frame, table=spec.table, subject_type=stype, op=op, columns=[column], values=_KEY_VALUES
+            )
 
         results: list[RuleResult] = []
         # 1. key values present: each row once, under its first missing key column
@@ -236,24 +266,28 @@ class KeyChecksValidator(Validator):
             raw = ctx.unreadable(spec.table, column)
             if raw is not None:  # a cell that held something unreadable is not missing
                 bad = bad.join(raw.rename(_HELD), on=ROW, how="left")
-                gone_zh, gone_en = _unreadable_or(gone_zh, gone_en, f"关键字段「{zh}」",
-                                                  f"key column {en}")
+                gone_zh, gone_en = _unreadable_or(gone_zh, gone_en, f"关键字段「{zh}」", f"key column {en}")
             results.append(row_fails(bad, column, "exists", column, None, gone_zh, gone_en))
         # 2. unique: one finding per duplicated key (and subject), listing its rows
-        results.append(self._duplicates(spec, base.filter(null_col.is_null()), schema, stype,
-                                        t_zh))
+        results.append(self._duplicates(spec, base.filter(null_col.is_null()), schema, stype, t_zh))
         # 3. patterns
         malformed = {}
         for column, pattern in spec.patterns.items():
             value = nw.col(column)
-            malformed[column] = ~value.is_null() & ~value.cast(nw.String).str.contains(
-                f"^(?:{pattern})$")
+            malformed[column] = ~value.is_null() & ~value.cast(nw.String).str.contains(f"^(?:{pattern})$")
             shown = _text(value, schema[column])
             zh, en = column_label(ctx, spec.table, column)
-            results.append(row_fails(
-                base.filter(malformed[column]), column, "==", pattern, shown,
-                _concat(f"「{zh}」", shown, f" 格式不符（应为 {pattern_zh(pattern)}）"),
-                _concat(f"{en} ", shown, f" does not match {pattern}")))
+            results.append(
+                row_fails(
+                    base.filter(malformed[column]),
+                    column,
+                    "==",
+                    pattern,
+                    shown,
+                    _concat(f"「{zh}」", shown, f" 格式不符（应为 {pattern_zh(pattern)}）"),
+                    _concat(f"{en} ", shown, f" does not match {pattern}"),
+                )
+            )
         # 4. equal to the manifest
         manifest = ctx.submission.manifest
         foreign = []
@@ -266,20 +300,34 @@ class KeyChecksValidator(Validator):
                 region, prefix = manifest.region_code, manifest.region_prefix or ""
                 differs = ~value.is_null() & ~value.cast(nw.String).str.starts_with(prefix)
                 foreign.append(differs)
-                results.append(row_fails(
-                    base.filter(differs), column, "==", f"{prefix}*", shown,
-                    _concat(f"「{zh}」", shown, f" 不在清单的区划 {region} 范围内"),
-                    _concat(f"{en} ", shown, f" is not within the manifest's region {region}")))
+                results.append(
+                    row_fails(
+                        base.filter(differs),
+                        column,
+                        "==",
+                        f"{prefix}*",
+                        shown,
+                        _concat(f"「{zh}」", shown, f" 不在清单的区划 {region} 范围内"),
+                        _concat(f"{en} ", shown, f" is not within the manifest's region {region}"),
+                    )
+                )
                 continue
             expected = getattr(manifest, field_name, None)
             if expected is None:
                 continue
             differs = ~value.is_null() & (value.cast(nw.String) != str(expected))
             foreign.append(differs)
-            results.append(row_fails(
-                base.filter(differs), column, "==", str(expected), shown,
-                _concat(f"「{zh}」", shown, f" 与清单的 {expected} 不一致"),
-                _concat(f"{en} ", shown, f" differs from the manifest's {expected}")))
+            results.append(
+                row_fails(
+                    base.filter(differs),
+                    column,
+                    "==",
+                    str(expected),
+                    shown,
+                    _concat(f"「{zh}」", shown, f" 与清单的 {expected} 不一致"),
+                    _concat(f"{en} ", shown, f" differs from the manifest's {expected}"),
+                )
+            )
         # 5. one pass for a table without any of these problems. A row with a
         # missing key is a problem already, so duplicates may be counted over all
         # rows here.
@@ -290,58 +338,78 @@ class KeyChecksValidator(Validator):
         n = nw.col("n")
         clean = (
             lf.select(_problem=problem)
-            .select(n=nw.len().cast(nw.Int64),
-                    _problems=nw.col("_problem").cast(nw.Int64).sum())
+            .select(n=nw.len().cast(nw.Int64), _problems=nw.col("_problem").cast(nw.Int64).sum())
             .filter(nw.col("_problems") == 0)
             .select(
-                subject_id=_lit(county.id), subject_name=_lit(county.name),
-                outcome=_lit("pass"), observed=n,
+                subject_id=_lit(county.id),
+                subject_name=_lit(county.name),
+                outcome=_lit("pass"),
+                observed=n,
                 detail_zh=_concat(f"「{t_zh}」表 ", n.cast(nw.String), " 行的关键字段齐全、唯一、格式正确"),
-                detail_en=_concat(f"table {spec.table}: keys of all ", n.cast(nw.String),
-                                  " rows present, unique and well formed"),
+                detail_en=_concat(
+                    f"table {spec.table}: keys of all ",
+                    n.cast(nw.String),
+                    " rows present, unique and well formed",
+                ),
             )
         )
         columns = list(dict.fromkeys([*spec.key, *spec.patterns, *spec.equals_manifest]))
-        results.append(RuleResult(frame=clean, table=spec.table, subject_type="county", op="<=",
-                                  threshold=1, unit="rows", values=_KEY_VALUES,
-                                  evidence=[EvidenceSpec(spec.table, columns, None)]))
+        results.append(
+            RuleResult(
+                frame=clean,
+                table=spec.table,
+                subject_type="county",
+                op="<=",
+                threshold=1,
+                unit="rows",
+                values=_KEY_VALUES,
+                evidence=[EvidenceSpec(spec.table, columns, None)],
+            )
+        )
         return results
 
     @staticmethod
-    def _duplicates(spec: KeySpec, complete: nw.LazyFrame, schema: Any, stype: str,
-                    t_zh: str) -> RuleResult:
+    def _duplicates(spec: KeySpec, complete: nw.LazyFrame, schema: Any, stype: str, t_zh: str) -> RuleResult:
         keys = [f"_k{i}" for i in range(len(spec.key))]
         # A finding is one key and one subject: where the subject's columns are not
         # the key, rows sharing a key under different subjects are listed apart.
         group = ["subject_id", *keys]
-        dups = (
-            complete.with_columns(**{k: nw.col(c) for k, c in zip(keys, spec.key, strict=True)})
-            .filter(nw.len().over(*spec.key) > 1)
+        dups = complete.with_columns(**{k: nw.col(c) for k, c in zip(keys, spec.key, strict=True)}).filter(
+            nw.len().over(*spec.key) > 1
         )
         ranked = dups.with_columns(_rank=nw.col(ROW).rank(method="ordinal").over(*group))
-        ranked = ranked.with_columns(_first_name=nw.when(
-            nw.col("_rank") == 1).then(nw.col("subject_name")))
+        ranked = ranked.with_columns(_first_name=nw.when(nw.col("_rank") == 1).then(nw.col("subject_name")))
         n = nw.col("observed")
         key_text = " + ".join(spec.key)
         key_zh = "＋".join(f"「{column_zh(spec.table, k)}」" for k in spec.key)
-        values = nw.concat_str([_text(nw.col(k), schema[c]) for k, c in
-                                zip(keys, spec.key, strict=True)], separator="/")
+        values = nw.concat_str(
+            [_text(nw.col(k), schema[c]) for k, c in zip(keys, spec.key, strict=True)], separator="/"
+        )
         frame = (
             ranked.group_by(*group)
-            .agg(nw.len().cast(nw.Int64).alias("observed"),
-                 nw.col("_first_name").min().alias("subject_name"))
+            .agg(nw.len().cast(nw.Int64).alias("observed"), nw.col("_first_name").min().alias("subject_name"))
             .with_columns(
                 outcome=_lit("fail"),
-                detail_zh=_concat(f"「{t_zh}」表中{key_zh}为 ", values, " 的记录重复 ",
-                                  n.cast(nw.String), " 次"),
-                detail_en=_concat(f"in table {spec.table}, {key_text} = ", values,
-                                  " appears ", n.cast(nw.String), " times"),
+                detail_zh=_concat(
+                    f"「{t_zh}」表中{key_zh}为 ", values, " 的记录重复 ", n.cast(nw.String), " 次"
+                ),
+                detail_en=_concat(
+                    f"in table {spec.table}, {key_text} = ", values, " appears ", n.cast(nw.String), " times"
+                ),
             )
         )
-        evidence = EvidenceSpec(spec.table, [spec.key[0]],
-                                Rows(dups.select(*group, ROW), on=tuple(group), row=ROW))
-        return RuleResult(frame=frame, table=spec.table, subject_type=stype, op="<=", threshold=1,
-                          values=_KEY_VALUES, evidence=[evidence])
+        evidence = EvidenceSpec(
+            spec.table, [spec.key[0]], Rows(dups.select(*group, ROW), on=tuple(group), row=ROW)
+        )
+        return RuleResult(
+            frame=frame,
+            table=spec.table,
+            subject_type=stype,
+            op="<=",
+            threshold=1,
+            values=_KEY_VALUES,
+            evidence=[evidence],
+        )
 
 
 class Label(Params):
@@ -375,7 +443,8 @@ class RowChecksParams(Params):
     passes: Literal["per_check", "per_row"] = Field(
         default="per_check",
         description="one pass finding per check that holds on every row (per_check), "
-        "or one per row (per_row)")
+        "or one per row (per_row)",
+    )
 
 
 class RowChecksValidator(Validator):
@@ -419,8 +488,11 @@ class RowChecksValidator(Validator):
         as_of_needed = False
         runnable = []
         for chk in p.checks:
-            compiled = {k: ctx.compile(getattr(chk, k), chk.table)
-                        for k in ("where", "left", "right") if getattr(chk, k)}
+            compiled = {
+                k: ctx.compile(getattr(chk, k), chk.table)
+                for k in ("where", "left", "right")
+                if getattr(chk, k)
+            }
             cols = [c for comp in compiled.values() for c in comp.columns]
             uses_as_of = "as_of" in cols
             as_of_needed |= uses_as_of
@@ -431,8 +503,7 @@ class RowChecksValidator(Validator):
                 if issue is None or skipped.get(chk.table, []) is None:
                     skipped[chk.table] = None
                 else:
-                    skipped[chk.table] = list(dict.fromkeys([*(skipped.get(chk.table) or []),
-                                                             *issue]))
+                    skipped[chk.table] = list(dict.fromkeys([*(skipped.get(chk.table) or []), *issue]))
                 continue
             runnable.append((chk, compiled, uses_as_of))
         if as_of_needed and ctx.as_of is None:
@@ -444,8 +515,9 @@ class RowChecksValidator(Validator):
             results.append(absent_tables_result(ctx, skipped))
         return results
 
-    def _check(self, ctx: RuleContext, p: RowChecksParams, chk: RowCheck,
-               compiled: dict[str, Compiled]) -> list[RuleResult]:
+    def _check(
+        self, ctx: RuleContext, p: RowChecksParams, chk: RowCheck, compiled: dict[str, Compiled]
+    ) -> list[RuleResult]:
         lf = ctx.frame(chk.table)
         assert lf is not None
         if ctx.as_of is not None:
@@ -457,8 +529,7 @@ class RowChecksValidator(Validator):
         null_col = first_null_column(list(dict.fromkeys(null_cols)))
         if left is not None and right is not None:
             left_e, right_e = left.expr, right.expr
-            columns = list(dict.fromkeys(c for c in null_cols if c not in
-                                         (where.columns if where else [])))
+            columns = list(dict.fromkeys(c for c in null_cols if c not in (where.columns if where else [])))
         else:
             column = chk.present or chk.absent
             assert column is not None
@@ -479,13 +550,22 @@ class RowChecksValidator(Validator):
             if held is not None:  # a cell that held something is not blank, readable or not
                 lf = lf.join(held.select(nw.col(ROW), _held=nw.col("raw")), on=ROW, how="left")
                 ok = ok & nw.col("_held").is_null()
-        outcome = (nw.when(~null_col.is_null()).then(_lit("error"))
-                   .when(ok).then(_lit("pass")).otherwise(_lit("fail")))
+        outcome = (
+            nw.when(~null_col.is_null())
+            .then(_lit("error"))
+            .when(ok)
+            .then(_lit("pass"))
+            .otherwise(_lit("fail"))
+        )
 
         rows = lf.select(
-            row=nw.col(ROW), subject_id=id_expr(id_cols),
+            row=nw.col(ROW),
+            subject_id=id_expr(id_cols),
             _row_name=ctx.subject_name_expr(chk.table, ctx.columns(chk.table)),
-            _left=left_e, _right=right_e, error_column=null_col, outcome=outcome,
+            _left=left_e,
+            _right=right_e,
+            error_column=null_col,
+            outcome=outcome,
             **({"_held": nw.col("_held")} if held is not None else {}),
         )
         raw = ctx.unreadable(chk.table, chk.present) if chk.present else None
@@ -494,35 +574,44 @@ class RowChecksValidator(Validator):
         if p.passes == "per_check":
             rows = rows.filter(nw.col("outcome") != "pass")
         # A name from the row itself, else from the subject's own table.
-        rows = with_names(ctx, rows, stype).with_columns(subject_name=nw.coalesce(
-            nw.when(nw.col("_row_name") != "").then(nw.col("_row_name")), nw.col("subject_name")))
+        rows = with_names(ctx, rows, stype).with_columns(
+            subject_name=nw.coalesce(
+                nw.when(nw.col("_row_name") != "").then(nw.col("_row_name")), nw.col("subject_name")
+            )
+        )
         passed = nw.col("outcome") == "pass"
         valid = nw.col("outcome") != "error"
-        zh, en = self._detail(ctx, chk, columns, schema, passed, raw is not None,
-                              held is not None)
+        zh, en = self._detail(ctx, chk, columns, schema, passed, raw is not None, held is not None)
         label_zh = chk.label.zh if chk.label else ""
         label_en = chk.label.en if chk.label else ""
         op, required = self._required(chk)
         frame = rows.select(
-            "row", "subject_id", "subject_name", "outcome", "error_column",
+            "row",
+            "subject_id",
+            "subject_name",
+            "outcome",
+            "error_column",
             error_kind=nw.when(~valid).then(_lit("missing")),
             observed=nw.when(valid).then(_observed(nw.col("_left"), schema["_l"])),
             required=nw.when(valid).then(
-                _observed(nw.col("_right"), schema["_r"]) if chk.left is not None
-                else _lit(required)),
+                _observed(nw.col("_right"), schema["_r"]) if chk.left is not None else _lit(required)
+            ),
             op=nw.when(valid).then(_lit(op)),
             detail_zh=zh,
             detail_en=en,
-            label_zh=_lit(label_zh), label_en=_lit(label_en),
+            label_zh=_lit(label_zh),
+            label_en=_lit(label_en),
         )
-        results = [RuleResult(frame=frame, table=chk.table, subject_type=stype, columns=columns,
-                              values=_ROW_VALUES)]
+        results = [
+            RuleResult(frame=frame, table=chk.table, subject_type=stype, columns=columns, values=_ROW_VALUES)
+        ]
         if p.passes == "per_check":
             results.append(self._all_pass(ctx, chk, lf.select(_ok=outcome == "pass"), columns))
         return results
 
-    def _all_pass(self, ctx: RuleContext, chk: RowCheck, checked: nw.LazyFrame,
-                  columns: list[str]) -> RuleResult:
+    def _all_pass(
+        self, ctx: RuleContext, chk: RowCheck, checked: nw.LazyFrame, columns: list[str]
+    ) -> RuleResult:
         """One pass (observed: rows checked) when no row of the check fails or errs."""
         label_zh = chk.label.zh if chk.label else self._rule_text(chk)
         label_en = chk.label.en if chk.label else self._rule_text(chk)
@@ -530,31 +619,42 @@ class RowChecksValidator(Validator):
         county = ctx.county_subject()
         n = nw.col("observed").cast(nw.String)
         frame = (
-            checked
-            .select(observed=nw.len().cast(nw.Int64),
-                    _bad=(~nw.col("_ok")).cast(nw.Int64).sum())
+            checked.select(observed=nw.len().cast(nw.Int64), _bad=(~nw.col("_ok")).cast(nw.Int64).sum())
             .filter(nw.col("_bad") == 0)
             .select(
                 "observed",
-                subject_id=_lit(county.id), subject_name=_lit(county.name), outcome=_lit("pass"),
+                subject_id=_lit(county.id),
+                subject_name=_lit(county.name),
+                outcome=_lit("pass"),
                 detail_zh=_concat(f"「{t_zh}」表 ", n, f" 行均满足：{label_zh}"),
                 detail_en=_concat(f"table {chk.table}: all ", n, f" rows meet: {label_en}"),
-                label_zh=_lit(label_zh), label_en=_lit(label_en),
+                label_zh=_lit(label_zh),
+                label_en=_lit(label_en),
             )
         )
         op, required = self._required(chk)
-        return RuleResult(frame=frame, table=chk.table, subject_type="county", op=op,
-                          threshold=required, unit="rows", values=_ROW_VALUES,
-                          evidence=[EvidenceSpec(chk.table, columns, None)])
+        return RuleResult(
+            frame=frame,
+            table=chk.table,
+            subject_type="county",
+            op=op,
+            threshold=required,
+            unit="rows",
+            values=_ROW_VALUES,
+            evidence=[EvidenceSpec(chk.table, columns, None)],
+        )
 
     @staticmethod
     def _compare(schema: Any, left: nw.Expr, op: str, right: nw.Expr) -> nw.Expr:
         temporal = any(isinstance(schema[c], (nw.Date, nw.Datetime)) for c in ("_l", "_r"))
         if temporal:
             return {
-                ">=": lambda a, b: a >= b, ">": lambda a, b: a > b,
-                "<=": lambda a, b: a <= b, "<": lambda a, b: a < b,
-                "==": lambda a, b: a == b, "!=": lambda a, b: a != b,
+                ">=": lambda a, b: a >= b,
+                ">": lambda a, b: a > b,
+                "<=": lambda a, b: a <= b,
+                "<": lambda a, b: a < b,
+                "==": lambda a, b: a == b,
+                "!=": lambda a, b: a != b,
             }[op](left, right)
         return compare(left.cast(nw.Float64), op, right.cast(nw.Float64))
 
@@ -575,12 +675,19 @@ class RowChecksValidator(Validator):
         return "==", None
 
     @staticmethod
-    def _detail(ctx: RuleContext, chk: RowCheck, columns: list[str], schema: Any,
-                passed: nw.Expr, has_raw: bool = False, has_held: bool = False
-                ) -> tuple[nw.Expr, nw.Expr]:
+    def _detail(
+        ctx: RuleContext,
+        chk: RowCheck,
+        columns: list[str],
+        schema: Any,
+        passed: nw.Expr,
+        has_raw: bool = False,
+        has_held: bool = False,
+    ) -> tuple[nw.Expr, nw.Expr]:
         """What a row shows, as ``(zh, en)`` expressions over ``_left`` and
         ``_right`` (and ``_raw``, an unreadable cell's text, with ``has_raw``;
         ``_held``, the text of a cell left out of one that must be blank)."""
+
         def side(expr_text: str) -> tuple[str, str]:
             if expr_text in columns or expr_text in ctx.columns(chk.table):
                 zh, en = column_label(ctx, chk.table, expr_text)
@@ -601,11 +708,14 @@ class RowChecksValidator(Validator):
             def side_by_side(lt: str, rt: str, must: str) -> nw.Expr:
                 # the blank of an empty side collapses, as in the text it replaces
                 shown = _concat(f"{lt} ", lv, " ", sign, f" {rt} ", rv).str.replace_all(
-                    "  ", " ", literal=True)
+                    "  ", " ", literal=True
+                )
                 return _concat(shown, nw.when(passed).then(_lit("")).otherwise(_lit(must)))
 
-            return (side_by_side(lz, rz, f"（应 {_OP_ZH[chk.op]}）"),
-                    side_by_side(le, re_, f" (must be {chk.op})"))
+            return (
+                side_by_side(lz, rz, f"（应 {_OP_ZH[chk.op]}）"),
+                side_by_side(le, re_, f" (must be {chk.op})"),
+            )
         column = chk.present or chk.absent
         assert column is not None
         cz, ce = side(column)
@@ -613,37 +723,49 @@ class RowChecksValidator(Validator):
             gone_zh, gone_en = _lit(f"{cz}缺失（应填写）"), _lit(f"{ce} is missing (required)")
             if has_raw:
                 gone_zh, gone_en = _unreadable_or(gone_zh, gone_en, cz, ce)
-            return (nw.when(passed).then(_concat(f"{cz}为 ", lv)).otherwise(gone_zh),
-                    nw.when(passed).then(_concat(f"{ce} is ", lv)).otherwise(gone_en))
+            return (
+                nw.when(passed).then(_concat(f"{cz}为 ", lv)).otherwise(gone_zh),
+                nw.when(passed).then(_concat(f"{ce} is ", lv)).otherwise(gone_en),
+            )
         if has_held:  # the value was left out: say what the cell held
-            lv = nw.when(nw.col("_held").is_null()).then(lv).otherwise(
-                _concat("「", nw.col("_held"), "」"))
-        return (nw.when(passed).then(_lit(f"{cz}为空")).otherwise(_concat(f"{cz}为 ", lv, "（应为空）")),
-                nw.when(passed).then(_lit(f"{ce} is blank"))
-                .otherwise(_concat(f"{ce} is ", lv, " (must be blank)")))
+            lv = nw.when(nw.col("_held").is_null()).then(lv).otherwise(_concat("「", nw.col("_held"), "」"))
+        return (
+            nw.when(passed).then(_lit(f"{cz}为空")).otherwise(_concat(f"{cz}为 ", lv, "（应为空）")),
+            nw.when(passed)
+            .then(_lit(f"{ce} is blank"))
+            .otherwise(_concat(f"{ce} is ", lv, " (must be blank)")),
+        )
 
 
 #: :meth:`RuleContext.unreadable`'s columns as joined onto a rule's rows
 _HELD = {"raw": "_raw", "why_zh": "_why_zh", "why_en": "_why_en"}
 
 
-def _unreadable_or(missing_zh: nw.Expr, missing_en: nw.Expr, what_zh: str, what_en: str
-                   ) -> tuple[nw.Expr, nw.Expr]:
+def _unreadable_or(
+    missing_zh: nw.Expr, missing_en: nw.Expr, what_zh: str, what_en: str
+) -> tuple[nw.Expr, nw.Expr]:
     """The wording of every rule for a value that is not there: what the cell
     held (``_raw``) when it held something unreadable, or something implausible
     (and what it should have been: ``_why_zh``, ``_why_en``), else ``missing_*``."""
     raw = nw.col("_raw")
     held = ~raw.is_null()
     odd_zh, odd_en = ~nw.col("_why_zh").is_null(), ~nw.col("_why_en").is_null()
-    return (nw.when(held & odd_zh).then(_concat(f"{what_zh}超出合理范围（原值「", raw, "」，",
-                                                nw.col("_why_zh"), "）"))
-            .when(held).then(_concat(f"{what_zh}无法识别（原值「", raw, "」）"))
-            .otherwise(missing_zh),
-            nw.when(held & odd_en).then(_concat(f"{what_en}: the value '", raw,
-                                                "' is outside the plausible range (",
-                                                nw.col("_why_en"), ")"))
-            .when(held).then(_concat(f"{what_en}: the value '", raw, "' cannot be read"))
-            .otherwise(missing_en))
+    return (
+        nw.when(held & odd_zh)
+        .then(_concat(f"{what_zh}超出合理范围（原值「", raw, "」，", nw.col("_why_zh"), "）"))
+        .when(held)
+        .then(_concat(f"{what_zh}无法识别（原值「", raw, "」）"))
+        .otherwise(missing_zh),
+        nw.when(held & odd_en)
+        .then(
+            _concat(
+                f"{what_en}: the value '", raw, "' is outside the plausible range (", nw.col("_why_en"), ")"
+            )
+        )
+        .when(held)
+        .then(_concat(f"{what_en}: the value '", raw, "' cannot be read"))
+        .otherwise(missing_en),
+    )
 
 
 def _is_number(text_: str) -> bool:

@@ -39,18 +39,23 @@ class GroupCompareParams(Params):
     group_by: str = Field(description="one finding per distinct value of this column")
     where: Expression | None = Field(default=None, description="rows in scope (expression)")
     value: Expression | None = Field(
-        default=None, description="aggregate per group, e.g. sum(issues_rectified)")
+        default=None, description="aggregate per group, e.g. sum(issues_rectified)"
+    )
     distinct: str | None = Field(
-        default=None, description="instead of `value`: the number of distinct values of this column")
+        default=None, description="instead of `value`: the number of distinct values of this column"
+    )
     op: Comparison = Field(description="the comparison")
     threshold: float | Expression = Field(
-        description="a number, or an aggregate of the same group, e.g. sum(issues_found)")
+        description="a number, or an aggregate of the same group, e.g. sum(issues_found)"
+    )
     subject_type: SubjectType | None = Field(
-        default=None, description="subject.type (default: the table's row subject)")
+        default=None, description="subject.type (default: the table's row subject)"
+    )
     highlight: Expression | None = Field(
         default=None,
         description="row condition picking the evidence rows of a failing group "
-        "(default: every row of the group)")
+        "(default: every row of the group)",
+    )
     unit: str | None = Field(default=None, description="unit of the observed value")
 
     @model_validator(mode="after")
@@ -100,10 +105,17 @@ class GroupCompareValidator(Validator):
         value = ctx.compile(p.value, p.table) if p.value else None
         threshold = ctx.compile(p.threshold, p.table) if isinstance(p.threshold, str) else None
         highlight = ctx.compile(p.highlight, p.table) if p.highlight else None
-        value_cols = [*(value.columns if value else [p.distinct]),
-                      *(threshold.columns if threshold else [])]
-        referenced = list(dict.fromkeys([p.group_by, *value_cols, *(where.columns if where else []),
-                                         *(highlight.columns if highlight else [])]))
+        value_cols = [*(value.columns if value else [p.distinct]), *(threshold.columns if threshold else [])]
+        referenced = list(
+            dict.fromkeys(
+                [
+                    p.group_by,
+                    *value_cols,
+                    *(where.columns if where else []),
+                    *(highlight.columns if highlight else []),
+                ]
+            )
+        )
         missing = ctx.require(p.table, referenced)
         if missing:
             return missing
@@ -115,30 +127,40 @@ class GroupCompareValidator(Validator):
         value_cols = list(dict.fromkeys(c for c in value_cols if c is not None))
         lf = lf.filter(~nw.col(p.group_by).is_null()).with_columns(
             _g=as_text(nw.col(p.group_by)),
-            _null=nw.any_horizontal(*[nw.col(c).is_null() for c in value_cols],
-                                    ignore_nulls=True).cast(nw.Int64) if value_cols
+            _null=nw.any_horizontal(*[nw.col(c).is_null() for c in value_cols], ignore_nulls=True).cast(
+                nw.Int64
+            )
+            if value_cols
             else nw.lit(0, dtype=nw.Int64),
-            _hl=highlight.expr.fill_null(True).cast(nw.Int64) if highlight
-            else nw.lit(1, dtype=nw.Int64),
+            _hl=highlight.expr.fill_null(True).cast(nw.Int64) if highlight else nw.lit(1, dtype=nw.Int64),
         )
         # a group with a missing value is an error per column, not a figure
         for c in value_cols:
             errors = lf.filter(nw.col(c).is_null()).select(
-                nw.col(ROW), subject_id=nw.col("_g"),
+                nw.col(ROW),
+                subject_id=nw.col("_g"),
                 error_column=nw.lit(c, dtype=nw.String),
-                error_kind=nw.lit("missing", dtype=nw.String))
-            results += error_results(ctx, errors, p.table, [c], keys=("subject_id",),
-                                     subject_type=stype)
+                error_kind=nw.lit("missing", dtype=nw.String),
+            )
+            results += error_results(ctx, errors, p.table, [c], keys=("subject_id",), subject_type=stype)
 
         observed = value.expr if value else nw.col(p.distinct).n_unique()
         required = threshold.expr if threshold else nw.lit(float(p.threshold))
         groups = (
             lf.group_by("_g")
-            .agg(observed.alias("_obs"), required.alias("_req"), nw.len().alias("_n"),
-                 nw.col("_null").sum().alias("_nulls"), nw.col("_hl").sum().alias("_hl_n"))
+            .agg(
+                observed.alias("_obs"),
+                required.alias("_req"),
+                nw.len().alias("_n"),
+                nw.col("_null").sum().alias("_nulls"),
+                nw.col("_hl").sum().alias("_hl_n"),
+            )
             .filter(nw.col("_nulls") == 0)
-            .with_columns(_ok=compare(nw.col("_obs").cast(nw.Float64), p.op,
-                                      nw.col("_req").cast(nw.Float64)).fill_null(False))
+            .with_columns(
+                _ok=compare(nw.col("_obs").cast(nw.Float64), p.op, nw.col("_req").cast(nw.Float64)).fill_null(
+                    False
+                )
+            )
         )
         # The evidence of a failing group is its highlighted rows, or all of
         # them when none is highlighted.
@@ -157,17 +179,24 @@ class GroupCompareValidator(Validator):
         schema = groups.collect_schema()
         literal = None if threshold else float(p.threshold)
         obs_int = True if schema["_obs"].is_integer() else None
-        req_int = literal.is_integer() if literal is not None else \
-            True if schema["_req"].is_integer() else None
+        req_int = (
+            literal.is_integer() if literal is not None else True if schema["_req"].is_integer() else None
+        )
         common: dict[str, Any] = dict(
-            table=p.table, subject_type=stype, op=p.op, unit=p.unit, values=self.message_values,
-            evidence=[EvidenceSpec(p.table, referenced, Rows(evidence_rows))])
-        return [*results, *(RuleResult(frame=part, **common)
-                            for part in _whole_as_int(frame, obs_int, req_int))]
+            table=p.table,
+            subject_type=stype,
+            op=p.op,
+            unit=p.unit,
+            values=self.message_values,
+            evidence=[EvidenceSpec(p.table, referenced, Rows(evidence_rows))],
+        )
+        return [
+            *results,
+            *(RuleResult(frame=part, **common) for part in _whole_as_int(frame, obs_int, req_int)),
+        ]
 
 
-def _whole_as_int(frame: nw.LazyFrame, obs_int: bool | None,
-                  req_int: bool | None) -> list[nw.LazyFrame]:
+def _whole_as_int(frame: nw.LazyFrame, obs_int: bool | None, req_int: bool | None) -> list[nw.LazyFrame]:
     """``frame`` with ``observed``, ``required`` and ``gap`` (required − observed)
     from ``_obs`` and ``_req``, whole numbers as integers and others as floats, as
     the messages and the report show them ("7", not "7.0"; "6.5").
@@ -193,10 +222,14 @@ def _whole_as_int(frame: nw.LazyFrame, obs_int: bool | None,
             parts = [(f, {**c, name: exact.cast(nw.Int64) if is_int else x}) for f, c in parts]
             continue
         whole = x.is_null() | (x.is_finite() & (x.abs() < 2.0**63) & (x.round(0) == x))
-        parts = [split for f, c in parts for split in (
-            (f.filter(whole), {**c, name: x.cast(nw.Int64)}),
-            (f.filter(~whole), {**c, name: x}),
-        )]
+        parts = [
+            split
+            for f, c in parts
+            for split in (
+                (f.filter(whole), {**c, name: x.cast(nw.Int64)}),
+                (f.filter(~whole), {**c, name: x}),
+            )
+        ]
     return [f.with_columns(**c) for f, c in parts]
 
 
@@ -255,21 +288,27 @@ class CountRatioValidator(Validator):
             lf = ctx.frame(side.table)
             assert lf is not None
             lf = in_scope(lf, where)
-            problems += missing_value_results(ctx, lf, side.table, [side.column],
-                                              subject=ctx.county_subject())
+            problems += missing_value_results(
+                ctx, lf, side.table, [side.column], subject=ctx.county_subject()
+            )
             frames.append(lf)
         # a batch of counties: one figure per county, where both tables can be
         # placed in a county; else one figure for the whole submission
-        by_county = [with_county(ctx, side.table, lf) for (side, _), lf in
-                     zip(sides, frames, strict=True)] if ctx.submission.manifest.is_batch else []
+        by_county = (
+            [with_county(ctx, side.table, lf) for (side, _), lf in zip(sides, frames, strict=True)]
+            if ctx.submission.manifest.is_batch
+            else []
+        )
         per_county = bool(by_county) and all(f is not None for f in by_county)
         counts = []
         for i, ((side, _), lf) in enumerate(zip(sides, frames, strict=True)):
             col = nw.col(side.column)
             # DuckDB gives null for an empty selection; n_unique counts a null as a value
             nulls = col.null_count().cast(nw.Int64).fill_null(0)
-            aggs = [(col.n_unique().cast(nw.Int64).fill_null(0) - (nulls > 0).cast(nw.Int64))
-                    .alias(f"_n{i}"), nulls.alias(f"_nulls{i}")]
+            aggs = [
+                (col.n_unique().cast(nw.Int64).fill_null(0) - (nulls > 0).cast(nw.Int64)).alias(f"_n{i}"),
+                nulls.alias(f"_nulls{i}"),
+            ]
             if per_county:
                 counts.append(by_county[i].group_by("_county").agg(*aggs))  # type: ignore[union-attr]
             else:
@@ -279,27 +318,34 @@ class CountRatioValidator(Validator):
             joined = counts[0].join(counts[1], on="_county", how="full", suffix="_per")
             both = joined.select(
                 subject_id=nw.coalesce(nw.col("_county"), nw.col("_county_per")),
-                _n0=nw.col("_n0").fill_null(0), _nulls0=nw.col("_nulls0").fill_null(0),
-                _n1=nw.col("_n1").fill_null(0), _nulls1=nw.col("_nulls1").fill_null(0))
+                _n0=nw.col("_n0").fill_null(0),
+                _nulls0=nw.col("_nulls0").fill_null(0),
+                _n1=nw.col("_n1").fill_null(0),
+                _nulls1=nw.col("_nulls1").fill_null(0),
+            )
             both = county_names(ctx, both)
         else:
             both = counts[0].join(counts[1], how="cross")
         both = both.filter((nw.col("_nulls0") + nw.col("_nulls1")) == 0)
         observed, base = nw.col("_n0"), nw.col("_n1")
-        evidence = [EvidenceSpec(p.count.table, [p.count.column], None),
-                    EvidenceSpec(p.per.table, [p.per.column], None)]
-        county = nw.col("subject_id") if per_county else nw.lit(ctx.county_subject().id,
-                                                               dtype=nw.String)
+        evidence = [
+            EvidenceSpec(p.count.table, [p.count.column], None),
+            EvidenceSpec(p.per.table, [p.per.column], None),
+        ]
+        county = nw.col("subject_id") if per_county else nw.lit(ctx.county_subject().id, dtype=nw.String)
         name = nw.col("subject_name") if per_county else nw.lit(None, dtype=nw.String)
         # with_columns, not select: literals alone would give a row even when none is left
         nothing = both.filter(base == 0).with_columns(
             subject_id=county,
             subject_name=name,
             outcome=nw.lit("error", dtype=nw.String),
-            message_zh=nw.lit(f"「{table_zh(p.per.table)}」表没有任何{p.per.column}，"
-                              "无法计算配备要求", dtype=nw.String),
-            message_en=nw.lit(f"table {p.per.table} has no {p.per.column} values; the "
-                              "requirement cannot be computed", dtype=nw.String),
+            message_zh=nw.lit(
+                f"「{table_zh(p.per.table)}」表没有任何{p.per.column}，无法计算配备要求", dtype=nw.String
+            ),
+            message_en=nw.lit(
+                f"table {p.per.table} has no {p.per.column} values; the requirement cannot be computed",
+                dtype=nw.String,
+            ),
         )
         required = (base.cast(nw.Float64) / p.divisor - 1e-9).ceil().cast(nw.Int64)
         ratio = both.filter(base > 0).select(
@@ -310,15 +356,28 @@ class CountRatioValidator(Validator):
             base=base,
             divisor=nw.lit(text(p.divisor), dtype=nw.String),
             outcome=nw.when(compare(observed.cast(nw.Float64), p.op, required.cast(nw.Float64)))
-            .then(nw.lit("pass")).otherwise(nw.lit("fail")),
+            .then(nw.lit("pass"))
+            .otherwise(nw.lit("fail")),
         )
         return [
             *problems,
-            RuleResult(frame=nothing, table=p.count.table, subject_type="county",
-                       aggregate=not per_county, evidence=evidence),
-            RuleResult(frame=ratio, table=p.count.table, subject_type="county",
-                       aggregate=not per_county, op=p.op, unit=p.unit,
-                       values=self.message_values, evidence=evidence),
+            RuleResult(
+                frame=nothing,
+                table=p.count.table,
+                subject_type="county",
+                aggregate=not per_county,
+                evidence=evidence,
+            ),
+            RuleResult(
+                frame=ratio,
+                table=p.count.table,
+                subject_type="county",
+                aggregate=not per_county,
+                op=p.op,
+                unit=p.unit,
+                values=self.message_values,
+                evidence=evidence,
+            ),
         ]
 
 

@@ -32,8 +32,8 @@ class DateWindow(Params):
 
     column: str = Field(description="the date column, e.g. signed_date")
     in_year: bool = Field(
-        default=False,
-        description="only dates in the reporting year (manifest year, else the year of as_of)")
+        default=False, description="only dates in the reporting year (manifest year, else the year of as_of)"
+    )
     not_after_as_of: bool = Field(default=False, description="only dates on or before as_of")
 
 
@@ -46,11 +46,13 @@ class CoverageTarget(Params):
     key: str = Field(description="column of `table` whose distinct values must be covered")
     match: str = Field(description="column of `in_table` holding the same values")
     match_where: Expression | None = Field(
-        default=None, description="rows of `in_table` that count for this key (expression)")
+        default=None, description="rows of `in_table` that count for this key (expression)"
+    )
     subject_type: SubjectType | None = Field(
         default=None,
         description="subject.type of the findings (default: the table's). For a key that is "
-        "not the table's own (e.g. township), subject.id is '<county_code>/<value>'")
+        "not the table's own (e.g. township), subject.id is '<county_code>/<value>'",
+    )
     label: Label | None = Field(default=None, description="what a key value is, for messages")
 
 
@@ -60,9 +62,9 @@ class CoverageParams(Params):
     targets: list[CoverageTarget] = Field(min_length=1, description="the keys to cover")
     in_table: str = Field(description="the table that must cover them, e.g. assignments")
     in_where: Expression | None = Field(
-        default=None, description="rows of `in_table` that count (expression)")
-    in_date: DateWindow | None = Field(
-        default=None, description="rows of `in_table` that count, by date")
+        default=None, description="rows of `in_table` that count (expression)"
+    )
+    in_date: DateWindow | None = Field(default=None, description="rows of `in_table` that count, by date")
     min_rows: int = Field(default=1, ge=1, description="rows of `in_table` each key needs")
     unit: str | None = Field(default=None, description="unit of the observed count")
 
@@ -104,12 +106,14 @@ class CoverageValidator(Validator):
         p: CoverageParams = ctx.params  # type: ignore[assignment]
         where = ctx.compile(p.where, p.table) if p.where else None
         in_where = ctx.compile(p.in_where, p.in_table) if p.in_where else None
-        match_wheres = [ctx.compile(t.match_where, p.in_table) if t.match_where else None
-                        for t in p.targets]
+        match_wheres = [ctx.compile(t.match_where, p.in_table) if t.match_where else None for t in p.targets]
         a_cols = [*(t.key for t in p.targets), *(where.columns if where else [])]
-        b_cols = [*(t.match for t in p.targets), *(in_where.columns if in_where else []),
-                  *(c for m in match_wheres if m for c in m.columns),
-                  *([p.in_date.column] if p.in_date else [])]
+        b_cols = [
+            *(t.match for t in p.targets),
+            *(in_where.columns if in_where else []),
+            *(c for m in match_wheres if m for c in m.columns),
+            *([p.in_date.column] if p.in_date else []),
+        ]
         missing = ctx.require(p.table, a_cols) + ctx.require(p.in_table, b_cols)
         if missing:
             return missing
@@ -142,17 +146,27 @@ class CoverageValidator(Validator):
             cond = cond & (col <= nw.lit(as_of))
         return cond
 
-    def _target(self, ctx, p: CoverageParams, target: CoverageTarget, match_where, a, b,
-                own_type: str, year: int | None) -> list[RuleResult]:
+    def _target(
+        self,
+        ctx,
+        p: CoverageParams,
+        target: CoverageTarget,
+        match_where,
+        a,
+        b,
+        own_type: str,
+        year: int | None,
+    ) -> list[RuleResult]:
         results = missing_value_results(ctx, a, p.table, [target.key])
-        keys = (
-            a.filter(~nw.col(target.key).is_null())
-            .select(_k=as_text(nw.col(target.key)), _row=nw.col(ROW),
-                    _name=ctx.subject_name_expr(p.table, ctx.columns(p.table)))
+        keys = a.filter(~nw.col(target.key).is_null()).select(
+            _k=as_text(nw.col(target.key)),
+            _row=nw.col(ROW),
+            _name=ctx.subject_name_expr(p.table, ctx.columns(p.table)),
         )
         other = in_scope(b, match_where, unknown=False)
         other = other.filter(~nw.col(target.match).is_null()).select(
-            _k=as_text(nw.col(target.match)), _row=nw.col(ROW))
+            _k=as_text(nw.col(target.match)), _row=nw.col(ROW)
+        )
         counts = other.group_by("_k").agg(_n=nw.len())
         stype = target.subject_type or own_type
         county = ctx.submission.manifest.county_code or "county"
@@ -164,7 +178,8 @@ class CoverageValidator(Validator):
             # a key that is not the table's own (a township) is named within the county
             ident, name = nw.concat_str([nw.lit(f"{county}/"), key]), key
         per_key = (
-            keys.group_by("_k").agg(nw.col("_name").min())
+            keys.group_by("_k")
+            .agg(nw.col("_name").min())
             .join(counts, on="_k", how="left")
             .select(
                 "_k",
@@ -176,25 +191,36 @@ class CoverageValidator(Validator):
                 year=nw.lit(year, dtype=nw.Int64),
                 as_of=nw.lit(ctx.as_of.isoformat() if ctx.as_of else None, dtype=nw.String),
             )
-            .with_columns(outcome=nw.when(nw.col("observed") >= p.min_rows)
-                          .then(nw.lit("pass")).otherwise(nw.lit("fail")))
+            .with_columns(
+                outcome=nw.when(nw.col("observed") >= p.min_rows)
+                .then(nw.lit("pass"))
+                .otherwise(nw.lit("fail"))
+            )
         )
-        own_rows = EvidenceSpec(p.table, [target.key],
-                                Rows(keys.select("_k", "_row"), on=("_k",), row="_row"))
+        own_rows = EvidenceSpec(
+            p.table, [target.key], Rows(keys.select("_k", "_row"), on=("_k",), row="_row")
+        )
         matched_rows = EvidenceSpec(
-            p.in_table, [target.match, *([p.in_date.column] if p.in_date else [])],
-            Rows(other, on=("_k",), row="_row"))
+            p.in_table,
+            [target.match, *([p.in_date.column] if p.in_date else [])],
+            Rows(other, on=("_k",), row="_row"),
+        )
         common: dict[str, Any] = dict(
-            table=p.table, subject_type=stype, op=">=", threshold=p.min_rows, unit=p.unit,
-            values=self.message_values)
+            table=p.table,
+            subject_type=stype,
+            op=">=",
+            threshold=p.min_rows,
+            unit=p.unit,
+            values=self.message_values,
+        )
         # A key that no row of `in_table` matches has no evidence entry for that
         # table at all (not an empty one): two results, one per evidence shape.
         return [
             *results,
-            RuleResult(frame=per_key.filter(nw.col("observed") > 0),
-                       evidence=[own_rows, matched_rows], **common),
-            RuleResult(frame=per_key.filter(nw.col("observed") == 0),
-                       evidence=[own_rows], **common),
+            RuleResult(
+                frame=per_key.filter(nw.col("observed") > 0), evidence=[own_rows, matched_rows], **common
+            ),
+            RuleResult(frame=per_key.filter(nw.col("observed") == 0), evidence=[own_rows], **common),
         ]
 
 
@@ -244,8 +270,10 @@ class ReferencesValidator(Validator):
         for ref in p.references:
             where = ctx.compile(ref.where, ref.table) if ref.where else None
             problem = False
-            for table, cols in ((ref.table, [ref.column, *(where.columns if where else [])]),
-                                (ref.to_table, [ref.to_column])):
+            for table, cols in (
+                (ref.table, [ref.column, *(where.columns if where else [])]),
+                (ref.to_table, [ref.to_column]),
+            ):
                 issue = table_problem(ctx, table, cols)
                 if issue is not False:
                     problem = True
@@ -268,40 +296,58 @@ class ReferencesValidator(Validator):
         to_spec = TABLES.get(ref.to_table)
         stype = to_spec.subject_type if to_spec else "submission"
         op, required = "exists", f"{ref.to_table}.{ref.to_column}"
-        results = missing_value_results(ctx, lf, ref.table, [ref.column], op=op,
-                                        threshold=required)
+        results = missing_value_results(ctx, lf, ref.table, [ref.column], op=op, threshold=required)
         used = lf.filter(~nw.col(ref.column).is_null()).select(
-            _k=as_text(nw.col(ref.column)), _row=nw.col(ROW))
-        known = target.filter(~nw.col(ref.to_column).is_null()).select(
-            _k=as_text(nw.col(ref.to_column))).unique().with_columns(_known=nw.lit(True))
+            _k=as_text(nw.col(ref.column)), _row=nw.col(ROW)
+        )
+        known = (
+            target.filter(~nw.col(ref.to_column).is_null())
+            .select(_k=as_text(nw.col(ref.to_column)))
+            .unique()
+            .with_columns(_known=nw.lit(True))
+        )
         unresolved = used.join(known.select("_k"), on="_k", how="anti")
         col_zh, col_en = column_label(ctx, ref.table, ref.column)
         t_zh, to_zh = table_zh(ref.table), table_zh(ref.to_table)
-        common: dict[str, Any] = dict(table=ref.table, op=op, threshold=required, unit="rows",
-                                      values=ReferencesValidator.message_values)
+        common: dict[str, Any] = dict(
+            table=ref.table, op=op, threshold=required, unit="rows", values=ReferencesValidator.message_values
+        )
         whole_target = EvidenceSpec(ref.to_table, [ref.to_column], None)
 
         # one pass for the reference when every row resolves (the county is the subject)
         checked = nw.col("_checked").cast(nw.String)
         resolved = (
             used.join(known, on="_k", how="left")
-            .select(_checked=nw.len().cast(nw.Int64),
-                    _unresolved=nw.col("_known").is_null().cast(nw.Int64).sum().fill_null(0))
+            .select(
+                _checked=nw.len().cast(nw.Int64),
+                _unresolved=nw.col("_known").is_null().cast(nw.Int64).sum().fill_null(0),
+            )
             .filter(nw.col("_unresolved") == 0)
             .select(
                 subject_id=nw.lit(ctx.county_subject().id, dtype=nw.String),
                 observed=nw.col("_checked"),
                 outcome=nw.lit("pass", dtype=nw.String),
-                detail_zh=nw.concat_str([nw.lit(f"「{t_zh}」表 "), checked,
-                                         nw.lit(f" 行的{col_zh}均能在「{to_zh}」表中找到")]),
-                detail_en=nw.concat_str([nw.lit("all "), checked,
-                                         nw.lit(f" rows of {ref.table}.{col_en} resolve to "
-                                                f"{ref.to_table}.{ref.to_column}")]),
+                detail_zh=nw.concat_str(
+                    [nw.lit(f"「{t_zh}」表 "), checked, nw.lit(f" 行的{col_zh}均能在「{to_zh}」表中找到")]
+                ),
+                detail_en=nw.concat_str(
+                    [
+                        nw.lit("all "),
+                        checked,
+                        nw.lit(f" rows of {ref.table}.{col_en} resolve to {ref.to_table}.{ref.to_column}"),
+                    ]
+                ),
             )
         )
-        results.append(RuleResult(
-            frame=resolved, subject_type="county", aggregate=True,
-            evidence=[EvidenceSpec(ref.table, [ref.column], None), whole_target], **common))
+        results.append(
+            RuleResult(
+                frame=resolved,
+                subject_type="county",
+                aggregate=True,
+                evidence=[EvidenceSpec(ref.table, [ref.column], None), whole_target],
+                **common,
+            )
+        )
 
         # one fail per unresolved value, listing the rows that use it
         value, uses_n = nw.col("subject_id"), nw.col("_n").cast(nw.String)
@@ -310,16 +356,35 @@ class ReferencesValidator(Validator):
             observed=nw.col("_n"),
             outcome=nw.lit("fail", dtype=nw.String),
             # the rows themselves the report adds, as the clerk numbers them
-            detail_zh=nw.concat_str([nw.lit(f"「{t_zh}」表 "), uses_n, nw.lit(f" 行的{col_zh} "),
-                                     value, nw.lit(f" 在「{to_zh}」表中不存在")]),
-            detail_en=nw.concat_str([nw.lit(f"{ref.table}.{col_en} = "), value,
-                                     nw.lit(" ("), uses_n, nw.lit(" rows"),
-                                     nw.lit(f") is not in {ref.to_table}.{ref.to_column}")]),
+            detail_zh=nw.concat_str(
+                [
+                    nw.lit(f"「{t_zh}」表 "),
+                    uses_n,
+                    nw.lit(f" 行的{col_zh} "),
+                    value,
+                    nw.lit(f" 在「{to_zh}」表中不存在"),
+                ]
+            ),
+            detail_en=nw.concat_str(
+                [
+                    nw.lit(f"{ref.table}.{col_en} = "),
+                    value,
+                    nw.lit(" ("),
+                    uses_n,
+                    nw.lit(" rows"),
+                    nw.lit(f") is not in {ref.to_table}.{ref.to_column}"),
+                ]
+            ),
         )
         uses = Rows(unresolved.select(subject_id=nw.col("_k"), _row=nw.col("_row")), row="_row")
-        results.append(RuleResult(
-            frame=failed, subject_type=stype,
-            evidence=[EvidenceSpec(ref.table, [ref.column], uses), whole_target], **common))
+        results.append(
+            RuleResult(
+                frame=failed,
+                subject_type=stype,
+                evidence=[EvidenceSpec(ref.table, [ref.column], uses), whole_target],
+                **common,
+            )
+        )
         return results
 
 

@@ -116,14 +116,16 @@ class WeightedCVValidator(Validator):
         error_column, error_kind = error_exprs(referenced, [value, weight])
         subject_id, subject_name = group_subject_exprs(ctx, p.table, keys)
         # read by the errors, the statistics and the evidence rows: evaluated once
-        rows = shared(filter_scope(lf, scope).select(
-            *[nw.col(k) for k in keys],
-            nw.col(ROW).alias("row"),
-            x=value.expr.cast(nw.Float64),
-            w=weight.expr.cast(nw.Float64),
-            error_column=error_column,
-            error_kind=error_kind,
-        ))
+        rows = shared(
+            filter_scope(lf, scope).select(
+                *[nw.col(k) for k in keys],
+                nw.col(ROW).alias("row"),
+                x=value.expr.cast(nw.Float64),
+                w=weight.expr.cast(nw.Float64),
+                error_column=error_column,
+                error_kind=error_kind,
+            )
+        )
         # the group's subject, its limit and raw keys on every row, so that the
         # error findings of a group carry them
         group_columns = dict(
@@ -135,12 +137,22 @@ class WeightedCVValidator(Validator):
         errors = rows.filter(~nw.col("error_column").is_null()).with_columns(**group_columns)
         # one finding per (group, column, kind); a zero denominator names the
         # denominator's text, which need not be a column
-        error_columns = [*referenced, *(t for _, t in value.denominators),
-                         *(t for _, t in weight.denominators)]
+        error_columns = [
+            *referenced,
+            *(t for _, t in value.denominators),
+            *(t for _, t in weight.denominators),
+        ]
         results = error_results(
-            ctx, errors, p.table, error_columns,
-            keys=("subject_id", "subject_name", "required", *gkeys), columns=referenced,
-            subject_type=p.subject_type, op=p.op, unit=p.unit, row="row",
+            ctx,
+            errors,
+            p.table,
+            error_columns,
+            keys=("subject_id", "subject_name", "required", *gkeys),
+            columns=referenced,
+            subject_type=p.subject_type,
+            op=p.op,
+            unit=p.unit,
+            row="row",
         )
 
         good = rows.filter(nw.col("error_column").is_null())
@@ -174,32 +186,59 @@ class WeightedCVValidator(Validator):
             .with_columns(**group_columns)
             .with_columns(
                 observed=nw.when(~undefined).then(nw.col("cv")),
-                outcome=nw.when(undefined).then(nw.lit("error"))
-                .when(compare(nw.col("cv"), p.op, nw.col("required"))).then(nw.lit("pass"))
+                outcome=nw.when(undefined)
+                .then(nw.lit("error"))
+                .when(compare(nw.col("cv"), p.op, nw.col("required")))
+                .then(nw.lit("pass"))
                 .otherwise(nw.lit("fail")),
-                message_zh=nw.when(no_weight).then(nw.lit(
-                    f"「{table_zh(p.table)}」表该组的权重（{expression_zh(p.weight, p.table)}）合计为 0，"
-                    "无法计算差异系数"))
-                .when(undefined).then(nw.lit(
-                    f"「{table_zh(p.table)}」表该组指标（{expression_zh(p.value, p.table)}）的加权平均值"
-                    "为 0，无法计算差异系数"))
+                message_zh=nw.when(no_weight)
+                .then(
+                    nw.lit(
+                        f"「{table_zh(p.table)}」表该组的权重（{expression_zh(p.weight, p.table)}）合计为 0，"
+                        "无法计算差异系数"
+                    )
+                )
+                .when(undefined)
+                .then(
+                    nw.lit(
+                        f"「{table_zh(p.table)}」表该组指标（{expression_zh(p.value, p.table)}）的加权平均值"
+                        "为 0，无法计算差异系数"
+                    )
+                )
                 .otherwise(nw.lit(None, dtype=nw.String)),
-                message_en=nw.when(no_weight).then(nw.lit(
-                    f"table {p.table}: the weights ({p.weight}) of this group sum to 0; "
-                    "the coefficient of variation cannot be computed"))
-                .when(undefined).then(nw.lit(
-                    f"table {p.table}: the weighted mean of {p.value} in this group is 0; "
-                    "the coefficient of variation cannot be computed"))
+                message_en=nw.when(no_weight)
+                .then(
+                    nw.lit(
+                        f"table {p.table}: the weights ({p.weight}) of this group sum to 0; "
+                        "the coefficient of variation cannot be computed"
+                    )
+                )
+                .when(undefined)
+                .then(
+                    nw.lit(
+                        f"table {p.table}: the weighted mean of {p.value} in this group is 0; "
+                        "the coefficient of variation cannot be computed"
+                    )
+                )
                 .otherwise(nw.lit(None, dtype=nw.String)),
                 schools=nw.col("n"),
                 weight_total=nw.col("P"),
             )
         )
-        group_rows = Rows(rows.select(*[nw.col(k).alias(g) for g, k in zip(gkeys, keys, strict=True)],
-                                      "row"), on=tuple(gkeys), row="row")
-        results.append(RuleResult(
-            frame=main, table=p.table, subject_type=p.subject_type, op=p.op, unit=p.unit,
-            values=self.message_values,
-            evidence=[EvidenceSpec(p.table, referenced, group_rows)],
-        ))
+        group_rows = Rows(
+            rows.select(*[nw.col(k).alias(g) for g, k in zip(gkeys, keys, strict=True)], "row"),
+            on=tuple(gkeys),
+            row="row",
+        )
+        results.append(
+            RuleResult(
+                frame=main,
+                table=p.table,
+                subject_type=p.subject_type,
+                op=p.op,
+                unit=p.unit,
+                values=self.message_values,
+                evidence=[EvidenceSpec(p.table, referenced, group_rows)],
+            )
+        )
         return results

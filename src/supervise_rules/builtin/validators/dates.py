@@ -44,11 +44,12 @@ class TermChecksParams(Params):
     date_column: str = Field(default="check_date", description="the date of a record")
     terms: dict[str, str] = Field(
         default_factory=lambda: {"spring": "03-01", "autumn": "09-01"},
-        description="term -> start as MM-DD in the year of as_of")
+        description="term -> start as MM-DD in the year of as_of",
+    )
     within_days: int = Field(default=30, ge=0, description="days after the start a record may be dated")
     grace: bool = Field(
-        default=False,
-        description="a missing record is not yet due (not_applicable) while the window is open")
+        default=False, description="a missing record is not yet due (not_applicable) while the window is open"
+    )
 
     @field_validator("terms")
     @classmethod
@@ -103,7 +104,8 @@ class TermChecksValidator(Validator):
         p: TermChecksParams = ctx.params  # type: ignore[assignment]
         where = ctx.compile(p.where, p.table) if p.where else None
         missing = ctx.require(p.table, [p.key, *(where.columns if where else [])]) + ctx.require(
-            p.checks_table, [p.checks_key, p.term_column, p.date_column])
+            p.checks_table, [p.checks_key, p.term_column, p.date_column]
+        )
         if missing:
             return missing
         as_of = ctx.as_of
@@ -114,87 +116,129 @@ class TermChecksValidator(Validator):
         assert subjects is not None and checks is not None
         subjects = in_scope(subjects, where)
         results = missing_value_results(ctx, subjects, p.table, [p.key])
-        results += missing_value_results(ctx, checks, p.checks_table,
-                                         [p.checks_key, p.term_column, p.date_column])
+        results += missing_value_results(
+            ctx, checks, p.checks_table, [p.checks_key, p.term_column, p.date_column]
+        )
         due = []
         for term, start_text in p.terms.items():
             start = dt.date(as_of.year, int(start_text[:2]), int(start_text[3:5]))
             if start <= as_of:
                 due.append((term, start, start + dt.timedelta(days=p.within_days)))
         if not due:
-            return [*results, ctx.note(
-                Outcome.not_applicable,
-                LocalizedText(
-                    zh=f"截至 {as_of.isoformat()} 本年度尚无学期开学，无需检查",
-                    en=f"No term of {as_of.year} has begun by {as_of.isoformat()}; nothing is due",
+            return [
+                *results,
+                ctx.note(
+                    Outcome.not_applicable,
+                    LocalizedText(
+                        zh=f"截至 {as_of.isoformat()} 本年度尚无学期开学，无需检查",
+                        en=f"No term of {as_of.year} has begun by {as_of.isoformat()}; nothing is due",
+                    ),
+                    subject=ctx.county_subject(),
+                    required=Required(op="within_days", value=p.within_days),
+                    evidence=[Evidence(table=p.checks_table, rows=None, columns=[p.date_column])],
                 ),
-                subject=ctx.county_subject(),
-                required=Required(op="within_days", value=p.within_days),
-                evidence=[Evidence(table=p.checks_table, rows=None, columns=[p.date_column])],
-            )]
+            ]
         keys = subjects.filter(~nw.col(p.key).is_null()).select(
-            subject_id=as_text(nw.col(p.key)), _row=nw.col(ROW),
-            _name=ctx.subject_name_expr(p.table, ctx.columns(p.table)))
+            subject_id=as_text(nw.col(p.key)),
+            _row=nw.col(ROW),
+            _name=ctx.subject_name_expr(p.table, ctx.columns(p.table)),
+        )
         per_key = keys.group_by("subject_id").agg(nw.col("_name").min().alias("subject_name"))
-        base = checks.filter(~nw.col(p.checks_key).is_null() & ~nw.col(p.term_column).is_null()
-                             & ~nw.col(p.date_column).is_null())
+        base = checks.filter(
+            ~nw.col(p.checks_key).is_null()
+            & ~nw.col(p.term_column).is_null()
+            & ~nw.col(p.date_column).is_null()
+        )
         date_type = checks.collect_schema()[p.date_column]
         frames, records = [], []
         for term, start, end in due:
             label = nw.lit(term, dtype=nw.String)
             in_term = base.filter(nw.col(p.term_column).cast(nw.String) == term).select(
-                subject_id=as_text(nw.col(p.checks_key)), term=label, _row=nw.col(ROW),
+                subject_id=as_text(nw.col(p.checks_key)),
+                term=label,
+                _row=nw.col(ROW),
                 _d=nw.col(p.date_column),
-                _ok=(nw.col(p.date_column) >= nw.lit(start)) & (nw.col(p.date_column) <= nw.lit(end)))
+                _ok=(nw.col(p.date_column) >= nw.lit(start)) & (nw.col(p.date_column) <= nw.lit(end)),
+            )
             records.append(in_term.select("subject_id", "term", "_row"))
             stats = in_term.group_by("subject_id").agg(
-                _n=nw.len(), _valid=nw.col("_ok").cast(nw.Int64).sum(),
+                _n=nw.len(),
+                _valid=nw.col("_ok").cast(nw.Int64).sum(),
                 _first_valid=nw.when(nw.col("_ok")).then(nw.col("_d")).min(),
-                _first_any=nw.col("_d").min())
+                _first_any=nw.col("_d").min(),
+            )
             valid = nw.col("_valid").fill_null(0) > 0
             # Not yet due: grace, nothing recorded for the term, its window still open.
             waiting = nw.col("_n").is_null() & nw.lit(p.grace and as_of < end)
             zh_term, en_term = _TERM_LABELS.get(term, (term, term))
-            frames.append(per_key.join(stats, on="subject_id", how="left").select(
-                "subject_id", "subject_name",
-                term=label,
-                outcome=nw.when(valid).then(nw.lit("pass", dtype=nw.String))
-                .when(waiting).then(nw.lit("not_applicable", dtype=nw.String))
-                .otherwise(nw.lit("fail", dtype=nw.String)),
-                observed=_text(
-                    nw.when(valid).then(nw.col("_first_valid"))
-                    .when(waiting).then(nw.lit(None, dtype=date_type))
-                    .otherwise(nw.col("_first_any")), date_type, missing=None),
-                _recorded=~nw.col("_n").is_null(),
-                # the date in words, or that there is none: never a dash for a date
-                checked_zh=nw.when(valid).then(nw.concat_str([
-                    nw.lit("开学摸排日期 "), _text(nw.col("_first_valid"), date_type, missing=None)]))
-                .when(nw.col("_n").is_null()).then(nw.lit("没有开学摸排记录"))
-                .otherwise(nw.concat_str([nw.lit("开学摸排日期 "),
-                                          _text(nw.col("_first_any"), date_type, missing=None)])),
-                term_zh=nw.lit(zh_term, dtype=nw.String),
-                term_en=nw.lit(en_term, dtype=nw.String),
-                year=nw.lit(as_of.year, dtype=nw.Int64),
-                start=nw.lit(start.isoformat(), dtype=nw.String),
-                end=nw.lit(end.isoformat(), dtype=nw.String),
-                records=nw.col("_n").fill_null(0).cast(nw.Int64),
-            ))
+            frames.append(
+                per_key.join(stats, on="subject_id", how="left").select(
+                    "subject_id",
+                    "subject_name",
+                    term=label,
+                    outcome=nw.when(valid)
+                    .then(nw.lit("pass", dtype=nw.String))
+                    .when(waiting)
+                    .then(nw.lit("not_applicable", dtype=nw.String))
+                    .otherwise(nw.lit("fail", dtype=nw.String)),
+                    observed=_text(
+                        nw.when(valid)
+                        .then(nw.col("_first_valid"))
+                        .when(waiting)
+                        .then(nw.lit(None, dtype=date_type))
+                        .otherwise(nw.col("_first_any")),
+                        date_type,
+                        missing=None,
+                    ),
+                    _recorded=~nw.col("_n").is_null(),
+                    # the date in words, or that there is none: never a dash for a date
+                    checked_zh=nw.when(valid)
+                    .then(
+                        nw.concat_str(
+                            [nw.lit("开学摸排日期 "), _text(nw.col("_first_valid"), date_type, missing=None)]
+                        )
+                    )
+                    .when(nw.col("_n").is_null())
+                    .then(nw.lit("没有开学摸排记录"))
+                    .otherwise(
+                        nw.concat_str(
+                            [nw.lit("开学摸排日期 "), _text(nw.col("_first_any"), date_type, missing=None)]
+                        )
+                    ),
+                    term_zh=nw.lit(zh_term, dtype=nw.String),
+                    term_en=nw.lit(en_term, dtype=nw.String),
+                    year=nw.lit(as_of.year, dtype=nw.Int64),
+                    start=nw.lit(start.isoformat(), dtype=nw.String),
+                    end=nw.lit(end.isoformat(), dtype=nw.String),
+                    records=nw.col("_n").fill_null(0).cast(nw.Int64),
+                )
+            )
         found = frames[0] if len(frames) == 1 else nw.concat(frames, how="vertical")
-        subject_rows = EvidenceSpec(p.table, [p.key], Rows(keys.select("subject_id", "_row"),
-                                                           on=("subject_id",), row="_row"))
+        subject_rows = EvidenceSpec(
+            p.table, [p.key], Rows(keys.select("subject_id", "_row"), on=("subject_id",), row="_row")
+        )
         record_rows = EvidenceSpec(
-            p.checks_table, [p.checks_key, p.term_column, p.date_column],
-            Rows(records[0] if len(records) == 1 else nw.concat(records, how="vertical"),
-                 on=("subject_id", "term"), row="_row"))
+            p.checks_table,
+            [p.checks_key, p.term_column, p.date_column],
+            Rows(
+                records[0] if len(records) == 1 else nw.concat(records, how="vertical"),
+                on=("subject_id", "term"),
+                row="_row",
+            ),
+        )
         stype = TABLES[p.table].subject_type if p.table in TABLES else "submission"
         meta: dict[str, Any] = dict(
-            table=p.table, subject_type=stype, op="within_days", threshold=p.within_days,
-            unit="days", values=self.message_values)
+            table=p.table,
+            subject_type=stype,
+            op="within_days",
+            threshold=p.within_days,
+            unit="days",
+            values=self.message_values,
+        )
         # The records entry is listed only for a subject and term that has records.
         return [
             *results,
-            RuleResult(frame=found.filter(nw.col("_recorded")),
-                       evidence=[subject_rows, record_rows], **meta),
+            RuleResult(frame=found.filter(nw.col("_recorded")), evidence=[subject_rows, record_rows], **meta),
             RuleResult(frame=found.filter(~nw.col("_recorded")), evidence=[subject_rows], **meta),
         ]
 
@@ -250,11 +294,15 @@ class OverdueValidator(Validator):
         null_col = first_null_column([*(where.columns if where else []), p.date_column])
         days = nw.lit(date_epoch(as_of)) - epoch_days(nw.col(p.date_column))
         rows = lf.select(
-            subject_id=id_expr(id_cols), row=nw.col(ROW),
-            error_column=null_col, error_kind=nw.lit("missing", dtype=nw.String),
+            subject_id=id_expr(id_cols),
+            row=nw.col(ROW),
+            error_column=null_col,
+            error_kind=nw.lit("missing", dtype=nw.String),
             observed=days,
-            outcome=nw.when(~null_col.is_null()).then(nw.lit("error", dtype=nw.String))
-            .when((days <= p.max_days).fill_null(False)).then(nw.lit("pass", dtype=nw.String))
+            outcome=nw.when(~null_col.is_null())
+            .then(nw.lit("error", dtype=nw.String))
+            .when((days <= p.max_days).fill_null(False))
+            .then(nw.lit("pass", dtype=nw.String))
             .otherwise(nw.lit("fail", dtype=nw.String)),
             date=_text(nw.col(p.date_column), lf.collect_schema()[p.date_column]),
             as_of=nw.lit(as_of.isoformat(), dtype=nw.String),
@@ -263,12 +311,21 @@ class OverdueValidator(Validator):
         subject_type = p.subject or stype
         # Errors carry no requirement or unit: two results.
         errors = rows.filter(nw.col("outcome") == "error").select(
-            "subject_id", "row", "error_column", "error_kind", "outcome")
+            "subject_id", "row", "error_column", "error_kind", "outcome"
+        )
         checked = rows.filter(nw.col("outcome") != "error").drop("error_column", "error_kind")
         return [
             RuleResult(frame=errors, table=p.table, subject_type=subject_type, columns=columns),
-            RuleResult(frame=checked, table=p.table, subject_type=subject_type, columns=columns,
-                       op="<=", threshold=p.max_days, unit="days", values=self.message_values),
+            RuleResult(
+                frame=checked,
+                table=p.table,
+                subject_type=subject_type,
+                columns=columns,
+                op="<=",
+                threshold=p.max_days,
+                unit="days",
+                values=self.message_values,
+            ),
         ]
 
 
@@ -276,17 +333,21 @@ class PeriodicParams(Params):
     table: str = Field(default="assignments", description="the duties, e.g. assignments")
     keys: list[str] = Field(
         default_factory=lambda: ["inspector_id", "school_id"],
-        min_length=1, description="columns identifying a duty, matched in `events_table`")
+        min_length=1,
+        description="columns identifying a duty, matched in `events_table`",
+    )
     events_table: str = Field(default="visits", description="the events, e.g. visits")
     date_column: str = Field(default="visit_date", description="the date of an event")
     period_start: dt.date | None = Field(
-        default=None, description="first day of the period (default: 1 January of as_of's year)")
+        default=None, description="first day of the period (default: 1 January of as_of's year)"
+    )
     vacation_months: list[int] = Field(
-        default_factory=lambda: [1, 2, 7, 8], description="months (1-12) in which nothing is due")
+        default_factory=lambda: [1, 2, 7, 8], description="months (1-12) in which nothing is due"
+    )
     per_month: int = Field(default=1, ge=1, description="events due per month outside vacations")
     count_current_month: bool = Field(
-        default=False,
-        description="also count the month of as_of when as_of is not its last day")
+        default=False, description="also count the month of as_of when as_of is not its last day"
+    )
     subject: SubjectType = Field(default="inspector", description="subject.type of the findings")
 
     @field_validator("vacation_months")
@@ -333,8 +394,7 @@ class PeriodicValidator(Validator):
 
     def check(self, ctx: RuleContext) -> list[RuleResult]:
         p: PeriodicParams = ctx.params  # type: ignore[assignment]
-        missing = ctx.require(p.table, p.keys) + ctx.require(p.events_table,
-                                                              [*p.keys, p.date_column])
+        missing = ctx.require(p.table, p.keys) + ctx.require(p.events_table, [*p.keys, p.date_column])
         if missing:
             return missing
         as_of = ctx.as_of
@@ -349,35 +409,43 @@ class PeriodicValidator(Validator):
         results = missing_value_results(ctx, duties, p.table, p.keys)
         results += missing_value_results(ctx, events, p.events_table, [*p.keys, p.date_column])
         if required == 0:
-            return [*results, ctx.note(
-                Outcome.not_applicable,
-                LocalizedText(
-                    zh=f"{start.isoformat()} 至 {as_of.isoformat()} 没有应督导的月份（假期除外）",
-                    en=f"No month outside vacations is due from {start.isoformat()} to "
-                    f"{as_of.isoformat()}",
+            return [
+                *results,
+                ctx.note(
+                    Outcome.not_applicable,
+                    LocalizedText(
+                        zh=f"{start.isoformat()} 至 {as_of.isoformat()} 没有应督导的月份（假期除外）",
+                        en=f"No month outside vacations is due from {start.isoformat()} to "
+                        f"{as_of.isoformat()}",
+                    ),
+                    subject=ctx.county_subject(),
+                    required=Required(op=">=", value=0),
+                    evidence=[Evidence(table=p.events_table, rows=None, columns=[p.date_column])],
                 ),
-                subject=ctx.county_subject(),
-                required=Required(op=">=", value=0),
-                evidence=[Evidence(table=p.events_table, rows=None, columns=[p.date_column])],
-            )]
+            ]
         key_cols = {f"_k{i}": k for i, k in enumerate(p.keys)}
         ident = nw.concat_str([nw.col(a) for a in key_cols], separator="/")
         complete = nw.all_horizontal(*[~nw.col(k).is_null() for k in p.keys], ignore_nulls=True)
         d = duties.filter(complete).select(
-            row=nw.col(ROW), **{a: as_text(nw.col(k)) for a, k in key_cols.items()})
-        e = events.filter(complete & ~nw.col(p.date_column).is_null()
-                          & (nw.col(p.date_column) >= nw.lit(start))
-                          & (nw.col(p.date_column) <= nw.lit(as_of))).select(
-            _erow=nw.col(ROW), **{a: as_text(nw.col(k)) for a, k in key_cols.items()})
+            row=nw.col(ROW), **{a: as_text(nw.col(k)) for a, k in key_cols.items()}
+        )
+        e = events.filter(
+            complete
+            & ~nw.col(p.date_column).is_null()
+            & (nw.col(p.date_column) >= nw.lit(start))
+            & (nw.col(p.date_column) <= nw.lit(as_of))
+        ).select(_erow=nw.col(ROW), **{a: as_text(nw.col(k)) for a, k in key_cols.items()})
         counts = e.group_by(*key_cols).agg(_n=nw.len())
         duty = d.join(counts, on=list(key_cols), how="left").with_columns(
-            observed=nw.col("_n").fill_null(0).cast(nw.Int64), subject_id=ident)
+            observed=nw.col("_n").fill_null(0).cast(nw.Int64), subject_id=ident
+        )
         names = []
         for subject_type, key in (("inspector", "inspector_id"), ("school", "school_id")):
             column = f"{subject_type}_name"
             if key in p.keys:
                 duty = with_names(ctx, duty, subject_type, key=f"_k{p.keys.index(key)}").rename(
-                    {"subject_name": column})
+                    {"subject_name": column}
+                )
             else:
                 duty = duty.with_columns(nw.lit(None, dtype=nw.String).alias(column))
             names.append(nw.col(column))
@@ -386,12 +454,18 @@ class PeriodicValidator(Validator):
         has_insp = ~insp.is_null() & (insp != "")
         has_school = ~school.is_null() & (school != "")
         frame = duty.select(
-            "subject_id", "row", "observed",
+            "subject_id",
+            "row",
+            "observed",
             subject_name=nw.when(has_insp & has_school)
             .then(nw.concat_str([insp, nw.lit(" → "), school]))
-            .when(has_insp).then(insp).when(has_school).then(school)
+            .when(has_insp)
+            .then(insp)
+            .when(has_school)
+            .then(school)
             .otherwise(nw.lit(None, dtype=nw.String)),
-            outcome=nw.when(nw.col("observed") >= required).then(nw.lit("pass", dtype=nw.String))
+            outcome=nw.when(nw.col("observed") >= required)
+            .then(nw.lit("pass", dtype=nw.String))
             .otherwise(nw.lit("fail", dtype=nw.String)),
             months=nw.lit(len(months), dtype=nw.Int64),
             period_start=nw.lit(start.isoformat(), dtype=nw.String),
@@ -403,22 +477,38 @@ class PeriodicValidator(Validator):
         duty_rows = EvidenceSpec(p.table, list(p.keys), "row")
         event_columns = [*p.keys, p.date_column]
         meta: dict[str, Any] = dict(
-            table=p.table, subject_type=p.subject, op=">=", threshold=required, unit="visits",
-            values=self.message_values)
+            table=p.table,
+            subject_type=p.subject,
+            op=">=",
+            threshold=required,
+            unit="visits",
+            values=self.message_values,
+        )
         # A duty without events lists an empty row list for the events, not none.
         return [
             *results,
-            RuleResult(frame=frame.filter(nw.col("observed") > 0), evidence=[
-                duty_rows, EvidenceSpec(p.events_table, event_columns,
-                                        Rows(matched, on=("subject_id",), row="_erow"))], **meta),
-            RuleResult(frame=frame.filter(nw.col("observed") == 0), evidence=[duty_rows],
-                       extra_evidence=[Evidence(table=p.events_table, rows=[],
-                                                columns=event_columns)], **meta),
+            RuleResult(
+                frame=frame.filter(nw.col("observed") > 0),
+                evidence=[
+                    duty_rows,
+                    EvidenceSpec(
+                        p.events_table, event_columns, Rows(matched, on=("subject_id",), row="_erow")
+                    ),
+                ],
+                **meta,
+            ),
+            RuleResult(
+                frame=frame.filter(nw.col("observed") == 0),
+                evidence=[duty_rows],
+                extra_evidence=[Evidence(table=p.events_table, rows=[], columns=event_columns)],
+                **meta,
+            ),
         ]
 
     @staticmethod
-    def due_months(start: dt.date, as_of: dt.date, vacations: list[int],
-                   count_current: bool) -> list[tuple[int, int]]:
+    def due_months(
+        start: dt.date, as_of: dt.date, vacations: list[int], count_current: bool
+    ) -> list[tuple[int, int]]:
         """(year, month) pairs due from ``start`` to ``as_of`` (see the docstring)."""
         last_day = calendar.monthrange(as_of.year, as_of.month)[1]
         end_y, end_m = as_of.year, as_of.month
@@ -488,7 +578,8 @@ class MatchedCountValidator(Validator):
         # every column `value` uses, by its contract name
         spec = TABLES.get(params.table)
         used = compile_expression(
-            params.value, lambda name: (spec.match_column(name) if spec else None) or name).columns
+            params.value, lambda name: (spec.match_column(name) if spec else None) or name
+        ).columns
         return names | frozenset(used)
 
     def check(self, ctx: RuleContext) -> list[RuleResult]:
@@ -501,8 +592,9 @@ class MatchedCountValidator(Validator):
         other_where = ctx.compile(p.other_where, p.other) if p.other_where else None
         referenced = list(dict.fromkeys([*p.on, p.date_column, *value.columns]))
         missing = ctx.require(p.table, [*referenced, *(where.columns if where else [])])
-        missing += ctx.require(p.other, [*other_on, p.other_date,
-                                         *(other_where.columns if other_where else [])])
+        missing += ctx.require(
+            p.other, [*other_on, p.other_date, *(other_where.columns if other_where else [])]
+        )
         if missing:
             return missing
         lf = ctx.frame(p.table)
@@ -511,16 +603,21 @@ class MatchedCountValidator(Validator):
         lf = in_scope(lf, where)
         other = in_scope(other, other_where, unknown=False)
         keys = [f"_k{i}" for i in range(len(p.on))]
-        rows = lf.select(_row=nw.col(ROW), _date=epoch_days(nw.col(p.date_column)),
-                         **{k: as_text(nw.col(c)) for k, c in zip(keys, p.on, strict=True)})
+        rows = lf.select(
+            _row=nw.col(ROW),
+            _date=epoch_days(nw.col(p.date_column)),
+            **{k: as_text(nw.col(c)) for k, c in zip(keys, p.on, strict=True)},
+        )
         cases = other.filter(~nw.col(p.other_date).is_null()).select(
             _odate=epoch_days(nw.col(p.other_date)),
-            **{k: as_text(nw.col(c)) for k, c in zip(keys, other_on, strict=True)})
+            **{k: as_text(nw.col(c)) for k, c in zip(keys, other_on, strict=True)},
+        )
         counts = (
             rows.filter(~nw.col("_date").is_null())
             .join(cases, on=keys, how="inner")
             .filter((nw.col("_odate") - nw.col("_date")).abs() <= p.within_days)
-            .group_by("_row").agg(_n=nw.len())
+            .group_by("_row")
+            .agg(_n=nw.len())
         )
         stype, id_cols = row_subject(p.table)
         stype = p.subject or stype
@@ -528,36 +625,51 @@ class MatchedCountValidator(Validator):
         schema = lf.collect_schema()
         texts = {c: _text(nw.col(c), schema[c]) for c in [*value.columns, p.date_column]}
         result = (
-            lf.select(*[texts[c].alias(c) for c in value.columns], _row=nw.col(ROW),
-                      subject_id=id_expr(id_cols), _obs=value.expr.cast(nw.Float64),
-                      error_column=error_column, error_kind=error_kind,
-                      date=texts[p.date_column])
+            lf.select(
+                *[texts[c].alias(c) for c in value.columns],
+                _row=nw.col(ROW),
+                subject_id=id_expr(id_cols),
+                _obs=value.expr.cast(nw.Float64),
+                error_column=error_column,
+                error_kind=error_kind,
+                date=texts[p.date_column],
+            )
             .join(counts, on="_row", how="left")
-            .with_columns(nw.col("_n").fill_null(0).cast(nw.Int64).alias("required"),
-                          nw.col("_row").alias("row"))
+            .with_columns(
+                nw.col("_n").fill_null(0).cast(nw.Int64).alias("required"), nw.col("_row").alias("row")
+            )
         )
         result = with_names(ctx, result, stype).with_columns(
-            outcome=nw.when(~nw.col("error_column").is_null()).then(nw.lit("error", dtype=nw.String))
+            outcome=nw.when(~nw.col("error_column").is_null())
+            .then(nw.lit("error", dtype=nw.String))
             .when(compare(nw.col("_obs"), p.op, nw.col("required").cast(nw.Float64)))
             .then(nw.lit("pass", dtype=nw.String))
             .otherwise(nw.lit("fail", dtype=nw.String)),
-            within_days=nw.lit(p.within_days, dtype=nw.Int64))
-        evidence = [EvidenceSpec(p.table, referenced, "row"),
-                    EvidenceSpec(p.other, [*other_on, p.other_date], None)]
+            within_days=nw.lit(p.within_days, dtype=nw.Int64),
+        )
+        evidence = [
+            EvidenceSpec(p.table, referenced, "row"),
+            EvidenceSpec(p.other, [*other_on, p.other_date], None),
+        ]
         errors = result.filter(nw.col("outcome") == "error").select(
-            "subject_id", "subject_name", "row", "error_column", "error_kind", "outcome")
+            "subject_id", "subject_name", "row", "error_column", "error_kind", "outcome"
+        )
         checked = result.filter(nw.col("outcome") != "error").drop("error_column", "error_kind")
         obs = nw.col("_obs")
         # A figure is a float only to be compared; an integral one is reported
         # as an integer (2, not 2.0), in the message too, so one result per type.
         whole = (obs.is_finite() & (obs.round(0) == obs) & (obs.abs() < 2.0**62)).fill_null(False)
         meta: dict[str, Any] = dict(
-            table=p.table, subject_type=stype, op=p.op, unit=p.unit, evidence=evidence,
-            values=(*value.columns, "date", "within_days"))
+            table=p.table,
+            subject_type=stype,
+            op=p.op,
+            unit=p.unit,
+            evidence=evidence,
+            values=(*value.columns, "date", "within_days"),
+        )
         return [
             RuleResult(frame=errors, table=p.table, subject_type=stype, evidence=evidence),
-            RuleResult(frame=checked.filter(whole).with_columns(observed=obs.cast(nw.Int64)),
-                       **meta),
+            RuleResult(frame=checked.filter(whole).with_columns(observed=obs.cast(nw.Int64)), **meta),
             RuleResult(frame=checked.filter(~whole).with_columns(observed=obs), **meta),
         ]
 
@@ -575,12 +687,19 @@ def _text(expr: nw.Expr, dtype: Any, missing: str | None = "—") -> nw.Expr:
         f = expr.cast(nw.Float64)
         whole = f.is_finite() & (f.round(0) == f) & (f.abs() < 2.0**62)
         # Both branches are computed for every row: the cast must not overflow.
-        out = nw.when(whole).then(
-            nw.when(whole).then(f).otherwise(nw.lit(0.0)).cast(nw.Int64).cast(nw.String)
-        ).otherwise(f.cast(nw.String))
+        out = (
+            nw.when(whole)
+            .then(nw.when(whole).then(f).otherwise(nw.lit(0.0)).cast(nw.Int64).cast(nw.String))
+            .otherwise(f.cast(nw.String))
+        )
     elif dtype == nw.Boolean:
-        out = (nw.when(expr.is_null()).then(nw.lit(None, dtype=nw.String))
-               .when(expr).then(nw.lit("True")).otherwise(nw.lit("False")))
+        out = (
+            nw.when(expr.is_null())
+            .then(nw.lit(None, dtype=nw.String))
+            .when(expr)
+            .then(nw.lit("True"))
+            .otherwise(nw.lit("False"))
+        )
     else:
         out = expr.cast(nw.String)
     return out if missing is None else out.fill_null(missing)

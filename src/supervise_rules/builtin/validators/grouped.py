@@ -119,9 +119,11 @@ class GroupAggregateValidator(Validator):
         subject_id, default_name = group_subject_exprs(ctx, p.table, keys)
 
         error_column, error_kind = error_exprs(referenced, [])
-        rows = shared(in_scope(lf, where).with_columns(
-            error_column=error_column, error_kind=error_kind, _name=name_col, row=nw.col(ROW)
-        ))
+        rows = shared(
+            in_scope(lf, where).with_columns(
+                error_column=error_column, error_kind=error_kind, _name=name_col, row=nw.col(ROW)
+            )
+        )
         agg = shared(
             rows.filter(nw.col("error_column").is_null())
             .group_by(*keys)
@@ -140,22 +142,31 @@ class GroupAggregateValidator(Validator):
             rows.filter(~nw.col("error_column").is_null())
             .select(*keys, "row", "error_column", "error_kind")
             .join(agg.select(*keys, "name"), on=keys, how="left")
-            .with_columns(subject_id=subject_id,
-                          subject_name=nw.coalesce(nw.col("name"), default_name), **raw_keys)
+            .with_columns(
+                subject_id=subject_id, subject_name=nw.coalesce(nw.col("name"), default_name), **raw_keys
+            )
         )
-        results = error_results(ctx, errors, p.table, referenced,
-                                keys=("subject_id", "subject_name", *gkeys), columns=referenced,
-                                subject_type=stype, row="row")
+        results = error_results(
+            ctx,
+            errors,
+            p.table,
+            referenced,
+            keys=("subject_id", "subject_name", *gkeys),
+            columns=referenced,
+            subject_type=stype,
+            row="row",
+        )
 
         # a group with any error row has only its error findings
-        groups = (
-            agg.join(errors.select(*keys).unique(), on=keys, how="anti")
-            .with_columns(subject_id=subject_id,
-                          subject_name=nw.coalesce(nw.col("name"), default_name),
-                          required=threshold_expr(p.threshold), **raw_keys)
+        groups = agg.join(errors.select(*keys).unique(), on=keys, how="anti").with_columns(
+            subject_id=subject_id,
+            subject_name=nw.coalesce(nw.col("name"), default_name),
+            required=threshold_expr(p.threshold),
+            **raw_keys,
         )
-        group_rows = Rows(rows.select(*[c.alias(g) for g, c in raw_keys.items()], "row"),
-                          on=tuple(gkeys), row="row")
+        group_rows = Rows(
+            rows.select(*[c.alias(g) for g, c in raw_keys.items()], "row"), on=tuple(gkeys), row="row"
+        )
         consistent = nw.lit(True)
         for a in p.attributes:
             # sections of one school disagree: the finding is about the first
@@ -166,47 +177,85 @@ class GroupAggregateValidator(Validator):
         scored = groups.filter(consistent & ~nw.col("required").is_null())
         undefined = ~nw.col("zero").is_null() | nw.col("observed").is_null()
         zero = nw.coalesce(nw.col("zero"), nw.lit(p.value, dtype=nw.String))
-        results.append(RuleResult(
-            frame=scored.with_columns(
-                observed=nw.when(~undefined).then(nw.col("observed")),
-                outcome=nw.when(undefined).then(nw.lit("error"))
-                .when(compare(nw.col("observed"), p.op, nw.col("required"))).then(nw.lit("pass"))
-                .otherwise(nw.lit("fail")),
-                message_zh=nw.when(undefined).then(nw.concat_str([
-                    nw.lit(f"「{zh_table}」表该组的 "), zero, nw.lit(" 为 0，无法计算本指标")])),
-                message_en=nw.when(undefined).then(nw.concat_str([
-                    nw.lit(f"table {p.table}: "), zero,
-                    nw.lit(" is 0 for this group; the figure cannot be computed")])),
-            ),
-            table=p.table, subject_type=stype, op=p.op, unit=p.unit,
-            values=(*p.attributes, "sections"),
-            evidence=[EvidenceSpec(p.table, referenced, group_rows)],
-        ))
+        results.append(
+            RuleResult(
+                frame=scored.with_columns(
+                    observed=nw.when(~undefined).then(nw.col("observed")),
+                    outcome=nw.when(undefined)
+                    .then(nw.lit("error"))
+                    .when(compare(nw.col("observed"), p.op, nw.col("required")))
+                    .then(nw.lit("pass"))
+                    .otherwise(nw.lit("fail")),
+                    message_zh=nw.when(undefined).then(
+                        nw.concat_str(
+                            [nw.lit(f"「{zh_table}」表该组的 "), zero, nw.lit(" 为 0，无法计算本指标")]
+                        )
+                    ),
+                    message_en=nw.when(undefined).then(
+                        nw.concat_str(
+                            [
+                                nw.lit(f"table {p.table}: "),
+                                zero,
+                                nw.lit(" is 0 for this group; the figure cannot be computed"),
+                            ]
+                        )
+                    ),
+                ),
+                table=p.table,
+                subject_type=stype,
+                op=p.op,
+                unit=p.unit,
+                values=(*p.attributes, "sections"),
+                evidence=[EvidenceSpec(p.table, referenced, group_rows)],
+            )
+        )
         return results
 
     @staticmethod
-    def _inconsistent(p: GroupAggregateParams, groups: nw.LazyFrame, column: str, stype: str,
-                      group_rows: Rows) -> RuleResult:
+    def _inconsistent(
+        p: GroupAggregateParams, groups: nw.LazyFrame, column: str, stype: str, group_rows: Rows
+    ) -> RuleResult:
         spec = TABLES.get(p.table)
         zh_table = spec.zh if spec else p.table
         zh_col = spec.columns[column].zh if spec and column in spec.columns else column
         # the message names every row of the group, written out in the frame
         # (only for the groups in question: a province has a million rows)
         on = list(group_rows.on)
-        listed = joined_rows(group_rows.frame.join(groups.select(*on), on=on, how="semi"),
-                             on, group_rows.row, "rows_text")
+        listed = joined_rows(
+            group_rows.frame.join(groups.select(*on), on=on, how="semi"), on, group_rows.row, "rows_text"
+        )
         low, high = nw.col(column).cast(nw.String), nw.col(f"{column}__max").cast(nw.String)
         frame = groups.join(listed, on=on, how="left").with_columns(
             outcome=nw.lit("error", dtype=nw.String),
             observed=nw.lit(None, dtype=nw.Float64),
-            message_zh=nw.concat_str([
-                nw.lit(f"「{zh_table}」表第 "), nw.col("rows_text"),
-                nw.lit(f" 行属于同一单位，但「{zh_col}」不一致（"), low, nw.lit(" / "), high,
-                nw.lit("），无法确定适用的标准")]),
-            message_en=nw.concat_str([
-                nw.lit(f"table {p.table}, rows "), nw.col("rows_text"),
-                nw.lit(f": one group but column {column} differs ("), low, nw.lit(" / "), high,
-                nw.lit("); the applicable limit is unknown")]),
+            message_zh=nw.concat_str(
+                [
+                    nw.lit(f"「{zh_table}」表第 "),
+                    nw.col("rows_text"),
+                    nw.lit(f" 行属于同一单位，但「{zh_col}」不一致（"),
+                    low,
+                    nw.lit(" / "),
+                    high,
+                    nw.lit("），无法确定适用的标准"),
+                ]
+            ),
+            message_en=nw.concat_str(
+                [
+                    nw.lit(f"table {p.table}, rows "),
+                    nw.col("rows_text"),
+                    nw.lit(f": one group but column {column} differs ("),
+                    low,
+                    nw.lit(" / "),
+                    high,
+                    nw.lit("); the applicable limit is unknown"),
+                ]
+            ),
         )
-        return RuleResult(frame=frame, table=p.table, subject_type=stype, op=p.op, unit=p.unit,
-                          evidence=[EvidenceSpec(p.table, [column, *p.group_by], group_rows)])
+        return RuleResult(
+            frame=frame,
+            table=p.table,
+            subject_type=stype,
+            op=p.op,
+            unit=p.unit,
+            evidence=[EvidenceSpec(p.table, [column, *p.group_by], group_rows)],
+        )

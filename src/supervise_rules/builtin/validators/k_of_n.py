@@ -70,8 +70,9 @@ def _id_list(flags: list[tuple[str, nw.Expr]]) -> nw.Expr:
 
 
 def _words(ids: nw.Expr, separator: str, none: str) -> nw.Expr:
-    return nw.when(ids.is_null()).then(nw.lit(none)).otherwise(
-        ids.str.replace_all(" ", separator, literal=True))
+    return (
+        nw.when(ids.is_null()).then(nw.lit(none)).otherwise(ids.str.replace_all(" ", separator, literal=True))
+    )
 
 
 class KOfNValidator(Validator):
@@ -106,8 +107,17 @@ class KOfNValidator(Validator):
     name = "k_of_n"
     summary = "At least k of n per-row indicators met, each unmet one above a floor."
     Params = KOfNParams
-    message_values = ("met", "total", "unmet", "below_floor", "floor", "unmet_zh",
-                      "below_floor_zh", "unmet_en", "below_floor_en")
+    message_values = (
+        "met",
+        "total",
+        "unmet",
+        "below_floor",
+        "floor",
+        "unmet_zh",
+        "below_floor_zh",
+        "unmet_en",
+        "below_floor_en",
+    )
 
     def check(self, ctx: RuleContext) -> RuleResult | list[RuleResult]:
         p: KOfNParams = ctx.params  # type: ignore[assignment]
@@ -144,33 +154,32 @@ class KOfNValidator(Validator):
         floor_ok = nw.all_horizontal(
             *[m | n for (_, m), (_, n) in zip(met, near, strict=True)], ignore_nulls=False
         )
-        result = (
-            filter_scope(lf, scope)
-            .select(
-                subject_id=ctx.subject_id_expr(p.table),
-                subject_name=ctx.subject_name_expr(p.table, ctx.columns(p.table)),
-                observed=met_count,
-                met=met_count,
-                total=nw.lit(len(met)),
-                floor=nw.lit(p.floor),
-                unmet=_id_list([(i, ~m) for i, m in met]),
-                below_floor=_id_list([(i, ~m & ~n) for (i, m), (_, n) in zip(met, near, strict=True)]),
-                # the same lists in words: "无" / "none" rather than a dash for an empty one
-                unmet_zh=_words(_id_list([(i, ~m) for i, m in met]), "、", "无"),
-                below_floor_zh=_words(_id_list([(i, ~m & ~n) for (i, m), (_, n)
-                                                in zip(met, near, strict=True)]), "、", "无"),
-                unmet_en=_words(_id_list([(i, ~m) for i, m in met]), ", ", "none"),
-                below_floor_en=_words(_id_list([(i, ~m & ~n) for (i, m), (_, n)
-                                                in zip(met, near, strict=True)]), ", ", "none"),
-                row=nw.col(ROW),
-                error_column=error_column,
-                error_kind=error_kind,
-                outcome=nw.when(~error_column.is_null())
-                .then(nw.lit("error"))
-                .when((met_count >= p.min_met) & floor_ok)
-                .then(nw.lit("pass"))
-                .otherwise(nw.lit("fail")),
-            )
+        result = filter_scope(lf, scope).select(
+            subject_id=ctx.subject_id_expr(p.table),
+            subject_name=ctx.subject_name_expr(p.table, ctx.columns(p.table)),
+            observed=met_count,
+            met=met_count,
+            total=nw.lit(len(met)),
+            floor=nw.lit(p.floor),
+            unmet=_id_list([(i, ~m) for i, m in met]),
+            below_floor=_id_list([(i, ~m & ~n) for (i, m), (_, n) in zip(met, near, strict=True)]),
+            # the same lists in words: "无" / "none" rather than a dash for an empty one
+            unmet_zh=_words(_id_list([(i, ~m) for i, m in met]), "、", "无"),
+            below_floor_zh=_words(
+                _id_list([(i, ~m & ~n) for (i, m), (_, n) in zip(met, near, strict=True)]), "、", "无"
+            ),
+            unmet_en=_words(_id_list([(i, ~m) for i, m in met]), ", ", "none"),
+            below_floor_en=_words(
+                _id_list([(i, ~m & ~n) for (i, m), (_, n) in zip(met, near, strict=True)]), ", ", "none"
+            ),
+            row=nw.col(ROW),
+            error_column=error_column,
+            error_kind=error_kind,
+            outcome=nw.when(~error_column.is_null())
+            .then(nw.lit("error"))
+            .when((met_count >= p.min_met) & floor_ok)
+            .then(nw.lit("pass"))
+            .otherwise(nw.lit("fail")),
         )
         return RuleResult(
             frame=result,

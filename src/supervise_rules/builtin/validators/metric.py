@@ -31,10 +31,12 @@ class Condition(Params):
     value: Expression = Field(description="Row-level expression, e.g. `music_rooms`.")
     op: Comparison = Field(description="Comparison of value with threshold: >=, >, <=, <, ==, !=.")
     threshold: float | ByColumn | Expression = Field(
-        description="A number, a mapping by a column `{by, values}`, or a row-level expression.")
+        description="A number, a mapping by a column `{by, values}`, or a row-level expression."
+    )
     label: LocalizedText | None = Field(
         default=None,
-        description="Names the condition in messages (placeholders {condition_zh}, {condition_en}).")
+        description="Names the condition in messages (placeholders {condition_zh}, {condition_en}).",
+    )
 
     @model_validator(mode="after")
     def _row_level_only(self) -> Condition:
@@ -46,23 +48,25 @@ class Condition(Params):
 
 class MetricParams(Params):
     table: str = Field(description="The table whose rows are checked, e.g. `schools`.")
-    value: Expression = Field(
-        description="Row-level expression, e.g. `100 * key_teachers / students`.")
+    value: Expression = Field(description="Row-level expression, e.g. `100 * key_teachers / students`.")
     op: Comparison = Field(description="Comparison of value with threshold: >=, >, <=, <, ==, !=.")
     threshold: float | ByColumn | Expression = Field(
-        description="A number, a mapping by a column `{by, values}`, or a row-level expression.")
+        description="A number, a mapping by a column `{by, values}`, or a row-level expression."
+    )
     label: LocalizedText | None = Field(
-        default=None,
-        description="Names the main condition in messages ({condition_zh}, {condition_en}).")
+        default=None, description="Names the main condition in messages ({condition_zh}, {condition_en})."
+    )
     also: list[Condition] = Field(
         default_factory=list,
-        description="Further conditions each row must meet too; a finding reports the first unmet one.")
+        description="Further conditions each row must meet too; a finding reports the first unmet one.",
+    )
     where: Expression | None = Field(
-        default=None, description="Rows in scope; rows where it is false are not checked.")
+        default=None, description="Rows in scope; rows where it is false are not checked."
+    )
     unit: str | None = Field(default=None, description="Unit of the value, e.g. `ratio`, `m2`.")
     columns: list[str] = Field(
-        default_factory=list,
-        description="Extra evidence columns beyond those the expressions reference.")
+        default_factory=list, description="Extra evidence columns beyond those the expressions reference."
+    )
 
     @model_validator(mode="after")
     def _row_level_only(self) -> MetricParams:
@@ -120,8 +124,7 @@ def evaluate_rows(ctx: RuleContext, p: MetricParams) -> RowResult | list[RuleRes
         values.append(value)
         thresholds.append(threshold)
         referenced += value.columns
-        referenced += threshold.columns if isinstance(threshold, Compiled) else \
-            threshold_columns(threshold)
+        referenced += threshold.columns if isinstance(threshold, Compiled) else threshold_columns(threshold)
     where = ctx.compile(p.where, p.table) if p.where else None
     if where is not None:
         referenced += where.columns
@@ -137,12 +140,14 @@ def evaluate_rows(ctx: RuleContext, p: MetricParams) -> RowResult | list[RuleRes
     if where is not None:
         scope.append(where.expr.fill_null(True))
     error_column, error_kind = error_exprs(
-        referenced, [*values, *(t for t in thresholds if isinstance(t, Compiled))])
+        referenced, [*values, *(t for t in thresholds if isinstance(t, Compiled))]
+    )
 
     observed = [v.expr.cast(nw.Float64) for v in values]
     required = [threshold_expr(t) for t in thresholds]
-    met = [compare(o, c.op, r).fill_null(False)
-           for o, c, r in zip(observed, conditions, required, strict=True)]
+    met = [
+        compare(o, c.op, r).fill_null(False) for o, c, r in zip(observed, conditions, required, strict=True)
+    ]
     all_met = met[0] if len(met) == 1 else nw.all_horizontal(*met, ignore_nulls=False)
 
     def label(c: Condition, lang: str) -> nw.Expr:
@@ -160,8 +165,10 @@ def evaluate_rows(ctx: RuleContext, p: MetricParams) -> RowResult | list[RuleRes
         row=nw.col(ROW),
         error_column=error_column,
         error_kind=error_kind,
-        outcome=nw.when(~error_column.is_null()).then(nw.lit("error"))
-        .when(all_met).then(nw.lit("pass"))
+        outcome=nw.when(~error_column.is_null())
+        .then(nw.lit("error"))
+        .when(all_met)
+        .then(nw.lit("pass"))
         .otherwise(nw.lit("fail")),
     )
     return RowResult(frame=frame, columns=evidence_columns)

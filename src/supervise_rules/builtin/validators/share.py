@@ -66,36 +66,55 @@ class RowShareValidator(Validator):
         frame = evaluated.frame
         columns = evaluated.columns
         county = ctx.county_subject()
-        share = dict(table=p.table, subject_type=county.type, op=p.share_op,
-                     threshold=p.share_threshold, unit=p.unit)
+        share = dict(
+            table=p.table, subject_type=county.type, op=p.share_op, threshold=p.share_threshold, unit=p.unit
+        )
         # a row's error names a column, or a denominator's text
         denominators = [
             text
             for c in p.conditions()
-            for e in (c.value, c.threshold) if isinstance(e, str)
+            for e in (c.value, c.threshold)
+            if isinstance(e, str)
             for _, text in ctx.compile(e, p.table).denominators
         ]
         # a batch of counties: one share per county, rows placed by their own
         # county_code or their kindergarten's / school's
-        placed = with_county(ctx, p.table, ctx.frame(p.table)) \
-            if ctx.submission.manifest.is_batch else None
+        placed = with_county(ctx, p.table, ctx.frame(p.table)) if ctx.submission.manifest.is_batch else None
         if placed is not None:
             share["subject_type"] = "county"
-            frame = frame.join(placed.select(nw.col(ROW).alias("row"), nw.col("_county")),
-                               on="row", how="left").with_columns(
-                subject_id=nw.col("_county").fill_null("?"))
-            errors = county_names(ctx, frame.filter(nw.col("outcome") == "error").select(
-                "row", "error_column", "error_kind", "subject_id"))
+            frame = frame.join(
+                placed.select(nw.col(ROW).alias("row"), nw.col("_county")), on="row", how="left"
+            ).with_columns(subject_id=nw.col("_county").fill_null("?"))
+            errors = county_names(
+                ctx,
+                frame.filter(nw.col("outcome") == "error").select(
+                    "row", "error_column", "error_kind", "subject_id"
+                ),
+            )
             results = error_results(
-                ctx, errors, p.table, [*columns, *denominators], columns=columns,
-                subject_type="county", op=p.share_op, threshold=p.share_threshold,
-                unit=p.unit, row="row")
+                ctx,
+                errors,
+                p.table,
+                [*columns, *denominators],
+                columns=columns,
+                subject_type="county",
+                op=p.share_op,
+                threshold=p.share_threshold,
+                unit=p.unit,
+                row="row",
+            )
         else:
             results = error_results(
-                ctx, frame.filter(nw.col("outcome") == "error").select(
-                    "row", "error_column", "error_kind"),
-                p.table, [*columns, *denominators], subject=county, columns=columns,
-                op=p.share_op, threshold=p.share_threshold, unit=p.unit, row="row",
+                ctx,
+                frame.filter(nw.col("outcome") == "error").select("row", "error_column", "error_kind"),
+                p.table,
+                [*columns, *denominators],
+                subject=county,
+                columns=columns,
+                op=p.share_op,
+                threshold=p.share_threshold,
+                unit=p.unit,
+                row="row",
             )
 
         outcome = nw.col("outcome")
@@ -107,39 +126,65 @@ class RowShareValidator(Validator):
         ]
         if placed is not None:
             counts = county_names(ctx, frame.group_by("subject_id").agg(*aggregates)).filter(
-                nw.col("errors") == 0)
+                nw.col("errors") == 0
+            )
         else:
-            counts = frame.select(*aggregates).filter(nw.col("errors") == 0).with_columns(
-                subject_id=nw.lit(county.id, dtype=nw.String),
-                subject_name=nw.lit(county.name, dtype=nw.String),
+            counts = (
+                frame.select(*aggregates)
+                .filter(nw.col("errors") == 0)
+                .with_columns(
+                    subject_id=nw.lit(county.id, dtype=nw.String),
+                    subject_name=nw.lit(county.name, dtype=nw.String),
+                )
             )
         spec = TABLES.get(p.table)
         zh_table = spec.zh if spec else p.table
-        results.append(RuleResult(
-            frame=counts.filter(nw.col("rows") == 0).with_columns(
-                outcome=nw.lit("error", dtype=nw.String),
-                message_zh=nw.lit(f"「{zh_table}」表没有应检查的行，比例的分母为 0，无法计算本指标",
-                                  dtype=nw.String),
-                message_en=nw.lit(f"table {p.table} has no row in scope; the share has a zero "
-                                  "denominator and cannot be computed", dtype=nw.String),
-            ),
-            evidence=[EvidenceSpec(p.table, columns, None)], **share,
-        ))
-        scored = counts.filter(nw.col("rows") > 0).with_columns(
-            observed=nw.col("met") / nw.col("rows")).with_columns(
-            outcome=nw.when(compare(nw.col("observed"), p.share_op, nw.lit(p.share_threshold)))
-            .then(nw.lit("pass")).otherwise(nw.lit("fail")),
+        results.append(
+            RuleResult(
+                frame=counts.filter(nw.col("rows") == 0).with_columns(
+                    outcome=nw.lit("error", dtype=nw.String),
+                    message_zh=nw.lit(
+                        f"「{zh_table}」表没有应检查的行，比例的分母为 0，无法计算本指标", dtype=nw.String
+                    ),
+                    message_en=nw.lit(
+                        f"table {p.table} has no row in scope; the share has a zero "
+                        "denominator and cannot be computed",
+                        dtype=nw.String,
+                    ),
+                ),
+                evidence=[EvidenceSpec(p.table, columns, None)],
+                **share,
+            )
+        )
+        scored = (
+            counts.filter(nw.col("rows") > 0)
+            .with_columns(observed=nw.col("met") / nw.col("rows"))
+            .with_columns(
+                outcome=nw.when(compare(nw.col("observed"), p.share_op, nw.lit(p.share_threshold)))
+                .then(nw.lit("pass"))
+                .otherwise(nw.lit("fail")),
+            )
         )
         failing = frame.filter(outcome == "fail").select(
-            "row", subject_id=nw.col("subject_id") if placed is not None
-            else nw.lit(county.id, dtype=nw.String))
-        results.append(RuleResult(
-            frame=scored.filter(nw.col("failed") > 0), values=self.message_values,
-            evidence=[EvidenceSpec(p.table, columns, Rows(failing, row="row"))], **share,
-        ))
+            "row",
+            subject_id=nw.col("subject_id") if placed is not None else nw.lit(county.id, dtype=nw.String),
+        )
+        results.append(
+            RuleResult(
+                frame=scored.filter(nw.col("failed") > 0),
+                values=self.message_values,
+                evidence=[EvidenceSpec(p.table, columns, Rows(failing, row="row"))],
+                **share,
+            )
+        )
         # no row fails: the evidence lists no rows (an empty list, not a whole table)
-        results.append(RuleResult(
-            frame=scored.filter(nw.col("failed") == 0), values=self.message_values, evidence=[],
-            extra_evidence=[Evidence(table=p.table, rows=[], columns=columns)], **share,
-        ))
+        results.append(
+            RuleResult(
+                frame=scored.filter(nw.col("failed") == 0),
+                values=self.message_values,
+                evidence=[],
+                extra_evidence=[Evidence(table=p.table, rows=[], columns=columns)],
+                **share,
+            )
+        )
         return results
