@@ -150,34 +150,45 @@ class KOfNValidator(Validator):
         if where is not None:
             scope.append(where.expr.fill_null(True))
         error_column, error_kind = error_exprs(referenced, list(compiled.values()))
-        met_count = nw.sum_horizontal(*[m.cast(nw.Int64) for _, m in met])
-        floor_ok = nw.all_horizontal(
-            *[m | n for (_, m), (_, n) in zip(met, near, strict=True)], ignore_nulls=False
+        # The flags are columns first, so that each indicator's expression is
+        # built once: narwhals resolves an expression tree per use, and every
+        # flag is used by the count, the floor test and six id lists.
+        m = [f"__met_{k}" for k in range(len(met))]
+        n = [f"__near_{k}" for k in range(len(met))]
+        ids = list(p.indicators)
+        flagged = filter_scope(lf, scope).with_columns(
+            **{m[k]: flag for k, (_, flag) in enumerate(met)},
+            **{n[k]: flag for k, (_, flag) in enumerate(near)},
         )
-        result = filter_scope(lf, scope).select(
+        flagged = flagged.with_columns(
+            __met_count=nw.sum_horizontal(*[nw.col(c).cast(nw.Int64) for c in m]),
+            __floor_ok=nw.all_horizontal(
+                *[nw.col(a) | nw.col(b) for a, b in zip(m, n, strict=True)], ignore_nulls=False
+            ),
+            __unmet=_id_list([(i, ~nw.col(a)) for i, a in zip(ids, m, strict=True)]),
+            __below_floor=_id_list([(i, ~nw.col(a) & ~nw.col(b)) for i, a, b in zip(ids, m, n, strict=True)]),
+        )
+        met_count, unmet, below = nw.col("__met_count"), nw.col("__unmet"), nw.col("__below_floor")
+        result = flagged.select(
             subject_id=ctx.subject_id_expr(p.table),
             subject_name=ctx.subject_name_expr(p.table, ctx.columns(p.table)),
             observed=met_count,
             met=met_count,
             total=nw.lit(len(met)),
             floor=nw.lit(p.floor),
-            unmet=_id_list([(i, ~m) for i, m in met]),
-            below_floor=_id_list([(i, ~m & ~n) for (i, m), (_, n) in zip(met, near, strict=True)]),
+            unmet=unmet,
+            below_floor=below,
             # the same lists in words: "无" / "none" rather than a dash for an empty one
-            unmet_zh=_words(_id_list([(i, ~m) for i, m in met]), "、", "无"),
-            below_floor_zh=_words(
-                _id_list([(i, ~m & ~n) for (i, m), (_, n) in zip(met, near, strict=True)]), "、", "无"
-            ),
-            unmet_en=_words(_id_list([(i, ~m) for i, m in met]), ", ", "none"),
-            below_floor_en=_words(
-                _id_list([(i, ~m & ~n) for (i, m), (_, n) in zip(met, near, strict=True)]), ", ", "none"
-            ),
+            unmet_zh=_words(unmet, "、", "无"),
+            below_floor_zh=_words(below, "、", "无"),
+            unmet_en=_words(unmet, ", ", "none"),
+            below_floor_en=_words(below, ", ", "none"),
             row=nw.col(ROW),
             error_column=error_column,
             error_kind=error_kind,
             outcome=nw.when(~error_column.is_null())
             .then(nw.lit("error"))
-            .when((met_count >= p.min_met) & floor_ok)
+            .when((met_count >= p.min_met) & nw.col("__floor_ok"))
             .then(nw.lit("pass"))
             .otherwise(nw.lit("fail")),
         )
