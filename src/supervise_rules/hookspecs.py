@@ -51,7 +51,8 @@ def register_validators() -> list[type[Validator]]:
 
     A validator is a subclass of :class:`supervise_rules.Validator` with a
     unique ``name`` (what a rule's ``validator:`` key refers to), a one-line
-    ``summary``, a ``Params`` model (subclass of :class:`supervise_rules.Params`,
+    ``summary`` in Chinese and English (a :class:`supervise_rules.LocalizedText`;
+    a plain string is shown in both languages), a ``Params`` model (subclass of :class:`supervise_rules.Params`,
     every field with a ``description``) that validates the rule's ``params:``
     when the ruleset is loaded, and a ``check(ctx)`` method that evaluates one
     rule on the submission's tables through the :class:`supervise_rules.RuleContext`.
