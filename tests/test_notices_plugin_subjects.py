@@ -197,3 +197,19 @@ def test_the_baseline_matches_plugin_subjects_by_their_id(setup):
     states = {f["subject"]["id"]: f.get("baseline") for f in report["findings"] if f["rule_id"] == "AS-01"}
     assert states == {"KF-001": "persisting", "KF-003": "persisting"}
     assert [f["subject"]["id"] for f in report["baseline"]["fixed_findings"]] == ["KF-002"]
+
+
+def test_the_library_routes_with_the_plugin_host(tmp_path):
+    from supervise_rules.notices import Routes, collect_notices
+
+    host = sr.get_plugin_host([_plugin()], entry_points=False)
+    ruleset = tmp_path / "after-school.yaml"
+    ruleset.write_text(RULESET, encoding="utf-8")
+    submission = sr.load_submission(_submission(tmp_path / "data.json", [0.2, 0.9, 0.1]), host=host)
+    report = sr.check(submission, sr.load_ruleset(ruleset, host=host), host=host)
+    notices = collect_notices(report, Routes.from_submission(submission, host=host))
+    assert [(n.unit_id, n.name, [f.subject.id for f in n.findings]) for n in notices] == [
+        ("2164000232", "贺兰县第一小学", ["KF-001"]),
+        ("2164000303", "贺兰县第三小学", ["KF-003"]),
+    ]
+    assert notices[0].targets == {("after_school", "KF-001"): "篮球社团"}

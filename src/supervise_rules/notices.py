@@ -136,10 +136,16 @@ class Routes:
     known: bool = True
 
     @classmethod
-    def from_submission(cls, submission: Any) -> Routes:
+    def from_submission(cls, submission: Any, host: Any = None) -> Routes:
         """Read ``dropout_cases`` (student → school, township; the school's name
-        joined from ``schools``) and the names of ``kindergartens``, column-wise:
-        only the cases and the kindergartens become Python values, never every school."""
+        joined from ``schools``), the names of ``kindergartens``, and the unit of
+        each subject of a plugin table with a ``unit_column``, column-wise: only
+        the cases, the kindergartens and the plugin tables' subjects become Python
+        values, never every school. ``host``: the plugin host whose tables to
+        read (default: the tables active now, see ``PluginHost.activate``)."""
+        if host is not None:
+            with host.activate():
+                return cls.from_submission(submission)
         import polars as pl
 
         cases: dict[str, CaseRoute] = {}
@@ -300,7 +306,8 @@ def route(report: Report, routes: Routes | None = None) -> tuple[list[Notice], N
     for f in report.iter_findings():
         if not f.is_failure or f.is_waived:
             continue
-        target = _unit_of(f, county, routes)
+        unit = _unit_route(f, routes)
+        target = _unit_of(f, county, routes, unit)
         if target is None:
             office.findings.append(f)
             continue
@@ -309,7 +316,6 @@ def route(report: Report, routes: Routes | None = None) -> tuple[list[Notice], N
         if notice.name == unit_id and name:
             notice.name = name
         notice.findings.append(f)
-        unit = _unit_route(f, routes)
         if unit is not None:
             notice.targets[(f.evidence[0].table, f.subject.id)] = unit.name or f.subject.name or f.subject.id
     notices = [by_unit[k] for k in sorted(by_unit, key=lambda k: (_KIND_ORDER[k[0]], k[1]))]
@@ -346,9 +352,10 @@ def _unit_route(f: Finding, routes: Routes) -> UnitRoute | None:
     return UnitRoute(kind, parts[columns.index(spec.unit_column)], f.subject.name)
 
 
-def _unit_of(f: Finding, county: str | None, routes: Routes) -> tuple[UnitKind, str, str | None] | None:
+def _unit_of(
+    f: Finding, county: str | None, routes: Routes, unit: UnitRoute | None = None
+) -> tuple[UnitKind, str, str | None] | None:
     s = f.subject
-    unit = _unit_route(f, routes)
     if unit is not None:  # the subject's own name is not the unit's
         return unit.kind, unit.unit_id, routes.names.get(unit.unit_id)
     head = s.id.split("/")[0]
