@@ -213,3 +213,14 @@ def test_the_library_routes_with_the_plugin_host(tmp_path):
         ("2164000303", "贺兰县第三小学", ["KF-003"]),
     ]
     assert notices[0].targets == {("after_school", "KF-001"): "篮球社团"}
+
+
+def test_a_record_without_its_school_goes_to_the_office_list(setup):
+    tmp, opts = setup
+    data = _submission(tmp / "data.json", [0.2, 0.9, 0.1])
+    document = json.loads(data.read_text(encoding="utf-8"))
+    document["课后服务"][2]["学校标识码"] = ""
+    data.write_text(json.dumps(document, ensure_ascii=False), encoding="utf-8")
+    docs = _notices(tmp / "n", str(data), *opts)
+    assert sorted(docs) == ["2164000232.md", "index.md", "office.md"]  # no notice to "KF-003"
+    assert "作业辅导" in docs["office.md"] and "AS-01" in docs["office.md"]

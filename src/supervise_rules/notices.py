@@ -132,6 +132,9 @@ class Routes:
     names: Mapping[str, str] = field(default_factory=dict)
     #: (plugin table, subject id) -> the unit its row names and the subject's name
     units: Mapping[tuple[str, str], UnitRoute] = field(default_factory=dict)
+    #: the plugin tables read for ``units``: a subject of theirs without a unit
+    #: goes to the office, never to a "unit" made of its own id
+    unit_tables: frozenset[str] = frozenset()
     #: False when the report came without its data: cases cannot be routed
     known: bool = True
 
@@ -179,7 +182,7 @@ class Routes:
                 .iter_rows()
             ):
                 names.setdefault(k, v)
-        units = _plugin_units(submission)
+        units, unit_tables = _plugin_units(submission)
         wanted = sorted({u.unit_id for u in units.values() if u.kind == "school"} - set(names))
         if wanted:
             import polars as pl
@@ -193,10 +196,10 @@ class Routes:
                     .iter_rows()
                 ):
                     names.setdefault(k, v)
-        return cls(cases=cases, names=names, units=units)
+        return cls(cases=cases, names=names, units=units, unit_tables=unit_tables)
 
 
-def _plugin_units(submission: Any) -> dict[tuple[str, str], UnitRoute]:
+def _plugin_units(submission: Any) -> tuple[dict[tuple[str, str], UnitRoute], frozenset[str]]:
     """Each subject of a plugin table with a ``unit_column``: its unit and name.
 
     The subject id is built as the engine builds it (the table's subject columns
@@ -208,10 +211,12 @@ def _plugin_units(submission: Any) -> dict[tuple[str, str], UnitRoute]:
     from .validators import RuleContext
 
     out: dict[tuple[str, str], UnitRoute] = {}
+    read: set[str] = set()
     for name in sorted(TABLES):
         spec = TABLES[name]
         if name in CORE_TABLES or spec.unit_column is None or submission is None:
             continue
+        read.add(name)
         t = submission.table(name)
         if t is None:
             continue
@@ -229,7 +234,16 @@ def _plugin_units(submission: Any) -> dict[tuple[str, str], UnitRoute]:
         for subject_id, unit, subject_name in rows.drop_nulls("unit").iter_rows():
             if unit.strip():
                 out.setdefault((name, subject_id), UnitRoute(kind, unit.strip(), subject_name))
-    return out
+    return out, frozenset(read)
+
+
+def _unit_table(table: str, routes: Routes) -> bool:
+    """A plugin table whose subjects are routed by its ``unit_column``."""
+    from .tables import CORE_TABLES, TABLES
+
+    if table in routes.unit_tables:
+        return True
+    return table not in CORE_TABLES and table in TABLES and TABLES[table].unit_column is not None
 
 
 def _frame(submission: Any, table: str, columns: list[str]):
@@ -348,8 +362,11 @@ def _unit_route(f: Finding, routes: Routes) -> UnitRoute | None:
         or f.subject.type in ("county", "submission")
     ):
         return None
+    unit_id = parts[columns.index(spec.unit_column)]
+    if unit_id in ("", "?"):  # a blank unit in the data: the office sees to it
+        return None
     kind: UnitKind = "kindergarten" if spec.subject_type == "kindergarten" else "school"
-    return UnitRoute(kind, parts[columns.index(spec.unit_column)], f.subject.name)
+    return UnitRoute(kind, unit_id, f.subject.name)
 
 
 def _unit_of(
@@ -358,6 +375,8 @@ def _unit_of(
     s = f.subject
     if unit is not None:  # the subject's own name is not the unit's
         return unit.kind, unit.unit_id, routes.names.get(unit.unit_id)
+    if f.evidence and s.type not in ("county", "submission") and _unit_table(f.evidence[0].table, routes):
+        return None  # its unit is not known: the office sees to it
     head = s.id.split("/")[0]
     if s.type == "school":
         return "school", head, s.name or routes.names.get(head)

@@ -106,5 +106,5 @@ def test_notices_go_to_the_school_of_each_class(tmp_path, capsys):
         ]
         first = (out / "2164010001.md").read_text(encoding="utf-8")
         assert "| 受文单位 | 2164010001（学校代码 2164010001） |" in first  # not a class
-        assert "（DR-01） | 二年级1班 |" in first and "（DR-02） | 六年级1班 |" in first
+        assert "（DR-01） | 二年级1班 | 15 分钟 | ≤ 0 分钟 |" in first and "（DR-02） | 六年级1班 |" in first
         assert "初三1班" in (out / "2164010002.md").read_text(encoding="utf-8")
