@@ -17,6 +17,7 @@ import re
 import sys
 from functools import cache
 from pathlib import Path
+from typing import Any
 
 import pytest
 from ruamel.yaml import YAML
@@ -24,7 +25,9 @@ from ruamel.yaml.error import YAMLError
 
 import supervise_rules
 from supervise_rules import hookspecs, testing
+from supervise_rules.models import LocalizedText
 from supervise_rules.plugins import get_plugin_host, new_plugin_manager
+from supervise_rules.rules import RulesetFile
 
 ROOT = Path(__file__).resolve().parents[1]
 DOCS = ROOT / "docs" / "plugins.md"
@@ -205,4 +208,52 @@ def test_validator_docstring_has_sections(name):
     doc = cls.__dict__.get("__doc__") or ""
     missing = [s for s in DOC_SECTIONS if not re.search(rf"^\s*{s}\s*:?\s*$", doc, re.M)]
     assert not missing, f"validator {name!r} ({cls.__module__}): docstring lacks sections {missing}"
-    assert getattr(cls, "summary", "").strip(), f"validator {name!r}: no one-line summary"
+    summary = getattr(cls, "summary", "")
+    assert isinstance(summary, LocalizedText), f"validator {name!r}: summary is not a LocalizedText(zh, en)"
+    assert summary.en.strip(), f"validator {name!r}: no one-line English summary"
+    assert _CJK.search(summary.zh), f"validator {name!r}: the summary's zh is not Chinese: {summary.zh!r}"
+
+
+# --- zh + en: every shipped rule's docs and every validator's summary -------------------------
+
+_CJK = re.compile(r"[\u4e00-\u9fff]")
+_DOC_SECTIONS = ("checks", "why", "example", "notes")
+
+
+def load_ruleset_file(path: Path) -> RulesetFile:
+    return RulesetFile.model_validate(YAML(typ="safe").load(path.read_text(encoding="utf-8")))
+
+
+def _shipped_rules() -> list[tuple[str, str, Any]]:
+    """(file, rule id, docs) of every rule (and override with docs) in the shipped rulesets."""
+    out = []
+    for path in RULESET_FILES:
+        data = load_ruleset_file(path)
+        for rule in data.rules:
+            out.append((path.name, rule.id, rule.docs))
+        for rid, override in data.overrides.items():
+            if override.docs is not None:
+                out.append((path.name, rid, override.docs))
+    return out
+
+
+def test_there_are_shipped_rules():
+    assert len(_shipped_rules()) >= 50
+
+
+@pytest.mark.parametrize(
+    ("file", "rule_id", "docs"), _shipped_rules(), ids=lambda v: v if isinstance(v, str) else ""
+)
+def test_every_shipped_rule_documents_itself_in_zh_and_en(file, rule_id, docs):
+    for section in _DOC_SECTIONS:
+        text = getattr(docs, section)
+        if text is None:
+            continue
+        where = f"{file} {rule_id} docs.{section}"
+        assert isinstance(text, LocalizedText), f"{where}: a plain string, not {{zh: ..., en: ...}}"
+        assert re.search(r"[A-Za-z]{2,}", text.en), f"{where}: en is not English"
+        assert _CJK.search(text.zh), f"{where}: zh is not Chinese"
+        assert text.zh.strip() != text.en.strip(), f"{where}: zh is a copy of en"
+        # figures of the English (percentages, counts, dates) are kept in the Chinese
+        figures = set(re.findall(r"\d+(?:[.,]\d+)*", text.en)) - set(re.findall(r"\d+(?:[.,]\d+)*", text.zh))
+        assert not figures, f"{where}: figures of the English missing from the Chinese: {sorted(figures)}"

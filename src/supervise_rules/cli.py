@@ -898,6 +898,7 @@ def _terminal_width() -> int:
 
 def cmd_list_rules(argv: list[str]) -> int:
     from .explain import threshold_text
+    from .rules import doc_text
     from .selection import chosen_rules, read_codes, select_rules
 
     p = _Parser(
@@ -946,6 +947,10 @@ def cmd_list_rules(argv: list[str]) -> int:
                 "threshold": {"zh": threshold_text(r, "zh"), "en": threshold_text(r, "en")},
                 "certainty": r.rule.certainty,
                 "validator": r.rule.validator,
+                "validator_summary": {
+                    lang: doc_text(getattr(host.validators.get(r.rule.validator), "summary", None), lang)
+                    for lang in ("zh", "en")
+                },
                 "plugin": host.plugin_of("validators", r.rule.validator),
             }
             for r in rules

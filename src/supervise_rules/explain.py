@@ -8,6 +8,7 @@ import re
 from typing import TYPE_CHECKING, Any
 
 from .errors import SuperviseRulesError
+from .rules import doc_text
 from .rulesets import ResolvedRule, load_ruleset
 
 if TYPE_CHECKING:
@@ -122,7 +123,7 @@ def explain_rule(rule_id: str, ruleset: str | None, *, host: PluginHost, lang: s
         ("threshold", threshold_text(r, lang)),
         ("source", rule.source),
         ("certainty", _pick(certainty, lang)),
-        ("validator", f"{rule.validator} ({validator.summary})"),
+        ("validator", f"{rule.validator} ({_summary(validator, lang)})"),
         ("params", params),
         ("ruleset", found_in),
         ("defined_in", r.defined_in),
@@ -133,15 +134,22 @@ def explain_rule(rule_id: str, ruleset: str | None, *, host: PluginHost, lang: s
     for key, value in fields:
         head = heads[key] + (":" if en else "：")
         lines.append(head + " " * (width - _cells(head) + 1) + str(value))
-    # the docs of the shipped rulesets are written in English; the Chinese view
-    # says so rather than pretend
     for key in ("checks", "why", "example", "notes"):
-        text = getattr(rule.docs, key)
+        text = rule.docs.text(key, lang)
         if text:
-            lines += ["", heads[key] + ("" if en or key == "notes" else "（英文）"), _indent(text)]
+            lines += ["", heads[key], _indent(text)]
     message = rule.message.en if en else rule.message.zh
     lines += ["", heads["message"], _indent(message)]
     return "\n".join(lines) + "\n"
+
+
+def _summary(validator: Any, lang: str) -> str:
+    """The validator's one-line summary in ``lang``; ``both`` on one line."""
+    summary = getattr(validator, "summary", None)
+    if lang == "both":
+        zh, en = doc_text(summary, "zh") or "—", doc_text(summary, "en") or "—"
+        return zh if zh == en else f"{zh} / {en}"
+    return doc_text(summary, lang) or "—"
 
 
 def _cells(text: str) -> int:

@@ -230,9 +230,10 @@ def report_for(args: argparse.Namespace) -> Report:
     return report_and_submission(args)[0]
 
 
-def report_and_submission(args: argparse.Namespace) -> tuple[Report, Any]:
+def report_and_submission(args: argparse.Namespace, host: Any = None) -> tuple[Report, Any]:
     """:func:`report_for`, and the submission it was checked from (``None`` when
-    PATH is a JSON report)."""
+    PATH is a JSON report); ``host``: the plugin host to check with (default: one
+    built from ``--plugin``)."""
     from .cli import DEFAULT_RULESET, _host
     from .limits import set_command_limits
 
@@ -252,7 +253,7 @@ def report_and_submission(args: argparse.Namespace) -> tuple[Report, Any]:
         from .readers import load_submission
         from .rulesets import load_ruleset
 
-        host = _host(args.plugin)
+        host = host or _host(args.plugin)
         submission = load_submission(args.path, host=host, follow_symlinks=args.follow_symlinks)
         ref = args.ruleset or getattr(submission.manifest, "ruleset", None) or DEFAULT_RULESET
         ruleset = load_ruleset(ref, host=host)
@@ -429,30 +430,33 @@ def cmd_notices(argv: list[str]) -> int:
         issuer=args.issuer,
         interview_after=args.interview_after,
     )
-    report, submission = report_and_submission(args)
+    from .cli import _host
+
+    # one host for the run, the routes and the documents: a plugin table's subjects
+    # go to the unit its unit column names, and its columns keep their headers
+    host = _host(args.plugin)
+    report, submission = report_and_submission(args, host)
 
     from .notices import Routes, write_notices
 
     if submission is None and args.submission is not None:
-        from .cli import _host
         from .readers import load_submission
 
-        submission = load_submission(
-            args.submission, host=_host(args.plugin), follow_symlinks=args.follow_symlinks
-        )
-    routes = Routes.from_submission(submission) if submission is not None else None
+        submission = load_submission(args.submission, host=host, follow_symlinks=args.follow_symlinks)
     issuer = numbering.settings.issuer or (
         getattr(submission.manifest, "submitted_by", None) if submission is not None else None
     )
-    written = write_notices(
-        report,
-        args.output_dir,
-        fmt=args.format,
-        deadline=args.deadline,
-        routes=routes,
-        numbering=numbering,
-        issuer=issuer,
-    )
+    with host.activate():
+        routes = Routes.from_submission(submission) if submission is not None else None
+        written = write_notices(
+            report,
+            args.output_dir,
+            fmt=args.format,
+            deadline=args.deadline,
+            routes=routes,
+            numbering=numbering,
+            issuer=issuer,
+        )
     if args.pdf:
         from .pdf import notices_to_pdf
 

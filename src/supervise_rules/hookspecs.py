@@ -51,10 +51,12 @@ def register_validators() -> list[type[Validator]]:
 
     A validator is a subclass of :class:`supervise_rules.Validator` with a
     unique ``name`` (what a rule's ``validator:`` key refers to), a one-line
-    ``summary``, a ``Params`` model (subclass of :class:`supervise_rules.Params`,
-    every field with a ``description``) that validates the rule's ``params:``
-    when the ruleset is loaded, and a ``check(ctx)`` method that evaluates one
-    rule on the submission's tables through the :class:`supervise_rules.RuleContext`.
+    ``summary`` in Chinese and English (a :class:`supervise_rules.LocalizedText`;
+    a plain string is shown in both languages), a ``Params`` model (subclass
+    of :class:`supervise_rules.Params`, every field with a ``description``)
+    that validates the rule's ``params:`` when the ruleset is loaded, and a
+    ``check(ctx)`` method that evaluates one rule on the submission's tables
+    through the :class:`supervise_rules.RuleContext`.
     API 2: ``check`` returns a :class:`supervise_rules.RuleResult` (or a list of
     them): a lazy result frame with the outcome decided in the frame, which the
     engine collects together with every other rule's and turns into findings.

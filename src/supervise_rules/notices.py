@@ -9,6 +9,10 @@ Every failing finding goes to the unit responsible for fixing it (:func:`route`)
   submission's ``dropout_cases`` table (:class:`Routes`);
 * a township (a ``county`` subject that is not the county: DRP-04's letters) to
   the township;
+* a subject of a plugin's table that declares a ``unit_column`` (a class of a
+  homework survey, a 课后服务 record) to the school (kindergarten, for a
+  kindergarten table) that column names on the subject's row, the subject named
+  by the table's ``name_column`` (:class:`Routes` reads them from the submission);
 * everything the supervision office answers for itself — inspectors (督学),
   the county's own indicators, the submission's data problems, and a case whose
   school is not known — to one internal list (督导室内部督办清单), never sent.
@@ -109,6 +113,16 @@ class CaseRoute:
 
 
 @dataclass(frozen=True)
+class UnitRoute:
+    """Where a subject of a plugin table goes: the unit its ``unit_column`` names."""
+
+    kind: UnitKind
+    unit_id: str
+    #: the subject's own name (the table's ``name_column``), e.g. a class
+    name: str | None = None
+
+
+@dataclass(frozen=True)
 class Routes:
     """What routing needs beyond the findings: each case's school or township,
     and the names of schools and kindergartens (a notice for a unit whose only
@@ -116,14 +130,25 @@ class Routes:
 
     cases: Mapping[str, CaseRoute] = field(default_factory=dict)
     names: Mapping[str, str] = field(default_factory=dict)
+    #: (plugin table, subject id) -> the unit its row names and the subject's name
+    units: Mapping[tuple[str, str], UnitRoute] = field(default_factory=dict)
+    #: the plugin tables read for ``units``: a subject of theirs without a unit
+    #: goes to the office, never to a "unit" made of its own id
+    unit_tables: frozenset[str] = frozenset()
     #: False when the report came without its data: cases cannot be routed
     known: bool = True
 
     @classmethod
-    def from_submission(cls, submission: Any) -> Routes:
+    def from_submission(cls, submission: Any, host: Any = None) -> Routes:
         """Read ``dropout_cases`` (student → school, township; the school's name
-        joined from ``schools``) and the names of ``kindergartens``, column-wise:
-        only the cases and the kindergartens become Python values, never every school."""
+        joined from ``schools``), the names of ``kindergartens``, and the unit of
+        each subject of a plugin table with a ``unit_column``, column-wise: only
+        the cases, the kindergartens and the plugin tables' subjects become Python
+        values, never every school. ``host``: the plugin host whose tables to
+        read (default: the tables active now, see ``PluginHost.activate``)."""
+        if host is not None:
+            with host.activate():
+                return cls.from_submission(submission)
         import polars as pl
 
         cases: dict[str, CaseRoute] = {}
@@ -157,7 +182,68 @@ class Routes:
                 .iter_rows()
             ):
                 names.setdefault(k, v)
-        return cls(cases=cases, names=names)
+        units, unit_tables = _plugin_units(submission)
+        wanted = sorted({u.unit_id for u in units.values() if u.kind == "school"} - set(names))
+        if wanted:
+            import polars as pl
+
+            schools = _frame(submission, "schools", ["school_id", "school_name"])
+            if schools is not None:
+                for k, v in (
+                    schools.filter(pl.col("school_id").is_in(wanted))
+                    .drop_nulls()
+                    .unique(subset=["school_id"], keep="first", maintain_order=True)
+                    .iter_rows()
+                ):
+                    names.setdefault(k, v)
+        return cls(cases=cases, names=names, units=units, unit_tables=unit_tables)
+
+
+def _plugin_units(submission: Any) -> tuple[dict[tuple[str, str], UnitRoute], frozenset[str]]:
+    """Each subject of a plugin table with a ``unit_column``: its unit and name.
+
+    The subject id is built as the engine builds it (the table's subject columns
+    joined by ``/``), so a finding is found by its ``subject.id``. Read while the
+    plugin host is active (its tables visible through ``TABLES``)."""
+    import narwhals as nw
+
+    from .tables import CORE_TABLES, TABLES
+    from .validators import RuleContext
+
+    out: dict[tuple[str, str], UnitRoute] = {}
+    read: set[str] = set()
+    for name in sorted(TABLES):
+        spec = TABLES[name]
+        if name in CORE_TABLES or spec.unit_column is None or submission is None:
+            continue
+        read.add(name)
+        t = submission.table(name)
+        if t is None:
+            continue
+        frame = nw.from_native(t.frame)
+        if isinstance(frame, nw.LazyFrame):
+            frame = frame.collect()
+        if spec.unit_column not in frame.columns:
+            continue
+        kind: UnitKind = "kindergarten" if spec.subject_type == "kindergarten" else "school"
+        rows = frame.select(
+            RuleContext.subject_id_expr(name).alias("subject_id"),
+            nw.col(spec.unit_column).cast(nw.String).alias("unit"),
+            RuleContext.subject_name_expr(name, frame.columns).alias("name"),
+        ).to_polars()
+        for subject_id, unit, subject_name in rows.drop_nulls("unit").iter_rows():
+            if unit.strip():
+                out.setdefault((name, subject_id), UnitRoute(kind, unit.strip(), subject_name))
+    return out, frozenset(read)
+
+
+def _unit_table(table: str, routes: Routes) -> bool:
+    """A plugin table whose subjects are routed by its ``unit_column``."""
+    from .tables import CORE_TABLES, TABLES
+
+    if table in routes.unit_tables:
+        return True
+    return table not in CORE_TABLES and table in TABLES and TABLES[table].unit_column is not None
 
 
 def _frame(submission: Any, table: str, columns: list[str]):
@@ -192,6 +278,9 @@ class Notice:
     #: rounds in a row each problem has been raised, this one included, by item key
     rounds: dict[str, int] = field(default_factory=dict)
     interview_after: int = 3
+    #: (table, subject id) -> what in the unit a problem is about, for subjects of
+    #: plugin tables routed by their unit column (a class of the school)
+    targets: dict[tuple[str, str], str] = field(default_factory=dict)
 
     @property
     def key(self) -> str:
@@ -231,7 +320,8 @@ def route(report: Report, routes: Routes | None = None) -> tuple[list[Notice], N
     for f in report.iter_findings():
         if not f.is_failure or f.is_waived:
             continue
-        target = _unit_of(f, county, routes)
+        unit = _unit_route(f, routes)
+        target = _unit_of(f, county, routes, unit)
         if target is None:
             office.findings.append(f)
             continue
@@ -240,6 +330,8 @@ def route(report: Report, routes: Routes | None = None) -> tuple[list[Notice], N
         if notice.name == unit_id and name:
             notice.name = name
         notice.findings.append(f)
+        if unit is not None:
+            notice.targets[(f.evidence[0].table, f.subject.id)] = unit.name or f.subject.name or f.subject.id
     notices = [by_unit[k] for k in sorted(by_unit, key=lambda k: (_KIND_ORDER[k[0]], k[1]))]
     return notices, office
 
@@ -249,8 +341,42 @@ def collect_notices(report: Report, routes: Routes | None = None) -> list[Notice
     return route(report, routes)[0]
 
 
-def _unit_of(f: Finding, county: str | None, routes: Routes) -> tuple[UnitKind, str, str | None] | None:
+def _unit_route(f: Finding, routes: Routes) -> UnitRoute | None:
+    """The unit route of a finding on a plugin table's subject, if it has one:
+    read from the submission's rows, else (a JSON report without its data) from
+    the subject id when the unit column is one of the table's subject columns."""
+    from .tables import CORE_TABLES, TABLES
+
+    if not f.evidence:
+        return None
+    table = f.evidence[0].table
+    found = routes.units.get((table, f.subject.id))
+    if found is not None or table in CORE_TABLES or table not in TABLES:
+        return found
+    spec = TABLES[table]
+    columns = spec.subject_id_columns
+    parts = f.subject.id.split("/")
+    if (
+        spec.unit_column not in columns
+        or len(parts) != len(columns)
+        or f.subject.type in ("county", "submission")
+    ):
+        return None
+    unit_id = parts[columns.index(spec.unit_column)]
+    if unit_id in ("", "?"):  # a blank unit in the data: the office sees to it
+        return None
+    kind: UnitKind = "kindergarten" if spec.subject_type == "kindergarten" else "school"
+    return UnitRoute(kind, unit_id, f.subject.name)
+
+
+def _unit_of(
+    f: Finding, county: str | None, routes: Routes, unit: UnitRoute | None = None
+) -> tuple[UnitKind, str, str | None] | None:
     s = f.subject
+    if unit is not None:  # the subject's own name is not the unit's
+        return unit.kind, unit.unit_id, routes.names.get(unit.unit_id)
+    if f.evidence and s.type not in ("county", "submission") and _unit_table(f.evidence[0].table, routes):
+        return None  # its unit is not known: the office sees to it
     head = s.id.split("/")[0]
     if s.type == "school":
         return "school", head, s.name or routes.names.get(head)
@@ -292,9 +418,11 @@ def _times_zh(n: int) -> str:
     return "二次督办" if n == 2 else f"第{_NUMERAL[n - 1] if n <= 10 else n}次督办"
 
 
-def _target(f: Finding) -> str:
+def _target(f: Finding, notice: Notice | None = None) -> str:
     """What in the unit the problem is about: a school section, a student, a class."""
     s = f.subject
+    if notice is not None and f.evidence and (f.evidence[0].table, s.id) in notice.targets:
+        return notice.targets[(f.evidence[0].table, s.id)]
     parts = s.id.split("/")
     if s.type == "case":
         return f"学生（学籍号 {s.id}）"
@@ -371,7 +499,7 @@ def _problem_rows(notice: Notice, *, with_target: bool = True) -> tuple[list[str
     for i, f in enumerate(notice.findings, start=1):
         row = [cell(i, align="center"), cell(f"{f.title.zh}（{f.rule_id}）")]
         if with_target:
-            row.append(cell(_target(f)))
+            row.append(cell(_target(f, notice)))
         times = notice.times(f)
         row += [
             cell(_observed(f), f.outcome.value, align="right"),

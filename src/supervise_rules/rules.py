@@ -8,6 +8,7 @@ separately, against that validator's ``Params`` model, once ``extends`` and
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
@@ -21,13 +22,51 @@ class _Strict(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
 
-class RuleDocs(_Strict):
-    """The rule's own documentation, rendered by ``supervise-check explain``."""
+#: a docs text: ``{zh: ..., en: ...}``, or one plain string shown in every language
+DocText = LocalizedText | str
 
-    checks: str = Field(description="What it checks, in one or two sentences.")
-    why: str = Field(description="Why it matters: the policy it enforces.")
-    example: str = Field(description="A worked example with figures.")
-    notes: str | None = Field(default=None, description="Interpretation choices, caveats.")
+_BILINGUAL = " Either `{zh: ..., en: ...}` or one plain string, shown in every language."
+
+
+class RuleDocs(_Strict):
+    """The rule's own documentation, rendered by ``supervise-check explain`` in
+    the run's language. Each section is ``{zh: ..., en: ...}``; a plain string
+    (a third-party ruleset written in one language) is shown in both."""
+
+    checks: DocText = Field(description="What it checks, in one or two sentences." + _BILINGUAL)
+    why: DocText = Field(description="Why it matters: the policy it enforces." + _BILINGUAL)
+    example: DocText = Field(description="A worked example with figures." + _BILINGUAL)
+    notes: DocText | None = Field(default=None, description="Interpretation choices, caveats." + _BILINGUAL)
+
+    def text(self, section: str, lang: str = "zh") -> str | None:
+        """The section (``checks``, ``why``, ``example``, ``notes``) in ``lang``
+        (``zh``, ``en``; ``both``: the Chinese, then the English paragraph);
+        ``None`` for an absent ``notes``."""
+        return doc_text(getattr(self, section), lang)
+
+    def bilingual(self) -> bool:
+        """Every section given is ``{zh, en}`` (not a plain string)."""
+        return all(
+            isinstance(getattr(self, k), LocalizedText)
+            for k in ("checks", "why", "example", "notes")
+            if getattr(self, k) is not None
+        )
+
+
+def doc_text(value: LocalizedText | Mapping[str, str] | str | None, lang: str = "zh") -> str | None:
+    """A docs text or a validator's summary in ``lang``: a plain string is the
+    same in every language; ``both`` gives the Chinese, then the English as a
+    second paragraph."""
+    if value is None or isinstance(value, str):
+        return value
+    if isinstance(value, Mapping):
+        value = LocalizedText.model_validate(value)
+    if lang == "en":
+        return value.en
+    if lang == "both":
+        zh, en = value.zh.strip(), value.en.strip()
+        return zh if zh == en else f"{zh}\n\n{en}"
+    return value.zh
 
 
 class MessageTemplates(_Strict):

@@ -54,8 +54,10 @@ class Validator:
 
     #: the name rules refer to in ``validator:``
     name: ClassVar[str]
-    #: one line for ``list`` views
-    summary: ClassVar[str]
+    #: one line for ``explain`` and ``list`` views, in Chinese and English
+    #: (:class:`LocalizedText` or ``{"zh": ..., "en": ...}``); a plain string
+    #: (an API-1 or older validator) is shown in every language
+    summary: ClassVar[LocalizedText | Mapping[str, str] | str]
     #: pydantic model of the rule's ``params``
     Params: ClassVar[type[BaseModel]] = Params
 
@@ -68,6 +70,13 @@ class Validator:
         """Evaluate the rule: one or more :class:`RuleResult` (API 2), or a list
         of :class:`Finding` (API 1, still accepted)."""
         raise NotImplementedError  # pragma: no cover - abstract
+
+    @classmethod
+    def summary_text(cls, lang: str = "zh") -> str:
+        """:attr:`summary` in ``lang`` (``zh``, ``en``, ``both``)."""
+        from .rules import doc_text
+
+        return doc_text(getattr(cls, "summary", None), lang) or ""
 
     @classmethod
     def placeholders(cls, params: BaseModel) -> frozenset[str] | None:

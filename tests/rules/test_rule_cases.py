@@ -52,9 +52,16 @@ def test_every_catalogue_rule_has_cases_and_docs(rule_id):
     assert {"pass", "fail"} <= outcomes, f"{rule_id}: cases must include a pass and a fail"
     rule = load_ruleset("helan-2024").rule(rule_id)
     assert rule is not None
-    for section in (rule.rule.docs.checks, rule.rule.docs.why, rule.rule.docs.example):
-        assert section.strip(), f"{rule_id}: empty docs section"
+    docs = rule.rule.docs
+    for section in ("checks", "why", "example"):
+        for lang in ("zh", "en"):
+            assert (docs.text(section, lang) or "").strip(), (
+                f"{rule_id}: empty docs section {section} ({lang})"
+            )
     if rule.rule.certainty == "M":
-        assert "unconfirmed" in (rule.rule.docs.notes or "").lower(), (
+        assert "unconfirmed" in (docs.text("notes", "en") or "").lower(), (
             f"{rule_id}: a figure marked M must say 'unconfirmed' in its docs notes"
+        )
+        assert "未经证实" in (docs.text("notes", "zh") or ""), (
+            f"{rule_id}: a figure marked M must say 未经证实 in its Chinese docs notes"
         )

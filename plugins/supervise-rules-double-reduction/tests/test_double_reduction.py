@@ -85,3 +85,26 @@ def test_the_report_names_the_plugin_it_used(supervise_host):
         Path(__file__).resolve().parents[3] / "examples" / "helan-2024", "helan-2024", host=supervise_host
     )
     assert plain.tool.plugins is None and "plugins" not in plain.to_json_dict()["tool"]
+
+
+def test_notices_go_to_the_school_of_each_class(tmp_path, capsys):
+    """A class's finding goes to its school's 督办单 (the table's unit column),
+    the class named in the 对象 column (its name column) — from the submission
+    and from a JSON report of it alike."""
+    from supervise_rules.cli import main
+
+    plugin = ["--plugin", "supervise_rules_double_reduction"]
+    report = tmp_path / "report.json"
+    assert main([str(EXAMPLE), *plugin, "--format", "json", "--output", str(report)]) == 1
+    for source in (EXAMPLE, report):
+        out = tmp_path / f"notices-{source.suffix or 'folder'}"
+        assert main(["notices", str(source), *plugin, "--output-dir", str(out), "--format", "markdown"]) == 0
+        assert sorted(p.name for p in out.glob("2*.md")) == [
+            "2164010001.md",
+            "2164010002.md",
+            "2164010003.md",
+        ]
+        first = (out / "2164010001.md").read_text(encoding="utf-8")
+        assert "| 受文单位 | 2164010001（学校代码 2164010001） |" in first  # not a class
+        assert "（DR-01） | 二年级1班 | 15 分钟 | ≤ 0 分钟 |" in first and "（DR-02） | 六年级1班 |" in first
+        assert "初三1班" in (out / "2164010002.md").read_text(encoding="utf-8")

@@ -5,7 +5,7 @@ from __future__ import annotations
 import narwhals as nw
 from pydantic import Field
 
-from supervise_rules import ROW, Params, RuleContext, RuleResult, Validator
+from supervise_rules import ROW, LocalizedText, Params, RuleContext, RuleResult, Validator
 
 TABLE = "homework_surveys"
 MINUTES = "avg_written_homework_minutes"
@@ -39,7 +39,10 @@ class HomeworkMinutesValidator(Validator):
     """
 
     name = "homework_minutes"
-    summary = "Written homework minutes per class within the limit for its grade."
+    summary = LocalizedText(
+        zh="每个班级的日均书面作业时长不超过其年级的上限。",
+        en="Written homework minutes per class within the limit for its grade.",
+    )
     Params = HomeworkMinutesParams
     message_values = ()  # the engine's own: {observed}, {required}, {subject_name} …
 

@@ -388,6 +388,7 @@ UNIT_ZH: dict[str, str] = {
     "indicators": "项",
     "assignments": "人次",
     "hours": "学时",
+    "minutes": "分钟",
     "days": "天",
     "visits": "次",
     "rows": "行",

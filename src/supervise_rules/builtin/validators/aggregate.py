@@ -9,6 +9,7 @@ import narwhals as nw
 from pydantic import Field, model_validator
 
 from ...expressions import Compiled, compile_expression
+from ...models import LocalizedText
 from ...submission import ROW
 from ...tables import TABLES
 from ...validators import EvidenceSpec, Params, RuleContext, RuleResult, Validator
@@ -66,7 +67,10 @@ class AggregateValidator(Validator):
     """
 
     name = "aggregate"
-    summary = "A county aggregate or ratio of aggregates (across tables) against a threshold."
+    summary = LocalizedText(
+        zh="县级汇总值或（跨表）汇总值之比，与标准比较。",
+        en="A county aggregate or ratio of aggregates (across tables) against a threshold.",
+    )
     Params = AggregateParams
     message_values = ("numerator", "denominator")
 

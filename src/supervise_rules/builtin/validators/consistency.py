@@ -16,6 +16,7 @@ import polars as pl
 from pydantic import Field, field_validator, model_validator
 
 from ...expressions import Compiled
+from ...models import LocalizedText
 from ...submission import ROW
 from ...validators import EvidenceSpec, Params, Rows, RuleContext, RuleResult, Validator
 from ...wording import column_zh, expression_zh, pattern_zh
@@ -162,7 +163,10 @@ class KeyChecksValidator(Validator):
     """
 
     name = "key_checks"
-    summary = "Keys present, unique and well formed; codes equal the manifest's."
+    summary = LocalizedText(
+        zh="标识码齐全、唯一、格式正确；行政区划代码与说明页一致。",
+        en="Keys present, unique and well formed; codes equal the manifest's.",
+    )
     Params = KeyChecksParams
     message_values = _KEY_VALUES
 
@@ -477,7 +481,10 @@ class RowChecksValidator(Validator):
     """
 
     name = "row_checks"
-    summary = "Per-row conditions (comparisons, present, absent) over several tables."
+    summary = LocalizedText(
+        zh="跨多张表的逐行条件（比较、须填、须空）。",
+        en="Per-row conditions (comparisons, present, absent) over several tables.",
+    )
     Params = RowChecksParams
     message_values = _ROW_VALUES
 

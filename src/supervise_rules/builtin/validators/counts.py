@@ -12,6 +12,7 @@ import narwhals as nw
 from pydantic import Field, model_validator
 
 from ...expressions import compile_expression
+from ...models import LocalizedText
 from ...submission import ROW
 from ...validators import EvidenceSpec, Params, Rows, RuleContext, RuleResult, Validator
 from ._common import Comparison, Expression, compare, in_scope
@@ -95,7 +96,10 @@ class GroupCompareValidator(Validator):
     """
 
     name = "group_compare"
-    summary = "An aggregate per group against a number or another aggregate of the group."
+    summary = LocalizedText(
+        zh="按组汇总值，与数值或该组另一汇总值比较。",
+        en="An aggregate per group against a number or another aggregate of the group.",
+    )
     Params = GroupCompareParams
     message_values = ("gap", "rows")
 
@@ -269,7 +273,10 @@ class CountRatioValidator(Validator):
     """
 
     name = "count_ratio"
-    summary = "A distinct count against ceil(another distinct count / divisor)."
+    summary = LocalizedText(
+        zh="不同值个数，与另一不同值个数除以除数后向上取整的结果比较。",
+        en="A distinct count against ceil(another distinct count / divisor).",
+    )
     Params = CountRatioParams
     message_values = ("base", "divisor")
 

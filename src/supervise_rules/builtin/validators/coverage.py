@@ -10,6 +10,7 @@ from typing import Any
 import narwhals as nw
 from pydantic import Field
 
+from ...models import LocalizedText
 from ...submission import ROW
 from ...tables import TABLES
 from ...validators import EvidenceSpec, Params, Rows, RuleContext, RuleResult, Validator
@@ -98,7 +99,10 @@ class CoverageValidator(Validator):
     """
 
     name = "coverage"
-    summary = "Every key of one table has at least one row in another table."
+    summary = LocalizedText(
+        zh="一张表的每个标识在另一张表中至少有一行记录。",
+        en="Every key of one table has at least one row in another table.",
+    )
     Params = CoverageParams
     message_values = ("label_zh", "label_en", "year", "as_of")
 
@@ -259,7 +263,10 @@ class ReferencesValidator(Validator):
     """
 
     name = "references"
-    summary = "Every id used in one table exists in its own table."
+    summary = LocalizedText(
+        zh="一张表引用的每个标识都在其所属的表中存在。",
+        en="Every id used in one table exists in its own table.",
+    )
     Params = ReferencesParams
     message_values = ("detail_zh", "detail_en")
 

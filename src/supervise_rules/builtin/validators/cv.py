@@ -6,6 +6,7 @@ from __future__ import annotations
 import narwhals as nw
 from pydantic import Field, model_validator
 
+from ...models import LocalizedText
 from ...submission import ROW
 from ...validators import EvidenceSpec, Params, Rows, RuleContext, RuleResult, Validator
 from ...wording import expression_zh, table_zh
@@ -83,7 +84,10 @@ class WeightedCVValidator(Validator):
     """
 
     name = "weighted_cv"
-    summary = "Enrollment-weighted coefficient of variation of an indicator per group."
+    summary = LocalizedText(
+        zh="按在校生数加权的指标差异系数（分组计算）。",
+        en="Enrollment-weighted coefficient of variation of an indicator per group.",
+    )
     Params = WeightedCVParams
     message_values = ("mean", "std", "schools", "weight_total")
 

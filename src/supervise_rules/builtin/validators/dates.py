@@ -96,7 +96,10 @@ class TermChecksValidator(Validator):
     """
 
     name = "term_checks"
-    summary = "A dated record per subject for every term begun, within N days of its start."
+    summary = LocalizedText(
+        zh="每个已开学的学期，每个对象在开学后 N 天内有一条带日期的记录。",
+        en="A dated record per subject for every term begun, within N days of its start.",
+    )
     Params = TermChecksParams
     message_values = ("term_zh", "term_en", "year", "start", "end", "records", "checked_zh")
 
@@ -274,7 +277,10 @@ class OverdueValidator(Validator):
     """
 
     name = "overdue"
-    summary = "Open items no older than N days at as_of."
+    summary = LocalizedText(
+        zh="截至统计日期，未办结事项不超过 N 天。",
+        en="Open items no older than N days at as_of.",
+    )
     Params = OverdueParams
     message_values = ("date", "as_of")
 
@@ -388,7 +394,10 @@ class PeriodicValidator(Validator):
     """
 
     name = "periodic"
-    summary = "Enough dated events per duty: per_month per elapsed month outside vacations."
+    summary = LocalizedText(
+        zh="每项职责的带日期记录足够：除假期外每个已过月份 per_month 次。",
+        en="Enough dated events per duty: per_month per elapsed month outside vacations.",
+    )
     Params = PeriodicParams
     message_values = ("months", "period_start", "as_of", "inspector_name", "school_name")
 
@@ -566,7 +575,10 @@ class MatchedCountValidator(Validator):
     """
 
     name = "matched_count"
-    summary = "A per-row figure against the rows of another table dated within N days."
+    summary = LocalizedText(
+        zh="逐行数值，与另一张表中前后 N 天内的记录比较。",
+        en="A per-row figure against the rows of another table dated within N days.",
+    )
     Params = MatchedCountParams
     message_values = ("date", "within_days")
 

@@ -9,6 +9,7 @@ import narwhals as nw
 from pydantic import Field, model_validator
 
 from ...expressions import compile_expression
+from ...models import LocalizedText
 from ...submission import ROW
 from ...tables import TABLES
 from ...validators import EvidenceSpec, Params, Rows, RuleContext, RuleResult, Validator
@@ -88,7 +89,10 @@ class GroupAggregateValidator(Validator):
     """
 
     name = "group_aggregate"
-    summary = "An aggregate per group of rows (e.g. a whole school) against a threshold."
+    summary = LocalizedText(
+        zh="按行分组（如整所学校）的汇总值，与标准比较。",
+        en="An aggregate per group of rows (e.g. a whole school) against a threshold.",
+    )
     Params = GroupAggregateParams
     message_values = ("sections",)
 

@@ -105,7 +105,10 @@ class KOfNValidator(Validator):
     """
 
     name = "k_of_n"
-    summary = "At least k of n per-row indicators met, each unmet one above a floor."
+    summary = LocalizedText(
+        zh="n 项逐行指标中至少 k 项达标，未达标的每项不低于底线。",
+        en="At least k of n per-row indicators met, each unmet one above a floor.",
+    )
     Params = KOfNParams
     message_values = (
         "met",

@@ -204,7 +204,10 @@ class MetricValidator(Validator):
     """
 
     name = "metric"
-    summary = "A per-row computed value (or several) compared with a threshold."
+    summary = LocalizedText(
+        zh="逐行计算的数值（一个或多个），与标准比较。",
+        en="A per-row computed value (or several) compared with a threshold.",
+    )
     Params = MetricParams
     message_values = ("condition_zh", "condition_en")
 

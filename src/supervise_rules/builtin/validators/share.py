@@ -6,7 +6,7 @@ from __future__ import annotations
 import narwhals as nw
 from pydantic import Field
 
-from ...models import Evidence
+from ...models import Evidence, LocalizedText
 from ...submission import ROW
 from ...tables import TABLES
 from ...validators import EvidenceSpec, Rows, RuleContext, RuleResult, Validator
@@ -54,7 +54,10 @@ class RowShareValidator(Validator):
     """
 
     name = "row_share"
-    summary = "Share of rows meeting a per-row condition, against a target share."
+    summary = LocalizedText(
+        zh="满足逐行条件的行所占比例，与目标比例比较。",
+        en="Share of rows meeting a per-row condition, against a target share.",
+    )
     Params = RowShareParams
     message_values = ("met", "rows")
 
