@@ -25,7 +25,7 @@ silently replace another's contribution. A hook that raises is reported in
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import pluggy
 
@@ -46,7 +46,7 @@ hookimpl = pluggy.HookimplMarker(PROJECT_NAME)
 
 
 @hookspec
-def register_validators() -> list[type[Validator]]:
+def register_validators() -> list[type[Validator[Any]]]:
     """Contribute validator classes, the code that evaluates rules.
 
     A validator is a subclass of :class:`supervise_rules.Validator` with a

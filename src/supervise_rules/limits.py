@@ -254,7 +254,7 @@ def exceeded_zh(name: str) -> str:
 def _round_up(n: int) -> int:
     """A round number at least ``n`` (2 significant digits)."""
     digits = len(str(n))
-    step = 10 ** max(digits - 2, 0)
+    step: int = 10 ** max(digits - 2, 0)
     return -(-n // step) * step
 
 

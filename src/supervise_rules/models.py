@@ -146,7 +146,7 @@ class Finding(_Frozen):
     waiver: Waiver | None = _optional()
     baseline: Literal["new", "persisting", "fixed"] | None = _optional()
 
-    def sort_key(self) -> tuple:
+    def sort_key(self) -> tuple[str, ...]:
         return (
             self.rule_id,
             self.subject.id,

@@ -44,7 +44,7 @@ class AggregateParams(Params):
     unit: str | None = Field(default=None, description="Unit of the figure, e.g. `ratio`.")
 
 
-class AggregateValidator(Validator):
+class AggregateValidator(Validator[AggregateParams]):
     """Compare a county-level aggregate, or a ratio of two aggregates, with a threshold.
 
     What it checks
@@ -70,8 +70,8 @@ class AggregateValidator(Validator):
     Params = AggregateParams
     message_values = ("numerator", "denominator")
 
-    def check(self, ctx: RuleContext) -> list[RuleResult]:
-        p: AggregateParams = ctx.params  # type: ignore[assignment]
+    def check(self, ctx: RuleContext[AggregateParams]) -> list[RuleResult]:
+        p = ctx.params
         sides = [s for s in (p.numerator, p.denominator) if s is not None]
         compiled = []
         for side in sides:

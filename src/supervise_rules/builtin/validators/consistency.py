@@ -135,7 +135,7 @@ class KeyChecksParams(Params):
         return value
 
 
-class KeyChecksValidator(Validator):
+class KeyChecksValidator(Validator[KeyChecksParams]):
     """Keys are present, unique and well formed; codes equal the manifest's.
 
     What it checks
@@ -166,8 +166,8 @@ class KeyChecksValidator(Validator):
     Params = KeyChecksParams
     message_values = _KEY_VALUES
 
-    def check(self, ctx: RuleContext) -> list[RuleResult]:
-        p: KeyChecksParams = ctx.params  # type: ignore[assignment]
+    def check(self, ctx: RuleContext[KeyChecksParams]) -> list[RuleResult]:
+        p = ctx.params
         results = [
             self._manifest_field(ctx, field_name, pattern)
             for field_name, pattern in p.manifest_patterns.items()
@@ -447,7 +447,7 @@ class RowChecksParams(Params):
     )
 
 
-class RowChecksValidator(Validator):
+class RowChecksValidator(Validator[RowChecksParams]):
     """Per-row conditions across several tables: comparisons, present, absent.
 
     What it checks
@@ -481,8 +481,8 @@ class RowChecksValidator(Validator):
     Params = RowChecksParams
     message_values = _ROW_VALUES
 
-    def check(self, ctx: RuleContext) -> list[RuleResult]:
-        p: RowChecksParams = ctx.params  # type: ignore[assignment]
+    def check(self, ctx: RuleContext[RowChecksParams]) -> list[RuleResult]:
+        p = ctx.params
         results: list[RuleResult] = []
         skipped: dict[str, list[str] | None] = {}
         as_of_needed = False

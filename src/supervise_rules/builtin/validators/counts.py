@@ -68,7 +68,7 @@ class GroupCompareParams(Params):
         return self
 
 
-class GroupCompareValidator(Validator):
+class GroupCompareValidator(Validator[GroupCompareParams]):
     """Compare an aggregate of each group of rows with a number or another aggregate.
 
     What it checks
@@ -99,8 +99,8 @@ class GroupCompareValidator(Validator):
     Params = GroupCompareParams
     message_values = ("gap", "rows")
 
-    def check(self, ctx: RuleContext) -> list[RuleResult]:
-        p: GroupCompareParams = ctx.params  # type: ignore[assignment]
+    def check(self, ctx: RuleContext[GroupCompareParams]) -> list[RuleResult]:
+        p = ctx.params
         where = ctx.compile(p.where, p.table) if p.where else None
         value = ctx.compile(p.value, p.table) if p.value else None
         threshold = ctx.compile(p.threshold, p.table) if isinstance(p.threshold, str) else None
@@ -247,7 +247,7 @@ class CountRatioParams(Params):
     unit: str | None = Field(default=None, description="unit of the observed count")
 
 
-class CountRatioValidator(Validator):
+class CountRatioValidator(Validator[CountRatioParams]):
     """A distinct count against ``ceil(another distinct count / divisor)`` (county).
 
     What it checks
@@ -273,8 +273,8 @@ class CountRatioValidator(Validator):
     Params = CountRatioParams
     message_values = ("base", "divisor")
 
-    def check(self, ctx: RuleContext) -> list[RuleResult]:
-        p: CountRatioParams = ctx.params  # type: ignore[assignment]
+    def check(self, ctx: RuleContext[CountRatioParams]) -> list[RuleResult]:
+        p = ctx.params
         sides = []
         problems: list[RuleResult] = []
         for side in (p.count, p.per):

@@ -69,7 +69,7 @@ class CoverageParams(Params):
     unit: str | None = Field(default=None, description="unit of the observed count")
 
 
-class CoverageValidator(Validator):
+class CoverageValidator(Validator[CoverageParams]):
     """Every key of one table has at least ``min_rows`` rows in another table.
 
     What it checks
@@ -102,8 +102,8 @@ class CoverageValidator(Validator):
     Params = CoverageParams
     message_values = ("label_zh", "label_en", "year", "as_of")
 
-    def check(self, ctx: RuleContext) -> list[RuleResult]:
-        p: CoverageParams = ctx.params  # type: ignore[assignment]
+    def check(self, ctx: RuleContext[CoverageParams]) -> list[RuleResult]:
+        p = ctx.params
         where = ctx.compile(p.where, p.table) if p.where else None
         in_where = ctx.compile(p.in_where, p.in_table) if p.in_where else None
         match_wheres = [ctx.compile(t.match_where, p.in_table) if t.match_where else None for t in p.targets]
@@ -236,7 +236,7 @@ class ReferencesParams(Params):
     references: list[Reference] = Field(min_length=1, description="the references to resolve")
 
 
-class ReferencesValidator(Validator):
+class ReferencesValidator(Validator[ReferencesParams]):
     """Every id used in one table exists in the table it belongs to.
 
     What it checks
@@ -263,8 +263,8 @@ class ReferencesValidator(Validator):
     Params = ReferencesParams
     message_values = ("detail_zh", "detail_en")
 
-    def check(self, ctx: RuleContext) -> list[RuleResult]:
-        p: ReferencesParams = ctx.params  # type: ignore[assignment]
+    def check(self, ctx: RuleContext[ReferencesParams]) -> list[RuleResult]:
+        p = ctx.params
         results: list[RuleResult] = []
         skipped: dict[str, list[str] | None] = {}
         for ref in p.references:

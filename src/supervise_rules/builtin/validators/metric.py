@@ -174,7 +174,7 @@ def evaluate_rows(ctx: RuleContext, p: MetricParams) -> RowResult | list[RuleRes
     return RowResult(frame=frame, columns=evidence_columns)
 
 
-class MetricValidator(Validator):
+class MetricValidator(Validator[MetricParams]):
     """Compare a per-row metric with a threshold; one finding per row in scope.
 
     What it checks
@@ -208,8 +208,8 @@ class MetricValidator(Validator):
     Params = MetricParams
     message_values = ("condition_zh", "condition_en")
 
-    def check(self, ctx: RuleContext) -> RuleResult | list[RuleResult]:
-        p: MetricParams = ctx.params  # type: ignore[assignment]
+    def check(self, ctx: RuleContext[MetricParams]) -> RuleResult | list[RuleResult]:
+        p = ctx.params
         evaluated = evaluate_rows(ctx, p)
         if not isinstance(evaluated, RowResult):
             return evaluated

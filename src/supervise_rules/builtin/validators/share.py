@@ -27,7 +27,7 @@ class RowShareParams(MetricParams):
     unit: str | None = Field(default="ratio", description="Unit of the observed value shown in findings.")
 
 
-class RowShareValidator(Validator):
+class RowShareValidator(Validator[RowShareParams]):
     """The share of rows meeting a per-row condition, compared with a target share.
 
     What it checks
@@ -58,8 +58,8 @@ class RowShareValidator(Validator):
     Params = RowShareParams
     message_values = ("met", "rows")
 
-    def check(self, ctx: RuleContext) -> list[RuleResult]:
-        p: RowShareParams = ctx.params  # type: ignore[assignment]
+    def check(self, ctx: RuleContext[RowShareParams]) -> list[RuleResult]:
+        p = ctx.params
         evaluated = evaluate_rows(ctx, p)
         if not isinstance(evaluated, RowResult):
             return evaluated
