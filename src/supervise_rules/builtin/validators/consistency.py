@@ -234,7 +234,7 @@ class KeyChecksValidator(Validator[KeyChecksParams]):
         # where the row is (file, sheet row, cell) the report adds, as the clerk numbers it
 
         def row_fails(
-            bad: nw.LazyFrame,
+            bad: nw.LazyFrame[Any],
             column: str,
             op: str,
             required: nw.Expr | str,
@@ -369,7 +369,9 @@ class KeyChecksValidator(Validator[KeyChecksParams]):
         return results
 
     @staticmethod
-    def _duplicates(spec: KeySpec, complete: nw.LazyFrame, schema: Any, stype: str, t_zh: str) -> RuleResult:
+    def _duplicates(
+        spec: KeySpec, complete: nw.LazyFrame[Any], schema: Any, stype: str, t_zh: str
+    ) -> RuleResult:
         keys = [f"_k{i}" for i in range(len(spec.key))]
         # A finding is one key and one subject: where the subject's columns are not
         # the key, rows sharing a key under different subjects are listed apart.
@@ -610,7 +612,7 @@ class RowChecksValidator(Validator[RowChecksParams]):
         return results
 
     def _all_pass(
-        self, ctx: RuleContext, chk: RowCheck, checked: nw.LazyFrame, columns: list[str]
+        self, ctx: RuleContext, chk: RowCheck, checked: nw.LazyFrame[Any], columns: list[str]
     ) -> RuleResult:
         """One pass (observed: rows checked) when no row of the check fails or errs."""
         label_zh = chk.label.zh if chk.label else self._rule_text(chk)
@@ -648,7 +650,7 @@ class RowChecksValidator(Validator[RowChecksParams]):
     def _compare(schema: Any, left: nw.Expr, op: str, right: nw.Expr) -> nw.Expr:
         temporal = any(isinstance(schema[c], (nw.Date, nw.Datetime)) for c in ("_l", "_r"))
         if temporal:
-            return {
+            cond: nw.Expr = {
                 ">=": lambda a, b: a >= b,
                 ">": lambda a, b: a > b,
                 "<=": lambda a, b: a <= b,
@@ -656,6 +658,7 @@ class RowChecksValidator(Validator[RowChecksParams]):
                 "==": lambda a, b: a == b,
                 "!=": lambda a, b: a != b,
             }[op](left, right)
+            return cond
         return compare(left.cast(nw.Float64), op, right.cast(nw.Float64))
 
     @staticmethod

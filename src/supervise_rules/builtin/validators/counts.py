@@ -12,11 +12,11 @@ import narwhals as nw
 from pydantic import Field, model_validator
 
 from ...expressions import compile_expression
+from ...models import SubjectType
 from ...submission import ROW
 from ...validators import EvidenceSpec, Params, Rows, RuleContext, RuleResult, Validator
 from ._common import Comparison, Expression, compare, in_scope
 from ._support import (
-    SubjectType,
     as_text,
     county_names,
     error_results,
@@ -124,7 +124,7 @@ class GroupCompareValidator(Validator[GroupCompareParams]):
         lf = in_scope(lf, where)
         stype = p.subject_type or row_subject(p.table)[0]
         results = missing_value_results(ctx, lf, p.table, [p.group_by])
-        value_cols = list(dict.fromkeys(c for c in value_cols if c is not None))
+        value_cols = [c for c in dict.fromkeys(value_cols) if c is not None]
         lf = lf.filter(~nw.col(p.group_by).is_null()).with_columns(
             _g=as_text(nw.col(p.group_by)),
             _null=nw.any_horizontal(*[nw.col(c).is_null() for c in value_cols], ignore_nulls=True).cast(
@@ -144,7 +144,11 @@ class GroupCompareValidator(Validator[GroupCompareParams]):
             )
             results += error_results(ctx, errors, p.table, [c], keys=("subject_id",), subject_type=stype)
 
-        observed = value.expr if value else nw.col(p.distinct).n_unique()
+        if value is not None:
+            observed = value.expr
+        else:
+            assert p.distinct is not None  # the model takes exactly one of value and distinct
+            observed = nw.col(p.distinct).n_unique()
         required = threshold.expr if threshold else nw.lit(float(p.threshold))
         groups = (
             lf.group_by("_g")
@@ -196,7 +200,9 @@ class GroupCompareValidator(Validator[GroupCompareParams]):
         ]
 
 
-def _whole_as_int(frame: nw.LazyFrame, obs_int: bool | None, req_int: bool | None) -> list[nw.LazyFrame]:
+def _whole_as_int(
+    frame: nw.LazyFrame[Any], obs_int: bool | None, req_int: bool | None
+) -> list[nw.LazyFrame[Any]]:
     """``frame`` with ``observed``, ``required`` and ``gap`` (required − observed)
     from ``_obs`` and ``_req``, whole numbers as integers and others as floats, as
     the messages and the report show them ("7", not "7.0"; "6.5").
@@ -216,7 +222,7 @@ def _whole_as_int(frame: nw.LazyFrame, obs_int: bool | None, req_int: bool | Non
         "required": (req, req_f, req_int),
         "gap": (req - obs, req_f - obs_f, gap_int),
     }
-    parts: list[tuple[nw.LazyFrame, dict[str, nw.Expr]]] = [(frame, {})]
+    parts: list[tuple[nw.LazyFrame[Any], dict[str, nw.Expr]]] = [(frame, {})]
     for name, (exact, x, is_int) in quantities.items():
         if is_int is not None:
             parts = [(f, {**c, name: exact.cast(nw.Int64) if is_int else x}) for f, c in parts]

@@ -10,12 +10,13 @@ from typing import Any
 import narwhals as nw
 from pydantic import Field
 
+from ...expressions import Compiled
+from ...models import SubjectType
 from ...submission import ROW
 from ...tables import TABLES
 from ...validators import EvidenceSpec, Params, Rows, RuleContext, RuleResult, Validator
 from ._common import Expression, in_scope
 from ._support import (
-    SubjectType,
     absent_tables_result,
     as_of_results,
     as_text,
@@ -148,12 +149,12 @@ class CoverageValidator(Validator[CoverageParams]):
 
     def _target(
         self,
-        ctx,
+        ctx: RuleContext,
         p: CoverageParams,
         target: CoverageTarget,
-        match_where,
-        a,
-        b,
+        match_where: Compiled | None,
+        a: nw.LazyFrame[Any],
+        b: nw.LazyFrame[Any],
         own_type: str,
         year: int | None,
     ) -> list[RuleResult]:
@@ -288,7 +289,7 @@ class ReferencesValidator(Validator[ReferencesParams]):
         return results
 
     @staticmethod
-    def _reference(ctx: RuleContext, ref: Reference, where) -> list[RuleResult]:
+    def _reference(ctx: RuleContext, ref: Reference, where: Compiled | None) -> list[RuleResult]:
         lf = ctx.frame(ref.table)
         target = ctx.frame(ref.to_table)
         assert lf is not None and target is not None
@@ -388,6 +389,6 @@ class ReferencesValidator(Validator[ReferencesParams]):
         return results
 
 
-def _uses(rows: nw.LazyFrame, key: str) -> nw.LazyFrame:
+def _uses(rows: nw.LazyFrame[Any], key: str) -> nw.LazyFrame[Any]:
     """One row per ``key`` of a long frame of ``(key, row)``: ``_n``, the number of rows."""
     return rows.group_by(key).agg(nw.len().cast(nw.Int64).alias("_n"))

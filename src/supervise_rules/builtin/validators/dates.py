@@ -14,13 +14,12 @@ import narwhals as nw
 from pydantic import Field, field_validator
 
 from ...expressions import compile_expression
-from ...models import Evidence, LocalizedText, Outcome, Required
+from ...models import Evidence, LocalizedText, Outcome, Required, SubjectType
 from ...submission import ROW
 from ...tables import TABLES
 from ...validators import EvidenceSpec, Params, Rows, RuleContext, RuleResult, Validator
 from ._common import Comparison, Expression, compare, error_exprs, first_null_column, in_scope
 from ._support import (
-    SubjectType,
     as_of_results,
     as_text,
     date_epoch,

@@ -213,7 +213,7 @@ class GroupAggregateValidator(Validator[GroupAggregateParams]):
 
     @staticmethod
     def _inconsistent(
-        p: GroupAggregateParams, groups: nw.LazyFrame, column: str, stype: str, group_rows: Rows
+        p: GroupAggregateParams, groups: nw.LazyFrame[Any], column: str, stype: str, group_rows: Rows
     ) -> RuleResult:
         spec = TABLES.get(p.table)
         zh_table = spec.zh if spec else p.table

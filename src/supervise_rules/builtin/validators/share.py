@@ -3,6 +3,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import narwhals as nw
 from pydantic import Field
 
@@ -66,7 +68,7 @@ class RowShareValidator(Validator[RowShareParams]):
         frame = evaluated.frame
         columns = evaluated.columns
         county = ctx.county_subject()
-        share = dict(
+        share: dict[str, Any] = dict(
             table=p.table, subject_type=county.type, op=p.share_op, threshold=p.share_threshold, unit=p.unit
         )
         # a row's error names a column, or a denominator's text
@@ -79,7 +81,12 @@ class RowShareValidator(Validator[RowShareParams]):
         ]
         # a batch of counties: one share per county, rows placed by their own
         # county_code or their kindergarten's / school's
-        placed = with_county(ctx, p.table, ctx.frame(p.table)) if ctx.submission.manifest.is_batch else None
+        whole = ctx.frame(p.table)
+        placed = (
+            with_county(ctx, p.table, whole)
+            if whole is not None and ctx.submission.manifest.is_batch
+            else None
+        )
         if placed is not None:
             share["subject_type"] = "county"
             frame = frame.join(
