@@ -461,5 +461,7 @@ def normalize_columns(
         keep = out.select(filled).to_series()
         if not keep.all():
             out = out.filter(keep)
-    bad = [BadCells(name, frame.select(ROW, name)[bad_rows[name]]) for name in columns if name in bad_rows]
-    return out, bad
+    bad_cells = [
+        BadCells(name, frame.select(ROW, name)[bad_rows[name]]) for name in columns if name in bad_rows
+    ]
+    return out, bad_cells

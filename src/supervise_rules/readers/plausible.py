@@ -268,6 +268,21 @@ def range_findings(
         first = stray.frame.head(MAX_CELL_FINDINGS)
         whys = list(zip(first.get_column(WHY_ZH).to_list(), first.get_column(WHY_EN).to_list(), strict=True))
         want_zh, want_en = column_expectation(column)
+
+        def one(wz: str, we: str, raw: str, i: int, whys: list[tuple[str, str]] = whys) -> tuple[str, str]:
+            return (
+                f"{wz}的值「{raw}」超出合理范围，{whys[i][0]}",
+                f"{we}: {raw!r} is outside the plausible range ({whys[i][1]})",
+            )
+
+        def rest(
+            zt: str, et: str, n: int, h: str = header, wz: str = want_zh, we: str = want_en
+        ) -> tuple[str, str]:
+            return (
+                f"{zt}「{h}」列另有 {n} 个单元格的值超出合理范围（{wz}）",
+                f"{et}: {n} more cells of column '{h}' are outside the plausible range ({we})",
+            )
+
         problems += cell_findings(
             "READ-16",
             table=spec.name,
@@ -280,14 +295,8 @@ def range_findings(
             lines_of=lines_of,
             record_of=record_of,
             subjects=subjects,
-            one=lambda wz, we, raw, i, whys=whys: (
-                f"{wz}的值「{raw}」超出合理范围，{whys[i][0]}",
-                f"{we}: {raw!r} is outside the plausible range ({whys[i][1]})",
-            ),
-            rest=lambda zt, et, n, h=header, wz=want_zh, we=want_en: (
-                f"{zt}「{h}」列另有 {n} 个单元格的值超出合理范围（{wz}）",
-                f"{et}: {n} more cells of column '{h}' are outside the plausible range ({we})",
-            ),
+            one=one,
+            rest=rest,
         )
     return problems
 

@@ -71,7 +71,7 @@ def non_data_rows(
         return empty
     # A cheap pass over the raw text picks the few rows that may not be data;
     # only those are classified (a province's 1M rows must not pay for it).
-    textual = [n for n in names if specs[n] is None or specs[n].kind == "str"]
+    textual = [n for n in names if (known := specs[n]) is None or known.kind == "str"]
     scanned = list(dict.fromkeys([names[0], *textual]))
     raw = {n: pl.col(n).cast(pl.String) for n in scanned}
     forms = _header_forms(specs, headers)
