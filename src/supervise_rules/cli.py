@@ -537,7 +537,7 @@ def _failure(exc: BaseException) -> int:
         return INTERRUPTED
     if isinstance(exc, SuperviseRulesError):
         # the CLI's own errors carry their Chinese (see _usage_error); the library's are English
-        _error(getattr(exc, "zh", None) if _zh() and getattr(exc, "zh", None) else str(exc))
+        _error(exc.zh if _zh() and exc.zh else str(exc))
         return ExitCode.USAGE
     if culprit is not None:  # raised in (or through) a plugin's code: its error, not ours
         plugin, where = culprit
@@ -632,7 +632,7 @@ def _error(message: str) -> None:
 def _usage_error(zh: str, en: str) -> SuperviseRulesError:
     """An error of the command line itself, in both languages (exit 2)."""
     exc = SuperviseRulesError(en)
-    exc.zh = zh  # type: ignore[attr-defined]
+    exc.zh = zh
     return exc
 
 

@@ -149,7 +149,7 @@ class LazyReporter(Reporter):
         return f"LazyReporter({self.name!r}, {self.target!r})"
 
 
-def write_atomically(path: str | Path, data: str | bytes | Callable[[BinaryIO], None]) -> None:
+def write_atomically(path: str | os.PathLike[str], data: str | bytes | Callable[[BinaryIO], None]) -> None:
     """Write ``data`` to ``path`` without ever damaging what is there.
 
     A regular file (or a path that does not exist yet) is replaced atomically:
