@@ -21,8 +21,12 @@ import contextlib
 import contextvars
 import re
 from collections.abc import Iterable, Iterator
+from typing import TYPE_CHECKING
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
+
+if TYPE_CHECKING:
+    import argparse
 
 KIB, MIB, GIB = 1024, 1024**2, 1024**3
 
@@ -220,9 +224,9 @@ def flag_type(text: str) -> str:
     return text
 
 
-def add_limit_option(parser: object) -> None:
+def add_limit_option(parser: argparse.ArgumentParser) -> None:
     """Add ``--limit NAME=VALUE`` (repeatable) to an argparse parser."""
-    parser.add_argument(  # type: ignore[attr-defined]
+    parser.add_argument(
         "--limit",
         action="append",
         default=[],

@@ -66,7 +66,7 @@ def _fetcher(weasyprint: object) -> object:
     if base is None:
         return _refuse
 
-    class Refuse(base):  # type: ignore[misc, valid-type]
+    class Refuse(base):  # type: ignore[misc, valid-type]  # WeasyPrint's class, found at run time
         def fetch(self, url: str, headers: object = None) -> object:
             return _refuse(url)
 

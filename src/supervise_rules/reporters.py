@@ -121,6 +121,8 @@ class LazyReporter(Reporter):
     def write(self, report: Report, options: RenderOptions, out: BinaryIO) -> None:
         self.load().write(report, options, out)
 
+    # the real reporter's class attributes, read when first asked for: a property
+    # where the base class has a ClassVar (the same value to every caller)
     @property
     def summary(self) -> str:  # type: ignore[override]
         return self.load().summary

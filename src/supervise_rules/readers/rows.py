@@ -194,7 +194,7 @@ def totals_mismatches(
             if value is None:
                 continue
             computed = expected[name] or 0
-            tolerance = 0 if specs[name].kind == "int" else FLOAT_TOLERANCE  # type: ignore[union-attr]
+            tolerance = 0 if (spec := specs[name]) is not None and spec.kind == "int" else FLOAT_TOLERANCE
             if abs(value - computed) > tolerance:
                 out.append(Mismatch(record[ROW], name, value, computed))
     return out

@@ -671,8 +671,8 @@ class RowChecksValidator(Validator[RowChecksParams]):
     def _required(chk: RowCheck) -> tuple[str, str | None]:
         """``(required.op, required.value)`` of a check; a comparison's value is
         the right side of each row."""
-        if chk.left is not None:
-            return chk.op, None  # type: ignore[return-value]
+        if chk.left is not None and chk.op is not None:  # a comparison has its op (the model checks)
+            return chk.op, None
         if chk.present:
             return "exists", chk.present
         return "==", None

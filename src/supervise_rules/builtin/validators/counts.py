@@ -305,7 +305,8 @@ class CountRatioValidator(Validator[CountRatioParams]):
             if ctx.submission.manifest.is_batch
             else []
         )
-        per_county = bool(by_county) and all(f is not None for f in by_county)
+        placed = [f for f in by_county if f is not None]
+        per_county = bool(by_county) and len(placed) == len(by_county)
         counts = []
         for i, ((side, _), lf) in enumerate(zip(sides, frames, strict=True)):
             col = nw.col(side.column)
@@ -316,7 +317,7 @@ class CountRatioValidator(Validator[CountRatioParams]):
                 nulls.alias(f"_nulls{i}"),
             ]
             if per_county:
-                counts.append(by_county[i].group_by("_county").agg(*aggs))  # type: ignore[union-attr]
+                counts.append(placed[i].group_by("_county").agg(*aggs))
             else:
                 counts.append(lf.select(*aggs))
         # a missing value in either column leaves only its errors, no figure
