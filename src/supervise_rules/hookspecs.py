@@ -60,7 +60,9 @@ def register_validators() -> list[type[Validator[Any]]]:
     engine collects together with every other rule's and turns into findings.
     API 1 (a list of :class:`supervise_rules.Finding`) is still accepted. The
     class docstring has the sections ``What it checks``, ``Parameters`` and
-    ``Example``.
+    ``Example``. ``Validator`` is generic in its ``Params`` for type checkers
+    (``class V(Validator[MyParams])`` types ``ctx.params`` as ``MyParams``); a
+    subclass without the type argument runs the same.
 
     Arguments: none.
 

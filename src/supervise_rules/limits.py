@@ -251,6 +251,7 @@ def exceeded(name: str, actual: int | None = None, *, unit: str = "") -> str:
 
 
 def exceeded_zh(name: str) -> str:
+    """The Chinese of :func:`exceeded`: the limit and the flag that raises it."""
     limit = getattr(current_limits(), name)
     return f"上限 {name}={limit:,}，可用 --limit {name}=… 调整"
 

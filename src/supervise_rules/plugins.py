@@ -158,6 +158,7 @@ def plugins_used(host: Any, ruleset: Any, tables: Iterable[str]) -> list[Any]:
 
 
 def new_plugin_manager() -> pluggy.PluginManager:
+    """A pluggy manager with supervise-rules' hook specifications and no plugin."""
     pm = pluggy.PluginManager(hookspecs.PROJECT_NAME)
     pm.add_hookspecs(hookspecs)
     return pm

@@ -36,6 +36,7 @@ def engine_for(rows: int) -> Any:
 
 
 def collect_all(frames: Sequence[pl.LazyFrame], engine: Any = "auto") -> list[pl.DataFrame]:
+    """Collect several lazy frames in one polars pass (shared inputs computed once)."""
     return pl.collect_all(frames, engine=engine)
 
 
@@ -627,6 +628,7 @@ def _as_text(series: pl.Series) -> pl.Series:
 
 
 def dtype_is_float(dtype: Any) -> bool:
+    """Whether a polars dtype is a float type."""
     return dtype in (pl.Float32, pl.Float64)
 
 
@@ -946,6 +948,7 @@ def _rule_slices(frame: pl.DataFrame) -> list[tuple[str, pl.DataFrame]]:
 
 
 def empty_listed() -> pl.DataFrame:
+    """A frame of listed findings with no row (the columns and types of a full one)."""
     schema: dict[str, pl.DataType | type[pl.DataType]] = {
         c: pl.String for c in (*FRAME_COLUMNS, *_JSON_PARTS)
     }
