@@ -66,7 +66,7 @@ def dates_as_written(yaml: Any) -> Any:
 
 @functools.cache
 def _keeping_impossible_dates(base: type) -> type:
-    class Constructor(base):  # type: ignore[valid-type, misc]
+    class Constructor(base):  # type: ignore[misc]  # a base class chosen at run time
         def construct_yaml_timestamp(self, node: Any, values: Any = None) -> Any:
             try:
                 return super().construct_yaml_timestamp(node, values)
@@ -159,7 +159,7 @@ def _bounded_composer(base: type) -> type:
 
     from .limits import DEFAULT_LIMITS, exceeded
 
-    class Composer(base):  # type: ignore[valid-type, misc]
+    class Composer(base):  # type: ignore[misc]  # a base class chosen at run time
         def __init__(self, loader: Any = None) -> None:
             super().__init__(loader)
             self._limits = getattr(loader, "supervise_rules_limits", DEFAULT_LIMITS)

@@ -123,7 +123,8 @@ def as_waivers(waivers: Waivers) -> list[LoadedWaiver]:
 
     if isinstance(waivers, str | Path):
         return load_waivers(waivers)
-    loaded, problems = [], []
+    loaded: list[LoadedWaiver] = []
+    problems: list[tuple[str, int | None, str]] = []
     for i, item in enumerate(waivers):
         try:
             entry = item if isinstance(item, WaiverEntry) else WaiverEntry.model_validate(item)

@@ -41,7 +41,7 @@ class Backend:
     #: ``error`` finding naming the backend, never a crash
     unsupported: ClassVar[frozenset[str]] = frozenset()
 
-    def lazy(self, frame: Any) -> nw.LazyFrame:
+    def lazy(self, frame: Any) -> nw.LazyFrame[Any]:
         """``frame`` (a polars DataFrame of the submission, or a small frame a
         validator builds) as a narwhals LazyFrame on this backend."""
         raise NotImplementedError  # pragma: no cover - abstract
@@ -64,8 +64,9 @@ class PolarsBackend(Backend):
     name = "polars"
     summary = "polars in this process (the default)."
 
-    def lazy(self, frame: Any) -> nw.LazyFrame:
-        return nw.from_native(frame).lazy()
+    def lazy(self, frame: Any) -> nw.LazyFrame[Any]:
+        lazy: nw.LazyFrame[Any] = nw.from_native(frame).lazy()
+        return lazy
 
 
 class DuckDBBackend(Backend):
@@ -89,8 +90,9 @@ class DuckDBBackend(Backend):
     def open(self) -> None:
         self._con()
 
-    def lazy(self, frame: Any) -> nw.LazyFrame:
-        return nw.from_native(self._con().from_arrow(as_arrow(frame)))
+    def lazy(self, frame: Any) -> nw.LazyFrame[Any]:
+        lazy: nw.LazyFrame[Any] = nw.from_native(self._con().from_arrow(as_arrow(frame)))
+        return lazy
 
 
 class SparkBackend(Backend):
@@ -129,8 +131,9 @@ class SparkBackend(Backend):
     def open(self) -> None:
         self.session()
 
-    def lazy(self, frame: Any) -> nw.LazyFrame:
-        return nw.from_native(self.session().createDataFrame(as_arrow(frame)))
+    def lazy(self, frame: Any) -> nw.LazyFrame[Any]:
+        lazy: nw.LazyFrame[Any] = nw.from_native(self.session().createDataFrame(as_arrow(frame)))
+        return lazy
 
 
 def as_arrow(frame: Any) -> Any:

@@ -162,9 +162,10 @@ def baseline_from_dict(data: Any, *, source: str = "<baseline>", text: str | Non
     rules_ran = None
     if isinstance(rules, list):
         ids = [r.get("rule_id") if isinstance(r, dict) else None for r in rules]
-        if not all(isinstance(x, str) for x in ids):
+        named = [x for x in ids if isinstance(x, str)]
+        if len(named) != len(ids):
             raise bad("a 'rules' entry lacks its rule_id")
-        rules_ran = frozenset(ids)
+        rules_ran = frozenset(named)
     return Baseline(
         source=source,
         failures=failures,

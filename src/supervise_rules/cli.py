@@ -13,13 +13,18 @@ import json
 import os
 import re
 import sys
-from collections.abc import Sequence
+from collections.abc import Callable, Collection, Sequence
 from enum import IntEnum
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any, NoReturn
 
 from .errors import SuperviseRulesError
 from .models import Severity
+
+if TYPE_CHECKING:
+    from .plugins import PluginHost
+    from .reporters import View
+    from .rulesets import Ruleset
 
 DEFAULT_RULESET = "helan-2024"
 
@@ -120,11 +125,11 @@ _HELP_ZH = (
 
 
 class _Parser(argparse.ArgumentParser):
-    def __init__(self, *args, **kwargs):
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
         kwargs.setdefault("formatter_class", argparse.RawDescriptionHelpFormatter)
         super().__init__(*args, **kwargs)
 
-    def exit(self, status: int = 0, message: str | None = None):
+    def exit(self, status: int = 0, message: str | None = None) -> NoReturn:
         if message:
             self._print_message(message, sys.stderr)
         raise _ParserExit(status)
@@ -135,7 +140,7 @@ class _Parser(argparse.ArgumentParser):
     def format_help(self) -> str:
         return _help_zh(super().format_help())
 
-    def error(self, message: str):  # argparse exits 2 too, but with our wording
+    def error(self, message: str) -> NoReturn:  # argparse exits 2 too, but with our wording
         hint = self._hint(message)
         if _zh():
             for pattern, zh in _ARGPARSE_ZH:
@@ -537,7 +542,7 @@ def _failure(exc: BaseException) -> int:
         return INTERRUPTED
     if isinstance(exc, SuperviseRulesError):
         # the CLI's own errors carry their Chinese (see _usage_error); the library's are English
-        _error(getattr(exc, "zh", None) if _zh() and getattr(exc, "zh", None) else str(exc))
+        _error(exc.zh if _zh() and exc.zh else str(exc))
         return ExitCode.USAGE
     if culprit is not None:  # raised in (or through) a plugin's code: its error, not ours
         plugin, where = culprit
@@ -614,13 +619,14 @@ def _write_log(exc: BaseException) -> tuple[Path | None, str]:
     return None, why
 
 
-def _lazy(name: str):
+def _lazy(name: str) -> Callable[[list[str]], int]:
     """A command implemented in :mod:`supervise_rules.followup`, imported when run."""
 
     def run(argv: list[str]) -> int:
         from . import followup
 
-        return getattr(followup, name)(argv)
+        status: int = getattr(followup, name)(argv)
+        return status
 
     return run
 
@@ -632,7 +638,7 @@ def _error(message: str) -> None:
 def _usage_error(zh: str, en: str) -> SuperviseRulesError:
     """An error of the command line itself, in both languages (exit 2)."""
     exc = SuperviseRulesError(en)
-    exc.zh = zh  # type: ignore[attr-defined]
+    exc.zh = zh
     return exc
 
 
@@ -640,7 +646,7 @@ def _usage_error(zh: str, en: str) -> SuperviseRulesError:
 _LABEL_ZH = {"error": "错误", "warning": "警告", "interrupted": "中断", "wrote": "已写入"}
 
 
-def _host(plugins: list[str], *, warn: bool = True):
+def _host(plugins: list[str], *, warn: bool = True) -> PluginHost:
     from .plugins import get_plugin_host
 
     host = get_plugin_host(plugins)
@@ -682,7 +688,7 @@ def _to_stderr(label: str, style: str, message: str) -> None:
 _COLOR: bool | None = None
 
 
-def colour_wanted(choice: str, stream, environ: dict[str, str] | None = None) -> bool:
+def colour_wanted(choice: str, stream: Any, environ: dict[str, str] | None = None) -> bool:
     """``--color``: ``always`` and ``never`` as said; ``auto`` colours a terminal,
     unless ``NO_COLOR`` is set (https://no-color.org), or ``FORCE_COLOR`` forces it."""
     env = os.environ if environ is None else environ
@@ -700,7 +706,7 @@ def colour_wanted(choice: str, stream, environ: dict[str, str] | None = None) ->
         return False
 
 
-def _colour(stream) -> bool:
+def _colour(stream: Any) -> bool:
     return colour_wanted("auto", stream) if _COLOR is None else _COLOR
 
 
@@ -781,7 +787,7 @@ def cmd_check(argv: list[str]) -> int:
         report = apply_followup(report, args)
         progress.phase(_say("生成报告", "rendering"))
         colour = colour_wanted(args.color, sys.stdout) if to_stdout else args.color == "always"
-        view = "statistics" if args.statistics else "quiet" if args.quiet else "full"
+        view: View = "statistics" if args.statistics else "quiet" if args.quiet else "full"
         options = RenderOptions(
             extra=extra,
             lang=args.lang,
@@ -838,7 +844,7 @@ def _joined(values: list[str] | None) -> list[str] | None:
     return None if values is None else list(values)
 
 
-def _format_name(given: str, known) -> str:
+def _format_name(given: str, known: Collection[str]) -> str:
     """``--format``, matched without regard to case; a typo gets did-you-mean (exit 2)."""
     from .selection import did_you_mean
 
@@ -855,7 +861,7 @@ def _format_name(given: str, known) -> str:
     )
 
 
-def _load_ruleset(ref: str, host):
+def _load_ruleset(ref: str, host: PluginHost) -> Ruleset:
     """``load_ruleset``, with did-you-mean for a mistyped ruleset id."""
     from .rulesets import load_ruleset
     from .selection import did_you_mean
@@ -1117,7 +1123,7 @@ def cmd_plugins(argv: list[str]) -> int:
     args = p.parse_args(argv)
     host = _host(args.plugin, warn=False)  # failures are part of the listing
     plugins = [pl for pl in host.plugins if args.all or not pl.builtin]
-    data = {
+    data: dict[str, Any] = {
         "api_version": API_VERSION,
         "plugins": [
             {

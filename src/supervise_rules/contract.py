@@ -150,8 +150,8 @@ def range_text(column: ColumnSpec) -> str:
         return {"enum": "one of the codes", "bool": "yes / no"}.get(column.kind, "any text")
 
     def shown(value: object, percent: bool = False) -> str:
-        if percent:
-            return f"{round(float(value) * 100, 10):g}%"  # type: ignore[arg-type]
+        if percent and isinstance(value, int | float):
+            return f"{round(float(value) * 100, 10):g}%"
         if isinstance(value, dt.date):
             return value.isoformat()
         return f"{value:g}" if isinstance(value, float) else str(value)

@@ -19,7 +19,7 @@ import html
 import io
 import urllib.parse
 from dataclasses import dataclass, field
-from typing import Literal
+from typing import Any, Literal
 
 from .safetext import markdown_text, plain
 
@@ -108,7 +108,7 @@ class Document:
         self.blocks.extend(blocks)
 
 
-def cell(text: object, status: Status | None = None, **kw) -> Cell:
+def cell(text: object, status: Status | None = None, **kw: Any) -> Cell:
     return Cell("" if text is None else str(text), status, **kw)
 
 
@@ -385,7 +385,7 @@ def render_xlsx(
 
 
 class _Formats:
-    def __init__(self, wb) -> None:
+    def __init__(self, wb: Any) -> None:
         base = {"font_name": "宋体", "font_size": 11, "valign": "top"}
         border = {**base, "border": 1, "text_wrap": True}
         self.title = wb.add_format(
@@ -399,11 +399,11 @@ class _Formats:
         self.header = wb.add_format({**border, "bold": True, "bg_color": "#EEEEEE", "align": "center"})
         self.sign_label = wb.add_format({**base, "align": "right", "valign": "bottom"})
         self.sign_line = wb.add_format({**base, "bottom": 1, "valign": "bottom"})
-        self._cells: dict[tuple, object] = {}
+        self._cells: dict[tuple[Any, ...], object] = {}
         self._wb = wb
         self._border = border
 
-    def cell(self, c: Cell):
+    def cell(self, c: Cell) -> object:
         key = (c.status, c.align, c.num_format if c.number is not None else None)
         if key not in self._cells:
             spec = {**self._border, "align": c.align}
@@ -419,7 +419,7 @@ class _Formats:
         return self._cells[key]
 
 
-def _write_table(ws, f: _Formats, block: TableBlock, row: int) -> int:
+def _write_table(ws: Any, f: _Formats, block: TableBlock, row: int) -> int:
     for col, name in enumerate(block.columns):
         ws.write_string(row, col, _xl(name), f.header)
     row += 1
@@ -433,7 +433,7 @@ def _write_table(ws, f: _Formats, block: TableBlock, row: int) -> int:
     return row
 
 
-def _merged(ws, row: int, first: int, last: int, text: str, fmt) -> None:
+def _merged(ws: Any, row: int, first: int, last: int, text: str, fmt: object) -> None:
     """A merged cell whose text is written with ``write_string`` (never a formula)."""
     ws.merge_range(row, first, row, last, "", fmt)
     ws.write_string(row, first, _xl(text), fmt)

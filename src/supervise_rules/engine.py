@@ -17,7 +17,7 @@ import contextvars
 import functools
 import threading
 import traceback
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -72,7 +72,7 @@ _SUBJECT_TYPES = frozenset(SUBJECT_TYPES)
 
 
 def check(
-    submission: Submission | str | Path | dict[str, Any],
+    submission: Submission | str | Path | Mapping[str, Any],
     ruleset: Ruleset | str | Path,
     *,
     host: PluginHost | None = None,
@@ -597,7 +597,7 @@ def _pending(ctx: RuleContext, result: RuleResult, *, keep_passes: bool = False)
         county = ctx.county_subject()
         subject_id = pl.lit(county.id, dtype=text)
         subject_name = pl.lit(county.name, dtype=text)
-    required_type = schema.get("required", pl.Null)
+    required_type: pl.DataType | type[pl.DataType] = schema.get("required", pl.Null)
     required = column("required", pl.lit(None))
     if result.threshold is not None:
         threshold = pl.lit(result.threshold)
@@ -646,12 +646,12 @@ def _pending(ctx: RuleContext, result: RuleResult, *, keep_passes: bool = False)
             keep.append(e.lead)
         evidence.append(EvidenceColumn(e.table, tuple(e.columns), rows, e.lead if e.lead in schema else None))
     extra = []
-    for i, e in enumerate(result.extra_evidence):
-        name = None
-        if e.rows is not None:  # rows fixed by the validator, the same for every finding
-            name = f"_extra{i}"
-            extra.append(pl.lit(list(e.rows), dtype=pl.List(pl.Int64)).alias(name))
-        evidence.append(EvidenceColumn(e.table, tuple(e.columns), name))
+    for i, fixed in enumerate(result.extra_evidence):
+        fixed_rows = None
+        if fixed.rows is not None:  # rows fixed by the validator, the same for every finding
+            fixed_rows = f"_extra{i}"
+            extra.append(pl.lit(list(fixed.rows), dtype=pl.List(pl.Int64)).alias(fixed_rows))
+        evidence.append(EvidenceColumn(fixed.table, tuple(fixed.columns), fixed_rows))
 
     def store_columns(rows: pl.LazyFrame) -> pl.LazyFrame:
         # after the outcome filter: the evidence joins touch only the rows kept

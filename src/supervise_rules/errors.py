@@ -8,6 +8,10 @@ from __future__ import annotations
 class SuperviseRulesError(Exception):
     """Base of every error the library raises for a user's mistake."""
 
+    #: the message in Chinese, where the code that raised it wrote one (the CLI
+    #: shows it when the language is Chinese); ``None``: English only
+    zh: str | None = None
+
 
 class RulesetError(SuperviseRulesError):
     """One or more problems in ruleset files, each located as ``file:line: message``."""

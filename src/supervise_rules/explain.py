@@ -91,7 +91,7 @@ def _no_rule(rule_id: str, ids: list[str], where_en: str, where_zh: str) -> Supe
         f"no rule {rule_id!r} in {where_en}{'; ' + hint if hint else ''} (see list-rules)"
     )
     exc.zh = (
-        f"{where_zh}中{'都' if '所有' in where_zh else ''}没有规则 {rule_id!r}"  # type: ignore[attr-defined]
+        f"{where_zh}中{'都' if '所有' in where_zh else ''}没有规则 {rule_id!r}"
         f"{'；' + did_you_mean(rule_id.upper(), ids, lang='zh') if hint else ''}"
         "（见 list-rules）"
     )
@@ -193,10 +193,12 @@ def threshold_text(r: ResolvedRule, lang: str = "zh") -> str:
     days = getattr(p, "within_days", None) or getattr(p, "max_days", None)
     if threshold is None and days is not None:
         return f"≤ {days} 天" if zh else f"within {days} days"
-    if threshold is None and getattr(p, "min_rows", None) is not None:
-        return f"≥ {p.min_rows}"
-    if threshold is None and getattr(p, "min_met", None) is not None:
-        return f"至少 {p.min_met} 项达标" if zh else f"at least {p.min_met} met"
+    min_rows = getattr(p, "min_rows", None)
+    min_met = getattr(p, "min_met", None)
+    if threshold is None and min_rows is not None:
+        return f"≥ {min_rows}"
+    if threshold is None and min_met is not None:
+        return f"至少 {min_met} 项达标" if zh else f"at least {min_met} met"
     if threshold is None or op is None:
         return "—"
     sign = _OPS.get(op, op)
@@ -212,7 +214,7 @@ def threshold_text(r: ResolvedRule, lang: str = "zh") -> str:
         labels = _labels(table, by) if zh else {}
         grouped: dict[Any, list[str]] = {}
         for key, value in values.items():
-            grouped.setdefault(value, []).append(labels.get(key, key))
+            grouped.setdefault(value, []).append(str(labels.get(key, key)))
         parts = [
             f"{format_value(v, unit)}（{'、'.join(k)}）"
             if zh

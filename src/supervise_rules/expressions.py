@@ -71,6 +71,7 @@ class Token:
 
 
 def tokenize(text: str) -> list[Token]:
+    """The tokens of a rule expression; :class:`ExpressionError` at the first bad character."""
     if len(text) > MAX_LENGTH:
         raise ExpressionError(text, 0, f"expression longer than {MAX_LENGTH} characters")
     tokens: list[Token] = []

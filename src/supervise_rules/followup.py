@@ -342,7 +342,7 @@ def cmd_report(argv: list[str]) -> int:
     if fmt == "pdf":
         from .pdf import html_to_pdf
 
-        data = html_to_pdf(render_html(sc), created=report.submission.as_of, title=sc.title)
+        data: str | bytes = html_to_pdf(render_html(sc), created=report.submission.as_of, title=sc.title)
     else:
         data = render_html(sc) if fmt == "html" else render_xlsx(sc)
     _emit(data, args.output, f"format {fmt!r}")

@@ -25,7 +25,7 @@ silently replace another's contribution. A hook that raises is reported in
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import pluggy
 
@@ -46,7 +46,7 @@ hookimpl = pluggy.HookimplMarker(PROJECT_NAME)
 
 
 @hookspec
-def register_validators() -> list[type[Validator]]:
+def register_validators() -> list[type[Validator[Any]]]:
     """Contribute validator classes, the code that evaluates rules.
 
     A validator is a subclass of :class:`supervise_rules.Validator` with a
@@ -62,7 +62,9 @@ def register_validators() -> list[type[Validator]]:
     engine collects together with every other rule's and turns into findings.
     API 1 (a list of :class:`supervise_rules.Finding`) is still accepted. The
     class docstring has the sections ``What it checks``, ``Parameters`` and
-    ``Example``.
+    ``Example``. ``Validator`` is generic in its ``Params`` for type checkers
+    (``class V(Validator[MyParams])`` types ``ctx.params`` as ``MyParams``); a
+    subclass without the type argument runs the same.
 
     Arguments: none.
 

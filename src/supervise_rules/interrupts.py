@@ -15,6 +15,7 @@ import signal
 import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
+from types import FrameType
 
 _state = {"depth": 0, "seen": False}
 
@@ -48,7 +49,7 @@ def watch_sigint() -> Iterator[None]:
         return
     previous = signal.getsignal(signal.SIGINT)
 
-    def on_sigint(signum: int, frame: object) -> None:
+    def on_sigint(signum: int, frame: FrameType | None) -> None:
         _state["seen"] = True
         if previous is signal.SIG_IGN:
             return

@@ -21,8 +21,12 @@ import contextlib
 import contextvars
 import re
 from collections.abc import Iterable, Iterator
+from typing import TYPE_CHECKING
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
+
+if TYPE_CHECKING:
+    import argparse
 
 KIB, MIB, GIB = 1024, 1024**2, 1024**3
 
@@ -220,9 +224,9 @@ def flag_type(text: str) -> str:
     return text
 
 
-def add_limit_option(parser: object) -> None:
+def add_limit_option(parser: argparse.ArgumentParser) -> None:
     """Add ``--limit NAME=VALUE`` (repeatable) to an argparse parser."""
-    parser.add_argument(  # type: ignore[attr-defined]
+    parser.add_argument(
         "--limit",
         action="append",
         default=[],
@@ -247,6 +251,7 @@ def exceeded(name: str, actual: int | None = None, *, unit: str = "") -> str:
 
 
 def exceeded_zh(name: str) -> str:
+    """The Chinese of :func:`exceeded`: the limit and the flag that raises it."""
     limit = getattr(current_limits(), name)
     return f"上限 {name}={limit:,}，可用 --limit {name}=… 调整"
 
@@ -254,7 +259,7 @@ def exceeded_zh(name: str) -> str:
 def _round_up(n: int) -> int:
     """A round number at least ``n`` (2 significant digits)."""
     digits = len(str(n))
-    step = 10 ** max(digits - 2, 0)
+    step: int = 10 ** max(digits - 2, 0)
     return -(-n // step) * step
 
 

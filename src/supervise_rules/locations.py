@@ -104,8 +104,8 @@ class TablePlace:
             pieces += [pl.lit(_SEP + letter), text]
         static = pl.concat_str(pieces).str.slice(1) if pieces else None
         if lead is not None and self.letters:
-            letter = lead.replace_strict(dict(self.letters), default=None, return_dtype=pl.String)
-            both = [pl.concat_str([letter, text])]
+            lead_letter = lead.replace_strict(dict(self.letters), default=None, return_dtype=pl.String)
+            both = [pl.concat_str([lead_letter, text])]
             if static is not None:
                 both.append(static)
             # the lead column may be one of the others, or have no letter
@@ -152,7 +152,7 @@ class TablePlace:
         if lang == "zh":
             sep, before, after = ("，", "，", "") if inline else ("，", "（", "）")
             ref = pl.when(has_cells).then(pl.concat_str([pl.lit("单元格 "), joined]))
-            parts = [ref]
+            parts: list[pl.Expr] = [ref]
             if moved is not None:
                 parts.insert(0, pl.concat_str([pl.lit("在 Excel 中为第 "), moved, pl.lit(" 行")]))
             inner = pl.concat_str(parts, separator=sep, ignore_nulls=True)
@@ -194,9 +194,10 @@ class TablePlace:
         sheet_row = self.offset + row
         letter = self.letters.get(column or "")
         cells = [f"{letter}{sheet_row}"] if letter else []
-        return pl.select(
+        text: str = pl.select(
             self.where(pl.lit(line), pl.lit(cells, dtype=_TEXTS), lang, sheet_row=pl.lit(sheet_row))
         ).item()
+        return text
 
     def raw_value(self, row: int | None, column: str | None) -> str | None:
         """The unreadable (or implausible) text a cell held, if it held one."""
@@ -216,7 +217,7 @@ class TablePlace:
 def unreadable_frame(table: Any) -> pl.DataFrame | None:
     """``column, __row__, raw, why_zh, why_en`` of every unreadable or
     implausible cell of a table (``why_*`` null for an unreadable one), or ``None``."""
-    cells = getattr(table, "unreadable", None) or {}
+    cells: dict[str, pl.DataFrame] = getattr(table, "unreadable", None) or {}
     if not cells:
         return None
     return pl.concat(

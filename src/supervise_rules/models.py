@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import datetime as _dt
 from enum import StrEnum
-from typing import Any, Literal, get_args
+from typing import TYPE_CHECKING, Any, Literal, get_args
 
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -146,7 +146,7 @@ class Finding(_Frozen):
     waiver: Waiver | None = _optional()
     baseline: Literal["new", "persisting", "fixed"] | None = _optional()
 
-    def sort_key(self) -> tuple:
+    def sort_key(self) -> tuple[str, ...]:
         return (
             self.rule_id,
             self.subject.id,
@@ -311,6 +311,10 @@ class RuleEntry(_Frozen):
     by_outcome: dict[str, int]
     #: numeric rules only: the smallest and largest observed value
     observed: ObservedRange | None = _optional()
+
+
+if TYPE_CHECKING:
+    from .report import Report as Report
 
 
 def __getattr__(name: str) -> Any:

@@ -48,7 +48,7 @@ import tempfile
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
 from . import reporters as _reporters
 from .documents import (
@@ -67,6 +67,9 @@ from .documents import (
 from .models import Finding, Outcome, Report
 from .numbering import Numbering, item_key
 from .tables import LEVEL
+
+if TYPE_CHECKING:
+    import polars as pl
 
 UnitKind = Literal["school", "kindergarten", "township", "office"]
 
@@ -246,7 +249,7 @@ def _unit_table(table: str, routes: Routes) -> bool:
     return table not in CORE_TABLES and table in TABLES and TABLES[table].unit_column is not None
 
 
-def _frame(submission: Any, table: str, columns: list[str]):
+def _frame(submission: Any, table: str, columns: list[str]) -> pl.DataFrame | None:
     """The table's ``columns`` (those it has; ``None`` without the key) as polars."""
     import narwhals as nw
     import polars as pl
@@ -260,7 +263,7 @@ def _frame(submission: Any, table: str, columns: list[str]):
     if columns[0] not in frame.columns:
         return None
     have = [c for c in columns if c in frame.columns]
-    native = frame.select(have).to_polars()
+    native: pl.DataFrame = frame.select(have).to_polars()
     missing = [pl.lit(None, dtype=pl.String).alias(c) for c in columns if c not in have]
     return native.with_columns(missing).select(columns).cast(pl.String)
 
@@ -491,7 +494,7 @@ def _mark(notice: Notice, f: Finding) -> str:
     return text + "，约谈" if n >= notice.interview_after else text
 
 
-def _problem_rows(notice: Notice, *, with_target: bool = True) -> tuple[list[str], list[list]]:
+def _problem_rows(notice: Notice, *, with_target: bool = True) -> tuple[list[str], list[list[Any]]]:
     columns = ["序号", "问题", "对象", "实际数值", "标准", "说明", "依据", "督办"]
     if not with_target:
         columns.remove("对象")

@@ -32,7 +32,7 @@ from __future__ import annotations
 import json
 import string
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Literal
+from typing import TYPE_CHECKING, Any, Final, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
@@ -42,7 +42,7 @@ if TYPE_CHECKING:
     from .models import Finding, Report
     from .notices import Notice
 
-FORMAT = "supervise-rules notice numbering"
+FORMAT: Final = "supervise-rules notice numbering"
 DEFAULT_PATTERN = "贺教督办〔{year}〕{n}号"
 DEFAULT_INTERVIEW_AFTER = 3
 STATE_FILE = "numbering.json"

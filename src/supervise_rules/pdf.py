@@ -21,6 +21,7 @@ from __future__ import annotations
 import datetime as dt
 import logging
 from pathlib import Path
+from typing import Any
 
 from .errors import SuperviseRulesError
 
@@ -54,7 +55,7 @@ class PdfUnavailable(SuperviseRulesError):
     """WeasyPrint (or the pango library it needs) is not installed."""
 
 
-def _refuse(url: str, *args: object, **kwargs: object) -> dict:
+def _refuse(url: str, *args: object, **kwargs: object) -> dict[str, Any]:
     raise ValueError(f"PDF output fetches no resource ({url[:60]!r})")
 
 
@@ -65,7 +66,7 @@ def _fetcher(weasyprint: object) -> object:
     if base is None:
         return _refuse
 
-    class Refuse(base):  # type: ignore[misc, valid-type]
+    class Refuse(base):  # type: ignore[misc, valid-type]  # WeasyPrint's class, found at run time
         def fetch(self, url: str, headers: object = None) -> object:
             return _refuse(url)
 
@@ -105,7 +106,8 @@ def html_to_pdf(html: str, *, created: dt.date | None = None, title: str | None 
         document.metadata.generator = "supervise-rules"
         if title:
             document.metadata.title = title
-        return document.write_pdf()
+        pdf: bytes = document.write_pdf()
+        return pdf
     finally:
         log.propagate, log.level = saved
 

@@ -16,7 +16,7 @@ from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from types import ModuleType
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import pluggy
 
@@ -24,6 +24,10 @@ from . import hookspecs
 from .errors import PluginError
 from .interrupts import is_users, watch_sigint
 from .runhooks import RUN_HOOKS
+
+if TYPE_CHECKING:
+    from .backends import Backend
+    from .validators import Validator
 
 ENTRY_POINT_GROUP = "supervise_rules"
 
@@ -82,12 +86,12 @@ class PluginHost:
     """A plugin manager plus the registries built from its hooks."""
 
     pm: pluggy.PluginManager
-    validators: dict[str, type] = field(default_factory=dict)
+    validators: dict[str, type[Validator[Any]]] = field(default_factory=dict)
     readers: list[Any] = field(default_factory=list)
     reporters: dict[str, Any] = field(default_factory=dict)
     rulesets: dict[str, Any] = field(default_factory=dict)
     #: backend name -> Backend subclass
-    backends: dict[str, type] = field(default_factory=dict)
+    backends: dict[str, type[Backend]] = field(default_factory=dict)
     #: every table readers recognise: the data contract's, then plugins'
     #: (with the aliases of ``register_aliases`` added)
     tables: dict[str, Any] = field(default_factory=dict)
@@ -154,6 +158,7 @@ def plugins_used(host: Any, ruleset: Any, tables: Iterable[str]) -> list[Any]:
 
 
 def new_plugin_manager() -> pluggy.PluginManager:
+    """A pluggy manager with supervise-rules' hook specifications and no plugin."""
     pm = pluggy.PluginManager(hookspecs.PROJECT_NAME)
     pm.add_hookspecs(hookspecs)
     return pm
@@ -223,7 +228,7 @@ def _import_plugin(dotted: str) -> ModuleType:
         raise PluginError(dotted, f"cannot be imported: {_describe(exc)}") from exc
 
 
-def _load_entry_points(host: PluginHost, distributions: dict) -> None:
+def _load_entry_points(host: PluginHost, distributions: dict[str, tuple[str | None, str | None]]) -> None:
     for ep in sorted(md.entry_points(group=ENTRY_POINT_GROUP), key=lambda e: e.name):
         dist = getattr(ep, "dist", None)
         dist_name = dist.metadata["Name"] if dist is not None else None
@@ -288,7 +293,9 @@ def _unknown_hooks(pm: pluggy.PluginManager, plugin: object) -> list[str]:
     return unknown
 
 
-def _collect(host: PluginHost, builtin_names: set[str], distributions: dict) -> None:
+def _collect(
+    host: PluginHost, builtin_names: set[str], distributions: dict[str, tuple[str | None, str | None]]
+) -> None:
     """Call each contribution hook plugin by plugin.
 
     The hookimpls are called one at a time (rather than through ``pm.hook``)
@@ -350,6 +357,7 @@ def _collect(host: PluginHost, builtin_names: set[str], distributions: dict) -> 
 
 def _add(host: PluginHost, kind: str, item: Any, plugin_name: str) -> str:
     registry_owner = host.provided_by[kind]
+    key: str
     if kind == "readers":
         key = item.name
         if key in registry_owner:
@@ -358,12 +366,13 @@ def _add(host: PluginHost, kind: str, item: Any, plugin_name: str) -> str:
             )
         host.readers.append(item)
     elif kind == "aliases":
-        key = getattr(item, "table", None)
-        if key not in host.tables:
+        table = getattr(item, "table", None)
+        if table not in host.tables:
             raise PluginError(
                 plugin_name,
-                f"aliases for table {key!r}, which is not a known table (tables: {', '.join(host.tables)})",
+                f"aliases for table {table!r}, which is not a known table (tables: {', '.join(host.tables)})",
             )
+        key = table
         unknown = [c for c in item.columns if c not in host.tables[key].columns]
         if unknown:
             raise PluginError(
@@ -389,7 +398,7 @@ def _add(host: PluginHost, kind: str, item: Any, plugin_name: str) -> str:
         host.tables[key] = item
     else:
         key = item.name if kind != "rulesets" else item.id
-        registry: dict = getattr(host, kind)
+        registry: dict[str, Any] = getattr(host, kind)
         if key in registry:
             raise PluginError(
                 plugin_name,

@@ -15,7 +15,7 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, BinaryIO, ClassVar, Literal, TypeVar
+from typing import Any, BinaryIO, ClassVar, Literal, TypeVar, cast
 
 from pydantic import BaseModel
 
@@ -121,6 +121,8 @@ class LazyReporter(Reporter):
     def write(self, report: Report, options: RenderOptions, out: BinaryIO) -> None:
         self.load().write(report, options, out)
 
+    # the real reporter's class attributes, read when first asked for: a property
+    # where the base class has a ClassVar (the same value to every caller)
     @property
     def summary(self) -> str:  # type: ignore[override]
         return self.load().summary
@@ -140,7 +142,7 @@ class LazyReporter(Reporter):
     def options_model(self) -> type[BaseModel] | None:
         return self.load().options_model()
 
-    def __getattr__(self, attr: str):
+    def __getattr__(self, attr: str) -> Any:
         if attr.startswith("_"):  # copy/pickle probe these before __init__ has run
             raise AttributeError(attr)
         return getattr(self.load(), attr)
@@ -149,7 +151,7 @@ class LazyReporter(Reporter):
         return f"LazyReporter({self.name!r}, {self.target!r})"
 
 
-def write_atomically(path: str | Path, data: str | bytes | Callable[[BinaryIO], None]) -> None:
+def write_atomically(path: str | os.PathLike[str], data: str | bytes | Callable[[BinaryIO], None]) -> None:
     """Write ``data`` to ``path`` without ever damaging what is there.
 
     A regular file (or a path that does not exist yet) is replaced atomically:
@@ -191,8 +193,8 @@ def write_atomically(path: str | Path, data: str | bytes | Callable[[BinaryIO], 
     try:
         # the temporary file goes on any exception: a full disk, a failing
         # reporter, Ctrl-C; what was at ``path`` is untouched until the rename
-        with _open_output(fd) as fh:
-            write(fh)
+        with _open_output(fd) as out:
+            write(out)
         # mkstemp creates the file 0600; keep the mode the report had, or give a new
         # one the mode a plain open() would
         os.chmod(tmp, mode)
@@ -365,7 +367,7 @@ class _WatchedFile:
             self.error = exc
             raise
 
-    def __getattr__(self, name: str):
+    def __getattr__(self, name: str) -> Any:
         return getattr(self._fh, name)
 
 
@@ -408,7 +410,9 @@ def write_report(
 
     def write(fh: BinaryIO) -> None:
         watched = _WatchedFile(fh)
-        run_reporter(fmt, plugin, lambda: reporter.write(report, options, watched), watched)  # type: ignore[arg-type]
+        # a BinaryIO in all but name: write() of its own, the rest through __getattr__
+        out = cast(BinaryIO, watched)
+        run_reporter(fmt, plugin, lambda: reporter.write(report, options, out), watched)
 
     write_atomically(path, write)
 

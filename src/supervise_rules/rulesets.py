@@ -184,7 +184,9 @@ def _format_loc(loc: tuple[Any, ...]) -> str:
     return ".".join(str(p) for p in loc)
 
 
-def _validation_problems(doc: _Doc, exc: ValidationError, prefix: tuple = ()) -> list:
+def _validation_problems(
+    doc: _Doc, exc: ValidationError, prefix: tuple[Any, ...] = ()
+) -> list[tuple[str, int | None, str]]:
     problems = []
     for err in exc.errors():
         loc = prefix + tuple(err["loc"])
@@ -317,7 +319,9 @@ class _Loader:
             self._provided = {Path(s.path).resolve() for s in self.host.rulesets.values()}
         return path.resolve() in self._provided
 
-    def _load_file(self, path: Path, stack: tuple[Path, ...]):
+    def _load_file(
+        self, path: Path, stack: tuple[Path, ...]
+    ) -> tuple[dict[str, _Entry], list[str], dict[str, DisabledRule], RulesetFile]:
         doc = self._read(path)
         self.files.append(doc.path)
         try:
@@ -351,7 +355,7 @@ class _Loader:
 
         raw_rules = doc.plain.get("rules") or []
         for i, rule in enumerate(head.rules):
-            loc = ("rules", i)
+            loc: tuple[Any, ...] = ("rules", i)
             if rule.id in entries:
                 first = entries[rule.id]
                 self.problems.append(

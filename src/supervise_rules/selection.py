@@ -19,7 +19,7 @@ from __future__ import annotations
 
 import difflib
 import os
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Protocol
@@ -142,7 +142,7 @@ def check_selectors(selection: Selection, known: Sequence[RuleKey]) -> None:
             hint_zh = did_you_mean(selector, near, lang="zh") or f"已有的前缀：{'、'.join(prefixes)}"
         where = f" ({selection.origin})" if selection.origin else ""
         exc = SuperviseRulesError(f"selector {selector!r}{where} matches no rule; {hint}")
-        exc.zh = f"选择条件 {selector!r}{where}不对应任何规则；{hint_zh}"  # type: ignore[attr-defined]
+        exc.zh = f"选择条件 {selector!r}{where}不对应任何规则；{hint_zh}"
         raise exc
 
 
@@ -195,7 +195,7 @@ def from_mapping(data: Any, origin: str) -> Selection:
     """``select`` / ``ignore`` of a manifest or a config table."""
     if data is None:
         return Selection(origin=origin)
-    get = data.get if isinstance(data, dict) else (lambda k: getattr(data, k, None))
+    get: Callable[[str], Any] = data.get if isinstance(data, dict) else (lambda k: getattr(data, k, None))
     return Selection(
         select=parse_selectors(get("select"), origin),
         ignore=parse_selectors(get("ignore"), origin),

@@ -26,9 +26,10 @@ import re
 from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass, field
-from typing import Any, NamedTuple
+from typing import Any, NamedTuple, overload
 
 import polars as pl
+from typing_extensions import TypeIs
 
 from .documents import (
     STATUS_MARK,
@@ -38,6 +39,7 @@ from .documents import (
     Heading,
     Paragraph,
     Signature,
+    Status,
     TableBlock,
     Title,
     cell,
@@ -189,7 +191,7 @@ def _indicator(resolved: Any, *, name: str | None = None) -> Indicator:
     unit_en = getattr(params, "unit", None) or ""
     unit, decimals = UNITS.get(unit_en, ("", 2))
     op = getattr(params, "op", None) or ">="
-    threshold = getattr(params, "threshold", None)
+    threshold: Any = getattr(params, "threshold", None)
     table = getattr(params, "table", None)
     thresholds: dict[str, float] = {}
     standard = None
@@ -264,7 +266,10 @@ def layout_from_ruleset(ruleset: Any) -> Layout:
         if base is None:  # a coefficient over no listed indicator: named by its title
             base = Indicator(r.rule.id, r.rule.title.zh, "", 2)
         cv.append((_indicator(r, name=f"{base.name}差异系数"), base))
-    school, county, quality, recognition = [], [], [], []
+    school: list[Indicator] = []
+    county: list[Indicator] = []
+    quality: list[Indicator] = []
+    recognition: list[Indicator] = []
     for r in rules:
         tags = r.rule.tags
         if "government" in tags:
@@ -540,9 +545,9 @@ def build_selfcheck(report: Report, ruleset: Any = None) -> SelfCheck:
             row = rows.setdefault(f.subject.id, SectionRow(school_id, level, f.subject.name or school_id))
             row.findings[f.rule_id] = f
         elif f.rule_id in cv_ids:
-            level = level_of(f)
-            if level is not None:
-                cv[f.rule_id][level] = f
+            cv_level = level_of(f)
+            if cv_level is not None:
+                cv[f.rule_id][cv_level] = f
         elif f.rule_id in school_ids:
             school_rules[f.rule_id].append(f)
             if f.subject.type == "school":
@@ -559,11 +564,11 @@ def build_selfcheck(report: Report, ruleset: Any = None) -> SelfCheck:
     scope = next((i.scope for i in layout.resource if i.scope), None)
     for subject_id, f in sections_seen.items():
         school_id, _, level = subject_id.partition("/")
-        row = rows.get(subject_id)
-        if row is None and level in LEVELS:
-            row = rows[subject_id] = SectionRow(school_id, level, f.subject.name or school_id)
-        if row is not None and not row.assessed:
-            row.reason = _excluded_reason(enrollment.get(school_id), scope)
+        section = rows.get(subject_id)
+        if section is None and level in LEVELS:
+            section = rows[subject_id] = SectionRow(school_id, level, f.subject.name or school_id)
+        if section is not None and not section.assessed:
+            section.reason = _excluded_reason(enrollment.get(school_id), scope)
     for row in rows.values():
         if not row.assessed and row.reason is None:
             row.reason = _excluded_reason(enrollment.get(row.school_id), scope)
@@ -609,7 +614,11 @@ def _excluded_reason(students: Value | None, scope: str | None) -> str:
 # --- formatting ----------------------------------------------------------------------------
 
 
-def _status(f: Value | None) -> str | None:
+@overload
+def _status(f: Value) -> Status: ...
+@overload
+def _status(f: Value | None) -> Status | None: ...
+def _status(f: Value | None) -> Status | None:
     if f is None:
         return None
     if f.is_waived:
@@ -906,7 +915,7 @@ def build_document(sc: SelfCheck) -> Document:
         found = sc.school_rules.get(ind.rule_id, [])
         checked = [f for f in found if f.outcome is not Outcome.not_applicable]
         failing = [f for f in checked if f.is_failure]
-        status = None if not checked else ("fail" if failing else "pass")
+        status: Status | None = None if not checked else ("fail" if failing else "pass")
         if any(f.outcome is Outcome.error for f in failing) and not any(
             f.outcome is Outcome.fail for f in failing
         ):
@@ -1019,7 +1028,7 @@ INCOMPLETE = (
 )
 
 
-def _verdict_status(status: str | None) -> Cell:
+def _verdict_status(status: Status | None) -> Cell:
     if status is None:
         return cell("未检查", align="center")
     return cell(f"{STATUS_MARK[status]} {STATUS_ZH[status]}", status, align="center")
@@ -1043,8 +1052,9 @@ def conclusion(sc: SelfCheck) -> list[str]:
 
     assessed = [row for rows in sc.sections.values() for row in rows if row.assessed]
     excluded = [row for rows in sc.sections.values() for row in rows if not row.assessed]
-    bal08 = [row for row in assessed if lay.bal08 and row.findings.get(lay.bal08) is not None]
-    bal08_fail = [row for row in bal08 if row.findings[lay.bal08].is_failure]
+    bal08_id = lay.bal08 or ""  # no such rule: no row has a finding of it
+    bal08 = [row for row in assessed if row.findings.get(bal08_id) is not None]
+    bal08_fail = [row for row in bal08 if row.findings[bal08_id].is_failure]
     misses = []
     for row in assessed:
         for ind in lay.resource:
@@ -1063,7 +1073,7 @@ def conclusion(sc: SelfCheck) -> list[str]:
                 "（"
                 + "、".join(
                     f"{row.name}（{LEVEL_ZH.get(row.level, row.level)}）"
-                    f"{_num(row.findings[lay.bal08].observed, _COUNT)} 项达标"
+                    f"{_num(row.findings[bal08_id].observed, _COUNT)} 项达标"
                     for row in bal08_fail
                 )
                 + "）"
@@ -1211,6 +1221,10 @@ def _indicators(sc: SelfCheck) -> dict[str, Indicator]:
     }
 
 
+def _is_number(value: object) -> TypeIs[int | float]:
+    return isinstance(value, int | float) and not isinstance(value, bool)
+
+
 def _detail_table(sc: SelfCheck) -> TableBlock:
     indicators = _indicators(sc)
     rows = []
@@ -1219,10 +1233,6 @@ def _detail_table(sc: SelfCheck) -> TableBlock:
             f.rule_id, Indicator(f.rule_id, f.title.zh, "", 0 if f.rule_id == sc.layout.bal08 else 4)
         )
         req = f.required
-        number = isinstance(f.observed, int | float) and not isinstance(f.observed, bool)
-        req_number = (
-            req is not None and isinstance(req.value, int | float) and not isinstance(req.value, bool)
-        )
         rows.append(
             [
                 cell(f.rule_id),
@@ -1235,7 +1245,7 @@ def _detail_table(sc: SelfCheck) -> TableBlock:
                     num_format=_num_format(ind, f.unit),
                     align="right",
                 )
-                if number
+                if _is_number(f.observed)
                 else cell("" if f.observed is None else f.observed),
                 cell(_OP.get(req.op, req.op) if req is not None else "", align="center"),
                 Cell(
@@ -1244,7 +1254,7 @@ def _detail_table(sc: SelfCheck) -> TableBlock:
                     num_format=_num_format(ind, f.unit),
                     align="right",
                 )
-                if req_number
+                if req is not None and _is_number(req.value)
                 else cell("" if req is None or req.value is None else req.value),
                 cell(ind.unit if not _as_percent(ind, f.unit) else "%"),
                 cell(STATUS_ZH.get(_status(f) or "", f.outcome.value), _status(f)),

@@ -36,6 +36,7 @@ def engine_for(rows: int) -> Any:
 
 
 def collect_all(frames: Sequence[pl.LazyFrame], engine: Any = "auto") -> list[pl.DataFrame]:
+    """Collect several lazy frames in one polars pass (shared inputs computed once)."""
     return pl.collect_all(frames, engine=engine)
 
 
@@ -333,9 +334,10 @@ class Part:
             return messages
         several = frame.select((lines.list.len() > 1).any()).item()
         if several:  # duplicates: their lines joined; worded only when there are any
-            many: pl.Expr | None = lines.list.len() > 1
+            multiple = lines.list.len() > 1
+            many: pl.Expr | None = multiple
             shown = (
-                pl.when(many)
+                pl.when(multiple)
                 .then(lines.list.eval(pl.element().cast(pl.String)).list.join("、" if lang == "zh" else ", "))
                 .otherwise(pl.col(_ONE).cast(pl.String))
             )
@@ -571,11 +573,13 @@ class Part:
                     "headers": place.header_list(list(e.columns), lead),
                     "cells": cells,
                 }
-            entries.append(
-                pl.struct(
-                    table=pl.lit(e.table, dtype=pl.String), rows=rows, columns=_columns_list(e), **where
-                )
-            )
+            fields = {
+                "table": pl.lit(e.table, dtype=pl.String),
+                "rows": rows,
+                "columns": _columns_list(e),
+                **where,
+            }
+            entries.append(pl.struct([expr.alias(name) for name, expr in fields.items()]))
         return pl.concat_list(entries)
 
 
@@ -624,6 +628,7 @@ def _as_text(series: pl.Series) -> pl.Series:
 
 
 def dtype_is_float(dtype: Any) -> bool:
+    """Whether a polars dtype is a float type."""
     return dtype in (pl.Float32, pl.Float64)
 
 
@@ -718,7 +723,7 @@ class FindingStore:
     def lookup(self, keys: pl.DataFrame) -> pl.DataFrame:
         """``rule_id, subject_id, outcome`` of every finding (passes included)
         whose rule and subject are among ``keys`` (a frame of those two columns)."""
-        found = []
+        found: list[pl.LazyFrame] = []
         for p in self.parts:
             wanted = keys.filter(pl.col("rule_id") == p.rule.rule_id)["subject_id"]
             if not len(wanted):
@@ -732,10 +737,10 @@ class FindingStore:
                             outcome="outcome",
                         )
                     )
-        found = [f for f in collect_all(found, self.engine) if f.height] if found else []
-        if not found:
+        collected = [f for f in collect_all(found, self.engine) if f.height] if found else []
+        if not collected:
             return pl.DataFrame(schema={"rule_id": pl.String, "subject_id": pl.String, "outcome": pl.String})
-        return pl.concat(found)
+        return pl.concat(collected)
 
     def annotate(self, annotated: pl.DataFrame, pass_marks: pl.DataFrame | None = None) -> FindingStore:
         """A store whose listed findings are ``annotated`` (the listed frame with
@@ -943,7 +948,10 @@ def _rule_slices(frame: pl.DataFrame) -> list[tuple[str, pl.DataFrame]]:
 
 
 def empty_listed() -> pl.DataFrame:
-    schema = {c: pl.String for c in (*FRAME_COLUMNS, *_JSON_PARTS)}
+    """A frame of listed findings with no row (the columns and types of a full one)."""
+    schema: dict[str, pl.DataType | type[pl.DataType]] = {
+        c: pl.String for c in (*FRAME_COLUMNS, *_JSON_PARTS)
+    }
     schema.update({"observed": pl.Float64, "rows": _ROWS_DTYPE})
     return pl.DataFrame(schema=schema)
 
@@ -1038,9 +1046,19 @@ def _evidence_column(findings: Sequence[Finding]) -> pl.Series:
     """The evidence lists of ``findings`` as one list-of-struct column, built from
     flat columns of plain values (polars builds nested values from Python lists
     ~50x slower than flat ones)."""
-    entry_of, tables, column_ids, has_rows = [], [], [], []
-    files, sheets, has_lines, headers, cells = [], [], [], [], []
-    row_entry, row_values, line_entry, line_values = [], [], [], []
+    entry_of: list[int] = []
+    tables: list[str] = []
+    column_ids: list[int] = []
+    has_rows: list[bool] = []
+    files: list[str | None] = []
+    sheets: list[str | None] = []
+    has_lines: list[bool] = []
+    headers: list[list[str] | None] = []
+    cells: list[list[str] | None] = []
+    row_entry: list[int] = []
+    row_values: list[int] = []
+    line_entry: list[int] = []
+    line_values: list[int] = []
     column_sets: dict[tuple[str, ...], int] = {}
     for i, f in enumerate(findings):
         for e in f.evidence:

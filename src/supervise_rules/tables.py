@@ -81,6 +81,7 @@ def col(
     if aliases:
         extra["aliases"] = list(aliases)
     lo, hi = _bound(zh, kind, "min", min), _bound(zh, kind, "max", max)
+    # both numbers or both dates: _bound checked them against the one kind
     if lo is not None and hi is not None and lo > hi:  # type: ignore[operator]
         raise ValueError(f"column {zh}: min {lo} is above max {hi}")
     # kept JSON-serialisable (dates as ISO text), like the rest of the schema extra
@@ -544,6 +545,7 @@ def _spec_from_model(
     for fname, finfo in model.model_fields.items():
         extra = finfo.json_schema_extra or {}
         assert isinstance(extra, dict)
+        # json_schema_extra is typed as any JSON; these are the values col() wrote
         columns[fname] = ColumnSpec(
             name=fname,
             zh=str(extra["zh"]),

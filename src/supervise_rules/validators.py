@@ -14,13 +14,14 @@ API version 1 (``check`` returning a list of :class:`Finding`) still runs.
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any, ClassVar
+from typing import TYPE_CHECKING, Any, ClassVar, Generic, cast
 
 import narwhals as nw
 import polars as pl
 from pydantic import BaseModel, ConfigDict
+from typing_extensions import TypeVar
 
 from .expressions import Compiled, compile_expression
 from .messages import OP_TEXT, VERDICT, render_message
@@ -45,8 +46,23 @@ class Params(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
 
-class Validator:
+#: The ``Params`` model of a validator, as a type parameter: ``Validator[MyParams]``
+#: gives ``RuleContext[MyParams]``, whose ``params`` a type checker knows as
+#: ``MyParams``. The default (a bare ``Validator``) is :class:`Params`.
+P = TypeVar("P", bound=Params, default=Params)
+#: the same for :class:`RuleContext`, covariant (``params`` is read-only), so that a
+#: helper taking a plain ``RuleContext`` accepts every validator's context
+P_co = TypeVar("P_co", bound=Params, default=Params, covariant=True)
+
+
+class Validator(Generic[P]):
     """Base class of validators. Subclasses set the class attributes and ``check``.
+
+    Generic in its parameter model: ``class MyValidator(Validator[MyParams])``
+    with ``Params = MyParams`` types ``ctx.params`` in ``check(self, ctx:
+    RuleContext[MyParams])`` as ``MyParams``. The type argument is for type
+    checkers only; a subclass written without one (``class V(Validator):``, as
+    API-version-1 validators are) runs the same.
 
     The class docstring is the validator's documentation, in sections
     ``What it checks``, ``Parameters`` and ``Example`` (a meta-test enforces it).
@@ -58,7 +74,8 @@ class Validator:
     #: (:class:`LocalizedText` or ``{"zh": ..., "en": ...}``); a plain string
     #: (an API-1 or older validator) is shown in every language
     summary: ClassVar[LocalizedText | Mapping[str, str] | str]
-    #: pydantic model of the rule's ``params``
+    #: pydantic model of the rule's ``params`` (a class attribute cannot be typed
+    #: with ``P``; set it to the type argument)
     Params: ClassVar[type[BaseModel]] = Params
 
     #: the placeholders a rule's message may use besides :data:`ENGINE_VALUES`
@@ -66,7 +83,7 @@ class Validator:
     #: of this validator's rules are not checked when a ruleset loads
     message_values: ClassVar[tuple[str, ...] | None] = None
 
-    def check(self, ctx: RuleContext) -> RuleResult | Iterable[RuleResult | Finding]:
+    def check(self, ctx: RuleContext[P]) -> RuleResult | Iterable[RuleResult | Finding]:
         """Evaluate the rule: one or more :class:`RuleResult` (API 2), or a list
         of :class:`Finding` (API 1, still accepted)."""
         raise NotImplementedError  # pragma: no cover - abstract
@@ -79,7 +96,7 @@ class Validator:
         return doc_text(getattr(cls, "summary", None), lang) or ""
 
     @classmethod
-    def placeholders(cls, params: BaseModel) -> frozenset[str] | None:
+    def placeholders(cls, params: P) -> frozenset[str] | None:
         """Every placeholder a message of a rule with these ``params`` may use:
         :data:`ENGINE_VALUES` and :attr:`message_values`. A validator whose
         values depend on its params (a column named in them) overrides this.
@@ -177,12 +194,13 @@ class RuleResult:
     aggregate: bool = False
 
 
-class RuleContext:
+class RuleContext(Generic[P_co]):
     """Everything a validator may use to evaluate one rule.
 
     Attributes: ``rule`` (the :class:`~supervise_rules.ResolvedRule`), ``params``
-    (its validated ``Params`` model), ``submission`` and ``plugin`` (the name of
-    the plugin the validator comes from).
+    (its validated ``Params`` model, typed as the validator's type argument:
+    ``RuleContext[MyParams]``), ``submission`` and ``plugin`` (the name of the
+    plugin the validator comes from).
     """
 
     def __init__(
@@ -194,10 +212,15 @@ class RuleContext:
         plugin: str | None = None,
     ):
         self.rule = rule
-        self.params = rule.params
         self.submission = submission
         self._frames = frames
         self.plugin = plugin
+
+    @property
+    def params(self) -> P_co:
+        """The rule's ``params``, validated by the validator's ``Params`` model."""
+        # the ruleset loader built them with that model (rulesets.py)
+        return cast(P_co, self.rule.params)
 
     # -- data access -------------------------------------------------------------
 
@@ -210,11 +233,11 @@ class RuleContext:
         """The submission's table as read (polars frame, headers, locations), or ``None``."""
         return self.submission.table(name)
 
-    def frame(self, name: str) -> nw.LazyFrame | None:
+    def frame(self, name: str) -> nw.LazyFrame[Any] | None:
         """The table as a narwhals LazyFrame on the run's backend, or ``None``."""
         return self._frames.get(name)
 
-    def unreadable(self, name: str, column: str) -> nw.LazyFrame | None:
+    def unreadable(self, name: str, column: str) -> nw.LazyFrame[Any] | None:
         """``__row__, raw, why_zh, why_en``: the cells of ``column`` that held a
         value that could not be read, or an implausible one (``why_*``: what it
         should have been; null for an unreadable cell) — they are null in
@@ -235,7 +258,7 @@ class RuleContext:
         table = self.table(name)
         return [] if table is None else list(table.frame.columns)
 
-    def resolver(self, table: str):
+    def resolver(self, table: str) -> Callable[[str], str | None]:
         """Maps a name in an expression (English or Chinese header) to a column."""
         spec = TABLES.get(table)
         present = set(self.columns(table))
@@ -256,16 +279,16 @@ class RuleContext:
         the columns it uses, its denominators and aggregates (see ``Compiled``)."""
         return compile_expression(text, self.resolver(table))
 
-    def require(self, table: str, columns: Iterable[str] = ()) -> list[Finding]:
-        """Findings for a missing table or columns; an empty list when all are
+    def require(self, table: str, columns: Iterable[str] = ()) -> list[RuleResult]:
+        """A result for a missing table or columns; an empty list when all are
         present. An absent table is not_applicable (error if the rule says the
         data is required); a column missing from a table that is there is an
         error: the rule cannot be checked on data that was submitted."""
         return self.require_all([(table, columns)])
 
-    def require_all(self, needs: Iterable[tuple[str, Iterable[str]]]) -> list[Finding]:
+    def require_all(self, needs: Iterable[tuple[str, Iterable[str]]]) -> list[RuleResult]:
         """As :meth:`require` for several tables at once: one finding naming
-        everything that is missing, or an empty list."""
+        everything that is missing (as a result), or an empty list."""
         gaps: dict[str, list[str] | None] = {}
         for table, columns in needs:
             tbl = self.table(table)
@@ -279,26 +302,28 @@ class RuleContext:
                 gaps[table] = list(dict.fromkeys([*(gaps.get(table) or []), *missing]))
         if not gaps:
             return []
-        zh_parts, en_parts, evidence = [], [], []
-        for table, columns in gaps.items():
+        zh_parts: list[str] = []
+        en_parts: list[str] = []
+        evidence: list[Evidence] = []
+        for table, absent in gaps.items():
             spec = TABLES.get(table)
             zh_table = spec.zh if spec else table
-            if columns is None:
+            if absent is None:
                 zh_parts.append(f"提交数据中没有「{zh_table}」表")
                 en_parts.append(f"the submission has no {table} table")
             else:
-                hints = {c: h for c in columns if (h := self.nearest_header(table, c))}
+                hints = {c: h for c in absent if (h := self.nearest_header(table, c))}
                 zh_cols = "、".join(
                     (f"「{spec.columns[c].zh}」" if spec and c in spec.columns else f"「{c}」")
                     + (f"（最接近的表头是「{hints[c]}」，是否就是它？）" if c in hints else "")
-                    for c in columns
+                    for c in absent
                 )
                 en_cols = ", ".join(
-                    c + (f" (did you mean '{hints[c]}'?)" if c in hints else "") for c in columns
+                    c + (f" (did you mean '{hints[c]}'?)" if c in hints else "") for c in absent
                 )
                 zh_parts.append(f"「{zh_table}」表缺少列：{zh_cols}")
                 en_parts.append(f"the {table} table lacks column(s) {en_cols}")
-            evidence.append(Evidence(table=table, rows=None, columns=columns or []))
+            evidence.append(Evidence(table=table, rows=None, columns=absent or []))
         en = "; ".join(en_parts)
         # a column missing from a submitted table is an error: the rule would
         # otherwise vanish from the report because a header was written differently
@@ -438,7 +463,7 @@ class RuleContext:
             evidence=evidence or [],
         )
 
-    def _new_finding(self, make: Any, **fields: Any) -> Finding:
+    def _new_finding(self, make: Callable[..., Finding], **fields: Any) -> Finding:
         """``make`` is ``Finding`` (validated) or :func:`_construct_finding` for
         findings whose parts are known to be well typed, where validating each
         of millions would dominate the run."""
@@ -559,6 +584,9 @@ class RuleContext:
         )
 
 
+_M = TypeVar("_M", bound=BaseModel)
+
+
 class FrameProvider:
     """Gives validators each table as a narwhals LazyFrame on one backend,
     converting (and caching) the submission's polars frames when needed."""
@@ -574,9 +602,9 @@ class FrameProvider:
         self.engine = make_backend(backend, known)
         #: its name (``polars``, ``duckdb``, ``spark`` …)
         self.backend = self.engine.name
-        self._cache: dict[str, nw.LazyFrame] = {}
+        self._cache: dict[str, nw.LazyFrame[Any]] = {}
 
-    def get(self, name: str) -> nw.LazyFrame | None:
+    def get(self, name: str) -> nw.LazyFrame[Any] | None:
         table = self.submission.table(name)
         if table is None:
             return None
@@ -584,15 +612,15 @@ class FrameProvider:
             self._cache[name] = self._convert(table.frame)
         return self._cache[name]
 
-    def convert(self, frame: Any) -> nw.LazyFrame:
+    def convert(self, frame: Any) -> nw.LazyFrame[Any]:
         """Any frame (polars, pandas …) as a LazyFrame on this provider's backend."""
         return self._convert(frame)
 
-    def _convert(self, frame: Any) -> nw.LazyFrame:
+    def _convert(self, frame: Any) -> nw.LazyFrame[Any]:
         return self.engine.lazy(frame)
 
 
-def _constructor(cls: type[BaseModel]) -> Any:
+def _constructor(cls: type[_M]) -> Callable[..., _M]:
     """A constructor for ``cls`` that skips validation, for values known to be valid.
 
     pydantic's ``model_construct`` does the same with alias handling that costs
@@ -607,12 +635,13 @@ def _constructor(cls: type[BaseModel]) -> Any:
     new, set_attr = cls.__new__, object.__setattr__
     all_fields = set(names)
 
-    def make(**values: Any) -> Any:
+    def make(**values: Any) -> _M:
         data = {}
         for name in names:
             if name in values:
                 data[name] = values[name]
             elif name in factories:
+                # our models' factories take no argument (pydantic's type allows one)
                 data[name] = factories[name]()  # type: ignore[call-arg]
             else:
                 data[name] = defaults[name]

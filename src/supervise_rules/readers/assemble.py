@@ -7,6 +7,7 @@ import datetime as _dt
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from fractions import Fraction
+from typing import Any
 
 import polars as pl
 
@@ -231,7 +232,7 @@ def _source(place: Place) -> str | None:
     return f"{place.file}!{place.part}" if place.file else place.part
 
 
-def _detect_header(frame: pl.DataFrame, spec: TableSpec, place: Place) -> tuple[int, list]:
+def _detect_header(frame: pl.DataFrame, spec: TableSpec, place: Place) -> tuple[int, list[Any]]:
     """The header row: the one (among the first rows) naming most contract
     columns, counting header cells merged down from a row above it."""
     head = frame.head(HEADER_SCAN).rows()
@@ -250,7 +251,7 @@ def _detect_header(frame: pl.DataFrame, spec: TableSpec, place: Place) -> tuple[
     return best, best_header
 
 
-def _merged_down(head: list[tuple], i: int, spec: TableSpec) -> list:
+def _merged_down(head: list[tuple[Any, ...]], i: int, spec: TableSpec) -> list[Any]:
     """Row ``i`` with each blank cell taken from the nearest row above whose
     cell names a contract column (a header cell merged vertically keeps its
     text in the top row only)."""
@@ -269,7 +270,7 @@ def _merged_down(head: list[tuple], i: int, spec: TableSpec) -> list:
 def _choose_columns(
     raw: RawTable,
     data: pl.DataFrame,
-    header: list,
+    header: list[Any],
     spec: TableSpec,
     place: Place,
     header_line: int,
@@ -372,6 +373,20 @@ def _cell_findings(
         column = spec.columns[cells.column]
         want_zh, want_en = expected(column)
         header = cols.headers[cells.column]
+
+        def one(
+            wz: str, we: str, raw: str, i: int, wzh: str = want_zh, wen: str = want_en
+        ) -> tuple[str, str]:
+            return f"{wz}的值「{raw}」无法识别，应为{wzh}", f"{we}: {raw!r} is not {wen}"
+
+        def rest(
+            zt: str, et: str, n: int, h: str = header, wzh: str = want_zh, wen: str = want_en
+        ) -> tuple[str, str]:
+            return (
+                f"{zt}「{h}」列另有 {n} 个单元格无法识别（应为{wzh}）",
+                f"{et}: {n} more cells of column '{h}' are not {wen}",
+            )
+
         problems += cell_findings(
             "READ-01",
             table=spec.name,
@@ -385,14 +400,8 @@ def _cell_findings(
             # the row a spreadsheet shows the line on, when multi-line cells moved it
             record_of=(lambda row: lines.offset + row) if lines.frame is not None else None,
             subjects=subjects,
-            one=lambda wz, we, raw, i, wzh=want_zh, wen=want_en: (
-                f"{wz}的值「{raw}」无法识别，应为{wzh}",
-                f"{we}: {raw!r} is not {wen}",
-            ),
-            rest=lambda zt, et, n, h=header, wzh=want_zh, wen=want_en: (
-                f"{zt}「{h}」列另有 {n} 个单元格无法识别（应为{wzh}）",
-                f"{et}: {n} more cells of column '{h}' are not {wen}",
-            ),
+            one=one,
+            rest=rest,
         )
     return problems
 
@@ -408,11 +417,7 @@ def _row_subjects(
     ids = typed.join(rows, on=ROW, how="semi").select(
         ROW, pl.concat_str([pl.col(k).cast(pl.String) for k in keys], separator="/").alias("id")
     )
-    return {
-        row: Subject(type=spec.subject_type, id=sid)  # type: ignore[arg-type]
-        for row, sid in ids.iter_rows()
-        if sid is not None
-    }
+    return {row: Subject(type=spec.subject_type, id=sid) for row, sid in ids.iter_rows() if sid is not None}
 
 
 #: the statistics date a manifest may give (the contract's window for dates)
@@ -492,7 +497,8 @@ def _entry_place(raw: RawTable, place: Place, key: str, row: int | None) -> str:
     en = place.table()[1]
     if row is not None:
         return f"{en}, row {row}" if raw.locator == "row" else f"{en}, line {row}"
-    line = raw.extra.get("lines", {}).get(key) if isinstance(raw.extra.get("lines"), dict) else None
+    lines = raw.extra.get("lines")
+    line = lines.get(key) if isinstance(lines, dict) else None
     if line is not None and place.part is None and place.file:
         return f"{place.file}:{line}"
     return en

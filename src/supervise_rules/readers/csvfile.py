@@ -188,7 +188,7 @@ class _Widths:
         cum = pl.concat([pl.Series([0], dtype=pl.Int64), seps.cum_sum()])
         record_seps = cum.gather(ends) - cum.gather(ends - spans)
         widths = (record_seps - _count_in_cells(frame, self.sep) + 1).cast(pl.Int32)
-        return _trim(frame, int(widths.max() or 1)), widths.alias("cells")
+        return _trim(frame, _widest(widths)), widths.alias("cells")
 
     def _by_python(self) -> tuple[pl.DataFrame, pl.Series | None]:
         limits = current_limits()
@@ -217,7 +217,7 @@ class _Widths:
         if len(counted) != frame.height:  # the two parsers disagree: keep every cell, say nothing
             return frame, None
         widths = pl.Series("cells", counted, dtype=pl.Int32)
-        return _trim(frame, int(widths.max() or 1)), widths
+        return _trim(frame, _widest(widths)), widths
 
     def _check(self, width: int, line: int, rows: int | None) -> None:
         limits = current_limits()
@@ -289,3 +289,9 @@ def _lines(frame: pl.DataFrame) -> pl.Series | None:
         return None
     before = extra.cum_sum().shift(1, fill_value=0)
     return (pl.int_range(1, frame.height + 1, eager=True) + before).alias("line")
+
+
+def _widest(widths: pl.Series) -> int:
+    """The most cells of a record (1 for none)."""
+    widest = widths.max()
+    return widest if isinstance(widest, int) and widest else 1

@@ -18,7 +18,7 @@ import html
 import io
 import re
 import zipfile
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import Future, ThreadPoolExecutor
 from pathlib import Path
 
 import fastexcel
@@ -89,7 +89,11 @@ class ExcelReader(Reader):
                 locator="row",
                 first_line=1,
                 sheet_columns=columns,
-                hidden=None if visible == "visible" else visible,
+                hidden=None
+                if visible == "visible"
+                else "veryhidden"
+                if visible == "veryhidden"
+                else "hidden",
             )
             check_cells(raw, display)
             tables.append(raw)
@@ -399,8 +403,9 @@ class _Preflight:
         # polars scans one batch (in a thread: it and zlib release the GIL) while
         # the next one is unpacked
         with zf.open(part) as fh, ThreadPoolExecutor(1) as pool:
-            scans = []
-            rest, batch, size = b"", [], 0
+            scans: list[Future[tuple[bool, tuple[int, int], tuple[int, int]]]] = []
+            batch: list[bytes] = []
+            rest, size = b"", 0
             while True:
                 chunk = fh.read(CHUNK)
                 data = rest + chunk

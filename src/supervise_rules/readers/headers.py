@@ -155,7 +155,7 @@ CONTRACT_UNITS: dict[str, tuple[str, Fraction]] = {
 }
 
 #: how each contract unit is named in messages (zh, en)
-UNIT_NAMES: dict[str, tuple[str, str]] = {
+UNIT_NAMES: dict[str | None, tuple[str, str]] = {
     "yuan": ("元", "yuan"),
     "m2": ("平方米", "m²"),
     "persons": ("人", "persons"),
@@ -207,7 +207,7 @@ def conversion(column: ColumnSpec, unit: Unit | None) -> Conversion | None:
         want = CONTRACT_UNITS.get(column.unit)
     if want is None:  # a plugin's unit this module does not know: left as written
         return None
-    unit_zh, unit_en = UNIT_NAMES.get(column.unit, (column.unit, column.unit))
+    unit_zh, unit_en = UNIT_NAMES.get(column.unit, (str(column.unit), str(column.unit)))
     if unit.dimension != want[0]:
         return Conversion(
             unit,
@@ -576,7 +576,7 @@ def header_findings(
             )
         )
     if conv is not None and conv.converts:
-        unit_zh, unit_en = UNIT_NAMES.get(c.unit, (c.unit, c.unit))
+        unit_zh, unit_en = UNIT_NAMES.get(c.unit, (str(c.unit), str(c.unit)))
         factor = factor_text(conv.factor)
         out.append(
             read_finding(

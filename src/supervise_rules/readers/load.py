@@ -447,4 +447,5 @@ def _host_readers(host: Any) -> Iterable[Reader]:
         from ..plugins import get_plugin_host
 
         host = get_plugin_host()
-    return host.readers
+    readers: list[Reader] = host.readers
+    return readers

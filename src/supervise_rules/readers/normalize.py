@@ -34,7 +34,7 @@ from fractions import Fraction
 
 import polars as pl
 
-from ..tables import ColumnSpec, normalize_header
+from ..tables import ColumnSpec, Kind, normalize_header
 from .headers import TRADITIONAL
 
 ROW = "__row__"
@@ -327,10 +327,10 @@ def _fast_date(text: pl.Expr) -> pl.Expr:
     return pl.when((text.str.len_bytes() <= 10) & value.is_between(first, last)).then(value)
 
 
-def _exact_values(kind: str, candidates: list[str], labels: dict[str, str]) -> dict[str, object]:
+def _exact_values(kind: Kind, candidates: list[str], labels: dict[str, str]) -> dict[str, object]:
     """``candidates`` that the full path types, with what it types them as:
     an exact-match table built by the full path itself, so it cannot disagree."""
-    spec = ColumnSpec(name="_", zh="_", kind=kind, labels=labels)  # type: ignore[arg-type]
+    spec = ColumnSpec(name="_", zh="_", kind=kind, labels=labels)
     texts = pl.Series("t", list(dict.fromkeys(candidates)), dtype=pl.String)
     typed = pl.select(convert(clean(pl.lit(texts)), spec).cast(DTYPES[kind])).to_series()
     return {t: v for t, v in zip(texts.to_list(), typed.to_list(), strict=True) if v is not None}
@@ -461,5 +461,7 @@ def normalize_columns(
         keep = out.select(filled).to_series()
         if not keep.all():
             out = out.filter(keep)
-    bad = [BadCells(name, frame.select(ROW, name)[bad_rows[name]]) for name in columns if name in bad_rows]
-    return out, bad
+    bad_cells = [
+        BadCells(name, frame.select(ROW, name)[bad_rows[name]]) for name in columns if name in bad_rows
+    ]
+    return out, bad_cells

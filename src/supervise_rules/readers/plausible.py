@@ -53,7 +53,7 @@ class Implausible:
     frame: pl.DataFrame
 
 
-def _number(value: float | dt.date) -> str:
+def _number(value: float | dt.date | None) -> str:
     if isinstance(value, dt.date):
         return value.isoformat()
     return f"{value:g}" if isinstance(value, float) else str(value)
@@ -147,6 +147,7 @@ def check_ranges(
     }
     if not limits or typed.height == 0:
         return typed, []
+    bounded = {name: spec for name, spec in columns.items() if spec is not None and name in limits}
     aggregates = []
     for i, name in enumerate(limits):
         aggregates += [pl.col(name).min().alias(f"lo{i}"), pl.col(name).max().alias(f"hi{i}")]
@@ -171,7 +172,7 @@ def check_ranges(
                 how="left",
                 maintain_order="left",
             )
-            .with_columns(_why(columns[name], name in scales, as_of))  # type: ignore[arg-type]
+            .with_columns(_why(bounded[name], name in scales, as_of))
             .select(ROW, "raw", WHY_ZH, WHY_EN)
             for name in strays
         ]
@@ -184,7 +185,11 @@ def check_ranges(
 
 def _limits(spec: ColumnSpec, as_of: dt.date | None) -> tuple[object, object]:
     lo, hi = spec.bounds
-    if spec.not_after_as_of and as_of is not None and (hi is None or as_of < hi):  # type: ignore[operator]
+    if (
+        spec.not_after_as_of
+        and as_of is not None
+        and (hi is None or (isinstance(hi, dt.date) and as_of < hi))
+    ):
         hi = as_of
     return lo, hi
 
@@ -229,7 +234,7 @@ def _why(column: ColumnSpec, scaled: bool, as_of: dt.date | None = None) -> list
         .then(pl.concat_str([(value / 100).round(10).cast(pl.String), pl.lit(" or "), shown, pl.lit("%")]))
         .otherwise(pl.lit("0.98 or 98%"))
     )
-    lo, hi = (_number(b) for b in column.bounds)  # type: ignore[arg-type]
+    lo, hi = (_number(b) for b in column.bounds)
     return [
         pl.when(bare)
         .then(pl.concat_str([pl.lit(f"应为 {lo}–{hi} 之间的比例或带 % 的百分数，如 "), example]))
@@ -268,6 +273,21 @@ def range_findings(
         first = stray.frame.head(MAX_CELL_FINDINGS)
         whys = list(zip(first.get_column(WHY_ZH).to_list(), first.get_column(WHY_EN).to_list(), strict=True))
         want_zh, want_en = column_expectation(column)
+
+        def one(wz: str, we: str, raw: str, i: int, whys: list[tuple[str, str]] = whys) -> tuple[str, str]:
+            return (
+                f"{wz}的值「{raw}」超出合理范围，{whys[i][0]}",
+                f"{we}: {raw!r} is outside the plausible range ({whys[i][1]})",
+            )
+
+        def rest(
+            zt: str, et: str, n: int, h: str = header, wz: str = want_zh, we: str = want_en
+        ) -> tuple[str, str]:
+            return (
+                f"{zt}「{h}」列另有 {n} 个单元格的值超出合理范围（{wz}）",
+                f"{et}: {n} more cells of column '{h}' are outside the plausible range ({we})",
+            )
+
         problems += cell_findings(
             "READ-16",
             table=spec.name,
@@ -280,14 +300,8 @@ def range_findings(
             lines_of=lines_of,
             record_of=record_of,
             subjects=subjects,
-            one=lambda wz, we, raw, i, whys=whys: (
-                f"{wz}的值「{raw}」超出合理范围，{whys[i][0]}",
-                f"{we}: {raw!r} is outside the plausible range ({whys[i][1]})",
-            ),
-            rest=lambda zt, et, n, h=header, wz=want_zh, we=want_en: (
-                f"{zt}「{h}」列另有 {n} 个单元格的值超出合理范围（{wz}）",
-                f"{et}: {n} more cells of column '{h}' are outside the plausible range ({we})",
-            ),
+            one=one,
+            rest=rest,
         )
     return problems
 

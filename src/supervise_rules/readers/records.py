@@ -82,7 +82,7 @@ def records_table(records: Any, *, name: str | None, where: str) -> RawTable:
     return RawTable(frame=frame, name=name, header=list(keys), locator="record")
 
 
-def mapping_table(mapping: Mapping, *, name: str, where: str) -> RawTable:
+def mapping_table(mapping: Mapping[str, Any], *, name: str, where: str) -> RawTable:
     """A key/value mapping (a manifest) as a two-column text table."""
     if not isinstance(mapping, Mapping):
         raise SubmissionError(f"{where} must be an object of key/value pairs.")
@@ -96,7 +96,7 @@ def mapping_table(mapping: Mapping, *, name: str, where: str) -> RawTable:
     return RawTable(frame=frame, name=name, header=["key", "value"], locator="record")
 
 
-def _is_columns(mapping: Mapping) -> bool:
+def _is_columns(mapping: Mapping[str, Any]) -> bool:
     """``{"school_id": [...], "students": [...]}``: every value a sequence of
     cells (a list, tuple, polars Series, NumPy or Arrow array), none a scalar."""
     if not mapping:
@@ -112,7 +112,7 @@ def _is_columns(mapping: Mapping) -> bool:
     )
 
 
-def columns_table(columns: Mapping, *, name: str, where: str) -> RawTable:
+def columns_table(columns: Mapping[str, Any], *, name: str, where: str) -> RawTable:
     """A column-oriented mapping (column -> values) as a :class:`RawTable`;
     every column must have as many values as the first."""
     lengths = {str(k): len(v) for k, v in columns.items()}

@@ -71,7 +71,7 @@ def non_data_rows(
         return empty
     # A cheap pass over the raw text picks the few rows that may not be data;
     # only those are classified (a province's 1M rows must not pay for it).
-    textual = [n for n in names if specs[n] is None or specs[n].kind == "str"]
+    textual = [n for n in names if (known := specs[n]) is None or known.kind == "str"]
     scanned = list(dict.fromkeys([names[0], *textual]))
     raw = {n: pl.col(n).cast(pl.String) for n in scanned}
     forms = _header_forms(specs, headers)
@@ -194,7 +194,7 @@ def totals_mismatches(
             if value is None:
                 continue
             computed = expected[name] or 0
-            tolerance = 0 if specs[name].kind == "int" else FLOAT_TOLERANCE  # type: ignore[union-attr]
+            tolerance = 0 if (spec := specs[name]) is not None and spec.kind == "int" else FLOAT_TOLERANCE
             if abs(value - computed) > tolerance:
                 out.append(Mismatch(record[ROW], name, value, computed))
     return out

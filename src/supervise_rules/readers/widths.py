@@ -180,7 +180,8 @@ def _sheet(raw: RawTable, j: int) -> int:
 def _ranges(numbers: list[int], limit: int = 30) -> str:
     """``3, 5–7, 12``: consecutive numbers as ranges (the first ``limit`` ranges)."""
     parts: list[str] = []
-    start = prev = None
+    start: int | None = None
+    prev = 0
     for n in numbers:
         if start is None:
             start = prev = n

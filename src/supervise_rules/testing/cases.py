@@ -56,6 +56,11 @@ class RuleCase:
 
 
 def load_case_file(path: str | Path) -> list[RuleCase]:
+    """The cases of one case file (see :mod:`supervise_rules.testing`), each
+    with the file's ``rule`` and ``ruleset``.
+
+    :raises SuperviseRulesError: the file is not a mapping with ``rule`` and ``cases``.
+    """
     path = Path(path)
     data = YAML(typ="safe").load(path.read_text(encoding="utf-8"))
     if not isinstance(data, dict) or "rule" not in data or "cases" not in data:
@@ -149,6 +154,8 @@ def _summarize(f: Finding) -> dict[str, Any]:
 
 
 def findings_as_yaml(findings: list[Finding]) -> str:
+    """``findings`` written with the keys a case's ``expect`` compares, as YAML
+    ready to paste into a case file (what a failing case prints)."""
     yaml = YAML(typ="safe")
     yaml.default_flow_style = None
     yaml.allow_unicode = True

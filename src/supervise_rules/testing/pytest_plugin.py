@@ -22,12 +22,13 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable
 from types import ModuleType
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 import pytest
 
 if TYPE_CHECKING:
     from supervise_rules.plugins import PluginHost
+    from supervise_rules.testing import RuleCase
 
 
 @pytest.fixture
@@ -53,17 +54,19 @@ def supervise_host_factory() -> Callable[..., PluginHost]:
 
 
 @pytest.fixture
-def supervise_host(supervise_host_factory, supervise_plugins) -> PluginHost:
+def supervise_host(
+    supervise_host_factory: Callable[..., PluginHost], supervise_plugins: list[str | ModuleType | object]
+) -> PluginHost:
     """A fresh plugin host per test: built-ins, installed plugins, ``supervise_plugins``."""
     return supervise_host_factory(supervise_plugins)
 
 
 @pytest.fixture
-def rule_case(supervise_host) -> Callable[..., Any]:
+def rule_case(supervise_host: PluginHost) -> Callable[..., None]:
     """``rule_case(case, backend="polars")`` checks one YAML case on ``supervise_host``."""
     from supervise_rules.testing import check_case
 
-    def run(case, backend: str = "polars") -> None:
+    def run(case: RuleCase, backend: str = "polars") -> None:
         __tracebackhide__ = True
         check_case(case, supervise_host, backend)
 

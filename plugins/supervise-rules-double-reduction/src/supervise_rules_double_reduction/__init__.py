@@ -11,6 +11,7 @@ Contributes, through the ordinary hooks:
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 from supervise_rules import RulesetSource, TableSpec, Validator, hookimpl
 
@@ -29,7 +30,7 @@ def register_tables() -> list[TableSpec]:
 
 
 @hookimpl
-def register_validators() -> list[type[Validator]]:
+def register_validators() -> list[type[Validator[Any]]]:
     return [HomeworkMinutesValidator]
 
 

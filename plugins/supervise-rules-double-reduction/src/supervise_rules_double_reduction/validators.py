@@ -18,7 +18,7 @@ class HomeworkMinutesParams(Params):
     )
 
 
-class HomeworkMinutesValidator(Validator):
+class HomeworkMinutesValidator(Validator[HomeworkMinutesParams]):
     """Average daily written homework of each class within the limit for its grade.
 
     What it checks
@@ -46,8 +46,8 @@ class HomeworkMinutesValidator(Validator):
     Params = HomeworkMinutesParams
     message_values = ()  # the engine's own: {observed}, {required}, {subject_name} …
 
-    def check(self, ctx: RuleContext) -> list[RuleResult]:
-        p: HomeworkMinutesParams = ctx.params  # type: ignore[assignment]
+    def check(self, ctx: RuleContext[HomeworkMinutesParams]) -> list[RuleResult]:
+        p = ctx.params
         missing = ctx.require(TABLE, ["grade", MINUTES])
         if missing:
             return missing

@@ -19,6 +19,7 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 from html import escape
+from typing import cast
 
 import polars as pl
 
@@ -193,12 +194,14 @@ def cv_strips(report: Report) -> list[tuple[str, str, str, list[Strip], bool]]:
                 w = pts["w"].fill_null(0.0)
                 total = float(w.sum())
                 mean = float((pts["observed"] * w).sum()) / total if total > 0 else None
-            limit = (
+            # a Float64 and a String column: polars types what first() returns loosely
+            limit = cast(
+                float | None,
                 pts["required"].drop_nulls().mode().sort().first()
                 if pts["required"].null_count() < pts.height
-                else None
+                else None,
             )
-            op = pts["required_op"].drop_nulls().first() if pts.height else None
+            op = cast(str | None, pts["required_op"].drop_nulls().first() if pts.height else None)
             cv_row = cvs.filter(pl.col("level") == level)
             cv = cv_limit = cv_outcome = None
             if cv_row.height:
@@ -235,7 +238,7 @@ def strip_svg(strips: list[Strip], sized: bool, unit: str | None, lang: str, wid
     """One indicator: a row per level, a dot per school section (area ∝ enrollment),
     the enrollment-weighted mean (solid) and the standard (dashed)."""
     left, right, row_h, top = 52, 16, 54, 8
-    values = [v for s in strips for v in s.points["x"].to_list()]
+    values: list[float] = [v for s in strips for v in s.points["x"].to_list()]
     values += [v for s in strips for v in (s.limit, s.mean) if v is not None]
     lo, hi = min(values), max(values)
     pad = (hi - lo) * 0.06 or abs(hi) * 0.1 or 1.0
@@ -408,7 +411,7 @@ def trend(report: Report) -> list[tuple[str, int, int, int]]:
         counts.setdefault(rule_id, [0, 0, 0])[0 if mark == "new" else 1] += n
     for fx in report.baseline.fixed_findings:
         counts.setdefault(fx.rule_id, [0, 0, 0])[2] += 1
-    return [(rule_id, *counts[rule_id]) for rule_id in sorted(counts)]
+    return [(rule_id, n[0], n[1], n[2]) for rule_id, n in sorted(counts.items())]
 
 
 def trend_svg(rows: list[tuple[str, int, int, int]], lang: str, width: int = 560) -> str:

@@ -258,7 +258,8 @@ def listed_frame(report: Report) -> pl.DataFrame:
     """The listed findings (never the passes) as the store's frame: waivers and
     baseline marks sit only on failures, which are always listed, so counting
     them here is exact without making a ``Finding`` per row."""
-    return report.frame(include_passes=False)
+    frame: pl.DataFrame = report.frame(include_passes=False)
+    return frame
 
 
 def _annotated(report: Report) -> bool:
@@ -515,7 +516,7 @@ def table_uri(report: Report, table: str | None) -> str | None:
     if table:
         for name in report.submission.encoding or {}:
             if PurePosixPath(name).stem == table:
-                return (src / name).as_posix()
+                return (src / str(name)).as_posix()
     return src.as_posix()
 
 
@@ -707,7 +708,7 @@ def shown_findings(report: Report, show_passes: bool, cap: int = 0) -> Shown:
         over = ranked.filter(pl.col("_rank") >= cap)
         hidden = dict(over.group_by("rule_id").len("n").iter_rows())
         frame = ranked.filter(pl.col("_rank") < cap).drop("_rank")
-    lines = with_optional_keys(frame)["json"] if frame.height else []
+    lines: Iterable[str] = with_optional_keys(frame)["json"] if frame.height else []
     return Shown([Finding.model_validate_json(line) for line in lines], hidden)
 
 

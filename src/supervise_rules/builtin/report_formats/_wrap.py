@@ -15,9 +15,10 @@ import re
 from collections.abc import Iterator
 
 from rich.cells import cell_len, chop_cells
-from rich.console import Console, ConsoleOptions
+from rich.console import Console, ConsoleOptions, JustifyMethod, OverflowMethod
+from rich.containers import Lines
 from rich.measure import Measurement
-from rich.text import Lines, Text
+from rich.text import Text
 
 #: one unbreakable piece: opening marks, then a run of printable ASCII (a number,
 #: an id, an identifier), a unit, or one other character, then closing marks and spaces
@@ -70,8 +71,8 @@ class WrapText(Text):
         console: Console,
         width: int,
         *,
-        justify=None,
-        overflow=None,
+        justify: JustifyMethod | None = None,
+        overflow: OverflowMethod | None = None,
         tab_size: int = 8,
         no_wrap: bool | None = None,
     ) -> Lines:
@@ -100,7 +101,9 @@ class WrapText(Text):
 
 def wrappable(text: Text) -> WrapText:
     """``text`` (its styles kept) as a :class:`WrapText`."""
-    return WrapText.assemble(text)
+    wrapped = WrapText.assemble(text)  # rich builds an instance of the class it is called on
+    assert isinstance(wrapped, WrapText)
+    return wrapped
 
 
 # --- a plain grid for long lists ----------------------------------------------------------

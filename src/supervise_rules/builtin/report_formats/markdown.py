@@ -8,6 +8,8 @@ the other listed findings (not applicable; passes too with
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 from ...models import Finding, Report
 from ...reporters import RenderOptions, Reporter
 from ...safetext import markdown_text
@@ -55,11 +57,11 @@ def cell(text: object) -> str:
     return markdown_text(text, newline="<br>")
 
 
-def _row(cells: list[object]) -> str:
+def _row(cells: Sequence[object]) -> str:
     return "| " + " | ".join(cell(c) for c in cells) + " |"
 
 
-def _table(header: list[str], rows: list[list[object]]) -> list[str]:
+def _table(header: list[str], rows: Sequence[Sequence[object]]) -> list[str]:
     return [_row(header), "|" + "|".join(" --- " for _ in header) + "|", *(_row(r) for r in rows)]
 
 

@@ -272,7 +272,7 @@ def _locations(f: Finding, report: Report) -> list[dict[str, Any]]:
 
 def _related(f: Finding, report: Report) -> list[dict[str, Any]]:
     """The other rows of a multi-row finding, so a viewer can jump to each."""
-    related = []
+    related: list[dict[str, Any]] = []
     for ev in f.evidence:
         uri = _uri(report, ev)
         if not uri or not ev.rows or len(ev.rows) < 2:

@@ -87,7 +87,7 @@ class TableReporter(Reporter):
     def write(self, report: Report, options: RenderOptions, out: BinaryIO) -> None:
         """Streamed: each part is written as soon as it is made, so a terminal
         shows the first screen of a national report while the rest is drawn."""
-        text = io.TextIOWrapper(out, encoding="utf-8", newline="", write_through=True)  # type: ignore[arg-type]
+        text = io.TextIOWrapper(out, encoding="utf-8", newline="", write_through=True)
         try:
             self.print(report, _console(text, options), options)
         finally:

@@ -96,7 +96,8 @@ def first_null_column(columns: list[str]) -> nw.Expr:
         expr = nw.when(cond).then(nw.lit(c)) if expr is None else expr.when(cond).then(nw.lit(c))
     if expr is None:
         return nw.lit(None, dtype=nw.String)
-    return expr.otherwise(nw.lit(None, dtype=nw.String))
+    first: nw.Expr = expr.otherwise(nw.lit(None, dtype=nw.String))
+    return first
 
 
 def first_zero_denominator(compiled: Compiled) -> nw.Expr:
@@ -107,7 +108,8 @@ def first_zero_denominator(compiled: Compiled) -> nw.Expr:
         expr = nw.when(cond).then(nw.lit(text)) if expr is None else expr.when(cond).then(nw.lit(text))
     if expr is None:
         return nw.lit(None, dtype=nw.String)
-    return expr.otherwise(nw.lit(None, dtype=nw.String))
+    first: nw.Expr = expr.otherwise(nw.lit(None, dtype=nw.String))
+    return first
 
 
 def threshold_scope(threshold: Threshold | Compiled) -> nw.Expr | None:

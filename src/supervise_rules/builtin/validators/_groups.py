@@ -5,6 +5,8 @@ out for a message."""
 
 from __future__ import annotations
 
+from typing import Any
+
 import narwhals as nw
 import polars as pl
 
@@ -56,7 +58,7 @@ def group_key_columns(keys: list[str]) -> list[str]:
     return [f"_g{i}" for i in range(len(keys))]
 
 
-def joined_rows(lf: nw.LazyFrame, keys: list[str], row: str, alias: str) -> nw.LazyFrame:
+def joined_rows(lf: nw.LazyFrame[Any], keys: list[str], row: str, alias: str) -> nw.LazyFrame[Any]:
     """``keys`` and, in ``alias``, the sorted rows of each group of ``lf`` written
     out as ``1, 2, 5``, for a message that names every row of a group.
 
@@ -75,13 +77,15 @@ def joined_rows(lf: nw.LazyFrame, keys: list[str], row: str, alias: str) -> nw.L
 
         group = ", ".join(quote(k) for k in keys)
         text = f"string_agg(CAST({quote(row)} AS VARCHAR), ', ' ORDER BY {quote(row)}) AS {quote(alias)}"
-        return nw.from_native(native.aggregate(f"{group}, {text}", group))
+        joined: nw.LazyFrame[Any] = nw.from_native(native.aggregate(f"{group}, {text}", group))
+        return joined
     if type(native).__name__ == "DataFrame" and type(native).__module__.startswith("pyspark."):
         from pyspark.sql import functions as F
 
         # sorted as numbers, then written: "2, 10", not "10, 2"
         rows = F.transform(F.array_sort(F.collect_list(F.col(row))), lambda x: x.cast("string"))
-        return nw.from_native(native.groupBy(*keys).agg(F.concat_ws(", ", rows).alias(alias)))
+        joined = nw.from_native(native.groupBy(*keys).agg(F.concat_ws(", ", rows).alias(alias)))
+        return joined
     raise TypeError(f"no string aggregation for a {type(native).__name__} frame")
 
 

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Iterable, Sequence
-from typing import Any
+from typing import Any, Literal
 
 import narwhals as nw
 from pydantic import Field
@@ -172,7 +172,7 @@ def absent_tables_result(ctx: RuleContext, problems: dict[str, list[str] | None]
     )
 
 
-def table_problem(ctx: RuleContext, table: str, columns: Iterable[str]) -> list[str] | bool | None:
+def table_problem(ctx: RuleContext, table: str, columns: Iterable[str]) -> list[str] | Literal[False] | None:
     """``False`` when the table and columns are present; ``None`` when the table
     is absent; else the missing columns."""
     tbl = ctx.table(table)
@@ -195,7 +195,7 @@ def as_text(expr: nw.Expr) -> nw.Expr:
 
 def error_results(
     ctx: RuleContext,
-    errors: nw.LazyFrame,
+    errors: nw.LazyFrame[Any],
     table: str,
     error_columns: Iterable[str],
     *,
@@ -252,7 +252,7 @@ def error_results(
 
 def missing_value_results(
     ctx: RuleContext,
-    lf: nw.LazyFrame,
+    lf: nw.LazyFrame[Any],
     table: str,
     columns: Sequence[str],
     *,
@@ -279,15 +279,18 @@ def missing_value_results(
     return out
 
 
-def name_frame(ctx: RuleContext, subject_type: str) -> nw.LazyFrame | None:
+def name_frame(ctx: RuleContext, subject_type: str) -> nw.LazyFrame[Any] | None:
     """``(_key, _name)`` for schools (by ``school_id``) or inspectors (by
     ``inspector_id``) from their own tables, to join display names onto subjects
     found in other tables; ``None`` when there is no such table."""
-    table, key, name = {
+    known = {
         "school": ("schools", "school_id", "school_name"),
         "inspector": ("inspectors", "inspector_id", "inspector_name"),
-    }.get(subject_type, (None, None, None))
-    if table is None or ctx.table(table) is None or not {key, name} <= set(ctx.columns(table)):
+    }.get(subject_type)
+    if known is None:
+        return None
+    table, key, name = known
+    if ctx.table(table) is None or not {key, name} <= set(ctx.columns(table)):
         return None
     lf = ctx.frame(table)
     assert lf is not None
@@ -299,8 +302,8 @@ def name_frame(ctx: RuleContext, subject_type: str) -> nw.LazyFrame | None:
 
 
 def with_names(
-    ctx: RuleContext, frame: nw.LazyFrame, subject_type: str, key: str = "subject_id"
-) -> nw.LazyFrame:
+    ctx: RuleContext, frame: nw.LazyFrame[Any], subject_type: str, key: str = "subject_id"
+) -> nw.LazyFrame[Any]:
     """``frame`` with ``subject_name`` joined from the subject's own table (null
     where it has none)."""
     names = name_frame(ctx, subject_type)
@@ -315,7 +318,7 @@ def with_names(
 _COUNTY_VIA = (("school_id", "schools"), ("kindergarten_id", "kindergartens"))
 
 
-def with_county(ctx: RuleContext, table: str, lf: nw.LazyFrame) -> nw.LazyFrame | None:
+def with_county(ctx: RuleContext, table: str, lf: nw.LazyFrame[Any]) -> nw.LazyFrame[Any] | None:
     """``lf`` with a ``_county`` column: the row's own ``county_code``, else
     that of its school or kindergarten (through ``school_id`` / ``kindergarten_id``);
     ``None`` when the table cannot be placed in a county."""
@@ -337,7 +340,7 @@ def with_county(ctx: RuleContext, table: str, lf: nw.LazyFrame) -> nw.LazyFrame 
     return None
 
 
-def county_name_frame(ctx: RuleContext) -> nw.LazyFrame | None:
+def county_name_frame(ctx: RuleContext) -> nw.LazyFrame[Any] | None:
     """``(_code, subject_name)``: each county's name from the county table, or
     ``None`` when the county table does not name its counties."""
     if ctx.table("county") is None or not {"county_code", "county_name"} <= set(ctx.columns("county")):
@@ -351,7 +354,7 @@ def county_name_frame(ctx: RuleContext) -> nw.LazyFrame | None:
     )
 
 
-def county_names(ctx: RuleContext, frame: nw.LazyFrame, key: str = "subject_id") -> nw.LazyFrame:
+def county_names(ctx: RuleContext, frame: nw.LazyFrame[Any], key: str = "subject_id") -> nw.LazyFrame[Any]:
     """``frame`` with ``subject_name`` from the county table's ``county_name``
     (null where the county table does not name the county)."""
     names = county_name_frame(ctx)

@@ -4,6 +4,7 @@ possibly across tables) against a threshold."""
 from __future__ import annotations
 
 from dataclasses import replace
+from typing import Any
 
 import narwhals as nw
 from pydantic import Field, model_validator
@@ -45,7 +46,7 @@ class AggregateParams(Params):
     unit: str | None = Field(default=None, description="Unit of the figure, e.g. `ratio`.")
 
 
-class AggregateValidator(Validator):
+class AggregateValidator(Validator[AggregateParams]):
     """Compare a county-level aggregate, or a ratio of two aggregates, with a threshold.
 
     What it checks
@@ -74,8 +75,8 @@ class AggregateValidator(Validator):
     Params = AggregateParams
     message_values = ("numerator", "denominator")
 
-    def check(self, ctx: RuleContext) -> list[RuleResult]:
-        p: AggregateParams = ctx.params  # type: ignore[assignment]
+    def check(self, ctx: RuleContext[AggregateParams]) -> list[RuleResult]:
+        p = ctx.params
         sides = [s for s in (p.numerator, p.denominator) if s is not None]
         compiled = []
         for side in sides:
@@ -93,7 +94,7 @@ class AggregateValidator(Validator):
         county = ctx.county_subject()
         # a batch of counties: one figure per county, where every side's rows can
         # be placed in a county (their own county_code, or their school's)
-        scoped = []
+        scoped: list[nw.LazyFrame[Any]] = []
         for side, _, where, _ in compiled:
             lf = ctx.frame(side.table)
             assert lf is not None
@@ -105,10 +106,10 @@ class AggregateValidator(Validator):
         )
         per_county = bool(placed) and all(lf is not None for lf in placed)
         if per_county:
-            scoped = placed  # type: ignore[assignment]
+            scoped = [lf for lf in placed if lf is not None]
         results: list[RuleResult] = []
-        values: list[nw.LazyFrame] = []
-        flagged: list[tuple[str, nw.LazyFrame, dict[str, tuple[str, ...]]]] = []
+        values: list[nw.LazyFrame[Any]] = []
+        flagged: list[tuple[str, nw.LazyFrame[Any], dict[str, tuple[str, ...]]]] = []
         for (side, expr, _, cols), lf, name in zip(
             compiled, scoped, ("numerator", "denominator"), strict=False
         ):
@@ -166,7 +167,7 @@ class AggregateValidator(Validator):
         num, den = nw.col("numerator"), nw.col("denominator")
         if p.denominator is not None:
             zero = den.is_null() | (den == 0)
-            observed = nw.when(~zero & ~num.is_null()).then(num / den)
+            observed: nw.Expr = nw.when(~zero & ~num.is_null()).then(num / den)
             spec = TABLES.get(p.denominator.table)
             zh_table = spec.zh if spec else p.denominator.table
             zero_zh = (
@@ -214,8 +215,8 @@ class AggregateValidator(Validator):
 
     @staticmethod
     def _missing_rows(
-        lf: nw.LazyFrame, expr: Compiled, cols: list[str], per_county: bool
-    ) -> tuple[nw.LazyFrame, dict[str, tuple[str, ...]]]:
+        lf: nw.LazyFrame[Any], expr: Compiled, cols: list[str], per_county: bool
+    ) -> tuple[nw.LazyFrame[Any], dict[str, tuple[str, ...]]]:
         """The rows whose missing values leave them out of the aggregate, each
         with the column to blame (the expression's text when none is null), and
         the evidence columns of each such finding."""
@@ -229,11 +230,11 @@ class AggregateValidator(Validator):
 
     @staticmethod
     def _without_repeats(
-        rows: nw.LazyFrame,
+        rows: nw.LazyFrame[Any],
         evidence_of: dict[str, tuple[str, ...]],
-        first: nw.LazyFrame,
+        first: nw.LazyFrame[Any],
         first_evidence: dict[str, tuple[str, ...]],
-    ) -> nw.LazyFrame:
+    ) -> nw.LazyFrame[Any]:
         """``rows`` without the findings that the other side of a ratio over the
         same table already makes: the same evidence columns and the same rows."""
         for column, columns in evidence_of.items():

@@ -136,7 +136,7 @@ class KeyChecksParams(Params):
         return value
 
 
-class KeyChecksValidator(Validator):
+class KeyChecksValidator(Validator[KeyChecksParams]):
     """Keys are present, unique and well formed; codes equal the manifest's.
 
     What it checks
@@ -170,8 +170,8 @@ class KeyChecksValidator(Validator):
     Params = KeyChecksParams
     message_values = _KEY_VALUES
 
-    def check(self, ctx: RuleContext) -> list[RuleResult]:
-        p: KeyChecksParams = ctx.params  # type: ignore[assignment]
+    def check(self, ctx: RuleContext[KeyChecksParams]) -> list[RuleResult]:
+        p = ctx.params
         results = [
             self._manifest_field(ctx, field_name, pattern)
             for field_name, pattern in p.manifest_patterns.items()
@@ -238,7 +238,7 @@ class KeyChecksValidator(Validator):
         # where the row is (file, sheet row, cell) the report adds, as the clerk numbers it
 
         def row_fails(
-            bad: nw.LazyFrame,
+            bad: nw.LazyFrame[Any],
             column: str,
             op: str,
             required: nw.Expr | str,
@@ -373,7 +373,9 @@ class KeyChecksValidator(Validator):
         return results
 
     @staticmethod
-    def _duplicates(spec: KeySpec, complete: nw.LazyFrame, schema: Any, stype: str, t_zh: str) -> RuleResult:
+    def _duplicates(
+        spec: KeySpec, complete: nw.LazyFrame[Any], schema: Any, stype: str, t_zh: str
+    ) -> RuleResult:
         keys = [f"_k{i}" for i in range(len(spec.key))]
         # A finding is one key and one subject: where the subject's columns are not
         # the key, rows sharing a key under different subjects are listed apart.
@@ -451,7 +453,7 @@ class RowChecksParams(Params):
     )
 
 
-class RowChecksValidator(Validator):
+class RowChecksValidator(Validator[RowChecksParams]):
     """Per-row conditions across several tables: comparisons, present, absent.
 
     What it checks
@@ -488,8 +490,8 @@ class RowChecksValidator(Validator):
     Params = RowChecksParams
     message_values = _ROW_VALUES
 
-    def check(self, ctx: RuleContext) -> list[RuleResult]:
-        p: RowChecksParams = ctx.params  # type: ignore[assignment]
+    def check(self, ctx: RuleContext[RowChecksParams]) -> list[RuleResult]:
+        p = ctx.params
         results: list[RuleResult] = []
         skipped: dict[str, list[str] | None] = {}
         as_of_needed = False
@@ -617,7 +619,7 @@ class RowChecksValidator(Validator):
         return results
 
     def _all_pass(
-        self, ctx: RuleContext, chk: RowCheck, checked: nw.LazyFrame, columns: list[str]
+        self, ctx: RuleContext, chk: RowCheck, checked: nw.LazyFrame[Any], columns: list[str]
     ) -> RuleResult:
         """One pass (observed: rows checked) when no row of the check fails or errs."""
         label_zh = chk.label.zh if chk.label else self._rule_text(chk)
@@ -655,7 +657,7 @@ class RowChecksValidator(Validator):
     def _compare(schema: Any, left: nw.Expr, op: str, right: nw.Expr) -> nw.Expr:
         temporal = any(isinstance(schema[c], (nw.Date, nw.Datetime)) for c in ("_l", "_r"))
         if temporal:
-            return {
+            cond: nw.Expr = {
                 ">=": lambda a, b: a >= b,
                 ">": lambda a, b: a > b,
                 "<=": lambda a, b: a <= b,
@@ -663,6 +665,7 @@ class RowChecksValidator(Validator):
                 "==": lambda a, b: a == b,
                 "!=": lambda a, b: a != b,
             }[op](left, right)
+            return cond
         return compare(left.cast(nw.Float64), op, right.cast(nw.Float64))
 
     @staticmethod
@@ -675,8 +678,8 @@ class RowChecksValidator(Validator):
     def _required(chk: RowCheck) -> tuple[str, str | None]:
         """``(required.op, required.value)`` of a check; a comparison's value is
         the right side of each row."""
-        if chk.left is not None:
-            return chk.op, None  # type: ignore[return-value]
+        if chk.left is not None and chk.op is not None:  # a comparison has its op (the model checks)
+            return chk.op, None
         if chk.present:
             return "exists", chk.present
         return "==", None

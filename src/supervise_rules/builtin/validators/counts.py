@@ -12,12 +12,11 @@ import narwhals as nw
 from pydantic import Field, model_validator
 
 from ...expressions import compile_expression
-from ...models import LocalizedText
+from ...models import LocalizedText, SubjectType
 from ...submission import ROW
 from ...validators import EvidenceSpec, Params, Rows, RuleContext, RuleResult, Validator
 from ._common import Comparison, Expression, compare, in_scope
 from ._support import (
-    SubjectType,
     as_text,
     county_names,
     error_results,
@@ -69,7 +68,7 @@ class GroupCompareParams(Params):
         return self
 
 
-class GroupCompareValidator(Validator):
+class GroupCompareValidator(Validator[GroupCompareParams]):
     """Compare an aggregate of each group of rows with a number or another aggregate.
 
     What it checks
@@ -103,8 +102,8 @@ class GroupCompareValidator(Validator):
     Params = GroupCompareParams
     message_values = ("gap", "rows")
 
-    def check(self, ctx: RuleContext) -> list[RuleResult]:
-        p: GroupCompareParams = ctx.params  # type: ignore[assignment]
+    def check(self, ctx: RuleContext[GroupCompareParams]) -> list[RuleResult]:
+        p = ctx.params
         where = ctx.compile(p.where, p.table) if p.where else None
         value = ctx.compile(p.value, p.table) if p.value else None
         threshold = ctx.compile(p.threshold, p.table) if isinstance(p.threshold, str) else None
@@ -128,7 +127,7 @@ class GroupCompareValidator(Validator):
         lf = in_scope(lf, where)
         stype = p.subject_type or row_subject(p.table)[0]
         results = missing_value_results(ctx, lf, p.table, [p.group_by])
-        value_cols = list(dict.fromkeys(c for c in value_cols if c is not None))
+        value_cols = [c for c in dict.fromkeys(value_cols) if c is not None]
         lf = lf.filter(~nw.col(p.group_by).is_null()).with_columns(
             _g=as_text(nw.col(p.group_by)),
             _null=nw.any_horizontal(*[nw.col(c).is_null() for c in value_cols], ignore_nulls=True).cast(
@@ -148,7 +147,11 @@ class GroupCompareValidator(Validator):
             )
             results += error_results(ctx, errors, p.table, [c], keys=("subject_id",), subject_type=stype)
 
-        observed = value.expr if value else nw.col(p.distinct).n_unique()
+        if value is not None:
+            observed = value.expr
+        else:
+            assert p.distinct is not None  # the model takes exactly one of value and distinct
+            observed = nw.col(p.distinct).n_unique()
         required = threshold.expr if threshold else nw.lit(float(p.threshold))
         groups = (
             lf.group_by("_g")
@@ -200,7 +203,9 @@ class GroupCompareValidator(Validator):
         ]
 
 
-def _whole_as_int(frame: nw.LazyFrame, obs_int: bool | None, req_int: bool | None) -> list[nw.LazyFrame]:
+def _whole_as_int(
+    frame: nw.LazyFrame[Any], obs_int: bool | None, req_int: bool | None
+) -> list[nw.LazyFrame[Any]]:
     """``frame`` with ``observed``, ``required`` and ``gap`` (required − observed)
     from ``_obs`` and ``_req``, whole numbers as integers and others as floats, as
     the messages and the report show them ("7", not "7.0"; "6.5").
@@ -220,7 +225,7 @@ def _whole_as_int(frame: nw.LazyFrame, obs_int: bool | None, req_int: bool | Non
         "required": (req, req_f, req_int),
         "gap": (req - obs, req_f - obs_f, gap_int),
     }
-    parts: list[tuple[nw.LazyFrame, dict[str, nw.Expr]]] = [(frame, {})]
+    parts: list[tuple[nw.LazyFrame[Any], dict[str, nw.Expr]]] = [(frame, {})]
     for name, (exact, x, is_int) in quantities.items():
         if is_int is not None:
             parts = [(f, {**c, name: exact.cast(nw.Int64) if is_int else x}) for f, c in parts]
@@ -251,7 +256,7 @@ class CountRatioParams(Params):
     unit: str | None = Field(default=None, description="unit of the observed count")
 
 
-class CountRatioValidator(Validator):
+class CountRatioValidator(Validator[CountRatioParams]):
     """A distinct count against ``ceil(another distinct count / divisor)`` (county).
 
     What it checks
@@ -280,8 +285,8 @@ class CountRatioValidator(Validator):
     Params = CountRatioParams
     message_values = ("base", "divisor")
 
-    def check(self, ctx: RuleContext) -> list[RuleResult]:
-        p: CountRatioParams = ctx.params  # type: ignore[assignment]
+    def check(self, ctx: RuleContext[CountRatioParams]) -> list[RuleResult]:
+        p = ctx.params
         sides = []
         problems: list[RuleResult] = []
         for side in (p.count, p.per):
@@ -306,7 +311,8 @@ class CountRatioValidator(Validator):
             if ctx.submission.manifest.is_batch
             else []
         )
-        per_county = bool(by_county) and all(f is not None for f in by_county)
+        placed = [f for f in by_county if f is not None]
+        per_county = bool(by_county) and len(placed) == len(by_county)
         counts = []
         for i, ((side, _), lf) in enumerate(zip(sides, frames, strict=True)):
             col = nw.col(side.column)
@@ -317,7 +323,7 @@ class CountRatioValidator(Validator):
                 nulls.alias(f"_nulls{i}"),
             ]
             if per_county:
-                counts.append(by_county[i].group_by("_county").agg(*aggs))  # type: ignore[union-attr]
+                counts.append(placed[i].group_by("_county").agg(*aggs))
             else:
                 counts.append(lf.select(*aggs))
         # a missing value in either column leaves only its errors, no figure

@@ -10,13 +10,13 @@ from typing import Any
 import narwhals as nw
 from pydantic import Field
 
-from ...models import LocalizedText
+from ...expressions import Compiled
+from ...models import LocalizedText, SubjectType
 from ...submission import ROW
 from ...tables import TABLES
 from ...validators import EvidenceSpec, Params, Rows, RuleContext, RuleResult, Validator
 from ._common import Expression, in_scope
 from ._support import (
-    SubjectType,
     absent_tables_result,
     as_of_results,
     as_text,
@@ -70,7 +70,7 @@ class CoverageParams(Params):
     unit: str | None = Field(default=None, description="unit of the observed count")
 
 
-class CoverageValidator(Validator):
+class CoverageValidator(Validator[CoverageParams]):
     """Every key of one table has at least ``min_rows`` rows in another table.
 
     What it checks
@@ -106,8 +106,8 @@ class CoverageValidator(Validator):
     Params = CoverageParams
     message_values = ("label_zh", "label_en", "year", "as_of")
 
-    def check(self, ctx: RuleContext) -> list[RuleResult]:
-        p: CoverageParams = ctx.params  # type: ignore[assignment]
+    def check(self, ctx: RuleContext[CoverageParams]) -> list[RuleResult]:
+        p = ctx.params
         where = ctx.compile(p.where, p.table) if p.where else None
         in_where = ctx.compile(p.in_where, p.in_table) if p.in_where else None
         match_wheres = [ctx.compile(t.match_where, p.in_table) if t.match_where else None for t in p.targets]
@@ -152,12 +152,12 @@ class CoverageValidator(Validator):
 
     def _target(
         self,
-        ctx,
+        ctx: RuleContext,
         p: CoverageParams,
         target: CoverageTarget,
-        match_where,
-        a,
-        b,
+        match_where: Compiled | None,
+        a: nw.LazyFrame[Any],
+        b: nw.LazyFrame[Any],
         own_type: str,
         year: int | None,
     ) -> list[RuleResult]:
@@ -240,7 +240,7 @@ class ReferencesParams(Params):
     references: list[Reference] = Field(min_length=1, description="the references to resolve")
 
 
-class ReferencesValidator(Validator):
+class ReferencesValidator(Validator[ReferencesParams]):
     """Every id used in one table exists in the table it belongs to.
 
     What it checks
@@ -270,8 +270,8 @@ class ReferencesValidator(Validator):
     Params = ReferencesParams
     message_values = ("detail_zh", "detail_en")
 
-    def check(self, ctx: RuleContext) -> list[RuleResult]:
-        p: ReferencesParams = ctx.params  # type: ignore[assignment]
+    def check(self, ctx: RuleContext[ReferencesParams]) -> list[RuleResult]:
+        p = ctx.params
         results: list[RuleResult] = []
         skipped: dict[str, list[str] | None] = {}
         for ref in p.references:
@@ -295,7 +295,7 @@ class ReferencesValidator(Validator):
         return results
 
     @staticmethod
-    def _reference(ctx: RuleContext, ref: Reference, where) -> list[RuleResult]:
+    def _reference(ctx: RuleContext, ref: Reference, where: Compiled | None) -> list[RuleResult]:
         lf = ctx.frame(ref.table)
         target = ctx.frame(ref.to_table)
         assert lf is not None and target is not None
@@ -395,6 +395,6 @@ class ReferencesValidator(Validator):
         return results
 
 
-def _uses(rows: nw.LazyFrame, key: str) -> nw.LazyFrame:
+def _uses(rows: nw.LazyFrame[Any], key: str) -> nw.LazyFrame[Any]:
     """One row per ``key`` of a long frame of ``(key, row)``: ``_n``, the number of rows."""
     return rows.group_by(key).agg(nw.len().cast(nw.Int64).alias("_n"))

@@ -55,7 +55,7 @@ class WeightedCVParams(Params):
         return self
 
 
-class WeightedCVValidator(Validator):
+class WeightedCVValidator(Validator[WeightedCVParams]):
     """The enrollment-weighted coefficient of variation of an indicator, per group.
 
     What it checks
@@ -91,8 +91,8 @@ class WeightedCVValidator(Validator):
     Params = WeightedCVParams
     message_values = ("mean", "std", "schools", "weight_total")
 
-    def check(self, ctx: RuleContext) -> list[RuleResult]:
-        p: WeightedCVParams = ctx.params  # type: ignore[assignment]
+    def check(self, ctx: RuleContext[WeightedCVParams]) -> list[RuleResult]:
+        p = ctx.params
         value = ctx.compile(p.value, p.table)
         weight = ctx.compile(p.weight, p.table)
         where = ctx.compile(p.where, p.table) if p.where else None

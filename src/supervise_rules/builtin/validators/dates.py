@@ -14,13 +14,12 @@ import narwhals as nw
 from pydantic import Field, field_validator
 
 from ...expressions import compile_expression
-from ...models import Evidence, LocalizedText, Outcome, Required
+from ...models import Evidence, LocalizedText, Outcome, Required, SubjectType
 from ...submission import ROW
 from ...tables import TABLES
 from ...validators import EvidenceSpec, Params, Rows, RuleContext, RuleResult, Validator
 from ._common import Comparison, Expression, compare, error_exprs, first_null_column, in_scope
 from ._support import (
-    SubjectType,
     as_of_results,
     as_text,
     date_epoch,
@@ -63,7 +62,7 @@ class TermChecksParams(Params):
         return value
 
 
-class TermChecksValidator(Validator):
+class TermChecksValidator(Validator[TermChecksParams]):
     """Every subject has a record for every term begun by ``as_of``, dated within
     N days of the term's start.
 
@@ -103,8 +102,8 @@ class TermChecksValidator(Validator):
     Params = TermChecksParams
     message_values = ("term_zh", "term_en", "year", "start", "end", "records", "checked_zh")
 
-    def check(self, ctx: RuleContext) -> list[RuleResult]:
-        p: TermChecksParams = ctx.params  # type: ignore[assignment]
+    def check(self, ctx: RuleContext[TermChecksParams]) -> list[RuleResult]:
+        p = ctx.params
         where = ctx.compile(p.where, p.table) if p.where else None
         missing = ctx.require(p.table, [p.key, *(where.columns if where else [])]) + ctx.require(
             p.checks_table, [p.checks_key, p.term_column, p.date_column]
@@ -254,7 +253,7 @@ class OverdueParams(Params):
     subject: SubjectType | None = Field(default=None, description="subject.type (default: the table's)")
 
 
-class OverdueValidator(Validator):
+class OverdueValidator(Validator[OverdueParams]):
     """An open item must not be older than ``max_days`` days at ``as_of``.
 
     What it checks
@@ -284,8 +283,8 @@ class OverdueValidator(Validator):
     Params = OverdueParams
     message_values = ("date", "as_of")
 
-    def check(self, ctx: RuleContext) -> list[RuleResult]:
-        p: OverdueParams = ctx.params  # type: ignore[assignment]
+    def check(self, ctx: RuleContext[OverdueParams]) -> list[RuleResult]:
+        p = ctx.params
         where = ctx.compile(p.where, p.table) if p.where else None
         missing = ctx.require(p.table, [p.date_column, *(where.columns if where else [])])
         if missing:
@@ -364,7 +363,7 @@ class PeriodicParams(Params):
         return value
 
 
-class PeriodicValidator(Validator):
+class PeriodicValidator(Validator[PeriodicParams]):
     """Each duty has enough events in the period: ``per_month`` per elapsed month
     outside vacation months.
 
@@ -401,8 +400,8 @@ class PeriodicValidator(Validator):
     Params = PeriodicParams
     message_values = ("months", "period_start", "as_of", "inspector_name", "school_name")
 
-    def check(self, ctx: RuleContext) -> list[RuleResult]:
-        p: PeriodicParams = ctx.params  # type: ignore[assignment]
+    def check(self, ctx: RuleContext[PeriodicParams]) -> list[RuleResult]:
+        p = ctx.params
         missing = ctx.require(p.table, p.keys) + ctx.require(p.events_table, [*p.keys, p.date_column])
         if missing:
             return missing
@@ -548,7 +547,7 @@ class MatchedCountParams(Params):
     unit: str | None = Field(default=None, description="unit of the value")
 
 
-class MatchedCountValidator(Validator):
+class MatchedCountValidator(Validator[MatchedCountParams]):
     """A per-row figure against the number of rows of another table that match it
     and are dated within N days of it.
 
@@ -594,8 +593,8 @@ class MatchedCountValidator(Validator):
         ).columns
         return names | frozenset(used)
 
-    def check(self, ctx: RuleContext) -> list[RuleResult]:
-        p: MatchedCountParams = ctx.params  # type: ignore[assignment]
+    def check(self, ctx: RuleContext[MatchedCountParams]) -> list[RuleResult]:
+        p = ctx.params
         other_on = p.other_on or p.on
         if len(other_on) != len(p.on):
             raise ValueError("`on` and `other_on` must have the same length")

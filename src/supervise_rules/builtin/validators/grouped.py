@@ -62,7 +62,7 @@ class GroupAggregateParams(Params):
         return self
 
 
-class GroupAggregateValidator(Validator):
+class GroupAggregateValidator(Validator[GroupAggregateParams]):
     """Compare an aggregate of each group of rows with a threshold.
 
     What it checks
@@ -101,8 +101,8 @@ class GroupAggregateValidator(Validator):
         names = super().placeholders(params)
         return None if names is None else names | frozenset(params.attributes)
 
-    def check(self, ctx: RuleContext) -> list[RuleResult]:
-        p: GroupAggregateParams = ctx.params  # type: ignore[assignment]
+    def check(self, ctx: RuleContext[GroupAggregateParams]) -> list[RuleResult]:
+        p = ctx.params
         value = ctx.compile(p.value, p.table)
         where = ctx.compile(p.where, p.table) if p.where else None
         keys = list(p.group_by)
@@ -217,7 +217,7 @@ class GroupAggregateValidator(Validator):
 
     @staticmethod
     def _inconsistent(
-        p: GroupAggregateParams, groups: nw.LazyFrame, column: str, stype: str, group_rows: Rows
+        p: GroupAggregateParams, groups: nw.LazyFrame[Any], column: str, stype: str, group_rows: Rows
     ) -> RuleResult:
         spec = TABLES.get(p.table)
         zh_table = spec.zh if spec else p.table

@@ -75,7 +75,7 @@ def _words(ids: nw.Expr, separator: str, none: str) -> nw.Expr:
     )
 
 
-class KOfNValidator(Validator):
+class KOfNValidator(Validator[KOfNParams]):
     """At least k of n indicators met, and every unmet one at least a floor of its threshold.
 
     What it checks
@@ -122,8 +122,8 @@ class KOfNValidator(Validator):
         "below_floor_en",
     )
 
-    def check(self, ctx: RuleContext) -> RuleResult | list[RuleResult]:
-        p: KOfNParams = ctx.params  # type: ignore[assignment]
+    def check(self, ctx: RuleContext[KOfNParams]) -> RuleResult | list[RuleResult]:
+        p = ctx.params
         compiled: dict[str, Compiled] = {
             ident: ctx.compile(ind.value, p.table) for ident, ind in p.indicators.items()
         }

@@ -91,7 +91,7 @@ class RowResult:
     the result-frame columns (``subject_id`` … ``outcome``, ``op``,
     ``condition_zh``, ``condition_en``) — see :func:`evaluate_rows`."""
 
-    frame: nw.LazyFrame
+    frame: nw.LazyFrame[Any]
     #: every column the rule reads, for evidence
     columns: list[str]
 
@@ -104,7 +104,8 @@ def _first_unmet(met: list[nw.Expr], exprs: list[nw.Expr]) -> nw.Expr:
     for m, e in zip(met, exprs, strict=True):
         cond = ~m
         chain = nw.when(cond).then(e) if chain is None else chain.when(cond).then(e)
-    return chain.otherwise(exprs[0])
+    first: nw.Expr = chain.otherwise(exprs[0])
+    return first
 
 
 def evaluate_rows(ctx: RuleContext, p: MetricParams) -> RowResult | list[RuleResult]:
@@ -174,7 +175,7 @@ def evaluate_rows(ctx: RuleContext, p: MetricParams) -> RowResult | list[RuleRes
     return RowResult(frame=frame, columns=evidence_columns)
 
 
-class MetricValidator(Validator):
+class MetricValidator(Validator[MetricParams]):
     """Compare a per-row metric with a threshold; one finding per row in scope.
 
     What it checks
@@ -211,8 +212,8 @@ class MetricValidator(Validator):
     Params = MetricParams
     message_values = ("condition_zh", "condition_en")
 
-    def check(self, ctx: RuleContext) -> RuleResult | list[RuleResult]:
-        p: MetricParams = ctx.params  # type: ignore[assignment]
+    def check(self, ctx: RuleContext[MetricParams]) -> RuleResult | list[RuleResult]:
+        p = ctx.params
         evaluated = evaluate_rows(ctx, p)
         if not isinstance(evaluated, RowResult):
             return evaluated

@@ -3,6 +3,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import narwhals as nw
 from pydantic import Field
 
@@ -27,7 +29,7 @@ class RowShareParams(MetricParams):
     unit: str | None = Field(default="ratio", description="Unit of the observed value shown in findings.")
 
 
-class RowShareValidator(Validator):
+class RowShareValidator(Validator[RowShareParams]):
     """The share of rows meeting a per-row condition, compared with a target share.
 
     What it checks
@@ -61,15 +63,15 @@ class RowShareValidator(Validator):
     Params = RowShareParams
     message_values = ("met", "rows")
 
-    def check(self, ctx: RuleContext) -> list[RuleResult]:
-        p: RowShareParams = ctx.params  # type: ignore[assignment]
+    def check(self, ctx: RuleContext[RowShareParams]) -> list[RuleResult]:
+        p = ctx.params
         evaluated = evaluate_rows(ctx, p)
         if not isinstance(evaluated, RowResult):
             return evaluated
         frame = evaluated.frame
         columns = evaluated.columns
         county = ctx.county_subject()
-        share = dict(
+        share: dict[str, Any] = dict(
             table=p.table, subject_type=county.type, op=p.share_op, threshold=p.share_threshold, unit=p.unit
         )
         # a row's error names a column, or a denominator's text
@@ -82,7 +84,12 @@ class RowShareValidator(Validator):
         ]
         # a batch of counties: one share per county, rows placed by their own
         # county_code or their kindergarten's / school's
-        placed = with_county(ctx, p.table, ctx.frame(p.table)) if ctx.submission.manifest.is_batch else None
+        whole = ctx.frame(p.table)
+        placed = (
+            with_county(ctx, p.table, whole)
+            if whole is not None and ctx.submission.manifest.is_batch
+            else None
+        )
         if placed is not None:
             share["subject_type"] = "county"
             frame = frame.join(
