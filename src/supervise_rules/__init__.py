@@ -28,13 +28,13 @@ from .models import (
     Finding,
     LocalizedText,
     Outcome,
-    Report,
     Required,
     Severity,
     Subject,
 )
 from .plugins import API_VERSION, PluginHost, PluginInfo, PluginLoadError, get_plugin_host
 from .readers.base import RawTable, Reader
+from .report import Report
 from .reporters import RenderOptions, Reporter
 from .rulesets import ResolvedRule, Ruleset, RulesetSource, discover_rulesets, load_ruleset
 from .submission import ROW, Submission, Table

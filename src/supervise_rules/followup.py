@@ -19,7 +19,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from .errors import SuperviseRulesError
-from .models import Report
+from .report import Report
 
 if TYPE_CHECKING:
     from .engine import ProgressCallback

@@ -1,4 +1,5 @@
-"""Pydantic models of what a check produces: findings and the report.
+"""Pydantic models of what a check produces: findings and the report's parts
+(the report itself, which holds the columnar store, is :mod:`supervise_rules.report`).
 
 These models are the public JSON contract (docs/formats.md, schema version 2):
 keys may be added, never renamed or dropped without raising ``SCHEMA_VERSION``.
@@ -311,12 +312,3 @@ class RuleEntry(_Frozen):
     by_outcome: dict[str, int]
     #: numeric rules only: the smallest and largest observed value
     observed: ObservedRange | None = _optional()
-
-
-def __getattr__(name: str) -> Any:
-    # ``Report`` holds the columnar store, which builds on these models.
-    if name == "Report":
-        from .report import Report
-
-        return Report
-    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

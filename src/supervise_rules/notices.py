@@ -60,8 +60,9 @@ from .documents import (
     render_html,
     render_markdown,
 )
-from .models import Finding, Outcome, Report
+from .models import Finding, Outcome
 from .numbering import Numbering, item_key
+from .report import Report
 from .tables import LEVEL
 
 UnitKind = Literal["school", "kindergarten", "township", "office"]

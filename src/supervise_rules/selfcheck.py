@@ -1,6 +1,6 @@
 """核心指标自查报告: the 优质均衡 self-check a county director signs (work point 11).
 
-Built only from a :class:`~supervise_rules.models.Report`'s findings, by rule id.
+Built only from a :class:`~supervise_rules.report.Report`'s findings, by rule id.
 Every school's values are needed, the passing ones too, so they are read from
 the findings store (``report.frame(include_passes=True)``, filtered to the rules
 below) rather than made into one ``Finding`` per school; a report read back from
@@ -44,7 +44,8 @@ from .documents import (
 )
 from .documents import render_html as _render_html
 from .documents import render_xlsx as _render_xlsx
-from .models import Outcome, Report
+from .models import Outcome
+from .report import Report
 from .tables import LEVEL
 
 LEVELS = ("primary", "junior")

@@ -196,8 +196,8 @@ def test_an_expired_waiver_is_said_on_the_badge(tmp_path):
 def test_a_report_from_json_says_what_the_charts_need(tmp_path):
     report = tmp_path / "r.json"
     assert main([str(HELAN), "--format", "json", "-o", str(report)]) == 1
+    from supervise_rules import Report
     from supervise_rules.builtin.report_formats.html import HtmlReporter
-    from supervise_rules.models import Report
     from supervise_rules.reporters import RenderOptions
 
     html = HtmlReporter().render(

@@ -22,7 +22,7 @@ from html import escape
 
 import polars as pl
 
-from ...models import Report
+from ...report import Report
 from ...safetext import plain
 from ._common import pick
 

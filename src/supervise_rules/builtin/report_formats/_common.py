@@ -20,7 +20,8 @@ from pathlib import PurePosixPath
 
 import polars as pl
 
-from ...models import Finding, Outcome, Report, RuleEntry
+from ...models import Finding, Outcome, RuleEntry
+from ...report import Report
 from ...tables import TABLES
 
 #: key -> (zh, en); ``label(key, "both")`` gives ``"zh / en"``

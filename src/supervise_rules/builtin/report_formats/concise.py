@@ -13,7 +13,7 @@ from typing import BinaryIO
 
 import polars as pl
 
-from ...models import Report
+from ...report import Report
 from ...reporters import RenderOptions, Reporter
 from ._common import message_expr, one_line, place_columns, statistics_text, totals_line
 

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import polars as pl
 
-from ...models import Report
+from ...report import Report
 from ...reporters import RenderOptions, Reporter
 from ._common import message_expr, one_line, place_columns, totals_line
 from .concise import listed_frame_for

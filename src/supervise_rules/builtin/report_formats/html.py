@@ -21,7 +21,8 @@ from __future__ import annotations
 from html import escape
 from typing import Any
 
-from ...models import Finding, Report
+from ...models import Finding
+from ...report import Report
 from ...reporters import RenderOptions, Reporter
 from ...safetext import plain
 from ._charts import (

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import BinaryIO
 
-from ...models import Report
+from ...report import Report
 from ...reporters import RenderOptions, Reporter
 
 

@@ -11,7 +11,7 @@ from typing import BinaryIO
 
 import polars as pl
 
-from ...models import Report
+from ...report import Report
 from ...reporters import RenderOptions, Reporter
 
 

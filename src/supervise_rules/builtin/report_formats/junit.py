@@ -22,7 +22,8 @@ from __future__ import annotations
 import xml.etree.ElementTree as ET
 from collections import Counter
 
-from ...models import Finding, Outcome, Report
+from ...models import Finding, Outcome
+from ...report import Report
 from ...reporters import RenderOptions, Reporter
 from ...safetext import xml_text
 from ._common import (

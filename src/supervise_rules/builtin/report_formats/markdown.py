@@ -8,7 +8,8 @@ the other listed findings (not applicable; passes too with
 
 from __future__ import annotations
 
-from ...models import Finding, Report
+from ...models import Finding
+from ...report import Report
 from ...reporters import RenderOptions, Reporter
 from ...safetext import markdown_text
 from ._common import (

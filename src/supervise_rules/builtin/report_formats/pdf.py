@@ -8,7 +8,7 @@ bytes (the PDF's dates are the data's as_of).
 
 from __future__ import annotations
 
-from ...models import Report
+from ...report import Report
 from ...reporters import RenderOptions, Reporter
 
 

@@ -32,7 +32,8 @@ import re
 from pathlib import PurePosixPath
 from typing import Any
 
-from ...models import Evidence, Finding, Outcome, Report, RuleEntry
+from ...models import Evidence, Finding, Outcome, RuleEntry
+from ...report import Report
 from ...reporters import RenderOptions, Reporter
 from ...safetext import plain
 from ._common import (

@@ -15,7 +15,8 @@ from rich.cells import cell_len
 from rich.console import Console
 from rich.text import Text
 
-from ...models import Finding, Report
+from ...models import Finding
+from ...report import Report
 from ...reporters import RenderOptions, Reporter
 from ...safetext import plain
 from ...safetext import rich_text as _t

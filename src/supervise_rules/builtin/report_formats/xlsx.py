@@ -21,7 +21,8 @@ import io
 import math
 from typing import Any
 
-from ...models import Finding, Report
+from ...models import Finding
+from ...report import Report
 from ...reporters import RenderOptions, Reporter
 from ...safetext import plain
 from ._common import (
