@@ -58,14 +58,10 @@ def load_submission(
 
 
 def __getattr__(name: str) -> Any:
-    # The version comes from the installed metadata, so there is no file to keep in sync.
     if name == "__version__":
-        from importlib.metadata import PackageNotFoundError, version
+        from ._version import installed_version
 
-        try:
-            return version("supervise-rules")
-        except PackageNotFoundError:  # running from a source tree without install
-            return "0.0.0+unknown"
+        return installed_version()
     raise AttributeError(name)
 
 

@@ -794,6 +794,6 @@ def submission_info(submission: Submission) -> SubmissionInfo:
 
 
 def _version() -> str:
-    from . import __version__
+    from ._version import installed_version
 
-    return __version__
+    return installed_version()
