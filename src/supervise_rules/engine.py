@@ -380,7 +380,7 @@ def _collect_batch(runs: list[_Run], engine: Any) -> None:
 def _start(rule: ResolvedRule, submission: Submission, frames: FrameProvider, host: PluginHost) -> _Run:
     validator_cls = host.validators[rule.rule.validator]
     plugin = host.plugin_of("validators", rule.rule.validator)
-    ctx = RuleContext(rule, submission, frames, plugin=plugin)
+    ctx = RuleContext(rule, submission, frames, plugin=plugin, materialize=findings_of)
     run = _Run(ctx=ctx, plugin=plugin)
     refusal = frames.engine.cannot_run(rule.rule.validator)
     if refusal is not None:  # said as the rule's error, never a crash in the engine

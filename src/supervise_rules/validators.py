@@ -14,7 +14,7 @@ API version 1 (``check`` returning a list of :class:`Finding`) still runs.
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, ClassVar
 
@@ -183,12 +183,16 @@ class RuleContext:
         frames: FrameProvider,
         *,
         plugin: str | None = None,
+        materialize: Callable[[RuleContext, RuleResult], list[Finding]] | None = None,
     ):
         self.rule = rule
         self.params = rule.params
         self.submission = submission
         self._frames = frames
         self.plugin = plugin
+        # the engine's way from a result to findings, for API 1's findings_from: handed
+        # in by the engine, which this module sits below
+        self._materialize = materialize
 
     # -- data access -------------------------------------------------------------
 
@@ -496,9 +500,9 @@ class RuleContext:
 
         Kept for validators written for API version 1; an API-2 validator returns
         the :class:`RuleResult` instead and lets the engine do this."""
-        from .engine import findings_of
-
-        return findings_of(
+        if self._materialize is None:
+            raise RuntimeError("findings_from needs a RuleContext made by the engine")
+        return self._materialize(
             self,
             RuleResult(
                 frame=result,
