@@ -233,7 +233,7 @@ def report_for(args: argparse.Namespace) -> Report:
 def report_and_submission(args: argparse.Namespace) -> tuple[Report, Any]:
     """:func:`report_for`, and the submission it was checked from (``None`` when
     PATH is a JSON report)."""
-    from .cli import DEFAULT_RULESET, _host
+    from .commandline import DEFAULT_RULESET, build_host
     from .limits import set_command_limits
 
     set_command_limits(getattr(args, "limit", None))  # --limit NAME=VALUE
@@ -252,7 +252,7 @@ def report_and_submission(args: argparse.Namespace) -> tuple[Report, Any]:
         from .readers import load_submission
         from .rulesets import load_ruleset
 
-        host = _host(args.plugin)
+        host = build_host(args.plugin)
         submission = load_submission(args.path, host=host, follow_symlinks=args.follow_symlinks)
         ref = args.ruleset or getattr(submission.manifest, "ruleset", None) or DEFAULT_RULESET
         ruleset = load_ruleset(ref, host=host)
@@ -307,9 +307,9 @@ def _emit(data: str | bytes, output: Path | None, what: str) -> None:
 
 def cmd_report(argv: list[str]) -> int:
     """``supervise-check report selfcheck PATH``: the 核心指标自查报告."""
-    from .cli import ExitCode, _Parser
+    from .commandline import ExitCode, Parser
 
-    p = _Parser(
+    p = Parser(
         prog="supervise-check report",
         description="Documents built from a check. Kinds: selfcheck (核心指标自查报告).",
     )
@@ -335,9 +335,11 @@ def cmd_report(argv: list[str]) -> int:
         check_output_path(args.output)  # before the run, not after it
     report = report_for(args)
 
+    from .commandline import build_host
     from .selfcheck import build_selfcheck, render_html, render_xlsx, ruleset_for
 
-    sc = build_selfcheck(report, ruleset_for(report, args.ruleset))
+    host = build_host(args.plugin, warn=False)  # only the standards are looked up here
+    sc = build_selfcheck(report, ruleset_for(report, args.ruleset, host=host))
     if fmt == "pdf":
         from .pdf import html_to_pdf
 
@@ -350,9 +352,9 @@ def cmd_report(argv: list[str]) -> int:
 
 def cmd_notices(argv: list[str]) -> int:
     """``supervise-check notices PATH --output-dir DIR``: one 督办单 per school."""
-    from .cli import ExitCode, _Parser
+    from .commandline import ExitCode, Parser
 
-    p = _Parser(
+    p = Parser(
         prog="supervise-check notices",
         description="Write one rectification notice (督办单) per school with failing "
         "findings, plus an index.",
@@ -434,11 +436,11 @@ def cmd_notices(argv: list[str]) -> int:
     from .notices import Routes, write_notices
 
     if submission is None and args.submission is not None:
-        from .cli import _host
+        from .commandline import build_host
         from .readers import load_submission
 
         submission = load_submission(
-            args.submission, host=_host(args.plugin), follow_symlinks=args.follow_symlinks
+            args.submission, host=build_host(args.plugin), follow_symlinks=args.follow_symlinks
         )
     routes = Routes.from_submission(submission) if submission is not None else None
     issuer = numbering.settings.issuer or (
