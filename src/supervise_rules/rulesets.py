@@ -221,15 +221,13 @@ class _Entry:
         return doc.path, doc.line((*loc, lang))
 
 
-def load_ruleset(ref: str | Path, *, host: PluginHost | None = None) -> Ruleset:
-    """Load a ruleset by id (``helan-2024``) or by path to a YAML file.
+def load_ruleset(ref: str | Path, *, host: PluginHost) -> Ruleset:
+    """Load a ruleset by id (``helan-2024``) or by path to a YAML file, with the
+    validators and rulesets of ``host`` (:func:`supervise_rules.load_ruleset`
+    makes the default host).
 
     :raises RulesetError: every problem found, each as ``file:line: message``.
     """
-    if host is None:
-        from .plugins import get_plugin_host
-
-        host = get_plugin_host()
     cache = _FileCache.from_environment()
     loader = _Loader(host, cache)
     top = loader.resolve_ref(str(ref), base=None, origin=None)

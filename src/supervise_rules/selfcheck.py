@@ -1281,7 +1281,7 @@ def render_xlsx(sc: SelfCheck) -> bytes:
     )
 
 
-def ruleset_for(report: Report, ref: str | None = None, host: Any = None) -> Any:
+def ruleset_for(report: Report, ref: str | None = None, *, host: Any) -> Any:
     """The ruleset ``report`` was checked against, for its standards: ``ref``
     (``--ruleset``) or the report's own ruleset id, when that loads to the same
     id and version; else ``None`` (the findings' own thresholds are shown)."""
