@@ -29,6 +29,7 @@ from .models import (
     LocalizedText,
     Outcome,
     Required,
+    RuleEntry,
     Severity,
     Subject,
 )
@@ -79,6 +80,7 @@ __all__ = [
     "ResolvedRule",
     "Rows",
     "RuleContext",
+    "RuleEntry",
     "RuleResult",
     "Ruleset",
     "RulesetError",

@@ -11,8 +11,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from ..hookspecs import hookimpl
-from ..reporters import LazyReporter, Reporter
+from supervise_rules import Reporter, hookimpl
+
+from ..reporters import LazyReporter
 from .report_formats import BUILTIN_FORMATS, target
 
 __all__ = ["TableReporter", "format_value", "register_reporters"]  # noqa: F822  (lazy, below)

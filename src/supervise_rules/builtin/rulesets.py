@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
-from ..hookspecs import hookimpl
-from ..rulesets import RulesetSource, builtin_ruleset_dir, discover_rulesets
+from supervise_rules import RulesetSource, discover_rulesets, hookimpl
+
+from ..rulesets import builtin_ruleset_dir
 
 
 @hookimpl(trylast=True)

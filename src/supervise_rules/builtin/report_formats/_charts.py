@@ -22,8 +22,9 @@ from html import escape
 
 import polars as pl
 
-from ...report import Report
-from ...safetext import plain
+from supervise_rules import Report
+from supervise_rules.safetext import plain
+
 from ._common import pick
 
 PASS, FAIL, ERROR, NA, INK, MUTED, GRID = (

@@ -20,9 +20,8 @@ from pathlib import PurePosixPath
 
 import polars as pl
 
-from ...models import Finding, Outcome, RuleEntry
-from ...report import Report
-from ...tables import TABLES
+from supervise_rules import Finding, Outcome, Report, RuleEntry
+from supervise_rules.tables import TABLES
 
 #: key -> (zh, en); ``label(key, "both")`` gives ``"zh / en"``
 LABELS: dict[str, tuple[str, str]] = {

@@ -21,10 +21,9 @@ from __future__ import annotations
 from html import escape
 from typing import Any
 
-from ...models import Finding
-from ...report import Report
-from ...reporters import RenderOptions, Reporter
-from ...safetext import plain
+from supervise_rules import Finding, RenderOptions, Report, Reporter
+from supervise_rules.safetext import plain
+
 from ._charts import (
     NEAR,
     NEAR_SHOWN,

@@ -22,10 +22,9 @@ from __future__ import annotations
 import xml.etree.ElementTree as ET
 from collections import Counter
 
-from ...models import Finding, Outcome
-from ...report import Report
-from ...reporters import RenderOptions, Reporter
-from ...safetext import xml_text
+from supervise_rules import Finding, Outcome, RenderOptions, Report, Reporter
+from supervise_rules.safetext import xml_text
+
 from ._common import (
     MARK,
     certainty_text,

@@ -8,10 +8,9 @@ the other listed findings (not applicable; passes too with
 
 from __future__ import annotations
 
-from ...models import Finding
-from ...report import Report
-from ...reporters import RenderOptions, Reporter
-from ...safetext import markdown_text
+from supervise_rules import Finding, RenderOptions, Report, Reporter
+from supervise_rules.safetext import markdown_text
+
 from ._common import (
     CERTAINTY_LEGEND,
     OVERVIEW_OUTCOMES,

@@ -32,10 +32,9 @@ import re
 from pathlib import PurePosixPath
 from typing import Any
 
-from ...models import Evidence, Finding, Outcome, RuleEntry
-from ...report import Report
-from ...reporters import RenderOptions, Reporter
-from ...safetext import plain
+from supervise_rules import Evidence, Finding, Outcome, RenderOptions, Report, Reporter, RuleEntry
+from supervise_rules.safetext import plain
+
 from ._common import (
     UNCONFIRMED,
     certainty_text,

@@ -15,11 +15,10 @@ from rich.cells import cell_len
 from rich.console import Console
 from rich.text import Text
 
-from ...models import Finding
-from ...report import Report
-from ...reporters import RenderOptions, Reporter
-from ...safetext import plain
-from ...safetext import rich_text as _t
+from supervise_rules import Finding, RenderOptions, Report, Reporter
+from supervise_rules.safetext import plain
+from supervise_rules.safetext import rich_text as _t
+
 from ._common import (
     CERTAINTY_LEGEND,
     OVERVIEW_OUTCOMES,

@@ -21,10 +21,9 @@ import io
 import math
 from typing import Any
 
-from ...models import Finding
-from ...report import Report
-from ...reporters import RenderOptions, Reporter
-from ...safetext import plain
+from supervise_rules import Finding, RenderOptions, Report, Reporter
+from supervise_rules.safetext import plain
+
 from ._common import (
     CERTAINTY_LEGEND,
     UNCONFIRMED_NOTE,
