@@ -1,9 +1,8 @@
 """Built-in reporters, contributed through the ``register_reporters`` hook.
 
 Each format is its own module under ``supervise_rules.builtin.report_formats``;
-this plugin module only hands them to the host, with ``trylast`` so that a
-third-party plugin is asked first (a name clash is still a load error). Each
-is a :class:`~supervise_rules.reporters.LazyReporter`: its module is imported
+this plugin module only hands them to the host (a third-party format with the
+same name is a load error, whatever the order). Each is a :class:`~supervise_rules.reporters.LazyReporter`: its module is imported
 when the format is used, not on every run.
 """
 
@@ -19,7 +18,7 @@ from .report_formats import BUILTIN_FORMATS, target
 __all__ = ["TableReporter", "format_value", "register_reporters"]  # noqa: F822  (lazy, below)
 
 
-@hookimpl(trylast=True)
+@hookimpl
 def register_reporters() -> list[Reporter]:
     return [LazyReporter(name, target(name)) for name in BUILTIN_FORMATS]
 

@@ -7,6 +7,6 @@ from supervise_rules import RulesetSource, discover_rulesets, hookimpl
 from ..rulesets import builtin_ruleset_dir
 
 
-@hookimpl(trylast=True)
+@hookimpl
 def register_rulesets() -> list[RulesetSource]:
     return discover_rulesets(builtin_ruleset_dir())

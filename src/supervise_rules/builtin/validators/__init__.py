@@ -17,7 +17,7 @@ from .metric import MetricValidator
 from .share import RowShareValidator
 
 
-@hookimpl(trylast=True)
+@hookimpl
 def register_validators() -> list[type]:
     return [
         MetricValidator,
