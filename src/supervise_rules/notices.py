@@ -309,7 +309,7 @@ def _target(f: Finding) -> str:
 
 
 def _observed(f: Finding) -> str:
-    from .builtin.report_formats._common import with_unit
+    from .values import with_unit
 
     if f.outcome is Outcome.error:
         return "数据有误"
@@ -320,7 +320,7 @@ def _observed(f: Finding) -> str:
 
 
 def _required(f: Finding) -> str:
-    from .builtin.report_formats._common import with_unit
+    from .values import with_unit
 
     req = f.required
     if req is None:

@@ -2,8 +2,9 @@
 
 Each format is its own module under ``supervise_rules.builtin.report_formats``;
 this plugin module only hands them to the host (a third-party format with the
-same name is a load error, whatever the order). Each is a :class:`~supervise_rules.reporters.LazyReporter`: its module is imported
-when the format is used, not on every run.
+same name is a load error, whatever the order). Each is a
+:class:`~supervise_rules.reporters.LazyReporter`: its module is imported when
+the format is used, not on every run.
 """
 
 from __future__ import annotations
@@ -30,7 +31,7 @@ def __getattr__(name: str) -> Any:
 
         return TableReporter
     if name == "format_value":
-        from .report_formats._common import format_value
+        from supervise_rules.values import format_value
 
         return format_value
     raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

@@ -24,6 +24,7 @@ from collections import Counter
 
 from supervise_rules import Finding, Outcome, RenderOptions, Report, Reporter
 from supervise_rules.safetext import xml_text
+from supervise_rules.values import with_unit
 
 from ._common import (
     MARK,
@@ -38,7 +39,6 @@ from ._common import (
     subject_text,
     unconfirmed,
     waiver_text,
-    with_unit,
 )
 
 #: ``name`` of the case that stands for a rule's passes when they are not listed

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from supervise_rules import Finding, RenderOptions, Report, Reporter
 from supervise_rules.safetext import markdown_text
+from supervise_rules.values import with_unit
 
 from ._common import (
     CERTAINTY_LEGEND,
@@ -38,7 +39,6 @@ from ._common import (
     waived_by_rule,
     waiver_fields_text,
     waiver_text,
-    with_unit,
     work_point_title,
 )
 

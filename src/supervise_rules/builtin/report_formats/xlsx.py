@@ -23,6 +23,7 @@ from typing import Any
 
 from supervise_rules import Finding, RenderOptions, Report, Reporter
 from supervise_rules.safetext import plain
+from supervise_rules.values import unit_text
 
 from ._common import (
     CERTAINTY_LEGEND,
@@ -40,7 +41,6 @@ from ._common import (
     status_text,
     submission_line,
     unconfirmed,
-    unit_text,
     waived_by_rule,
     waiver_text,
     work_point_title,
