@@ -383,7 +383,7 @@ class _Loader:
             message_doc, message_loc = entry.message_doc, entry.message_loc
             for key, value in changes.items():
                 if key == "params":
-                    data["params"] = _deep_merge(data.get("params") or {}, value)
+                    data["params"] = deep_merge(data.get("params") or {}, value)
                     params_doc, params_loc = doc, (*loc, "params")
                 else:
                     data[key] = value
@@ -678,11 +678,13 @@ def _decode(obj: dict[str, Any]) -> Any:
     return obj
 
 
-def _deep_merge(base: dict[str, Any], changes: dict[str, Any]) -> dict[str, Any]:
+def deep_merge(base: dict[str, Any], changes: dict[str, Any]) -> dict[str, Any]:
+    """``base`` with ``changes`` merged in, nested mappings key by key (how an
+    override or a test case changes a rule's params); ``base`` is not modified."""
     merged = copy.deepcopy(base)
     for key, value in changes.items():
         if isinstance(value, dict) and isinstance(merged.get(key), dict):
-            merged[key] = _deep_merge(merged[key], value)
+            merged[key] = deep_merge(merged[key], value)
         else:
             merged[key] = copy.deepcopy(value)
     return merged
