@@ -24,7 +24,7 @@ def _lint_imports(*args: str, cwd: Path = ROOT) -> subprocess.CompletedProcess[s
     # the console script's entry point, run by this interpreter: the same venv as the tests
     code = "import sys; from importlinter.cli import lint_imports_command; sys.exit(lint_imports_command())"
     return subprocess.run(
-        [sys.executable, "-c", code, "--no-cache", "--no-logo", *args],
+        [sys.executable, "-c", code, "--no-cache", *args],
         cwd=cwd,
         capture_output=True,
         text=True,
