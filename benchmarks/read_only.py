@@ -30,8 +30,7 @@ DEFAULT = HERE / ".data" / "n100000-core"
 
 
 def _library(folder: Path) -> float:
-    from supervise_rules import load_submission
-    from supervise_rules.plugins import get_plugin_host
+    from supervise_rules import get_plugin_host, load_submission
 
     host = get_plugin_host()  # imports the built-in plugins: not part of reading
     t0 = time.perf_counter()

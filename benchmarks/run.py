@@ -331,9 +331,7 @@ def print_table(rows: list[dict]) -> None:
 def per_rule(folder: Path, ruleset: str) -> None:
     """Wall time of loading, of each rule and of the JSON rendering (no profiler).
     The last rule's time includes ``Report.build`` (sorting and summing the findings)."""
-    from supervise_rules.engine import check
-    from supervise_rules.readers import load_submission
-    from supervise_rules.rulesets import load_ruleset
+    from supervise_rules import check, load_ruleset, load_submission
 
     t0 = time.perf_counter()
     submission = load_submission(folder)
@@ -363,7 +361,7 @@ def profile(n: int, ruleset: str, top: int, sort: str, rules: bool = False) -> N
     if rules:
         per_rule(core, ruleset)
         return
-    from supervise_rules.engine import check
+    from supervise_rules import check
 
     profiler = cProfile.Profile()
     t0 = time.perf_counter()

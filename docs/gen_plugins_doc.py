@@ -1,7 +1,8 @@
 """Regenerate the reference sections of ``docs/plugins.md`` from the source.
 
 The hook reference comes from the docstrings of ``supervise_rules/hookspecs.py``,
-the public API table from ``supervise_rules.__all__`` and the fixtures from
+the public API tables from the ``__all__`` of ``supervise_rules``,
+``supervise_rules.helpers``, ``.values`` and ``.safetext``, and the fixtures from
 ``supervise_rules/testing/pytest_plugin.py``: the docstrings are the single
 source of truth. Hand-written text outside the markers is kept.
 
@@ -19,6 +20,7 @@ import re
 import sys
 from collections.abc import Callable
 from pathlib import Path
+from types import ModuleType
 
 DOC = Path(__file__).with_name("plugins.md")
 
@@ -83,6 +85,9 @@ def hooks_section() -> str:
 
 #: For exported objects without a docstring of their own (inherited ones say nothing).
 FALLBACK = {
+    "Expression": "A rule expression as a parameter type: text in the restricted grammar, "
+    "checked when the ruleset loads (a typo is a `file:line` error).",
+    "Threshold": "`float | ByColumn`: one number, or one per value of a column.",
     "ColumnSpec": "One column of a table: name, Chinese header, kind, unit, enum labels, key, "
     "plausible range (`min`, `max`, `percent`, `bounds`).",
     "Finding": "One result of one rule for one subject: outcome, observed/required, message, evidence.",
@@ -104,26 +109,51 @@ def _own_doc(name: str, obj: object) -> str:
     return inspect.cleandoc(doc)
 
 
-def api_section() -> str:
-    import supervise_rules
+def _kind(obj: object) -> str:
+    if inspect.isclass(obj):
+        return "exception" if issubclass(obj, BaseException) else "class"
+    if callable(obj) and not hasattr(obj, "__origin__"):
+        return "function"
+    if hasattr(obj, "__origin__") or type(obj).__module__ in ("typing", "types"):
+        return "type"
+    return "constant"
 
+
+def _module_table(module: ModuleType) -> str:
+    """One row per name of ``module.__all__``: its kind and the first paragraph
+    of its docstring (a constant or type: its value)."""
     rows = ["| name | kind | what it is |", "| --- | --- | --- |"]
-    for name in supervise_rules.__all__:
-        obj = getattr(supervise_rules, name)
-        if inspect.isclass(obj):
-            kind = "exception" if issubclass(obj, BaseException) else "class"
-        elif callable(obj):
-            kind = "function"
+    for name in module.__all__:
+        obj = getattr(module, name)
+        kind = _kind(obj)
+        if kind == "type" and name in FALLBACK:
+            summary = FALLBACK[name].replace("|", "\\|")
+        elif kind in ("constant", "type"):
+            shown = repr(obj).replace("typing.", "")
+            summary = f"`{shown}`".replace("|", "\\|")
         else:
-            kind = "constant"
-        doc = _own_doc(name, obj) if kind != "constant" else None
-        if kind == "constant":
-            summary = f"`{obj!r}`"
-        else:
-            summary = (doc or "").strip().split("\n\n")[0].replace("\n", " ")
+            summary = (_own_doc(name, obj) or "").strip().split("\n\n")[0].replace("\n", " ")
             summary = _rest_to_markdown(summary).replace("|", "\\|")
         rows.append(f"| `{name}` | {kind} | {summary} |")
     return "\n".join(rows)
+
+
+def api_section() -> str:
+    import supervise_rules
+
+    return _module_table(supervise_rules)
+
+
+def helpers_section() -> str:
+    from supervise_rules import helpers
+
+    return _module_table(helpers)
+
+
+def values_section() -> str:
+    from supervise_rules import safetext, values
+
+    return _module_table(values) + "\n" + _module_table(safetext).split("\n", 2)[2]
 
 
 def fixtures_section() -> str:
@@ -167,6 +197,8 @@ def context_section() -> str:
 SECTIONS: dict[str, Callable[[], str]] = {
     "hooks": hooks_section,
     "api": api_section,
+    "helpers": helpers_section,
+    "values": values_section,
     "context": context_section,
     "fixtures": fixtures_section,
 }

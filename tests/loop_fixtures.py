@@ -12,12 +12,12 @@ import datetime as dt
 import math
 from pathlib import Path
 
+from supervise_rules import Report
 from supervise_rules.models import (
     Evidence,
     Finding,
     LocalizedText,
     Outcome,
-    Report,
     Required,
     RulesetInfo,
     Severity,

@@ -895,7 +895,7 @@ def _param_paths(params: dict[str, Any]) -> list[tuple[tuple[str, ...], Any]]:
 
 @pytest.fixture(scope="module")
 def shipped_rules() -> dict[str, list[tuple[tuple[str, ...], Any]]]:
-    from supervise_rules.rulesets import load_ruleset
+    from supervise_rules import load_ruleset
 
     return {r.id: _param_paths(dict(r.rule.params)) for r in load_ruleset("helan-2024").rules}
 

@@ -112,7 +112,7 @@ def test_notices_never_make_the_passes_into_objects(tmp_path, monkeypatch):
 
 def test_notices_from_a_report_without_its_passes(tmp_path):
     """A JSON report lists the failures only by default: that is all notices need."""
-    from supervise_rules.models import Report
+    from supervise_rules import Report
 
     report = Report.model_validate_json(helan_bal_report().to_json())
     assert [n.school_id for n in collect_notices(report)] == FAILING_SCHOOLS

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import io
 import json
 import re
@@ -13,11 +14,31 @@ import openpyxl
 import pytest
 from loop_fixtures import finding, helan_bal_findings, helan_bal_report, make_report
 
+from supervise_rules import load_ruleset
 from supervise_rules.cli import main
 from supervise_rules.models import Outcome, Subject
-from supervise_rules.selfcheck import ALL_RULES, build_selfcheck, conclusion, render_html, render_xlsx
+from supervise_rules.selfcheck import (
+    SelfCheckError,
+    build_selfcheck,
+    conclusion,
+    layout_from_ruleset,
+    render_html,
+    render_xlsx,
+    ruleset_for,
+)
 
 TITLE = "贺兰县 2024 年义务教育优质均衡发展核心指标自查报告"
+
+
+@functools.cache
+def helan_ruleset():
+    """The ruleset the fixture reports say they were checked against: it places
+    the rules and gives the standards."""
+    return load_ruleset("helan-2024")
+
+
+def selfcheck(report):
+    return build_selfcheck(report, helan_ruleset())
 
 
 class _Tables(HTMLParser):
@@ -61,7 +82,7 @@ def _parse(html: str) -> _Tables:
 
 @pytest.fixture(scope="module")
 def helan():
-    return build_selfcheck(helan_bal_report())
+    return selfcheck(helan_bal_report())
 
 
 def test_html_title_sections_and_signature(helan):
@@ -143,19 +164,21 @@ def test_all_met_and_missing_rules_are_said():
         for f in helan_bal_findings()
         if f.rule_id != "BAL-27"
     ]
-    text = conclusion(build_selfcheck(make_report(passing)))
+    text = conclusion(selfcheck(make_report(passing)))
     assert "已检查的义务教育优质均衡发展核心指标均达到标准" in text[0]
     assert any("BAL-27" in t and "未包含" in t for t in text)
 
-    nothing = conclusion(build_selfcheck(make_report([finding("PRE-01", "640122", "pass")])))
+    nothing = conclusion(selfcheck(make_report([finding("PRE-01", "640122", "pass")])))
     assert "无法形成自查结论" in nothing[0]
-    assert sorted(build_selfcheck(make_report([])).missing) == sorted(ALL_RULES)
+    assert sorted(selfcheck(make_report([])).missing) == sorted(
+        layout_from_ruleset(helan_ruleset()).all_rules
+    )
 
 
 def test_untrusted_text_is_escaped():
     evil = Subject(type="school", id="2164000001/primary", name='<script>alert(1)</script>"=1+1')
     report = make_report([finding("BAL-01", evil, "fail", observed=3.0, value=4.2)])
-    html = render_html(build_selfcheck(report))
+    html = render_html(selfcheck(report))
     assert "<script>" not in html
     assert "&lt;script&gt;alert(1)&lt;/script&gt;&quot;=1+1" in html
 
@@ -165,7 +188,7 @@ def test_xlsx_content_and_no_formulas(helan):
     report = helan_bal_report(
         extra=[finding("BAL-01", evil, "fail", observed=1.0, value=5.3, message="+cmd|' /C calc'!A0")]
     )
-    wb = openpyxl.load_workbook(io.BytesIO(render_xlsx(build_selfcheck(report))))
+    wb = openpyxl.load_workbook(io.BytesIO(render_xlsx(selfcheck(report))))
     assert wb.sheetnames == ["核心指标自查报告", "小学资源配置", "初中资源配置", "指标明细"]
     cells = [c for ws in wb.worksheets for row in ws.iter_rows() for c in row if c.value is not None]
     assert not [c.coordinate for c in cells if c.data_type == "f"]
@@ -210,13 +233,13 @@ def test_every_schools_values_come_from_the_store_not_from_pass_findings(monkeyp
     from supervise_rules.report import Report
 
     report = helan_bal_report()
-    expected = render_html(build_selfcheck(report))
+    expected = render_html(selfcheck(report))
 
     def no_objects(self):
         raise AssertionError("the self-check made a Finding for every finding (report.findings)")
 
     monkeypatch.setattr(Report, "findings", property(no_objects))
-    sc = build_selfcheck(report)
+    sc = selfcheck(report)
     assert render_html(sc) == expected
     assert render_xlsx(sc)
     first = next(row for row in sc.sections["primary"] if row.school_id == "2164000232")
@@ -232,7 +255,7 @@ def test_waived_and_error_values_keep_their_status():
         update={"waiver": Waiver(reason="r", approved_by="a", expires=dt.date(2025, 1, 1))}
     )
     report = make_report([waived, finding("BAL-01", school, "error")])
-    sc = build_selfcheck(report)
+    sc = selfcheck(report)
     [value] = sc.school_rules["BAL-21"]
     assert value.is_waived and value.observed == 52 and value.required == ("<=", 45)
     assert [f.rule_id for f in sc.errors] == ["BAL-01"]
@@ -357,15 +380,54 @@ def test_standards_come_from_the_ruleset_in_use(tmp_path, examples, capsys):
     assert gov["BAL-22"][3] == "≤ 2,000 人（九年一贯制、十二年一贯制 ≤ 2,500 人）"
 
 
-def test_without_its_ruleset_only_the_findings_thresholds_are_shown():
-    """A report whose findings carry no threshold and whose ruleset is unknown:
-    the standard is 见规则, never a number remembered in code."""
+def test_a_ruleset_without_self_check_rules_is_a_clear_error(tmp_path, examples, capsys):
+    """The rule ids and standards come only from the ruleset: one that tags no
+    rule self-check cannot make the 自查报告, and says what it lacks (exit 2)."""
     school = Subject(type="school", id="2164000001/primary", name="某小学")
     report = make_report([finding("BAL-05", school, "fail", observed=6.0)])
-    tables = _parse(render_html(build_selfcheck(report))).tables
-    summary = {r[1]: r for r in tables["resource-summary"][1:]}
-    assert summary["BAL-05"][2] == "见规则"
-    assert "7.5" not in render_html(build_selfcheck(report))
+    bare = load_ruleset("national/data-quality")
+    with pytest.raises(
+        SelfCheckError, match=r"national/data-quality has no rule .*\[self-check, resources\]"
+    ):
+        build_selfcheck(report, bare)
+    out = tmp_path / "sc.html"
+    code = main(
+        [
+            "report",
+            "selfcheck",
+            str(examples / "helan-2024"),
+            "--ruleset",
+            "national/data-quality",
+            "-o",
+            str(out),
+        ]
+    )
+    assert code == 2 and not out.exists()
+    assert "[self-check, resources]" in capsys.readouterr().err
+
+
+def test_a_report_of_a_ruleset_not_at_hand_is_a_clear_error(tmp_path, capsys):
+    """A JSON report of another version of its ruleset: the standards are not
+    guessed (no catalogue in code), the user is told to give the ruleset file."""
+    report = make_report([finding("PRE-01", "640122", "pass")])
+    data = json.loads(report.to_json_bytes())
+    data["ruleset"]["version"] = "1999.1"
+    path = tmp_path / "old.json"
+    path.write_text(json.dumps(data, ensure_ascii=False), encoding="utf-8")
+    from supervise_rules import Report, get_plugin_host
+
+    with pytest.raises(SelfCheckError, match=r"helan-2024 1999\.1, but helan-2024 .* is installed; give"):
+        ruleset_for(Report.model_validate(data), host=get_plugin_host())
+    assert main(["report", "selfcheck", str(path), "-o", str(tmp_path / "sc.html")]) == 2
+    assert "--ruleset" in capsys.readouterr().err
+
+
+def test_data_quality_failures_are_counted_by_the_rulesets_tag():
+    """数据真实性: the failures of the rules the ruleset tags data-quality, named by id."""
+    bad = finding("CON-02", "640122", "fail")
+    sc = selfcheck(helan_bal_report(extra=[bad, finding("PRE-01", "640122", "fail")]))
+    assert [f.rule_id for f in sc.other_failures] == ["CON-02"]
+    assert any("数据真实性、有效性核查（CON-02）发现 1 处问题" in t for t in conclusion(sc))
 
 
 def test_xlsx_is_byte_identical_between_two_runs(tmp_path, examples):

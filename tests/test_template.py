@@ -314,7 +314,7 @@ def test_ruleset_selects_only_the_tables_it_needs(tmp_path, capsys):
 
 
 def test_the_county_ruleset_needs_every_core_table():
-    from supervise_rules.rulesets import load_ruleset
+    from supervise_rules import load_ruleset
 
     names, complete = ruleset_tables(load_ruleset("helan-2024"), CORE_TABLES)
     assert complete and names == list(CORE_TABLES)

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from .api import Checker, check, follow_up
+from .api import Checker, check, follow_up, load_ruleset, load_submission
 from .backends import Backend, BackendUnavailable, SparkBackend
 from .errors import (
     ExpressionError,
@@ -28,44 +28,26 @@ from .models import (
     Finding,
     LocalizedText,
     Outcome,
-    Report,
     Required,
+    RuleEntry,
     Severity,
     Subject,
 )
 from .plugins import API_VERSION, PluginHost, PluginInfo, PluginLoadError, get_plugin_host
 from .readers.base import RawTable, Reader
+from .report import Report
 from .reporters import RenderOptions, Reporter
-from .rulesets import ResolvedRule, Ruleset, RulesetSource, discover_rulesets, load_ruleset
+from .rulesets import ResolvedRule, Ruleset, RulesetSource, discover_rulesets
 from .submission import ROW, Submission, Table
 from .tables import ColumnSpec, TableAliases, TableSpec, col, table_spec
 from .validators import RESULT_COLUMNS, EvidenceSpec, Params, Rows, RuleContext, RuleResult, Validator
 
 
-def load_submission(
-    source: Any,
-    *,
-    host: PluginHost | None = None,
-    follow_symlinks: bool = False,
-    limits: Limits | None = None,
-) -> Submission:
-    """Load a submission from a folder, workbook, JSON file or JSON-shaped dict
-    (a folder's file linking outside the folder only with ``follow_symlinks``;
-    every file within ``limits``, see :class:`Limits`)."""
-    from .readers import load_submission as _load
-
-    return _load(source, host=host, follow_symlinks=follow_symlinks, limits=limits)
-
-
 def __getattr__(name: str) -> Any:
-    # The version comes from the installed metadata, so there is no file to keep in sync.
     if name == "__version__":
-        from importlib.metadata import PackageNotFoundError, version
+        from ._version import installed_version
 
-        try:
-            return version("supervise-rules")
-        except PackageNotFoundError:  # running from a source tree without install
-            return "0.0.0+unknown"
+        return installed_version()
     raise AttributeError(name)
 
 
@@ -98,6 +80,7 @@ __all__ = [
     "ResolvedRule",
     "Rows",
     "RuleContext",
+    "RuleEntry",
     "RuleResult",
     "Ruleset",
     "RulesetError",

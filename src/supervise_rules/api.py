@@ -72,15 +72,22 @@ def check(
     :raises SuperviseRulesError: a bad ruleset, submission, waivers file or baseline.
     """
     from .engine import check as run_rules
+    from .limits import use_limits
+    from .rulesets import Ruleset
+    from .submission import Submission
 
+    host = host if host is not None else default_host()
+    if not isinstance(ruleset, Ruleset):
+        with use_limits(limits):
+            ruleset = load_ruleset(ruleset, host=host)
+    if not isinstance(submission, Submission):
+        submission = load_submission(submission, host=host, follow_symlinks=follow_symlinks, limits=limits)
     report = run_rules(
         submission,
         ruleset,
         host=host,
         backend=backend,
         progress=progress,
-        follow_symlinks=follow_symlinks,
-        limits=limits,
         select=select,
         ignore=ignore,
         config=config,
@@ -91,6 +98,43 @@ def check(
     if include_passes:
         report.include_passes = True
     return report
+
+
+def default_host() -> PluginHost:
+    """The plugin host of a call that names none: the built-ins and the installed
+    plugins (:func:`~supervise_rules.get_plugin_host`). The front door is the only
+    place that makes it; every layer below is handed a host."""
+    from .plugins import get_plugin_host
+
+    return get_plugin_host()
+
+
+def load_ruleset(ref: str | Path, *, host: PluginHost | None = None) -> Ruleset:
+    """Load a ruleset by id (``helan-2024``) or by path to a YAML file.
+
+    :param host: the plugin host whose validators and rulesets to use (default:
+        built-ins and installed plugins).
+    :raises RulesetError: every problem found, each as ``file:line: message``.
+    """
+    from .rulesets import load_ruleset as load
+
+    return load(ref, host=host if host is not None else default_host())
+
+
+def load_submission(
+    source: Any,
+    *,
+    host: PluginHost | None = None,
+    follow_symlinks: bool = False,
+    limits: Limits | None = None,
+) -> Submission:
+    """Load a submission from a folder, workbook, JSON file or JSON-shaped dict
+    (a folder's file linking outside the folder only with ``follow_symlinks``;
+    every file within ``limits``, see :class:`Limits`)."""
+    from .readers import load_submission as load
+
+    host = host if host is not None else default_host()
+    return load(source, host=host, follow_symlinks=follow_symlinks, limits=limits)
 
 
 def follow_up(
@@ -173,7 +217,7 @@ class Checker:
         backend: str | Backend = "polars",
     ):
         from .plugins import get_plugin_host
-        from .rulesets import Ruleset, load_ruleset
+        from .rulesets import Ruleset
 
         self.host = host if host is not None else get_plugin_host(plugins)
         self.ruleset = ruleset if isinstance(ruleset, Ruleset) else load_ruleset(ruleset, host=self.host)
@@ -185,4 +229,13 @@ class Checker:
         return check(submission, self.ruleset, host=self.host, **options)
 
 
-__all__ = ["Checker", "as_baseline", "as_waivers", "check", "follow_up"]
+__all__ = [
+    "Checker",
+    "as_baseline",
+    "as_waivers",
+    "check",
+    "default_host",
+    "follow_up",
+    "load_ruleset",
+    "load_submission",
+]

@@ -26,14 +26,8 @@ from pathlib import Path
 from typing import Any
 
 from .errors import SuperviseRulesError
-from .models import (
-    BaselineDiff,
-    FixedFinding,
-    LocalizedText,
-    Report,
-    RulesetInfo,
-    Subject,
-)
+from .models import BaselineDiff, FixedFinding, LocalizedText, RulesetInfo, Subject
+from .report import Report
 
 _FAILING = ("fail", "error")
 _SUPPORTED_SCHEMAS = ("1", "2")

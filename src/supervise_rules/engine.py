@@ -17,7 +17,7 @@ import contextvars
 import functools
 import threading
 import traceback
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -26,7 +26,6 @@ import narwhals as nw
 import polars as pl
 
 from .interrupts import check_interrupted, is_users, watch_sigint
-from .limits import Limits, use_limits
 from .locations import places_of
 from .models import (
     SUBJECT_TYPES,
@@ -41,7 +40,7 @@ from .models import (
 from .plugins import plugins_used
 from .report import Report
 from .rules import named_tables
-from .rulesets import ResolvedRule, Ruleset, load_ruleset
+from .rulesets import ResolvedRule, Ruleset
 from .runhooks import call_run_hook
 from .selection import chosen_rules, is_selected, read_codes, rule_key, select_rules
 from .store import (
@@ -72,35 +71,29 @@ _SUBJECT_TYPES = frozenset(SUBJECT_TYPES)
 
 
 def check(
-    submission: Submission | str | Path | Mapping[str, Any],
-    ruleset: Ruleset | str | Path,
+    submission: Submission,
+    ruleset: Ruleset,
     *,
-    host: PluginHost | None = None,
+    host: PluginHost,
     backend: str | Backend = "polars",
     progress: ProgressCallback | None = None,
-    follow_symlinks: bool = False,
-    limits: Limits | None = None,
     select: str | Sequence[str] | None = None,
     ignore: str | Sequence[str] | None = None,
     config: bool | str | Path | None = None,
 ) -> Report:
-    """Check a submission against a ruleset and return the report.
+    """Check a loaded submission against a loaded ruleset and return the report.
 
-    :param submission: a loaded :class:`Submission`, a path (folder, workbook,
-        JSON file) or a JSON-shaped dict.
-    :param ruleset: a loaded :class:`Ruleset`, a ruleset id or a YAML path.
-    :param host: the plugin host (default: built-ins plus installed plugins).
-        Load the host and the ruleset once and pass them in when checking many
-        submissions: building them costs more than checking a county.
+    Loading by path or id, and the default plugin host, belong to the front door
+    (:func:`supervise_rules.check`), so that the engine has one way in.
+
+    :param submission: a loaded :class:`Submission`.
+    :param ruleset: a loaded :class:`Ruleset`.
+    :param host: the plugin host the ruleset was loaded with.
     :param backend: where the column expressions run: a registered backend's
         name (``polars``, the default; ``duckdb``; ``spark``; any a plugin adds
         with ``register_backends``) or a :class:`~supervise_rules.Backend`
         instance, e.g. ``SparkBackend(session=spark)`` with your own
         SparkSession. Findings are identical on every backend.
-    :param follow_symlinks: read a folder's files that are symbolic links to
-        outside the folder (see :func:`~supervise_rules.readers.load_submission`).
-    :param limits: bounds on the files read, the ruleset's included
-        (:class:`~supervise_rules.limits.Limits`; default: the limits in force).
     :param select: check only the rules these selectors match: rule ids, id
         prefixes (``"BAL"``, ``"INS-0"``), work points (``"wp:7"``),
         severities, ``"ALL"``; a list or one comma-separated string.
@@ -113,18 +106,10 @@ def check(
         :mod:`supervise_rules.selection`).
     :raises SuperviseRulesError: a selector that matches no rule.
     """
-    if host is None:
-        from .plugins import get_plugin_host
-
-        host = get_plugin_host()
-    if not isinstance(ruleset, Ruleset):
-        with use_limits(limits):
-            ruleset = load_ruleset(ruleset, host=host)
-    if not isinstance(submission, Submission):
-        from .readers import load_submission
-
-        submission = load_submission(submission, host=host, follow_symlinks=follow_symlinks, limits=limits)
-
+    if not isinstance(submission, Submission) or not isinstance(ruleset, Ruleset):
+        raise TypeError(
+            "engine.check takes a loaded Submission and Ruleset: supervise_rules.check loads them"
+        )
     selection = chosen_rules(submission, select, ignore, config)
     rules = select_rules(ruleset.rules, selection, read_codes())
     problems = [f for f in submission.problems if is_selected(rule_key(f), selection)]
@@ -380,7 +365,7 @@ def _collect_batch(runs: list[_Run], engine: Any) -> None:
 def _start(rule: ResolvedRule, submission: Submission, frames: FrameProvider, host: PluginHost) -> _Run:
     validator_cls = host.validators[rule.rule.validator]
     plugin = host.plugin_of("validators", rule.rule.validator)
-    ctx = RuleContext(rule, submission, frames, plugin=plugin)
+    ctx = RuleContext(rule, submission, frames, plugin=plugin, materialize=findings_of)
     run = _Run(ctx=ctx, plugin=plugin)
     refusal = frames.engine.cannot_run(rule.rule.validator)
     if refusal is not None:  # said as the rule's error, never a crash in the engine
@@ -794,6 +779,6 @@ def submission_info(submission: Submission) -> SubmissionInfo:
 
 
 def _version() -> str:
-    from . import __version__
+    from ._version import installed_version
 
-    return __version__
+    return installed_version()

@@ -181,8 +181,8 @@ _IDENT = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
 def threshold_text(r: ResolvedRule, lang: str = "zh") -> str:
     """``≥ 7.5（小学）/ 10.2（初中）平方米/生``, ``≥ 85%``, ``≤ 30 天`` …; ``—``
     for a rule whose requirement is not one comparison (formats, references …)."""
-    from .builtin.report_formats._common import threshold_value as format_value
-    from .builtin.report_formats._common import unit_text
+    from .values import threshold_value as format_value
+    from .values import unit_text
 
     p = r.params
     op = getattr(p, "op", None)

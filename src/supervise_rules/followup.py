@@ -19,7 +19,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from .errors import SuperviseRulesError
-from .models import Report
+from .report import Report
 
 if TYPE_CHECKING:
     from .engine import ProgressCallback
@@ -234,7 +234,7 @@ def report_and_submission(args: argparse.Namespace, host: Any = None) -> tuple[R
     """:func:`report_for`, and the submission it was checked from (``None`` when
     PATH is a JSON report); ``host``: the plugin host to check with (default: one
     built from ``--plugin``)."""
-    from .cli import DEFAULT_RULESET, _host
+    from .commandline import DEFAULT_RULESET, build_host
     from .limits import set_command_limits
 
     set_command_limits(getattr(args, "limit", None))  # --limit NAME=VALUE
@@ -253,7 +253,7 @@ def report_and_submission(args: argparse.Namespace, host: Any = None) -> tuple[R
         from .readers import load_submission
         from .rulesets import load_ruleset
 
-        host = host or _host(args.plugin)
+        host = host or build_host(args.plugin)
         submission = load_submission(args.path, host=host, follow_symlinks=args.follow_symlinks)
         ref = args.ruleset or getattr(submission.manifest, "ruleset", None) or DEFAULT_RULESET
         ruleset = load_ruleset(ref, host=host)
@@ -308,9 +308,9 @@ def _emit(data: str | bytes, output: Path | None, what: str) -> None:
 
 def cmd_report(argv: list[str]) -> int:
     """``supervise-check report selfcheck PATH``: the 核心指标自查报告."""
-    from .cli import ExitCode, _Parser
+    from .commandline import ExitCode, Parser
 
-    p = _Parser(
+    p = Parser(
         prog="supervise-check report",
         description="Documents built from a check. Kinds: selfcheck (核心指标自查报告).",
     )
@@ -336,9 +336,11 @@ def cmd_report(argv: list[str]) -> int:
         check_output_path(args.output)  # before the run, not after it
     report = report_for(args)
 
+    from .commandline import build_host
     from .selfcheck import build_selfcheck, render_html, render_xlsx, ruleset_for
 
-    sc = build_selfcheck(report, ruleset_for(report, args.ruleset))
+    host = build_host(args.plugin, warn=False)  # only the standards are looked up here
+    sc = build_selfcheck(report, ruleset_for(report, args.ruleset, host=host))
     if fmt == "pdf":
         from .pdf import html_to_pdf
 
@@ -351,9 +353,9 @@ def cmd_report(argv: list[str]) -> int:
 
 def cmd_notices(argv: list[str]) -> int:
     """``supervise-check notices PATH --output-dir DIR``: one 督办单 per school."""
-    from .cli import ExitCode, _Parser
+    from .commandline import ExitCode, Parser
 
-    p = _Parser(
+    p = Parser(
         prog="supervise-check notices",
         description="Write one rectification notice (督办单) per school with failing "
         "findings, plus an index.",
@@ -430,11 +432,11 @@ def cmd_notices(argv: list[str]) -> int:
         issuer=args.issuer,
         interview_after=args.interview_after,
     )
-    from .cli import _host
+    from .commandline import build_host
 
     # one host for the run, the routes and the documents: a plugin table's subjects
     # go to the unit its unit column names, and its columns keep their headers
-    host = _host(args.plugin)
+    host = build_host(args.plugin)
     report, submission = report_and_submission(args, host)
 
     from .notices import Routes, write_notices

@@ -1,4 +1,5 @@
-"""Pydantic models of what a check produces: findings and the report.
+"""Pydantic models of what a check produces: findings and the report's parts
+(the report itself, which holds the columnar store, is :mod:`supervise_rules.report`).
 
 These models are the public JSON contract (docs/formats.md, schema version 2):
 keys may be added, never renamed or dropped without raising ``SCHEMA_VERSION``.
@@ -11,7 +12,7 @@ from __future__ import annotations
 
 import datetime as _dt
 from enum import StrEnum
-from typing import TYPE_CHECKING, Any, Literal, get_args
+from typing import Any, Literal, get_args
 
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -311,16 +312,3 @@ class RuleEntry(_Frozen):
     by_outcome: dict[str, int]
     #: numeric rules only: the smallest and largest observed value
     observed: ObservedRange | None = _optional()
-
-
-if TYPE_CHECKING:
-    from .report import Report as Report
-
-
-def __getattr__(name: str) -> Any:
-    # ``Report`` holds the columnar store, which builds on these models.
-    if name == "Report":
-        from .report import Report
-
-        return Report
-    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

@@ -64,8 +64,9 @@ from .documents import (
     render_html,
     render_markdown,
 )
-from .models import Finding, Outcome, Report
+from .models import Finding, Outcome
 from .numbering import Numbering, item_key
+from .report import Report
 from .tables import LEVEL
 
 if TYPE_CHECKING:
@@ -439,7 +440,7 @@ def _target(f: Finding, notice: Notice | None = None) -> str:
 
 
 def _observed(f: Finding) -> str:
-    from .builtin.report_formats._common import with_unit
+    from .values import with_unit
 
     if f.outcome is Outcome.error:
         return "数据有误"
@@ -450,7 +451,7 @@ def _observed(f: Finding) -> str:
 
 
 def _required(f: Finding) -> str:
-    from .builtin.report_formats._common import with_unit
+    from .values import with_unit
 
     req = f.required
     if req is None:

@@ -39,8 +39,9 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 from .errors import SuperviseRulesError
 
 if TYPE_CHECKING:
-    from .models import Finding, Report
+    from .models import Finding
     from .notices import Notice
+    from .report import Report
 
 FORMAT: Final = "supervise-rules notice numbering"
 DEFAULT_PATTERN = "贺教督办〔{year}〕{n}号"

@@ -9,7 +9,6 @@ plugin that fails to import is reported and the others still run.
 
 from __future__ import annotations
 
-import functools
 import importlib
 import importlib.metadata as md
 from collections.abc import Iterable, Iterator
@@ -470,8 +469,7 @@ def plugin_in_traceback(exc: BaseException) -> tuple[str, str] | None:
     return found
 
 
-@functools.cache  # read from the installed metadata, once per built-in plugin otherwise
 def _own_version() -> str:
-    from . import __version__
+    from ._version import installed_version
 
-    return __version__
+    return installed_version()

@@ -20,7 +20,7 @@ from typing import Any, BinaryIO, ClassVar, Literal, TypeVar, cast
 from pydantic import BaseModel
 
 from .errors import SuperviseRulesError
-from .models import Report
+from .report import Report
 
 Lang = Literal["zh", "en", "both"]
 View = Literal["full", "statistics", "quiet"]

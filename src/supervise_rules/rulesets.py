@@ -223,15 +223,13 @@ class _Entry:
         return doc.path, doc.line((*loc, lang))
 
 
-def load_ruleset(ref: str | Path, *, host: PluginHost | None = None) -> Ruleset:
-    """Load a ruleset by id (``helan-2024``) or by path to a YAML file.
+def load_ruleset(ref: str | Path, *, host: PluginHost) -> Ruleset:
+    """Load a ruleset by id (``helan-2024``) or by path to a YAML file, with the
+    validators and rulesets of ``host`` (:func:`supervise_rules.load_ruleset`
+    makes the default host).
 
     :raises RulesetError: every problem found, each as ``file:line: message``.
     """
-    if host is None:
-        from .plugins import get_plugin_host
-
-        host = get_plugin_host()
     cache = _FileCache.from_environment()
     loader = _Loader(host, cache)
     top = loader.resolve_ref(str(ref), base=None, origin=None)
@@ -389,7 +387,7 @@ class _Loader:
             message_doc, message_loc = entry.message_doc, entry.message_loc
             for key, value in changes.items():
                 if key == "params":
-                    data["params"] = _deep_merge(data.get("params") or {}, value)
+                    data["params"] = deep_merge(data.get("params") or {}, value)
                     params_doc, params_loc = doc, (*loc, "params")
                 else:
                     data[key] = value
@@ -684,11 +682,13 @@ def _decode(obj: dict[str, Any]) -> Any:
     return obj
 
 
-def _deep_merge(base: dict[str, Any], changes: dict[str, Any]) -> dict[str, Any]:
+def deep_merge(base: dict[str, Any], changes: dict[str, Any]) -> dict[str, Any]:
+    """``base`` with ``changes`` merged in, nested mappings key by key (how an
+    override or a test case changes a rule's params); ``base`` is not modified."""
     merged = copy.deepcopy(base)
     for key, value in changes.items():
         if isinstance(value, dict) and isinstance(merged.get(key), dict):
-            merged[key] = _deep_merge(merged[key], value)
+            merged[key] = deep_merge(merged[key], value)
         else:
             merged[key] = copy.deepcopy(value)
     return merged

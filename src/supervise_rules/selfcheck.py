@@ -1,18 +1,25 @@
 """核心指标自查报告: the 优质均衡 self-check a county director signs (work point 11).
 
-Built only from a :class:`~supervise_rules.models.Report`'s findings, by rule id.
+Built only from a :class:`~supervise_rules.report.Report`'s findings, by rule id.
 Every school's values are needed, the passing ones too, so they are read from
 the findings store (``report.frame(include_passes=True)``, filtered to the rules
 below) rather than made into one ``Finding`` per school; a report read back from
 a JSON document written without ``--include-passes`` lacks the passes, and the
 self-check then says it is incomplete instead of concluding:
 
-* BAL-01..07 per school section (``<school_id>/<level>``) and BAL-08 per section;
-* BAL-11..17, the coefficient of variation of BAL-01..07 by level;
-* BAL-21..23 (per school) and BAL-24..27 (county): 政府保障程度;
-* BAL-31 (巩固率, 教育质量) and BAL-41 (社会认可度);
+which rules fill which part, and their standards, come from the ruleset the
+report was checked against (its rules tagged ``self-check``, placed by tag and
+validator, see :func:`layout_from_ruleset`; the shipped catalogue's are BAL-01..41):
 
-followed by a plain-language conclusion in Chinese and signature lines.
+* the resource indicators per school section (``<school_id>/<level>``) and the
+  school pass rule per section;
+* the coefficients of variation of those indicators by level;
+* 政府保障程度 per school and county-wide;
+* 教育质量 and 社会认可度;
+
+followed by a plain-language conclusion in Chinese and signature lines. A
+ruleset with no such rules, or a report whose ruleset is not at hand, is an
+error (:class:`SelfCheckError`), never a report with invented rule ids.
 Rendered as a self-contained HTML page or an xlsx workbook (see
 :mod:`supervise_rules.documents`). A rule that gave no finding (not in the
 ruleset, or the data lacked its table) is named in the report, never silently
@@ -46,7 +53,9 @@ from .documents import (
 )
 from .documents import render_html as _render_html
 from .documents import render_xlsx as _render_xlsx
-from .models import Outcome, Report
+from .errors import SuperviseRulesError
+from .models import Outcome
+from .report import Report
 from .tables import LEVEL
 
 LEVELS = ("primary", "junior")
@@ -95,9 +104,7 @@ class Layout:
 
     Made from the ruleset in use (:func:`layout_from_ruleset`): its rules tagged
     ``self-check``, placed by tag and validator, with their thresholds, units and
-    scope. Without the ruleset (a JSON report of a ruleset file no longer at
-    hand) :data:`CATALOGUE` places the catalogue's ids and the findings' own
-    thresholds are the only ones shown."""
+    scope."""
 
     resource: list[Indicator]
     bal08: str | None
@@ -109,6 +116,8 @@ class Layout:
     recognition: list[Indicator]
     #: the school pass rule's terms: (indicators to meet, floor of the others as a share)
     bal08_terms: tuple[int, float] | None = None
+    #: the ruleset's rules tagged ``data-quality`` (数据真实性): their failures are counted
+    data_quality: tuple[str, ...] = ()
 
     @property
     def all_rules(self) -> list[str]:
@@ -124,44 +133,6 @@ class Layout:
             )
         ]
         return ids + ([self.bal08] if self.bal08 else [])
-
-
-def _catalogue() -> Layout:
-    """The catalogue's placement of BAL-01..41 (教督〔2017〕6号), without thresholds."""
-    resource = [
-        Indicator("BAL-01", "每百名学生拥有高于规定学历教师数", "人", 2),
-        Indicator("BAL-02", "每百名学生拥有县级以上骨干教师数", "人", 2),
-        Indicator("BAL-03", "每百名学生拥有体育、艺术专任教师数", "人", 2),
-        Indicator("BAL-04", "生均教学及辅助用房面积", "平方米", 2),
-        Indicator("BAL-05", "生均体育运动场馆面积", "平方米", 2),
-        Indicator("BAL-06", "生均教学仪器设备值", "元", 0),
-        Indicator("BAL-07", "每百名学生拥有网络多媒体教室数", "间", 2),
-    ]
-    cv = [
-        (Indicator(f"BAL-1{i}", f"{ind.name}差异系数", "", 4, op="<=", percent=False), ind)
-        for i, ind in enumerate(resource, start=1)
-    ]
-    return Layout(
-        resource=resource,
-        bal08="BAL-08",
-        cv=cv,
-        school=[
-            Indicator("BAL-21", "班额", "人", 0, op="<="),
-            Indicator("BAL-22", "学校规模", "人", 0, op="<="),
-            Indicator("BAL-23", "音乐、美术专用教室", "间", 0),
-        ],
-        county=[
-            Indicator("BAL-24", "专任教师持证上岗率", "", 2, op="==", ratio=True),
-            Indicator("BAL-25", "县域内义务教育学校教师交流轮岗比例", "", 2, ratio=True),
-            Indicator("BAL-26", "交流轮岗教师中骨干教师比例", "", 2, ratio=True),
-            Indicator("BAL-27", "教师平均工资收入水平不低于当地公务员平均工资收入水平", "元", 0),
-        ],
-        quality=[Indicator("BAL-31", "初中三年巩固率", "", 2, ratio=True)],
-        recognition=[Indicator("BAL-41", "社会认可度", "", 2, ratio=True)],
-    )
-
-
-CATALOGUE = _catalogue()
 
 
 def _zh_expression(expr: str, table: str | None) -> str:
@@ -291,6 +262,7 @@ def layout_from_ruleset(ruleset: Any) -> Layout:
         quality=quality,
         recognition=recognition,
         bal08_terms=terms,
+        data_quality=tuple(r.rule.id for r in ruleset.rules if "data-quality" in r.rule.tags),
     )
 
 
@@ -304,10 +276,6 @@ def _bal08_rule_text(lay: Layout) -> str:
         text += f"，其余不低于标准的 {floor * 100:g}%"
     return text
 
-
-#: the catalogue's rule ids (a report's rules are filtered to the layout's own)
-ALL_RULES = CATALOGUE.all_rules
-BAL08 = "BAL-08"
 
 _OP = {">=": "≥", "<=": "≤", ">": ">", "<": "<", "==": "=", "!=": "≠"}
 
@@ -476,15 +444,16 @@ class SelfCheck:
     school_rules: dict[str, list[Value]]
     county: dict[str, Value]
     missing: list[str]
-    #: failing CON- findings (数据真实性): only their number is reported
+    #: failing findings of the ruleset's ``data-quality`` rules (数据真实性): only their number is reported
     other_failures: list[Any]
+    #: which rules fill which part, from the ruleset
+    layout: Layout
     #: self-check findings that are ``error`` (the data must be corrected)
     errors: list[Value] = field(default_factory=list)
     #: passes counted in the summary but absent from the report (see :func:`missing_passes`)
     passes_missing: int = 0
     #: every finding of the self-check's rules, in report order (the xlsx detail sheet)
     values: list[Value] = field(default_factory=list)
-    layout: Layout = field(default_factory=lambda: CATALOGUE)
 
     @property
     def county_name(self) -> str:
@@ -510,15 +479,28 @@ def level_of(f: Value) -> str | None:
     return None
 
 
-def build_selfcheck(report: Report, ruleset: Any = None) -> SelfCheck:
+class SelfCheckError(SuperviseRulesError):
+    """The self-check cannot be made: the ruleset lacks what it needs, or the
+    report's ruleset is not at hand."""
+
+
+def build_selfcheck(report: Report, ruleset: Any) -> SelfCheck:
     """Collect the self-check findings of ``report`` into the sections of the report.
 
-    ``ruleset`` (the :class:`~supervise_rules.rulesets.Ruleset` the report was
-    checked against) places the rules and gives the standards; without it the
-    catalogue's placement is used and only the findings' own thresholds are shown."""
-    layout = layout_from_ruleset(ruleset) if ruleset is not None else CATALOGUE
-    if not layout.all_rules:  # a ruleset that tags no rule self-check: the catalogue's ids
-        layout = CATALOGUE
+    ``ruleset`` (the :class:`~supervise_rules.Ruleset` the report was checked
+    against) places the rules and gives the standards.
+
+    :raises SelfCheckError: the ruleset has no ``resources`` metric tagged
+        ``self-check`` (the indicators every school section is assessed on).
+    """
+    layout = layout_from_ruleset(ruleset)
+    if not layout.resource:
+        raise SelfCheckError(
+            f"ruleset {ruleset.id} has no rule the 核心指标自查报告 can be built from: it needs "
+            "the resource indicators as metric rules tagged [self-check, resources] (and may tag "
+            "self-check a k_of_n school pass rule, weighted_cv coefficients, and government, "
+            "quality and recognition rules), as rulesets/national/balanced-2017.yaml does"
+        )
     all_rules = layout.all_rules
     resource_ids = {i.rule_id for i in layout.resource} | ({layout.bal08} if layout.bal08 else set())
     cv_ids = {c.rule_id for c, _ in layout.cv}
@@ -586,7 +568,8 @@ def build_selfcheck(report: Report, ruleset: Any = None) -> SelfCheck:
     ):
         sections.setdefault(row.level, []).append(row)
     # failures are always listed: no pass needs to be made for these
-    other = [f for f in report.iter_findings() if f.is_failure and f.rule_id.startswith("CON-")]
+    quality_rules = set(layout.data_quality)
+    other = [f for f in report.iter_findings() if f.is_failure and f.rule_id in quality_rules]
     return SelfCheck(
         report=report,
         sections=sections,
@@ -1168,7 +1151,8 @@ def conclusion(sc: SelfCheck) -> list[str]:
         problems.append(f"{len(errors)} 项指标无法计算")
     if sc.other_failures:
         paragraphs.append(
-            f"数据真实性、有效性核查（CON）发现 {len(sc.other_failures)} 处问题，"
+            f"数据真实性、有效性核查（{'、'.join(sorted({f.rule_id for f in sc.other_failures}))}）"
+            f"发现 {len(sc.other_failures)} 处问题，"
             "涉及的数据须在上报前核实更正。"
         )
     if sc.missing:
@@ -1290,28 +1274,38 @@ def render_xlsx(sc: SelfCheck) -> bytes:
     )
 
 
-def ruleset_for(report: Report, ref: str | None = None, host: Any = None) -> Any:
-    """The ruleset ``report`` was checked against, for its standards: ``ref``
-    (``--ruleset``) or the report's own ruleset id, when that loads to the same
-    id and version; else ``None`` (the findings' own thresholds are shown)."""
-    from .errors import SuperviseRulesError
+def ruleset_for(report: Report, ref: str | None = None, *, host: Any) -> Any:
+    """The ruleset ``report`` was checked against, for its placement and
+    standards: ``ref`` (``--ruleset``), else the report's own ruleset id.
+
+    :raises SelfCheckError: the report's ruleset is not installed, or is
+        installed in another version than the report was checked with (pass the
+        ruleset file it was checked against as ``ref``).
+    """
     from .rulesets import load_ruleset
 
+    if ref is not None:
+        return load_ruleset(ref, host=host)
+    wanted = f"{report.ruleset.id} {report.ruleset.version}"
+    hint = "; give the ruleset file it was checked against with --ruleset"
     try:
-        ruleset = load_ruleset(ref or report.ruleset.id, host=host)
-    except SuperviseRulesError:
-        if ref is not None:
-            raise
-        return None
+        ruleset = load_ruleset(report.ruleset.id, host=host)
+    except SuperviseRulesError as exc:
+        raise SelfCheckError(
+            f"the report was checked against ruleset {wanted}, which cannot be loaded here ({exc}){hint}"
+        ) from None
     if (ruleset.id, ruleset.version) != (report.ruleset.id, report.ruleset.version):
-        return None
+        raise SelfCheckError(
+            f"the report was checked against ruleset {wanted}, but {ruleset.id} {ruleset.version} "
+            f"is installed{hint}"
+        )
     return ruleset
 
 
 __all__ = [
-    "CATALOGUE",
     "Layout",
     "SelfCheck",
+    "SelfCheckError",
     "build_document",
     "build_selfcheck",
     "conclusion",

@@ -210,11 +210,15 @@ class RuleContext(Generic[P_co]):
         frames: FrameProvider,
         *,
         plugin: str | None = None,
+        materialize: Callable[[RuleContext, RuleResult], list[Finding]] | None = None,
     ):
         self.rule = rule
         self.submission = submission
         self._frames = frames
         self.plugin = plugin
+        # the engine's way from a result to findings, for API 1's findings_from: handed
+        # in by the engine, which this module sits below
+        self._materialize = materialize
 
     @property
     def params(self) -> P_co:
@@ -530,9 +534,9 @@ class RuleContext(Generic[P_co]):
 
         Kept for validators written for API version 1; an API-2 validator returns
         the :class:`RuleResult` instead and lets the engine do this."""
-        from .engine import findings_of
-
-        return findings_of(
+        if self._materialize is None:
+            raise RuntimeError("findings_from needs a RuleContext made by the engine")
+        return self._materialize(
             self,
             RuleResult(
                 frame=result,

@@ -33,7 +33,8 @@ from ruamel.yaml.error import MarkedYAMLError, YAMLError
 
 from ._yaml import YamlLimitError, dates_as_written, find_tag, load_bounded, plain, read_yaml_text
 from .errors import SuperviseRulesError
-from .models import LocalizedText, Outcome, Report, UnusedWaiver, Waiver
+from .models import LocalizedText, Outcome, UnusedWaiver, Waiver
+from .report import Report
 
 
 class WaiversError(SuperviseRulesError):

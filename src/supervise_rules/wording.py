@@ -27,6 +27,7 @@ _IDENT = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
 
 
 def table_zh(table: str) -> str:
+    """The Chinese name of a table (the name itself when the contract does not know it)."""
     spec = TABLES.get(table)
     return spec.zh if spec else table
 

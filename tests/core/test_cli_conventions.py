@@ -15,7 +15,8 @@ from pathlib import Path
 
 import pytest
 
-from supervise_rules.cli import colour_wanted, default_lang, main, message_lang
+from supervise_rules.cli import main
+from supervise_rules.commandline import colour_wanted, default_lang, message_lang
 
 ROOT = Path(__file__).resolve().parents[2]
 

@@ -7,8 +7,8 @@ from types import SimpleNamespace
 
 import pytest
 
+from supervise_rules import load_submission
 from supervise_rules.builtin.readers import register_readers
-from supervise_rules.readers import load_submission
 
 MANIFEST_YAML = 'county_code: "640122"\ncounty_name: 贺兰县\nyear: 2024\nas_of: 2024-09-30\n'
 

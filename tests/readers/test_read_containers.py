@@ -9,7 +9,7 @@ import polars as pl
 import pytest
 from polars.testing import assert_frame_equal
 
-from supervise_rules.readers import RawTable, Reader, load_submission
+from supervise_rules import RawTable, Reader, load_submission
 from supervise_rules.submission import ROW
 from supervise_rules.tables import Manifest
 

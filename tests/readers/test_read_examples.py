@@ -21,7 +21,7 @@ VARIANTS = [
 
 @pytest.fixture(scope="module")
 def reference(host):
-    from supervise_rules.readers import load_submission
+    from supervise_rules import load_submission
 
     return load_submission(EXAMPLES / "helan-2024", host=host)
 

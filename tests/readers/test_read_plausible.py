@@ -15,11 +15,10 @@ from types import SimpleNamespace
 import polars as pl
 import pytest
 
-from supervise_rules import col, table_spec
+from supervise_rules import col, load_submission, table_spec
 from supervise_rules.builtin.readers import register_readers
 from supervise_rules.cli import main
 from supervise_rules.contract import range_text
-from supervise_rules.readers import load_submission
 from supervise_rules.readers.plausible import MAX_CELL_FINDINGS
 from supervise_rules.tables import CORE_TABLES, DATE_WINDOW, ColumnSpec
 

@@ -13,7 +13,7 @@ from pathlib import Path
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from supervise_rules.readers import load_submission
+from supervise_rules import load_submission
 from supervise_rules.tables import TABLES
 
 #: (table, column under test, valid values of the table's other key columns)

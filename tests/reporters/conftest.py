@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from supervise_rules.models import Report
+from supervise_rules import Report
 from supervise_rules.plugins import get_plugin_host
 from supervise_rules.reporters import RenderOptions
 

@@ -196,8 +196,8 @@ def test_an_expired_waiver_is_said_on_the_badge(tmp_path):
 def test_a_report_from_json_says_what_the_charts_need(tmp_path):
     report = tmp_path / "r.json"
     assert main([str(HELAN), "--format", "json", "-o", str(report)]) == 1
+    from supervise_rules import Report
     from supervise_rules.builtin.report_formats.html import HtmlReporter
-    from supervise_rules.models import Report
     from supervise_rules.reporters import RenderOptions
 
     html = HtmlReporter().render(
@@ -278,9 +278,9 @@ def test_fits_1280_px_with_the_overview_above_the_fold(chromium, page, tmp_path)
 def test_a_large_level_is_thinned_but_every_miss_is_drawn(monkeypatch):
     """A province has thousands of school sections: at most MAX_DOTS dots per
     level, every miss among them, and the caption says how many are drawn."""
+    from supervise_rules import check
     from supervise_rules.builtin.report_formats import _charts
     from supervise_rules.builtin.report_formats.html import HtmlReporter
-    from supervise_rules.engine import check
     from supervise_rules.reporters import RenderOptions
 
     report = check(HELAN, "helan-2024")

@@ -136,7 +136,7 @@ def _docs_example() -> tuple[str, dict]:
 
 
 def test_the_contract_example_in_the_docs_is_a_consistent_v2_document():
-    from supervise_rules.models import Report
+    from supervise_rules import Report
 
     block, doc = _docs_example()
     assert doc["schema_version"] == "2"

@@ -11,11 +11,11 @@ from pathlib import Path
 
 import pytest
 
+from supervise_rules import Report
 from supervise_rules.models import (
     Finding,
     LocalizedText,
     Outcome,
-    Report,
     RulesetInfo,
     Severity,
     Subject,

@@ -9,11 +9,11 @@ from __future__ import annotations
 import xml.etree.ElementTree as ET
 from collections import Counter
 
+from supervise_rules import Report
 from supervise_rules.models import (
     Finding,
     LocalizedText,
     Outcome,
-    Report,
     RulesetInfo,
     Severity,
     Subject,

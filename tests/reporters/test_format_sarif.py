@@ -8,7 +8,7 @@ from pathlib import Path
 import jsonschema
 import pytest
 
-from supervise_rules.models import Evidence, Finding, LocalizedText, Outcome, Report, Severity, Subject
+from supervise_rules import Evidence, Finding, LocalizedText, Outcome, Report, Severity, Subject
 
 HERE = Path(__file__).parent
 SCHEMA = json.loads((HERE / "schemas" / "sarif-2.1.0.json").read_text(encoding="utf-8"))

@@ -5,11 +5,11 @@ from __future__ import annotations
 import json
 import re
 
+from supervise_rules import Report
 from supervise_rules.models import (
     Finding,
     LocalizedText,
     Outcome,
-    Report,
     RulesetInfo,
     Severity,
     Subject,

@@ -7,11 +7,11 @@ import io
 import openpyxl
 import pytest
 
+from supervise_rules import Report
 from supervise_rules.models import (
     Finding,
     LocalizedText,
     Outcome,
-    Report,
     RulesetInfo,
     Severity,
     Subject,

@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
-from ..backends import BUILTIN_BACKENDS, Backend
-from ..hookspecs import hookimpl
+from supervise_rules import Backend, hookimpl
+
+from ..backends import BUILTIN_BACKENDS
 
 
 @hookimpl

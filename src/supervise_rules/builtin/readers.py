@@ -3,8 +3,8 @@ as a third-party plugin would add, say, a platform's own export layout."""
 
 from __future__ import annotations
 
-from ..hookspecs import hookimpl
-from ..readers.base import Reader
+from supervise_rules import Reader, hookimpl
+
 from ..readers.csvfile import CsvReader, TsvReader
 from ..readers.excel import ExcelReader
 from ..readers.records import JsonReader, ParquetReader

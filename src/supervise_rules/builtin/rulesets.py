@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
-from ..hookspecs import hookimpl
-from ..rulesets import RulesetSource, builtin_ruleset_dir, discover_rulesets
+from supervise_rules import RulesetSource, discover_rulesets, hookimpl
+
+from ..rulesets import builtin_ruleset_dir
 
 
-@hookimpl(trylast=True)
+@hookimpl
 def register_rulesets() -> list[RulesetSource]:
     return discover_rulesets(builtin_ruleset_dir())

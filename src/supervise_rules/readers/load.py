@@ -43,7 +43,7 @@ def _is_manifest(label: str) -> bool:
 def load_submission(
     source: str | os.PathLike[str] | Mapping[str, Any],
     *,
-    host: Any = None,
+    host: Any,
     follow_symlinks: bool = False,
     limits: Limits | None = None,
 ) -> Submission:
@@ -54,8 +54,8 @@ def load_submission(
     Every file read is listed in ``Submission.files`` with its SHA-256 (a
     submission given in memory has none).
 
-    :param host: a :class:`~supervise_rules.plugins.PluginHost` whose readers
-        to use; by default a fresh host with the built-in and installed plugins.
+    :param host: the :class:`~supervise_rules.PluginHost` whose readers and
+        tables to use (:func:`supervise_rules.load_submission` makes the default one).
     :param follow_symlinks: read a folder's table file or manifest that is a
         symbolic link resolving outside the folder; without it such a file is
         refused (a link resolving inside the folder is always read).
@@ -64,10 +64,6 @@ def load_submission(
     :raises SubmissionError: a file cannot be read at all, the manifest is bad,
         a file is a link to outside the folder, or a file exceeds a limit.
     """
-    if host is None:
-        from ..plugins import get_plugin_host
-
-        host = get_plugin_host()
     # the host's plugin tables (register_tables hook) become known tables
     with plugin_tables(getattr(host, "tables", {})), use_limits(limits):
         return _load_submission(source, host, follow_symlinks)
@@ -443,9 +439,5 @@ def _readers_by_suffix(host: Any) -> dict[str, Reader]:
 
 
 def _host_readers(host: Any) -> Iterable[Reader]:
-    if host is None:
-        from ..plugins import get_plugin_host
-
-        host = get_plugin_host()
     readers: list[Reader] = host.readers
     return readers

@@ -13,7 +13,7 @@ from ruamel.yaml import YAML
 from ..engine import check
 from ..errors import SuperviseRulesError
 from ..models import Finding
-from ..rulesets import ResolvedRule, Ruleset, _deep_merge, load_ruleset
+from ..rulesets import ResolvedRule, Ruleset, deep_merge, load_ruleset
 
 if TYPE_CHECKING:
     from ..plugins import PluginHost
@@ -120,7 +120,7 @@ def _ruleset_for(case: RuleCase, host: PluginHost) -> Ruleset:
         raise SuperviseRulesError(f"{case.file}: rule {case.rule} is not in ruleset {ruleset.id}")
     if case.params:
         validator = host.validators[rule.rule.validator]
-        merged = _deep_merge(rule.rule.params, case.params)
+        merged = deep_merge(rule.rule.params, case.params)
         rule = ResolvedRule(
             rule=rule.rule.model_copy(update={"params": merged}),
             params=validator.Params.model_validate(merged),

@@ -23,8 +23,9 @@ from typing import cast
 
 import polars as pl
 
-from ...models import Report
-from ...safetext import plain
+from supervise_rules import Report
+from supervise_rules.safetext import plain
+
 from ._common import pick
 
 PASS, FAIL, ERROR, NA, INK, MUTED, GRID = (

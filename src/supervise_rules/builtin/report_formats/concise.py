@@ -13,8 +13,8 @@ from typing import BinaryIO
 
 import polars as pl
 
-from ...models import Report
-from ...reporters import RenderOptions, Reporter
+from supervise_rules import RenderOptions, Report, Reporter
+
 from ._common import message_expr, one_line, place_columns, statistics_text, totals_line
 
 

@@ -12,8 +12,8 @@ from __future__ import annotations
 
 import polars as pl
 
-from ...models import Report
-from ...reporters import RenderOptions, Reporter
+from supervise_rules import RenderOptions, Report, Reporter
+
 from ._common import message_expr, one_line, place_columns, totals_line
 from .concise import listed_frame_for
 

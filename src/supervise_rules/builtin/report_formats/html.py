@@ -21,9 +21,10 @@ from __future__ import annotations
 from html import escape
 from typing import Any
 
-from ...models import Finding, Report
-from ...reporters import RenderOptions, Reporter
-from ...safetext import plain
+from supervise_rules import Finding, RenderOptions, Report, Reporter
+from supervise_rules.safetext import plain
+from supervise_rules.values import with_unit
+
 from ._charts import (
     NEAR,
     NEAR_SHOWN,
@@ -66,7 +67,6 @@ from ._common import (
     waived_by_rule,
     waiver_fields_text,
     waiver_text,
-    with_unit,
     work_point_title,
 )
 

@@ -4,8 +4,7 @@ from __future__ import annotations
 
 from typing import BinaryIO
 
-from ...models import Report
-from ...reporters import RenderOptions, Reporter
+from supervise_rules import RenderOptions, Report, Reporter
 
 
 class JsonReporter(Reporter):

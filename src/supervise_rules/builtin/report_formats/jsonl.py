@@ -11,8 +11,7 @@ from typing import BinaryIO
 
 import polars as pl
 
-from ...models import Report
-from ...reporters import RenderOptions, Reporter
+from supervise_rules import RenderOptions, Report, Reporter
 
 
 class JsonlReporter(Reporter):

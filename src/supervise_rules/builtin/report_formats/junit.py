@@ -22,9 +22,10 @@ from __future__ import annotations
 import xml.etree.ElementTree as ET
 from collections import Counter
 
-from ...models import Finding, Outcome, Report
-from ...reporters import RenderOptions, Reporter
-from ...safetext import xml_text
+from supervise_rules import Finding, Outcome, RenderOptions, Report, Reporter
+from supervise_rules.safetext import xml_text
+from supervise_rules.values import with_unit
+
 from ._common import (
     MARK,
     certainty_text,
@@ -38,7 +39,6 @@ from ._common import (
     subject_text,
     unconfirmed,
     waiver_text,
-    with_unit,
 )
 
 #: ``name`` of the case that stands for a rule's passes when they are not listed

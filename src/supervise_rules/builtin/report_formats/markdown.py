@@ -10,9 +10,10 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from ...models import Finding, Report
-from ...reporters import RenderOptions, Reporter
-from ...safetext import markdown_text
+from supervise_rules import Finding, RenderOptions, Report, Reporter
+from supervise_rules.safetext import markdown_text
+from supervise_rules.values import with_unit
+
 from ._common import (
     CERTAINTY_LEGEND,
     OVERVIEW_OUTCOMES,
@@ -40,7 +41,6 @@ from ._common import (
     waived_by_rule,
     waiver_fields_text,
     waiver_text,
-    with_unit,
     work_point_title,
 )
 

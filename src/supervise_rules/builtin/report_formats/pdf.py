@@ -8,8 +8,7 @@ bytes (the PDF's dates are the data's as_of).
 
 from __future__ import annotations
 
-from ...models import Report
-from ...reporters import RenderOptions, Reporter
+from supervise_rules import RenderOptions, Report, Reporter
 
 
 class PdfReporter(Reporter):

@@ -32,18 +32,11 @@ import re
 from pathlib import PurePosixPath
 from typing import Any
 
-from ...models import Evidence, Finding, Outcome, Report, RuleEntry
-from ...reporters import RenderOptions, Reporter
-from ...safetext import plain
-from ._common import (
-    UNCONFIRMED,
-    certainty_text,
-    required_text,
-    rules_of,
-    table_uri,
-    unconfirmed,
-    with_unit,
-)
+from supervise_rules import Evidence, Finding, Outcome, RenderOptions, Report, Reporter, RuleEntry
+from supervise_rules.safetext import plain
+from supervise_rules.values import with_unit
+
+from ._common import UNCONFIRMED, certainty_text, required_text, rules_of, table_uri, unconfirmed
 
 SARIF_SCHEMA = "https://docs.oasis-open.org/sarif/sarif/v2.1.0/errata01/os/schemas/sarif-schema-2.1.0.json"
 SEVERITY_LEVEL = {"critical": "error", "major": "error", "minor": "warning", "info": "note"}

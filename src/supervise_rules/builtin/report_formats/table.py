@@ -15,10 +15,11 @@ from rich.cells import cell_len
 from rich.console import Console
 from rich.text import Text
 
-from ...models import Finding, Report
-from ...reporters import RenderOptions, Reporter
-from ...safetext import plain
-from ...safetext import rich_text as _t
+from supervise_rules import Finding, RenderOptions, Report, Reporter
+from supervise_rules.safetext import plain
+from supervise_rules.safetext import rich_text as _t
+from supervise_rules.values import with_unit
+
 from ._common import (
     CERTAINTY_LEGEND,
     OVERVIEW_OUTCOMES,
@@ -46,7 +47,6 @@ from ._common import (
     totals_line,
     unconfirmed,
     waiver_text,
-    with_unit,
     work_point_title,
 )
 from ._wrap import Cell, grid, pieces

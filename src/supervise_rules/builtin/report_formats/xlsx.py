@@ -21,9 +21,10 @@ import io
 import math
 from typing import Any
 
-from ...models import Finding, Report
-from ...reporters import RenderOptions, Reporter
-from ...safetext import plain
+from supervise_rules import Finding, RenderOptions, Report, Reporter
+from supervise_rules.safetext import plain
+from supervise_rules.values import unit_text
+
 from ._common import (
     CERTAINTY_LEGEND,
     UNCONFIRMED_NOTE,
@@ -40,7 +41,6 @@ from ._common import (
     status_text,
     submission_line,
     unconfirmed,
-    unit_text,
     waived_by_rule,
     waiver_text,
     work_point_title,

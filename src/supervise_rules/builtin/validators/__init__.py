@@ -3,7 +3,8 @@ as any third-party plugin. One module per family of checks."""
 
 from __future__ import annotations
 
-from ...hookspecs import hookimpl
+from supervise_rules import hookimpl
+
 from .aggregate import AggregateValidator
 from .consistency import KeyChecksValidator, RowChecksValidator
 from .counts import CountRatioValidator, GroupCompareValidator
@@ -16,7 +17,7 @@ from .metric import MetricValidator
 from .share import RowShareValidator
 
 
-@hookimpl(trylast=True)
+@hookimpl
 def register_validators() -> list[type]:
     return [
         MetricValidator,

@@ -9,14 +9,29 @@ from typing import Any
 import narwhals as nw
 from pydantic import Field, model_validator
 
-from ...expressions import Compiled, compile_expression
-from ...models import LocalizedText
-from ...submission import ROW
-from ...tables import TABLES
-from ...validators import EvidenceSpec, Params, RuleContext, RuleResult, Validator
-from ...wording import expression_zh
-from ._common import Comparison, Expression, compare, first_null_column, in_scope
-from ._support import county_names, error_results, with_county
+from supervise_rules import (
+    ROW,
+    EvidenceSpec,
+    LocalizedText,
+    Params,
+    RuleContext,
+    RuleResult,
+    Validator,
+    compile_expression,
+)
+from supervise_rules.helpers import (
+    Comparison,
+    Compiled,
+    Expression,
+    compare,
+    county_names,
+    error_results,
+    expression_zh,
+    first_null_column,
+    in_scope,
+    with_county,
+)
+from supervise_rules.tables import TABLES
 
 #: the county of a row in a batch submission (see ``with_county``)
 _COUNTY = "_county"

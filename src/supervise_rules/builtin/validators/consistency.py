@@ -15,18 +15,22 @@ import narwhals as nw
 import polars as pl
 from pydantic import Field, field_validator, model_validator
 
-from ...expressions import Compiled
-from ...models import LocalizedText
-from ...submission import ROW
-from ...validators import EvidenceSpec, Params, Rows, RuleContext, RuleResult, Validator
-from ...wording import column_zh, expression_zh, pattern_zh
-from ._common import Comparison, Expression, compare, first_null_column, in_scope
-from ._support import (
+from supervise_rules import ROW, EvidenceSpec, LocalizedText, Params, Rows, RuleContext, RuleResult, Validator
+from supervise_rules.helpers import (
+    Comparison,
+    Compiled,
+    Expression,
     SubjectSpec,
     absent_tables_result,
     as_of_results,
     column_label,
+    column_zh,
+    compare,
+    expression_zh,
+    first_null_column,
     id_expr,
+    in_scope,
+    pattern_zh,
     row_subject,
     table_problem,
     table_zh,
@@ -60,7 +64,7 @@ def _concat(*parts: nw.Expr | str) -> nw.Expr:
 
 
 def _plain_text(expr: nw.Expr, dtype: Any) -> nw.Expr:
-    """A value as :func:`._support.text` writes it, null where it is missing:
+    """A value as :func:`supervise_rules.helpers.text` writes it, null where it is missing:
     dates as ISO, integral floats without ``.0``, other floats as Python writes
     them. Two differences remain, neither possible with the contract's integer
     and date columns: polars writes floats below 1e-4 without an exponent, and
@@ -87,7 +91,7 @@ def _plain_text(expr: nw.Expr, dtype: Any) -> nw.Expr:
 
 
 def _text(expr: nw.Expr, dtype: Any) -> nw.Expr:
-    """:func:`._support.text` as a column expression (``—`` for a missing value)."""
+    """:func:`supervise_rules.helpers.text` as a column expression (``—`` for a missing value)."""
     return _plain_text(expr, dtype).fill_null("—")
 
 

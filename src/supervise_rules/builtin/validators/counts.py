@@ -11,15 +11,26 @@ from typing import Any
 import narwhals as nw
 from pydantic import Field, model_validator
 
-from ...expressions import compile_expression
-from ...models import LocalizedText, SubjectType
-from ...submission import ROW
-from ...validators import EvidenceSpec, Params, Rows, RuleContext, RuleResult, Validator
-from ._common import Comparison, Expression, compare, in_scope
-from ._support import (
+from supervise_rules import (
+    ROW,
+    EvidenceSpec,
+    LocalizedText,
+    Params,
+    Rows,
+    RuleContext,
+    RuleResult,
+    Validator,
+    compile_expression,
+)
+from supervise_rules.helpers import (
+    Comparison,
+    Expression,
+    SubjectType,
     as_text,
+    compare,
     county_names,
     error_results,
+    in_scope,
     missing_value_results,
     row_subject,
     table_zh,

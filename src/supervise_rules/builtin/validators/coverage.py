@@ -10,22 +10,22 @@ from typing import Any
 import narwhals as nw
 from pydantic import Field
 
-from ...expressions import Compiled
-from ...models import LocalizedText, SubjectType
-from ...submission import ROW
-from ...tables import TABLES
-from ...validators import EvidenceSpec, Params, Rows, RuleContext, RuleResult, Validator
-from ._common import Expression, in_scope
-from ._support import (
+from supervise_rules import ROW, EvidenceSpec, LocalizedText, Params, Rows, RuleContext, RuleResult, Validator
+from supervise_rules.helpers import (
+    Compiled,
+    Expression,
+    SubjectType,
     absent_tables_result,
     as_of_results,
     as_text,
     column_label,
+    in_scope,
     missing_value_results,
     reporting_year,
     table_problem,
     table_zh,
 )
+from supervise_rules.tables import TABLES
 
 
 class DateWindow(Params):

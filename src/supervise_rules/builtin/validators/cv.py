@@ -6,24 +6,24 @@ from __future__ import annotations
 import narwhals as nw
 from pydantic import Field, model_validator
 
-from ...models import LocalizedText
-from ...submission import ROW
-from ...validators import EvidenceSpec, Params, Rows, RuleContext, RuleResult, Validator
-from ...wording import expression_zh, table_zh
-from ._common import (
+from supervise_rules import ROW, EvidenceSpec, LocalizedText, Params, Rows, RuleContext, RuleResult, Validator
+from supervise_rules.helpers import (
     ByColumn,
     Comparison,
     Expression,
     compare,
     error_exprs,
+    error_results,
+    expression_zh,
     filter_scope,
+    group_key_columns,
+    group_subject_exprs,
     shared,
+    table_zh,
     threshold_columns,
     threshold_expr,
     threshold_scope,
 )
-from ._groups import group_key_columns, group_subject_exprs
-from ._support import error_results
 
 
 class WeightedCVParams(Params):

@@ -13,22 +13,38 @@ from typing import Any
 import narwhals as nw
 from pydantic import Field, field_validator
 
-from ...expressions import compile_expression
-from ...models import Evidence, LocalizedText, Outcome, Required, SubjectType
-from ...submission import ROW
-from ...tables import TABLES
-from ...validators import EvidenceSpec, Params, Rows, RuleContext, RuleResult, Validator
-from ._common import Comparison, Expression, compare, error_exprs, first_null_column, in_scope
-from ._support import (
+from supervise_rules import (
+    ROW,
+    Evidence,
+    EvidenceSpec,
+    LocalizedText,
+    Outcome,
+    Params,
+    Required,
+    Rows,
+    RuleContext,
+    RuleResult,
+    Validator,
+    compile_expression,
+)
+from supervise_rules.helpers import (
+    Comparison,
+    Expression,
+    SubjectType,
     as_of_results,
     as_text,
+    compare,
     date_epoch,
     epoch_days,
+    error_exprs,
+    first_null_column,
     id_expr,
+    in_scope,
     missing_value_results,
     row_subject,
     with_names,
 )
+from supervise_rules.tables import TABLES
 
 _TERM_LABELS = {"spring": ("春季", "spring"), "autumn": ("秋季", "autumn")}
 

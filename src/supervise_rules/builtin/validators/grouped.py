@@ -8,24 +8,33 @@ from typing import Any
 import narwhals as nw
 from pydantic import Field, model_validator
 
-from ...expressions import compile_expression
-from ...models import LocalizedText
-from ...submission import ROW
-from ...tables import TABLES
-from ...validators import EvidenceSpec, Params, Rows, RuleContext, RuleResult, Validator
-from ._common import (
+from supervise_rules import (
+    ROW,
+    EvidenceSpec,
+    LocalizedText,
+    Params,
+    Rows,
+    RuleContext,
+    RuleResult,
+    Validator,
+    compile_expression,
+)
+from supervise_rules.helpers import (
     ByColumn,
     Comparison,
     Expression,
     compare,
     error_exprs,
+    error_results,
     first_zero_denominator,
+    group_key_columns,
+    group_subject_exprs,
     in_scope,
+    joined_rows,
     shared,
     threshold_expr,
 )
-from ._groups import group_key_columns, group_subject_exprs, joined_rows
-from ._support import error_results
+from supervise_rules.tables import TABLES
 
 
 class GroupAggregateParams(Params):

@@ -8,12 +8,10 @@ from typing import Any, Literal
 import narwhals as nw
 from pydantic import Field, model_validator
 
-from ...expressions import Compiled
-from ...models import LocalizedText
-from ...submission import ROW
-from ...validators import Params, RuleContext, RuleResult, Validator
-from ._common import (
+from supervise_rules import ROW, LocalizedText, Params, RuleContext, RuleResult, Validator
+from supervise_rules.helpers import (
     ByColumn,
+    Compiled,
     Expression,
     compare,
     error_exprs,

@@ -8,13 +8,11 @@ from typing import Any
 import narwhals as nw
 from pydantic import Field, model_validator
 
-from ...expressions import Compiled, compile_expression, parse
-from ...models import LocalizedText
-from ...submission import ROW
-from ...validators import Params, RuleContext, RuleResult, Validator
-from ._common import (
+from supervise_rules import ROW, LocalizedText, Params, RuleContext, RuleResult, Validator, compile_expression
+from supervise_rules.helpers import (
     ByColumn,
     Comparison,
+    Compiled,
     Expression,
     compare,
     error_exprs,
@@ -81,7 +79,6 @@ class MetricParams(Params):
 
 
 def _is_aggregate(text: str) -> bool:
-    parse(text)
     return compile_expression(text).aggregate
 
 

@@ -8,12 +8,19 @@ from typing import Any
 import narwhals as nw
 from pydantic import Field
 
-from ...models import Evidence, LocalizedText
-from ...submission import ROW
-from ...tables import TABLES
-from ...validators import EvidenceSpec, Rows, RuleContext, RuleResult, Validator
-from ._common import Comparison, compare
-from ._support import county_names, error_results, with_county
+from supervise_rules import (
+    ROW,
+    Evidence,
+    EvidenceSpec,
+    LocalizedText,
+    Rows,
+    RuleContext,
+    RuleResult,
+    Validator,
+)
+from supervise_rules.helpers import Comparison, compare, county_names, error_results, with_county
+from supervise_rules.tables import TABLES
+
 from .metric import MetricParams, RowResult, evaluate_rows
 
 

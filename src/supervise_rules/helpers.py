@@ -1,25 +1,204 @@
-"""Helpers shared by the cross-table, date-window and consistency validators
-(INS, DRP and CON rules): subjects of rows in tables without a natural key,
-portable date arithmetic, missing-value error findings, and evidence rows of
-groups collected from small result frames."""
+"""Helpers for writing validators: the column expressions, parameter types and
+results the built-in validators are made of, for any plugin's validators.
+
+Everything in ``__all__`` is covered by the stability promise
+(docs/plugins.md, "Validator helpers"): thresholds and comparisons with a
+tolerance at the boundary, a rule's scope, ``error`` rows for missing values and
+zero denominators, subjects and names of rows and groups, portable date
+arithmetic, and results for absent tables and missing values.
+"""
 
 from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Iterable, Sequence
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
 import narwhals as nw
-from pydantic import Field
+import polars as pl
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field
 
-from ...models import Evidence, LocalizedText, Outcome, Subject, SubjectType
-from ...submission import ROW
-from ...tables import TABLES, subject_id_columns
-from ...validators import EvidenceSpec, Params, Rows, RuleContext, RuleResult
-from ...wording import column_zh
+from .expressions import Compiled, parse
+from .models import Evidence, LocalizedText, Outcome, Subject, SubjectType
+from .submission import ROW
+from .tables import TABLES, subject_id_columns
+from .validators import EvidenceSpec, Params, Rows, RuleContext, RuleResult
+from .wording import column_zh, expression_zh, pattern_zh, table_zh
 
-#: rows listed in a message before "…"
-SHOWN_ROWS = 10
+# --- thresholds, comparisons, scope -------------------------------------------------------
+
+Comparison = Literal[">=", ">", "<=", "<", "==", "!="]
+
+#: Comparisons tolerate this relative error so that a value exactly at its
+#: threshold (e.g. 100 × 21 / 500 against 4.2) is not failed by float rounding.
+EPSILON = 1e-9
+
+
+def _check_expression(text: str) -> str:
+    try:
+        parse(text)
+    except Exception as exc:  # ExpressionError: reported at the parameter's line
+        raise ValueError(str(exc)) from None
+    return text
+
+
+Expression = Annotated[str, AfterValidator(_check_expression)]
+
+
+class ByColumn(BaseModel):
+    """A threshold that depends on a column, e.g. ``{by: level, values: {primary: 4.2,
+    junior: 5.3}}``. Rows whose ``by`` value is not listed are out of scope."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+    by: str
+    values: dict[str, float]
+
+
+Threshold = float | ByColumn
+
+
+def limit_for(threshold: Threshold, values: dict[str, Any]) -> float | None:
+    """The threshold that applies to one subject or group, given its column
+    values; ``None`` when a ``ByColumn`` threshold does not list its value."""
+    if isinstance(threshold, ByColumn):
+        return threshold.values.get(str(values.get(threshold.by)))
+    return float(threshold)
+
+
+def threshold_expr(threshold: Threshold | Compiled) -> nw.Expr:
+    """The threshold as a column expression: a number, a :class:`ByColumn`
+    lookup (null where the ``by`` value is not listed) or a compiled expression."""
+    if isinstance(threshold, ByColumn):
+        expr: Any = None
+        for key, value in threshold.values.items():
+            cond = nw.col(threshold.by) == key
+            expr = nw.when(cond).then(nw.lit(value)) if expr is None else expr.when(cond).then(nw.lit(value))
+        return expr.otherwise(nw.lit(None, dtype=nw.Float64)) if expr is not None else nw.lit(None)
+    if isinstance(threshold, Compiled):
+        return threshold.expr.cast(nw.Float64)
+    return nw.lit(float(threshold))
+
+
+def threshold_columns(threshold: Threshold) -> list[str]:
+    """The columns a threshold reads (a :class:`ByColumn`'s ``by``)."""
+    return [threshold.by] if isinstance(threshold, ByColumn) else []
+
+
+def compare(observed: nw.Expr, op: str, required: nw.Expr) -> nw.Expr:
+    """``observed op required`` with the :data:`EPSILON` tolerance at the boundary."""
+    tol = required.abs().clip(lower_bound=1.0) * EPSILON
+    return {
+        ">=": lambda: observed >= required - tol,
+        ">": lambda: observed > required + tol,
+        "<=": lambda: observed <= required + tol,
+        "<": lambda: observed < required - tol,
+        "==": lambda: (observed - required).abs() <= tol,
+        "!=": lambda: (observed - required).abs() > tol,
+    }[op]()
+
+
+def compare_scalar(observed: float, op: str, required: float) -> bool:
+    """:func:`compare` on two numbers."""
+    tol = max(abs(required), 1.0) * EPSILON
+    return {
+        ">=": observed >= required - tol,
+        ">": observed > required + tol,
+        "<=": observed <= required + tol,
+        "<": observed < required - tol,
+        "==": abs(observed - required) <= tol,
+        "!=": abs(observed - required) > tol,
+    }[op]
+
+
+def first_null_column(columns: list[str]) -> nw.Expr:
+    """The name of the first of ``columns`` that is null in the row, else null."""
+    expr: Any = None
+    for c in columns:
+        cond = nw.col(c).is_null()
+        expr = nw.when(cond).then(nw.lit(c)) if expr is None else expr.when(cond).then(nw.lit(c))
+    if expr is None:
+        return nw.lit(None, dtype=nw.String)
+    first: nw.Expr = expr.otherwise(nw.lit(None, dtype=nw.String))
+    return first
+
+
+def first_zero_denominator(compiled: Compiled) -> nw.Expr:
+    """The text of the first denominator that is 0 in the row, else null."""
+    expr: Any = None
+    for den, text in compiled.denominators:
+        cond = (den == 0).fill_null(False)
+        expr = nw.when(cond).then(nw.lit(text)) if expr is None else expr.when(cond).then(nw.lit(text))
+    if expr is None:
+        return nw.lit(None, dtype=nw.String)
+    first: nw.Expr = expr.otherwise(nw.lit(None, dtype=nw.String))
+    return first
+
+
+def threshold_scope(threshold: Threshold | Compiled) -> nw.Expr | None:
+    """Rows a threshold applies to. For a :class:`ByColumn`, rows whose ``by``
+    value is listed, or missing (a missing value is then reported as an error,
+    never silently skipped); ``None`` (every row) for any other threshold."""
+    if isinstance(threshold, ByColumn):
+        by = nw.col(threshold.by)
+        return by.is_null() | by.is_in(list(threshold.values))
+    return None
+
+
+def in_scope(lf: Any, where: Compiled | None, *, unknown: bool = True) -> Any:
+    """The rows of ``lf`` where the rule's ``where`` condition holds.
+
+    Where the condition is unknown (a null in its columns) the row is kept by
+    default: a subject whose scope is unclear is still checked, so its missing
+    values are reported rather than silently skipped. Rows of *another* table
+    matched against the subjects use ``unknown=False``: an unknown row cannot
+    count as evidence for them.
+    """
+    return lf if where is None else lf.filter(where.expr.fill_null(unknown))
+
+
+def filter_scope(lf: Any, conditions: list[nw.Expr | None]) -> Any:
+    """``lf`` filtered by every non-``None`` condition (unchanged if none)."""
+    conds = [c for c in conditions if c is not None]
+    if not conds:
+        return lf
+    expr = conds[0]
+    for c in conds[1:]:
+        expr = expr & c
+    return lf.filter(expr)
+
+
+def error_exprs(columns: list[str], compiled: list[Compiled]) -> tuple[nw.Expr, nw.Expr]:
+    """``(error_column, error_kind)`` for a row: the first of ``columns`` that is
+    missing (kind ``missing``), else the first denominator of ``compiled`` that
+    is 0 (kind ``zero``), else null."""
+    null_col = first_null_column(columns)
+    zero_col: nw.Expr = nw.lit(None, dtype=nw.String)
+    zeros = [first_zero_denominator(c) for c in compiled if c.denominators]
+    if zeros:
+        zero_col = zeros[0] if len(zeros) == 1 else nw.coalesce(*zeros)
+    kind = (
+        nw.when(~null_col.is_null())
+        .then(nw.lit("missing"))
+        .when(~zero_col.is_null())
+        .then(nw.lit("zero"))
+        .otherwise(nw.lit(None, dtype=nw.String))
+    )
+    return nw.coalesce(null_col, zero_col), kind
+
+
+def shared(lf: Any) -> Any:
+    """``lf`` evaluated once when several result frames of a rule read it (they
+    are collected in one batch). polars does not find such a common part of
+    several plans by itself: BAL-22's three results grouped every school row
+    three times. On polars this is a cache node; another backend's frame is
+    returned as it is (it plans each result on its own)."""
+    import polars as pl
+
+    native = nw.to_native(lf)
+    return nw.from_native(native.cache()) if isinstance(native, pl.LazyFrame) else lf
+
+
+# --- subjects, dates, missing values, evidence ------------------------------------------
 
 #: Subject of a row for tables whose contract key does not name a subject
 #: (a visit is about a school, an assignment about an inspector …).
@@ -56,11 +235,6 @@ def id_expr(columns: Iterable[str]) -> nw.Expr:
         return nw.col(ROW).cast(nw.String)
     parts = [nw.col(c).cast(nw.String).fill_null("?") for c in cols]
     return parts[0] if len(parts) == 1 else nw.concat_str(parts, separator="/")
-
-
-def table_zh(table: str) -> str:
-    spec = TABLES.get(table)
-    return spec.zh if spec else table
 
 
 def column_label(ctx: RuleContext, table: str, column: str) -> tuple[str, str]:
@@ -105,6 +279,7 @@ def epoch_days(expr: nw.Expr) -> nw.Expr:
 
 
 def date_epoch(value: dt.date) -> int:
+    """Days since 1970-01-01 of a date, as :func:`epoch_days` counts them."""
     return (value - dt.date(1970, 1, 1)).days
 
 
@@ -361,3 +536,141 @@ def county_names(ctx: RuleContext, frame: nw.LazyFrame[Any], key: str = "subject
     if names is None:
         return frame.with_columns(subject_name=nw.lit(None, dtype=nw.String))
     return frame.join(names, left_on=key, right_on="_code", how="left")
+
+
+# --- groups ---------------------------------------------------------------------------------
+
+
+def group_subject_exprs(ctx: RuleContext, table: str, keys: list[str]) -> tuple[nw.Expr, nw.Expr]:
+    """The subject of a group as column expressions over its keys:
+    ``(subject_id, subject_name)``. The id is the key values joined by ``/``
+    (``640122/primary``, ``?`` for a missing value); the name puts the county's
+    name for the manifest's own code and enum labels in Chinese (小学) for enum
+    keys, joined by a space."""
+    spec = TABLES.get(table)
+    manifest = ctx.submission.manifest
+    ids, names = [], []
+    for k in keys:
+        text = nw.col(k).cast(nw.String)
+        ids.append(text.fill_null("?"))
+        name: nw.Expr = text
+        if k == "county_code" and manifest.is_batch:
+            counties = _county_names(ctx)
+            if counties:
+                name = text.replace_strict(
+                    list(counties), list(counties.values()), default=text, return_dtype=nw.String
+                )
+        elif k == "county_code" and manifest.county_code and manifest.county_name:
+            name = (
+                nw.when(text == manifest.county_code)
+                .then(nw.lit(manifest.county_name, dtype=nw.String))
+                .otherwise(text)
+            )
+        elif spec is not None and k in spec.columns and spec.columns[k].labels:
+            labels = spec.columns[k].labels
+            name = text.replace_strict(
+                list(labels), list(labels.values()), default=text, return_dtype=nw.String
+            )
+        names.append(name.fill_null("?"))
+    ident = ids[0] if len(ids) == 1 else nw.concat_str(ids, separator="/")
+    label = names[0] if len(names) == 1 else nw.concat_str(names, separator=" ")
+    return ident, label
+
+
+def group_key_columns(keys: list[str]) -> list[str]:
+    """Names under which a result frame carries the raw group keys: fixed names,
+    so that a key column can never shadow a result-frame column (``row``,
+    ``observed`` …)."""
+    return [f"_g{i}" for i in range(len(keys))]
+
+
+def joined_rows(lf: nw.LazyFrame[Any], keys: list[str], row: str, alias: str) -> nw.LazyFrame[Any]:
+    """``keys`` and, in ``alias``, the sorted rows of each group of ``lf`` written
+    out as ``1, 2, 5``, for a message that names every row of a group.
+
+    narwhals has no string (or list) aggregation, so this one step is written
+    for each backend the engine runs on (polars, DuckDB, Spark); all stay lazy.
+    """
+    native = nw.to_native(lf)
+    if isinstance(native, pl.LazyFrame):
+        return nw.from_native(
+            native.group_by(keys).agg(pl.col(row).sort().cast(pl.String).str.join(", ").alias(alias))
+        )
+    if type(native).__name__ == "DuckDBPyRelation":
+
+        def quote(name: str) -> str:
+            return '"' + name.replace('"', '""') + '"'
+
+        group = ", ".join(quote(k) for k in keys)
+        text = f"string_agg(CAST({quote(row)} AS VARCHAR), ', ' ORDER BY {quote(row)}) AS {quote(alias)}"
+        joined: nw.LazyFrame[Any] = nw.from_native(native.aggregate(f"{group}, {text}", group))
+        return joined
+    if type(native).__name__ == "DataFrame" and type(native).__module__.startswith("pyspark."):
+        from pyspark.sql import functions as F
+
+        # sorted as numbers, then written: "2, 10", not "10, 2"
+        rows = F.transform(F.array_sort(F.collect_list(F.col(row))), lambda x: x.cast("string"))
+        joined = nw.from_native(native.groupBy(*keys).agg(F.concat_ws(", ", rows).alias(alias)))
+        return joined
+    raise TypeError(f"no string aggregation for a {type(native).__name__} frame")
+
+
+def _county_names(ctx: RuleContext) -> dict[str, str]:
+    """County code -> name from the county table (a batch names its counties
+    there). Collected: the county table has one row per county, at most a few
+    thousand for the nation, and a name is needed inside an expression."""
+    names = county_name_frame(ctx)
+    if names is None:
+        return {}
+    rows = names.collect()
+    return dict(zip(rows["_code"].to_list(), rows["subject_name"].to_list(), strict=True))
+
+
+__all__ = [
+    "EPSILON",
+    "ROW_SUBJECTS",
+    "ByColumn",
+    "Comparison",
+    "Compiled",
+    "Expression",
+    "SubjectSpec",
+    "SubjectType",
+    "Threshold",
+    "absent_tables_result",
+    "as_of_results",
+    "as_text",
+    "column_label",
+    "column_zh",
+    "compare",
+    "compare_scalar",
+    "county_name_frame",
+    "county_names",
+    "date_epoch",
+    "epoch_days",
+    "error_exprs",
+    "error_results",
+    "expression_zh",
+    "filter_scope",
+    "first_null_column",
+    "first_zero_denominator",
+    "group_key_columns",
+    "group_subject_exprs",
+    "id_expr",
+    "in_scope",
+    "joined_rows",
+    "limit_for",
+    "missing_value_results",
+    "name_frame",
+    "pattern_zh",
+    "reporting_year",
+    "row_subject",
+    "shared",
+    "table_problem",
+    "table_zh",
+    "text",
+    "threshold_columns",
+    "threshold_expr",
+    "threshold_scope",
+    "with_county",
+    "with_names",
+]
