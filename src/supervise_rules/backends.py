@@ -11,10 +11,11 @@ backend (the equality tests run every rule's YAML cases on each).
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from typing import Any, ClassVar
 
 import narwhals as nw
+import polars as pl
 
 from .errors import SuperviseRulesError
 
@@ -69,10 +70,19 @@ class PolarsBackend(Backend):
 
 
 class DuckDBBackend(Backend):
-    """DuckDB, in this process: the tables are handed over as Arrow."""
+    """DuckDB, in this process.
+
+    A submission read with ``load_submission(..., backend="duckdb")`` (or checked
+    from a path: ``check(path, ..., backend="duckdb")``, ``supervise-check PATH
+    --backend duckdb``) is read by DuckDB itself where it can be: a folder's CSV
+    and parquet files and a ``.duckdb`` database's tables become DuckDB views and
+    tables (:mod:`supervise_rules.readers.duckdb_native`). Any other table (and a
+    submission given in memory) is read by the polars readers and handed over
+    as Arrow. Results are collected a batch at a time (:meth:`collect`).
+    """
 
     name = "duckdb"
-    summary = "DuckDB in this process (pip install duckdb)."
+    summary = "DuckDB in this process (pip install duckdb); reads CSV, parquet and .duckdb files itself."
 
     def __init__(self, connection: Any = None):
         self._connection = connection
@@ -89,8 +99,88 @@ class DuckDBBackend(Backend):
     def open(self) -> None:
         self._con()
 
+    def scanner(self) -> Any:
+        """The reader of files where they are, on this backend's connection."""
+        from .readers.duckdb_native import NativeScanner
+
+        return NativeScanner(self._con())
+
     def lazy(self, frame: Any) -> nw.LazyFrame:
+        if _is_duckdb_relation(frame):  # read where it lives: on this connection already
+            return nw.from_native(frame)
         return nw.from_native(self._con().from_arrow(as_arrow(frame)))
+
+    def collect(self, frames: Sequence[nw.LazyFrame]) -> list[pl.DataFrame]:
+        """Every frame's rows, in one DuckDB query per batch.
+
+        The frames are the results of many rules over the same tables; each would
+        be a query of its own. Here they become the columns of one ``SELECT``
+        (each a list of its rows' structs), which DuckDB plans and runs once, with
+        its threads shared among them; the single row comes back as Arrow and is
+        unpacked into one polars frame per result. A frame of another backend is
+        collected on its own."""
+        out: list[pl.DataFrame | None] = [None] * len(frames)
+        mine: list[tuple[int, Any]] = []
+        for i, frame in enumerate(frames):
+            native = nw.to_native(frame)
+            if _is_duckdb_relation(native):
+                mine.append((i, native))
+            else:
+                out[i] = frame.collect(backend="polars").to_native()
+        for start in range(0, len(mine), COLLECT_BATCH):
+            chunk = mine[start : start + COLLECT_BATCH]
+            for (i, _), frame in zip(
+                chunk, _collect_together([r for _, r in chunk], self._con()), strict=True
+            ):
+                out[i] = frame
+        return out  # type: ignore[return-value]
+
+
+#: results per DuckDB query of :meth:`DuckDBBackend.collect`: a plan of a few dozen
+#: results is planned quickly; hundreds in one plan cost more to optimise than
+#: the scans they share
+COLLECT_BATCH = 32
+
+
+def _is_duckdb_relation(frame: Any) -> bool:
+    return type(frame).__name__ == "DuckDBPyRelation"
+
+
+def _collect_together(relations: list[Any], con: Any) -> list[pl.DataFrame]:
+    """The rows of every relation, by one query: ``SELECT (SELECT list(r) FROM
+    (q1) r) AS f0, …`` (an empty result is an empty list)."""
+    if len(relations) == 1:
+        return [relations[0].pl()]
+    names = []
+    for k, rel in enumerate(relations):
+        name = f"__sr_result_{id(relations)}_{k}"
+        rel.create_view(name, replace=True)
+        names.append(name)
+    try:
+        query = ", ".join(
+            f"(SELECT coalesce(list(r ORDER BY __sr_i), []) FROM (SELECT *, row_number() OVER () AS __sr_i "
+            f"FROM {n}) r) AS f{k}"
+            for k, n in enumerate(names)
+        )
+        result = con.sql(f"SELECT {query}")
+        # DuckDB 2.x calls it to_arrow_table (its arrow() is a stream), 1.x arrow()
+        row = (getattr(result, "to_arrow_table", None) or result.arrow)()
+    finally:
+        for name in names:
+            con.execute(f"DROP VIEW IF EXISTS {name}")
+    out = []
+    for k in range(len(relations)):
+        rows = pl.from_arrow(row.column(f"f{k}"))
+        assert isinstance(rows, pl.Series)
+        struct = rows.dtype.inner  # type: ignore[union-attr]
+        items = rows.explode()
+        frame = (
+            items.struct.unnest()
+            if len(items) and items.null_count() < len(items)
+            else pl.DataFrame(schema={f.name: f.dtype for f in struct.fields})
+        )
+        out.append(frame.drop("__sr_i"))
+    return out
 
 
 class SparkBackend(Backend):

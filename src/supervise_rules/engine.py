@@ -123,7 +123,10 @@ def check(
     if not isinstance(submission, Submission):
         from .readers import load_submission
 
-        submission = load_submission(submission, host=host, follow_symlinks=follow_symlinks, limits=limits)
+        submission = load_submission(
+            submission, host=host, follow_symlinks=follow_symlinks, limits=limits, backend=backend
+        )
+    backend = _reading_backend(submission, backend)
 
     selection = chosen_rules(submission, select, ignore, config)
     rules = select_rules(ruleset.rules, selection, read_codes())
@@ -177,6 +180,15 @@ def check(
         late = call_run_hook(host, "run_finished", submission=submission, ruleset=ruleset, report=finished)
         # a hook that failed on the finished report is in the report it returns
         return report(hook_problems + late) if late else finished
+
+
+def _reading_backend(submission: Submission, backend: str | Backend) -> str | Backend:
+    """The backend that read the submission's tables where they live, when the
+    run is on it (by name): its connection holds their relations."""
+    reader = getattr(submission, "_backend", None)
+    if reader is not None and isinstance(backend, str) and reader.name == backend:
+        return reader
+    return backend
 
 
 # --- one rule ----------------------------------------------------------------------------
