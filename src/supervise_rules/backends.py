@@ -122,11 +122,11 @@ class DuckDBBackend(Backend):
         out: list[pl.DataFrame | None] = [None] * len(frames)
         mine: list[tuple[int, Any]] = []
         for i, frame in enumerate(frames):
-            native = nw.to_native(frame)
+            native = nw.to_native(frame) if isinstance(frame, nw.LazyFrame | nw.DataFrame) else frame
             if _is_duckdb_relation(native):
                 mine.append((i, native))
             else:
-                out[i] = frame.collect(backend="polars").to_native()
+                out[i] = _as_polars(native)
         for start in range(0, len(mine), COLLECT_BATCH):
             chunk = mine[start : start + COLLECT_BATCH]
             for (i, _), frame in zip(
@@ -139,7 +139,18 @@ class DuckDBBackend(Backend):
 #: results per DuckDB query of :meth:`DuckDBBackend.collect`: a plan of a few dozen
 #: results is planned quickly; hundreds in one plan cost more to optimise than
 #: the scans they share
-COLLECT_BATCH = 32
+COLLECT_BATCH = 64
+
+
+def _as_polars(frame: Any) -> pl.DataFrame:
+    if isinstance(frame, pl.DataFrame):
+        return frame
+    if isinstance(frame, pl.LazyFrame):
+        return frame.collect()
+    native = nw.from_native(frame)
+    if isinstance(native, nw.LazyFrame):
+        native = native.collect(backend="polars")
+    return native.to_polars()
 
 
 def _is_duckdb_relation(frame: Any) -> bool:
