@@ -28,7 +28,9 @@ EXAMPLES = sorted(p for p in (ROOT / "examples").iterdir() if p.is_dir() and not
 MANIFEST = 'county_code: "640122"\ncounty_name: 贺兰县\nyear: 2024\nas_of: 2024-09-30\n'
 
 # every cell form the readers accept, and some they do not, in Chinese headers and aliases
-SCHOOLS = """学校标识码,学校名称,区县代码,乡镇,学段,办学类型,办学性质,在校生数,班级数,专任教师数,教学及辅助用房面积,备用列
+SCHOOLS = """\
+学校标识码,学校名称,区县代码,乡镇,学段,办学类型,办学性质,在校生数,班级数,专任教师数,\
+教学及辅助用房面积,备用列
 2164000232,贺兰县第一小学,640122,习岗镇,primary,standalone,public,1862,44,104,10635.7,x
 2164000266, 贺兰县第二小学 ,640122,习岗镇,小学,独立设置,公办,"1,647",３９,94,"9,365.7",
 2164000301,贺兰县第三小学,640122,洪广镇,小學,standalone,PUBLIC,十二,40,-3,1e3,
@@ -52,7 +54,9 @@ K003,第三幼儿园,640122,private,maybe,80,3
 合计,,,,,500,17
 """
 # a unit to convert (万元)
-COUNTY = """county_code,population_age_3_5,exchanged_teachers,教师年平均工资收入（万元）,social_recognition_rate
+COUNTY = """\
+county_code,population_age_3_5,exchanged_teachers,教师年平均工资收入（万元）,\
+social_recognition_rate
 640122,13896,71,12.148,0.9372
 """
 # a title row above the header
@@ -203,8 +207,10 @@ def test_a_corrupt_database_is_a_clear_error(tmp_path):
             sys.executable,
             "-c",
             "import sys; from supervise_rules.cli import main; sys.exit(main(sys.argv[1:]))",
-        ]
-        + [str(path), "--backend", "duckdb"],
+            str(path),
+            "--backend",
+            "duckdb",
+        ],
         capture_output=True,
         text=True,
     )
