@@ -112,8 +112,8 @@ class Scan:
     types: list[str]
     #: the polars readers' :class:`RawTable` of the same table (the fallback)
     fallback: Callable[[], RawTable]
-    #: a CSV grid whose first row is the header (dropped from ``source``)
-    grid_header: list[str] | None = None
+    #: a temporary table behind ``source`` (a CSV's cells), dropped once typed
+    grid: str | None = None
 
 
 class NativeScanner:
@@ -261,7 +261,7 @@ class NativeScanner:
             f"CREATE TEMP VIEW {view} AS SELECT {', '.join(cols)}, CAST(rowid AS BIGINT) AS {ROW} "
             f"FROM {table} WHERE rowid > 0"
         )
-        scan = Scan(view, cols, ["VARCHAR"] * width, lambda: reader.read(path)[0])
+        scan = Scan(view, cols, ["VARCHAR"] * width, lambda: reader.read(path)[0], grid=table)
         raw = RawTable(
             frame=head_frame,
             locator="line",
@@ -333,6 +333,16 @@ class _Typing:
         unknown = [c for c, s in cols.specs.items() if s is None]
         order = [*contract, *unknown]
         final, implausible = self._ranges(typed_view, order, raws, cols.specs, dtypes)
+        if scan.grid is not None or self.typed_from_text:
+            # typed once: otherwise every rule's query would type every cell again (and
+            # a CSV is parsed once anyway); DuckDB spills a table larger than memory to
+            # its temporary directory. A parquet or database table of the contract's
+            # types stays a view: each query scans only the columns it reads
+            table = self.s._name("typed_table")
+            self.s._exec(f"CREATE TEMP TABLE {table} AS SELECT * FROM {final}")
+            final = table
+            if scan.grid is not None:
+                self.s._exec(f"DROP TABLE {scan.grid}")  # its views are not read again
         problems = cols.problems
         if header:
             problems += _missing_keys(spec, cols, place, header_line)
@@ -427,6 +437,7 @@ class _Typing:
         """A view of the typed columns (fast path, then the full path's fixes)."""
         outputs: dict[str, str] = {}
         slow: dict[str, tuple[str, str]] = {}  # name -> (text expression, flag expression)
+        self.typed_from_text = False
         for name, c in raws.items():
             spec, dtype = specs[name], dtypes[name]
             direct = _direct(c, dtype, spec.kind) if spec is not None else None
@@ -442,6 +453,7 @@ class _Typing:
             else:
                 fast = _fast(text, spec)
                 outputs[name] = f"CAST({fast} AS {_SQL_TYPES[spec.kind]})"
+                self.typed_from_text = True
                 slow[name] = (text, f"({text} IS NOT NULL AND ({fast}) IS NULL)")
         flags = {}
         if slow:
@@ -487,6 +499,7 @@ class _Typing:
             self.s._exec(f"CREATE TEMP TABLE {fixes} AS SELECT * FROM {fixes}_arrow")
             self.con.unregister(f"{fixes}_arrow")
             joins.append(f"LEFT JOIN {fixes} f{i} ON f{i}.{ROW} = s.{ROW}")
+            self.typed_from_text = True
             sql_type = _SQL_TYPES[spec.kind] if spec is not None else "VARCHAR"
             selects.append(
                 f"CASE WHEN f{i}.{ROW} IS NULL THEN {outputs[name]} "
