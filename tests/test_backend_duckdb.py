@@ -229,6 +229,19 @@ def test_a_missing_column_is_the_same_located_finding(tmp_path):
     assert _native(submission) == {"schools"}
 
 
+def test_a_csv_with_a_byte_order_mark_and_crlf_is_read_natively(tmp_path):
+    folder = tmp_path / "sub"
+    folder.mkdir()
+    (folder / "submission.yaml").write_text(MANIFEST, encoding="utf-8")
+    text = "school_id,level,students\r\n2164000232,primary,12\r\n2164000233,junior,abc\r\n"
+    (folder / "schools.csv").write_bytes(b"\xef\xbb\xbf" + text.encode())
+    polars, duck, submission = _both(folder)
+    assert duck == polars
+    assert _native(submission) == {"schools"}
+    assert submission.encodings == {"schools.csv": "utf-8-sig"}
+    assert [f.rule_id for f in submission.problems] == ["READ-01"]
+
+
 @pytest.mark.parametrize("example", EXAMPLES, ids=[p.name for p in EXAMPLES])
 def test_every_example_gives_the_same_bytes(example):
     ruleset = "helan-2024"

@@ -411,6 +411,8 @@ class _Typing:
             tests.append(
                 f"coalesce(regexp_matches({text}, {_literal(_PREFILTER)}) OR {text} IN ({listed}), false)"
             )
+        # as the polars prefilter: a row whose scanned cells are all blank is a candidate too
+        tests.append("(" + " AND ".join(f"{raws[n]} IS NULL" for n in scanned) + ")")
         candidate = " OR ".join(tests)
         # a row of blanks (in any reader: null, or text the cleaning empties) is not data either
         blank = " AND ".join(
