@@ -219,6 +219,18 @@ def test_a_corrupt_database_is_a_clear_error(tmp_path):
     assert "Traceback" not in done.stderr
 
 
+def test_a_corrupt_parquet_file_is_the_polars_readers_error(tmp_path):
+    (tmp_path / "submission.yaml").write_text(MANIFEST, encoding="utf-8")
+    (tmp_path / "schools.parquet").write_bytes(b"PAR1 not really")
+    messages = []
+    for backend in (None, "duckdb"):
+        with pytest.raises(sr.SuperviseRulesError) as raised:
+            load_submission(tmp_path, backend=backend)
+        messages.append(str(raised.value))
+    assert messages[0] == messages[1]
+    assert "schools.parquet is not a readable Parquet file" in messages[1]
+
+
 def test_a_missing_column_is_the_same_located_finding(tmp_path):
     folder = tmp_path / "sub"
     folder.mkdir()
