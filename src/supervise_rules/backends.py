@@ -83,6 +83,10 @@ class DuckDBBackend(Backend):
 
     name = "duckdb"
     summary = "DuckDB in this process (pip install duckdb); reads CSV, parquet and .duckdb files itself."
+    #: result frames per :meth:`collect`: each is its own query anyway (see there), so a
+    #: small batch costs no queries and holds few results in memory at once (a per-school
+    #: result of a national batch is a million rows). Read by the engine's batching.
+    batch_frames: ClassVar[int] = 8
 
     def __init__(self, connection: Any = None):
         self._connection = connection
