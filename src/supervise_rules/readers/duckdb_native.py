@@ -241,7 +241,7 @@ class NativeScanner:
             self._exec(
                 f"CREATE TEMP TABLE {table} AS SELECT * FROM read_csv({_literal(str(path))}, "
                 f"columns = {columns}, header = false, auto_detect = false, delim = ',', quote = '\"', "
-                "escape = '\"', strict_mode = true, null_padding = false, parallel = false)"
+                "escape = '\"', strict_mode = true, null_padding = false)"
             )
         except Exception:
             return None
@@ -328,20 +328,19 @@ class _Typing:
         dtypes = {name: types[c] for name, c in raws.items()}
         self._no_rows_that_are_not_data(raws, cols.specs, cols.headers, dtypes)
         typed_view, bad = self._typed(raws, cols.specs, dtypes)
+        if self.typed_from_text and not self.in_table:
+            # a view with the full path's fixes joined in: typed once, not by every query
+            table = self.s._name("typed_table")
+            self.s._exec(f"CREATE TEMP TABLE {table} AS SELECT * FROM {typed_view}")
+            typed_view = table
         contract = [c for c in spec.columns if c in cols.specs]
         unknown = [c for c, s in cols.specs.items() if s is None]
         order = [*contract, *unknown]
+        # values out of range: nulled by a view over the typed table (a CASE on the
+        # few columns that have any)
         final, implausible = self._ranges(typed_view, order, raws, cols.specs, dtypes)
-        if scan.grid is not None or self.typed_from_text:
-            # typed once: otherwise every rule's query would type every cell again (and
-            # a CSV is parsed once anyway); DuckDB spills a table larger than memory to
-            # its temporary directory. A parquet or database table of the contract's
-            # types stays a view: each query scans only the columns it reads
-            table = self.s._name("typed_table")
-            self.s._exec(f"CREATE TEMP TABLE {table} AS SELECT * FROM {final}")
-            final = table
-            if scan.grid is not None:
-                self.s._exec(f"DROP TABLE {scan.grid}")  # its views are not read again
+        if scan.grid is not None:
+            self.s._exec(f"DROP TABLE {scan.grid}")  # the cells as read are not read again
         problems = cols.problems
         if header:
             problems += _missing_keys(spec, cols, place, header_line)
@@ -456,6 +455,14 @@ class _Typing:
                 outputs[name] = f"CAST({fast} AS {_SQL_TYPES[spec.kind]})"
                 self.typed_from_text = True
                 slow[name] = (text, f"({text} IS NOT NULL AND ({fast}) IS NULL)")
+        # typed once into a table when cells are typed from text: otherwise the range
+        # check and every rule's query would type every cell again (and a CSV is
+        # parsed once anyway); DuckDB spills a table larger than memory to its
+        # temporary directory. A parquet or database table of the contract's types
+        # stays a view: each query scans only the columns it reads
+        self.in_table = self.scan.grid is not None or self.typed_from_text
+        if self.in_table:
+            return self._typed_table(raws, specs, outputs, slow)
         flags = {}
         if slow:
             row = self.s._exec(
@@ -470,41 +477,16 @@ class _Typing:
                 selects.append(f"{outputs[name]} AS {quoted(name)}")
                 continue
             text, flag = slow[name]
-            spec = specs[name]
             cells = self.sql(
                 f"SELECT {ROW}, {raws[name]} AS raw, {text} AS text FROM {self.scan.source} "
                 f"WHERE {flag} ORDER BY {ROW}"
             ).pl()
-            fold = spec is not None and spec.kind != "str"
-            cleaned = cells.with_columns(clean(pl.col("text"), fold=fold).alias("clean"))
-            if spec is None or spec.kind == "str":
-                fixed = cleaned.select(ROW, pl.col("clean").alias("value"))
-            else:
-                typed = convert(pl.col("clean"), spec).cast(DTYPES[spec.kind])
-                fixed = cleaned.select(
-                    ROW, typed.alias("value"), (pl.col("clean").is_not_null() & typed.is_null()).alias("bad")
-                )
-                wrong = fixed.filter("bad")
-                if wrong.height:
-                    bad.append(
-                        BadCells(
-                            name,
-                            cells.join(wrong.select(ROW), on=ROW, how="semi").select(
-                                ROW, pl.col("raw").alias(name)
-                            ),
-                        )
-                    )
-                fixed = fixed.drop("bad")
-            fixes = self.s._name("fix")
-            self.con.register(f"{fixes}_arrow", fixed.to_arrow())
-            self.s._exec(f"CREATE TEMP TABLE {fixes} AS SELECT * FROM {fixes}_arrow")
-            self.con.unregister(f"{fixes}_arrow")
+            fixes = self._full_path(name, specs[name], cells, bad)
             joins.append(f"LEFT JOIN {fixes} f{i} ON f{i}.{ROW} = s.{ROW}")
-            self.typed_from_text = True
-            sql_type = _SQL_TYPES[spec.kind] if spec is not None else "VARCHAR"
+            self.typed_from_text = True  # then kept in a table (see run)
             selects.append(
                 f"CASE WHEN f{i}.{ROW} IS NULL THEN {outputs[name]} "
-                f"ELSE CAST(f{i}.value AS {sql_type}) END AS {quoted(name)}"
+                f"ELSE CAST(f{i}.value AS {_sql_type(specs[name])}) END AS {quoted(name)}"
             )
         view = self.s._name("typed")
         # rows of blanks are gone (fallback), so every data row is kept, in row order
@@ -514,6 +496,70 @@ class _Typing:
         )
         bad.sort(key=lambda b: list(raws).index(b.column))
         return view, bad
+
+    def _typed_table(
+        self,
+        raws: dict[str, str],
+        specs: dict[str, Any],
+        outputs: dict[str, str],
+        slow: dict[str, tuple[str, str]],
+    ) -> tuple[str, list[BadCells]]:
+        """As :meth:`_typed`, into a table, in one pass over the cells: the fast
+        path's values and each cell's flag are written together, the flagged cells
+        are then fetched, typed by the full path and updated in place."""
+        table = self.s._name("typed_table")
+        flag_of = {name: f"__slow_{i}" for i, name in enumerate(slow)}
+        columns = [f"s.{ROW}", *(f"{outputs[n]} AS {quoted(n)}" for n in raws)]
+        columns += [f"coalesce({slow[n][1]}, false) AS {flag_of[n]}" for n in slow]
+        self.s._exec(f"CREATE TEMP TABLE {table} AS SELECT {', '.join(columns)} FROM {self.scan.source} s")
+        bad: list[BadCells] = []
+        if not slow:
+            return table, bad
+        row = self.s._exec(f"SELECT {', '.join(f'bool_or({f})' for f in flag_of.values())} FROM {table}")[0]
+        for name, flagged in zip(slow, row, strict=True):
+            if not flagged:
+                continue
+            text, _ = slow[name]
+            cells = self.sql(
+                f"SELECT s.{ROW} AS {ROW}, {raws[name]} AS raw, {text} AS text FROM {self.scan.source} s "
+                f"SEMI JOIN (SELECT {ROW} FROM {table} WHERE {flag_of[name]}) f ON f.{ROW} = s.{ROW} "
+                f"ORDER BY s.{ROW}"
+            ).pl()
+            fixes = self._full_path(name, specs[name], cells, bad)
+            self.s._exec(
+                f"UPDATE {table} SET {quoted(name)} = CAST(f.value AS {_sql_type(specs[name])}) "
+                f"FROM {fixes} f WHERE {table}.{ROW} = f.{ROW}"
+            )
+        for flag in flag_of.values():
+            self.s._exec(f"ALTER TABLE {table} DROP COLUMN {flag}")
+        bad.sort(key=lambda b: list(raws).index(b.column))
+        return table, bad
+
+    def _full_path(self, name: str, spec: Any, cells: pl.DataFrame, bad: list[BadCells]) -> str:
+        """The polars readers' full path on the cells the fast path left (``cells``:
+        ``__row__``, ``raw``, ``text``): a DuckDB table of their values (``__row__``,
+        ``value``); the cells it cannot type either join ``bad``."""
+        fold = spec is not None and spec.kind != "str"
+        cleaned = cells.with_columns(clean(pl.col("text"), fold=fold).alias("clean"))
+        if spec is None or spec.kind == "str":
+            fixed = cleaned.select(ROW, pl.col("clean").alias("value"))
+        else:
+            typed = convert(pl.col("clean"), spec).cast(DTYPES[spec.kind])
+            fixed = cleaned.select(
+                ROW, typed.alias("value"), (pl.col("clean").is_not_null() & typed.is_null()).alias("bad")
+            )
+            wrong = fixed.filter("bad")
+            if wrong.height:
+                rows = cells.join(wrong.select(ROW), on=ROW, how="semi")
+                bad.append(BadCells(name, rows.select(ROW, pl.col("raw").alias(name))))
+            fixed = fixed.drop("bad")
+        fixes = self.s._name("fix")
+        self.con.register(f"{fixes}_arrow", fixed.to_arrow())
+        try:
+            self.s._exec(f"CREATE TEMP TABLE {fixes} AS SELECT * FROM {fixes}_arrow")
+        finally:
+            self.con.unregister(f"{fixes}_arrow")
+        return fixes
 
     def _ranges(
         self, view: str, order: list[str], raws: dict[str, str], specs: dict[str, Any], dtypes: dict[str, str]
@@ -579,6 +625,10 @@ class _Typing:
 
 #: a cell the cleaning empties: whitespace and zero-width characters only
 _BLANK = rf"[{_WS}\x{{200b}}\x{{200c}}\x{{200d}}\x{{feff}}]*"
+
+
+def _sql_type(spec: Any) -> str:
+    return _SQL_TYPES[spec.kind] if spec is not None else "VARCHAR"
 
 
 def _direct(c: str, dtype: str, kind: str) -> str | None:
