@@ -13,9 +13,13 @@ the library and its baseline alternate (library, hand, library, hand, ...):
 
 * library: ``python -m supervise_rules CORE --ruleset helan-2024 --format json
   --output .data/out/... --fail-on never`` (a regular file), and the same with
-  ``--include-passes`` and with ``--backend duckdb``;
+  ``--include-passes`` (``--backend polars``) and with ``--backend duckdb`` on the CSV
+  folder and on ``.data/nN-parquet`` (the same cells as parquet: ``duckdb-parquet``);
 * hand: ``python benchmarks/polars_hand.py CORE`` (the same core checks as one
-  polars plan, counts only);
+  polars plan, counts only), the baseline of the polars modes;
+* sql: ``python benchmarks/duckdb_sql.py CORE`` (the same checks in DuckDB SQL, on
+  the CSV or the parquet folder), the baseline of the duckdb modes; its counts are
+  compared with polars_hand's, and every mode's peak RSS with polars_hand's too;
 * county example: the library on ``examples/helan-2024`` against
   ``python -c "import polars"``.
 
@@ -62,6 +66,9 @@ TARGET_PASSES_100K = 6.0
 #: a county officer runs ~150 rows by hand many times a day: the run should feel like
 #: starting polars, not like loading a framework (it was ~7x in the v1 design).
 TARGET_COUNTY = 4.0
+#: the duckdb backend against the same checks written by hand in DuckDB SQL, at 1M (issue
+#: 12): the rules' queries batched per DuckDB query, the findings built as on polars
+TARGET_DUCKDB_1M = 1.5
 # ------------------------------------------------------------------------------------------
 
 HERE = Path(__file__).resolve().parent
@@ -203,18 +210,52 @@ def duckdb_installed() -> bool:
     return importlib.util.find_spec("duckdb") is not None
 
 
+#: mode: (extra CLI arguments of the library, the folder it reads, its baseline)
 MODES = {
-    # mode: extra CLI arguments of the library
-    "library": (),
-    "include-passes": ("--include-passes",),
-    "duckdb": ("--backend", "duckdb"),
+    "library": ((), "csv", "hand"),
+    "include-passes": (("--include-passes",), "csv", "hand"),
+    "duckdb": (("--backend", "duckdb"), "csv", "sql"),
+    "duckdb-parquet": (("--backend", "duckdb"), "parquet", "sql"),
 }
+#: ``--backend NAME``: the modes it times
+BACKEND_MODES = {"polars": ("library", "include-passes"), "duckdb": ("duckdb", "duckdb-parquet")}
+
+
+def sql_cmd(folder: Path, output: Path) -> list[str]:
+    return [sys.executable, str(HERE / "duckdb_sql.py"), str(folder), "--output", str(output)]
+
+
+def baseline_cmd(baseline: str, folder: Path, output: Path) -> list[str]:
+    return hand_cmd(folder, output) if baseline == "hand" else sql_cmd(folder, output)
+
+
+def ensure_parquet(core: Path) -> Path:
+    """``nN-parquet``: the core tables as parquet files holding the CSV's cells as
+    text (so that both readers see the same cells), and the manifest; made in a child
+    process (polars here would raise every timed child's RSS, see ``run_once``)."""
+    folder = core.parent / core.name.replace("-core", "-parquet")
+    stamp = folder / ".made-from.json"
+    source = {t: (core / f"{t}.csv").stat().st_mtime_ns for t in CORE_TABLES}
+    if stamp.is_file() and json.loads(stamp.read_text()) == source:
+        return folder
+    folder.mkdir(parents=True, exist_ok=True)
+    script = (
+        "import sys, shutil, polars as pl; from pathlib import Path; core, out = map(Path, sys.argv[1:3])\n"
+        "for t in sys.argv[3:]:\n"
+        "    pl.scan_csv(core / f'{t}.csv', infer_schema=False).sink_parquet(out / f'{t}.parquet')\n"
+        "shutil.copy(core / 'submission.yaml', out / 'submission.yaml')\n"
+    )
+    subprocess.run([sys.executable, "-c", script, str(core), str(folder), *CORE_TABLES], check=True)
+    stamp.write_text(json.dumps(source))
+    return folder
 
 
 def warm_bytecode(env: dict[str, str], modes: list[str]) -> None:
     """Untimed runs on the county example, one per command shape, to fill ``PYCACHE``."""
     cmds = [[sys.executable, "-c", "import polars"], hand_cmd(COUNTY_EXAMPLE, OUT / "warm-hand.json")]
-    cmds += [library_cmd(COUNTY_EXAMPLE, OUT / f"warm-{m}.json", *MODES[m]) for m in modes]
+    cmds += [library_cmd(COUNTY_EXAMPLE, OUT / f"warm-{m}.json", *MODES[m][0]) for m in modes]
+    if any(MODES[m][2] == "sql" for m in modes):
+        cmds.append(sql_cmd(COUNTY_EXAMPLE, OUT / "warm-sql.json"))
     for i, cmd in enumerate(cmds):
         scratch = Runs(f"warm-up {i + 1}/{len(cmds)}")
         run_once(cmd, scratch, env, "warm-up")
@@ -223,25 +264,46 @@ def warm_bytecode(env: dict[str, str], modes: list[str]) -> None:
 
 
 def measure_size(
-    n: int, core: Path, modes: list[str], runs: int, env: dict[str, str], ruleset: str
-) -> dict[str, tuple[Runs, Runs]]:
-    """Each mode against its own interleaved hand runs: lib, hand, lib, hand, ... and the
-    modes in turn within a round, so that a slow minute of the machine hits all of them."""
-    pairs = {m: (Runs(f"{m} N={n:,}"), Runs(f"hand[{m}] N={n:,}")) for m in modes}
-    warm_page_cache(core)
+    n: int, folders: dict[str, Path], modes: list[str], runs: int, env: dict[str, str], ruleset: str
+) -> tuple[dict[str, tuple[Runs, Runs]], Runs]:
+    """Each mode against its own interleaved baseline runs: lib, base, lib, base, ... and
+    the modes in turn within a round, so that a slow minute of the machine hits all of
+    them. Also polars_hand's runs (every mode's RSS is held against them): those of the
+    polars modes, or runs of their own when no polars mode is timed."""
+    pairs = {m: (Runs(f"{m} N={n:,}"), Runs(f"{MODES[m][2]}[{m}] N={n:,}")) for m in modes}
+    hand_runs = next((pairs[m][1] for m in modes if MODES[m][2] == "hand"), None)
+    own_hand = Runs(f"hand N={n:,}") if hand_runs is None else None
+    for folder in dict.fromkeys(folders.values()):
+        warm_page_cache(folder)
     for _ in range(runs):
         for mode in modes:
-            lib, hand = pairs[mode]
+            lib, base = pairs[mode]
+            extra, container, baseline = MODES[mode]
+            folder = folders[container]
             out = OUT / f"{mode}-n{n}.json"
-            run_once(library_cmd(core, out, *MODES[mode], ruleset=ruleset), lib, env, f"{mode}-n{n}")
+            run_once(library_cmd(folder, out, *extra, ruleset=ruleset), lib, env, f"{mode}-n{n}")
             if lib.error:
                 continue
-            run_once(hand_cmd(core, OUT / f"hand-n{n}.json"), hand, env, f"hand-n{n}")
+            counts = OUT / f"{baseline}-{container}-n{n}.json"
+            run_once(baseline_cmd(baseline, folder, counts), base, env, f"{baseline}-{container}-n{n}")
+        if own_hand is not None:
+            run_once(hand_cmd(folders["csv"], OUT / f"hand-csv-n{n}.json"), own_hand, env, f"hand-n{n}")
     # a listing of every pass at 1M is gigabytes; the default report is kept for --summary
     for mode in modes:
         if mode != "library":
             (OUT / f"{mode}-n{n}.json").unlink(missing_ok=True)
-    return pairs
+    return pairs, hand_runs if hand_runs is not None else own_hand  # type: ignore[return-value]
+
+
+def same_counts(n: int) -> dict[str, bool]:
+    """Whether duckdb_sql counted what polars_hand counted, per folder it read."""
+    hand = OUT / f"hand-csv-n{n}.json"
+    out = {}
+    for container in ("csv", "parquet"):
+        sql = OUT / f"sql-{container}-n{n}.json"
+        if hand.is_file() and sql.is_file():
+            out[container] = json.loads(hand.read_text()) == json.loads(sql.read_text())
+    return out
 
 
 def measure_county(runs: int, env: dict[str, str]) -> tuple[Runs, Runs]:
@@ -270,7 +332,8 @@ def report_summary(path: Path) -> dict:
 
 
 def targets_for(n: int | None, mode: str) -> list[tuple[str, str, float]]:
-    """(what, metric, limit) for one row; ``n`` None is the county example."""
+    """(what, metric, limit) for one row; ``n`` None is the county example. ``wall`` is
+    against the row's baseline, ``rss`` against polars_hand's peak."""
     if n is None:
         return [("county example wall", "wall", TARGET_COUNTY)]
     if mode == "library" and n == 100_000:
@@ -279,16 +342,32 @@ def targets_for(n: int | None, mode: str) -> list[tuple[str, str, float]]:
         return [("1M wall", "wall", TARGET_WALL_1M), ("1M RSS", "rss", TARGET_RSS)]
     if mode == "include-passes" and n == 100_000:
         return [("100k --include-passes wall", "wall", TARGET_PASSES_100K)]
+    if mode.startswith("duckdb") and n == 1_000_000:
+        return [
+            (f"1M {mode} wall vs duckdb_sql", "wall", TARGET_DUCKDB_1M),
+            (f"1M {mode} RSS vs polars_hand", "rss", TARGET_RSS),
+        ]
     return []
 
 
-def row_of(n: int | None, mode: str, lib: Runs, hand: Runs) -> dict:
-    row: dict = {"n": n, "mode": mode, "library": lib.as_dict(), "hand": hand.as_dict(), "targets": []}
-    ok = not lib.error and not hand.error
+def row_of(n: int | None, mode: str, lib: Runs, base: Runs, hand: Runs | None = None) -> dict:
+    hand = hand if hand is not None else base
+    baseline = MODES[mode][2] if mode in MODES else "hand"
+    row: dict = {
+        "n": n,
+        "mode": mode,
+        "baseline": baseline,
+        "library": lib.as_dict(),
+        "hand": base.as_dict(),
+        "targets": [],
+    }
+    ok = not lib.error and not base.error
     if ok:
-        row["ratio"] = lib.median / hand.median
-        row["rss_ratio"] = lib.rss / hand.rss
-        row["cpu_ratio"] = lib.cpu_median / hand.cpu_median
+        row["ratio"] = lib.median / base.median
+        row["cpu_ratio"] = lib.cpu_median / base.cpu_median
+        row["base_rss_ratio"] = lib.rss / base.rss
+    if ok and not hand.error and hand.rss_mib:
+        row["rss_ratio"] = lib.rss / hand.rss  # against polars_hand, whatever the baseline
     for what, metric, limit in targets_for(n, mode):
         value = row.get("ratio" if metric == "wall" else "rss_ratio")
         passed = value is not None and value <= limit
@@ -300,29 +379,33 @@ def row_of(n: int | None, mode: str, lib: Runs, hand: Runs) -> dict:
 
 def print_table(rows: list[dict]) -> None:
     print(
-        "| size | mode | library s | hand s | ratio | library MiB | hand MiB | RSS ratio "
-        "| CPU s lib / hand | CPU ratio | target | |"
+        "| size | mode | library s | baseline | baseline s | ratio | library MiB | baseline MiB "
+        "| RSS ratio vs polars_hand | CPU s lib / baseline | CPU ratio | target | |"
     )
-    print("|---:|---|---:|---:|---:|---:|---:|---:|---:|---:|---|---|")
+    print("|---:|---|---:|---|---:|---:|---:|---:|---:|---:|---:|---|---|")
     for r in rows:
         size = "county" if r["n"] is None else f"{r['n']:,}"
-        hand_name = "import polars" if r["n"] is None else "hand"
+        base_name = "import polars" if r["n"] is None else _BASELINE_NAMES[r.get("baseline", "hand")]
         target = ", ".join(f"{t['metric']} ≤ {t['limit']}×" for t in r["targets"]) or "—"
         verdict = ", ".join("PASS" if t["pass"] else "FAIL" for t in r["targets"]) or "—"
         if r.get("skipped"):
-            print(f"| {size} | {r['mode']} | {r['skipped']} | | | | | | | | {target} | — |")
+            print(f"| {size} | {r['mode']} | {r['skipped']} | | | | | | | | | {target} | — |")
             continue
         lib, hand = r["library"], r["hand"]
         if "ratio" not in r:
-            err = lib.get("error") or f"{hand_name}: {hand.get('error')}"
-            print(f"| {size} | {r['mode']} | failed: {err} | | | | | | | | {target} | {verdict} |")
+            err = lib.get("error") or f"{base_name}: {hand.get('error')}"
+            print(f"| {size} | {r['mode']} | failed: {err} | | | | | | | | | {target} | {verdict} |")
             continue
+        rss = f"{r['rss_ratio']:.2f}" if "rss_ratio" in r else "—"
         print(
-            f"| {size} | {r['mode']} | {lib['seconds']:.2f} | {hand['seconds']:.2f} "
+            f"| {size} | {r['mode']} | {lib['seconds']:.2f} | {base_name} | {hand['seconds']:.2f} "
             f"| {r['ratio']:.2f} | {lib['rss_mib']:.0f} | {hand['rss_mib']:.0f} "
-            f"| {r['rss_ratio']:.2f} | {lib['cpu_seconds']:.2f} / {hand['cpu_seconds']:.2f} "
+            f"| {rss} | {lib['cpu_seconds']:.2f} / {hand['cpu_seconds']:.2f} "
             f"| {r['cpu_ratio']:.2f} | {target} | {verdict} |"
         )
+
+
+_BASELINE_NAMES = {"hand": "polars_hand", "sql": "duckdb_sql"}
 
 
 # --- profiling (in-process, not a measurement of the CLI) ---------------------------------
@@ -416,8 +499,15 @@ def main(argv: list[str] | None = None) -> int:
         "--modes",
         nargs="+",
         choices=tuple(MODES),
-        default=list(MODES),
-        help="library modes to time (default all)",
+        help="library modes to time (default: every mode of the --backend ones)",
+    )
+    p.add_argument(
+        "--backend",
+        nargs="+",
+        choices=tuple(BACKEND_MODES),
+        default=list(BACKEND_MODES),
+        help="backends to time side by side (default all): polars (library, include-passes), "
+        "duckdb (on the CSV folder and on its parquet copy, against duckdb_sql.py)",
     )
     p.add_argument("--no-county", action="store_true", help="skip the county example")
     p.add_argument("--ruleset", default=RULESET, help=f"ruleset id or YAML (default {RULESET})")
@@ -460,21 +550,28 @@ def main(argv: list[str] | None = None) -> int:
     )
     env = child_env()
     OUT.mkdir(parents=True, exist_ok=True)
-    modes = list(args.modes)
+    modes = list(args.modes) if args.modes else [m for b in args.backend for m in BACKEND_MODES[b]]
     skipped = []
-    if "duckdb" in modes and not duckdb_installed():
-        modes.remove("duckdb")
-        skipped.append("duckdb")
+    if not duckdb_installed():
+        skipped = [m for m in modes if m.startswith("duckdb")]
+        modes = [m for m in modes if m not in skipped]
     warm_bytecode(env, modes)
 
     rows: list[dict] = []
     for n in args.sizes:
         _, core, counts = ensure_data(n, one_county=args.one_county)
         print(f"N={n:,} ({sum(counts[t] for t in CORE_TABLES):,} core rows)", file=sys.stderr)
-        pairs = measure_size(n, core, modes, args.runs, env, args.ruleset)
+        folders = {"csv": core}
+        if any(MODES[m][1] == "parquet" for m in modes):
+            folders["parquet"] = ensure_parquet(core)
+        pairs, hand = measure_size(n, folders, modes, args.runs, env, args.ruleset)
+        agree = same_counts(n)
+        if agree:
+            print(f"  duckdb_sql counts == polars_hand counts: {agree}", file=sys.stderr)
         for mode in MODES:
             if mode in pairs:
-                rows.append(row_of(n, mode, *pairs[mode]))
+                rows.append(row_of(n, mode, *pairs[mode], hand))
+                rows[-1]["sql_counts_agree"] = agree or None
             elif mode in skipped:
                 row = row_of(n, mode, Runs(mode), Runs("hand"))
                 row["skipped"] = "duckdb not installed"
@@ -538,6 +635,10 @@ def main(argv: list[str] | None = None) -> int:
             "1M wall",
             "1M RSS",
             "100k --include-passes wall",
+            "1M duckdb wall vs duckdb_sql",
+            "1M duckdb RSS vs polars_hand",
+            "1M duckdb-parquet wall vs duckdb_sql",
+            "1M duckdb-parquet RSS vs polars_hand",
             "county example wall",
         ):
             if what not in covered:

@@ -12,7 +12,7 @@ from __future__ import annotations
 from typing import Any
 
 from .api import Checker, check, follow_up, load_ruleset, load_submission
-from .backends import Backend, BackendUnavailable, SparkBackend
+from .backends import Backend, BackendUnavailable, DuckDBBackend, SparkBackend
 from .errors import (
     ExpressionError,
     PluginError,
@@ -59,6 +59,7 @@ __all__ = [
     "BackendUnavailable",
     "Checker",
     "ColumnSpec",
+    "DuckDBBackend",
     "Evidence",
     "EvidenceSpec",
     "ExpressionError",

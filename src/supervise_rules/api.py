@@ -81,7 +81,9 @@ def check(
         with use_limits(limits):
             ruleset = load_ruleset(ruleset, host=host)
     if not isinstance(submission, Submission):
-        submission = load_submission(submission, host=host, follow_symlinks=follow_symlinks, limits=limits)
+        submission = load_submission(
+            submission, host=host, follow_symlinks=follow_symlinks, limits=limits, backend=backend
+        )
     report = run_rules(
         submission,
         ruleset,
@@ -127,14 +129,17 @@ def load_submission(
     host: PluginHost | None = None,
     follow_symlinks: bool = False,
     limits: Limits | None = None,
+    backend: str | Backend | None = None,
 ) -> Submission:
     """Load a submission from a folder, workbook, JSON file or JSON-shaped dict
     (a folder's file linking outside the folder only with ``follow_symlinks``;
-    every file within ``limits``, see :class:`Limits`)."""
+    every file within ``limits``, see :class:`Limits`). With ``backend``, a
+    backend that reads files where they live (``duckdb``) reads what it can
+    itself, and :func:`check` then runs on it."""
     from .readers import load_submission as load
 
     host = host if host is not None else default_host()
-    return load(source, host=host, follow_symlinks=follow_symlinks, limits=limits)
+    return load(source, host=host, follow_symlinks=follow_symlinks, limits=limits, backend=backend)
 
 
 def follow_up(

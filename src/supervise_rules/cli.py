@@ -560,7 +560,9 @@ def cmd_check(argv: list[str]) -> int:
 
     with phases() as progress:
         progress.phase(_say("读取数据", "reading"))
-        submission = load_submission(args.path, host=host, follow_symlinks=args.follow_symlinks)
+        submission = load_submission(
+            args.path, host=host, follow_symlinks=args.follow_symlinks, backend=args.backend
+        )
         ruleset_ref = args.ruleset or getattr(submission.manifest, "ruleset", None) or DEFAULT_RULESET
         protect_inputs(("the ruleset file", ruleset_ref))  # the manifest's, when it names a file
         ruleset = _load_ruleset(ruleset_ref, host)

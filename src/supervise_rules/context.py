@@ -47,6 +47,7 @@ class ReportContext:
 
 
 def report_context(submission: Any, ruleset: Any) -> ReportContext:
+    from .submission import ROW
     from .tables import subject_id_columns
 
     frames = []
@@ -58,7 +59,16 @@ def report_context(submission: Any, ruleset: Any) -> ReportContext:
         if not isinstance(frame, pl.DataFrame):
             import narwhals as nw
 
-            frame = nw.from_native(frame).to_polars()
+            # another engine's table: only the columns used here come into polars
+            native = nw.from_native(frame)
+            wanted = [
+                c for c in (*subject_id_columns(name), "township", "students", ROW) if c in native.columns
+            ]
+            native = native.select(wanted)
+            collected = native.collect() if isinstance(native, nw.LazyFrame) else native
+            # in the order of the rows as submitted (an engine's order is its own)
+            frame = collected.to_polars()
+            frame = frame.sort(ROW) if ROW in frame.columns else frame
         keys = [c for c in subject_id_columns(name) if c in frame.columns]
         if not keys or "township" not in frame.columns:
             continue

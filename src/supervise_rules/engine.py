@@ -110,6 +110,8 @@ def check(
         raise TypeError(
             "engine.check takes a loaded Submission and Ruleset: supervise_rules.check loads them"
         )
+    backend = _reading_backend(submission, backend)
+
     selection = chosen_rules(submission, select, ignore, config)
     rules = select_rules(ruleset.rules, selection, read_codes())
     problems = [f for f in submission.problems if is_selected(rule_key(f), selection)]
@@ -162,6 +164,16 @@ def check(
         late = call_run_hook(host, "run_finished", submission=submission, ruleset=ruleset, report=finished)
         # a hook that failed on the finished report is in the report it returns
         return report(hook_problems + late) if late else finished
+
+
+def _reading_backend(submission: Submission, backend: str | Backend) -> str | Backend:
+    """The backend that read the submission's tables where they live, when the
+    run is on it (by name): its connection holds their relations."""
+    reader = getattr(submission, "_backend", None)
+    if reader is not None and isinstance(backend, str) and reader.name == backend:
+        found: Backend = reader
+        return found
+    return backend
 
 
 # --- one rule ----------------------------------------------------------------------------

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, PrivateAttr
 
 from .models import Finding, InputFile
 from .tables import Manifest
@@ -82,6 +82,9 @@ class Submission(BaseModel):
     problems: list[Finding] = Field(
         default_factory=list, description="READ-xx findings: cells that could not be read"
     )
+    #: the backend whose engine holds the tables' frames when they were read where
+    #: they live (``load_submission(..., backend="duckdb")``): ``check`` runs on it
+    _backend: Any = PrivateAttr(default=None)
 
     def table(self, name: str) -> Table | None:
         return self.tables.get(name)

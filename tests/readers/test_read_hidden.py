@@ -215,7 +215,7 @@ def test_files_not_read_are_listed(tmp_path, capsys):
     code, report = check(capsys, folder)
     assert code == 1  # the example's own failures; the notices are info
     known = readable()
-    assert ".csv, .json" in known and ".xlsx" in known
+    assert ".csv, .duckdb, .json" in known and ".xlsx" in known
     assert notices(report, "READ-14") == [
         (
             "LICENSE",

@@ -6,10 +6,11 @@ from __future__ import annotations
 from supervise_rules import Reader, hookimpl
 
 from ..readers.csvfile import CsvReader, TsvReader
+from ..readers.duckdbfile import DuckDBFileReader
 from ..readers.excel import ExcelReader
 from ..readers.records import JsonReader, ParquetReader
 
 
 @hookimpl
 def register_readers() -> list[Reader]:
-    return [CsvReader(), TsvReader(), ExcelReader(), JsonReader(), ParquetReader()]
+    return [CsvReader(), TsvReader(), ExcelReader(), JsonReader(), ParquetReader(), DuckDBFileReader()]

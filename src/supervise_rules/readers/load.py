@@ -27,6 +27,7 @@ from ..tables import (
 )
 from .assemble import build_manifest, build_table
 from .base import RawTable, Reader
+from .duckdb_native import NATIVE
 from .headers import resolve_table, table_name_findings, variant_key
 from .problems import Place, read_finding
 from .records import document_tables, mapping_table
@@ -46,6 +47,7 @@ def load_submission(
     host: Any,
     follow_symlinks: bool = False,
     limits: Limits | None = None,
+    backend: Any = None,
 ) -> Submission:
     """Read a submission from a folder, a workbook, a JSON document, any single
     table file, or an in-memory mapping ``{"manifest": {...}, "schools": [...]}``
@@ -61,16 +63,33 @@ def load_submission(
         refused (a link resolving inside the folder is always read).
     :param limits: the bounds on every file read (:class:`~supervise_rules.limits.Limits`;
         default: the limits in force, see ``docs/reliability.md``).
+    :param backend: the backend the submission will be checked on (a name or a
+        :class:`~supervise_rules.Backend`). A backend that reads tables where they
+        live (``duckdb``: its ``scanner()``) reads the files it can itself; the
+        submission then remembers that backend, and :func:`~supervise_rules.check`
+        runs on it.
     :raises SubmissionError: a file cannot be read at all, the manifest is bad,
         a file is a link to outside the folder, or a file exceeds a limit.
     """
     # the host's plugin tables (register_tables hook) become known tables
+    engine = backend
+    if isinstance(backend, str):
+        # a name: the host's backend of that name (an unknown one reads as polars
+        # does; the check that follows says it is unknown)
+        registered = (getattr(host, "backends", None) or {}).get(backend)
+        engine = registered() if registered is not None else None
     with plugin_tables(getattr(host, "tables", {})), use_limits(limits):
-        return _load_submission(source, host, follow_symlinks)
+        submission = _load_submission(source, host, follow_symlinks, engine)
+    if engine is not None and getattr(engine, "scanner", None) is not None:
+        submission._backend = engine  # its connection holds the tables' relations
+    return submission
 
 
 def _load_submission(
-    source: str | os.PathLike[str] | Mapping[str, Any], host: Any, follow_symlinks: bool = False
+    source: str | os.PathLike[str] | Mapping[str, Any],
+    host: Any,
+    follow_symlinks: bool = False,
+    engine: Any = None,
 ) -> Submission:
     if isinstance(source, Mapping):
         builder = _Builder(source=None)
@@ -78,13 +97,16 @@ def _load_submission(
         return builder.finish()
     path = Path(source)
     readers = _readers_by_suffix(host)
-    builder = _Builder(source=shown_name(str(source)))
+    scanner = getattr(engine, "scanner", None)
+    builder = _Builder(source=shown_name(str(source)), native=scanner() if scanner is not None else None)
     if path.is_dir():
         _load_folder(path, readers, builder, follow_symlinks)
     elif path.is_file():
         name = shown_name(path.name)
         builder.add_file(path, name, _reader_for(path, readers, name))
         builder.record(path, name)
+        if path.suffix.lower() == ".duckdb" and builder.manifest is None:
+            _manifest_beside(path, builder, follow_symlinks)
     else:
         raise SubmissionError(f"{source} does not exist.")
     if not builder.has_tables:  # files a clerk sent, none of them a table: a usage error
@@ -114,6 +136,18 @@ def _load_folder(
             builder.record(path, shown_name(path.name))
         elif path.is_file() or path.is_dir():
             builder.not_read(shown_name(path.name), *_why_not_read(path, readers, manifest))
+
+
+def _manifest_beside(path: Path, builder: _Builder, follow_symlinks: bool) -> None:
+    """A database without a ``submission`` table: the ``submission.yaml`` in its
+    folder is its manifest."""
+    folder = path.parent
+    for name in MANIFEST_FILES:
+        if (folder / name).is_file():
+            _check_inside(folder / name, folder.resolve(), follow_symlinks)
+            builder.add_manifest(_yaml_manifest(folder / name), Place(name, None, "record"))
+            builder.record(folder / name, name)
+            return
 
 
 def _check_inside(path: Path, root: Path, follow_symlinks: bool) -> None:
@@ -225,8 +259,10 @@ def _yaml_manifest(path: Path) -> RawTable:
 class _Builder:
     """Collects tables, the manifest, encodings and problems from readers."""
 
-    def __init__(self, source: str | None):
+    def __init__(self, source: str | None, native: Any = None):
         self.source = source
+        #: a backend's scanner (``duckdb``) that reads the files it can where they are
+        self.native = native
         self.tables: dict[str, Table] = {}
         self.origin: dict[str, str] = {}
         self.manifest: Manifest | None = None
@@ -246,7 +282,9 @@ class _Builder:
             self.files[name] = file_digest(path, name)
 
     def add_file(self, path: Path, display: str, reader: Reader) -> None:
-        raws = reader.read(path)
+        raws = self.native.read(path, display, reader) if self.native is not None else None
+        if raws is None:
+            raws = reader.read(path)
         if not raws:
             raise SubmissionError(f"{display} holds no table.")
         for raw in raws:
@@ -362,7 +400,14 @@ class _Builder:
 
     def _build(self, raw: RawTable, table: str, place: Place) -> None:
         as_of = self.manifest.as_of if self.manifest is not None else None
-        built, problems = build_table(raw, TABLES[table], place, as_of)
+        scan = raw.extra.get(NATIVE)
+        native = self.native.build(raw, TABLES[table], place, as_of) if scan is not None else None
+        if native is not None:
+            built, problems = native
+        else:
+            if scan is not None:  # a reader feature the native path has not: the polars readers
+                raw = scan.fallback()  # type: ignore[attr-defined]
+            built, problems = build_table(raw, TABLES[table], place, as_of)
         self.tables[table] = built
         self.problems += problems
 

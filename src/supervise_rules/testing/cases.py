@@ -13,6 +13,7 @@ from ruamel.yaml import YAML
 from ..engine import check
 from ..errors import SuperviseRulesError
 from ..models import Finding
+from ..report import Report
 from ..rulesets import ResolvedRule, Ruleset, deep_merge, load_ruleset
 
 if TYPE_CHECKING:
@@ -129,15 +130,22 @@ def _ruleset_for(case: RuleCase, host: PluginHost) -> Ruleset:
     return Ruleset(id=ruleset.id, version=ruleset.version, title=ruleset.title, rules=[rule])
 
 
-def run_case(case: RuleCase, host: PluginHost | None = None, backend: str = "polars") -> list[Finding]:
-    """The findings of the case's rule on the case's tables (a fresh host by default)."""
+def case_report(case: RuleCase, host: PluginHost | None = None, backend: str = "polars") -> Report:
+    """The report of the case's rule on the case's tables, on ``backend`` (a fresh
+    host by default): what :func:`run_case` reads the findings from, and what the
+    backend equality tests compare byte for byte (``to_json_bytes``)."""
     from ..plugins import get_plugin_host
     from ..readers import load_submission
 
     host = host or get_plugin_host()
     document = {"manifest": {**DEFAULT_MANIFEST, **case.manifest}, **case.tables}
     submission = load_submission(document, host=host)
-    report = check(submission, _ruleset_for(case, host), host=host, backend=backend)
+    return check(submission, _ruleset_for(case, host), host=host, backend=backend)
+
+
+def run_case(case: RuleCase, host: PluginHost | None = None, backend: str = "polars") -> list[Finding]:
+    """The findings of the case's rule on the case's tables (a fresh host by default)."""
+    report = case_report(case, host, backend)
     return [f for f in report.findings if f.rule_id == case.rule]
 
 
