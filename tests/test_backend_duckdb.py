@@ -17,8 +17,8 @@ import polars as pl
 import pytest
 
 import supervise_rules as sr
+from supervise_rules import load_submission
 from supervise_rules.backends import DuckDBBackend
-from supervise_rules.readers import load_submission
 
 duckdb = pytest.importorskip("duckdb")
 

@@ -61,7 +61,7 @@ def build_table(
     column implausible (READ-16)."""
     grid_lines = None
     if raw.header is None:
-        header_index, header = _detect_header(raw.frame, spec, place)
+        header_index, header = detect_header(raw.frame, spec, place)
         data = raw.frame.slice(header_index + 1)
         header_line = raw.first_line + header_index
         if raw.lines is not None:
@@ -76,7 +76,7 @@ def build_table(
         if grid_lines is None
         else pl.DataFrame({ROW: data.get_column(ROW), LINE: grid_lines.cast(pl.Int64)}),
     )
-    cols = _choose_columns(raw, data, header, spec, place, header_line)
+    cols = choose_columns(raw, data, header, spec, place, header_line)
     data = data.select(ROW, *[pl.col(c).alias(n) for c, n in cols.select.items()])
     skipped = non_data_rows(data, cols.specs, cols.headers)
     scales = percent_scales(cols.specs, cols.scales)
@@ -98,8 +98,8 @@ def build_table(
     # values the spec declares impossible (readers/plausible.py): null, reported as READ-16
     typed, implausible = check_ranges(typed, data, cols.specs, scales, as_of)
     if header:  # an empty list of records has no columns to miss
-        problems += _missing_keys(spec, cols, place, header_line)
-    problems += _cell_findings(bad, typed, spec, cols, place, lines)
+        problems += missing_key_findings(spec, cols, place, header_line)
+    problems += column_cell_findings(bad, typed, spec, cols, place, lines)
     problems += range_findings(
         implausible,
         spec,
@@ -107,13 +107,13 @@ def build_table(
         cols.headers,
         cols.letters,
         lines.of,
-        _row_subjects(implausible, typed, spec),
+        row_subjects(implausible, typed, spec),
         (lambda row: lines.offset + row) if lines.frame is not None else None,
     )
     table = Table(
         name=spec.name,
         frame=typed,
-        source=_source(place),
+        source=table_source(place),
         headers={c: cols.headers[c] for c in (*contract, *unknown)},
         header_line=header_line,
         file=place.file,
@@ -226,13 +226,13 @@ def _number(value: float) -> str:
     return f"{value:,.2f}"
 
 
-def _source(place: Place) -> str | None:
+def table_source(place: Place) -> str | None:
     if place.part is None:
         return place.file
     return f"{place.file}!{place.part}" if place.file else place.part
 
 
-def _detect_header(frame: pl.DataFrame, spec: TableSpec, place: Place) -> tuple[int, list[Any]]:
+def detect_header(frame: pl.DataFrame, spec: TableSpec, place: Place) -> tuple[int, list[Any]]:
     """The header row: the one (among the first rows) naming most contract
     columns, counting header cells merged down from a row above it."""
     head = frame.head(HEADER_SCAN).rows()
@@ -267,7 +267,7 @@ def _merged_down(head: list[tuple[Any, ...]], i: int, spec: TableSpec) -> list[A
     return header
 
 
-def _choose_columns(
+def choose_columns(
     raw: RawTable,
     data: pl.DataFrame,
     header: list[Any],
@@ -343,7 +343,7 @@ def _empty_columns(data: pl.DataFrame, names: list[str]) -> set[str]:
     return {n for n, c in zip(names, counts, strict=True) if c == 0}
 
 
-def _missing_keys(spec: TableSpec, cols: _Columns, place: Place, header_line: int) -> list[Finding]:
+def missing_key_findings(spec: TableSpec, cols: _Columns, place: Place, header_line: int) -> list[Finding]:
     zh_t, en_t = place.header_line(header_line) if header_line else place.table()
     return [
         read_finding(
@@ -359,7 +359,7 @@ def _missing_keys(spec: TableSpec, cols: _Columns, place: Place, header_line: in
     ]
 
 
-def _cell_findings(
+def column_cell_findings(
     bad: list[BadCells],
     typed: pl.DataFrame,
     spec: TableSpec,
@@ -368,7 +368,7 @@ def _cell_findings(
     lines: Lines,
 ) -> list[Finding]:
     problems: list[Finding] = []
-    subjects = _row_subjects(bad, typed, spec)
+    subjects = row_subjects(bad, typed, spec)
     for cells in bad:
         column = spec.columns[cells.column]
         want_zh, want_en = expected(column)
@@ -406,7 +406,7 @@ def _cell_findings(
     return problems
 
 
-def _row_subjects(
+def row_subjects(
     bad: Sequence[BadCells | Implausible], typed: pl.DataFrame, spec: TableSpec
 ) -> dict[int, Subject]:
     keys = subject_id_columns(spec.name)

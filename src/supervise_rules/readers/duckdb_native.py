@@ -52,12 +52,12 @@ from ..tables import TableSpec
 from .assemble import (
     HEADER_SCAN,
     Lines,
-    _cell_findings,
-    _choose_columns,
-    _detect_header,
-    _missing_keys,
-    _row_subjects,
-    _source,
+    choose_columns,
+    column_cell_findings,
+    detect_header,
+    missing_key_findings,
+    row_subjects,
+    table_source,
 )
 from .base import RawTable, Reader
 from .bounds import check_file_size
@@ -67,15 +67,15 @@ from .normalize import (
     ROW,
     YEARS,
     BadCells,
-    _bool_values,
-    _enum_values,
+    bool_values,
     clean,
     convert,
+    enum_values,
 )
-from .plausible import _limits, check_ranges, merge_unreadable, percent_scales, range_findings
+from .plausible import check_ranges, merge_unreadable, percent_scales, range_findings, range_limits
 from .problems import Place
 from .records import frame_table
-from .rows import _PREFILTER, _header_forms, non_data_rows
+from .rows import PREFILTER, header_forms, non_data_rows
 from .text import LineEnds, detect_encoding, head_text
 
 #: key of :attr:`RawTable.extra` holding a table's :class:`Scan`
@@ -182,20 +182,20 @@ class NativeScanner:
 
     def _database(self, path: Path, display: str) -> list[RawTable]:
         check_file_size(path, display)
-        from .load import _is_manifest
+        from .load import is_manifest
 
         own = connect_read_only(path, display)  # a corrupt file: the polars reader's words
         try:
             names = table_names(own, display)
             # the manifest is small, and built by the host from polars
-            manifests = [read_table(own, t, display) for t in names if _is_manifest(t)]
+            manifests = [read_table(own, t, display) for t in names if is_manifest(t)]
         finally:
             own.close()
         alias = self._name("db")
         self._exec(f"ATTACH {_literal(str(path))} AS {alias} (READ_ONLY)")
         out = list(manifests)
         for table in names:
-            if _is_manifest(table):
+            if is_manifest(table):
                 continue
             source = f"{alias}.main.{quoted(table)}"
             names_, types = self._describe(source)
@@ -311,7 +311,7 @@ class _Typing:
     def run(self) -> tuple[Table, list[Finding]]:
         raw, scan, spec, place = self.raw, self.scan, self.spec, self.place
         if raw.header is None:  # a CSV grid: the header must be its first line
-            index, header = _detect_header(raw.frame, spec, place)
+            index, header = detect_header(raw.frame, spec, place)
             if index != 0:
                 raise Fallback("the header is not the first line")
             header_line = raw.first_line
@@ -323,7 +323,7 @@ class _Typing:
             sheet_columns=raw.sheet_columns,
             locator=raw.locator,
         )
-        cols = _choose_columns(surrogate, self._emptiness(header), header, spec, place, header_line)
+        cols = choose_columns(surrogate, self._emptiness(header), header, spec, place, header_line)
         if cols.scales or percent_scales(cols.specs, cols.scales):
             raise Fallback("a header gives a unit to convert")
         types = dict(zip(scan.columns, scan.types, strict=True))
@@ -346,11 +346,11 @@ class _Typing:
             self.s._exec(f"DROP TABLE {scan.grid}")  # the cells as read are not read again
         problems = cols.problems
         if header:
-            problems += _missing_keys(spec, cols, place, header_line)
+            problems += missing_key_findings(spec, cols, place, header_line)
         lines = Lines(header_line, None)
         rows = sorted({r for b in [*bad, *implausible] for r in b.frame.get_column(ROW).to_list()})
         typed_rows = self._rows_of(final, order, rows)
-        problems += _cell_findings(bad, typed_rows, spec, cols, place, lines)
+        problems += column_cell_findings(bad, typed_rows, spec, cols, place, lines)
         problems += range_findings(
             implausible,
             spec,
@@ -358,13 +358,13 @@ class _Typing:
             cols.headers,
             cols.letters,
             lines.of,
-            _row_subjects(implausible, typed_rows, spec),
+            row_subjects(implausible, typed_rows, spec),
             None,
         )
         table = Table(
             name=spec.name,
             frame=self.sql(f"SELECT * FROM {final}"),
-            source=_source(place),
+            source=table_source(place),
             headers={c: cols.headers[c] for c in order},
             header_line=header_line,
             file=place.file,
@@ -379,7 +379,7 @@ class _Typing:
         return table, problems
 
     def _emptiness(self, header: list[Any]) -> pl.DataFrame:
-        """A stand-in for the data :func:`_choose_columns` looks at: one row, null
+        """A stand-in for the data :func:`choose_columns` looks at: one row, null
         in the columns without any value (only asked about a blank header)."""
         cols = self.scan.columns
         blank = [c for c, h in zip(cols, header, strict=False) if h is None or not str(h).strip()]
@@ -404,13 +404,13 @@ class _Typing:
             return
         textual = [n for n in names if specs[n] is None or specs[n].kind == "str"]
         scanned = list(dict.fromkeys([names[0], *textual]))
-        forms = _header_forms(specs, headers)
+        forms = header_forms(specs, headers)
         tests = []
         for n in scanned:
             text = f"CAST({raws[n]} AS VARCHAR)"
             listed = ", ".join(_literal(f) for f in forms[n])
             tests.append(
-                f"coalesce(regexp_matches({text}, {_literal(_PREFILTER)}) OR {text} IN ({listed}), false)"
+                f"coalesce(regexp_matches({text}, {_literal(PREFILTER)}) OR {text} IN ({listed}), false)"
             )
         # as the polars prefilter: a row whose scanned cells are all blank is a candidate too
         tests.append("(" + " AND ".join(f"{raws[n]} IS NULL" for n in scanned) + ")")
@@ -569,9 +569,9 @@ class _Typing:
         self, view: str, order: list[str], raws: dict[str, str], specs: dict[str, Any], dtypes: dict[str, str]
     ) -> tuple[str, list[Any]]:
         limits = {
-            n: _limits(specs[n], self.as_of)
+            n: range_limits(specs[n], self.as_of)
             for n in order
-            if specs[n] is not None and _limits(specs[n], self.as_of) != (None, None)
+            if specs[n] is not None and range_limits(specs[n], self.as_of) != (None, None)
         }
         strays: list[str] = []
         if limits:
@@ -664,7 +664,7 @@ def _fast(text: str, spec: Any) -> str:
                 f"THEN CAST({text} AS DOUBLE) END"
             )
         case "bool":
-            return _lookup(text, _bool_values(), "BOOLEAN")
+            return _lookup(text, bool_values(), "BOOLEAN")
         case "date":
             first, last = _dt.date(YEARS[0], 1, 1), _dt.date(YEARS[1], 12, 31)
             day = f"TRY_CAST({text} AS DATE)"
@@ -673,7 +673,7 @@ def _fast(text: str, spec: Any) -> str:
                 f"AND {day} BETWEEN DATE '{first}' AND DATE '{last}' THEN {day} END"
             )
         case "enum":
-            return _lookup(text, _enum_values(tuple(spec.labels.items())), "VARCHAR")
+            return _lookup(text, enum_values(tuple(spec.labels.items())), "VARCHAR")
         case _:
             raise AssertionError(spec.kind)
 

@@ -36,7 +36,7 @@ MANIFEST_FILES = ("submission.yaml", "submission.yml")
 MANIFEST_NAMES = {normalize_header(n) for n in ("manifest", MANIFEST.zh, "清单", "submission")}
 
 
-def _is_manifest(label: str) -> bool:
+def is_manifest(label: str) -> bool:
     """A sheet or key naming the manifest (``说明``, also in traditional characters: 說明)."""
     return variant_key(label) in {variant_key(n) for n in MANIFEST_NAMES}
 
@@ -299,7 +299,7 @@ class _Builder:
             self.add_table(raws[0], stem.table, place)
         else:
             # the manifest first, wherever its sheet is: its as_of bounds the tables' dates
-            raws.sort(key=lambda raw: not _is_manifest(raw.name or ""))
+            raws.sort(key=lambda raw: not is_manifest(raw.name or ""))
             for raw in raws:
                 label = raw.name if raw.name is not None else shown_name(path.stem)
                 self.add_named(raw, label, Place(display, raw.name, raw.locator))
@@ -311,7 +311,7 @@ class _Builder:
         if isinstance(doc.get("manifest"), Manifest):
             doc["manifest"] = doc["manifest"].model_dump(exclude_none=True)
         raws = document_tables(doc, where="submission", stem_table=False)
-        for raw in sorted(raws, key=lambda raw: not _is_manifest(raw.name or "")):
+        for raw in sorted(raws, key=lambda raw: not is_manifest(raw.name or "")):
             self.add_named(raw, raw.name or "", Place(None, raw.name, raw.locator))
 
     def add_hidden(self, raw: RawTable, label: str, place: Place) -> None:
@@ -323,7 +323,7 @@ class _Builder:
             kind_en = "a very hidden sheet (veryHidden: Excel's Unhide does not list it)"
         else:
             kind_zh, kind_en = "隐藏工作表", "a hidden sheet"
-        if _is_manifest(label):
+        if is_manifest(label):
             table: str | None = "manifest"
             read_zh, read_en = f"已作为清单（{MANIFEST.zh}）读取", "it was read as the manifest"
         else:
@@ -362,7 +362,7 @@ class _Builder:
         )
 
     def add_named(self, raw: RawTable, label: str, place: Place) -> None:
-        if _is_manifest(label):
+        if is_manifest(label):
             self.add_manifest(raw, place)
             return
         match = resolve_table(label)

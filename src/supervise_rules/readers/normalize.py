@@ -337,12 +337,12 @@ def _exact_values(kind: Kind, candidates: list[str], labels: dict[str, str]) -> 
 
 
 @functools.cache
-def _bool_values() -> dict[str, object]:
+def bool_values() -> dict[str, object]:
     return _exact_values("bool", [f(k) for k in BOOLEANS for f in (str, str.upper, str.title)], {})
 
 
 @functools.cache
-def _enum_values(labels: tuple[tuple[str, str], ...]) -> dict[str, object]:
+def enum_values(labels: tuple[tuple[str, str], ...]) -> dict[str, object]:
     forms = (str, str.lower, str.upper, str.title, normalize_header)
     candidates = [f(text) for pair in labels for text in pair for f in forms]
     return _exact_values("enum", candidates, dict(labels))
@@ -356,11 +356,11 @@ def _fast(text: pl.Expr, column: ColumnSpec) -> pl.Expr:
         case "float" | "ratio":  # a percentage fails the cast
             return _fast_number(text)
         case "bool":
-            return text.replace_strict(_bool_values(), default=None, return_dtype=pl.Boolean)
+            return text.replace_strict(bool_values(), default=None, return_dtype=pl.Boolean)
         case "date":
             return _fast_date(text)
         case "enum":
-            values = _enum_values(tuple(column.labels.items()))
+            values = enum_values(tuple(column.labels.items()))
             if not values:
                 return pl.lit(None, dtype=pl.String)
             return text.replace_strict(values, default=None, return_dtype=pl.String)

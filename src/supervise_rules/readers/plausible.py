@@ -141,9 +141,9 @@ def check_ranges(
     """
     scales = scales or {}
     limits = {
-        name: _limits(spec, as_of)
+        name: range_limits(spec, as_of)
         for name, spec in columns.items()
-        if spec is not None and name in typed.columns and _limits(spec, as_of) != (None, None)
+        if spec is not None and name in typed.columns and range_limits(spec, as_of) != (None, None)
     }
     if not limits or typed.height == 0:
         return typed, []
@@ -183,7 +183,7 @@ def check_ranges(
     return typed, [Implausible(name, frame) for name, frame in zip(strays, found, strict=True)]
 
 
-def _limits(spec: ColumnSpec, as_of: dt.date | None) -> tuple[object, object]:
+def range_limits(spec: ColumnSpec, as_of: dt.date | None) -> tuple[object, object]:
     lo, hi = spec.bounds
     if (
         spec.not_after_as_of

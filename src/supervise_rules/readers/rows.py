@@ -74,11 +74,11 @@ def non_data_rows(
     textual = [n for n in names if (known := specs[n]) is None or known.kind == "str"]
     scanned = list(dict.fromkeys([names[0], *textual]))
     raw = {n: pl.col(n).cast(pl.String) for n in scanned}
-    forms = _header_forms(specs, headers)
+    forms = header_forms(specs, headers)
     # raw cells only: no per-cell folding here (a repeated header is a copy of
     # the header; a row of blanks is null in every reader)
     candidate = pl.any_horizontal(
-        [t.str.contains(_PREFILTER) | t.is_in(forms[n]) for n, t in raw.items()]
+        [t.str.contains(PREFILTER) | t.is_in(forms[n]) for n, t in raw.items()]
     ).fill_null(False) | pl.all_horizontal([t.is_null() for t in raw.values()])
     subset = data.lazy().filter(candidate).collect()
     if subset.height == 0:
@@ -118,10 +118,10 @@ def non_data_rows(
 
 
 #: what a non-data row's text must contain somewhere (a superset of the patterns)
-_PREFILTER = r"合|总|小计|填|审|注|备|说明|联系|电话|手机|日期|负责|制表|盖章|来源|统计|单位|(?i:total|sum)"
+PREFILTER = r"合|总|小计|填|审|注|备|说明|联系|电话|手机|日期|负责|制表|盖章|来源|统计|单位|(?i:total|sum)"
 
 
-def _header_forms(specs: dict[str, ColumnSpec | None], headers: dict[str, str]) -> dict[str, list[str]]:
+def header_forms(specs: dict[str, ColumnSpec | None], headers: dict[str, str]) -> dict[str, list[str]]:
     """Per column, the texts a repeated header row holds in it (folded)."""
     out = {}
     for name, spec in specs.items():
