@@ -13,7 +13,9 @@ the library and its baseline alternate (library, hand, library, hand, ...):
 
 * library: ``python -m supervise_rules CORE --ruleset helan-2024 --format json
   --output .data/out/... --fail-on never`` (a regular file), and the same with
-  ``--include-passes`` and with ``--backend duckdb``;
+  ``--include-passes`` and with ``--backend duckdb``; with ``--modes spark``
+  also ``--backend spark`` (local mode, the session's startup included; up to
+  N=100,000);
 * hand: ``python benchmarks/polars_hand.py CORE`` (the same core checks as one
   polars plan, counts only);
 * county example: the library on ``examples/helan-2024`` against
@@ -35,6 +37,7 @@ import json
 import os
 import pstats
 import resource
+import shutil
 import statistics
 import subprocess
 import sys
@@ -59,6 +62,8 @@ TARGET_RSS = 2.0
 #: its cost is dominated by writing that text; 6x at 100k keeps it usable for a county
 #: system that wants the full table, without letting passes creep back into the default.
 TARGET_PASSES_100K = 6.0
+#: --backend spark (local mode, its startup included) at 100k, against polars_hand.py
+TARGET_SPARK_100K = 3.0
 #: a county officer runs ~150 rows by hand many times a day: the run should feel like
 #: starting polars, not like loading a framework (it was ~7x in the v1 design).
 TARGET_COUNTY = 4.0
@@ -208,7 +213,18 @@ MODES = {
     "library": (),
     "include-passes": ("--include-passes",),
     "duckdb": ("--backend", "duckdb"),
+    # a local Spark session started by each run: its startup (a JVM, ~5-20 s) is in
+    # the wall time, as a user of `--backend spark` pays it
+    "spark": ("--backend", "spark"),
 }
+#: modes timed only up to this N (Spark local mode on 2 cores at 1M is not a use)
+MODE_MAX_N = {"spark": 100_000}
+#: modes left out unless named with --modes
+OPT_IN_MODES = ("spark",)
+
+
+def spark_installed() -> bool:
+    return importlib.util.find_spec("pyspark") is not None and shutil.which("java") is not None
 
 
 def warm_bytecode(env: dict[str, str], modes: list[str]) -> None:
@@ -227,6 +243,7 @@ def measure_size(
 ) -> dict[str, tuple[Runs, Runs]]:
     """Each mode against its own interleaved hand runs: lib, hand, lib, hand, ... and the
     modes in turn within a round, so that a slow minute of the machine hits all of them."""
+    modes = [m for m in modes if n <= MODE_MAX_N.get(m, n)]
     pairs = {m: (Runs(f"{m} N={n:,}"), Runs(f"hand[{m}] N={n:,}")) for m in modes}
     warm_page_cache(core)
     for _ in range(runs):
@@ -279,6 +296,8 @@ def targets_for(n: int | None, mode: str) -> list[tuple[str, str, float]]:
         return [("1M wall", "wall", TARGET_WALL_1M), ("1M RSS", "rss", TARGET_RSS)]
     if mode == "include-passes" and n == 100_000:
         return [("100k --include-passes wall", "wall", TARGET_PASSES_100K)]
+    if mode == "spark" and n == 100_000:
+        return [("100k spark wall (startup included)", "wall", TARGET_SPARK_100K)]
     return []
 
 
@@ -418,8 +437,8 @@ def main(argv: list[str] | None = None) -> int:
         "--modes",
         nargs="+",
         choices=tuple(MODES),
-        default=list(MODES),
-        help="library modes to time (default all)",
+        default=[m for m in MODES if m not in OPT_IN_MODES],
+        help="library modes to time (default all but spark; spark only up to N=100,000)",
     )
     p.add_argument("--no-county", action="store_true", help="skip the county example")
     p.add_argument("--ruleset", default=RULESET, help=f"ruleset id or YAML (default {RULESET})")
@@ -467,6 +486,9 @@ def main(argv: list[str] | None = None) -> int:
     if "duckdb" in modes and not duckdb_installed():
         modes.remove("duckdb")
         skipped.append("duckdb")
+    if "spark" in modes and not spark_installed():
+        modes.remove("spark")
+        skipped.append("spark")
     warm_bytecode(env, modes)
 
     rows: list[dict] = []
@@ -479,7 +501,7 @@ def main(argv: list[str] | None = None) -> int:
                 rows.append(row_of(n, mode, *pairs[mode]))
             elif mode in skipped:
                 row = row_of(n, mode, Runs(mode), Runs("hand"))
-                row["skipped"] = "duckdb not installed"
+                row["skipped"] = f"{mode} not installed"
                 rows.append(row)
     if not args.no_county:
         print("county example", file=sys.stderr)
@@ -540,6 +562,7 @@ def main(argv: list[str] | None = None) -> int:
             "1M wall",
             "1M RSS",
             "100k --include-passes wall",
+            "100k spark wall (startup included)",
             "county example wall",
         ):
             if what not in covered:
