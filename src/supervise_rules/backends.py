@@ -45,10 +45,6 @@ class Backend:
     #: pays a fixed cost per query gets many rules at once, while no more than
     #: a batch of results is held in polars at a time
     batch_frames: ClassVar[int] = 64
-    #: whether :meth:`collect` may run in a thread of its own while validators
-    #: build the next rules' frames on the same engine (a DuckDB connection may
-    #: not be shared so; a SparkSession may)
-    collects_in_background: ClassVar[bool] = False
 
     def lazy(self, frame: Any) -> nw.LazyFrame:
         """``frame`` (a polars DataFrame of the submission, or a small frame a
@@ -134,7 +130,6 @@ class SparkBackend(Backend):
 
     name = "spark"
     summary = "Apache Spark through PySpark (pip install 'supervise-rules[spark]')."
-    collects_in_background = True
 
     def __init__(self, session: Any = None):
         self._session = session

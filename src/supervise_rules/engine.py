@@ -322,10 +322,6 @@ class _Collector:
         #: runs whose frames wait for the backend, with those frames
         self.waiting: list[tuple[_Run, list[Any]]] = []
         self.waiting_frames = 0
-        #: the backend's batch in flight: its thread, the backend, its runs with
-        #: their frames, and (once done) its result
-        self._fetching: tuple[threading.Thread, Backend, list[tuple[_Run, list[Any]]], list[Any]] | None
-        self._fetching = None
         self._thread: threading.Thread | None = None
         self._raised: BaseException | None = None
 
@@ -352,59 +348,28 @@ class _Collector:
             self._submit()
 
     def _fetch(self) -> None:
-        """Hand the waiting runs' frames to the backend in one :meth:`Backend.collect`,
-        in a background thread: Spark runs the batch's jobs while the caller's
-        validators build the next rules' plans. The batch before is planned first
-        (always in the caller's thread), so at most one is in flight."""
+        """The waiting runs' frames from the backend in one :meth:`Backend.collect`;
+        if that fails, rule by rule, so that the failure is the one rule's error."""
         waiting, self.waiting, self.waiting_frames = self.waiting, [], 0
-        self._take_fetched()
         if not waiting:
             return
         backend = self.backend or _default_backend()
         frames = [f for _, fs in waiting for f in fs]
-        if not (self.background and backend.collects_in_background):
-            self._plan_fetched(backend, waiting, _try_fetch(backend, frames))
-            return
-        context = contextvars.copy_context()
-        box: list[tuple[dict[int, pl.DataFrame] | None, BaseException | None]] = []
-
-        def work() -> None:
-            box.append(context.run(_try_fetch, backend, frames))
-
-        thread = threading.Thread(target=work, name="supervise-rules-fetch", daemon=True)
-        thread.start()
-        self._fetching = (thread, backend, waiting, box)
-
-    def _take_fetched(self) -> None:
-        if self._fetching is None:
-            return
-        thread, backend, waiting, box = self._fetching
-        self._fetching = None
-        thread.join()
-        self._plan_fetched(backend, waiting, box[0] if box else (None, RuntimeError("no result")))
-
-    def _plan_fetched(
-        self,
-        backend: Backend,
-        waiting: list[tuple[_Run, list[Any]]],
-        outcome: tuple[dict[int, pl.DataFrame] | None, BaseException | None],
-    ) -> None:
-        """Plan the runs of a fetched batch; if the batch failed, fetch each run's
-        frames on its own, so that the failure is the one rule's error."""
-        got, exc = outcome
-        if got is None:
-            assert exc is not None
+        try:
+            got = _fetched(backend, frames)
+        except BaseException as exc:
             _reraise_users(exc)
             if len(waiting) == 1:
                 waiting[0][0]._fail(exc)
                 return
+            got = None
         for run, fs in waiting:
             if got is not None:
                 self._plan(run, {id(f): got[id(f)] for f in fs})
                 continue
-            mine, exc = _try_fetch(backend, fs)
-            if mine is None:
-                assert exc is not None
+            try:
+                mine = _fetched(backend, fs)
+            except BaseException as exc:
                 _reraise_users(exc)
                 run._fail(exc)
                 continue
@@ -412,16 +377,12 @@ class _Collector:
 
     def finish(self) -> None:
         self._fetch()
-        self._take_fetched()
         if self.batch:
             self._submit()
         self._wait()
 
     def close(self) -> None:
         """Wait for a batch still in flight (after an error: its result is dropped)."""
-        if self._fetching is not None:
-            self._fetching[0].join()
-            self._fetching = None
         if self._thread is not None:
             self._thread.join()
             self._thread = None
@@ -449,16 +410,6 @@ class _Collector:
         raised, self._raised = self._raised, None
         if raised is not None:
             raise raised
-
-
-def _try_fetch(
-    backend: Backend, frames: list[Any]
-) -> tuple[dict[int, pl.DataFrame] | None, BaseException | None]:
-    """:func:`_fetched`, or what it raised (handled by the caller's thread)."""
-    try:
-        return _fetched(backend, frames), None
-    except BaseException as exc:
-        return None, exc
 
 
 def _fetched(backend: Backend, frames: list[Any]) -> dict[int, pl.DataFrame]:
