@@ -164,24 +164,15 @@ class SparkBackend(Backend):
         return nw.from_native(self.session().createDataFrame(as_arrow(frame)).cache())
 
     def collect(self, frames: Sequence[nw.LazyFrame]) -> list[pl.DataFrame]:
-        """The batch's frames as concurrent Spark jobs, each brought over with one
-        ``toArrow()``. Spark runs the jobs of several threads at once, so its
-        fixed cost per query (planning, scheduling) overlaps instead of adding up:
-        measured on a county's 184 result frames, 4 threads 7.6 s, one after
-        another 11.2 s. A union of the batch into one DataFrame (one job) was
-        measured at 210-470 s: planning one plan of a hundred branches costs far
-        more than the queries it saves, and with adaptive execution Spark plans it
-        again after each of its stages."""
-        if len(frames) < 2:
-            return [to_polars(f) for f in frames]
-        from concurrent.futures import ThreadPoolExecutor
-
-        with ThreadPoolExecutor(max_workers=SPARK_JOBS, thread_name_prefix="supervise-rules-spark") as pool:
-            return list(pool.map(to_polars, frames))
-
-
-#: Spark jobs one :meth:`SparkBackend.collect` runs at a time
-SPARK_JOBS = 4
+        """The batch's frames one Spark job after another, each brought over with
+        one ``toArrow()``. Two faster ways were measured and dropped: a union of
+        the batch into one DataFrame (one job) took 210-470 s for a county's 184
+        frames against 11 s (planning one plan of a hundred branches costs far more
+        than the queries it saves; with adaptive execution Spark plans it again
+        after each stage), and ``toArrow()`` from 4 threads (7.6 s) hung for good
+        at 100k school rows on PySpark 4.3 (every thread waiting on its socket, the
+        JVM idle)."""
+        return [to_polars(f) for f in frames]
 
 
 def to_polars(frame: Any) -> pl.DataFrame:
