@@ -109,3 +109,57 @@ def test_spark_without_pyspark_says_how_to_install_it(monkeypatch):
     from supervise_rules.cli import main
 
     assert main([str(EXAMPLE), "--backend", "spark"]) == 2
+
+
+def test_collect_brings_a_batch_into_polars_in_order():
+    import polars as pl
+
+    from supervise_rules.backends import PolarsBackend
+
+    a = pl.LazyFrame({"x": [1, 2, 3]}).filter(pl.col("x") > 1)
+    b = pl.LazyFrame({"y": ["p"]})
+    out = PolarsBackend().collect([nw.from_native(a), b])
+    assert [d.to_dicts() for d in out] == [[{"x": 2}, {"x": 3}], [{"y": "p"}]]
+    # the base class's default: one frame after another, whatever narwhals reads
+    assert Backend.collect(PolarsBackend(), [b, pl.DataFrame({"z": [0]})])[1].to_dicts() == [{"z": 0}]
+
+
+class _BrokenCollect(CopyingBackend):
+    """A backend whose frames are not polars and whose batch collect fails once
+    a batch holds more than one rule's frames."""
+
+    name = "broken-collect"
+    summary = "DuckDB frames, a collect that fails for a batch."
+
+    def __init__(self):
+        import duckdb
+
+        self.con = duckdb.connect()
+        self.calls: list[int] = []
+
+    def lazy(self, frame):
+        return nw.from_native(self.con.from_arrow(frame.to_arrow()))
+
+    def collect(self, frames):
+        self.calls.append(len(frames))
+        if len(frames) > 2:
+            raise RuntimeError("the batch is too big")
+        return super().collect(frames)
+
+
+def test_a_failing_batch_is_collected_again_rule_by_rule(plain):
+    pytest.importorskip("duckdb")
+    backend = _BrokenCollect()
+    report = sr.check(EXAMPLE, "helan-2024", host=sr.get_plugin_host(entry_points=False), backend=backend)
+    assert max(backend.calls) > 2 and min(backend.calls) <= 2  # a batch, then rule by rule
+    errors = [f for f in report.findings if f.outcome is sr.Outcome.error and "too big" in f.message.en]
+    rules = {f.rule_id for f in errors}
+    # only a rule whose own frames are more than two fails, each once, naming its plugin
+    assert len(errors) == len(rules) and all(f.plugin for f in errors)
+    ok = (
+        {r for r in {f.rule_id for f in plain.findings}}
+        - rules
+        - {r.id for r in sr.load_ruleset("helan-2024").rules if r.rule.validator == "weighted_cv"}
+    )
+    mine = {(f.rule_id, f.subject.id, f.outcome) for f in report.findings if f.rule_id in ok}
+    assert mine == {(f.rule_id, f.subject.id, f.outcome) for f in plain.findings if f.rule_id in ok}

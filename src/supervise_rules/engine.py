@@ -123,7 +123,7 @@ def check(
     # raised by a validator is its error, the user's Ctrl-C ends the run
     with plugin_tables(getattr(host, "tables", {})), watch_sigint():
         hook_problems = call_run_hook(host, "run_started", submission=submission, ruleset=ruleset)
-        collector = _Collector(engine)
+        collector = _Collector(engine, backend=frames.engine)
         runs = []
         try:
             for i, rule in enumerate(rules):
@@ -206,12 +206,28 @@ class _Run:
     error: Finding | None = None
     pending: list[_Pending] = field(default_factory=list)
 
-    def prepare(self) -> None:
-        """Each result as a lazy frame in the store's columns (nothing runs yet)."""
+    def foreign(self) -> list[Any]:
+        """The frames of this rule's results that are not polars (another
+        backend's result frames and evidence rows), each once: what the backend
+        must compute and bring into polars before the results can be planned."""
+        if self.error is not None:
+            return []
+        frames: dict[int, Any] = {}
+        for result in self.results:
+            wanted = [result.frame]
+            wanted += [e.rows.frame for e in result.evidence or () if isinstance(e.rows, Rows)]
+            for frame in wanted:
+                if not _is_polars(frame):
+                    frames.setdefault(id(frame), frame)
+        return list(frames.values())
+
+    def prepare(self, fetched: dict[int, pl.DataFrame] | None = None) -> None:
+        """Each result as a lazy frame in the store's columns (nothing runs yet);
+        ``fetched`` holds what the backend computed of its frames, by ``id``."""
         if self.error is not None:
             return
         try:
-            self.pending = [_pending(self.ctx, r) for r in self.results]
+            self.pending = [_pending(self.ctx, r, fetched=fetched) for r in self.results]
         except BaseException as exc:  # a result that cannot even be planned
             _reraise_users(exc)
             self._fail(exc)
@@ -270,19 +286,23 @@ def _nothing_to_check(ctx: RuleContext) -> Finding:
 BATCH_QUERIES = 8
 
 
-def _collect_runs(runs: list[_Run], engine: Any = "auto") -> None:
+def _collect_runs(runs: list[_Run], engine: Any = "auto", backend: Backend | None = None) -> None:
     """Collect every rule's listed findings and counts, a few rules per polars
     ``collect_all`` batch. If a batch fails, each of its rules is collected on
     its own, so that the failure is pinned on its rule and the others count."""
-    collector = _Collector(engine, background=False)
+    collector = _Collector(engine, backend=backend, background=False)
     for run in runs:
         collector.add(run)
     collector.finish()
 
 
 class _Collector:
-    """Groups prepared runs into ``collect_all`` batches and collects each batch
-    in one background thread while the caller goes on planning the next rules.
+    """Groups runs into batches: first, for a backend other than polars, the
+    rules' result frames go to :meth:`Backend.collect` many rules at once (an
+    engine such as Spark pays a fixed cost per query, so the number of queries
+    must not grow with the rules); then the results, now polars, are planned into
+    the store's columns and collected in ``collect_all`` batches, each in one
+    background thread while the caller goes on planning the next rules.
 
     polars releases the GIL while it collects, so the validators' Python (building
     narwhals expressions, ~half of a county's run) and the collects of the batches
@@ -290,18 +310,33 @@ class _Collector:
     every run is finished by the time :meth:`finish` returns, in rule order; what
     a batch raises (the user's Ctrl-C, noticed there) is raised again here."""
 
-    def __init__(self, engine: Any, *, background: bool = True):
+    def __init__(self, engine: Any, *, backend: Backend | None = None, background: bool = True):
         self.engine = engine
+        self.backend = backend
         self.background = background
         self.batch: list[_Run] = []
         self.size = 0
+        #: runs whose frames wait for the backend, with those frames
+        self.waiting: list[tuple[_Run, list[Any]]] = []
+        self.waiting_frames = 0
         self._thread: threading.Thread | None = None
         self._raised: BaseException | None = None
 
     def add(self, run: _Run) -> None:
-        # planned here, batch by batch: another backend's results are brought
-        # into polars a few rules at a time, not all at once
-        run.prepare()
+        foreign = run.foreign()
+        if foreign:
+            self.waiting.append((run, foreign))
+            self.waiting_frames += len(foreign)
+            limit = self.backend.batch_frames if self.backend is not None else 1
+            if self.waiting_frames >= limit:
+                self._fetch()
+            return
+        self._plan(run, None)
+
+    def _plan(self, run: _Run, fetched: dict[int, pl.DataFrame] | None) -> None:
+        # planned here, batch by batch: nothing of a result is computed until
+        # its batch is collected
+        run.prepare(fetched)
         if not run.pending:
             return
         self.batch.append(run)
@@ -309,7 +344,36 @@ class _Collector:
         if self.size >= BATCH_QUERIES:
             self._submit()
 
+    def _fetch(self) -> None:
+        """The waiting runs' frames from the backend in one :meth:`Backend.collect`;
+        if that fails, rule by rule, so that the failure is the one rule's error."""
+        waiting, self.waiting, self.waiting_frames = self.waiting, [], 0
+        if not waiting:
+            return
+        backend = self.backend or _default_backend()
+        frames = [f for _, fs in waiting for f in fs]
+        try:
+            got = _fetched(backend, frames)
+        except BaseException as exc:
+            _reraise_users(exc)
+            if len(waiting) == 1:
+                waiting[0][0]._fail(exc)
+                return
+            got = None
+        for run, fs in waiting:
+            if got is not None:
+                self._plan(run, {id(f): got[id(f)] for f in fs})
+                continue
+            try:
+                mine = _fetched(backend, fs)
+            except BaseException as exc:
+                _reraise_users(exc)
+                run._fail(exc)
+                continue
+            self._plan(run, mine)
+
     def finish(self) -> None:
+        self._fetch()
         if self.batch:
             self._submit()
         self._wait()
@@ -343,6 +407,27 @@ class _Collector:
         raised, self._raised = self._raised, None
         if raised is not None:
             raise raised
+
+
+def _fetched(backend: Backend, frames: list[Any]) -> dict[int, pl.DataFrame]:
+    """``frames`` computed by ``backend``, by ``id``, checked to be what
+    :meth:`Backend.collect` promises (one polars DataFrame per frame)."""
+    got = backend.collect(frames)
+    if not isinstance(got, list | tuple) or len(got) != len(frames):
+        raise TypeError(f"the {backend.name} backend's collect returned {type(got).__name__}, not a list")
+    for frame in got:
+        if not isinstance(frame, pl.DataFrame):
+            raise TypeError(
+                f"the {backend.name} backend's collect returned a {type(frame).__name__}, "
+                "not a polars DataFrame"
+            )
+    return {id(f): d for f, d in zip(frames, got, strict=True)}
+
+
+def _default_backend() -> Backend:
+    from .backends import PolarsBackend
+
+    return PolarsBackend()
 
 
 def _height(frame: Any) -> int:
@@ -465,7 +550,7 @@ def _checked_finding(finding: Finding) -> Finding:
 def findings_of(ctx: RuleContext, result: RuleResult) -> list[Finding]:
     """The findings of one result as objects (API 1's ``findings_from``)."""
     run = _Run(ctx=ctx, plugin=ctx.plugin, results=[result])
-    _collect_runs([run])
+    _collect_runs([run], backend=ctx._frames.engine)
     if run.error is not None:
         raise ValueError(run.error.message.en)
     return list(FindingStore(run.finish(), places=places_of(ctx.submission)).findings(include_passes=True))
@@ -545,9 +630,12 @@ def _is_polars(frame: Any) -> bool:
     return isinstance(native, pl.LazyFrame | pl.DataFrame)
 
 
-def _lazy(frame: Any) -> pl.LazyFrame:
+def _lazy(frame: Any, fetched: dict[int, pl.DataFrame] | None = None) -> pl.LazyFrame:
     """A result frame as a polars LazyFrame: polars frames as they are (nothing
-    runs yet); another backend's frame is collected into polars first."""
+    runs yet); another backend's frame as the backend computed it (``fetched``,
+    by ``id``), or collected into polars now."""
+    if fetched is not None and id(frame) in fetched:
+        return fetched[id(frame)].lazy()
     if isinstance(frame, pl.LazyFrame):
         return frame
     if isinstance(frame, pl.DataFrame):
@@ -566,9 +654,16 @@ def _lazy(frame: Any) -> pl.LazyFrame:
 # --- result frame -> part ---------------------------------------------------------------
 
 
-def _pending(ctx: RuleContext, result: RuleResult, *, keep_passes: bool = False) -> _Pending:
-    """Plan one result frame into the store's columns (see ``store.Part``)."""
-    lf = _lazy(result.frame)
+def _pending(
+    ctx: RuleContext,
+    result: RuleResult,
+    *,
+    keep_passes: bool = False,
+    fetched: dict[int, pl.DataFrame] | None = None,
+) -> _Pending:
+    """Plan one result frame into the store's columns (see ``store.Part``);
+    ``fetched``: its frames as the backend computed them (see ``_lazy``)."""
+    lf = _lazy(result.frame, fetched)
     schema = lf.collect_schema()
     missing = [c for c in ("outcome", "subject_id") if c not in schema]
     if missing:
@@ -636,7 +731,7 @@ def _pending(ctx: RuleContext, result: RuleResult, *, keep_passes: bool = False)
             # joined on the keys, not on row positions: a result frame made by a
             # group_by has no stable order between two evaluations
             name = f"_evidence{i}"
-            joins.append((_lazy(rows.frame), list(rows.on), rows.row, name))
+            joins.append((_lazy(rows.frame, fetched), list(rows.on), rows.row, name))
             keep.append(name)
             rows = name
         if e.lead is not None and e.lead in schema:

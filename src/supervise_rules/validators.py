@@ -613,7 +613,7 @@ class FrameProvider:
         if table is None:
             return None
         if name not in self._cache:
-            self._cache[name] = self._convert(table.frame)
+            self._cache[name] = self.engine.table(name, table.frame)
         return self._cache[name]
 
     def convert(self, frame: Any) -> nw.LazyFrame[Any]:

@@ -17,7 +17,9 @@ from ..report import Report
 from ..rulesets import ResolvedRule, Ruleset, deep_merge, load_ruleset
 
 if TYPE_CHECKING:
+    from ..backends import Backend
     from ..plugins import PluginHost
+    from ..report import Report
 
 DEFAULT_RULESET = "helan-2024"
 DEFAULT_MANIFEST = {"county_code": "640122", "county_name": "贺兰县", "year": 2024, "as_of": "2024-09-30"}
@@ -130,10 +132,18 @@ def _ruleset_for(case: RuleCase, host: PluginHost) -> Ruleset:
     return Ruleset(id=ruleset.id, version=ruleset.version, title=ruleset.title, rules=[rule])
 
 
-def case_report(case: RuleCase, host: PluginHost | None = None, backend: str = "polars") -> Report:
-    """The report of the case's rule on the case's tables, on ``backend`` (a fresh
-    host by default): what :func:`run_case` reads the findings from, and what the
-    backend equality tests compare byte for byte (``to_json_bytes``)."""
+def run_case(
+    case: RuleCase, host: PluginHost | None = None, backend: str | Backend = "polars"
+) -> list[Finding]:
+    """The findings of the case's rule on the case's tables (a fresh host by default)."""
+    report = case_report(case, host, backend)
+    return [f for f in report.findings if f.rule_id == case.rule]
+
+
+def case_report(case: RuleCase, host: PluginHost | None = None, backend: str | Backend = "polars") -> Report:
+    """The whole report of the case's rule on the case's tables, on ``backend``
+    (a name or a :class:`~supervise_rules.Backend` instance): what the backend
+    equality tests compare byte for byte."""
     from ..plugins import get_plugin_host
     from ..readers import load_submission
 
@@ -141,12 +151,6 @@ def case_report(case: RuleCase, host: PluginHost | None = None, backend: str = "
     document = {"manifest": {**DEFAULT_MANIFEST, **case.manifest}, **case.tables}
     submission = load_submission(document, host=host)
     return check(submission, _ruleset_for(case, host), host=host, backend=backend)
-
-
-def run_case(case: RuleCase, host: PluginHost | None = None, backend: str = "polars") -> list[Finding]:
-    """The findings of the case's rule on the case's tables (a fresh host by default)."""
-    report = case_report(case, host, backend)
-    return [f for f in report.findings if f.rule_id == case.rule]
 
 
 def _summarize(f: Finding) -> dict[str, Any]:
@@ -208,7 +212,7 @@ def _mismatch(exp: dict[str, Any], f: Finding) -> str | None:
     return None
 
 
-def check_case(case: RuleCase, host: PluginHost | None = None, backend: str = "polars") -> None:
+def check_case(case: RuleCase, host: PluginHost | None = None, backend: str | Backend = "polars") -> None:
     """Run a case and raise :class:`CaseFailure` (with the actual findings as
     YAML) unless its findings match the expectation."""
     findings = run_case(case, host, backend)

@@ -151,26 +151,27 @@ class KOfNValidator(Validator[KOfNParams]):
         if where is not None:
             scope.append(where.expr.fill_null(True))
         error_column, error_kind = error_exprs(referenced, list(compiled.values()))
-        # The flags are columns first, so that each indicator's expression is
-        # built once: narwhals resolves an expression tree per use, and every
-        # flag is used by the count, the floor test and six id lists.
-        m = [f"__met_{k}" for k in range(len(met))]
-        n = [f"__near_{k}" for k in range(len(met))]
-        ids = list(p.indicators)
-        flagged = filter_scope(lf, scope).with_columns(
-            **{m[k]: flag for k, (_, flag) in enumerate(met)},
-            **{n[k]: flag for k, (_, flag) in enumerate(near)},
+        # Each indicator's flags are columns before they are counted and listed:
+        # written as one expression, every use below repeats the indicators'
+        # formulas, and on Spark each repetition is hundreds of calls into the JVM
+        # (BAL-08 took 16 s to plan); polars computes the same either way.
+        flags = {f"_kn_met{k}": m for k, (_, m) in enumerate(met)}
+        flags |= {f"_kn_near{k}": n for k, (_, n) in enumerate(near)}
+        staged = filter_scope(lf, scope).with_columns(
+            **flags, _kn_error_column=error_column, _kn_error_kind=error_kind
         )
-        flagged = flagged.with_columns(
-            __met_count=nw.sum_horizontal(*[nw.col(c).cast(nw.Int64) for c in m]),
-            __floor_ok=nw.all_horizontal(
-                *[nw.col(a) | nw.col(b) for a, b in zip(m, n, strict=True)], ignore_nulls=False
-            ),
-            __unmet=_id_list([(i, ~nw.col(a)) for i, a in zip(ids, m, strict=True)]),
-            __below_floor=_id_list([(i, ~nw.col(a) & ~nw.col(b)) for i, a, b in zip(ids, m, n, strict=True)]),
+        met = [(ident, nw.col(f"_kn_met{k}")) for k, (ident, _) in enumerate(met)]
+        near = [(ident, nw.col(f"_kn_near{k}")) for k, (ident, _) in enumerate(near)]
+        error_column, error_kind = nw.col("_kn_error_column"), nw.col("_kn_error_kind")
+        met_count = nw.sum_horizontal(*[m.cast(nw.Int64) for _, m in met])
+        floor_ok = nw.all_horizontal(
+            *[m | n for (_, m), (_, n) in zip(met, near, strict=True)], ignore_nulls=False
         )
-        met_count, unmet, below = nw.col("__met_count"), nw.col("__unmet"), nw.col("__below_floor")
-        result = flagged.select(
+        unmet = _id_list([(i, ~m) for i, m in met])
+        below_floor = _id_list([(i, ~m & ~n) for (i, m), (_, n) in zip(met, near, strict=True)])
+        staged = staged.with_columns(_kn_count=met_count, _kn_unmet=unmet, _kn_below=below_floor)
+        met_count, unmet, below_floor = nw.col("_kn_count"), nw.col("_kn_unmet"), nw.col("_kn_below")
+        result = staged.select(
             subject_id=ctx.subject_id_expr(p.table),
             subject_name=ctx.subject_name_expr(p.table, ctx.columns(p.table)),
             observed=met_count,
@@ -178,18 +179,18 @@ class KOfNValidator(Validator[KOfNParams]):
             total=nw.lit(len(met)),
             floor=nw.lit(p.floor),
             unmet=unmet,
-            below_floor=below,
+            below_floor=below_floor,
             # the same lists in words: "无" / "none" rather than a dash for an empty one
             unmet_zh=_words(unmet, "、", "无"),
-            below_floor_zh=_words(below, "、", "无"),
+            below_floor_zh=_words(below_floor, "、", "无"),
             unmet_en=_words(unmet, ", ", "none"),
-            below_floor_en=_words(below, ", ", "none"),
+            below_floor_en=_words(below_floor, ", ", "none"),
             row=nw.col(ROW),
             error_column=error_column,
             error_kind=error_kind,
             outcome=nw.when(~error_column.is_null())
             .then(nw.lit("error"))
-            .when((met_count >= p.min_met) & nw.col("__floor_ok"))
+            .when((met_count >= p.min_met) & floor_ok)
             .then(nw.lit("pass"))
             .otherwise(nw.lit("fail")),
         )
