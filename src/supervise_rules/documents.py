@@ -22,6 +22,7 @@ from dataclasses import dataclass, field
 from typing import Any, Literal
 
 from .safetext import markdown_text, plain
+from .values import document_value as format_value
 
 Status = Literal["pass", "fail", "error", "not_applicable", "waived"]
 
@@ -110,21 +111,6 @@ class Document:
 
 def cell(text: object, status: Status | None = None, **kw: Any) -> Cell:
     return Cell("" if text is None else str(text), status, **kw)
-
-
-def format_value(value: object, unit: str | None) -> str:
-    """A finding's number for people: ratios as percentages, floats without trailing zeros."""
-    if value is None:
-        return "—"
-    if isinstance(value, bool):
-        return "是" if value else "否"
-    if unit == "ratio" and isinstance(value, int | float):
-        return f"{value:.2%}"
-    if isinstance(value, float):
-        return f"{value:,.4f}".rstrip("0").rstrip(".")
-    if isinstance(value, int):
-        return f"{value:,}"
-    return str(value)
 
 
 # --- HTML ----------------------------------------------------------------------------------

@@ -101,4 +101,21 @@ def threshold_value(value: object, unit: str | None) -> str:
     return format_value(value, unit)
 
 
-__all__ = ["UNIT_ZH", "format_value", "threshold_value", "unit_text", "with_unit"]
+def document_value(value: object, unit: str | None) -> str:
+    """A figure as the printed documents (自查报告, 督办单, the HTML report's charts) write
+    it: 是/否 for a flag, ratios as percentages with two decimals, floats without
+    trailing zeros."""
+    if value is None:
+        return "—"
+    if isinstance(value, bool):
+        return "是" if value else "否"
+    if unit == "ratio" and isinstance(value, int | float):
+        return f"{value:.2%}"
+    if isinstance(value, float):
+        return f"{value:,.4f}".rstrip("0").rstrip(".")
+    if isinstance(value, int):
+        return f"{value:,}"
+    return str(value)
+
+
+__all__ = ["UNIT_ZH", "document_value", "format_value", "threshold_value", "unit_text", "with_unit"]

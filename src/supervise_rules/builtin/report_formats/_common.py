@@ -597,7 +597,7 @@ def shown_findings(report: Report, show_passes: bool, cap: int = 0) -> Shown:
     report order, the first ``cap`` of each rule (``0``: all). Counted and cut
     in the store's frame: only the findings shown become objects, so the first
     screen of a national report comes as fast as a county's."""
-    from ...store import with_optional_keys
+    from supervise_rules.store import with_optional_keys
 
     store = getattr(report, "store", None)
     if store is None:  # a report put together without a store

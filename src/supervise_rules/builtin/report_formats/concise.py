@@ -37,7 +37,7 @@ class ConciseReporter(Reporter):
 
 
 def listed_frame_for(report: Report, show_passes: bool) -> pl.DataFrame:
-    from ...store import with_optional_keys
+    from supervise_rules.store import with_optional_keys
 
     frame = report.store.listed(show_passes)
     if not show_passes:

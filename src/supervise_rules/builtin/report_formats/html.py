@@ -821,7 +821,7 @@ def _rollups(report: Report, lang: str, every: Any) -> str:
 
 
 def _charts(report: Report, lang: str, every: Any) -> str:
-    from ...documents import format_value
+    from supervise_rules.values import document_value as format_value
 
     out = ['<section id="charts">', f"<h2>{e(lbl('charts', lang))}</h2>"]
     strips = cv_strips(report)

@@ -18,7 +18,8 @@ class PdfReporter(Reporter):
     binary = True
 
     def render(self, report: Report, options: RenderOptions) -> bytes:
-        from ...pdf import html_to_pdf
+        from supervise_rules.pdf import html_to_pdf
+
         from .html import HtmlReporter
 
         page = HtmlReporter().render(report, options)
