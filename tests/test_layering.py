@@ -99,3 +99,21 @@ def test_no_module_imports_another_modules_private_names():
                     if a.name.startswith("_") and not a.name.startswith("__")
                 ]
     assert not found, found
+
+
+def test_only_the_front_door_builds_the_default_host():
+    """``get_plugin_host()`` without arguments (the built-ins and the installed
+    plugins) is made in one place, ``api.default_host``; every other module is
+    handed a host or asks for that one."""
+    package = Path(supervise_rules.__file__).parent
+    calls = []
+    for path in sorted(package.rglob("*.py")):
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            if (
+                isinstance(node, ast.Call)
+                and getattr(node.func, "id", getattr(node.func, "attr", None)) == "get_plugin_host"
+                and not node.args
+                and not node.keywords
+            ):
+                calls.append(str(path.relative_to(package)))
+    assert calls == ["api.py"], calls

@@ -144,10 +144,10 @@ def case_report(case: RuleCase, host: PluginHost | None = None, backend: str | B
     """The whole report of the case's rule on the case's tables, on ``backend``
     (a name or a :class:`~supervise_rules.Backend` instance): what the backend
     equality tests compare byte for byte."""
-    from ..plugins import get_plugin_host
+    from ..api import default_host
     from ..readers import load_submission
 
-    host = host or get_plugin_host()
+    host = host or default_host()
     document = {"manifest": {**DEFAULT_MANIFEST, **case.manifest}, **case.tables}
     submission = load_submission(document, host=host)
     return check(submission, _ruleset_for(case, host), host=host, backend=backend)
