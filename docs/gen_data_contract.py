@@ -19,18 +19,11 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "src"))
 
 
 def main(argv: list[str]) -> int:
+    from _generated import write_or_check  # docs/, beside this script
+
     from supervise_rules.contract import markdown
 
-    fresh = markdown()
-    if "--check" in argv:
-        current = DOC.read_text(encoding="utf-8") if DOC.is_file() else ""
-        if fresh != current:
-            print(f"{DOC} is stale: run `python docs/gen_data_contract.py`", file=sys.stderr)
-            return 1
-        return 0
-    DOC.write_text(fresh, encoding="utf-8")
-    print(f"wrote {DOC}")
-    return 0
+    return write_or_check(DOC, markdown(), argv, "python docs/gen_data_contract.py")
 
 
 if __name__ == "__main__":

@@ -218,16 +218,11 @@ def render(text: str) -> str:
 
 
 def main(argv: list[str]) -> int:
-    current = DOC.read_text(encoding="utf-8")
-    fresh = render(current)
-    if "--check" in argv:
-        if fresh != current:
-            print(f"{DOC} is stale: run `python docs/gen_plugins_doc.py`", file=sys.stderr)
-            return 1
-        return 0
-    DOC.write_text(fresh, encoding="utf-8")
-    print(f"wrote {DOC}")
-    return 0
+    from _generated import write_or_check  # docs/, beside this script
+
+    return write_or_check(
+        DOC, render(DOC.read_text(encoding="utf-8")), argv, "python docs/gen_plugins_doc.py"
+    )
 
 
 if __name__ == "__main__":

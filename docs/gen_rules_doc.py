@@ -105,16 +105,9 @@ def render() -> str:
 
 
 def main(argv: list[str]) -> int:
-    fresh = render()
-    if "--check" in argv:
-        current = DOC.read_text(encoding="utf-8") if DOC.is_file() else ""
-        if fresh != current:
-            print(f"{DOC} is stale: run `python docs/gen_rules_doc.py`", file=sys.stderr)
-            return 1
-        return 0
-    DOC.write_text(fresh, encoding="utf-8")
-    print(f"wrote {DOC}")
-    return 0
+    from _generated import write_or_check  # docs/, beside this script
+
+    return write_or_check(DOC, render(), argv, "python docs/gen_rules_doc.py")
 
 
 if __name__ == "__main__":
