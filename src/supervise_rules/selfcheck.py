@@ -682,6 +682,24 @@ def _value_cell(f: Value | None, ind: Indicator) -> Cell:
     return cell(text, status, align="right")
 
 
+def _county_rows(sc: SelfCheck, indicators: Iterable[Indicator]) -> list[list[Cell]]:
+    """A table row per county-level indicator: name, rule, the county's value,
+    the standard and the verdict."""
+    rows = []
+    for ind in indicators:
+        f = sc.county.get(ind.rule_id)
+        rows.append(
+            [
+                cell(ind.name),
+                cell(ind.rule_id, align="center"),
+                _value_cell(f, ind),
+                cell(_required(f, ind, "county"), align="center"),
+                _verdict(f),
+            ]
+        )
+    return rows
+
+
 def _verdict(f: Value | None) -> Cell:
     status = _status(f)
     if status is None:
@@ -913,17 +931,7 @@ def build_document(sc: SelfCheck) -> Document:
                 _verdict_status(status),
             ]
         )
-    for ind in lay.county:
-        f = sc.county.get(ind.rule_id)
-        gov_rows.append(
-            [
-                cell(ind.name),
-                cell(ind.rule_id, align="center"),
-                _value_cell(f, ind),
-                cell(_required(f, ind, "county"), align="center"),
-                _verdict(f),
-            ]
-        )
+    gov_rows += _county_rows(sc, lay.county)
     doc.add(
         TableBlock(
             columns=["指标", "编号", "全县情况", "标准", "结论"],
@@ -957,18 +965,7 @@ def build_document(sc: SelfCheck) -> Document:
         table_no += 1
 
     doc.add(Heading("五、教育质量与社会认可度"))
-    qr_rows = []
-    for ind in (*lay.quality, *lay.recognition):
-        f = sc.county.get(ind.rule_id)
-        qr_rows.append(
-            [
-                cell(ind.name),
-                cell(ind.rule_id, align="center"),
-                _value_cell(f, ind),
-                cell(_required(f, ind, "county"), align="center"),
-                _verdict(f),
-            ]
-        )
+    qr_rows = _county_rows(sc, (*lay.quality, *lay.recognition))
     doc.add(
         TableBlock(
             columns=["指标", "编号", "全县情况", "标准", "结论"],
